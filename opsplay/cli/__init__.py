@@ -1,0 +1,65 @@
+"""The `opsplay` command line: a thin typer layer over the core functions.
+
+Each command group lives in its own module and registers itself on `app`; heavy
+libraries (pandas, scipy, jinja2) are imported inside command bodies only, so
+`opsplay validate` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from opsplay import __version__
+from opsplay.errors import OpsplayError
+
+app = typer.Typer(
+    name="opsplay",
+    help="Versioned YAML playbooks for operations teams: validate, pilot, render, diff.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"opsplay {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """opsplay: operations playbooks as code."""
+
+
+def fail(error: OpsplayError) -> typer.Exit:
+    """Print a user error on stderr and return the Exit to raise."""
+    typer.echo(f"opsplay: error: {error.message}", err=True)
+    return typer.Exit(error.exit_code)
+
+
+# Command modules register themselves on import; keep these imports light.
+from opsplay.cli import validate as _validate  # noqa: E402,F401
+
+for _optional in ("pilot", "render", "diff"):
+    try:  # command groups land one by one; a missing module is simply not offered
+        __import__(f"opsplay.cli.{_optional}")
+    except ModuleNotFoundError as exc:  # pragma: no cover - only while a group is absent
+        if exc.name != f"opsplay.cli.{_optional}":
+            raise
+
+
+def main() -> None:
+    """Entry point of the console script and `python -m opsplay`."""
+    try:
+        app()
+    except OpsplayError as error:  # raised outside a command body (e.g. in a callback)
+        typer.echo(f"opsplay: error: {error.message}", err=True)
+        sys.exit(error.exit_code)

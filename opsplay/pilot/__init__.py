@@ -1,0 +1,1 @@
+"""Pilot measurement: reading exports, statistics, comparison, planning, SQL."""
