@@ -1,0 +1,88 @@
+"""Project configuration: `.opsplay.toml` or `[tool.opsplay]` in pyproject.toml."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opsplay.diagnostics import RULES, Severity
+from opsplay.errors import UsageError
+from opsplay.model.duration import parse_duration
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff"}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings that change what validate reports and how durations are read."""
+
+    disable: frozenset[str] = frozenset()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    realtime_seconds: float = 1.0
+    paths: tuple[str, ...] = ("playbooks",)
+    diff: dict[str, Any] = field(default_factory=dict)  # read by opsplay.diff
+    root: Path = Path(".")
+    source: str | None = None
+
+
+def find_config(start: Path) -> Config:
+    """The configuration of the project containing `start` (defaults when none is found)."""
+    start = start.resolve()
+    for folder in [start, *start.parents]:
+        dedicated = folder / ".opsplay.toml"
+        if dedicated.is_file():
+            return _parse(_read(dedicated), dedicated, folder)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read(pyproject).get("tool", {}).get("opsplay")
+            if table is not None:
+                return _parse(table, pyproject, folder)
+        if (folder / ".git").exists():
+            break
+    return Config(root=start)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise UsageError(f"{path}: cannot read configuration: {error}") from None
+
+
+def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
+    table = table.get("tool", {}).get("opsplay", table) if path.name == ".opsplay.toml" else table
+    unknown = sorted(set(table) - KNOWN_KEYS)
+    if unknown:
+        raise UsageError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_KEYS))}")
+    disable = table.get("disable", [])
+    severity = table.get("severity", {})
+    if not isinstance(disable, list) or not isinstance(severity, dict):
+        raise UsageError(f'{path}: write `disable = ["OPS501"]` and `severity = {{OPS502 = "error"}}`')
+    for rule_id in [*disable, *severity]:
+        if rule_id not in RULES:
+            raise UsageError(f"{path}: unknown rule id `{rule_id}` in configuration; `opsplay rules` lists them")
+    levels: dict[str, Severity] = {}
+    for rule_id, level in severity.items():
+        if level not in ("error", "warning"):
+            raise UsageError(f'{path}: severity of {rule_id} must be "error" or "warning", not {level!r}')
+        levels[rule_id] = Severity(level)
+    realtime = 1.0
+    if "realtime" in table:
+        try:
+            duration = parse_duration(str(table["realtime"]))
+        except ValueError as error:
+            raise UsageError(f"{path}: realtime: {error}") from None
+        if duration.seconds is None:
+            raise UsageError(f'{path}: realtime must be a concrete limit such as "1s" or "5s"')
+        realtime = duration.seconds
+    paths = table.get("paths", ["playbooks"])
+    if isinstance(paths, str):
+        paths = [paths]
+    return Config(frozenset(disable), levels, realtime, tuple(paths), dict(table.get("diff", {})), root, str(path))

@@ -1,0 +1,96 @@
+"""Diagnostics (what validate reports) and the catalogue of rules that produce them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is; errors fail validation, warnings only under --strict."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One finding at a position in a file; ordering by file and line keeps output stable."""
+
+    file: str
+    line: int
+    column: int
+    rule: str
+    severity: Severity = field(compare=False)
+    message: str = field(compare=False)
+    path: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule of the catalogue: stable id, default severity, one-line explanation."""
+
+    id: str
+    severity: Severity
+    summary: str
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+_CATALOGUE = [
+    # OPS0xx: reading the file
+    Rule("OPS001", E, "The file cannot be read as UTF-8 text."),
+    Rule("OPS002", E, "The file is not valid YAML."),
+    Rule("OPS003", E, "A key appears twice in one mapping (YAML would keep only the last)."),
+    Rule("OPS004", W, "A YAML 1.1 boolean word (yes/no/on/off) is read as text; quote it or write true/false."),
+    Rule("OPS005", W, "A sexagesimal number like 1:30 is read as text, not 90; quote it."),
+    Rule("OPS006", E, "A tab is used for indentation; YAML indents with spaces."),
+    Rule("OPS007", E, "The file holds several YAML documents; one playbook per file."),
+    Rule("OPS008", E, "Anchors and aliases expand beyond the safety limit."),
+    Rule("OPS009", E, "The file is empty or its top level is not a mapping."),
+    # OPS1xx: structure (the schema)
+    Rule("OPS101", E, "A required key is missing."),
+    Rule("OPS102", E, "An unknown key (typos must not pass silently)."),
+    Rule("OPS103", E, "A value has the wrong type or form."),
+    Rule("OPS104", E, "A value is not one of the allowed choices."),
+    Rule("OPS105", E, "A time limit (sla) is not in an accepted form."),
+    Rule("OPS106", E, "`apiVersion` or `kind` is not opsplay/v1 Playbook."),
+    # OPS2xx: references and the node graph
+    Rule("OPS201", E, "An owner is not a role id."),
+    Rule("OPS202", E, "A metric reference is not a metric id."),
+    Rule("OPS203", E, "A `next` or `fallback.goto` is not a node id."),
+    Rule("OPS204", E, "An alert names no existing node or metric, or mixes node and metric fields."),
+    Rule("OPS205", E, "An id is used twice in the same list."),
+    Rule("OPS206", E, "Two playbooks checked together share a metadata.id."),
+    Rule("OPS207", E, "A node cannot be reached from the first node."),
+    Rule("OPS208", E, "The node graph has a cycle that does not pass through a fallback.goto."),
+    # OPS3xx: the SMART goal and value ranges
+    Rule("OPS301", E, "The goal's target is not in the metric's better direction from the baseline."),
+    Rule("OPS302", E, "A rate of a proportion metric lies outside [0, 1]."),
+    Rule("OPS303", E, "A date range is inverted, or the deadline is before the scope period starts."),
+    Rule("OPS304", E, "A rate threshold (alert or expected effect) lies outside [0, 1]."),
+    # OPS4xx: versioning
+    Rule("OPS401", E, "metadata.version is not a semantic version (MAJOR.MINOR.PATCH)."),
+    Rule("OPS402", E, "metadata.version differs from the first changelog entry."),
+    Rule("OPS403", W, "The changelog is not newest first."),
+    # OPS5xx: stage readiness
+    Rule("OPS501", W, "A node has no time limit (sla)."),
+    Rule("OPS502", W, "A node has no exception handling (fallback)."),
+    Rule("OPS503", W, "A rollout/active playbook has no alerts (step 5 monitoring thresholds)."),
+    Rule("OPS504", W, "A rollout/active playbook has no rollout.training (step 5)."),
+    Rule("OPS505", W, "A pilot playbook has no pilot section (step 4)."),
+    Rule("OPS506", W, "An active or retired playbook has no review section (step 6)."),
+    # OPS6xx: suppressions
+    Rule("OPS601", W, "An inline suppression matches no diagnostic."),
+    Rule("OPS602", E, "An inline suppression has no reason (`-- why`) or names an unknown rule."),
+]
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}
+
+
+def format_path(path: tuple[str | int, ...]) -> str:
+    """Render a data path as users read it: `nodes[1].owner`."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

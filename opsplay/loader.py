@@ -1,0 +1,319 @@
+"""YAML → plain data plus the position of every key and value, with YAML pitfalls caught.
+
+We compose PyYAML's node tree (the C composer when available) and build the Python
+data ourselves, so that every value keeps its line and column and the YAML 1.1
+surprises are read the way a person meant them or reported:
+- keys are always text (`on:` stays "on", never True);
+- yes/no/on/off and sexagesimal `1:30` are read as text, with a warning;
+- numbers remember their source text, so a text field given `1.10` gets "1.10";
+- duplicate keys, tab indentation, several documents, and alias expansion beyond a
+  cap are errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from opsplay.diagnostics import RULES, Diagnostic, format_path
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_timestamps = yaml.SafeLoader("")  # only its timestamp constructor is used
+
+MAX_NODES = 100_000  # far above any real playbook; stops alias bombs early
+_TAG = "tag:yaml.org,2002:"
+_BOOL_WORDS = {"true": True, "false": False}
+_INDENT_TAB = re.compile(r"^[ ]*\t")
+SUPPRESSION = re.compile(r"#\s*opsplay:\s*disable=([A-Za-z0-9, ]+?)\s*(?:--\s*(.*?))?\s*$")
+
+
+class YamlInt(int):
+    """An int that remembers how it was written."""
+
+    yaml_source: str
+
+
+class YamlFloat(float):
+    """A float that remembers how it was written (`1.10` stays "1.10" in text fields)."""
+
+    yaml_source: str
+
+
+@dataclass(frozen=True)
+class Position:
+    """1-based line and column."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """An inline `# opsplay: disable=RULE -- reason` comment."""
+
+    line: int
+    column: int
+    rules: tuple[str, ...]
+    reason: str
+    applies_to: int  # the line whose diagnostics it silences
+
+
+@dataclass
+class LoadedFile:
+    """What the loader read: data (None if unreadable), positions, and its own findings."""
+
+    file: str
+    data: dict[str, Any] | None
+    values: dict[tuple[str | int, ...], Position] = field(default_factory=dict)
+    keys: dict[tuple[str | int, ...], Position] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+
+    def position(self, path: tuple[str | int, ...], *, key: bool = False) -> Position:
+        """Best position for a path: its key or value, else the nearest ancestor's."""
+        for depth in range(len(path), -1, -1):
+            prefix = path[:depth]
+            if key and depth == len(path) and prefix in self.keys:
+                return self.keys[prefix]
+            if prefix in self.values:
+                return self.values[prefix]
+        return Position(1, 1)
+
+    def report(
+        self, rule: str, path: tuple[str | int, ...], message: str, *, key: bool = False,
+        at: Position | None = None,
+    ) -> None:
+        """Add a diagnostic of `rule` at `path` (or at an explicit position)."""
+        where = at or self.position(path, key=key)
+        self.diagnostics.append(
+            Diagnostic(self.file, where.line, where.column, rule, RULES[rule].severity, message, format_path(path))
+        )
+
+
+class _Stop(Exception):
+    """Abort construction after a fatal finding (already recorded)."""
+
+
+def load_file(raw: bytes, file: str) -> LoadedFile:
+    """Read one playbook file's bytes into data and positions; never raises for bad input."""
+    loaded = LoadedFile(file=file, data=None)
+    text = _decode(raw, loaded)
+    if text is None:
+        return loaded
+    loaded.lines = text.splitlines()
+    loaded.suppressions = _find_suppressions(loaded.lines)
+    if _tab_indentation(loaded):
+        return loaded
+    try:
+        documents = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = " ".join(filter(None, [error.context, error.problem])) or str(error)
+        loaded.diagnostics.append(
+            Diagnostic(file, line, column, "OPS002", RULES["OPS002"].severity,
+                       f"YAML syntax error: {problem}; check the indentation and quoting near here", "")
+        )
+        return loaded
+    except yaml.YAMLError as error:
+        loaded.report("OPS002", (), f"YAML syntax error: {error}")
+        return loaded
+    documents = [doc for doc in documents if doc is not None]
+    if len(documents) > 1:
+        mark = documents[1].start_mark
+        loaded.diagnostics.append(
+            Diagnostic(file, mark.line + 1, mark.column + 1, "OPS007", RULES["OPS007"].severity,
+                       "a second YAML document starts here; keep one playbook per file "
+                       "(remove the `---` line and move it to its own file)", "")
+        )
+        return loaded
+    if not documents:
+        loaded.report("OPS009", (), "the file is empty; start with `apiVersion: opsplay/v1` (see `opsplay init`)")
+        return loaded
+    root = documents[0]
+    if not isinstance(root, yaml.MappingNode):
+        loaded.values[()] = _pos(root)
+        loaded.report("OPS009", (), "the top level must be a mapping of keys (apiVersion, kind, metadata, …), "
+                                    "not a list or a single value")
+        return loaded
+    builder = _Builder(loaded)
+    try:
+        loaded.data = builder.build(root, ())
+    except _Stop:
+        loaded.data = None
+    return loaded
+
+
+def _decode(raw: bytes, loaded: LoadedFile) -> str | None:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        hint = ""
+        try:
+            raw.decode("gb18030")
+            hint = " It looks like GBK/GB18030 (what Excel or Notepad write on Chinese Windows);"
+        except UnicodeDecodeError:
+            pass
+        loaded.diagnostics.append(
+            Diagnostic(loaded.file, line, column, "OPS001", RULES["OPS001"].severity,
+                       f"the file is not UTF-8 (byte 0x{raw[error.start]:02x} here).{hint} "
+                       "save it as UTF-8 in your editor and run again", "")
+        )
+        return None
+
+
+def _tab_indentation(loaded: LoadedFile) -> bool:
+    found = False
+    for number, line in enumerate(loaded.lines, start=1):
+        match = _INDENT_TAB.match(line)
+        if match:
+            found = True
+            loaded.diagnostics.append(
+                Diagnostic(loaded.file, number, match.end(), "OPS006", RULES["OPS006"].severity,
+                           "a tab is used for indentation; YAML indents with spaces only "
+                           "(replace the tab with spaces)", "")
+            )
+    return found
+
+
+def _find_suppressions(lines: list[str]) -> list[Suppression]:
+    found = []
+    for number, line in enumerate(lines, start=1):
+        match = SUPPRESSION.search(line)
+        if not match:
+            continue
+        rules = tuple(part.strip().upper() for part in match.group(1).split(",") if part.strip())
+        own_line = line[: match.start()].strip() == ""
+        found.append(Suppression(number, match.start() + 1, rules, (match.group(2) or "").strip(),
+                                 applies_to=number + 1 if own_line else number))
+    return found
+
+
+def _pos(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    """Turns composed nodes into plain Python data, recording positions and pitfalls."""
+
+    def __init__(self, loaded: LoadedFile) -> None:
+        self.loaded = loaded
+        self.visited = 0
+        self.active: set[int] = set()
+
+    def build(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
+        self.visited += 1
+        if self.visited > MAX_NODES or id(node) in self.active:
+            self.loaded.report("OPS008", path, "anchors and aliases expand beyond the safety limit "
+                                               f"({MAX_NODES} values) or refer to themselves; write the values out")
+            raise _Stop
+        self.loaded.values.setdefault(path, _pos(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def mapping(self, node: yaml.MappingNode, path: tuple[str | int, ...]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Position] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                merged.update(self._merge_sources(value_node, path))
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.loaded.values[(*path, "?")] = _pos(key_node)
+                self.loaded.report("OPS103", (*path, "?"), "a key must be plain text, not a list or mapping")
+                continue
+            key = key_node.value
+            key_position = _pos(key_node)
+            if key in first_seen:
+                first = first_seen[key]
+                self.loaded.report(
+                    "OPS003", (*path, key),
+                    f"key `{key}` appears twice in this mapping (first at line {first.line}, column "
+                    f"{first.column}; this one at line {key_position.line}, column {key_position.column}); "
+                    "YAML would silently keep only the last — remove or rename one",
+                    at=key_position,
+                )
+                continue
+            first_seen[key] = key_position
+            self.loaded.keys[(*path, key)] = key_position
+            result[key] = self.build(value_node, (*path, key))
+        for key, value in merged.items():
+            result.setdefault(key, value)
+        return result
+
+    def _merge_sources(self, node: yaml.Node, path: tuple[str | int, ...]) -> dict[str, Any]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        merged: dict[str, Any] = {}
+        for source in sources:
+            value = self.build(source, (*path, "<<"))
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    merged.setdefault(key, item)
+        return merged
+
+    def scalar(self, node: yaml.ScalarNode, path: tuple[str | int, ...]) -> Any:
+        text, tag = node.value, node.tag
+        plain = not node.style  # the C composer reports plain scalars with style ''
+        if tag == _TAG + "str" or not tag.startswith(_TAG):
+            if not tag.startswith(_TAG) and tag != "!":
+                self.loaded.report("OPS103", path, f"YAML tag `{tag}` is not allowed in a playbook; remove it")
+            return text
+        kind = tag[len(_TAG):]
+        if kind == "null":
+            return None
+        if kind == "bool":
+            if text.lower() in _BOOL_WORDS:
+                return _BOOL_WORDS[text.lower()]
+            if plain:
+                self.loaded.report("OPS004", path, f"`{text}` is read as the text \"{text}\" (YAML 1.1 would make "
+                                                   "it a boolean); write true/false for a yes/no value, or quote it")
+            return text
+        if kind in ("int", "float"):
+            return self.number(text, kind, path)
+        if kind == "timestamp":
+            try:
+                value = _timestamps.construct_yaml_timestamp(node)
+            except ValueError:
+                return text  # e.g. 2024-13-01: the schema reports it where a date is expected
+            return value if isinstance(value, (dt.date, dt.datetime)) else text
+        return text  # binary, set, omap…: kept as written; the schema decides
+
+    def number(self, text: str, kind: str, path: tuple[str | int, ...]) -> Any:
+        cleaned = text.replace("_", "")
+        if ":" in cleaned:
+            self.loaded.report("OPS005", path, f"`{text}` is read as the text \"{text}\" (YAML 1.1 would read it as "
+                                               "a base-60 number); quote it, or write a duration like 1h30m")
+            return text
+        try:
+            if kind == "int":
+                sign = -1 if cleaned.startswith("-") else 1
+                digits = cleaned.lstrip("+-")
+                if digits[:2].lower() in ("0x", "0o", "0b"):
+                    value: YamlInt | YamlFloat = YamlInt(sign * int(digits, 0))
+                else:
+                    value = YamlInt(sign * int(digits, 10))  # 0777 is 777, as in YAML 1.2
+            else:
+                lowered = cleaned.lower()
+                special = {".inf": "inf", "+.inf": "inf", "-.inf": "-inf", ".nan": "nan"}
+                value = YamlFloat(float(special.get(lowered, cleaned)))
+        except ValueError:
+            return text
+        value.yaml_source = text
+        return value

@@ -1,0 +1,180 @@
+"""Pilot planning: units per arm and days needed to detect a lift (pure functions).
+
+Proportions use the normal test on Cohen's h, 2·asin√p_target − 2·asin√p_baseline, as
+statsmodels' `NormalIndPower` with `proportion_effectsize`; means use the two-sample t-test
+on Cohen's d = (target − baseline) / sd with the noncentral t, as `TTestIndPower`. Both count
+the power of both tails of the two-sided test and solve for the baseline arm's size exactly;
+sizes are then rounded up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from scipy import optimize, special
+from scipy import stats as sps
+
+from opsplay.errors import UsageError
+
+PlanKind = Literal["proportion", "mean"]
+
+_MIN_PER_ARM = 2  # the Welch test needs two units in each arm
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """Units per arm (and days, given a daily inflow) to detect baseline → target."""
+
+    kind: PlanKind
+    method: str  # "normal-cohen-h" or "t-noncentral"
+    baseline: float
+    target: float
+    sd: float | None  # per-unit standard deviation (means only)
+    effect_size: float  # Cohen's h (proportions) or d (means), target against baseline
+    alpha: float  # two-sided
+    power: float
+    split: float  # planned pilot share of the units
+    n_baseline_exact: float  # solution of the power equation before rounding up
+    n_baseline: int
+    n_pilot: int
+    n_total: int
+    daily: float | None  # units entering the pilot per day, both arms together
+    days: int | None
+
+
+def target_from_mde(baseline: float, mde: float, *, relative: bool = False) -> float:
+    """The target a minimum detectable effect implies: baseline + mde, or baseline·(1 + mde)."""
+    return baseline * (1 + mde) if relative else baseline + mde
+
+
+def sample_size(
+    kind: PlanKind,
+    baseline: float,
+    target: float,
+    *,
+    sd: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    split: float = 0.5,
+    daily: float | None = None,
+) -> SamplePlan:
+    """Plan the pilot: units per arm to detect baseline → target, and days at `daily` units/day."""
+    _check_inputs(kind, baseline, target, sd, alpha, power, split, daily)
+    ratio = split / (1 - split)  # pilot units per baseline unit
+    if kind == "proportion":
+        effect = 2 * (math.asin(math.sqrt(target)) - math.asin(math.sqrt(baseline)))
+        n_exact = _solve_normal(abs(effect), alpha, power, ratio)
+        method = "normal-cohen-h"
+    else:
+        assert sd is not None
+        effect = (target - baseline) / sd
+        n_exact = _solve_t(abs(effect), alpha, power, ratio)
+        method = "t-noncentral"
+    n_baseline = max(_MIN_PER_ARM, math.ceil(n_exact))
+    n_pilot = max(_MIN_PER_ARM, math.ceil(n_exact * ratio))
+    days = None
+    if daily is not None:
+        # Traffic splits by `split`, so the slower-filling arm decides how long to wait.
+        needed = max(n_baseline / (1 - split), n_pilot / split)
+        days = max(1, math.ceil(needed / daily * (1 - 1e-12)))
+    return SamplePlan(
+        kind=kind,
+        method=method,
+        baseline=baseline,
+        target=target,
+        sd=sd if kind == "mean" else None,
+        effect_size=effect,
+        alpha=alpha,
+        power=power,
+        split=split,
+        n_baseline_exact=n_exact,
+        n_baseline=n_baseline,
+        n_pilot=n_pilot,
+        n_total=n_baseline + n_pilot,
+        daily=daily,
+        days=days,
+    )
+
+
+def normal_power(effect: float, n_baseline: float, alpha: float, ratio: float) -> float:
+    """Power of the two-sided two-sample z-test (both tails), as `NormalIndPower.power`."""
+    nobs = n_baseline * ratio / (1 + ratio)
+    shift = effect * math.sqrt(nobs)
+    crit = float(sps.norm.isf(alpha / 2))
+    return float(sps.norm.sf(crit - shift) + sps.norm.cdf(-crit - shift))
+
+
+def t_power(effect: float, n_baseline: float, alpha: float, ratio: float) -> float:
+    """Power of the two-sided two-sample t-test (both tails), as `TTestIndPower.power`."""
+    nobs = n_baseline * ratio / (1 + ratio)
+    dof = n_baseline * (1 + ratio) - 2
+    shift = effect * math.sqrt(nobs)
+    crit = float(sps.t.isf(alpha / 2, dof))
+    return float(1 - special.nctdtr(dof, shift, crit) + special.nctdtr(dof, shift, -crit))
+
+
+def _solve_normal(effect: float, alpha: float, power: float, ratio: float) -> float:
+    # The one-tail closed form is a lower bound; the far tail only adds power.
+    z_sum = float(sps.norm.isf(alpha / 2) + sps.norm.ppf(power))
+    upper = (z_sum / effect) ** 2 * (1 + ratio) / ratio * (1 + 1e-9)
+    lower = upper * 1e-9  # power tends to alpha < power as n → 0
+    return float(
+        optimize.brentq(
+            lambda n: normal_power(effect, n, alpha, ratio) - power,
+            lower,
+            upper,
+            xtol=1e-12,
+            rtol=1e-15,
+        )
+    )
+
+
+def _solve_t(effect: float, alpha: float, power: float, ratio: float) -> float:
+    lower = max(_solve_normal(effect, alpha, power, ratio), _MIN_PER_ARM)
+    if t_power(effect, lower, alpha, ratio) >= power:
+        return lower
+    upper = lower * 2
+    while t_power(effect, upper, alpha, ratio) < power:
+        upper *= 2
+    return float(
+        optimize.brentq(
+            lambda n: t_power(effect, n, alpha, ratio) - power,
+            lower,
+            upper,
+            xtol=1e-12,
+            rtol=1e-15,
+        )
+    )
+
+
+def _check_inputs(
+    kind: PlanKind,
+    baseline: float,
+    target: float,
+    sd: float | None,
+    alpha: float,
+    power: float,
+    split: float,
+    daily: float | None,
+) -> None:
+    if kind not in ("proportion", "mean"):
+        raise UsageError(f"sample size is planned for proportion and mean metrics, not {kind!r}")
+    for name, value in (("alpha", alpha), ("power", power), ("split", split)):
+        if not 0 < value < 1:
+            raise UsageError(f"{name} must lie strictly between 0 and 1, got {value}")
+    if power <= alpha:
+        raise UsageError(f"power {power} must exceed alpha ({alpha})")
+    if daily is not None and not daily > 0:
+        raise UsageError(f"the daily inflow must be positive, got {daily}")
+    if not (math.isfinite(baseline) and math.isfinite(target)):
+        raise UsageError("baseline and target must be finite numbers")
+    if kind == "proportion":
+        for name, value in (("baseline", baseline), ("target", target)):
+            if not 0 <= value <= 1:
+                raise UsageError(f"the {name} rate must lie in [0, 1], got {value}")
+    elif sd is None or not (math.isfinite(sd) and sd > 0):
+        raise UsageError(f"a mean metric needs a positive standard deviation (sd), got {sd}")
+    if target == baseline:
+        raise UsageError(f"the target equals the baseline ({baseline}): no lift to detect")

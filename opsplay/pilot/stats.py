@@ -1,0 +1,378 @@
+"""Pilot statistics: two-arm tests, difference in differences, corrections, SRM (pure functions).
+
+The default engine reproduces GrowthBook's frequentist engine (gbstats 0.8.0,
+`TwoSidedTTest`): per-unit variances as its Proportion/SampleMean/Ratio statistics, Welch
+degrees of freedom on both scales, and the delta method for the relative lift. Values that
+cannot be computed are None, never NaN; `issues` holds machine codes the caller words.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from scipy import stats as sps
+
+from opsplay.pilot.sufficient import ArmStats
+
+Kind = Literal["proportion", "mean", "ratio"]
+TestName = Literal["welch", "z"]
+VarianceName = Literal["unpooled", "pooled"]
+Correction = Literal["none", "holm", "bh"]
+
+# A variance this small relative to the mean square is rounding left over from
+# Σy² − (Σy)²/n (constant data gives ±1e-16 relative), not spread in the data.
+_ZERO_VARIANCE_RTOL = 1e-12
+
+# Issue codes (the caller words them in zh/en).
+NO_UNITS = "no_units"  # an arm has no units at all
+TOO_FEW_UNITS = "too_few_units"  # n < max(min_n, 2) in an arm
+ZERO_VARIANCE = "zero_variance"  # all units of an arm have the same value (0% or 100% rates)
+ZERO_DENOMINATOR = "zero_denominator"  # ratio metric whose Σden is 0 in an arm
+ZERO_BASELINE = "zero_baseline"  # baseline mean 0: no relative scale, p falls back to absolute
+NONPOSITIVE_MEAN = "nonpositive_mean"  # DiD: relative DiD needs positive means
+POOLED_NOT_APPLICABLE = "pooled_not_applicable"  # pooled variance asked for a non-proportion
+
+
+@dataclass(frozen=True)
+class Before:
+    """The comparison and pilot groups before the change (difference in differences)."""
+
+    baseline_n: int
+    baseline_value: float | None
+    pilot_n: int
+    pilot_value: float | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Pilot against baseline for one metric in one segment; None where not computable."""
+
+    kind: Kind
+    method: str  # "welch-t", "z", "z-pooled" or "did-normal"
+    alpha: float
+    baseline_n: int
+    baseline_value: float | None
+    baseline_variance: float | None  # per-unit variance, as gbstats
+    pilot_n: int
+    pilot_value: float | None
+    pilot_variance: float | None
+    abs_diff: float | None = None
+    se_abs: float | None = None
+    ci_abs: tuple[float, float] | None = None
+    p_value_abs: float | None = None
+    rel_diff: float | None = None  # Δ / |baseline|
+    se_rel: float | None = None
+    ci_rel: tuple[float, float] | None = None
+    p_value: float | None = None  # relative scale; the absolute one when the baseline is 0
+    dof: float | None = None  # Welch–Satterthwaite; None for normal-distribution methods
+    issues: tuple[str, ...] = ()
+    before: Before | None = None  # difference in differences only
+
+    @property
+    def tested(self) -> bool:
+        """Whether a test could be run (enough units and variance)."""
+        return self.p_value is not None
+
+
+def mean_and_variance(stats: ArmStats, kind: Kind) -> tuple[float, float]:
+    """Mean and per-unit variance of one arm, as gbstats' statistics compute them."""
+    n = stats.n
+    if n <= 0:
+        raise ValueError("no units: mean and variance are undefined")
+    if kind == "proportion":
+        mean = stats.sum / n
+        return mean, mean * (1 - mean)
+    if kind == "mean":
+        return stats.sum / n, _sample_variance(n, stats.sum, stats.sum_sq)
+    if kind == "ratio":
+        if stats.sum_den == 0:
+            raise ValueError("ratio metric with a zero denominator sum")
+        if n <= 1:
+            return stats.sum / stats.sum_den, 0.0
+        num_mean, den_mean = stats.sum / n, stats.sum_den / n
+        num_var = _sample_variance(n, stats.sum, stats.sum_sq)
+        den_var = _sample_variance(n, stats.sum_den, stats.sum_den_sq)
+        cov = (stats.sum_prod - stats.sum * stats.sum_den / n) / (n - 1)
+        variance = (
+            num_var / den_mean**2
+            - 2 * cov * num_mean / den_mean**3
+            + num_mean**2 * den_var / den_mean**4
+        )
+        return stats.sum / stats.sum_den, variance
+    raise ValueError(f"unknown metric kind {kind!r}")
+
+
+def compare_arms(
+    baseline: ArmStats,
+    pilot: ArmStats,
+    kind: Kind,
+    *,
+    alpha: float = 0.05,
+    test: TestName = "welch",
+    variance: VarianceName = "unpooled",
+    min_n: int = 0,
+) -> Comparison:
+    """Compare pilot with baseline: difference, relative lift, intervals and p-values."""
+    _check_alpha(alpha)
+    issues: list[str] = []
+    base = _arm(baseline, kind, min_n, issues)
+    pil = _arm(pilot, kind, min_n, issues)
+    pooled = variance == "pooled"
+    if pooled and kind != "proportion":
+        issues.append(POOLED_NOT_APPLICABLE)
+        pooled = False
+    method = "z-pooled" if pooled else ("z" if test == "z" else "welch-t")
+    described = Comparison(
+        kind=kind,
+        method=method,
+        alpha=alpha,
+        baseline_n=base.n,
+        baseline_value=base.mean,
+        baseline_variance=base.variance,
+        pilot_n=pil.n,
+        pilot_value=pil.mean,
+        pilot_variance=pil.variance,
+    )
+    if base.mean is None or pil.mean is None:
+        return replace(described, issues=tuple(issues))
+    m_a, m_b = base.mean, pil.mean
+    delta = m_b - m_a
+    if m_a == 0:
+        issues.append(ZERO_BASELINE)
+    lift = None if m_a == 0 else delta / abs(m_a)
+    pointwise = replace(described, abs_diff=delta, rel_diff=lift, issues=tuple(issues))
+    if not (base.testable and pil.testable):
+        return pointwise
+
+    n_a, _, v_a = _moments(base)
+    n_b, _, v_b = _moments(pil)
+    term_a, term_b = v_a / n_a, v_b / n_b
+    se_abs = math.sqrt(term_a + term_b)
+    dof = None
+    if test == "welch" and not pooled:
+        dof = (term_a + term_b) ** 2 / (term_a**2 / (n_a - 1) + term_b**2 / (n_b - 1))
+    if pooled:
+        pooled_mean = (baseline.sum + pilot.sum) / (n_a + n_b)
+        se_null = math.sqrt(pooled_mean * (1 - pooled_mean) * (1 / n_a + 1 / n_b))
+        p_abs = _two_sided_p(delta / se_null, None)
+    else:
+        p_abs = _two_sided_p(delta / se_abs, dof)
+    tested = replace(
+        pointwise,
+        se_abs=se_abs,
+        ci_abs=_interval(delta, se_abs, alpha, dof),
+        p_value_abs=p_abs,
+        p_value=p_abs,
+        dof=dof,
+    )
+    if lift is None:
+        return tested
+    se_rel = math.sqrt(v_b / (n_b * m_a**2) + v_a * m_b**2 / (n_a * m_a**4))
+    return replace(
+        tested,
+        se_rel=se_rel,
+        ci_rel=_interval(lift, se_rel, alpha, dof),
+        # The pooled test is a test of m_B = m_A: the same null on both scales.
+        p_value=p_abs if pooled else _two_sided_p(lift / se_rel, dof),
+    )
+
+
+def difference_in_differences(
+    base_before: ArmStats,
+    base_after: ArmStats,
+    pilot_before: ArmStats,
+    pilot_after: ArmStats,
+    kind: Kind,
+    *,
+    alpha: float = 0.05,
+    min_n: int = 0,
+) -> Comparison:
+    """DiD of pilot against comparison group, absolute and relative (log scale), normal."""
+    _check_alpha(alpha)
+    issues: list[str] = []
+    groups = [
+        _arm(s, kind, min_n, issues) for s in (base_before, base_after, pilot_before, pilot_after)
+    ]
+    c_before, c_after, p_before, p_after = groups
+    described = Comparison(
+        kind=kind,
+        method="did-normal",
+        alpha=alpha,
+        baseline_n=c_after.n,
+        baseline_value=c_after.mean,
+        baseline_variance=c_after.variance,
+        pilot_n=p_after.n,
+        pilot_value=p_after.mean,
+        pilot_variance=p_after.variance,
+        before=Before(c_before.n, c_before.mean, p_before.n, p_before.mean),
+    )
+    if (
+        c_before.mean is None
+        or c_after.mean is None
+        or p_before.mean is None
+        or p_after.mean is None
+    ):
+        return replace(described, issues=tuple(issues))
+    cb, ca, pb, pa = c_before.mean, c_after.mean, p_before.mean, p_after.mean
+    did = (pa - pb) - (ca - cb)
+    log_ratio = None
+    if cb == 0 or ca == 0 or pb == 0:
+        issues.append(ZERO_BASELINE)
+    elif min(cb, ca, pb, pa) <= 0:
+        issues.append(NONPOSITIVE_MEAN)
+    else:
+        log_ratio = math.log(pa) - math.log(pb) - math.log(ca) + math.log(cb)
+    pointwise = replace(
+        described,
+        abs_diff=did,
+        rel_diff=None if log_ratio is None else math.expm1(log_ratio),
+        issues=tuple(issues),
+    )
+    if not all(g.testable for g in groups):
+        return pointwise
+
+    moments = [_moments(g) for g in groups]
+    se_abs = math.sqrt(sum(v / n for n, _, v in moments))
+    p_abs = _two_sided_p(did / se_abs, None)
+    tested = replace(
+        pointwise,
+        se_abs=se_abs,
+        ci_abs=_interval(did, se_abs, alpha, None),
+        p_value_abs=p_abs,
+        p_value=p_abs,
+    )
+    if log_ratio is None:
+        return tested
+    se_log = math.sqrt(sum(v / (n * m**2) for n, m, v in moments))
+    low, high = _interval(log_ratio, se_log, alpha, None)
+    return replace(
+        tested,
+        se_rel=math.exp(log_ratio) * se_log,  # delta method: se of exp(log ratio) − 1
+        ci_rel=(math.expm1(low), math.expm1(high)),
+        p_value=_two_sided_p(log_ratio / se_log, None),
+    )
+
+
+def adjust_p_values(p_values: Sequence[float | None], method: Correction) -> list[float | None]:
+    """Holm or Benjamini–Hochberg adjusted p-values; None is kept and left out of the family."""
+    if method not in ("none", "holm", "bh"):
+        raise ValueError(f"unknown correction {method!r}")
+    present = [(i, p) for i, p in enumerate(p_values) if p is not None]
+    for _, p in present:
+        if not 0 <= p <= 1:
+            raise ValueError(f"p-value {p!r} outside [0, 1]")
+    adjusted: list[float | None] = list(p_values)
+    if method == "none" or not present:
+        return adjusted
+    m = len(present)
+    ordered = sorted(present, key=lambda item: item[1])
+    if method == "holm":
+        running = 0.0
+        for rank, (index, p) in enumerate(ordered):
+            running = max(running, min(1.0, (m - rank) * p))
+            adjusted[index] = running
+    else:
+        running = 1.0
+        for rank in range(m - 1, -1, -1):
+            index, p = ordered[rank]
+            running = min(running, m * p / (rank + 1))
+            adjusted[index] = running
+    return adjusted
+
+
+def sample_ratio_mismatch(n_baseline: int, n_pilot: int, pilot_share: float) -> float | None:
+    """Pearson chi-square (1 dof) p-value of the arm sizes against the planned pilot share."""
+    if not 0 < pilot_share < 1:
+        raise ValueError(f"pilot share {pilot_share!r} must lie strictly between 0 and 1")
+    total = n_baseline + n_pilot
+    if total <= 0:
+        return None
+    expected_pilot = total * pilot_share
+    expected_baseline = total - expected_pilot
+    statistic = (n_pilot - expected_pilot) ** 2 / expected_pilot + (
+        n_baseline - expected_baseline
+    ) ** 2 / expected_baseline
+    return float(sps.chi2.sf(statistic, 1))
+
+
+@dataclass(frozen=True)
+class _Arm:
+    n: int
+    mean: float | None
+    variance: float | None
+    testable: bool
+
+
+def _arm(stats: ArmStats, kind: Kind, min_n: int, issues: list[str]) -> _Arm:
+    """Mean and variance of one arm, noting in `issues` why it cannot be tested."""
+    if stats.n <= 0:
+        _note(issues, NO_UNITS)
+        return _Arm(stats.n, None, None, False)
+    if kind == "ratio" and stats.sum_den == 0:
+        _note(issues, ZERO_DENOMINATOR)
+        return _Arm(stats.n, None, None, False)
+    mean, variance = mean_and_variance(stats, kind)
+    testable = True
+    if stats.n < max(min_n, 2):
+        _note(issues, TOO_FEW_UNITS)
+        testable = False
+    if variance <= _ZERO_VARIANCE_RTOL * _variance_scale(stats, kind):
+        _note(issues, ZERO_VARIANCE)
+        testable = False
+    return _Arm(stats.n, mean, variance, testable)
+
+
+def _moments(arm: _Arm) -> tuple[int, float, float]:
+    """n, mean and variance of an arm known to be testable."""
+    assert arm.mean is not None and arm.variance is not None
+    return arm.n, arm.mean, arm.variance
+
+
+def _variance_scale(stats: ArmStats, kind: Kind) -> float:
+    """Size of the terms whose rounding can leave a spurious variance behind."""
+    n = stats.n
+    if kind == "proportion":
+        return 0.0  # m(1 − m) is exactly 0 at 0% and 100%
+    if kind == "mean":
+        return stats.sum_sq / n
+    den_mean = stats.sum_den / n
+    return (stats.sum_sq / n) / den_mean**2 + (stats.sum / n) ** 2 * (
+        stats.sum_den_sq / n
+    ) / den_mean**4
+
+
+def _note(issues: list[str], code: str) -> None:
+    if code not in issues:
+        issues.append(code)
+
+
+def _sample_variance(n: int, total: float, total_sq: float) -> float:
+    if n <= 1:
+        return 0.0
+    return (total_sq - total**2 / n) / (n - 1)
+
+
+def _quantile(alpha: float, dof: float | None) -> float:
+    if dof is None:
+        return float(sps.norm.ppf(1 - alpha / 2))
+    return float(sps.t.ppf(1 - alpha / 2, dof))
+
+
+def _interval(estimate: float, se: float, alpha: float, dof: float | None) -> tuple[float, float]:
+    width = _quantile(alpha, dof) * se
+    return (estimate - width, estimate + width)
+
+
+def _two_sided_p(statistic: float, dof: float | None) -> float:
+    # sf, not 1 − cdf, so that p-values far below 1e-16 keep their size.
+    if dof is None:
+        return float(2 * sps.norm.sf(abs(statistic)))
+    return float(2 * sps.t.sf(abs(statistic), dof))
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha {alpha!r} must lie strictly between 0 and 1")

@@ -1,0 +1,97 @@
+"""Semantic rules: small functions over the raw playbook data, registered by rule id.
+
+Rules read the raw YAML data (not the validated model) and skip whatever is missing
+or malformed, so that they still run, and report, when parts fail the schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from opsplay.diagnostics import RULES
+from opsplay.loader import LoadedFile
+
+Path = tuple[str | int, ...]
+Report = Callable[..., None]
+Check = Callable[["PlaybookData", Report], None]
+
+CHECKS: dict[str, Check] = {}
+
+
+def rule(rule_id: str) -> Callable[[Check], Check]:
+    """Register a check under a rule id of the catalogue."""
+    assert rule_id in RULES, rule_id
+
+    def register(check: Check) -> Check:
+        CHECKS[rule_id] = check
+        return check
+
+    return register
+
+
+@dataclass
+class PlaybookData:
+    """Defensive read access to one playbook's raw data."""
+
+    loaded: LoadedFile
+    realtime_seconds: float = 1.0
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.loaded.data or {}
+
+    def get(self, *path: str | int) -> Any:
+        """The value at `path`, or None when any step is missing or of the wrong type."""
+        current: Any = self.data
+        for part in path:
+            if isinstance(part, int) and isinstance(current, list) and 0 <= part < len(current):
+                current = current[part]
+            elif isinstance(part, str) and isinstance(current, dict):
+                current = current.get(part)
+            else:
+                return None
+        return current
+
+    def entries(self, *path: str | int) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(index, mapping) for each mapping in the list at `path`."""
+        items = self.get(*path)
+        if isinstance(items, list):
+            for index, item in enumerate(items):
+                if isinstance(item, dict):
+                    yield index, item
+
+    def ids(self, section: str) -> list[str]:
+        """The string ids of the entries of a top-level list section."""
+        return [item["id"] for _, item in self.entries(section) if isinstance(item.get("id"), str)]
+
+    def metric_kind(self, metric_id: Any) -> str | None:
+        """The `kind` of a metric by id, if declared."""
+        for _, metric in self.entries("metrics"):
+            if metric.get("id") == metric_id:
+                return metric.get("kind")
+        return None
+
+
+def run_rules(playbook: PlaybookData) -> None:
+    """Run every registered check, adding diagnostics to the loaded file."""
+    for rule_id, check in CHECKS.items():
+
+        def report(path: Path, message: str, *, key: bool = False, _rule: str = rule_id) -> None:
+            playbook.loaded.report(_rule, path, message, key=key)
+
+        check(playbook, report)
+
+
+def did_you_mean(word: Any, choices: list[str]) -> str:
+    """A `; did you mean `x`?` suffix, or a list of the choices when nothing is close."""
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.5)
+    if close:
+        return f"; did you mean `{close[0]}`?"
+    return f"; known: {', '.join(choices)}" if choices else ""
+
+
+# Importing the rule modules registers their checks.
+from opsplay.rules import goal, graph, readiness, references, versioning  # noqa: E402,F401

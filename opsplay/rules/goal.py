@@ -1,0 +1,76 @@
+"""OPS301–OPS304: the SMART goal and value ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from opsplay.rules import PlaybookData, Report, rule
+
+RATE_MEASURES = {"completion_rate", "fallback_rate", "failure_rate", "sla_compliance"}
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@rule("OPS301")
+def target_in_better_direction(pb: PlaybookData, report: Report) -> None:
+    """The goal's target improves on the baseline in the metric's `better` direction."""
+    baseline, target = _number(pb.get("goal", "baseline")), _number(pb.get("goal", "target"))
+    metric_id = pb.get("goal", "metric")
+    better = next((m.get("better") for _, m in pb.entries("metrics") if m.get("id") == metric_id), None)
+    if baseline is None or target is None or better not in ("higher", "lower"):
+        return
+    if (better == "higher" and target <= baseline) or (better == "lower" and target >= baseline):
+        relation = "above" if better == "higher" else "below"
+        report(("goal", "target"), f"target {target:g} must lie {relation} the baseline {baseline:g} because "
+                                   f"`{metric_id}` is better {better}; fix the target or the metric's `better`")
+
+
+@rule("OPS302")
+def goal_rates_in_unit_interval(pb: PlaybookData, report: Report) -> None:
+    """A proportion goal's baseline and target lie in [0, 1]."""
+    if pb.metric_kind(pb.get("goal", "metric")) != "proportion":
+        return
+    for key in ("baseline", "target"):
+        value = _number(pb.get("goal", key))
+        if value is not None and not 0 <= value <= 1:
+            hint = f" (write {value / 100:g} for {value:g}%)" if 1 < value <= 100 else ""
+            report(("goal", key), f"`{key}` {value:g} is a rate of a proportion metric and must lie in [0, 1]{hint}")
+
+
+@rule("OPS303")
+def dates_in_order(pb: PlaybookData, report: Report) -> None:
+    """Periods run forward and the deadline is not before the scope period starts."""
+    for section in ("scope", "pilot"):
+        start, end = pb.get(section, "period", "start"), pb.get(section, "period", "end")
+        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+            report((section, "period", "end"), f"`{section}.period` ends ({end}) before it starts ({start})")
+    deadline, scope_start = pb.get("goal", "deadline"), pb.get("scope", "period", "start")
+    if isinstance(deadline, dt.date) and isinstance(scope_start, dt.date) and deadline < scope_start:
+        report(("goal", "deadline"), f"the deadline {deadline} is before the scope period starts ({scope_start}); "
+                                     "move the deadline or the period")
+
+
+@rule("OPS304")
+def thresholds_in_range(pb: PlaybookData, report: Report) -> None:
+    """Alert thresholds on rates and expected effects on proportion metrics lie in [0, 1]."""
+    for i, alert in pb.entries("alerts"):
+        threshold = _number(alert.get("threshold"))
+        on_rate = alert.get("measure") in RATE_MEASURES or (
+            alert.get("node") is None and pb.metric_kind(alert.get("metric")) == "proportion"
+        )
+        if threshold is None:
+            continue
+        if on_rate and not 0 <= threshold <= 1:
+            report(("alerts", i, "threshold"), f"threshold {threshold:g} is a rate and must lie in [0, 1]"
+                                               + (f" (write {threshold / 100:g})" if 1 < threshold <= 100 else ""))
+        elif alert.get("measure") in ("p50_s", "p95_s") and threshold < 0:
+            report(("alerts", i, "threshold"), f"threshold {threshold:g} is a duration in seconds; it cannot be negative")
+    for i, _ in pb.entries("scenarios"):
+        for j, expected in pb.entries("scenarios", i, "expected"):
+            value = _number(expected.get("value"))
+            if value is not None and pb.metric_kind(expected.get("metric")) == "proportion" and not 0 <= value <= 1:
+                report(("scenarios", i, "expected", j, "value"),
+                       f"expected value {value:g} is a rate of a proportion metric and must lie in [0, 1]")

@@ -1,0 +1,78 @@
+"""OPS207–OPS208: the node graph starts at the first node, reaches every node, loops only by retry."""
+
+from __future__ import annotations
+
+from opsplay.rules import Path, PlaybookData, Report, rule
+
+
+def successors(pb: PlaybookData) -> dict[str, list[tuple[str, Path]]]:
+    """Each node's normal successors (explicit `next`, else the following node) with the path of the edge."""
+    order = [(i, node["id"]) for i, node in pb.entries("nodes") if isinstance(node.get("id"), str)]
+    edges: dict[str, list[tuple[str, Path]]] = {}
+    for position, (i, node_id) in enumerate(order):
+        following = pb.get("nodes", i, "next")
+        if isinstance(following, list):
+            edges[node_id] = [(t, ("nodes", i, "next", j)) for j, t in enumerate(following) if isinstance(t, str)]
+        elif position + 1 < len(order):
+            edges[node_id] = [(order[position + 1][1], ("nodes", i))]
+        else:
+            edges[node_id] = []
+    return edges
+
+
+def retry_edges(pb: PlaybookData) -> dict[str, str]:
+    """node id → its `fallback.goto` target."""
+    return {
+        node["id"]: goto
+        for i, node in pb.entries("nodes")
+        if isinstance(node.get("id"), str) and isinstance(goto := pb.get("nodes", i, "fallback", "goto"), str)
+    }
+
+
+@rule("OPS207")
+def every_node_reachable(pb: PlaybookData, report: Report) -> None:
+    """Every node is reachable from the first one through next, default next or fallback.goto."""
+    edges, retries = successors(pb), retry_edges(pb)
+    if not edges:
+        return
+    start = next(iter(edges))
+    reached, queue = {start}, [start]
+    while queue:
+        current = queue.pop()
+        targets = [target for target, _ in edges.get(current, [])]
+        if current in retries:
+            targets.append(retries[current])
+        for target in targets:
+            if target in edges and target not in reached:
+                reached.add(target)
+                queue.append(target)
+    for i, node in pb.entries("nodes"):
+        if isinstance(node.get("id"), str) and node["id"] not in reached:
+            report(("nodes", i), f"node `{node['id']}` cannot be reached from the first node `{start}`; "
+                                 f"add it to a `next` list or a `fallback.goto`, or remove it")
+
+
+@rule("OPS208")
+def loops_only_by_retry(pb: PlaybookData, report: Report) -> None:
+    """A cycle through `next` edges alone is an error; a retry loop uses fallback.goto."""
+    edges = successors(pb)
+    state: dict[str, str] = {}  # "active" while on the DFS stack, then "done"
+    trail: list[str] = []
+
+    def visit(node_id: str) -> None:
+        state[node_id] = "active"
+        trail.append(node_id)
+        for target, path in edges.get(node_id, []):
+            if state.get(target) == "active":
+                loop = " → ".join([*trail[trail.index(target):], target])
+                report(path, f"`next` of `{node_id}` loops back to `{target}` ({loop}) without a "
+                             f"fallback.goto; make the retry explicit with `fallback: {{goto: {target}}}` "
+                             "or end the branch with `next: []`")
+            elif target in edges and target not in state:
+                visit(target)
+        trail.pop()
+        state[node_id] = "done"
+
+    for node_id in edges:
+        if node_id not in state:
+            visit(node_id)

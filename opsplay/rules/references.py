@@ -1,0 +1,105 @@
+"""OPS201–OPS205: every reference resolves and ids are unique."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from opsplay.rules import Path, PlaybookData, Report, did_you_mean, rule
+
+ID_SECTIONS = ("roles", "metrics", "scenarios", "nodes", "alerts")
+
+
+@rule("OPS201")
+def owners_are_roles(pb: PlaybookData, report: Report) -> None:
+    """metadata.owner, node owners and alert owners name declared roles."""
+    roles = pb.ids("roles")
+    candidates: list[tuple[Path, Any]] = [(("metadata", "owner"), pb.get("metadata", "owner"))]
+    candidates += [(("nodes", i, "owner"), node.get("owner")) for i, node in pb.entries("nodes")]
+    candidates += [(("alerts", i, "owner"), alert.get("owner")) for i, alert in pb.entries("alerts")]
+    for path, owner in candidates:
+        if isinstance(owner, str) and owner not in roles:
+            report(path, f"owner `{owner}` is not a role id{did_you_mean(owner, roles)}; "
+                         "add it under `roles` or use an existing role id")
+
+
+def _metric_references(pb: PlaybookData) -> Iterator[tuple[Path, Any]]:
+    yield ("goal", "metric"), pb.get("goal", "metric")
+    for i, scenario in pb.entries("scenarios"):
+        for j, expected in pb.entries("scenarios", i, "expected"):
+            yield ("scenarios", i, "expected", j, "metric"), expected.get("metric")
+    for section in ("metrics", "guardrails"):
+        listed = pb.get("pilot", section)
+        for j, metric in enumerate(listed if isinstance(listed, list) else []):
+            yield ("pilot", section, j), metric
+    for i, finding in pb.entries("review", "findings"):
+        yield ("review", "findings", i, "metric"), finding.get("metric")
+
+
+@rule("OPS202")
+def metric_references_resolve(pb: PlaybookData, report: Report) -> None:
+    """Goal, scenario expectations, pilot metrics and review findings name declared metrics."""
+    metrics = pb.ids("metrics")
+    for path, metric in _metric_references(pb):
+        if isinstance(metric, str) and metric not in metrics:
+            report(path, f"metric `{metric}` is not a metric id{did_you_mean(metric, metrics)}; "
+                         "declare it under `metrics` or use an existing id")
+
+
+@rule("OPS203")
+def node_references_resolve(pb: PlaybookData, report: Report) -> None:
+    """`next` and `fallback.goto` name declared nodes."""
+    nodes = pb.ids("nodes")
+    for i, node in pb.entries("nodes"):
+        following = node.get("next")
+        for j, target in enumerate(following if isinstance(following, list) else []):
+            if isinstance(target, str) and target not in nodes:
+                report(("nodes", i, "next", j), f"`next` names `{target}`, which is not a node id"
+                                                f"{did_you_mean(target, nodes)}")
+        goto = pb.get("nodes", i, "fallback", "goto")
+        if isinstance(goto, str) and goto not in nodes:
+            report(("nodes", i, "fallback", "goto"), f"`fallback.goto` names `{goto}`, which is not a node id"
+                                                    f"{did_you_mean(goto, nodes)}")
+
+
+@rule("OPS204")
+def alerts_name_a_target(pb: PlaybookData, report: Report) -> None:
+    """Each alert watches exactly one existing node (with a measure) or metric (without)."""
+    nodes, metrics = pb.ids("nodes"), pb.ids("metrics")
+    for i, alert in pb.entries("alerts"):
+        node, metric, measure = alert.get("node"), alert.get("metric"), alert.get("measure")
+        path: Path = ("alerts", i)
+        if node is not None and metric is not None:
+            report(path, "an alert watches either a `node` (with `measure`) or a `metric`, not both; "
+                         "split it into two alerts")
+        elif node is None and metric is None:
+            report(path, "the alert names nothing to watch; add `node:` with `measure:` "
+                         "(e.g. completion_rate) or `metric:` with a metric id")
+        elif node is not None:
+            if isinstance(node, str) and node not in nodes:
+                report((*path, "node"), f"node `{node}` is not a node id{did_you_mean(node, nodes)}")
+            if measure is None:
+                report(path, "a node alert needs `measure:` (completion_rate, fallback_rate, failure_rate, "
+                             "sla_compliance, p50_s or p95_s)")
+        else:
+            if isinstance(metric, str) and metric not in metrics:
+                report((*path, "metric"), f"metric `{metric}` is not a metric id{did_you_mean(metric, metrics)}")
+            if measure is not None:
+                report((*path, "measure"), "a metric alert compares the metric's value; remove `measure:` "
+                                           "(measures belong to node alerts)", key=True)
+
+
+@rule("OPS205")
+def ids_are_unique(pb: PlaybookData, report: Report) -> None:
+    """Ids are unique within roles, metrics, scenarios, nodes and alerts."""
+    for section in ID_SECTIONS:
+        seen: dict[str, int] = {}
+        for i, item in pb.entries(section):
+            item_id = item.get("id")
+            if not isinstance(item_id, str):
+                continue
+            if item_id in seen:
+                report((section, i, "id"), f"id `{item_id}` is already used by {section}[{seen[item_id]}]; "
+                                           "give each entry its own id")
+            else:
+                seen[item_id] = i

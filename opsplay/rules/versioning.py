@@ -1,0 +1,65 @@
+"""OPS401–OPS403: semantic versions and the changelog."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from opsplay.rules import PlaybookData, Report, rule
+
+# The official semver 2.0.0 pattern.
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+
+
+def version_text(value: Any) -> str | None:
+    """The version as written (YAML numbers keep their source text)."""
+    if isinstance(value, str):
+        return value
+    return getattr(value, "yaml_source", None)
+
+
+def version_key(version: str) -> tuple[int, int, int] | None:
+    """(major, minor, patch) of a semantic version, or None."""
+    match = SEMVER.match(version)
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
+
+@rule("OPS401")
+def version_is_semver(pb: PlaybookData, report: Report) -> None:
+    """metadata.version and changelog versions are MAJOR.MINOR.PATCH."""
+    places = [(("metadata", "version"), pb.get("metadata", "version"))]
+    places += [(("metadata", "changelog", i, "version"), e.get("version")) for i, e in pb.entries("metadata", "changelog")]
+    for path, value in places:
+        text = version_text(value)
+        if text is None or SEMVER.match(text):
+            continue
+        quoted = " YAML reads it as a number, so quote it;" if not isinstance(value, str) else ""
+        parts = (text.split(".") + ["0", "0"])[:3] if re.fullmatch(r"\d+(\.\d+)?", text) else None
+        example = '"' + ".".join(parts) + '"' if parts else '"1.2.0"'
+        report(path, f"version `{text}` is not a semantic version;{quoted} write MAJOR.MINOR.PATCH such as {example}")
+
+
+@rule("OPS402")
+def version_matches_changelog(pb: PlaybookData, report: Report) -> None:
+    """The first changelog entry is the current version."""
+    version = version_text(pb.get("metadata", "version"))
+    first = version_text(pb.get("metadata", "changelog", 0, "version"))
+    if version and first and version != first:
+        report(("metadata", "changelog", 0, "version"),
+               f"the newest changelog entry is {first} but metadata.version is {version}; add an entry for "
+               f"{version} at the top of the changelog (newest first)")
+
+
+@rule("OPS403")
+def changelog_newest_first(pb: PlaybookData, report: Report) -> None:
+    """Changelog entries are ordered newest first."""
+    keys = [(i, version_key(version_text(e.get("version")) or "")) for i, e in pb.entries("metadata", "changelog")]
+    for (_, newer), (i, older) in zip(keys, keys[1:]):
+        if newer and older and older >= newer:
+            report(("metadata", "changelog", i, "version"),
+                   "the changelog must list the newest version first; move this entry above the ones older than it")
+            return

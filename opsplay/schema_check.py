@@ -1,0 +1,202 @@
+"""Check raw playbook data against the pydantic models; turn errors into positioned diagnostics.
+
+pydantic error locations are mapped back to the YAML: segments that are not in the
+data (union members, discriminator tags) are skipped; a missing key points at its
+parent mapping, an unknown key at the key, a bad value at the value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from opsplay.diagnostics import format_path
+from opsplay.loader import LoadedFile
+from opsplay.model.playbook import Playbook
+
+Path = tuple[str | int, ...]
+
+
+def check_schema(loaded: LoadedFile) -> Playbook | None:
+    """Validate `loaded.data`; add diagnostics to `loaded`; return the Playbook when valid."""
+    try:
+        return Playbook.model_validate(loaded.data)
+    except ValidationError as error:
+        for detail in error.errors(include_url=False):
+            _report(loaded, detail)
+        return None
+
+
+def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
+    loc: tuple[Any, ...] = detail["loc"]
+    kind = detail["type"]
+    path = _data_path(loaded.data, loc)
+    name = str(path[-1]) if path else "playbook"
+    if kind == "missing":
+        parent, missing = path, str(loc[-1])
+        if path and path[-1] == loc[-1]:
+            parent = path[:-1]
+        where = _format(parent) or "the top level"
+        loaded.report("OPS101", parent, f"`{missing}` is required in {where}; add `{missing}:`"
+                                       f"{_field_hint(loc, missing)}")
+        return
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        suggestion = _did_you_mean(str(loc[-1]), allowed)
+        listing = f" (allowed here: {', '.join(allowed)})" if allowed and not suggestion else ""
+        loaded.report("OPS102", path, f"unknown key `{loc[-1]}`{suggestion}{listing}", key=True)
+        return
+    value = _shown(detail.get("input"))
+    if kind in ("literal_error", "enum", "union_tag_invalid"):
+        ctx = detail.get("ctx", {})
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected") or ctx.get("expected_tags") or ""))
+        rule = "OPS106" if path in (("apiVersion",), ("kind",)) else "OPS104"
+        if kind == "union_tag_invalid":
+            value = _shown(ctx.get("tag"))
+            path = (*path, "kind") if isinstance(loaded.data, dict) and path else path
+        hint = _did_you_mean(value, choices) or f"; write one of: {', '.join(choices)}"
+        loaded.report(rule, path, f"`{value}` is not allowed for `{_leaf(path)}`{hint}")
+        return
+    if kind == "union_tag_not_found":
+        loaded.report("OPS101", path, f"`kind` is required in {_format(path)}; "
+                                      "add `kind: proportion`, `kind: mean` or `kind: ratio`")
+        return
+    if kind == "duration":
+        loaded.report("OPS105", path, detail["msg"])
+        return
+    loaded.report("OPS103", path, f"`{name}`: {_describe(kind, detail, value)}")
+
+
+def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
+    ctx = detail.get("ctx", {})
+    if kind == "string_pattern_mismatch":
+        if "a-z0-9-" in str(ctx.get("pattern", "")):
+            return f"`{value}` is not a valid playbook id; use lowercase letters, digits and `-` (e.g. new-user-onboarding)"
+        return f"`{value}` is not a valid id; use ASCII letters, digits, `_`, `-` or `.` (e.g. push-content)"
+    if kind in ("string_type",):
+        return f"expected text, got `{value}`; quote it"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        return f"expected a number, got `{value}`; write e.g. 0.35 (not 35% or text)"
+    if kind.startswith("date") or kind.startswith("datetime"):
+        return f"expected a date, got `{value}`; write it as YYYY-MM-DD"
+    if kind == "list_type":
+        return f"expected a list, got `{value}`; write `[a, b]` or one `- item` per line"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return f"expected a mapping of keys, got `{value}`"
+    if kind == "too_short":
+        return "needs at least one entry"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bounds = {"greater_than": "more than", "greater_than_equal": "at least",
+                  "less_than": "less than", "less_than_equal": "at most"}
+        limit = next(iter(ctx.values()), "")
+        return f"`{value}` must be {bounds[kind]} {limit}"
+    if kind == "bool_type" or kind == "bool_parsing":
+        return f"expected true or false, got `{value}`"
+    return f"{detail['msg']} (got `{value}`)"
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
+    """Follow `loc` through the data, skipping segments that are not in it."""
+    path: list[str | int] = []
+    current = data
+    for segment in loc:
+        if isinstance(current, dict) and isinstance(segment, str) and segment in current:
+            path.append(segment)
+            current = current[segment]
+        elif isinstance(current, list) and isinstance(segment, int) and 0 <= segment < len(current):
+            path.append(segment)
+            current = current[segment]
+        elif segment == loc[-1] and isinstance(current, dict) and isinstance(segment, str):
+            path.append(segment)  # a missing or unknown key: keep its name
+            break
+    return tuple(path)
+
+
+def _model_at(loc: tuple[Any, ...]) -> Any:
+    """The model class (or type) that pydantic was validating at `loc`."""
+    current: Any = Playbook
+    for segment in loc:
+        current = _unwrap(current, segment)
+        if current is None:
+            return None
+    return current
+
+
+def _unwrap(annotation: Any, segment: Any) -> Any:
+    annotation = _strip_annotated(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        for name, field in annotation.model_fields.items():
+            if segment in (name, field.alias):
+                return field.annotation
+        return None
+    origin = get_origin(annotation)
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if origin is list and isinstance(segment, int):
+        return args[0]
+    if origin in (Union, types.UnionType):
+        for member in args:
+            inner = _strip_annotated(member)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                kind = inner.model_fields.get("kind")
+                if kind is not None and segment in get_args(kind.annotation):
+                    return inner  # a discriminator tag selects the member
+                found = _unwrap(inner, segment)
+                if found is not None:
+                    return found
+            elif get_origin(inner) is list:
+                return _unwrap(inner, segment)
+        if len(args) == 1:
+            return _unwrap(args[0], segment)
+    return None
+
+
+def _strip_annotated(annotation: Any) -> Any:
+    while hasattr(annotation, "__metadata__"):
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model = _strip_annotated(_model_at(loc))
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [field.alias or name for name, field in model.model_fields.items()]
+    return []
+
+
+def _field_hint(loc: tuple[Any, ...], key: str) -> str:
+    model = _strip_annotated(_model_at(loc[:-1]))
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        for name, field in model.model_fields.items():
+            if key in (name, field.alias) and field.description:
+                return f" ({field.description.rstrip('.')})"
+    return ""
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def _shown(value: Any) -> str:
+    source = getattr(value, "yaml_source", None)
+    if source is not None:
+        return source
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _format(path: Path) -> str:
+    return f"`{format_path(path)}`" if path else ""
+
+
+def _leaf(path: Path) -> str:
+    for part in reversed(path):
+        if isinstance(part, str):
+            return part
+    return "value"

@@ -1,0 +1,167 @@
+"""`opsplay validate`: find playbook files, check each, and collect positioned diagnostics."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from opsplay.config import Config
+from opsplay.diagnostics import RULES, Diagnostic, Severity
+from opsplay.errors import InputError, UsageError
+from opsplay.loader import LoadedFile, load_file
+from opsplay.model.playbook import Playbook
+from opsplay.rules import PlaybookData, run_rules
+from opsplay.schema_check import check_schema
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What one validate run found, ready for a formatter."""
+
+    files: int
+    diagnostics: tuple[Diagnostic, ...]
+    sources: dict[str, list[str]] = field(default_factory=dict)  # file → lines, for carets
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity is Severity.WARNING for d in self.diagnostics)
+
+
+@dataclass
+class CheckedFile:
+    """One file after loading, schema and rules."""
+
+    path: Path
+    loaded: LoadedFile
+    playbook: Playbook | None
+
+
+def display_name(path: Path) -> str:
+    """Path as shown to users: relative to the working directory when below it, with `/`."""
+    try:
+        relative = Path(os.path.relpath(path)).as_posix()
+    except ValueError:  # another drive on Windows
+        return path.as_posix()
+    return path.as_posix() if relative.startswith("..") else relative
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Playbook files under the given files and folders (recursive, sorted, hidden folders skipped)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p for p in path.rglob("*")
+                if p.suffix in SUFFIXES and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    unique = list(dict.fromkeys(p.resolve() for p in found))
+    return unique
+
+
+def check_file(path: Path, config: Config) -> CheckedFile:
+    """Load one file, check it against the schema and run every rule."""
+    name = display_name(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{name}: cannot read the file: {error.strerror}") from None
+    loaded = load_file(raw, name)
+    playbook = None
+    if isinstance(loaded.data, dict):
+        playbook = check_schema(loaded)
+        run_rules(PlaybookData(loaded, config.realtime_seconds))
+    return CheckedFile(path, loaded, playbook)
+
+
+def validate_paths(targets: list[Path], config: Config, *, context: list[Path] | None = None) -> ValidationResult:
+    """Check the playbooks under `targets`; `context` files join only the cross-file checks."""
+    files = discover(targets)
+    if not files:
+        raise UsageError(f"no playbook files (*.yaml, *.yml) in {', '.join(str(t) for t in targets)}")
+    checked = [check_file(path, config) for path in files]
+    extra = [p for p in discover([c for c in context or [] if c.exists()]) if p not in files]
+    context_checked = [check_file(path, config) for path in extra]
+    _unique_playbook_ids(checked, context_checked)
+    diagnostics: list[Diagnostic] = []
+    for item in checked:
+        diagnostics += _apply_settings(item.loaded, config)
+    return ValidationResult(
+        files=len(checked),
+        diagnostics=tuple(sorted(diagnostics)),
+        sources={item.loaded.file: item.loaded.lines for item in checked},
+    )
+
+
+def _unique_playbook_ids(checked: list[CheckedFile], context: list[CheckedFile]) -> None:
+    first: dict[str, str] = {}
+    for item in [*context, *checked]:
+        data = item.loaded.data or {}
+        playbook_id = data.get("metadata", {}).get("id") if isinstance(data.get("metadata"), dict) else None
+        if not isinstance(playbook_id, str):
+            continue
+        if playbook_id in first:
+            item.loaded.report("OPS206", ("metadata", "id"),
+                               f"playbook id `{playbook_id}` is already used by {first[playbook_id]}; "
+                               "give each playbook its own metadata.id")
+        else:
+            first[playbook_id] = item.loaded.file
+
+
+def _apply_settings(loaded: LoadedFile, config: Config) -> list[Diagnostic]:
+    """Apply configuration (disable, re-level) and inline suppressions to one file's findings."""
+    kept = [
+        replace(d, severity=config.severity.get(d.rule, d.severity))
+        for d in loaded.diagnostics
+        if d.rule not in config.disable
+    ]
+    for suppression in loaded.suppressions:
+        unknown = [r for r in suppression.rules if r not in RULES]
+        problems = []
+        if unknown:
+            problems.append(f"unknown rule id {', '.join(unknown)} (`opsplay rules` lists them)")
+        if not suppression.reason:
+            problems.append("it needs a reason: `# opsplay: disable=OPS203 -- why this is fine`")
+        if problems:
+            kept.append(Diagnostic(loaded.file, suppression.line, suppression.column, "OPS602",
+                                   _level("OPS602", config), "suppression ignored: " + "; ".join(problems)))
+            continue
+        matched = [d for d in kept if d.line == suppression.applies_to and d.rule in suppression.rules]
+        if matched:
+            kept = [d for d in kept if d not in matched]
+        else:
+            kept.append(Diagnostic(loaded.file, suppression.line, suppression.column, "OPS601",
+                                   _level("OPS601", config),
+                                   f"suppression of {', '.join(suppression.rules)} matches nothing on line "
+                                   f"{suppression.applies_to}; remove it"))
+    return [d for d in kept if d.rule not in config.disable]
+
+
+def _level(rule: str, config: Config) -> Severity:
+    return config.severity.get(rule, RULES[rule].severity)
+
+
+def load_playbook(path: Path, config: Config | None = None) -> Playbook:
+    """Load one valid playbook for the other commands; raise InputError listing its errors."""
+    from opsplay.config import find_config
+
+    config = config or find_config(path.parent)
+    if not path.is_file():
+        raise InputError(f"{path}: no such playbook file")
+    checked = check_file(path, config)
+    errors = sorted(d for d in _apply_settings(checked.loaded, config) if d.severity is Severity.ERROR)
+    if errors or checked.playbook is None:
+        listing = "\n".join(f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in errors[:20])
+        raise InputError(f"{display_name(path)} is not a valid playbook (run `opsplay validate {display_name(path)}`):\n{listing}")
+    return checked.playbook
