@@ -1,0 +1,101 @@
+"""Commands on playbooks themselves: validate, rules, schema, init."""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from opsplay.cli import app, fail
+from opsplay.errors import OpsplayError
+
+
+class ValidateFormat(str, enum.Enum):
+    """Output formats of validate (the registry in opsplay.formats)."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    sarif = "sarif"
+
+
+@app.command()
+def validate(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Playbook files or folders (recursive). Default: playbooks/.")] = None,
+    output_format: Annotated[ValidateFormat, typer.Option("--format", "-f", help="Output format.")] = ValidateFormat.text,
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    base: Annotated[Optional[str], typer.Option("--base", help="Git ref: changed playbooks must bump metadata.version.")] = None,
+) -> None:
+    """Check playbooks: schema, references, node graph, SMART goal, versions.
+
+    Example: opsplay validate playbooks/ --format github
+    """
+    from opsplay.config import find_config
+    from opsplay.formats import FORMATTERS, github_step_summary
+    from opsplay.validate import ValidationResult, validate_paths
+
+    try:
+        config = find_config(Path.cwd())
+        targets = paths or [config.root / p for p in config.paths]
+        # A pre-commit run passes single files: load the rest of the folder for cross-file checks.
+        context = [config.root / p for p in config.paths] + [t.parent for t in targets if t.is_file()]
+        result = validate_paths(targets, config, context=context)
+        if base is not None:
+            from opsplay.version_check import check_version_bumps
+
+            extra = check_version_bumps(targets, base, config)
+            result = ValidationResult(result.files, tuple(sorted([*result.diagnostics, *extra])), result.sources)
+    except OpsplayError as error:
+        raise fail(error) from None
+    typer.echo(FORMATTERS[output_format.value](result), nl=False)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if output_format is ValidateFormat.github and summary_file:
+        with open(summary_file, "a", encoding="utf-8") as handle:
+            handle.write(github_step_summary(result))
+    if result.errors or (strict and result.warnings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def rules() -> None:
+    """List every rule with its id, severity and what it checks.
+
+    Example: opsplay rules
+    """
+    from opsplay.diagnostics import RULES
+
+    for rule in RULES.values():
+        typer.echo(f"{rule.id}  {rule.severity.value:<7}  {rule.summary}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema (draft-07) of the playbook format, for editors.
+
+    Example: opsplay schema > opsplay.schema.json
+    """
+    from opsplay.schema import schema_json
+
+    typer.echo(schema_json(), nl=False)
+
+
+@app.command()
+def init(
+    playbook_id: Annotated[str, typer.Argument(metavar="ID", help="Playbook id, e.g. new-user-onboarding.")],
+    directory: Annotated[Path, typer.Option("--dir", "-d", help="Folder to write ID.yaml into.")] = Path("playbooks"),
+    lang: Annotated[str, typer.Option("--lang", help="Language of the placeholder text: zh or en.")] = "zh",
+) -> None:
+    """Write a new playbook skeleton with every step's section.
+
+    Example: opsplay init member-recall --lang zh
+    """
+    from opsplay.skeleton import write_skeleton
+
+    try:
+        path = write_skeleton(playbook_id, directory, lang)
+    except OpsplayError as error:
+        raise fail(error) from None
+    typer.echo(f"wrote {path}")

@@ -1,0 +1,150 @@
+"""Validate output formats, looked up by name: each turns a result into text."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from opsplay import __version__
+from opsplay.diagnostics import RULES, Diagnostic, Severity
+from opsplay.validate import ValidationResult
+
+Formatter = Callable[[ValidationResult], str]
+FORMATTERS: dict[str, Formatter] = {}
+JSON_SCHEMA_VERSION = 1
+
+
+def formatter(name: str) -> Callable[[Formatter], Formatter]:
+    """Register a formatter under its `--format` name."""
+
+    def register(function: Formatter) -> Formatter:
+        FORMATTERS[name] = function
+        return function
+
+    return register
+
+
+def summary_line(result: ValidationResult) -> str:
+    """`3 files checked: 1 error, 2 warnings`."""
+    def plural(count: int, word: str) -> str:
+        return f"{count} {word}{'' if count == 1 else 's'}"
+
+    return (f"{plural(result.files, 'file')} checked: {plural(result.errors, 'error')}, "
+            f"{plural(result.warnings, 'warning')}")
+
+
+@formatter("text")
+def format_text(result: ValidationResult) -> str:
+    """`file:line:col: severity RULE message`, the source line with a caret, then a summary."""
+    blocks = []
+    for d in result.diagnostics:
+        block = [f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.rule} {d.message}"]
+        lines = result.sources.get(d.file, [])
+        if 0 < d.line <= len(lines):
+            source = lines[d.line - 1].rstrip()
+            # Wide (CJK) characters take two terminal columns; keep the caret under the column.
+            prefix = source[: d.column - 1]
+            pad = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in prefix)
+            block += [f"    {source}", f"    {pad}^"]
+        blocks.append("\n".join(block))
+    return "\n".join([*blocks, summary_line(result)]) + "\n"
+
+
+def _width(ch: str) -> int:
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+@formatter("json")
+def format_json(result: ValidationResult) -> str:
+    """SPEC's JSON document, Chinese kept readable."""
+    document = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "files": result.files,
+        "errors": result.errors,
+        "warnings": result.warnings,
+        "diagnostics": [
+            {"file": d.file, "line": d.line, "column": d.column, "rule": d.rule,
+             "severity": d.severity.value, "message": d.message, "path": d.path}
+            for d in result.diagnostics
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+@formatter("github")
+def format_github(result: ValidationResult) -> str:
+    """GitHub Actions workflow commands (errors first), so findings annotate the diff."""
+    ordered = sorted(result.diagnostics, key=lambda d: (d.severity is not Severity.ERROR, d))
+    lines = [
+        f"::{d.severity.value} file={_escape_property(d.file)},line={d.line},col={d.column},"
+        f"title={_escape_property(d.rule)}::{_escape_data(d.message)}"
+        for d in ordered
+    ]
+    return "\n".join([*lines, summary_line(result)]) + "\n"
+
+
+def github_step_summary(result: ValidationResult) -> str:
+    """Markdown for $GITHUB_STEP_SUMMARY (GitHub shows only 10 error annotations per step)."""
+    rows = [f"| `{d.file}:{d.line}:{d.column}` | {d.severity.value} | {d.rule} | {_cell(d.message)} |"
+            for d in result.diagnostics]
+    table = ["| where | severity | rule | message |", "|---|---|---|---|", *rows] if rows else []
+    return "\n".join(["### opsplay validate", "", summary_line(result), "", *table]) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def fingerprint(d: Diagnostic) -> str:
+    """Stable across edits that move lines: file + playbook path + rule."""
+    return hashlib.sha256(f"{d.file}\0{d.path}\0{d.rule}".encode()).hexdigest()
+
+
+@formatter("sarif")
+def format_sarif(result: ValidationResult) -> str:
+    """SARIF 2.1.0 for code-scanning uploads."""
+    rule_ids = sorted(RULES)
+    index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+    document = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "opsplay",
+                "version": __version__,
+                "informationUri": "https://github.com/opsplay/opsplay",
+                "rules": [
+                    {"id": r, "shortDescription": {"text": RULES[r].summary},
+                     "defaultConfiguration": {"level": level[RULES[r].severity]}}
+                    for r in rule_ids
+                ],
+            }},
+            "results": [
+                {
+                    "ruleId": d.rule,
+                    "ruleIndex": index[d.rule],
+                    "level": level[d.severity],
+                    "message": {"text": d.message},
+                    "locations": [{"physicalLocation": {
+                        "artifactLocation": {"uri": d.file},
+                        "region": {"startLine": d.line, "startColumn": d.column},
+                    }}],
+                    "partialFingerprints": {"opsplay/v1": fingerprint(d)},
+                }
+                for d in result.diagnostics
+            ],
+        }],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
