@@ -116,7 +116,9 @@ def compare_arms(
     min_n: int = 0,
 ) -> Comparison:
     """Compare pilot with baseline: difference, relative lift, intervals and p-values."""
-    _check_alpha(alpha)
+    _check_options(kind, alpha)
+    if test not in ("welch", "z") or variance not in ("unpooled", "pooled"):
+        raise ValueError(f"unknown test {test!r} or variance {variance!r}")
     issues: list[str] = []
     base = _arm(baseline, kind, min_n, issues)
     pil = _arm(pilot, kind, min_n, issues)
@@ -191,7 +193,7 @@ def difference_in_differences(
     min_n: int = 0,
 ) -> Comparison:
     """DiD of pilot against comparison group, absolute and relative (log scale), normal."""
-    _check_alpha(alpha)
+    _check_options(kind, alpha)
     issues: list[str] = []
     groups = [
         _arm(s, kind, min_n, issues) for s in (base_before, base_after, pilot_before, pilot_after)
@@ -308,6 +310,9 @@ class _Arm:
 
 def _arm(stats: ArmStats, kind: Kind, min_n: int, issues: list[str]) -> _Arm:
     """Mean and variance of one arm, noting in `issues` why it cannot be tested."""
+    sums = (stats.sum, stats.sum_sq, stats.sum_den, stats.sum_den_sq, stats.sum_prod)
+    if not all(math.isfinite(value) for value in sums):
+        raise ValueError(f"sufficient statistics must be finite numbers, got {stats}")
     if stats.n <= 0:
         _note(issues, NO_UNITS)
         return _Arm(stats.n, None, None, False)
@@ -373,6 +378,8 @@ def _two_sided_p(statistic: float, dof: float | None) -> float:
     return float(2 * sps.t.sf(abs(statistic), dof))
 
 
-def _check_alpha(alpha: float) -> None:
+def _check_options(kind: Kind, alpha: float) -> None:
+    if kind not in ("proportion", "mean", "ratio"):
+        raise ValueError(f"unknown metric kind {kind!r}")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha {alpha!r} must lie strictly between 0 and 1")

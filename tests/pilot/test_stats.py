@@ -400,9 +400,21 @@ def test_pooled_does_not_apply_to_means():
     assert ours.method == "welch-t" and ours.issues == ("pooled_not_applicable",) and ours.tested
 
 
-def test_alpha_outside_unit_interval_is_rejected():
+@pytest.mark.parametrize(
+    ("baseline", "options"),
+    [
+        (rate(10, 3), {"alpha": 5}),
+        (rate(10, 3), {"test": "t"}),
+        (rate(10, 3), {"variance": "equal"}),
+        (rate(10, 3), {"kind": "median"}),
+        (ArmStats(10, float("nan"), 3.0), {}),
+    ],
+)
+def test_programming_errors_raise(baseline, options):
+    """The caller validates user input; anything else reaching the engine is a bug."""
+    arguments = {"kind": "proportion", **options}
     with pytest.raises(ValueError):
-        compare_arms(rate(10, 3), rate(10, 4), "proportion", alpha=5)
+        compare_arms(baseline, rate(10, 4), **arguments)
 
 
 # --- mean_and_variance ------------------------------------------------------------------------
