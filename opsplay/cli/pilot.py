@@ -1,0 +1,210 @@
+"""`opsplay pilot …`: compare a pilot with its baseline, plan its size, generate warehouse SQL."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from opsplay.cli import app, fail
+from opsplay.errors import OpsplayError
+
+pilot_app = typer.Typer(help="Step 4: measure a pilot against its baseline.", no_args_is_help=True)
+app.add_typer(pilot_app, name="pilot")
+
+
+class CompareFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class FailOn(str, enum.Enum):
+    regression = "regression"
+    alert = "alert"
+    miss = "miss"
+
+
+class InputFormat(str, enum.Enum):
+    auto = "auto"
+    units = "units"
+    stats = "stats"
+    summary = "summary"
+
+
+class TestChoice(str, enum.Enum):
+    welch = "welch"
+    z = "z"
+
+
+class VarianceChoice(str, enum.Enum):
+    unpooled = "unpooled"
+    pooled = "pooled"
+
+
+class CorrectionChoice(str, enum.Enum):
+    holm = "holm"
+    bh = "bh"
+    none = "none"
+
+
+class Lang(str, enum.Enum):
+    zh = "zh"
+    en = "en"
+
+
+class Dialect(str, enum.Enum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+    bigquery = "bigquery"
+    spark = "spark"
+
+
+PlaybookArg = Annotated[Path, typer.Argument(metavar="PLAYBOOK", help="The playbook YAML file.")]
+
+
+def build_report(
+    playbook_path: Path,
+    data: list[Path],
+    *,
+    by: list[str] | None = None,
+    events: Path | None = None,
+    input_format: str = "auto",
+    encoding: str | None = None,
+    skip_bad_rows: bool = False,
+    test: str = "welch",
+    variance: str = "unpooled",
+    correction: str = "holm",
+    alpha: float | None = None,
+    arm_column: str | None = None,
+    baseline: str | None = None,
+    pilot: str | None = None,
+    period_column: str | None = None,
+    lang: str | None = None,
+    progress: bool = False,
+):  # noqa: ANN201 - returns opsplay.pilot.compare.PilotReport (imported lazily)
+    """Load the playbook and run the comparison (shared by `pilot compare` and `render-report`)."""
+    from opsplay.config import find_config
+    from opsplay.pilot.compare import CompareOptions, run_compare
+    from opsplay.validate import load_playbook
+
+    config = find_config(playbook_path.parent)
+    playbook = load_playbook(playbook_path, config)
+    options = CompareOptions(
+        by=tuple(by or ()), alpha=alpha, test=test, variance=variance, correction=correction,  # type: ignore[arg-type]
+        input_format=input_format, encoding=encoding, skip_bad_rows=skip_bad_rows,  # type: ignore[arg-type]
+        arm_column=arm_column, baseline_label=baseline, pilot_label=pilot, period_column=period_column,
+        events=events, lang=lang, realtime_seconds=config.realtime_seconds,  # type: ignore[arg-type]
+    )
+    if progress and sys.stderr.isatty():
+        return _with_progress(playbook, data, options)
+    return run_compare(playbook, data, options), playbook
+
+
+def _with_progress(playbook, data, options):  # noqa: ANN001, ANN202
+    from dataclasses import replace
+
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    from opsplay.pilot.compare import run_compare
+
+    total = sum(p.stat().st_size for p in data if p.is_file())
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TransferSpeedColumn(), transient=True, console=None) as bar:
+        task = bar.add_task("reading", total=total)
+        report = run_compare(playbook, data, replace(options, progress=lambda done: bar.update(task, completed=done)))
+    return report, playbook
+
+
+@pilot_app.command("compare")
+def compare(
+    playbook: PlaybookArg,
+    data: Annotated[list[Path], typer.Argument(metavar="DATA…", help="Metric exports (CSV or Parquet).")],
+    by: Annotated[Optional[list[str]], typer.Option("--by", help="Segment column (repeatable).")] = None,
+    output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
+    fail_on: Annotated[Optional[list[FailOn]], typer.Option("--fail-on", help="Exit 1 on regression, alert or miss (repeatable).")] = None,
+    events: Annotated[Optional[Path], typer.Option("--events", help="Node execution log (CSV).")] = None,
+    input_format: Annotated[InputFormat, typer.Option("--input-format", help="Force the export shape.")] = InputFormat.auto,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Force an encoding (e.g. gbk, utf-8).")] = None,
+    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip and count rows with bad values.")] = False,
+    test: Annotated[TestChoice, typer.Option("--test", help="welch (default, as gbstats) or z.")] = TestChoice.welch,
+    variance: Annotated[VarianceChoice, typer.Option("--variance", help="pooled: pooled variance for proportions.")] = VarianceChoice.unpooled,
+    correction: Annotated[CorrectionChoice, typer.Option("--correction", help="Multiple-testing correction.")] = CorrectionChoice.holm,
+    alpha: Annotated[Optional[float], typer.Option("--alpha", min=1e-9, max=0.5, help="Override pilot.alpha.")] = None,
+    arm_column: Annotated[Optional[str], typer.Option("--arm-column", help="Override pilot.arm_column.")] = None,
+    baseline: Annotated[Optional[str], typer.Option("--baseline", help="Baseline arm label.")] = None,
+    pilot: Annotated[Optional[str], typer.Option("--pilot", help="Pilot arm label.")] = None,
+    period_column: Annotated[Optional[str], typer.Option("--period-column", help="Override pilot.period_column.")] = None,
+    lang: Annotated[Optional[Lang], typer.Option("--lang", help="Language of the text (default: the playbook's).")] = None,
+) -> None:
+    """Compare pilot with baseline per metric: change, interval, p-value, target, SLAs, alerts.
+
+    Example: opsplay pilot compare playbooks/new-user-onboarding.yaml examples/onboarding_units.csv --by region
+    """
+    from opsplay.pilot.compare import failures
+    from opsplay.pilot.present import FORMATTERS
+
+    try:
+        report, _ = build_report(
+            playbook, data, by=by, events=events, input_format=input_format.value, encoding=encoding,
+            skip_bad_rows=skip_bad_rows, test=test.value, variance=variance.value, correction=correction.value,
+            alpha=alpha, arm_column=arm_column, baseline=baseline, pilot=pilot, period_column=period_column,
+            lang=lang.value if lang else None, progress=True,
+        )
+    except OpsplayError as error:
+        raise fail(error) from None
+    color = output_format is CompareFormat.text and sys.stdout.isatty()
+    typer.echo(FORMATTERS[output_format.value](report, color), nl=False)
+    happened = failures(report, [f.value for f in fail_on or []])
+    if happened:
+        typer.echo(f"opsplay: --fail-on: {', '.join(happened)}", err=True)
+        raise typer.Exit(1)
+
+
+@pilot_app.command("plan")
+def plan(
+    playbook: PlaybookArg,
+    metric: Annotated[Optional[str], typer.Option("--metric", help="Metric id (default: the goal's).")] = None,
+    mde: Annotated[Optional[float], typer.Option("--mde", help="Absolute change to detect (default: goal target − baseline).")] = None,
+    power: Annotated[float, typer.Option("--power", min=0.5, max=0.999, help="Statistical power.")] = 0.8,
+    daily: Annotated[Optional[float], typer.Option("--daily", min=0, help="Units entering the pilot per day (both arms).")] = None,
+    sd: Annotated[Optional[float], typer.Option("--sd", min=0, help="Per-unit standard deviation (mean metrics).")] = None,
+    output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="text or json.")] = CompareFormat.text,
+) -> None:
+    """Sample size per arm (and days with --daily) to detect the goal's change.
+
+    Example: opsplay pilot plan playbooks/new-user-onboarding.yaml --daily 800
+    """
+    from opsplay.pilot.planning import format_plan, plan_for_playbook
+    from opsplay.validate import load_playbook
+
+    try:
+        result = plan_for_playbook(load_playbook(playbook), metric=metric, mde=mde, power=power, daily=daily, sd=sd)
+    except OpsplayError as error:
+        raise fail(error) from None
+    typer.echo(format_plan(result, output_format.value), nl=False)
+
+
+@pilot_app.command("sql")
+def sql(
+    playbook: PlaybookArg,
+    table: Annotated[str, typer.Option("--table", help="Warehouse table of unit rows.")],
+    dialect: Annotated[Dialect, typer.Option("--dialect", help="SQL dialect.")] = Dialect.duckdb,
+    by: Annotated[Optional[list[str]], typer.Option("--by", help="Segment column (repeatable).")] = None,
+) -> None:
+    """Print the SQL that turns a unit-level table into the sufficient-statistics export.
+
+    Example: opsplay pilot sql playbooks/new-user-onboarding.yaml --table ods.onboarding_users --dialect bigquery
+    """
+    from opsplay.pilot.planning import sql_for_playbook
+    from opsplay.validate import load_playbook
+
+    try:
+        text = sql_for_playbook(load_playbook(playbook), table=table, dialect=dialect.value, by=by or [])
+    except OpsplayError as error:
+        raise fail(error) from None
+    typer.echo(text)

@@ -1,0 +1,317 @@
+"""Output formats of `pilot compare`, looked up by name: json, csv, markdown, text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from opsplay.pilot.wording import DESIGNS, describe_issue, label, verdict_word
+
+if TYPE_CHECKING:
+    from opsplay.pilot.compare import MetricResult, PilotReport
+
+JSON_SCHEMA_VERSION = 1
+Formatter = Callable[["PilotReport", bool], str]
+FORMATTERS: dict[str, Formatter] = {}
+
+
+def formatter(name: str) -> Callable[[Formatter], Formatter]:
+    """Register a formatter under its `--format` name."""
+
+    def register(function: Formatter) -> Formatter:
+        FORMATTERS[name] = function
+        return function
+
+    return register
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: NaN/inf become None; tuples become lists."""
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _metric_json(row: MetricResult) -> dict[str, Any]:
+    c = row.comparison
+    entry: dict[str, Any] = {
+        "metric": row.metric,
+        "name": row.name,
+        "segment": dict(row.segment),
+        "kind": row.kind,
+        "role": row.role,
+        "better": row.better,
+        "unit": row.unit,
+        "method": c.method,
+        "baseline": {"n": c.baseline_n, "value": c.baseline_value},
+        "pilot": {"n": c.pilot_n, "value": c.pilot_value},
+        "abs_diff": c.abs_diff,
+        "rel_diff": c.rel_diff,
+        "ci_abs": list(c.ci_abs) if c.ci_abs else None,
+        "ci_rel": list(c.ci_rel) if c.ci_rel else None,
+        "p_value": c.p_value,
+        "p_value_abs": c.p_value_abs,
+        "p_adjusted": row.p_adjusted,
+        "significant": row.significant,
+        "target": row.target,
+        "attainment": row.attainment,
+        "verdict": row.verdict,
+    }
+    if c.before is not None:
+        entry["before"] = {
+            "baseline": {"n": c.before.baseline_n, "value": c.before.baseline_value},
+            "pilot": {"n": c.before.pilot_n, "value": c.before.pilot_value},
+        }
+    return entry
+
+
+def report_to_json(report: PilotReport) -> dict[str, Any]:
+    """SPEC section 3's JSON document (plus schema_version, options and sources)."""
+    options = report.options
+    document = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "playbook": {"id": report.playbook_id, "version": report.playbook_version},
+        "design": report.design,
+        "alpha": report.alpha,
+        "test": options.test,
+        "variance": options.variance,
+        "correction": options.correction,
+        "lang": report.lang,
+        "shape": report.shape,
+        "sources": [
+            {"path": s.path, "shape": s.shape, "encoding": s.encoding, "rows": s.rows,
+             "skipped_rows": s.skipped_rows}
+            for s in report.sources
+        ],
+        "metrics": [_metric_json(row) for row in report.metrics],
+        "srm": None if report.srm_p_value is None else {"p_value": report.srm_p_value, "ok": report.srm_ok},
+        "nodes": [
+            {"node": n.node, "count": n.count, "completion_rate": n.completion_rate,
+             "fallback_rate": n.fallback_rate, "failure_rate": n.failure_rate, "p50_s": n.p50_s,
+             "p95_s": n.p95_s, "sla_s": n.sla_s, "sla_compliance": n.sla_compliance}
+            for n in report.nodes
+        ],
+        "alerts": [
+            {"id": a.id, ("metric" if a.measure is None else "node"): a.target, "measure": a.measure,
+             "value": a.value, "op": a.op, "threshold": a.threshold, "severity": a.severity, "fired": a.fired}
+            for a in report.alerts
+        ],
+        "warnings": list(report.warnings),
+    }
+    return _clean(document)
+
+
+@formatter("json")
+def format_json(report: PilotReport, color: bool = False) -> str:
+    """Full-precision JSON, Chinese kept readable."""
+    return json.dumps(report_to_json(report), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+# Human formatting (rounded; JSON keeps full precision)
+def fmt_value(value: float | None, kind: str, unit: str | None = None) -> str:
+    """35.0% for proportions; 4 significant digits (and the unit) otherwise."""
+    if value is None:
+        return "—"
+    if kind == "proportion":
+        return f"{value:.1%}"
+    return f"{value:,.4g}{unit or ''}" if abs(value) < 1e6 else f"{value:,.0f}{unit or ''}"
+
+
+def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
+    """+3.0pp for proportions, +1.23 otherwise."""
+    if value is None:
+        return "—"
+    if kind == "proportion":
+        return f"{value * 100:+.1f}pp"
+    return f"{value:+,.4g}{unit or ''}"
+
+
+def fmt_rel(value: float | None) -> str:
+    """+8.6%."""
+    return "—" if value is None else f"{value:+.1%}"
+
+
+def fmt_interval(interval: list[float] | tuple[float, float] | None, percent: bool = True) -> str:
+    """[+3.1%, +14.1%]."""
+    if not interval:
+        return "—"
+    low, high = interval
+    return f"[{low:+.1%}, {high:+.1%}]" if percent else f"[{low:+.4g}, {high:+.4g}]"
+
+
+def fmt_p(value: float | None) -> str:
+    """p-values: 0.0028, 1.2e-17."""
+    if value is None:
+        return "—"
+    return f"{value:.2g}" if value < 0.001 else f"{value:.4f}"
+
+
+def _segment_text(segment: tuple[tuple[str, str], ...], lang: str) -> str:
+    return ", ".join(f"{c}={v}" for c, v in segment) if segment else label("overall", lang)
+
+
+def conclusion(row: MetricResult, lang: str, alpha: float) -> str:
+    """One line per metric in the playbook's language."""
+    c = row.comparison
+    confidence = f"{1 - alpha:.0%}"
+    change = f"{fmt_value(c.baseline_value, row.kind, row.unit)} → {fmt_value(c.pilot_value, row.kind, row.unit)}"
+    if lang == "zh":
+        text = f"{row.name}：{change}，偏差率 {fmt_rel(c.rel_diff)}"
+        if c.ci_rel:
+            text += f"（{confidence}区间 {fmt_interval(c.ci_rel)}，p={fmt_p(c.p_value)}）"
+        text += f"，{verdict_word(row.verdict, lang)}"
+        if row.target is not None:
+            text += f"；目标 {fmt_value(row.target, row.kind, row.unit)}"
+            if row.attainment is not None:
+                text += f"，达成度 {row.attainment:.0%}"
+        return text
+    text = f"{row.name}: {change}, {fmt_rel(c.rel_diff)}"
+    if c.ci_rel:
+        text += f" ({confidence} CI {fmt_interval(c.ci_rel)}, p={fmt_p(c.p_value)})"
+    text += f", {verdict_word(row.verdict, lang)}"
+    if row.target is not None:
+        text += f"; target {fmt_value(row.target, row.kind, row.unit)}"
+        if row.attainment is not None:
+            text += f", {row.attainment:.0%} attained"
+    return text
+
+
+def _table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
+    lang = report.lang
+    header = [label(k, lang) for k in ("segment", "metric", "role", "baseline", "pilot", "abs_diff", "rel_diff",
+                                       "ci_rel", "p_value", "p_adjusted", "target", "attainment", "verdict")]
+    rows = []
+    for row in report.metrics:
+        c = row.comparison
+        rows.append([
+            _segment_text(row.segment, lang), row.name, label(row.role, lang),
+            f"{fmt_value(c.baseline_value, row.kind, row.unit)} (n={c.baseline_n:,})",
+            f"{fmt_value(c.pilot_value, row.kind, row.unit)} (n={c.pilot_n:,})",
+            fmt_abs(c.abs_diff, row.kind, row.unit), fmt_rel(c.rel_diff), fmt_interval(c.ci_rel),
+            fmt_p(c.p_value), fmt_p(row.p_adjusted), fmt_value(row.target, row.kind, row.unit),
+            "—" if row.attainment is None else f"{row.attainment:.0%}", verdict_word(row.verdict, lang),
+        ])
+    return header, rows
+
+
+@formatter("csv")
+def format_csv(report: PilotReport, color: bool = False) -> str:
+    """One row per metric and segment, full precision; UTF-8 BOM added by the writer for Excel/WPS."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["metric", "name", "segment", "role", "kind", "baseline_n", "baseline_value", "pilot_n",
+                     "pilot_value", "abs_diff", "rel_diff", "ci_rel_low", "ci_rel_high", "p_value", "p_value_abs",
+                     "p_adjusted", "significant", "target", "attainment", "verdict"])
+    for entry in report_to_json(report)["metrics"]:
+        ci = entry["ci_rel"] or [None, None]
+        writer.writerow([
+            entry["metric"], entry["name"], ";".join(f"{k}={v}" for k, v in entry["segment"].items()),
+            entry["role"], entry["kind"], entry["baseline"]["n"], entry["baseline"]["value"], entry["pilot"]["n"],
+            entry["pilot"]["value"], entry["abs_diff"], entry["rel_diff"], ci[0], ci[1], entry["p_value"],
+            entry["p_value_abs"], entry["p_adjusted"], entry["significant"], entry["target"],
+            entry["attainment"], entry["verdict"],
+        ])
+    return "\ufeff" + buffer.getvalue()
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+@formatter("markdown")
+def format_markdown(report: PilotReport, color: bool = False) -> str:
+    """Markdown tables: metrics, nodes, alerts, warnings."""
+    lang = report.lang
+    header, rows = _table_rows(report)
+    lines = [f"## {report.playbook_id}@{report.playbook_version} — {DESIGNS[report.design][lang]}", ""]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_cell(cell) for cell in row) + " |" for row in rows]
+    lines += [""] + [f"- {_md_cell(conclusion(row, lang, report.alpha))}" for row in report.metrics if not row.segment]
+    if report.nodes:
+        lines += ["", f"### {label('nodes', lang)}", "",
+                  f"| {label('node', lang)} | {label('count', lang)} | {label('completion_rate', lang)} | "
+                  f"{label('fallback_rate', lang)} | p50 | p95 | {label('sla', lang)} | {label('sla_compliance', lang)} |",
+                  "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {_node_cells(n, ' | ')} |" for n in report.nodes]
+    fired = [a for a in report.alerts if a.fired]
+    lines += ["", f"### {label('alerts', lang)}", ""]
+    lines += [f"- **{a.id}** ({a.severity}): {a.target} {a.measure or ''} = {_num(a.value)} {a.op} {a.threshold:g}"
+              for a in fired] or [f"- {label('no_alerts', lang)}"]
+    if report.warnings:
+        lines += ["", f"### {label('warnings', lang)}", ""] + [f"- {_md_cell(w)}" for w in report.warnings]
+    return "\n".join(lines) + "\n"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}s"
+
+
+def _node_cells(n: Any, sep: str) -> str:
+    return sep.join([n.node, f"{n.count:,}", _rate(n.completion_rate), _rate(n.fallback_rate), _seconds(n.p50_s),
+                     _seconds(n.p95_s), _seconds(n.sla_s), _rate(n.sla_compliance)])
+
+
+@formatter("text")
+def format_text(report: PilotReport, color: bool = False, width: int | None = None) -> str:
+    """Rich tables per segment, coloured by verdict, with a conclusion per metric; warnings last."""
+    from rich.console import Console
+    from rich.table import Table
+
+    lang = report.lang
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, color_system="standard" if color else None,
+                      width=width or 120, highlight=False, soft_wrap=False)
+    console.print(f"[bold]{report.playbook_id}@{report.playbook_version}[/bold]  "
+                  f"{label('design', lang)}: {DESIGNS[report.design][lang]}  α={report.alpha:g}")
+    header, rows = _table_rows(report)
+    style = {"met": "bold green", "improved": "green", "worse": "bold red", "no_change": "yellow",
+             "inconclusive": "dim"}
+    segments = list(dict.fromkeys(row.segment for row in report.metrics))
+    for segment in segments:
+        table = Table(title=f"{label('segment', lang)}: {_segment_text(segment, lang)}", show_lines=False)
+        for column in header[1:]:
+            table.add_column(column, overflow="fold")
+        for result, cells in zip(report.metrics, rows):
+            if result.segment == segment:
+                table.add_row(*cells[1:], style=style[result.verdict])
+        console.print(table)
+    for row in report.metrics:
+        if not row.segment:
+            console.print(f"• {conclusion(row, lang, report.alpha)}", style=style[row.verdict])
+    if report.srm_p_value is not None:
+        console.print(f"{label('srm', lang)}: p={fmt_p(report.srm_p_value)} "
+                      f"{'✓' if report.srm_ok else '✗'}")
+    if report.nodes:
+        table = Table(title=label("nodes", lang))
+        for column in (label("node", lang), label("count", lang), label("completion_rate", lang),
+                       label("fallback_rate", lang), "p50", "p95", label("sla", lang), label("sla_compliance", lang)):
+            table.add_column(column, overflow="fold")
+        for n in report.nodes:
+            table.add_row(*_node_cells(n, "\0").split("\0"))
+        console.print(table)
+    fired = [a for a in report.alerts if a.fired]
+    console.print(f"[bold]{label('alerts', lang)}[/bold]: " + (", ".join(
+        f"{a.id} ({a.target} {a.measure or ''} {_num(a.value)} {a.op} {a.threshold:g})" for a in fired)
+        or label("no_alerts", lang)), style="red" if fired else None)
+    for warning in report.warnings:
+        console.print(f"! {warning}", style="yellow", markup=False)
+    return buffer.getvalue()
+
+
+__all__ = ["FORMATTERS", "conclusion", "describe_issue", "report_to_json"]
