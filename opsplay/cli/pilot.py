@@ -168,7 +168,6 @@ def compare(
 @pilot_app.command("plan")
 def plan(
     playbook: PlaybookArg,
-    metric: Annotated[Optional[str], typer.Option("--metric", help="Metric id (default: the goal's).")] = None,
     mde: Annotated[Optional[float], typer.Option("--mde", help="Absolute change to detect (default: goal target − baseline).")] = None,
     power: Annotated[float, typer.Option("--power", min=0.5, max=0.999, help="Statistical power.")] = 0.8,
     daily: Annotated[Optional[float], typer.Option("--daily", min=0, help="Units entering the pilot per day (both arms).")] = None,
@@ -183,7 +182,7 @@ def plan(
     from opsplay.validate import load_playbook
 
     try:
-        result = plan_for_playbook(load_playbook(playbook), metric=metric, mde=mde, power=power, daily=daily, sd=sd)
+        result = plan_for_playbook(load_playbook(playbook), mde=mde, power=power, daily=daily, sd=sd)
     except OpsplayError as error:
         raise fail(error) from None
     typer.echo(format_plan(result, output_format.value), nl=False)

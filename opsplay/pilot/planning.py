@@ -13,34 +13,23 @@ if TYPE_CHECKING:
     from opsplay.pilot.plan import SamplePlan
 
 
-def plan_for_playbook(playbook: Playbook, *, metric: str | None, mde: float | None, power: float,
-                      daily: float | None, sd: float | None) -> SamplePlan:
-    """Sample size to detect the goal's change (or --mde) on a metric of the playbook."""
+def plan_for_playbook(playbook: Playbook, *, mde: float | None, power: float, daily: float | None,
+                      sd: float | None) -> SamplePlan:
+    """Sample size to detect the goal's change (baseline → target, or baseline + --mde)."""
     from opsplay.pilot.plan import sample_size, target_from_mde
 
-    metric_id = metric or playbook.goal.metric
-    definition = playbook.metric(metric_id)
+    goal = playbook.goal
+    definition = playbook.metric(goal.metric)
     if definition is None:
-        known = ", ".join(m.id for m in playbook.metrics)
-        raise UsageError(f"--metric `{metric_id}` is not a metric of {playbook.metadata.id}; known: {known}")
+        raise UsageError(f"the goal's metric `{goal.metric}` is not declared under metrics")
     if definition.kind == "ratio":
-        raise UsageError(f"`{metric_id}` is a ratio metric; plan it as a mean with --sd from historical data "
-                         "(or plan on its numerator)")
-    if metric_id == playbook.goal.metric:
-        baseline, target = playbook.goal.baseline, playbook.goal.target
-    elif mde is None:
-        raise UsageError(f"`{metric_id}` is not the goal metric, so there is no target; pass --mde")
-    else:
-        baseline, target = 0.0, 0.0  # replaced below from --mde
-    if mde is not None:
-        if metric_id != playbook.goal.metric:
-            raise UsageError("--mde needs the metric's baseline; plan the goal metric, whose baseline is in goal")
-        target = target_from_mde(baseline, mde)
+        raise UsageError(f"`{goal.metric}` is a ratio metric; plan it as a mean with --sd from historical data")
     if definition.kind == "mean" and sd is None:
-        raise UsageError(f"`{metric_id}` is a mean metric; pass its per-unit standard deviation with --sd")
+        raise UsageError(f"`{goal.metric}` is a mean metric; pass its per-unit standard deviation with --sd")
+    target = goal.target if mde is None else target_from_mde(goal.baseline, mde)
     pilot = playbook.pilot
     return sample_size(
-        definition.kind, baseline, target, sd=sd,
+        definition.kind, goal.baseline, target, sd=sd,
         alpha=pilot.alpha if pilot else 0.05, power=power, split=pilot.split if pilot else 0.5, daily=daily,
     )
 
