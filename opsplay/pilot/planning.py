@@ -44,7 +44,7 @@ def format_plan(plan: SamplePlan, output_format: str) -> str:
         f"units needed: baseline {plan.n_baseline:,}, pilot {plan.n_pilot:,}, total {plan.n_total:,}",
     ]
     if plan.days is not None:
-        lines.append(f"at {plan.daily:g} units per day: {plan.days} days")
+        lines.append(f"at {plan.daily:g} units per day: {plan.days} day{'' if plan.days == 1 else 's'}")
     return "\n".join(lines) + "\n"
 
 
