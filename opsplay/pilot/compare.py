@@ -148,6 +148,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             encoding=options.encoding,
             skip_bad_rows=options.skip_bad_rows,
             progress=options.progress,
+            arm_labels=() if pilot.design == "before_after" else arms,
+            period_labels=() if period_column is None else (pilot.periods.before, pilot.periods.after),
         ),
     )
     warnings = list(read.warnings)
