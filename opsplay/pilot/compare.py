@@ -449,22 +449,24 @@ def _judge(
     )
 
 
-def _adjust(
-    rows: list[MetricResult], correction: stats.Correction, alpha: float
-) -> list[MetricResult]:
-    """Holm/BH across primary metrics × segments; then significance and verdicts."""
+def _adjust(rows: list[MetricResult], correction: stats.Correction, alpha: float) -> list[MetricResult]:
+    """Correct across primary metrics × segments, then decide significance and verdicts.
+
+    The overall rows form one family and the per-segment rows another, so looking at
+    segments (--by) does not weaken the headline result.
+    """
     from dataclasses import replace
 
-    primaries = [i for i, row in enumerate(rows) if row.role == "primary"]
-    adjusted = stats.adjust_p_values([rows[i].comparison.p_value for i in primaries], correction)
-    p_adjusted = {i: p for i, p in zip(primaries, adjusted)}
+    p_adjusted: dict[int, float | None] = {}
+    for overall in (True, False):
+        family = [i for i, row in enumerate(rows) if row.role == "primary" and (not row.segment) == overall]
+        adjusted = stats.adjust_p_values([rows[i].comparison.p_value for i in family], correction)
+        p_adjusted.update(zip(family, adjusted))
     judged = []
     for i, row in enumerate(rows):
         p = p_adjusted.get(i, row.comparison.p_value)
         significant = p is not None and p < alpha
-        judged.append(
-            replace(row, p_adjusted=p, significant=significant, verdict=_verdict(row, significant))
-        )
+        judged.append(replace(row, p_adjusted=p, significant=significant, verdict=_verdict(row, significant)))
     return judged
 
 

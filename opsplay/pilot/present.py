@@ -166,7 +166,7 @@ def conclusion(row: MetricResult, lang: str, alpha: float) -> str:
     if lang == "zh":
         text = f"{row.name}：{change}，偏差率 {fmt_rel(c.rel_diff)}"
         if c.ci_rel:
-            text += f"（{confidence}区间 {fmt_interval(c.ci_rel)}，p={fmt_p(c.p_value)}）"
+            text += f"（{confidence}区间 {fmt_interval(c.ci_rel)}，p={fmt_p(c.p_value)}{_adjusted(row, lang)}）"
         text += f"，{verdict_word(row.verdict, lang)}"
         if row.target is not None:
             text += f"；目标 {fmt_value(row.target, row.kind, row.unit)}"
@@ -175,13 +175,19 @@ def conclusion(row: MetricResult, lang: str, alpha: float) -> str:
         return text
     text = f"{row.name}: {change}, {fmt_rel(c.rel_diff)}"
     if c.ci_rel:
-        text += f" ({confidence} CI {fmt_interval(c.ci_rel)}, p={fmt_p(c.p_value)})"
+        text += f" ({confidence} CI {fmt_interval(c.ci_rel)}, p={fmt_p(c.p_value)}{_adjusted(row, lang)})"
     text += f", {verdict_word(row.verdict, lang)}"
     if row.target is not None:
         text += f"; target {fmt_value(row.target, row.kind, row.unit)}"
         if row.attainment is not None:
             text += f", {row.attainment:.0%} attained"
     return text
+
+
+def _adjusted(row: MetricResult, lang: str) -> str:
+    if row.p_adjusted is None or row.p_adjusted == row.comparison.p_value:
+        return ""
+    return f"，校正后 {fmt_p(row.p_adjusted)}" if lang == "zh" else f", adjusted {fmt_p(row.p_adjusted)}"
 
 
 def _table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
@@ -285,11 +291,19 @@ def format_text(report: PilotReport, color: bool = False, width: int | None = No
     segments = list(dict.fromkeys(row.segment for row in report.metrics))
     for segment in segments:
         table = Table(title=f"{label('segment', lang)}: {_segment_text(segment, lang)}", show_lines=False)
-        for column in header[1:]:
-            table.add_column(column, overflow="fold")
+        # The terminal table folds role into the metric, target with attainment, and puts n
+        # under each value; the unadjusted p is left to JSON, CSV and Markdown. It fits 100
+        # columns even in Chinese.
+        for i in (1, 3, 4, 5, 6, 7, 9, 10, 12):
+            table.add_column(header[i], justify="left" if i == 1 else "right", min_width=6 if i in (1, 12) else None)
         for result, cells in zip(report.metrics, rows):
-            if result.segment == segment:
-                table.add_row(*cells[1:], style=style[result.verdict])
+            if result.segment != segment:
+                continue
+            name = cells[1] + (f" ({cells[2]})" if result.role == "guardrail" else "")
+            base, pilot = (cells[i].replace(" (n=", "\nn=").rstrip(")") for i in (3, 4))
+            target = cells[10] + (f"\n({cells[11]})" if cells[11] != "—" else "")
+            table.add_row(name, base, pilot, cells[5], cells[6], cells[7], cells[9], target, cells[12],
+                          style=style[result.verdict])
         console.print(table)
     for row in report.metrics:
         if not row.segment:
