@@ -106,9 +106,26 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def fingerprint(d: Diagnostic) -> str:
-    """Stable across edits that move lines: file + playbook path + rule."""
-    return hashlib.sha256(f"{d.file}\0{d.path}\0{d.rule}".encode()).hexdigest()
+def fingerprints(result: ValidationResult) -> list[str]:
+    """One fingerprint per diagnostic, stable across edits that move lines: file + playbook path + rule.
+
+    Findings without a playbook path (YAML syntax, tabs, suppressions) are anchored on the text of
+    their source line instead of its number; repeats of the same key are numbered so each is unique.
+    """
+    seen: dict[str, int] = {}
+    found = []
+    for d in result.diagnostics:
+        anchor = d.path
+        if not anchor:
+            lines = result.sources.get(d.file, [])
+            anchor = "line:" + (lines[d.line - 1].strip() if 0 < d.line <= len(lines) else "")
+        key = f"{d.file}\0{anchor}\0{d.rule}"
+        count = seen.get(key, 0)
+        seen[key] = count + 1
+        if count:
+            key += f"\0{count}"
+        found.append(hashlib.sha256(key.encode()).hexdigest())
+    return found
 
 
 @formatter("sarif")
@@ -117,6 +134,7 @@ def format_sarif(result: ValidationResult) -> str:
     rule_ids = sorted(RULES)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     level = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+    prints = fingerprints(result)
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -141,10 +159,11 @@ def format_sarif(result: ValidationResult) -> str:
                         "artifactLocation": {"uri": d.file},
                         "region": {"startLine": d.line, "startColumn": d.column},
                     }}],
-                    "partialFingerprints": {"opsplay/v1": fingerprint(d)},
+                    "partialFingerprints": {"opsplay/v1": print_},
                 }
-                for d in result.diagnostics
+                for d, print_ in zip(result.diagnostics, prints)
             ],
+            "columnKind": "unicodeCodePoints",
         }],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

@@ -43,6 +43,22 @@ class YamlFloat(float):
     yaml_source: str
 
 
+class YamlDate(dt.date):
+    """A date that remembers how it was written (`version: 2024-08-01` stays that text)."""
+
+    yaml_source: str
+
+
+class YamlDateTime(dt.datetime):
+    """A timestamp that remembers how it was written."""
+
+    yaml_source: str
+
+
+def _display_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
 @dataclass(frozen=True)
 class Position:
     """1-based line and column."""
@@ -213,12 +229,18 @@ class _Builder:
     def build(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
         self.visited += 1
         if self.visited > MAX_NODES or id(node) in self.active:
-            self.loaded.report("OPS008", path, "anchors and aliases expand beyond the safety limit "
-                                               f"({MAX_NODES} values) or refer to themselves; write the values out")
+            # Aliased nodes carry their anchor's position; the top-level key is where the expansion is used.
+            where = path[:1]
+            self.loaded.report("OPS008", where, "anchors and aliases expand beyond the safety limit "
+                                                f"({MAX_NODES} values) or refer to themselves; write the values out",
+                               key=True)
             raise _Stop
         self.loaded.values.setdefault(path, _pos(node))
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
+        if node.tag not in (_TAG + "map", _TAG + "seq"):
+            self.loaded.report("OPS103", path, f"YAML tag `{_display_tag(node.tag)}` is not allowed in a playbook; "
+                                               "remove it")
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -292,8 +314,11 @@ class _Builder:
                 value = _timestamps.construct_yaml_timestamp(node)
             except ValueError:
                 return text  # e.g. 2024-13-01: the schema reports it where a date is expected
-            return value if isinstance(value, (dt.date, dt.datetime)) else text
-        return text  # binary, set, omap…: kept as written; the schema decides
+            return _dated(value, text)
+        if kind != "value":  # `=` resolves to !!value and is plain text; !!binary, !!python/… are not for playbooks
+            self.loaded.report("OPS103", path, f"YAML tag `{_display_tag(tag)}` is not allowed in a playbook; "
+                                               "remove it")
+        return text
 
     def number(self, text: str, kind: str, path: tuple[str | int, ...]) -> Any:
         cleaned = text.replace("_", "")
@@ -317,3 +342,17 @@ class _Builder:
             return text
         value.yaml_source = text
         return value
+
+
+def _dated(value: Any, text: str) -> Any:
+    """The timestamp as a date/datetime that remembers its source text."""
+    dated: YamlDate | YamlDateTime
+    if isinstance(value, dt.datetime):
+        dated = YamlDateTime(value.year, value.month, value.day, value.hour, value.minute, value.second,
+                             value.microsecond, value.tzinfo)
+    elif isinstance(value, dt.date):
+        dated = YamlDate(value.year, value.month, value.day)
+    else:
+        return text
+    dated.yaml_source = text
+    return dated

@@ -35,7 +35,7 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
     loc: tuple[Any, ...] = detail["loc"]
     kind = detail["type"]
     path = _data_path(loaded.data, loc)
-    name = str(path[-1]) if path else "playbook"
+    name = (str(path[-1]) if isinstance(path[-1], str) else format_path(path)) if path else "playbook"
     if kind == "missing":
         parent, missing = path, str(loc[-1])
         if path and path[-1] == loc[-1]:
@@ -73,20 +73,21 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
 
 def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
     ctx = detail.get("ctx", {})
+    got = "got nothing (the value is empty)" if detail.get("input", "") is None else f"got `{value}`"
     if kind == "string_pattern_mismatch":
         if "a-z0-9-" in str(ctx.get("pattern", "")):
             return f"`{value}` is not a valid playbook id; use lowercase letters, digits and `-` (e.g. new-user-onboarding)"
         return f"`{value}` is not a valid id; use ASCII letters, digits, `_`, `-` or `.` (e.g. push-content)"
     if kind in ("string_type",):
-        return f"expected text, got `{value}`; quote it"
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
-        return f"expected a number, got `{value}`; write e.g. 0.35 (not 35% or text)"
+        return f"expected text, {got}; quote it"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float", "finite_number"):
+        return f"expected a number, {got}; write e.g. 0.35 (not 35% or text)"
     if kind.startswith("date") or kind.startswith("datetime"):
-        return f"expected a date, got `{value}`; write it as YYYY-MM-DD"
+        return f"expected a date, {got}; write it as YYYY-MM-DD"
     if kind == "list_type":
-        return f"expected a list, got `{value}`; write `[a, b]` or one `- item` per line"
+        return f"expected a list, {got}; write `[a, b]` or one `- item` per line"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"expected a mapping of keys, got `{value}`"
+        return f"expected a mapping of keys, {got}"
     if kind == "too_short":
         return "needs at least one entry"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -95,8 +96,8 @@ def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
         limit = next(iter(ctx.values()), "")
         return f"`{value}` must be {bounds[kind]} {limit}"
     if kind == "bool_type" or kind == "bool_parsing":
-        return f"expected true or false, got `{value}`"
-    return f"{detail['msg']} (got `{value}`)"
+        return f"expected true or false, {got}"
+    return f"{detail['msg']} ({got})"
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
@@ -172,7 +173,7 @@ def _field_hint(loc: tuple[Any, ...], key: str) -> str:
     if isinstance(model, type) and issubclass(model, BaseModel):
         for name, field in model.model_fields.items():
             if key in (name, field.alias) and field.description:
-                return f" ({field.description.rstrip('.')})"
+                return f" — {field.description.rstrip('.')}"
     return ""
 
 
@@ -182,9 +183,14 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 
 
 def _shown(value: Any) -> str:
+    """The value as the user wrote it (never a Python repr such as None or True)."""
     source = getattr(value, "yaml_source", None)
     if source is not None:
         return source
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
     text = str(value)

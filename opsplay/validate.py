@@ -91,9 +91,9 @@ def validate_paths(targets: list[Path], config: Config, *, context: list[Path] |
     if not files:
         raise UsageError(f"no playbook files (*.yaml, *.yml) in {', '.join(str(t) for t in targets)}")
     checked = [check_file(path, config) for path in files]
-    extra = [p for p in discover([c for c in context or [] if c.exists()]) if p not in files]
-    context_checked = [check_file(path, config) for path in extra]
-    _unique_playbook_ids(checked, context_checked)
+    given = set(files)
+    extra = [p for p in discover([c for c in context or [] if c.exists()]) if p not in given]
+    _unique_playbook_ids(checked, [loaded for path in extra if (loaded := _load_context(path)) is not None])
     diagnostics: list[Diagnostic] = []
     for item in checked:
         diagnostics += _apply_settings(item.loaded, config)
@@ -104,19 +104,27 @@ def validate_paths(targets: list[Path], config: Config, *, context: list[Path] |
     )
 
 
-def _unique_playbook_ids(checked: list[CheckedFile], context: list[CheckedFile]) -> None:
+def _load_context(path: Path) -> LoadedFile | None:
+    """A file that joins only the cross-file checks: parsed, not checked, and skipped if unreadable."""
+    try:
+        return load_file(path.read_bytes(), display_name(path))
+    except OSError:
+        return None
+
+
+def _unique_playbook_ids(checked: list[CheckedFile], context: list[LoadedFile]) -> None:
     first: dict[str, str] = {}
-    for item in [*context, *checked]:
-        data = item.loaded.data or {}
+    for loaded in [*context, *(item.loaded for item in checked)]:
+        data = loaded.data or {}
         playbook_id = data.get("metadata", {}).get("id") if isinstance(data.get("metadata"), dict) else None
         if not isinstance(playbook_id, str):
             continue
         if playbook_id in first:
-            item.loaded.report("OPS206", ("metadata", "id"),
+            loaded.report("OPS206", ("metadata", "id"),
                                f"playbook id `{playbook_id}` is already used by {first[playbook_id]}; "
                                "give each playbook its own metadata.id")
         else:
-            first[playbook_id] = item.loaded.file
+            first[playbook_id] = loaded.file
 
 
 def _apply_settings(loaded: LoadedFile, config: Config) -> list[Diagnostic]:

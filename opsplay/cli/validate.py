@@ -53,8 +53,11 @@ def validate(
     typer.echo(FORMATTERS[output_format.value](result), nl=False)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if output_format is ValidateFormat.github and summary_file:
-        with open(summary_file, "a", encoding="utf-8") as handle:
-            handle.write(github_step_summary(result))
+        try:
+            with open(summary_file, "a", encoding="utf-8") as handle:
+                handle.write(github_step_summary(result))
+        except OSError as error:  # the annotations are already out; a summary is a bonus
+            typer.echo(f"opsplay: warning: cannot write $GITHUB_STEP_SUMMARY: {error.strerror}", err=True)
     if result.errors or (strict and result.warnings):
         raise typer.Exit(1)
 

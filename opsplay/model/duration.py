@@ -68,6 +68,8 @@ def parse_duration(text: str) -> Duration:
     lowered = cleaned.lower().replace(" ", "")
     if lowered in _REALTIME_WORDS:
         return Duration(cleaned, None)
+    if not lowered:
+        raise ValueError(f"the time limit is empty; write one of: {ACCEPTED_FORMS}")
     seconds = _parse_seconds(lowered)
     if seconds is None or seconds <= 0:
         raise ValueError(f"`{text}` is not a time limit opsplay understands; write one of: {ACCEPTED_FORMS}")

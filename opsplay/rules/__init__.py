@@ -64,13 +64,13 @@ class PlaybookData:
                     yield index, item
 
     def ids(self, section: str) -> list[str]:
-        """The string ids of the entries of a top-level list section."""
-        return [item["id"] for _, item in self.entries(section) if isinstance(item.get("id"), str)]
+        """The ids of the entries of a top-level list section (as text, like the schema reads them)."""
+        return [item_id for _, item in self.entries(section) if (item_id := ident(item.get("id"))) is not None]
 
     def metric_kind(self, metric_id: Any) -> str | None:
         """The `kind` of a metric by id, if declared."""
         for _, metric in self.entries("metrics"):
-            if metric.get("id") == metric_id:
+            if ident(metric.get("id")) == ident(metric_id):
                 return metric.get("kind")
         return None
 
@@ -83,6 +83,13 @@ def run_rules(playbook: PlaybookData) -> None:
             playbook.loaded.report(_rule, path, message, key=key)
 
         check(playbook, report)
+
+
+def ident(value: Any) -> str | None:
+    """An id or reference as text: YAML numbers count as written (`next: [2]` names node "2")."""
+    if isinstance(value, str):
+        return value
+    return getattr(value, "yaml_source", None)
 
 
 def did_you_mean(word: Any, choices: list[str]) -> str:

@@ -5,21 +5,40 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from opsplay.rules import PlaybookData, Report, rule
+from opsplay.rules import PlaybookData, Report, ident, rule
 
 RATE_MEASURES = {"completion_rate", "fallback_rate", "failure_rate", "sla_compliance"}
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A number as the schema reads it: YAML numbers, and text such as "0.35" (pydantic accepts it too)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            return float(value.strip())
+    except OverflowError:  # an integer too large for a float
+        return float("inf") if value > 0 else float("-inf")
+    except ValueError:
+        return None
+    return None
+
+
+def _date(value: Any) -> dt.date | None:
+    """A date from what YAML read (a timestamp counts by its day; datetime and date do not compare)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value if isinstance(value, dt.date) else None
 
 
 @rule("OPS301")
 def target_in_better_direction(pb: PlaybookData, report: Report) -> None:
     """The goal's target improves on the baseline in the metric's `better` direction."""
     baseline, target = _number(pb.get("goal", "baseline")), _number(pb.get("goal", "target"))
-    metric_id = pb.get("goal", "metric")
-    better = next((m.get("better") for _, m in pb.entries("metrics") if m.get("id") == metric_id), None)
+    metric_id = ident(pb.get("goal", "metric"))
+    better = next((m.get("better") for _, m in pb.entries("metrics") if ident(m.get("id")) == metric_id), None)
     if baseline is None or target is None or better not in ("higher", "lower"):
         return
     if (better == "higher" and target <= baseline) or (better == "lower" and target >= baseline):
@@ -44,11 +63,11 @@ def goal_rates_in_unit_interval(pb: PlaybookData, report: Report) -> None:
 def dates_in_order(pb: PlaybookData, report: Report) -> None:
     """Periods run forward and the deadline is not before the scope period starts."""
     for section in ("scope", "pilot"):
-        start, end = pb.get(section, "period", "start"), pb.get(section, "period", "end")
-        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start:
+        start, end = _date(pb.get(section, "period", "start")), _date(pb.get(section, "period", "end"))
+        if start is not None and end is not None and end < start:
             report((section, "period", "end"), f"`{section}.period` ends ({end}) before it starts ({start})")
-    deadline, scope_start = pb.get("goal", "deadline"), pb.get("scope", "period", "start")
-    if isinstance(deadline, dt.date) and isinstance(scope_start, dt.date) and deadline < scope_start:
+    deadline, scope_start = _date(pb.get("goal", "deadline")), _date(pb.get("scope", "period", "start"))
+    if deadline is not None and scope_start is not None and deadline < scope_start:
         report(("goal", "deadline"), f"the deadline {deadline} is before the scope period starts ({scope_start}); "
                                      "move the deadline or the period")
 

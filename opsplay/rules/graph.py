@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from opsplay.rules import Path, PlaybookData, Report, rule
+from opsplay.rules import Path, PlaybookData, Report, ident, rule
 
 
 def successors(pb: PlaybookData) -> dict[str, list[tuple[str, Path]]]:
     """Each node's normal successors (explicit `next`, else the following node) with the path of the edge."""
-    order = [(i, node["id"]) for i, node in pb.entries("nodes") if isinstance(node.get("id"), str)]
+    order = [(i, node_id) for i, node in pb.entries("nodes") if (node_id := ident(node.get("id"))) is not None]
     edges: dict[str, list[tuple[str, Path]]] = {}
     for position, (i, node_id) in enumerate(order):
         following = pb.get("nodes", i, "next")
         if isinstance(following, list):
-            edges[node_id] = [(t, ("nodes", i, "next", j)) for j, t in enumerate(following) if isinstance(t, str)]
+            edges[node_id] = [
+                (target, ("nodes", i, "next", j))
+                for j, value in enumerate(following)
+                if (target := ident(value)) is not None
+            ]
         elif position + 1 < len(order):
             edges[node_id] = [(order[position + 1][1], ("nodes", i))]
         else:
@@ -23,9 +27,10 @@ def successors(pb: PlaybookData) -> dict[str, list[tuple[str, Path]]]:
 def retry_edges(pb: PlaybookData) -> dict[str, str]:
     """node id → its `fallback.goto` target."""
     return {
-        node["id"]: goto
+        node_id: goto
         for i, node in pb.entries("nodes")
-        if isinstance(node.get("id"), str) and isinstance(goto := pb.get("nodes", i, "fallback", "goto"), str)
+        if (node_id := ident(node.get("id"))) is not None
+        and (goto := ident(pb.get("nodes", i, "fallback", "goto"))) is not None
     }
 
 
@@ -47,8 +52,9 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
                 reached.add(target)
                 queue.append(target)
     for i, node in pb.entries("nodes"):
-        if isinstance(node.get("id"), str) and node["id"] not in reached:
-            report(("nodes", i), f"node `{node['id']}` cannot be reached from the first node `{start}`; "
+        node_id = ident(node.get("id"))
+        if node_id is not None and node_id not in reached:
+            report(("nodes", i), f"node `{node_id}` cannot be reached from the first node `{start}`; "
                                  f"add it to a `next` list or a `fallback.goto`, or remove it")
 
 

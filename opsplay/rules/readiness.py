@@ -26,11 +26,15 @@ def _status(pb: PlaybookData) -> object:
     return pb.get("metadata", "status")
 
 
+def _article(word: object) -> str:
+    return "an" if str(word)[:1] in ("a", "e", "i", "o", "u") else "a"
+
+
 @rule("OPS503")
 def live_playbook_has_alerts(pb: PlaybookData, report: Report) -> None:
     """rollout/active playbooks define monitoring thresholds."""
     if _status(pb) in ("rollout", "active") and not pb.get("alerts"):
-        report(("metadata", "status"), f"a `{_status(pb)}` playbook needs `alerts` (step 5 monitoring thresholds, "
+        report(("metadata", "status"), f"{_article(_status(pb))} `{_status(pb)}` playbook needs `alerts` (step 5 monitoring thresholds, "
                                        "e.g. node completion_rate < 0.9)")
 
 
@@ -38,7 +42,7 @@ def live_playbook_has_alerts(pb: PlaybookData, report: Report) -> None:
 def live_playbook_has_training(pb: PlaybookData, report: Report) -> None:
     """rollout/active playbooks plan training."""
     if _status(pb) in ("rollout", "active") and not pb.get("rollout", "training"):
-        report(("metadata", "status"), f"a `{_status(pb)}` playbook needs `rollout.training` (step 5: who is "
+        report(("metadata", "status"), f"{_article(_status(pb))} `{_status(pb)}` playbook needs `rollout.training` (step 5: who is "
                                        "trained on the process, and how)")
 
 
@@ -53,5 +57,5 @@ def pilot_playbook_has_pilot(pb: PlaybookData, report: Report) -> None:
 def settled_playbook_has_review(pb: PlaybookData, report: Report) -> None:
     """active/retired playbooks record their review."""
     if _status(pb) in ("active", "retired") and pb.get("review") is None:
-        report(("metadata", "status"), f"a `{_status(pb)}` playbook needs a `review` section (step 6: findings, "
+        report(("metadata", "status"), f"{_article(_status(pb))} `{_status(pb)}` playbook needs a `review` section (step 6: findings, "
                                        "successes, improvements)")

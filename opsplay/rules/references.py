@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from opsplay.rules import Path, PlaybookData, Report, did_you_mean, rule
+from opsplay.rules import Path, PlaybookData, Report, did_you_mean, ident, rule
 
 ID_SECTIONS = ("roles", "metrics", "scenarios", "nodes", "alerts")
 
@@ -17,10 +17,11 @@ def owners_are_roles(pb: PlaybookData, report: Report) -> None:
     candidates: list[tuple[Path, Any]] = [(("metadata", "owner"), pb.get("metadata", "owner"))]
     candidates += [(("nodes", i, "owner"), node.get("owner")) for i, node in pb.entries("nodes")]
     candidates += [(("alerts", i, "owner"), alert.get("owner")) for i, alert in pb.entries("alerts")]
-    for path, owner in candidates:
-        if isinstance(owner, str) and owner not in roles:
-            report(path, f"owner `{owner}` is not a role id{did_you_mean(owner, roles)}; "
-                         "add it under `roles` or use an existing role id")
+    for path, value in candidates:
+        owner = ident(value)
+        if owner is not None and owner not in roles:
+            report(path, f"owner `{owner}` is not a role id; add it under `roles` or use an existing role id"
+                         f"{did_you_mean(owner, roles)}")
 
 
 def _metric_references(pb: PlaybookData) -> Iterator[tuple[Path, Any]]:
@@ -40,10 +41,11 @@ def _metric_references(pb: PlaybookData) -> Iterator[tuple[Path, Any]]:
 def metric_references_resolve(pb: PlaybookData, report: Report) -> None:
     """Goal, scenario expectations, pilot metrics and review findings name declared metrics."""
     metrics = pb.ids("metrics")
-    for path, metric in _metric_references(pb):
-        if isinstance(metric, str) and metric not in metrics:
-            report(path, f"metric `{metric}` is not a metric id{did_you_mean(metric, metrics)}; "
-                         "declare it under `metrics` or use an existing id")
+    for path, value in _metric_references(pb):
+        metric = ident(value)
+        if metric is not None and metric not in metrics:
+            report(path, f"metric `{metric}` is not a metric id; declare it under `metrics` or use an existing id"
+                         f"{did_you_mean(metric, metrics)}")
 
 
 @rule("OPS203")
@@ -52,12 +54,13 @@ def node_references_resolve(pb: PlaybookData, report: Report) -> None:
     nodes = pb.ids("nodes")
     for i, node in pb.entries("nodes"):
         following = node.get("next")
-        for j, target in enumerate(following if isinstance(following, list) else []):
-            if isinstance(target, str) and target not in nodes:
+        for j, value in enumerate(following if isinstance(following, list) else []):
+            target = ident(value)
+            if target is not None and target not in nodes:
                 report(("nodes", i, "next", j), f"`next` names `{target}`, which is not a node id"
                                                 f"{did_you_mean(target, nodes)}")
-        goto = pb.get("nodes", i, "fallback", "goto")
-        if isinstance(goto, str) and goto not in nodes:
+        goto = ident(pb.get("nodes", i, "fallback", "goto"))
+        if goto is not None and goto not in nodes:
             report(("nodes", i, "fallback", "goto"), f"`fallback.goto` names `{goto}`, which is not a node id"
                                                     f"{did_you_mean(goto, nodes)}")
 
@@ -67,7 +70,7 @@ def alerts_name_a_target(pb: PlaybookData, report: Report) -> None:
     """Each alert watches exactly one existing node (with a measure) or metric (without)."""
     nodes, metrics = pb.ids("nodes"), pb.ids("metrics")
     for i, alert in pb.entries("alerts"):
-        node, metric, measure = alert.get("node"), alert.get("metric"), alert.get("measure")
+        node, metric, measure = ident(alert.get("node")), ident(alert.get("metric")), alert.get("measure")
         path: Path = ("alerts", i)
         if node is not None and metric is not None:
             report(path, "an alert watches either a `node` (with `measure`) or a `metric`, not both; "
@@ -76,13 +79,13 @@ def alerts_name_a_target(pb: PlaybookData, report: Report) -> None:
             report(path, "the alert names nothing to watch; add `node:` with `measure:` "
                          "(e.g. completion_rate) or `metric:` with a metric id")
         elif node is not None:
-            if isinstance(node, str) and node not in nodes:
+            if node not in nodes:
                 report((*path, "node"), f"node `{node}` is not a node id{did_you_mean(node, nodes)}")
             if measure is None:
                 report(path, "a node alert needs `measure:` (completion_rate, fallback_rate, failure_rate, "
                              "sla_compliance, p50_s or p95_s)")
         else:
-            if isinstance(metric, str) and metric not in metrics:
+            if metric is not None and metric not in metrics:
                 report((*path, "metric"), f"metric `{metric}` is not a metric id{did_you_mean(metric, metrics)}")
             if measure is not None:
                 report((*path, "measure"), "a metric alert compares the metric's value; remove `measure:` "
@@ -95,8 +98,8 @@ def ids_are_unique(pb: PlaybookData, report: Report) -> None:
     for section in ID_SECTIONS:
         seen: dict[str, int] = {}
         for i, item in pb.entries(section):
-            item_id = item.get("id")
-            if not isinstance(item_id, str):
+            item_id = ident(item.get("id"))
+            if item_id is None:
                 continue
             if item_id in seen:
                 report((section, i, "id"), f"id `{item_id}` is already used by {section}[{seen[item_id]}]; "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -37,7 +38,8 @@ def version_is_semver(pb: PlaybookData, report: Report) -> None:
         text = version_text(value)
         if text is None or SEMVER.match(text):
             continue
-        quoted = " YAML reads it as a number, so quote it;" if not isinstance(value, str) else ""
+        read_as = "a date" if isinstance(value, dt.date) else "a number"
+        quoted = f" YAML reads it as {read_as}, so quote it;" if not isinstance(value, str) else ""
         parts = (text.split(".") + ["0", "0"])[:3] if re.fullmatch(r"\d+(\.\d+)?", text) else None
         example = '"' + ".".join(parts) + '"' if parts else '"1.2.0"'
         report(path, f"version `{text}` is not a semantic version;{quoted} write MAJOR.MINOR.PATCH such as {example}")
