@@ -36,8 +36,14 @@ REGIONS = (["上海", "杭州", "南京", "苏州"], [0.35, 0.25, 0.2, 0.2])
 CHANNELS = (["应用商店", "信息流广告", "老带新", "搜索引擎"], [0.4, 0.3, 0.15, 0.15])
 
 
-def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *,
-           encoding: str = "utf-8", newline: str = "\n") -> None:
+def _write(
+    path: Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    encoding: str = "utf-8",
+    newline: str = "\n",
+) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator=newline)
     writer.writerow(header)
@@ -64,7 +70,9 @@ def onboarding_units(rng: np.random.Generator) -> list[list[object]]:
     core_rate = np.where(pilot, 0.45, 0.42)
     core = rng.random(n) < core_rate
     # Next-day retention depends on core-feature use; the marginal stays 0.35 / 0.38.
-    d1_rate = np.where(pilot, 0.38, 0.35) + np.where(core, 0.15 * (1 - core_rate), -0.15 * core_rate)
+    d1_rate = np.where(pilot, 0.38, 0.35) + np.where(
+        core, 0.15 * (1 - core_rate), -0.15 * core_rate
+    )
     retained = rng.random(n) < d1_rate
     ordered = rng.random(n) < np.where(pilot, 0.135, 0.12) + np.where(core, 0.04, -0.03)
     orders = np.where(ordered, 1 + rng.poisson(0.4, n), 0)
@@ -72,8 +80,17 @@ def onboarding_units(rng: np.random.Generator) -> list[list[object]]:
     for i in np.flatnonzero(ordered):
         revenue[i] = round(float(rng.gamma(3.0, 22.0, orders[i]).sum()), 2)
     return [
-        [f"u{100001 + i}", "pilot" if pilot[i] else "control", region[i], channel[i],
-         int(retained[i]), int(ordered[i]), int(core[i]), f"{revenue[i]:.2f}", int(orders[i])]
+        [
+            f"u{100001 + i}",
+            "pilot" if pilot[i] else "control",
+            region[i],
+            channel[i],
+            int(retained[i]),
+            int(ordered[i]),
+            int(core[i]),
+            f"{revenue[i]:.2f}",
+            int(orders[i]),
+        ]
         for i in range(n)
     ]
 
@@ -106,8 +123,9 @@ def onboarding_stats(rows: list[list[object]]) -> list[list[str]]:
                 extra = [_num(den.sum()), _num((den * den).sum()), _num((num * den).sum())]
             else:
                 num, extra = column(str(spec)), ["", "", ""]
-            out.append([*key, metric, str(len(members)), _num(num.sum()), _num((num * num).sum()),
-                        *extra])
+            out.append(
+                [*key, metric, str(len(members)), _num(num.sum()), _num((num * num).sum()), *extra]
+            )
     return out
 
 
@@ -119,8 +137,10 @@ def excel_gbk_rows(rows: list[list[object]]) -> list[list[object]]:
 def recall_did(rng: np.random.Generator) -> list[list[object]]:
     """Member recall, difference in differences: pilot (Zhejiang) vs comparison (Jiangsu)."""
     rates = {  # (group, period): recall rate
-        ("comparison", "before"): 0.12, ("comparison", "after"): 0.14,
-        ("pilot", "before"): 0.12, ("pilot", "after"): 0.26,
+        ("comparison", "before"): 0.12,
+        ("comparison", "after"): 0.14,
+        ("pilot", "before"): 0.12,
+        ("pilot", "after"): 0.26,
     }
     provinces = {"pilot": "浙江", "comparison": "江苏"}
     rows: list[list[object]] = []
@@ -133,8 +153,17 @@ def recall_did(rng: np.random.Generator) -> list[list[object]]:
         unsubscribed = rng.random(n) < unsubscribe
         for i in range(n):
             member += int(rng.integers(1, 40))
-            rows.append([f"M{member}", group, period, provinces[group], int(recalled[i]),
-                         int(repurchased[i]), int(unsubscribed[i])])
+            rows.append(
+                [
+                    f"M{member}",
+                    group,
+                    period,
+                    provinces[group],
+                    int(recalled[i]),
+                    int(repurchased[i]),
+                    int(unsubscribed[i]),
+                ]
+            )
     return rows
 
 
@@ -158,8 +187,18 @@ def complaints_before_after(rng: np.random.Generator) -> list[list[object]]:
         reopened = rng.random(n) < np.where(resolved, reopen_rate * 0.6, reopen_rate * 2.0)
         for i in range(n):
             ticket += 1
-            rows.append([f"T2024{ticket:06d}", "all", period, priority[i], channel[i],
-                         int(resolved[i]), int(csat[i]), int(reopened[i])])
+            rows.append(
+                [
+                    f"T2024{ticket:06d}",
+                    "all",
+                    period,
+                    priority[i],
+                    channel[i],
+                    int(resolved[i]),
+                    int(csat[i]),
+                    int(reopened[i]),
+                ]
+            )
     return rows
 
 
@@ -180,8 +219,15 @@ def onboarding_events(rng: np.random.Generator, units: list[list[object]]) -> li
         utc = moment.replace(tzinfo=china).astimezone(timezone.utc)
         return utc.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
 
-    def add(case: str, node: str, start: datetime, seconds: float | None, status: str,
-            region: str, fractional: bool) -> None:
+    def add(
+        case: str,
+        node: str,
+        start: datetime,
+        seconds: float | None,
+        status: str,
+        region: str,
+        fractional: bool,
+    ) -> None:
         style = int(rng.integers(1, 4)) if fractional else int(rng.integers(0, 4))
         finish = "" if seconds is None else stamp(start + timedelta(seconds=seconds), style)
         events.append((start, [case, node, stamp(start, style), finish, status, "pilot", region]))
@@ -196,12 +242,19 @@ def onboarding_events(rng: np.random.Generator, units: list[list[object]]) -> li
         seconds = float(rng.lognormal(np.log(0.35), 0.6))
         if status == "fallback":
             seconds = float(rng.uniform(1.5, 3.0))
-        add(case, "tag-detect", start, None if status == "failed" and rng.random() < 0.5 else seconds,
-            status, region, fractional=True)
+        add(
+            case,
+            "tag-detect",
+            start,
+            None if status == "failed" and rng.random() < 0.5 else seconds,
+            status,
+            region,
+            fractional=True,
+        )
         # push-content: 2 minutes.
         start = start + timedelta(seconds=seconds + float(rng.uniform(0.5, 5)))
         roll = rng.random()
-        status = "ok" if roll < 0.93 else "fallback" if roll < 0.97 else "failed"
+        status = "ok" if roll < 0.935 else "fallback" if roll < 0.97 else "failed"
         seconds = float(rng.lognormal(np.log(41), 0.64))
         add(case, "push-content", start, seconds, status, region, fractional=False)
         # feedback: 24 hours; no answer is `skipped` without a finish time.
@@ -230,24 +283,55 @@ def generate(out: Path) -> list[Path]:
     written = {
         "onboarding_units.csv": (ONBOARDING_COLUMNS, units, "utf-8", "\n"),
         "onboarding_stats.csv": (
-            ["arm", "region", "channel", "metric", "n", "sum", "sum_sq", "sum_den", "sum_den_sq",
-             "sum_prod"],
-            onboarding_stats(units), "utf-8", "\n",
+            [
+                "arm",
+                "region",
+                "channel",
+                "metric",
+                "n",
+                "sum",
+                "sum_sq",
+                "sum_den",
+                "sum_den_sq",
+                "sum_prod",
+            ],
+            onboarding_stats(units),
+            "utf-8",
+            "\n",
         ),
         "onboarding_units_gbk.csv": (ONBOARDING_COLUMNS, excel_gbk_rows(units), "gbk", "\r\n"),
-        "onboarding_summary.csv": (["arm", "metric", "value", "n"], SUMMARY_ROWS, "utf-8-sig", "\r\n"),
+        "onboarding_summary.csv": (
+            ["arm", "metric", "value", "n"],
+            SUMMARY_ROWS,
+            "utf-8-sig",
+            "\r\n",
+        ),
         "recall_did.csv": (
             ["member_id", "group", "period", "province", "recalled", "repurchased", "unsubscribed"],
-            recall_did(rng), "utf-8", "\n",
+            recall_did(rng),
+            "utf-8",
+            "\n",
         ),
         "complaints_before_after.csv": (
-            ["ticket_id", "group", "period", "priority", "channel", "resolved_in_24h", "csat_score",
-             "reopened"],
-            complaints_before_after(rng), "utf-8", "\n",
+            [
+                "ticket_id",
+                "group",
+                "period",
+                "priority",
+                "channel",
+                "resolved_in_24h",
+                "csat_score",
+                "reopened",
+            ],
+            complaints_before_after(rng),
+            "utf-8",
+            "\n",
         ),
         "onboarding_events.csv": (
             ["case_id", "node", "started_at", "finished_at", "status", "group", "region"],
-            onboarding_events(rng, units), "utf-8", "\n",
+            onboarding_events(rng, units),
+            "utf-8",
+            "\n",
         ),
     }
     paths = []

@@ -141,7 +141,7 @@ def read_exports(paths: Sequence[Path], options: ReadOptions) -> ExportData:
         listing = "; ".join(f"{s.display} is {SHAPE_NAMES[sh]}" for s, sh in zip(sources, shapes))
         raise InputError(f"the exports have different shapes ({listing}); pass files of one shape")
     shape = shapes[0]
-    progress = _Progress(options.progress)
+    progress = Progress(options.progress)
     reader = {"units": _UnitsReader, "stats": _StatsReader, "summary": _SummaryReader}[shape]
     return reader(options, progress).read_all(sources, shape)
 
@@ -435,7 +435,9 @@ class Chunk:
         return self.first_line + (data.count(b"\n", 0, position) if position >= 0 else 0)
 
 
-class _Progress:
+class Progress:
+    """Reports bytes read so far, across files, to an optional callback (a progress bar)."""
+
     def __init__(self, callback: Callable[[int], None] | None) -> None:
         self.callback = callback
         self.done = 0
@@ -448,7 +450,7 @@ class _Progress:
 
 def iter_chunks(
     source: Source,
-    progress: _Progress,
+    progress: Progress,
     chunk_bytes: int = _CHUNK_BYTES,
     pool: list[bytearray] | None = None,
 ) -> Iterator[Chunk]:
@@ -531,7 +533,7 @@ def _decode_message(source: Source, line: int | None) -> str:
     )
 
 
-def _iter_decoded_chunks(source: Source, progress: _Progress, chunk_bytes: int) -> Iterator[Chunk]:
+def _iter_decoded_chunks(source: Source, progress: Progress, chunk_bytes: int) -> Iterator[Chunk]:
     """Chunks of a file whose encoding is not ASCII-compatible (UTF-16), through a decoder."""
     line = 2
     position = 0
@@ -573,7 +575,7 @@ def iter_string_batches(
     source: Source,
     columns: Sequence[str],
     skip_bad_rows: bool,
-    progress: _Progress,
+    progress: Progress,
     skipped: list[str],
 ) -> Iterator[StringBatch]:
     """Read the given columns of any export as normalised strings, batch by batch.
@@ -603,7 +605,7 @@ def iter_string_batches(
 
 
 def _parquet_string_batches(
-    source: Source, columns: Sequence[str], progress: _Progress
+    source: Source, columns: Sequence[str], progress: Progress
 ) -> Iterator[StringBatch]:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -744,7 +746,7 @@ def _check_options(options: ReadOptions) -> None:
 class _Reader:
     """Shared parts of the three shape readers: labels, arms/periods checks, result assembly."""
 
-    def __init__(self, options: ReadOptions, progress: _Progress) -> None:
+    def __init__(self, options: ReadOptions, progress: Progress) -> None:
         self.options = options
         self.progress = progress
         self.warnings: list[str] = []
