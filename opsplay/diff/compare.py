@@ -1,0 +1,538 @@
+"""Compare two parsed playbooks section by section and list what changed, unclassified.
+
+Items are matched by id. Reordering, formatting, comments and whitespace inside text
+are not changes: lists of text compare as sets, text compares with runs of whitespace
+collapsed, time limits compare by length. An id that disappears while an item with the
+same name appears under a new id is one rename, and references to it (owners, next,
+goto, alert targets, goal metric…) follow the rename instead of reporting a cascade.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from opsplay.diff.changes import Change
+from opsplay.model.playbook import Alert, Node, Playbook
+
+Renames = dict[str, str]  # old id → new id
+_SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
+
+
+def compare(old: Playbook, new: Playbook, *, realtime_seconds: float = 1.0) -> list[Change]:
+    """Every semantic change from `old` to `new` (levels not yet assigned)."""
+    differ = _Differ(old, new, realtime_seconds)
+    return differ.run()
+
+
+def norm(value: Any) -> Any:
+    """A value as compared: text with whitespace collapsed, dates as ISO text."""
+    if isinstance(value, str):
+        return " ".join(value.split())
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _items(values: Iterable[Any] | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(norm(str(v)) for v in values or ()))
+
+
+def _set_delta(old: Sequence[str], new: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(added, removed), each in the order written."""
+    return tuple(v for v in new if v not in old), tuple(v for v in old if v not in new)
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+class _Differ:
+    def __init__(self, old: Playbook, new: Playbook, realtime_seconds: float) -> None:
+        self.old, self.new, self.realtime = old, new, realtime_seconds
+        self.changes: list[Change] = []
+        self.roles = _renames(old.roles, new.roles, _by_name)
+        self.metrics = _renames(old.metrics, new.metrics, _by_name)
+        self.nodes = _renames(old.nodes, new.nodes, _by_name)
+        self.scenarios = _renames(old.scenarios, new.scenarios, _by_name)
+        self.alerts = _renames(old.alerts, new.alerts, lambda a: _alert_condition(a))
+
+    def run(self) -> list[Change]:
+        self._metadata()
+        self._goal()
+        self._scope()
+        self._list("roles", "role", self.old.roles, self.new.roles, self.roles, self._role)
+        self._list(
+            "metrics", "metric", self.old.metrics, self.new.metrics, self.metrics, self._metric
+        )
+        self._list(
+            "scenarios",
+            "scenario",
+            self.old.scenarios,
+            self.new.scenarios,
+            self.scenarios,
+            self._scenario,
+        )
+        self._list("nodes", "node", self.old.nodes, self.new.nodes, self.nodes, self._node)
+        self._flow()
+        self._list("alerts", "alert", self.old.alerts, self.new.alerts, self.alerts, self._alert)
+        self._pilot()
+        self._rollout()
+        self._review()
+        return self.changes
+
+    # helpers -------------------------------------------------------------------------------
+
+    def add(self, kind: str, section: str, **details: Any) -> None:
+        self.changes.append(Change(kind, section, **details))
+
+    def scalar(
+        self, kind: str, section: str, field: str, old: Any, new: Any, **details: Any
+    ) -> None:
+        if norm(old) != norm(new):
+            self.add(kind, section, field=field, old=norm(old), new=norm(new), **details)
+
+    def items(
+        self,
+        kind: str,
+        section: str,
+        field: str,
+        old: Iterable[Any] | None,
+        new: Iterable[Any] | None,
+        **details: Any,
+    ) -> None:
+        added, removed = _set_delta(_items(old), _items(new))
+        if added or removed:
+            self.add(kind, section, field=field, added=added, removed=removed, **details)
+
+    def _list(
+        self,
+        section: str,
+        noun: str,
+        old: Sequence[Any],
+        new: Sequence[Any],
+        renames: Renames,
+        compare_item: Callable[[Any, Any, dict[str, Any]], None],
+    ) -> None:
+        old_by_id = {item.id: item for item in old}
+        new_ids = {item.id for item in new}
+        matched_old = {renames.get(i, i): i for i in old_by_id}
+        for item in old:
+            if item.id not in new_ids and item.id not in renames:
+                self.add(f"{noun}.removed", section, item=item.id, name=_name(item))
+        for item in new:
+            old_id = matched_old.get(item.id)
+            if old_id is None:
+                self.add(
+                    f"{noun}.added",
+                    section,
+                    item=item.id,
+                    name=_name(item),
+                    new=_alert_condition(item) if noun == "alert" else None,
+                )
+                continue
+            context = {"item": item.id, "name": _name(item)}
+            if old_id != item.id:
+                self.add(f"{noun}.renamed", section, old=old_id, new=item.id, **context)
+            compare_item(old_by_id[old_id], item, context)
+
+    # sections ------------------------------------------------------------------------------
+
+    def _metadata(self) -> None:
+        old, new = self.old.metadata, self.new.metadata
+        self.scalar("metadata.id", "metadata", "id", old.id, new.id)
+        self.scalar("metadata.title", "metadata", "title", old.title, new.title)
+        self.scalar(
+            "metadata.owner", "metadata", "owner", self.roles.get(old.owner, old.owner), new.owner
+        )
+        self.scalar("metadata.status", "metadata", "status", old.status, new.status)
+        self.scalar("metadata.lang", "metadata", "lang", old.lang, new.lang)
+        self.items("metadata.tags", "metadata", "tags", old.tags, new.tags)
+
+    def _goal(self) -> None:
+        old, new = self.old.goal, self.new.goal
+        self.scalar(
+            "goal.metric", "goal", "metric", self.metrics.get(old.metric, old.metric), new.metric
+        )
+        self.scalar("goal.baseline", "goal", "baseline", old.baseline, new.baseline)
+        if old.target != new.target:
+            metric = self.new.metric(new.metric)
+            higher = getattr(metric, "better", "higher") == "higher"
+            ambitious = (new.target > old.target) == higher
+            self.add(
+                "goal.target",
+                "goal",
+                field="target",
+                old=old.target,
+                new=new.target,
+                note="more_ambitious" if ambitious else "less_ambitious",
+            )
+        if old.deadline != new.deadline:
+            self.add(
+                "goal.deadline",
+                "goal",
+                field="deadline",
+                old=norm(old.deadline),
+                new=norm(new.deadline),
+                note="later" if new.deadline > old.deadline else "earlier",
+            )
+        self.scalar("goal.statement", "goal", "statement", old.statement, new.statement)
+
+    def _scope(self) -> None:
+        old, new = self.old.scope, self.new.scope
+        self.items("scope.changed", "scope", "segments", old and old.segments, new and new.segments)
+        self.items("scope.changed", "scope", "stages", old and old.stages, new and new.stages)
+        self.scalar(
+            "scope.changed",
+            "scope",
+            "period",
+            _period(old and old.period),
+            _period(new and new.period),
+        )
+
+    def _role(self, old: Any, new: Any, context: dict[str, Any]) -> None:
+        self.scalar("role.text", "roles", "name", old.name, new.name, **context)
+        self.items("role.text", "roles", "duties", old.duties, new.duties, **context)
+
+    def _metric(self, old: Any, new: Any, context: dict[str, Any]) -> None:
+        self.scalar("metric.name", "metrics", "name", old.name, new.name, **context)
+        for field in ("kind", "column", "numerator", "denominator", "better", "unit"):
+            self.scalar(
+                "metric.definition",
+                "metrics",
+                field,
+                getattr(old, field, None),
+                getattr(new, field, None),
+                **context,
+            )
+
+    def _scenario(self, old: Any, new: Any, context: dict[str, Any]) -> None:
+        for field in ("name", "persona", "trigger", "behavior", "defect", "demand"):
+            self.scalar(
+                "scenario.text",
+                "scenarios",
+                field,
+                getattr(old, field),
+                getattr(new, field),
+                **context,
+            )
+        old_expected = {(self.metrics.get(e.metric, e.metric), e.op): e.value for e in old.expected}
+        new_expected = {(e.metric, e.op): e.value for e in new.expected}
+        for key, value in new_expected.items():
+            if key in old_expected and old_expected[key] != value:
+                self.add(
+                    "scenario.expected",
+                    "scenarios",
+                    field="expected",
+                    old=f"{key[0]} {key[1]} {_number(old_expected[key])}",
+                    new=f"{key[0]} {key[1]} {_number(value)}",
+                    **context,
+                )
+        added = tuple(
+            f"{m} {op} {_number(v)}"
+            for (m, op), v in new_expected.items()
+            if (m, op) not in old_expected
+        )
+        removed = tuple(
+            f"{m} {op} {_number(v)}"
+            for (m, op), v in old_expected.items()
+            if (m, op) not in new_expected
+        )
+        if added or removed:
+            self.add(
+                "scenario.expected",
+                "scenarios",
+                field="expected",
+                added=added,
+                removed=removed,
+                **context,
+            )
+
+    def _node(self, old: Node, new: Node, context: dict[str, Any]) -> None:
+        self.scalar(
+            "node.owner",
+            "nodes",
+            "owner",
+            self.roles.get(old.owner, old.owner),
+            new.owner,
+            **context,
+        )
+        self._sla(old, new, context)
+        self._fallback(old, new, context)
+        for field in ("name", "stage", "standard"):
+            self.scalar(
+                "node.text", "nodes", field, getattr(old, field), getattr(new, field), **context
+            )
+        for field in ("inputs", "outputs", "tools"):
+            self.items(
+                "node.items", "nodes", field, getattr(old, field), getattr(new, field), **context
+            )
+
+    def _sla(self, old: Node, new: Node, context: dict[str, Any]) -> None:
+        if old.sla is None and new.sla is None:
+            return
+        if old.sla is None or new.sla is None:
+            kind = "node.sla.tightened" if old.sla is None else "node.sla.loosened"
+            self.add(
+                kind,
+                "nodes",
+                field="sla",
+                old=old.sla and old.sla.text,
+                new=new.sla and new.sla.text,
+                note="added" if old.sla is None else "removed",
+                **context,
+            )
+            return
+        before, after = old.sla.resolve(self.realtime), new.sla.resolve(self.realtime)
+        if before != after:
+            tighter = after < before
+            self.add(
+                "node.sla.tightened" if tighter else "node.sla.loosened",
+                "nodes",
+                field="sla",
+                old=old.sla.text,
+                new=new.sla.text,
+                note="tightened" if tighter else "loosened",
+                **context,
+            )
+
+    def _fallback(self, old: Node, new: Node, context: dict[str, Any]) -> None:
+        before, after = old.fallback, new.fallback
+        if before is None and after is None:
+            return
+        if before is None or after is None:
+            present = after or before
+            assert present is not None
+            kind = "node.fallback.added" if before is None else "node.fallback.removed"
+            self.add(
+                kind,
+                "nodes",
+                field="fallback",
+                old=before and norm(before.action),
+                new=after and norm(after.action),
+                **context,
+            )
+            return
+        added, removed = _set_delta(_items(before.when), _items(after.when))
+        if removed or added:
+            self.add(
+                "node.fallback.narrowed" if removed else "node.fallback.widened",
+                "nodes",
+                field="when",
+                old=tuple(before.when),
+                new=tuple(after.when),
+                added=added,
+                removed=removed,
+                note="narrowed" if removed else "widened",
+                **context,
+            )
+        self.scalar(
+            "node.fallback.goto",
+            "nodes",
+            "goto",
+            self.nodes.get(before.goto or "", before.goto),
+            after.goto,
+            **context,
+        )
+        self.scalar(
+            "node.fallback.action", "nodes", "action", before.action, after.action, **context
+        )
+
+    def _flow(self) -> None:
+        old_start = self.nodes.get(self.old.nodes[0].id, self.old.nodes[0].id)
+        if old_start != self.new.nodes[0].id:
+            self.add("node.flow", "nodes", field="start", old=old_start, new=self.new.nodes[0].id)
+        before = {
+            self.nodes.get(k, k): tuple(self.nodes.get(n, n) for n in v)
+            for k, v in _successors(self.old.nodes).items()
+        }
+        for node_id, after in _successors(self.new.nodes).items():
+            if node_id in before and set(before[node_id]) != set(after):
+                node = self.new.node(node_id)
+                self.add(
+                    "node.flow",
+                    "nodes",
+                    item=node_id,
+                    name=node and node.name,
+                    field="next",
+                    old=before[node_id],
+                    new=after,
+                )
+
+    def _alert(self, old: Alert, new: Alert, context: dict[str, Any]) -> None:
+        condition_fields = {
+            "node": (self.nodes.get(old.node or "", old.node), new.node),
+            "measure": (old.measure, new.measure),
+            "metric": (self.metrics.get(old.metric or "", old.metric), new.metric),
+            "op": (old.op, new.op),
+        }
+        for field, (before, after) in condition_fields.items():
+            self.scalar("alert.condition", "alerts", field, before, after, **context)
+        if old.threshold != new.threshold:
+            if old.op != new.op:
+                self.add(
+                    "alert.condition",
+                    "alerts",
+                    field="threshold",
+                    old=old.threshold,
+                    new=new.threshold,
+                    **context,
+                )
+            else:
+                sooner = (
+                    new.threshold > old.threshold
+                    if new.op in ("<", "<=")
+                    else new.threshold < old.threshold
+                )
+                self.add(
+                    "alert.tightened" if sooner else "alert.loosened",
+                    "alerts",
+                    field="threshold",
+                    old=old.threshold,
+                    new=new.threshold,
+                    note="tightened" if sooner else "loosened",
+                    **context,
+                )
+        if old.severity != new.severity:
+            raised = _SEVERITY_ORDER[new.severity] > _SEVERITY_ORDER[old.severity]
+            self.add(
+                "alert.severity",
+                "alerts",
+                field="severity",
+                old=old.severity,
+                new=new.severity,
+                note="raised" if raised else "lowered",
+                **context,
+            )
+        self.scalar(
+            "alert.owner",
+            "alerts",
+            "owner",
+            self.roles.get(old.owner or "", old.owner),
+            new.owner,
+            **context,
+        )
+        self.scalar("alert.action", "alerts", "action", old.action, new.action, **context)
+
+    def _pilot(self) -> None:
+        old, new = self.old.pilot, self.new.pilot
+        if old is None and new is None:
+            return
+        if old is None or new is None:
+            present = new or old
+            assert present is not None
+            self.add(
+                "pilot.changed",
+                "pilot",
+                field="pilot",
+                old=old and old.design,
+                new=new and new.design,
+                note="added" if old is None else "removed",
+            )
+            return
+        self.scalar("pilot.scope", "pilot", "scope", old.scope, new.scope)
+        pairs = {
+            "design": (old.design, new.design),
+            "arm_column": (old.arm_column, new.arm_column),
+            "arms": (
+                f"{old.arms.baseline} / {old.arms.pilot}",
+                f"{new.arms.baseline} / {new.arms.pilot}",
+            ),
+            "period": (_period(old.period), _period(new.period)),
+            "alpha": (old.alpha, new.alpha),
+            "split": (old.split, new.split),
+            "min_n": (old.min_n, new.min_n),
+            "period_column": (old.period_column, new.period_column),
+            "periods": (
+                f"{old.periods.before} / {old.periods.after}",
+                f"{new.periods.before} / {new.periods.after}",
+            ),
+        }
+        for field, (before, after) in pairs.items():
+            self.scalar("pilot.changed", "pilot", field, before, after)
+        for field in ("metrics", "guardrails"):
+            renamed = [self.metrics.get(m, m) for m in getattr(old, field)]
+            self.items("pilot.changed", "pilot", field, renamed, getattr(new, field))
+
+    def _rollout(self) -> None:
+        old, new = self.old.rollout, self.new.rollout
+        for field in ("training", "resources"):
+            self.items(
+                "rollout.changed",
+                "rollout",
+                field,
+                old and getattr(old, field),
+                new and getattr(new, field),
+            )
+
+    def _review(self) -> None:
+        old, new = self.old.review, self.new.review
+
+        def findings(review: Any, renames: Renames) -> list[str]:
+            if review is None:
+                return []
+            return [
+                f"{renames.get(f.metric, f.metric)}: {norm(f.cause)} → {norm(f.action)}"
+                for f in review.findings
+            ]
+
+        self.items(
+            "review.changed", "review", "findings", findings(old, self.metrics), findings(new, {})
+        )
+        for field in ("successes", "improvements"):
+            self.items(
+                "review.changed",
+                "review",
+                field,
+                old and getattr(old, field),
+                new and getattr(new, field),
+            )
+
+
+def _name(item: Any) -> str | None:
+    name = getattr(item, "name", None)
+    return norm(name) if isinstance(name, str) else None
+
+
+def _by_name(item: Any) -> Any:
+    return _name(item)
+
+
+def _alert_condition(alert: Any) -> str | None:
+    if not isinstance(alert, Alert):
+        return None
+    target = f"{alert.node} {alert.measure}" if alert.node else str(alert.metric)
+    return f"{target} {alert.op} {_number(alert.threshold)}"
+
+
+def _renames(old: Sequence[Any], new: Sequence[Any], signature: Callable[[Any], Any]) -> Renames:
+    """Old id → new id for items gone under one id and new under another, same signature."""
+    old_ids, new_ids = {i.id for i in old}, {i.id for i in new}
+    gone = [i for i in old if i.id not in new_ids]
+    fresh = [i for i in new if i.id not in old_ids]
+    renames: Renames = {}
+    for item in gone:
+        key = signature(item)
+        if key is None:
+            continue
+        candidates = [f for f in fresh if signature(f) == key]
+        rivals = [g for g in gone if signature(g) == key]
+        if len(candidates) == 1 and len(rivals) == 1:
+            renames[item.id] = candidates[0].id
+    return renames
+
+
+def _successors(nodes: Sequence[Node]) -> dict[str, tuple[str, ...]]:
+    """Each node's next nodes as the process runs them: `next`, else the following node."""
+    flow: dict[str, tuple[str, ...]] = {}
+    for index, node in enumerate(nodes):
+        if node.next is not None:
+            flow[node.id] = tuple(dict.fromkeys(node.next))
+        else:
+            flow[node.id] = (nodes[index + 1].id,) if index + 1 < len(nodes) else ()
+    return flow
+
+
+def _period(period: Any) -> str | None:
+    return f"{period.start.isoformat()} – {period.end.isoformat()}" if period is not None else None

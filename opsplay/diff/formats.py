@@ -1,0 +1,274 @@
+"""Output formats of `opsplay diff`, looked up by name: text, json, markdown (zh and en)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from opsplay.diff.changes import Change, DiffReport, Level, PlaybookDiff, parse_version
+from opsplay.diff.wording import PLAIN, Description, Style, describe, level_name
+
+Formatter = Callable[[DiffReport, str], str]
+FORMATS: dict[str, Formatter] = {}
+MARKER = "<!-- opsplay-diff -->"  # lets CI find and update its own pull-request comment
+
+
+def formatter(name: str) -> Callable[[Formatter], Formatter]:
+    """Register an output format under `name`."""
+
+    def register(function: Formatter) -> Formatter:
+        FORMATS[name] = function
+        return function
+
+    return register
+
+
+def by_level(changes: tuple[Change, ...]) -> list[tuple[Level, list[Change]]]:
+    """Changes grouped major, minor, patch (empty groups left out), order kept within a group."""
+    return [
+        (level, [c for c in changes if c.level is level])
+        for level in (Level.MAJOR, Level.MINOR, Level.PATCH)
+        if any(c.level is level for c in changes)
+    ]
+
+
+def bump_short(item: PlaybookDiff) -> bool:
+    """True when the new version is below the suggested one."""
+    suggested = item.suggested_version
+    if suggested is None or item.new is None:
+        return False
+    new, wanted = parse_version(item.new.version), parse_version(suggested)
+    return new is not None and wanted is not None and new < wanted
+
+
+def _title(item: PlaybookDiff) -> str:
+    side = item.new or item.old
+    return side.title if side else ""
+
+
+def _versions(item: PlaybookDiff) -> str:
+    if item.old and item.new:
+        return f"{item.old.version} → {item.new.version}"
+    side = item.new or item.old
+    return side.version if side else ""
+
+
+def _summary_counts(report: DiffReport, zh: bool) -> str:
+    counts = {
+        s: sum(p.status == s for p in report.playbooks) for s in ("changed", "added", "removed")
+    }
+    counts["unchanged"] = len(report.playbooks) - sum(counts.values())
+    if zh:
+        return (
+            f"变更 {counts['changed']} · 新增 {counts['added']} · 删除 {counts['removed']}"
+            f" · 未变更 {counts['unchanged']}"
+        )
+    return " · ".join(f"{n} {s}" for s, n in counts.items())
+
+
+def _verdict(item: PlaybookDiff, zh: bool) -> str:
+    """One line: how many changes, their level, and the version they call for."""
+    level = item.level
+    count = len(item.changes)
+    suggested = item.suggested_version
+    if zh:
+        line = f"{count} 项变更 · {level_name(level, 'zh')}（{level.label}）"
+        if suggested:
+            line += f" · 建议版本 {suggested}"
+            if bump_short(item) and item.new:
+                line += f"（当前为 {item.new.version}，不足）"
+        return line
+    line = f"{count} change{'s' if count != 1 else ''} · {level.label}"
+    if suggested:
+        line += f" · suggested version {suggested}"
+        if bump_short(item) and item.new:
+            line += f" (this version is {item.new.version}, too low)"
+    return line
+
+
+def _status_line(item: PlaybookDiff, zh: bool) -> str | None:
+    if item.status == "added":
+        return (
+            f"新增流程，版本 {_versions(item)}"
+            if zh
+            else f"new playbook, version {_versions(item)}"
+        )
+    if item.status == "removed":
+        return (
+            f"已删除（原版本 {_versions(item)}）"
+            if zh
+            else f"removed (was version {_versions(item)})"
+        )
+    if item.status == "unchanged":
+        return "无内容变更" if zh else "no changes"
+    return None
+
+
+# text ------------------------------------------------------------------------------------------
+
+
+@formatter("text")
+def format_text(report: DiffReport, lang: str) -> str:
+    """Plain text for the terminal, grouped by level."""
+    zh = lang == "zh"
+    lines = [f"{report.old_label} → {report.new_label}"]
+    if len(report.playbooks) > 1:
+        lines.append(_summary_counts(report, zh))
+    for item in report.playbooks:
+        if item.status == "unchanged" and len(report.playbooks) > 1:
+            continue
+        title = f"{item.id}（{_title(item)}）" if zh else f"{item.id} ({_title(item)})"
+        lines.append("")
+        status = _status_line(item, zh)
+        if status:
+            lines.append(f"{title}：{status}" if zh else f"{title}: {status}")
+            continue
+        lines.append(f"{title} {_versions(item)}")
+        lines.append(f"  {_verdict(item, zh)}")
+        for level, changes in by_level(item.changes):
+            lines.append(
+                f"  {level_name(level, lang)}:" if not zh else f"  {level_name(level, lang)}："
+            )
+            for change in changes:
+                lines += _text_change(describe(change, lang, PLAIN))
+    unchanged = [p.id for p in report.playbooks if p.status == "unchanged"]
+    if unchanged and len(report.playbooks) > 1:
+        lines.append("")
+        lines.append(
+            ("未变更：" + "、".join(unchanged)) if zh else "unchanged: " + ", ".join(unchanged)
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _text_change(description: Description) -> list[str]:
+    lines = [f"    - {description.line}"]
+    if description.before is not None:
+        lines.append(f"        - {description.before}")
+    if description.after is not None:
+        lines.append(f"        + {description.after}")
+    return lines
+
+
+# markdown --------------------------------------------------------------------------------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+
+
+def md_text(value: str) -> str:
+    """User text made safe for Markdown (no accidental emphasis, links, tables or HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", value)
+
+
+def md_code(value: str) -> str:
+    """An id or a fixed word as inline code."""
+    return f"`{value}`"
+
+
+MARKDOWN = Style(code=md_code, text=md_text)
+
+
+@formatter("markdown")
+def format_markdown(report: DiffReport, lang: str) -> str:
+    """Markdown meant for a pull-request comment."""
+    zh = lang == "zh"
+    heading = "opsplay 流程变更" if zh else "opsplay diff"
+    lines = [
+        MARKER,
+        f"### {heading}: {md_code(report.old_label)} → {md_code(report.new_label)}",
+        "",
+    ]
+    if len(report.playbooks) > 1:
+        lines += [_summary_counts(report, zh), ""]
+    for item in report.playbooks:
+        if item.status == "unchanged" and len(report.playbooks) > 1:
+            continue
+        title = f"{md_code(item.id)} {md_text(_title(item))}"
+        status = _status_line(item, zh)
+        if status:
+            lines += [f"#### {title}", "", md_text(status), ""]
+            continue
+        lines += [f"#### {title} · {_versions(item)}", ""]
+        verdict = md_text(_verdict(item, zh))
+        lines += [f"**{verdict}**" if bump_short(item) else verdict, ""]
+        for level, changes in by_level(item.changes):
+            lines.append(f"**{level_name(level, lang)}**" + (f" ({level.label})" if zh else ""))
+            lines.append("")
+            for change in changes:
+                lines += _markdown_change(describe(change, lang, MARKDOWN), zh)
+            lines.append("")
+    unchanged = [md_code(p.id) for p in report.playbooks if p.status == "unchanged"]
+    if unchanged and len(report.playbooks) > 1:
+        lines += [
+            ("未变更：" + "、".join(unchanged)) if zh else "Unchanged: " + ", ".join(unchanged),
+            "",
+        ]
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_change(description: Description, zh: bool) -> list[str]:
+    lines = [f"- {description.line}"]
+    if description.before is not None:
+        lines.append(
+            f"  - {'原' if zh else 'before'}：{description.before}"
+            if zh
+            else f"  - before: {description.before}"
+        )
+    if description.after is not None:
+        lines.append(f"  - 新：{description.after}" if zh else f"  - after: {description.after}")
+    return lines
+
+
+# json ------------------------------------------------------------------------------------------
+
+
+@formatter("json")
+def format_json(report: DiffReport, lang: str) -> str:
+    """Machine-readable form; `message` carries the wording in `lang`."""
+    document = {
+        "schema_version": 1,
+        "old": report.old_label,
+        "new": report.new_label,
+        "lang": lang,
+        "differs": report.differs,
+        "level": report.level.label,
+        "playbooks": [_json_playbook(item, lang) for item in report.playbooks],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_playbook(item: PlaybookDiff, lang: str) -> dict[str, Any]:
+    def side(value: Any) -> dict[str, str] | None:
+        if value is None:
+            return None
+        return {"file": value.file, "version": value.version, "title": value.title}
+
+    return {
+        "id": item.id,
+        "status": item.status,
+        "old": side(item.old),
+        "new": side(item.new),
+        "level": item.level.label,
+        "suggested_version": item.suggested_version,
+        "changes": [_json_change(change, lang) for change in item.changes],
+    }
+
+
+def _json_change(change: Change, lang: str) -> dict[str, Any]:
+    description = describe(change, lang, PLAIN)
+    return {
+        "kind": change.kind,
+        "level": change.level.label,
+        "section": change.section,
+        "item": change.item,
+        "field": change.field,
+        "old": list(change.old) if isinstance(change.old, tuple) else change.old,
+        "new": list(change.new) if isinstance(change.new, tuple) else change.new,
+        "added": list(change.added),
+        "removed": list(change.removed),
+        "note": change.note,
+        "message": description.line,
+    }

@@ -1,0 +1,153 @@
+"""Read the two sides of `opsplay diff` (files, folders or `REF:path`) and pair their playbooks."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from opsplay.config import Config
+from opsplay.diagnostics import Severity
+from opsplay.diff.changes import Classification, DiffReport, PlaybookDiff, Side
+from opsplay.diff.compare import compare
+from opsplay.errors import InputError, UsageError
+from opsplay.loader import load_file
+from opsplay.model.playbook import Playbook
+from opsplay.schema_check import check_schema
+
+
+@dataclass(frozen=True)
+class Source:
+    """One side of a diff: its label, whether it is a folder, and its files' contents."""
+
+    label: str
+    is_folder: bool
+    files: dict[str, bytes]
+
+
+def read_source(argument: str, cwd: Path | None = None) -> Source:
+    """A local file or folder, or `REF:path` from git when no such local path exists."""
+    from opsplay.gitfiles import read_ref_path, split_ref_path
+    from opsplay.validate import discover, display_name
+
+    path = Path(argument)
+    if path.is_dir():
+        files = discover([path])
+        return Source(display_name(path), True, {display_name(f): _read(f) for f in files})
+    if path.is_file():
+        return Source(display_name(path), False, {display_name(path): _read(path)})
+    if split_ref_path(argument) is not None:
+        content = read_ref_path(argument, cwd)
+        return Source(content.label, content.is_folder, content.files)
+    raise UsageError(
+        f"{argument}: no such file or folder (for a file in git, write REF:path such as "
+        "main:playbooks/a.yaml)"
+    )
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file: {error.strerror}") from None
+
+
+def parse_playbook(raw: bytes, name: str) -> Playbook:
+    """A playbook that passes the schema; InputError listing what is wrong otherwise."""
+    loaded = load_file(raw, name)
+    playbook = check_schema(loaded) if isinstance(loaded.data, dict) else None
+    errors = sorted(d for d in loaded.diagnostics if d.severity is Severity.ERROR)
+    if playbook is None or errors:
+        listing = "\n".join(
+            f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in errors[:20]
+        )
+        raise InputError(
+            f"{name} is not a valid playbook, so it cannot be compared:\n{listing}".rstrip()
+        )
+    return playbook
+
+
+def side(name: str, playbook: Playbook) -> Side:
+    """How one version of a playbook is shown."""
+    return Side(name, playbook.metadata.version, playbook.metadata.title, playbook.language)
+
+
+def diff_playbooks(
+    old: Playbook,
+    new: Playbook,
+    *,
+    old_name: str,
+    new_name: str,
+    classification: Classification | None = None,
+    realtime_seconds: float = 1.0,
+) -> PlaybookDiff:
+    """The classified changes between two versions of one playbook."""
+    classification = classification or Classification()
+    changes = classification.apply(compare(old, new, realtime_seconds=realtime_seconds))
+    return PlaybookDiff(new.metadata.id, side(old_name, old), side(new_name, new), changes)
+
+
+def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
+    """Compare two files, or two folders with playbooks matched by metadata.id."""
+    classification = Classification.from_config(config.diff, config.source)
+    if old.is_folder != new.is_folder:
+        raise UsageError(
+            f"compare a file with a file or a folder with a folder "
+            f"({old.label} and {new.label} are not alike)"
+        )
+    options = {"classification": classification, "realtime_seconds": config.realtime_seconds}
+    if not old.is_folder:
+        (old_name, old_raw), (new_name, new_raw) = (
+            next(iter(old.files.items())),
+            next(iter(new.files.items())),
+        )
+        result = diff_playbooks(
+            parse_playbook(old_raw, old_name),
+            parse_playbook(new_raw, new_name),
+            old_name=old_name,
+            new_name=new_name,
+            **options,
+        )
+        return DiffReport(old.label, new.label, (result,))
+    if not old.files and not new.files:
+        raise UsageError(f"no playbook files (*.yaml, *.yml) in {old.label} or {new.label}")
+    before, after = _by_id(old), _by_id(new)
+    results = []
+    for playbook_id in sorted(set(before) | set(after)):
+        if playbook_id not in after:
+            name, playbook = before[playbook_id]
+            results.append(PlaybookDiff(playbook_id, side(name, playbook), None))
+        elif playbook_id not in before:
+            name, playbook = after[playbook_id]
+            results.append(PlaybookDiff(playbook_id, None, side(name, playbook)))
+        else:
+            (old_name, old_pb), (new_name, new_pb) = before[playbook_id], after[playbook_id]
+            results.append(
+                diff_playbooks(old_pb, new_pb, old_name=old_name, new_name=new_name, **options)
+            )
+    return DiffReport(old.label, new.label, tuple(results))
+
+
+def _by_id(source: Source) -> dict[str, tuple[str, Playbook]]:
+    found: dict[str, tuple[str, Playbook]] = {}
+    for name, raw in source.files.items():
+        playbook = parse_playbook(raw, name)
+        if playbook.metadata.id in found:
+            raise InputError(
+                f"{name} and {found[playbook.metadata.id][0]} share metadata.id "
+                f"`{playbook.metadata.id}`; "
+                "playbooks in a folder are matched by id, so each needs its own"
+            )
+        found[playbook.metadata.id] = (name, playbook)
+    return found
+
+
+def default_lang(report: DiffReport) -> str:
+    """The language of the new playbooks (the most common one; zh on a tie), else the old ones."""
+    langs = Counter(p.new.lang for p in report.playbooks if p.new) or Counter(
+        p.old.lang for p in report.playbooks if p.old
+    )
+    if not langs:
+        return "en"
+    top = max(langs.values())
+    return "zh" if langs.get("zh") == top else max(langs, key=lambda lang: langs[lang])
