@@ -138,7 +138,9 @@ def read_exports(paths: Sequence[Path], options: ReadOptions) -> ExportData:
     sources = [open_source(Path(p), options.encoding) for p in paths]
     shapes = [_detect_shape(src, options) for src in sources]
     if len(set(shapes)) > 1:
-        listing = "; ".join(f"{s.display} is {SHAPE_NAMES[sh]}" for s, sh in zip(sources, shapes))
+        listing = "; ".join(
+            f"{s.display} is {SHAPE_NAMES[sh]}" for s, sh in zip(sources, shapes, strict=True)
+        )
         raise InputError(f"the exports have different shapes ({listing}); pass files of one shape")
     shape = shapes[0]
     progress = Progress(options.progress)
@@ -451,7 +453,7 @@ class Progress:
 def iter_chunks(
     source: Source,
     progress: Progress,
-    chunk_bytes: int = _CHUNK_BYTES,
+    chunk_bytes: int | None = None,
     pool: list[bytearray] | None = None,
 ) -> Iterator[Chunk]:
     """Yield the data lines of a CSV source (header excluded) in UTF-8 chunks cut at line ends.
@@ -460,6 +462,7 @@ def iter_chunks(
     `pool`, chunk memory is reused once the consumer calls `Chunk.release()` (fresh memory
     for every chunk costs more than parsing it).
     """
+    chunk_bytes = chunk_bytes or _CHUNK_BYTES
     if not _ascii_compatible(source.encoding):
         yield from _iter_decoded_chunks(source, progress, chunk_bytes)
         return
@@ -634,7 +637,7 @@ def _parquet_string_batches(
 def _parquet_names(source: Source, parquet: object) -> dict[str, str]:
     """Normalised column name -> name in the Parquet schema."""
     raw = parquet.schema_arrow.names  # type: ignore[attr-defined]
-    return dict(zip(source.columns, raw))
+    return dict(zip(source.columns, raw, strict=True))
 
 
 def _parse_chunk(
@@ -705,10 +708,11 @@ def _parse_chunk(
 
 
 def _first_bad_utf8_line(chunk: Chunk) -> int:
+    data = bytes(chunk.data)
     try:
-        chunk.data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return chunk.first_line + chunk.data.count(b"\n", 0, exc.start)
+        return chunk.first_line + data.count(b"\n", 0, exc.start)
     return chunk.first_line
 
 
@@ -787,9 +791,10 @@ class _Reader:
         values = sorted(found)
         for label in labels:
             if normalize_text(label) not in found:
+                files = ", ".join(source.path for source in self.sources)
                 raise InputError(
-                    f"{what} `{label}` not in column `{column}`; values found: {_names(values)}"
-                    f"{_close_hint(label, values)}"
+                    f"{what} `{label}` not in column `{column}` ({files}); values found: "
+                    f"{_names(values)}{_close_hint(label, values)}"
                 )
         wanted = {normalize_text(label) for label in labels}
         others = [v for v in values if v not in wanted]
@@ -878,7 +883,9 @@ class _UnitsReader(_Reader):
             for key, values in self._read_source(source, plan).items():
                 label = tuple(_label(part) for part in key)  # `３月` and `3月 ` are one label
                 sums[label] = (
-                    [a + b for a, b in zip(sums[label], values)] if label in sums else values
+                    [a + b for a, b in zip(sums[label], values, strict=True)]
+                    if label in sums
+                    else values
                 )
         # Every file's plan lists the same metrics in the same order, so the sums line up.
         plan, metric_columns = plans[0]
@@ -912,7 +919,8 @@ class _UnitsReader(_Reader):
         for col in values:
             if col in keys:
                 raise InputError(
-                    f'{source.display}: column "{col}" is both a metric and the arm, period or a segment'
+                    f'{source.display}: column "{col}" is both a metric and the arm, '
+                    "period or a segment column"
                 )
         plan = _UnitPlan(
             keys=keys,
@@ -940,14 +948,15 @@ class _UnitsReader(_Reader):
             skipped += result.skipped
             for key, values in result.groups.items():
                 if key in sums:
-                    sums[key] = [a + b for a, b in zip(sums[key], values)]
+                    sums[key] = [a + b for a, b in zip(sums[key], values, strict=True)]
                 else:
                     sums[key] = values
         if rows == 0 and skipped == 0:
             raise InputError(f"{source.display}: has a header but no data rows")
         if rows == 0:
             raise InputError(
-                f"{source.display}: every data row is bad ({skipped:,} skipped); {'; '.join(examples[:3])}"
+                f"{source.display}: every data row is bad ({skipped:,} skipped); "
+                + "; ".join(examples[:3])
             )
         self.skip_warning(source, skipped, examples)
         self.sources.append(SourceInfo(source.display, "units", source.encoding, rows, skipped))
@@ -1039,7 +1048,7 @@ class _UnitsReader(_Reader):
         out: dict[GroupKey, ArmStats] = {}
         for key, values in sums.items():
             period = key[1] if has_period else None
-            segment = tuple(zip(segment_names, key[1 + has_period :]))
+            segment = tuple(zip(segment_names, key[1 + has_period :], strict=True))
             for metric in self.options.metrics:
                 col, den = metric_columns[metric.id]
                 stats = ArmStats(
@@ -1258,7 +1267,7 @@ def _cell_problem(raw: object, col: str, plan: _UnitPlan) -> str:
     return f"{_quote(text)} is not a finite number"
 
 
-# ---------------------------------------------------------------- sufficient statistics and summaries
+# ---------------------------------------------------------------- statistics and summaries
 
 
 class _RowReader(_Reader):
@@ -1341,7 +1350,7 @@ class _RowReader(_Reader):
         roles = {"arm": arm}
         if period:
             roles["period"] = period
-        for name, header in zip(self.options.segment_columns, segments):
+        for name, header in zip(self.options.segment_columns, segments, strict=True):
             roles[f"segment:{name}"] = header
         return roles
 
@@ -1355,13 +1364,15 @@ class _RowReader(_Reader):
             if metric.id not in found:
                 values = sorted(found)
                 raise InputError(
-                    f"metric `{metric.id}` is not in the `metric` column of {names}; metrics found: "
+                    f"metric `{metric.id}` is not in the `metric` column of {names}; "
+                    "metrics found: "
                     f"{_names(values) or 'none'}{_close_hint(metric.id, values)}"
                 )
         ignored = sorted(set(found) - set(self.metric_ids))
         if ignored:
             self.warnings.append(
-                f"metrics in the export that the playbook does not define were ignored: {_names(ignored)}"
+                "metrics in the export that the playbook does not define were ignored: "
+                + _names(ignored)
             )
 
     def check_key_labels(self, keys: Sequence[GroupKey]) -> None:
@@ -1419,7 +1430,8 @@ class _StatsReader(_RowReader):
                     }
                 if metric.kind == "proportion" and not 0 <= total <= n:
                     raise _BadRow(
-                        f"{locate('sum')}: sum {row['sum']} is outside 0..n ({n}); for a proportion it counts the units with 1"
+                        f"{locate('sum')}: sum {row['sum']} is outside 0..n ({n}); "
+                        "for a proportion it counts the units with 1"
                     )
                 if sum_sq < 0:
                     raise _BadRow(f"{locate('sum_sq')}: a sum of squares cannot be negative")
@@ -1473,7 +1485,9 @@ class _SummaryReader(_RowReader):
                 key = self.group(metric_id, row)
                 if key in summary:
                     raise _BadRow(
-                        f"{locate(None)}: a second value for metric `{metric_id}` in arm `{key.arm}` (the first is at {seen_at[key]}); keep one row per arm and metric"
+                        f"{locate(None)}: a second value for metric `{metric_id}` in arm "
+                        f"`{key.arm}` (the first is at {seen_at[key]}); "
+                        "keep one row per arm and metric"
                     )
                 summary[key] = SummaryValue(value, n)
                 seen_at[key] = locate(None)
