@@ -181,6 +181,17 @@ class DiffReport:
         return max((p.level for p in self.playbooks), default=Level.NONE)
 
 
+def format_numbers(*values: float | None) -> tuple[str, ...]:
+    """Numbers shown with the same number of decimals, as people write them (0.45 → 0.50)."""
+
+    def decimals(value: float) -> int:
+        text = f"{value:.10f}".rstrip("0")
+        return len(text.split(".")[1]) if "." in text else 0
+
+    places = max((decimals(v) for v in values if v is not None), default=0)
+    return tuple("" if v is None else f"{v:.{places}f}" for v in values)
+
+
 def parse_version(version: str) -> tuple[int, int, int] | None:
     """(major, minor, patch) of a semantic version, or None."""
     from opsplay.rules.versioning import version_key

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from opsplay.diff.changes import Change
+from opsplay.diff.changes import Change, format_numbers
 from opsplay.model.playbook import Alert, Node, Playbook
 
 Renames = dict[str, str]  # old id → new id
@@ -219,14 +219,15 @@ class _Differ:
             )
         old_expected = {(self.metrics.get(e.metric, e.metric), e.op): e.value for e in old.expected}
         new_expected = {(e.metric, e.op): e.value for e in new.expected}
-        for key, value in new_expected.items():
-            if key in old_expected and old_expected[key] != value:
+        for (metric, op), value in new_expected.items():
+            if (metric, op) in old_expected and old_expected[(metric, op)] != value:
+                before, after = format_numbers(old_expected[(metric, op)], value)
                 self.add(
                     "scenario.expected",
                     "scenarios",
                     field="expected",
-                    old=f"{key[0]} {key[1]} {_number(old_expected[key])}",
-                    new=f"{key[0]} {key[1]} {_number(value)}",
+                    old=f"{metric} {op} {before}",
+                    new=f"{metric} {op} {after}",
                     **context,
                 )
         added = tuple(

@@ -8,11 +8,12 @@ and JSON, code spans and escaping for Markdown).
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from opsplay.diff.changes import Change, Level
+from opsplay.diff.changes import Change, Level, format_numbers
 
 Lang = str  # "zh" | "en"
 
@@ -138,6 +139,9 @@ _ID_FIELDS = {
     "denominator",
     "arm_column",
     "period_column",
+    "expected",
+    "metrics",
+    "guardrails",
 }
 _LONG = 40  # text longer than this is shown on its own lines, not inline
 
@@ -245,7 +249,7 @@ def describe(change: Change, lang: Lang, style: Style = PLAIN) -> Description:
     if change.field in _ID_FIELDS or isinstance(change.old, tuple):
         shown_old, shown_new = _code(old, s, zh), _code(new, s, zh)
     else:
-        if len(old) > _LONG or len(new) > _LONG:
+        if width(old) > _LONG or width(new) > _LONG:
             changed = f"{subject}已修改" if zh else f"{subject} changed"
             return Description(
                 changed + note,
@@ -275,28 +279,29 @@ def _ids(values: Any, s: Style, zh: bool) -> str:
 
 
 def _items(subject: str, change: Change, s: Style, zh: bool) -> str:
+    mark = s.code if change.field in _ID_FIELDS else s.text
     parts = []
     if change.added:
-        joined = ("、" if zh else ", ").join(s.text(v) for v in change.added)
+        joined = ("、" if zh else ", ").join(mark(v) for v in change.added)
         parts.append(f"新增 {joined}" if zh else f"added {joined}")
     if change.removed:
-        joined = ("、" if zh else ", ").join(s.text(v) for v in change.removed)
+        joined = ("、" if zh else ", ").join(mark(v) for v in change.removed)
         parts.append(f"删除 {joined}" if zh else f"removed {joined}")
     return f"{subject}：{'；'.join(parts)}" if zh else f"{subject}: {'; '.join(parts)}"
 
 
 def _pair(old: Any, new: Any) -> tuple[str, str]:
     """Both values as text; numbers with the same number of decimals (0.45 → 0.50)."""
-    numbers = [v for v in (old, new) if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    if numbers and len(numbers) == len([v for v in (old, new) if v is not None]):
-        places = max(_decimals(v) for v in numbers)
-        return tuple(f"{v:.{places}f}" if v is not None else "" for v in (old, new))  # type: ignore[return-value]
+    present = [v for v in (old, new) if v is not None]
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        before, after = format_numbers(old, new)
+        return before, after
     return _show(old), _show(new)
 
 
-def _decimals(value: float) -> int:
-    text = f"{value:.10f}".rstrip("0")
-    return len(text.split(".")[1]) if "." in text else 0
+def width(text: str) -> int:
+    """Display width: Chinese characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _show(value: Any) -> str:
