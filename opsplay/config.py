@@ -63,7 +63,7 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
         raise UsageError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_KEYS))}")
     disable = table.get("disable", [])
     severity = table.get("severity", {})
-    if not isinstance(disable, list) or not isinstance(severity, dict):
+    if not _text_list(disable) or not isinstance(severity, dict):
         raise UsageError(f'{path}: write `disable = ["OPS501"]` and `severity = {{OPS502 = "error"}}`')
     for rule_id in [*disable, *severity]:
         if rule_id not in RULES:
@@ -85,4 +85,13 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
     paths = table.get("paths", ["playbooks"])
     if isinstance(paths, str):
         paths = [paths]
-    return Config(frozenset(disable), levels, realtime, tuple(paths), dict(table.get("diff", {})), root, str(path))
+    if not _text_list(paths):
+        raise UsageError(f'{path}: write `paths = ["playbooks"]` (folders or files, relative to {root})')
+    diff = table.get("diff", {})
+    if not isinstance(diff, dict):
+        raise UsageError(f"{path}: `diff` must be a table of settings (`[tool.opsplay.diff]`)")
+    return Config(frozenset(disable), levels, realtime, tuple(paths), dict(diff), root, str(path))
+
+
+def _text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)

@@ -131,6 +131,10 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = " ".join(filter(None, [error.context, error.problem])) or str(error)
+        start = error.context_mark
+        if error.context and start and mark and start.line != mark.line:
+            # An unclosed bracket is found lines later; say where it was opened.
+            problem = f"{error.context} (opened at line {start.line + 1}, column {start.column + 1}) {error.problem}"
         loaded.diagnostics.append(
             Diagnostic(file, line, column, "OPS002", RULES["OPS002"].severity,
                        f"YAML syntax error: {problem}; check the indentation and quoting near here", "")

@@ -71,7 +71,9 @@ def parse_duration(text: str) -> Duration:
     if not lowered:
         raise ValueError(f"the time limit is empty; write one of: {ACCEPTED_FORMS}")
     seconds = _parse_seconds(lowered)
-    if seconds is None or seconds <= 0:
+    if seconds == 0:
+        raise ValueError(f"`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)")
+    if seconds is None or seconds < 0:
         raise ValueError(f"`{text}` is not a time limit opsplay understands; write one of: {ACCEPTED_FORMS}")
     return Duration(cleaned, seconds)
 

@@ -84,7 +84,7 @@ def thresholds_in_range(pb: PlaybookData, report: Report) -> None:
             continue
         if on_rate and not 0 <= threshold <= 1:
             report(("alerts", i, "threshold"), f"threshold {threshold:g} is a rate and must lie in [0, 1]"
-                                               + (f" (write {threshold / 100:g})" if 1 < threshold <= 100 else ""))
+                                               + (f" (write {threshold / 100:g} for {threshold:g}%)" if 1 < threshold <= 100 else ""))
         elif alert.get("measure") in ("p50_s", "p95_s") and threshold < 0:
             report(("alerts", i, "threshold"), f"threshold {threshold:g} is a duration in seconds; it cannot be negative")
     for i, _ in pb.entries("scenarios"):

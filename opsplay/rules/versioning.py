@@ -40,7 +40,10 @@ def version_is_semver(pb: PlaybookData, report: Report) -> None:
             continue
         read_as = "a date" if isinstance(value, dt.date) else "a number"
         quoted = f" YAML reads it as {read_as}, so quote it;" if not isinstance(value, str) else ""
-        parts = (text.split(".") + ["0", "0"])[:3] if re.fullmatch(r"\d+(\.\d+)?", text) else None
+        digits = text[1:] if text[:1] in ("v", "V") else text
+        parts = None
+        if re.fullmatch(r"\d+(\.\d+){0,2}", digits):
+            parts = [str(int(part)) for part in (digits.split(".") + ["0", "0"])[:3]]
         example = '"' + ".".join(parts) + '"' if parts else '"1.2.0"'
         report(path, f"version `{text}` is not a semantic version;{quoted} write MAJOR.MINOR.PATCH such as {example}")
 
