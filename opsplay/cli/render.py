@@ -1,0 +1,192 @@
+"""Commands that write documents: render-sop and render-report.
+
+Jinja2 and the rendering core are imported inside the command bodies, so loading the
+command line stays light.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from opsplay.cli import app, fail
+from opsplay.errors import OpsplayError, UsageError
+
+COMPARE_UNAVAILABLE = "pilot compare is not available yet; use --from-json"
+
+
+class DocumentFormat(str, enum.Enum):
+    """Document formats (the registry is opsplay.render.sop.FORMATS)."""
+
+    md = "md"
+    html = "html"
+
+
+class Language(str, enum.Enum):
+    """Languages the wording ships in (opsplay.render.wording.WORDS)."""
+
+    zh = "zh"
+    en = "en"
+
+
+def _shown(path: Path) -> str:
+    """A path as users typed it: relative to the working directory when below it."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path.as_posix()
+    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
+
+
+def _report_writes(report: Any) -> None:
+    """Print what was written (or would be, with --check) and what was unchanged."""
+    verb = "would write" if report.check else "wrote"
+    for path in report.written:
+        typer.echo(f"{verb} {_shown(path)}")
+    for path in report.unchanged:
+        typer.echo(f"unchanged {_shown(path)}")
+
+
+@app.command("render-sop")
+def render_sop(
+    paths: Annotated[list[Path], typer.Argument(help="Playbook files or folders (recursive).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Output folder for <id>.md and index.md.")
+    ],
+    output_format: Annotated[
+        DocumentFormat, typer.Option("--format", "-f", help="Document format.")
+    ] = DocumentFormat.md,
+    lang: Annotated[
+        Language | None, typer.Option("--lang", help="Language (default: each playbook's).")
+    ] = None,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="Folder of templates overriding the shipped ones by name."
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change.")
+    ] = False,
+) -> None:
+    """Render SOP documents (one per playbook, plus index) for a knowledge base.
+
+    Example: opsplay render-sop playbooks/ -o docs/sop
+    """
+    from opsplay.render.sop import render_sop_files
+    from opsplay.render.writer import write_files
+
+    try:
+        documents = render_sop_files(
+            paths,
+            fmt=output_format.value,
+            lang=lang.value if lang else None,
+            templates_dir=templates,
+        )
+        report = write_files(output, documents, check=check)
+    except OpsplayError as error:
+        raise fail(error) from None
+    _report_writes(report)
+    if check and report.changed:
+        raise typer.Exit(1)
+
+
+@app.command("render-report")
+def render_report(
+    playbook: Annotated[Path, typer.Argument(help="The playbook of the pilot.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Report file to write (.md or .html).")
+    ],
+    data: Annotated[
+        list[Path] | None, typer.Argument(help="Metric exports, as for `opsplay pilot compare`.")
+    ] = None,
+    from_json: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-json",
+            help="Saved `opsplay pilot compare --format json` output instead of DATA.",
+        ),
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option("--events", help="Node execution log (with DATA).")
+    ] = None,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Segment column (with DATA).")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Force the export encoding.")
+    ] = None,
+    output_format: Annotated[
+        DocumentFormat | None,
+        typer.Option("--format", "-f", help="Document format (default: from -o suffix)."),
+    ] = None,
+    lang: Annotated[
+        Language | None, typer.Option("--lang", help="Language (default: the playbook's).")
+    ] = None,
+    templates: Annotated[
+        Path | None,
+        typer.Option(
+            "--templates", help="Folder of templates overriding the shipped ones by name."
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if the file would change.")
+    ] = False,
+) -> None:
+    """Render the review report (效果复盘) of a pilot.
+
+    Example: opsplay render-report playbooks/x.yaml --from-json compare.json -o docs/x.html
+    """
+    from opsplay.config import find_config
+    from opsplay.render.report import load_comparison
+    from opsplay.render.report import render_report as render
+    from opsplay.render.sop import source_of
+    from opsplay.render.writer import write_files
+    from opsplay.validate import load_playbook
+
+    try:
+        if from_json is not None and data:
+            raise UsageError("give either DATA files or --from-json, not both")
+        if from_json is None and not data:
+            raise UsageError(
+                "give the metric exports (DATA…) or a saved comparison with --from-json"
+            )
+        fmt = (
+            output_format.value
+            if output_format
+            else ("html" if output.suffix.lower() in (".html", ".htm") else "md")
+        )
+        loaded = load_playbook(playbook, find_config(playbook.parent))
+        if from_json is not None:
+            comparison = load_comparison(from_json)
+        else:
+            comparison = _run_compare(playbook, data or [], events=events, by=by, encoding=encoding)
+        text = render(
+            loaded,
+            comparison,
+            lang=lang.value if lang else None,
+            fmt=fmt,
+            templates_dir=templates,
+            source=source_of(playbook),
+        )
+        report = write_files(output.parent, {output.name: text}, check=check)
+    except OpsplayError as error:
+        raise fail(error) from None
+    _report_writes(report)
+    if check and report.changed:
+        raise typer.Exit(1)
+
+
+def _run_compare(playbook: Path, data: list[Path], **options: Any) -> dict[str, Any]:
+    """The `pilot compare --format json` dict for DATA; options left unset are not passed."""
+    try:
+        from opsplay.pilot.compare import run_compare_for_report
+    except ImportError:
+        raise UsageError(COMPARE_UNAVAILABLE) from None
+    chosen = {key: value for key, value in options.items() if value not in (None, [], ())}
+    result: dict[str, Any] = run_compare_for_report(playbook, data, **chosen)
+    return result

@@ -1,0 +1,124 @@
+"""The sandboxed Jinja2 environment: where templates are found and how their errors read.
+
+Template names (see templates/README.md):
+- `sop.md.j2` and the other plain names resolve to the user's `--templates DIR` first,
+  then to the shipped templates, so a user file overrides the shipped one by name
+  (as MkDocs' `custom_dir`);
+- `opsplay/sop.md.j2` always resolves to the shipped template, so an override can
+  `{% extends "opsplay/sop.md.j2" %}` and replace only some blocks.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from opsplay.errors import TemplateError, UsageError
+from opsplay.render.filters import bind
+
+SHIPPED_PREFIX = "opsplay"
+_HTML_SUFFIXES = (".html.j2", ".htm.j2", ".svg.j2", ".html", ".htm", ".svg", ".xml")
+
+
+def shipped_templates_dir() -> Path:
+    """The folder of the templates that ship with opsplay (package data, or the repository's)."""
+    packaged = importlib.resources.files("opsplay") / "templates"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    repository = Path(__file__).resolve().parents[2] / "templates"  # editable install
+    if repository.is_dir():
+        return repository
+    raise TemplateError("the templates shipped with opsplay are missing; reinstall opsplay")
+
+
+def _autoescape(name: str | None) -> bool:
+    """HTML (and SVG) templates escape every value; Markdown templates do not."""
+    return name is not None and name.lower().endswith(_HTML_SUFFIXES)
+
+
+class Renderer:
+    """Renders named templates in a sandbox with the filters bound to one language."""
+
+    def __init__(self, lang: str, templates_dir: Path | None = None) -> None:
+        self.shipped = shipped_templates_dir()
+        self.user = templates_dir
+        loaders: list[jinja2.BaseLoader] = [
+            jinja2.PrefixLoader({SHIPPED_PREFIX: jinja2.FileSystemLoader(self.shipped)})
+        ]
+        if templates_dir is not None:
+            if not templates_dir.is_dir():
+                raise UsageError(f"--templates {templates_dir}: no such folder")
+            loaders.append(jinja2.FileSystemLoader(templates_dir))
+        loaders.append(jinja2.FileSystemLoader(self.shipped))
+        self.env = ImmutableSandboxedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            autoescape=_autoescape,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        self.env.filters.update(bind(lang))
+
+    def render(self, name: str, context: Mapping[str, Any]) -> str:
+        """Render template `name`; a mistake in it becomes a TemplateError naming file and line."""
+        try:
+            text = self.env.get_template(name).render(context)
+        except jinja2.TemplateSyntaxError as error:
+            where = self._where(error.filename, error.lineno, error.name)
+            raise TemplateError(f"{where}: syntax error: {error.message}") from None
+        except jinja2.TemplateNotFound as error:
+            where = self._traceback_location(error)
+            prefix = f"{where}: " if where else ""
+            raise TemplateError(
+                f"{prefix}template `{error.name}` not found{self._searched()}"
+            ) from None
+        except SecurityError as error:
+            raise TemplateError(
+                f"{self._traceback_location(error) or name}: "
+                f"blocked by the template sandbox: {error}"
+            ) from None
+        except jinja2.UndefinedError as error:
+            raise TemplateError(
+                f"{self._traceback_location(error) or name}: undefined variable: {error.message}"
+            ) from None
+        except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as error:
+            message = getattr(error, "message", None) or str(error)
+            raise TemplateError(f"{self._traceback_location(error) or name}: {message}") from None
+        # One trailing newline, whatever the template's whitespace control did at the end.
+        return text.rstrip("\n") + "\n"
+
+    def _searched(self) -> str:
+        folders = [str(self.user)] if self.user else []
+        return f" (looked in {', '.join([*folders, 'the shipped templates'])})"
+
+    def _where(self, filename: str | None, lineno: int | None, name: str | None = None) -> str:
+        shown = self._display(filename) if filename else (name or "<template>")
+        return f"{shown}, line {lineno}" if lineno else shown
+
+    def _display(self, filename: str) -> str:
+        path = Path(filename)
+        try:
+            return (
+                f"{SHIPPED_PREFIX}/{path.resolve().relative_to(self.shipped.resolve()).as_posix()}"
+            )
+        except ValueError:
+            return filename
+
+    def _traceback_location(self, error: BaseException) -> str | None:
+        """`file, line N` of the innermost template frame (Jinja maps frames to template lines)."""
+        roots = [self.shipped.resolve(), *([self.user.resolve()] if self.user else [])]
+        for frame in reversed(traceback.extract_tb(error.__traceback__)):
+            path = Path(frame.filename)
+            if frame.filename.endswith(".j2") or any(
+                root in path.resolve().parents for root in roots
+            ):
+                return self._where(frame.filename, frame.lineno)
+        return None

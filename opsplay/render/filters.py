@@ -1,0 +1,275 @@
+"""Filters templates use: numbers, durations, dates, and escapers for Markdown, Mermaid, YAML.
+
+Plain functions of plain values, tested on their own; `environment` binds the language.
+A value that is missing (None) is shown as an em dash, never as `None`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from opsplay.render.wording import WORDS
+
+MISSING = "—"
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_UNITS = {
+    "zh": (("天", "天"), ("小时", "小时"), ("分钟", "分钟"), ("秒", "秒")),
+    "en": (("day", "days"), ("hour", "hours"), ("minute", "minutes"), ("second", "seconds")),
+}
+_SIZES = (86400, 3600, 60, 1)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def _fixed(value: float, digits: int) -> str:
+    text = f"{value:.{digits}f}"
+    # -0.0 reads as a tiny loss that is not there; show it as 0.0.
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _signed(value: float, digits: int) -> str:
+    text = _fixed(value, digits)
+    return text if text.startswith("-") or float(text) == 0 else "+" + text
+
+
+def percent(value: Any, digits: int = 1) -> str:
+    """A share as a percentage: 0.3512 → `35.1%`."""
+    if _missing(value):
+        return MISSING
+    return _fixed(float(value) * 100, digits) + "%"
+
+
+def signed_percent(value: Any, digits: int = 1) -> str:
+    """A relative change with its sign: 0.0857 → `+8.6%`."""
+    if _missing(value):
+        return MISSING
+    return _signed(float(value) * 100, digits) + "%"
+
+
+def points(value: Any, digits: int = 1, *, lang: str = "en") -> str:
+    """A difference of two shares in percentage points: 0.03 → `+3.0 pp` / `+3.0个百分点`."""
+    if _missing(value):
+        return MISSING
+    number = _signed(float(value) * 100, digits)
+    return f"{number}个百分点" if lang == "zh" else f"{number} pp"
+
+
+def number(value: Any, digits: int = 2, unit: str | None = None, signed: bool = False) -> str:
+    """A plain number with fixed decimals and an optional unit: `68.20 元`."""
+    if _missing(value):
+        return MISSING
+    text = _signed(float(value), digits) if signed else _fixed(float(value), digits)
+    return f"{text} {unit}" if unit else text
+
+
+def pvalue(value: Any) -> str:
+    """A p-value: three decimals, or `<0.001`."""
+    if _missing(value):
+        return MISSING
+    return "<0.001" if float(value) < 0.001 else _fixed(float(value), 3)
+
+
+def duration(seconds: Any, *, lang: str = "en") -> str:
+    """A length of time in words: 5400 → `1小时30分钟` / `1 hour 30 minutes`."""
+    if _missing(seconds):
+        return MISSING
+    remaining = float(seconds)
+    if remaining < 1:
+        text = _fixed(remaining, 3).rstrip("0").rstrip(".") or "0"
+        return f"{text}秒" if lang == "zh" else f"{text} seconds"
+    parts = []
+    for size, (singular, plural) in zip(
+        _SIZES, _UNITS["zh" if lang == "zh" else "en"], strict=True
+    ):
+        count = int(remaining // size)
+        remaining -= count * size
+        if size == 1 and remaining >= 0.05:  # keep tenths of a second, drop float noise
+            whole = _fixed(count + remaining, 1)
+            parts.append(f"{whole}{singular}" if lang == "zh" else f"{whole} {plural}")
+        elif count:
+            word = singular if count == 1 else plural
+            parts.append(f"{count}{word}" if lang == "zh" else f"{count} {word}")
+    return "".join(parts) if lang == "zh" else " ".join(parts)
+
+
+def date(value: Any, *, lang: str = "en") -> str:
+    """An ISO date in words: `2024-08-01` → `2024年8月1日` / `1 Aug 2024`."""
+    if _missing(value):
+        return MISSING
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    if lang == "zh":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def period(value: Any, *, lang: str = "en") -> str:
+    """A `{start, end}` period: `2024年8月1日 至 2024年8月31日` / `1 Aug 2024 – 31 Aug 2024`."""
+    if _missing(value):
+        return MISSING
+    joiner = " 至 " if lang == "zh" else " – "
+    return date(value["start"], lang=lang) + joiner + date(value["end"], lang=lang)
+
+
+def listing(values: Iterable[Any] | None, *, lang: str = "en") -> str:
+    """Items of a list as text: `、` between Chinese items, `, ` between English ones."""
+    items = [str(v) for v in values or []]
+    if not items:
+        return MISSING
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+_MD_ESCAPED = re.compile(r"([\\`*_])")
+_MD_LINK = re.compile(r"\]\s*[\[(:]")  # `[text](url)`, `[text][ref]`, `[ref]: url`
+# What starts a heading or a list item when it opens a line.
+_MD_LINE_START = re.compile(r"^(#|[-+](?=\s|$)|\d+(?=[.)](?:\s|$)))")
+_NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
+_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # `&copy;` in the text must stay those six characters
+
+
+def markdown(value: Any) -> str:
+    """Text safe inline in Markdown: no emphasis, links, HTML or line-start markers."""
+    if _missing(value):
+        return MISSING
+    text = str(value).strip()
+    text = _MD_ESCAPED.sub(r"\\\1", text)
+    if _MD_LINK.search(text):  # brackets alone are plain text; escape them only where they link
+        text = text.replace("[", "\\[").replace("]", "\\]")
+    text = _MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_LINE_START.sub(
+        lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text
+    )
+    return _NEWLINES.sub("<br>", text)
+
+
+def markdown_cell(value: Any) -> str:
+    """Text safe in a Markdown table cell: as `markdown`, and `|` escaped."""
+    text = markdown(value)
+    return text if text == MISSING else text.replace("|", "\\|")
+
+
+def mermaid(value: Any, limit: int | None = None) -> str:
+    """Text safe inside a quoted Mermaid label (`"…"`), optionally cut to `limit` characters.
+
+    Mermaid reads `#…;` as an entity and ends a label at `"`, so `#` is escaped first,
+    then quotes, angle brackets, backticks (markdown strings) and `|` (edge labels).
+    """
+    if _missing(value):
+        return MISSING
+    text = " ".join(str(value).split()) if limit else str(value).strip()
+    if limit and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    text = text.replace("#", "#35;").replace('"', "#quot;")
+    text = text.replace("<", "#lt;").replace(">", "#gt;").replace("`", "#96;").replace("|", "#124;")
+    return _NEWLINES.sub("<br>", text)
+
+
+_YAML_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def yaml(value: Any) -> str:
+    """A front-matter value on one line, Chinese kept as is (the built-in `tojson` escapes it).
+
+    JSON is YAML, so strings are JSON-quoted; characters YAML readers reject or read as
+    line breaks are written as `\\uXXXX`. ISO dates stay bare so they load as dates.
+    """
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def lines(value: Any) -> Markup:
+    """HTML-escaped text with its newlines as `<br>` (for HTML templates)."""
+    if _missing(value):
+        return Markup(MISSING)
+    parts = _NEWLINES.split(str(value).strip())
+    return Markup("<br>").join(escape(part) for part in parts)
+
+
+def value_as(value: Any, kind: str | None, unit: str | None = None, *, lang: str = "en") -> str:
+    """A value shown by what it is: rates and proportions as %, seconds in words, else a number."""
+    if kind in ("proportion", "rate"):
+        return percent(value)
+    if kind == "seconds":
+        return duration(value, lang=lang)
+    return number(value, 2, unit)
+
+
+def change_as(value: Any, kind: str | None, unit: str | None = None, *, lang: str = "en") -> str:
+    """An absolute change: percentage points for proportions, signed units otherwise."""
+    if kind in ("proportion", "rate"):
+        return points(value, lang=lang)
+    return number(value, 2, unit, signed=True)
+
+
+def interval(
+    bounds: Any, kind: str | None = None, unit: str | None = None, *, lang: str = "en"
+) -> str:
+    """A confidence interval: `[+0.9, +5.1] pp`; `[+1.2%, +16.0%]` with kind `relative`."""
+    if not bounds or any(_missing(b) for b in bounds):
+        return MISSING
+    low, high = bounds
+    if kind == "relative":
+        return f"[{signed_percent(low)}, {signed_percent(high)}]"
+    if kind in ("proportion", "rate"):
+        inner = f"{_signed(low * 100, 1)}, {_signed(high * 100, 1)}"
+        return f"[{inner}]个百分点" if lang == "zh" else f"[{inner}] pp"
+    inner = f"{_signed(low, 2)}, {_signed(high, 2)}"
+    return f"[{inner}] {unit}" if unit else f"[{inner}]"
+
+
+def sla(node: Any, *, lang: str = "en") -> str:
+    """A node's time limit in words; `realtime` shows the configured limit: `实时（1秒内）`."""
+    if not node or _missing(node.get("sla_seconds")):
+        return MISSING
+    words = duration(node["sla_seconds"], lang=lang)
+    if node.get("sla_realtime"):
+        return str(WORDS[lang if lang in WORDS else "en"]["realtime_limit"]).format(limit=words)
+    return words
+
+
+def bind(lang: str) -> dict[str, Callable[..., Any]]:
+    """Every filter by its template name, with the document language bound where it matters."""
+
+    def with_lang(function: Callable[..., Any]) -> Callable[..., Any]:
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("lang", lang)
+            return function(*args, **kwargs)
+
+        bound.__name__ = function.__name__
+        bound.__doc__ = function.__doc__
+        return bound
+
+    return {
+        "percent": percent,
+        "signed_percent": signed_percent,
+        "points": with_lang(points),
+        "number": number,
+        "pvalue": pvalue,
+        "duration": with_lang(duration),
+        "date": with_lang(date),
+        "period": with_lang(period),
+        "listing": with_lang(listing),
+        "md": markdown,
+        "md_cell": markdown_cell,
+        "mermaid": mermaid,
+        "yaml": yaml,
+        "lines": lines,
+        "value_as": with_lang(value_as),
+        "change_as": with_lang(change_as),
+        "interval": with_lang(interval),
+        "sla": with_lang(sla),
+    }

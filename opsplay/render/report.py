@@ -1,0 +1,429 @@
+"""Review reports (效果复盘): a `pilot compare` result rendered against its playbook.
+
+The input is the dict `opsplay pilot compare --format json` prints (SPEC section 3, plus
+`sources` and `warnings`); nothing is recomputed here except the verdict and next step,
+whose rule `decide` implements and the report states.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opsplay.errors import InputError
+from opsplay.model.playbook import Playbook
+from opsplay.render.environment import Renderer
+from opsplay.render.filters import listing, pvalue
+from opsplay.render.sop import Source, check_format, check_lang, playbook_data
+from opsplay.render.wording import WORDS
+
+CONCLUSIONS = ("met", "partly", "not_met", "insufficient")
+NEXT_STEPS = ("promote", "iterate", "stop")
+VERDICTS = ("met", "improved", "worse", "no_change", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The one-line conclusion, the next step, and why (reason codes with their parameters)."""
+
+    conclusion: str
+    next_step: str
+    reasons: tuple[tuple[str, dict[str, Any]], ...] = field(default_factory=tuple)
+
+
+def overall_rows(comparison: dict[str, Any]) -> list[dict[str, Any]]:
+    """Metric rows of the whole pilot (no segment)."""
+    return [row for row in comparison.get("metrics", []) if not row.get("segment")]
+
+
+def _achieved(row: dict[str, Any]) -> bool:
+    """Met its target; a metric without a target counts when it improved significantly."""
+    return row.get("verdict") == "met" or (
+        row.get("verdict") == "improved" and row.get("target") is None
+    )
+
+
+def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None) -> Decision:
+    """Conclusion and next step from the overall rows (the rule is printed in every report).
+
+    Conclusion: `insufficient` when there is no primary row, every primary is
+    `inconclusive`, or the sample ratio check failed; `met` when every primary is
+    achieved (`met`, or `improved` without a target); `partly` when at least one primary
+    is `met` or `improved`; else `not_met`.
+    Next step: `iterate` with insufficient data; `stop` when a primary is `worse`, or the
+    conclusion is `not_met` and a guardrail is `worse`; `promote` when `met`, no guardrail
+    is `worse` and no critical alert fired; else `iterate`.
+    """
+    rows = overall_rows(comparison)
+    primaries = [row for row in rows if row.get("role") == "primary"]
+    guardrails = [row for row in rows if row.get("role") == "guardrail"]
+    reasons: list[tuple[str, dict[str, Any]]] = []
+
+    def add(code: str, selected: list[dict[str, Any]]) -> None:
+        if selected:
+            reasons.append((code, {"metrics": _names(selected)}))
+
+    srm = comparison.get("srm") or {}
+    worse = [row for row in primaries if row.get("verdict") == "worse"]
+    guardrails_worse = [row for row in guardrails if row.get("verdict") == "worse"]
+    if not primaries:
+        conclusion = "insufficient"
+        reasons.append(("no_primary", {}))
+    elif all(row.get("verdict") == "inconclusive" for row in primaries):
+        conclusion = "insufficient"
+        reasons.append(("all_inconclusive", {}))
+    elif srm.get("ok") is False:
+        conclusion = "insufficient"
+        reasons.append(("srm", {"p": _p(srm.get("p_value"))}))
+    elif all(_achieved(row) for row in primaries):
+        conclusion = "met"
+    elif any(row.get("verdict") in ("met", "improved") for row in primaries):
+        conclusion = "partly"
+    else:
+        conclusion = "not_met"
+    add("primary_worse", worse)
+    add("primary_achieved", [row for row in primaries if _achieved(row)])
+    add(
+        "primary_improved",
+        [row for row in primaries if row.get("verdict") == "improved" and not _achieved(row)],
+    )
+    add("primary_flat", [row for row in primaries if row.get("verdict") == "no_change"])
+    if reasons[-1:] != [("all_inconclusive", {})]:
+        add(
+            "primary_inconclusive",
+            [row for row in primaries if row.get("verdict") == "inconclusive"],
+        )
+    add("guardrail_worse", guardrails_worse)
+    if critical_alerts:
+        reasons.append(("critical_alerts", {"alerts": list(critical_alerts)}))
+
+    if conclusion == "insufficient":
+        next_step = "iterate"
+    elif worse or (conclusion == "not_met" and guardrails_worse):
+        next_step = "stop"
+    elif conclusion == "met" and not guardrails_worse and not critical_alerts:
+        next_step = "promote"
+    else:
+        next_step = "iterate"
+    if comparison.get("design") == "before_after":
+        reasons.append(("not_causal", {}))
+    return Decision(conclusion, next_step, tuple(reasons))
+
+
+def _names(rows: list[dict[str, Any]]) -> list[str]:
+    return [str(row.get("metric_name") or row.get("metric")) for row in rows]
+
+
+def _p(value: Any) -> str:
+    return pvalue(value)
+
+
+def load_comparison(path: Path) -> dict[str, Any]:
+    """A saved `opsplay pilot compare --format json` result."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"{path}: cannot read the file: {error}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}"
+        ) from None
+    return check_comparison(data, str(path))
+
+
+def check_comparison(data: Any, origin: str = "comparison") -> dict[str, Any]:
+    """The comparison dict, or an InputError saying what is missing (keys rendering relies on)."""
+    hint = "expected the output of `opsplay pilot compare --format json`"
+    if not isinstance(data, dict):
+        raise InputError(f"{origin}: {hint}")
+    if not isinstance(data.get("metrics"), list) or not all(
+        isinstance(row, dict) for row in data["metrics"]
+    ):
+        raise InputError(f"{origin}: `metrics` must be a list of metric rows; {hint}")
+    for index, row in enumerate(data["metrics"]):
+        missing = [key for key in ("metric", "baseline", "pilot") if key not in row]
+        if (
+            missing
+            or not isinstance(row.get("baseline"), dict)
+            or not isinstance(row.get("pilot"), dict)
+        ):
+            raise InputError(
+                f"{origin}: metrics[{index}] lacks "
+                f"{', '.join(missing) or 'baseline/pilot values'}; {hint}"
+            )
+        if row.get("verdict") is not None and row["verdict"] not in VERDICTS:
+            raise InputError(
+                f"{origin}: metrics[{index}].verdict `{row['verdict']}` "
+                f"is not one of {', '.join(VERDICTS)}"
+            )
+    for key in ("nodes", "alerts", "sources", "warnings"):
+        if data.get(key) is not None and not isinstance(data[key], list):
+            raise InputError(f"{origin}: `{key}` must be a list; {hint}")
+    return data
+
+
+def _segment_label(segment: dict[str, Any] | None, overall: str) -> str:
+    if not segment:
+        return overall
+    return ", ".join(f"{key}={value}" for key, value in segment.items())
+
+
+def report_context(
+    playbook: Playbook,
+    comparison: dict[str, Any],
+    *,
+    lang: str,
+    fmt: str,
+    source: Source | None = None,
+) -> dict[str, Any]:
+    """Everything a report template receives (plain data; see templates/README.md)."""
+    from opsplay.render.chart import comparison_chart
+
+    comparison = check_comparison(comparison)
+    words = WORDS[lang]
+    data = playbook_data(playbook)
+    metrics = {metric["id"]: metric for metric in data["metrics"]}
+    nodes = {node["id"]: node for node in data["nodes"]}
+    playbook_alerts = {alert["id"]: alert for alert in data["alerts"]}
+    pilot = data["pilot"] or {}
+    found = comparison.get("playbook") or {}
+    if found.get("id") not in (None, playbook.metadata.id):
+        raise InputError(
+            f"the comparison is for playbook `{found.get('id')}`, not `{playbook.metadata.id}`; "
+            "pass the playbook it was computed from"
+        )
+    findings = {f["metric"]: f for f in (data["review"] or {}).get("findings", [])}
+    overall_scope = pilot.get("scope") or words["all_units"]
+
+    design = comparison.get("design") or pilot.get("design") or "ab"
+    rows = []
+    for raw in comparison["metrics"]:
+        metric = metrics.get(raw["metric"])
+        if metric is None:
+            raise InputError(
+                f"the comparison has metric `{raw['metric']}`, which the playbook does not define"
+            )
+        row = dict(raw)
+        role = raw.get("role") or (
+            "primary"
+            if raw["metric"] in pilot.get("metrics", [])
+            else "guardrail"
+            if raw["metric"] in pilot.get("guardrails", [])
+            else "secondary"
+        )
+        verdict = raw.get("verdict") or "inconclusive"
+        row.update(
+            {
+                "segment": raw.get("segment") or {},
+                "kind": raw.get("kind") or metric["kind"],
+                "role": role,
+                "verdict": verdict,
+                "before": raw.get("before"),
+                "metric_name": metric["name"],
+                "unit": metric["unit"],
+                "better": metric["better"],
+                "scope": _segment_label(raw.get("segment"), overall_scope),
+                "is_overall": not raw.get("segment"),
+                "finding": findings.get(raw["metric"]) if not raw.get("segment") else None,
+                "direction": {"met": "better", "improved": "better", "worse": "worse"}.get(verdict),
+                # Table 3's "before": the pilot group before the change (DiD), else the baseline.
+                "before_value": (raw.get("before") or {}).get("pilot", {}).get("value")
+                if design == "did"
+                else raw["baseline"].get("value"),
+            }
+        )
+        for key in (
+            "abs_diff",
+            "rel_diff",
+            "ci_abs",
+            "ci_rel",
+            "p_value",
+            "p_value_abs",
+            "p_adjusted",
+            "significant",
+            "target",
+            "attainment",
+        ):
+            row.setdefault(key, None)
+        rows.append(row)
+    overall = [row for row in rows if row["is_overall"]]
+
+    alerts = []
+    for raw in comparison.get("alerts") or []:
+        definition = playbook_alerts.get(raw.get("id"), {})
+        alert = dict(raw)
+        alert.update(
+            {
+                "severity": definition.get("severity", "warning"),
+                "subject": definition.get("subject"),
+                "subject_name": definition.get("subject_name", raw.get("id")),
+                "measure": definition.get("measure"),
+                "value_kind": definition.get("value_kind"),
+                "unit": definition.get("unit"),
+                "acting_name": definition.get("acting_name"),
+                "action": definition.get("action"),
+                "fired": bool(raw.get("fired")),
+            }
+        )
+        for key in ("value", "op", "threshold"):
+            alert.setdefault(key, definition.get(key))
+        alerts.append(alert)
+    fired = [alert for alert in alerts if alert["fired"]]
+    critical = [alert["id"] for alert in fired if alert["severity"] == "critical"]
+
+    node_results = []
+    for raw in comparison.get("nodes") or []:
+        node = nodes.get(raw.get("node"), {})
+        result = dict(raw)
+        result.update(
+            {
+                "name": node.get("name", raw.get("node")),
+                "owner_name": node.get("owner_name"),
+                "sla": node.get("sla"),
+            }
+        )
+        for key in (
+            "count",
+            "completion_rate",
+            "fallback_rate",
+            "failure_rate",
+            "p50_s",
+            "p95_s",
+            "sla_s",
+            "sla_compliance",
+        ):
+            result.setdefault(key, None)
+        node_results.append(result)
+
+    decision = decide({**comparison, "metrics": rows}, critical)
+    goal_row = next((row for row in overall if row["metric"] == data["goal"]["metric"]), None)
+    expected = []
+    by_metric = {row["metric"]: row for row in overall}
+    for scenario in data["scenarios"]:
+        for item in scenario["expected"]:
+            actual = (by_metric.get(item["metric"]) or {}).get("pilot", {}).get("value")
+            expected.append(
+                {
+                    **item,
+                    "scenario": scenario["name"],
+                    "actual": actual,
+                    "reached": None
+                    if actual is None
+                    else _holds(actual, item["op"], item["value"]),
+                }
+            )
+
+    notes = []
+    srm = comparison.get("srm")
+    if srm and srm.get("p_value") is not None:
+        notes.append(
+            words["srm_ok" if srm.get("ok", True) else "srm_bad"].format(p=_p(srm["p_value"]))
+        )
+    if found.get("version") not in (None, playbook.metadata.version):
+        notes.append(
+            words["version_mismatch"].format(
+                id=playbook.metadata.id,
+                found=found.get("version"),
+                expected=playbook.metadata.version,
+            )
+        )
+    alpha = comparison.get("alpha", pilot.get("alpha", 0.05))
+    meta = data["metadata"]
+    return {
+        "lang": lang,
+        "format": fmt,
+        "t": words,
+        "playbook": data,
+        "source": {"path": source.path, "sha256": source.sha256} if source else None,
+        "front_matter": {
+            "title": words["report_of"].format(title=meta["title"]),
+            "id": meta["id"] + "-report",
+            "playbook": meta["id"],
+            "version": meta["version"],
+            "status": meta["status"],
+            "owner": meta["owner"],
+            "design": design,
+            "period": pilot.get("period"),
+            "conclusion": decision.conclusion,
+            "next_step": decision.next_step,
+            "tags": meta["tags"],
+            "lang": lang,
+            "source": source.path if source else None,
+            "sha256": source.sha256 if source else None,
+        },
+        "comparison": comparison,
+        "design": design,
+        "alpha": alpha,
+        "confidence": 1 - alpha,
+        "rows": rows,
+        "overall": overall,
+        "segments": [row for row in rows if not row["is_overall"]],
+        "primaries": [row for row in overall if row["role"] == "primary"],
+        "guardrails": [row for row in overall if row["role"] == "guardrail"],
+        "goal": {**data["goal"], "row": goal_row},
+        "expected": expected,
+        "nodes": node_results,
+        "alerts": alerts,
+        "fired_alerts": fired,
+        "srm": srm,
+        "sources": [
+            {
+                key: source_row.get(key)
+                for key in ("path", "shape", "encoding", "rows", "skipped_rows")
+            }
+            | source_row
+            for source_row in comparison.get("sources") or []
+            if isinstance(source_row, dict)
+        ],
+        "method": {"test": comparison.get("test"), "correction": comparison.get("correction")},
+        "warnings": [str(w) for w in comparison.get("warnings") or []],
+        "notes": notes,
+        "decision": {
+            "conclusion": decision.conclusion,
+            "next_step": decision.next_step,
+            "reasons": [
+                words["reason"][code].format(
+                    **{
+                        key: listing(value, lang=lang) if isinstance(value, list) else value
+                        for key, value in params.items()
+                    }
+                )
+                for code, params in decision.reasons
+            ],
+        },
+        "chart": comparison_chart(overall, words, lang=lang, design=design)
+        if fmt == "html"
+        else "",
+    }
+
+
+def _holds(value: float, op: str, threshold: float) -> bool:
+    return {
+        "<": value < threshold,
+        "<=": value <= threshold,
+        ">": value > threshold,
+        ">=": value >= threshold,
+    }[op]
+
+
+def render_report(
+    playbook: Playbook,
+    comparison: dict[str, Any],
+    *,
+    lang: str | None = None,
+    fmt: str = "md",
+    templates_dir: Path | None = None,
+    source: Source | None = None,
+) -> str:
+    """The review report of one pilot, from template `report.<fmt>.j2`."""
+    language = check_lang(lang, playbook)
+    context = report_context(
+        playbook, comparison, lang=language, fmt=check_format(fmt), source=source
+    )
+    return Renderer(language, templates_dir).render(f"report.{fmt}.j2", context)
