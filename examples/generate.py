@@ -175,7 +175,7 @@ def complaints_before_after(rng: np.random.Generator) -> list[list[object]]:
     ticket = 0
     for period, resolved_rate, csat_shift, reopen_rate in (
         ("before", 0.72, 0.0, 0.09),
-        ("after", 0.86, 0.45, 0.06),
+        ("after", 0.86, 0.55, 0.075),
     ):
         n = int(rng.integers(2900, 3100))
         priority = _choice(rng, priorities, n)

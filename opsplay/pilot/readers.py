@@ -1358,16 +1358,26 @@ class _RowReader(_Reader):
         segment = tuple((name, row[f"segment:{name}"]) for name in self.options.segment_columns)
         return GroupKey(metric, row["arm"], row.get("period"), segment)
 
-    def check_metrics(self, found: Mapping[str, int], sources: Sequence[Source]) -> None:
+    def check_metrics(
+        self, found: Mapping[str, int], sources: Sequence[Source], *, all_required: bool
+    ) -> None:
+        """Raise for a metric missing from the export's `metric` column.
+
+        A dashboard summary often shows only some metrics: there a missing metric is a
+        warning, and an error only when none of the metrics is present.
+        """
         names = ", ".join(s.display for s in sources)
-        for metric in self.options.metrics:
-            if metric.id not in found:
-                values = sorted(found)
-                raise InputError(
-                    f"metric `{metric.id}` is not in the `metric` column of {names}; "
-                    "metrics found: "
-                    f"{_names(values) or 'none'}{_close_hint(metric.id, values)}"
-                )
+        values = sorted(found)
+        missing = [m.id for m in self.options.metrics if m.id not in found]
+        if missing and (all_required or len(missing) == len(self.options.metrics)):
+            raise InputError(
+                f"metric `{missing[0]}` is not in the `metric` column of {names}; "
+                f"metrics found: {_names(values) or 'none'}{_close_hint(missing[0], values)}"
+            )
+        if missing:
+            self.warnings.append(
+                f"{names}: no values for the metrics {_names(missing)}; they are not compared"
+            )
         ignored = sorted(set(found) - set(self.metric_ids))
         if ignored:
             self.warnings.append(
@@ -1440,7 +1450,7 @@ class _StatsReader(_RowReader):
                 stats[key] = stats[key] + value if key in stats else value
 
             self.read_rows(source, roles, handle)
-        self.check_metrics(found, sources)
+        self.check_metrics(found, sources, all_required=True)
         self.check_key_labels(list(stats))
         return self.finish(shape, stats, {})
 
@@ -1493,6 +1503,6 @@ class _SummaryReader(_RowReader):
                 seen_at[key] = locate(None)
 
             self.read_rows(source, roles, handle)
-        self.check_metrics(found, sources)
+        self.check_metrics(found, sources, all_required=False)
         self.check_key_labels(list(summary))
         return self.finish(shape, {}, summary)

@@ -213,6 +213,12 @@ def test_summary_numbers(text: str, expected: float) -> None:
     assert parse_number(text, percent=True) == pytest.approx(expected)
 
 
+def test_summary_may_show_only_some_metrics() -> None:
+    data = read_exports([SUMMARY], onboarding_options())
+    assert {key.metric for key in data.summary} == {"d1_retention", "core_usage"}
+    assert "`first_order`, `revenue`, `aov`" in data.warnings[0]
+
+
 def test_full_width_summary_with_thousands(tmp_path: Path) -> None:
     path = tmp_path / "summary.csv"
     path.write_text(
