@@ -936,14 +936,15 @@ class _UnitsReader(_Reader):
         rows = skipped = 0
         for result, locate in self._results(source, plan):
             for record, column, message in result.problems:
+                if len(examples) >= _MAX_EXAMPLES:
+                    break  # locating a row re-reads its chunk: only for the rows quoted
                 if record < 0:  # a row with the wrong number of fields, located when parsed
                     examples.append(message)
                     continue
                 where = locate(record, column)
                 if not self.options.skip_bad_rows:
                     raise InputError(f"{where}: {message}, {SKIP_HINT}")
-                if len(examples) < _MAX_EXAMPLES:
-                    examples.append(f"{where.removeprefix(source.display + ', ')}: {message}")
+                examples.append(f"{where.removeprefix(source.display + ', ')}: {message}")
             rows += result.rows
             skipped += result.skipped
             for key, values in result.groups.items():
