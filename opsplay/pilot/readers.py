@@ -5,7 +5,7 @@ Conventions every message follows:
   numbers a text editor and Excel show); a Parquet problem names the 1-based data **row**.
 - Headers, labels (arm, period, segment values, metric ids) and numbers are NFKC-normalised
   (full-width `３５％` reads as `35%`) and stripped of surrounding white space.
-- Unit rows: proportion cells are `0`/`1` (also `0.0`/`1.0` and `true`/`false`); mean and
+- Unit rows: proportion cells are `0`/`1` (also `0.0`/`1.0`, `true`/`false`, `yes`/`no`); mean and
   ratio cells are plain numbers, thousands separators allowed (`1,234.5`). Percentages are
   rejected in unit rows: a unit's value is never a share, so `35%` there means a summary
   export was read as unit rows.
@@ -14,6 +14,13 @@ Conventions every message follows:
   are listed in a warning. Periods likewise with `period_labels`.
 - Encodings, in order: `ReadOptions.encoding`; a byte-order mark (utf-8-sig, utf-16); strict
   UTF-8; strict GB18030 (a superset of GBK, which Excel and WPS write on Chinese Windows).
+  The choice is made on the first MB; a later line that does not decode is named.
+- Unit rows stream: the file is cut into ~4 MB chunks at line ends (never inside quotes),
+  each chunk is parsed by pyarrow with column types and summed per group on a thread pool,
+  and the sums are merged, so memory stays flat whatever the file size. A chunk that does
+  not parse cleanly (a blank, a full-width digit, a bad value) is parsed again as text and
+  checked cell by cell. Sums are float64; the same data as a statistics export gives the
+  same counts and sums equal to ~1e-12 relative (addition order differs, nothing else).
 """
 
 from __future__ import annotations
