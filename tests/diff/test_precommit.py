@@ -4,7 +4,9 @@ pre-commit's `language: python` would build an isolated virtualenv and pip-insta
 with all its dependencies from the index (slow, and it needs the network). The fast tests
 therefore run the same hook definitions (files pattern, args, stages, serial) as a
 `repo: local` hook with `language: system` and this interpreter's opsplay. The real
-install path (`pre-commit try-repo`) runs when OPSPLAY_PRECOMMIT_INSTALL=1.
+install path (`pre-commit try-repo`, about 30 s with a local package mirror) runs when
+OPSPLAY_PRECOMMIT_INSTALL=1; OPSPLAY_HOOKS_REPO points it at another checkout. try-repo
+builds from committed files only, so everything the package needs must be committed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import yaml
 
 from tests.diff.conftest import GIT_ENV, GitRepo
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(os.environ.get("OPSPLAY_HOOKS_REPO") or Path(__file__).resolve().parents[2])
 HOOKS: list[dict[str, Any]] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))
 
 
