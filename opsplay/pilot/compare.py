@@ -159,6 +159,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     rows: list[MetricResult] = []
     for metric_id, role in roles:
         metric = metric_defs[metric_id]
+        if read.shape == "summary" and not any(key.metric == metric_id for key in read.summary):
+            continue  # a dashboard shows some metrics only; the reader has warned
         for segment in _segments(read, metric_id, options.by):
             comparison = _compare_one(
                 read,

@@ -184,6 +184,13 @@ def conclusion(row: MetricResult, lang: str, alpha: float) -> str:
     return text
 
 
+def _before(c: Any, group: str, row: MetricResult) -> str:
+    """DiD shows each group's before value ahead of its after value."""
+    if c.before is None:
+        return ""
+    return fmt_value(getattr(c.before, f"{group}_value"), row.kind, row.unit) + " → "
+
+
 def _adjusted(row: MetricResult, lang: str) -> str:
     if row.p_adjusted is None or row.p_adjusted == row.comparison.p_value:
         return ""
@@ -199,8 +206,8 @@ def _table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
         c = row.comparison
         rows.append([
             _segment_text(row.segment, lang), row.name, label(row.role, lang),
-            f"{fmt_value(c.baseline_value, row.kind, row.unit)} (n={c.baseline_n:,})",
-            f"{fmt_value(c.pilot_value, row.kind, row.unit)} (n={c.pilot_n:,})",
+            f"{_before(c, 'baseline', row)}{fmt_value(c.baseline_value, row.kind, row.unit)} (n={c.baseline_n:,})",
+            f"{_before(c, 'pilot', row)}{fmt_value(c.pilot_value, row.kind, row.unit)} (n={c.pilot_n:,})",
             fmt_abs(c.abs_diff, row.kind, row.unit), fmt_rel(c.rel_diff), fmt_interval(c.ci_rel),
             fmt_p(c.p_value), fmt_p(row.p_adjusted), fmt_value(row.target, row.kind, row.unit),
             "—" if row.attainment is None else f"{row.attainment:.0%}", verdict_word(row.verdict, lang),
@@ -282,7 +289,7 @@ def format_text(report: PilotReport, color: bool = False, width: int | None = No
     lang = report.lang
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, color_system="standard" if color else None,
-                      width=width or 120, highlight=False, soft_wrap=False)
+                      width=width or 120, highlight=False, soft_wrap=True)
     console.print(f"[bold]{report.playbook_id}@{report.playbook_version}[/bold]  "
                   f"{label('design', lang)}: {DESIGNS[report.design][lang]}  α={report.alpha:g}")
     header, rows = _table_rows(report)
