@@ -19,7 +19,7 @@ from opsplay.config import Config
 from opsplay.diagnostics import RULES
 from opsplay.validate import validate_paths
 
-from .paths import CASES
+from .support import CASES
 
 VALID = sorted((CASES / "valid").glob("*.yaml"))
 INVALID = sorted(p.with_suffix("") for p in (CASES / "invalid").glob("*.expected"))
