@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from tests.diff.conftest import FIXTURES, GitRepo
+
+from .helpers import FIXTURES, GitRepo
 
 runner = CliRunner()
 PAIRS = {

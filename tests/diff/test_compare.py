@@ -11,7 +11,8 @@ import yaml
 
 from opsplay.diff import Classification, Level, bump, diff_playbooks, parse_playbook
 from opsplay.errors import UsageError
-from tests.diff.conftest import fixture_text
+
+from .helpers import fixture_text
 
 BASE: dict[str, Any] = yaml.safe_load(fixture_text("onboarding-1.2.0.yaml"))
 MAJOR, MINOR, PATCH = "major", "minor", "patch"

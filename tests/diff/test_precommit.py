@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.diff.conftest import GIT_ENV, GitRepo
+from .helpers import GIT_ENV, GitRepo
 
 ROOT = Path(os.environ.get("OPSPLAY_HOOKS_REPO") or Path(__file__).resolve().parents[2])
 HOOKS: list[dict[str, Any]] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text("utf-8"))

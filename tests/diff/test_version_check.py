@@ -12,7 +12,8 @@ from opsplay.config import Config
 from opsplay.diagnostics import Severity
 from opsplay.errors import UsageError
 from opsplay.version_check import VERSION_RULES, check_version_bumps, precedence
-from tests.diff.conftest import FIXTURES, GitRepo, fixture_text, git
+
+from .helpers import FIXTURES, GitRepo, fixture_text, git
 
 PLAYBOOK = "playbooks/incident-response.yaml"
 TIGHTER_TRIAGE = (
