@@ -16,7 +16,8 @@ from opsplay.errors import OpsplayError
 
 app = typer.Typer(
     name="opsplay",
-    help="Versioned YAML playbooks for operations teams: validate, pilot, render, diff.",
+    help="Versioned YAML playbooks for operations teams: validate, pilot, render, diff.\n\n"
+    "Example: opsplay validate playbooks/",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
