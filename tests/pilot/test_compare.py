@@ -1,0 +1,234 @@
+"""`opsplay pilot compare` end to end on the shipped playbooks and example exports.
+
+Figures are checked against independent computations (pandas on the raw rows, scipy),
+never against numbers opsplay printed before.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+ONBOARDING = ROOT / "playbooks" / "new-user-onboarding.yaml"
+RECALL = ROOT / "playbooks" / "member-recall.yaml"
+COMPLAINTS = ROOT / "playbooks" / "complaint-handling.yaml"
+EXAMPLES = ROOT / "examples"
+runner = CliRunner()
+
+
+def _strict_json(text: str) -> dict:
+    def no_constants(name: str) -> None:
+        raise AssertionError(f"JSON holds {name}")
+
+    return json.loads(text, parse_constant=no_constants)
+
+
+def compare_json(*args: str | Path) -> dict:
+    result = runner.invoke(app, ["pilot", "compare", *map(str, args), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    return _strict_json(result.stdout)
+
+
+def rows_by_metric(document: dict) -> dict[str, dict]:
+    return {m["metric"]: m for m in document["metrics"] if not m["segment"]}
+
+
+def test_json_has_the_spec_keys_and_no_nan() -> None:
+    document = compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv", "--events",
+                            EXAMPLES / "onboarding_events.csv")
+    assert {"playbook", "design", "alpha", "metrics", "srm", "nodes", "alerts", "warnings"} <= set(document)
+    assert document["playbook"] == {"id": "new-user-onboarding", "version": "1.2.0"}
+    keys = {"metric", "segment", "kind", "role", "baseline", "pilot", "abs_diff", "rel_diff", "ci_abs", "ci_rel",
+            "p_value", "p_value_abs", "p_adjusted", "significant", "target", "attainment", "verdict"}
+    for row in document["metrics"]:
+        assert keys <= set(row)
+        assert row["verdict"] in {"met", "improved", "worse", "no_change", "inconclusive"}
+    assert [m["metric"] for m in document["metrics"]] == ["d1_retention", "first_order", "core_usage", "revenue",
+                                                          "aov"]
+    assert {n["node"] for n in document["nodes"]} >= {"tag-detect", "push-content", "feedback"}
+    assert {"id", "value", "op", "threshold", "fired"} <= set(document["alerts"][0])
+
+
+def test_unit_rows_match_an_independent_computation() -> None:
+    """Means, differences and the Welch test agree with pandas + scipy on the raw rows."""
+    frame = pd.read_csv(EXAMPLES / "onboarding_units.csv")
+    rows = rows_by_metric(compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv"))
+    for metric, column in (("d1_retention", "retained_d1"), ("revenue", "revenue")):
+        control = frame.loc[frame["group"] == "control", column]
+        pilot = frame.loc[frame["group"] == "pilot", column]
+        row = rows[metric]
+        assert row["baseline"]["n"] == len(control) and row["pilot"]["n"] == len(pilot)
+        assert row["abs_diff"] == pytest.approx(pilot.mean() - control.mean(), rel=1e-12)
+        if metric == "revenue":  # sample variances: exactly scipy's Welch test
+            welch = sps.ttest_ind(pilot, control, equal_var=False)
+            assert row["p_value_abs"] == pytest.approx(welch.pvalue, rel=1e-9)
+    ratio = rows["aov"]
+    control = frame[frame["group"] == "control"]
+    assert ratio["baseline"]["value"] == pytest.approx(control["revenue"].sum() / control["orders"].sum(), rel=1e-12)
+
+
+def test_every_input_shape_gives_the_same_answer() -> None:
+    from_units = rows_by_metric(compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv"))
+    from_stats = rows_by_metric(compare_json(ONBOARDING, EXAMPLES / "onboarding_stats.csv"))
+    assert from_units.keys() == from_stats.keys()
+    for metric, row in from_units.items():
+        other = from_stats[metric]
+        assert other["verdict"] == row["verdict"]
+        for key in ("abs_diff", "rel_diff", "p_value", "p_value_abs"):
+            assert other[key] == pytest.approx(row[key], rel=1e-9, abs=1e-15), (metric, key)
+
+
+def test_gbk_export_is_read_without_being_told() -> None:
+    document = compare_json(ONBOARDING, EXAMPLES / "onboarding_units_gbk.csv", "--by", "region")
+    assert document["sources"][0]["encoding"] in ("gb18030", "gbk")
+    regions = {m["segment"].get("region") for m in document["metrics"] if m["segment"]}
+    assert {"上海", "杭州"} <= regions
+
+
+def test_dashboard_summary_gives_table_3_deviations() -> None:
+    """35% → 38% is +8.6%, 42% → 45% is +7.1% (the method's Table 3)."""
+    rows = rows_by_metric(compare_json(ONBOARDING, EXAMPLES / "onboarding_summary.csv"))
+    assert round(rows["d1_retention"]["rel_diff"], 3) == 0.086
+    assert round(rows["core_usage"]["rel_diff"], 3) == 0.071
+    assert rows["d1_retention"]["abs_diff"] == pytest.approx(0.03)
+    # With n given, a proportion is tested: the Welch statistic on m(1-m) variances.
+    terms = (0.35 * 0.65 / 5000, 0.38 * 0.62 / 5000)
+    dof = sum(terms) ** 2 / sum(t**2 / 4999 for t in terms)
+    expected = 2 * sps.t.sf(0.03 / math.sqrt(sum(terms)), dof)
+    assert rows["d1_retention"]["p_value_abs"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_difference_in_differences_on_the_recall_pilot() -> None:
+    frame = pd.read_csv(EXAMPLES / "recall_did.csv")
+    means = frame.groupby(["group", "period"])["recalled"].mean()
+    expected = (means["pilot", "after"] - means["pilot", "before"]) - (
+        means["comparison", "after"] - means["comparison", "before"])
+    document = compare_json(RECALL, EXAMPLES / "recall_did.csv")
+    row = rows_by_metric(document)["recall_rate"]
+    assert document["design"] == "did"
+    assert row["abs_diff"] == pytest.approx(expected, rel=1e-12)
+    assert row["before"]["pilot"]["value"] == pytest.approx(means["pilot", "before"], rel=1e-12)
+    relative = (means["pilot", "after"] / means["pilot", "before"]) / (
+        means["comparison", "after"] / means["comparison", "before"]) - 1
+    assert row["rel_diff"] == pytest.approx(relative, rel=1e-12)
+    assert document["srm"] is None
+
+
+def test_before_after_says_it_is_not_causal() -> None:
+    document = compare_json(COMPLAINTS, EXAMPLES / "complaints_before_after.csv", "--lang", "en")
+    assert any("not causal" in w for w in document["warnings"])
+    frame = pd.read_csv(EXAMPLES / "complaints_before_after.csv")
+    means = frame.groupby("period")["resolved_in_24h"].mean()
+    row = rows_by_metric(document)["resolved_24h"]
+    assert row["abs_diff"] == pytest.approx(means["after"] - means["before"], rel=1e-12)
+
+
+def test_segments_and_holm_families() -> None:
+    document = compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv", "--by", "region")
+    overall = [m for m in document["metrics"] if not m["segment"] and m["role"] == "primary"]
+    p = sorted(m["p_value"] for m in overall)
+    # Holm over the three overall primaries: the smallest p times 3.
+    assert min(m["p_adjusted"] for m in overall) == pytest.approx(min(1.0, 3 * p[0]), rel=1e-12)
+    segmented = [m for m in document["metrics"] if m["segment"]]
+    assert {tuple(m["segment"]) for m in segmented} == {("region",)}
+
+
+def test_events_give_node_figures_and_alerts() -> None:
+    document = compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv", "--events",
+                            EXAMPLES / "onboarding_events.csv")
+    log = pd.read_csv(EXAMPLES / "onboarding_events.csv")
+    push = log[log["node"] == "push-content"]
+    node = next(n for n in document["nodes"] if n["node"] == "push-content")
+    assert node["count"] == len(push)
+    assert node["completion_rate"] == pytest.approx((push["status"] == "ok").mean(), rel=1e-12)
+    alert = next(a for a in document["alerts"] if a["id"] == "push-completion")
+    assert alert["value"] == pytest.approx(node["completion_rate"])
+    assert alert["fired"] is (node["completion_rate"] < 0.9)
+
+
+@pytest.mark.parametrize(
+    ("condition", "extra", "code"),
+    [
+        ("miss", [], 1),  # the goal (45% next-day retention) is not reached in the pilot
+        ("alert", ["--events", str(EXAMPLES / "onboarding_events.csv")], 1),  # tag-sla fires
+        ("regression", [], 0),
+    ],
+)
+def test_fail_on(condition: str, extra: list[str], code: int) -> None:
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv"),
+                                 "--format", "json", "--fail-on", condition, *extra])
+    assert result.exit_code == code, result.output
+
+
+def test_fail_on_regression_when_a_guardrail_gets_worse(tmp_path: Path) -> None:
+    frame = pd.read_csv(EXAMPLES / "onboarding_units.csv")
+    pilot = frame["group"] == "pilot"
+    frame.loc[pilot, "revenue"] = frame.loc[pilot, "revenue"] * 0.5  # pilot users spend half
+    data = tmp_path / "worse.csv"
+    frame.to_csv(data, index=False)
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(data), "--format", "json",
+                                 "--fail-on", "regression"])
+    assert result.exit_code == 1
+    assert rows_by_metric(_strict_json(result.stdout))["revenue"]["verdict"] == "worse"
+
+
+def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
+    data = tmp_path / "export.csv"
+    data.write_text("user_id,group,retained_d1\nu1,control,1\nu2,pilot,0\n", encoding="utf-8")
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(data)])
+    assert result.exit_code == 2
+    assert "ordered" in result.stderr and "Traceback" not in result.output
+    wrong_arm = tmp_path / "arms.csv"
+    frame = pd.read_csv(EXAMPLES / "onboarding_units.csv").replace({"group": {"pilot": "treatment"}})
+    frame.to_csv(wrong_arm, index=False)
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(wrong_arm)])
+    assert result.exit_code == 2
+    assert "treatment" in result.stderr and "Traceback" not in result.output
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(tmp_path / "missing.csv")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_other_formats() -> None:
+    args = ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv")]
+    csv_out = runner.invoke(app, [*args, "--format", "csv"]).stdout
+    assert csv_out.startswith("\ufeffmetric,name,segment")
+    markdown = runner.invoke(app, [*args, "--format", "markdown"]).stdout
+    assert "| 全部 | 次日留存率 | 主指标 |" in markdown
+    text = runner.invoke(app, [*args, "--lang", "en"]).stdout
+    assert "次日留存率" in text and "verdict" in text
+
+
+def test_python_dash_m_runs_compare() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "opsplay", "pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv"),
+         "--format", "json"],
+        capture_output=True, text=True, encoding="utf-8", check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert _strict_json(result.stdout)["design"] == "ab"
+
+
+def test_plan_and_sql_commands() -> None:
+    from statsmodels.stats.power import NormalIndPower
+    from statsmodels.stats.proportion import proportion_effectsize
+
+    result = runner.invoke(app, ["pilot", "plan", str(ONBOARDING), "--format", "json", "--daily", "400"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    effect = proportion_effectsize(0.45, 0.35)
+    n = NormalIndPower().solve_power(effect_size=effect, alpha=0.05, power=0.8, ratio=1.0)
+    assert plan["n_baseline"] == math.ceil(n)
+    assert plan["days"] == math.ceil(2 * plan["n_baseline"] / 400)
+    sql = runner.invoke(app, ["pilot", "sql", str(ONBOARDING), "--table", "ods.users", "--dialect", "postgres"])
+    assert sql.exit_code == 0 and "sum_sq" in sql.stdout
