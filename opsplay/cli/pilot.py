@@ -12,7 +12,11 @@ import typer
 from opsplay.cli import app, fail
 from opsplay.errors import OpsplayError
 
-pilot_app = typer.Typer(help="Step 4: measure a pilot against its baseline.", no_args_is_help=True)
+pilot_app = typer.Typer(
+    help="Step 4: measure a pilot against its baseline.\n\n"
+    "Example: opsplay pilot compare playbooks/new-user-onboarding.yaml examples/onboarding_units.csv",
+    no_args_is_help=True,
+)
 app.add_typer(pilot_app, name="pilot")
 
 
