@@ -23,7 +23,7 @@ from opsplay.diagnostics import Diagnostic, Severity
 from opsplay.diff.changes import Classification, Level, PlaybookDiff, bump
 from opsplay.diff.sources import diff_playbooks
 from opsplay.diff.wording import describe
-from opsplay.errors import UsageError
+from opsplay.errors import InputError, UsageError
 from opsplay.loader import LoadedFile, load_file
 from opsplay.rules.versioning import SEMVER
 from opsplay.schema_check import check_schema
@@ -103,7 +103,11 @@ def _relative(path: Path, root: Path) -> str:
 def _check_file(old_raw: bytes, old_path: str, file: Path, context: _Context) -> list[Diagnostic]:
     from opsplay.validate import display_name
 
-    new_loaded = load_file(file.read_bytes(), display_name(file))
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        raise InputError(f"{display_name(file)}: cannot read the file: {error.strerror}") from None
+    new_loaded = load_file(raw, display_name(file))
     new = check_schema(new_loaded) if isinstance(new_loaded.data, dict) else None
     if new is None:
         return []  # validate reports why it is not a playbook; nothing to compare

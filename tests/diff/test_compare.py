@@ -460,3 +460,27 @@ def test_bad_configuration(table: dict[str, Any], message: str) -> None:
         Classification.from_config(table, "pyproject.toml")
     assert message in error.value.message
     assert error.value.exit_code == 2
+
+
+def test_every_kind_produced_is_classified() -> None:
+    """Kinds named in the comparison code all have a default level (and so a documented rule)."""
+    import re
+    from pathlib import Path
+
+    import opsplay.diff
+    from opsplay.diff import KINDS
+
+    source = (Path(opsplay.diff.__file__).parent / "compare.py").read_text(encoding="utf-8")
+    named = set(
+        re.findall(
+            r'"((?:metadata|goal|scope|role|metric|scenario|node|alert|pilot|rollout|review)'
+            r'\.[a-z.]+)"',
+            source,
+        )
+    )
+    dynamic = {
+        f"{noun}.{event}"
+        for noun in ("role", "metric", "scenario", "node", "alert")
+        for event in ("added", "removed", "renamed")
+    }
+    assert named and named | dynamic <= set(KINDS)
