@@ -10,6 +10,7 @@ Template names (see templates/README.md):
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import traceback
 from collections.abc import Mapping
@@ -63,7 +64,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
-            auto_reload=False,
+            auto_reload=True,  # a long-lived process sees edited user templates
         )
         self.env.filters.update(bind(lang))
 
@@ -122,3 +123,9 @@ class Renderer:
             ):
                 return self._where(frame.filename, frame.lineno)
         return None
+
+
+@functools.lru_cache(maxsize=16)
+def get_renderer(lang: str, templates_dir: Path | None = None) -> Renderer:
+    """A Renderer per language and template folder, reused so templates compile once per process."""
+    return Renderer(lang, templates_dir)

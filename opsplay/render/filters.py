@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -158,7 +159,7 @@ def markdown_cell(value: Any) -> str:
 
 
 def mermaid(value: Any, limit: int | None = None) -> str:
-    """Text safe inside a quoted Mermaid label (`"…"`), optionally cut to `limit` characters.
+    """Text safe inside a quoted Mermaid label (`"…"`), optionally cut to a display width `limit`.
 
     Mermaid reads `#…;` as an entity and ends a label at `"`, so `#` is escaped first,
     then quotes, angle brackets, backticks (markdown strings) and `|` (edge labels).
@@ -166,11 +167,24 @@ def mermaid(value: Any, limit: int | None = None) -> str:
     if _missing(value):
         return MISSING
     text = " ".join(str(value).split()) if limit else str(value).strip()
-    if limit and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
+    if limit:
+        text = _truncate(text, limit)
     text = text.replace("#", "#35;").replace('"', "#quot;")
     text = text.replace("<", "#lt;").replace(">", "#gt;").replace("`", "#96;").replace("|", "#124;")
     return _NEWLINES.sub("<br>", text)
+
+
+def _truncate(text: str, width: int) -> str:
+    """Cut text to a display width (Chinese characters count twice), ending with `…`."""
+    widths = [2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text]
+    if sum(widths) <= width:
+        return text
+    used = 0
+    for index, ch_width in enumerate(widths):
+        if used + ch_width > width - 1:
+            return text[:index].rstrip() + "…"
+        used += ch_width
+    return text  # pragma: no cover - the loop always returns
 
 
 _YAML_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]")

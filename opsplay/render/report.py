@@ -14,7 +14,7 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.model.playbook import Playbook
-from opsplay.render.environment import Renderer
+from opsplay.render.environment import get_renderer
 from opsplay.render.filters import listing, pvalue
 from opsplay.render.sop import Source, check_format, check_lang, playbook_data
 from opsplay.render.wording import WORDS
@@ -426,4 +426,4 @@ def render_report(
     context = report_context(
         playbook, comparison, lang=language, fmt=check_format(fmt), source=source
     )
-    return Renderer(language, templates_dir).render(f"report.{fmt}.j2", context)
+    return get_renderer(language, templates_dir).render(f"report.{fmt}.j2", context)

@@ -10,7 +10,7 @@ from typing import Any
 
 from opsplay.errors import InputError, UsageError
 from opsplay.model.playbook import Playbook
-from opsplay.render.environment import Renderer
+from opsplay.render.environment import get_renderer
 from opsplay.render.wording import WORDS
 
 # Output formats by name: file suffix of the documents. The CLI's --format choices come from here.
@@ -248,7 +248,7 @@ def render_sop(
         source=source,
         realtime_seconds=realtime_seconds,
     )
-    return Renderer(language, templates_dir).render(f"sop.{fmt}.j2", context)
+    return get_renderer(language, templates_dir).render(f"sop.{fmt}.j2", context)
 
 
 def index_entry(playbook: Playbook, fmt: str) -> dict[str, Any]:
@@ -285,7 +285,7 @@ def render_index(
         lang = "en" if english * 2 > len(entries) else "zh"
     language = check_lang(lang)
     context = {"lang": language, "format": fmt, "t": WORDS[language], "sops": entries}
-    return Renderer(language, templates_dir).render(f"index.{fmt}.j2", context)
+    return get_renderer(language, templates_dir).render(f"index.{fmt}.j2", context)
 
 
 def render_sop_files(

@@ -1,0 +1,301 @@
+"""render-sop and render-report end to end through typer's CliRunner, on real files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import opsplay
+from opsplay.cli import app
+
+from .conftest import EDGE_CASE, PLAYBOOKS, REPORT_CASES
+
+ONBOARDING = PLAYBOOKS / "new-user-onboarding.yaml"
+ONBOARDING_JSON = REPORT_CASES[ONBOARDING]
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> CliRunner:
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+def _playbooks(tmp_path: Path) -> Path:
+    folder = tmp_path / "playbooks"
+    folder.mkdir()
+    shutil.copy(ONBOARDING, folder)
+    shutil.copy(EDGE_CASE, folder)
+    return folder
+
+
+def test_render_sop_writes_then_reports_unchanged(runner: CliRunner, tmp_path: Path) -> None:
+    source = _playbooks(tmp_path)
+    result = runner.invoke(app, ["render-sop", str(source), "-o", "site/docs"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "wrote site/docs/edge-case.md",
+        "wrote site/docs/index.md",
+        "wrote site/docs/new-user-onboarding.md",
+    ]
+    document = tmp_path / "site/docs/new-user-onboarding.md"
+    assert document.read_text(encoding="utf-8").startswith('---\ntitle: "新用户引导优化"\n')
+    past = 1_000_000_000
+    os.utime(document, (past, past))
+    again = runner.invoke(app, ["render-sop", str(source), "-o", "site/docs"])
+    assert again.exit_code == 0
+    assert again.stdout.splitlines()[-1] == "unchanged site/docs/new-user-onboarding.md"
+    assert document.stat().st_mtime == past
+
+
+def test_render_sop_check_exits_1_when_a_file_would_change(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    source = _playbooks(tmp_path)
+    assert runner.invoke(app, ["render-sop", str(source), "-o", "out"]).exit_code == 0
+    assert runner.invoke(app, ["render-sop", str(source), "-o", "out", "--check"]).exit_code == 0
+    (tmp_path / "out/index.md").write_text("stale\n", encoding="utf-8")
+    result = runner.invoke(app, ["render-sop", str(source), "-o", "out", "--check"])
+    assert result.exit_code == 1
+    assert "would write out/index.md" in result.stdout
+    assert (tmp_path / "out/index.md").read_text(encoding="utf-8") == "stale\n"
+
+
+def test_render_sop_html_in_english(runner: CliRunner, tmp_path: Path) -> None:
+    source = _playbooks(tmp_path)
+    result = runner.invoke(
+        app,
+        [
+            "render-sop",
+            str(source / "new-user-onboarding.yaml"),
+            "-o",
+            "out",
+            "--format",
+            "html",
+            "--lang",
+            "en",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out/new-user-onboarding.html").read_text(encoding="utf-8")
+    assert "<h2>Purpose and goal</h2>" in page
+    assert (tmp_path / "out/index.html").exists()
+
+
+def test_render_sop_invalid_playbook_exits_2_without_traceback(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: opsplay/v1\nkind: Playbook\nmetadata: {id: x}\n", encoding="utf-8")
+    result = runner.invoke(app, ["render-sop", str(bad), "-o", "out"])
+    assert result.exit_code == 2
+    assert "is not a valid playbook" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_render_sop_template_error_names_file_and_line(runner: CliRunner, tmp_path: Path) -> None:
+    source = _playbooks(tmp_path)
+    templates = tmp_path / "my-templates"
+    templates.mkdir()
+    (templates / "index.md.j2").write_text("# 索引\n{{ sops[0].nope }}\n", encoding="utf-8")
+    result = runner.invoke(
+        app, ["render-sop", str(source), "-o", "out", "--templates", str(templates)]
+    )
+    assert result.exit_code == 2
+    assert (
+        "index.md.j2, line 2: undefined variable: 'dict object' has no attribute 'nope'"
+        in result.stderr
+    )
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()  # nothing written when any document fails
+
+
+def test_render_sop_user_template_overrides_by_name(runner: CliRunner, tmp_path: Path) -> None:
+    source = _playbooks(tmp_path)
+    templates = tmp_path / "my-templates"
+    templates.mkdir()
+    (templates / "sop.md.j2").write_text(
+        '{% extends "opsplay/sop.md.j2" %}\n{% block footer %}由知识库团队维护{% endblock %}\n',
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        app, ["render-sop", str(source), "-o", "out", "--templates", str(templates)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        (tmp_path / "out/new-user-onboarding.md")
+        .read_text(encoding="utf-8")
+        .endswith("由知识库团队维护\n")
+    )
+
+
+def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "render-report",
+            str(ONBOARDING),
+            "--from-json",
+            str(ONBOARDING_JSON),
+            "-o",
+            "reports/r.md",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "wrote reports/r.md\n"
+    assert "结论：部分达成；建议：迭代优化后再试点。" in (tmp_path / "reports/r.md").read_text(
+        encoding="utf-8"
+    )
+    html = runner.invoke(
+        app,
+        [
+            "render-report",
+            str(ONBOARDING),
+            "--from-json",
+            str(ONBOARDING_JSON),
+            "-o",
+            "reports/r.html",
+        ],
+    )
+    assert html.exit_code == 0, html.output
+    assert "<svg" in (tmp_path / "reports/r.html").read_text(encoding="utf-8")
+    again = runner.invoke(
+        app,
+        [
+            "render-report",
+            str(ONBOARDING),
+            "--from-json",
+            str(ONBOARDING_JSON),
+            "-o",
+            "reports/r.html",
+            "--check",
+        ],
+    )
+    assert again.exit_code == 0 and again.stdout == "unchanged reports/r.html\n"
+
+
+def test_render_report_format_option_overrides_the_suffix(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "render-report",
+            str(ONBOARDING),
+            "--from-json",
+            str(ONBOARDING_JSON),
+            "-o",
+            "r.txt",
+            "-f",
+            "html",
+            "--lang",
+            "en",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["data.csv", "--from-json", "c.json"], "either DATA files or --from-json"),
+        ([], "give the metric exports"),
+        (["--from-json", "absent.json"], "absent.json: no such file"),
+    ],
+)
+def test_render_report_usage_errors(runner: CliRunner, args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["render-report", str(ONBOARDING), "-o", "r.md", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_render_report_refuses_a_comparison_of_another_playbook(runner: CliRunner) -> None:
+    other = REPORT_CASES[PLAYBOOKS / "member-recall.yaml"]
+    result = runner.invoke(
+        app, ["render-report", str(ONBOARDING), "--from-json", str(other), "-o", "r.md"]
+    )
+    assert result.exit_code == 2
+    assert "not `new-user-onboarding`" in result.stderr
+
+
+def test_render_report_data_without_pilot_compare(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "opsplay.pilot.compare", None)  # import raises ImportError
+    result = runner.invoke(app, ["render-report", str(ONBOARDING), "data.csv", "-o", "r.md"])
+    assert result.exit_code == 2
+    assert "pilot compare is not available yet; use --from-json" in result.stderr
+
+
+def test_render_report_data_calls_run_compare_for_report(
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Contract with pilot compare: its dict, computed from DATA, is what gets rendered."""
+    import json
+
+    calls: list[tuple[Path, list[Path], dict[str, Any]]] = []
+
+    def run_compare_for_report(
+        playbook_path: Path, data: list[Path], **options: Any
+    ) -> dict[str, Any]:
+        calls.append((playbook_path, data, options))
+        result: dict[str, Any] = json.loads(ONBOARDING_JSON.read_text(encoding="utf-8"))
+        return result
+
+    module = types.ModuleType("opsplay.pilot.compare")
+    module.run_compare_for_report = run_compare_for_report  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "opsplay.pilot.compare", module)
+    result = runner.invoke(
+        app,
+        [
+            "render-report",
+            str(ONBOARDING),
+            "a.csv",
+            "b.csv",
+            "--events",
+            "ev.csv",
+            "--by",
+            "channel",
+            "-o",
+            "r.md",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert calls == [
+        (ONBOARDING, [Path("a.csv"), Path("b.csv")], {"events": Path("ev.csv"), "by": ["channel"]})
+    ]
+    assert (tmp_path / "r.md").exists()
+
+
+def test_help_has_an_example(runner: CliRunner) -> None:
+    for command in ("render-sop", "render-report"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Example: opsplay " + command in result.stdout
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    code = (
+        "import sys, opsplay.cli\n"
+        "names = {c.name for c in opsplay.cli.app.registered_commands}\n"
+        "assert {'render-sop', 'render-report'} <= names, names\n"
+        "heavy = ('jinja2', 'markupsafe', 'pandas', 'numpy')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    root = str(Path(opsplay.__file__).parents[1])
+    env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "[]\n"

@@ -1,0 +1,191 @@
+"""Filters: numbers, durations, dates and the escapers, on fixed inputs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml as pyyaml
+
+from opsplay.render import filters
+from opsplay.render.wording import WORDS
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (0.3512, "35.1%"),
+        (0, "0.0%"),
+        (1, "100.0%"),
+        (-0.00001, "0.0%"),
+        (None, "—"),
+        (float("nan"), "—"),
+    ],
+)
+def test_percent(value: Any, expected: str) -> None:
+    assert filters.percent(value) == expected
+
+
+def test_signed_and_points() -> None:
+    assert filters.signed_percent(0.0857) == "+8.6%"
+    assert filters.signed_percent(-0.0187) == "-1.9%"
+    assert filters.signed_percent(0.0) == "0.0%"
+    assert filters.points(0.03, lang="zh") == "+3.0个百分点"
+    assert filters.points(-0.004, lang="en") == "-0.4 pp"
+    assert filters.points(None) == "—"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "zh", "en"),
+    [
+        (1, "1秒", "1 second"),
+        (0.5, "0.5秒", "0.5 seconds"),
+        (120, "2分钟", "2 minutes"),
+        (5400, "1小时30分钟", "1 hour 30 minutes"),
+        (86400, "1天", "1 day"),
+        (3 * 86400 + 3600, "3天1小时", "3 days 1 hour"),
+        (1830.5, "30分钟30.5秒", "30 minutes 30.5 seconds"),
+        (None, "—", "—"),
+    ],
+)
+def test_duration_in_words(seconds: Any, zh: str, en: str) -> None:
+    assert filters.duration(seconds, lang="zh") == zh
+    assert filters.duration(seconds, lang="en") == en
+
+
+def test_sla_of_a_node() -> None:
+    assert filters.sla({"sla_seconds": 1.0, "sla_realtime": True}, lang="zh") == "实时（1秒内）"
+    assert (
+        filters.sla({"sla_seconds": 1.0, "sla_realtime": True}, lang="en")
+        == "real time (within 1 second)"
+    )
+    assert filters.sla({"sla_seconds": 120.0, "sla_realtime": False}, lang="en") == "2 minutes"
+    assert filters.sla({"sla_seconds": None, "sla_realtime": False}, lang="en") == "—"
+
+
+def test_dates() -> None:
+    assert filters.date("2024-08-01", lang="zh") == "2024年8月1日"
+    assert filters.date("2024-08-01", lang="en") == "1 Aug 2024"
+    assert (
+        filters.period({"start": "2024-07-01", "end": "2024-09-30"}, lang="zh")
+        == "2024年7月1日 至 2024年9月30日"
+    )
+    assert filters.date(None) == "—"
+
+
+def test_listing_joins_by_language() -> None:
+    assert filters.listing(["注册", "首单"], lang="zh") == "注册、首单"
+    assert filters.listing(["a", "b"], lang="en") == "a, b"
+    assert filters.listing([], lang="en") == "—"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a|b", "a\\|b"),
+        ("第一行\n第二行", "第一行<br>第二行"),
+        ("line\r\nnext", "line<br>next"),
+        ("<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"),
+        ("*bold* _it_ `code` \\", "\\*bold\\* \\_it\\_ \\`code\\` \\\\"),
+        ("[x](http://evil.example)", "\\[x\\](http://evil.example)"),
+        ("[括号] 与 [x]", "[括号] 与 [x]"),
+        ("# 不是标题", "\\# 不是标题"),
+        ("- 不是列表", "\\- 不是列表"),
+        ("1. 不是编号", "1\\. 不是编号"),
+        ("1.2.0", "1.2.0"),
+        ("-5%", "-5%"),
+        ("&copy; & co", "&amp;copy; & co"),
+        ("😀 “引号” #123;", "😀 “引号” #123;"),
+        (None, "—"),
+    ],
+)
+def test_markdown_cell(text: Any, expected: str) -> None:
+    assert filters.markdown_cell(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('say "hi"', "say #quot;hi#quot;"),
+        ("#123; entity", "#35;123; entity"),
+        ("a < b > c", "a #lt; b #gt; c"),
+        ("`md`", "#96;md#96;"),
+        ("a|b", "a#124;b"),
+        ("two\nlines", "two<br>lines"),
+        ("[brackets] (parens) {braces} 😀", "[brackets] (parens) {braces} 😀"),
+    ],
+)
+def test_mermaid_label(text: str, expected: str) -> None:
+    assert filters.mermaid(text) == expected
+
+
+def test_mermaid_label_escapes_hash_before_the_entities_it_writes() -> None:
+    # Escaping quotes first would turn `"` into `#quot;` and then `#` into `#35;quot;`.
+    assert filters.mermaid('#"') == "#35;#quot;"
+
+
+def test_mermaid_label_cut_by_display_width() -> None:
+    assert filters.mermaid("一二三四五六", 8) == "一二三…"
+    assert filters.mermaid("abcdefgh", 8) == "abcdefgh"
+    assert filters.mermaid("abc\ndef", 20) == "abc def"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "新用户引导优化",
+        "quotes \" and ' and # and | and: colon",
+        "line\nbreak",
+        "emoji 🚀",
+        "\u2028separator\u0085nel\x7fdel",
+        "1.10",
+        "yes",
+        "on",
+        "2024-08-01",
+        ["列表", "a|b"],
+        {"segments": ["华东"], "period": {"start": "2024-07-01", "end": "2024-09-30"}},
+        None,
+        0.05,
+        True,
+    ],
+)
+def test_yaml_value_round_trips_and_keeps_chinese(value: Any) -> None:
+    dumped = filters.yaml(value)
+    assert "\n" not in dumped
+    loaded = pyyaml.safe_load(f"key: {dumped}")["key"]
+    if value == "2024-08-01":
+        assert str(loaded) == value  # a bare ISO date, loaded as a date
+    elif isinstance(value, dict):
+        assert loaded["segments"] == ["华东"]
+    else:
+        assert loaded == value
+    if isinstance(value, str) and any("\u4e00" <= ch <= "\u9fff" for ch in value):
+        assert value in dumped  # not \\u escaped
+
+
+def test_lines_escapes_html_and_keeps_breaks() -> None:
+    assert str(filters.lines("<b>\nx")) == "&lt;b&gt;<br>x"
+
+
+def test_value_and_change_by_kind() -> None:
+    assert filters.value_as(0.35, "proportion") == "35.0%"
+    assert filters.value_as(68.177, "ratio", "元") == "68.18 元"
+    assert filters.value_as(118.0, "seconds", lang="zh") == "1分钟58秒"
+    assert filters.change_as(0.03, "proportion", lang="en") == "+3.0 pp"
+    assert filters.change_as(-1.276, "mean", "元") == "-1.28 元"
+    assert filters.interval([0.011, 0.049], "proportion", lang="zh") == "[+1.1, +4.9]个百分点"
+    assert filters.interval([0.029, 0.142], "relative") == "[+2.9%, +14.2%]"
+    assert filters.interval(None) == "—"
+    assert filters.pvalue(0.0028) == "0.003"
+    assert filters.pvalue(1e-22) == "<0.001"
+
+
+def test_both_catalogues_have_the_same_keys() -> None:
+    def shape(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: shape(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return len(value)
+        return None
+
+    assert shape(WORDS["zh"]) == shape(WORDS["en"])

@@ -1,0 +1,235 @@
+"""Review reports: the verdict rule, the comparison input, and the offline chart."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opsplay.errors import InputError
+from opsplay.model.playbook import Playbook
+from opsplay.render.report import decide, load_comparison, render_report, report_context
+
+
+def _row(
+    metric: str, verdict: str, role: str = "primary", target: float | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "metric": metric,
+        "role": role,
+        "verdict": verdict,
+        "target": target,
+        "segment": {},
+        "baseline": {"n": 1000, "value": 0.3},
+        "pilot": {"n": 1000, "value": 0.33},
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("rows", "srm", "critical", "expected"),
+    [
+        # every primary met (or improved without a target), guardrails fine → promote
+        (
+            [
+                _row("a", "met", target=0.3),
+                _row("b", "improved"),
+                _row("g", "no_change", "guardrail"),
+            ],
+            None,
+            [],
+            ("met", "promote"),
+        ),
+        # met but a guardrail got worse → iterate
+        (
+            [_row("a", "met", target=0.3), _row("g", "worse", "guardrail")],
+            None,
+            [],
+            ("met", "iterate"),
+        ),
+        # met but a critical alert fired → iterate
+        ([_row("a", "met", target=0.3)], None, ["push-completion"], ("met", "iterate")),
+        # improved short of the target → partly met, iterate
+        (
+            [_row("a", "improved", target=0.5), _row("b", "no_change")],
+            None,
+            [],
+            ("partly", "iterate"),
+        ),
+        # one primary improved, another got worse → partly met, stop
+        ([_row("a", "improved"), _row("b", "worse")], None, [], ("partly", "stop")),
+        # nothing moved → not met, iterate
+        ([_row("a", "no_change"), _row("b", "inconclusive")], None, [], ("not_met", "iterate")),
+        # nothing moved and a guardrail got worse → stop
+        ([_row("a", "no_change"), _row("g", "worse", "guardrail")], None, [], ("not_met", "stop")),
+        # every primary inconclusive → not enough data, iterate
+        (
+            [_row("a", "inconclusive"), _row("g", "worse", "guardrail")],
+            None,
+            [],
+            ("insufficient", "iterate"),
+        ),
+        # no primary row at all
+        ([_row("g", "no_change", "guardrail")], None, [], ("insufficient", "iterate")),
+        # sample ratio mismatch: even a met pilot cannot be trusted
+        (
+            [_row("a", "met", target=0.3)],
+            {"p_value": 1e-6, "ok": False},
+            [],
+            ("insufficient", "iterate"),
+        ),
+        # segment rows never decide
+        (
+            [_row("a", "met", target=0.3), _row("a", "worse", segment={"region": "华东"})],
+            None,
+            [],
+            ("met", "promote"),
+        ),
+    ],
+)
+def test_verdict_rule(
+    rows: list[dict[str, Any]], srm: Any, critical: list[str], expected: tuple[str, str]
+) -> None:
+    decision = decide({"design": "ab", "metrics": rows, "srm": srm}, critical)
+    assert (decision.conclusion, decision.next_step) == expected
+
+
+def test_reasons_name_the_metrics() -> None:
+    decision = decide(
+        {"metrics": [_row("a", "improved", target=0.5), _row("g", "worse", "guardrail")]}, ["x"]
+    )
+    assert decision.reasons == (
+        ("primary_improved", {"metrics": ["a"]}),
+        ("guardrail_worse", {"metrics": ["g"]}),
+        ("critical_alerts", {"alerts": ["x"]}),
+    )
+
+
+def test_before_after_is_labelled_not_causal() -> None:
+    decision = decide({"design": "before_after", "metrics": [_row("a", "met", target=0.3)]})
+    assert ("not_causal", {}) in decision.reasons
+
+
+def test_report_states_the_rule_it_applied(
+    onboarding: Playbook, onboarding_comparison: dict[str, Any]
+) -> None:
+    text = render_report(onboarding, onboarding_comparison, lang="en")
+    assert "Conclusion: partly met; next step: iterate and pilot again." in text
+    assert "## How each figure was computed" in text
+    assert "Promote: met, no guardrail significantly worse and no critical alert fired." in text
+
+
+def test_comparison_for_another_playbook_is_refused(
+    onboarding: Playbook, onboarding_comparison: dict[str, Any]
+) -> None:
+    other = {**onboarding_comparison, "playbook": {"id": "member-recall", "version": "1.1.0"}}
+    with pytest.raises(InputError, match="for playbook `member-recall`"):
+        render_report(onboarding, other)
+
+
+def test_unknown_metric_is_refused(
+    onboarding: Playbook, onboarding_comparison: dict[str, Any]
+) -> None:
+    broken = copy.deepcopy(onboarding_comparison)
+    broken["metrics"][0]["metric"] = "nps"
+    with pytest.raises(InputError, match="metric `nps`"):
+        render_report(onboarding, broken)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ([], "expected the output of `opsplay pilot compare --format json`"),
+        ({"metrics": "x"}, "`metrics` must be a list"),
+        ({"metrics": [{"metric": "d1_retention"}]}, "metrics[0] lacks baseline, pilot"),
+        ({"metrics": [], "alerts": {}}, "`alerts` must be a list"),
+        (
+            {"metrics": [{"metric": "a", "baseline": {}, "pilot": {}, "verdict": "great"}]},
+            "verdict `great`",
+        ),
+    ],
+)
+def test_malformed_comparison_is_an_input_error(
+    onboarding: Playbook, data: Any, message: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        render_report(onboarding, data)
+    assert message in caught.value.message
+
+
+def test_saved_json_errors_carry_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "compare.json"
+    path.write_text('{"metrics": [\n  oops\n]}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"compare\.json:2:3: not valid JSON"):
+        load_comparison(path)
+    with pytest.raises(InputError, match="no such file"):
+        load_comparison(tmp_path / "absent.json")
+
+
+def test_saved_json_with_bom_and_missing_optional_keys(
+    tmp_path: Path, onboarding: Playbook
+) -> None:
+    minimal = {
+        "metrics": [
+            {
+                "metric": "d1_retention",
+                "baseline": {"n": 10, "value": 0.3},
+                "pilot": {"n": 10, "value": 0.4},
+            }
+        ]
+    }
+    path = tmp_path / "compare.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(minimal).encode())
+    text = render_report(onboarding, load_comparison(path), fmt="html")
+    assert "数据不足" in text
+
+
+def test_table3_takes_cause_and_action_from_review_findings(
+    onboarding: Playbook, onboarding_comparison: dict[str, Any]
+) -> None:
+    context = report_context(onboarding, onboarding_comparison, lang="zh", fmt="md")
+    by_metric = {row["metric"]: row for row in context["overall"]}
+    assert by_metric["d1_retention"]["finding"]["action"].startswith("扩大推送内容素材库")
+    assert by_metric["first_order"]["finding"] is None
+    assert [a["id"] for a in context["fired_alerts"]] == ["tag-sla"]
+
+
+def test_html_report_is_self_contained_and_byte_stable(
+    onboarding: Playbook, onboarding_comparison: dict[str, Any]
+) -> None:
+    first = render_report(onboarding, onboarding_comparison, fmt="html")
+    second = render_report(onboarding, copy.deepcopy(onboarding_comparison), fmt="html")
+    assert first == second
+    assert "<svg" in first and "</svg>" in first
+    assert "<script" not in first.lower()
+    assert re.findall(r'(?:src|href)="(?:https?:)?//', first) == []
+    assert re.findall(r"url\(", first) == []
+    assert "次日留存率 · 主要指标 · 显著改善" in first  # Chinese left as text for the browser
+    svg = first[first.index("<svg") : first.index("</svg>") + 6]
+    assert re.findall(r"https?://[^\"]*", svg) == ["http://www.w3.org/2000/svg"]
+
+
+def test_chart_escapes_text_from_the_playbook(tmp_path: Path) -> None:
+    from opsplay.render.chart import comparison_chart
+    from opsplay.render.wording import WORDS
+
+    row = {
+        "metric": "m",
+        "metric_name": '<script>"x"&',
+        "role": "primary",
+        "verdict": "worse",
+        "kind": "mean",
+        "unit": "<u>",
+        "before_value": 1.0,
+        "pilot": {"value": 2.0},
+        "abs_diff": 1.0,
+        "ci_abs": [0.5, 1.5],
+        "target": 3.0,
+        "direction": "worse",
+    }
+    svg = str(comparison_chart([row], WORDS["en"], lang="en", design="ab"))
+    assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;u&gt;" in svg
