@@ -71,57 +71,17 @@ class Dialect(str, enum.Enum):
 PlaybookArg = Annotated[Path, typer.Argument(metavar="PLAYBOOK", help="The playbook YAML file.")]
 
 
-def build_report(
-    playbook_path: Path,
-    data: list[Path],
-    *,
-    by: list[str] | None = None,
-    events: Path | None = None,
-    input_format: str = "auto",
-    encoding: str | None = None,
-    skip_bad_rows: bool = False,
-    test: str = "welch",
-    variance: str = "unpooled",
-    correction: str = "holm",
-    alpha: float | None = None,
-    arm_column: str | None = None,
-    baseline: str | None = None,
-    pilot: str | None = None,
-    period_column: str | None = None,
-    lang: str | None = None,
-    progress: bool = False,
-):  # noqa: ANN201 - returns opsplay.pilot.compare.PilotReport (imported lazily)
-    """Load the playbook and run the comparison (shared by `pilot compare` and `render-report`)."""
-    from opsplay.config import find_config
-    from opsplay.pilot.compare import CompareOptions, run_compare
-    from opsplay.validate import load_playbook
-
-    config = find_config(playbook_path.parent)
-    playbook = load_playbook(playbook_path, config)
-    options = CompareOptions(
-        by=tuple(by or ()), alpha=alpha, test=test, variance=variance, correction=correction,  # type: ignore[arg-type]
-        input_format=input_format, encoding=encoding, skip_bad_rows=skip_bad_rows,  # type: ignore[arg-type]
-        arm_column=arm_column, baseline_label=baseline, pilot_label=pilot, period_column=period_column,
-        events=events, lang=lang, realtime_seconds=config.realtime_seconds,  # type: ignore[arg-type]
-    )
-    if progress and sys.stderr.isatty():
-        return _with_progress(playbook, data, options)
-    return run_compare(playbook, data, options), playbook
-
-
-def _with_progress(playbook, data, options):  # noqa: ANN001, ANN202
-    from dataclasses import replace
-
+def _with_progress(run):  # noqa: ANN001, ANN202
+    """Run `run(progress)` with a progress bar on stderr when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return run(None)
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    from opsplay.pilot.compare import run_compare
-
-    total = sum(p.stat().st_size for p in data if p.is_file())
-    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-                  TransferSpeedColumn(), transient=True, console=None) as bar:
-        task = bar.add_task("reading", total=total)
-        report = run_compare(playbook, data, replace(options, progress=lambda done: bar.update(task, completed=done)))
-    return report, playbook
+    with Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True,
+                  console=Console(stderr=True)) as bar:
+        task = bar.add_task("reading", total=None)
+        return run(lambda done: bar.update(task, completed=done))
 
 
 @pilot_app.command("compare")
@@ -149,16 +109,16 @@ def compare(
 
     Example: opsplay pilot compare playbooks/new-user-onboarding.yaml examples/onboarding_units.csv --by region
     """
-    from opsplay.pilot.compare import failures
+    from opsplay.pilot.compare import compare_files, failures
     from opsplay.pilot.present import FORMATTERS
 
     try:
-        report, _ = build_report(
-            playbook, data, by=by, events=events, input_format=input_format.value, encoding=encoding,
+        report, _ = _with_progress(lambda progress: compare_files(
+            playbook, data, by=by or [], events=events, input_format=input_format.value, encoding=encoding,
             skip_bad_rows=skip_bad_rows, test=test.value, variance=variance.value, correction=correction.value,
-            alpha=alpha, arm_column=arm_column, baseline=baseline, pilot=pilot, period_column=period_column,
-            lang=lang.value if lang else None, progress=True,
-        )
+            alpha=alpha, arm_column=arm_column, baseline_label=baseline, pilot_label=pilot,
+            period_column=period_column, lang=lang.value if lang else None, progress=progress,
+        ))
     except OpsplayError as error:
         raise fail(error) from None
     color = output_format is CompareFormat.text and sys.stdout.isatty()

@@ -548,6 +548,24 @@ def _compare(value: float, op: str, threshold: float) -> bool:
     }[op]
 
 
+def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> tuple[PilotReport, Playbook]:
+    """Load a playbook file and compare; `options` are CompareOptions fields (`by` as a list)."""
+    from opsplay.config import find_config
+    from opsplay.validate import load_playbook
+
+    config = find_config(playbook_path.parent)
+    playbook = load_playbook(playbook_path, config)
+    options["by"] = tuple(options.get("by") or ())
+    options.setdefault("realtime_seconds", config.realtime_seconds)
+    return run_compare(playbook, data, CompareOptions(**options)), playbook
+
+
+def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any) -> dict[str, Any]:
+    """The JSON document of `pilot compare --format json`, for `render-report`."""
+    report, _ = compare_files(playbook_path, data, **options)
+    return report.to_json()
+
+
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     """Which `--fail-on` conditions happened: regression, alert, miss."""
     happened = []
