@@ -71,8 +71,8 @@ class Dialect(str, enum.Enum):
 PlaybookArg = Annotated[Path, typer.Argument(metavar="PLAYBOOK", help="The playbook YAML file.")]
 
 
-def _with_progress(run):  # noqa: ANN001, ANN202
-    """Run `run(progress)` with a progress bar on stderr when stderr is a terminal."""
+def _with_progress(run, files: list[Path]):  # noqa: ANN001, ANN202
+    """Run `run(progress)` with a progress bar (bytes read) on stderr when stderr is a terminal."""
     if not sys.stderr.isatty():
         return run(None)
     from rich.console import Console
@@ -80,7 +80,7 @@ def _with_progress(run):  # noqa: ANN001, ANN202
 
     with Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True,
                   console=Console(stderr=True)) as bar:
-        task = bar.add_task("reading", total=None)
+        task = bar.add_task("reading", total=sum(p.stat().st_size for p in files if p.is_file()) or None)
         return run(lambda done: bar.update(task, completed=done))
 
 
@@ -118,7 +118,7 @@ def compare(
             skip_bad_rows=skip_bad_rows, test=test.value, variance=variance.value, correction=correction.value,
             alpha=alpha, arm_column=arm_column, baseline_label=baseline, pilot_label=pilot,
             period_column=period_column, lang=lang.value if lang else None, progress=progress,
-        ))
+        ), data)
     except OpsplayError as error:
         raise fail(error) from None
     color = output_format is CompareFormat.text and sys.stdout.isatty()
