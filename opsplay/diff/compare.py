@@ -9,46 +9,29 @@ goto, alert targets, goal metric…) follow the rename instead of reporting a ca
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from opsplay.diff import sections
 from opsplay.diff.changes import Change, format_numbers
+from opsplay.diff.values import Renames, norm
+from opsplay.diff.values import items as _items
+from opsplay.diff.values import number as _number
+from opsplay.diff.values import set_delta as _set_delta
 from opsplay.model.playbook import Alert, Node, Playbook
 
-Renames = dict[str, str]  # old id → new id
 _SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 
 
 def compare(old: Playbook, new: Playbook, *, realtime_seconds: float = 1.0) -> list[Change]:
     """Every semantic change from `old` to `new` (levels not yet assigned)."""
-    differ = _Differ(old, new, realtime_seconds)
+    differ = Differ(old, new, realtime_seconds)
     return differ.run()
 
 
-def norm(value: Any) -> Any:
-    """A value as compared: text with whitespace collapsed, dates as ISO text."""
-    if isinstance(value, str):
-        return " ".join(value.split())
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+class Differ:
+    """One comparison: the two playbooks, the renames found, and the changes collected."""
 
-
-def _items(values: Iterable[Any] | None) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(norm(str(v)) for v in values or ()))
-
-
-def _set_delta(old: Sequence[str], new: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(added, removed), each in the order written."""
-    return tuple(v for v in new if v not in old), tuple(v for v in old if v not in new)
-
-
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
-class _Differ:
     def __init__(self, old: Playbook, new: Playbook, realtime_seconds: float) -> None:
         self.old, self.new, self.realtime = old, new, realtime_seconds
         self.changes: list[Change] = []
@@ -59,9 +42,9 @@ class _Differ:
         self.alerts = _renames(old.alerts, new.alerts, lambda a: _alert_condition(a))
 
     def run(self) -> list[Change]:
-        self._metadata()
-        self._goal()
-        self._scope()
+        sections.compare_metadata(self)
+        sections.compare_goal(self)
+        sections.compare_scope(self)
         self._list("roles", "role", self.old.roles, self.new.roles, self.roles, self._role)
         self._list(
             "metrics", "metric", self.old.metrics, self.new.metrics, self.metrics, self._metric
@@ -77,9 +60,9 @@ class _Differ:
         self._list("nodes", "node", self.old.nodes, self.new.nodes, self.nodes, self._node)
         self._flow()
         self._list("alerts", "alert", self.old.alerts, self.new.alerts, self.alerts, self._alert)
-        self._pilot()
-        self._rollout()
-        self._review()
+        sections.compare_pilot(self)
+        sections.compare_rollout(self)
+        sections.compare_review(self)
         return self.changes
 
     # helpers -------------------------------------------------------------------------------
@@ -138,58 +121,6 @@ class _Differ:
             compare_item(old_by_id[old_id], item, context)
 
     # sections ------------------------------------------------------------------------------
-
-    def _metadata(self) -> None:
-        old, new = self.old.metadata, self.new.metadata
-        self.scalar("metadata.id", "metadata", "id", old.id, new.id)
-        self.scalar("metadata.title", "metadata", "title", old.title, new.title)
-        self.scalar(
-            "metadata.owner", "metadata", "owner", self.roles.get(old.owner, old.owner), new.owner
-        )
-        self.scalar("metadata.status", "metadata", "status", old.status, new.status)
-        self.scalar("metadata.lang", "metadata", "lang", old.lang, new.lang)
-        self.items("metadata.tags", "metadata", "tags", old.tags, new.tags)
-
-    def _goal(self) -> None:
-        old, new = self.old.goal, self.new.goal
-        self.scalar(
-            "goal.metric", "goal", "metric", self.metrics.get(old.metric, old.metric), new.metric
-        )
-        self.scalar("goal.baseline", "goal", "baseline", old.baseline, new.baseline)
-        if old.target != new.target:
-            metric = self.new.metric(new.metric)
-            higher = getattr(metric, "better", "higher") == "higher"
-            ambitious = (new.target > old.target) == higher
-            self.add(
-                "goal.target",
-                "goal",
-                field="target",
-                old=old.target,
-                new=new.target,
-                note="more_ambitious" if ambitious else "less_ambitious",
-            )
-        if old.deadline != new.deadline:
-            self.add(
-                "goal.deadline",
-                "goal",
-                field="deadline",
-                old=norm(old.deadline),
-                new=norm(new.deadline),
-                note="later" if new.deadline > old.deadline else "earlier",
-            )
-        self.scalar("goal.statement", "goal", "statement", old.statement, new.statement)
-
-    def _scope(self) -> None:
-        old, new = self.old.scope, self.new.scope
-        self.items("scope.changed", "scope", "segments", old and old.segments, new and new.segments)
-        self.items("scope.changed", "scope", "stages", old and old.stages, new and new.stages)
-        self.scalar(
-            "scope.changed",
-            "scope",
-            "period",
-            _period(old and old.period),
-            _period(new and new.period),
-        )
 
     def _role(self, old: Any, new: Any, context: dict[str, Any]) -> None:
         self.scalar("role.text", "roles", "name", old.name, new.name, **context)
@@ -416,80 +347,6 @@ class _Differ:
         )
         self.scalar("alert.action", "alerts", "action", old.action, new.action, **context)
 
-    def _pilot(self) -> None:
-        old, new = self.old.pilot, self.new.pilot
-        if old is None and new is None:
-            return
-        if old is None or new is None:
-            present = new or old
-            assert present is not None
-            self.add(
-                "pilot.changed",
-                "pilot",
-                field="pilot",
-                old=old and old.design,
-                new=new and new.design,
-                note="added" if old is None else "removed",
-            )
-            return
-        self.scalar("pilot.scope", "pilot", "scope", old.scope, new.scope)
-        pairs = {
-            "design": (old.design, new.design),
-            "arm_column": (old.arm_column, new.arm_column),
-            "arms": (
-                f"{old.arms.baseline} / {old.arms.pilot}",
-                f"{new.arms.baseline} / {new.arms.pilot}",
-            ),
-            "period": (_period(old.period), _period(new.period)),
-            "alpha": (old.alpha, new.alpha),
-            "split": (old.split, new.split),
-            "min_n": (old.min_n, new.min_n),
-            "period_column": (old.period_column, new.period_column),
-            "periods": (
-                f"{old.periods.before} / {old.periods.after}",
-                f"{new.periods.before} / {new.periods.after}",
-            ),
-        }
-        for field, (before, after) in pairs.items():
-            self.scalar("pilot.changed", "pilot", field, before, after)
-        for field in ("metrics", "guardrails"):
-            renamed = [self.metrics.get(m, m) for m in getattr(old, field)]
-            self.items("pilot.changed", "pilot", field, renamed, getattr(new, field))
-
-    def _rollout(self) -> None:
-        old, new = self.old.rollout, self.new.rollout
-        for field in ("training", "resources"):
-            self.items(
-                "rollout.changed",
-                "rollout",
-                field,
-                old and getattr(old, field),
-                new and getattr(new, field),
-            )
-
-    def _review(self) -> None:
-        old, new = self.old.review, self.new.review
-
-        def findings(review: Any, renames: Renames) -> list[str]:
-            if review is None:
-                return []
-            return [
-                f"{renames.get(f.metric, f.metric)}: {norm(f.cause)} → {norm(f.action)}"
-                for f in review.findings
-            ]
-
-        self.items(
-            "review.changed", "review", "findings", findings(old, self.metrics), findings(new, {})
-        )
-        for field in ("successes", "improvements"):
-            self.items(
-                "review.changed",
-                "review",
-                field,
-                old and getattr(old, field),
-                new and getattr(new, field),
-            )
-
 
 def _name(item: Any) -> str | None:
     name = getattr(item, "name", None)
@@ -533,7 +390,3 @@ def _successors(nodes: Sequence[Node]) -> dict[str, tuple[str, ...]]:
         else:
             flow[node.id] = (nodes[index + 1].id,) if index + 1 < len(nodes) else ()
     return flow
-
-
-def _period(period: Any) -> str | None:
-    return f"{period.start.isoformat()} – {period.end.isoformat()}" if period is not None else None

@@ -470,7 +470,10 @@ def test_every_kind_produced_is_classified() -> None:
     import opsplay.diff
     from opsplay.diff import KINDS
 
-    source = (Path(opsplay.diff.__file__).parent / "compare.py").read_text(encoding="utf-8")
+    folder = Path(opsplay.diff.__file__).parent
+    source = "".join(
+        (folder / name).read_text(encoding="utf-8") for name in ("compare.py", "sections.py")
+    )
     named = set(
         re.findall(
             r'"((?:metadata|goal|scope|role|metric|scenario|node|alert|pilot|rollout|review)'
