@@ -43,6 +43,11 @@ def _signed(value: float, digits: int) -> str:
     return text if text.startswith("-") or float(text) == 0 else "+" + text
 
 
+def text(value: Any) -> str:
+    """A value as text, with a missing one (None) as an em dash."""
+    return MISSING if _missing(value) else str(value)
+
+
 def percent(value: Any, digits: int = 1) -> str:
     """A share as a percentage: 0.3512 → `35.1%`."""
     if _missing(value):
@@ -268,6 +273,7 @@ def bind(lang: str) -> dict[str, Callable[..., Any]]:
         return bound
 
     return {
+        "text": text,
         "percent": percent,
         "signed_percent": signed_percent,
         "points": with_lang(points),

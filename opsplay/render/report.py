@@ -22,6 +22,8 @@ from opsplay.render.wording import WORDS
 CONCLUSIONS = ("met", "partly", "not_met", "insufficient")
 NEXT_STEPS = ("promote", "iterate", "stop")
 VERDICTS = ("met", "improved", "worse", "no_change", "inconclusive")
+DESIGNS = ("ab", "before_after", "did")
+ROLES = ("primary", "guardrail", "secondary")
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,13 @@ def check_comparison(data: Any, origin: str = "comparison") -> dict[str, Any]:
             raise InputError(
                 f"{origin}: metrics[{index}].verdict `{row['verdict']}` "
                 f"is not one of {', '.join(VERDICTS)}"
+            )
+    if data.get("design") not in (None, *DESIGNS):
+        raise InputError(f"{origin}: design `{data['design']}` is not one of {', '.join(DESIGNS)}")
+    for index, row in enumerate(data["metrics"]):
+        if row.get("role") not in (None, *ROLES):
+            raise InputError(
+                f"{origin}: metrics[{index}].role `{row['role']}` is not one of {', '.join(ROLES)}"
             )
     for key in ("nodes", "alerts", "sources", "warnings"):
         if data.get(key) is not None and not isinstance(data[key], list):

@@ -151,6 +151,11 @@ def test_unknown_metric_is_refused(
             {"metrics": [{"metric": "a", "baseline": {}, "pilot": {}, "verdict": "great"}]},
             "verdict `great`",
         ),
+        ({"metrics": [], "design": "rct"}, "design `rct` is not one of ab, before_after, did"),
+        (
+            {"metrics": [{"metric": "a", "baseline": {}, "pilot": {}, "role": "main"}]},
+            "role `main`",
+        ),
     ],
 )
 def test_malformed_comparison_is_an_input_error(
@@ -186,6 +191,7 @@ def test_saved_json_with_bom_and_missing_optional_keys(
     path.write_bytes(b"\xef\xbb\xbf" + json.dumps(minimal).encode())
     text = render_report(onboarding, load_comparison(path), fmt="html")
     assert "数据不足" in text
+    assert "None" not in text.split("<main>")[1]
 
 
 def test_table3_takes_cause_and_action_from_review_findings(
