@@ -129,21 +129,21 @@ class _MetricBase(Strict):
 class ProportionMetric(_MetricBase):
     """Share of units with a 0/1 outcome (e.g. next-day retention)."""
 
-    kind: Literal["proportion"]
+    kind: Literal["proportion"] = Field(description="Metric kind: proportion | mean | ratio.")
     column: Text = Field(description="Export column holding 0/1 per unit.", examples=["retained_d1"])
 
 
 class MeanMetric(_MetricBase):
     """Average of a numeric column per unit (e.g. revenue per user)."""
 
-    kind: Literal["mean"]
+    kind: Literal["mean"] = Field(description="Metric kind: proportion | mean | ratio.")
     column: Text = Field(description="Export column holding the value per unit.", examples=["revenue"])
 
 
 class RatioMetric(_MetricBase):
     """Σ numerator / Σ denominator (e.g. revenue per order)."""
 
-    kind: Literal["ratio"]
+    kind: Literal["ratio"] = Field(description="Metric kind: proportion | mean | ratio.")
     numerator: Text = Field(description="Export column summed on top.", examples=["revenue"])
     denominator: Text = Field(description="Export column summed below.", examples=["orders"])
 
@@ -261,8 +261,8 @@ class Finding(Strict):
     """A reviewed metric with its cause and next action (Table 3)."""
 
     metric: Identifier
-    cause: Text
-    action: Text
+    cause: Text = Field(description="Why the metric moved (原因).")
+    action: Text = Field(description="What to do next (改进措施).")
 
 
 class Review(Strict):
@@ -276,19 +276,19 @@ class Review(Strict):
 class Playbook(Strict):
     """An opsplay/v1 playbook: one scenario-based operations process."""
 
-    api_version: Literal["opsplay/v1"] = Field(alias="apiVersion")
-    kind: Literal["Playbook"]
-    metadata: Metadata
-    goal: Goal
-    scope: Scope | None = None
-    roles: list[Role] = Field(min_length=1)
-    metrics: list[Metric] = Field(min_length=1)
-    scenarios: list[Scenario] = Field(default_factory=list)
-    nodes: list[Node] = Field(min_length=1)
-    alerts: list[Alert] = Field(default_factory=list)
-    pilot: Pilot | None = None
-    rollout: Rollout | None = None
-    review: Review | None = None
+    api_version: Literal["opsplay/v1"] = Field(alias="apiVersion", description="Format version: opsplay/v1.")
+    kind: Literal["Playbook"] = Field(description="Always Playbook.")
+    metadata: Metadata = Field(description="Identity and lifecycle: id, title, version, status, owner.")
+    goal: Goal = Field(description="Step 1: the SMART goal (metric, baseline, target, deadline).")
+    scope: Scope | None = Field(default=None, description="Step 1: segments, stages and period covered.")
+    roles: list[Role] = Field(min_length=1, description="Roles taking part; owners refer to their ids.")
+    metrics: list[Metric] = Field(min_length=1, description="How each metric is read from a metric export.")
+    scenarios: list[Scenario] = Field(default_factory=list, description="Step 2 / Table 1: user scenarios.")
+    nodes: list[Node] = Field(min_length=1, description="Step 3 / Table 2: process nodes in time order.")
+    alerts: list[Alert] = Field(default_factory=list, description="Step 5: monitoring thresholds.")
+    pilot: Pilot | None = Field(default=None, description="Step 4: how the pilot is run and measured.")
+    rollout: Rollout | None = Field(default=None, description="Step 5: training and resources.")
+    review: Review | None = Field(default=None, description="Step 6: findings after the pilot.")
 
     def metric(self, metric_id: str) -> ProportionMetric | MeanMetric | RatioMetric | None:
         """The metric with this id, or None."""
