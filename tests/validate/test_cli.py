@@ -45,8 +45,18 @@ def test_invalid_case_exit_code(cli: Cli, project: Path, case: Path) -> None:
     assert cli("validate", "--strict", case.name).exit_code == 1
 
 
-@pytest.mark.parametrize("case", ["syntax-error.yaml", "empty.yaml", "gbk-encoding.yaml", "alias-bomb.yaml",
-                                  "two-documents.yaml", "tab-indentation.yaml", "top-level-list.yaml"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "syntax-error.yaml",
+        "empty.yaml",
+        "gbk-encoding.yaml",
+        "alias-bomb.yaml",
+        "two-documents.yaml",
+        "tab-indentation.yaml",
+        "top-level-list.yaml",
+    ],
+)
 def test_unparseable_file_never_exits_0(cli: Cli, project: Path, case: str) -> None:
     copy_case(case, project)
     result = cli("validate", case)
@@ -100,7 +110,9 @@ def test_unreadable_file_exits_2(cli: Cli, project: Path, monkeypatch: pytest.Mo
 
 def test_folders_are_searched_recursively_skipping_hidden_ones(cli: Cli, project: Path) -> None:
     copy_case("every-duration-form.yaml", project / "playbooks" / "ops", kind="valid")
-    copy_case("merge-keys-and-anchors.yaml", project / "playbooks", kind="valid", as_name="recall.yml")
+    copy_case(
+        "merge-keys-and-anchors.yaml", project / "playbooks", kind="valid", as_name="recall.yml"
+    )
     copy_case("syntax-error.yaml", project / "playbooks" / ".drafts")
     (project / "playbooks" / "notes.txt").write_text("not a playbook", encoding="utf-8")
     result = cli("validate")
@@ -110,7 +122,9 @@ def test_folders_are_searched_recursively_skipping_hidden_ones(cli: Cli, project
 # ---- pre-commit: files given, rest of the folder loaded for cross-file checks ----------------
 
 
-def test_precommit_run_reports_only_given_files_but_sees_the_folder(cli: Cli, project: Path) -> None:
+def test_precommit_run_reports_only_given_files_but_sees_the_folder(
+    cli: Cli, project: Path
+) -> None:
     folder = project / "playbooks"
     copy_case("duplicate-playbook-ids/a-onboarding.yaml", folder, as_name="a.yaml")
     copy_case("duplicate-playbook-ids/b-onboarding-copy.yaml", folder, as_name="b.yaml")
@@ -125,10 +139,14 @@ def test_precommit_run_reports_only_given_files_but_sees_the_folder(cli: Cli, pr
     assert result.exit_code == 1
     # The given file is the one reported, whichever sorts first.
     document = json.loads(cli("validate", "-f", "json", "playbooks/a.yaml").stdout)
-    assert [(d["file"], d["rule"]) for d in document["diagnostics"]] == [("playbooks/a.yaml", "OPS206")]
+    assert [(d["file"], d["rule"]) for d in document["diagnostics"]] == [
+        ("playbooks/a.yaml", "OPS206")
+    ]
 
 
-def test_precommit_run_skips_unreadable_neighbours(cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_precommit_run_skips_unreadable_neighbours(
+    cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     copy_case("en-incident-response.yaml", project / "playbooks", kind="valid")
     copy_case("zh-new-user-onboarding.yaml", project / "playbooks", kind="valid")
     real = Path.read_bytes
@@ -160,12 +178,16 @@ def _rules(cli: Cli) -> list[str]:
 
 def test_config_disable_and_severity(cli: Cli, warned: Path) -> None:
     assert _rules(cli) == ["OPS501:warning", "OPS502:warning"]
-    (warned / ".opsplay.toml").write_text('disable = ["OPS501"]\nseverity = {OPS502 = "error"}\n', encoding="utf-8")
+    (warned / ".opsplay.toml").write_text(
+        'disable = ["OPS501"]\nseverity = {OPS502 = "error"}\n', encoding="utf-8"
+    )
     assert _rules(cli) == ["OPS502:error"]
     assert cli("validate").exit_code == 1
 
 
-def test_config_in_pyproject_from_a_subfolder(cli: Cli, warned: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_in_pyproject_from_a_subfolder(
+    cli: Cli, warned: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (warned / "pyproject.toml").write_text(
         '[project]\nname = "ops"\n\n[tool.opsplay]\ndisable = ["OPS501", "OPS502"]\npaths = ["playbooks"]\n',
         encoding="utf-8",
@@ -176,7 +198,9 @@ def test_config_in_pyproject_from_a_subfolder(cli: Cli, warned: Path, monkeypatc
 
 
 def test_dedicated_config_wins_over_pyproject(cli: Cli, warned: Path) -> None:
-    (warned / "pyproject.toml").write_text('[tool.opsplay]\ndisable = ["OPS501"]\n', encoding="utf-8")
+    (warned / "pyproject.toml").write_text(
+        '[tool.opsplay]\ndisable = ["OPS501"]\n', encoding="utf-8"
+    )
     (warned / ".opsplay.toml").write_text('disable = ["OPS502"]\n', encoding="utf-8")
     assert _rules(cli) == ["OPS501:warning"]
 
@@ -242,8 +266,18 @@ def test_init_writes_a_skeleton_that_validates(cli: Cli, project: Path, lang: st
     assert result.stdout == "wrote playbooks/member-recall.yaml\n"
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# yaml-language-server: $schema=")
-    for section in ("goal:", "scope:", "roles:", "metrics:", "scenarios:", "nodes:", "alerts:", "pilot:",
-                    "rollout:", "review:"):
+    for section in (
+        "goal:",
+        "scope:",
+        "roles:",
+        "metrics:",
+        "scenarios:",
+        "nodes:",
+        "alerts:",
+        "pilot:",
+        "rollout:",
+        "review:",
+    ):
         assert f"\n{section}" in text
     assert ("第1步" in text) == (lang == "zh") and ("Step 1" in text) == (lang == "en")
     checked = cli("validate", "--format", "json")
@@ -260,8 +294,13 @@ def test_init_refuses_to_overwrite(cli: Cli, project: Path) -> None:
     assert (project / "ops" / "daily-check.yaml").read_bytes() == before
 
 
-@pytest.mark.parametrize(("args", "message"), [(["Bad_ID"], "not a valid playbook id"),
-                                               (["ok-id", "--lang", "fr"], "--lang must be zh or en")])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["Bad_ID"], "not a valid playbook id"),
+        (["ok-id", "--lang", "fr"], "--lang must be zh or en"),
+    ],
+)
 def test_init_usage_errors_exit_2(cli: Cli, project: Path, args: list[str], message: str) -> None:
     result = cli("init", *args)
     assert result.exit_code == 2
@@ -287,7 +326,9 @@ def _commands() -> list[list[str]]:
 @pytest.mark.parametrize("command", _commands(), ids=lambda c: " ".join(c) or "opsplay")
 def test_every_help_has_an_example(cli: Cli, command: list[str]) -> None:
     if command == ["pilot"]:
-        pytest.xfail("the `pilot` group's help (opsplay/cli/pilot.py, not the validate path) has no example yet")
+        pytest.xfail(
+            "the `pilot` group's help (opsplay/cli/pilot.py, not the validate path) has no example yet"
+        )
     result = cli(*command, "--help")
     assert result.exit_code == 0
     assert "Example: opsplay" in result.stdout

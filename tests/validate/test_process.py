@@ -19,8 +19,9 @@ SCRIPT = Path(sys.executable).parent / ("opsplay.exe" if os.name == "nt" else "o
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **env}
     environment.pop("GITHUB_STEP_SUMMARY", None)
-    return subprocess.run(args, cwd=cwd, env=environment, capture_output=True, text=True, encoding="utf-8",
-                          timeout=60)
+    return subprocess.run(
+        args, cwd=cwd, env=environment, capture_output=True, text=True, encoding="utf-8", timeout=60
+    )
 
 
 def test_python_dash_m_runs_validate(tmp_path: Path) -> None:
