@@ -38,7 +38,7 @@ def test_clean_playbook_exits_0(cli: Cli, project: Path) -> None:
 
 @pytest.mark.parametrize("case", INVALID, ids=lambda p: p.stem)
 def test_invalid_case_exit_code(cli: Cli, project: Path, case: Path) -> None:
-    """1 when any error is expected (a file that fails to parse never exits 0), else 0; --strict fails on warnings."""
+    """Exit 1 when an error is expected (unparseable never exits 0), else 0; --strict fails too."""
     copy_case(case.name, project)
     result = cli("validate", case.name)
     assert result.exit_code == (1 if _has_error(case) else 0), result.output
@@ -94,7 +94,7 @@ def test_unreadable_file_exits_2(cli: Cli, project: Path, monkeypatch: pytest.Mo
     target = copy_case("en-incident-response.yaml", project, kind="valid")
     if os.geteuid() != 0:
         target.chmod(0)
-    else:  # root reads anything: simulate the operating system refusing (the filesystem, not opsplay)
+    else:  # root reads anything: make the filesystem refuse (not opsplay's code)
         real = Path.read_bytes
 
         def refuse(self: Path) -> bytes:
@@ -189,7 +189,8 @@ def test_config_in_pyproject_from_a_subfolder(
     cli: Cli, warned: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (warned / "pyproject.toml").write_text(
-        '[project]\nname = "ops"\n\n[tool.opsplay]\ndisable = ["OPS501", "OPS502"]\npaths = ["playbooks"]\n',
+        '[project]\nname = "ops"\n\n'
+        '[tool.opsplay]\ndisable = ["OPS501", "OPS502"]\npaths = ["playbooks"]\n',
         encoding="utf-8",
     )
     monkeypatch.chdir(warned / "playbooks")
@@ -248,7 +249,7 @@ def test_rules_lists_the_catalogue(cli: Cli) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(RULES)
-    for line, rule in zip(lines, RULES.values()):
+    for line, rule in zip(lines, RULES.values(), strict=True):
         assert line.split()[1] == rule.severity.value and line.endswith(rule.summary)
 
 
@@ -327,7 +328,7 @@ def _commands() -> list[list[str]]:
 def test_every_help_has_an_example(cli: Cli, command: list[str]) -> None:
     if command == ["pilot"]:
         pytest.xfail(
-            "the `pilot` group's help (opsplay/cli/pilot.py, not the validate path) has no example yet"
+            "the `pilot` group's help (opsplay/cli/pilot.py, not validate's) has no example yet"
         )
     result = cli(*command, "--help")
     assert result.exit_code == 0

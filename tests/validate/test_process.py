@@ -50,7 +50,7 @@ def test_usage_error_goes_to_stderr_with_exit_2(tmp_path: Path) -> None:
 
 
 def test_import_cli_stays_light(tmp_path: Path) -> None:
-    code = "import sys, opsplay.cli; print(sorted(m for m in %r if m in sys.modules))" % (HEAVY,)
+    code = f"import sys, opsplay.cli; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     result = _run([sys.executable, "-c", code], tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]", (
@@ -60,12 +60,16 @@ def test_import_cli_stays_light(tmp_path: Path) -> None:
 
 
 def test_validate_run_stays_light(tmp_path: Path) -> None:
+    playbook = str(PLAYBOOKS / "new-user-onboarding.yaml")
     code = (
         "import atexit, json, runpy, sys\n"
-        "atexit.register(lambda: print(json.dumps(sorted(m for m in %r if m in sys.modules)), file=sys.stderr))\n"
-        "sys.argv = ['opsplay', 'validate', %r]\n"
+        f"heavy = {HEAVY!r}\n"
+        "loaded = lambda: sorted(m for m in heavy if m in sys.modules)\n"
+        "report = lambda: print(json.dumps(loaded()), file=sys.stderr)\n"
+        "atexit.register(report)\n"
+        f"sys.argv = ['opsplay', 'validate', {playbook!r}]\n"
         "runpy.run_module('opsplay', run_name='__main__')\n"
-    ) % (HEAVY, str(PLAYBOOKS / "new-user-onboarding.yaml"))
+    )
     result = _run([sys.executable, "-c", code], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stderr.strip().splitlines()[-1]) == []

@@ -1,4 +1,4 @@
-"""`opsplay schema`: valid draft-07, editor friendly, and in agreement with `opsplay validate` on structure."""
+"""`opsplay schema`: draft-07, editor friendly, agreeing with `opsplay validate` on structure."""
 
 from __future__ import annotations
 
