@@ -26,6 +26,23 @@ class DocumentFormat(str, enum.Enum):
     html = "html"
 
 
+class InputFormat(str, enum.Enum):
+    """Export shapes `pilot compare` reads (with DATA)."""
+
+    auto = "auto"
+    units = "units"
+    stats = "stats"
+    summary = "summary"
+
+
+class Correction(str, enum.Enum):
+    """Multiple-testing corrections of `pilot compare` (with DATA)."""
+
+    holm = "holm"
+    bh = "bh"
+    none = "none"
+
+
 class Language(str, enum.Enum):
     """Languages the wording ships in (opsplay.render.wording.WORDS)."""
 
@@ -120,6 +137,15 @@ def render_report(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Force the export encoding.")
     ] = None,
+    input_format: Annotated[
+        InputFormat, typer.Option("--input-format", help="Force the export shape (with DATA).")
+    ] = InputFormat.auto,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="Skip and count rows with bad values.")
+    ] = False,
+    correction: Annotated[
+        Correction, typer.Option("--correction", help="Multiple-testing correction (with DATA).")
+    ] = Correction.holm,
     output_format: Annotated[
         DocumentFormat | None,
         typer.Option("--format", "-f", help="Document format (default: from -o suffix)."),
@@ -164,7 +190,18 @@ def render_report(
         if from_json is not None:
             comparison = load_comparison(from_json)
         else:
-            comparison = _run_compare(playbook, data or [], events=events, by=by, encoding=encoding)
+            comparison = _run_compare(
+                playbook,
+                data or [],
+                events=events,
+                by=by,
+                encoding=encoding,
+                # Defaults are left out so pilot compare keeps its own.
+                input_format=None if input_format is InputFormat.auto else input_format.value,
+                skip_bad_rows=skip_bad_rows or None,
+                correction=None if correction is Correction.holm else correction.value,
+                lang=lang.value if lang else None,
+            )
         text = render(
             loaded,
             comparison,

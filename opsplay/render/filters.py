@@ -90,6 +90,11 @@ def duration(seconds: Any, *, lang: str = "en") -> str:
     if _missing(seconds):
         return MISSING
     remaining = float(seconds)
+    # Precision a reader needs: whole minutes past an hour, whole seconds past a minute.
+    if remaining >= 3600:
+        remaining = math.floor(remaining / 60 + 0.5) * 60.0
+    elif remaining >= 60:
+        remaining = float(math.floor(remaining + 0.5))
     if remaining < 1:
         text = _fixed(remaining, 3).rstrip("0").rstrip(".") or "0"
         return f"{text}秒" if lang == "zh" else f"{text} seconds"

@@ -6,9 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-import types
 from pathlib import Path
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -20,6 +18,7 @@ from .conftest import EDGE_CASE, PLAYBOOKS, REPORT_CASES
 
 ONBOARDING = PLAYBOOKS / "new-user-onboarding.yaml"
 ONBOARDING_JSON = REPORT_CASES[ONBOARDING]
+EXAMPLES = PLAYBOOKS.parent / "examples"
 
 
 @pytest.fixture
@@ -237,44 +236,57 @@ def test_render_report_data_without_pilot_compare(
     assert "pilot compare is not available yet; use --from-json" in result.stderr
 
 
-def test_render_report_data_calls_run_compare_for_report(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """Contract with pilot compare: its dict, computed from DATA, is what gets rendered."""
-    import json
+def test_render_report_runs_pilot_compare_on_data(runner: CliRunner, tmp_path: Path) -> None:
+    """DATA gives the same report as `pilot compare --format json` saved and read back."""
+    exports = [str(EXAMPLES / "onboarding_units.csv"), "--by", "region"]
+    exports += ["--events", str(EXAMPLES / "onboarding_events.csv")]
+    direct = runner.invoke(app, ["render-report", str(ONBOARDING), *exports, "-o", "direct.md"])
+    assert direct.exit_code == 0, direct.output
+    saved = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), *exports, "--format", "json"])
+    assert saved.exit_code == 0, saved.output
+    (tmp_path / "compare.json").write_text(saved.stdout, encoding="utf-8")
+    from_json = runner.invoke(
+        app, ["render-report", str(ONBOARDING), "--from-json", "compare.json", "-o", "saved.md"]
+    )
+    assert from_json.exit_code == 0, from_json.output
+    text = (tmp_path / "direct.md").read_text(encoding="utf-8")
+    assert text == (tmp_path / "saved.md").read_text(encoding="utf-8")
+    assert "| region=杭州 | 次日留存率 |" in text
+    assert "| 个性化内容推送 | 运营专员 | 900 |" in text
+    assert "examples/onboarding\\_units.csv" in text or "onboarding\\_units.csv" in text
 
-    calls: list[tuple[Path, list[Path], dict[str, Any]]] = []
 
-    def run_compare_for_report(
-        playbook_path: Path, data: list[Path], **options: Any
-    ) -> dict[str, Any]:
-        calls.append((playbook_path, data, options))
-        result: dict[str, Any] = json.loads(ONBOARDING_JSON.read_text(encoding="utf-8"))
-        return result
-
-    module = types.ModuleType("opsplay.pilot.compare")
-    module.run_compare_for_report = run_compare_for_report  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "opsplay.pilot.compare", module)
+def test_render_report_passes_compare_options(runner: CliRunner, tmp_path: Path) -> None:
+    summary = str(EXAMPLES / "onboarding_summary.csv")
     result = runner.invoke(
         app,
         [
             "render-report",
             str(ONBOARDING),
-            "a.csv",
-            "b.csv",
-            "--events",
-            "ev.csv",
-            "--by",
-            "channel",
+            summary,
+            "--input-format",
+            "summary",
+            "--lang",
+            "en",
+            "--correction",
+            "bh",
             "-o",
-            "r.md",
+            "r.html",
         ],
     )
     assert result.exit_code == 0, result.output
-    assert calls == [
-        (ONBOARDING, [Path("a.csv"), Path("b.csv")], {"events": Path("ev.csv"), "by": ["channel"]})
-    ]
-    assert (tmp_path / "r.md").exists()
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "summary · " not in page  # the shape is a source column, not the method line
+    assert "welch · bh" in page
+    assert "Conclusion: " in page
+
+
+def test_render_report_bad_export_exits_2(runner: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "bad.csv").write_text("x,y\n1,2\n", encoding="utf-8")
+    result = runner.invoke(app, ["render-report", str(ONBOARDING), "bad.csv", "-o", "r.md"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r.md").exists()
 
 
 def test_help_has_an_example(runner: CliRunner) -> None:

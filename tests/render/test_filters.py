@@ -44,7 +44,10 @@ def test_signed_and_points() -> None:
         (5400, "1小时30分钟", "1 hour 30 minutes"),
         (86400, "1天", "1 day"),
         (3 * 86400 + 3600, "3天1小时", "3 days 1 hour"),
-        (1830.5, "30分钟30.5秒", "30 minutes 30.5 seconds"),
+        (1830.5, "30分钟31秒", "30 minutes 31 seconds"),
+        (11012.5, "3小时4分钟", "3 hours 4 minutes"),
+        (59.94, "59.9秒", "59.9 seconds"),
+        (0.366, "0.366秒", "0.366 seconds"),
         (None, "—", "—"),
     ],
 )
