@@ -80,6 +80,12 @@ _CATALOGUE = [
     Rule("OPS504", W, "A rollout/active playbook has no rollout.training (step 5)."),
     Rule("OPS505", W, "A pilot playbook has no pilot section (step 4)."),
     Rule("OPS506", W, "An active or retired playbook has no review section (step 6)."),
+    # OPS7xx: versions against a git base (validate --base)
+    Rule("OPS701", E, "A playbook's content changed since the base ref but metadata.version did not increase."),
+    Rule("OPS702", E, "metadata.version is lower than at the base ref."),
+    Rule("OPS703", W, "The version bump is smaller than the changes call for (major/minor/patch)."),
+    Rule("OPS704", E, "The version changed but the changelog lost its entries (it needs the new version first)."),
+    Rule("OPS705", W, "The playbook at the base ref cannot be compared, so its version was not checked."),
     # OPS6xx: suppressions
     Rule("OPS601", W, "An inline suppression matches no diagnostic."),
     Rule("OPS602", E, "An inline suppression has no reason (`-- why`) or names an unknown rule."),

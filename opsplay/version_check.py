@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsplay.config import Config
-from opsplay.diagnostics import Diagnostic, Severity
+from opsplay.diagnostics import RULES, Diagnostic, Severity
 from opsplay.diff.changes import Classification, Level, PlaybookDiff, bump
 from opsplay.diff.sources import diff_playbooks
 from opsplay.diff.wording import describe
@@ -28,23 +28,10 @@ from opsplay.loader import LoadedFile, load_file
 from opsplay.rules.versioning import SEMVER
 from opsplay.schema_check import check_schema
 
-E, W = Severity.ERROR, Severity.WARNING
 # Rule ids of this check with their default severity and summary, for the rule catalogue.
+# OPS7xx live in the rule catalogue (opsplay.diagnostics) with every other rule.
 VERSION_RULES: dict[str, tuple[Severity, str]] = {
-    "OPS701": (
-        E,
-        "A playbook's content changed since the base ref but metadata.version did not increase.",
-    ),
-    "OPS702": (E, "metadata.version is lower than at the base ref."),
-    "OPS703": (W, "The version bump is smaller than the changes call for (major/minor/patch)."),
-    "OPS704": (
-        E,
-        "The version changed but the changelog lost its entries (it needs the new version first).",
-    ),
-    "OPS705": (
-        W,
-        "The playbook at the base ref cannot be compared, so its version was not checked.",
-    ),
+    rule.id: (rule.severity, rule.summary) for rule in RULES.values() if rule.id.startswith("OPS7")
 }
 
 
@@ -233,8 +220,3 @@ def precedence(version: str) -> tuple[object, ...] | None:
 def _prerelease(version: str) -> bool:
     match = SEMVER.match(version)
     return bool(match and match[4])
-
-
-def describe_version_rules() -> list[tuple[str, str, str]]:
-    """(id, severity, summary) of the rules above, for the integrator's catalogue and docs."""
-    return [(rule, severity.value, summary) for rule, (severity, summary) in VERSION_RULES.items()]

@@ -108,14 +108,19 @@ def _rules_passed_by_valid_cases() -> set[str]:
     return passed
 
 
+# OPS7xx compare a playbook with its version at a git ref; tests/diff/test_version_check.py
+# covers each of them against real temporary repositories.
+SINGLE_FILE_RULES = {rule for rule in RULES if not rule.startswith("OPS7")}
+
+
 def test_every_rule_has_a_failing_case() -> None:
-    assert sorted(set(RULES) - _rules_in_expectations()) == []
+    assert sorted(SINGLE_FILE_RULES - _rules_in_expectations()) == []
 
 
 def test_every_rule_has_a_passing_case() -> None:
     passed = _rules_passed_by_valid_cases()
     assert sorted(passed - set(RULES)) == [], "unknown rule ids in `# passes:` lines"
-    assert sorted(set(RULES) - passed) == []
+    assert sorted(SINGLE_FILE_RULES - passed) == []
 
 
 def test_enough_broken_playbooks() -> None:
