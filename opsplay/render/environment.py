@@ -90,7 +90,20 @@ class Renderer:
             raise TemplateError(
                 f"{self._traceback_location(error) or name}: undefined variable: {error.message}"
             ) from None
-        except (jinja2.TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as error:
+        except RecursionError:
+            raise TemplateError(
+                f"{name}: templates extend or include each other in a loop; a user template that "
+                f"replaces `{name}` extends the shipped one as `{SHIPPED_PREFIX}/{name}`"
+            ) from None
+        except (
+            jinja2.TemplateError,
+            ArithmeticError,
+            LookupError,
+            OSError,
+            RuntimeError,
+            TypeError,
+            ValueError,
+        ) as error:
             message = getattr(error, "message", None) or str(error)
             raise TemplateError(f"{self._traceback_location(error) or name}: {message}") from None
         # One trailing newline, whatever the template's whitespace control did at the end.

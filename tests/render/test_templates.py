@@ -115,6 +115,12 @@ def test_error_in_an_extended_shipped_block_names_the_user_file(
         render_sop(onboarding, templates_dir=folder)
 
 
+def test_a_template_extending_itself_is_explained(tmp_path: Path, onboarding: Playbook) -> None:
+    folder = _user(tmp_path, {"sop.md.j2": '{% extends "sop.md.j2" %}\n'})
+    with pytest.raises(TemplateError, match="extends the shipped one as `opsplay/sop.md.j2`"):
+        render_sop(onboarding, templates_dir=folder)
+
+
 def test_missing_templates_folder_is_a_usage_error(tmp_path: Path, onboarding: Playbook) -> None:
     with pytest.raises(UsageError, match="no such folder"):
         render_sop(onboarding, templates_dir=tmp_path / "absent")
