@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from scipy import optimize, special
-from scipy import stats as sps
 
 from opsplay.errors import UsageError
 
@@ -102,8 +101,8 @@ def normal_power(effect: float, n_baseline: float, alpha: float, ratio: float) -
     """Power of the two-sided two-sample z-test (both tails), as `NormalIndPower.power`."""
     nobs = n_baseline * ratio / (1 + ratio)
     shift = effect * math.sqrt(nobs)
-    crit = float(sps.norm.isf(alpha / 2))
-    return float(sps.norm.sf(crit - shift) + sps.norm.cdf(-crit - shift))
+    crit = float(-special.ndtri(alpha / 2))
+    return float(special.ndtr(shift - crit) + special.ndtr(-crit - shift))
 
 
 def t_power(effect: float, n_baseline: float, alpha: float, ratio: float) -> float:
@@ -111,13 +110,13 @@ def t_power(effect: float, n_baseline: float, alpha: float, ratio: float) -> flo
     nobs = n_baseline * ratio / (1 + ratio)
     dof = n_baseline * (1 + ratio) - 2
     shift = effect * math.sqrt(nobs)
-    crit = float(sps.t.isf(alpha / 2, dof))
+    crit = float(-special.stdtrit(dof, alpha / 2))
     return float(1 - special.nctdtr(dof, shift, crit) + special.nctdtr(dof, shift, -crit))
 
 
 def _solve_normal(effect: float, alpha: float, power: float, ratio: float) -> float:
     # The one-tail closed form is a lower bound; the far tail only adds power.
-    z_sum = float(sps.norm.isf(alpha / 2) + sps.norm.ppf(power))
+    z_sum = float(-special.ndtri(alpha / 2) + special.ndtri(power))
     upper = (z_sum / effect) ** 2 * (1 + ratio) / ratio * (1 + 1e-9)
     lower = upper * 1e-9  # power tends to alpha < power as n → 0
     return float(
