@@ -184,7 +184,7 @@ ZH: dict[str, Any] = {
     "col_skipped": "跳过行数",
     "shape": {
         "units": "明细行",
-        "sufficient": "汇总统计量",
+        "stats": "汇总统计量",
         "summary": "看板汇总",
         "events": "节点执行日志",
     },
@@ -455,7 +455,7 @@ EN: dict[str, Any] = {
     "col_skipped": "Skipped rows",
     "shape": {
         "units": "unit rows",
-        "sufficient": "sufficient statistics",
+        "stats": "sufficient statistics",
         "summary": "summary",
         "events": "node execution log",
     },
