@@ -202,6 +202,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             )
 
     nodes: tuple[Any, ...] = ()
+    sources = list(read.sources)
     if options.events is not None:
         from opsplay.pilot.events import read_events
 
@@ -212,6 +213,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         event_data = read_events(options.events, sla, encoding=options.encoding)
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
+        sources.append(event_data.source)
     alerts = _evaluate_alerts(
         playbook, rows, nodes, lang, warnings, has_events=options.events is not None
     )
@@ -226,7 +228,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         srm_p_value=srm,
         nodes=nodes,
         alerts=tuple(alerts),
-        sources=tuple(read.sources),
+        sources=tuple(sources),
         shape=read.shape,
         warnings=tuple(dict.fromkeys(warnings)),
     )
