@@ -46,15 +46,9 @@ def fail(error: OpsplayError) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
-# Command modules register themselves on import; keep these imports light.
-from opsplay.cli import validate as _validate  # noqa: E402,F401
-
-for _optional in ("pilot", "render", "diff"):
-    try:  # command groups land one by one; a missing module is simply not offered
-        __import__(f"opsplay.cli.{_optional}")
-    except ModuleNotFoundError as exc:  # pragma: no cover - only while a group is absent
-        if exc.name != f"opsplay.cli.{_optional}":
-            raise
+# Command modules register themselves on import; they import only typer and the
+# standard library at module level.
+from opsplay.cli import diff, pilot, render, validate  # noqa: E402,F401
 
 
 def main() -> None:
