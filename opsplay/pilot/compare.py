@@ -371,10 +371,10 @@ def _compare_summary(
         kind=kind,
         method="point",
         alpha=alpha,  # type: ignore[arg-type]
-        baseline_n=base.n or 0,
+        baseline_n=base.n,  # type: ignore[arg-type]  # None: the dashboard gave no n
         baseline_value=base.value,
         baseline_variance=None,
-        pilot_n=test.n or 0,
+        pilot_n=test.n,  # type: ignore[arg-type]
         pilot_value=test.value,
         pilot_variance=None,
         abs_diff=delta,

@@ -184,6 +184,10 @@ def conclusion(row: MetricResult, lang: str, alpha: float) -> str:
     return text
 
 
+def _n(n: int | None) -> str:
+    return "" if n is None else f" (n={n:,})"
+
+
 def _before(c: Any, group: str, row: MetricResult) -> str:
     """DiD shows each group's before value ahead of its after value."""
     if c.before is None:
@@ -206,8 +210,8 @@ def _table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
         c = row.comparison
         rows.append([
             _segment_text(row.segment, lang), row.name, label(row.role, lang),
-            f"{_before(c, 'baseline', row)}{fmt_value(c.baseline_value, row.kind, row.unit)} (n={c.baseline_n:,})",
-            f"{_before(c, 'pilot', row)}{fmt_value(c.pilot_value, row.kind, row.unit)} (n={c.pilot_n:,})",
+            f"{_before(c, 'baseline', row)}{fmt_value(c.baseline_value, row.kind, row.unit)}{_n(c.baseline_n)}",
+            f"{_before(c, 'pilot', row)}{fmt_value(c.pilot_value, row.kind, row.unit)}{_n(c.pilot_n)}",
             fmt_abs(c.abs_diff, row.kind, row.unit), fmt_rel(c.rel_diff), fmt_interval(c.ci_rel),
             fmt_p(c.p_value), fmt_p(row.p_adjusted), fmt_value(row.target, row.kind, row.unit),
             "—" if row.attainment is None else f"{row.attainment:.0%}", verdict_word(row.verdict, lang),
