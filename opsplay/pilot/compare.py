@@ -186,7 +186,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             )
 
     srm = None
-    if pilot.design == "ab" and rows:
+    if pilot.design == "ab" and rows and rows[0].comparison.baseline_n and rows[0].comparison.pilot_n:
         first = rows[0].comparison
         srm = stats.sample_ratio_mismatch(first.baseline_n, first.pilot_n, pilot.split)
         if srm is not None and srm < SRM_THRESHOLD:
