@@ -232,3 +232,14 @@ def test_plan_and_sql_commands() -> None:
     assert plan["days"] == math.ceil(2 * plan["n_baseline"] / 400)
     sql = runner.invoke(app, ["pilot", "sql", str(ONBOARDING), "--table", "ods.users", "--dialect", "postgres"])
     assert sql.exit_code == 0 and "sum_sq" in sql.stdout
+
+
+def test_summary_without_n_gives_deviation_only(tmp_path: Path) -> None:
+    """A BI export without n: the deviation rate, no test, n null, verdict inconclusive."""
+    data = tmp_path / "dashboard.csv"
+    data.write_text("arm,metric,value\ncontrol,d1_retention,35%\npilot,d1_retention,38%\n", encoding="utf-8-sig")
+    rows = rows_by_metric(compare_json(ONBOARDING, data))
+    row = rows["d1_retention"]
+    assert row["baseline"] == {"n": None, "value": pytest.approx(0.35)}
+    assert row["rel_diff"] == pytest.approx(0.03 / 0.35)
+    assert row["p_value"] is None and row["verdict"] == "inconclusive"
