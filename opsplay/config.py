@@ -60,18 +60,27 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
     table = table.get("tool", {}).get("opsplay", table) if path.name == ".opsplay.toml" else table
     unknown = sorted(set(table) - KNOWN_KEYS)
     if unknown:
-        raise UsageError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_KEYS))}")
+        raise UsageError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(KNOWN_KEYS))}"
+        )
     disable = table.get("disable", [])
     severity = table.get("severity", {})
     if not _text_list(disable) or not isinstance(severity, dict):
-        raise UsageError(f'{path}: write `disable = ["OPS501"]` and `severity = {{OPS502 = "error"}}`')
+        raise UsageError(
+            f'{path}: write `disable = ["OPS501"]` and `severity = {{OPS502 = "error"}}`'
+        )
     for rule_id in [*disable, *severity]:
         if rule_id not in RULES:
-            raise UsageError(f"{path}: unknown rule id `{rule_id}` in configuration; `opsplay rules` lists them")
+            raise UsageError(
+                f"{path}: unknown rule id `{rule_id}` in configuration; `opsplay rules` lists them"
+            )
     levels: dict[str, Severity] = {}
     for rule_id, level in severity.items():
         if level not in ("error", "warning"):
-            raise UsageError(f'{path}: severity of {rule_id} must be "error" or "warning", not {level!r}')
+            raise UsageError(
+                f'{path}: severity of {rule_id} must be "error" or "warning", not {level!r}'
+            )
         levels[rule_id] = Severity(level)
     realtime = 1.0
     if "realtime" in table:
@@ -86,7 +95,9 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
     if isinstance(paths, str):
         paths = [paths]
     if not _text_list(paths):
-        raise UsageError(f'{path}: write `paths = ["playbooks"]` (folders or files, relative to {root})')
+        raise UsageError(
+            f'{path}: write `paths = ["playbooks"]` (folders or files, relative to {root})'
+        )
     diff = table.get("diff", {})
     if not isinstance(diff, dict):
         raise UsageError(f"{path}: `diff` must be a table of settings (`[tool.opsplay.diff]`)")

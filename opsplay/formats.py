@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 
 from opsplay import __version__
-from opsplay.diagnostics import RULES, Diagnostic, Severity
+from opsplay.diagnostics import RULES, Severity
 from opsplay.validate import ValidationResult
 
 Formatter = Callable[[ValidationResult], str]
@@ -27,11 +27,14 @@ def formatter(name: str) -> Callable[[Formatter], Formatter]:
 
 def summary_line(result: ValidationResult) -> str:
     """`3 files checked: 1 error, 2 warnings`."""
+
     def plural(count: int, word: str) -> str:
         return f"{count} {word}{'' if count == 1 else 's'}"
 
-    return (f"{plural(result.files, 'file')} checked: {plural(result.errors, 'error')}, "
-            f"{plural(result.warnings, 'warning')}")
+    return (
+        f"{plural(result.files, 'file')} checked: {plural(result.errors, 'error')}, "
+        f"{plural(result.warnings, 'warning')}"
+    )
 
 
 @formatter("text")
@@ -66,8 +69,15 @@ def format_json(result: ValidationResult) -> str:
         "errors": result.errors,
         "warnings": result.warnings,
         "diagnostics": [
-            {"file": d.file, "line": d.line, "column": d.column, "rule": d.rule,
-             "severity": d.severity.value, "message": d.message, "path": d.path}
+            {
+                "file": d.file,
+                "line": d.line,
+                "column": d.column,
+                "rule": d.rule,
+                "severity": d.severity.value,
+                "message": d.message,
+                "path": d.path,
+            }
             for d in result.diagnostics
         ],
     }
@@ -96,8 +106,10 @@ def format_github(result: ValidationResult) -> str:
 
 def github_step_summary(result: ValidationResult) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY (GitHub shows only 10 error annotations per step)."""
-    rows = [f"| `{d.file}:{d.line}:{d.column}` | {d.severity.value} | {d.rule} | {_cell(d.message)} |"
-            for d in result.diagnostics]
+    rows = [
+        f"| `{d.file}:{d.line}:{d.column}` | {d.severity.value} | {d.rule} | {_cell(d.message)} |"
+        for d in result.diagnostics
+    ]
     table = ["| where | severity | rule | message |", "|---|---|---|---|", *rows] if rows else []
     return "\n".join(["### opsplay validate", "", summary_line(result), "", *table]) + "\n"
 
@@ -107,7 +119,7 @@ def _cell(text: str) -> str:
 
 
 def fingerprints(result: ValidationResult) -> list[str]:
-    """One fingerprint per diagnostic, stable across edits that move lines: file + playbook path + rule.
+    """One fingerprint per diagnostic, stable when lines move: file + playbook path + rule.
 
     Findings without a playbook path (YAML syntax, tabs, suppressions) are anchored on the text of
     their source line instead of its number; repeats of the same key are numbered so each is unique.
@@ -138,32 +150,43 @@ def format_sarif(result: ValidationResult) -> str:
     document = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "opsplay",
-                "version": __version__,
-                "informationUri": "https://github.com/opsplay/opsplay",
-                "rules": [
-                    {"id": r, "shortDescription": {"text": RULES[r].summary},
-                     "defaultConfiguration": {"level": level[RULES[r].severity]}}
-                    for r in rule_ids
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "opsplay",
+                        "version": __version__,
+                        "informationUri": "https://github.com/opsplay/opsplay",
+                        "rules": [
+                            {
+                                "id": r,
+                                "shortDescription": {"text": RULES[r].summary},
+                                "defaultConfiguration": {"level": level[RULES[r].severity]},
+                            }
+                            for r in rule_ids
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": d.rule,
+                        "ruleIndex": index[d.rule],
+                        "level": level[d.severity],
+                        "message": {"text": d.message},
+                        "locations": [
+                            {
+                                "physicalLocation": {
+                                    "artifactLocation": {"uri": d.file},
+                                    "region": {"startLine": d.line, "startColumn": d.column},
+                                }
+                            }
+                        ],
+                        "partialFingerprints": {"opsplay/v1": print_},
+                    }
+                    for d, print_ in zip(result.diagnostics, prints, strict=True)
                 ],
-            }},
-            "results": [
-                {
-                    "ruleId": d.rule,
-                    "ruleIndex": index[d.rule],
-                    "level": level[d.severity],
-                    "message": {"text": d.message},
-                    "locations": [{"physicalLocation": {
-                        "artifactLocation": {"uri": d.file},
-                        "region": {"startLine": d.line, "startColumn": d.column},
-                    }}],
-                    "partialFingerprints": {"opsplay/v1": print_},
-                }
-                for d, print_ in zip(result.diagnostics, prints)
-            ],
-            "columnKind": "unicodeCodePoints",
-        }],
+                "columnKind": "unicodeCodePoints",
+            }
+        ],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -56,12 +56,11 @@ class YamlDateTime(dt.datetime):
 
 
 def _display_tag(tag: str) -> str:
-    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+    return "!!" + tag[len(_TAG) :] if tag.startswith(_TAG) else tag
 
 
-@dataclass(frozen=True)
-class Position:
-    """1-based line and column."""
+class Position(NamedTuple):
+    """1-based line and column (a tuple: one is made per key and value, so it must be cheap)."""
 
     line: int
     column: int
@@ -101,13 +100,26 @@ class LoadedFile:
         return Position(1, 1)
 
     def report(
-        self, rule: str, path: tuple[str | int, ...], message: str, *, key: bool = False,
+        self,
+        rule: str,
+        path: tuple[str | int, ...],
+        message: str,
+        *,
+        key: bool = False,
         at: Position | None = None,
     ) -> None:
         """Add a diagnostic of `rule` at `path` (or at an explicit position)."""
         where = at or self.position(path, key=key)
         self.diagnostics.append(
-            Diagnostic(self.file, where.line, where.column, rule, RULES[rule].severity, message, format_path(path))
+            Diagnostic(
+                self.file,
+                where.line,
+                where.column,
+                rule,
+                RULES[rule].severity,
+                message,
+                format_path(path),
+            )
         )
 
 
@@ -134,10 +146,18 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
         start = error.context_mark
         if error.context and start and mark and start.line != mark.line:
             # An unclosed bracket is found lines later; say where it was opened.
-            problem = f"{error.context} (opened at line {start.line + 1}, column {start.column + 1}) {error.problem}"
+            opened = f"opened at line {start.line + 1}, column {start.column + 1}"
+            problem = f"{error.context} ({opened}) {error.problem}"
         loaded.diagnostics.append(
-            Diagnostic(file, line, column, "OPS002", RULES["OPS002"].severity,
-                       f"YAML syntax error: {problem}; check the indentation and quoting near here", "")
+            Diagnostic(
+                file,
+                line,
+                column,
+                "OPS002",
+                RULES["OPS002"].severity,
+                f"YAML syntax error: {problem}; check the indentation and quoting near here",
+                "",
+            )
         )
         return loaded
     except yaml.YAMLError as error:
@@ -147,19 +167,34 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
     if len(documents) > 1:
         mark = documents[1].start_mark
         loaded.diagnostics.append(
-            Diagnostic(file, mark.line + 1, mark.column + 1, "OPS007", RULES["OPS007"].severity,
-                       "a second YAML document starts here; keep one playbook per file "
-                       "(remove the `---` line and move it to its own file)", "")
+            Diagnostic(
+                file,
+                mark.line + 1,
+                mark.column + 1,
+                "OPS007",
+                RULES["OPS007"].severity,
+                "a second YAML document starts here; keep one playbook per file "
+                "(remove the `---` line and move it to its own file)",
+                "",
+            )
         )
         return loaded
     if not documents:
-        loaded.report("OPS009", (), "the file is empty; start with `apiVersion: opsplay/v1` (see `opsplay init`)")
+        loaded.report(
+            "OPS009",
+            (),
+            "the file is empty; start with `apiVersion: opsplay/v1` (see `opsplay init`)",
+        )
         return loaded
     root = documents[0]
     if not isinstance(root, yaml.MappingNode):
         loaded.values[()] = _pos(root)
-        loaded.report("OPS009", (), "the top level must be a mapping of keys (apiVersion, kind, metadata, …), "
-                                    "not a list or a single value")
+        loaded.report(
+            "OPS009",
+            (),
+            "the top level must be a mapping of keys (apiVersion, kind, metadata, …), "
+            "not a list or a single value",
+        )
         return loaded
     builder = _Builder(loaded)
     try:
@@ -184,9 +219,16 @@ def _decode(raw: bytes, loaded: LoadedFile) -> str | None:
         except UnicodeDecodeError:
             pass
         loaded.diagnostics.append(
-            Diagnostic(loaded.file, line, column, "OPS001", RULES["OPS001"].severity,
-                       f"the file is not UTF-8 (byte 0x{raw[error.start]:02x} here).{hint} "
-                       "save it as UTF-8 in your editor and run again", "")
+            Diagnostic(
+                loaded.file,
+                line,
+                column,
+                "OPS001",
+                RULES["OPS001"].severity,
+                f"the file is not UTF-8 (byte 0x{raw[error.start]:02x} here).{hint} "
+                "save it as UTF-8 in your editor and run again",
+                "",
+            )
         )
         return None
 
@@ -198,9 +240,16 @@ def _tab_indentation(loaded: LoadedFile) -> bool:
         if match:
             found = True
             loaded.diagnostics.append(
-                Diagnostic(loaded.file, number, match.end(), "OPS006", RULES["OPS006"].severity,
-                           "a tab is used for indentation; YAML indents with spaces only "
-                           "(replace the tab with spaces)", "")
+                Diagnostic(
+                    loaded.file,
+                    number,
+                    match.end(),
+                    "OPS006",
+                    RULES["OPS006"].severity,
+                    "a tab is used for indentation; YAML indents with spaces only "
+                    "(replace the tab with spaces)",
+                    "",
+                )
             )
     return found
 
@@ -213,8 +262,15 @@ def _find_suppressions(lines: list[str]) -> list[Suppression]:
             continue
         rules = tuple(part.strip().upper() for part in match.group(1).split(",") if part.strip())
         own_line = line[: match.start()].strip() == ""
-        found.append(Suppression(number, match.start() + 1, rules, (match.group(2) or "").strip(),
-                                 applies_to=number + 1 if own_line else number))
+        found.append(
+            Suppression(
+                number,
+                match.start() + 1,
+                rules,
+                (match.group(2) or "").strip(),
+                applies_to=number + 1 if own_line else number,
+            )
+        )
     return found
 
 
@@ -233,18 +289,26 @@ class _Builder:
     def build(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
         self.visited += 1
         if self.visited > MAX_NODES or id(node) in self.active:
-            # Aliased nodes carry their anchor's position; the top-level key is where the expansion is used.
+            # Aliased nodes carry their anchor's position; report at the top-level key using them.
             where = path[:1]
-            self.loaded.report("OPS008", where, "anchors and aliases expand beyond the safety limit "
-                                                f"({MAX_NODES} values) or refer to themselves; write the values out",
-                               key=True)
+            self.loaded.report(
+                "OPS008",
+                where,
+                "anchors and aliases expand beyond the safety limit "
+                f"({MAX_NODES} values) or refer to themselves; write the values out",
+                key=True,
+            )
             raise _Stop
-        self.loaded.values.setdefault(path, _pos(node))
+        if path not in self.loaded.values:
+            self.loaded.values[path] = _pos(node)
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
         if node.tag not in (_TAG + "map", _TAG + "seq"):
-            self.loaded.report("OPS103", path, f"YAML tag `{_display_tag(node.tag)}` is not allowed in a playbook; "
-                                               "remove it")
+            self.loaded.report(
+                "OPS103",
+                path,
+                f"YAML tag `{_display_tag(node.tag)}` is not allowed in a playbook; remove it",
+            )
         self.active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -263,16 +327,20 @@ class _Builder:
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
                 self.loaded.values[(*path, "?")] = _pos(key_node)
-                self.loaded.report("OPS103", (*path, "?"), "a key must be plain text, not a list or mapping")
+                self.loaded.report(
+                    "OPS103", (*path, "?"), "a key must be plain text, not a list or mapping"
+                )
                 continue
             key = key_node.value
             key_position = _pos(key_node)
             if key in first_seen:
                 first = first_seen[key]
                 self.loaded.report(
-                    "OPS003", (*path, key),
-                    f"key `{key}` appears twice in this mapping (first at line {first.line}, column "
-                    f"{first.column}; this one at line {key_position.line}, column {key_position.column}); "
+                    "OPS003",
+                    (*path, key),
+                    f"key `{key}` appears twice in this mapping (first at line {first.line}, "
+                    f"column {first.column}; this one at line {key_position.line}, "
+                    f"column {key_position.column}); "
                     "YAML would silently keep only the last — remove or rename one",
                     at=key_position,
                 )
@@ -299,17 +367,23 @@ class _Builder:
         plain = not node.style  # the C composer reports plain scalars with style ''
         if tag == _TAG + "str" or not tag.startswith(_TAG):
             if not tag.startswith(_TAG) and tag != "!":
-                self.loaded.report("OPS103", path, f"YAML tag `{tag}` is not allowed in a playbook; remove it")
+                self.loaded.report(
+                    "OPS103", path, f"YAML tag `{tag}` is not allowed in a playbook; remove it"
+                )
             return text
-        kind = tag[len(_TAG):]
+        kind = tag[len(_TAG) :]
         if kind == "null":
             return None
         if kind == "bool":
             if text.lower() in _BOOL_WORDS:
                 return _BOOL_WORDS[text.lower()]
             if plain:
-                self.loaded.report("OPS004", path, f"`{text}` is read as the text \"{text}\" (YAML 1.1 would make "
-                                                   "it a boolean); write true/false for a yes/no value, or quote it")
+                self.loaded.report(
+                    "OPS004",
+                    path,
+                    f'`{text}` is read as the text "{text}" (YAML 1.1 would make '
+                    "it a boolean); write true/false for a yes/no value, or quote it",
+                )
             return text
         if kind in ("int", "float"):
             return self.number(text, kind, path)
@@ -319,16 +393,25 @@ class _Builder:
             except ValueError:
                 return text  # e.g. 2024-13-01: the schema reports it where a date is expected
             return _dated(value, text)
-        if kind != "value":  # `=` resolves to !!value and is plain text; !!binary, !!python/… are not for playbooks
-            self.loaded.report("OPS103", path, f"YAML tag `{_display_tag(tag)}` is not allowed in a playbook; "
-                                               "remove it")
+        if (
+            kind != "value"
+        ):  # `=` resolves to !!value and is plain text; !!binary, !!python/… are not for playbooks
+            self.loaded.report(
+                "OPS103",
+                path,
+                f"YAML tag `{_display_tag(tag)}` is not allowed in a playbook; remove it",
+            )
         return text
 
     def number(self, text: str, kind: str, path: tuple[str | int, ...]) -> Any:
         cleaned = text.replace("_", "")
         if ":" in cleaned:
-            self.loaded.report("OPS005", path, f"`{text}` is read as the text \"{text}\" (YAML 1.1 would read it as "
-                                               "a base-60 number); quote it, or write a duration like 1h30m")
+            self.loaded.report(
+                "OPS005",
+                path,
+                f'`{text}` is read as the text "{text}" (YAML 1.1 would read it as '
+                "a base-60 number); quote it, or write a duration like 1h30m",
+            )
             return text
         try:
             if kind == "int":
@@ -352,8 +435,16 @@ def _dated(value: Any, text: str) -> Any:
     """The timestamp as a date/datetime that remembers its source text."""
     dated: YamlDate | YamlDateTime
     if isinstance(value, dt.datetime):
-        dated = YamlDateTime(value.year, value.month, value.day, value.hour, value.minute, value.second,
-                             value.microsecond, value.tzinfo)
+        dated = YamlDateTime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            value.tzinfo,
+        )
     elif isinstance(value, dt.date):
         dated = YamlDate(value.year, value.month, value.day)
     else:

@@ -35,14 +35,19 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
     loc: tuple[Any, ...] = detail["loc"]
     kind = detail["type"]
     path = _data_path(loaded.data, loc)
-    name = (str(path[-1]) if isinstance(path[-1], str) else format_path(path)) if path else "playbook"
+    name = (
+        (str(path[-1]) if isinstance(path[-1], str) else format_path(path)) if path else "playbook"
+    )
     if kind == "missing":
         parent, missing = path, str(loc[-1])
         if path and path[-1] == loc[-1]:
             parent = path[:-1]
         where = _format(parent) or "the top level"
-        loaded.report("OPS101", parent, f"`{missing}` is required in {where}; add `{missing}:`"
-                                       f"{_field_hint(loc, missing)}")
+        loaded.report(
+            "OPS101",
+            parent,
+            f"`{missing}` is required in {where}; add `{missing}:`{_field_hint(loc, missing)}",
+        )
         return
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
@@ -53,7 +58,9 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
     value = _shown(detail.get("input"))
     if kind in ("literal_error", "enum", "union_tag_invalid"):
         ctx = detail.get("ctx", {})
-        choices = re.findall(r"'([^']*)'", str(ctx.get("expected") or ctx.get("expected_tags") or ""))
+        choices = re.findall(
+            r"'([^']*)'", str(ctx.get("expected") or ctx.get("expected_tags") or "")
+        )
         rule = "OPS106" if path in (("apiVersion",), ("kind",)) else "OPS104"
         if kind == "union_tag_invalid":
             value = _shown(ctx.get("tag"))
@@ -62,8 +69,12 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
         loaded.report(rule, path, f"`{value}` is not allowed for `{_leaf(path)}`{hint}")
         return
     if kind == "union_tag_not_found":
-        loaded.report("OPS101", path, f"`kind` is required in {_format(path)}; "
-                                      "add `kind: proportion`, `kind: mean` or `kind: ratio`")
+        loaded.report(
+            "OPS101",
+            path,
+            f"`kind` is required in {_format(path)}; "
+            "add `kind: proportion`, `kind: mean` or `kind: ratio`",
+        )
         return
     if kind == "duration":
         loaded.report("OPS105", path, detail["msg"])
@@ -73,14 +84,29 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
 
 def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
     ctx = detail.get("ctx", {})
-    got = "got nothing (the value is empty)" if detail.get("input", "") is None else f"got `{value}`"
+    got = (
+        "got nothing (the value is empty)" if detail.get("input", "") is None else f"got `{value}`"
+    )
     if kind == "string_pattern_mismatch":
         if "a-z0-9-" in str(ctx.get("pattern", "")):
-            return f"`{value}` is not a valid playbook id; use lowercase letters, digits and `-` (e.g. new-user-onboarding)"
-        return f"`{value}` is not a valid id; use ASCII letters, digits, `_`, `-` or `.` (e.g. push-content)"
+            return (
+                f"`{value}` is not a valid playbook id; "
+                "use lowercase letters, digits and `-` (e.g. new-user-onboarding)"
+            )
+        return (
+            f"`{value}` is not a valid id; "
+            "use ASCII letters, digits, `_`, `-` or `.` (e.g. push-content)"
+        )
     if kind in ("string_type",):
         return f"expected text, {got}; quote it"
-    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float", "finite_number"):
+    if kind in (
+        "float_parsing",
+        "float_type",
+        "int_parsing",
+        "int_type",
+        "int_from_float",
+        "finite_number",
+    ):
         return f"expected a number, {got}; write e.g. 0.35 (not 35% or text)"
     if kind.startswith("date") or kind.startswith("datetime"):
         return f"expected a date, {got}; write it as YYYY-MM-DD"
@@ -91,8 +117,12 @@ def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
     if kind == "too_short":
         return "needs at least one entry"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        bounds = {"greater_than": "more than", "greater_than_equal": "at least",
-                  "less_than": "less than", "less_than_equal": "at most"}
+        bounds = {
+            "greater_than": "more than",
+            "greater_than_equal": "at least",
+            "less_than": "less than",
+            "less_than_equal": "at most",
+        }
         limit = next(iter(ctx.values()), "")
         return f"`{value}` must be {bounds[kind]} {limit}"
     if kind == "bool_type" or kind == "bool_parsing":

@@ -53,13 +53,15 @@ def display_name(path: Path) -> str:
 
 
 def discover(paths: list[Path]) -> list[Path]:
-    """Playbook files under the given files and folders (recursive, sorted, hidden folders skipped)."""
+    """Playbook files under the given files and folders (recursive, sorted, hidden ones skipped)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
             found += sorted(
-                p for p in path.rglob("*")
-                if p.suffix in SUFFIXES and p.is_file()
+                p
+                for p in path.rglob("*")
+                if p.suffix in SUFFIXES
+                and p.is_file()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
@@ -85,15 +87,21 @@ def check_file(path: Path, config: Config) -> CheckedFile:
     return CheckedFile(path, loaded, playbook)
 
 
-def validate_paths(targets: list[Path], config: Config, *, context: list[Path] | None = None) -> ValidationResult:
+def validate_paths(
+    targets: list[Path], config: Config, *, context: list[Path] | None = None
+) -> ValidationResult:
     """Check the playbooks under `targets`; `context` files join only the cross-file checks."""
     files = discover(targets)
     if not files:
-        raise UsageError(f"no playbook files (*.yaml, *.yml) in {', '.join(str(t) for t in targets)}")
+        raise UsageError(
+            f"no playbook files (*.yaml, *.yml) in {', '.join(str(t) for t in targets)}"
+        )
     checked = [check_file(path, config) for path in files]
     given = set(files)
     extra = [p for p in discover([c for c in context or [] if c.exists()]) if p not in given]
-    _unique_playbook_ids(checked, [loaded for path in extra if (loaded := _load_context(path)) is not None])
+    _unique_playbook_ids(
+        checked, [loaded for path in extra if (loaded := _load_context(path)) is not None]
+    )
     diagnostics: list[Diagnostic] = []
     for item in checked:
         diagnostics += _apply_settings(item.loaded, config)
@@ -105,7 +113,7 @@ def validate_paths(targets: list[Path], config: Config, *, context: list[Path] |
 
 
 def _load_context(path: Path) -> LoadedFile | None:
-    """A file that joins only the cross-file checks: parsed, not checked, and skipped if unreadable."""
+    """A file joining only the cross-file checks: parsed, not checked, skipped if unreadable."""
     try:
         return load_file(path.read_bytes(), display_name(path))
     except OSError:
@@ -116,13 +124,18 @@ def _unique_playbook_ids(checked: list[CheckedFile], context: list[LoadedFile]) 
     first: dict[str, str] = {}
     for loaded in [*context, *(item.loaded for item in checked)]:
         data = loaded.data or {}
-        playbook_id = data.get("metadata", {}).get("id") if isinstance(data.get("metadata"), dict) else None
+        playbook_id = (
+            data.get("metadata", {}).get("id") if isinstance(data.get("metadata"), dict) else None
+        )
         if not isinstance(playbook_id, str):
             continue
         if playbook_id in first:
-            loaded.report("OPS206", ("metadata", "id"),
-                               f"playbook id `{playbook_id}` is already used by {first[playbook_id]}; "
-                               "give each playbook its own metadata.id")
+            loaded.report(
+                "OPS206",
+                ("metadata", "id"),
+                f"playbook id `{playbook_id}` is already used by {first[playbook_id]}; "
+                "give each playbook its own metadata.id",
+            )
         else:
             first[playbook_id] = loaded.file
 
@@ -142,17 +155,34 @@ def _apply_settings(loaded: LoadedFile, config: Config) -> list[Diagnostic]:
         if not suppression.reason:
             problems.append("it needs a reason: `# opsplay: disable=OPS203 -- why this is fine`")
         if problems:
-            kept.append(Diagnostic(loaded.file, suppression.line, suppression.column, "OPS602",
-                                   _level("OPS602", config), "suppression ignored: " + "; ".join(problems)))
+            kept.append(
+                Diagnostic(
+                    loaded.file,
+                    suppression.line,
+                    suppression.column,
+                    "OPS602",
+                    _level("OPS602", config),
+                    "suppression ignored: " + "; ".join(problems),
+                )
+            )
             continue
-        matched = [d for d in kept if d.line == suppression.applies_to and d.rule in suppression.rules]
+        matched = [
+            d for d in kept if d.line == suppression.applies_to and d.rule in suppression.rules
+        ]
         if matched:
             kept = [d for d in kept if d not in matched]
         else:
-            kept.append(Diagnostic(loaded.file, suppression.line, suppression.column, "OPS601",
-                                   _level("OPS601", config),
-                                   f"suppression of {', '.join(suppression.rules)} matches nothing on line "
-                                   f"{suppression.applies_to}; remove it"))
+            kept.append(
+                Diagnostic(
+                    loaded.file,
+                    suppression.line,
+                    suppression.column,
+                    "OPS601",
+                    _level("OPS601", config),
+                    f"suppression of {', '.join(suppression.rules)} matches nothing on line "
+                    f"{suppression.applies_to}; remove it",
+                )
+            )
     return [d for d in kept if d.rule not in config.disable]
 
 
@@ -168,8 +198,15 @@ def load_playbook(path: Path, config: Config | None = None) -> Playbook:
     if not path.is_file():
         raise InputError(f"{path}: no such playbook file")
     checked = check_file(path, config)
-    errors = sorted(d for d in _apply_settings(checked.loaded, config) if d.severity is Severity.ERROR)
+    errors = sorted(
+        d for d in _apply_settings(checked.loaded, config) if d.severity is Severity.ERROR
+    )
     if errors or checked.playbook is None:
-        listing = "\n".join(f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in errors[:20])
-        raise InputError(f"{display_name(path)} is not a valid playbook (run `opsplay validate {display_name(path)}`):\n{listing}")
+        listing = "\n".join(
+            f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in errors[:20]
+        )
+        raise InputError(
+            f"{display_name(path)} is not a valid playbook "
+            f"(run `opsplay validate {display_name(path)}`):\n{listing}"
+        )
     return checked.playbook

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,10 +24,18 @@ class ValidateFormat(str, enum.Enum):
 
 @app.command()
 def validate(
-    paths: Annotated[Optional[list[Path]], typer.Argument(help="Playbook files or folders (recursive). Default: playbooks/.")] = None,
-    output_format: Annotated[ValidateFormat, typer.Option("--format", "-f", help="Output format.")] = ValidateFormat.text,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Playbook files or folders (recursive). Default: playbooks/."),
+    ] = None,
+    output_format: Annotated[
+        ValidateFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ValidateFormat.text,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
-    base: Annotated[Optional[str], typer.Option("--base", help="Git ref: changed playbooks must bump metadata.version.")] = None,
+    base: Annotated[
+        str | None,
+        typer.Option("--base", help="Git ref: changed playbooks must bump metadata.version."),
+    ] = None,
 ) -> None:
     """Check playbooks: schema, references, node graph, SMART goal, versions.
 
@@ -41,13 +49,17 @@ def validate(
         config = find_config(Path.cwd())
         targets = paths or [config.root / p for p in config.paths]
         # A pre-commit run passes single files: load the rest of the folder for cross-file checks.
-        context = [config.root / p for p in config.paths] + [t.parent for t in targets if t.is_file()]
+        context = [config.root / p for p in config.paths] + [
+            t.parent for t in targets if t.is_file()
+        ]
         result = validate_paths(targets, config, context=context)
         if base is not None:
             from opsplay.version_check import check_version_bumps
 
             extra = check_version_bumps(targets, base, config)
-            result = ValidationResult(result.files, tuple(sorted([*result.diagnostics, *extra])), result.sources)
+            result = ValidationResult(
+                result.files, tuple(sorted([*result.diagnostics, *extra])), result.sources
+            )
     except OpsplayError as error:
         raise fail(error) from None
     typer.echo(FORMATTERS[output_format.value](result), nl=False)
@@ -57,7 +69,9 @@ def validate(
             with open(summary_file, "a", encoding="utf-8") as handle:
                 handle.write(github_step_summary(result))
         except OSError as error:  # the annotations are already out; a summary is a bonus
-            typer.echo(f"opsplay: warning: cannot write $GITHUB_STEP_SUMMARY: {error.strerror}", err=True)
+            typer.echo(
+                f"opsplay: warning: cannot write $GITHUB_STEP_SUMMARY: {error.strerror}", err=True
+            )
     if result.errors or (strict and result.warnings):
         raise typer.Exit(1)
 
@@ -87,9 +101,15 @@ def schema() -> None:
 
 @app.command()
 def init(
-    playbook_id: Annotated[str, typer.Argument(metavar="ID", help="Playbook id, e.g. new-user-onboarding.")],
-    directory: Annotated[Path, typer.Option("--dir", "-d", help="Folder to write ID.yaml into.")] = Path("playbooks"),
-    lang: Annotated[str, typer.Option("--lang", help="Language of the placeholder text: zh or en.")] = "zh",
+    playbook_id: Annotated[
+        str, typer.Argument(metavar="ID", help="Playbook id, e.g. new-user-onboarding.")
+    ],
+    directory: Annotated[
+        Path, typer.Option("--dir", "-d", help="Folder to write ID.yaml into.")
+    ] = Path("playbooks"),
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the placeholder text: zh or en.")
+    ] = "zh",
 ) -> None:
     """Write a new playbook skeleton with every step's section.
 

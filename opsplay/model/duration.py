@@ -15,12 +15,23 @@ ACCEPTED_FORMS = (
     "30秒, 2分钟, 24小时, 3天, 2分钟内; realtime or 实时"
 )
 
-_COMPACT = re.compile(r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?")
+_COMPACT = re.compile(
+    r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?"
+)
 _ISO = re.compile(
     r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?"
 )
-_CHINESE_UNITS = {"天": 86400, "日": 86400, "小时": 3600, "个小时": 3600, "时": 3600,
-                  "分钟": 60, "分": 60, "秒钟": 1, "秒": 1}
+_CHINESE_UNITS = {
+    "天": 86400,
+    "日": 86400,
+    "小时": 3600,
+    "个小时": 3600,
+    "时": 3600,
+    "分钟": 60,
+    "分": 60,
+    "秒钟": 1,
+    "秒": 1,
+}
 _CHINESE_PART = re.compile(r"(\d+(?:\.\d+)?)(个小时|小时|时|分钟|分|秒钟|秒|天|日)")
 _REALTIME_WORDS = {"realtime", "real-time", "实时"}
 
@@ -74,7 +85,9 @@ def parse_duration(text: str) -> Duration:
     if seconds == 0:
         raise ValueError(f"`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)")
     if seconds is None or seconds < 0:
-        raise ValueError(f"`{text}` is not a time limit opsplay understands; write one of: {ACCEPTED_FORMS}")
+        raise ValueError(
+            f"`{text}` is not a time limit opsplay understands; write one of: {ACCEPTED_FORMS}"
+        )
     return Duration(cleaned, seconds)
 
 
@@ -84,7 +97,9 @@ def _parse_seconds(text: str) -> float | None:
     for pattern, scale in ((_COMPACT, (86400, 3600, 60, 1)), (_ISO, (86400, 3600, 60, 1))):
         match = pattern.fullmatch(text.upper() if pattern is _ISO else text)
         if match and any(match.groups()):
-            return sum(float(part) * unit for part, unit in zip(match.groups(), scale) if part)
+            return sum(
+                float(part) * unit for part, unit in zip(match.groups(), scale, strict=True) if part
+            )
     chinese = text.removesuffix("以内").removesuffix("内")
     parts = _CHINESE_PART.findall(chinese)
     if parts and "".join(number + unit for number, unit in parts) == chinese:

@@ -64,8 +64,12 @@ class PlaybookData:
                     yield index, item
 
     def ids(self, section: str) -> list[str]:
-        """The ids of the entries of a top-level list section (as text, like the schema reads them)."""
-        return [item_id for _, item in self.entries(section) if (item_id := ident(item.get("id"))) is not None]
+        """Ids of the entries of a top-level list section (as text, as the schema reads them)."""
+        return [
+            item_id
+            for _, item in self.entries(section)
+            if (item_id := ident(item.get("id"))) is not None
+        ]
 
     def metric_kind(self, metric_id: Any) -> str | None:
         """The `kind` of a metric by id, if declared."""

@@ -11,7 +11,7 @@ RATE_MEASURES = {"completion_rate", "fallback_rate", "failure_rate", "sla_compli
 
 
 def _number(value: Any) -> float | None:
-    """A number as the schema reads it: YAML numbers, and text such as "0.35" (pydantic accepts it too)."""
+    """A number as the schema reads it: YAML numbers, and text such as "0.35" (pydantic too)."""
     if isinstance(value, bool):
         return None
     try:
@@ -27,7 +27,7 @@ def _number(value: Any) -> float | None:
 
 
 def _date(value: Any) -> dt.date | None:
-    """A date from what YAML read (a timestamp counts by its day; datetime and date do not compare)."""
+    """A date from what YAML read (a timestamp counts by its day; datetime < date raises)."""
     if isinstance(value, dt.datetime):
         return value.date()
     return value if isinstance(value, dt.date) else None
@@ -38,13 +38,18 @@ def target_in_better_direction(pb: PlaybookData, report: Report) -> None:
     """The goal's target improves on the baseline in the metric's `better` direction."""
     baseline, target = _number(pb.get("goal", "baseline")), _number(pb.get("goal", "target"))
     metric_id = ident(pb.get("goal", "metric"))
-    better = next((m.get("better") for _, m in pb.entries("metrics") if ident(m.get("id")) == metric_id), None)
+    better = next(
+        (m.get("better") for _, m in pb.entries("metrics") if ident(m.get("id")) == metric_id), None
+    )
     if baseline is None or target is None or better not in ("higher", "lower"):
         return
     if (better == "higher" and target <= baseline) or (better == "lower" and target >= baseline):
         relation = "above" if better == "higher" else "below"
-        report(("goal", "target"), f"target {target:g} must lie {relation} the baseline {baseline:g} because "
-                                   f"`{metric_id}` is better {better}; fix the target or the metric's `better`")
+        report(
+            ("goal", "target"),
+            f"target {target:g} must lie {relation} the baseline {baseline:g} because "
+            f"`{metric_id}` is better {better}; fix the target or the metric's `better`",
+        )
 
 
 @rule("OPS302")
@@ -56,20 +61,35 @@ def goal_rates_in_unit_interval(pb: PlaybookData, report: Report) -> None:
         value = _number(pb.get("goal", key))
         if value is not None and not 0 <= value <= 1:
             hint = f" (write {value / 100:g} for {value:g}%)" if 1 < value <= 100 else ""
-            report(("goal", key), f"`{key}` {value:g} is a rate of a proportion metric and must lie in [0, 1]{hint}")
+            report(
+                ("goal", key),
+                f"`{key}` {value:g} is a rate of a proportion metric and must lie in [0, 1]{hint}",
+            )
 
 
 @rule("OPS303")
 def dates_in_order(pb: PlaybookData, report: Report) -> None:
     """Periods run forward and the deadline is not before the scope period starts."""
     for section in ("scope", "pilot"):
-        start, end = _date(pb.get(section, "period", "start")), _date(pb.get(section, "period", "end"))
+        start, end = (
+            _date(pb.get(section, "period", "start")),
+            _date(pb.get(section, "period", "end")),
+        )
         if start is not None and end is not None and end < start:
-            report((section, "period", "end"), f"`{section}.period` ends ({end}) before it starts ({start})")
-    deadline, scope_start = _date(pb.get("goal", "deadline")), _date(pb.get("scope", "period", "start"))
+            report(
+                (section, "period", "end"),
+                f"`{section}.period` ends ({end}) before it starts ({start})",
+            )
+    deadline, scope_start = (
+        _date(pb.get("goal", "deadline")),
+        _date(pb.get("scope", "period", "start")),
+    )
     if deadline is not None and scope_start is not None and deadline < scope_start:
-        report(("goal", "deadline"), f"the deadline {deadline} is before the scope period starts ({scope_start}); "
-                                     "move the deadline or the period")
+        report(
+            ("goal", "deadline"),
+            f"the deadline {deadline} is before the scope period starts ({scope_start}); "
+            "move the deadline or the period",
+        )
 
 
 @rule("OPS304")
@@ -83,13 +103,30 @@ def thresholds_in_range(pb: PlaybookData, report: Report) -> None:
         if threshold is None:
             continue
         if on_rate and not 0 <= threshold <= 1:
-            report(("alerts", i, "threshold"), f"threshold {threshold:g} is a rate and must lie in [0, 1]"
-                                               + (f" (write {threshold / 100:g} for {threshold:g}%)" if 1 < threshold <= 100 else ""))
+            report(
+                ("alerts", i, "threshold"),
+                f"threshold {threshold:g} is a rate and must lie in [0, 1]"
+                + (
+                    f" (write {threshold / 100:g} for {threshold:g}%)"
+                    if 1 < threshold <= 100
+                    else ""
+                ),
+            )
         elif alert.get("measure") in ("p50_s", "p95_s") and threshold < 0:
-            report(("alerts", i, "threshold"), f"threshold {threshold:g} is a duration in seconds; it cannot be negative")
+            report(
+                ("alerts", i, "threshold"),
+                f"threshold {threshold:g} is a duration in seconds; it cannot be negative",
+            )
     for i, _ in pb.entries("scenarios"):
         for j, expected in pb.entries("scenarios", i, "expected"):
             value = _number(expected.get("value"))
-            if value is not None and pb.metric_kind(expected.get("metric")) == "proportion" and not 0 <= value <= 1:
-                report(("scenarios", i, "expected", j, "value"),
-                       f"expected value {value:g} is a rate of a proportion metric and must lie in [0, 1]")
+            if (
+                value is not None
+                and pb.metric_kind(expected.get("metric")) == "proportion"
+                and not 0 <= value <= 1
+            ):
+                report(
+                    ("scenarios", i, "expected", j, "value"),
+                    f"expected value {value:g} is a rate of a proportion metric "
+                    "and must lie in [0, 1]",
+                )

@@ -1,4 +1,4 @@
-"""OPS207–OPS208: the node graph starts at the first node, reaches every node, loops only by retry."""
+"""OPS207–OPS208: the node graph starts at the first node, reaches all, loops only by retry."""
 
 from __future__ import annotations
 
@@ -6,8 +6,12 @@ from opsplay.rules import Path, PlaybookData, Report, ident, rule
 
 
 def successors(pb: PlaybookData) -> dict[str, list[tuple[str, Path]]]:
-    """Each node's normal successors (explicit `next`, else the following node) with the path of the edge."""
-    order = [(i, node_id) for i, node in pb.entries("nodes") if (node_id := ident(node.get("id"))) is not None]
+    """Each node's normal successors (explicit `next`, else the following node), with edge paths."""
+    order = [
+        (i, node_id)
+        for i, node in pb.entries("nodes")
+        if (node_id := ident(node.get("id"))) is not None
+    ]
     edges: dict[str, list[tuple[str, Path]]] = {}
     for position, (i, node_id) in enumerate(order):
         following = pb.get("nodes", i, "next")
@@ -54,8 +58,11 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
     for i, node in pb.entries("nodes"):
         node_id = ident(node.get("id"))
         if node_id is not None and node_id not in reached:
-            report(("nodes", i), f"node `{node_id}` cannot be reached from the first node `{start}`; "
-                                 f"add it to a `next` list or a `fallback.goto`, or remove it")
+            report(
+                ("nodes", i),
+                f"node `{node_id}` cannot be reached from the first node `{start}`; "
+                f"add it to a `next` list or a `fallback.goto`, or remove it",
+            )
 
 
 @rule("OPS208")
@@ -70,10 +77,13 @@ def loops_only_by_retry(pb: PlaybookData, report: Report) -> None:
         trail.append(node_id)
         for target, path in edges.get(node_id, []):
             if state.get(target) == "active":
-                loop = " → ".join([*trail[trail.index(target):], target])
-                report(path, f"`next` of `{node_id}` loops back to `{target}` ({loop}) without a "
-                             f"fallback.goto; make the retry explicit with `fallback: {{goto: {target}}}` "
-                             "or end the branch with `next: []`")
+                loop = " → ".join([*trail[trail.index(target) :], target])
+                report(
+                    path,
+                    f"`next` of `{node_id}` loops back to `{target}` ({loop}) without a "
+                    f"fallback.goto; make the retry explicit with `fallback: {{goto: {target}}}` "
+                    "or end the branch with `next: []`",
+                )
             elif target in edges and target not in state:
                 visit(target)
         trail.pop()

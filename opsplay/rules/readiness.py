@@ -10,7 +10,11 @@ def node_has_sla(pb: PlaybookData, report: Report) -> None:
     """Every node has a time limit."""
     for i, node in pb.entries("nodes"):
         if node.get("sla") is None:
-            report(("nodes", i), f"node `{node.get('id')}` has no time limit; add `sla:` (e.g. 2m, 24h, 2分钟内, 实时)")
+            report(
+                ("nodes", i),
+                f"node `{node.get('id')}` has no time limit; "
+                "add `sla:` (e.g. 2m, 24h, 2分钟内, 实时)",
+            )
 
 
 @rule("OPS502")
@@ -18,44 +22,61 @@ def node_has_fallback(pb: PlaybookData, report: Report) -> None:
     """Every node has exception handling."""
     for i, node in pb.entries("nodes"):
         if node.get("fallback") is None:
-            report(("nodes", i), f"node `{node.get('id')}` has no exception handling; add "
-                                 "`fallback: {when: [failure, timeout], action: …}`")
+            report(
+                ("nodes", i),
+                f"node `{node.get('id')}` has no exception handling; add "
+                "`fallback: {when: [failure, timeout], action: …}`",
+            )
 
 
 def _status(pb: PlaybookData) -> object:
     return pb.get("metadata", "status")
 
 
-def _article(word: object) -> str:
-    return "an" if str(word)[:1] in ("a", "e", "i", "o", "u") else "a"
+def _a(pb: PlaybookData) -> str:
+    """ "an `active`" / "a `pilot`": the status with its article."""
+    status = str(_status(pb))
+    return f"{'an' if status[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} `{status}`"
 
 
 @rule("OPS503")
 def live_playbook_has_alerts(pb: PlaybookData, report: Report) -> None:
     """rollout/active playbooks define monitoring thresholds."""
     if _status(pb) in ("rollout", "active") and not pb.get("alerts"):
-        report(("metadata", "status"), f"{_article(_status(pb))} `{_status(pb)}` playbook needs `alerts` (step 5 monitoring thresholds, "
-                                       "e.g. node completion_rate < 0.9)")
+        report(
+            ("metadata", "status"),
+            f"{_a(pb)} playbook needs `alerts` (step 5 monitoring thresholds, "
+            "e.g. node completion_rate < 0.9)",
+        )
 
 
 @rule("OPS504")
 def live_playbook_has_training(pb: PlaybookData, report: Report) -> None:
     """rollout/active playbooks plan training."""
     if _status(pb) in ("rollout", "active") and not pb.get("rollout", "training"):
-        report(("metadata", "status"), f"{_article(_status(pb))} `{_status(pb)}` playbook needs `rollout.training` (step 5: who is "
-                                       "trained on the process, and how)")
+        report(
+            ("metadata", "status"),
+            f"{_a(pb)} playbook needs `rollout.training` (step 5: who is "
+            "trained on the process, and how)",
+        )
 
 
 @rule("OPS505")
 def pilot_playbook_has_pilot(pb: PlaybookData, report: Report) -> None:
     """pilot playbooks describe their pilot."""
     if _status(pb) == "pilot" and pb.get("pilot") is None:
-        report(("metadata", "status"), "a `pilot` playbook needs a `pilot` section (design, arms, metrics)")
+        report(
+            ("metadata", "status"),
+            "a `pilot` playbook needs a `pilot` section (design, arms, metrics)",
+        )
 
 
 @rule("OPS506")
 def settled_playbook_has_review(pb: PlaybookData, report: Report) -> None:
     """active/retired playbooks record their review."""
     if _status(pb) in ("active", "retired") and pb.get("review") is None:
-        report(("metadata", "status"), f"{_article(_status(pb))} `{_status(pb)}` playbook needs a `review` section (step 6: findings, "
-                                       "successes, improvements)")
+        report(
+            ("metadata", "status"),
+            f"{_a(pb)} playbook needs a `review` section (step 6: findings, "
+            "successes, improvements)",
+        )

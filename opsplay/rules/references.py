@@ -16,17 +16,22 @@ def owners_are_roles(pb: PlaybookData, report: Report) -> None:
     roles = pb.ids("roles")
     candidates: list[tuple[Path, Any]] = [(("metadata", "owner"), pb.get("metadata", "owner"))]
     candidates += [(("nodes", i, "owner"), node.get("owner")) for i, node in pb.entries("nodes")]
-    candidates += [(("alerts", i, "owner"), alert.get("owner")) for i, alert in pb.entries("alerts")]
+    candidates += [
+        (("alerts", i, "owner"), alert.get("owner")) for i, alert in pb.entries("alerts")
+    ]
     for path, value in candidates:
         owner = ident(value)
         if owner is not None and owner not in roles:
-            report(path, f"owner `{owner}` is not a role id; add it under `roles` or use an existing role id"
-                         f"{did_you_mean(owner, roles)}")
+            report(
+                path,
+                f"owner `{owner}` is not a role id; add it under `roles` or use an existing role id"
+                f"{did_you_mean(owner, roles)}",
+            )
 
 
 def _metric_references(pb: PlaybookData) -> Iterator[tuple[Path, Any]]:
     yield ("goal", "metric"), pb.get("goal", "metric")
-    for i, scenario in pb.entries("scenarios"):
+    for i, _ in pb.entries("scenarios"):
         for j, expected in pb.entries("scenarios", i, "expected"):
             yield ("scenarios", i, "expected", j, "metric"), expected.get("metric")
     for section in ("metrics", "guardrails"):
@@ -44,8 +49,12 @@ def metric_references_resolve(pb: PlaybookData, report: Report) -> None:
     for path, value in _metric_references(pb):
         metric = ident(value)
         if metric is not None and metric not in metrics:
-            report(path, f"metric `{metric}` is not a metric id; declare it under `metrics` or use an existing id"
-                         f"{did_you_mean(metric, metrics)}")
+            report(
+                path,
+                f"metric `{metric}` is not a metric id; "
+                "declare it under `metrics` or use an existing id"
+                f"{did_you_mean(metric, metrics)}",
+            )
 
 
 @rule("OPS203")
@@ -57,12 +66,17 @@ def node_references_resolve(pb: PlaybookData, report: Report) -> None:
         for j, value in enumerate(following if isinstance(following, list) else []):
             target = ident(value)
             if target is not None and target not in nodes:
-                report(("nodes", i, "next", j), f"`next` names `{target}`, which is not a node id"
-                                                f"{did_you_mean(target, nodes)}")
+                report(
+                    ("nodes", i, "next", j),
+                    f"`next` names `{target}`, which is not a node id{did_you_mean(target, nodes)}",
+                )
         goto = ident(pb.get("nodes", i, "fallback", "goto"))
         if goto is not None and goto not in nodes:
-            report(("nodes", i, "fallback", "goto"), f"`fallback.goto` names `{goto}`, which is not a node id"
-                                                    f"{did_you_mean(goto, nodes)}")
+            report(
+                ("nodes", i, "fallback", "goto"),
+                f"`fallback.goto` names `{goto}`, which is not a node id"
+                f"{did_you_mean(goto, nodes)}",
+            )
 
 
 @rule("OPS204")
@@ -70,26 +84,48 @@ def alerts_name_a_target(pb: PlaybookData, report: Report) -> None:
     """Each alert watches exactly one existing node (with a measure) or metric (without)."""
     nodes, metrics = pb.ids("nodes"), pb.ids("metrics")
     for i, alert in pb.entries("alerts"):
-        node, metric, measure = ident(alert.get("node")), ident(alert.get("metric")), alert.get("measure")
+        node, metric, measure = (
+            ident(alert.get("node")),
+            ident(alert.get("metric")),
+            alert.get("measure"),
+        )
         path: Path = ("alerts", i)
         if node is not None and metric is not None:
-            report(path, "an alert watches either a `node` (with `measure`) or a `metric`, not both; "
-                         "split it into two alerts")
+            report(
+                path,
+                "an alert watches either a `node` (with `measure`) or a `metric`, not both; "
+                "split it into two alerts",
+            )
         elif node is None and metric is None:
-            report(path, "the alert names nothing to watch; add `node:` with `measure:` "
-                         "(e.g. completion_rate) or `metric:` with a metric id")
+            report(
+                path,
+                "the alert names nothing to watch; add `node:` with `measure:` "
+                "(e.g. completion_rate) or `metric:` with a metric id",
+            )
         elif node is not None:
             if node not in nodes:
-                report((*path, "node"), f"node `{node}` is not a node id{did_you_mean(node, nodes)}")
+                report(
+                    (*path, "node"), f"node `{node}` is not a node id{did_you_mean(node, nodes)}"
+                )
             if measure is None:
-                report(path, "a node alert needs `measure:` (completion_rate, fallback_rate, failure_rate, "
-                             "sla_compliance, p50_s or p95_s)")
+                report(
+                    path,
+                    "a node alert needs `measure:` (completion_rate, fallback_rate, failure_rate, "
+                    "sla_compliance, p50_s or p95_s)",
+                )
         else:
             if metric is not None and metric not in metrics:
-                report((*path, "metric"), f"metric `{metric}` is not a metric id{did_you_mean(metric, metrics)}")
+                report(
+                    (*path, "metric"),
+                    f"metric `{metric}` is not a metric id{did_you_mean(metric, metrics)}",
+                )
             if measure is not None:
-                report((*path, "measure"), "a metric alert compares the metric's value; remove `measure:` "
-                                           "(measures belong to node alerts)", key=True)
+                report(
+                    (*path, "measure"),
+                    "a metric alert compares the metric's value; remove `measure:` "
+                    "(measures belong to node alerts)",
+                    key=True,
+                )
 
 
 @rule("OPS205")
@@ -102,7 +138,10 @@ def ids_are_unique(pb: PlaybookData, report: Report) -> None:
             if item_id is None:
                 continue
             if item_id in seen:
-                report((section, i, "id"), f"id `{item_id}` is already used by {section}[{seen[item_id]}]; "
-                                           "give each entry its own id")
+                report(
+                    (section, i, "id"),
+                    f"id `{item_id}` is already used by {section}[{seen[item_id]}]; "
+                    "give each entry its own id",
+                )
             else:
                 seen[item_id] = i

@@ -33,7 +33,10 @@ def version_key(version: str) -> tuple[int, int, int] | None:
 def version_is_semver(pb: PlaybookData, report: Report) -> None:
     """metadata.version and changelog versions are MAJOR.MINOR.PATCH."""
     places = [(("metadata", "version"), pb.get("metadata", "version"))]
-    places += [(("metadata", "changelog", i, "version"), e.get("version")) for i, e in pb.entries("metadata", "changelog")]
+    places += [
+        (("metadata", "changelog", i, "version"), e.get("version"))
+        for i, e in pb.entries("metadata", "changelog")
+    ]
     for path, value in places:
         text = version_text(value)
         if text is None or SEMVER.match(text):
@@ -45,7 +48,11 @@ def version_is_semver(pb: PlaybookData, report: Report) -> None:
         if re.fullmatch(r"\d+(\.\d+){0,2}", digits):
             parts = [str(int(part)) for part in (digits.split(".") + ["0", "0"])[:3]]
         example = '"' + ".".join(parts) + '"' if parts else '"1.2.0"'
-        report(path, f"version `{text}` is not a semantic version;{quoted} write MAJOR.MINOR.PATCH such as {example}")
+        report(
+            path,
+            f"version `{text}` is not a semantic version;{quoted} "
+            f"write MAJOR.MINOR.PATCH such as {example}",
+        )
 
 
 @rule("OPS402")
@@ -54,17 +61,25 @@ def version_matches_changelog(pb: PlaybookData, report: Report) -> None:
     version = version_text(pb.get("metadata", "version"))
     first = version_text(pb.get("metadata", "changelog", 0, "version"))
     if version and first and version != first:
-        report(("metadata", "changelog", 0, "version"),
-               f"the newest changelog entry is {first} but metadata.version is {version}; add an entry for "
-               f"{version} at the top of the changelog (newest first)")
+        report(
+            ("metadata", "changelog", 0, "version"),
+            f"the newest changelog entry is {first} but metadata.version is {version}; "
+            f"add an entry for {version} at the top of the changelog (newest first)",
+        )
 
 
 @rule("OPS403")
 def changelog_newest_first(pb: PlaybookData, report: Report) -> None:
     """Changelog entries are ordered newest first."""
-    keys = [(i, version_key(version_text(e.get("version")) or "")) for i, e in pb.entries("metadata", "changelog")]
-    for (_, newer), (i, older) in zip(keys, keys[1:]):
+    keys = [
+        (i, version_key(version_text(e.get("version")) or ""))
+        for i, e in pb.entries("metadata", "changelog")
+    ]
+    for (_, newer), (i, older) in zip(keys, keys[1:], strict=False):
         if newer and older and older >= newer:
-            report(("metadata", "changelog", i, "version"),
-                   "the changelog must list the newest version first; move this entry above the ones older than it")
+            report(
+                ("metadata", "changelog", i, "version"),
+                "the changelog must list the newest version first; "
+                "move this entry above the ones older than it",
+            )
             return
