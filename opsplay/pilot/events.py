@@ -18,14 +18,11 @@ from pathlib import Path
 from types import MappingProxyType
 
 from opsplay.errors import InputError
-from opsplay.pilot.readers import (
-    SKIP_HINT,
-    Progress,
-    SourceInfo,
-    find_column,
-    iter_string_batches,
-    open_source,
-)
+from opsplay.pilot.readers.cells import SKIP_HINT
+from opsplay.pilot.readers.chunks import Progress
+from opsplay.pilot.readers.results import SourceInfo
+from opsplay.pilot.readers.sources import find_column, open_source
+from opsplay.pilot.readers.string_batches import iter_string_batches
 
 STATUSES = ("ok", "failed", "fallback", "skipped")
 EVENT_COLUMNS = ("case_id", "node", "started_at", "finished_at", "status")

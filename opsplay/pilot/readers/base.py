@@ -1,0 +1,119 @@
+"""What the three shape readers share: key columns, arm and period checks, the result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
+
+from opsplay.errors import InputError
+from opsplay.pilot.readers.cells import MAX_EXAMPLES, close_hint, names, normalize_text
+from opsplay.pilot.readers.chunks import Progress
+from opsplay.pilot.readers.options import ReadOptions
+from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo, SummaryValue
+from opsplay.pilot.readers.sources import Source, find_column, has_column
+from opsplay.pilot.sufficient import ArmStats
+
+
+class BaseReader:
+    """Reads the exports of one shape; subclasses implement `read_all`."""
+
+    shape: str  # "units" | "stats" | "summary"
+
+    def __init__(
+        self, options: ReadOptions, progress: Progress, chunk_bytes: int | None = None
+    ) -> None:
+        self.options = options
+        self.progress = progress
+        self.chunk_bytes = chunk_bytes
+        self.warnings: list[str] = []
+        self.sources: list[SourceInfo] = []
+        self.metric_ids = {m.id: m for m in options.metrics}
+
+    def read_all(self, sources: list[Source]) -> ExportData:
+        """Read every source (all of this reader's shape) into one result."""
+        raise NotImplementedError
+
+    def key_columns(
+        self, source: Source, arm_default: str | None
+    ) -> tuple[str, str | None, list[str]]:
+        """Header names of the arm, period and segment columns in `source`."""
+        opts = self.options
+        arm = self._column_or_default(source, opts.arm_column, arm_default, "the arm column")
+        period = None
+        if opts.period_column:
+            default = "period" if arm_default else None
+            period = self._column_or_default(
+                source, opts.period_column, default, "the period column"
+            )
+        segments = [find_column(source, s, "a segment column") for s in opts.segment_columns]
+        return arm, period, segments
+
+    @staticmethod
+    def _column_or_default(source: Source, name: str, default: str | None, role: str) -> str:
+        if (
+            default is not None
+            and normalize_text(name) not in source.columns
+            and has_column(source, default)
+        ):
+            return find_column(source, default, role)
+        return find_column(source, name, role)
+
+    def check_arms_and_periods(self, counts: Iterable[tuple[str, str | None, int]]) -> None:
+        """Check the configured arm and period labels against the (arm, period, rows) found."""
+        arms: dict[str, int] = {}
+        periods: dict[str, int] = {}
+        for arm, period, rows in counts:
+            arms[arm] = arms.get(arm, 0) + rows
+            if period is not None:
+                periods[period] = periods.get(period, 0) + rows
+        self._check_labels(arms, self.options.arm_labels, self.options.arm_column, "arm")
+        if self.options.period_column:
+            self._check_labels(
+                periods, self.options.period_labels, self.options.period_column, "period"
+            )
+
+    def _check_labels(
+        self, found: Mapping[str, int], labels: Sequence[str], column: str, what: str
+    ) -> None:
+        """Raise if a configured arm/period label is absent; warn about the other values."""
+        if not labels:
+            return
+        values = sorted(found)
+        for label in labels:
+            if normalize_text(label) not in found:
+                files = ", ".join(source.path for source in self.sources)
+                raise InputError(
+                    f"{what} `{label}` not in column `{column}` ({files}); values found: "
+                    f"{names(values)}{close_hint(label, values)}"
+                )
+        wanted = {normalize_text(label) for label in labels}
+        others = [v for v in values if v not in wanted]
+        if others:
+            counts = ", ".join(f"`{v}` ({found[v]:,} rows)" for v in others[:12])
+            self.warnings.append(
+                f"column `{column}` also has the values {counts}; they are kept in the statistics "
+                f"but are not one of the configured {what}s ({', '.join(labels)})"
+            )
+
+    def finish(
+        self, stats: Mapping[GroupKey, ArmStats], summary: Mapping[GroupKey, SummaryValue]
+    ) -> ExportData:
+        """The result, groups in playbook metric order, then arm, period and segment."""
+        order = {m.id: i for i, m in enumerate(self.options.metrics)}
+
+        def sort_key(key: GroupKey) -> tuple[object, ...]:
+            return (order.get(key.metric, len(order)), key.arm, key.period or "", key.segment)
+
+        return ExportData(
+            shape=self.shape,
+            sources=tuple(self.sources),
+            stats=MappingProxyType({k: stats[k] for k in sorted(stats, key=sort_key)}),
+            summary=MappingProxyType({k: summary[k] for k in sorted(summary, key=sort_key)}),
+            warnings=tuple(self.warnings),
+        )
+
+    def skip_warning(self, source: Source, count: int, examples: list[str]) -> None:
+        """Warn that `count` bad rows of `source` were skipped, quoting a few."""
+        if count:
+            shown = "; ".join(examples[:MAX_EXAMPLES]) + ("; …" if count > MAX_EXAMPLES else "")
+            self.warnings.append(f"{source.display}: skipped {count:,} bad row(s) ({shown})")

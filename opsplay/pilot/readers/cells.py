@@ -1,0 +1,104 @@
+"""One cell of an export read as a label or a number, and cells quoted in messages."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+SKIP_HINT = "or pass --skip-bad-rows to skip such rows"
+MAX_EXAMPLES = 5  # bad rows quoted in a skip warning
+
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+_TRUE = frozenset({"true", "yes"})
+_FALSE = frozenset({"false", "no"})
+
+
+def normalize_text(text: str) -> str:
+    """NFKC-normalise and strip a header, label or number (full-width to half-width)."""
+    return unicodedata.normalize("NFKC", text).replace("\ufeff", "").strip()
+
+
+@lru_cache(maxsize=4096)
+def normalize_label(value: str) -> str:
+    """`normalize_text` of an arm, period or segment value, cached: they repeat in every chunk."""
+    return normalize_text(value)
+
+
+def parse_number(raw: str, *, percent: bool, boolean: bool = False) -> float | str:
+    """Parse one cell as a number; return the float or a message saying what to write instead.
+
+    `percent` allows `35%` (read as 0.35); `boolean` allows true/false (1/0). Thousands
+    separators (`1,234`) and full-width digits are always accepted.
+    """
+    text = normalize_text(raw).replace("\u2212", "-")
+    if not text:
+        return "is blank; fill in a value"
+    core = text[:-1].rstrip() if text.endswith("%") else text
+    is_percent = core is not text
+    if _THOUSANDS_RE.match(core):
+        core = core.replace(",", "")
+    if boolean and not is_percent and core.casefold() in _TRUE | _FALSE:
+        return 1.0 if core.casefold() in _TRUE else 0.0
+    if not _NUMBER_RE.match(core):
+        return f"{quote(raw)} is not a number; write a plain number such as 12.5"
+    if is_percent and not percent:
+        return (
+            f"{quote(raw)} is a percentage; unit rows hold each unit's own value "
+            "(0 or 1 for a proportion)"
+        )
+    value = float(core)
+    if value in (float("inf"), float("-inf")):
+        return f"{quote(raw)} is too large to be a number here"
+    return value / 100.0 if is_percent else value
+
+
+def parse_numbers(column: pa.ChunkedArray, proportion: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised `parse_number` (no percentages) over a column: values and an invalid mask."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
+        values = np.asarray(values, dtype=float)
+        return values, ~np.isfinite(values)
+    text = pc.utf8_trim_whitespace(pc.utf8_normalize(column, "NFKC"))
+    text = pc.replace_substring(text, "\u2212", "-")
+    thousands = pc.match_substring_regex(text, _THOUSANDS_RE.pattern)
+    text = pc.if_else(thousands, pc.replace_substring(text, ",", ""), text)
+    valid = pc.match_substring_regex(text, _NUMBER_RE.pattern)
+    numbers = pc.cast(pc.if_else(valid, text, pa.scalar(None, pa.string())), pa.float64())
+    if proportion:
+        lowered = pc.utf8_lower(text)
+        truthy = pc.is_in(lowered, value_set=pa.array(sorted(_TRUE)))
+        falsy = pc.is_in(lowered, value_set=pa.array(sorted(_FALSE)))
+        numbers = pc.if_else(truthy, 1.0, pc.if_else(falsy, 0.0, numbers))
+    values = np.asarray(pc.fill_null(numbers, np.nan).to_numpy(zero_copy_only=False), dtype=float)
+    return values, ~np.isfinite(values)
+
+
+def quote(value: str) -> str:
+    """A cell as a message shows it: in double quotes, cut to 40 characters."""
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    return f'"{shown}"'
+
+
+def names(values: Sequence[str], limit: int = 12) -> str:
+    """`a`, `b`, … (N in all): values listed in a message."""
+    shown = ", ".join(f"`{v}`" for v in list(values)[:limit])
+    return shown + (f" … ({len(values)} in all)" if len(values) > limit else "")
+
+
+def close_hint(label: str, values: Sequence[str]) -> str:
+    """` (did you mean "x"?)` when one of `values` is close to `label`, else nothing."""
+    close = difflib.get_close_matches(normalize_text(label), list(values), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""

@@ -1,0 +1,50 @@
+"""What `read_exports` is asked to read: the metrics' columns and the reading options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from opsplay.errors import InputError
+
+MetricKind = Literal["proportion", "mean", "ratio"]
+InputFormat = Literal["auto", "units", "stats", "summary"]
+
+
+@dataclass(frozen=True)
+class MetricColumns:
+    """Where one metric lives in an export: `column` for proportion/mean, or a ratio's columns."""
+
+    id: str
+    kind: MetricKind
+    column: str | None = None
+    numerator: str | None = None
+    denominator: str | None = None
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """What to read from the exports and how."""
+
+    metrics: tuple[MetricColumns, ...]
+    arm_column: str
+    period_column: str | None = None
+    segment_columns: tuple[str, ...] = ()
+    input_format: InputFormat = "auto"
+    encoding: str | None = None
+    skip_bad_rows: bool = False
+    progress: Callable[[int], None] | None = None  # bytes read so far, all files together
+    arm_labels: tuple[str, ...] = ()  # when given, each must occur in the arm column
+    period_labels: tuple[str, ...] = ()  # when given, each must occur in the period column
+
+
+def check_options(options: ReadOptions) -> None:
+    """Raise when there are no metrics or a metric lacks the columns its kind needs."""
+    if not options.metrics:
+        raise InputError("no metrics to read; the playbook must list metrics")
+    for metric in options.metrics:
+        needed = ("numerator", "denominator") if metric.kind == "ratio" else ("column",)
+        missing = [n for n in needed if not getattr(metric, n)]
+        if missing:
+            raise InputError(f"metric `{metric.id}` ({metric.kind}) needs {' and '.join(missing)}")

@@ -1,0 +1,156 @@
+"""Reading the small exports (statistics, summaries) row by row, with a message per bad cell."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+
+from opsplay.errors import InputError
+from opsplay.pilot.readers.base import BaseReader
+from opsplay.pilot.readers.cells import (
+    MAX_EXAMPLES,
+    SKIP_HINT,
+    close_hint,
+    names,
+    parse_number,
+    quote,
+)
+from opsplay.pilot.readers.options import MetricColumns
+from opsplay.pilot.readers.results import GroupKey, SourceInfo
+from opsplay.pilot.readers.sources import Source
+from opsplay.pilot.readers.string_batches import StringBatch, iter_string_batches
+
+Locate = Callable[[str | None], str]  # role of a column (or None) -> "file, line N, column"
+Row = dict[str, str]  # role ("arm", "metric", "segment:region", ...) -> normalised cell
+
+
+class BadRow(Exception):
+    """A row that cannot be used; `message` names its line and column."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RowReader(BaseReader):
+    """Reads small exports (statistics, summaries) row by row."""
+
+    def read_rows(
+        self, source: Source, columns: Mapping[str, str], handle: Callable[[Locate, Row], None]
+    ) -> None:
+        """Apply `handle` to every row, raising or skipping (and counting) bad ones."""
+        used = skipped = 0
+        examples: list[str] = []
+        wrong_width: list[str] = []  # rows with the wrong number of fields, skipped when parsed
+        for locate, row in self._rows(source, columns, wrong_width):
+            try:
+                handle(locate, row)
+                used += 1
+            except BadRow as bad:
+                if not self.options.skip_bad_rows:
+                    raise InputError(f"{bad.message}, {SKIP_HINT}") from None
+                skipped += 1
+                if len(examples) < MAX_EXAMPLES:
+                    examples.append(bad.message.removeprefix(source.display + ", "))
+        skipped += len(wrong_width)
+        examples = wrong_width + examples
+        if used == 0:
+            raise InputError(f"{source.display}: no usable data rows ({skipped:,} bad)")
+        self.skip_warning(source, skipped, examples)
+        self.sources.append(SourceInfo(source.display, self.shape, source.encoding, used, skipped))
+
+    def _rows(
+        self, source: Source, columns: Mapping[str, str], wrong_width: list[str]
+    ) -> Iterator[tuple[Locate, Row]]:
+        """(locate, row) for every data row; `columns` maps role -> header name."""
+        headers = list(dict.fromkeys(columns.values()))
+        count = 0
+        for batch in iter_string_batches(
+            source,
+            headers,
+            self.options.skip_bad_rows,
+            self.progress,
+            wrong_width,
+            self.chunk_bytes,
+        ):
+            for i in range(batch.num_rows):
+                row = {role: batch.columns[name][i] for role, name in columns.items()}
+
+                def locate(column: str | None, i: int = i, batch: StringBatch = batch) -> str:
+                    where = batch.locate(i)
+                    return f'{where}, column "{columns[column]}"' if column else where
+
+                count += 1
+                yield locate, row
+        if count == 0 and not wrong_width:
+            raise InputError(f"{source.display}: has a header but no data rows")
+
+    def key_roles(self, source: Source) -> dict[str, str]:
+        """Role -> header name of the arm, [period] and segment columns."""
+        arm, period, segments = self.key_columns(source, "arm")
+        roles = {"arm": arm}
+        if period:
+            roles["period"] = period
+        for name, header in zip(self.options.segment_columns, segments, strict=True):
+            roles[f"segment:{name}"] = header
+        return roles
+
+    def metric_of(
+        self, locate: Locate, row: Row, keys: Sequence[str], found: dict[str, int]
+    ) -> MetricColumns | None:
+        """The playbook metric of a row (None if not in the playbook), counted in `found`.
+
+        Raises BadRow when a key or the metric cell is blank.
+        """
+        for role in [*keys, "metric"]:
+            if not row[role]:
+                raise BadRow(f"{locate(role)}: is blank; every row needs a value here")
+        metric_id = row["metric"]
+        found[metric_id] = found.get(metric_id, 0) + 1
+        return self.metric_ids.get(metric_id)
+
+    def number(
+        self, locate: Locate, row: Row, role: str, *, percent: bool, integer: bool = False
+    ) -> float:
+        """The number in a row's `role` cell; BadRow when it is not one."""
+        value = parse_number(row[role], percent=percent)
+        if isinstance(value, str):
+            raise BadRow(f"{locate(role)}: {value}")
+        if integer and (value != int(value) or value < 0):
+            raise BadRow(f"{locate(role)}: {quote(row[role])} is not a whole number of units")
+        return value
+
+    def group(self, metric: str, row: Row) -> GroupKey:
+        """The group of a row: metric, arm, period and segment values."""
+        segment = tuple((name, row[f"segment:{name}"]) for name in self.options.segment_columns)
+        return GroupKey(metric, row["arm"], row.get("period"), segment)
+
+    def check_metrics(
+        self, found: Mapping[str, int], sources: Sequence[Source], *, all_required: bool
+    ) -> None:
+        """Raise for a metric missing from the export's `metric` column.
+
+        A dashboard summary often shows only some metrics: there a missing metric is a
+        warning, and an error only when none of the metrics is present.
+        """
+        files = ", ".join(s.display for s in sources)
+        values = sorted(found)
+        missing = [m.id for m in self.options.metrics if m.id not in found]
+        if missing and (all_required or len(missing) == len(self.options.metrics)):
+            raise InputError(
+                f"metric `{missing[0]}` is not in the `metric` column of {files}; "
+                f"metrics found: {names(values) or 'none'}{close_hint(missing[0], values)}"
+            )
+        if missing:
+            self.warnings.append(
+                f"{files}: no values for the metrics {names(missing)}; they are not compared"
+            )
+        ignored = sorted(set(found) - set(self.metric_ids))
+        if ignored:
+            self.warnings.append(
+                "metrics in the export that the playbook does not define were ignored: "
+                + names(ignored)
+            )
+
+    def check_key_labels(self, keys: Sequence[GroupKey]) -> None:
+        """Check the configured arm and period labels against the groups read."""
+        self.check_arms_and_periods((key.arm, key.period, 1) for key in keys)

@@ -1,0 +1,231 @@
+"""Opening an export: CSV or Parquet, its encoding and delimiter, its header and columns."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from opsplay.errors import InputError
+from opsplay.pilot.readers.cells import names, normalize_text, quote
+
+SAMPLE_BYTES = 1 << 20  # encoding detection reads this much of the file
+
+
+@dataclass(frozen=True)
+class Source:
+    """An export file opened for reading: format, encoding and normalised header."""
+
+    path: Path
+    display: str
+    format: Literal["csv", "parquet"]
+    encoding: str
+    delimiter: str
+    columns: tuple[str, ...]  # normalised header names, made unique
+    header_end: int  # byte offset just after the header line (CSV)
+    size: int
+
+    def where(
+        self, line: int | None = None, row: int | None = None, column: str | None = None
+    ) -> str:
+        """`file, line N, column "x"`: the position prefix of a message."""
+        parts = [self.display]
+        if line is not None:
+            parts.append(f"line {line}")
+        elif row is not None:
+            parts.append(f"row {row}")
+        if column is not None:
+            parts.append(f'column "{column}"')
+        return ", ".join(parts)
+
+
+def open_source(
+    path: Path, encoding: str | None = None, sample_bytes: int = SAMPLE_BYTES
+) -> Source:
+    """Open an export: check it is a readable, non-empty CSV or Parquet file; read its header."""
+    display = str(path)
+    if not path.exists():
+        raise InputError(f"{display}: no such file")
+    if path.is_dir():
+        raise InputError(f"{display}: is a folder; pass the export files inside it")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            sample = handle.read(sample_bytes)
+    except OSError as exc:
+        raise InputError(f"{display}: cannot be read ({exc.strerror})") from None
+    if not sample:
+        raise InputError(
+            f"{display}: the file is empty; export it again with a header row and data"
+        )
+    if sample[:4] == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
+        return _open_parquet(path, display, size)
+    _reject_binary(sample, display)
+    enc = _detect_encoding(sample, size, encoding, display)
+    return _open_csv(path, display, size, sample, enc)
+
+
+def find_column(source: Source, wanted: str, role: str) -> str:
+    """The header name of column `wanted` (NFKC, then case-insensitive); a clear error if absent."""
+    name = normalize_text(wanted)
+    if name in source.columns:
+        if f"{name} (2)" in source.columns:
+            raise InputError(
+                f'{source.where(line=1 if source.format == "csv" else None)}: column "{name}" '
+                "appears more than once in the header; rename one of them"
+            )
+        return name
+    folded = [c for c in source.columns if c.casefold() == name.casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    close = difflib.get_close_matches(name, source.columns, n=1, cutoff=0.6)
+    hint = f'; did you mean "{close[0]}"?' if close else ""
+    raise InputError(
+        f'{source.display}: missing column "{name}" ({role}); the file has columns '
+        f"{names(source.columns, 30)}{hint}"
+    )
+
+
+def has_column(source: Source, name: str) -> bool:
+    """True when the header has `name` (a lower-case name), in any case."""
+    return any(c.casefold() == name for c in source.columns)
+
+
+def parquet_names(source: Source, parquet: object) -> dict[str, str]:
+    """Normalised column name -> name in the Parquet schema."""
+    raw = parquet.schema_arrow.names  # type: ignore[attr-defined]
+    return dict(zip(source.columns, raw, strict=True))
+
+
+def ascii_compatible(encoding: str) -> bool:
+    """True when a newline, comma and quote are single ASCII bytes that never occur inside
+    a multi-byte character, so the raw bytes can be cut at newlines."""
+    name = codecs.lookup(encoding).name
+    if name.startswith(("utf-16", "utf-32", "utf-7")) or "2022" in name:
+        return False
+    try:
+        return '\n,;\t"'.encode(name) == b'\n,;\t"'
+    except UnicodeError:
+        return False
+
+
+def decode_message(source: Source, line: int | None) -> str:
+    """The message for a line that does not decode in the encoding chosen from the sample."""
+    where = source.where(line=line)
+    other = "gb18030" if source.encoding.startswith("utf") else "utf-8"
+    return (
+        f"{where}: bytes that are not valid {source.encoding} (the start of the file read as "
+        f"{source.encoding}); save the whole file in one encoding, or pass --encoding {other}"
+    )
+
+
+def arrow_message(exc: BaseException) -> str:
+    """The first line of a pyarrow error, for a message that names the file."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _reject_binary(sample: bytes, display: str) -> None:
+    kinds = {
+        b"PK\x03\x04": "an Excel workbook or ZIP archive; save the sheet as CSV UTF-8",
+        b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls); save the sheet as CSV UTF-8",
+        b"%PDF": "a PDF document; export the data as CSV",
+        b"\x1f\x8b": "a gzip archive; unpack it first",
+    }
+    for magic, what in kinds.items():
+        if sample.startswith(magic):
+            raise InputError(f"{display}: is not a CSV file: it looks like {what}")
+    if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return
+    if b"\x00" in sample:
+        raise InputError(
+            f"{display}: is not a CSV file (it contains binary data); export it as CSV"
+        )
+
+
+def _detect_encoding(sample: bytes, size: int, forced: str | None, display: str) -> str:
+    if forced:
+        try:
+            return codecs.lookup(forced).name
+        except LookupError:
+            raise InputError(
+                f"unknown encoding {quote(forced)}; use for example utf-8, utf-8-sig or gb18030"
+            ) from None
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    final = len(sample) >= size  # a cut multi-byte character at the end is not an error
+    for candidate in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(candidate)("strict").decode(sample, final=final)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    raise InputError(
+        f"{display}: the text is neither UTF-8 nor GBK/GB18030; save it as CSV UTF-8, "
+        "or pass --encoding with the file's encoding"
+    )
+
+
+def _open_csv(path: Path, display: str, size: int, sample: bytes, encoding: str) -> Source:
+    if ascii_compatible(encoding):
+        end = sample.find(b"\n")
+        header_end = len(sample) if end < 0 else end + 1
+        try:
+            header_text = sample[:header_end].decode(encoding)
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{display}, line 1: the header is not valid {encoding}; pass --encoding "
+                "with the file's encoding"
+            ) from None
+    else:  # UTF-16: read the header through a decoder
+        with path.open("r", encoding=encoding, newline="") as text:
+            header_text = text.readline()
+        header_end = -1
+    if header_end == len(sample) and size > len(sample):
+        raise InputError(
+            f"{display}, line 1: the header line is longer than 1 MB; is this a CSV file?"
+        )
+    first = header_text.rstrip("\r\n")
+    if not first.strip():
+        raise InputError(f"{display}, line 1: the first line is blank; it must be the header row")
+    delimiter = _sniff_delimiter(first)
+    raw = next(csv.reader([first], delimiter=delimiter))
+    columns = _unique_columns([normalize_text(name) for name in raw])
+    return Source(path, display, "csv", encoding, delimiter, columns, header_end, size)
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _unique_columns(headers: list[str]) -> tuple[str, ...]:
+    seen: dict[str, int] = {}
+    out = []
+    for index, name in enumerate(headers, start=1):
+        name = name or f"column_{index}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"  # a duplicate header; `find_column` reports it if used
+        else:
+            seen[name] = 1
+        out.append(name)
+    return tuple(out)
+
+
+def _open_parquet(path: Path, display: str, size: int) -> Source:
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.ParquetFile(path).schema_arrow
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise InputError(
+            f"{display}: is not a readable Parquet file ({arrow_message(exc)})"
+        ) from None
+    columns = _unique_columns([normalize_text(name) for name in schema.names])
+    return Source(path, display, "parquet", "parquet", ",", columns, 0, size)
