@@ -48,11 +48,8 @@ def validate(
     try:
         config = find_config(Path.cwd())
         targets = paths or [config.root / p for p in config.paths]
-        # A pre-commit run passes single files: load the rest of the folder for cross-file checks.
-        context = [config.root / p for p in config.paths] + [
-            t.parent for t in targets if t.is_file()
-        ]
-        result = validate_paths(targets, config, context=context)
+        folders = [config.root / p for p in config.paths]
+        result = validate_paths(targets, config, context=precommit_context(targets, folders))
         if base is not None:
             from opsplay.version_check import check_version_bumps
 
@@ -74,6 +71,24 @@ def validate(
             )
     if result.errors or (strict and result.warnings):
         raise typer.Exit(1)
+
+
+def precommit_context(targets: list[Path], folders: list[Path]) -> list[Path]:
+    """Files that join the cross-file checks (a pre-commit run passes single files).
+
+    The configured playbook folders, recursively, and the playbooks next to each given file
+    (not below it: a file at the repository root must not walk into node_modules or a venv).
+    """
+    from opsplay.validate import SUFFIXES
+
+    siblings = {
+        sibling
+        for target in targets
+        if target.is_file()
+        for sibling in target.parent.iterdir()
+        if sibling.suffix in SUFFIXES and sibling.is_file()
+    }
+    return folders + sorted(siblings)
 
 
 @app.command()

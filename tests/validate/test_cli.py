@@ -144,6 +144,20 @@ def test_precommit_run_reports_only_given_files_but_sees_the_folder(
     ]
 
 
+def test_precommit_context_is_siblings_and_the_configured_folders(cli: Cli, project: Path) -> None:
+    """Neighbours of a given file and playbooks/ (recursively) count; folders below it do not."""
+    dup = "duplicate-playbook-ids/a-onboarding.yaml"
+    copy_case(dup, project, as_name="given.yaml")
+    copy_case(dup, project / "node_modules" / "pkg", as_name="unrelated.yaml")
+    result = cli("validate", "given.yaml")
+    assert (result.exit_code, result.stdout) == (0, "1 file checked: 0 errors, 0 warnings\n")
+    copy_case(dup, project / "playbooks" / "team-a", as_name="copy.yaml")
+    assert "OPS206" in cli("validate", "given.yaml").stdout
+    (project / "playbooks" / "team-a" / "copy.yaml").unlink()
+    copy_case(dup, project, as_name="sibling.yml")
+    assert "already used by sibling.yml" in cli("validate", "given.yaml").stdout
+
+
 def test_precommit_run_skips_unreadable_neighbours(
     cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
