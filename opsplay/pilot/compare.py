@@ -137,11 +137,15 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     )
     arms = (options.baseline_label or pilot.arms.baseline, options.pilot_label or pilot.arms.pilot)
     period_column = None if pilot.design == "ab" else (options.period_column or pilot.period_column)
+    arm_column = options.arm_column or pilot.arm_column
+    if pilot.design == "before_after" and not options.arm_column and not _has_column(data, arm_column, options):
+        # One population measured twice needs no arm column: let the period stand in for it.
+        arm_column = period_column or "period"
     read = read_exports(
         list(data),
         ReadOptions(
             metrics=columns,
-            arm_column=options.arm_column or pilot.arm_column,
+            arm_column=arm_column,
             period_column=period_column,
             segment_columns=tuple(options.by),
             input_format=options.input_format,
@@ -232,6 +236,18 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         shape=read.shape,
         warnings=tuple(dict.fromkeys(warnings)),
     )
+
+
+def _has_column(data: Sequence[Path], column: str, options: CompareOptions) -> bool:
+    """Whether the first export's header has `column` (a bad file is left for the reader to report)."""
+    from opsplay.pilot.readers.cells import normalize_text
+    from opsplay.pilot.readers.sources import open_source
+
+    try:
+        columns = open_source(Path(data[0]), options.encoding).columns
+    except (InputError, IndexError):
+        return True
+    return any(c.casefold() == normalize_text(column).casefold() for c in columns)
 
 
 def _segments(read: ExportData, metric_id: str, by: Sequence[str]) -> list[Segment]:

@@ -243,3 +243,15 @@ def test_summary_without_n_gives_deviation_only(tmp_path: Path) -> None:
     assert row["baseline"] == {"n": None, "value": pytest.approx(0.35)}
     assert row["rel_diff"] == pytest.approx(0.03 / 0.35)
     assert row["p_value"] is None and row["verdict"] == "inconclusive"
+
+
+def test_before_after_export_without_an_arm_column(tmp_path: Path) -> None:
+    """One population measured twice: an export with only a period column is enough."""
+    frame = pd.read_csv(EXAMPLES / "complaints_before_after.csv").drop(columns=["group"])
+    data = tmp_path / "tickets.csv"
+    frame.to_csv(data, index=False)
+    with_arms = rows_by_metric(compare_json(COMPLAINTS, EXAMPLES / "complaints_before_after.csv"))
+    without = rows_by_metric(compare_json(COMPLAINTS, data))
+    for metric, row in with_arms.items():
+        assert without[metric]["abs_diff"] == pytest.approx(row["abs_diff"], rel=1e-12)
+        assert without[metric]["baseline"]["n"] == row["baseline"]["n"]
