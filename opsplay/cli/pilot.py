@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -78,32 +78,74 @@ def _with_progress(run, files: list[Path]):  # noqa: ANN001, ANN202
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    with Progress("{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True,
-                  console=Console(stderr=True)) as bar:
-        task = bar.add_task("reading", total=sum(p.stat().st_size for p in files if p.is_file()) or None)
+    with Progress(
+        "{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task(
+            "reading", total=sum(p.stat().st_size for p in files if p.is_file()) or None
+        )
         return run(lambda done: bar.update(task, completed=done))
 
 
 @pilot_app.command("compare")
 def compare(
     playbook: PlaybookArg,
-    data: Annotated[list[Path], typer.Argument(metavar="DATA…", help="Metric exports (CSV or Parquet).")],
-    by: Annotated[Optional[list[str]], typer.Option("--by", help="Segment column (repeatable).")] = None,
-    output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="Output format.")] = CompareFormat.text,
-    fail_on: Annotated[Optional[list[FailOn]], typer.Option("--fail-on", help="Exit 1 on regression, alert or miss (repeatable).")] = None,
-    events: Annotated[Optional[Path], typer.Option("--events", help="Node execution log (CSV).")] = None,
-    input_format: Annotated[InputFormat, typer.Option("--input-format", help="Force the export shape.")] = InputFormat.auto,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Force an encoding (e.g. gbk, utf-8).")] = None,
-    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Skip and count rows with bad values.")] = False,
-    test: Annotated[TestChoice, typer.Option("--test", help="welch (default, as gbstats) or z.")] = TestChoice.welch,
-    variance: Annotated[VarianceChoice, typer.Option("--variance", help="pooled: pooled variance for proportions.")] = VarianceChoice.unpooled,
-    correction: Annotated[CorrectionChoice, typer.Option("--correction", help="Multiple-testing correction.")] = CorrectionChoice.holm,
-    alpha: Annotated[Optional[float], typer.Option("--alpha", min=1e-9, max=0.5, help="Override pilot.alpha.")] = None,
-    arm_column: Annotated[Optional[str], typer.Option("--arm-column", help="Override pilot.arm_column.")] = None,
-    baseline: Annotated[Optional[str], typer.Option("--baseline", help="Baseline arm label.")] = None,
-    pilot: Annotated[Optional[str], typer.Option("--pilot", help="Pilot arm label.")] = None,
-    period_column: Annotated[Optional[str], typer.Option("--period-column", help="Override pilot.period_column.")] = None,
-    lang: Annotated[Optional[Lang], typer.Option("--lang", help="Language of the text (default: the playbook's).")] = None,
+    data: Annotated[
+        list[Path], typer.Argument(metavar="DATA…", help="Metric exports (CSV or Parquet).")
+    ],
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Segment column (repeatable).")
+    ] = None,
+    output_format: Annotated[
+        CompareFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = CompareFormat.text,
+    fail_on: Annotated[
+        list[FailOn] | None,
+        typer.Option("--fail-on", help="Exit 1 on regression, alert or miss (repeatable)."),
+    ] = None,
+    events: Annotated[
+        Path | None, typer.Option("--events", help="Node execution log (CSV).")
+    ] = None,
+    input_format: Annotated[
+        InputFormat, typer.Option("--input-format", help="Force the export shape.")
+    ] = InputFormat.auto,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Force an encoding (e.g. gbk, utf-8).")
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool, typer.Option("--skip-bad-rows", help="Skip and count rows with bad values.")
+    ] = False,
+    test: Annotated[
+        TestChoice, typer.Option("--test", help="welch (default, as gbstats) or z.")
+    ] = TestChoice.welch,
+    variance: Annotated[
+        VarianceChoice, typer.Option("--variance", help="pooled: pooled variance for proportions.")
+    ] = VarianceChoice.unpooled,
+    correction: Annotated[
+        CorrectionChoice, typer.Option("--correction", help="Multiple-testing correction.")
+    ] = CorrectionChoice.holm,
+    alpha: Annotated[
+        float | None, typer.Option("--alpha", min=1e-9, max=0.5, help="Override pilot.alpha.")
+    ] = None,
+    arm_column: Annotated[
+        str | None, typer.Option("--arm-column", help="Override pilot.arm_column.")
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", help="Baseline arm label.")
+    ] = None,
+    pilot: Annotated[str | None, typer.Option("--pilot", help="Pilot arm label.")] = None,
+    period_column: Annotated[
+        str | None, typer.Option("--period-column", help="Override pilot.period_column.")
+    ] = None,
+    lang: Annotated[
+        Lang | None,
+        typer.Option("--lang", help="Language of the text (default: the playbook's)."),
+    ] = None,
 ) -> None:
     """Compare pilot with baseline per metric: change, interval, p-value, target, SLAs, alerts.
 
@@ -113,12 +155,28 @@ def compare(
     from opsplay.pilot.present import FORMATTERS
 
     try:
-        report, _ = _with_progress(lambda progress: compare_files(
-            playbook, data, by=by or [], events=events, input_format=input_format.value, encoding=encoding,
-            skip_bad_rows=skip_bad_rows, test=test.value, variance=variance.value, correction=correction.value,
-            alpha=alpha, arm_column=arm_column, baseline_label=baseline, pilot_label=pilot,
-            period_column=period_column, lang=lang.value if lang else None, progress=progress,
-        ), data)
+        report, _ = _with_progress(
+            lambda progress: compare_files(
+                playbook,
+                data,
+                by=by or [],
+                events=events,
+                input_format=input_format.value,
+                encoding=encoding,
+                skip_bad_rows=skip_bad_rows,
+                test=test.value,
+                variance=variance.value,
+                correction=correction.value,
+                alpha=alpha,
+                arm_column=arm_column,
+                baseline_label=baseline,
+                pilot_label=pilot,
+                period_column=period_column,
+                lang=lang.value if lang else None,
+                progress=progress,
+            ),
+            data,
+        )
     except OpsplayError as error:
         raise fail(error) from None
     color = output_format is CompareFormat.text and sys.stdout.isatty()
@@ -132,11 +190,24 @@ def compare(
 @pilot_app.command("plan")
 def plan(
     playbook: PlaybookArg,
-    mde: Annotated[Optional[float], typer.Option("--mde", help="Absolute change to detect (default: goal target − baseline).")] = None,
-    power: Annotated[float, typer.Option("--power", min=0.5, max=0.999, help="Statistical power.")] = 0.8,
-    daily: Annotated[Optional[float], typer.Option("--daily", min=0, help="Units entering the pilot per day (both arms).")] = None,
-    sd: Annotated[Optional[float], typer.Option("--sd", min=0, help="Per-unit standard deviation (mean metrics).")] = None,
-    output_format: Annotated[CompareFormat, typer.Option("--format", "-f", help="text or json.")] = CompareFormat.text,
+    mde: Annotated[
+        float | None,
+        typer.Option("--mde", help="Absolute change to detect (default: goal target − baseline)."),
+    ] = None,
+    power: Annotated[
+        float, typer.Option("--power", min=0.5, max=0.999, help="Statistical power.")
+    ] = 0.8,
+    daily: Annotated[
+        float | None,
+        typer.Option("--daily", min=0, help="Units entering the pilot per day (both arms)."),
+    ] = None,
+    sd: Annotated[
+        float | None,
+        typer.Option("--sd", min=0, help="Per-unit standard deviation (mean metrics)."),
+    ] = None,
+    output_format: Annotated[
+        CompareFormat, typer.Option("--format", "-f", help="text or json.")
+    ] = CompareFormat.text,
 ) -> None:
     """Sample size per arm (and days with --daily) to detect the goal's change.
 
@@ -146,7 +217,9 @@ def plan(
     from opsplay.validate import load_playbook
 
     try:
-        result = plan_for_playbook(load_playbook(playbook), mde=mde, power=power, daily=daily, sd=sd)
+        result = plan_for_playbook(
+            load_playbook(playbook), mde=mde, power=power, daily=daily, sd=sd
+        )
     except OpsplayError as error:
         raise fail(error) from None
     typer.echo(format_plan(result, output_format.value), nl=False)
@@ -157,7 +230,9 @@ def sql(
     playbook: PlaybookArg,
     table: Annotated[str, typer.Option("--table", help="Warehouse table of unit rows.")],
     dialect: Annotated[Dialect, typer.Option("--dialect", help="SQL dialect.")] = Dialect.duckdb,
-    by: Annotated[Optional[list[str]], typer.Option("--by", help="Segment column (repeatable).")] = None,
+    by: Annotated[
+        list[str] | None, typer.Option("--by", help="Segment column (repeatable).")
+    ] = None,
 ) -> None:
     """Print the SQL that turns a unit-level table into the sufficient-statistics export.
 
@@ -167,7 +242,9 @@ def sql(
     from opsplay.validate import load_playbook
 
     try:
-        text = sql_for_playbook(load_playbook(playbook), table=table, dialect=dialect.value, by=by or [])
+        text = sql_for_playbook(
+            load_playbook(playbook), table=table, dialect=dialect.value, by=by or []
+        )
     except OpsplayError as error:
         raise fail(error) from None
     typer.echo(text)

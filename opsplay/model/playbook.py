@@ -9,7 +9,7 @@ that they run and report positions even when some fields fail here.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -31,7 +31,10 @@ Identifier = Annotated[
     str,
     BeforeValidator(_as_text),
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
-    Field(description="An ASCII identifier: letters, digits, `_`, `-`, `.`.", examples=["push-content"]),
+    Field(
+        description="An ASCII identifier: letters, digits, `_`, `-`, `.`.",
+        examples=["push-content"],
+    ),
 ]
 Slug = Annotated[
     str,
@@ -78,8 +81,12 @@ class Metadata(Strict):
         description="Lifecycle stage: draft | pilot | rollout | active | retired.",
         examples=["pilot"],
     )
-    owner: Identifier = Field(description="Role id of the process owner (流程负责人).", examples=["pm"])
-    updated: dt.date = Field(description="Date of the last content update.", examples=["2024-08-01"])
+    owner: Identifier = Field(
+        description="Role id of the process owner (流程负责人).", examples=["pm"]
+    )
+    updated: dt.date = Field(
+        description="Date of the last content update.", examples=["2024-08-01"]
+    )
     lang: Literal["zh", "en"] | None = Field(
         default=None,
         description="Language of rendered documents; default zh if the title has Chinese.",
@@ -94,13 +101,19 @@ class Metadata(Strict):
 class Goal(Strict):
     """Step 1: the SMART goal."""
 
-    statement: Text = Field(description="The goal in one sentence.", examples=["将新用户次日留存率从35%提升至45%"])
-    metric: Identifier = Field(description="Id of the metric the goal moves.", examples=["d1_retention"])
+    statement: Text = Field(
+        description="The goal in one sentence.", examples=["将新用户次日留存率从35%提升至45%"]
+    )
+    metric: Identifier = Field(
+        description="Id of the metric the goal moves.", examples=["d1_retention"]
+    )
     baseline: float = Field(description="Value today.", examples=[0.35])
     target: float = Field(
         description="Value to reach, in the metric's better direction.", examples=[0.45]
     )
-    deadline: dt.date = Field(description="Date by which the target is reached.", examples=["2024-12-31"])
+    deadline: dt.date = Field(
+        description="Date by which the target is reached.", examples=["2024-12-31"]
+    )
 
 
 class Scope(Strict):
@@ -130,14 +143,18 @@ class ProportionMetric(_MetricBase):
     """Share of units with a 0/1 outcome (e.g. next-day retention)."""
 
     kind: Literal["proportion"] = Field(description="Metric kind: proportion | mean | ratio.")
-    column: Text = Field(description="Export column holding 0/1 per unit.", examples=["retained_d1"])
+    column: Text = Field(
+        description="Export column holding 0/1 per unit.", examples=["retained_d1"]
+    )
 
 
 class MeanMetric(_MetricBase):
     """Average of a numeric column per unit (e.g. revenue per user)."""
 
     kind: Literal["mean"] = Field(description="Metric kind: proportion | mean | ratio.")
-    column: Text = Field(description="Export column holding the value per unit.", examples=["revenue"])
+    column: Text = Field(
+        description="Export column holding the value per unit.", examples=["revenue"]
+    )
 
 
 class RatioMetric(_MetricBase):
@@ -148,7 +165,7 @@ class RatioMetric(_MetricBase):
     denominator: Text = Field(description="Export column summed below.", examples=["orders"])
 
 
-Metric = Annotated[Union[ProportionMetric, MeanMetric, RatioMetric], Field(discriminator="kind")]
+Metric = Annotated[ProportionMetric | MeanMetric | RatioMetric, Field(discriminator="kind")]
 
 
 class Expectation(Strict):
@@ -165,11 +182,17 @@ class Scenario(Strict):
     id: Identifier = Field(examples=["onboarding"])
     name: Text = Field(examples=["新用户引导优化"])
     persona: Text = Field(description="Who the user is.", examples=["18-25岁学生用户，首次登录"])
-    trigger: Text = Field(description="Trigger condition.", examples=["登录后未在3分钟内进入核心功能模块"])
+    trigger: Text = Field(
+        description="Trigger condition.", examples=["登录后未在3分钟内进入核心功能模块"]
+    )
     behavior: Text | None = Field(default=None, description="What the user does.")
     defect: Text | None = Field(default=None, description="What is wrong today.")
-    demand: Text = Field(description="The user's core demand.", examples=["快速知晓核心功能并完成首次操作"])
-    expected: list[Expectation] = Field(default_factory=list, description="Expected effect as thresholds.")
+    demand: Text = Field(
+        description="The user's core demand.", examples=["快速知晓核心功能并完成首次操作"]
+    )
+    expected: list[Expectation] = Field(
+        default_factory=list, description="Expected effect as thresholds."
+    )
 
 
 class Fallback(Strict):
@@ -206,9 +229,12 @@ class Alert(Strict):
 
     id: Identifier = Field(examples=["push-completion"])
     node: Identifier | None = Field(default=None, description="Node id (node alerts).")
-    measure: Literal[
-        "completion_rate", "fallback_rate", "failure_rate", "sla_compliance", "p50_s", "p95_s"
-    ] | None = Field(default=None, description="Node measure compared (node alerts).")
+    measure: (
+        Literal[
+            "completion_rate", "fallback_rate", "failure_rate", "sla_compliance", "p50_s", "p95_s"
+        ]
+        | None
+    ) = Field(default=None, description="Node measure compared (node alerts).")
     metric: Identifier | None = Field(default=None, description="Metric id (metric alerts).")
     op: Comparator = Field(examples=["<"])
     threshold: float = Field(examples=[0.9])
@@ -276,17 +302,33 @@ class Review(Strict):
 class Playbook(Strict):
     """An opsplay/v1 playbook: one scenario-based operations process."""
 
-    api_version: Literal["opsplay/v1"] = Field(alias="apiVersion", description="Format version: opsplay/v1.")
+    api_version: Literal["opsplay/v1"] = Field(
+        alias="apiVersion", description="Format version: opsplay/v1."
+    )
     kind: Literal["Playbook"] = Field(description="Always Playbook.")
-    metadata: Metadata = Field(description="Identity and lifecycle: id, title, version, status, owner.")
+    metadata: Metadata = Field(
+        description="Identity and lifecycle: id, title, version, status, owner."
+    )
     goal: Goal = Field(description="Step 1: the SMART goal (metric, baseline, target, deadline).")
-    scope: Scope | None = Field(default=None, description="Step 1: segments, stages and period covered.")
-    roles: list[Role] = Field(min_length=1, description="Roles taking part; owners refer to their ids.")
-    metrics: list[Metric] = Field(min_length=1, description="How each metric is read from a metric export.")
-    scenarios: list[Scenario] = Field(default_factory=list, description="Step 2 / Table 1: user scenarios.")
-    nodes: list[Node] = Field(min_length=1, description="Step 3 / Table 2: process nodes in time order.")
+    scope: Scope | None = Field(
+        default=None, description="Step 1: segments, stages and period covered."
+    )
+    roles: list[Role] = Field(
+        min_length=1, description="Roles taking part; owners refer to their ids."
+    )
+    metrics: list[Metric] = Field(
+        min_length=1, description="How each metric is read from a metric export."
+    )
+    scenarios: list[Scenario] = Field(
+        default_factory=list, description="Step 2 / Table 1: user scenarios."
+    )
+    nodes: list[Node] = Field(
+        min_length=1, description="Step 3 / Table 2: process nodes in time order."
+    )
     alerts: list[Alert] = Field(default_factory=list, description="Step 5: monitoring thresholds.")
-    pilot: Pilot | None = Field(default=None, description="Step 4: how the pilot is run and measured.")
+    pilot: Pilot | None = Field(
+        default=None, description="Step 4: how the pilot is run and measured."
+    )
     rollout: Rollout | None = Field(default=None, description="Step 5: training and resources.")
     review: Review | None = Field(default=None, description="Step 6: findings after the pilot.")
 

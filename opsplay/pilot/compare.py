@@ -17,7 +17,7 @@ from typing import Any, Literal
 from opsplay.errors import InputError, UsageError
 from opsplay.model.playbook import Playbook
 from opsplay.pilot import stats
-from opsplay.pilot.readers import ExportData, GroupKey, MetricColumns, ReadOptions, read_exports
+from opsplay.pilot.readers import ExportData, MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.sufficient import ArmStats
 from opsplay.pilot.wording import describe_issue
 
@@ -138,7 +138,11 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     arms = (options.baseline_label or pilot.arms.baseline, options.pilot_label or pilot.arms.pilot)
     period_column = None if pilot.design == "ab" else (options.period_column or pilot.period_column)
     arm_column = options.arm_column or pilot.arm_column
-    if pilot.design == "before_after" and not options.arm_column and not _has_column(data, arm_column, options):
+    if (
+        pilot.design == "before_after"
+        and not options.arm_column
+        and not _has_column(data, arm_column, options)
+    ):
         # One population measured twice needs no arm column: let the period stand in for it.
         arm_column = period_column or "period"
     read = read_exports(
@@ -153,7 +157,9 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             skip_bad_rows=options.skip_bad_rows,
             progress=options.progress,
             arm_labels=() if pilot.design == "before_after" else arms,
-            period_labels=() if period_column is None else (pilot.periods.before, pilot.periods.after),
+            period_labels=()
+            if period_column is None
+            else (pilot.periods.before, pilot.periods.after),
         ),
     )
     warnings = list(read.warnings)
@@ -190,7 +196,12 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             )
 
     srm = None
-    if pilot.design == "ab" and rows and rows[0].comparison.baseline_n and rows[0].comparison.pilot_n:
+    if (
+        pilot.design == "ab"
+        and rows
+        and rows[0].comparison.baseline_n
+        and rows[0].comparison.pilot_n
+    ):
         first = rows[0].comparison
         srm = stats.sample_ratio_mismatch(first.baseline_n, first.pilot_n, pilot.split)
         if srm is not None and srm < SRM_THRESHOLD:
@@ -469,7 +480,9 @@ def _judge(
     )
 
 
-def _adjust(rows: list[MetricResult], correction: stats.Correction, alpha: float) -> list[MetricResult]:
+def _adjust(
+    rows: list[MetricResult], correction: stats.Correction, alpha: float
+) -> list[MetricResult]:
     """Correct across primary metrics × segments, then decide significance and verdicts.
 
     The overall rows form one family and the per-segment rows another, so looking at
@@ -479,14 +492,20 @@ def _adjust(rows: list[MetricResult], correction: stats.Correction, alpha: float
 
     p_adjusted: dict[int, float | None] = {}
     for overall in (True, False):
-        family = [i for i, row in enumerate(rows) if row.role == "primary" and (not row.segment) == overall]
+        family = [
+            i
+            for i, row in enumerate(rows)
+            if row.role == "primary" and (not row.segment) == overall
+        ]
         adjusted = stats.adjust_p_values([rows[i].comparison.p_value for i in family], correction)
-        p_adjusted.update(zip(family, adjusted))
+        p_adjusted.update(zip(family, adjusted, strict=True))
     judged = []
     for i, row in enumerate(rows):
         p = p_adjusted.get(i, row.comparison.p_value)
         significant = p is not None and p < alpha
-        judged.append(replace(row, p_adjusted=p, significant=significant, verdict=_verdict(row, significant)))
+        judged.append(
+            replace(row, p_adjusted=p, significant=significant, verdict=_verdict(row, significant))
+        )
     return judged
 
 
@@ -566,7 +585,9 @@ def _compare(value: float, op: str, threshold: float) -> bool:
     }[op]
 
 
-def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> tuple[PilotReport, Playbook]:
+def compare_files(
+    playbook_path: Path, data: Sequence[Path], **options: Any
+) -> tuple[PilotReport, Playbook]:
     """Load a playbook file and compare; `options` are CompareOptions fields (`by` as a list)."""
     from opsplay.config import find_config
     from opsplay.validate import load_playbook

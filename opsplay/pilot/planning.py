@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from opsplay.pilot.plan import SamplePlan
 
 
-def plan_for_playbook(playbook: Playbook, *, mde: float | None, power: float, daily: float | None,
-                      sd: float | None) -> SamplePlan:
+def plan_for_playbook(
+    playbook: Playbook, *, mde: float | None, power: float, daily: float | None, sd: float | None
+) -> SamplePlan:
     """Sample size to detect the goal's change (baseline → target, or baseline + --mde)."""
     from opsplay.pilot.plan import sample_size, target_from_mde
 
@@ -23,14 +24,24 @@ def plan_for_playbook(playbook: Playbook, *, mde: float | None, power: float, da
     if definition is None:
         raise UsageError(f"the goal's metric `{goal.metric}` is not declared under metrics")
     if definition.kind == "ratio":
-        raise UsageError(f"`{goal.metric}` is a ratio metric; plan it as a mean with --sd from historical data")
+        raise UsageError(
+            f"`{goal.metric}` is a ratio metric; plan it as a mean with --sd from historical data"
+        )
     if definition.kind == "mean" and sd is None:
-        raise UsageError(f"`{goal.metric}` is a mean metric; pass its per-unit standard deviation with --sd")
+        raise UsageError(
+            f"`{goal.metric}` is a mean metric; pass its per-unit standard deviation with --sd"
+        )
     target = goal.target if mde is None else target_from_mde(goal.baseline, mde)
     pilot = playbook.pilot
     return sample_size(
-        definition.kind, goal.baseline, target, sd=sd,
-        alpha=pilot.alpha if pilot else 0.05, power=power, split=pilot.split if pilot else 0.5, daily=daily,
+        definition.kind,
+        goal.baseline,
+        target,
+        sd=sd,
+        alpha=pilot.alpha if pilot else 0.05,
+        power=power,
+        split=pilot.split if pilot else 0.5,
+        daily=daily,
     )
 
 
@@ -44,7 +55,9 @@ def format_plan(plan: SamplePlan, output_format: str) -> str:
         f"units needed: baseline {plan.n_baseline:,}, pilot {plan.n_pilot:,}, total {plan.n_total:,}",
     ]
     if plan.days is not None:
-        lines.append(f"at {plan.daily:g} units per day: {plan.days} day{'' if plan.days == 1 else 's'}")
+        lines.append(
+            f"at {plan.daily:g} units per day: {plan.days} day{'' if plan.days == 1 else 's'}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -58,9 +71,15 @@ def sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, by: list[s
         raise UsageError(f"playbook `{playbook.metadata.id}` has no `pilot` section")
     wanted = [*pilot.metrics, *pilot.guardrails]
     metrics = [
-        MetricColumns(m.id, m.kind, getattr(m, "column", None), getattr(m, "numerator", None),
-                      getattr(m, "denominator", None))
-        for m in playbook.metrics if m.id in wanted
+        MetricColumns(
+            m.id,
+            m.kind,
+            getattr(m, "column", None),
+            getattr(m, "numerator", None),
+            getattr(m, "denominator", None),
+        )
+        for m in playbook.metrics
+        if m.id in wanted
     ]
     period = None if pilot.design == "ab" else pilot.period_column
     try:

@@ -87,21 +87,44 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
         "lang": report.lang,
         "shape": report.shape,
         "sources": [
-            {"path": s.path, "shape": s.shape, "encoding": s.encoding, "rows": s.rows,
-             "skipped_rows": s.skipped_rows}
+            {
+                "path": s.path,
+                "shape": s.shape,
+                "encoding": s.encoding,
+                "rows": s.rows,
+                "skipped_rows": s.skipped_rows,
+            }
             for s in report.sources
         ],
         "metrics": [_metric_json(row) for row in report.metrics],
-        "srm": None if report.srm_p_value is None else {"p_value": report.srm_p_value, "ok": report.srm_ok},
+        "srm": None
+        if report.srm_p_value is None
+        else {"p_value": report.srm_p_value, "ok": report.srm_ok},
         "nodes": [
-            {"node": n.node, "count": n.count, "completion_rate": n.completion_rate,
-             "fallback_rate": n.fallback_rate, "failure_rate": n.failure_rate, "p50_s": n.p50_s,
-             "p95_s": n.p95_s, "sla_s": n.sla_s, "sla_compliance": n.sla_compliance}
+            {
+                "node": n.node,
+                "count": n.count,
+                "completion_rate": n.completion_rate,
+                "fallback_rate": n.fallback_rate,
+                "failure_rate": n.failure_rate,
+                "p50_s": n.p50_s,
+                "p95_s": n.p95_s,
+                "sla_s": n.sla_s,
+                "sla_compliance": n.sla_compliance,
+            }
             for n in report.nodes
         ],
         "alerts": [
-            {"id": a.id, ("metric" if a.measure is None else "node"): a.target, "measure": a.measure,
-             "value": a.value, "op": a.op, "threshold": a.threshold, "severity": a.severity, "fired": a.fired}
+            {
+                "id": a.id,
+                ("metric" if a.measure is None else "node"): a.target,
+                "measure": a.measure,
+                "value": a.value,
+                "op": a.op,
+                "threshold": a.threshold,
+                "severity": a.severity,
+                "fired": a.fired,
+            }
             for a in report.alerts
         ],
         "warnings": list(report.warnings),
@@ -198,24 +221,53 @@ def _before(c: Any, group: str, row: MetricResult) -> str:
 def _adjusted(row: MetricResult, lang: str) -> str:
     if row.p_adjusted is None or row.p_adjusted == row.comparison.p_value:
         return ""
-    return f"，校正后 {fmt_p(row.p_adjusted)}" if lang == "zh" else f", adjusted {fmt_p(row.p_adjusted)}"
+    return (
+        f"，校正后 {fmt_p(row.p_adjusted)}"
+        if lang == "zh"
+        else f", adjusted {fmt_p(row.p_adjusted)}"
+    )
 
 
 def _table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
     lang = report.lang
-    header = [label(k, lang) for k in ("segment", "metric", "role", "baseline", "pilot", "abs_diff", "rel_diff",
-                                       "ci_rel", "p_value", "p_adjusted", "target", "attainment", "verdict")]
+    header = [
+        label(k, lang)
+        for k in (
+            "segment",
+            "metric",
+            "role",
+            "baseline",
+            "pilot",
+            "abs_diff",
+            "rel_diff",
+            "ci_rel",
+            "p_value",
+            "p_adjusted",
+            "target",
+            "attainment",
+            "verdict",
+        )
+    ]
     rows = []
     for row in report.metrics:
         c = row.comparison
-        rows.append([
-            _segment_text(row.segment, lang), row.name, label(row.role, lang),
-            f"{_before(c, 'baseline', row)}{fmt_value(c.baseline_value, row.kind, row.unit)}{_n(c.baseline_n)}",
-            f"{_before(c, 'pilot', row)}{fmt_value(c.pilot_value, row.kind, row.unit)}{_n(c.pilot_n)}",
-            fmt_abs(c.abs_diff, row.kind, row.unit), fmt_rel(c.rel_diff), fmt_interval(c.ci_rel),
-            fmt_p(c.p_value), fmt_p(row.p_adjusted), fmt_value(row.target, row.kind, row.unit),
-            "—" if row.attainment is None else f"{row.attainment:.0%}", verdict_word(row.verdict, lang),
-        ])
+        rows.append(
+            [
+                _segment_text(row.segment, lang),
+                row.name,
+                label(row.role, lang),
+                f"{_before(c, 'baseline', row)}{fmt_value(c.baseline_value, row.kind, row.unit)}{_n(c.baseline_n)}",
+                f"{_before(c, 'pilot', row)}{fmt_value(c.pilot_value, row.kind, row.unit)}{_n(c.pilot_n)}",
+                fmt_abs(c.abs_diff, row.kind, row.unit),
+                fmt_rel(c.rel_diff),
+                fmt_interval(c.ci_rel),
+                fmt_p(c.p_value),
+                fmt_p(row.p_adjusted),
+                fmt_value(row.target, row.kind, row.unit),
+                "—" if row.attainment is None else f"{row.attainment:.0%}",
+                verdict_word(row.verdict, lang),
+            ]
+        )
     return header, rows
 
 
@@ -224,18 +276,56 @@ def format_csv(report: PilotReport, color: bool = False) -> str:
     """One row per metric and segment, full precision; UTF-8 BOM added by the writer for Excel/WPS."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["metric", "name", "segment", "role", "kind", "baseline_n", "baseline_value", "pilot_n",
-                     "pilot_value", "abs_diff", "rel_diff", "ci_rel_low", "ci_rel_high", "p_value", "p_value_abs",
-                     "p_adjusted", "significant", "target", "attainment", "verdict"])
+    writer.writerow(
+        [
+            "metric",
+            "name",
+            "segment",
+            "role",
+            "kind",
+            "baseline_n",
+            "baseline_value",
+            "pilot_n",
+            "pilot_value",
+            "abs_diff",
+            "rel_diff",
+            "ci_rel_low",
+            "ci_rel_high",
+            "p_value",
+            "p_value_abs",
+            "p_adjusted",
+            "significant",
+            "target",
+            "attainment",
+            "verdict",
+        ]
+    )
     for entry in report_to_json(report)["metrics"]:
         ci = entry["ci_rel"] or [None, None]
-        writer.writerow([
-            entry["metric"], entry["name"], ";".join(f"{k}={v}" for k, v in entry["segment"].items()),
-            entry["role"], entry["kind"], entry["baseline"]["n"], entry["baseline"]["value"], entry["pilot"]["n"],
-            entry["pilot"]["value"], entry["abs_diff"], entry["rel_diff"], ci[0], ci[1], entry["p_value"],
-            entry["p_value_abs"], entry["p_adjusted"], entry["significant"], entry["target"],
-            entry["attainment"], entry["verdict"],
-        ])
+        writer.writerow(
+            [
+                entry["metric"],
+                entry["name"],
+                ";".join(f"{k}={v}" for k, v in entry["segment"].items()),
+                entry["role"],
+                entry["kind"],
+                entry["baseline"]["n"],
+                entry["baseline"]["value"],
+                entry["pilot"]["n"],
+                entry["pilot"]["value"],
+                entry["abs_diff"],
+                entry["rel_diff"],
+                ci[0],
+                ci[1],
+                entry["p_value"],
+                entry["p_value_abs"],
+                entry["p_adjusted"],
+                entry["significant"],
+                entry["target"],
+                entry["attainment"],
+                entry["verdict"],
+            ]
+        )
     return "\ufeff" + buffer.getvalue()
 
 
@@ -248,22 +338,37 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
     """Markdown tables: metrics, nodes, alerts, warnings."""
     lang = report.lang
     header, rows = _table_rows(report)
-    lines = [f"## {report.playbook_id}@{report.playbook_version} — {DESIGNS[report.design][lang]}", ""]
+    lines = [
+        f"## {report.playbook_id}@{report.playbook_version} — {DESIGNS[report.design][lang]}",
+        "",
+    ]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_md_cell(cell) for cell in row) + " |" for row in rows]
-    lines += [""] + [f"- {_md_cell(conclusion(row, lang, report.alpha))}" for row in report.metrics if not row.segment]
+    lines += [""] + [
+        f"- {_md_cell(conclusion(row, lang, report.alpha))}"
+        for row in report.metrics
+        if not row.segment
+    ]
     if report.nodes:
-        lines += ["", f"### {label('nodes', lang)}", "",
-                  f"| {label('node', lang)} | {label('count', lang)} | {label('completion_rate', lang)} | "
-                  f"{label('fallback_rate', lang)} | p50 | p95 | {label('sla', lang)} | {label('sla_compliance', lang)} |",
-                  "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"### {label('nodes', lang)}",
+            "",
+            f"| {label('node', lang)} | {label('count', lang)} | {label('completion_rate', lang)} | "
+            f"{label('fallback_rate', lang)} | p50 | p95 | {label('sla', lang)} | {label('sla_compliance', lang)} |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         lines += [f"| {_node_cells(n, ' | ')} |" for n in report.nodes]
     fired = [a for a in report.alerts if a.fired]
     lines += ["", f"### {label('alerts', lang)}", ""]
-    lines += [f"- **{a.id}** ({a.severity}): {a.target} {a.measure or ''} = {_num(a.value)} {a.op} {a.threshold:g}"
-              for a in fired] or [f"- {label('no_alerts', lang)}"]
+    lines += [
+        f"- **{a.id}** ({a.severity}): {a.target} {a.measure or ''} = {_num(a.value)} {a.op} {a.threshold:g}"
+        for a in fired
+    ] or [f"- {label('no_alerts', lang)}"]
     if report.warnings:
-        lines += ["", f"### {label('warnings', lang)}", ""] + [f"- {_md_cell(w)}" for w in report.warnings]
+        lines += ["", f"### {label('warnings', lang)}", ""] + [
+            f"- {_md_cell(w)}" for w in report.warnings
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -280,8 +385,18 @@ def _seconds(value: float | None) -> str:
 
 
 def _node_cells(n: Any, sep: str) -> str:
-    return sep.join([n.node, f"{n.count:,}", _rate(n.completion_rate), _rate(n.fallback_rate), _seconds(n.p50_s),
-                     _seconds(n.p95_s), _seconds(n.sla_s), _rate(n.sla_compliance)])
+    return sep.join(
+        [
+            n.node,
+            f"{n.count:,}",
+            _rate(n.completion_rate),
+            _rate(n.fallback_rate),
+            _seconds(n.p50_s),
+            _seconds(n.p95_s),
+            _seconds(n.sla_s),
+            _rate(n.sla_compliance),
+        ]
+    )
 
 
 @formatter("text")
@@ -292,48 +407,94 @@ def format_text(report: PilotReport, color: bool = False, width: int | None = No
 
     lang = report.lang
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, color_system="standard" if color else None,
-                      width=width or 120, highlight=False, soft_wrap=True)
-    console.print(f"[bold]{report.playbook_id}@{report.playbook_version}[/bold]  "
-                  f"{label('design', lang)}: {DESIGNS[report.design][lang]}  α={report.alpha:g}")
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        width=width or 120,
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"[bold]{report.playbook_id}@{report.playbook_version}[/bold]  "
+        f"{label('design', lang)}: {DESIGNS[report.design][lang]}  α={report.alpha:g}"
+    )
     header, rows = _table_rows(report)
-    style = {"met": "bold green", "improved": "green", "worse": "bold red", "no_change": "yellow",
-             "inconclusive": "dim"}
+    style = {
+        "met": "bold green",
+        "improved": "green",
+        "worse": "bold red",
+        "no_change": "yellow",
+        "inconclusive": "dim",
+    }
     segments = list(dict.fromkeys(row.segment for row in report.metrics))
     for segment in segments:
-        table = Table(title=f"{label('segment', lang)}: {_segment_text(segment, lang)}", show_lines=False)
+        table = Table(
+            title=f"{label('segment', lang)}: {_segment_text(segment, lang)}", show_lines=False
+        )
         # The terminal table folds role into the metric, target with attainment, and puts n
         # under each value; the unadjusted p is left to JSON, CSV and Markdown. It fits 100
         # columns even in Chinese.
         for i in (1, 3, 4, 5, 6, 7, 9, 10, 12):
-            table.add_column(header[i], justify="left" if i == 1 else "right", min_width=6 if i in (1, 12) else None)
-        for result, cells in zip(report.metrics, rows):
+            table.add_column(
+                header[i],
+                justify="left" if i == 1 else "right",
+                min_width=6 if i in (1, 12) else None,
+            )
+        for result, cells in zip(report.metrics, rows, strict=True):
             if result.segment != segment:
                 continue
             name = cells[1] + (f" ({cells[2]})" if result.role == "guardrail" else "")
             base, pilot = (cells[i].replace(" (n=", "\nn=").rstrip(")") for i in (3, 4))
             target = cells[10] + (f"\n({cells[11]})" if cells[11] != "—" else "")
-            table.add_row(name, base, pilot, cells[5], cells[6], cells[7], cells[9], target, cells[12],
-                          style=style[result.verdict])
+            table.add_row(
+                name,
+                base,
+                pilot,
+                cells[5],
+                cells[6],
+                cells[7],
+                cells[9],
+                target,
+                cells[12],
+                style=style[result.verdict],
+            )
         console.print(table)
     for row in report.metrics:
         if not row.segment:
             console.print(f"• {conclusion(row, lang, report.alpha)}", style=style[row.verdict])
     if report.srm_p_value is not None:
-        console.print(f"{label('srm', lang)}: p={fmt_p(report.srm_p_value)} "
-                      f"{'✓' if report.srm_ok else '✗'}")
+        console.print(
+            f"{label('srm', lang)}: p={fmt_p(report.srm_p_value)} {'✓' if report.srm_ok else '✗'}"
+        )
     if report.nodes:
         table = Table(title=label("nodes", lang))
-        for column in (label("node", lang), label("count", lang), label("completion_rate", lang),
-                       label("fallback_rate", lang), "p50", "p95", label("sla", lang), label("sla_compliance", lang)):
+        for column in (
+            label("node", lang),
+            label("count", lang),
+            label("completion_rate", lang),
+            label("fallback_rate", lang),
+            "p50",
+            "p95",
+            label("sla", lang),
+            label("sla_compliance", lang),
+        ):
             table.add_column(column, overflow="fold")
         for n in report.nodes:
             table.add_row(*_node_cells(n, "\0").split("\0"))
         console.print(table)
     fired = [a for a in report.alerts if a.fired]
-    console.print(f"[bold]{label('alerts', lang)}[/bold]: " + (", ".join(
-        f"{a.id} ({a.target} {a.measure or ''} {_num(a.value)} {a.op} {a.threshold:g})" for a in fired)
-        or label("no_alerts", lang)), style="red" if fired else None)
+    console.print(
+        f"[bold]{label('alerts', lang)}[/bold]: "
+        + (
+            ", ".join(
+                f"{a.id} ({a.target} {a.measure or ''} {_num(a.value)} {a.op} {a.threshold:g})"
+                for a in fired
+            )
+            or label("no_alerts", lang)
+        ),
+        style="red" if fired else None,
+    )
     for warning in report.warnings:
         console.print(f"! {warning}", style="yellow", markup=False)
     return buffer.getvalue()

@@ -36,13 +36,13 @@ ISSUES: dict[str, dict[str, str]] = {
     "before_after_not_causal": {
         "zh": "前后对比（before_after）无法区分流程改动与季节性等同期变化，结论不代表因果",
         "en": "before/after cannot separate the change from seasonality or other concurrent changes; "
-              "the result is not causal",
+        "the result is not causal",
     },
     "srm": {
         "zh": "样本比例失衡（SRM）：基线 {n_baseline}、试点 {n_pilot}，计划试点占比 {split}，p={p:.2g}；"
-              "请先检查分流，再看结果",
+        "请先检查分流，再看结果",
         "en": "sample ratio mismatch: baseline {n_baseline}, pilot {n_pilot} against a planned pilot share of "
-              "{split} (p={p:.2g}); check the assignment before trusting the results",
+        "{split} (p={p:.2g}); check the assignment before trusting the results",
     },
     "missing_period": {
         "zh": "没有“{period}”期的数据",

@@ -45,17 +45,45 @@ def rows_by_metric(document: dict) -> dict[str, dict]:
 
 
 def test_json_has_the_spec_keys_and_no_nan() -> None:
-    document = compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv", "--events",
-                            EXAMPLES / "onboarding_events.csv")
-    assert {"playbook", "design", "alpha", "metrics", "srm", "nodes", "alerts", "warnings"} <= set(document)
+    document = compare_json(
+        ONBOARDING,
+        EXAMPLES / "onboarding_units.csv",
+        "--events",
+        EXAMPLES / "onboarding_events.csv",
+    )
+    assert {"playbook", "design", "alpha", "metrics", "srm", "nodes", "alerts", "warnings"} <= set(
+        document
+    )
     assert document["playbook"] == {"id": "new-user-onboarding", "version": "1.2.0"}
-    keys = {"metric", "segment", "kind", "role", "baseline", "pilot", "abs_diff", "rel_diff", "ci_abs", "ci_rel",
-            "p_value", "p_value_abs", "p_adjusted", "significant", "target", "attainment", "verdict"}
+    keys = {
+        "metric",
+        "segment",
+        "kind",
+        "role",
+        "baseline",
+        "pilot",
+        "abs_diff",
+        "rel_diff",
+        "ci_abs",
+        "ci_rel",
+        "p_value",
+        "p_value_abs",
+        "p_adjusted",
+        "significant",
+        "target",
+        "attainment",
+        "verdict",
+    }
     for row in document["metrics"]:
         assert keys <= set(row)
         assert row["verdict"] in {"met", "improved", "worse", "no_change", "inconclusive"}
-    assert [m["metric"] for m in document["metrics"]] == ["d1_retention", "first_order", "core_usage", "revenue",
-                                                          "aov"]
+    assert [m["metric"] for m in document["metrics"]] == [
+        "d1_retention",
+        "first_order",
+        "core_usage",
+        "revenue",
+        "aov",
+    ]
     assert {n["node"] for n in document["nodes"]} >= {"tag-detect", "push-content", "feedback"}
     assert {"id", "value", "op", "threshold", "fired"} <= set(document["alerts"][0])
 
@@ -75,7 +103,9 @@ def test_unit_rows_match_an_independent_computation() -> None:
             assert row["p_value_abs"] == pytest.approx(welch.pvalue, rel=1e-9)
     ratio = rows["aov"]
     control = frame[frame["group"] == "control"]
-    assert ratio["baseline"]["value"] == pytest.approx(control["revenue"].sum() / control["orders"].sum(), rel=1e-12)
+    assert ratio["baseline"]["value"] == pytest.approx(
+        control["revenue"].sum() / control["orders"].sum(), rel=1e-12
+    )
 
 
 def test_every_input_shape_gives_the_same_answer() -> None:
@@ -113,14 +143,16 @@ def test_difference_in_differences_on_the_recall_pilot() -> None:
     frame = pd.read_csv(EXAMPLES / "recall_did.csv")
     means = frame.groupby(["group", "period"])["recalled"].mean()
     expected = (means["pilot", "after"] - means["pilot", "before"]) - (
-        means["comparison", "after"] - means["comparison", "before"])
+        means["comparison", "after"] - means["comparison", "before"]
+    )
     document = compare_json(RECALL, EXAMPLES / "recall_did.csv")
     row = rows_by_metric(document)["recall_rate"]
     assert document["design"] == "did"
     assert row["abs_diff"] == pytest.approx(expected, rel=1e-12)
     assert row["before"]["pilot"]["value"] == pytest.approx(means["pilot", "before"], rel=1e-12)
     relative = (means["pilot", "after"] / means["pilot", "before"]) / (
-        means["comparison", "after"] / means["comparison", "before"]) - 1
+        means["comparison", "after"] / means["comparison", "before"]
+    ) - 1
     assert row["rel_diff"] == pytest.approx(relative, rel=1e-12)
     assert document["srm"] is None
 
@@ -145,8 +177,12 @@ def test_segments_and_holm_families() -> None:
 
 
 def test_events_give_node_figures_and_alerts() -> None:
-    document = compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv", "--events",
-                            EXAMPLES / "onboarding_events.csv")
+    document = compare_json(
+        ONBOARDING,
+        EXAMPLES / "onboarding_units.csv",
+        "--events",
+        EXAMPLES / "onboarding_events.csv",
+    )
     log = pd.read_csv(EXAMPLES / "onboarding_events.csv")
     push = log[log["node"] == "push-content"]
     node = next(n for n in document["nodes"] if n["node"] == "push-content")
@@ -166,8 +202,20 @@ def test_events_give_node_figures_and_alerts() -> None:
     ],
 )
 def test_fail_on(condition: str, extra: list[str], code: int) -> None:
-    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv"),
-                                 "--format", "json", "--fail-on", condition, *extra])
+    result = runner.invoke(
+        app,
+        [
+            "pilot",
+            "compare",
+            str(ONBOARDING),
+            str(EXAMPLES / "onboarding_units.csv"),
+            "--format",
+            "json",
+            "--fail-on",
+            condition,
+            *extra,
+        ],
+    )
     assert result.exit_code == code, result.output
 
 
@@ -177,8 +225,19 @@ def test_fail_on_regression_when_a_guardrail_gets_worse(tmp_path: Path) -> None:
     frame.loc[pilot, "revenue"] = frame.loc[pilot, "revenue"] * 0.5  # pilot users spend half
     data = tmp_path / "worse.csv"
     frame.to_csv(data, index=False)
-    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(data), "--format", "json",
-                                 "--fail-on", "regression"])
+    result = runner.invoke(
+        app,
+        [
+            "pilot",
+            "compare",
+            str(ONBOARDING),
+            str(data),
+            "--format",
+            "json",
+            "--fail-on",
+            "regression",
+        ],
+    )
     assert result.exit_code == 1
     assert rows_by_metric(_strict_json(result.stdout))["revenue"]["verdict"] == "worse"
 
@@ -190,12 +249,16 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "ordered" in result.stderr and "Traceback" not in result.output
     wrong_arm = tmp_path / "arms.csv"
-    frame = pd.read_csv(EXAMPLES / "onboarding_units.csv").replace({"group": {"pilot": "treatment"}})
+    frame = pd.read_csv(EXAMPLES / "onboarding_units.csv").replace(
+        {"group": {"pilot": "treatment"}}
+    )
     frame.to_csv(wrong_arm, index=False)
     result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(wrong_arm)])
     assert result.exit_code == 2
     assert "treatment" in result.stderr and "Traceback" not in result.output
-    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(tmp_path / "missing.csv")])
+    result = runner.invoke(
+        app, ["pilot", "compare", str(ONBOARDING), str(tmp_path / "missing.csv")]
+    )
     assert result.exit_code == 2 and "Traceback" not in result.output
 
 
@@ -211,9 +274,21 @@ def test_other_formats() -> None:
 
 def test_python_dash_m_runs_compare() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "opsplay", "pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv"),
-         "--format", "json"],
-        capture_output=True, text=True, encoding="utf-8", check=False,
+        [
+            sys.executable,
+            "-m",
+            "opsplay",
+            "pilot",
+            "compare",
+            str(ONBOARDING),
+            str(EXAMPLES / "onboarding_units.csv"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert _strict_json(result.stdout)["design"] == "ab"
@@ -223,21 +298,27 @@ def test_plan_and_sql_commands() -> None:
     from statsmodels.stats.power import NormalIndPower
     from statsmodels.stats.proportion import proportion_effectsize
 
-    result = runner.invoke(app, ["pilot", "plan", str(ONBOARDING), "--format", "json", "--daily", "400"])
+    result = runner.invoke(
+        app, ["pilot", "plan", str(ONBOARDING), "--format", "json", "--daily", "400"]
+    )
     assert result.exit_code == 0, result.output
     plan = json.loads(result.stdout)
     effect = proportion_effectsize(0.45, 0.35)
     n = NormalIndPower().solve_power(effect_size=effect, alpha=0.05, power=0.8, ratio=1.0)
     assert plan["n_baseline"] == math.ceil(n)
     assert plan["days"] == math.ceil(2 * plan["n_baseline"] / 400)
-    sql = runner.invoke(app, ["pilot", "sql", str(ONBOARDING), "--table", "ods.users", "--dialect", "postgres"])
+    sql = runner.invoke(
+        app, ["pilot", "sql", str(ONBOARDING), "--table", "ods.users", "--dialect", "postgres"]
+    )
     assert sql.exit_code == 0 and "sum_sq" in sql.stdout
 
 
 def test_summary_without_n_gives_deviation_only(tmp_path: Path) -> None:
     """A BI export without n: the deviation rate, no test, n null, verdict inconclusive."""
     data = tmp_path / "dashboard.csv"
-    data.write_text("arm,metric,value\ncontrol,d1_retention,35%\npilot,d1_retention,38%\n", encoding="utf-8-sig")
+    data.write_text(
+        "arm,metric,value\ncontrol,d1_retention,35%\npilot,d1_retention,38%\n", encoding="utf-8-sig"
+    )
     rows = rows_by_metric(compare_json(ONBOARDING, data))
     row = rows["d1_retention"]
     assert row["baseline"] == {"n": None, "value": pytest.approx(0.35)}
