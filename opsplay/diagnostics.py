@@ -42,7 +42,11 @@ _CATALOGUE = [
     Rule("OPS001", E, "The file cannot be read as UTF-8 text."),
     Rule("OPS002", E, "The file is not valid YAML."),
     Rule("OPS003", E, "A key appears twice in one mapping (YAML would keep only the last)."),
-    Rule("OPS004", W, "A YAML 1.1 boolean word (yes/no/on/off) is read as text; quote it or write true/false."),
+    Rule(
+        "OPS004",
+        W,
+        "A YAML 1.1 boolean word (yes/no/on/off) is read as text; quote it or write true/false.",
+    ),
     Rule("OPS005", W, "A sexagesimal number like 1:30 is read as text, not 90; quote it."),
     Rule("OPS006", E, "A tab is used for indentation; YAML indents with spaces."),
     Rule("OPS007", E, "The file holds several YAML documents; one playbook per file."),
@@ -59,15 +63,21 @@ _CATALOGUE = [
     Rule("OPS201", E, "An owner is not a role id."),
     Rule("OPS202", E, "A metric reference is not a metric id."),
     Rule("OPS203", E, "A `next` or `fallback.goto` is not a node id."),
-    Rule("OPS204", E, "An alert names no existing node or metric, or mixes node and metric fields."),
+    Rule(
+        "OPS204", E, "An alert names no existing node or metric, or mixes node and metric fields."
+    ),
     Rule("OPS205", E, "An id is used twice in the same list."),
     Rule("OPS206", E, "Two playbooks checked together share a metadata.id."),
     Rule("OPS207", E, "A node cannot be reached from the first node."),
     Rule("OPS208", E, "The node graph has a cycle that does not pass through a fallback.goto."),
     # OPS3xx: the SMART goal and value ranges
-    Rule("OPS301", E, "The goal's target is not in the metric's better direction from the baseline."),
+    Rule(
+        "OPS301", E, "The goal's target is not in the metric's better direction from the baseline."
+    ),
     Rule("OPS302", E, "A rate of a proportion metric lies outside [0, 1]."),
-    Rule("OPS303", E, "A date range is inverted, or the deadline is before the scope period starts."),
+    Rule(
+        "OPS303", E, "A date range is inverted, or the deadline is before the scope period starts."
+    ),
     Rule("OPS304", E, "A rate threshold (alert or expected effect) lies outside [0, 1]."),
     # OPS4xx: versioning
     Rule("OPS401", E, "metadata.version is not a semantic version (MAJOR.MINOR.PATCH)."),
@@ -81,11 +91,23 @@ _CATALOGUE = [
     Rule("OPS505", W, "A pilot playbook has no pilot section (step 4)."),
     Rule("OPS506", W, "An active or retired playbook has no review section (step 6)."),
     # OPS7xx: versions against a git base (validate --base)
-    Rule("OPS701", E, "A playbook's content changed since the base ref but metadata.version did not increase."),
+    Rule(
+        "OPS701",
+        E,
+        "A playbook's content changed since the base ref but metadata.version did not increase.",
+    ),
     Rule("OPS702", E, "metadata.version is lower than at the base ref."),
     Rule("OPS703", W, "The version bump is smaller than the changes call for (major/minor/patch)."),
-    Rule("OPS704", E, "The version changed but the changelog lost its entries (it needs the new version first)."),
-    Rule("OPS705", W, "The playbook at the base ref cannot be compared, so its version was not checked."),
+    Rule(
+        "OPS704",
+        E,
+        "The version changed but the changelog lost its entries (it needs the new version first).",
+    ),
+    Rule(
+        "OPS705",
+        W,
+        "The playbook at the base ref cannot be compared, so its version was not checked.",
+    ),
     # OPS6xx: suppressions
     Rule("OPS601", W, "An inline suppression matches no diagnostic."),
     Rule("OPS602", E, "An inline suppression has no reason (`-- why`) or names an unknown rule."),

@@ -135,9 +135,7 @@ def compare(
     arm_column: Annotated[
         str | None, typer.Option("--arm-column", help="Override pilot.arm_column.")
     ] = None,
-    baseline: Annotated[
-        str | None, typer.Option("--baseline", help="Baseline arm label.")
-    ] = None,
+    baseline: Annotated[str | None, typer.Option("--baseline", help="Baseline arm label.")] = None,
     pilot: Annotated[str | None, typer.Option("--pilot", help="Pilot arm label.")] = None,
     period_column: Annotated[
         str | None, typer.Option("--period-column", help="Override pilot.period_column.")
