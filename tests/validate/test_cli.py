@@ -340,10 +340,6 @@ def _commands() -> list[list[str]]:
 
 @pytest.mark.parametrize("command", _commands(), ids=lambda c: " ".join(c) or "opsplay")
 def test_every_help_has_an_example(cli: Cli, command: list[str]) -> None:
-    if command == ["pilot"]:
-        pytest.xfail(
-            "the `pilot` group's help (opsplay/cli/pilot.py, not validate's) has no example yet"
-        )
     result = cli(*command, "--help")
     assert result.exit_code == 0
     assert "Example: opsplay" in result.stdout
