@@ -90,6 +90,9 @@ _CATALOGUE = [
     Rule("OPS504", W, "A rollout/active playbook has no rollout.training (step 5)."),
     Rule("OPS505", W, "A pilot playbook has no pilot section (step 4)."),
     Rule("OPS506", W, "An active or retired playbook has no review section (step 6)."),
+    # OPS6xx: suppressions
+    Rule("OPS601", W, "An inline suppression matches no diagnostic."),
+    Rule("OPS602", E, "An inline suppression has no reason (`-- why`) or names an unknown rule."),
     # OPS7xx: versions against a git base (validate --base)
     Rule(
         "OPS701",
@@ -108,9 +111,6 @@ _CATALOGUE = [
         W,
         "The playbook at the base ref cannot be compared, so its version was not checked.",
     ),
-    # OPS6xx: suppressions
-    Rule("OPS601", W, "An inline suppression matches no diagnostic."),
-    Rule("OPS602", E, "An inline suppression has no reason (`-- why`) or names an unknown rule."),
 ]
 
 RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}

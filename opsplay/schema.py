@@ -12,7 +12,9 @@ SCHEMA_ID = "https://opsplay.dev/schema/opsplay-v1.json"
 
 def playbook_schema() -> dict[str, Any]:
     """Generate the schema from the models, with `definitions` refs as draft-07 expects."""
-    schema = Playbook.model_json_schema(by_alias=True, ref_template="#/definitions/{model}", mode="validation")
+    schema = Playbook.model_json_schema(
+        by_alias=True, ref_template="#/definitions/{model}", mode="validation"
+    )
     definitions = schema.pop("$defs", {})
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",

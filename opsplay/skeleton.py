@@ -198,21 +198,28 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 def skeleton_text(playbook_id: str, lang: str, schema_path: str, today: dt.date) -> str:
     """The skeleton playbook as text."""
     deadline = today + dt.timedelta(days=90)
-    return SKELETONS[lang].format(id=playbook_id, today=today.isoformat(), deadline=deadline.isoformat(),
-                                  schema=schema_path)
+    return SKELETONS[lang].format(
+        id=playbook_id, today=today.isoformat(), deadline=deadline.isoformat(), schema=schema_path
+    )
 
 
-def write_skeleton(playbook_id: str, directory: Path, lang: str, today: dt.date | None = None) -> Path:
+def write_skeleton(
+    playbook_id: str, directory: Path, lang: str, today: dt.date | None = None
+) -> Path:
     """Write DIRECTORY/ID.yaml; refuse to overwrite an existing file."""
     if not _SLUG.match(playbook_id):
-        raise UsageError(f"`{playbook_id}` is not a valid playbook id; use lowercase letters, digits and `-` "
-                         "(e.g. member-recall)")
+        raise UsageError(
+            f"`{playbook_id}` is not a valid playbook id; use lowercase letters, digits and `-` "
+            "(e.g. member-recall)"
+        )
     if lang not in SKELETONS:
         raise UsageError(f"--lang must be zh or en, not `{lang}`")
     path = directory / f"{playbook_id}.yaml"
     if path.exists():
         raise UsageError(f"{path} already exists; choose another id or edit that file")
-    schema_path = Path(os.path.relpath(Path.cwd() / "opsplay.schema.json", directory.resolve())).as_posix()
+    schema_path = Path(
+        os.path.relpath(Path.cwd() / "opsplay.schema.json", directory.resolve())
+    ).as_posix()
     text = skeleton_text(playbook_id, lang, schema_path, today or dt.date.today())
     directory.mkdir(parents=True, exist_ok=True)
     try:
