@@ -381,7 +381,13 @@ def _rate(value: float | None) -> str:
 
 
 def _seconds(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f}s"
+    """A duration in the largest unit that keeps it readable: 41.0s, 2.0m, 3.1h, 2.5d."""
+    if value is None:
+        return "—"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if value >= size:
+            return f"{value / size:.1f}{unit}"
+    return f"{value:.1f}s"
 
 
 def _node_cells(n: Any, sep: str) -> str:
