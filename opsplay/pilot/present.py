@@ -381,11 +381,11 @@ def _rate(value: float | None) -> str:
 
 
 def _seconds(value: float | None) -> str:
-    """A duration in the largest unit that keeps it readable: 41.0s, 2.0m, 3.1h, 2.5d."""
+    """A duration people read at a glance (120.2s, 45.5m, 18.1h, 3.0d), seconds up to 10 minutes."""
     if value is None:
         return "—"
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if value >= size:
+    for unit, size, above in (("d", 86400, 3 * 86400), ("h", 3600, 3 * 3600), ("m", 60, 600)):
+        if value >= above:
             return f"{value / size:.1f}{unit}"
     return f"{value:.1f}s"
 
