@@ -2,13 +2,15 @@
 
     python benchmarks/pilot_compare_bench.py                      # 10M rows (~370 MB) in a temp dir
     python benchmarks/pilot_compare_bench.py --rows 1000000 --data /tmp/units.csv --keep
-    python benchmarks/pilot_compare_bench.py \\
-        --command "{python} -m opsplay pilot compare bench.yaml {data}"
+    python benchmarks/pilot_compare_bench.py --by region,channel  # segments on both sides
+    python benchmarks/pilot_compare_bench.py --reader-only        # only `read_exports`
 
 Each side runs as its own process (interpreter start and imports included), so the time is
 what a user waits for; peak RSS is that process's own maximum (os.wait4). The opsplay side
-by default runs a small script around `read_exports`; `--command` replaces it with any
-command line (placeholders `{python}` and `{data}`), e.g. the real `pilot compare`.
+is the whole `opsplay pilot compare benchmarks/bench-playbook.yaml DATA --format json`
+(`--reader-only` times a small script around `read_exports` instead; `--command` any
+command line, with placeholders `{python}` and `{data}`). Targets (issue 3): at most
+1.5x DuckDB's time, peak RSS at most 400 MB and flat as the file grows.
 Not part of the test suite.
 """
 
@@ -138,6 +140,9 @@ def main() -> None:
     parser.add_argument("--by", default="", help="segment columns, comma-separated (e.g. region)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per side; the best is reported")
     parser.add_argument(
+        "--reader-only", action="store_true", help="time read_exports instead of the whole command"
+    )
+    parser.add_argument(
         "--command",
         help="opsplay command line to time instead of the read_exports script; "
         "placeholders {python} and {data}",
@@ -165,8 +170,23 @@ def main() -> None:
         )
     if options.command:
         ours = shlex.split(options.command.format(python=sys.executable, data=data))
-    else:
+    elif options.reader_only:
         ours = [sys.executable, "-c", OPSPLAY_SCRIPT, str(data), options.by]
+    else:
+        by = [arg for column in options.by.split(",") if column for arg in ("--by", column)]
+        playbook = str(root / "benchmarks" / "bench-playbook.yaml")
+        ours = [
+            sys.executable,
+            "-m",
+            "opsplay",
+            "pilot",
+            "compare",
+            playbook,
+            str(data),
+            "--format",
+            "json",
+            *by,
+        ]
     duck = [sys.executable, "-c", DUCKDB_SCRIPT, str(data), options.by]
 
     results: dict[str, list[tuple[float, int]]] = {"opsplay": [], "duckdb": []}
@@ -185,18 +205,22 @@ def main() -> None:
         )
     print(f"ratio opsplay / duckdb: {best['opsplay'][0] / best['duckdb'][0]:.2f}x")
     if not options.command:
-        check_agreement(outputs["opsplay"], outputs["duckdb"])
+        check_agreement(outputs["opsplay"], outputs["duckdb"], reader_only=options.reader_only)
     if temporary is not None and not options.keep:
         temporary.cleanup()
 
 
-def check_agreement(ours: str, duck: str) -> None:
+def check_agreement(ours: str, duck: str, *, reader_only: bool) -> None:
     """Both sides must have counted the same rows per arm (a cheap guard against a bad run)."""
     counts_ours: dict[str, int] = {}
-    for key, values in json.loads(ours).items():
-        if key.startswith("conversion|"):
-            arm = key.split("|")[1]
-            counts_ours[arm] = counts_ours.get(arm, 0) + values[0]
+    if reader_only:
+        for key, values in json.loads(ours).items():
+            if key.startswith("conversion|"):
+                arm = key.split("|")[1]
+                counts_ours[arm] = counts_ours.get(arm, 0) + values[0]
+    else:
+        overall = next(m for m in json.loads(ours)["metrics"] if not m["segment"])
+        counts_ours = {"control": overall["baseline"]["n"], "pilot": overall["pilot"]["n"]}
     counts_duck: dict[str, int] = {}
     for row in json.loads(duck):
         counts_duck[row[0]] = counts_duck.get(row[0], 0) + int(row[-8])
