@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from opsplay.cli import app, fail
+from opsplay.cli.choices import DiffFormat, Lang
 from opsplay.errors import OpsplayError
-
-
-class DiffFormat(str, enum.Enum):
-    """Output formats of diff (the registry `opsplay.diff.formats.FORMATS`)."""
-
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
-class DiffLang(str, enum.Enum):
-    """Languages of the wording."""
-
-    zh = "zh"
-    en = "en"
-
 
 _SIDE = "a playbook file, a folder of playbooks, or REF:path from git (e.g. main:playbooks/a.yaml)"
 
@@ -41,7 +25,7 @@ def diff(
         ),
     ] = DiffFormat.text,
     lang: Annotated[
-        DiffLang | None,
+        Lang | None,
         typer.Option("--lang", help="Language of the wording. Default: the new playbook's."),
     ] = None,
     exit_code: Annotated[

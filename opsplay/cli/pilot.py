@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from opsplay.cli import app, fail
+from opsplay.cli.choices import CompareFormat, Correction, InputFormat, Lang
 from opsplay.errors import OpsplayError
 
 pilot_app = typer.Typer(
@@ -20,24 +21,10 @@ pilot_app = typer.Typer(
 app.add_typer(pilot_app, name="pilot")
 
 
-class CompareFormat(str, enum.Enum):
-    text = "text"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
 class FailOn(str, enum.Enum):
     regression = "regression"
     alert = "alert"
     miss = "miss"
-
-
-class InputFormat(str, enum.Enum):
-    auto = "auto"
-    units = "units"
-    stats = "stats"
-    summary = "summary"
 
 
 class TestChoice(str, enum.Enum):
@@ -48,17 +35,6 @@ class TestChoice(str, enum.Enum):
 class VarianceChoice(str, enum.Enum):
     unpooled = "unpooled"
     pooled = "pooled"
-
-
-class CorrectionChoice(str, enum.Enum):
-    holm = "holm"
-    bh = "bh"
-    none = "none"
-
-
-class Lang(str, enum.Enum):
-    zh = "zh"
-    en = "en"
 
 
 class Dialect(str, enum.Enum):
@@ -127,8 +103,8 @@ def compare(
         VarianceChoice, typer.Option("--variance", help="pooled: pooled variance for proportions.")
     ] = VarianceChoice.unpooled,
     correction: Annotated[
-        CorrectionChoice, typer.Option("--correction", help="Multiple-testing correction.")
-    ] = CorrectionChoice.holm,
+        Correction, typer.Option("--correction", help="Multiple-testing correction.")
+    ] = Correction.holm,
     alpha: Annotated[
         float | None, typer.Option("--alpha", min=1e-9, max=0.5, help="Override pilot.alpha.")
     ] = None,

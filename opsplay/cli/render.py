@@ -6,7 +6,6 @@ command line stays light.
 
 from __future__ import annotations
 
-import enum
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,40 +13,10 @@ from typing import Annotated, Any
 import typer
 
 from opsplay.cli import app, fail
+from opsplay.cli.choices import Correction, DocumentFormat, InputFormat, Lang
 from opsplay.errors import OpsplayError, UsageError
 
 COMPARE_UNAVAILABLE = "pilot compare is not available yet; use --from-json"
-
-
-class DocumentFormat(str, enum.Enum):
-    """Document formats (the registry is opsplay.render.sop.FORMATS)."""
-
-    md = "md"
-    html = "html"
-
-
-class InputFormat(str, enum.Enum):
-    """Export shapes `pilot compare` reads (with DATA)."""
-
-    auto = "auto"
-    units = "units"
-    stats = "stats"
-    summary = "summary"
-
-
-class Correction(str, enum.Enum):
-    """Multiple-testing corrections of `pilot compare` (with DATA)."""
-
-    holm = "holm"
-    bh = "bh"
-    none = "none"
-
-
-class Language(str, enum.Enum):
-    """Languages the wording ships in (opsplay.render.wording.WORDS)."""
-
-    zh = "zh"
-    en = "en"
 
 
 def _shown(path: Path) -> str:
@@ -78,7 +47,7 @@ def render_sop(
         DocumentFormat, typer.Option("--format", "-f", help="Document format.")
     ] = DocumentFormat.md,
     lang: Annotated[
-        Language | None, typer.Option("--lang", help="Language (default: each playbook's).")
+        Lang | None, typer.Option("--lang", help="Language (default: each playbook's).")
     ] = None,
     templates: Annotated[
         Path | None,
@@ -151,7 +120,7 @@ def render_report(
         typer.Option("--format", "-f", help="Document format (default: from -o suffix)."),
     ] = None,
     lang: Annotated[
-        Language | None, typer.Option("--lang", help="Language (default: the playbook's).")
+        Lang | None, typer.Option("--lang", help="Language (default: the playbook's).")
     ] = None,
     templates: Annotated[
         Path | None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import os
 from pathlib import Path
 from typing import Annotated
@@ -10,16 +9,8 @@ from typing import Annotated
 import typer
 
 from opsplay.cli import app, fail
+from opsplay.cli.choices import ValidateFormat
 from opsplay.errors import OpsplayError
-
-
-class ValidateFormat(str, enum.Enum):
-    """Output formats of validate (the registry in opsplay.formats)."""
-
-    text = "text"
-    json = "json"
-    github = "github"
-    sarif = "sarif"
 
 
 @app.command()

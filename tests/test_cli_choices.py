@@ -1,0 +1,33 @@
+"""The command line's format choices are exactly the registries of the core."""
+
+from __future__ import annotations
+
+from opsplay.cli import choices
+
+
+def test_format_choices_match_the_registries() -> None:
+    from opsplay.diff.formats import FORMATS as DIFF_FORMATS
+    from opsplay.formats import FORMATTERS as VALIDATE_FORMATS
+    from opsplay.pilot.present import FORMATTERS as COMPARE_FORMATS
+    from opsplay.render.sop import FORMATS as DOCUMENT_FORMATS
+
+    pairs = [
+        (choices.ValidateFormat, VALIDATE_FORMATS),
+        (choices.CompareFormat, COMPARE_FORMATS),
+        (choices.DocumentFormat, DOCUMENT_FORMATS),
+        (choices.DiffFormat, DIFF_FORMATS),
+    ]
+    for choice, registry in pairs:
+        assert {member.value for member in choice} == set(registry), choice.__name__
+
+
+def test_language_and_correction_choices_match_the_core() -> None:
+    from typing import get_args
+
+    from opsplay.pilot.stats import Correction
+    from opsplay.pilot.wording import VERDICTS
+    from opsplay.render.wording import WORDS
+
+    assert {member.value for member in choices.Lang} == set(next(iter(VERDICTS.values())))
+    assert {member.value for member in choices.Lang} <= set(WORDS)
+    assert {member.value for member in choices.Correction} == set(get_args(Correction))
