@@ -6,7 +6,6 @@ command line stays light.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,25 +15,16 @@ from opsplay.cli import app, fail
 from opsplay.cli.choices import Correction, DocumentFormat, InputFormat, Lang
 from opsplay.errors import OpsplayError, UsageError
 
-COMPARE_UNAVAILABLE = "pilot compare is not available yet; use --from-json"
-
-
-def _shown(path: Path) -> str:
-    """A path as users typed it: relative to the working directory when below it."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:
-        return path.as_posix()
-    return path.as_posix() if relative.startswith("..") else Path(relative).as_posix()
-
 
 def _report_writes(report: Any) -> None:
     """Print what was written (or would be, with --check) and what was unchanged."""
+    from opsplay.validate import display_name
+
     verb = "would write" if report.check else "wrote"
     for path in report.written:
-        typer.echo(f"{verb} {_shown(path)}")
+        typer.echo(f"{verb} {display_name(path)}")
     for path in report.unchanged:
-        typer.echo(f"unchanged {_shown(path)}")
+        typer.echo(f"unchanged {display_name(path)}")
 
 
 @app.command("render-sop")
@@ -189,10 +179,8 @@ def render_report(
 
 def _run_compare(playbook: Path, data: list[Path], **options: Any) -> dict[str, Any]:
     """The `pilot compare --format json` dict for DATA; options left unset are not passed."""
-    try:
-        from opsplay.pilot.compare import run_compare_for_report
-    except ImportError:
-        raise UsageError(COMPARE_UNAVAILABLE) from None
+    from opsplay.pilot.compare import run_compare_for_report
+
     chosen = {key: value for key, value in options.items() if value not in (None, [], ())}
     result: dict[str, Any] = run_compare_for_report(playbook, data, **chosen)
     return result

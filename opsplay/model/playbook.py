@@ -9,6 +9,8 @@ that they run and report positions even when some fields fail here.
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -43,6 +45,12 @@ Slug = Annotated[
 ]
 Rate = Annotated[float, Field(description="A number; rates of proportion metrics lie in [0, 1].")]
 Comparator = Literal["<", "<=", ">", ">="]
+COMPARATORS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 class Strict(BaseModel):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opsplay.errors import InputError, UsageError
-from opsplay.model.playbook import Playbook
+from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.pilot import stats
 from opsplay.pilot.readers import ExportData, MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.sufficient import ArmStats
@@ -125,16 +125,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     alpha = options.alpha if options.alpha is not None else pilot.alpha
     roles = [(m, "primary") for m in pilot.metrics] + [(m, "guardrail") for m in pilot.guardrails]
     metric_defs = {m.id: m for m in playbook.metrics}
-    columns = tuple(
-        MetricColumns(
-            m.id,
-            m.kind,
-            getattr(m, "column", None),
-            getattr(m, "numerator", None),
-            getattr(m, "denominator", None),
-        )
-        for m in (metric_defs[metric_id] for metric_id, _ in roles)
-    )
+    columns = tuple(MetricColumns.of(metric_defs[metric_id]) for metric_id, _ in roles)
     arms = (options.baseline_label or pilot.arms.baseline, options.pilot_label or pilot.arms.pilot)
     period_column = None if pilot.design == "ab" else (options.period_column or pilot.period_column)
     arm_column = options.arm_column or pilot.arm_column
@@ -559,7 +550,7 @@ def _evaluate_alerts(
         fired = (
             value is not None
             and not math.isnan(value)
-            and _compare(value, alert.op, alert.threshold)
+            and COMPARATORS[alert.op](value, alert.threshold)
         )
         results.append(
             AlertResult(
@@ -574,15 +565,6 @@ def _evaluate_alerts(
             )
         )
     return results
-
-
-def _compare(value: float, op: str, threshold: float) -> bool:
-    return {
-        "<": value < threshold,
-        "<=": value <= threshold,
-        ">": value > threshold,
-        ">=": value >= threshold,
-    }[op]
 
 
 def compare_files(

@@ -70,17 +70,7 @@ def sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, by: list[s
     if pilot is None:
         raise UsageError(f"playbook `{playbook.metadata.id}` has no `pilot` section")
     wanted = [*pilot.metrics, *pilot.guardrails]
-    metrics = [
-        MetricColumns(
-            m.id,
-            m.kind,
-            getattr(m, "column", None),
-            getattr(m, "numerator", None),
-            getattr(m, "denominator", None),
-        )
-        for m in playbook.metrics
-        if m.id in wanted
-    ]
+    metrics = [MetricColumns.of(m) for m in playbook.metrics if m.id in wanted]
     period = None if pilot.design == "ab" else pilot.period_column
     try:
         return generate_sql(metrics, table, pilot.arm_column, period, by, dialect)  # type: ignore[arg-type]

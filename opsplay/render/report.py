@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from opsplay.errors import InputError
-from opsplay.model.playbook import Playbook
+from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.render.environment import get_renderer
 from opsplay.render.filters import listing, pvalue
 from opsplay.render.sop import Source, check_format, check_lang, playbook_data
@@ -324,7 +324,7 @@ def report_context(
                     "actual": actual,
                     "reached": None
                     if actual is None
-                    else _holds(actual, item["op"], item["value"]),
+                    else COMPARATORS[item["op"]](actual, item["value"]),
                 }
             )
 
@@ -410,15 +410,6 @@ def report_context(
         if fmt == "html"
         else "",
     }
-
-
-def _holds(value: float, op: str, threshold: float) -> bool:
-    return {
-        "<": value < threshold,
-        "<=": value <= threshold,
-        ">": value > threshold,
-        ">=": value >= threshold,
-    }[op]
 
 
 def render_report(

@@ -227,15 +227,6 @@ def test_render_report_refuses_a_comparison_of_another_playbook(runner: CliRunne
     assert "not `new-user-onboarding`" in result.stderr
 
 
-def test_render_report_data_without_pilot_compare(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "opsplay.pilot.compare", None)  # import raises ImportError
-    result = runner.invoke(app, ["render-report", str(ONBOARDING), "data.csv", "-o", "r.md"])
-    assert result.exit_code == 2
-    assert "pilot compare is not available yet; use --from-json" in result.stderr
-
-
 def test_render_report_runs_pilot_compare_on_data(runner: CliRunner, tmp_path: Path) -> None:
     """DATA gives the same report as `pilot compare --format json` saved and read back."""
     exports = [str(EXAMPLES / "onboarding_units.csv"), "--by", "region"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from opsplay.errors import InputError
 
@@ -21,6 +21,17 @@ class MetricColumns:
     column: str | None = None
     numerator: str | None = None
     denominator: str | None = None
+
+    @classmethod
+    def of(cls, metric: Any) -> MetricColumns:
+        """The columns of a playbook metric (`opsplay.model.playbook.Metric`)."""
+        return cls(
+            metric.id,
+            metric.kind,
+            getattr(metric, "column", None),
+            getattr(metric, "numerator", None),
+            getattr(metric, "denominator", None),
+        )
 
 
 @dataclass(frozen=True)
