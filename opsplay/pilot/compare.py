@@ -8,22 +8,18 @@ what the report renderer consumes.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from opsplay.errors import InputError, UsageError
-from opsplay.model.playbook import COMPARATORS, Playbook
+from opsplay.model.playbook import Playbook
 from opsplay.pilot import stats
-from opsplay.pilot.readers import ExportData, MetricColumns, ReadOptions, read_exports
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.pilot.designs import Setting, compare_metric, segment_label, segments
+from opsplay.pilot.judging import AlertResult, MetricResult, adjust, evaluate_alerts, judge
+from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.wording import describe_issue
-
-Verdict = Literal["met", "improved", "worse", "no_change", "inconclusive"]
-Segment = tuple[tuple[str, str], ...]
-JSON_SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -46,39 +42,6 @@ class CompareOptions:
     lang: Literal["zh", "en"] | None = None
     realtime_seconds: float = 1.0
     progress: Callable[[int], None] | None = None
-
-
-@dataclass(frozen=True)
-class MetricResult:
-    """One metric in one segment, judged."""
-
-    metric: str
-    name: str
-    kind: str
-    better: str
-    unit: str | None
-    role: Literal["primary", "guardrail"]
-    segment: Segment
-    comparison: stats.Comparison
-    p_adjusted: float | None
-    significant: bool
-    target: float | None
-    attainment: float | None
-    verdict: Verdict
-
-
-@dataclass(frozen=True)
-class AlertResult:
-    """One alert of the playbook evaluated on the pilot's figures."""
-
-    id: str
-    target: str  # node or metric id
-    measure: str | None
-    value: float | None
-    op: str
-    threshold: float
-    severity: str
-    fired: bool
 
 
 @dataclass(frozen=True)
@@ -157,30 +120,19 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     if pilot.design == "before_after":
         warnings.append(describe_issue("before_after_not_causal", lang))
 
+    setting = Setting(read, pilot, arms, alpha, options.test, options.variance, lang)
     rows: list[MetricResult] = []
     for metric_id, role in roles:
         metric = metric_defs[metric_id]
         if read.shape == "summary" and not any(key.metric == metric_id for key in read.summary):
             continue  # a dashboard shows some metrics only; the reader has warned
-        for segment in _segments(read, metric_id, options.by):
-            comparison = _compare_one(
-                read,
-                playbook,
-                metric_id,
-                metric.kind,
-                segment,
-                arms,
-                alpha,
-                options,
-                lang,
-                warnings,
-            )
-            if comparison is None:
-                continue
-            rows.append(_judge(playbook, metric, role, segment, comparison, alpha))
-    rows = _adjust(rows, options.correction, alpha)
+        for segment in segments(read, metric_id, options.by):
+            comparison = compare_metric(setting, metric_id, metric.kind, segment, warnings)
+            if comparison is not None:
+                rows.append(judge(playbook, metric, role, segment, comparison, alpha))
+    rows = adjust(rows, options.correction, alpha)
     for row in rows:
-        where = _segment_label(row.segment)
+        where = segment_label(row.segment)
         for issue in row.comparison.issues:
             warnings.append(
                 f"{row.metric}{where}: {describe_issue(issue, lang, min_n=pilot.min_n)}"
@@ -220,7 +172,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)
-    alerts = _evaluate_alerts(
+    alerts = evaluate_alerts(
         playbook, rows, nodes, lang, warnings, has_events=options.events is not None
     )
     return PilotReport(
@@ -250,321 +202,6 @@ def _has_column(data: Sequence[Path], column: str, options: CompareOptions) -> b
     except (InputError, IndexError):
         return True
     return any(c.casefold() == normalize_text(column).casefold() for c in columns)
-
-
-def _segments(read: ExportData, metric_id: str, by: Sequence[str]) -> list[Segment]:
-    """The overall segment, then each segment combination found in the data (sorted)."""
-    found = {key.segment for key in [*read.stats, *read.summary] if key.metric == metric_id}
-    overall: Segment = ()
-    if not by:
-        return [overall]
-    return [overall, *sorted(s for s in found if s)]
-
-
-def _group(
-    read: ExportData, metric_id: str, arm: str, period: str | None, segment: Segment
-) -> ArmStats | None:
-    """Sum the stats of every key matching (segments not named are summed over)."""
-    total: ArmStats | None = None
-    wanted = dict(segment)
-    for key, value in read.stats.items():
-        if key.metric != metric_id or key.arm != arm or key.period != period:
-            continue
-        if any(dict(key.segment).get(col) != val for col, val in wanted.items()):
-            continue
-        total = value if total is None else total + value
-    return total
-
-
-def _compare_one(
-    read: ExportData,
-    playbook: Playbook,
-    metric_id: str,
-    kind: str,
-    segment: Segment,
-    arms: tuple[str, str],
-    alpha: float,
-    options: CompareOptions,
-    lang: str,
-    warnings: list[str],
-) -> stats.Comparison | None:
-    pilot = playbook.pilot
-    assert pilot is not None
-    baseline_label, pilot_label = arms
-    where = _segment_label(segment)
-    if read.shape == "summary":
-        return _compare_summary(
-            read, metric_id, kind, segment, arms, alpha, options, pilot.min_n, lang, warnings
-        )
-    if pilot.design == "ab":
-        base = _group(read, metric_id, baseline_label, None, segment)
-        test = _group(read, metric_id, pilot_label, None, segment)
-        if base is None or test is None:
-            _missing_arm(read, metric_id, segment, base is None, arms, lang, warnings)
-            return None
-        return stats.compare_arms(
-            base,
-            test,
-            kind,
-            alpha=alpha,
-            test=options.test,
-            variance=options.variance,
-            min_n=pilot.min_n,
-        )
-    before, after = pilot.periods.before, pilot.periods.after
-    if pilot.design == "before_after":
-        # One population measured twice; use the pilot arm if the export has arms, else everyone.
-        arm_values = {k.arm for k in read.stats if k.metric == metric_id}
-        chosen = [pilot_label] if pilot_label in arm_values else sorted(arm_values)
-        groups = []
-        for period in (before, after):
-            parts = [
-                g for a in chosen if (g := _group(read, metric_id, a, period, segment)) is not None
-            ]
-            groups.append(sum(parts[1:], parts[0]) if parts else None)
-        if groups[0] is None or groups[1] is None:
-            missing = before if groups[0] is None else after
-            warnings.append(
-                f"{metric_id}{where}: " + describe_issue("missing_period", lang, period=missing)
-            )
-            return None
-        return stats.compare_arms(
-            groups[0],
-            groups[1],
-            kind,
-            alpha=alpha,
-            test=options.test,
-            variance=options.variance,
-            min_n=pilot.min_n,
-        )
-    cells = [
-        _group(read, metric_id, arm, period, segment)
-        for arm in (baseline_label, pilot_label)
-        for period in (before, after)
-    ]
-    if any(cell is None for cell in cells):
-        warnings.append(f"{metric_id}{where}: " + describe_issue("missing_cell", lang))
-        return None
-    c_before, c_after, p_before, p_after = cells
-    return stats.difference_in_differences(
-        c_before, c_after, p_before, p_after, kind, alpha=alpha, min_n=pilot.min_n
-    )
-
-
-def _compare_summary(
-    read: ExportData,
-    metric_id: str,
-    kind: str,
-    segment: Segment,
-    arms: tuple[str, str],
-    alpha: float,
-    options: CompareOptions,
-    min_n: int,
-    lang: str,
-    warnings: list[str],
-) -> stats.Comparison | None:
-    """Dashboard values: the deviation always; a test only for proportions with n."""
-    values = {}
-    for key, value in read.summary.items():
-        if key.metric == metric_id and key.segment == segment and key.arm in arms:
-            values[key.arm] = value
-    if len(values) < 2:
-        _missing_arm(read, metric_id, segment, arms[0] not in values, arms, lang, warnings)
-        return None
-    base, test = values[arms[0]], values[arms[1]]
-    if kind == "proportion" and base.n and test.n:
-        as_stats = [ArmStats(v.n, v.value * v.n, v.value * v.n) for v in (base, test)]
-        return stats.compare_arms(
-            as_stats[0],
-            as_stats[1],
-            kind,
-            alpha=alpha,
-            test=options.test,
-            variance=options.variance,
-            min_n=min_n,
-        )
-    delta = test.value - base.value
-    warnings.append(f"{metric_id}: " + describe_issue("summary_no_test", lang))
-    return stats.Comparison(
-        kind=kind,
-        method="point",
-        alpha=alpha,  # type: ignore[arg-type]
-        baseline_n=base.n,  # type: ignore[arg-type]  # None: the dashboard gave no n
-        baseline_value=base.value,
-        baseline_variance=None,
-        pilot_n=test.n,  # type: ignore[arg-type]
-        pilot_value=test.value,
-        pilot_variance=None,
-        abs_diff=delta,
-        rel_diff=None if base.value == 0 else delta / abs(base.value),
-    )
-
-
-def _missing_arm(
-    read: ExportData,
-    metric_id: str,
-    segment: Segment,
-    baseline_missing: bool,
-    arms: tuple[str, str],
-    lang: str,
-    warnings: list[str],
-) -> None:
-    label = arms[0] if baseline_missing else arms[1]
-    if not segment:
-        found = sorted({k.arm for k in [*read.stats, *read.summary] if k.metric == metric_id})
-        raise InputError(
-            describe_issue("arm_not_found", lang, arm=label, found=", ".join(found) or "—")
-        )
-    warnings.append(
-        f"{metric_id}{_segment_label(segment)}: "
-        + describe_issue("segment_one_arm", lang, arm=label)
-    )
-
-
-def _segment_label(segment: Segment) -> str:
-    return f" [{', '.join(f'{c}={v}' for c, v in segment)}]" if segment else ""
-
-
-def _target(playbook: Playbook, metric_id: str) -> tuple[float | None, float | None]:
-    """(target, baseline the target was set against): the goal's, else a scenario expectation's."""
-    if playbook.goal.metric == metric_id:
-        return playbook.goal.target, playbook.goal.baseline
-    for scenario in playbook.scenarios:
-        for expected in scenario.expected:
-            if expected.metric == metric_id and expected.op in (">=", ">", "<=", "<"):
-                return expected.value, None
-    return None, None
-
-
-def _judge(
-    playbook: Playbook,
-    metric: Any,
-    role: str,
-    segment: Segment,
-    comparison: stats.Comparison,
-    alpha: float,
-) -> MetricResult:
-    target, goal_baseline = _target(playbook, metric.id)
-    reference = goal_baseline if goal_baseline is not None else comparison.baseline_value
-    attainment = None
-    if (
-        target is not None
-        and reference is not None
-        and comparison.pilot_value is not None
-        and target != reference
-    ):
-        attainment = (comparison.pilot_value - reference) / (target - reference)
-    return MetricResult(
-        metric=metric.id,
-        name=metric.name,
-        kind=metric.kind,
-        better=metric.better,
-        unit=metric.unit,
-        role=role,  # type: ignore[arg-type]
-        segment=segment,
-        comparison=comparison,
-        p_adjusted=comparison.p_value,
-        significant=False,
-        target=target,
-        attainment=attainment,
-        verdict="inconclusive",
-    )
-
-
-def _adjust(
-    rows: list[MetricResult], correction: stats.Correction, alpha: float
-) -> list[MetricResult]:
-    """Correct across primary metrics × segments, then decide significance and verdicts.
-
-    The overall rows form one family and the per-segment rows another, so looking at
-    segments (--by) does not weaken the headline result.
-    """
-    from dataclasses import replace
-
-    p_adjusted: dict[int, float | None] = {}
-    for overall in (True, False):
-        family = [
-            i
-            for i, row in enumerate(rows)
-            if row.role == "primary" and (not row.segment) == overall
-        ]
-        adjusted = stats.adjust_p_values([rows[i].comparison.p_value for i in family], correction)
-        p_adjusted.update(zip(family, adjusted, strict=True))
-    judged = []
-    for i, row in enumerate(rows):
-        p = p_adjusted.get(i, row.comparison.p_value)
-        significant = p is not None and p < alpha
-        judged.append(
-            replace(row, p_adjusted=p, significant=significant, verdict=_verdict(row, significant))
-        )
-    return judged
-
-
-def _verdict(row: MetricResult, significant: bool) -> Verdict:
-    comparison = row.comparison
-    if comparison.p_value is None or comparison.abs_diff is None:
-        return "inconclusive"
-    if not significant:
-        return "no_change"
-    better = (comparison.abs_diff > 0) == (row.better == "higher")
-    if not better:
-        return "worse"
-    if (
-        row.target is not None
-        and comparison.pilot_value is not None
-        and _reaches(row, comparison.pilot_value)
-    ):
-        return "met"
-    return "improved"
-
-
-def _reaches(row: MetricResult, value: float) -> bool:
-    assert row.target is not None
-    return value >= row.target if row.better == "higher" else value <= row.target
-
-
-def _evaluate_alerts(
-    playbook: Playbook,
-    rows: Sequence[MetricResult],
-    nodes: Sequence[Any],
-    lang: str,
-    warnings: list[str],
-    *,
-    has_events: bool,
-) -> list[AlertResult]:
-    figures = {figure.node: figure for figure in nodes}
-    overall = {row.metric: row.comparison.pilot_value for row in rows if not row.segment}
-    results = []
-    for alert in playbook.alerts:
-        if alert.node is not None:
-            figure = figures.get(alert.node)
-            value = getattr(figure, alert.measure or "", None) if figure is not None else None
-            if figure is None and has_events:
-                warnings.append(
-                    describe_issue("alert_no_events", lang, alert=alert.id, node=alert.node)
-                )
-            target = alert.node
-        else:
-            value = overall.get(alert.metric or "")
-            target = alert.metric or ""
-        fired = (
-            value is not None
-            and not math.isnan(value)
-            and COMPARATORS[alert.op](value, alert.threshold)
-        )
-        results.append(
-            AlertResult(
-                alert.id,
-                target,
-                alert.measure,
-                value,
-                alert.op,
-                alert.threshold,
-                alert.severity,
-                fired,
-            )
-        )
-    return results
 
 
 def compare_files(

@@ -1,0 +1,190 @@
+"""Judging comparisons: targets, attainment, multiple-testing correction, verdicts, alerts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
+from opsplay.model.playbook import COMPARATORS, Playbook
+from opsplay.pilot import stats
+from opsplay.pilot.designs import Segment
+from opsplay.pilot.wording import describe_issue
+
+Verdict = Literal["met", "improved", "worse", "no_change", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric in one segment, judged."""
+
+    metric: str
+    name: str
+    kind: str
+    better: str
+    unit: str | None
+    role: Literal["primary", "guardrail"]
+    segment: Segment
+    comparison: stats.Comparison
+    p_adjusted: float | None
+    significant: bool
+    target: float | None
+    attainment: float | None
+    verdict: Verdict
+
+
+@dataclass(frozen=True)
+class AlertResult:
+    """One alert of the playbook evaluated on the pilot's figures."""
+
+    id: str
+    target: str  # node or metric id
+    measure: str | None
+    value: float | None
+    op: str
+    threshold: float
+    severity: str
+    fired: bool
+
+
+def _target(playbook: Playbook, metric_id: str) -> tuple[float | None, float | None]:
+    """(target, baseline the target was set against): the goal's, else a scenario expectation's."""
+    if playbook.goal.metric == metric_id:
+        return playbook.goal.target, playbook.goal.baseline
+    for scenario in playbook.scenarios:
+        for expected in scenario.expected:
+            if expected.metric == metric_id and expected.op in (">=", ">", "<=", "<"):
+                return expected.value, None
+    return None, None
+
+
+def judge(
+    playbook: Playbook,
+    metric: Any,
+    role: str,
+    segment: Segment,
+    comparison: stats.Comparison,
+    alpha: float,
+) -> MetricResult:
+    """A metric's comparison with its target and attainment (verdict decided by `adjust`)."""
+    target, goal_baseline = _target(playbook, metric.id)
+    reference = goal_baseline if goal_baseline is not None else comparison.baseline_value
+    attainment = None
+    if (
+        target is not None
+        and reference is not None
+        and comparison.pilot_value is not None
+        and target != reference
+    ):
+        attainment = (comparison.pilot_value - reference) / (target - reference)
+    return MetricResult(
+        metric=metric.id,
+        name=metric.name,
+        kind=metric.kind,
+        better=metric.better,
+        unit=metric.unit,
+        role=role,  # type: ignore[arg-type]
+        segment=segment,
+        comparison=comparison,
+        p_adjusted=comparison.p_value,
+        significant=False,
+        target=target,
+        attainment=attainment,
+        verdict="inconclusive",
+    )
+
+
+def adjust(
+    rows: list[MetricResult], correction: stats.Correction, alpha: float
+) -> list[MetricResult]:
+    """Correct across primary metrics × segments, then decide significance and verdicts.
+
+    The overall rows form one family and the per-segment rows another, so looking at
+    segments (--by) does not weaken the headline result.
+    """
+    p_adjusted: dict[int, float | None] = {}
+    for overall in (True, False):
+        family = [
+            i
+            for i, row in enumerate(rows)
+            if row.role == "primary" and (not row.segment) == overall
+        ]
+        adjusted = stats.adjust_p_values([rows[i].comparison.p_value for i in family], correction)
+        p_adjusted.update(zip(family, adjusted, strict=True))
+    judged = []
+    for i, row in enumerate(rows):
+        p = p_adjusted.get(i, row.comparison.p_value)
+        significant = p is not None and p < alpha
+        judged.append(
+            replace(row, p_adjusted=p, significant=significant, verdict=_verdict(row, significant))
+        )
+    return judged
+
+
+def _verdict(row: MetricResult, significant: bool) -> Verdict:
+    comparison = row.comparison
+    if comparison.p_value is None or comparison.abs_diff is None:
+        return "inconclusive"
+    if not significant:
+        return "no_change"
+    better = (comparison.abs_diff > 0) == (row.better == "higher")
+    if not better:
+        return "worse"
+    if (
+        row.target is not None
+        and comparison.pilot_value is not None
+        and _reaches(row, comparison.pilot_value)
+    ):
+        return "met"
+    return "improved"
+
+
+def _reaches(row: MetricResult, value: float) -> bool:
+    assert row.target is not None
+    return value >= row.target if row.better == "higher" else value <= row.target
+
+
+def evaluate_alerts(
+    playbook: Playbook,
+    rows: Sequence[MetricResult],
+    nodes: Sequence[Any],
+    lang: str,
+    warnings: list[str],
+    *,
+    has_events: bool,
+) -> list[AlertResult]:
+    """Every alert against the node figures and the pilot's overall metric values."""
+    figures = {figure.node: figure for figure in nodes}
+    overall = {row.metric: row.comparison.pilot_value for row in rows if not row.segment}
+    results = []
+    for alert in playbook.alerts:
+        if alert.node is not None:
+            figure = figures.get(alert.node)
+            value = getattr(figure, alert.measure or "", None) if figure is not None else None
+            if figure is None and has_events:
+                warnings.append(
+                    describe_issue("alert_no_events", lang, alert=alert.id, node=alert.node)
+                )
+            target = alert.node
+        else:
+            value = overall.get(alert.metric or "")
+            target = alert.metric or ""
+        fired = (
+            value is not None
+            and not math.isnan(value)
+            and COMPARATORS[alert.op](value, alert.threshold)
+        )
+        results.append(
+            AlertResult(
+                alert.id,
+                target,
+                alert.measure,
+                value,
+                alert.op,
+                alert.threshold,
+                alert.severity,
+                fired,
+            )
+        )
+    return results
