@@ -193,15 +193,18 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
 
 
 def _has_column(data: Sequence[Path], column: str, options: CompareOptions) -> bool:
-    """Whether the first export's header has `column` (a bad file is left for the reader to report)."""
+    """Whether the first export names arms in `column` (or, for statistics and summary
+    exports, in a column called `arm`); a bad file is left for the reader to report."""
     from opsplay.pilot.readers.cells import normalize_text
     from opsplay.pilot.readers.sources import open_source
 
     try:
-        columns = open_source(Path(data[0]), options.encoding).columns
+        columns = {c.casefold() for c in open_source(Path(data[0]), options.encoding).columns}
     except (InputError, IndexError):
         return True
-    return any(c.casefold() == normalize_text(column).casefold() for c in columns)
+    return normalize_text(column).casefold() in columns or (
+        "arm" in columns and "metric" in columns
+    )
 
 
 def compare_files(

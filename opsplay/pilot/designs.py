@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from opsplay.errors import InputError
 from opsplay.model.playbook import Pilot
 from opsplay.pilot import stats
-from opsplay.pilot.readers import ExportData
+from opsplay.pilot.readers import ExportData, GroupKey, SummaryValue
 from opsplay.pilot.sufficient import ArmStats
 from opsplay.pilot.wording import describe_issue
 
 Segment = tuple[tuple[str, str], ...]
+Cell = ArmStats | SummaryValue  # one group of the design, as the export gives it
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,11 @@ def segments(read: ExportData, metric_id: str, by: Sequence[str]) -> list[Segmen
 
 def _group(
     read: ExportData, metric_id: str, arm: str, period: str | None, segment: Segment
-) -> ArmStats | None:
-    """Sum the stats of every key matching (segments not named are summed over)."""
+) -> Cell | None:
+    """One cell of the design: summed statistics (segments not named are summed over), or
+    the dashboard's value for exactly this arm, period and segment."""
+    if read.shape == "summary":
+        return read.summary.get(GroupKey(metric_id, arm, period, segment))
     total: ArmStats | None = None
     wanted = dict(segment)
     for key, value in read.stats.items():
@@ -61,36 +65,49 @@ def compare_metric(
     setting: Setting, metric_id: str, kind: str, segment: Segment, warnings: list[str]
 ) -> stats.Comparison | None:
     """Pilot against baseline for one metric and segment, as the design says; None if not possible."""
+    cells = _cells(setting, metric_id, segment, warnings)
+    if cells is None:
+        return None
+    tested = [_as_stats(cell, kind) for cell in cells]
+    if all(isinstance(cell, ArmStats) for cell in tested):
+        return _test(setting, kind, tested)  # type: ignore[arg-type]
+    warnings.append(f"{metric_id}: " + describe_issue("summary_no_test", setting.lang))
+    return _point(setting, kind, cells)  # type: ignore[arg-type]
+
+
+def _cells(
+    setting: Setting, metric_id: str, segment: Segment, warnings: list[str]
+) -> list[Cell] | None:
+    """The groups the design compares: [baseline, pilot], or for did the comparison group
+    before and after, then the pilot group before and after."""
     read, pilot, lang = setting.read, setting.pilot, setting.lang
     baseline_label, pilot_label = setting.arms
     where = segment_label(segment)
-    if read.shape == "summary":
-        return _compare_summary(setting, metric_id, kind, segment, warnings)
     if pilot.design == "ab":
         base = _group(read, metric_id, baseline_label, None, segment)
         test = _group(read, metric_id, pilot_label, None, segment)
         if base is None or test is None:
             _missing_arm(setting, metric_id, segment, base is None, warnings)
             return None
-        return _two_groups(setting, base, test, kind)
+        return [base, test]
     before, after = pilot.periods.before, pilot.periods.after
     if pilot.design == "before_after":
         # One population measured twice; use the pilot arm if the export has arms, else everyone.
-        arm_values = {k.arm for k in read.stats if k.metric == metric_id}
+        arm_values = {k.arm for k in [*read.stats, *read.summary] if k.metric == metric_id}
         chosen = [pilot_label] if pilot_label in arm_values else sorted(arm_values)
         groups = []
         for period in (before, after):
-            parts = [
-                g for a in chosen if (g := _group(read, metric_id, a, period, segment)) is not None
-            ]
-            groups.append(sum(parts[1:], parts[0]) if parts else None)
+            parts = [g for a in chosen if (g := _group(read, metric_id, a, period, segment))]
+            if len(parts) > 1 and not all(isinstance(p, ArmStats) for p in parts):
+                parts = []  # dashboard values of several arms cannot be added up
+            groups.append(sum(parts[1:], parts[0]) if parts else None)  # type: ignore[arg-type]
         if groups[0] is None or groups[1] is None:
             missing = before if groups[0] is None else after
             warnings.append(
                 f"{metric_id}{where}: " + describe_issue("missing_period", lang, period=missing)
             )
             return None
-        return _two_groups(setting, groups[0], groups[1], kind)
+        return groups
     cells = [
         _group(read, metric_id, arm, period, segment)
         for arm in (baseline_label, pilot_label)
@@ -99,16 +116,27 @@ def compare_metric(
     if any(cell is None for cell in cells):
         warnings.append(f"{metric_id}{where}: " + describe_issue("missing_cell", lang))
         return None
-    c_before, c_after, p_before, p_after = cells
-    return stats.difference_in_differences(
-        c_before, c_after, p_before, p_after, kind, alpha=setting.alpha, min_n=pilot.min_n
-    )
+    return cells  # type: ignore[return-value]
 
 
-def _two_groups(setting: Setting, base: ArmStats, test: ArmStats, kind: str) -> stats.Comparison:
+def _as_stats(cell: Cell, kind: str) -> Cell:
+    """A dashboard proportion with its n is as good as sufficient statistics (Σy² = Σy)."""
+    if isinstance(cell, SummaryValue) and kind == "proportion" and cell.n:
+        return ArmStats(cell.n, cell.value * cell.n, cell.value * cell.n)
+    return cell
+
+
+def _test(setting: Setting, kind: str, cells: list[ArmStats]) -> stats.Comparison:
+    if len(cells) == 4:
+        return stats.difference_in_differences(
+            *cells,
+            kind,  # type: ignore[arg-type]
+            alpha=setting.alpha,
+            min_n=setting.pilot.min_n,
+        )
     return stats.compare_arms(
-        base,
-        test,
+        cells[0],
+        cells[1],
         kind,  # type: ignore[arg-type]
         alpha=setting.alpha,
         test=setting.test,
@@ -117,35 +145,36 @@ def _two_groups(setting: Setting, base: ArmStats, test: ArmStats, kind: str) -> 
     )
 
 
-def _compare_summary(
-    setting: Setting, metric_id: str, kind: str, segment: Segment, warnings: list[str]
-) -> stats.Comparison | None:
-    """Dashboard values: the deviation always; a test only for proportions with n."""
-    values = {}
-    for key, value in setting.read.summary.items():
-        if key.metric == metric_id and key.segment == segment and key.arm in setting.arms:
-            values[key.arm] = value
-    if len(values) < 2:
-        _missing_arm(setting, metric_id, segment, setting.arms[0] not in values, warnings)
-        return None
-    base, test = values[setting.arms[0]], values[setting.arms[1]]
-    if kind == "proportion" and base.n and test.n:
-        as_stats = [ArmStats(v.n, v.value * v.n, v.value * v.n) for v in (base, test)]
-        return _two_groups(setting, as_stats[0], as_stats[1], kind)
-    delta = test.value - base.value
-    warnings.append(f"{metric_id}: " + describe_issue("summary_no_test", setting.lang))
+def _point(setting: Setting, kind: str, cells: list[Cell]) -> stats.Comparison:
+    """The deviation of dashboard values (no test): pilot vs baseline, or the DiD."""
+    values = [cell.value if isinstance(cell, SummaryValue) else None for cell in cells]
+    counts = [cell.n if isinstance(cell, SummaryValue) else cell.n for cell in cells]
+    before = None
+    if len(cells) == 4:
+        c_before, c_after, p_before, p_after = values
+        delta = (p_after - p_before) - (c_after - c_before)  # type: ignore[operator]
+        ratio_ok = all(v and v > 0 for v in values)
+        relative = (p_after / p_before) / (c_after / c_before) - 1 if ratio_ok else None  # type: ignore[operator]
+        before = stats.Before(counts[0], c_before, counts[2], p_before)  # type: ignore[arg-type]
+        base_n, base_value, pilot_n, pilot_value = counts[1], c_after, counts[3], p_after
+    else:
+        base_value, pilot_value = values
+        base_n, pilot_n = counts
+        delta = pilot_value - base_value  # type: ignore[operator]
+        relative = None if not base_value else delta / abs(base_value)
     return stats.Comparison(
         kind=kind,  # type: ignore[arg-type]
         method="point",
         alpha=setting.alpha,
-        baseline_n=base.n,  # type: ignore[arg-type]  # None: the dashboard gave no n
-        baseline_value=base.value,
+        baseline_n=base_n,  # type: ignore[arg-type]  # None: the dashboard gave no n
+        baseline_value=base_value,
         baseline_variance=None,
-        pilot_n=test.n,  # type: ignore[arg-type]
-        pilot_value=test.value,
+        pilot_n=pilot_n,  # type: ignore[arg-type]
+        pilot_value=pilot_value,
         pilot_variance=None,
         abs_diff=delta,
-        rel_diff=None if base.value == 0 else delta / abs(base.value),
+        rel_diff=relative,
+        before=before,
     )
 
 
@@ -154,11 +183,14 @@ def _missing_arm(
 ) -> None:
     label = setting.arms[0] if baseline_missing else setting.arms[1]
     read, lang = setting.read, setting.lang
-    if not segment:
-        found = sorted({k.arm for k in [*read.stats, *read.summary] if k.metric == metric_id})
+    found = sorted({k.arm for k in [*read.stats, *read.summary] if k.metric == metric_id})
+    if not segment and label not in found:
         raise InputError(
             describe_issue("arm_not_found", lang, arm=label, found=", ".join(found) or "—")
         )
+    if not segment:  # a dashboard split by segment has no overall row
+        warnings.append(f"{metric_id}: " + describe_issue("summary_no_overall", lang))
+        return
     warnings.append(
         f"{metric_id}{segment_label(segment)}: "
         + describe_issue("segment_one_arm", lang, arm=label)

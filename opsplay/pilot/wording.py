@@ -60,6 +60,10 @@ ISSUES: dict[str, dict[str, str]] = {
         "zh": "数据中没有组别“{arm}”；找到的组别：{found}。请检查 pilot.arms 或用 --baseline/--pilot 指定",
         "en": "arm `{arm}` is not in the data; arms found: {found}. Check pilot.arms or pass --baseline/--pilot",
     },
+    "summary_no_overall": {
+        "zh": "看板汇总只有分群的数值，没有整体数值；整体行略过",
+        "en": "the dashboard summary has values per segment only, no overall value; the overall row is left out",
+    },
     "segment_one_arm": {
         "zh": "该分群只有一组数据（缺少“{arm}”），跳过",
         "en": "this segment has data in one arm only (no `{arm}`); skipped",

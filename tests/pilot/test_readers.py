@@ -374,9 +374,22 @@ def test_bad_files_get_clear_errors(tmp_path: Path, case: str) -> None:
 def test_utf8_file_with_gbk_bytes_after_the_sample(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Detection reads the first MB; a later undecodable line is named, with what to do."""
+    """Detection reads the first MB: an ASCII start with GBK text later is read again as GB18030."""
     monkeypatch.setattr(readers, "_SAMPLE_BYTES", 256)
     rows = "".join(f"u{i},control,1,{i},1\n" for i in range(40))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes((HEADER + rows).encode() + "u99,控制组,1,2,1\n".encode("gbk"))
+    data = read_exports([path], ReadOptions(metrics=METRICS, arm_column="group"))
+    assert data.sources[0].encoding == "gb18030"
+    assert {key.arm for key in data.stats} == {"control", "控制组"}
+
+
+def test_utf8_file_with_bad_bytes_after_non_ascii_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A file that starts as real UTF-8 and turns bad later is named, with what to do."""
+    monkeypatch.setattr(readers, "_SAMPLE_BYTES", 256)
+    rows = "".join(f"u{i},对照,1,{i},1\n" for i in range(40))
     path = tmp_path / "mixed.csv"
     path.write_bytes((HEADER + rows).encode() + "u99,控制组,1,2,1\n".encode("gbk"))
     with pytest.raises(InputError) as error:

@@ -53,7 +53,13 @@ from opsplay.pilot.readers.options import (
 )
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo, SummaryValue, totals
 from opsplay.pilot.readers.shape import SHAPE_NAMES, detect_shape
-from opsplay.pilot.readers.sources import SAMPLE_BYTES, Source, find_column, open_source
+from opsplay.pilot.readers.sources import (
+    SAMPLE_BYTES,
+    LateDecodeError,
+    Source,
+    find_column,
+    open_source,
+)
 from opsplay.pilot.readers.stats_export import StatsReader
 from opsplay.pilot.readers.string_batches import iter_string_batches
 from opsplay.pilot.readers.summary_export import SummaryReader
@@ -98,12 +104,26 @@ def read_exports(paths: Sequence[Path], options: ReadOptions) -> ExportData:
     if not paths:
         raise InputError("no metric export given; pass one or more CSV or Parquet files")
     check_options(options)
-    sources = [open_source(Path(p), options.encoding, _SAMPLE_BYTES) for p in paths]
-    shapes = [detect_shape(src, options) for src in sources]
-    if len(set(shapes)) > 1:
-        listing = "; ".join(
-            f"{s.display} is {SHAPE_NAMES[sh]}" for s, sh in zip(sources, shapes, strict=True)
-        )
-        raise InputError(f"the exports have different shapes ({listing}); pass files of one shape")
-    reader = _READERS[shapes[0]](options, Progress(options.progress), _CHUNK_BYTES)
-    return reader.read_all(sources)
+    # A file whose first megabyte is plain ASCII is read as UTF-8; if GBK text turns up
+    # later, the read starts again with that file as GB18030 (rare, and never silent).
+    encodings: dict[Path, str] = {}
+    while True:
+        sources = [
+            open_source(Path(p), encodings.get(Path(p), options.encoding), _SAMPLE_BYTES)
+            for p in paths
+        ]
+        shapes = [detect_shape(src, options) for src in sources]
+        if len(set(shapes)) > 1:
+            listing = "; ".join(
+                f"{s.display} is {SHAPE_NAMES[sh]}" for s, sh in zip(sources, shapes, strict=True)
+            )
+            raise InputError(
+                f"the exports have different shapes ({listing}); pass files of one shape"
+            )
+        reader = _READERS[shapes[0]](options, Progress(options.progress), _CHUNK_BYTES)
+        try:
+            return reader.read_all(sources)
+        except LateDecodeError as error:
+            if error.path in encodings:
+                raise
+            encodings[error.path] = "gb18030"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from opsplay.errors import InputError
 from opsplay.pilot.readers.cells import SKIP_HINT
-from opsplay.pilot.readers.sources import Source, arrow_message, ascii_compatible, decode_message
+from opsplay.pilot.readers.sources import Source, arrow_message, ascii_compatible, undecodable
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -183,7 +183,7 @@ def parse_chunk(
                 f"{width}; fix the row (a value with a comma needs quotes), {SKIP_HINT}"
             ) from None
         if "UTF8" in str(exc) or "UTF-8" in str(exc):
-            raise InputError(decode_message(source, _first_bad_utf8_line(chunk))) from None
+            raise undecodable(source, _first_bad_utf8_line(chunk)) from None
         raise InputError(
             f"{source.display}: cannot be read as CSV ({arrow_message(exc)})"
         ) from None
@@ -212,7 +212,7 @@ def _recode(source: Source, data: bytes, line: int) -> bytes:
         return data.decode(source.encoding).encode("utf-8")
     except UnicodeDecodeError as exc:
         bad = line + data.count(b"\n", 0, exc.start)
-        raise InputError(decode_message(source, bad)) from None
+        raise undecodable(source, bad) from None
 
 
 def _iter_decoded_chunks(source: Source, progress: Progress, chunk_bytes: int) -> Iterator[Chunk]:
@@ -241,7 +241,7 @@ def _iter_decoded_chunks(source: Source, progress: Progress, chunk_bytes: int) -
                 yield Chunk(piece, line, b'"' in piece)
                 line += piece.count(b"\n")
         except UnicodeDecodeError:
-            raise InputError(decode_message(source, None)) from None
+            raise undecodable(source, None) from None
 
 
 def _first_bad_utf8_line(chunk: Chunk) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +27,9 @@ class Source:
     columns: tuple[str, ...]  # normalised header names, made unique
     header_end: int  # byte offset just after the header line (CSV)
     size: int
+    # UTF-8 chosen from a sample that was plain ASCII while the file goes on: a later
+    # non-UTF-8 byte means the file is GBK after all (see LateDecodeError).
+    ascii_guess: bool = False
 
     def where(
         self, line: int | None = None, row: int | None = None, column: str | None = None
@@ -65,7 +68,10 @@ def open_source(
         return _open_parquet(path, display, size)
     _reject_binary(sample, display)
     enc = _detect_encoding(sample, size, encoding, display)
-    return _open_csv(path, display, size, sample, enc)
+    opened = _open_csv(path, display, size, sample, enc)
+    if encoding is None and enc == "utf-8" and size > len(sample) and sample.isascii():
+        return replace(opened, ascii_guess=True)
+    return opened
 
 
 def find_column(source: Source, wanted: str, role: str) -> str:
@@ -110,6 +116,20 @@ def ascii_compatible(encoding: str) -> bool:
         return '\n,;\t"'.encode(name) == b'\n,;\t"'
     except UnicodeError:
         return False
+
+
+class LateDecodeError(InputError):
+    """Bytes past the sample that do not decode in the encoding chosen from the sample."""
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def undecodable(source: Source, line: int | None) -> InputError:
+    """The error for a line that does not decode; a LateDecodeError when it may be retried."""
+    message = decode_message(source, line)
+    return LateDecodeError(message, source.path) if source.ascii_guess else InputError(message)
 
 
 def decode_message(source: Source, line: int | None) -> str:

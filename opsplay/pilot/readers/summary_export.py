@@ -37,8 +37,8 @@ class SummaryReader(RowReader):
                 if metric.kind == "proportion" and not 0 <= value <= 1:
                     hint = (
                         f"write {row['value']}% or {value / 100:g}"
-                        if 1 < value <= 100
-                        else "write a share between 0 and 1 (or a percentage)"
+                        if 1 < value <= 100 and not row["value"].rstrip().endswith(("%", "％"))
+                        else "write a share between 0 and 1 (or a percentage up to 100%)"
                     )
                     raise BadRow(
                         f"{locate('value')}: {quote(row['value'])} is not a proportion; {hint}"
@@ -50,8 +50,9 @@ class SummaryReader(RowReader):
                 if key in summary:
                     raise BadRow(
                         f"{locate(None)}: a second value for metric `{metric.id}` in arm "
-                        f"`{key.arm}` (the first is at {seen_at[key]}); "
-                        "keep one row per arm and metric"
+                        f"`{key.arm}` (the first is at {seen_at[key]}); keep one row per arm "
+                        "and metric, or, if the rows are for different segments (region, "
+                        "channel…), name that column with --by"
                     )
                 summary[key] = SummaryValue(value, n)
                 seen_at[key] = locate(None)
