@@ -336,3 +336,42 @@ def test_before_after_export_without_an_arm_column(tmp_path: Path) -> None:
     for metric, row in with_arms.items():
         assert without[metric]["abs_diff"] == pytest.approx(row["abs_diff"], rel=1e-12)
         assert without[metric]["baseline"]["n"] == row["baseline"]["n"]
+
+
+def test_dashboard_summary_for_difference_in_differences(tmp_path: Path) -> None:
+    """A DiD dashboard (group × period) with n gives the DiD and its normal test."""
+    data = tmp_path / "recall_dashboard.csv"
+    data.write_text(
+        "arm,period,metric,value,n\n"
+        "comparison,before,recall_rate,10%,1000\ncomparison,after,recall_rate,11%,1000\n"
+        "pilot,before,recall_rate,9%,1000\npilot,after,recall_rate,14%,1000\n",
+        encoding="utf-8",
+    )
+    row = rows_by_metric(compare_json(RECALL, data))["recall_rate"]
+    assert row["abs_diff"] == pytest.approx((0.14 - 0.09) - (0.11 - 0.10))
+    assert row["rel_diff"] == pytest.approx((0.14 / 0.09) / (0.11 / 0.10) - 1)
+    variances = [p * (1 - p) / 1000 for p in (0.10, 0.11, 0.09, 0.14)]
+    expected = 2 * sps.norm.sf(0.04 / math.sqrt(sum(variances)))
+    assert row["p_value_abs"] == pytest.approx(expected, rel=1e-9)
+    assert row["before"] == {
+        "baseline": {"n": 1000, "value": pytest.approx(0.10)},
+        "pilot": {"n": 1000, "value": pytest.approx(0.09)},
+    }
+
+
+def test_dashboard_summary_by_segment(tmp_path: Path) -> None:
+    data = tmp_path / "by_region.csv"
+    data.write_text(
+        "arm,region,metric,value,n\n"
+        "control,华东,d1_retention,35%,2000\npilot,华东,d1_retention,38%,2000\n"
+        "control,华南,d1_retention,33%,1500\npilot,华南,d1_retention,34%,1500\n",
+        encoding="utf-8",
+    )
+    document = compare_json(ONBOARDING, data, "--by", "region")
+    segments = {m["segment"]["region"]: m for m in document["metrics"] if m["segment"]}
+    assert segments["华东"]["abs_diff"] == pytest.approx(0.03)
+    assert segments["华南"]["abs_diff"] == pytest.approx(0.01)
+    assert not [m for m in document["metrics"] if not m["segment"]]
+    assert any("overall" in w or "整体" in w for w in document["warnings"])
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(data)])
+    assert result.exit_code == 2 and "--by" in result.stderr
