@@ -94,8 +94,8 @@ def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
                 "use lowercase letters, digits and `-` (e.g. new-user-onboarding)"
             )
         return (
-            f"`{value}` is not a valid id; "
-            "use ASCII letters, digits, `_`, `-` or `.` (e.g. push-content)"
+            f"`{value}` is not a valid id; write one word without spaces, commas, colons, "
+            "brackets, `#`, `|` or quotes (e.g. push-content or 推送内容)"
         )
     if kind in ("string_type",):
         return f"expected text, {got}; quote it"

@@ -29,19 +29,26 @@ def _as_text(value: Any) -> Any:
 
 
 Text = Annotated[str, BeforeValidator(_as_text)]
+# Ids are referenced from elsewhere in the playbook, so they must be one word: any script
+# (Chinese ids are fine), no spaces and none of the characters YAML or Markdown tables
+# give a meaning to. The same pattern is in the JSON Schema, for editors.
+IDENTIFIER_PATTERN = r"^[^\s,:\[\]{}#|\"'`]+$"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 Identifier = Annotated[
     str,
     BeforeValidator(_as_text),
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"),
+    StringConstraints(pattern=IDENTIFIER_PATTERN),
     Field(
-        description="An ASCII identifier: letters, digits, `_`, `-`, `.`.",
+        description="An id: one word without spaces, e.g. push-content or 推送内容.",
         examples=["push-content"],
+        json_schema_extra={"pattern": IDENTIFIER_PATTERN},
     ),
 ]
 Slug = Annotated[
     str,
     BeforeValidator(_as_text),
-    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$"),
+    StringConstraints(pattern=SLUG_PATTERN),
+    Field(json_schema_extra={"pattern": SLUG_PATTERN}),
 ]
 Rate = Annotated[float, Field(description="A number; rates of proportion metrics lie in [0, 1].")]
 Comparator = Literal["<", "<=", ">", ">="]
