@@ -16,6 +16,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+# Findings that mean the file could not be read as a playbook at all; a file that fails
+# to parse must never pass, whatever the configuration says.
+UNREADABLE_RULES = frozenset({"OPS001", "OPS002", "OPS006", "OPS007", "OPS008", "OPS009"})
 KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff"}
 
 
@@ -82,6 +85,12 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
                 f'{path}: severity of {rule_id} must be "error" or "warning", not {level!r}'
             )
         levels[rule_id] = Severity(level)
+    for rule_id in [*disable, *(r for r, level in levels.items() if level is Severity.WARNING)]:
+        if rule_id in UNREADABLE_RULES:
+            raise UsageError(
+                f"{path}: {rule_id} cannot be disabled or made a warning: a file it reports "
+                "could not be read at all, so nothing else in it was checked"
+            )
     realtime = 1.0
     if "realtime" in table:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from urllib.parse import quote
 
 from opsplay import __version__
 from opsplay.diagnostics import RULES, Severity
@@ -176,7 +177,7 @@ def format_sarif(result: ValidationResult) -> str:
                         "locations": [
                             {
                                 "physicalLocation": {
-                                    "artifactLocation": {"uri": d.file},
+                                    "artifactLocation": {"uri": quote(d.file)},
                                     "region": {"startLine": d.line, "startColumn": d.column},
                                 }
                             }

@@ -294,8 +294,9 @@ class _Builder:
             self.loaded.report(
                 "OPS008",
                 where,
-                "anchors and aliases expand beyond the safety limit "
-                f"({MAX_NODES} values) or refer to themselves; write the values out",
+                f"the playbook expands to more than {MAX_NODES:,} values (through anchors and "
+                "aliases, or by sheer size), or an alias refers to itself; write the values "
+                "out, or split the process into several playbooks",
                 key=True,
             )
             raise _Stop

@@ -215,16 +215,21 @@ def write_skeleton(
     if lang not in SKELETONS:
         raise UsageError(f"--lang must be zh or en, not `{lang}`")
     path = directory / f"{playbook_id}.yaml"
-    if path.exists():
-        raise UsageError(f"{path} already exists; choose another id or edit that file")
+    for existing in (path, path.with_suffix(".yml")):
+        if existing.exists():
+            raise UsageError(f"{existing} already exists; choose another id or edit that file")
     schema_path = Path(
         os.path.relpath(Path.cwd() / "opsplay.schema.json", directory.resolve())
     ).as_posix()
     text = skeleton_text(playbook_id, lang, schema_path, today or dt.date.today())
-    directory.mkdir(parents=True, exist_ok=True)
     try:
+        directory.mkdir(parents=True, exist_ok=True)
         with open(path, "x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
             handle.write(text)
     except FileExistsError:
+        if not directory.is_dir():
+            raise UsageError(f"--dir {directory} is a file, not a folder") from None
         raise UsageError(f"{path} already exists; choose another id or edit that file") from None
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}; choose another --dir") from None
     return path

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from opsplay.config import Config
+from opsplay.config import UNREADABLE_RULES, Config
 from opsplay.diagnostics import RULES, Diagnostic, Severity
 from opsplay.errors import InputError, UsageError
 from opsplay.loader import LoadedFile, load_file
@@ -24,6 +24,11 @@ class ValidationResult:
     files: int
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, list[str]] = field(default_factory=dict)  # file → lines, for carets
+
+    def strict(self) -> ValidationResult:
+        """The same findings with every warning made an error (`--strict`)."""
+        promoted = tuple(replace(d, severity=Severity.ERROR) for d in self.diagnostics)
+        return ValidationResult(self.files, promoted, self.sources)
 
     @property
     def errors(self) -> int:
@@ -127,6 +132,8 @@ def _unique_playbook_ids(checked: list[CheckedFile], context: list[LoadedFile]) 
         playbook_id = (
             data.get("metadata", {}).get("id") if isinstance(data.get("metadata"), dict) else None
         )
+        if isinstance(playbook_id, (int, float)) and not isinstance(playbook_id, bool):
+            playbook_id = getattr(playbook_id, "yaml_source", str(playbook_id))  # `id: 2024`
         if not isinstance(playbook_id, str):
             continue
         if playbook_id in first:
@@ -149,11 +156,17 @@ def _apply_settings(loaded: LoadedFile, config: Config) -> list[Diagnostic]:
     ]
     for suppression in loaded.suppressions:
         unknown = [r for r in suppression.rules if r not in RULES]
+        unreadable = [r for r in suppression.rules if r in UNREADABLE_RULES]
         problems = []
         if unknown:
             problems.append(f"unknown rule id {', '.join(unknown)} (`opsplay rules` lists them)")
+        if unreadable:
+            problems.append(f"{', '.join(unreadable)} cannot be suppressed: the file was not read")
         if not suppression.reason:
-            problems.append("it needs a reason: `# opsplay: disable=OPS203 -- why this is fine`")
+            example = ",".join(suppression.rules) or "OPS203"
+            problems.append(
+                f"it needs a reason: `# opsplay: disable={example} -- why this is fine`"
+            )
         if problems:
             kept.append(
                 Diagnostic(

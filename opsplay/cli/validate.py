@@ -50,6 +50,8 @@ def validate(
             )
     except OpsplayError as error:
         raise fail(error) from None
+    if strict:  # SPEC: a warning is an error under --strict, in every output format
+        result = result.strict()
     typer.echo(FORMATTERS[output_format.value](result), nl=False)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if output_format is ValidateFormat.github and summary_file:
@@ -60,7 +62,7 @@ def validate(
             typer.echo(
                 f"opsplay: warning: cannot write $GITHUB_STEP_SUMMARY: {error.strerror}", err=True
             )
-    if result.errors or (strict and result.warnings):
+    if result.errors:
         raise typer.Exit(1)
 
 

@@ -69,13 +69,23 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
 def loops_only_by_retry(pb: PlaybookData, report: Report) -> None:
     """A cycle through `next` edges alone is an error; a retry loop uses fallback.goto."""
     edges = successors(pb)
-    state: dict[str, str] = {}  # "active" while on the DFS stack, then "done"
-    trail: list[str] = []
-
-    def visit(node_id: str) -> None:
-        state[node_id] = "active"
-        trail.append(node_id)
-        for target, path in edges.get(node_id, []):
+    state: dict[str, str] = {}  # "active" while on the depth-first path, then "done"
+    for root in edges:
+        if root in state:
+            continue
+        # An explicit stack, not recursion: a process may have thousands of nodes.
+        trail = [root]
+        pending = [iter(edges.get(root, []))]
+        state[root] = "active"
+        while pending:
+            node_id = trail[-1]
+            step = next(pending[-1], None)
+            if step is None:
+                state[node_id] = "done"
+                trail.pop()
+                pending.pop()
+                continue
+            target, path = step
             if state.get(target) == "active":
                 loop = " → ".join([*trail[trail.index(target) :], target])
                 report(
@@ -85,10 +95,6 @@ def loops_only_by_retry(pb: PlaybookData, report: Report) -> None:
                     "or end the branch with `next: []`",
                 )
             elif target in edges and target not in state:
-                visit(target)
-        trail.pop()
-        state[node_id] = "done"
-
-    for node_id in edges:
-        if node_id not in state:
-            visit(node_id)
+                state[target] = "active"
+                trail.append(target)
+                pending.append(iter(edges.get(target, [])))
