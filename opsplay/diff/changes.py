@@ -169,6 +169,8 @@ class DiffReport:
     old_label: str
     new_label: str
     playbooks: tuple[PlaybookDiff, ...] = field(default_factory=tuple)
+    # Files of a folder comparison that are not valid playbooks: (file, first problem).
+    skipped: tuple[tuple[str, str], ...] = ()
 
     @property
     def differs(self) -> bool:

@@ -139,7 +139,15 @@ def format_text(report: DiffReport, lang: str) -> str:
         lines.append(
             ("未变更：" + "、".join(unchanged)) if zh else "unchanged: " + ", ".join(unchanged)
         )
+    for name, problem in report.skipped:
+        lines += ["", _skipped(name, zh), f"  {problem}"]
     return "\n".join(lines) + "\n"
+
+
+def _skipped(name: str, zh: bool) -> str:
+    if zh:
+        return f"{name} 不是有效的流程手册，未比较（运行 opsplay validate 查看原因）："
+    return f"{name} is not a valid playbook and was not compared (run opsplay validate):"
 
 
 def _text_change(description: Description) -> list[str]:
@@ -204,6 +212,8 @@ def format_markdown(report: DiffReport, lang: str) -> str:
             ("未变更：" + "、".join(unchanged)) if zh else "Unchanged: " + ", ".join(unchanged),
             "",
         ]
+    for name, problem in report.skipped:
+        lines += [f"> ⚠️ {md_text(_skipped(name, zh))} {md_code(problem)}", ""]
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
@@ -236,6 +246,7 @@ def format_json(report: DiffReport, lang: str) -> str:
         "differs": report.differs,
         "level": report.level.label,
         "playbooks": [_json_playbook(item, lang) for item in report.playbooks],
+        "skipped": [{"file": name, "problem": problem} for name, problem in report.skipped],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 

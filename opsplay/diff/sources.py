@@ -111,7 +111,8 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
         return DiffReport(old.label, new.label, (result,))
     if not old.files and not new.files:
         raise UsageError(f"no playbook files (*.yaml, *.yml) in {old.label} or {new.label}")
-    before, after = _by_id(old), _by_id(new)
+    skipped: list[tuple[str, str]] = []
+    before, after = _by_id(old, skipped), _by_id(new, skipped)
     results = []
     for playbook_id in sorted(set(before) | set(after)):
         if playbook_id not in after:
@@ -125,13 +126,20 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
             results.append(
                 diff_playbooks(old_pb, new_pb, old_name=old_name, new_name=new_name, **options)
             )
-    return DiffReport(old.label, new.label, tuple(results))
+    return DiffReport(old.label, new.label, tuple(results), tuple(skipped))
 
 
-def _by_id(source: Source) -> dict[str, tuple[str, Playbook]]:
+def _by_id(source: Source, skipped: list[tuple[str, str]]) -> dict[str, tuple[str, Playbook]]:
+    """The valid playbooks of a folder by id; invalid ones are listed in `skipped`, so one
+    broken file does not hide the changes to all the others."""
     found: dict[str, tuple[str, Playbook]] = {}
     for name, raw in source.files.items():
-        playbook = parse_playbook(raw, name)
+        try:
+            playbook = parse_playbook(raw, name)
+        except InputError as error:
+            lines = error.message.splitlines()
+            skipped.append((name, lines[1].strip() if len(lines) > 1 else lines[0]))
+            continue
         if playbook.metadata.id in found:
             raise InputError(
                 f"{name} and {found[playbook.metadata.id][0]} share metadata.id "

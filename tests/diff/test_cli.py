@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,25 @@ def test_folder_diff_golden(
         golden(f"folders.zh.{SUFFIX[output_format]}", out)
     code, out, _ = invoke("old", "new", "--format", "text", "--lang", "en")
     golden("folders.en.txt", out)
+
+
+def test_folder_diff_skips_an_invalid_playbook_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One broken file must not hide the changes to every other playbook."""
+    for folder, name in (("old", "onboarding-1.2.0.yaml"), ("new", "onboarding-1.3.0.yaml")):
+        (tmp_path / folder).mkdir()
+        shutil.copyfile(FIXTURES / name, tmp_path / folder / name)
+    (tmp_path / "new" / "broken.yaml").write_text("apiVersion: opsplay/v1\nkind: [\n")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = invoke("old", "new", "--format", "json")
+    document = json.loads(out)
+    assert code == 0
+    assert [p["id"] for p in document["playbooks"]] == ["new-user-onboarding"]
+    assert document["playbooks"][0]["changes"]
+    assert [s["file"] for s in document["skipped"]] == ["new/broken.yaml"]
+    _, text, _ = invoke("old", "new", "--lang", "en")
+    assert "new/broken.yaml is not a valid playbook and was not compared" in text
 
 
 def test_default_language_is_the_new_playbooks(monkeypatch: pytest.MonkeyPatch) -> None:
