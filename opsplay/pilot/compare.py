@@ -168,7 +168,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             n.id: (n.sla.resolve(options.realtime_seconds) if n.sla else None)
             for n in playbook.nodes
         }
-        event_data = read_events(options.events, sla, encoding=options.encoding)
+        # The log is another system's export: its encoding is detected on its own.
+        event_data = read_events(options.events, sla, skip_bad_rows=options.skip_bad_rows)
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)

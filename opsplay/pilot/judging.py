@@ -158,18 +158,25 @@ def evaluate_alerts(
     figures = {figure.node: figure for figure in nodes}
     overall = {row.metric: row.comparison.pilot_value for row in rows if not row.segment}
     results = []
+    node_alerts_unmeasured = []
     for alert in playbook.alerts:
         if alert.node is not None:
             figure = figures.get(alert.node)
             value = getattr(figure, alert.measure or "", None) if figure is not None else None
-            if figure is None and has_events:
+            if not has_events:
+                node_alerts_unmeasured.append(alert.id)
+            elif figure is None:
                 warnings.append(
                     describe_issue("alert_no_events", lang, alert=alert.id, node=alert.node)
                 )
             target = alert.node
         else:
-            value = overall.get(alert.metric or "")
             target = alert.metric or ""
+            value = overall.get(target)
+            if target not in overall:
+                warnings.append(
+                    describe_issue("alert_metric_unmeasured", lang, alert=alert.id, metric=target)
+                )
         fired = (
             value is not None
             and not math.isnan(value)
@@ -186,5 +193,9 @@ def evaluate_alerts(
                 alert.severity,
                 fired,
             )
+        )
+    if node_alerts_unmeasured:
+        warnings.append(
+            describe_issue("alert_needs_events", lang, alerts=", ".join(node_alerts_unmeasured))
         )
     return results

@@ -228,6 +228,36 @@ def _adjusted(row: MetricResult, lang: str) -> str:
     )
 
 
+def method_line(report: PilotReport) -> str:
+    """How the figures were computed, stated in every human format (SPEC section 4)."""
+    options, lang = report.options, report.lang
+    test = {"welch": "Welch t", "z": "z"}[options.test]
+    if options.variance == "pooled":
+        test += " (pooled)" if lang == "en" else "（合并方差）"
+    correction = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": "—"}[options.correction]
+    if lang == "zh":
+        return f"检验：{test} · 多重比较校正：{correction} · α={report.alpha:g}"
+    return f"test: {test} · multiple-testing correction: {correction} · α={report.alpha:g}"
+
+
+def data_line(report: PilotReport) -> str:
+    """The files read, with their shape, encoding and rows."""
+    if report.lang == "zh":
+        shapes = {
+            "units": "明细行",
+            "stats": "汇总统计量",
+            "summary": "看板汇总",
+            "events": "执行日志",
+        }
+        parts = [
+            f"{s.path}（{shapes.get(s.shape, s.shape)}，{s.encoding}，{s.rows:,} 行）"
+            for s in report.sources
+        ]
+        return "数据：" + "；".join(parts)
+    parts = [f"{s.path} ({s.shape}, {s.encoding}, {s.rows:,} rows)" for s in report.sources]
+    return "data: " + "; ".join(parts)
+
+
 def _table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
     lang = report.lang
     header = [
@@ -298,6 +328,8 @@ def format_csv(report: PilotReport, color: bool = False) -> str:
             "target",
             "attainment",
             "verdict",
+            "method",
+            "correction",
         ]
     )
     for entry in report_to_json(report)["metrics"]:
@@ -324,6 +356,8 @@ def format_csv(report: PilotReport, color: bool = False) -> str:
                 entry["target"],
                 entry["attainment"],
                 entry["verdict"],
+                entry["method"],
+                report.options.correction if entry["role"] == "primary" else "none",
             ]
         )
     return "\ufeff" + buffer.getvalue()
@@ -340,6 +374,10 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
     header, rows = _table_rows(report)
     lines = [
         f"## {report.playbook_id}@{report.playbook_version} — {DESIGNS[report.design][lang]}",
+        "",
+        _md_cell(method_line(report)),
+        "",
+        _md_cell(data_line(report)),
         "",
     ]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -423,8 +461,10 @@ def format_text(report: PilotReport, color: bool = False, width: int | None = No
     )
     console.print(
         f"[bold]{report.playbook_id}@{report.playbook_version}[/bold]  "
-        f"{label('design', lang)}: {DESIGNS[report.design][lang]}  α={report.alpha:g}"
+        f"{label('design', lang)}: {DESIGNS[report.design][lang]}"
     )
+    console.print(method_line(report), markup=False)
+    console.print(data_line(report), markup=False, style="dim")
     header, rows = _table_rows(report)
     style = {
         "met": "bold green",

@@ -68,6 +68,16 @@ ISSUES: dict[str, dict[str, str]] = {
         "zh": "该分群只有一组数据（缺少“{arm}”），跳过",
         "en": "this segment has data in one arm only (no `{arm}`); skipped",
     },
+    "alert_metric_unmeasured": {
+        "zh": "告警 {alert}：指标 {metric} 不在 pilot.metrics 或 pilot.guardrails 中，未计算，未评估；"
+        "把它加入 pilot.guardrails",
+        "en": "alert {alert}: metric {metric} is not in pilot.metrics or pilot.guardrails, so it "
+        "was not measured and the alert not evaluated; add it to pilot.guardrails",
+    },
+    "alert_needs_events": {
+        "zh": "节点告警 {alerts} 需要执行日志才能评估；用 --events 传入节点执行日志",
+        "en": "node alerts {alerts} are evaluated from the execution log; pass it with --events",
+    },
     "alert_no_events": {
         "zh": "告警 {alert}：执行日志中没有节点 {node} 的记录",
         "en": "alert {alert}: the execution log has no rows for node {node}",
