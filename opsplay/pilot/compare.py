@@ -17,7 +17,14 @@ from opsplay.errors import InputError, UsageError
 from opsplay.model.playbook import Playbook
 from opsplay.pilot import stats
 from opsplay.pilot.designs import Setting, compare_metric, segment_label, segments
-from opsplay.pilot.judging import AlertResult, MetricResult, adjust, evaluate_alerts, judge
+from opsplay.pilot.judging import (
+    AlertResult,
+    MetricResult,
+    adjust,
+    evaluate_alerts,
+    judge,
+    reaches_target,
+)
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.wording import describe_issue
 
@@ -229,18 +236,27 @@ def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any
 
 
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
-    """Which `--fail-on` conditions happened: regression, alert, miss."""
+    """The `--fail-on` conditions that happened, each naming what triggered it.
+
+    regression: a primary or guardrail metric significantly worse (any segment);
+    alert: an alert fired; miss: a primary metric whose pilot value (overall) does not
+    reach its target — judged on the value, so a dashboard without n can pass.
+    """
     happened = []
-    if "regression" in fail_on and any(row.verdict == "worse" for row in report.metrics):
-        happened.append("regression")
-    if "alert" in fail_on and any(alert.fired for alert in report.alerts):
-        happened.append("alert")
-    if "miss" in fail_on and any(
-        row.role == "primary"
+    worse = sorted({row.metric for row in report.metrics if row.verdict == "worse"})
+    if "regression" in fail_on and worse:
+        happened.append(f"regression ({', '.join(worse)})")
+    fired = [alert.id for alert in report.alerts if alert.fired]
+    if "alert" in fail_on and fired:
+        happened.append(f"alert ({', '.join(fired)})")
+    missed = [
+        row.metric
+        for row in report.metrics
+        if row.role == "primary"
         and not row.segment
         and row.target is not None
-        and row.verdict != "met"
-        for row in report.metrics
-    ):
-        happened.append("miss")
+        and not reaches_target(row)
+    ]
+    if "miss" in fail_on and missed:
+        happened.append(f"miss ({', '.join(missed)})")
     return happened

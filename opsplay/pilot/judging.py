@@ -131,17 +131,16 @@ def _verdict(row: MetricResult, significant: bool) -> Verdict:
     better = (comparison.abs_diff > 0) == (row.better == "higher")
     if not better:
         return "worse"
-    if (
-        row.target is not None
-        and comparison.pilot_value is not None
-        and _reaches(row, comparison.pilot_value)
-    ):
+    if reaches_target(row):
         return "met"
     return "improved"
 
 
-def _reaches(row: MetricResult, value: float) -> bool:
-    assert row.target is not None
+def reaches_target(row: MetricResult) -> bool:
+    """Whether the pilot's value reaches the metric's target (in its better direction)."""
+    value = row.comparison.pilot_value
+    if value is None or row.target is None:
+        return False
     return value >= row.target if row.better == "higher" else value <= row.target
 
 

@@ -375,3 +375,22 @@ def test_dashboard_summary_by_segment(tmp_path: Path) -> None:
     assert any("overall" in w or "整体" in w for w in document["warnings"])
     result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(data)])
     assert result.exit_code == 2 and "--by" in result.stderr
+
+
+def test_fail_on_miss_judges_the_value_and_names_the_metric(tmp_path: Path) -> None:
+    """A dashboard without n cannot be tested, but a value past the target is no miss."""
+    data = tmp_path / "dashboard.csv"
+    data.write_text(
+        "arm,metric,value\ncontrol,d1_retention,44%\npilot,d1_retention,46%\n", encoding="utf-8"
+    )
+    passed = runner.invoke(
+        app, ["pilot", "compare", str(ONBOARDING), str(data), "--fail-on", "miss"]
+    )
+    assert passed.exit_code == 0, passed.output
+    data.write_text(
+        "arm,metric,value\ncontrol,d1_retention,35%\npilot,d1_retention,38%\n", encoding="utf-8"
+    )
+    missed = runner.invoke(
+        app, ["pilot", "compare", str(ONBOARDING), str(data), "--fail-on", "miss"]
+    )
+    assert missed.exit_code == 1 and "miss (d1_retention)" in missed.stderr
