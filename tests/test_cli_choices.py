@@ -8,12 +8,14 @@ from opsplay.cli import choices
 def test_format_choices_match_the_registries() -> None:
     from opsplay.diff.formats import FORMATS as DIFF_FORMATS
     from opsplay.formats import FORMATTERS as VALIDATE_FORMATS
+    from opsplay.pilot.planning import FORMATS as PLAN_FORMATS
     from opsplay.pilot.present import FORMATTERS as COMPARE_FORMATS
     from opsplay.render.sop import FORMATS as DOCUMENT_FORMATS
 
     pairs = [
         (choices.ValidateFormat, VALIDATE_FORMATS),
         (choices.CompareFormat, COMPARE_FORMATS),
+        (choices.PlanFormat, PLAN_FORMATS),
         (choices.DocumentFormat, DOCUMENT_FORMATS),
         (choices.DiffFormat, DIFF_FORMATS),
     ]

@@ -36,6 +36,13 @@ class CompareFormat(str, enum.Enum):
     markdown = "markdown"
 
 
+class PlanFormat(str, enum.Enum):
+    """opsplay.pilot.planning.FORMATS."""
+
+    text = "text"
+    json = "json"
+
+
 class DocumentFormat(str, enum.Enum):
     """opsplay.render.sop.FORMATS."""
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from opsplay.cli import app, fail
-from opsplay.cli.choices import CompareFormat, Correction, InputFormat, Lang
+from opsplay.cli.choices import CompareFormat, Correction, InputFormat, Lang, PlanFormat
 from opsplay.errors import OpsplayError
 
 pilot_app = typer.Typer(
@@ -180,8 +180,12 @@ def plan(
         typer.Option("--sd", min=0, help="Per-unit standard deviation (mean metrics)."),
     ] = None,
     output_format: Annotated[
-        CompareFormat, typer.Option("--format", "-f", help="text or json.")
-    ] = CompareFormat.text,
+        PlanFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = PlanFormat.text,
+    lang: Annotated[
+        Lang | None,
+        typer.Option("--lang", help="Language of the text (default: the playbook's)."),
+    ] = None,
 ) -> None:
     """Sample size per arm (and days with --daily) to detect the goal's change.
 
@@ -191,12 +195,13 @@ def plan(
     from opsplay.validate import load_playbook
 
     try:
-        result = plan_for_playbook(
-            load_playbook(playbook), mde=mde, power=power, daily=daily, sd=sd
-        )
+        loaded = load_playbook(playbook)
+        result = plan_for_playbook(loaded, mde=mde, power=power, daily=daily, sd=sd)
     except OpsplayError as error:
         raise fail(error) from None
-    typer.echo(format_plan(result, output_format.value), nl=False)
+    design = loaded.pilot.design if loaded.pilot else "ab"
+    language = lang.value if lang else loaded.language
+    typer.echo(format_plan(result, output_format.value, language, design), nl=False)
 
 
 @pilot_app.command("sql")

@@ -394,3 +394,11 @@ def test_fail_on_miss_judges_the_value_and_names_the_metric(tmp_path: Path) -> N
         app, ["pilot", "compare", str(ONBOARDING), str(data), "--fail-on", "miss"]
     )
     assert missed.exit_code == 1 and "miss (d1_retention)" in missed.stderr
+
+
+def test_plan_speaks_the_playbooks_language_and_notes_the_design() -> None:
+    result = runner.invoke(app, ["pilot", "plan", str(RECALL)])
+    assert result.exit_code == 0 and "所需样本" in result.stdout and "双重差分" in result.stdout
+    english = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "en"])
+    assert "units needed" in english.stdout and "difference in differences" in english.stdout
+    assert runner.invoke(app, ["pilot", "plan", str(RECALL), "--format", "csv"]).exit_code == 2
