@@ -97,6 +97,11 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     metric_defs = {m.id: m for m in playbook.metrics}
     columns = tuple(MetricColumns.of(metric_defs[metric_id]) for metric_id, _ in roles)
     arms = (options.baseline_label or pilot.arms.baseline, options.pilot_label or pilot.arms.pilot)
+    if arms[0] == arms[1] and pilot.design != "before_after":
+        raise UsageError(
+            f"the baseline and pilot arms are both `{arms[0]}`; a {pilot.design} pilot compares "
+            "two different groups (pilot.arms, --baseline, --pilot)"
+        )
     period_column = None if pilot.design == "ab" else (options.period_column or pilot.period_column)
     arm_column = options.arm_column or pilot.arm_column
     if (
@@ -224,7 +229,7 @@ def compare_files(
 
     config = find_config(playbook_path.parent)
     playbook = load_playbook(playbook_path, config)
-    options["by"] = tuple(options.get("by") or ())
+    options["by"] = tuple(dict.fromkeys(options.get("by") or ()))  # --by x --by x is one x
     options.setdefault("realtime_seconds", config.realtime_seconds)
     return run_compare(playbook, data, CompareOptions(**options)), playbook
 

@@ -145,7 +145,15 @@ def fmt_value(value: float | None, kind: str, unit: str | None = None) -> str:
         return "—"
     if kind == "proportion":
         return f"{value:.1%}"
-    return f"{value:,.4g}{unit or ''}" if abs(value) < 1e6 else f"{value:,.0f}{unit or ''}"
+    number = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return number + _unit(unit)
+
+
+def _unit(unit: str | None) -> str:
+    """元 and 分 follow the number directly; Latin units (CNY, min) after a space."""
+    if not unit:
+        return ""
+    return unit if not unit[0].isascii() else f" {unit}"
 
 
 def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
@@ -154,7 +162,7 @@ def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
         return "—"
     if kind == "proportion":
         return f"{value * 100:+.1f}pp"
-    return f"{value:+,.4g}{unit or ''}"
+    return f"{value:+,.4g}{_unit(unit)}"
 
 
 def fmt_rel(value: float | None) -> str:
@@ -185,9 +193,23 @@ def conclusion(row: MetricResult, lang: str, alpha: float) -> str:
     """One line per metric in the playbook's language."""
     c = row.comparison
     confidence = f"{1 - alpha:.0%}"
-    change = f"{fmt_value(c.baseline_value, row.kind, row.unit)} → {fmt_value(c.pilot_value, row.kind, row.unit)}"
+
+    def value(number: float | None) -> str:
+        return fmt_value(number, row.kind, row.unit)
+
+    change = f"{value(c.baseline_value)} → {value(c.pilot_value)}"
+    if c.before is not None:  # DiD: each group's own change, then the difference of the two
+        pilot, comparison = ("试点", "对照") if lang == "zh" else ("pilot", "comparison")
+        change = (
+            f"{pilot} {value(c.before.pilot_value)} → {value(c.pilot_value)}, {comparison} "
+            f"{value(c.before.baseline_value)} → {value(c.baseline_value)}, DiD "
+            f"{fmt_abs(c.abs_diff, row.kind, row.unit)}"
+        )
+        if lang == "zh":
+            change = change.replace(", ", "，")
     if lang == "zh":
-        text = f"{row.name}：{change}，偏差率 {fmt_rel(c.rel_diff)}"
+        relative = "相对DiD" if c.before is not None else "偏差率"
+        text = f"{row.name}：{change}，{relative} {fmt_rel(c.rel_diff)}"
         if c.ci_rel:
             text += f"（{confidence}区间 {fmt_interval(c.ci_rel)}，p={fmt_p(c.p_value)}{_adjusted(row, lang)}）"
         text += f"，{verdict_word(row.verdict, lang)}"
@@ -196,7 +218,8 @@ def conclusion(row: MetricResult, lang: str, alpha: float) -> str:
             if row.attainment is not None:
                 text += f"，达成度 {row.attainment:.0%}"
         return text
-    text = f"{row.name}: {change}, {fmt_rel(c.rel_diff)}"
+    relative = "relative DiD " if c.before is not None else ""
+    text = f"{row.name}: {change}, {relative}{fmt_rel(c.rel_diff)}"
     if c.ci_rel:
         text += f" ({confidence} CI {fmt_interval(c.ci_rel)}, p={fmt_p(c.p_value)}{_adjusted(row, lang)})"
     text += f", {verdict_word(row.verdict, lang)}"
@@ -399,15 +422,26 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
         lines += [f"| {_node_cells(n, ' | ')} |" for n in report.nodes]
     fired = [a for a in report.alerts if a.fired]
     lines += ["", f"### {label('alerts', lang)}", ""]
-    lines += [
-        f"- **{a.id}** ({a.severity}): {a.target} {a.measure or ''} = {_num(a.value)} {a.op} {a.threshold:g}"
-        for a in fired
-    ] or [f"- {label('no_alerts', lang)}"]
+    lines += [f"- **{a.id}** ({a.severity}): {_alert_text(a)}" for a in fired] or [
+        f"- {label('no_alerts', lang)}"
+    ]
     if report.warnings:
         lines += ["", f"### {label('warnings', lang)}", ""] + [
             f"- {_md_cell(w)}" for w in report.warnings
         ]
     return "\n".join(lines) + "\n"
+
+
+def _alert_text(alert: Any) -> str:
+    """`push-content.completion_rate 87.0% < 90.0%`, durations in seconds."""
+    watched = f"{alert.target}.{alert.measure}" if alert.measure else alert.target
+    if alert.measure in ("p50_s", "p95_s"):
+        shown = (_seconds(alert.value), _seconds(alert.threshold))
+    elif alert.measure or (alert.value is not None and 0 <= alert.threshold <= 1):
+        shown = (_rate(alert.value), _rate(alert.threshold))
+    else:
+        shown = (_num(alert.value), f"{alert.threshold:g}")
+    return f"{watched} {shown[0]} {alert.op} {shown[1]}"
 
 
 def _num(value: float | None) -> str:
@@ -532,13 +566,7 @@ def format_text(report: PilotReport, color: bool = False, width: int | None = No
     fired = [a for a in report.alerts if a.fired]
     console.print(
         f"[bold]{label('alerts', lang)}[/bold]: "
-        + (
-            ", ".join(
-                f"{a.id} ({a.target} {a.measure or ''} {_num(a.value)} {a.op} {a.threshold:g})"
-                for a in fired
-            )
-            or label("no_alerts", lang)
-        ),
+        + (", ".join(f"{a.id} ({_alert_text(a)})" for a in fired) or label("no_alerts", lang)),
         style="red" if fired else None,
     )
     for warning in report.warnings:

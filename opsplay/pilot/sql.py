@@ -27,7 +27,8 @@ _DOUBLE = {
     "bigquery": "FLOAT64",
     "spark": "DOUBLE",
 }
-_INTEGER = {"duckdb": "BIGINT", "postgres": "BIGINT", "bigquery": "INT64", "spark": "BIGINT"}
+# PostgreSQL casts boolean to integer but not to bigint; 0/1 fit any integer type.
+_INTEGER = {"duckdb": "BIGINT", "postgres": "INTEGER", "bigquery": "INT64", "spark": "BIGINT"}
 
 
 def generate_sql(
