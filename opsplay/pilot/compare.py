@@ -147,7 +147,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         where = segment_label(row.segment)
         for issue in row.comparison.issues:
             warnings.append(
-                f"{row.metric}{where}: {describe_issue(issue, lang, min_n=pilot.min_n)}"
+                f"{row.metric}{where}: {describe_issue(issue, lang, min_n=max(pilot.min_n, 2))}"
             )
 
     srm = None

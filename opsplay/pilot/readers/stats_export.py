@@ -51,6 +51,12 @@ class StatsReader(RowReader):
                     )
                 if sum_sq < 0:
                     raise BadRow(f"{locate('sum_sq')}: a sum of squares cannot be negative")
+                # Σy² ≥ (Σy)²/n for any data (Cauchy–Schwarz); allow for float rounding.
+                if n > 0 and sum_sq * n < total * total * (1 - 1e-9) - 1e-9:
+                    raise BadRow(
+                        f"{locate('sum_sq')}: sum_sq {row['sum_sq']} is smaller than sum²/n "
+                        f"({total * total / n:g}), which no data can give; export SUM(y*y) here"
+                    )
                 value = ArmStats(n, total, sum_sq, **extra)
                 key = self.group(metric.id, row)
                 stats[key] = stats[key] + value if key in stats else value
