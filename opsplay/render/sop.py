@@ -177,7 +177,7 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
     return {"nodes": graph_nodes, "edges": edges}
 
 
-def front_matter(data: dict[str, Any], source: Source | None) -> dict[str, Any]:
+def front_matter(data: dict[str, Any], source: Source | None, lang: str) -> dict[str, Any]:
     """What a knowledge base indexes, in a fixed order (values are plain JSON)."""
     meta = data["metadata"]
     scope = data["scope"]
@@ -199,7 +199,7 @@ def front_matter(data: dict[str, Any], source: Source | None) -> dict[str, Any]:
         },
         "updated": meta["updated"],
         "tags": meta["tags"],
-        "lang": data["language"],
+        "lang": lang,  # the language the document is written in (--lang or the playbook's)
         "source": source.path if source else None,
         "sha256": source.sha256 if source else None,
     }
@@ -221,7 +221,7 @@ def sop_context(
         "t": WORDS[lang],
         "playbook": data,
         "source": {"path": source.path, "sha256": source.sha256} if source else None,
-        "front_matter": front_matter(data, source),
+        "front_matter": front_matter(data, source, lang),
         "roles_by_id": {role["id"]: role for role in data["roles"]},
         "metrics_by_id": {metric["id"]: metric for metric in data["metrics"]},
         "nodes_by_id": {node["id"]: node for node in data["nodes"]},
