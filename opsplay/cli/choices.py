@@ -67,6 +67,20 @@ class InputFormat(str, enum.Enum):
     summary = "summary"
 
 
+class Test(str, enum.Enum):
+    """Two-group tests: Welch's t (default, as gbstats) or the unpooled z."""
+
+    welch = "welch"
+    z = "z"
+
+
+class Variance(str, enum.Enum):
+    """Variance of a proportion difference: unpooled (default) or pooled."""
+
+    unpooled = "unpooled"
+    pooled = "pooled"
+
+
 class Correction(str, enum.Enum):
     """Multiple-testing corrections."""
 

@@ -10,7 +10,15 @@ from typing import Annotated
 import typer
 
 from opsplay.cli import app, fail
-from opsplay.cli.choices import CompareFormat, Correction, InputFormat, Lang, PlanFormat
+from opsplay.cli.choices import (
+    CompareFormat,
+    Correction,
+    InputFormat,
+    Lang,
+    PlanFormat,
+    Test,
+    Variance,
+)
 from opsplay.errors import OpsplayError
 
 pilot_app = typer.Typer(
@@ -25,16 +33,6 @@ class FailOn(str, enum.Enum):
     regression = "regression"
     alert = "alert"
     miss = "miss"
-
-
-class TestChoice(str, enum.Enum):
-    welch = "welch"
-    z = "z"
-
-
-class VarianceChoice(str, enum.Enum):
-    unpooled = "unpooled"
-    pooled = "pooled"
 
 
 class Dialect(str, enum.Enum):
@@ -97,11 +95,11 @@ def compare(
         bool, typer.Option("--skip-bad-rows", help="Skip and count rows with bad values.")
     ] = False,
     test: Annotated[
-        TestChoice, typer.Option("--test", help="welch (default, as gbstats) or z.")
-    ] = TestChoice.welch,
+        Test, typer.Option("--test", help="welch (default, as gbstats) or z.")
+    ] = Test.welch,
     variance: Annotated[
-        VarianceChoice, typer.Option("--variance", help="pooled: pooled variance for proportions.")
-    ] = VarianceChoice.unpooled,
+        Variance, typer.Option("--variance", help="pooled: pooled variance for proportions.")
+    ] = Variance.unpooled,
     correction: Annotated[
         Correction, typer.Option("--correction", help="Multiple-testing correction.")
     ] = Correction.holm,

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from opsplay.cli import app, fail
-from opsplay.cli.choices import Correction, DocumentFormat, InputFormat, Lang
+from opsplay.cli.choices import Correction, DocumentFormat, InputFormat, Lang, Test, Variance
 from opsplay.errors import OpsplayError, UsageError
 
 
@@ -105,6 +105,16 @@ def render_report(
     correction: Annotated[
         Correction, typer.Option("--correction", help="Multiple-testing correction (with DATA).")
     ] = Correction.holm,
+    test: Annotated[
+        Test, typer.Option("--test", help="welch (default, as gbstats) or z (with DATA).")
+    ] = Test.welch,
+    variance: Annotated[
+        Variance, typer.Option("--variance", help="pooled: for proportions (with DATA).")
+    ] = Variance.unpooled,
+    alpha: Annotated[
+        float | None,
+        typer.Option("--alpha", min=1e-9, max=0.5, help="Override pilot.alpha (with DATA)."),
+    ] = None,
     output_format: Annotated[
         DocumentFormat | None,
         typer.Option("--format", "-f", help="Document format (default: from -o suffix)."),
@@ -159,6 +169,9 @@ def render_report(
                 input_format=None if input_format is InputFormat.auto else input_format.value,
                 skip_bad_rows=skip_bad_rows or None,
                 correction=None if correction is Correction.holm else correction.value,
+                test=None if test is Test.welch else test.value,
+                variance=None if variance is Variance.unpooled else variance.value,
+                alpha=alpha,
                 lang=lang.value if lang else None,
             )
         text = render(
