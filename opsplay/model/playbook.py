@@ -28,7 +28,7 @@ def _as_text(value: Any) -> Any:
     return value
 
 
-Text = Annotated[str, BeforeValidator(_as_text)]
+Text = Annotated[str, BeforeValidator(_as_text), StringConstraints(min_length=1)]
 # Ids are referenced from elsewhere in the playbook, so they must be one word: any script
 # (Chinese ids are fine), no spaces and none of the characters YAML or Markdown tables
 # give a meaning to. The same pattern is in the JSON Schema, for editors.

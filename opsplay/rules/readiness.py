@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from opsplay.rules import PlaybookData, Report, rule
 
 
@@ -80,3 +82,26 @@ def settled_playbook_has_review(pb: PlaybookData, report: Report) -> None:
             f"{_a(pb)} playbook needs a `review` section (step 6: findings, "
             "successes, improvements)",
         )
+
+
+_PLACEHOLDER = re.compile(r"<[^<>\n]{1,80}>")
+
+
+@rule("OPS507")
+def no_placeholders_left(pb: PlaybookData, report: Report) -> None:
+    """Text still holding a `<…>` placeholder of the skeleton is reported, one per value."""
+
+    def walk(value: object, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, (*path, index))
+        elif isinstance(value, str) and (match := _PLACEHOLDER.search(value)):
+            report(
+                path,
+                f"`{match.group(0)}` is a placeholder from `opsplay init`; write the real value",
+            )
+
+    walk(pb.data, ())
