@@ -114,9 +114,9 @@ def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
         return f"expected a list, {got}; write `[a, b]` or one `- item` per line"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"expected a mapping of keys, {got}"
-    if kind == "string_too_short":
-        return "is empty; write the text, or remove the key if it is optional"
-    if kind == "too_short":
+    if kind in ("too_short", "string_too_short"):
+        if isinstance(detail.get("input"), str):
+            return "is empty; write the text, or remove the key if it is optional"
         return "needs at least one entry"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bounds = {
