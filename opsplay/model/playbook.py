@@ -32,7 +32,7 @@ Text = Annotated[str, BeforeValidator(_as_text), StringConstraints(min_length=1)
 # Ids are referenced from elsewhere in the playbook, so they must be one word: any script
 # (Chinese ids are fine), no spaces and none of the characters YAML or Markdown tables
 # give a meaning to. The same pattern is in the JSON Schema, for editors.
-IDENTIFIER_PATTERN = r"^[^\s,:\[\]{}#|\"'`]+$"
+IDENTIFIER_PATTERN = r"""^[^\s,:\[\]{}#|"'`]+$"""
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 Identifier = Annotated[
     str,
