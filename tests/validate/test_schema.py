@@ -141,3 +141,19 @@ def test_init_skeleton_matches_the_schema(
     for lang in ("zh", "en"):
         path = write_skeleton(f"skeleton-{lang}", tmp_path, lang, today=dt.date(2024, 8, 1))
         assert _schema_accepts(validator, path) == []
+
+
+def test_schema_patterns_are_ecma_regexes(cli: Cli, tmp_path: Path) -> None:
+    """Editors and check-jsonschema read `pattern` as ECMA 262 (unicode) regexes, not Python's."""
+    import subprocess
+    import sys
+
+    schema_file = tmp_path / "opsplay.schema.json"
+    schema_file.write_text(cli("schema").stdout, encoding="utf-8")
+    checked = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--check-metaschema", str(schema_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
