@@ -41,46 +41,23 @@ from pathlib import Path
 
 from opsplay.errors import InputError
 from opsplay.pilot.readers.base import BaseReader
-from opsplay.pilot.readers.cells import SKIP_HINT, normalize_text, parse_number
+from opsplay.pilot.readers.cells import parse_number
 from opsplay.pilot.readers.cells import parse_numbers as _numbers  # noqa: F401 (tests use it)
 from opsplay.pilot.readers.chunks import CHUNK_BYTES, Progress
-from opsplay.pilot.readers.options import (
-    InputFormat,
-    MetricColumns,
-    MetricKind,
-    ReadOptions,
-    check_options,
-)
-from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo, SummaryValue, totals
+from opsplay.pilot.readers.options import MetricColumns, ReadOptions, check_options
+from opsplay.pilot.readers.results import ExportData, GroupKey, SummaryValue, totals
 from opsplay.pilot.readers.shape import SHAPE_NAMES, detect_shape
-from opsplay.pilot.readers.sources import (
-    SAMPLE_BYTES,
-    LateDecodeError,
-    Source,
-    find_column,
-    open_source,
-)
+from opsplay.pilot.readers.sources import SAMPLE_BYTES, LateDecodeError, open_source
 from opsplay.pilot.readers.stats_export import StatsReader
-from opsplay.pilot.readers.string_batches import iter_string_batches
 from opsplay.pilot.readers.summary_export import SummaryReader
 from opsplay.pilot.readers.units import UnitsReader
 
 __all__ = [
-    "SKIP_HINT",
     "ExportData",
     "GroupKey",
-    "InputFormat",
     "MetricColumns",
-    "MetricKind",
-    "Progress",
     "ReadOptions",
-    "Source",
-    "SourceInfo",
     "SummaryValue",
-    "find_column",
-    "iter_string_batches",
-    "normalize_text",
-    "open_source",
     "parse_number",
     "read_exports",
     "totals",
