@@ -127,7 +127,7 @@ def compare(
     from opsplay.pilot.present import FORMATTERS
 
     try:
-        report, _ = _with_progress(
+        report = _with_progress(
             lambda progress: compare_files(
                 playbook,
                 data,

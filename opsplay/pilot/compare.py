@@ -141,7 +141,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         for segment in segments(read, metric_id, options.by):
             comparison = compare_metric(setting, metric_id, metric.kind, segment, warnings)
             if comparison is not None:
-                rows.append(judge(playbook, metric, role, segment, comparison, alpha))
+                rows.append(judge(playbook, metric, role, segment, comparison))
     rows = adjust(rows, options.correction, alpha)
     for row in rows:
         where = segment_label(row.segment)
@@ -220,9 +220,7 @@ def _has_column(data: Sequence[Path], column: str, options: CompareOptions) -> b
     )
 
 
-def compare_files(
-    playbook_path: Path, data: Sequence[Path], **options: Any
-) -> tuple[PilotReport, Playbook]:
+def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> PilotReport:
     """Load a playbook file and compare; `options` are CompareOptions fields (`by` as a list)."""
     from opsplay.config import find_config
     from opsplay.validate import load_playbook
@@ -231,13 +229,12 @@ def compare_files(
     playbook = load_playbook(playbook_path, config)
     options["by"] = tuple(dict.fromkeys(options.get("by") or ()))  # --by x --by x is one x
     options.setdefault("realtime_seconds", config.realtime_seconds)
-    return run_compare(playbook, data, CompareOptions(**options)), playbook
+    return run_compare(playbook, data, CompareOptions(**options))
 
 
 def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any) -> dict[str, Any]:
     """The JSON document of `pilot compare --format json`, for `render-report`."""
-    report, _ = compare_files(playbook_path, data, **options)
-    return report.to_json()
+    return compare_files(playbook_path, data, **options).to_json()
 
 
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:

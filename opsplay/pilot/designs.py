@@ -148,7 +148,7 @@ def _test(setting: Setting, kind: str, cells: list[ArmStats]) -> stats.Compariso
 def _point(setting: Setting, kind: str, cells: list[Cell]) -> stats.Comparison:
     """The deviation of dashboard values (no test): pilot vs baseline, or the DiD."""
     values = [cell.value if isinstance(cell, SummaryValue) else None for cell in cells]
-    counts = [cell.n if isinstance(cell, SummaryValue) else cell.n for cell in cells]
+    counts = [cell.n for cell in cells]
     before = None
     if len(cells) == 4:
         c_before, c_after, p_before, p_after = values

@@ -54,7 +54,7 @@ def _target(playbook: Playbook, metric_id: str) -> tuple[float | None, float | N
         return playbook.goal.target, playbook.goal.baseline
     for scenario in playbook.scenarios:
         for expected in scenario.expected:
-            if expected.metric == metric_id and expected.op in (">=", ">", "<=", "<"):
+            if expected.metric == metric_id:
                 return expected.value, None
     return None, None
 
@@ -65,7 +65,6 @@ def judge(
     role: str,
     segment: Segment,
     comparison: stats.Comparison,
-    alpha: float,
 ) -> MetricResult:
     """A metric's comparison with its target and attainment (verdict decided by `adjust`)."""
     target, goal_baseline = _target(playbook, metric.id)
