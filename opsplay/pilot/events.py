@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from opsplay.errors import InputError
-from opsplay.pilot.readers.cells import SKIP_HINT
+from opsplay.pilot.readers.cells import MAX_EXAMPLES, SKIP_HINT, quote
 from opsplay.pilot.readers.chunks import Progress
 from opsplay.pilot.readers.results import SourceInfo
 from opsplay.pilot.readers.sources import find_column, open_source
@@ -98,7 +98,7 @@ def read_events(
                 if not skip_bad_rows:
                     raise InputError(f"{bad.message}, {SKIP_HINT}") from None
                 skipped += 1
-                if len(examples) < 5:
+                if len(examples) < MAX_EXAMPLES:
                     examples.append(bad.message.removeprefix(source.display + ", "))
                 continue
             used += 1
@@ -115,7 +115,7 @@ def read_events(
         raise InputError(f"{source.display}: no usable rows ({skipped:,} bad)")
     warnings = []
     if skipped:
-        shown = "; ".join((wrong_width + examples)[:5])
+        shown = "; ".join((wrong_width + examples)[:MAX_EXAMPLES])
         warnings.append(f"{source.display}: skipped {skipped:,} bad row(s) ({shown})")
     if unknown:
         listed = ", ".join(f"`{n}` ({c:,} rows)" for n, c in sorted(unknown.items()))
@@ -167,7 +167,7 @@ def _event(
     status = columns["status"][i].casefold()
     if status not in STATUSES:
         raise _BadEvent(
-            f"{where('status')}: {_shown(columns['status'][i])} is not a status; "
+            f"{where('status')}: {quote(columns['status'][i])} is not a status; "
             f"write one of {', '.join(STATUSES)}"
         )
     started = _timestamp(columns["started_at"][i], "started_at", where)
@@ -195,17 +195,17 @@ def _timestamp(text: str, role: str, where: Callable[[str], str]) -> tuple[int, 
     match = _TIMESTAMP.match(text)
     if match is None:
         raise _BadEvent(
-            f"{where(role)}: {_shown(text)} is not an ISO 8601 timestamp; write for example "
+            f"{where(role)}: {quote(text)} is not an ISO 8601 timestamp; write for example "
             "2024-08-01T09:30:00, 2024-08-01 09:30:00.250 or 2024-08-01T09:30:00+08:00"
         )
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
         days = date(int(year), int(month), int(day)).toordinal()
     except ValueError:
-        raise _BadEvent(f"{where(role)}: {_shown(text)} is not a valid date") from None
+        raise _BadEvent(f"{where(role)}: {quote(text)} is not a valid date") from None
     hour_i, minute_i, second_i = int(hour or 0), int(minute or 0), int(second or 0)
     if hour_i > 23 or minute_i > 59 or second_i > 59:
-        raise _BadEvent(f"{where(role)}: {_shown(text)} is not a valid time of day")
+        raise _BadEvent(f"{where(role)}: {quote(text)} is not a valid time of day")
     nanos = int((fraction or "").ljust(9, "0"))
     total = ((days * 24 + hour_i) * 60 + minute_i) * 60 + second_i
     offset = None
@@ -244,7 +244,3 @@ def _figures(node: str, rows: _NodeRows | None, sla: float | None) -> NodeFigure
         sla_s=sla,
         sla_compliance=compliance,
     )
-
-
-def _shown(value: str) -> str:
-    return f'"{value}"' if len(value) <= 40 else f'"{value[:37]}..."'
