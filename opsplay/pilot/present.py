@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from opsplay.pilot.wording import DESIGNS, describe_issue, label, verdict_word
+from opsplay.pilot.wording import DESIGNS, label, verdict_word
 
 if TYPE_CHECKING:
     from opsplay.pilot.compare import MetricResult, PilotReport
@@ -419,7 +419,7 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
             f"{label('fallback_rate', lang)} | p50 | p95 | {label('sla', lang)} | {label('sla_compliance', lang)} |",
             "|---|---|---|---|---|---|---|---|",
         ]
-        lines += [f"| {_node_cells(n, ' | ')} |" for n in report.nodes]
+        lines += [f"| {' | '.join(_node_cells(n))} |" for n in report.nodes]
     fired = [a for a in report.alerts if a.fired]
     lines += ["", f"### {label('alerts', lang)}", ""]
     lines += [f"- **{a.id}** ({a.severity}): {_alert_text(a)}" for a in fired] or [
@@ -462,19 +462,18 @@ def _seconds(value: float | None) -> str:
     return f"{value:.1f}s"
 
 
-def _node_cells(n: Any, sep: str) -> str:
-    return sep.join(
-        [
-            n.node,
-            f"{n.count:,}",
-            _rate(n.completion_rate),
-            _rate(n.fallback_rate),
-            _seconds(n.p50_s),
-            _seconds(n.p95_s),
-            _seconds(n.sla_s),
-            _rate(n.sla_compliance),
-        ]
-    )
+def _node_cells(n: Any) -> list[str]:
+    """One node's figures as table cells (Markdown and terminal)."""
+    return [
+        n.node,
+        f"{n.count:,}",
+        _rate(n.completion_rate),
+        _rate(n.fallback_rate),
+        _seconds(n.p50_s),
+        _seconds(n.p95_s),
+        _seconds(n.sla_s),
+        _rate(n.sla_compliance),
+    ]
 
 
 @formatter("text")
@@ -561,7 +560,7 @@ def format_text(report: PilotReport, color: bool = False, width: int | None = No
         ):
             table.add_column(column, overflow="fold")
         for n in report.nodes:
-            table.add_row(*_node_cells(n, "\0").split("\0"))
+            table.add_row(*_node_cells(n))
         console.print(table)
     fired = [a for a in report.alerts if a.fired]
     console.print(
@@ -574,4 +573,4 @@ def format_text(report: PilotReport, color: bool = False, width: int | None = No
     return buffer.getvalue()
 
 
-__all__ = ["FORMATTERS", "conclusion", "describe_issue", "report_to_json"]
+__all__ = ["FORMATTERS", "conclusion", "report_to_json"]
