@@ -101,7 +101,6 @@ class _Quoter:
     """Validates and quotes identifiers for one dialect."""
 
     def __init__(self, dialect: str) -> None:
-        self.dialect = dialect
         self.quote = _QUOTES[dialect]
 
     def column(self, name: str) -> str:
