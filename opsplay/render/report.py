@@ -19,8 +19,6 @@ from opsplay.render.filters import listing, pvalue
 from opsplay.render.sop import Source, check_format, check_lang, playbook_data
 from opsplay.render.wording import WORDS
 
-CONCLUSIONS = ("met", "partly", "not_met", "insufficient")
-NEXT_STEPS = ("promote", "iterate", "stop")
 VERDICTS = ("met", "improved", "worse", "no_change", "inconclusive")
 DESIGNS = ("ab", "before_after", "did")
 ROLES = ("primary", "guardrail", "secondary")
@@ -78,7 +76,7 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
         reasons.append(("all_inconclusive", {}))
     elif srm.get("ok") is False:
         conclusion = "insufficient"
-        reasons.append(("srm", {"p": _p(srm.get("p_value"))}))
+        reasons.append(("srm", {"p": pvalue(srm.get("p_value"))}))
     elif all(_achieved(row) for row in primaries):
         conclusion = "met"
     elif any(row.get("verdict") in ("met", "improved") for row in primaries):
@@ -116,10 +114,6 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
 
 def _names(rows: list[dict[str, Any]]) -> list[str]:
     return [str(row.get("metric_name") or row.get("metric")) for row in rows]
-
-
-def _p(value: Any) -> str:
-    return pvalue(value)
 
 
 def load_comparison(path: Path) -> dict[str, Any]:
@@ -332,7 +326,7 @@ def report_context(
     srm = comparison.get("srm")
     if srm and srm.get("p_value") is not None:
         notes.append(
-            words["srm_ok" if srm.get("ok", True) else "srm_bad"].format(p=_p(srm["p_value"]))
+            words["srm_ok" if srm.get("ok", True) else "srm_bad"].format(p=pvalue(srm["p_value"]))
         )
     if found.get("version") not in (None, playbook.metadata.version):
         notes.append(

@@ -13,9 +13,9 @@ from opsplay.model.playbook import Playbook
 from opsplay.render.environment import get_renderer
 from opsplay.render.wording import WORDS
 
-# Output formats by name: file suffix of the documents. The CLI's --format choices come from here.
+# Output formats by name: file suffix of the documents. The CLI's --format choices
+# (opsplay.cli.choices.DocumentFormat) mirror these names; a test keeps them equal.
 FORMATS: dict[str, str] = {"md": ".md", "html": ".html"}
-LANGUAGES = tuple(WORDS)
 
 
 @dataclass(frozen=True)
