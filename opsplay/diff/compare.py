@@ -35,13 +35,14 @@ class Differ:
     def __init__(self, old: Playbook, new: Playbook, realtime_seconds: float) -> None:
         self.old, self.new, self.realtime = old, new, realtime_seconds
         self.changes: list[Change] = []
-        self.roles = _renames(old.roles, new.roles, _by_name)
-        self.metrics = _renames(old.metrics, new.metrics, _by_name)
-        self.nodes = _renames(old.nodes, new.nodes, _by_name)
-        self.scenarios = _renames(old.scenarios, new.scenarios, _by_name)
-        self.alerts = _renames(old.alerts, new.alerts, lambda a: _alert_condition(a))
+        self.roles = _renames(old.roles, new.roles, _name)
+        self.metrics = _renames(old.metrics, new.metrics, _name)
+        self.nodes = _renames(old.nodes, new.nodes, _name)
+        self.scenarios = _renames(old.scenarios, new.scenarios, _name)
+        self.alerts = _renames(old.alerts, new.alerts, _alert_condition)
 
     def run(self) -> list[Change]:
+        """Compare every section, in the order of the playbook, and return the changes."""
         sections.compare_metadata(self)
         sections.compare_goal(self)
         sections.compare_scope(self)
@@ -68,11 +69,13 @@ class Differ:
     # helpers -------------------------------------------------------------------------------
 
     def add(self, kind: str, section: str, **details: Any) -> None:
+        """Record one change."""
         self.changes.append(Change(kind, section, **details))
 
     def scalar(
         self, kind: str, section: str, field: str, old: Any, new: Any, **details: Any
     ) -> None:
+        """Record a change of one value when it differs once whitespace and dates are normalised."""
         if norm(old) != norm(new):
             self.add(kind, section, field=field, old=norm(old), new=norm(new), **details)
 
@@ -85,6 +88,7 @@ class Differ:
         new: Iterable[Any] | None,
         **details: Any,
     ) -> None:
+        """Record the items added to and removed from a list compared as a set."""
         added, removed = _set_delta(_items(old), _items(new))
         if added or removed:
             self.add(kind, section, field=field, added=added, removed=removed, **details)
@@ -234,8 +238,6 @@ class Differ:
         if before is None and after is None:
             return
         if before is None or after is None:
-            present = after or before
-            assert present is not None
             kind = "node.fallback.added" if before is None else "node.fallback.removed"
             self.add(
                 kind,
@@ -351,10 +353,6 @@ class Differ:
 def _name(item: Any) -> str | None:
     name = getattr(item, "name", None)
     return norm(name) if isinstance(name, str) else None
-
-
-def _by_name(item: Any) -> Any:
-    return _name(item)
 
 
 def _alert_condition(alert: Any) -> str | None:

@@ -222,11 +222,7 @@ def format_markdown(report: DiffReport, lang: str) -> str:
 def _markdown_change(description: Description, zh: bool) -> list[str]:
     lines = [f"- {description.line}"]
     if description.before is not None:
-        lines.append(
-            f"  - {'原' if zh else 'before'}：{description.before}"
-            if zh
-            else f"  - before: {description.before}"
-        )
+        lines.append(f"  - 原：{description.before}" if zh else f"  - before: {description.before}")
     if description.after is not None:
         lines.append(f"  - 新：{description.after}" if zh else f"  - after: {description.after}")
     return lines

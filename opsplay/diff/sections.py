@@ -70,8 +70,6 @@ def compare_pilot(d: Differ) -> None:
     if old is None and new is None:
         return
     if old is None or new is None:
-        present = new or old
-        assert present is not None
         d.add(
             "pilot.changed",
             "pilot",
