@@ -41,6 +41,7 @@ class PlaybookData:
 
     @property
     def data(self) -> dict[str, Any]:
+        """The raw data (an empty mapping when the file could not be read)."""
         return self.loaded.data or {}
 
     def get(self, *path: str | int) -> Any:
@@ -90,7 +91,10 @@ def run_rules(playbook: PlaybookData) -> None:
 
 
 def ident(value: Any) -> str | None:
-    """An id or reference as text: YAML numbers count as written (`next: [2]` names node "2")."""
+    """An id, reference or version as written: YAML numbers and dates by their source text.
+
+    `next: [2]` names node "2"; an unquoted `version: 1.10` is "1.10", not 1.1.
+    """
     if isinstance(value, str):
         return value
     return getattr(value, "yaml_source", None)

@@ -26,6 +26,11 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def _percent_hint(value: float) -> str:
+    """` (write 0.35 for 35%)` when a rate looks written as a percentage, else nothing."""
+    return f" (write {value / 100:g} for {value:g}%)" if 1 < value <= 100 else ""
+
+
 def _date(value: Any) -> dt.date | None:
     """A date from what YAML read (a timestamp counts by its day; datetime < date raises)."""
     if isinstance(value, dt.datetime):
@@ -60,10 +65,10 @@ def goal_rates_in_unit_interval(pb: PlaybookData, report: Report) -> None:
     for key in ("baseline", "target"):
         value = _number(pb.get("goal", key))
         if value is not None and not 0 <= value <= 1:
-            hint = f" (write {value / 100:g} for {value:g}%)" if 1 < value <= 100 else ""
             report(
                 ("goal", key),
-                f"`{key}` {value:g} is a rate of a proportion metric and must lie in [0, 1]{hint}",
+                f"`{key}` {value:g} is a rate of a proportion metric and must lie in [0, 1]"
+                + _percent_hint(value),
             )
 
 
@@ -106,11 +111,7 @@ def thresholds_in_range(pb: PlaybookData, report: Report) -> None:
             report(
                 ("alerts", i, "threshold"),
                 f"threshold {threshold:g} is a rate and must lie in [0, 1]"
-                + (
-                    f" (write {threshold / 100:g} for {threshold:g}%)"
-                    if 1 < threshold <= 100
-                    else ""
-                ),
+                + _percent_hint(threshold),
             )
         elif alert.get("measure") in ("p50_s", "p95_s") and threshold < 0:
             report(

@@ -35,7 +35,7 @@ def _status(pb: PlaybookData) -> object:
     return pb.get("metadata", "status")
 
 
-def _a(pb: PlaybookData) -> str:
+def _status_with_article(pb: PlaybookData) -> str:
     """ "an `active`" / "a `pilot`": the status with its article."""
     status = str(_status(pb))
     return f"{'an' if status[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} `{status}`"
@@ -47,7 +47,7 @@ def live_playbook_has_alerts(pb: PlaybookData, report: Report) -> None:
     if _status(pb) in ("rollout", "active") and not pb.get("alerts"):
         report(
             ("metadata", "status"),
-            f"{_a(pb)} playbook needs `alerts` (step 5 monitoring thresholds, "
+            f"{_status_with_article(pb)} playbook needs `alerts` (step 5 monitoring thresholds, "
             "e.g. node completion_rate < 0.9)",
         )
 
@@ -58,7 +58,7 @@ def live_playbook_has_training(pb: PlaybookData, report: Report) -> None:
     if _status(pb) in ("rollout", "active") and not pb.get("rollout", "training"):
         report(
             ("metadata", "status"),
-            f"{_a(pb)} playbook needs `rollout.training` (step 5: who is "
+            f"{_status_with_article(pb)} playbook needs `rollout.training` (step 5: who is "
             "trained on the process, and how)",
         )
 
@@ -79,7 +79,7 @@ def settled_playbook_has_review(pb: PlaybookData, report: Report) -> None:
     if _status(pb) in ("active", "retired") and pb.get("review") is None:
         report(
             ("metadata", "status"),
-            f"{_a(pb)} playbook needs a `review` section (step 6: findings, "
+            f"{_status_with_article(pb)} playbook needs a `review` section (step 6: findings, "
             "successes, improvements)",
         )
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
 
-from opsplay.rules import PlaybookData, Report, rule
+from opsplay.rules import PlaybookData, Report, ident, rule
 
 # The official semver 2.0.0 pattern.
 SEMVER = re.compile(
@@ -14,13 +13,6 @@ SEMVER = re.compile(
     r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
     r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
 )
-
-
-def version_text(value: Any) -> str | None:
-    """The version as written (YAML numbers keep their source text)."""
-    if isinstance(value, str):
-        return value
-    return getattr(value, "yaml_source", None)
 
 
 def version_key(version: str) -> tuple[int, int, int] | None:
@@ -38,7 +30,7 @@ def version_is_semver(pb: PlaybookData, report: Report) -> None:
         for i, e in pb.entries("metadata", "changelog")
     ]
     for path, value in places:
-        text = version_text(value)
+        text = ident(value)
         if text is None or SEMVER.match(text):
             continue
         read_as = "a date" if isinstance(value, dt.date) else "a number"
@@ -58,8 +50,8 @@ def version_is_semver(pb: PlaybookData, report: Report) -> None:
 @rule("OPS402")
 def version_matches_changelog(pb: PlaybookData, report: Report) -> None:
     """The first changelog entry is the current version."""
-    version = version_text(pb.get("metadata", "version"))
-    first = version_text(pb.get("metadata", "changelog", 0, "version"))
+    version = ident(pb.get("metadata", "version"))
+    first = ident(pb.get("metadata", "changelog", 0, "version"))
     if version and first and version != first:
         report(
             ("metadata", "changelog", 0, "version"),
@@ -72,7 +64,7 @@ def version_matches_changelog(pb: PlaybookData, report: Report) -> None:
 def changelog_newest_first(pb: PlaybookData, report: Report) -> None:
     """Changelog entries are ordered newest first."""
     keys = [
-        (i, version_key(version_text(e.get("version")) or ""))
+        (i, version_key(ident(e.get("version")) or ""))
         for i, e in pb.entries("metadata", "changelog")
     ]
     for (_, newer), (i, older) in zip(keys, keys[1:], strict=False):
