@@ -148,16 +148,11 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
             # An unclosed bracket is found lines later; say where it was opened.
             opened = f"opened at line {start.line + 1}, column {start.column + 1}"
             problem = f"{error.context} ({opened}) {error.problem}"
-        loaded.diagnostics.append(
-            Diagnostic(
-                file,
-                line,
-                column,
-                "OPS002",
-                RULES["OPS002"].severity,
-                f"YAML syntax error: {problem}; check the indentation and quoting near here",
-                "",
-            )
+        loaded.report(
+            "OPS002",
+            (),
+            f"YAML syntax error: {problem}; check the indentation and quoting near here",
+            at=Position(line, column),
         )
         return loaded
     except yaml.YAMLError as error:
@@ -165,18 +160,12 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
         return loaded
     documents = [doc for doc in documents if doc is not None]
     if len(documents) > 1:
-        mark = documents[1].start_mark
-        loaded.diagnostics.append(
-            Diagnostic(
-                file,
-                mark.line + 1,
-                mark.column + 1,
-                "OPS007",
-                RULES["OPS007"].severity,
-                "a second YAML document starts here; keep one playbook per file "
-                "(remove the `---` line and move it to its own file)",
-                "",
-            )
+        loaded.report(
+            "OPS007",
+            (),
+            "a second YAML document starts here; keep one playbook per file "
+            "(remove the `---` line and move it to its own file)",
+            at=_pos(documents[1]),
         )
         return loaded
     if not documents:
@@ -218,17 +207,12 @@ def _decode(raw: bytes, loaded: LoadedFile) -> str | None:
             hint = " It looks like GBK/GB18030 (what Excel or Notepad write on Chinese Windows);"
         except UnicodeDecodeError:
             pass
-        loaded.diagnostics.append(
-            Diagnostic(
-                loaded.file,
-                line,
-                column,
-                "OPS001",
-                RULES["OPS001"].severity,
-                f"the file is not UTF-8 (byte 0x{raw[error.start]:02x} here).{hint} "
-                "save it as UTF-8 in your editor and run again",
-                "",
-            )
+        loaded.report(
+            "OPS001",
+            (),
+            f"the file is not UTF-8 (byte 0x{raw[error.start]:02x} here).{hint} "
+            "save it as UTF-8 in your editor and run again",
+            at=Position(line, column),
         )
         return None
 
@@ -239,17 +223,12 @@ def _tab_indentation(loaded: LoadedFile) -> bool:
         match = _INDENT_TAB.match(line)
         if match:
             found = True
-            loaded.diagnostics.append(
-                Diagnostic(
-                    loaded.file,
-                    number,
-                    match.end(),
-                    "OPS006",
-                    RULES["OPS006"].severity,
-                    "a tab is used for indentation; YAML indents with spaces only "
-                    "(replace the tab with spaces)",
-                    "",
-                )
+            loaded.report(
+                "OPS006",
+                (),
+                "a tab is used for indentation; YAML indents with spaces only "
+                "(replace the tab with spaces)",
+                at=Position(number, match.end()),
             )
     return found
 
