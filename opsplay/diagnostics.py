@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -123,3 +124,10 @@ def format_path(path: tuple[str | int, ...]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+def error_listing(diagnostics: Sequence[Diagnostic], limit: int = 20) -> str:
+    """The first `limit` findings as indented `file:line:col: RULE message` lines, for a message."""
+    return "\n".join(
+        f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in diagnostics[:limit]
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from opsplay.config import UNREADABLE_RULES, Config
-from opsplay.diagnostics import RULES, Diagnostic, Severity
+from opsplay.diagnostics import RULES, Diagnostic, Severity, error_listing
 from opsplay.errors import InputError, UsageError
 from opsplay.loader import LoadedFile, load_file
 from opsplay.model.playbook import Playbook
@@ -73,8 +73,7 @@ def discover(paths: list[Path]) -> list[Path]:
             found.append(path)
         else:
             raise UsageError(f"{path}: no such file or folder")
-    unique = list(dict.fromkeys(p.resolve() for p in found))
-    return unique
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 def check_file(path: Path, config: Config) -> CheckedFile:
@@ -215,11 +214,8 @@ def load_playbook(path: Path, config: Config | None = None) -> Playbook:
         d for d in _apply_settings(checked.loaded, config) if d.severity is Severity.ERROR
     )
     if errors or checked.playbook is None:
-        listing = "\n".join(
-            f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in errors[:20]
-        )
         raise InputError(
             f"{display_name(path)} is not a valid playbook "
-            f"(run `opsplay validate {display_name(path)}`):\n{listing}"
+            f"(run `opsplay validate {display_name(path)}`):\n{error_listing(errors)}"
         )
     return checked.playbook

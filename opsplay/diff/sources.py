@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsplay.config import Config
-from opsplay.diagnostics import Severity
+from opsplay.diagnostics import Severity, error_listing
 from opsplay.diff.changes import Classification, DiffReport, PlaybookDiff, Side
 from opsplay.diff.compare import compare
 from opsplay.errors import InputError, UsageError
@@ -58,11 +58,8 @@ def parse_playbook(raw: bytes, name: str) -> Playbook:
     playbook = check_schema(loaded) if isinstance(loaded.data, dict) else None
     errors = sorted(d for d in loaded.diagnostics if d.severity is Severity.ERROR)
     if playbook is None or errors:
-        listing = "\n".join(
-            f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in errors[:20]
-        )
         raise InputError(
-            f"{name} is not a valid playbook, so it cannot be compared:\n{listing}".rstrip()
+            f"{name} is not a valid playbook, so it cannot be compared:\n{error_listing(errors)}".rstrip()
         )
     return playbook
 
