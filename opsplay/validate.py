@@ -32,10 +32,12 @@ class ValidationResult:
 
     @property
     def errors(self) -> int:
+        """How many findings are errors."""
         return sum(d.severity is Severity.ERROR for d in self.diagnostics)
 
     @property
     def warnings(self) -> int:
+        """How many findings are warnings."""
         return sum(d.severity is Severity.WARNING for d in self.diagnostics)
 
 

@@ -28,8 +28,8 @@ from opsplay.loader import LoadedFile, load_file
 from opsplay.rules.versioning import SEMVER
 from opsplay.schema_check import check_schema
 
-# Rule ids of this check with their default severity and summary, for the rule catalogue.
-# OPS7xx live in the rule catalogue (opsplay.diagnostics) with every other rule.
+# The OPS7xx rules of the catalogue (opsplay.diagnostics) that this check reports, with
+# their default severity and summary.
 VERSION_RULES: dict[str, tuple[Severity, str]] = {
     rule.id: (rule.severity, rule.summary) for rule in RULES.values() if rule.id.startswith("OPS7")
 }

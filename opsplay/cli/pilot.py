@@ -30,12 +30,16 @@ app.add_typer(pilot_app, name="pilot")
 
 
 class FailOn(str, enum.Enum):
+    """What makes `pilot compare --fail-on` exit 1 (opsplay.pilot.compare.failures)."""
+
     regression = "regression"
     alert = "alert"
     miss = "miss"
 
 
 class Dialect(str, enum.Enum):
+    """SQL dialects of `pilot sql` (opsplay.pilot.sql.DIALECTS)."""
+
     duckdb = "duckdb"
     postgres = "postgres"
     bigquery = "bigquery"

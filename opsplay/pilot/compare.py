@@ -71,6 +71,7 @@ class PilotReport:
 
     @property
     def srm_ok(self) -> bool | None:
+        """Whether the arm sizes pass the sample-ratio check (None when it was not run)."""
         return None if self.srm_p_value is None else self.srm_p_value >= SRM_THRESHOLD
 
     def to_json(self) -> dict[str, Any]:
