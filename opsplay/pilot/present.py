@@ -477,7 +477,7 @@ def _node_cells(n: Any) -> list[str]:
 
 
 @formatter("text")
-def format_text(report: PilotReport, color: bool = False, width: int | None = None) -> str:
+def format_text(report: PilotReport, color: bool = False) -> str:
     """Rich tables per segment, coloured by verdict, with a conclusion per metric; warnings last."""
     from rich.console import Console
     from rich.table import Table
@@ -488,7 +488,7 @@ def format_text(report: PilotReport, color: bool = False, width: int | None = No
         file=buffer,
         force_terminal=color,
         color_system="standard" if color else None,
-        width=width or 120,
+        width=120,
         highlight=False,
         soft_wrap=True,
     )
