@@ -97,7 +97,7 @@ def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
             f"`{value}` is not a valid id; write one word without spaces, commas, colons, "
             "brackets, `#`, `|` or quotes (e.g. push-content or 推送内容)"
         )
-    if kind in ("string_type",):
+    if kind == "string_type":
         return f"expected text, {got}; quote it"
     if kind in (
         "float_parsing",
@@ -108,7 +108,7 @@ def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
         "finite_number",
     ):
         return f"expected a number, {got}; write e.g. 0.35 (not 35% or text)"
-    if kind.startswith("date") or kind.startswith("datetime"):
+    if kind.startswith("date"):  # date_* and datetime_*
         return f"expected a date, {got}; write it as YYYY-MM-DD"
     if kind == "list_type":
         return f"expected a list, {got}; write `[a, b]` or one `- item` per line"

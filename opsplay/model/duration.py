@@ -21,6 +21,7 @@ _COMPACT = re.compile(
 _ISO = re.compile(
     r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?"
 )
+_UNIT_SECONDS = (86400, 3600, 60, 1)  # days, hours, minutes, seconds: the groups of both patterns
 _CHINESE_UNITS = {
     "天": 86400,
     "日": 86400,
@@ -92,13 +93,14 @@ def parse_duration(text: str) -> Duration:
 
 
 def _parse_seconds(text: str) -> float | None:
-    if not text:
-        return None
-    for pattern, scale in ((_COMPACT, (86400, 3600, 60, 1)), (_ISO, (86400, 3600, 60, 1))):
+    """Seconds of a non-empty compact, ISO 8601 or Chinese time limit; None if it is none of them."""
+    for pattern in (_COMPACT, _ISO):
         match = pattern.fullmatch(text.upper() if pattern is _ISO else text)
         if match and any(match.groups()):
             return sum(
-                float(part) * unit for part, unit in zip(match.groups(), scale, strict=True) if part
+                float(part) * unit
+                for part, unit in zip(match.groups(), _UNIT_SECONDS, strict=True)
+                if part
             )
     chinese = text.removesuffix("以内").removesuffix("内")
     parts = _CHINESE_PART.findall(chinese)
