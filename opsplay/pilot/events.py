@@ -67,12 +67,10 @@ def read_events(
     slas: Mapping[str, float | None],
     *,
     group_columns: Sequence[str] = (),
-    encoding: str | None = None,
     skip_bad_rows: bool = False,
-    progress: Callable[[int], None] | None = None,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures; `slas` maps node -> seconds."""
-    source = open_source(Path(path), encoding)
+    source = open_source(Path(path))  # another system's export: its encoding is detected
     roles = {name: find_column(source, name, "an execution log column") for name in EVENT_COLUMNS}
     for name in group_columns:
         roles[f"group:{name}"] = find_column(source, name, "a group column")
@@ -83,9 +81,7 @@ def read_events(
     used = 0
     examples: list[str] = []
     skipped = 0
-    for batch in iter_string_batches(
-        source, headers, skip_bad_rows, Progress(progress), wrong_width
-    ):
+    for batch in iter_string_batches(source, headers, skip_bad_rows, Progress(None), wrong_width):
         columns = {role: batch.columns[header] for role, header in roles.items()}
         for i in range(batch.num_rows):
 
