@@ -188,13 +188,13 @@ def split_ref_path(argument: str) -> tuple[str, str] | None:
     return ref, path
 
 
-def read_ref_path(argument: str, cwd: Path | None = None) -> RefContent:
-    """Read `REF:path` (a playbook file, or a folder of them) from the repository around `cwd`."""
+def read_ref_path(argument: str) -> RefContent:
+    """Read `REF:path` (a playbook file, or a folder of them) from the current repository."""
     parsed = split_ref_path(argument)
     if parsed is None:
         raise UsageError(f"`{argument}` is not of the form REF:path (e.g. main:playbooks/a.yaml)")
     ref, raw_path = parsed
-    cwd = cwd or Path.cwd()
+    cwd = Path.cwd()
     root = repo_root(cwd)
     commit = resolve_commit(root, ref)
     path = _root_relative(raw_path, cwd, root)

@@ -25,7 +25,7 @@ class Source:
     files: dict[str, bytes]
 
 
-def read_source(argument: str, cwd: Path | None = None) -> Source:
+def read_source(argument: str) -> Source:
     """A local file or folder, or `REF:path` from git when no such local path exists."""
     from opsplay.gitfiles import read_ref_path, split_ref_path
     from opsplay.validate import discover, display_name
@@ -37,7 +37,7 @@ def read_source(argument: str, cwd: Path | None = None) -> Source:
     if path.is_file():
         return Source(display_name(path), False, {display_name(path): _read(path)})
     if split_ref_path(argument) is not None:
-        content = read_ref_path(argument, cwd)
+        content = read_ref_path(argument)
         return Source(content.label, content.is_folder, content.files)
     raise UsageError(
         f"{argument}: no such file or folder (for a file in git, write REF:path such as "
