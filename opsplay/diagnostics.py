@@ -126,8 +126,8 @@ def format_path(path: tuple[str | int, ...]) -> str:
     return text
 
 
-def error_listing(diagnostics: Sequence[Diagnostic], limit: int = 20) -> str:
-    """The first `limit` findings as indented `file:line:col: RULE message` lines, for a message."""
+def error_listing(diagnostics: Sequence[Diagnostic]) -> str:
+    """The first 20 findings as indented `file:line:col: RULE message` lines, for a message."""
     return "\n".join(
-        f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in diagnostics[:limit]
+        f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in diagnostics[:20]
     )

@@ -170,12 +170,12 @@ def fmt_rel(value: float | None) -> str:
     return "—" if value is None else f"{value:+.1%}"
 
 
-def fmt_interval(interval: list[float] | tuple[float, float] | None, percent: bool = True) -> str:
-    """[+3.1%, +14.1%]."""
+def fmt_interval(interval: tuple[float, float] | None) -> str:
+    """A relative interval: [+3.1%, +14.1%]."""
     if not interval:
         return "—"
     low, high = interval
-    return f"[{low:+.1%}, {high:+.1%}]" if percent else f"[{low:+.4g}, {high:+.4g}]"
+    return f"[{low:+.1%}, {high:+.1%}]"
 
 
 def fmt_p(value: float | None) -> str:
