@@ -148,12 +148,9 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
             # An unclosed bracket is found lines later; say where it was opened.
             opened = f"opened at line {start.line + 1}, column {start.column + 1}"
             problem = f"{error.context} ({opened}) {error.problem}"
-        loaded.report(
-            "OPS002",
-            (),
-            f"YAML syntax error: {problem}; check the indentation and quoting near here",
-            at=Position(line, column),
-        )
+        hint = _syntax_hint(loaded.lines, start, mark)
+        where = _full_width_colon(loaded.lines, start, mark) or Position(line, column)
+        loaded.report("OPS002", (), f"YAML syntax error: {problem}; {hint}", at=where)
         return loaded
     except yaml.YAMLError as error:
         loaded.report("OPS002", (), f"YAML syntax error: {error}")
@@ -191,6 +188,33 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
     except _Stop:
         loaded.data = None
     return loaded
+
+
+def _nearby(lines: list[str], start: Any, mark: Any) -> range:
+    """Line indexes between the error's context and problem marks (and the one before)."""
+    marks = [m.line for m in (start, mark) if m is not None] or [0]
+    return range(max(min(marks) - 1, 0), min(max(marks) + 1, len(lines)))
+
+
+def _full_width_colon(lines: list[str], start: Any, mark: Any) -> Position | None:
+    """Where a `key：` typed with a Chinese input method stands, if that caused the error."""
+    for index in _nearby(lines, start, mark):
+        column = lines[index].find("：")
+        if column >= 0 and ":" not in lines[index][:column]:
+            return Position(index + 1, column + 1)
+    return None
+
+
+def _syntax_hint(lines: list[str], start: Any, mark: Any) -> str:
+    """What usually causes a syntax error on these lines, in the user's terms."""
+    nearby = "\n".join(lines[i] for i in _nearby(lines, start, mark))
+    if _full_width_colon(lines, start, mark):
+        return "a full-width colon `：` follows a key; YAML needs the ASCII colon `:` and a space"
+    if "{" in nearby and any(ch in nearby for ch in "[]#"):
+        return (
+            'inside `{…}`, text with [ ] { } , : or # must be quoted, e.g. action: "重试 [最多3次]"'
+        )
+    return "check the indentation and quoting near here"
 
 
 def _decode(raw: bytes, loaded: LoadedFile) -> str | None:

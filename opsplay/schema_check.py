@@ -65,7 +65,12 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
         if kind == "union_tag_invalid":
             value = _shown(ctx.get("tag"))
             path = (*path, "kind") if isinstance(loaded.data, dict) and path else path
-        hint = _did_you_mean(value, choices) or f"; write one of: {', '.join(choices)}"
+        ascii_operator = _OPERATORS.get(value.strip())
+        hint = (
+            f"; write `{ascii_operator}`"
+            if ascii_operator in choices
+            else _did_you_mean(value, choices) or f"; write one of: {', '.join(choices)}"
+        )
         loaded.report(rule, path, f"`{value}` is not allowed for `{_leaf(path)}`{hint}")
         return
     if kind == "union_tag_not_found":
@@ -80,6 +85,19 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
         loaded.report("OPS105", path, detail["msg"])
         return
     loaded.report("OPS103", path, f"`{name}`: {_describe(kind, detail, value)}")
+
+
+# Comparison signs typed with a Chinese input method or a maths habit.
+_OPERATORS = {
+    "≤": "<=",
+    "≥": ">=",
+    "＜": "<",
+    "＞": ">",
+    "=<": "<=",
+    "=>": ">=",
+    "≦": "<=",
+    "≧": ">=",
+}
 
 
 def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
@@ -107,6 +125,9 @@ def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
         "int_from_float",
         "finite_number",
     ):
+        percent = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*[%％]\s*", str(detail.get("input")))
+        if percent:
+            return f"expected a number, {got}; write {float(percent.group(1)) / 100:g} for {value}"
         return f"expected a number, {got}; write e.g. 0.35 (not 35% or text)"
     if kind.startswith("date"):  # date_* and datetime_*
         return f"expected a date, {got}; write it as YYYY-MM-DD"

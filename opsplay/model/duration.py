@@ -74,6 +74,9 @@ class Duration:
         }
 
 
+_ENGLISH_WORDS = re.compile(r"(\d+(?:\.\d+)?)(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)")
+
+
 def parse_duration(text: str) -> Duration:
     """Parse a time limit; raise ValueError quoting the accepted forms."""
     cleaned = text.strip()
@@ -86,6 +89,11 @@ def parse_duration(text: str) -> Duration:
     if seconds == 0:
         raise ValueError(f"`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)")
     if seconds is None or seconds < 0:
+        words = _ENGLISH_WORDS.fullmatch(lowered)
+        if words:  # "2 hours", "30 mins": say exactly what to write
+            number, unit = words.group(1), words.group(2)[0]
+            chinese = {"d": "天", "h": "小时", "m": "分钟", "s": "秒"}[unit]
+            raise ValueError(f"`{text}`: write {number}{unit} or {number}{chinese}")
         raise ValueError(
             f"`{text}` is not a time limit opsplay understands; write one of: {ACCEPTED_FORMS}"
         )

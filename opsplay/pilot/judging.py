@@ -70,13 +70,11 @@ def judge(
     target, goal_baseline = _target(playbook, metric.id)
     reference = goal_baseline if goal_baseline is not None else comparison.baseline_value
     attainment = None
-    if (
-        target is not None
-        and reference is not None
-        and comparison.pilot_value is not None
-        and target != reference
-    ):
-        attainment = (comparison.pilot_value - reference) / (target - reference)
+    # Attainment measures the way from the reference to the target; when the reference
+    # already meets a scenario's target there is no way to go, and no attainment.
+    gap = None if target is None or reference is None else target - reference
+    if gap and comparison.pilot_value is not None and (gap > 0) == (metric.better == "higher"):
+        attainment = (comparison.pilot_value - reference) / gap
     return MetricResult(
         metric=metric.id,
         name=metric.name,
@@ -172,9 +170,12 @@ def evaluate_alerts(
             target = alert.metric or ""
             value = overall.get(target)
             if target not in overall:
-                warnings.append(
-                    describe_issue("alert_metric_unmeasured", lang, alert=alert.id, metric=target)
+                compared = playbook.pilot is not None and target in (
+                    *playbook.pilot.metrics,
+                    *playbook.pilot.guardrails,
                 )
+                code = "alert_metric_no_data" if compared else "alert_metric_unmeasured"
+                warnings.append(describe_issue(code, lang, alert=alert.id, metric=target))
         fired = (
             value is not None
             and not math.isnan(value)

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import shutil
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -186,7 +187,8 @@ def fmt_p(value: float | None) -> str:
 
 
 def _segment_text(segment: tuple[tuple[str, str], ...], lang: str) -> str:
-    return ", ".join(f"{c}={v}" for c, v in segment) if segment else label("overall", lang)
+    separator = "，" if lang == "zh" else ", "
+    return separator.join(f"{c}={v}" for c, v in segment) if segment else label("overall", lang)
 
 
 def conclusion(row: MetricResult, lang: str, alpha: float) -> str:
@@ -249,6 +251,11 @@ def _adjusted(row: MetricResult, lang: str) -> str:
         if lang == "zh"
         else f", adjusted {fmt_p(row.p_adjusted)}"
     )
+
+
+def _colon(lang: str) -> str:
+    """The label separator: a full-width colon in Chinese text."""
+    return "：" if lang == "zh" else ": "
 
 
 def method_line(report: PilotReport) -> str:
@@ -488,13 +495,14 @@ def format_text(report: PilotReport, color: bool = False) -> str:
         file=buffer,
         force_terminal=color,
         color_system="standard" if color else None,
-        width=120,
+        # The terminal's width (COLUMNS is honoured); 120 when the output is a file or pipe.
+        width=shutil.get_terminal_size((120, 24)).columns,
         highlight=False,
         soft_wrap=True,
     )
     console.print(
         f"[bold]{report.playbook_id}@{report.playbook_version}[/bold]  "
-        f"{label('design', lang)}: {DESIGNS[report.design][lang]}"
+        f"{label('design', lang)}{_colon(lang)}{DESIGNS[report.design][lang]}"
     )
     console.print(method_line(report), markup=False)
     console.print(data_line(report), markup=False, style="dim")
@@ -509,42 +517,41 @@ def format_text(report: PilotReport, color: bool = False) -> str:
     segments = list(dict.fromkeys(row.segment for row in report.metrics))
     for segment in segments:
         table = Table(
-            title=f"{label('segment', lang)}: {_segment_text(segment, lang)}", show_lines=False
+            title=f"{label('segment', lang)}{_colon(lang)}{_segment_text(segment, lang)}",
+            show_lines=False,
         )
         # The terminal table folds role into the metric, target with attainment, and puts n
         # under each value; the unadjusted p is left to JSON, CSV and Markdown. It fits 100
-        # columns even in Chinese.
-        for i in (1, 3, 4, 5, 6, 7, 9, 10, 12):
+        # columns even in Chinese; below that the interval (also in the conclusion lines
+        # underneath) is left out, and cells wrap rather than lose digits.
+        columns = (
+            [1, 3, 4, 5, 6, 7, 9, 10, 12] if console.width >= 100 else [1, 3, 4, 5, 6, 9, 10, 12]
+        )
+        for i in columns:
             table.add_column(
                 header[i],
                 justify="left" if i == 1 else "right",
                 min_width=6 if i in (1, 12) else None,
+                overflow="fold",
             )
         for result, cells in zip(report.metrics, rows, strict=True):
             if result.segment != segment:
                 continue
-            name = cells[1] + (f" ({cells[2]})" if result.role == "guardrail" else "")
-            base, pilot = (cells[i].replace(" (n=", "\nn=").rstrip(")") for i in (3, 4))
-            target = cells[10] + (f"\n({cells[11]})" if cells[11] != "—" else "")
-            table.add_row(
-                name,
-                base,
-                pilot,
-                cells[5],
-                cells[6],
-                cells[7],
-                cells[9],
-                target,
-                cells[12],
-                style=style[result.verdict],
-            )
+            role = f"（{cells[2]}）" if lang == "zh" else f" ({cells[2]})"
+            shown = dict(enumerate(cells))
+            shown[1] = cells[1] + (role if result.role == "guardrail" else "")
+            for i in (3, 4):
+                shown[i] = cells[i].replace(" (n=", "\nn=").rstrip(")")
+            shown[10] = cells[10] + (f"\n({cells[11]})" if cells[11] != "—" else "")
+            table.add_row(*(shown[i] for i in columns), style=style[result.verdict])
         console.print(table)
     for row in report.metrics:
         if not row.segment:
             console.print(f"• {conclusion(row, lang, report.alpha)}", style=style[row.verdict])
     if report.srm_p_value is not None:
         console.print(
-            f"{label('srm', lang)}: p={fmt_p(report.srm_p_value)} {'✓' if report.srm_ok else '✗'}"
+            f"{label('srm', lang)}{_colon(lang)}p={fmt_p(report.srm_p_value)} "
+            f"{'✓' if report.srm_ok else '✗'}"
         )
     if report.nodes:
         table = Table(title=label("nodes", lang))
@@ -564,7 +571,7 @@ def format_text(report: PilotReport, color: bool = False) -> str:
         console.print(table)
     fired = [a for a in report.alerts if a.fired]
     console.print(
-        f"[bold]{label('alerts', lang)}[/bold]: "
+        f"[bold]{label('alerts', lang)}[/bold]{_colon(lang)}"
         + (", ".join(f"{a.id} ({_alert_text(a)})" for a in fired) or label("no_alerts", lang)),
         style="red" if fired else None,
     )

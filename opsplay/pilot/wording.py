@@ -74,6 +74,10 @@ ISSUES: dict[str, dict[str, str]] = {
         "en": "alert {alert}: metric {metric} is not in pilot.metrics or pilot.guardrails, so it "
         "was not measured and the alert not evaluated; add it to pilot.guardrails",
     },
+    "alert_metric_no_data": {
+        "zh": "告警 {alert}：数据中没有指标 {metric} 的整体数值，未评估",
+        "en": "alert {alert}: the data has no overall value of metric {metric}; not evaluated",
+    },
     "alert_needs_events": {
         "zh": "节点告警 {alerts} 需要执行日志才能评估；用 --events 传入节点执行日志",
         "en": "node alerts {alerts} are evaluated from the execution log; pass it with --events",
@@ -117,8 +121,8 @@ LABELS = {
     "failure_rate": {"zh": "失败率", "en": "failure"},
     "sla": {"zh": "时限", "en": "SLA"},
     "sla_compliance": {"zh": "时限达标率", "en": "SLA compliance"},
-    "alerts": {"zh": "触发的告警", "en": "fired alerts"},
-    "no_alerts": {"zh": "没有告警触发", "en": "no alert fired"},
+    "alerts": {"zh": "告警", "en": "fired alerts"},
+    "no_alerts": {"zh": "未触发", "en": "no alert fired"},
     "warnings": {"zh": "提示", "en": "warnings"},
     "nodes": {"zh": "节点执行情况", "en": "node execution"},
     "design": {"zh": "设计", "en": "design"},

@@ -84,7 +84,9 @@ def settled_playbook_has_review(pb: PlaybookData, report: Report) -> None:
         )
 
 
-_PLACEHOLDER = re.compile(r"<[^<>\n]{1,80}>")
+# The skeleton's placeholders are whole values (`title: <流程名称…>`); text that merely
+# contains < and > (金额<50元 & 信用分>600) is business text.
+_PLACEHOLDER = re.compile(r"\s*<[^<>\n]{1,80}>\s*")
 
 
 @rule("OPS507")
@@ -98,10 +100,10 @@ def no_placeholders_left(pb: PlaybookData, report: Report) -> None:
         elif isinstance(value, list):
             for index, item in enumerate(value):
                 walk(item, (*path, index))
-        elif isinstance(value, str) and (match := _PLACEHOLDER.search(value)):
+        elif isinstance(value, str) and _PLACEHOLDER.fullmatch(value):
             report(
                 path,
-                f"`{match.group(0)}` is a placeholder from `opsplay init`; write the real value",
+                f"`{value.strip()}` is a placeholder from `opsplay init`; write the real value",
             )
 
     walk(pb.data, ())

@@ -19,14 +19,22 @@ def owners_are_roles(pb: PlaybookData, report: Report) -> None:
     candidates += [
         (("alerts", i, "owner"), alert.get("owner")) for i, alert in pb.entries("alerts")
     ]
+    names = {role.get("name"): role.get("id") for _, role in pb.entries("roles")}
     for path, value in candidates:
         owner = ident(value)
-        if owner is not None and owner not in roles:
+        if owner is None or owner in roles:
+            continue
+        if isinstance(names.get(owner), str):  # the role's name written where its id belongs
             report(
                 path,
-                f"owner `{owner}` is not a role id; add it under `roles` or use an existing role id"
-                f"{did_you_mean(owner, roles)}",
+                f"`{owner}` is the name of role `{names[owner]}`; write `owner: {names[owner]}`",
             )
+            continue
+        report(
+            path,
+            f"owner `{owner}` is not a role id; add it under `roles` or use an existing role id"
+            f"{did_you_mean(owner, roles)}",
+        )
 
 
 def _metric_references(pb: PlaybookData) -> Iterator[tuple[Path, Any]]:

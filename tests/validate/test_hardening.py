@@ -95,3 +95,44 @@ def test_sarif_uris_are_percent_encoded(cli: Cli, project: Path) -> None:
     sarif = json.loads(cli("validate", "新 流程#1.yaml", "--format", "sarif").stdout)
     uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert uri["uri"] == "%E6%96%B0%20%E6%B5%81%E7%A8%8B%231.yaml"
+
+
+def _messages(cli: Cli, project: Path, text: str) -> list[tuple[int, int, str, str]]:
+    (project / "draft.yaml").write_text(text, encoding="utf-8")
+    result = cli("validate", "draft.yaml", "--format", "json")
+    return [
+        (d["line"], d["column"], d["rule"], d["message"])
+        for d in json.loads(result.stdout)["diagnostics"]
+    ]
+
+
+DRAFT = """\
+apiVersion: opsplay/v1
+kind: Playbook
+metadata: {id: refund, title: 售后退款, version: "1.0.0", status: draft, owner: 售后主管, updated: 2024-09-01}
+goal: {statement: 提升闭环率, metric: done, baseline: 0.7, target: 85%, deadline: 2024-12-31}
+roles: [{id: lead, name: 售后主管}]
+metrics: [{id: done, name: 闭环率, kind: proportion, column: closed, better: higher}]
+nodes:
+  - {id: audit, name: 审核, owner: lead, sla: 2 hours, standard: "金额<50元 & 信用分>600 自动通过",
+     fallback: {when: [failure], action: 转人工}}
+alerts:
+  - {id: slow, metric: done, op: "≤", threshold: 0.6}
+"""
+
+
+def test_common_slips_get_the_exact_fix(cli: Cli, project: Path) -> None:
+    """What a Chinese ops person types by habit is answered with what to write instead."""
+    found = {(line, rule): message for line, _, rule, message in _messages(cli, project, DRAFT)}
+    assert found[(3, "OPS201")].endswith("is the name of role `lead`; write `owner: lead`")
+    assert found[(4, "OPS103")].endswith("write 0.85 for 85%")
+    assert found[(8, "OPS105")] == "`2 hours`: write 2h or 2小时"
+    assert found[(11, "OPS104")].endswith("write `<=`")
+    assert not [rule for _, rule in found if rule == "OPS507"]  # business text with < and >
+
+
+def test_yaml_slips_point_at_their_cause(cli: Cli, project: Path) -> None:
+    colon = _messages(cli, project, "apiVersion: opsplay/v1\nmetadata:\n  title： 退款\n  id: x\n")
+    assert colon[0][:3] == (3, 8, "OPS002") and "full-width colon" in colon[0][3]
+    brackets = _messages(cli, project, "nodes:\n  - {id: a, action: 次日重试 [最多3次] 并通知}\n")
+    assert brackets[0][2] == "OPS002" and "must be quoted" in brackets[0][3]
