@@ -25,6 +25,8 @@ from opsplay.pilot.readers.sources import find_column, open_source
 from opsplay.pilot.readers.string_batches import iter_string_batches
 
 STATUSES = ("ok", "failed", "fallback", "skipped")
+# The playbook's fallback triggers say `failure`; logs written with that word mean failed.
+_STATUS_ALIASES = {"failure": "failed"}
 EVENT_COLUMNS = ("case_id", "node", "started_at", "finished_at", "status")
 
 _TIMESTAMP = re.compile(
@@ -161,6 +163,7 @@ def _event(
     if not node:
         raise _BadEvent(f"{where('node')}: is blank; write the node id")
     status = columns["status"][i].casefold()
+    status = _STATUS_ALIASES.get(status, status)
     if status not in STATUSES:
         raise _BadEvent(
             f"{where('status')}: {quote(columns['status'][i])} is not a status; "

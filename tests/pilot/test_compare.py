@@ -402,3 +402,30 @@ def test_plan_speaks_the_playbooks_language_and_notes_the_design() -> None:
     english = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "en"])
     assert "units needed" in english.stdout and "difference in differences" in english.stdout
     assert runner.invoke(app, ["pilot", "plan", str(RECALL), "--format", "csv"]).exit_code == 2
+
+
+def test_excel_habits_in_exports(tmp_path: Path) -> None:
+    """是/否 in a rate column, a dashboard labelled with metric names, `failure` in a log."""
+    frame = pd.read_csv(EXAMPLES / "onboarding_units.csv")
+    expected = rows_by_metric(compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv"))
+    frame["retained_d1"] = frame["retained_d1"].map({1: "是", 0: "否"})
+    data = tmp_path / "yes_no.csv"
+    frame.to_csv(data, index=False, encoding="gbk")
+    row = rows_by_metric(compare_json(ONBOARDING, data))["d1_retention"]
+    assert row["abs_diff"] == pytest.approx(expected["d1_retention"]["abs_diff"], rel=1e-12)
+
+    named = tmp_path / "named.csv"
+    named.write_text("arm,metric,value,n\ncontrol,次日留存率,35%,5000\npilot,次日留存率,38%,5000\n")
+    assert (
+        round(rows_by_metric(compare_json(ONBOARDING, named))["d1_retention"]["rel_diff"], 3)
+        == 0.086
+    )
+
+    log = pd.read_csv(EXAMPLES / "onboarding_events.csv").replace({"status": {"failed": "failure"}})
+    events = tmp_path / "events.csv"
+    log.to_csv(events, index=False)
+    nodes = compare_json(ONBOARDING, EXAMPLES / "onboarding_units.csv", "--events", events)["nodes"]
+    push = next(n for n in nodes if n["node"] == "push-content")
+    raw = pd.read_csv(EXAMPLES / "onboarding_events.csv")
+    failed = raw[(raw["node"] == "push-content")]["status"].eq("failed").mean()
+    assert push["failure_rate"] == pytest.approx(failed, rel=1e-12)

@@ -28,6 +28,8 @@ class BaseReader:
         self.warnings: list[str] = []
         self.sources: list[SourceInfo] = []
         self.metric_ids = {m.id: m for m in options.metrics}
+        # A dashboard may label rows with the metric's name (次日留存率) instead of its id.
+        self.metric_names = {m.name: m for m in options.metrics if m.name}
 
     def read_all(self, sources: list[Source]) -> ExportData:
         """Read every source (all of this reader's shape) into one result."""

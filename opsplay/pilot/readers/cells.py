@@ -18,8 +18,8 @@ MAX_EXAMPLES = 5  # bad rows quoted in a skip warning
 
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
-_TRUE = frozenset({"true", "yes"})
-_FALSE = frozenset({"false", "no"})
+_TRUE = frozenset({"true", "yes", "是"})  # 是/否: how Chinese spreadsheets say yes/no
+_FALSE = frozenset({"false", "no", "否"})
 
 
 def normalize_text(text: str) -> str:

@@ -21,6 +21,7 @@ class MetricColumns:
     column: str | None = None
     numerator: str | None = None
     denominator: str | None = None
+    name: str | None = None  # the display name; exports may label the metric with it
 
     @classmethod
     def of(cls, metric: Any) -> MetricColumns:
@@ -31,6 +32,7 @@ class MetricColumns:
             getattr(metric, "column", None),
             getattr(metric, "numerator", None),
             getattr(metric, "denominator", None),
+            getattr(metric, "name", None),
         )
 
 

@@ -104,9 +104,11 @@ class RowReader(BaseReader):
         for role in [*keys, "metric"]:
             if not row[role]:
                 raise BadRow(f"{locate(role)}: is blank; every row needs a value here")
-        metric_id = row["metric"]
-        found[metric_id] = found.get(metric_id, 0) + 1
-        return self.metric_ids.get(metric_id)
+        label = row["metric"]
+        metric = self.metric_ids.get(label) or self.metric_names.get(label)
+        key = metric.id if metric else label
+        found[key] = found.get(key, 0) + 1
+        return metric
 
     def number(
         self, locate: Locate, row: Row, role: str, *, percent: bool, integer: bool = False
