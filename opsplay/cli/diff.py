@@ -16,8 +16,8 @@ _SIDE = "a playbook file, a folder of playbooks, or REF:path from git (e.g. main
 
 @app.command()
 def diff(
-    old: Annotated[str, typer.Argument(help=f"Old version: {_SIDE}.")],
-    new: Annotated[str, typer.Argument(help=f"New version: {_SIDE}.")],
+    old: Annotated[str, typer.Argument(metavar="OLD", help=f"Old version: {_SIDE}.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help=f"New version: {_SIDE}.")],
     output_format: Annotated[
         DiffFormat,
         typer.Option(

@@ -74,7 +74,7 @@ def _with_progress(run, files: list[Path]):  # noqa: ANN001, ANN202
 def compare(
     playbook: PlaybookArg,
     data: Annotated[
-        list[Path], typer.Argument(metavar="DATA…", help="Metric exports (CSV or Parquet).")
+        list[Path], typer.Argument(metavar="DATA", help="Metric exports (CSV or Parquet).")
     ],
     by: Annotated[
         list[str] | None, typer.Option("--by", help="Segment column (repeatable).")

@@ -29,7 +29,9 @@ def _report_writes(report: Any) -> None:
 
 @app.command("render-sop")
 def render_sop(
-    paths: Annotated[list[Path], typer.Argument(help="Playbook files or folders (recursive).")],
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH", help="Playbook files or folders (recursive).")
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Output folder for <id>.md and index.md.")
     ],
@@ -73,12 +75,15 @@ def render_sop(
 
 @app.command("render-report")
 def render_report(
-    playbook: Annotated[Path, typer.Argument(help="The playbook of the pilot.")],
+    playbook: Annotated[
+        Path, typer.Argument(metavar="PLAYBOOK", help="The playbook of the pilot.")
+    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Report file to write (.md or .html).")
     ],
     data: Annotated[
-        list[Path] | None, typer.Argument(help="Metric exports, as for `opsplay pilot compare`.")
+        list[Path] | None,
+        typer.Argument(metavar="DATA", help="Metric exports, as for `opsplay pilot compare`."),
     ] = None,
     from_json: Annotated[
         Path | None,

@@ -17,7 +17,9 @@ from opsplay.errors import OpsplayError
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Playbook files or folders (recursive). Default: playbooks/."),
+        typer.Argument(
+            metavar="PATH", help="Playbook files or folders (recursive). Default: playbooks/."
+        ),
     ] = None,
     output_format: Annotated[
         ValidateFormat, typer.Option("--format", "-f", help="Output format.")
