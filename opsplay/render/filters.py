@@ -102,6 +102,8 @@ def duration(seconds: Any, *, lang: str = "en") -> str:
     for size, (singular, plural) in zip(
         _SIZES, _UNITS["zh" if lang == "zh" else "en"], strict=True
     ):
+        if size == 86400 and remaining < 3 * 86400:
+            continue  # operations teams say 24小时 / 48 hours for limits under three days
         count = int(remaining // size)
         remaining -= count * size
         if size == 1 and remaining >= 0.05:  # keep tenths of a second, drop float noise

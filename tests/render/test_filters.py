@@ -42,7 +42,8 @@ def test_signed_and_points() -> None:
         (0.5, "0.5秒", "0.5 seconds"),
         (120, "2分钟", "2 minutes"),
         (5400, "1小时30分钟", "1 hour 30 minutes"),
-        (86400, "1天", "1 day"),
+        (86400, "24小时", "24 hours"),  # limits under three days stay in hours
+        (2 * 86400, "48小时", "48 hours"),
         (3 * 86400 + 3600, "3天1小时", "3 days 1 hour"),
         (1830.5, "30分钟31秒", "30 minutes 31 seconds"),
         (11012.5, "3小时4分钟", "3 hours 4 minutes"),
