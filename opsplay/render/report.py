@@ -384,7 +384,7 @@ def report_context(
             for source_row in comparison.get("sources") or []
             if isinstance(source_row, dict)
         ],
-        "method": {"test": comparison.get("test"), "correction": comparison.get("correction")},
+        "method": _method_names(comparison),
         "warnings": [str(w) for w in comparison.get("warnings") or []],
         "notes": notes,
         "decision": {
@@ -404,6 +404,20 @@ def report_context(
         if fmt == "html"
         else "",
     }
+
+
+_TEST_NAMES = {"welch": "Welch t", "z": "z"}
+_CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": None}
+
+
+def _method_names(comparison: dict[str, Any]) -> dict[str, str | None]:
+    """The test and correction as readers know them (Welch t, Holm), not option values."""
+    test = comparison.get("test")
+    correction = comparison.get("correction")
+    name = _TEST_NAMES.get(test, test) if test else None
+    if name and comparison.get("variance") == "pooled":
+        name += " (pooled)"
+    return {"test": name, "correction": _CORRECTION_NAMES.get(correction, correction)}
 
 
 def render_report(

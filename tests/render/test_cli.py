@@ -268,7 +268,7 @@ def test_render_report_passes_compare_options(runner: CliRunner, tmp_path: Path)
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "summary · " not in page  # the shape is a source column, not the method line
-    assert "welch · bh" in page
+    assert "Welch t · Benjamini–Hochberg" in page
     assert "Conclusion: " in page
 
 
