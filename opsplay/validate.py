@@ -118,6 +118,40 @@ def validate_paths(
     )
 
 
+def validate_project(
+    paths: list[Path], config: Config, *, base: str | None = None, strict: bool = False
+) -> ValidationResult:
+    """`opsplay validate`: the given paths (default: the configured folders), checked with the
+    rest of the project for cross-file rules, against a git base if asked, strict if asked."""
+    folders = [config.root / p for p in config.paths]
+    targets = paths or folders
+    result = validate_paths(targets, config, context=precommit_context(targets, folders))
+    if base is not None:
+        from opsplay.version_check import check_version_bumps
+
+        versions = check_version_bumps(targets, base, config)
+        result = ValidationResult(
+            result.files, tuple(sorted([*result.diagnostics, *versions])), result.sources
+        )
+    return result.strict() if strict else result  # SPEC: under --strict a warning is an error
+
+
+def precommit_context(targets: list[Path], folders: list[Path]) -> list[Path]:
+    """Files that join the cross-file checks (a pre-commit run passes single files).
+
+    The configured playbook folders, recursively, and the playbooks next to each given file
+    (not below it: a file at the repository root must not walk into node_modules or a venv).
+    """
+    siblings = {
+        sibling
+        for target in targets
+        if target.is_file()
+        for sibling in target.parent.iterdir()
+        if sibling.suffix in SUFFIXES and sibling.is_file()
+    }
+    return folders + sorted(siblings)
+
+
 def _load_context(path: Path) -> LoadedFile | None:
     """A file joining only the cross-file checks: parsed, not checked, skipped if unreadable."""
     try:

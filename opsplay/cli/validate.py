@@ -36,24 +36,12 @@ def validate(
     """
     from opsplay.config import find_config
     from opsplay.formats import FORMATTERS, github_step_summary
-    from opsplay.validate import ValidationResult, validate_paths
+    from opsplay.validate import validate_project
 
     try:
-        config = find_config(Path.cwd())
-        targets = paths or [config.root / p for p in config.paths]
-        folders = [config.root / p for p in config.paths]
-        result = validate_paths(targets, config, context=precommit_context(targets, folders))
-        if base is not None:
-            from opsplay.version_check import check_version_bumps
-
-            extra = check_version_bumps(targets, base, config)
-            result = ValidationResult(
-                result.files, tuple(sorted([*result.diagnostics, *extra])), result.sources
-            )
+        result = validate_project(paths or [], find_config(Path.cwd()), base=base, strict=strict)
     except OpsplayError as error:
         raise fail(error) from None
-    if strict:  # SPEC: a warning is an error under --strict, in every output format
-        result = result.strict()
     typer.echo(FORMATTERS[output_format.value](result), nl=False)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if output_format is ValidateFormat.github and summary_file:
@@ -66,24 +54,6 @@ def validate(
             )
     if result.errors:
         raise typer.Exit(1)
-
-
-def precommit_context(targets: list[Path], folders: list[Path]) -> list[Path]:
-    """Files that join the cross-file checks (a pre-commit run passes single files).
-
-    The configured playbook folders, recursively, and the playbooks next to each given file
-    (not below it: a file at the repository root must not walk into node_modules or a venv).
-    """
-    from opsplay.validate import SUFFIXES
-
-    siblings = {
-        sibling
-        for target in targets
-        if target.is_file()
-        for sibling in target.parent.iterdir()
-        if sibling.suffix in SUFFIXES and sibling.is_file()
-    }
-    return folders + sorted(siblings)
 
 
 @app.command()
