@@ -36,9 +36,7 @@ def _pilot_interval(row: dict[str, Any]) -> tuple[float, float] | None:
     return (pilot - change + ci[0], pilot - change + ci[1])
 
 
-def comparison_chart(
-    rows: Sequence[dict[str, Any]], words: dict[str, Any], *, lang: str, design: str
-) -> Markup:
+def comparison_chart(rows: Sequence[dict[str, Any]], words: dict[str, Any], *, lang: str) -> Markup:
     """SVG with one panel per enriched report row (metric_name, kind, unit, verdict…)."""
     panels = [
         row

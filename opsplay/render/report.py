@@ -400,9 +400,7 @@ def report_context(
                 for code, params in decision.reasons
             ],
         },
-        "chart": comparison_chart(overall, words, lang=lang, design=design)
-        if fmt == "html"
-        else "",
+        "chart": comparison_chart(overall, words, lang=lang) if fmt == "html" else "",
     }
 
 

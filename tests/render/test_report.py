@@ -237,5 +237,5 @@ def test_chart_escapes_text_from_the_playbook(tmp_path: Path) -> None:
         "target": 3.0,
         "direction": "worse",
     }
-    svg = str(comparison_chart([row], WORDS["en"], lang="en", design="ab"))
+    svg = str(comparison_chart([row], WORDS["en"], lang="en"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;u&gt;" in svg
