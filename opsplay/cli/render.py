@@ -33,7 +33,12 @@ def render_sop(
         list[Path], typer.Argument(metavar="PATH", help="Playbook files or folders (recursive).")
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Output folder for <id>.md and index.md.")
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output folder: one document per playbook (<id>.md or .html) and an index.",
+        ),
     ],
     output_format: Annotated[
         DocumentFormat, typer.Option("--format", "-f", help="Document format.")
