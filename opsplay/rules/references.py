@@ -19,7 +19,11 @@ def owners_are_roles(pb: PlaybookData, report: Report) -> None:
     candidates += [
         (("alerts", i, "owner"), alert.get("owner")) for i, alert in pb.entries("alerts")
     ]
-    names = {role.get("name"): role.get("id") for _, role in pb.entries("roles")}
+    names = {
+        role["name"]: role.get("id")
+        for _, role in pb.entries("roles")
+        if isinstance(role.get("name"), str)
+    }
     for path, value in candidates:
         owner = ident(value)
         if owner is None or owner in roles:
