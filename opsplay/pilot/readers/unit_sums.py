@@ -188,19 +188,22 @@ def _aggregate(table: pa.Table, plan: UnitPlan) -> ChunkResult:
     """
     import numpy as np
 
-    group, labels = _group_codes(table, plan.keys)
-    size = len(labels)
-    columns = {col: _float_numpy(table.column(col)) for col in plan.values}
-    sums = [np.bincount(group, minlength=size).astype(np.float64)]
-    for col in plan.values:
-        values = columns[col]
-        total = np.bincount(group, weights=values, minlength=size)
-        squares = total if col in plan.proportions else None  # y² = y for 0/1
-        if squares is None:
-            squares = np.bincount(group, weights=values * values, minlength=size)
-        sums += [total, squares]
-    for num, den in plan.products:
-        sums.append(np.bincount(group, weights=columns[num] * columns[den], minlength=size))
+    # inf or huge cells make NaN sums here; the caller sees them and reads the chunk
+    # carefully, reporting the cell, so numpy's own warning would only be noise.
+    with np.errstate(invalid="ignore", over="ignore"):
+        group, labels = _group_codes(table, plan.keys)
+        size = len(labels)
+        columns = {col: _float_numpy(table.column(col)) for col in plan.values}
+        sums = [np.bincount(group, minlength=size).astype(np.float64)]
+        for col in plan.values:
+            values = columns[col]
+            total = np.bincount(group, weights=values, minlength=size)
+            squares = total if col in plan.proportions else None  # y² = y for 0/1
+            if squares is None:
+                squares = np.bincount(group, weights=values * values, minlength=size)
+            sums += [total, squares]
+        for num, den in plan.products:
+            sums.append(np.bincount(group, weights=columns[num] * columns[den], minlength=size))
     result = ChunkResult(rows=table.num_rows)
     for g, key in enumerate(labels):
         result.groups[key] = [float(total[g]) for total in sums]
