@@ -1,6 +1,6 @@
 """Changes in the user's terms, in Chinese and English.
 
-`describe(change, lang, style)` returns one line ("节点 assign 时限 5分钟 → 10分钟 (放宽)",
+`describe(change, lang, style)` returns one line ("节点 assign 时限 5分钟 → 10分钟（放宽）",
 "fallback removed from node classify") and, for long text, the before/after texts to
 show beneath it. The style decides how ids and free text are marked up (plain for text
 and JSON, code spans and escaping for Markdown).
@@ -209,7 +209,8 @@ def describe(change: Change, lang: Lang, style: Style = PLAIN) -> Description:
         lang,
     )
     subject = f"{noun} {item} {label}" if noun and item else label
-    note = f" ({pick(NOTES[change.note], lang)})" if change.note in NOTES else ""
+    note = pick(NOTES[change.note], lang) if change.note in NOTES else ""
+    note = (f"（{note}）" if lang == "zh" else f" ({note})") if note else ""
 
     if change.kind.startswith("node.sla") and change.note in ("added", "removed"):
         if change.note == "added":
