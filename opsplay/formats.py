@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from opsplay import __version__
 from opsplay.diagnostics import RULES, Severity
+from opsplay.text import char_width, md_cell
 from opsplay.validate import ValidationResult
 
 Formatter = Callable[[ValidationResult], str]
@@ -49,16 +50,10 @@ def format_text(result: ValidationResult) -> str:
             source = lines[d.line - 1].rstrip()
             # Wide (CJK) characters take two terminal columns; keep the caret under the column.
             prefix = source[: d.column - 1]
-            pad = "".join("\t" if ch == "\t" else " " * _width(ch) for ch in prefix)
+            pad = "".join("\t" if ch == "\t" else " " * char_width(ch) for ch in prefix)
             block += [f"    {source}", f"    {pad}^"]
         blocks.append("\n".join(block))
     return "\n".join([*blocks, summary_line(result)]) + "\n"
-
-
-def _width(ch: str) -> int:
-    import unicodedata
-
-    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
 
 @formatter("json")
@@ -108,15 +103,11 @@ def format_github(result: ValidationResult) -> str:
 def github_step_summary(result: ValidationResult) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY (GitHub shows only 10 error annotations per step)."""
     rows = [
-        f"| `{d.file}:{d.line}:{d.column}` | {d.severity.value} | {d.rule} | {_cell(d.message)} |"
+        f"| `{d.file}:{d.line}:{d.column}` | {d.severity.value} | {d.rule} | {md_cell(d.message)} |"
         for d in result.diagnostics
     ]
     table = ["| where | severity | rule | message |", "|---|---|---|---|", *rows] if rows else []
     return "\n".join(["### opsplay validate", "", summary_line(result), "", *table]) + "\n"
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def fingerprints(result: ValidationResult) -> list[str]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from opsplay.errors import UsageError
+from opsplay.validate import SUFFIXES
 
-SUFFIXES = (".yaml", ".yml")
 FULL_HISTORY = (
     "fetch the full history: in GitHub Actions give actions/checkout `fetch-depth: 0`; "
     "in GitLab CI set `GIT_DEPTH: 0`; locally run `git fetch --unshallow`"

@@ -189,7 +189,7 @@ class _Reporter:
     ) -> None:
         if rule in self.config.disable:
             return
-        severity = self.config.severity.get(rule, VERSION_RULES[rule][0])
+        severity = self.config.severity.get(rule, RULES[rule].severity)
         where = self.loaded.position(path)
         self.found.append(
             Diagnostic(

@@ -19,6 +19,16 @@ from opsplay.cli.choices import (
     Test,
     Variance,
 )
+from opsplay.cli.options import (
+    Alpha,
+    CorrectionOption,
+    Encoding,
+    Events,
+    InputFormatOption,
+    SkipBadRows,
+    TestOption,
+    VarianceOption,
+)
 from opsplay.errors import OpsplayError
 
 pilot_app = typer.Typer(
@@ -86,30 +96,14 @@ def compare(
         list[FailOn] | None,
         typer.Option("--fail-on", help="Exit 1 on regression, alert or miss (repeatable)."),
     ] = None,
-    events: Annotated[
-        Path | None, typer.Option("--events", help="Node execution log (CSV).")
-    ] = None,
-    input_format: Annotated[
-        InputFormat, typer.Option("--input-format", help="Force the export shape.")
-    ] = InputFormat.auto,
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Force an encoding (e.g. gbk, utf-8).")
-    ] = None,
-    skip_bad_rows: Annotated[
-        bool, typer.Option("--skip-bad-rows", help="Skip and count rows with bad values.")
-    ] = False,
-    test: Annotated[
-        Test, typer.Option("--test", help="welch (default, as gbstats) or z.")
-    ] = Test.welch,
-    variance: Annotated[
-        Variance, typer.Option("--variance", help="pooled: pooled variance for proportions.")
-    ] = Variance.unpooled,
-    correction: Annotated[
-        Correction, typer.Option("--correction", help="Multiple-testing correction.")
-    ] = Correction.holm,
-    alpha: Annotated[
-        float | None, typer.Option("--alpha", min=1e-9, max=0.5, help="Override pilot.alpha.")
-    ] = None,
+    events: Events = None,
+    input_format: InputFormatOption = InputFormat.auto,
+    encoding: Encoding = None,
+    skip_bad_rows: SkipBadRows = False,
+    test: TestOption = Test.welch,
+    variance: VarianceOption = Variance.unpooled,
+    correction: CorrectionOption = Correction.holm,
+    alpha: Alpha = None,
     arm_column: Annotated[
         str | None, typer.Option("--arm-column", help="Override pilot.arm_column.")
     ] = None,

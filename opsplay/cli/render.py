@@ -13,6 +13,17 @@ import typer
 
 from opsplay.cli import app, fail
 from opsplay.cli.choices import Correction, DocumentFormat, InputFormat, Lang, Test, Variance
+from opsplay.cli.options import (
+    Alpha,
+    CorrectionOption,
+    Encoding,
+    Events,
+    InputFormatOption,
+    SkipBadRows,
+    Templates,
+    TestOption,
+    VarianceOption,
+)
 from opsplay.errors import OpsplayError, UsageError
 
 
@@ -46,12 +57,7 @@ def render_sop(
     lang: Annotated[
         Lang | None, typer.Option("--lang", help="Language (default: each playbook's).")
     ] = None,
-    templates: Annotated[
-        Path | None,
-        typer.Option(
-            "--templates", help="Folder of templates overriding the shipped ones by name."
-        ),
-    ] = None,
+    templates: Templates = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change.")
     ] = False,
@@ -97,34 +103,17 @@ def render_report(
             help="Saved `opsplay pilot compare --format json` output instead of DATA.",
         ),
     ] = None,
-    events: Annotated[
-        Path | None, typer.Option("--events", help="Node execution log (with DATA).")
-    ] = None,
+    events: Events = None,
     by: Annotated[
         list[str] | None, typer.Option("--by", help="Segment column (with DATA).")
     ] = None,
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Force the export encoding.")
-    ] = None,
-    input_format: Annotated[
-        InputFormat, typer.Option("--input-format", help="Force the export shape (with DATA).")
-    ] = InputFormat.auto,
-    skip_bad_rows: Annotated[
-        bool, typer.Option("--skip-bad-rows", help="Skip and count rows with bad values.")
-    ] = False,
-    correction: Annotated[
-        Correction, typer.Option("--correction", help="Multiple-testing correction (with DATA).")
-    ] = Correction.holm,
-    test: Annotated[
-        Test, typer.Option("--test", help="welch (default, as gbstats) or z (with DATA).")
-    ] = Test.welch,
-    variance: Annotated[
-        Variance, typer.Option("--variance", help="pooled: for proportions (with DATA).")
-    ] = Variance.unpooled,
-    alpha: Annotated[
-        float | None,
-        typer.Option("--alpha", min=1e-9, max=0.5, help="Override pilot.alpha (with DATA)."),
-    ] = None,
+    encoding: Encoding = None,
+    input_format: InputFormatOption = InputFormat.auto,
+    skip_bad_rows: SkipBadRows = False,
+    correction: CorrectionOption = Correction.holm,
+    test: TestOption = Test.welch,
+    variance: VarianceOption = Variance.unpooled,
+    alpha: Alpha = None,
     output_format: Annotated[
         DocumentFormat | None,
         typer.Option("--format", "-f", help="Document format (default: from -o suffix)."),
@@ -132,12 +121,7 @@ def render_report(
     lang: Annotated[
         Lang | None, typer.Option("--lang", help="Language (default: the playbook's).")
     ] = None,
-    templates: Annotated[
-        Path | None,
-        typer.Option(
-            "--templates", help="Folder of templates overriding the shipped ones by name."
-        ),
-    ] = None,
+    templates: Templates = None,
     check: Annotated[
         bool, typer.Option("--check", help="Write nothing; exit 1 if the file would change.")
     ] = False,

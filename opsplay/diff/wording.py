@@ -8,12 +8,12 @@ and JSON, code spans and escaping for Markdown).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from opsplay.diff.changes import Change, Level, format_numbers
+from opsplay.text import display_width
 
 Lang = str  # "zh" | "en"
 
@@ -250,7 +250,7 @@ def describe(change: Change, lang: Lang, style: Style = PLAIN) -> Description:
     if change.field in _ID_FIELDS or isinstance(change.old, tuple):
         shown_old, shown_new = _code(old, s, zh), _code(new, s, zh)
     else:
-        if width(old) > _LONG or width(new) > _LONG:
+        if display_width(old) > _LONG or display_width(new) > _LONG:
             changed = f"{subject}已修改" if zh else f"{subject} changed"
             return Description(
                 changed + note,
@@ -298,11 +298,6 @@ def _pair(old: Any, new: Any) -> tuple[str, str]:
         before, after = format_numbers(old, new)
         return before, after
     return _show(old), _show(new)
-
-
-def width(text: str) -> int:
-    """Display width: Chinese characters take two columns."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _show(value: Any) -> str:

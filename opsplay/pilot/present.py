@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from opsplay.pilot.wording import DESIGNS, label, verdict_word
+from opsplay.text import md_cell
 
 if TYPE_CHECKING:
     from opsplay.pilot.compare import MetricResult, PilotReport
@@ -393,10 +394,6 @@ def format_csv(report: PilotReport, color: bool = False) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 @formatter("markdown")
 def format_markdown(report: PilotReport, color: bool = False) -> str:
     """Markdown tables: metrics, nodes, alerts, warnings."""
@@ -405,15 +402,15 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
     lines = [
         f"## {report.playbook_id}@{report.playbook_version} — {DESIGNS[report.design][lang]}",
         "",
-        _md_cell(method_line(report)),
+        md_cell(method_line(report)),
         "",
-        _md_cell(data_line(report)),
+        md_cell(data_line(report)),
         "",
     ]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_md_cell(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]
     lines += [""] + [
-        f"- {_md_cell(conclusion(row, lang, report.alpha))}"
+        f"- {md_cell(conclusion(row, lang, report.alpha))}"
         for row in report.metrics
         if not row.segment
     ]
@@ -434,7 +431,7 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
     ]
     if report.warnings:
         lines += ["", f"### {label('warnings', lang)}", ""] + [
-            f"- {_md_cell(w)}" for w in report.warnings
+            f"- {md_cell(w)}" for w in report.warnings
         ]
     return "\n".join(lines) + "\n"
 

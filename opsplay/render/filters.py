@@ -10,13 +10,13 @@ import datetime as dt
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from opsplay.render.wording import WORDS
+from opsplay.text import char_width
 
 MISSING = "—"
 
@@ -188,7 +188,7 @@ def mermaid(value: Any, limit: int | None = None) -> str:
 
 def _truncate(text: str, width: int) -> str:
     """Cut text to a display width (Chinese characters count twice), ending with `…`."""
-    widths = [2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text]
+    widths = [char_width(ch) for ch in text]
     if sum(widths) <= width:
         return text
     used = 0

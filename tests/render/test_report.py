@@ -239,3 +239,16 @@ def test_chart_escapes_text_from_the_playbook(tmp_path: Path) -> None:
     }
     svg = str(comparison_chart([row], WORDS["en"], lang="en"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;u&gt;" in svg
+
+
+def test_report_vocabulary_is_the_pilots() -> None:
+    """The report accepts exactly the verdicts and designs `pilot compare` produces."""
+    from typing import get_args
+
+    from opsplay.model.playbook import Pilot
+    from opsplay.pilot.judging import Verdict
+    from opsplay.render.report import DESIGNS, ROLES, VERDICTS
+
+    assert set(VERDICTS) == set(get_args(Verdict))
+    assert set(DESIGNS) == set(get_args(Pilot.model_fields["design"].annotation))
+    assert {"primary", "guardrail"} <= set(ROLES)
