@@ -7,13 +7,13 @@ point deviation, and a test only for proportions with n.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from opsplay.errors import InputError
 from opsplay.model.playbook import Pilot
 from opsplay.pilot import stats
-from opsplay.pilot.readers import ExportData, GroupKey, SummaryValue
+from opsplay.pilot.readers import ExportData, GroupKey, SummaryValue, totals
 from opsplay.pilot.sufficient import ArmStats
 from opsplay.pilot.wording import describe_issue
 
@@ -32,6 +32,11 @@ class Setting:
     test: stats.TestName
     variance: stats.VarianceName
     lang: str
+    # Statistics summed over segments, per metric, arm and period: the overall rows.
+    overall: Mapping[GroupKey, ArmStats] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "overall", totals(self.read.stats))
 
 
 def segments(read: ExportData, metric_id: str, by: Sequence[str]) -> list[Segment]:
@@ -44,21 +49,15 @@ def segments(read: ExportData, metric_id: str, by: Sequence[str]) -> list[Segmen
 
 
 def _group(
-    read: ExportData, metric_id: str, arm: str, period: str | None, segment: Segment
+    setting: Setting, metric_id: str, arm: str, period: str | None, segment: Segment
 ) -> Cell | None:
-    """One cell of the design: summed statistics (segments not named are summed over), or
-    the dashboard's value for exactly this arm, period and segment."""
-    if read.shape == "summary":
-        return read.summary.get(GroupKey(metric_id, arm, period, segment))
-    total: ArmStats | None = None
-    wanted = dict(segment)
-    for key, value in read.stats.items():
-        if key.metric != metric_id or key.arm != arm or key.period != period:
-            continue
-        if any(dict(key.segment).get(col) != val for col, val in wanted.items()):
-            continue
-        total = value if total is None else total + value
-    return total
+    """One cell of the design: the statistics of this arm, period and segment (all segments
+    summed for the overall row), or the dashboard's value for exactly these."""
+    key = GroupKey(metric_id, arm, period, segment)
+    if setting.read.shape == "summary":
+        return setting.read.summary.get(key)
+    # The reader keys statistics by exactly the --by columns, so a segment is one lookup.
+    return setting.read.stats.get(key) if segment else setting.overall.get(key)
 
 
 def compare_metric(
@@ -84,8 +83,8 @@ def _cells(
     baseline_label, pilot_label = setting.arms
     where = segment_label(segment)
     if pilot.design == "ab":
-        base = _group(read, metric_id, baseline_label, None, segment)
-        test = _group(read, metric_id, pilot_label, None, segment)
+        base = _group(setting, metric_id, baseline_label, None, segment)
+        test = _group(setting, metric_id, pilot_label, None, segment)
         if base is None or test is None:
             _missing_arm(setting, metric_id, segment, base is None, warnings)
             return None
@@ -97,7 +96,7 @@ def _cells(
         chosen = [pilot_label] if pilot_label in arm_values else sorted(arm_values)
         groups = []
         for period in (before, after):
-            parts = [g for a in chosen if (g := _group(read, metric_id, a, period, segment))]
+            parts = [g for a in chosen if (g := _group(setting, metric_id, a, period, segment))]
             if len(parts) > 1 and not all(isinstance(p, ArmStats) for p in parts):
                 parts = []  # dashboard values of several arms cannot be added up
             groups.append(sum(parts[1:], parts[0]) if parts else None)  # type: ignore[arg-type]
@@ -109,7 +108,7 @@ def _cells(
             return None
         return groups
     cells = [
-        _group(read, metric_id, arm, period, segment)
+        _group(setting, metric_id, arm, period, segment)
         for arm in (baseline_label, pilot_label)
         for period in (before, after)
     ]
