@@ -9,6 +9,7 @@ from typing import Any
 
 from opsplay.diagnostics import RULES, Severity
 from opsplay.errors import UsageError
+from opsplay.i18n import normalise
 from opsplay.model.duration import parse_duration
 
 if sys.version_info >= (3, 11):
@@ -19,7 +20,7 @@ else:  # pragma: no cover
 # Findings that mean the file could not be read as a playbook at all; a file that fails
 # to parse must never pass, whatever the configuration says.
 UNREADABLE_RULES = frozenset({"OPS001", "OPS002", "OPS006", "OPS007", "OPS008", "OPS009"})
-KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff"}
+KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff", "lang"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Config:
     diff: dict[str, Any] = field(default_factory=dict)  # read by opsplay.diff
     root: Path = Path(".")
     source: str | None = None
+    lang: str | None = None  # message language (`zh` | `en`); see opsplay.i18n
 
 
 def find_config(start: Path) -> Config:
@@ -110,7 +112,12 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
     diff = table.get("diff", {})
     if not isinstance(diff, dict):
         raise UsageError(f"{path}: `diff` must be a table of settings (`[tool.opsplay.diff]`)")
-    return Config(frozenset(disable), levels, realtime, tuple(paths), dict(diff), root, str(path))
+    lang = table.get("lang")
+    if lang is not None and (not isinstance(lang, str) or normalise(lang) is None):
+        raise UsageError(f'{path}: write `lang = "zh"` or `lang = "en"`, not {lang!r}')
+    return Config(
+        frozenset(disable), levels, realtime, tuple(paths), dict(diff), root, str(path), lang
+    )
 
 
 def _text_list(value: Any) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 
@@ -19,3 +22,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """Whether golden files should be rewritten rather than compared."""
     return bool(request.config.getoption("--update-goldens"))
+
+
+def _subprocesses_run_the_working_tree() -> None:
+    """Point `python -m opsplay`, the console script and pre-commit hooks at this tree.
+
+    Without it a subprocess imports whatever opsplay is installed in the environment, so a
+    bug in the tree could pass the tests that start one. Set at import, before any test
+    module copies `os.environ`.
+    """
+    root = str(Path(__file__).resolve().parent.parent)
+    paths = [root, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+
+
+_subprocesses_run_the_working_tree()

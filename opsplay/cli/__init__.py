@@ -13,11 +13,30 @@ import typer
 
 from opsplay import __version__
 from opsplay.errors import OpsplayError
+from opsplay.i18n import _, lang_from_argv, resolve_message_language, set_language
+
+
+def _configured_language() -> str | None:
+    """`lang` in `[tool.opsplay]`, if the project sets one (a broken file is reported later)."""
+    from pathlib import Path
+
+    from opsplay.config import find_config
+
+    try:
+        return find_config(Path.cwd()).lang
+    except OpsplayError:
+        return None
+
+
+# Help texts are translated when the commands are declared, so the message language is
+# settled before they are imported.
+set_language(resolve_message_language(lang_from_argv(sys.argv[1:]), _configured_language()))
 
 app = typer.Typer(
     name="opsplay",
-    help="Versioned YAML playbooks for operations teams: validate, pilot, render, diff.\n\n"
-    "Example: opsplay validate playbooks/",
+    help=_("Versioned YAML playbooks for operations teams: validate, pilot, render, diff.")
+    + "\n\n"
+    + _("Example: {example}").format(example="opsplay validate playbooks/"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -34,7 +53,7 @@ def _version_callback(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Print the version."
+        False, "--version", callback=_version_callback, is_eager=True, help=_("Print the version.")
     ),
 ) -> None:
     """opsplay: operations playbooks as code."""
@@ -42,8 +61,13 @@ def _root(
 
 def fail(error: OpsplayError) -> typer.Exit:
     """Print a user error on stderr and return the Exit to raise."""
-    typer.echo(f"opsplay: error: {error.message}", err=True)
+    typer.echo(error_line(error), err=True)
     return typer.Exit(error.exit_code)
+
+
+def error_line(error: OpsplayError) -> str:
+    """The line a user error is printed as: `opsplay: error: …` in the message language."""
+    return _("opsplay: error: {message}").format(message=error.message)
 
 
 # Command modules register themselves on import; they import only typer and the
@@ -56,5 +80,5 @@ def main() -> None:
     try:
         app()
     except OpsplayError as error:  # raised outside a command body (e.g. in a callback)
-        typer.echo(f"opsplay: error: {error.message}", err=True)
+        typer.echo(error_line(error), err=True)
         sys.exit(error.exit_code)
