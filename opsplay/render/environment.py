@@ -21,6 +21,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from opsplay.errors import TemplateError, UsageError
+from opsplay.i18n import N_, _, translate, translations
 from opsplay.render.filters import bind
 
 SHIPPED_PREFIX = "opsplay"
@@ -35,7 +36,7 @@ def shipped_templates_dir() -> Path:
     repository = Path(__file__).resolve().parents[2] / "templates"  # editable install
     if repository.is_dir():
         return repository
-    raise TemplateError("the templates shipped with opsplay are missing; reinstall opsplay")
+    raise TemplateError(_("the templates shipped with opsplay are missing; reinstall opsplay"))
 
 
 def _autoescape(name: str | None) -> bool:
@@ -54,7 +55,9 @@ class Renderer:
         ]
         if templates_dir is not None:
             if not templates_dir.is_dir():
-                raise UsageError(f"--templates {templates_dir}: no such folder")
+                raise UsageError(
+                    _("--templates {folder}: no such folder").format(folder=templates_dir)
+                )
             loaders.append(jinja2.FileSystemLoader(templates_dir))
         loaders.append(jinja2.FileSystemLoader(self.shipped))
         self.env = ImmutableSandboxedEnvironment(
@@ -65,7 +68,11 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=True,  # a long-lived process sees edited user templates
+            extensions=["jinja2.ext.i18n"],
         )
+        # The one catalogue: templates say `{{ _("Owner") }}` / `{% trans %}`, as code does.
+        self.env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+        self.env.globals["colon"] = translate(N_(": "), lang)
         self.env.filters.update(bind(lang))
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
@@ -74,26 +81,41 @@ class Renderer:
             text = self.env.get_template(name).render(context)
         except jinja2.TemplateSyntaxError as error:
             where = self._where(error.filename, error.lineno, error.name)
-            raise TemplateError(f"{where}: syntax error: {error.message}") from None
+            raise TemplateError(
+                _("{where}: syntax error: {problem}").format(where=where, problem=error.message)
+            ) from None
         except jinja2.TemplateNotFound as error:
             where = self._traceback_location(error)
             prefix = f"{where}: " if where else ""
             raise TemplateError(
-                f"{prefix}template `{error.name}` not found{self._searched()}"
+                prefix
+                + _("template `{name}` not found (looked in {folders})").format(
+                    name=error.name, folders=self._searched()
+                )
             ) from None
         except SecurityError as error:
             raise TemplateError(
-                f"{self._traceback_location(error) or name}: "
-                f"blocked by the template sandbox: {error}"
+                _("{where}: blocked by the template sandbox: {problem}").format(
+                    where=self._traceback_location(error) or name, problem=error
+                )
             ) from None
         except jinja2.UndefinedError as error:
-            raise TemplateError(
-                f"{self._traceback_location(error) or name}: undefined variable: {error.message}"
-            ) from None
+            where = self._traceback_location(error) or name
+            message = _("{where}: undefined variable: {problem}").format(
+                where=where, problem=error.message
+            )
+            if error.message == "'t' is undefined":  # a template written before the catalogue
+                message += " " + _(
+                    '(the word table `t` is gone: write `{{ _("Owner") }}` or '
+                    '`{% trans %}Owner{% endtrans %}`, and `value|label("status")` for fixed values)'
+                )
+            raise TemplateError(message) from None
         except RecursionError:
             raise TemplateError(
-                f"{name}: templates extend or include each other in a loop; a user template that "
-                f"replaces `{name}` extends the shipped one as `{SHIPPED_PREFIX}/{name}`"
+                _(
+                    "{name}: templates extend or include each other in a loop; a user template "
+                    "that replaces `{name}` extends the shipped one as `{shipped}`"
+                ).format(name=name, shipped=f"{SHIPPED_PREFIX}/{name}")
             ) from None
         except (
             jinja2.TemplateError,
@@ -111,7 +133,7 @@ class Renderer:
 
     def _searched(self) -> str:
         folders = [str(self.user)] if self.user else []
-        return f" (looked in {', '.join([*folders, 'the shipped templates'])})"
+        return ", ".join([*folders, _("the shipped templates")])
 
     def _where(self, filename: str | None, lineno: int | None, name: str | None = None) -> str:
         shown = self._display(filename) if filename else (name or "<template>")

@@ -15,7 +15,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from opsplay.render.wording import WORDS
+from opsplay.i18n import N_, translate
+from opsplay.render.labels import OPERATORS, label_of
 from opsplay.text import char_width
 
 MISSING = "—"
@@ -263,8 +264,18 @@ def sla(node: Any, *, lang: str = "en") -> str:
         return MISSING
     words = duration(node["sla_seconds"], lang=lang)
     if node.get("sla_realtime"):
-        return str(WORDS[lang if lang in WORDS else "en"]["realtime_limit"]).format(limit=words)
+        return translate(N_("real time (within {limit})"), lang).format(limit=words)
     return words
+
+
+def label(value: Any, group: str, *, lang: str = "en") -> str:
+    """A fixed value of the playbook in the document's language: `pilot` → `试点`."""
+    return MISSING if _missing(value) else label_of(group, value, lang)
+
+
+def op(value: Any) -> str:
+    """A comparison sign as printed: `<=` → `≤`."""
+    return OPERATORS.get(str(value), str(value))
 
 
 def bind(lang: str) -> dict[str, Callable[..., Any]]:
@@ -299,4 +310,6 @@ def bind(lang: str) -> dict[str, Callable[..., Any]]:
         "change_as": with_lang(change_as),
         "interval": with_lang(interval),
         "sla": with_lang(sla),
+        "label": with_lang(label),
+        "op": op,
     }

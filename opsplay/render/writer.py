@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from opsplay.errors import OpsplayError, UsageError
+from opsplay.i18n import _
 
 
 @dataclass(frozen=True)
@@ -35,31 +36,39 @@ def confined(root: Path, name: str) -> Path:
     """`root/name`, refusing names that would leave `root` (absolute, `..`, drive letters)."""
     relative = PurePosixPath(name.replace("\\", "/"))
     if not name or relative.is_absolute() or ".." in relative.parts or ":" in name:
-        raise UsageError(f"refusing to write `{name}` outside the output folder {root}")
+        raise UsageError(_outside(name, root))
     target = root / Path(*relative.parts)
     resolved_root = root.resolve()
     if resolved_root != target.resolve() and resolved_root not in target.resolve().parents:
-        raise UsageError(f"refusing to write `{name}` outside the output folder {root}")
+        raise UsageError(_outside(name, root))
     return target
+
+
+def _outside(name: str, root: Path) -> str:
+    return _("refusing to write `{name}` outside the output folder {folder}").format(
+        name=name, folder=root
+    )
 
 
 def write_files(root: Path, files: Mapping[str, str], *, check: bool = False) -> WriteReport:
     """Write `files` (relative name → text, UTF-8, `\\n` newlines) under `root`."""
     if root.exists() and not root.is_dir():
-        raise UsageError(f"{root} exists and is not a folder")
+        raise UsageError(_("{path} exists and is not a folder").format(path=root))
     pending: list[tuple[Path, bytes]] = []
     unchanged: list[Path] = []
     for name in sorted(files):
         target = confined(root, name)
         data = files[name].encode("utf-8")
         if target.is_dir():
-            raise UsageError(f"{target} is a folder; cannot write a document there")
+            raise UsageError(
+                _("{path} is a folder; cannot write a document there").format(path=target)
+            )
         if target.is_file() and _read(target) == data:
             unchanged.append(target)
         else:
             pending.append((target, data))
     if check or not pending:
-        return WriteReport(tuple(t for t, _ in pending), tuple(unchanged), check)
+        return WriteReport(tuple(t for t, _data in pending), tuple(unchanged), check)
     staged: list[tuple[str, Path]] = []
     try:
         for target, data in pending:
@@ -68,14 +77,16 @@ def write_files(root: Path, files: Mapping[str, str], *, check: bool = False) ->
         for temporary, target in staged:
             os.replace(temporary, target)
     except OSError as error:
-        for temporary, _ in staged:
+        for temporary, _target in staged:
             _remove(temporary)
         raise OpsplayError(
-            f"cannot write {error.filename or root}: {error.strerror or error}"
+            _("cannot write {path}: {reason}").format(
+                path=error.filename or root, reason=error.strerror or error
+            )
         ) from None
-    for folder in sorted({target.parent for _, target in staged}):
+    for folder in sorted({target.parent for _temporary, target in staged}):
         _sync_folder(folder)
-    return WriteReport(tuple(t for t, _ in pending), tuple(unchanged), check)
+    return WriteReport(tuple(t for t, _data in pending), tuple(unchanged), check)
 
 
 def _read(path: Path) -> bytes | None:

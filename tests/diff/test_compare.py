@@ -449,7 +449,7 @@ def test_configured_levels() -> None:
 @pytest.mark.parametrize(
     "table, message",
     [
-        ({"level": {}}, "unknown setting(s) in [tool.opsplay.diff]: level"),
+        ({"level": {}}, "unknown setting in [tool.opsplay.diff]: level"),
         ({"levels": ["node.added"]}, "levels must be a table"),
         ({"levels": {"node.sla.loose": "minor"}}, "`node.sla.loose` matches no change kind"),
         ({"levels": {"node.added": "breaking"}}, "is not a level"),

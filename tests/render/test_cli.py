@@ -302,3 +302,45 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+def _opsplay_zh(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LANG": "zh_CN.UTF-8", "COLUMNS": "200"}
+    env.pop("OPSPLAY_LANG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "opsplay", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("render-sop", ["生成知识库用的 SOP 文档", "示例：opsplay render-sop", "输出文件夹"]),
+        ("render-report", ["生成试点的效果复盘报告", "试点所用的流程文件", "文档格式"]),
+        ("diff", ["比较流程文件的两个版本", "旧版本：", "有变更时以退出码 1 结束"]),
+    ],
+)
+def test_help_of_document_commands_speaks_the_locale(
+    tmp_path: Path, command: str, words: list[str]
+) -> None:
+    result = _opsplay_zh(tmp_path, command, "--help")
+    assert result.returncode == 0, result.stderr
+    for word in words:
+        assert word in result.stdout
+
+
+def test_errors_and_progress_speak_the_locale(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = _opsplay_zh(tmp_path, "render-sop", "empty", "-o", "out")
+    assert result.returncode == 2
+    assert result.stderr == "opsplay：错误：empty 中没有流程文件（*.yaml、*.yml）\n"
+    folder = _playbooks(tmp_path)
+    result = _opsplay_zh(tmp_path, "render-sop", str(folder), "-o", "out")
+    assert result.returncode == 0, result.stderr
+    assert "已写入 " in result.stdout

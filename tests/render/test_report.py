@@ -221,7 +221,6 @@ def test_html_report_is_self_contained_and_byte_stable(
 
 def test_chart_escapes_text_from_the_playbook(tmp_path: Path) -> None:
     from opsplay.render.chart import comparison_chart
-    from opsplay.render.wording import WORDS
 
     row = {
         "metric": "m",
@@ -237,7 +236,7 @@ def test_chart_escapes_text_from_the_playbook(tmp_path: Path) -> None:
         "target": 3.0,
         "direction": "worse",
     }
-    svg = str(comparison_chart([row], WORDS["en"], lang="en"))
+    svg = str(comparison_chart([row], lang="en"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;u&gt;" in svg
 
 

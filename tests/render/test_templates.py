@@ -48,12 +48,30 @@ def test_a_user_template_replaces_the_shipped_one_whole(
 ) -> None:
     folder = _user(
         tmp_path,
-        {"sop.md.j2": "{{ playbook.metadata.id }} {{ t.h_goal }} {{ front_matter.title|yaml }}\n"},
+        {
+            "sop.md.j2": "{{ playbook.metadata.id }} {{ _('Purpose and goal') }} "
+            "{% trans %}Owner{% endtrans %} {{ playbook.metadata.status|label('status') }} "
+            "{{ front_matter.title|yaml }}\n"
+        },
     )
+    # The same catalogue as the shipped templates: the document's language, Chinese here.
     assert (
         render_sop(onboarding, templates_dir=folder)
-        == 'new-user-onboarding 目的与目标 "新用户引导优化"\n'
+        == 'new-user-onboarding 目的与目标 负责人 试点 "新用户引导优化"\n'
     )
+    assert render_sop(onboarding, templates_dir=folder, lang="en").startswith(
+        "new-user-onboarding Purpose and goal Owner pilot "
+    )
+
+
+def test_a_template_written_for_the_old_word_table_is_told_what_to_use(
+    tmp_path: Path, onboarding: Playbook
+) -> None:
+    folder = _user(tmp_path, {"sop.md.j2": "ok\n{{ t.h_goal }}\n"})
+    with pytest.raises(TemplateError) as caught:
+        render_sop(onboarding, templates_dir=folder)
+    assert "sop.md.j2, line 2" in caught.value.message
+    assert "_(" in caught.value.message
 
 
 def test_html_templates_escape_and_markdown_templates_do_not(
@@ -137,7 +155,8 @@ ESCAPES = [
     "{{ '{0.__class__.__mro__}'.format(playbook) }}",
     "{{ '{0.__init__.__globals__}'.format(cycler) }}",
     "{{ '{x.__class__}'.format_map({'x': playbook}) }}",
-    "{{ t.update({'sop': 'pwned'}) }}",
+    "{{ playbook.metadata.update({'id': 'pwned'}) }}",
+    "{{ _.__globals__ }}",
     "{{ playbook.roles.append(1) }}",
     "{{ playbook.roles.pop() }}",
     "{% set fmt = '{0.__class__.__mro__}'.format %}{{ fmt(playbook) }}",  # CVE-2024-56326
