@@ -14,6 +14,7 @@ from typing import Any
 
 from opsplay.diff.changes import Change, Level, format_numbers
 from opsplay.i18n import N_, _, language
+from opsplay.render.labels import label_of
 from opsplay.text import display_width
 
 Lang = str  # "zh" | "en"
@@ -144,6 +145,17 @@ _ID_FIELDS = {
     "metrics",
     "guardrails",
 }
+# Fields holding a fixed value of the schema (stored in English whatever alias the user
+# wrote), shown in the language of the diff: `failure` → `失败`.
+_ENUM_FIELDS = {
+    "status": "status",
+    "kind": "kind",
+    "better": "better",
+    "design": "design",
+    "severity": "severity",
+    "measure": "measure",
+    "when": "trigger",
+}
 _LONG = 40  # text longer than this is shown on its own lines, not inline
 
 
@@ -241,7 +253,8 @@ def _describe(change: Change, s: Style) -> Description:
         )
     if change.kind == "pilot.changed" and change.field == "pilot":
         if change.note == "added":
-            return Description(_("pilot added ({design})").format(design=s.code(str(change.new))))
+            design = s.text(label_of("design", change.new))
+            return Description(_("pilot added ({design})").format(design=design))
         return Description(_("pilot removed"))
     if change.field == "next":
         return Description(f"{subject} {_ids(change.old, s)} → {_ids(change.new, s)}")
@@ -249,7 +262,12 @@ def _describe(change: Change, s: Style) -> Description:
         return Description(_items(subject, change, s) + note)
 
     old, new = _pair(change.old, change.new)
-    if change.field in _ID_FIELDS or isinstance(change.old, tuple):
+    if field in _ENUM_FIELDS and not isinstance(change.old, tuple):
+        shown_old, shown_new = (
+            _text(label_of(_ENUM_FIELDS[field], value), value, s)
+            for value in (change.old, change.new)
+        )
+    elif change.field in _ID_FIELDS or isinstance(change.old, tuple):
         shown_old, shown_new = _code(old, s), _code(new, s)
     else:
         if display_width(old) > _LONG or display_width(new) > _LONG:
@@ -278,6 +296,12 @@ def _ids(values: Any, s: Style) -> str:
 
 def _items(subject: str, change: Change, s: Style) -> str:
     mark = s.code if change.field in _ID_FIELDS else s.text
+    if change.field in _ENUM_FIELDS:
+        group = _ENUM_FIELDS[change.field]
+
+        def mark(value: str) -> str:
+            return s.text(label_of(group, value))
+
     parts = []
     if change.added:
         parts.append(_("added {items}").format(items=joined(mark(v) for v in change.added)))

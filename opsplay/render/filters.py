@@ -259,13 +259,17 @@ def interval(
 
 
 def sla(node: Any, *, lang: str = "en") -> str:
-    """A node's time limit in words; `realtime` shows the configured limit: `实时（1秒内）`."""
-    if not node or _missing(node.get("sla_seconds")):
+    """A node's time limit as the user wrote it (`2天`, `30分钟内`, `T+1`), never normalised;
+    `realtime` adds the configured limit: `实时（1秒内）`."""
+    if not node or _missing(node.get("sla")) or not str(node["sla"]).strip():
         return MISSING
-    words = duration(node["sla_seconds"], lang=lang)
-    if node.get("sla_realtime"):
-        return translate(N_("real time (within {limit})"), lang).format(limit=words)
-    return words
+    written = str(node["sla"]).strip()
+    if node.get("sla_realtime") and not _missing(node.get("sla_seconds")):
+        limit = duration(node["sla_seconds"], lang=lang)
+        return translate(N_("{written} (within {limit})"), lang).format(
+            written=written, limit=limit
+        )
+    return written
 
 
 def label(value: Any, group: str, *, lang: str = "en") -> str:

@@ -366,7 +366,9 @@ def report_context(
             {
                 "name": node.get("name", raw.get("node")),
                 "owner_name": node.get("owner_name"),
-                "sla": node.get("sla"),
+                "sla": node.get("sla"),  # as written in the playbook
+                "sla_realtime": node.get("sla_realtime", False),
+                "sla_seconds": node.get("sla_seconds"),
             }
         )
         for key in (
@@ -434,7 +436,7 @@ def report_context(
         "front_matter": {
             "title": translate(N_("{title}: review report"), lang).format(title=meta["title"]),
             "id": meta["id"] + "-report",
-            "playbook": meta["id"],
+            "playbook_id": meta["id"],
             "version": meta["version"],
             "status": meta["status"],
             "owner": meta["owner"],
@@ -444,7 +446,7 @@ def report_context(
             "next_step": decision.next_step,
             "tags": meta["tags"],
             "lang": lang,
-            "source": source.path if source else None,
+            "playbook": source.path if source else None,  # not `source` (see sop.front_matter)
             "sha256": source.sha256 if source else None,
         },
         "comparison": comparison,

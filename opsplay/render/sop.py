@@ -210,7 +210,9 @@ def front_matter(data: dict[str, Any], source: Source | None, lang: str) -> dict
         "updated": meta["updated"],
         "tags": meta["tags"],
         "lang": lang,  # the language the document is written in (--lang or the playbook's)
-        "source": source.path if source else None,
+        # The playbook file the document comes from. Not `source`: MkDocs themes read a
+        # page's `source` as a list of files and show each character as a link.
+        "playbook": source.path if source else None,
         "sha256": source.sha256 if source else None,
     }
 

@@ -56,14 +56,20 @@ def test_duration_in_words(seconds: Any, zh: str, en: str) -> None:
     assert filters.duration(seconds, lang="en") == en
 
 
-def test_sla_of_a_node() -> None:
-    assert filters.sla({"sla_seconds": 1.0, "sla_realtime": True}, lang="zh") == "实时（1秒内）"
-    assert (
-        filters.sla({"sla_seconds": 1.0, "sla_realtime": True}, lang="en")
-        == "real time (within 1 second)"
+def test_sla_of_a_node_is_shown_as_written() -> None:
+    def node(written: str | None, seconds: float | None = None, realtime: bool = False) -> dict:
+        return {"sla": written, "sla_seconds": seconds, "sla_realtime": realtime}
+
+    # What the user wrote, never a normalised form (2天 is not 48小时).
+    assert filters.sla(node("2天", 172800.0), lang="zh") == "2天"
+    assert filters.sla(node("30分钟内", 1800.0), lang="en") == "30分钟内"
+    assert filters.sla(node("T+1"), lang="zh") == "T+1"
+    assert filters.sla(node("3个工作日"), lang="en") == "3个工作日"
+    assert filters.sla(node("实时", 1.0, realtime=True), lang="zh") == "实时（1秒内）"
+    assert filters.sla(node("realtime", 1.0, realtime=True), lang="en") == (
+        "realtime (within 1 second)"
     )
-    assert filters.sla({"sla_seconds": 120.0, "sla_realtime": False}, lang="en") == "2 minutes"
-    assert filters.sla({"sla_seconds": None, "sla_realtime": False}, lang="en") == "—"
+    assert filters.sla(node(None), lang="en") == "—"
 
 
 def test_dates() -> None:
