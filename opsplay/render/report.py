@@ -17,6 +17,7 @@ from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.render.environment import get_renderer
 from opsplay.render.filters import listing, pvalue
+from opsplay.render.plain import explain
 from opsplay.render.sop import Source, check_format, check_lang, playbook_data
 
 VERDICTS = ("met", "improved", "worse", "no_change", "inconclusive")
@@ -27,7 +28,7 @@ ROLES = ("primary", "guardrail", "secondary")
 REASONS = {
     "no_primary": N_("the data has no result for a primary metric"),
     "all_inconclusive": N_("no primary metric could be tested (too few units or no variance)"),
-    "srm": N_("sample ratio mismatch (p = {p}): the assignment cannot be trusted"),
+    "srm": N_("the groups' sizes do not match the planned split, so the assignment cannot be trusted"),
     "primary_achieved": N_("primary {metrics} met"),
     "primary_improved": N_("primary {metrics} improved but short of the target"),
     "primary_flat": N_("primary {metrics} showed no significant change"),
@@ -246,10 +247,15 @@ def _not_one_of(field: str, value: Any, known: tuple[str, ...]) -> str:
     )
 
 
-def _segment_label(segment: dict[str, Any] | None, overall: str) -> str:
+def _segment_label(segment: dict[str, Any] | None, overall: str, lang: str) -> str:
+    """A segment in words: `地区为华东` / `region: East` (never `地区=华东`)."""
     if not segment:
         return overall
-    return ", ".join(f"{key}={value}" for key, value in segment.items())
+    # TRANSLATORS: one segment of a pilot, e.g. 地区为华东.
+    words = translate(N_("{column}: {value}"), lang)
+    return translate(N_(", "), lang).join(
+        words.format(column=key, value=value) for key, value in segment.items()
+    )
 
 
 def report_context(
@@ -309,7 +315,7 @@ def report_context(
                 "metric_name": metric["name"],
                 "unit": metric["unit"],
                 "better": metric["better"],
-                "scope": _segment_label(raw.get("segment"), overall_scope),
+                "scope": _segment_label(raw.get("segment"), overall_scope, lang),
                 "is_overall": not raw.get("segment"),
                 "finding": findings.get(raw["metric"]) if not raw.get("segment") else None,
                 "direction": {"met": "better", "improved": "better", "worse": "worse"}.get(verdict),
@@ -407,14 +413,14 @@ def report_context(
     if srm and srm.get("p_value") is not None:
         notes.append(
             translate(
-                N_("Sample ratio check passed (p = {p}).")
+                N_("The groups' sizes match the planned split.")
                 if srm.get("ok", True)
                 else N_(
-                    "Sample ratio mismatch (p = {p}): the assignment may be broken; "
-                    "do not trust the results."
+                    "The groups' sizes do not match the planned split: the assignment may be "
+                    "broken; do not trust the results."
                 ),
                 lang,
-            ).format(p=pvalue(srm["p_value"]))
+            )
         )
     if found.get("version") not in (None, playbook.metadata.version):
         notes.append(
@@ -490,6 +496,9 @@ def report_context(
             ],
         },
         "table3_note": translate(TABLE3_NOTES[design], lang),
+        "explanations": [
+            explain(row, design=design, confidence=1 - alpha, lang=lang) for row in overall
+        ],
         "method_lines": [translate(line, lang) for line in METHOD],
         "decision_rules": [translate(line, lang) for line in DECISION_RULES],
         "chart": comparison_chart(overall, lang=lang) if fmt == "html" else "",

@@ -242,7 +242,7 @@ def test_render_report_runs_pilot_compare_on_data(runner: CliRunner, tmp_path: P
     assert from_json.exit_code == 0, from_json.output
     text = (tmp_path / "direct.md").read_text(encoding="utf-8")
     assert text == (tmp_path / "saved.md").read_text(encoding="utf-8")
-    assert "| region=杭州 | 次日留存率 |" in text
+    assert "| region为杭州 | 次日留存率 |" in text  # never `region=杭州` in Chinese
     assert "| 个性化内容推送 | 运营专员 | 900 |" in text
     assert "examples/onboarding\\_units.csv" in text or "onboarding\\_units.csv" in text
 

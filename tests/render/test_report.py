@@ -251,3 +251,106 @@ def test_report_vocabulary_is_the_pilots() -> None:
     assert set(VERDICTS) == set(get_args(Verdict))
     assert set(DESIGNS) == set(get_args(Pilot.model_fields["design"].annotation))
     assert {"primary", "guardrail"} <= set(ROLES)
+
+
+JARGON = (
+    "p =",
+    "p=",
+    "p 值",
+    "p-value",
+    "Welch",
+    "Holm",
+    "α",
+    "显著性水平",
+    "置信区间",
+    "interval",
+)
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize(
+    ("lang", "sentence", "method_heading"),
+    [
+        ("zh", "试点组次日留存率比对照组高 8.5%，有 95% 的把握不是偶然。", "方法说明"),
+        (
+            "en",
+            "次日留存率 was 8.5% higher in the pilot arm than in the control arm; "
+            "we can be 95% sure this is not chance.",
+            "Method",
+        ),
+    ],
+)
+def test_results_in_plain_words_and_statistics_only_in_the_method_section(
+    onboarding: Playbook,
+    onboarding_comparison: dict[str, Any],
+    fmt: str,
+    lang: str,
+    sentence: str,
+    method_heading: str,
+) -> None:
+    segmented = copy.deepcopy(onboarding_comparison)
+    row = copy.deepcopy(segmented["metrics"][0])
+    row["segment"] = {"地区": "华东"}
+    segmented["metrics"].append(row)
+    text = render_report(onboarding, segmented, lang=lang, fmt=fmt)
+    marker = f"## {method_heading}\n" if fmt == "md" else f"<h2>{method_heading}</h2>"
+    main, method = text.split(marker)
+    assert sentence in main
+    for word in JARGON:
+        assert word not in main, word
+    assert "地区=华东" not in text
+    assert ("地区为华东" if lang == "zh" else "地区: 华东") in main
+    assert "Welch t" in method and "Holm" in method and "α = 0.05" in method
+    assert "0.003" in method  # the primary metric's p-value, kept for those who want it
+
+
+@pytest.mark.parametrize(
+    ("design", "abs_diff", "significant", "verdict", "zh"),
+    [
+        (
+            "ab",
+            -0.02,
+            True,
+            "worse",
+            "试点组转化率比对照组低 6.7%，有 90% 的把握不是偶然，这是变差了。",
+        ),
+        (
+            "ab",
+            0.01,
+            False,
+            "no_change",
+            "试点组转化率比对照组高 3.3%，但这点差别可能只是偶然，还不能说明有效果。",
+        ),
+        (
+            "before_after",
+            0.01,
+            True,
+            "improved",
+            "试点期间转化率比试点前高 3.3%，有 90% 的把握不是偶然。",
+        ),
+        (
+            "did",
+            0.01,
+            True,
+            "improved",
+            "扣除对照组同期的变化后，试点组转化率多升高了 1.0个百分点，有 90% 的把握不是偶然。",
+        ),
+        ("ab", None, False, "inconclusive", "转化率：数据还不够，暂时无法判断。"),
+    ],
+)
+def test_each_design_and_direction_reads_as_one_sentence(
+    design: str, abs_diff: float | None, significant: bool, verdict: str, zh: str
+) -> None:
+    from opsplay.render.plain import explain
+
+    row = {
+        "metric": "conv",
+        "metric_name": "转化率",
+        "kind": "proportion",
+        "abs_diff": abs_diff,
+        "rel_diff": None if abs_diff is None else abs_diff / 0.3,
+        "significant": significant,
+        "verdict": verdict,
+        "target": None,
+    }
+    assert explain(row, design=design, confidence=0.9, lang="zh") == zh
