@@ -28,7 +28,9 @@ ROLES = ("primary", "guardrail", "secondary")
 REASONS = {
     "no_primary": N_("the data has no result for a primary metric"),
     "all_inconclusive": N_("no primary metric could be tested (too few units or no variance)"),
-    "srm": N_("the groups' sizes do not match the planned split, so the assignment cannot be trusted"),
+    "srm": N_(
+        "the groups' sizes do not match the planned split, so the assignment cannot be trusted"
+    ),
     "primary_achieved": N_("primary {metrics} met"),
     "primary_improved": N_("primary {metrics} improved but short of the target"),
     "primary_flat": N_("primary {metrics} showed no significant change"),
