@@ -18,6 +18,7 @@ from opsplay.diff.wording import (
     level_name,
 )
 from opsplay.i18n import _, language, ngettext
+from opsplay.text import md_cell, visible
 
 Formatter = Callable[[DiffReport, str], str]
 FORMATS: dict[str, Formatter] = {}
@@ -25,13 +26,28 @@ MARKER = "<!-- opsplay-diff -->"  # lets CI find and update its own pull-request
 
 
 def formatter(name: str) -> Callable[[Formatter], Formatter]:
-    """Register an output format under `name`."""
+    """Register an output format under `name`; no control character of a playbook's text
+    (`\\x1b]0;…`) reaches the terminal or a comment raw, whatever the format."""
 
     def register(function: Formatter) -> Formatter:
-        FORMATS[name] = function
+        def neutralised(report: DiffReport, lang: str) -> str:
+            text = function(report, lang)
+            # JSON keeps valid escapes (`\\u001b`); text and Markdown show `\\x1b`.
+            return _C1.sub(_json_escape, text) if name == "json" else visible(text)
+
+        neutralised.__doc__ = function.__doc__
+        FORMATS[name] = neutralised
         return function
 
     return register
+
+
+# json.dumps escapes C0 controls itself; DEL and C1 controls (0x7f-0x9f) it leaves raw.
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def by_level(changes: tuple[Change, ...]) -> list[tuple[Level, list[Change]]]:
@@ -153,12 +169,13 @@ def _text_change(description: Description) -> list[str]:
 
 # markdown --------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#~])")
 
 
 def md_text(value: str) -> str:
-    """User text made safe for Markdown (no accidental emphasis, links, tables or HTML)."""
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    """User text made safe for Markdown (no accidental emphasis, links, tables or HTML):
+    Markdown's markers escaped, then the one rule of every Markdown output (`md_cell`)."""
+    return md_cell(_MD_SPECIAL.sub(r"\\\1", value))
 
 
 def md_code(value: str) -> str:

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from opsplay.i18n import N_, translate
 from opsplay.render.filters import value_as
 from opsplay.render.labels import label_of
+from opsplay.text import visible
 
 WIDTH = 720
 LABEL_X = 0
@@ -59,7 +60,7 @@ def comparison_chart(rows: Sequence[dict[str, Any]], *, lang: str) -> Markup:
     for index, row in enumerate(panels):
         out += _panel(row, PANEL * index + 4, labels, lang)
     out.append("</svg>")
-    return Markup("\n".join(out))
+    return Markup(visible("\n".join(out)))  # no raw control character from a metric name
 
 
 def _panel(row: dict[str, Any], top: float, labels: tuple[str, str], lang: str) -> list[str]:

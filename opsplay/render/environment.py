@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
+from markupsafe import Markup
 
 from opsplay.errors import TemplateError, UsageError
 from opsplay.i18n import N_, _, translate, translations
+from opsplay.render.budget import MAX_OUTPUT, BudgetedSandbox, BudgetExceeded
 from opsplay.render.filters import bind
+from opsplay.text import has_control, visible
 
 SHIPPED_PREFIX = "opsplay"
 _HTML_SUFFIXES = (".html.j2", ".htm.j2", ".svg.j2", ".html", ".htm", ".svg", ".xml")
@@ -60,7 +63,7 @@ class Renderer:
                 )
             loaders.append(jinja2.FileSystemLoader(templates_dir))
         loaders.append(jinja2.FileSystemLoader(self.shipped))
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = BudgetedSandbox(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             autoescape=_autoescape,
@@ -78,7 +81,17 @@ class Renderer:
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render template `name`; a mistake in it becomes a TemplateError naming file and line."""
         try:
-            text = self.env.get_template(name).render(context)
+            text = self._render(name, context)
+        except BudgetExceeded as error:
+            raise TemplateError(
+                _("{where}: {problem}").format(
+                    where=self._traceback_location(error) or name, problem=error
+                )
+            ) from None
+        except MemoryError:
+            raise TemplateError(
+                _("{where}: the template needs more memory than there is").format(where=name)
+            ) from None
         except jinja2.TemplateSyntaxError as error:
             where = self._where(error.filename, error.lineno, error.name)
             raise TemplateError(
@@ -131,6 +144,25 @@ class Renderer:
         # One trailing newline, whatever the template's whitespace control did at the end.
         return text.rstrip("\n") + "\n"
 
+    def _render(self, name: str, context: Mapping[str, Any]) -> str:
+        """The document, built chunk by chunk within the time and output budgets."""
+        template = self.env.get_template(name)
+        context = _visible_tree(context)
+        self.env.start()
+        chunks: list[str] = []
+        size = 0
+        for chunk in template.generate(context):
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise BudgetExceeded(
+                    _("the document is longer than {limit} characters; rendering stopped").format(
+                        limit=MAX_OUTPUT
+                    )
+                )
+            self.env.tick()
+            chunks.append(chunk)
+        return "".join(chunks)
+
     def _searched(self) -> str:
         folders = [str(self.user)] if self.user else []
         return ", ".join([*folders, _("the shipped templates")])
@@ -158,6 +190,28 @@ class Renderer:
             ):
                 return self._where(frame.filename, frame.lineno)
         return None
+
+
+def _visible_tree(value: Any, seen: dict[int, Any] | None = None) -> Any:
+    """Data with every string's control characters shown escaped (`\\x1b`): text from
+    playbooks and exports never reaches a document as a raw terminal escape. Shared
+    dicts and lists (`nodes_by_id` holds the nodes) stay shared, walked once."""
+    if isinstance(value, str):
+        return visible(value) if has_control(value) and not isinstance(value, Markup) else value
+    if not isinstance(value, (Mapping, list, tuple)):
+        return value
+    seen = {} if seen is None else seen
+    if id(value) in seen:
+        return seen[id(value)]
+    if isinstance(value, Mapping):
+        result: Any = {}
+        seen[id(value)] = result
+        result.update((key, _visible_tree(item, seen)) for key, item in value.items())
+    else:
+        result = []
+        seen[id(value)] = result
+        result.extend(_visible_tree(item, seen) for item in value)
+    return result
 
 
 @functools.lru_cache(maxsize=16)

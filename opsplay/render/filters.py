@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from opsplay.i18n import N_, translate
 from opsplay.render.labels import OPERATORS, label_of
-from opsplay.text import char_width
+from opsplay.text import char_width, md_cell, visible
 
 MISSING = "—"
 
@@ -45,8 +45,8 @@ def _signed(value: float, digits: int) -> str:
 
 
 def text(value: Any) -> str:
-    """A value as text, with a missing one (None) as an em dash."""
-    return MISSING if _missing(value) else str(value)
+    """A value as text (control characters shown escaped), a missing one (None) as an em dash."""
+    return MISSING if _missing(value) else visible(str(value))
 
 
 def percent(value: Any, digits: int = 1) -> str:
@@ -147,28 +147,31 @@ _MD_LINK = re.compile(r"\]\s*[\[(:]")  # `[text](url)`, `[text][ref]`, `[ref]: u
 # What starts a heading or a list item when it opens a line.
 _MD_LINE_START = re.compile(r"^(#|[-+](?=\s|$)|\d+(?=[.)](?:\s|$)))")
 _NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
-_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # `&copy;` in the text must stay those six characters
 
 
 def markdown(value: Any) -> str:
-    """Text safe inline in Markdown: no emphasis, links, HTML or line-start markers."""
+    """Text safe inline in Markdown: no emphasis, links, HTML, control characters or
+    line-start markers; newlines become `<br>`.
+
+    HTML, `|` and control characters follow the one rule of every Markdown output opsplay
+    writes (`opsplay.text.md_cell`); this adds what only a document needs: Markdown's own
+    markers escaped, and line breaks kept.
+    """
     if _missing(value):
         return MISSING
     text = str(value).strip()
     text = _MD_ESCAPED.sub(r"\\\1", text)
     if _MD_LINK.search(text):  # brackets alone are plain text; escape them only where they link
         text = text.replace("[", "\\[").replace("]", "\\]")
-    text = _MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_LINE_START.sub(
         lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text
     )
-    return _NEWLINES.sub("<br>", text)
+    return "<br>".join(md_cell(line) for line in _NEWLINES.split(text))
 
 
 def markdown_cell(value: Any) -> str:
-    """Text safe in a Markdown table cell: as `markdown`, and `|` escaped."""
-    text = markdown(value)
-    return text if text == MISSING else text.replace("|", "\\|")
+    """Text safe in a Markdown table cell (`markdown` already escapes `|`)."""
+    return markdown(value)
 
 
 def mermaid(value: Any, limit: int | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -541,3 +542,33 @@ def test_a_chinese_alias_is_no_change() -> None:
             pytest.skip("this model does not accept Chinese enum aliases yet")
         raise
     assert result.changes == ()
+
+
+PAYLOAD = "\x1b]0;pwned\x07\x1b[2J\x9b31m<img src=x onerror=alert(1)>|*x*"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_hostile_text_reaches_no_output_raw(fmt: str, lang: str) -> None:
+    from opsplay.diff import FORMATS, DiffReport
+    from opsplay.model.playbook import Playbook
+
+    changed = copy.deepcopy(BASE)
+    item(changed, "nodes", "push-content")["name"] = "推送" + PAYLOAD
+    item(changed, "nodes", "push-content")["standard"] = PAYLOAD * 3
+    changed["goal"]["statement"] = PAYLOAD
+    result = diff_playbooks(
+        Playbook.model_validate(BASE), Playbook.model_validate(changed), old_name="a", new_name="b"
+    )
+    text = FORMATS[fmt](DiffReport("a", "b", (result,)), lang)
+    for raw in ("\x1b", "\x07", "\x9b"):
+        assert raw not in text
+    if fmt == "json":
+        new_values = [c["new"] for c in json.loads(text)["playbooks"][0]["changes"]]
+        assert PAYLOAD in new_values  # data stays data; only its encoding is escaped
+        assert "\\u009b" in text
+    else:
+        assert "\\x1b" in text and "\\x07" in text
+    if fmt == "markdown":
+        assert "<img" not in text and "&lt;img" in text
+        assert "|*x*" not in text

@@ -103,7 +103,7 @@ def test_listing_joins_by_language() -> None:
         ("1. 不是编号", "1\\. 不是编号"),
         ("1.2.0", "1.2.0"),
         ("-5%", "-5%"),
-        ("&copy; & co", "&amp;copy; & co"),
+        ("&copy; & co", "&amp;copy; &amp; co"),
         ("😀 “引号” #123;", "😀 “引号” #123;"),
         (None, "—"),
     ],

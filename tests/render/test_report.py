@@ -354,3 +354,29 @@ def test_each_design_and_direction_reads_as_one_sentence(
         "target": None,
     }
     assert explain(row, design=design, confidence=0.9, lang="zh") == zh
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_control_characters_never_reach_a_document_raw(
+    onboarding: Playbook, onboarding_comparison: dict[str, Any], fmt: str, lang: str
+) -> None:
+    from opsplay.render.sop import render_sop
+
+    payload = "\x1b]0;pwned\x07\x1b[2J\x9b31m"
+    data = onboarding.model_dump(mode="json", by_alias=True)
+    data["metrics"][0]["name"] += payload
+    data["nodes"][0]["name"] += payload
+    data["roles"][0]["name"] += payload
+    data["goal"]["statement"] += payload
+    hostile = Playbook.model_validate(data)
+    comparison = copy.deepcopy(onboarding_comparison)
+    comparison["warnings"] = [f"warning {payload}"]
+    comparison["metrics"][0]["segment"] = {f"region{payload}": f"east{payload}"}
+    for text in (
+        render_sop(hostile, lang=lang, fmt=fmt),
+        render_report(hostile, comparison, lang=lang, fmt=fmt),
+    ):
+        for raw in ("\x1b", "\x07", "\x9b"):
+            assert raw not in text
+        assert "\\x1b" in text

@@ -193,3 +193,67 @@ def test_templates_receive_plain_data_not_models(tmp_path: Path, onboarding: Pla
         },
     )
     assert render_sop(onboarding, templates_dir=folder) == "True True 实时\n"
+
+
+HOSTILE = [
+    '{{ "x" * 10**9 }}',
+    "{{ [0] * 10**9 }}",
+    '{{ "".center(10**9) }}',
+    '{{ "x".ljust(10**9) }}{{ "x".zfill(10**9) }}',
+    '{{ "\\t".expandtabs(10**9) }}',
+    '{{ "a"|center(10**9) }}',
+    '{{ "a\\nb"|indent(10**9) }}',
+    "{{ lipsum(10**9) }}",
+    "{{ lipsum(5, max=10**9) }}",
+    '{{ "{:>1000000000}".format(1) }}',
+    '{{ "{x:>1000000000}".format_map({"x": 1}) }}',
+    '{{ "%1000000000s"|format(1) }}',
+    '{{ "%1000000000s" % 1 }}',
+    '{{ ("x" * 1000000)|replace("", "yy") }}',
+    '{{ ("x" * 1000000).replace("x", "yy") }}',
+    '{{ ([1] * 1000)|join("x" * 100000) }}',
+    '{{ ("x" * 100000).join(range(1000)|map("string")) }}',
+    "{{ 3 ** (10**8) }}",
+    '{% set ns = namespace(s="x") %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}'
+    "{% endfor %}{{ ns.s|length }}",
+    '{% macro grow(s) %}{{ grow(s ~ s) }}{% endmacro %}{{ grow("x") }}',
+    '{% for i in range(100000) %}{{ "x" * 1000 }}{% endfor %}',
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}",
+]
+
+
+@pytest.mark.parametrize("attack", HOSTILE)
+def test_templates_run_within_time_and_size_budgets(
+    tmp_path: Path, onboarding: Playbook, attack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import resource
+    import time
+
+    from opsplay.render import budget
+
+    monkeypatch.setattr(budget, "MAX_SECONDS", 1.0)
+    folder = _user(tmp_path, {"sop.md.j2": "ok\n" + attack + "\n"})
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as caught:
+        render_sop(onboarding, templates_dir=folder)
+    elapsed = time.monotonic() - started
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert elapsed < 5, f"{elapsed:.1f} s"
+    assert grown_mb < 200, f"{grown_mb:.0f} MB more memory"
+    message = caught.value.message
+    assert "sop.md.j2" in message
+    assert any(word in message for word in ("limit", "longer than", "loop", "memory")), message
+
+
+def test_a_budget_message_speaks_the_document_language(
+    tmp_path: Path, onboarding: Playbook
+) -> None:
+    from opsplay.i18n import language
+
+    folder = _user(tmp_path, {"sop.md.j2": 'ok\n{{ "x" * 10**9 }}\n'})
+    with language("zh"), pytest.raises(TemplateError) as caught:
+        render_sop(onboarding, templates_dir=folder)
+    assert "sop.md.j2, line 2" in caught.value.message
+    assert "上限" in caught.value.message
