@@ -225,3 +225,24 @@ def test_python_dash_m(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert result.returncode == 1
     assert '"level": "major"' in result.stdout
+
+
+def test_the_retired_goldens_variable_fails_the_run_loudly(tmp_path: Path) -> None:
+    """OPSPLAY_UPDATE_GOLDENS used to rewrite the diff goldens silently and pass."""
+    import os
+
+    golden = Path(__file__).parent / "golden" / "onboarding.en.txt"
+    before = golden.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        + [f"{Path(__file__).parent / 'test_cli.py'}::test_golden_outputs"],
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, "OPSPLAY_UPDATE_GOLDENS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "OPSPLAY_UPDATE_GOLDENS is no longer read" in result.stdout + result.stderr
+    assert "--update-goldens" in result.stdout + result.stderr
+    assert golden.read_bytes() == before

@@ -14,11 +14,16 @@ from typer.testing import CliRunner
 import opsplay
 from opsplay.cli import app
 
-from .conftest import EDGE_CASE, PLAYBOOKS, REPORT_CASES
+from .conftest import EDGE_CASE, PLAYBOOKS
 
 ONBOARDING = PLAYBOOKS / "new-user-onboarding.yaml"
-ONBOARDING_JSON = REPORT_CASES[ONBOARDING]
 EXAMPLES = PLAYBOOKS.parent / "examples"
+
+
+@pytest.fixture
+def onboarding_json(comparison_files: dict[Path, Path]) -> Path:
+    """Today's `pilot compare --format json` of the onboarding pilot, as a file."""
+    return comparison_files[ONBOARDING]
 
 
 @pytest.fixture
@@ -136,14 +141,16 @@ def test_render_sop_user_template_overrides_by_name(runner: CliRunner, tmp_path:
     )
 
 
-def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) -> None:
+def test_render_report_from_json_md_and_html(
+    onboarding_json: Path, runner: CliRunner, tmp_path: Path
+) -> None:
     result = runner.invoke(
         app,
         [
             "render-report",
             str(ONBOARDING),
             "--from-json",
-            str(ONBOARDING_JSON),
+            str(onboarding_json),
             "-o",
             "reports/r.md",
         ],
@@ -159,7 +166,7 @@ def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) 
             "render-report",
             str(ONBOARDING),
             "--from-json",
-            str(ONBOARDING_JSON),
+            str(onboarding_json),
             "-o",
             "reports/r.html",
         ],
@@ -172,7 +179,7 @@ def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) 
             "render-report",
             str(ONBOARDING),
             "--from-json",
-            str(ONBOARDING_JSON),
+            str(onboarding_json),
             "-o",
             "reports/r.html",
             "--check",
@@ -182,7 +189,7 @@ def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) 
 
 
 def test_render_report_format_option_overrides_the_suffix(
-    runner: CliRunner, tmp_path: Path
+    onboarding_json: Path, runner: CliRunner, tmp_path: Path
 ) -> None:
     result = runner.invoke(
         app,
@@ -190,7 +197,7 @@ def test_render_report_format_option_overrides_the_suffix(
             "render-report",
             str(ONBOARDING),
             "--from-json",
-            str(ONBOARDING_JSON),
+            str(onboarding_json),
             "-o",
             "r.txt",
             "-f",
@@ -218,8 +225,10 @@ def test_render_report_usage_errors(runner: CliRunner, args: list[str], message:
     assert "Traceback" not in result.output
 
 
-def test_render_report_refuses_a_comparison_of_another_playbook(runner: CliRunner) -> None:
-    other = REPORT_CASES[PLAYBOOKS / "member-recall.yaml"]
+def test_render_report_refuses_a_comparison_of_another_playbook(
+    runner: CliRunner, comparison_files: dict[Path, Path]
+) -> None:
+    other = comparison_files[PLAYBOOKS / "member-recall.yaml"]
     result = runner.invoke(
         app, ["render-report", str(ONBOARDING), "--from-json", str(other), "-o", "r.md"]
     )

@@ -39,9 +39,15 @@ def test_index(lang: str, fmt: str, golden: Callable[[str, str], None]) -> None:
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("path", list(REPORT_CASES), ids=lambda p: p.stem)
-def test_report(path: Path, lang: str, fmt: str, golden: Callable[[str, str], None]) -> None:
-    comparison = json.loads(REPORT_CASES[path].read_text("utf-8"))
+@pytest.mark.parametrize("path", REPORT_CASES, ids=lambda p: p.stem)
+def test_report(
+    path: Path,
+    lang: str,
+    fmt: str,
+    golden: Callable[[str, str], None],
+    comparison_files_by_lang: dict[tuple[Path, str], Path],
+) -> None:
+    comparison = json.loads(comparison_files_by_lang[(path, lang)].read_text("utf-8"))
     text = render_report(
         load_playbook(path), comparison, lang=lang, fmt=fmt, source=source_of(path)
     )

@@ -181,18 +181,20 @@ def test_other_special_files_are_refused(tmp_path: Path) -> None:
         server.close()
 
 
-def test_render_report_to_dev_null_leaves_it_a_device(tmp_path: Path) -> None:
+def test_render_report_to_dev_null_leaves_it_a_device(
+    tmp_path: Path, comparison_files: dict[Path, Path]
+) -> None:
     import subprocess
     import sys
 
-    from .conftest import PLAYBOOKS, REPORT_CASES
+    from .conftest import PLAYBOOKS
 
     playbook = PLAYBOOKS / "new-user-onboarding.yaml"
     for target in ("/dev/null", "/dev/full"):
         before = os.stat(target)
         result = subprocess.run(
             [sys.executable, "-m", "opsplay", "render-report", str(playbook)]
-            + ["--from-json", str(REPORT_CASES[playbook]), "-o", target, "--lang", "en"],
+            + ["--from-json", str(comparison_files[playbook]), "-o", target, "--lang", "en"],
             cwd=tmp_path,
             capture_output=True,
             text=True,
