@@ -37,8 +37,10 @@ StateOption = Annotated[
     typer.Option(
         "--state",
         envvar="OPSPLAY_STATE",
-        help=_("State file (SQLite) of alert states, queued messages and history. "
-               "Default: .opsplay/state.db"),
+        help=_(
+            "State file (SQLite) of alert states, queued messages and history. "
+            "Default: .opsplay/state.db"
+        ),
     ),
 ]
 PlaybookArg = Annotated[Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook YAML file."))]
@@ -74,8 +76,10 @@ def watch(
         list[str] | None,
         typer.Option(
             "--notify",
-            help=_("Robot webhook URL (repeatable): DingTalk, Feishu/Lark, WeCom, Slack by host, "
-                   "or a prefix dingtalk+ feishu+ wecom+ slack+ json+ for a gateway."),
+            help=_(
+                "Robot webhook URL (repeatable): DingTalk, Feishu/Lark, WeCom, Slack by host, "
+                "or a prefix dingtalk+ feishu+ wecom+ slack+ json+ for a gateway."
+            ),
         ),
     ] = None,
     state: StateOption = None,
@@ -127,7 +131,9 @@ def watch(
             _(
                 "opsplay: error: could not post the message about `{alert}` to {target}: "
                 "{reason}; it stays queued in {state} and is sent by the next run"
-            ).format(alert=failure.alert, target=failure.target, reason=failure.reason, state=where),
+            ).format(
+                alert=failure.alert, target=failure.target, reason=failure.reason, state=where
+            ),
             err=True,
         )
     if result.unknown_targets:
@@ -179,3 +185,30 @@ def history(
     with language(document_lang):
         text = FORMATTERS[output_format.value](loaded.metadata.id, entries, loaded, document_lang)
     typer.echo(text, nl=False)
+
+
+RecordOption = Annotated[
+    bool,
+    typer.Option(
+        "--record",
+        help=_(
+            "Store the results with playbook id, version and data fingerprint in the state "
+            "file (see `opsplay history`)."
+        ),
+    ),
+]
+
+
+def record_compare(
+    report: object, data: list[Path], events: Path | None, state: Path | None
+) -> None:
+    """Store a `pilot compare` result in the history (for `pilot compare --record`)."""
+    from opsplay.watch.history import fingerprint, record
+    from opsplay.watch.state import open_state
+
+    document = report.to_json()  # type: ignore[attr-defined]
+    files = [*data, *([events] if events else [])]
+    opened = open_state(state)
+    assert opened is not None
+    with opened:
+        record(opened, document, fingerprint(files), "pilot compare")

@@ -66,7 +66,7 @@ def record(state: State, result: dict[str, Any], data_fingerprint: str, command:
         return int(cursor.lastrowid or 0)
 
 
-def _version_key(version: str) -> tuple[Any, ...]:
+def version_key(version: str) -> tuple[Any, ...]:
     """Sort 1.9.0 before 1.10.0; text that is not a version sorts after, as written."""
     parts = re.findall(r"\d+|[^\d.]+", version)
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
@@ -93,7 +93,7 @@ def versions(state: State | None, playbook_id: str) -> list[VersionEntry]:
         if kept is None or has_metrics or not kept[1].get("metrics"):
             latest[row["version"]] = (row, result)
     entries = []
-    for version in sorted(latest, key=_version_key):
+    for version in sorted(latest, key=version_key):
         row, result = latest[version]
         primaries = [
             m
@@ -162,8 +162,13 @@ def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
     """One block per version: when, how many runs, each primary metric, fired alerts."""
     with language(lang):
         if not entries:
-            return _("no recorded runs of `{id}` yet (record them with `pilot compare --record` "
-                     "or `watch`)").format(id=playbook_id) + "\n"
+            return (
+                _(
+                    "no recorded runs of `{id}` yet (record them with `pilot compare --record` "
+                    "or `watch`)"
+                ).format(id=playbook_id)
+                + "\n"
+            )
         lines = []
         for entry in entries:
             lines.append(
@@ -180,7 +185,9 @@ def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
             if not entry.metrics:
                 lines.append("  " + _("no metric results in this run"))
             if entry.fired:
-                lines.append("  " + _("alerts fired: {alerts}").format(alerts=", ".join(entry.fired)))
+                lines.append(
+                    "  " + _("alerts fired: {alerts}").format(alerts=", ".join(entry.fired))
+                )
         return "\n".join(lines) + "\n"
 
 

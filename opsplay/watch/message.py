@@ -54,9 +54,7 @@ def _escalation(*owners: Any) -> str | None:
     return None
 
 
-def compose(
-    event: str, result: Any, playbook: Any, lang: str, moment: str
-) -> dict[str, Any]:
+def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> dict[str, Any]:
     """The message of one change (`firing` or `resolved`) of one alert, as stored in the outbox."""
     alert = next(a for a in playbook.alerts if a.id == result.id)
     node = next((n for n in playbook.nodes if n.id == alert.node), None)
@@ -89,9 +87,9 @@ def compose(
             )
         else:
             lines.append(
-                _("{measure} is back to {value}; the alert fires when it is {op} {threshold}").format(
-                    measure=measure, value=value, op=alert.op, threshold=threshold
-                )
+                _(
+                    "{measure} is back to {value}; the alert fires when it is {op} {threshold}"
+                ).format(measure=measure, value=value, op=alert.op, threshold=threshold)
             )
         lines.append(
             _("Playbook: {title} ({id}), version {version}").format(

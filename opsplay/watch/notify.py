@@ -141,7 +141,10 @@ def payload(kind: str, message: dict[str, Any]) -> dict[str, Any]:
     if kind == "feishu":
         locale = "zh_cn" if message["lang"] == "zh" else "en_us"
         rows = [[{"tag": "text", "text": line}] for line in lines]
-        return {"msg_type": "post", "content": {"post": {locale: {"title": title, "content": rows}}}}
+        return {
+            "msg_type": "post",
+            "content": {"post": {locale: {"title": title, "content": rows}}},
+        }
     if kind == "wecom":
         text = "\n".join([f"### {title}", *(f"> {line}" for line in lines)])
         while len(text.encode("utf-8")) > WECOM_LIMIT:

@@ -91,9 +91,7 @@ def format_json(result: WatchResult, playbook: Any) -> str:
             }
             for a in result.alerts
         ],
-        "changes": [
-            {"alert": c.alert, "event": c.event, "value": c.value} for c in result.changes
-        ],
+        "changes": [{"alert": c.alert, "event": c.event, "value": c.value} for c in result.changes],
         "firing": list(result.firing),
         "sent": result.sent,
         "queued": result.queued,

@@ -74,7 +74,9 @@ def evaluate(
     from opsplay.pilot.judging import evaluate_alerts
 
     lang = options.get("lang") or playbook.language
-    sla = {n.id: (n.sla.resolve(config.realtime_seconds) if n.sla else None) for n in playbook.nodes}
+    sla = {
+        n.id: (n.sla.resolve(config.realtime_seconds) if n.sla else None) for n in playbook.nodes
+    }
     read = read_events(events, sla, skip_bad_rows=bool(options.get("skip_bad_rows")))  # type: ignore[arg-type]
     warnings = list(read.warnings)
     alerts = evaluate_alerts(playbook, [], read.nodes, lang, warnings, has_events=True)
@@ -82,15 +84,33 @@ def evaluate(
         "playbook": {"id": playbook.metadata.id, "version": playbook.metadata.version},
         "metrics": [],
         "nodes": [
-            {key: getattr(n, key) for key in ("node", "count", "completion_rate", "fallback_rate",
-                                              "failure_rate", "p50_s", "p95_s", "sla_s",
-                                              "sla_compliance")}
+            {
+                key: getattr(n, key)
+                for key in (
+                    "node",
+                    "count",
+                    "completion_rate",
+                    "fallback_rate",
+                    "failure_rate",
+                    "p50_s",
+                    "p95_s",
+                    "sla_s",
+                    "sla_compliance",
+                )
+            }
             for n in read.nodes
         ],
         "alerts": [
-            {"id": a.id, ("metric" if a.measure is None else "node"): a.target,
-             "measure": a.measure, "value": a.value, "op": a.op, "threshold": a.threshold,
-             "severity": a.severity, "fired": a.fired}
+            {
+                "id": a.id,
+                ("metric" if a.measure is None else "node"): a.target,
+                "measure": a.measure,
+                "value": a.value,
+                "op": a.op,
+                "threshold": a.threshold,
+                "severity": a.severity,
+                "fired": a.fired,
+            }
             for a in alerts
         ],
         "warnings": warnings,
@@ -181,8 +201,16 @@ def _remember(
                     db.execute(
                         "INSERT INTO outbox (target, shown, kind, playbook, alert, event, "
                         "message, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (target.key, target.shown, target.kind, playbook.metadata.id, result.id,
-                         event, message, stamp),
+                        (
+                            target.key,
+                            target.shown,
+                            target.kind,
+                            playbook.metadata.id,
+                            result.id,
+                            event,
+                            message,
+                            stamp,
+                        ),
                     )
             db.execute(
                 "INSERT INTO alert_state (playbook, alert, firing, value, changed, checked) "
