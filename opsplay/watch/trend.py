@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from opsplay.i18n import _, language
-from opsplay.watch.history import version_key, verdict_word, versions
+from opsplay.watch.history import verdict_word, version_key, versions
 from opsplay.watch.state import DEFAULT_PATH, open_state
 
 WIDTH = 720
