@@ -201,7 +201,9 @@ def post(client: Any, target: Target, message: dict[str, Any], secret: str | Non
             clock.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
         params, body = _signed(target, payload(target.kind, message), secret)
         try:
-            response = client.post(target.url, params=params or None, json=body)
+            # The signature joins the URL's own query (access_token) rather than replacing it.
+            url = httpx.URL(target.url).copy_merge_params(params) if params else target.url
+            response = client.post(url, json=body)
         except httpx.TimeoutException:
             reason = _("no answer within {seconds:g} s").format(seconds=TIMEOUT_SECONDS)
             continue
