@@ -136,6 +136,9 @@ def write_playbook(folder: Path, *, lang: str = "zh", version: str = "1.2.0") ->
     data = yaml.safe_load(ONBOARDING.read_text(encoding="utf-8"))
     data["metadata"]["lang"] = lang
     data["metadata"]["version"] = version
+    if version != data["metadata"]["changelog"][0]["version"]:
+        entry = {"version": version, "date": "2024-09-01", "summary": "推送完成率告警改为严重级别"}
+        data["metadata"]["changelog"].insert(0, entry)
     data["alerts"] = [
         {
             "id": "push-completion",
