@@ -43,9 +43,14 @@ StateOption = Annotated[
         ),
     ),
 ]
-PlaybookArg = Annotated[Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook YAML file."))]
+PlaybookArg = Annotated[
+    Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook (YAML file)."))
+]
 LangOption = Annotated[
-    Lang | None, typer.Option("--lang", help=_("Language of the text (default: the playbook's)."))
+    Lang | None,
+    typer.Option(
+        "--lang", help=_("Language of the messages and output (default: the playbook's).")
+    ),
 ]
 
 
@@ -93,7 +98,7 @@ def watch(
         ),
     ] = None,
     output_format: Annotated[
-        WatchFormat, typer.Option("--format", "-f", help=_("Output format."))
+        WatchFormat, typer.Option("--format", "-f", help=_("Output format: text or json."))
     ] = WatchFormat.text,
     input_format: InputFormatOption = InputFormat.auto,
     encoding: Encoding = None,
@@ -163,7 +168,8 @@ def history(
     playbook: PlaybookArg,
     state: StateOption = None,
     output_format: Annotated[
-        HistoryFormat, typer.Option("--format", "-f", help=_("Output format."))
+        HistoryFormat,
+        typer.Option("--format", "-f", help=_("Output format: text, json or markdown.")),
     ] = HistoryFormat.text,
     lang: LangOption = None,
 ) -> None:

@@ -148,7 +148,7 @@ def metric_cells(row: dict[str, Any], playbook: Any) -> tuple[str, str, str, str
 def verdict_word(verdict: str | None) -> str:
     """A verdict in the message language."""
     words = {
-        "met": _("target met"),
+        "met": _("met its target"),
         "improved": _("improved significantly"),
         "worse": _("worse significantly"),
         "no_change": _("no significant change"),
@@ -198,16 +198,17 @@ def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any
 
     with language(lang):
         header = [
-            _("Version"),
-            _("Recorded"),
-            _("Metric"),
-            _("Baseline"),
-            _("Pilot"),
-            _("Deviation rate"),
-            _("Verdict"),
+            _("Playbook version"),
+            _("Recorded at"),
+            _("Primary metric"),
+            _("Baseline value"),
+            _("Pilot value"),
+            _("Deviation rate vs baseline"),
+            _("Verdict recorded"),
             _("Alerts fired"),
         ]
-        lines = [f"# {md_cell(_('Iteration history of {id}').format(id=playbook_id))}", ""]
+        title = _("Iteration history of {id}").format(id=playbook_id)
+        lines = ["# " + md_cell(title), ""]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for entry in entries:
             rows = [metric_cells(row, playbook) for row in entry.metrics] or [("—",) * 5]

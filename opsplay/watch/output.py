@@ -34,7 +34,9 @@ def format_text(result: WatchResult, playbook: Any) -> str:
         alert = definitions[alert_id]
         shown = shown_value(values.get(alert_id), alert, playbook)
         threshold = shown_value(alert.threshold, alert, playbook)
-        return f"{alert_id} ({shown} {alert.op} {threshold})"
+        return _("{alert} ({value} {op} {threshold})").format(
+            alert=alert_id, value=shown, op=alert.op, threshold=threshold
+        )
 
     with language(result.lang):
         lines = []

@@ -75,7 +75,7 @@ def iteration_trend(
             }
         )
     with language(lang):
-        headers = [_("Version")] + [s["name"] for s in series]
+        headers = [_("Playbook version")] + [s["name"] for s in series]
         table = [
             [version]
             + [
