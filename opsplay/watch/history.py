@@ -46,23 +46,49 @@ def fingerprint(paths: Sequence[Path]) -> str:
     return total.hexdigest()
 
 
+WATCH_RUNS_KEPT = 1000  # per playbook; `pilot compare --record` runs are never dropped
+
+
 def record(state: State, result: dict[str, Any], data_fingerprint: str, command: str) -> int:
-    """Store one run's JSON result; returns its id."""
+    """Store one run's JSON result; returns its id.
+
+    A scheduled `watch` runs every few minutes: a run on the same version and the same data
+    as the previous watch run adds nothing and is not stored again, and only the newest
+    WATCH_RUNS_KEPT watch runs of a playbook are kept, so the file does not grow without end.
+    """
     playbook = result.get("playbook") or {}
+    playbook_id, version = playbook.get("id", ""), str(playbook.get("version", ""))
     text = json.dumps(result, ensure_ascii=False, sort_keys=True, allow_nan=False)
     with state.transaction() as db:
+        if command == "watch":
+            last = db.execute(
+                "SELECT id, version, fingerprint FROM runs WHERE playbook = ? AND command = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (playbook_id, command),
+            ).fetchone()
+            if last is not None and (last["version"], last["fingerprint"]) == (
+                version,
+                data_fingerprint,
+            ):
+                return int(last["id"])
         cursor = db.execute(
             "INSERT INTO runs (playbook, version, fingerprint, recorded, command, result) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (
-                playbook.get("id", ""),
-                str(playbook.get("version", "")),
+                playbook_id,
+                version,
                 data_fingerprint,
                 clock.now().isoformat(timespec="seconds"),
                 command,
                 text,
             ),
         )
+        if command == "watch":
+            db.execute(
+                "DELETE FROM runs WHERE playbook = ? AND command = ? AND id NOT IN (SELECT id "
+                "FROM runs WHERE playbook = ? AND command = ? ORDER BY id DESC LIMIT ?)",
+                (playbook_id, command, playbook_id, command, WATCH_RUNS_KEPT),
+            )
         return int(cursor.lastrowid or 0)
 
 

@@ -136,3 +136,24 @@ def test_report_without_history_has_no_trend(tmp_path: Path, monkeypatch) -> Non
     assert result.exit_code == 0, result.output
     assert "Iteration trend" not in Path("r.md").read_text(encoding="utf-8")
     assert not (tmp_path / ".opsplay").exists(), "rendering a report creates no state file"
+
+
+def test_watch_records_a_run_once_per_data(tmp_path: Path, monkeypatch) -> None:
+    from tests.watch.conftest import write_events
+
+    monkeypatch.chdir(tmp_path)
+    playbook = write_playbook(tmp_path)
+    state = tmp_path / "s.db"
+    log = write_events(tmp_path / "e.csv", ok=95, failed=5)
+    command = ["watch", str(playbook), str(V1_DATA), "--events", str(log), "--state", str(state)]
+    for _ in range(2):
+        assert runner.invoke(app, command).exit_code == 0
+    write_events(log, ok=96, failed=4)
+    assert runner.invoke(app, command).exit_code == 0
+    with sqlite3.connect(state) as db:
+        rows = db.execute("SELECT version, command, result FROM runs").fetchall()
+    assert len(rows) == 2, "the same data twice is one record; new data is another"
+    document = json.loads(rows[-1][2])
+    assert {m["metric"] for m in document["metrics"]} >= {"d1_retention", "aov"}
+    nodes = {n["node"]: n for n in document["nodes"]}
+    assert nodes["push-content"]["completion_rate"] == pytest.approx(0.96)
