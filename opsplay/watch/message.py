@@ -36,22 +36,38 @@ def shown_value(value: float | None, alert: Any, playbook: Any) -> str:
     return fmt_value(value, metric.kind, metric.unit)
 
 
-def _escalation(*owners: Any) -> str | None:
-    """The escalation the model carries on a node or alert, if it has one (added later)."""
+def _fallbacks(node: Any) -> list[str]:
+    """The node's fallback actions (one fallback, or a list with one per trigger)."""
+    found = getattr(node, "fallback", None)
+    items = found if isinstance(found, list) else [found] if found is not None else []
+    return [str(item.action) for item in items if getattr(item, "action", None)]
+
+
+def _escalation(roles: dict[str, str], *owners: Any) -> list[str]:
+    """The escalation ladder the model carries on the alert or node, one line per step."""
     for owner in owners:
         found = getattr(owner, "escalation", None)
-        if found is None:
+        if not found:
             continue
         if isinstance(found, str):
-            return found
-        if hasattr(found, "model_dump"):
-            found = found.model_dump(mode="json", exclude_none=True)
-        if isinstance(found, dict):
-            return "; ".join(f"{key}: {value}" for key, value in found.items())
-        if isinstance(found, list):
-            return "; ".join(str(item) for item in found)
-        return str(found)
-    return None
+            return [found]
+        steps = found if isinstance(found, list) else [found]
+        lines = []
+        for step in steps:
+            if isinstance(step, str):
+                lines.append(step)
+                continue
+            data = step.model_dump(mode="json") if hasattr(step, "model_dump") else {}
+            role = data.get("to")
+            lines.append(
+                _("after {after}: {role} — {action}").format(
+                    after=data.get("after", ""),
+                    role=roles.get(role, role) if role else "",
+                    action=data.get("action", ""),
+                )
+            )
+        return lines
+    return []
 
 
 def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> dict[str, Any]:
@@ -100,11 +116,10 @@ def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> d
             lines.append(_("Acting: {role}").format(role=roles.get(acting, acting)))
             if alert.action:
                 lines.append(_("What to do: {action}").format(action=alert.action))
-            if node is not None and node.fallback is not None:
-                lines.append(_("Fallback: {action}").format(action=node.fallback.action))
-            escalation = _escalation(alert, node)
-            if escalation:
-                lines.append(_("Escalation: {escalation}").format(escalation=escalation))
+            for action in _fallbacks(node):
+                lines.append(_("Fallback: {action}").format(action=action))
+            for step in _escalation(roles, alert, node):
+                lines.append(_("Escalation: {escalation}").format(escalation=step))
         lines.append(_("Checked at {time}").format(time=moment))
     return {
         "event": event,

@@ -55,3 +55,33 @@ def test_format_choices_match_the_registries() -> None:
 
     assert {m.value for m in WatchFormat} == set(WATCH_FORMATS)
     assert {m.value for m in HistoryFormat} == set(HISTORY_FORMATS)
+
+
+def test_escalation_ladder_and_fallback_list_read_as_sentences() -> None:
+    """Shapes the model may carry (a fallback per trigger, an escalation ladder): plain lines,
+    never a Python repr."""
+    from pydantic import BaseModel
+
+    from opsplay.i18n import language
+    from opsplay.watch.message import _escalation, _fallbacks
+
+    class Step(BaseModel):
+        after: str
+        to: str
+        action: str
+
+    class Fallback(BaseModel):
+        action: str
+
+    class Node(BaseModel):
+        fallback: list[Fallback]
+        escalation: list[Step]
+
+    node = Node(
+        fallback=[Fallback(action="改用短信通道"), Fallback(action="人工补发")],
+        escalation=[Step(after="15分钟", to="ops-manager", action="电话通知运维经理")],
+    )
+    assert _fallbacks(node) == ["改用短信通道", "人工补发"]
+    with language("zh"):
+        (line,) = _escalation({"ops-manager": "运维经理"}, None, node)
+    assert line == "超过 15分钟：运维经理，电话通知运维经理"
