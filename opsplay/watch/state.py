@@ -176,8 +176,14 @@ def open_state(path: Path | None, *, create: bool = True) -> State | None:
 
 def _check_schema(state: State, create: bool) -> None:
     """Create the tables in a new file; refuse a file that is not ours or is newer."""
-    version = state.connection.execute("PRAGMA user_version").fetchone()[0]
-    tables = {row[0] for row in state.connection.execute("SELECT name FROM sqlite_master")}
+    # Both read in one transaction: another run may be creating the tables right now.
+    state.connection.execute("BEGIN")
+    try:
+        version = state.connection.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in state.connection.execute("SELECT name FROM sqlite_master")}
+    finally:
+        if state.connection.in_transaction:
+            state.connection.execute("COMMIT")
     if version == SCHEMA_VERSION and _TABLES <= tables:
         return
     if version > SCHEMA_VERSION:

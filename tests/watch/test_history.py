@@ -157,3 +157,21 @@ def test_watch_records_a_run_once_per_data(tmp_path: Path, monkeypatch) -> None:
     assert {m["metric"] for m in document["metrics"]} >= {"d1_retention", "aov"}
     nodes = {n["node"]: n for n in document["nodes"]}
     assert nodes["push-content"]["completion_rate"] == pytest.approx(0.96)
+
+
+def test_state_path_problems_are_clear(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    playbook = write_playbook(tmp_path)
+    (tmp_path / "a-file").write_text("x")
+    for state, words in (
+        ("a-file/state.db", "cannot create the folder"),
+        (".", "is a folder"),
+    ):
+        result = runner.invoke(
+            app, ["pilot", "compare", str(playbook), str(V1_DATA), "--record", "--state", state]
+        )
+        assert result.exit_code == 2, result.output
+        assert words in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "broken.db").write_bytes(b"\x00garbage" * 512)
+    result = runner.invoke(app, ["history", str(playbook), "--state", "broken.db"])
+    assert result.exit_code == 2 and "not a readable opsplay state file" in result.stderr
