@@ -40,7 +40,9 @@ def fingerprint(paths: Sequence[Path]) -> str:
                     each.update(block)
         except OSError as error:
             raise InputError(
-                _("{path}: cannot read the file: {reason}").format(path=path, reason=error.strerror)
+                _("{path}: cannot read the file to fingerprint the data: {reason}").format(
+                    path=path, reason=error.strerror
+                )
             ) from None
         total.update(each.digest())
     return total.hexdigest()
@@ -177,7 +179,7 @@ def verdict_word(verdict: str | None) -> str:
         "met": _("met its target"),
         "improved": _("improved significantly"),
         "worse": _("worse significantly"),
-        "no_change": _("no significant change"),
+        "no_change": _("not significantly different"),
         "inconclusive": _("too little data to judge"),
     }
     return words.get(verdict or "inconclusive", str(verdict))
@@ -227,8 +229,8 @@ def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any
             _("Playbook version"),
             _("Recorded at"),
             _("Primary metric"),
-            _("Baseline value"),
-            _("Pilot value"),
+            _("Baseline arm value"),
+            _("Pilot arm value"),
             _("Deviation rate vs baseline"),
             _("Verdict recorded"),
             _("Alerts fired"),
