@@ -43,7 +43,8 @@ def iteration_trend(
     finally:
         if state is not None:
             state.close()
-    by_version = {entry.version: list(entry.metrics) for entry in entries}
+    # Versions watched from the event log alone have no metric to draw.
+    by_version = {entry.version: list(entry.metrics) for entry in entries if entry.metrics}
     current = str((comparison.get("playbook") or {}).get("version") or playbook.metadata.version)
     by_version[current] = [
         row
