@@ -70,6 +70,7 @@ def evaluate(
     if data:
         report = compare_files(playbook_path, list(data), events=events, **options)
         return playbook, report.to_json(), list(report.alerts), list(report.warnings)
+    from opsplay.pilot.compare import CompareOptions, PilotReport
     from opsplay.pilot.events import read_events
     from opsplay.pilot.judging import evaluate_alerts
 
@@ -80,41 +81,23 @@ def evaluate(
     read = read_events(events, sla, skip_bad_rows=bool(options.get("skip_bad_rows")))  # type: ignore[arg-type]
     warnings = list(read.warnings)
     alerts = evaluate_alerts(playbook, [], read.nodes, lang, warnings, has_events=True)
-    document = {
-        "playbook": {"id": playbook.metadata.id, "version": playbook.metadata.version},
-        "metrics": [],
-        "nodes": [
-            {
-                key: getattr(n, key)
-                for key in (
-                    "node",
-                    "count",
-                    "completion_rate",
-                    "fallback_rate",
-                    "failure_rate",
-                    "p50_s",
-                    "p95_s",
-                    "sla_s",
-                    "sla_compliance",
-                )
-            }
-            for n in read.nodes
-        ],
-        "alerts": [
-            {
-                "id": a.id,
-                ("metric" if a.measure is None else "node"): a.target,
-                "measure": a.measure,
-                "value": a.value,
-                "op": a.op,
-                "threshold": a.threshold,
-                "severity": a.severity,
-                "fired": a.fired,
-            }
-            for a in alerts
-        ],
-        "warnings": warnings,
-    }
+    # The same result document as `pilot compare --format json`, with no metric rows.
+    report = PilotReport(
+        playbook_id=playbook.metadata.id,
+        playbook_version=playbook.metadata.version,
+        design=playbook.pilot.design if playbook.pilot else "ab",
+        alpha=playbook.pilot.alpha if playbook.pilot else 0.05,
+        options=CompareOptions(events=events, lang=lang),
+        lang=lang,
+        metrics=(),
+        srm_p_value=None,
+        nodes=tuple(read.nodes),
+        alerts=tuple(alerts),
+        sources=(read.source,),
+        shape="events",
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+    document = report.to_json()
     return playbook, finite(document), alerts, warnings
 
 

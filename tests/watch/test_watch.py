@@ -242,3 +242,9 @@ def test_json_output(scene, robot: RobotServer, frozen) -> None:
     assert document["firing"] == ["push-completion"]
     assert document["changes"] == [{"alert": "push-completion", "event": "firing", "value": 0.8}]
     assert document["sent"] == 1 and document["queued"] == 0 and document["failures"] == []
+    with sqlite3.connect(scene["state"]) as db:
+        (stored,) = db.execute("SELECT result FROM runs").fetchone()
+    recorded = json.loads(stored)
+    nodes = {n["node"]: n for n in recorded["nodes"]}
+    assert nodes["push-content"]["completion_rate"] == 0.8 and nodes["push-content"]["count"] == 100
+    assert recorded["metrics"] == [] and recorded["alerts"][0]["fired"] is True
