@@ -87,8 +87,9 @@ def test_folder_diff_skips_an_invalid_playbook_and_says_so(
 
 def test_default_language_is_the_new_playbooks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(FIXTURES)
-    _, zh, _ = invoke(*PAIRS["onboarding"])
-    _, en, _ = invoke(*PAIRS["incident"])
+    zh_code, zh, _ = invoke(*PAIRS["onboarding"])
+    en_code, en, _ = invoke(*PAIRS["incident"])
+    assert (zh_code, en_code) == (0, 0)
     assert "建议版本 2.0.0" in zh
     assert "suggested version 3.0.0" in en
 
@@ -185,7 +186,8 @@ def test_configured_levels_change_the_suggestion(
         "utf-8",
     )
     monkeypatch.chdir(tmp_path)
-    _, out, _ = invoke(*PAIRS["incident"])
+    code, out, _ = invoke(*PAIRS["incident"])
+    assert code == 0
     assert "minor · suggested version 2.4.0" in out
 
 
