@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from jinja2.sandbox import MAX_RANGE, ImmutableSandboxedEnvironment
@@ -81,6 +81,26 @@ def _estimate_str_method(name: str, text: str, args: tuple[Any, ...]) -> int | N
     return None
 
 
+class _Range(Sequence[int]):
+    """`range` for templates: a sequence like Python's (`|length`, `[0]`, `|list` work) whose
+    iteration checks the clock, so nested loops end within the time budget."""
+
+    def __init__(self, numbers: range, tick: Callable[[], None]) -> None:
+        self.numbers, self.tick = numbers, tick
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.numbers[index]
+
+    def __iter__(self) -> Iterator[int]:
+        for index, number in enumerate(self.numbers):
+            if index % _RANGE_CHECK_EVERY == 0:
+                self.tick()
+            yield number
+
+
 class BudgetedSandbox(ImmutableSandboxedEnvironment):
     """The immutable sandbox with a time budget and size caps (see the module docstring)."""
 
@@ -116,14 +136,11 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
                 ).format(seconds=MAX_SECONDS)
             )
 
-    def _range(self, *args: int) -> Iterator[int]:
+    def _range(self, *args: int) -> _Range:
         numbers = range(*args)
         if len(numbers) > MAX_RANGE:
             raise _too_large(len(numbers))
-        for index, number in enumerate(numbers):
-            if index % _RANGE_CHECK_EVERY == 0:
-                self.tick()
-            yield number
+        return _Range(numbers, self.tick)
 
     # hooks the sandbox calls for every operator, call and attribute in a template ---------
 

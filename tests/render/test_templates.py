@@ -257,3 +257,14 @@ def test_a_budget_message_speaks_the_document_language(
         render_sop(onboarding, templates_dir=folder)
     assert "sop.md.j2, line 2" in caught.value.message
     assert "上限" in caught.value.message
+
+
+def test_range_still_behaves_like_a_sequence(tmp_path: Path, onboarding: Playbook) -> None:
+    folder = _user(
+        tmp_path,
+        {
+            "sop.md.j2": "{{ range(5)|length }} {{ range(5)[2] }} {{ range(3)|list }} "
+            "{% for i in range(3) %}{{ loop.length }}{{ i }}{% endfor %} {{ range(10)|sum }}"
+        },
+    )
+    assert render_sop(onboarding, templates_dir=folder) == "5 2 [0, 1, 2] 303132 45\n"
