@@ -16,7 +16,10 @@ file and line.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -35,6 +38,41 @@ _HUGE_FORMAT_WIDTH = re.compile(r"\d{7,}")
 
 class BudgetExceeded(Exception):
     """A template went over its time or size budget (the message says which and how to fix it)."""
+
+
+def _out_of_time() -> BudgetExceeded:
+    return BudgetExceeded(
+        _(
+            "the template took longer than {seconds:g} seconds (loops too large?); "
+            "rendering stopped"
+        ).format(seconds=MAX_SECONDS)
+    )
+
+
+@contextlib.contextmanager
+def alarm() -> Iterator[None]:
+    """A backstop for loops that call nothing the sandbox sees (`{% for a in s %}{% for b in
+    s %}{% endfor %}{% endfor %}`): a timer signal one second after the budget. Only in the
+    main thread and when no other timer is running; elsewhere the cooperative checks remain."""
+    usable = (
+        hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+    )
+    if not usable:
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _out_of_time()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, MAX_SECONDS + 1)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _too_large(size: int) -> BudgetExceeded:
@@ -129,12 +167,7 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
         64 steps: cheap enough for every attribute read, often enough for any loop)."""
         self._steps += 1
         if self._steps & 63 == 0 and time.monotonic() > self.deadline:
-            raise BudgetExceeded(
-                _(
-                    "the template took longer than {seconds:g} seconds (loops too large?); "
-                    "rendering stopped"
-                ).format(seconds=MAX_SECONDS)
-            )
+            raise _out_of_time()
 
     def _range(self, *args: int) -> _Range:
         numbers = range(*args)

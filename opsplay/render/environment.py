@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from opsplay.errors import TemplateError, UsageError
 from opsplay.i18n import N_, _, translate, translations
-from opsplay.render.budget import MAX_OUTPUT, BudgetedSandbox, BudgetExceeded
+from opsplay.render.budget import MAX_OUTPUT, BudgetedSandbox, BudgetExceeded, alarm
 from opsplay.render.filters import bind
 from opsplay.text import has_control, visible
 
@@ -151,16 +151,17 @@ class Renderer:
         self.env.start()
         chunks: list[str] = []
         size = 0
-        for chunk in template.generate(context):
-            size += len(chunk)
-            if size > MAX_OUTPUT:
-                raise BudgetExceeded(
-                    _("the document is longer than {limit} characters; rendering stopped").format(
-                        limit=MAX_OUTPUT
+        with alarm():
+            for chunk in template.generate(context):
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    raise BudgetExceeded(
+                        _(
+                            "the document is longer than {limit} characters; rendering stopped"
+                        ).format(limit=MAX_OUTPUT)
                     )
-                )
-            self.env.tick()
-            chunks.append(chunk)
+                self.env.tick()
+                chunks.append(chunk)
         return "".join(chunks)
 
     def _searched(self) -> str:

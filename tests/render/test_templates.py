@@ -220,6 +220,7 @@ HOSTILE = [
     '{% for i in range(100000) %}{{ "x" * 1000 }}{% endfor %}',
     "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
     "{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}",
+    '{% set s = "x" * 100000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}',
 ]
 
 
