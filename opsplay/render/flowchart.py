@@ -153,7 +153,7 @@ def _texts(item: dict[str, Any], lang: str) -> tuple[str, list[str], list[str]]:
         note = " · ".join(str(n) for n in notes)
         lines = wrap(text, NAME_SIZE)
         room = max([MAX_TEXT, *(text_width(line, NAME_SIZE) for line in lines)])
-        return text, lines, wrap(note, NOTE_SIZE, limit=room, max_lines=1) if note else []
+        return text, lines, wrap(note, NOTE_SIZE, limit=room, max_lines=2) if note else []
     label = (
         translate(N_("Escalation: {action}"), lang)
         if shape == "escalation"

@@ -364,7 +364,9 @@ def report_context(
             "next_step": decision.next_step,
             "tags": meta["tags"],
             "lang": lang,
-            "source": source.path if source else None,
+            "playbook_file": source.path
+            if source
+            else None,  # `source` is a list of files to MkDocs themes
             "sha256": source.sha256 if source else None,
         },
         "comparison": comparison,

@@ -200,7 +200,9 @@ def front_matter(data: dict[str, Any], source: Source | None, lang: str) -> dict
         "updated": meta["updated"],
         "tags": meta["tags"],
         "lang": lang,  # the language the document is written in (--lang or the playbook's)
-        "source": source.path if source else None,
+        "playbook": source.path
+        if source
+        else None,  # not `source`: MkDocs themes read that as a list of files
         "sha256": source.sha256 if source else None,
     }
 
