@@ -134,7 +134,7 @@ def render_report_document(
     )
     if fmt != "docx":
         return text
-    from opsplay.render.word import flow_steps
+    from opsplay.render.flowchart import flow_steps
 
     language = check_lang(lang, playbook)
     return _docx(text, flow_steps(flow(playbook_data(playbook)), language), language)
@@ -153,8 +153,8 @@ def _page_lang(page: str) -> str:
 def _steps_by_id(paths: Sequence[Path], lang: str | None) -> dict[str, tuple[str, list[str]]]:
     """Per playbook id: the document language and the flowchart as numbered steps."""
     from opsplay.config import find_config
+    from opsplay.render.flowchart import flow_steps
     from opsplay.render.sop import check_lang, flow, playbook_data
-    from opsplay.render.word import flow_steps
     from opsplay.validate import discover, load_playbook
 
     found = {}

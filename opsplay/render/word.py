@@ -14,163 +14,13 @@ import datetime as dt
 import io
 import struct
 import zipfile
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
-from opsplay.i18n import N_, translate
+from opsplay.render.htmltree import SKIP, Element, clean, find, parse_html, text_of
 from opsplay.text import visible
 
-_VOID = {"br", "meta", "img", "hr", "input", "link", "col", "wbr", "source"}
-_SKIP = {"head", "script", "style", "title", "svg", "template"}
 _HEADINGS = {"h1": 0, "h2": 1, "h3": 2, "h4": 3, "h5": 4, "h6": 5}
 EAST_ASIAN_FONT = "Microsoft YaHei"
-# Punctuation between the parts of a step (not sentences of their own).
-_PUNCTUATION = {
-    "zh": {"list": "、", "or": " / ", "clause": "；", "colon": "：", "open": "（", "close": "）"},
-    "en": {"list": ", ", "or": " / ", "clause": "; ", "colon": ": ", "open": " (", "close": ")"},
-}
-
-
-@dataclass
-class Element:
-    """An HTML element: tag, attributes and children (elements or text)."""
-
-    tag: str
-    attrs: dict[str, str] = field(default_factory=dict)
-    children: list[Element | str] = field(default_factory=list)
-
-    def classes(self) -> set[str]:
-        """The element's CSS classes."""
-        return set(self.attrs.get("class", "").split())
-
-
-class _TreeBuilder(HTMLParser):
-    """A forgiving HTML → Element tree (opsplay's own templates write well-formed HTML)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Element("document")
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, {key: value or "" for key, value in attrs})
-        self.stack[-1].children.append(element)
-        if tag not in _VOID:
-            self.stack.append(element)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.stack[-1].children.append(Element(tag, {key: value or "" for key, value in attrs}))
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def parse_html(text: str) -> Element:
-    """The element tree of an HTML document."""
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    return builder.root
-
-
-def _text(node: Element | str) -> str:
-    """All text under a node, whitespace collapsed (`<br>` as a space)."""
-    if isinstance(node, str):
-        return node
-    if node.tag in _SKIP:
-        return ""
-    if node.tag == "br":
-        return " "
-    return "".join(_text(child) for child in node.children)
-
-
-def _clean(text: str) -> str:
-    return visible(" ".join(text.split()))
-
-
-def _find(node: Element, tag: str) -> Element | None:
-    for child in node.children:
-        if isinstance(child, Element):
-            if child.tag == tag:
-                return child
-            found = _find(child, tag)
-            if found is not None:
-                return found
-    return None
-
-
-def flow_steps(flow: dict[str, Any], lang: str) -> list[str]:
-    """The flowchart as numbered steps: each node with where it goes next and its fallbacks."""
-    from opsplay.render.flowchart import TRIGGERS
-
-    marks = _PUNCTUATION.get(lang, _PUNCTUATION["en"])
-    items = {str(item["mid"]): item for item in flow["nodes"]}
-    number = {
-        key: index
-        for index, key in enumerate(
-            (key for key, item in items.items() if item.get("shape", "process") == "process"),
-            start=1,
-        )
-    }
-
-    def step(key: str) -> str:
-        item = items.get(key, {})
-        if item.get("shape") == "end":
-            return translate(N_("End of the process"), lang)
-        return translate(N_("step {number} {name}"), lang).format(
-            number=number.get(key, "?"), name=visible(str(item.get("text") or key))
-        )
-
-    lines = []
-    for key, index in number.items():
-        item = items[key]
-        node = item.get("node") or {}
-        parts = [visible(str(item.get("text") or key))]
-        owner = node.get("owner_name")
-        if owner:
-            parts.append(marks["open"] + visible(str(owner)) + marks["close"])
-        sentences = []
-        following = [
-            e["target"] for e in flow["edges"] if e["source"] == key and e.get("kind") == "next"
-        ]
-        if following:
-            sentences.append(
-                translate(N_("next: {steps}"), lang).format(
-                    steps=marks["list"].join(step(str(t)) for t in following)
-                )
-            )
-        for edge in flow["edges"]:
-            if edge["source"] != key or edge.get("kind") == "next":
-                continue
-            triggers = marks["or"].join(
-                translate(TRIGGERS[t], lang) if t in TRIGGERS else str(t)
-                for t in edge.get("triggers") or []
-            )
-            target = items.get(str(edge["target"]), {})
-            if target.get("shape", "process") == "process" or target.get("shape") == "end":
-                sentences.append(
-                    translate(N_("on {triggers}: go to {step}"), lang).format(
-                        triggers=triggers, step=step(str(edge["target"]))
-                    )
-                )
-            else:
-                sentences.append(
-                    translate(N_("on {triggers}: {action}"), lang).format(
-                        triggers=triggers, action=visible(str(target.get("text") or ""))
-                    )
-                )
-        lines.append(
-            f"{index}. {''.join(parts)}"
-            + (marks["colon"] + marks["clause"].join(sentences) if sentences else "")
-        )
-    return lines
 
 
 class _Writer:
@@ -193,14 +43,16 @@ class _Writer:
         """Write one block-level node (descending into containers)."""
         if isinstance(node, str):
             if node.strip():
-                self.paragraph(None, _clean(node))
+                self.paragraph(None, clean(node))
             return
         tag = node.tag
-        if tag in _SKIP or tag in ("nav", "button"):
+        if tag in SKIP or tag in ("nav", "button"):
             return
         if tag in _HEADINGS:
             level_of = _HEADINGS[tag]
-            self.paragraph("Title" if level_of == 0 else f"Heading {level_of}", _clean(_text(node)))
+            self.paragraph(
+                "Title" if level_of == 0 else f"Heading {level_of}", clean(text_of(node))
+            )
         elif tag == "p":
             self.runs(self.paragraph(), node)
         elif tag in ("ul", "ol"):
@@ -214,7 +66,7 @@ class _Writer:
             # other figures are charts of numbers the tables already hold
         elif tag == "pre":
             paragraph = self.paragraph()
-            run = paragraph.add_run(visible(_text(node)))
+            run = paragraph.add_run(visible(text_of(node)))
             run.font.name = "Consolas"
         elif tag == "footer":
             paragraph = self.paragraph()
@@ -224,7 +76,7 @@ class _Writer:
         else:
             inline = [c for c in node.children if isinstance(c, str) or c.tag in _INLINE]
             if inline and all(isinstance(c, str) or c.tag in _INLINE for c in node.children):
-                if _clean(_text(node)):
+                if clean(text_of(node)):
                     self.runs(self.paragraph(), node)
                 return
             for child in node.children:
@@ -239,7 +91,7 @@ class _Writer:
                 if bold:
                     run.bold = True
             return
-        if node.tag in _SKIP:
+        if node.tag in SKIP:
             return
         if node.tag == "br":
             paragraph.add_run().add_break()
@@ -275,7 +127,7 @@ class _Writer:
         from docx.oxml import OxmlElement
         from docx.oxml.ns import qn
 
-        caption = _find(node, "caption")
+        caption = find(node, "caption")
         if caption is not None:
             self.runs(self.paragraph("Caption"), caption)
         rows = [row for row in _rows(node) if row]
@@ -347,11 +199,11 @@ def html_to_docx(html: str, *, steps: list[str], lang: str) -> bytes:
     normal = document.styles["Normal"]
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_FONT)
     meta = _metadata(root)
-    body = _find(root, "main") or _find(root, "body") or root
+    body = find(root, "main") or find(root, "body") or root
     _Writer(document, steps).block(body)
     properties = document.core_properties
-    title = _find(root, "title")
-    properties.title = visible(meta.get("title") or (_clean(_text(title)) if title else ""))
+    title = find(root, "title")
+    properties.title = visible(meta.get("title") or (clean(text_of(title)) if title else ""))
     properties.subject = visible(meta.get("description", ""))
     properties.keywords = visible(meta.get("tags", "")).strip("[]")
     properties.category = visible(meta.get("status", ""))

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from opsplay.render.flowchart import layout, wrap
+from opsplay.render.flowtext import wrap
+from opsplay.render.layout import layout
 from opsplay.render.sop import flow, playbook_data, render_sop
 from opsplay.text import visible
 from opsplay.validate import load_playbook
@@ -51,7 +52,11 @@ def test_html_sop_draws_every_node_by_name(path: Path, lang: str) -> None:
     process = [(key, html.unescape(title)) for kind, key, title in groups if kind == "process"]
     assert [title for _, title in process] == [visible(node.name) for node in playbook.nodes]
     assert len({key for _, key, _ in groups}) == len(groups)
-    fallbacks = sum(1 for node in playbook.nodes if node.fallback)
+    fallbacks = sum(
+        len(node.fallback) if isinstance(node.fallback, list) else 1
+        for node in playbook.nodes
+        if node.fallback
+    )
     assert svg.count('<g class="edge fallback"') == fallbacks
     assert svg.count('stroke-dasharray="5 4"') == svg.count('<g class="edge') - svg.count(
         '<g class="edge next"'
