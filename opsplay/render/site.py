@@ -107,12 +107,19 @@ def _reports(
     for path in reports:
         comparison = load_comparison(path)
         playbook_id = str((comparison.get("playbook") or {}).get("id") or "")
+        if not playbook_id:
+            raise InputError(
+                _(
+                    "{path}: the comparison does not say which playbook it is for "
+                    "(`playbook.id`); save it with `opsplay pilot compare --format json`"
+                ).format(path=path)
+            )
         if playbook_id not in playbooks:
             raise InputError(
                 _(
                     "{path}: the comparison is for playbook `{id}`, which is not among "
                     "the playbooks given; add its file to the PATH arguments"
-                ).format(path=path, id=playbook_id or "?")
+                ).format(path=path, id=playbook_id)
             )
         if playbook_id in pages:
             raise InputError(

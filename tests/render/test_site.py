@@ -147,6 +147,17 @@ def test_site_usage_errors_exit_2(tmp_path: Path, extra: list[str], message: str
     assert not (tmp_path / "kb").exists()
 
 
+def test_a_comparison_without_playbook_id_is_refused(tmp_path: Path) -> None:
+    saved = tmp_path / "bare.json"
+    saved.write_text('{"metrics": []}', "utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["render-sop", str(PLAYBOOKS), "--site", str(tmp_path / "kb"), "--report", str(saved)],
+    )
+    assert result.exit_code == 2 and "playbook.id" in result.output
+    assert not (tmp_path / "kb").exists()
+
+
 def test_report_without_site_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         app,
