@@ -18,7 +18,14 @@ from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.render.environment import get_renderer
 from opsplay.render.filters import listing, pvalue
 from opsplay.render.plain import explain
-from opsplay.render.sop import Source, check_format, check_lang, playbook_data
+from opsplay.render.sop import (
+    Source,
+    check_format,
+    check_lang,
+    drawn_flowchart,
+    flow,
+    playbook_data,
+)
 
 VERDICTS = ("met", "improved", "worse", "no_change", "inconclusive")
 DESIGNS = ("ab", "before_after", "did")
@@ -504,6 +511,7 @@ def report_context(
         "method_lines": [translate(line, lang) for line in METHOD],
         "decision_rules": [translate(line, lang) for line in DECISION_RULES],
         "chart": comparison_chart(overall, lang=lang) if fmt == "html" else "",
+        "flowchart_svg": drawn_flowchart(flow(data), data, lang) if fmt == "html" else None,
     }
 
 

@@ -56,8 +56,10 @@ def _outside(name: str, root: Path) -> str:
     )
 
 
-def write_files(root: Path, files: Mapping[str, str], *, check: bool = False) -> WriteReport:
-    """Write `files` (relative name → text, UTF-8, `\\n` newlines) under `root`."""
+def write_files(
+    root: Path, files: Mapping[str, str | bytes], *, check: bool = False
+) -> WriteReport:
+    """Write `files` (relative name → text, UTF-8, `\\n` newlines; or bytes, as-is) under `root`."""
     if root.exists() and not root.is_dir():
         raise UsageError(_("{path} exists and is not a folder").format(path=root))
     pending: list[tuple[Path, bytes]] = []
@@ -65,7 +67,8 @@ def write_files(root: Path, files: Mapping[str, str], *, check: bool = False) ->
     unchanged: list[Path] = []
     for name in sorted(files):
         target = confined(root, name)
-        data = files[name].encode("utf-8")
+        content = files[name]
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
         kind = _kind(target)
         if kind == "folder":
             raise UsageError(
