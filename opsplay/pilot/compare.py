@@ -48,6 +48,7 @@ class CompareOptions:
     events: Path | None = None
     lang: Literal["zh", "en"] | None = None
     realtime_seconds: float = 1.0
+    calendar: Literal["official", "weekdays"] = "official"  # working days of calendar limits
     progress: Callable[[int], None] | None = None
 
 
@@ -176,13 +177,16 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     sources = list(read.sources)
     if options.events is not None:
         from opsplay.pilot.events import read_events
+        from opsplay.workdays import WorkdayCalendar
 
-        sla = {
-            n.id: (n.sla.resolve(options.realtime_seconds) if n.sla else None)
-            for n in playbook.nodes
-        }
         # The log is another system's export: its encoding is detected on its own.
-        event_data = read_events(options.events, sla, skip_bad_rows=options.skip_bad_rows)
+        event_data = read_events(
+            options.events,
+            {n.id: n.sla for n in playbook.nodes},
+            skip_bad_rows=options.skip_bad_rows,
+            calendar=WorkdayCalendar(options.calendar),
+            realtime_seconds=options.realtime_seconds,
+        )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)
@@ -230,6 +234,7 @@ def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> 
     playbook = load_playbook(playbook_path, config)
     options["by"] = tuple(dict.fromkeys(options.get("by") or ()))  # --by x --by x is one x
     options.setdefault("realtime_seconds", config.realtime_seconds)
+    options.setdefault("calendar", config.calendar)
     return run_compare(playbook, data, CompareOptions(**options))
 
 

@@ -109,9 +109,11 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
                 "completion_rate": n.completion_rate,
                 "fallback_rate": n.fallback_rate,
                 "failure_rate": n.failure_rate,
+                "timeout_rate": n.timeout_rate,
                 "p50_s": n.p50_s,
                 "p95_s": n.p95_s,
                 "sla_s": n.sla_s,
+                "sla": n.sla,
                 "sla_compliance": n.sla_compliance,
             }
             for n in report.nodes
