@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from opsplay.errors import InputError
-from opsplay.i18n import _, ngettext
+from opsplay.i18n import _, language, ngettext
 from opsplay.model.duration import Duration
 from opsplay.pilot.event_times import BadTimestamp, Span, parse_timestamp, span
 from opsplay.pilot.readers.cells import MAX_EXAMPLES, quote
@@ -103,11 +103,13 @@ def read_events(
     limit_for: LimitFor | None = None,
     calendar: WorkdayCalendar | None = None,
     realtime_seconds: float = 1.0,
+    lang: str | None = None,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures.
 
     `slas` maps each node of the playbook to its limit (a Duration, seconds, or None);
-    `limit_for(node, level)` overrides it per row (per-level limits).
+    `limit_for(node, level)` overrides it per row (per-level limits). Warnings are in
+    `lang` (the document language of the results); errors in the message language.
     """
     source = open_source(Path(path))  # another system's export: its encoding is detected
     calendar = calendar or WorkdayCalendar()
@@ -160,14 +162,27 @@ def read_events(
             for key in {(), group}:
                 rows.setdefault(key, {}).setdefault(node, _NodeRows()).add(status, seconds, within)
     skipped += len(wrong_width)
-    warnings = _warnings(source, slas, rows, unknown, used, skipped, wrong_width + examples)
-    if calendar.outside_years:
-        warnings.append(
-            _(
-                "{file}: the official working-day calendar does not cover {years}; Monday to "
-                "Friday were counted as working days on those dates"
-            ).format(file=source.display, years=", ".join(map(str, sorted(calendar.outside_years))))
+    if used == 0 and skipped == 0:
+        raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
+    if used == 0:
+        raise InputError(
+            ngettext(
+                "{file}: no usable rows ({count} bad row)",
+                "{file}: no usable rows ({count} bad rows)",
+                skipped,
+            ).format(file=source.display, count=f"{skipped:,}")
         )
+    with language(lang):
+        warnings = _warnings(source, slas, rows, unknown, skipped, wrong_width + examples)
+        if calendar.outside_years:
+            warnings.append(
+                _(
+                    "{file}: the official working-day calendar does not cover {years}; Monday to "
+                    "Friday were counted as working days on those dates"
+                ).format(
+                    file=source.display, years=", ".join(map(str, sorted(calendar.outside_years)))
+                )
+            )
     figures = {
         key: tuple(_figures(n, nodes.get(n), slas[n], realtime_seconds) for n in slas)
         for key, nodes in rows.items()
@@ -222,20 +237,9 @@ def _warnings(
     slas: Mapping[str, Limit],
     rows: Mapping[tuple[tuple[str, str], ...], Mapping[str, _NodeRows]],
     unknown: Mapping[str, int],
-    used: int,
     skipped: int,
     examples: list[str],
 ) -> list[str]:
-    if used == 0 and skipped == 0:
-        raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
-    if used == 0:
-        raise InputError(
-            ngettext(
-                "{file}: no usable rows ({count} bad row)",
-                "{file}: no usable rows ({count} bad rows)",
-                skipped,
-            ).format(file=source.display, count=f"{skipped:,}")
-        )
     warnings = []
     if skipped:
         warnings.append(

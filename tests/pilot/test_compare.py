@@ -159,7 +159,7 @@ def test_difference_in_differences_on_the_recall_pilot() -> None:
 
 def test_before_after_says_it_is_not_causal() -> None:
     document = compare_json(COMPLAINTS, EXAMPLES / "complaints_before_after.csv", "--lang", "en")
-    assert any("not causal" in w for w in document["warnings"])
+    assert any("cause and effect" in w for w in document["warnings"])
     frame = pd.read_csv(EXAMPLES / "complaints_before_after.csv")
     means = frame.groupby("period")["resolved_in_24h"].mean()
     row = rows_by_metric(document)["resolved_24h"]
@@ -393,7 +393,7 @@ def test_fail_on_miss_judges_the_value_and_names_the_metric(tmp_path: Path) -> N
     missed = runner.invoke(
         app, ["pilot", "compare", str(ONBOARDING), str(data), "--fail-on", "miss"]
     )
-    assert missed.exit_code == 1 and "miss (d1_retention)" in missed.stderr
+    assert missed.exit_code == 1 and "target missed (d1_retention)" in missed.stderr
 
 
 def test_plan_speaks_the_playbooks_language_and_notes_the_design() -> None:
