@@ -96,6 +96,7 @@ class PilotReport:
     shape: str
     warnings: tuple[str, ...] = field(default=())
     arms: tuple[str, str] = ("", "")  # the data's labels of the control and pilot groups
+    periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
     node_names: dict[str, str] = field(default_factory=dict)  # node id -> name
     metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
 
@@ -254,6 +255,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         shape=read.shape,
         warnings=tuple(dict.fromkeys(warnings)),
         arms=arms,
+        periods=(pilot.periods.before, pilot.periods.after),
         node_names={n.id: n.name for n in playbook.nodes},
         metric_names={m.id: m.name for m in playbook.metrics},
     )

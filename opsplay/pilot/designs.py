@@ -7,6 +7,7 @@ point deviation, and a test only for proportions with n.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -76,7 +77,23 @@ def compare_metric(
         return None
     tested = [_as_stats(cell, kind) for cell in cells]
     if all(isinstance(cell, ArmStats) for cell in tested):
-        return _test(setting, kind, tested)  # type: ignore[arg-type]
+        try:
+            comparison = _test(setting, kind, tested)  # type: ignore[arg-type]
+        except (ArithmeticError, stats.NumericRangeError):
+            comparison = None
+        if comparison is None or not _finite(comparison):
+            raise InputError(
+                _(
+                    "metric `{metric}`{segment}: the figures in {files} are too large to compute "
+                    "with (sums or squares beyond about 1e308); check the export, or write the "
+                    "values in a larger unit"
+                ).format(
+                    metric=visible(metric_id),
+                    segment=_where(segment),
+                    files=", ".join(visible(s.path) for s in setting.read.sources),
+                )
+            )
+        return comparison
     warnings.append(
         segment_label(metric_id, (), setting.lang)
         + translate(
@@ -141,6 +158,30 @@ def _cells(
         )
         return None
     return cells  # type: ignore[return-value]
+
+
+def _finite(comparison: stats.Comparison) -> bool:
+    """Whether every figure of a comparison is a number (no overflow to inf or NaN)."""
+    figures = (
+        comparison.baseline_value,
+        comparison.pilot_value,
+        comparison.baseline_variance,
+        comparison.pilot_variance,
+        comparison.abs_diff,
+        comparison.se_abs,
+    )
+    return all(value is None or math.isfinite(value) for value in figures)
+
+
+def _where(segment: Segment) -> str:
+    """` (region is 上海)` in a message; nothing for the overall row."""
+    if not segment:
+        return ""
+    return _(" ({segment})").format(
+        segment=_("; ").join(
+            _("{column} is {value}").format(column=visible(c), value=visible(v)) for c, v in segment
+        )
+    )
 
 
 def _as_stats(cell: Cell, kind: str) -> Cell:

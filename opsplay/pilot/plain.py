@@ -25,6 +25,8 @@ LABELS = {
     "guardrail": N_("guardrail"),
     "baseline": N_("control group"),
     "pilot": N_("pilot group"),
+    "before": N_("before the change"),
+    "after": N_("after the change"),
     "abs_diff": N_("change"),
     "rel_diff": N_("deviation rate"),
     "ci_rel": N_("interval of the deviation rate"),
@@ -153,7 +155,7 @@ def fmt_p(value: float | None) -> str:
     return f"{value:.2g}" if value < 0.001 else f"{value:.4f}"
 
 
-def plain_sentence(row: MetricResult, alpha: float) -> str:
+def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
     """What the result means, in one sentence for an operations lead (no p, no interval)."""
     c = row.comparison
     name = visible(row.name)
@@ -172,6 +174,13 @@ def plain_sentence(row: MetricResult, alpha: float) -> str:
             _("{metric} rose more in the pilot group than in the comparison group, by {size}")
             if c.abs_diff > 0
             else _("{metric} fell more in the pilot group than in the comparison group, by {size}")
+        )
+        change = template.format(metric=name, size=size)
+    elif design == "before_after":
+        template = (
+            _("{metric} is higher after the change than before by {size}")
+            if c.abs_diff > 0
+            else _("{metric} is lower after the change than before by {size}")
         )
         change = template.format(metric=name, size=size)
     else:
@@ -226,7 +235,7 @@ def method_words(row: MetricResult, alpha: float) -> str:
         parts.append(f"p={fmt_p(c.p_value)}")
     if row.p_adjusted is not None and row.p_adjusted != c.p_value:
         parts.append(_("adjusted p={p}").format(p=fmt_p(row.p_adjusted)))
-    parts.append(method_name(c.method))
+    parts.append(method_name(c.method) if c.p_value is not None else _("no test"))
     return _("; ").join(parts)
 
 

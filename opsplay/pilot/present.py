@@ -212,9 +212,19 @@ def data_line(report: PilotReport) -> str:
 def arms_line(report: PilotReport) -> str:
     """Which labels of the data are the control and the pilot group."""
     baseline, pilot = report.arms
-    return _("control group: {baseline} · pilot group: {pilot}").format(
+    before, after = report.periods
+    if report.design == "before_after":
+        return _("before the change: {before} · after the change: {after}").format(
+            before=visible(before), after=visible(after)
+        )
+    line = _("control group: {baseline} · pilot group: {pilot}").format(
         baseline=visible(baseline), pilot=visible(pilot)
     )
+    if report.design == "did":
+        line += " · " + _("before the change: {before} · after the change: {after}").format(
+            before=visible(before), after=visible(after)
+        )
+    return line
 
 
 TABLE_KEYS = (
@@ -237,6 +247,8 @@ TABLE_KEYS = (
 def table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
     """The metric table: labels, and one row of cells per metric and segment."""
     header = [label(k) for k in TABLE_KEYS]
+    if report.design == "before_after":  # one population, before and after the change
+        header[3], header[4] = label("before"), label("after")
     rows = []
     for row in report.metrics:
         c = row.comparison
@@ -339,7 +351,7 @@ def _markdown(report: PilotReport) -> str:
     lines += ["| " + " | ".join(md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]
     lines += [""] + [
-        f"- {md_cell(plain_sentence(row, report.alpha))}"
+        f"- {md_cell(plain_sentence(row, report.alpha, report.design))}"
         for row in report.metrics
         if not row.segment
     ]

@@ -62,7 +62,9 @@ def format_terminal(report: PilotReport, color: bool) -> str:
     for row in report.metrics:
         if not row.segment:
             console.print(
-                "• " + plain_sentence(row, report.alpha), style=STYLE[row.verdict], markup=False
+                "• " + plain_sentence(row, report.alpha, report.design),
+                style=STYLE[row.verdict],
+                markup=False,
             )
     if report.nodes:
         keys, cells = node_table(report)
