@@ -29,6 +29,7 @@ from opsplay.cli.options import (
     TestOption,
     VarianceOption,
 )
+from opsplay.cli.watch import RecordOption, StateOption, record_compare
 from opsplay.errors import OpsplayError
 from opsplay.i18n import _
 
@@ -142,6 +143,8 @@ def compare(
         Lang | None,
         typer.Option("--lang", help=_("Language of the text (default: the playbook's).")),
     ] = None,
+    record: RecordOption = False,
+    state: StateOption = None,
 ) -> None:
     from opsplay.pilot.compare import compare_files, failures
     from opsplay.pilot.present import FORMATTERS
@@ -170,6 +173,8 @@ def compare(
             ),
             data,
         )
+        if record:
+            record_compare(report, data, events, state)
     except OpsplayError as error:
         raise fail(error) from None
     color = output_format is CompareFormat.text and sys.stdout.isatty()
