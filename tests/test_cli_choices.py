@@ -26,8 +26,8 @@ def test_format_choices_match_the_registries() -> None:
 def test_language_and_correction_choices_match_the_core() -> None:
     from typing import get_args
 
-    from opsplay.pilot.stats import Correction, TestName, VarianceName
     from opsplay.i18n import LANGUAGES
+    from opsplay.pilot.stats import Correction, TestName, VarianceName
     from opsplay.render.wording import WORDS
 
     assert {member.value for member in choices.Lang} == set(LANGUAGES)

@@ -470,6 +470,9 @@ def seconds(value: float | None) -> str:
     return _("{n} s").format(n=f"{value:.1f}")
 
 
+_seconds = seconds  # the name opsplay.watch.message imports
+
+
 @formatter("text")
 def format_text(report: PilotReport, color: bool = False) -> str:
     """The terminal summary (opsplay.pilot.terminal)."""
