@@ -325,6 +325,11 @@ def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any
     return compare_files(playbook_path, data, **options).to_json()
 
 
+def _ids(ids: Sequence[str]) -> str:
+    """`a`, `b` in a message."""
+    return _(", ").join(f"`{visible(i)}`" for i in ids)
+
+
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     """The `--fail-on` conditions that happened, each naming what triggered it.
 
@@ -335,12 +340,10 @@ def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     happened = []
     worse = sorted({row.metric for row in report.metrics if row.verdict == "worse"})
     if "regression" in fail_on and worse:
-        happened.append(
-            _("significantly worse ({metrics})").format(metrics=", ".join(map(visible, worse)))
-        )
+        happened.append(_("significantly worse ({metrics})").format(metrics=_ids(worse)))
     fired = [alert.id for alert in report.alerts if alert.fired]
     if "alert" in fail_on and fired:
-        happened.append(_("alert fired ({alerts})").format(alerts=", ".join(map(visible, fired))))
+        happened.append(_("alert fired ({alerts})").format(alerts=_ids(fired)))
     missed = [
         row.metric
         for row in report.metrics
@@ -350,7 +353,5 @@ def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
         and not reaches_target(row)
     ]
     if "miss" in fail_on and missed:
-        happened.append(
-            _("target missed ({metrics})").format(metrics=", ".join(map(visible, missed)))
-        )
+        happened.append(_("target missed ({metrics})").format(metrics=_ids(missed)))
     return happened

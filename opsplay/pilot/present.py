@@ -161,10 +161,6 @@ def format_json(report: PilotReport, color: bool = False) -> str:
     return json.dumps(report_to_json(report), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
-def _n(n: int | None) -> str:
-    return "" if n is None else f" (n={n:,})"
-
-
 def _before(c: Any, group: str, row: MetricResult) -> str:
     """DiD shows each group's before value ahead of its after value."""
     if c.before is None:
@@ -172,11 +168,16 @@ def _before(c: Any, group: str, row: MetricResult) -> str:
     return fmt_value(getattr(c.before, f"{group}_value"), row.kind, row.unit) + " → "
 
 
-def arm_value(row: MetricResult, group: str) -> str:
-    """One arm's value (after its before value for DiD) and its n."""
+def arm_value(row: MetricResult, group: str, stacked: bool = False) -> str:
+    """One arm's value (after its before value for DiD) and its n, beside it or under it."""
     c = row.comparison
-    value = fmt_value(getattr(c, f"{group}_value"), row.kind, row.unit)
-    return f"{_before(c, group, row)}{value}{_n(getattr(c, f'{group}_n'))}"
+    value = _before(c, group, row) + fmt_value(getattr(c, f"{group}_value"), row.kind, row.unit)
+    n = getattr(c, f"{group}_n")
+    if n is None:
+        return value
+    if stacked:
+        return f"{value}\nn={n:,}"
+    return _("{value} (n={n})").format(value=value, n=f"{n:,}")
 
 
 def method_line(report: PilotReport) -> str:

@@ -96,7 +96,7 @@ def _metrics(console: Console, report: PilotReport) -> None:
             if result.role == "guardrail":
                 shown[1] = _("{metric} ({role})").format(metric=row[1], role=row[2])
             for i, group in ((3, "baseline"), (4, "pilot")):
-                shown[i] = arm_value(result, group).replace(" (n=", "\nn=").rstrip(")")
+                shown[i] = arm_value(result, group, stacked=True)
             if row[11] != "—":
                 shown[10] = _("{target} ({attainment})").format(target=row[10], attainment=row[11])
             cells.append([shown[i] for i in METRIC_COLUMNS])

@@ -393,7 +393,7 @@ def test_fail_on_miss_judges_the_value_and_names_the_metric(tmp_path: Path) -> N
     missed = runner.invoke(
         app, ["pilot", "compare", str(ONBOARDING), str(data), "--fail-on", "miss"]
     )
-    assert missed.exit_code == 1 and "target missed (d1_retention)" in missed.stderr
+    assert missed.exit_code == 1 and "target missed (`d1_retention`)" in missed.stderr
 
 
 def test_plan_speaks_the_playbooks_language_and_notes_the_design() -> None:

@@ -363,3 +363,36 @@ def test_many_segments_are_refused_with_a_coarser_column(tmp_path: Path) -> None
     # Under the limit the same data is compared, segment by segment.
     code, out = compare(ONBOARDING, data, "--by", "city", "--max-segments", "5000", lang="en")
     assert code == 0
+
+
+def test_fail_on_speaks_the_message_language() -> None:
+    args = ["pilot", "compare", str(ONBOARDING), str(UNITS), "--fail-on", "alert", "--events"]
+    args.append(str(EXAMPLES / "onboarding_events.csv"))
+    english = runner.invoke(app, args)
+    assert english.exit_code == 1 and "alert fired (`tag-sla`" in english.stderr
+    with language("zh"):
+        chinese = runner.invoke(app, args)
+    assert chinese.exit_code == 1 and "告警触发（`tag-sla`" in chinese.stderr
+    assert english_words(chinese.stderr) == [], chinese.stderr
+
+
+@pytest.mark.parametrize("command", ["compare", "plan", "sql"])
+def test_pilot_help_is_chinese_under_a_chinese_locale(tmp_path: Path, command: str) -> None:
+    import subprocess
+    import sys
+
+    env = {"PATH": "", "LANG": "zh_CN.UTF-8", "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, "-m", "opsplay", "pilot", command, "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "示例：opsplay pilot " + command in result.stdout
+    assert {"compare": "试点组与对照组", "plan": "样本量", "sql": "汇总统计数据"}[
+        command
+    ] in result.stdout
