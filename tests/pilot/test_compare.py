@@ -471,3 +471,27 @@ def test_calendar_limits_and_alerts_at_their_threshold(tmp_path: Path) -> None:
         "review-timeouts-strict": False,
         "feedback-sla": True,
     }
+
+
+def test_weekday_calendar_from_the_project_configuration(tmp_path: Path) -> None:
+    """`calendar = "weekdays"` in [tool.opsplay] counts Monday–Friday for calendar limits."""
+    from tests.pilot.test_events import national_day_log
+
+    text = ONBOARDING.read_text(encoding="utf-8").replace("sla: 2m", "sla: 3个工作日")
+    playbook = tmp_path / "onboarding.yaml"
+    playbook.write_text(text, encoding="utf-8")
+    log = (
+        national_day_log(tmp_path).read_text(encoding="utf-8").replace(",review,", ",push-content,")
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(log, encoding="utf-8")
+    official = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
+    (tmp_path / ".opsplay.toml").write_text('calendar = "weekdays"\n', encoding="utf-8")
+    weekdays = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
+    assert official["nodes"][1]["sla_compliance"] == 3 / 5
+    assert weekdays["nodes"][1]["sla_compliance"] == 2 / 5
+    (tmp_path / ".opsplay.toml").write_text('calendar = "china"\n', encoding="utf-8")
+    result = runner.invoke(
+        app, ["pilot", "compare", str(playbook), str(EXAMPLES / "onboarding_units.csv")]
+    )
+    assert result.exit_code == 2 and 'calendar = "weekdays"' in result.stderr
