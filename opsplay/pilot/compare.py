@@ -17,7 +17,13 @@ from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import Playbook
 from opsplay.pilot import stats
-from opsplay.pilot.designs import Setting, compare_metric, segment_label, segments
+from opsplay.pilot.designs import (
+    Setting,
+    compare_metric,
+    segment_label,
+    segment_words,
+    segments,
+)
 from opsplay.pilot.judging import (
     AlertResult,
     MetricResult,
@@ -188,10 +194,12 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             if comparison is not None:
                 rows.append(judge(playbook, metric, role, segment, comparison))
     rows = adjust(rows, options.correction, alpha)
-    for row in rows:
-        for issue in row.comparison.issues:
-            text = translate(STAT_ISSUES[issue], lang).format(min_n=max(pilot.min_n, 2))
-            warnings.append(segment_label(row.metric, row.segment, lang) + text)
+    for (metric_id, arm), skipped in setting.one_group.items():
+        text = translate(N_("data for one group only (no `{arm}`); left out"), lang).format(
+            arm=visible(arm)
+        )
+        warnings.append(_where_many(metric_id, skipped, lang) + text)
+    warnings += _issue_warnings(rows, lang, max(pilot.min_n, 2))
 
     srm = None
     if (
@@ -258,6 +266,29 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         periods=(pilot.periods.before, pilot.periods.after),
         node_names={n.id: n.name for n in playbook.nodes},
         metric_names={m.id: m.name for m in playbook.metrics},
+    )
+
+
+def _issue_warnings(rows: Sequence[MetricResult], lang: str, min_n: int) -> list[str]:
+    """Why comparisons could not be tested; one line per metric and reason, however many
+    segments share it (thousands of segments must not mean thousands of lines)."""
+    found: dict[tuple[str, str], list[tuple[tuple[str, str], ...]]] = {}
+    for row in rows:
+        for issue in row.comparison.issues:
+            found.setdefault((row.metric, issue), []).append(row.segment)
+    return [
+        _where_many(metric, where, lang) + translate(STAT_ISSUES[issue], lang).format(min_n=min_n)
+        for (metric, issue), where in found.items()
+    ]
+
+
+def _where_many(metric: str, where: Sequence[tuple[tuple[str, str], ...]], lang: str) -> str:
+    """The prefix of a warning about one segment, or about many at once (three named)."""
+    if len(where) == 1:
+        return segment_label(metric, where[0], lang)
+    shown = translate(N_(", "), lang).join(segment_words(segment, lang) for segment in where[:3])
+    return translate(N_("`{metric}` in {count} segments ({segments}{more}): "), lang).format(
+        metric=visible(metric), count=f"{len(where):,}", segments=shown, more="…" * (len(where) > 3)
     )
 
 

@@ -38,6 +38,9 @@ class Setting:
     overall: Mapping[GroupKey, ArmStats] = field(init=False)
     # The arm labels found per metric, computed once (not once per segment).
     arms_found: Mapping[str, tuple[str, ...]] = field(init=False)
+    # (metric, missing arm) -> segments skipped for having one group only; worded by the
+    # caller once per metric, however many segments.
+    one_group: dict[tuple[str, str], list[Segment]] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overall", totals(self.read.stats))
@@ -45,6 +48,7 @@ class Setting:
         for key in [*self.read.stats, *self.read.summary]:
             found.setdefault(key.metric, set()).add(key.arm)
         object.__setattr__(self, "arms_found", {m: tuple(sorted(a)) for m, a in found.items()})
+        object.__setattr__(self, "one_group", {})
 
 
 def segments(read: ExportData, metric_id: str, by: Sequence[str]) -> list[Segment]:
@@ -269,22 +273,23 @@ def _missing_arm(
             )
         )
         return
-    warnings.append(
-        segment_label(metric_id, segment, lang)
-        + translate(
-            N_("this segment has data for one group only (no `{arm}`); skipped"), lang
-        ).format(arm=visible(arm))
-    )
+    setting.one_group.setdefault((metric_id, arm), []).append(segment)
 
 
 def segment_label(metric_id: str, segment: Segment, lang: str) -> str:
     """`d1_retention (region is 上海): ` ahead of a warning; the metric alone overall."""
     if not segment:
         return translate(N_("`{metric}`: "), lang).format(metric=visible(metric_id))
-    where = translate(N_("; "), lang).join(
+    return translate(N_("`{metric}` ({segment}): "), lang).format(
+        metric=visible(metric_id), segment=segment_words(segment, lang)
+    )
+
+
+def segment_words(segment: Segment, lang: str) -> str:
+    """`region is 上海; channel is 老带新` (`all users` for the overall row), in `lang`."""
+    if not segment:
+        return translate(N_("all users"), lang)
+    return translate(N_("; "), lang).join(
         translate(N_("{column} is {value}"), lang).format(column=visible(c), value=visible(v))
         for c, v in segment
-    )
-    return translate(N_("`{metric}` ({segment}): "), lang).format(
-        metric=visible(metric_id), segment=where
     )

@@ -217,6 +217,10 @@ def evaluate_alerts(
                     "--events"
                 ),
                 lang,
-            ).format(alerts=", ".join(f"`{visible(a)}`" for a in node_alerts_unmeasured))
+            ).format(
+                alerts=translate(N_(", "), lang).join(
+                    f"`{visible(a)}`" for a in node_alerts_unmeasured
+                )
+            )
         )
     return results
