@@ -78,7 +78,7 @@ def test_calendar_limits_keep_the_text_as_written(text: str, rule: CalendarRule)
 
 
 def test_nominal_lengths_order_calendar_limits() -> None:
-    order = ["当天", "1个工作日", "T+1", "2个工作日", "T+2"]
+    order = ["当天", "1天", "1个工作日", "T+1", "2个工作日", "3天", "T+2", "3个工作日"]
     lengths = [parse_duration(text).resolve() for text in order]
     assert lengths == sorted(lengths) and len(set(lengths)) == len(lengths)
 

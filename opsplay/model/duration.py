@@ -110,7 +110,7 @@ class Duration:
     `seconds` is None for realtime (resolved from configuration). For a calendar limit
     (`calendar` set) the deadline depends on the start and the working-day calendar
     (`deadline()`); `seconds` is then only a nominal length for ordering limits (N working
-    days: N days; T+N: N½ days; 当天: ½ day).
+    days: 1.4·N days, so `3个工作日` is longer than `3天`; T+N: 1.4·N + ½ days; 当天: ½ day).
     """
 
     as_written: str
@@ -193,8 +193,10 @@ def parse_duration(text: str) -> Duration:
                     text=text
                 )
             )
-        nominal = {"working_days": 0.0, "t_plus": 0.5, "same_day": 0.5}[rule.kind]
-        return Duration(written, (rule.days + nominal) * _DAY, rule)
+        # A working day lasts 7/5 calendar days on average; T+N and 当天 end at midnight,
+        # half a day after an average start. Only for ordering limits (diff), never deadlines.
+        extra = 0.0 if rule.kind == "working_days" else 0.5
+        return Duration(written, (rule.days * 1.4 + extra) * _DAY, rule)
     seconds = _parse_seconds(lowered, chinese)
     if seconds == 0:
         raise ValueError(
