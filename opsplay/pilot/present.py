@@ -186,6 +186,8 @@ def method_line(report: PilotReport) -> str:
     test = {"welch": _("Welch t-test"), "z": _("z-test")}[options.test]
     if options.variance == "pooled":
         test = _("z-test with pooled variance")
+    if report.design == "did":  # the four-cell estimate is tested on the normal scale
+        test = _("difference in differences, normal approximation")
     correction = {
         "holm": _("Holm"),
         "bh": _("Benjamini–Hochberg"),
