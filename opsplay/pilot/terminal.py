@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from opsplay.i18n import _
-from opsplay.pilot.plain import colon, design_word, label, plain_sentence, segment_text
-from opsplay.pilot.present import (
+from opsplay.pilot.human import (
     alert_text,
     arm_value,
     arms_line,
@@ -23,6 +22,7 @@ from opsplay.pilot.present import (
     node_table,
     table_rows,
 )
+from opsplay.pilot.plain import colon, design_word, label, plain_sentence, segment_text
 from opsplay.text import display_width, visible
 
 if TYPE_CHECKING:
