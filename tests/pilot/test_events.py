@@ -336,3 +336,30 @@ def test_warnings_are_chinese_in_chinese(tmp_path: Path) -> None:
     assert "跳过" in text and "未知" in text and "`b`" in text
     assert not re.search(r"\b(skipped|bad rows?|rows?|nodes?|left out|check)\b", text), text
     assert "(s)" not in text
+
+
+def test_limit_for_gives_each_row_its_own_limit_by_level(tmp_path: Path) -> None:
+    """The hook per-level limits use: `limit_for(node, level)` decides each row's limit."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "工单号,节点,开始时间,结束时间,状态,级别\n"
+        "c1,respond,2024-10-11 09:00,2024-10-11 09:04,成功,P1\n"  # 4 min: P1 limit 5 min
+        "c2,respond,2024-10-11 09:00,2024-10-11 09:06,成功,P1\n"  # 6 min: over
+        "c3,respond,2024-10-11 18:00,2024-10-12 20:00,完成,P2\n"  # P2 T+1: Sat 10-12 works
+        "c4,respond,2024-10-11 09:00,2024-10-11 10:00,成功,\n",  # no level: the default 2h
+        encoding="utf-8",
+    )
+    limits = {"P1": parse_duration("5分钟"), "P2": parse_duration("T+1")}
+    default = parse_duration("2小时")
+    data = read_events(
+        path,
+        {"respond": default},
+        limit_for=lambda node, level: limits.get(level or "", default),
+    )
+    assert [(row.level, row.within_sla) for row in data.rows] == [
+        ("P1", True),
+        ("P1", False),
+        ("P2", True),
+        (None, True),
+    ]
+    assert data.nodes[0].sla_compliance == 3 / 4 and data.nodes[0].completion_rate == 1.0
