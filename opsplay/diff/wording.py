@@ -186,9 +186,15 @@ def aside(text: str) -> str:
 
 
 def joined(values: Any) -> str:
-    """Items of a list joined as the language joins them: `, ` / `、`."""
-    # TRANSLATORS: what separates the items of a list inside a sentence.
-    return _(", ").join(values)
+    """Items of a list joined as the language joins them: `a, b` / `a、b`."""
+    items = list(values)
+    if not items:
+        return ""
+    text = items[0]
+    for item in items[1:]:
+        # TRANSLATORS: two items of a list inside a sentence (repeated for longer lists).
+        text = _("{a}, {b}").format(a=text, b=item)
+    return text
 
 
 def level_name(level: Level, lang: Lang) -> str:
