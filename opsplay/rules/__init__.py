@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from opsplay.diagnostics import RULES
+from opsplay.diagnostics import RULES, words
+from opsplay.i18n import _
 from opsplay.loader import LoadedFile
 
 Path = tuple[str | int, ...]
@@ -104,9 +105,16 @@ def did_you_mean(word: Any, choices: list[str]) -> str:
     """A `; did you mean `x`?` suffix, or a list of the choices when nothing is close."""
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.5)
     if close:
-        return f"; did you mean `{close[0]}`?"
-    return f"; known: {', '.join(choices)}" if choices else ""
+        return _("; did you mean `{word}`?").format(word=close[0])
+    return _("; known: {known}").format(known=words(choices)) if choices else ""
 
 
 # Importing the rule modules registers their checks.
-from opsplay.rules import goal, graph, readiness, references, versioning  # noqa: E402,F401
+from opsplay.rules import (  # noqa: E402,F401
+    goal,
+    graph,
+    readiness,
+    references,
+    text,
+    versioning,
+)

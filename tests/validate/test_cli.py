@@ -90,22 +90,30 @@ def test_folder_without_playbooks_exits_2(cli: Cli, project: Path) -> None:
     assert "no playbook files" in result.stderr
 
 
-def test_unreadable_file_exits_2(cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file_is_a_finding_and_the_rest_is_checked(
+    cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = copy_case("en-incident-response.yaml", project, kind="valid")
+    copy_case("zh-new-user-onboarding.yaml", project, kind="valid")
     if os.geteuid() != 0:
         target.chmod(0)
     else:  # root reads anything: make the filesystem refuse (not opsplay's code)
-        real = Path.read_bytes
+        real = os.open
 
-        def refuse(self: Path) -> bytes:
-            if self.name == target.name:
-                raise PermissionError(13, "Permission denied", str(self))
-            return real(self)
+        def refuse(path: str | os.PathLike[str], *args: object, **kwargs: object) -> int:
+            if Path(path).name == target.name:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, *args, **kwargs)
 
-        monkeypatch.setattr(Path, "read_bytes", refuse)
-    result = cli("validate", target.name)
-    assert result.exit_code == 2
-    assert "cannot read the file: Permission denied" in result.stderr
+        monkeypatch.setattr(os, "open", refuse)
+    result = cli("validate", ".", "--format", "json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["files"] == 2
+    assert [(d["file"], d["rule"]) for d in document["diagnostics"]] == [
+        ("en-incident-response.yaml", "OPS010")
+    ]
+    assert "cannot be read: Permission denied" in document["diagnostics"][0]["message"]
 
 
 def test_folders_are_searched_recursively_skipping_hidden_ones(cli: Cli, project: Path) -> None:
