@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from opsplay.diagnostics import RULES, Diagnostic, format_path
 from opsplay import yaml_problems
+from opsplay.diagnostics import RULES, Diagnostic, format_path
 from opsplay.i18n import _
 from opsplay.text import visible
 

@@ -11,10 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    WithJsonSchema,
+)
 
+from opsplay.model.aliases import canonical, every_word
 from opsplay.model.duration import Duration
 
 
@@ -50,7 +60,48 @@ Slug = Annotated[
     StringConstraints(pattern=SLUG_PATTERN),
     Field(json_schema_extra={"pattern": SLUG_PATTERN}),
 ]
-Rate = Annotated[float, Field(description="A number; rates of proportion metrics lie in [0, 1].")]
+Rate = Annotated[
+    float,
+    Field(description="A number; rates of proportion metrics lie in [0, 1].", allow_inf_nan=False),
+]
+# A measured value: infinity and NaN cannot be a baseline, target or threshold.
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _aliased(choices: Any, field: str) -> Any:
+    """`choices` (a Literal) that also reads the Chinese aliases of `field` as their English
+    value, and lists both in the JSON Schema so that editors complete them (SPEC 6)."""
+    english = set(get_args(choices))
+    words = [word for word in every_word(field) if canonical(field, word) in english]
+    return Annotated[
+        choices,
+        BeforeValidator(lambda value: canonical(field, value)),
+        WithJsonSchema({"type": "string", "enum": words}),
+    ]
+
+
+Status = _aliased(Literal["draft", "pilot", "rollout", "active", "retired"], "status")
+Language = _aliased(Literal["zh", "en"], "lang")
+Better = _aliased(Literal["higher", "lower"], "better")
+Trigger = _aliased(Literal["failure", "timeout", "rejected", "no_response"], "when")
+AlertSeverity = _aliased(Literal["info", "warning", "critical"], "severity")
+Measure = _aliased(
+    Literal[
+        "completion_rate",
+        "fallback_rate",
+        "failure_rate",
+        "timeout_rate",
+        "sla_compliance",
+        "p50_s",
+        "p95_s",
+        "schedule_adherence",
+    ],
+    "measure",
+)
+Design = _aliased(Literal["ab", "before_after", "did"], "design")
+ProportionKind = _aliased(Literal["proportion"], "kind")
+MeanKind = _aliased(Literal["mean"], "kind")
+RatioKind = _aliased(Literal["ratio"], "kind")
 Comparator = Literal["<", "<=", ">", ">="]
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -92,7 +143,7 @@ class Metadata(Strict):
     version: Text = Field(
         description="Semantic version of the content (quote it).", examples=["1.2.0"]
     )
-    status: Literal["draft", "pilot", "rollout", "active", "retired"] = Field(
+    status: Status = Field(
         description="Lifecycle stage: draft | pilot | rollout | active | retired.",
         examples=["pilot"],
     )
@@ -102,7 +153,7 @@ class Metadata(Strict):
     updated: dt.date = Field(
         description="Date of the last content update.", examples=["2024-08-01"]
     )
-    lang: Literal["zh", "en"] | None = Field(
+    lang: Language | None = Field(
         default=None,
         description="Language of rendered documents; default zh if the title has Chinese.",
     )
@@ -122,8 +173,8 @@ class Goal(Strict):
     metric: Identifier = Field(
         description="Id of the metric the goal moves.", examples=["d1_retention"]
     )
-    baseline: float = Field(description="Value today.", examples=[0.35])
-    target: float = Field(
+    baseline: Finite = Field(description="Value today.", examples=[0.35])
+    target: Finite = Field(
         description="Value to reach, in the metric's better direction.", examples=[0.45]
     )
     deadline: dt.date = Field(
@@ -150,14 +201,14 @@ class Role(Strict):
 class _MetricBase(Strict):
     id: Identifier = Field(description="Metric id, referenced by goal, scenarios, alerts, pilot.")
     name: Text = Field(description="Display name.", examples=["次日留存率"])
-    better: Literal["higher", "lower"] = Field(description="Which direction is an improvement.")
+    better: Better = Field(description="Which direction is an improvement.")
     unit: Text | None = Field(default=None, examples=["元"])
 
 
 class ProportionMetric(_MetricBase):
     """Share of units with a 0/1 outcome (e.g. next-day retention)."""
 
-    kind: Literal["proportion"] = Field(description="Metric kind: proportion | mean | ratio.")
+    kind: ProportionKind = Field(description="Metric kind: proportion | mean | ratio.")
     column: Text = Field(
         description="Export column holding 0/1 per unit.", examples=["retained_d1"]
     )
@@ -166,7 +217,7 @@ class ProportionMetric(_MetricBase):
 class MeanMetric(_MetricBase):
     """Average of a numeric column per unit (e.g. revenue per user)."""
 
-    kind: Literal["mean"] = Field(description="Metric kind: proportion | mean | ratio.")
+    kind: MeanKind = Field(description="Metric kind: proportion | mean | ratio.")
     column: Text = Field(
         description="Export column holding the value per unit.", examples=["revenue"]
     )
@@ -175,12 +226,25 @@ class MeanMetric(_MetricBase):
 class RatioMetric(_MetricBase):
     """Σ numerator / Σ denominator (e.g. revenue per order)."""
 
-    kind: Literal["ratio"] = Field(description="Metric kind: proportion | mean | ratio.")
+    kind: RatioKind = Field(description="Metric kind: proportion | mean | ratio.")
     numerator: Text = Field(description="Export column summed on top.", examples=["revenue"])
     denominator: Text = Field(description="Export column summed below.", examples=["orders"])
 
 
-Metric = Annotated[ProportionMetric | MeanMetric | RatioMetric, Field(discriminator="kind")]
+def _metric_kind(value: Any) -> str | None:
+    """The English kind of a metric (before validation: aliases such as 比例 count)."""
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    if kind is None:
+        return None
+    return str(canonical("kind", kind)) if not isinstance(kind, str) else canonical("kind", kind)
+
+
+Metric = Annotated[
+    Annotated[ProportionMetric, Tag("proportion")]
+    | Annotated[MeanMetric, Tag("mean")]
+    | Annotated[RatioMetric, Tag("ratio")],
+    Discriminator(_metric_kind),
+]
 
 
 class Expectation(Strict):
@@ -213,7 +277,7 @@ class Scenario(Strict):
 class Fallback(Strict):
     """Exception handling (异常处理方案) of a node."""
 
-    when: list[Literal["failure", "timeout", "rejected", "no_response"]] = Field(
+    when: list[Trigger] = Field(
         min_length=1, description="Triggers: failure | timeout | rejected | no_response."
     )
     action: Text = Field(description="What to do.", examples=["默认推送通用内容"])
@@ -244,16 +308,13 @@ class Alert(Strict):
 
     id: Identifier = Field(examples=["push-completion"])
     node: Identifier | None = Field(default=None, description="Node id (node alerts).")
-    measure: (
-        Literal[
-            "completion_rate", "fallback_rate", "failure_rate", "sla_compliance", "p50_s", "p95_s"
-        ]
-        | None
-    ) = Field(default=None, description="Node measure compared (node alerts).")
+    measure: Measure | None = Field(
+        default=None, description="Node measure compared (node alerts)."
+    )
     metric: Identifier | None = Field(default=None, description="Metric id (metric alerts).")
     op: Comparator = Field(examples=["<"])
-    threshold: float = Field(examples=[0.9])
-    severity: Literal["info", "warning", "critical"] = "warning"
+    threshold: Finite = Field(examples=[0.9])
+    severity: AlertSeverity = "warning"
     owner: Identifier | None = Field(default=None, description="Role id that acts when it fires.")
     action: Text | None = Field(default=None, description="What to do when it fires.")
 
@@ -276,7 +337,7 @@ class Pilot(Strict):
     """Step 4: how the pilot is run and measured."""
 
     scope: Text | None = Field(default=None, examples=["华东地区新用户"])
-    design: Literal["ab", "before_after", "did"] = Field(
+    design: Design = Field(
         description="ab (randomised) | before_after | did (difference in differences)."
     )
     arm_column: Text = "group"

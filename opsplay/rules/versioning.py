@@ -17,7 +17,7 @@ SEMVER = re.compile(
 # A version number part longer than this is a typo (or an attack: thousands of digits
 # make int() raise); such a version is reported, never converted.
 MAX_PART_DIGITS = 15
-_LONG_NUMBER = re.compile(r"\d{%d,}" % (MAX_PART_DIGITS + 1))
+_LONG_NUMBER = re.compile(r"\d{" + str(MAX_PART_DIGITS + 1) + ",}")
 
 
 def semver_match(version: str) -> re.Match[str] | None:
