@@ -60,7 +60,11 @@ _CATALOGUE = [
     Rule("OPS005", W, N_("A sexagesimal number like 1:30 is read as text, not 90; quote it.")),
     Rule("OPS006", E, N_("A tab is used for indentation; YAML indents with spaces.")),
     Rule("OPS007", E, N_("The file holds several YAML documents; one playbook per file.")),
-    Rule("OPS008", E, N_("Anchors and aliases expand beyond the safety limit.")),
+    Rule(
+        "OPS008",
+        E,
+        N_("Anchors and aliases expand beyond the safety limit, or values are nested too deep."),
+    ),
     Rule("OPS009", E, N_("The file is empty or its top level is not a mapping.")),
     Rule(
         "OPS010",
