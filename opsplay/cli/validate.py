@@ -17,6 +17,17 @@ from opsplay.i18n import _, language
 LANG_HELP = _("Language of the messages: zh or en (default: OPSPLAY_LANG, configuration, locale).")
 
 
+def _speak(flag: Lang | str | None) -> str | None:
+    """The message language of a command: its `--lang`, else as SPEC 6 orders the rest
+    (read again here, so that a run inside a test or a long-lived process follows it too)."""
+    from opsplay.cli import _configured_language
+    from opsplay.i18n import resolve_message_language
+
+    if isinstance(flag, Lang):
+        return flag.value
+    return resolve_message_language(flag, _configured_language())
+
+
 def _example(text: str, example: str) -> str:
     return text + "\n\n" + _("Example: {example}").format(example=example)
 
@@ -57,7 +68,7 @@ def validate(
     from opsplay.formats import FORMATTERS, github_step_summary
     from opsplay.validate import validate_project
 
-    with language(lang.value if lang else None):
+    with language(_speak(lang)):
         try:
             config = find_config(Path.cwd())
             if follow_symlinks:
@@ -89,7 +100,7 @@ def rules(lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] =
     from opsplay.diagnostics import RULES
     from opsplay.formats import SEVERITY_WORDS
 
-    with language(lang.value if lang else None):
+    with language(_speak(lang)):
         for rule in RULES.values():
             severity = _(SEVERITY_WORDS[rule.severity])
             typer.echo(f"{rule.id}  {severity:<7}  {rule.text}")
@@ -149,7 +160,7 @@ def init(
     from opsplay.i18n import normalise
     from opsplay.skeleton import derive_id, write_skeleton
 
-    with language(normalise(lang)):
+    with language(_speak(normalise(lang))):
         try:
             chosen = playbook_id or derive_id(title, ask=_ask_id if sys.stdin.isatty() else None)
             path = write_skeleton(chosen, directory, lang or "zh", title=title)
