@@ -288,18 +288,25 @@ def _syntax_hint(lines: list[str], start: Any, mark: Any) -> str:
 def _decode(raw: bytes, loaded: LoadedFile) -> str | None:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    nul = raw.find(b"\0")
+    if nul >= 0:  # not text (a binary, /proc/self/environ): its lines are never echoed
+        loaded.report(
+            "OPS001",
+            (),
+            _(
+                "the file is not text (it holds NUL bytes, byte {byte} here); "
+                "a playbook is a UTF-8 text file"
+            ).format(byte="0x00"),
+            at=Position(raw.count(b"\n", 0, nul) + 1, nul - (raw.rfind(b"\n", 0, nul) + 1) + 1),
+        )
+        return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
         byte = f"0x{raw[error.start]:02x}"
-        if b"\0" in raw:
-            message = _(
-                "the file is not text (it holds NUL bytes, byte {byte} here); "
-                "a playbook is a UTF-8 text file"
-            )
-        elif _decodes(raw, "gb18030"):
+        if _decodes(raw, "gb18030"):
             message = _(
                 "the file is not UTF-8 (byte {byte} here). It looks like GBK/GB18030 (what "
                 "Excel or Notepad write on Chinese Windows); save it as UTF-8 in your editor "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from opsplay.i18n import _
@@ -19,7 +20,13 @@ RATE_MEASURES = {
 
 
 def _number(value: Any) -> float | None:
-    """A number as the schema reads it: YAML numbers, and text such as "0.35" (pydantic too)."""
+    """A finite number as the schema reads it: YAML numbers, and text such as "0.35" (pydantic
+    too); infinity and NaN are the schema's to report (OPS103), not compared here."""
+    number = _any_number(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _any_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     try:
