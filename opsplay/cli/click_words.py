@@ -102,8 +102,7 @@ def speak(lang: str) -> None:
 def adapt_typer() -> None:
     """Give the bundled click's plain-English texts our words (see the module docstring)."""
     try:
-        from typer import rich_utils
-        from typer._click import core, decorators
+        from typer._click import core, decorators, exceptions
     except ImportError:  # another typer layout: its texts stay English
         return
     base = core.Context.formatter_class
@@ -130,11 +129,15 @@ def adapt_typer() -> None:
         return apply
 
     decorators.help_option = help_option
-    original_error: Callable[[Any], None] = rich_utils.rich_format_error
+    # The usage errors: each class that writes its own message, wrapped where it does (not in
+    # typer's rich error printer, which would cost every start-up its import).
+    for error_class in vars(exceptions).values():
+        if isinstance(error_class, type) and "format_message" in vars(error_class):
+            error_class.format_message = _translated(error_class.format_message)
 
-    def rich_format_error(error: Any) -> None:
-        said = translate_error(error.format_message())
-        error.format_message = lambda: said
-        original_error(error)
 
-    rich_utils.rich_format_error = rich_format_error
+def _translated(format_message: Callable[[Any], str]) -> Callable[[Any], str]:
+    def wrapper(self: Any) -> str:
+        return translate_error(format_message(self))
+
+    return wrapper
