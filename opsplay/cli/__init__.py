@@ -63,6 +63,7 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help=_("Print the version.")
     ),
@@ -70,6 +71,10 @@ def _root(
 ) -> None:
     """opsplay: operations playbooks as code (`--lang` is read before typer parses it)."""
     if lang is not None:
+        from opsplay.i18n import message_language
+
+        # for this run only: an in-process caller (a test, a notebook) keeps its language
+        ctx.call_on_close(lambda previous=message_language(): set_language(previous))
         set_language(lang.value)
 
 
