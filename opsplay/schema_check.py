@@ -262,7 +262,7 @@ def _field_hint(loc: tuple[Any, ...], key: str) -> str:
                 said = _(field.description)
                 if said == field.description and message_language() != "en":
                     return ""  # a description the catalogue does not hold: no English inside
-                return " — " + said.rstrip(".。")
+                return _(" — {hint}").format(hint=said.rstrip(".。"))
     return ""
 
 
