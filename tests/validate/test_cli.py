@@ -402,3 +402,30 @@ def test_every_help_has_an_example(cli: Cli, command: list[str]) -> None:
     result = cli(*command, "--help")
     assert result.exit_code == 0
     assert "Example: opsplay" in result.stdout
+
+
+def test_init_asks_for_the_id_of_a_chinese_title_on_a_terminal(project: Path) -> None:
+    """stdin a terminal (a pseudo-terminal here): the id is asked for, then the file written."""
+    import subprocess
+    import sys
+
+    pty = pytest.importorskip("pty")
+    main, replica = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "opsplay", "init", "售后退款工单处理", "--lang", "zh"],
+        cwd=project,
+        stdin=replica,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "OPSPLAY_LANG": "zh"},
+    )
+    os.write(main, b"refund-tickets\n")
+    out, err = process.communicate(timeout=60)
+    os.close(main)
+    os.close(replica)
+    assert process.returncode == 0, err.decode()
+    said = out.decode("utf-8")
+    assert "“售后退款工单处理”的流程 id" in said
+    assert "已生成 playbooks/refund-tickets.yaml" in said
+    text = (project / "playbooks" / "refund-tickets.yaml").read_text(encoding="utf-8")
+    assert '  title: "售后退款工单处理"\n' in text
