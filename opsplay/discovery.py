@@ -49,7 +49,10 @@ def inspect(path: Path, roots: list[Path], follow_symlinks: bool) -> Entry:
         real = absolute.resolve()
     except (OSError, RuntimeError):  # a symlink loop
         return Entry(absolute, _("a symlink that loops; it was not followed"))
-    if real != absolute and not follow_symlinks and not _inside(real, roots):
+    # Only a link itself can lead out (folders on the way were vetted by the walk, and a
+    # symlinked folder above the checked one, such as /tmp on macOS, is the user's choice).
+    leaves = os.path.islink(absolute) and not _inside(real, [*roots, absolute.parent.resolve()])
+    if leaves and not follow_symlinks:
         return Entry(
             absolute,
             _(

@@ -186,3 +186,15 @@ def test_a_broken_yaml_with_escapes_is_echoed_escaped(cli: Cli, project: Path) -
     result = cli("validate", "escape.yaml")
     assert result.exit_code == 1
     assert "\x1b" not in result.stdout and "\\x1b" in result.stdout
+
+
+def test_a_symlinked_folder_above_the_checked_file_is_fine(
+    cli: Cli, project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Only links below what was named are judged; a symlinked path to it is the user's choice."""
+    real = tmp_path_factory.mktemp("real")
+    copy_case("en-incident-response.yaml", real, kind="valid")
+    (project / "linked").symlink_to(real)
+    for target in ("linked/en-incident-response.yaml", "linked"):
+        code, found, _ = _json(cli, str(project / target))
+        assert (code, found) == (0, []), target
