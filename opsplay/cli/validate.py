@@ -1,6 +1,7 @@
 """Commands on playbooks themselves: validate, rules, schema, init."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: typer would evaluate every annotation string of
+# every command on each run; evaluated once at import they cost start-up less.
 
 import os
 import sys
@@ -66,13 +67,18 @@ def validate(
 
     from opsplay.config import find_config
     from opsplay.formats import FORMATTERS, github_step_summary
+    from opsplay.i18n import resolve_message_language
     from opsplay.validate import validate_project
 
-    with language(_speak(lang)):
+    try:
+        config = find_config(Path.cwd())
+    except OpsplayError as error:  # a broken configuration: said in the flag's or env's language
+        with language(_speak(lang)):
+            raise fail(error) from None
+    if follow_symlinks:
+        config = replace(config, follow_symlinks=True)
+    with language(lang.value if lang else resolve_message_language(None, config.lang)):
         try:
-            config = find_config(Path.cwd())
-            if follow_symlinks:
-                config = replace(config, follow_symlinks=True)
             result = validate_project(paths or [], config, base=base, strict=strict)
         except OpsplayError as error:
             raise fail(error) from None
