@@ -27,9 +27,12 @@ KNOWN_KEYS = {
     "paths",
     "diff",
     "lang",
+    "calendar",
     "max_file_kb",
     "follow_symlinks",
 }
+# Working days of calendar time limits (opsplay.workdays): China's official calendar, or Mon–Fri.
+CALENDARS = ("official", "weekdays")
 MAX_FILE_KB = 1024  # a real playbook is 5–50 KB; a 50 MB scalar costs ~400 MB to parse
 
 
@@ -45,6 +48,7 @@ class Config:
     root: Path = Path(".")
     source: str | None = None
     lang: str | None = None  # message language (`zh` | `en`); see opsplay.i18n
+    calendar: str = "official"  # working days of `3个工作日`, `T+1`: see opsplay.workdays
     max_file_kb: int = MAX_FILE_KB  # larger files are refused before parsing
     follow_symlinks: bool = False  # follow symlinks that leave the checked folder
 
@@ -124,7 +128,7 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
             raise UsageError(
                 _("{file}: realtime: {problem}").format(file=path, problem=error)
             ) from None
-        if duration.seconds is None:
+        if duration.seconds is None or duration.is_calendar:
             raise UsageError(
                 _('{file}: realtime must be a concrete limit such as "1s" or "5s"').format(
                     file=path
@@ -154,6 +158,14 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
                 file=path, value=lang
             )
         )
+    calendar = table.get("calendar", "official")
+    if calendar not in CALENDARS:
+        raise UsageError(
+            _(
+                '{path}: write `calendar = "official"` (mainland China\'s working days, make-up '
+                'working days included) or `calendar = "weekdays"` (Monday to Friday), not {value}'
+            ).format(path=path, value=repr(calendar))
+        )
     max_file_kb = table.get("max_file_kb", MAX_FILE_KB)
     if isinstance(max_file_kb, bool) or not isinstance(max_file_kb, int) or max_file_kb < 1:
         raise UsageError(
@@ -171,6 +183,7 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
         root,
         str(path),
         lang,
+        calendar,
         max_file_kb,
         follow,
     )
