@@ -234,6 +234,12 @@ def _describe(change: Change, s: Style) -> Description:
     field = change.field or ""
     label = _(FIELDS[(change.section, field)]) if (change.section, field) in FIELDS else field
     subject = f"{noun} {item} {label}" if noun and item else label
+    if noun and item and name and field != "name":  # a lead knows a node by its name
+        # TRANSLATORS: what changed: `node assign (智能派单) time limit`; `name` is ` (…)`.
+        subject = _("{noun} {item}{name} {label}").format(
+            noun=noun, item=item, name=name, label=label
+        )
+        item += name
     note = aside(_(NOTES[change.note])) if change.note in NOTES else ""
 
     if change.kind.startswith("node.sla") and change.note in ("added", "removed"):
@@ -297,7 +303,7 @@ def _text(shown: str, raw: Any, s: Style) -> str:
 def _ids(values: Any, s: Style) -> str:
     if not values:
         return _("(end)")
-    return ", ".join(s.code(v) for v in values)
+    return joined(s.code(v) for v in values)
 
 
 def _items(subject: str, change: Change, s: Style) -> str:
