@@ -151,3 +151,15 @@ def test_word_steps_say_where_the_process_ends(incident: Any) -> None:
     assert steps[-1].startswith("5. 用户安抚与复盘（客服专员）：流程到此结束；被拒绝时，")
     english = flow_steps(flow(playbook_data(incident)), "en")
     assert "this ends the process" in english[-1]
+
+
+def test_unknown_output_suffix_lists_the_choices_as_chinese_lists_them() -> None:
+    from opsplay.errors import UsageError
+    from opsplay.i18n import language
+    from opsplay.render.documents import format_for_file
+
+    with language("zh"), pytest.raises(UsageError) as caught:
+        format_for_file(Path("复盘.pdf"))
+    assert "文件名请以 .md、.markdown、.html、.htm、.docx 之一结尾（格式：md、html、docx）" in str(
+        caught.value
+    )
