@@ -6,6 +6,8 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from opsplay.i18n import N_
+
 
 class Severity(str, enum.Enum):
     """How bad a finding is; errors fail validation, warnings only under --strict."""
@@ -113,9 +115,11 @@ _CATALOGUE = [
         W,
         "The playbook at the base ref cannot be compared, so its version was not checked.",
     ),
+    # SPEC 8 (processes as teams run them), each in its family; `RULES` lists them by id.
+    Rule("OPS107", E, N_("A schedule is not in an accepted form.")),
 ]
 
-RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}
+RULES: dict[str, Rule] = {rule.id: rule for rule in sorted(_CATALOGUE, key=lambda r: r.id)}
 
 
 def format_path(path: tuple[str | int, ...]) -> str:

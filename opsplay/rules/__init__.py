@@ -72,6 +72,15 @@ class PlaybookData:
             if (item_id := ident(item.get("id"))) is not None
         ]
 
+    def fallbacks(self, node: int) -> Iterator[tuple[Path, dict[str, Any]]]:
+        """(path, mapping) of each fallback of node `node`, written as one or as a list."""
+        written = self.get("nodes", node, "fallback")
+        if isinstance(written, dict):
+            yield ("nodes", node, "fallback"), written
+        elif isinstance(written, list):
+            for j, item in self.entries("nodes", node, "fallback"):
+                yield ("nodes", node, "fallback", j), item
+
     def metric_kind(self, metric_id: Any) -> str | None:
         """The `kind` of a metric by id, if declared."""
         for _, metric in self.entries("metrics"):

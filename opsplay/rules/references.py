@@ -7,7 +7,7 @@ from typing import Any
 
 from opsplay.rules import Path, PlaybookData, Report, did_you_mean, ident, rule
 
-ID_SECTIONS = ("roles", "metrics", "scenarios", "nodes", "alerts")
+ID_SECTIONS = ("roles", "levels", "metrics", "scenarios", "nodes", "alerts")
 
 
 @rule("OPS201")
@@ -82,13 +82,14 @@ def node_references_resolve(pb: PlaybookData, report: Report) -> None:
                     ("nodes", i, "next", j),
                     f"`next` names `{target}`, which is not a node id{did_you_mean(target, nodes)}",
                 )
-        goto = ident(pb.get("nodes", i, "fallback", "goto"))
-        if goto is not None and goto not in nodes:
-            report(
-                ("nodes", i, "fallback", "goto"),
-                f"`fallback.goto` names `{goto}`, which is not a node id"
-                f"{did_you_mean(goto, nodes)}",
-            )
+        for path, fallback in pb.fallbacks(i):
+            goto = ident(fallback.get("goto"))
+            if goto is not None and goto not in nodes:
+                report(
+                    (*path, "goto"),
+                    f"`fallback.goto` names `{goto}`, which is not a node id"
+                    f"{did_you_mean(goto, nodes)}",
+                )
 
 
 @rule("OPS204")
