@@ -9,7 +9,7 @@ from typing import Any
 
 from opsplay.diagnostics import RULES, Severity
 from opsplay.errors import UsageError
-from opsplay.i18n import normalise
+from opsplay.i18n import _, normalise
 from opsplay.model.duration import parse_duration
 
 if sys.version_info >= (3, 11):
@@ -20,7 +20,15 @@ else:  # pragma: no cover
 # Findings that mean the file could not be read as a playbook at all; a file that fails
 # to parse must never pass, whatever the configuration says.
 UNREADABLE_RULES = frozenset({"OPS001", "OPS002", "OPS006", "OPS007", "OPS008", "OPS009"})
-KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff", "lang"}
+KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff", "lang", "hygiene"}
+
+
+@dataclass(frozen=True)
+class Hygiene:
+    """Limits of the process-hygiene warnings (避免为流程而流程), `[tool.opsplay.hygiene]`."""
+
+    max_nodes: int = 12  # OPS508
+    max_handovers: int = 6  # OPS509: owner changes along the main path
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class Config:
     root: Path = Path(".")
     source: str | None = None
     lang: str | None = None  # message language (`zh` | `en`); see opsplay.i18n
+    hygiene: Hygiene = Hygiene()
 
 
 def find_config(start: Path) -> Config:
@@ -116,8 +125,42 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
     if lang is not None and (not isinstance(lang, str) or normalise(lang) is None):
         raise UsageError(f'{path}: write `lang = "zh"` or `lang = "en"`, not {lang!r}')
     return Config(
-        frozenset(disable), levels, realtime, tuple(paths), dict(diff), root, str(path), lang
+        frozenset(disable),
+        levels,
+        realtime,
+        tuple(paths),
+        dict(diff),
+        root,
+        str(path),
+        lang,
+        _hygiene(table.get("hygiene", {}), path),
     )
+
+
+def _hygiene(table: Any, path: Path) -> Hygiene:
+    """`[tool.opsplay.hygiene]`: max_nodes and max_handovers, whole numbers of at least 1."""
+    if not isinstance(table, dict):
+        raise UsageError(
+            _(
+                "{path}: `hygiene` is a table; write `[tool.opsplay.hygiene]` with "
+                "`max_nodes = 12` and `max_handovers = 6`"
+            ).format(path=path)
+        )
+    unknown = sorted(set(table) - {"max_nodes", "max_handovers"})
+    if unknown:
+        raise UsageError(
+            _("{path}: unknown hygiene setting(s) {names}; known: max_nodes, max_handovers").format(
+                path=path, names=", ".join(unknown)
+            )
+        )
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(
+                _(
+                    "{path}: hygiene {name} must be a whole number of at least 1, not {value}"
+                ).format(path=path, name=name, value=value)
+            )
+    return Hygiene(**table)
 
 
 def _text_list(value: Any) -> bool:

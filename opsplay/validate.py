@@ -89,7 +89,7 @@ def check_file(path: Path, config: Config) -> CheckedFile:
     playbook = None
     if isinstance(loaded.data, dict):
         playbook = check_schema(loaded)
-        run_rules(PlaybookData(loaded, config.realtime_seconds))
+        run_rules(PlaybookData(loaded, config.realtime_seconds, config.hygiene))
     return CheckedFile(path, loaded, playbook)
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from opsplay.config import Hygiene
 from opsplay.diagnostics import RULES
 from opsplay.loader import LoadedFile
 
@@ -38,6 +39,7 @@ class PlaybookData:
 
     loaded: LoadedFile
     realtime_seconds: float = 1.0
+    hygiene: Hygiene = field(default_factory=Hygiene)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -118,4 +120,13 @@ def did_you_mean(word: Any, choices: list[str]) -> str:
 
 
 # Importing the rule modules registers their checks.
-from opsplay.rules import goal, graph, readiness, references, versioning  # noqa: E402,F401
+from opsplay.rules import (  # noqa: E402,F401
+    goal,
+    graph,
+    hygiene,
+    process,
+    readiness,
+    references,
+    versioning,
+    weights,
+)
