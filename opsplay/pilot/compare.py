@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from opsplay.errors import InputError, UsageError
 from opsplay.model.playbook import Playbook
-from opsplay.pilot import stats
+from opsplay.pilot import process_measures, stats
 from opsplay.pilot.designs import Setting, compare_metric, segment_label, segments
 from opsplay.pilot.judging import (
     AlertResult,
@@ -26,6 +26,7 @@ from opsplay.pilot.judging import (
     reaches_target,
 )
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+from opsplay.pilot.weighting import weighted_attainment
 from opsplay.pilot.wording import describe_issue
 
 
@@ -68,6 +69,8 @@ class PilotReport:
     sources: tuple[Any, ...]  # readers.SourceInfo
     shape: str
     warnings: tuple[str, ...] = field(default=())
+    process: Any = None  # process_measures.ProcessMeasures: levels and schedules (SPEC 8)
+    weighted: Any = None  # weighting.WeightedAttainment, when the pilot's metrics have weights
 
     @property
     def srm_ok(self) -> bool | None:
@@ -173,6 +176,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             )
 
     nodes: tuple[Any, ...] = ()
+    process: process_measures.ProcessMeasures | None = None
     sources = list(read.sources)
     if options.events is not None:
         from opsplay.pilot.events import read_events
@@ -186,8 +190,19 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)
+        if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
+            process = process_measures.measure_process(
+                playbook, options.events, options.realtime_seconds
+            )
+            nodes = process.apply(nodes)
     alerts = evaluate_alerts(
-        playbook, rows, nodes, lang, warnings, has_events=options.events is not None
+        playbook,
+        rows,
+        nodes,
+        lang,
+        warnings,
+        has_events=options.events is not None,
+        values=process.alerts if process else {},
     )
     return PilotReport(
         playbook_id=playbook.metadata.id,
@@ -203,6 +218,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         sources=tuple(sources),
         shape=read.shape,
         warnings=tuple(dict.fromkeys(warnings)),
+        process=process,
+        weighted=weighted_attainment(playbook, rows),
     )
 
 

@@ -131,6 +131,10 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
         ],
         "warnings": list(report.warnings),
     }
+    if report.weighted is not None:
+        document["weighted_attainment"] = report.weighted.to_json()
+    if report.process is not None:
+        document["process"] = report.process.to_json()
     return _clean(document)
 
 
@@ -414,6 +418,8 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
         for row in report.metrics
         if not row.segment
     ]
+    if report.weighted is not None:
+        lines.append(f"- **{md_cell(report.weighted.line(lang))}**")
     if report.nodes:
         lines += [
             "",
@@ -545,6 +551,8 @@ def format_text(report: PilotReport, color: bool = False) -> str:
     for row in report.metrics:
         if not row.segment:
             console.print(f"• {conclusion(row, lang, report.alpha)}", style=style[row.verdict])
+    if report.weighted is not None:
+        console.print(f"• {report.weighted.line(lang)}", style="bold", markup=False)
     if report.srm_p_value is not None:
         console.print(
             f"{label('srm', lang)}{_colon(lang)}p={fmt_p(report.srm_p_value)} "
