@@ -40,6 +40,7 @@ ZH: dict[str, Any] = {
         "sla_compliance": "时限达标率",
         "p50_s": "耗时中位数",
         "p95_s": "耗时 P95",
+        "schedule_adherence": "按时执行率",
     },
     "role": {"primary": "主要指标", "guardrail": "护栏指标", "secondary": "观察指标"},
     "verdict": {
@@ -311,6 +312,7 @@ EN: dict[str, Any] = {
         "sla_compliance": "SLA compliance",
         "p50_s": "median duration",
         "p95_s": "p95 duration",
+        "schedule_adherence": "schedule adherence",
     },
     "role": {"primary": "primary", "guardrail": "guardrail", "secondary": "secondary"},
     "verdict": {
