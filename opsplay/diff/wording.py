@@ -23,6 +23,7 @@ NOUNS = {
     "scenarios": ("scenario", "场景"),
     "nodes": ("node", "节点"),
     "alerts": ("alert", "告警"),
+    "levels": ("level", "级别"),
 }
 
 # (section, field) → (en, zh). For list sections the label follows "node <id>"; for the
@@ -71,6 +72,15 @@ FIELDS: dict[tuple[str, str], tuple[str, str]] = {
     ("nodes", "action"): ("fallback action", "异常处理方案"),
     ("nodes", "next"): ("next nodes", "后续节点"),
     ("nodes", "start"): ("first node", "起始节点"),
+    ("nodes", "escalation"): ("escalation step", "升级步骤"),
+    ("nodes", "schedule"): ("schedule", "定时执行"),
+    ("nodes", "raci.responsible"): ("responsible (R)", "执行人（R）"),
+    ("nodes", "raci.accountable"): ("accountable (A)", "审批人（A）"),
+    ("nodes", "raci.consulted"): ("consulted (C)", "咨询对象（C）"),
+    ("nodes", "raci.informed"): ("informed (I)", "知会对象（I）"),
+    ("levels", "name"): ("name", "名称"),
+    ("metrics", "weight"): ("weight", "权重"),
+    ("pilot", "feedback"): ("pilot feedback channels", "试点反馈渠道"),
     ("alerts", "node"): ("node", "节点"),
     ("alerts", "measure"): ("measure", "度量"),
     ("alerts", "metric"): ("metric", "指标"),
@@ -225,6 +235,14 @@ def describe(change: Change, lang: Lang, style: Style = PLAIN) -> Description:
             f"节点 {item} 删除时限（原为 {value}）"
             if zh
             else f"time limit removed from node {item} (was {value})"
+        )
+    if change.kind in ("node.escalation.added", "node.escalation.removed"):
+        added = change.kind.endswith("added")
+        step = s.text(str(change.new if added else change.old))
+        if zh:
+            return Description(f"节点 {item} {'新增' if added else '删除'}升级步骤 {step}")
+        return Description(
+            f"escalation step {step} {'added to' if added else 'removed from'} node {item}"
         )
     if change.kind == "node.fallback.added":
         return Description(
