@@ -29,6 +29,7 @@ from opsplay.cli.options import (
     TestOption,
     VarianceOption,
 )
+from opsplay.cli.watch import RecordOption, StateOption, record_compare
 from opsplay.errors import OpsplayError
 
 pilot_app = typer.Typer(
@@ -116,6 +117,8 @@ def compare(
         Lang | None,
         typer.Option("--lang", help="Language of the text (default: the playbook's)."),
     ] = None,
+    record: RecordOption = False,
+    state: StateOption = None,
 ) -> None:
     """Compare pilot with baseline per metric: change, interval, p-value, target, SLAs, alerts.
 
@@ -147,6 +150,8 @@ def compare(
             ),
             data,
         )
+        if record:
+            record_compare(report, data, events, state)
     except OpsplayError as error:
         raise fail(error) from None
     color = output_format is CompareFormat.text and sys.stdout.isatty()
