@@ -11,6 +11,7 @@ from typing import Any
 from opsplay.errors import InputError, UsageError
 from opsplay.model.playbook import Playbook
 from opsplay.render.environment import get_renderer
+from opsplay.render.process import process_data
 from opsplay.render.wording import WORDS
 
 # Output formats by name: file suffix of the documents. The CLI's --format choices
@@ -82,6 +83,7 @@ def playbook_data(playbook: Playbook, realtime_seconds: float = 1.0) -> dict[str
         node["owner_name"] = _name(roles, node["owner"])
         node["sla_seconds"] = model.sla.resolve(realtime_seconds) if model.sla else None
         node["sla_realtime"] = bool(model.sla and model.sla.realtime)
+        node["fallbacks"] = [fallback.model_dump(mode="json") for fallback in model.fallbacks]
         if node["next"] is not None:
             node["successors"] = list(node["next"])
         else:
@@ -155,12 +157,11 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
         if not node["successors"]:
             ends = True
             edges.append({"source": node["mid"], "target": "done", "kind": "next", "triggers": []})
-        fallback = node["fallback"]
-        if fallback:
+        for index, fallback in enumerate(node["fallbacks"]):
             if fallback["goto"] in mids:
                 target = mids[fallback["goto"]]
             else:
-                target = node["mid"] + "f"
+                target = node["mid"] + "f" + (str(index + 1) if index else "")
                 graph_nodes.append(
                     {"mid": target, "shape": "fallback", "node": node, "text": fallback["action"]}
                 )
@@ -227,6 +228,7 @@ def sop_context(
         "nodes_by_id": {node["id"]: node for node in data["nodes"]},
         "flow": flow(data),
         "realtime_seconds": realtime_seconds,
+        "process": process_data(playbook, lang),  # SPEC 8: levels, ladders, RACI, schedules
     }
 
 
