@@ -49,6 +49,31 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
+def from_json(document: Any, playbook: Playbook) -> WeightedAttainment | None:
+    """The weighted attainment of a `pilot compare` JSON document (None when absent or odd)."""
+    entry = document.get("weighted_attainment") if isinstance(document, dict) else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("parts"), list):
+        return None
+    parts = []
+    for part in entry["parts"]:
+        if not isinstance(part, dict) or not isinstance(part.get("weight"), (int, float)):
+            return None
+        metric = playbook.metric(str(part.get("metric")))
+        attainment = part.get("attainment")
+        parts.append(
+            WeightedPart(
+                str(part.get("metric")),
+                metric.name if metric else str(part.get("metric")),
+                float(part["weight"]),
+                float(attainment) if isinstance(attainment, (int, float)) else None,
+            )
+        )
+    value = entry.get("value")
+    return WeightedAttainment(
+        float(value) if isinstance(value, (int, float)) else None, tuple(parts)
+    )
+
+
 def weighted_attainment(playbook: Playbook, rows: Sequence[Any]) -> WeightedAttainment | None:
     """The weighted attainment of the overall rows, or None when no pilot metric is weighted."""
     if playbook.pilot is None:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from opsplay.cli import app
 from opsplay.pilot.process_measures import measure_process, working_day
+from opsplay.render.report import render_report
 from opsplay.validate import load_playbook
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
@@ -159,6 +160,11 @@ def test_pilot_compare_reports_levels_schedules_and_the_weighted_attainment(
         app, ["pilot", "compare", str(playbook), str(export), "--events", str(_log(tmp_path))]
     )
     assert "综合达成度 69%（平均恢复时长 0.6 × 78% + 5分钟响应率 0.4 × 56%）" in text_out.stdout
+    loaded = load_playbook(playbook)
+    report = render_report(loaded, document, lang="zh", fmt="md")
+    assert "**综合达成度 69%（平均恢复时长 0.6 × 78% + 5分钟响应率 0.4 × 56%）**" in report
+    english = render_report(loaded, document, lang="en", fmt="html")
+    assert "Weighted attainment 69% (平均恢复时长 0.6 × 78% + 5分钟响应率 0.4 × 56%)" in english
 
 
 def _d(text: str):
