@@ -123,6 +123,11 @@ _CATALOGUE = [
     Rule("OPS212", E, N_("A node's RACI does not name exactly one accountable role.")),
     Rule("OPS213", W, N_("A node's owner is neither its accountable nor one of its responsible.")),
     Rule("OPS214", E, N_("A trigger is handled by more than one fallback of a node.")),
+    Rule(
+        "OPS215",
+        E,
+        N_("An alert's `level` or `schedule_adherence` does not fit what the alert watches."),
+    ),
     Rule("OPS305", E, N_("A metric weight lies outside (0, 1].")),
     Rule("OPS306", E, N_("The weights of the pilot's metrics do not add up to 1.")),
     Rule("OPS307", E, N_("An escalation ladder's `after` times do not strictly increase.")),

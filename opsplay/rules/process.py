@@ -262,3 +262,30 @@ def _longest_limit(sla: Any, realtime: float) -> tuple[str, float | None]:
             return "", None
         return max(limits, key=lambda item: item[1])
     return str(sla), _seconds(_duration(sla), realtime)
+
+
+@rule("OPS215")
+def alert_fits_its_target(pb: PlaybookData, report: Report) -> None:
+    """`level` scopes a node measure; `schedule_adherence` watches a scheduled node."""
+    scheduled = {
+        ident(node.get("id")) for _, node in pb.entries("nodes") if node.get("schedule") is not None
+    }
+    for i, alert in pb.entries("alerts"):
+        node, measure = ident(alert.get("node")), alert.get("measure")
+        if alert.get("level") is not None and node is None:
+            report(
+                ("alerts", i, "level"),
+                _(
+                    "`level` counts a node's log rows of one level; a metric alert has no "
+                    "rows to count: remove `level`, or watch a node with `node:` and `measure:`"
+                ),
+                key=True,
+            )
+        if measure == "schedule_adherence" and node is not None and node not in scheduled:
+            report(
+                ("alerts", i, "measure"),
+                _(
+                    "node `{node}` has no `schedule`, so it has no occurrences to run on time; "
+                    "give the node a `schedule:` (e.g. 工作日 09:00) or watch another measure"
+                ).format(node=node),
+            )
