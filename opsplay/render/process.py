@@ -130,6 +130,7 @@ WORDS = {
     "col_after": N_("Unfinished after"),
     "col_to": N_("Hand over or notify"),
     "h_raci": N_("RACI matrix"),
+    "escalate_to": N_("escalate to"),
     "raci_legend": N_("R responsible · A accountable · C consulted · I informed"),
 }
 

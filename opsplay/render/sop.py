@@ -140,9 +140,12 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
     """The process graph for the Mermaid flowchart: nodes in order, `next` and fallback edges.
 
     A fallback with `goto` is a dashed edge to that node; one without is a dashed edge
-    to a small node holding its action. Nodes that end the process point to an end node.
+    to a small node holding its action. Each escalation step is a dashed edge, labelled
+    with its wait, to a small node naming the role. Nodes that end the process point to
+    an end node.
     """
     mids = {node["id"]: node["mid"] for node in data["nodes"]}
+    roles_by_id = {role["id"]: role for role in data["roles"]}
     graph_nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     ends = False
@@ -171,6 +174,20 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
                     "target": target,
                     "kind": "fallback",
                     "triggers": fallback["when"],
+                }
+            )
+        # An escalation step is a dashed edge, labelled with its wait, to the role it goes to.
+        for index, step in enumerate(node.get("escalation") or [], start=1):
+            target = f"{node['mid']}e{index}"
+            name = roles_by_id.get(step["to"], {}).get("name", step["to"])
+            graph_nodes.append({"mid": target, "shape": "escalation", "node": node, "text": name})
+            edges.append(
+                {
+                    "source": node["mid"],
+                    "target": target,
+                    "kind": "escalation",
+                    "triggers": [],
+                    "after": step["after"],
                 }
             )
     if ends:
