@@ -10,7 +10,7 @@ def test_format_choices_match_the_registries() -> None:
     from opsplay.formats import FORMATTERS as VALIDATE_FORMATS
     from opsplay.pilot.planning import FORMATS as PLAN_FORMATS
     from opsplay.pilot.present import FORMATTERS as COMPARE_FORMATS
-    from opsplay.render.sop import FORMATS as DOCUMENT_FORMATS
+    from opsplay.render.documents import DOCUMENT_FORMATS
 
     pairs = [
         (choices.ValidateFormat, VALIDATE_FORMATS),

@@ -345,13 +345,7 @@ class Node(Strict):
             }
         ],
     )
-    schedule: Schedule | None = Field(
-        default=None,
-        description=(
-            "Recurring node (定时执行): 每日 HH:MM, 工作日 HH:MM, 每周一[ HH:MM], 每月N日, "
-            '每季度首月N日 or 5-field cron "0 9 * * 1-5"; its sla counts from each occurrence.'
-        ),
-    )
+    schedule: Schedule | None = None  # described by the Schedule type (定时执行)
 
     @property
     def fallbacks(self) -> list[Fallback]:

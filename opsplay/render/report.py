@@ -16,7 +16,14 @@ from opsplay.errors import InputError
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.render.environment import get_renderer
 from opsplay.render.filters import listing, pvalue
-from opsplay.render.sop import Source, check_format, check_lang, playbook_data
+from opsplay.render.sop import (
+    Source,
+    check_format,
+    check_lang,
+    drawn_flowchart,
+    flow,
+    playbook_data,
+)
 from opsplay.render.wording import WORDS
 
 VERDICTS = ("met", "improved", "worse", "no_change", "inconclusive")
@@ -359,7 +366,9 @@ def report_context(
             "next_step": decision.next_step,
             "tags": meta["tags"],
             "lang": lang,
-            "source": source.path if source else None,
+            "playbook_file": source.path
+            if source
+            else None,  # `source` is a list of files to MkDocs themes
             "sha256": source.sha256 if source else None,
         },
         "comparison": comparison,
@@ -404,6 +413,7 @@ def report_context(
             ],
         },
         "chart": comparison_chart(overall, words, lang=lang) if fmt == "html" else "",
+        "flowchart_svg": drawn_flowchart(flow(data), data, lang) if fmt == "html" else None,
     }
 
 

@@ -218,7 +218,9 @@ def front_matter(data: dict[str, Any], source: Source | None, lang: str) -> dict
         "updated": meta["updated"],
         "tags": meta["tags"],
         "lang": lang,  # the language the document is written in (--lang or the playbook's)
-        "source": source.path if source else None,
+        "playbook": source.path
+        if source
+        else None,  # not `source`: MkDocs themes read that as a list of files
         "sha256": source.sha256 if source else None,
     }
 
@@ -233,6 +235,7 @@ def sop_context(
 ) -> dict[str, Any]:
     """Everything an SOP template receives (plain data; see templates/README.md)."""
     data = playbook_data(playbook, realtime_seconds)
+    graph = flow(data)
     return {
         "lang": lang,
         "format": fmt,
@@ -243,10 +246,18 @@ def sop_context(
         "roles_by_id": {role["id"]: role for role in data["roles"]},
         "metrics_by_id": {metric["id"]: metric for metric in data["metrics"]},
         "nodes_by_id": {node["id"]: node for node in data["nodes"]},
-        "flow": flow(data),
+        "flow": graph,
+        "flowchart_svg": drawn_flowchart(graph, data, lang) if fmt == "html" else None,
         "realtime_seconds": realtime_seconds,
         "process": process_data(playbook, lang),  # SPEC 8: levels, ladders, RACI, schedules
     }
+
+
+def drawn_flowchart(graph: dict[str, Any], data: dict[str, Any], lang: str) -> Any:
+    """The flowchart as inline SVG (opsplay.render.flowchart), for HTML documents."""
+    from opsplay.render.flowchart import flowchart_svg
+
+    return flowchart_svg(graph, lang=lang, title=data["metadata"]["title"])
 
 
 def render_sop(

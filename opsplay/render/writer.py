@@ -43,15 +43,18 @@ def confined(root: Path, name: str) -> Path:
     return target
 
 
-def write_files(root: Path, files: Mapping[str, str], *, check: bool = False) -> WriteReport:
-    """Write `files` (relative name → text, UTF-8, `\\n` newlines) under `root`."""
+def write_files(
+    root: Path, files: Mapping[str, str | bytes], *, check: bool = False
+) -> WriteReport:
+    """Write `files` (relative name → text, UTF-8, `\\n` newlines; or bytes, as-is) under `root`."""
     if root.exists() and not root.is_dir():
         raise UsageError(f"{root} exists and is not a folder")
     pending: list[tuple[Path, bytes]] = []
     unchanged: list[Path] = []
     for name in sorted(files):
         target = confined(root, name)
-        data = files[name].encode("utf-8")
+        content = files[name]
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
         if target.is_dir():
             raise UsageError(f"{target} is a folder; cannot write a document there")
         if target.is_file() and _read(target) == data:
