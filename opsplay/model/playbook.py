@@ -365,6 +365,7 @@ class Alert(Strict):
             "completion_rate",
             "fallback_rate",
             "failure_rate",
+            "timeout_rate",
             "sla_compliance",
             "p50_s",
             "p95_s",

@@ -13,9 +13,11 @@ import pytest
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from opsplay.pilot.process_measures import measure_process, working_day
+from opsplay.pilot import process_measures
+from opsplay.pilot.events import read_events
 from opsplay.render.report import render_report
 from opsplay.validate import load_playbook
+from opsplay.workdays import WorkdayCalendar
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 PLAYBOOK = CASES / "valid" / "zh-incident-levels.yaml"
@@ -53,6 +55,19 @@ RESPONSES = [
 ]
 
 
+def _measures(playbook, log: Path):
+    """Read the log as `pilot compare` does (per-level limits hooked in), then measure."""
+    calendar = WorkdayCalendar("official")
+    read = read_events(
+        log,
+        process_measures.overall_limits(playbook),
+        calendar=calendar,
+        limit_for=process_measures.limit_for(playbook),
+    )
+    nodes = {figures.node: figures for figures in read.nodes}
+    return nodes, process_measures.measure_process(playbook, read.rows, calendar)
+
+
 def _log(tmp_path: Path, header: str = HEADER) -> Path:
     lines = [f"{c},inspect,,{s},{f},{st}" for c, s, f, st in INSPECTIONS]
     lines += [f"{c},respond,{lv},{s},{f},{st}" for c, lv, s, f, st in RESPONSES]
@@ -64,6 +79,7 @@ def _log(tmp_path: Path, header: str = HEADER) -> Path:
 def test_the_calendar_knows_the_national_day_week() -> None:
     from datetime import date
 
+    working_day = WorkdayCalendar("official").is_working_day
     assert working_day(date(2024, 9, 29)) and working_day(date(2024, 10, 12))
     assert not any(working_day(date(2024, 10, d)) for d in range(1, 8))
 
@@ -71,10 +87,10 @@ def test_the_calendar_knows_the_national_day_week() -> None:
 def test_schedule_adherence_and_per_level_limits_by_hand(tmp_path: Path) -> None:
     playbook = load_playbook(PLAYBOOK)
     playbook = playbook.model_copy(update={"pilot": None})  # the log's own days
-    measures = measure_process(playbook, _log(tmp_path))
+    nodes, measures = _measures(playbook, _log(tmp_path))
     assert measures.schedule_adherence["inspect"] == pytest.approx(6 / 9)
     # P1 2 of 4, P2 1 of 2, no level 1 of 2 (default), P3 1 of 1 (default): 5 of 9.
-    assert measures.sla_compliance["respond"] == pytest.approx(5 / 9)
+    assert nodes["respond"].sla_compliance == pytest.approx(5 / 9)
     assert measures.by_level["respond"] == pytest.approx({"P1": 0.5, "P2": 0.5, "P3": 1.0})
     assert measures.alerts["p1-sla"] == pytest.approx(0.5)
     assert measures.alerts["p2-sla"] == pytest.approx(0.5)
@@ -87,7 +103,7 @@ def test_the_pilot_window_clips_the_days(tmp_path: Path) -> None:
     window = playbook.pilot.model_copy(
         update={"period": playbook.pilot.period.model_copy(update={"start": _d("2024-10-08")})}
     )
-    measures = measure_process(playbook.model_copy(update={"pilot": window}), _log(tmp_path))
+    _, measures = _measures(playbook.model_copy(update={"pilot": window}), _log(tmp_path))
     assert measures.schedule_adherence["inspect"] == pytest.approx(4 / 6)
 
 
@@ -101,8 +117,8 @@ def test_chinese_level_header_and_a_node_with_only_per_level_limits(tmp_path: Pa
         "c,recover,,2024-10-08 10:00,2024-10-08 10:10,ok\n",  # no level, no default: left out
         encoding="utf-8",
     )
-    measures = measure_process(load_playbook(PLAYBOOK), log)
-    assert measures.sla_compliance["recover"] == pytest.approx(0.5)
+    nodes, measures = _measures(load_playbook(PLAYBOOK), log)
+    assert nodes["recover"].sla_compliance == pytest.approx(0.5)
     assert measures.by_level["recover"] == {"P1": 1.0, "P2": 0.0}
 
 
