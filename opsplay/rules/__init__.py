@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from opsplay.config import Hygiene
-from opsplay.diagnostics import RULES
+from opsplay.diagnostics import RULES, words
+from opsplay.i18n import _
 from opsplay.loader import LoadedFile
+from opsplay.model.aliases import canonical_data
 
 Path = tuple[str | int, ...]
 Report = Callable[..., None]
@@ -40,11 +42,16 @@ class PlaybookData:
     loaded: LoadedFile
     realtime_seconds: float = 1.0
     hygiene: Hygiene = field(default_factory=Hygiene)
+    _data: dict[str, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Chinese aliases of enumerated values (`status: 试点`) are read as their English value.
+        self._data = canonical_data(self.loaded.data or {})
 
     @property
     def data(self) -> dict[str, Any]:
-        """The raw data (an empty mapping when the file could not be read)."""
-        return self.loaded.data or {}
+        """The raw data, aliases read as English (an empty mapping when the file was unreadable)."""
+        return self._data
 
     def get(self, *path: str | int) -> Any:
         """The value at `path`, or None when any step is missing or of the wrong type."""
@@ -70,7 +77,7 @@ class PlaybookData:
         """Ids of the entries of a top-level list section (as text, as the schema reads them)."""
         return [
             item_id
-            for _, item in self.entries(section)
+            for _index, item in self.entries(section)
             if (item_id := ident(item.get("id"))) is not None
         ]
 
@@ -85,7 +92,7 @@ class PlaybookData:
 
     def metric_kind(self, metric_id: Any) -> str | None:
         """The `kind` of a metric by id, if declared."""
-        for _, metric in self.entries("metrics"):
+        for _index, metric in self.entries("metrics"):
             if ident(metric.get("id")) == ident(metric_id):
                 return metric.get("kind")
         return None
@@ -115,8 +122,8 @@ def did_you_mean(word: Any, choices: list[str]) -> str:
     """A `; did you mean `x`?` suffix, or a list of the choices when nothing is close."""
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.5)
     if close:
-        return f"; did you mean `{close[0]}`?"
-    return f"; known: {', '.join(choices)}" if choices else ""
+        return _("; did you mean `{word}`?").format(word=close[0])
+    return _("; known: {known}").format(known=words(choices)) if choices else ""
 
 
 # Importing the rule modules registers their checks.
@@ -127,6 +134,7 @@ from opsplay.rules import (  # noqa: E402,F401
     process,
     readiness,
     references,
+    text,
     versioning,
     weights,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opsplay.i18n import _
 from opsplay.rules import Path, PlaybookData, Report, ident, rule
 
 
@@ -33,7 +34,7 @@ def retry_edges(pb: PlaybookData) -> dict[str, list[str]]:
     edges: dict[str, list[str]] = {}
     for i, node in pb.entries("nodes"):
         node_id = ident(node.get("id"))
-        for _, fallback in pb.fallbacks(i):
+        for _path, fallback in pb.fallbacks(i):
             goto = ident(fallback.get("goto"))
             if node_id is not None and goto is not None:
                 edges.setdefault(node_id, []).append(goto)
@@ -57,7 +58,7 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
     reached, queue = {start, *scheduled}, [start, *scheduled]
     while queue:
         current = queue.pop()
-        targets = [target for target, _ in edges.get(current, [])]
+        targets = [target for target, _path in edges.get(current, [])]
         targets += retries.get(current, [])
         for target in targets:
             if target in edges and target not in reached:
@@ -68,8 +69,10 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
         if node_id is not None and node_id not in reached:
             report(
                 ("nodes", i),
-                f"node `{node_id}` cannot be reached from the first node `{start}`; "
-                f"add it to a `next` list or a `fallback.goto`, or remove it",
+                _(
+                    "node `{node}` cannot be reached from the first node `{start}`; "
+                    "add it to a `next` list or a `fallback.goto`, or remove it"
+                ).format(node=node_id, start=start),
             )
 
 
@@ -98,9 +101,11 @@ def loops_only_by_retry(pb: PlaybookData, report: Report) -> None:
                 loop = " → ".join([*trail[trail.index(target) :], target])
                 report(
                     path,
-                    f"`next` of `{node_id}` loops back to `{target}` ({loop}) without a "
-                    f"fallback.goto; make the retry explicit with `fallback: {{goto: {target}}}` "
-                    "or end the branch with `next: []`",
+                    _(
+                        "`next` of `{node}` loops back to `{target}` ({loop}) without a "
+                        "fallback.goto; make the retry explicit with `fallback: {{goto: {target}}}` "
+                        "or end the branch with `next: []`"
+                    ).format(node=node_id, target=target, loop=loop),
                 )
             elif target in edges and target not in state:
                 state[target] = "active"

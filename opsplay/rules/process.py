@@ -14,7 +14,8 @@ RACI_LISTS = ("responsible", "consulted", "informed")
 
 def _declare_levels_hint(levels: list[str]) -> str:
     if levels:
-        return _("; declared levels: {levels}").format(levels=", ".join(dict.fromkeys(levels)))
+        shown = _(", ").join(dict.fromkeys(levels))
+        return _("; declared levels: {levels}").format(levels=shown)
     return _("; declare the levels first: `levels: [{id: P1, name: …}]`")
 
 
@@ -118,7 +119,7 @@ def raci_has_one_accountable(pb: PlaybookData, report: Report) -> None:
                 key=True,
             )
         elif isinstance(accountable, list) and len(accountable) > 1:
-            listed = ", ".join(str(ident(v) or v) for v in accountable)
+            listed = _(", ").join(str(ident(v) or v) for v in accountable)
             report(
                 ("nodes", i, "raci", "accountable"),
                 _(
@@ -164,14 +165,8 @@ def triggers_handled_once(pb: PlaybookData, report: Report) -> None:
             for k, trigger in enumerate(when if isinstance(when, list) else []):
                 if not isinstance(trigger, str):
                     continue
-                if seen.get(trigger) == path:
-                    report(
-                        (*path, "when", k),
-                        _("`{trigger}` is listed twice in this fallback's `when`; keep one").format(
-                            trigger=trigger
-                        ),
-                    )
-                elif trigger in seen:
+                # Twice in one `when` (拒绝, 拒答 are both `rejected`) is one trigger, one action.
+                if seen.setdefault(trigger, path) != path:
                     report(
                         (*path, "when", k),
                         _(
@@ -179,8 +174,6 @@ def triggers_handled_once(pb: PlaybookData, report: Report) -> None:
                             "each trigger one action (merge the two, or drop `{trigger}` here)"
                         ).format(trigger=trigger, first=_shown_path(seen[trigger])),
                     )
-                else:
-                    seen[trigger] = path
 
 
 def _shown_path(path: tuple[str | int, ...]) -> str:
