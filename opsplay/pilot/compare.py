@@ -16,7 +16,7 @@ from typing import Any, Literal
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import Playbook
-from opsplay.pilot import stats
+from opsplay.pilot import process_measures, stats
 from opsplay.pilot.designs import (
     Setting,
     compare_metric,
@@ -33,6 +33,7 @@ from opsplay.pilot.judging import (
     reaches_target,
 )
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+from opsplay.pilot.weighting import weighted_attainment
 from opsplay.text import visible
 
 # Why a comparison could not be (fully) tested: stats' issue codes, in words.
@@ -105,6 +106,8 @@ class PilotReport:
     periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
     node_names: dict[str, str] = field(default_factory=dict)  # node id -> name
     metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
+    process: Any = None  # process_measures.ProcessMeasures: levels and schedules (SPEC 8)
+    weighted: Any = None  # weighting.WeightedAttainment, when the pilot's metrics have weights
 
     @property
     def srm_ok(self) -> bool | None:
@@ -228,25 +231,38 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             )
 
     nodes: tuple[Any, ...] = ()
+    process: process_measures.ProcessMeasures | None = None
     sources = list(read.sources)
     if options.events is not None:
         from opsplay.pilot.events import read_events
         from opsplay.workdays import WorkdayCalendar
 
         # The log is another system's export: its encoding is detected on its own.
+        calendar = WorkdayCalendar(options.calendar)
         event_data = read_events(
             options.events,
-            {n.id: n.sla for n in playbook.nodes},
+            process_measures.overall_limits(playbook),
             skip_bad_rows=options.skip_bad_rows,
-            calendar=WorkdayCalendar(options.calendar),
+            calendar=calendar,
             realtime_seconds=options.realtime_seconds,
             lang=lang,
+            limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
         )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)
+        if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
+            process = process_measures.measure_process(
+                playbook, event_data.rows, calendar, options.realtime_seconds
+            )
     alerts = evaluate_alerts(
-        playbook, rows, nodes, lang, warnings, has_events=options.events is not None
+        playbook,
+        rows,
+        nodes,
+        lang,
+        warnings,
+        has_events=options.events is not None,
+        values=process.alerts if process else {},
     )
     return PilotReport(
         playbook_id=playbook.metadata.id,
@@ -266,6 +282,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         periods=(pilot.periods.before, pilot.periods.after),
         node_names={n.id: n.name for n in playbook.nodes},
         metric_names={m.id: m.name for m in playbook.metrics},
+        process=process,
+        weighted=weighted_attainment(playbook, rows),
     )
 
 

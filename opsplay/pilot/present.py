@@ -147,6 +147,10 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
         ],
         "warnings": list(report.warnings),
     }
+    if report.weighted is not None:
+        document["weighted_attainment"] = report.weighted.to_json()
+    if report.process is not None:
+        document["process"] = report.process.to_json()
     return _clean(document)
 
 
@@ -239,6 +243,8 @@ def _markdown(report: PilotReport) -> str:
         for row in report.metrics
         if not row.segment
     ]
+    if report.weighted is not None:
+        lines.append(f"- **{md_cell(report.weighted.line(report.lang))}**")
     if report.nodes:
         keys, cells = node_table(report)
         lines += ["", f"### {md_cell(label('nodes'))}", ""]

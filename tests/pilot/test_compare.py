@@ -54,7 +54,7 @@ def test_json_has_the_spec_keys_and_no_nan() -> None:
     assert {"playbook", "design", "alpha", "metrics", "srm", "nodes", "alerts", "warnings"} <= set(
         document
     )
-    assert document["playbook"] == {"id": "new-user-onboarding", "version": "1.2.0"}
+    assert document["playbook"] == {"id": "new-user-onboarding", "version": "1.2.1"}
     keys = {
         "metric",
         "segment",
