@@ -312,6 +312,15 @@ def sla(node: Any, *, lang: str = "en") -> str:
     `realtime` adds the configured limit: `实时（1秒内）`."""
     if not node or _missing(node.get("sla")) or not str(node["sla"]).strip():
         return MISSING
+    if isinstance(node["sla"], dict):  # a limit per level: `P1 5分钟、P2 30分钟内、其他级别 2小时`
+        return listing(
+            [
+                f"{translate(N_('other levels'), lang) if level == 'default' else level} "
+                f"{str(limit).strip()}"
+                for level, limit in node["sla"].items()
+            ],
+            lang=lang,
+        )
     written = str(node["sla"]).strip()
     if node.get("sla_realtime") and not _missing(node.get("sla_seconds")):
         limit = duration(node["sla_seconds"], lang=lang)

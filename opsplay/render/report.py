@@ -362,6 +362,7 @@ def report_context(
                 "subject": definition.get("subject"),
                 "subject_name": definition.get("subject_name", raw.get("id")),
                 "measure": definition.get("measure"),
+                "level": definition.get("level"),
                 "value_kind": definition.get("value_kind"),
                 "unit": definition.get("unit"),
                 "acting_name": definition.get("acting_name"),

@@ -163,3 +163,27 @@ def test_unknown_output_suffix_lists_the_choices_as_chinese_lists_them() -> None
     assert "文件名请以 .md、.markdown、.html、.htm、.docx 之一结尾（格式：md、html、docx）" in str(
         caught.value
     )
+
+
+def test_a_limit_per_level_reads_as_levels_not_a_python_dict() -> None:
+    from opsplay.render.flowchart import flow_steps
+    from opsplay.render.sop import flow, playbook_data
+
+    levels = load_playbook(HERE / "incident-levels.yaml")
+    text = render_sop(levels, lang="zh")
+    html = render_sop(levels, lang="zh", fmt="html")
+    assert "{'P1'" not in text and "&#39;P1&#39;" not in html
+    assert '值班工程师 · P1 5分钟、P2 30分钟内、其他级别 2小时"]' in text
+    assert "2. **故障响应** · 值班工程师 · P1 5分钟、P2 30分钟内、其他级别 2小时：" in text
+    assert "P1 5分钟、P2 30分钟内、其他级别 2小时" in html
+    steps = flow_steps(flow(playbook_data(levels)), "en")
+    assert not [step for step in steps if "{'" in step]
+    assert "P1 5分钟, P2 30分钟内, other levels 2小时" in render_sop(levels, lang="en")
+
+
+def test_an_alert_on_one_level_says_which_level() -> None:
+    levels = load_playbook(HERE / "incident-levels.yaml")
+    assert "| p1-sla | 故障响应（P1 级）的时限达标率 < 95.0% |" in render_sop(levels, lang="zh")
+    assert "| p1-sla | 故障响应 (level P1) SLA compliance < 95.0% |" in render_sop(
+        levels, lang="en"
+    )
