@@ -256,12 +256,12 @@ def _describe(change: Change, s: Style) -> Description:
         if change.note == "added":
             return Description(
                 _("time limit {value} added to node {item}").format(
-                    value=s.text(str(change.new)), item=item
+                    value=s.text(_other_levels(str(change.new))), item=item
                 )
             )
         return Description(
             _("time limit removed from node {item} (was {value})").format(
-                item=item, value=s.text(str(change.old))
+                item=item, value=s.text(_other_levels(str(change.old)))
             )
         )
     if change.kind == "node.escalation.added":
@@ -296,6 +296,8 @@ def _describe(change: Change, s: Style) -> Description:
         return Description(_items(subject, change, s) + note)
 
     old, new = _pair(change.old, change.new)
+    if change.kind.startswith("node.sla"):  # `default 5d`: the limit of the levels not listed
+        old, new = _other_levels(old), _other_levels(new)
     if field in _ENUM_FIELDS and not isinstance(change.old, tuple):
         shown_old, shown_new = (
             _text(label_of(_ENUM_FIELDS[field], value), value, s)
@@ -312,6 +314,12 @@ def _describe(change: Change, s: Style) -> Description:
             )
         shown_old, shown_new = _text(old, change.old, s), _text(new, change.new, s)
     return Description(f"{subject} {shown_old} → {shown_new}{note}")
+
+
+def _other_levels(value: str) -> str:
+    if value.startswith("default "):
+        return _("other levels") + " " + value[len("default ") :]
+    return value
 
 
 def _code(value: str, s: Style) -> str:
