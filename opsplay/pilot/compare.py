@@ -8,8 +8,8 @@ what the report renderer consumes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -39,6 +39,10 @@ class CompareOptions:
     variance: stats.VarianceName = "unpooled"
     correction: stats.Correction = "holm"
     input_format: Literal["auto", "units", "stats", "summary"] = "auto"
+    sheet: str | None = None  # Excel: sheet name or 1-based number
+    db: str | None = None  # a database URL (`--db`) with `table`, instead of files
+    table: str | None = None
+    events_table: str | None = None
     encoding: str | None = None
     skip_bad_rows: bool = False
     arm_column: str | None = None
@@ -68,6 +72,8 @@ class PilotReport:
     sources: tuple[Any, ...]  # readers.SourceInfo
     shape: str
     warnings: tuple[str, ...] = field(default=())
+    # (metric, segment) -> missing values per arm: baseline, pilot, before_baseline, before_pilot
+    missing: Mapping[tuple[str, Any], Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def srm_ok(self) -> bool | None:
@@ -96,7 +102,10 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     alpha = options.alpha if options.alpha is not None else pilot.alpha
     roles = [(m, "primary") for m in pilot.metrics] + [(m, "guardrail") for m in pilot.guardrails]
     metric_defs = {m.id: m for m in playbook.metrics}
-    columns = tuple(MetricColumns.of(metric_defs[metric_id]) for metric_id, _ in roles)
+    columns = tuple(
+        replace(MetricColumns.of(metric_defs[metric_id]), required=role == "primary")
+        for metric_id, role in roles
+    )
     arms = (options.baseline_label or pilot.arms.baseline, options.pilot_label or pilot.arms.pilot)
     if arms[0] == arms[1] and pilot.design != "before_after":
         raise UsageError(
@@ -124,6 +133,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             skip_bad_rows=options.skip_bad_rows,
             progress=options.progress,
             arm_labels=() if pilot.design == "before_after" else arms,
+            window=_window(pilot, period_column),
+            sheet=options.sheet,
             period_labels=()
             if period_column is None
             else (pilot.periods.before, pilot.periods.after),
@@ -137,8 +148,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     rows: list[MetricResult] = []
     for metric_id, role in roles:
         metric = metric_defs[metric_id]
-        if read.shape == "summary" and not any(key.metric == metric_id for key in read.summary):
-            continue  # a dashboard shows some metrics only; the reader has warned
+        if not any(key.metric == metric_id for key in [*read.stats, *read.summary]):
+            continue  # an export may show some metrics only; the reader has warned
         for segment in segments(read, metric_id, options.by):
             comparison = compare_metric(setting, metric_id, metric.kind, segment, warnings)
             if comparison is not None:
@@ -203,7 +214,43 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         sources=tuple(sources),
         shape=read.shape,
         warnings=tuple(dict.fromkeys(warnings)),
+        missing=_missing_counts(setting, rows),
     )
+
+
+def _missing_counts(
+    setting: Setting, rows: Sequence[MetricResult]
+) -> dict[tuple[str, Any], dict[str, int]]:
+    """Missing values per arm of every compared metric and segment (unit rows and statistics)."""
+    from opsplay.pilot.designs import _cells
+    from opsplay.pilot.sufficient import ArmStats
+
+    out: dict[tuple[str, Any], dict[str, int]] = {}
+    for row in rows:
+        cells = _cells(setting, row.metric, row.segment, [])
+        if not cells or not all(isinstance(c, ArmStats) for c in cells):
+            continue
+        counts = [c.missing + c.invalid for c in cells]  # type: ignore[union-attr]
+        if len(cells) == 4:  # did: comparison before/after, pilot before/after
+            names = ("before_baseline", "baseline", "before_pilot", "pilot")
+        else:
+            names = ("baseline", "pilot")
+        out[(row.metric, row.segment)] = dict(zip(names, counts, strict=True))
+    return out
+
+
+def _window(pilot: Any, period_column: str | None) -> Any:
+    """The pilot window of `pilot.date_column` (SPEC 7), or None."""
+    if not pilot.date_column:
+        return None
+    from opsplay.pilot.sql import Window
+
+    span = (pilot.period.start, pilot.period.end) if pilot.period else None
+    before = (pilot.before_period.start, pilot.before_period.end) if pilot.before_period else None
+    if pilot.design != "ab" and before is not None and span is not None:
+        labels = (pilot.periods.before, pilot.periods.after)
+        return Window(pilot.date_column, span, before, labels, derive_period=True)
+    return Window(pilot.date_column, span, before if pilot.design != "ab" else None)
 
 
 def _has_column(data: Sequence[Path], column: str, options: CompareOptions) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -159,7 +159,7 @@ def test_forced_encoding_is_used_and_reported() -> None:
 
 
 def test_utf8_bom_summary_like_table_3() -> None:
-    metrics = (ONBOARDING_METRICS[0], ONBOARDING_METRICS[2])
+    metrics = ONBOARDING_METRICS[:3]
     data = read_exports([SUMMARY], ReadOptions(metrics=metrics, arm_column="group"))
     assert data.shape == "summary" and data.sources[0].encoding == "utf-8-sig"
     value = {(k.metric, k.arm): v for k, v in data.summary.items()}
@@ -215,8 +215,8 @@ def test_summary_numbers(text: str, expected: float) -> None:
 
 def test_summary_may_show_only_some_metrics() -> None:
     data = read_exports([SUMMARY], onboarding_options())
-    assert {key.metric for key in data.summary} == {"d1_retention", "core_usage"}
-    assert "`first_order`, `revenue`, `aov`" in data.warnings[0]
+    assert {key.metric for key in data.summary} == {"d1_retention", "first_order", "core_usage"}
+    assert "`revenue`, `aov`" in data.warnings[0]
 
 
 def test_full_width_summary_with_thousands(tmp_path: Path) -> None:
@@ -241,11 +241,9 @@ METRICS = (
 )
 
 BAD_UNIT_ROWS = {  # case: (file text, words the message must contain)
-    "blank proportion": (HEADER + GOOD + "u3,pilot,,3,1\n", ["line 4", '"retained_d1"', "0 or 1"]),
     "not a number": (HEADER + GOOD + "u3,pilot,1,abc,1\n", ["line 4", '"revenue"', '"abc"']),
     "outside 0/1": (HEADER + GOOD + "u3,pilot,2,3,1\n", ["line 4", '"retained_d1"', "0 or 1"]),
-    "percent in units": (HEADER + GOOD + "u3,pilot,1,35%,1\n", ["line 4", "percentage"]),
-    "blank arm": (HEADER + GOOD + "u3,,1,3,1\n", ["line 4", '"group"', "blank"]),
+    "word in a proportion": (HEADER + GOOD + "u3,pilot,maybe,3,1\n", ["line 4", '"maybe"']),
     "infinite": (HEADER + GOOD + "u3,pilot,1,1e999,1\n", ["line 4", '"revenue"']),
     "wrong field count": (HEADER + GOOD + "u3,pilot,1,3\n", ["line 4", "4 fields", "5"]),
     "after a blank line": (HEADER + GOOD + "\nu3,pilot,1,x,1\n", ["line 5", '"revenue"']),
@@ -278,20 +276,53 @@ def test_bad_row_far_into_a_big_file_names_its_line(
         read_exports([path], onboarding_options())
 
 
-def test_skip_bad_rows_counts_and_warns(tmp_path: Path) -> None:
+def test_skip_bad_rows_turns_a_bad_cell_into_a_missing_value_of_its_metric_only(
+    tmp_path: Path,
+) -> None:
     bad_lines = {"u3,pilot,,3,1\n", "u4,pilot,1,abc,1\n", "u5,pilot,1,3\n", "u6,control,2,1,1\n"}
     path = tmp_path / "export.csv"
     path.write_text(
         HEADER + GOOD + "".join(sorted(bad_lines)) + "u7,pilot,1,4,2\n", encoding="utf-8"
     )
-    clean = tmp_path / "clean.csv"
-    clean.write_text(HEADER + GOOD + "u7,pilot,1,4,2\n", encoding="utf-8")
     options = ReadOptions(metrics=METRICS, arm_column="group", skip_bad_rows=True)
     data = read_exports([path], options)
-    assert (data.sources[0].rows, data.sources[0].skipped_rows) == (3, 4)
-    assert len(data.warnings) == 1 and "skipped 4 bad row(s)" in data.warnings[0]
-    assert "line 5" in data.warnings[0]
-    assert data.stats == read_exports([clean], options).stats
+    # u5 has 4 fields: the row is skipped; the others stay in every metric they can be read for
+    assert (data.sources[0].rows, data.sources[0].skipped_rows) == (6, 1)
+    retention = data.stats[GroupKey("d1_retention", "pilot", None)]
+    assert (retention.n, retention.sum, retention.missing) == (3, 2.0, 1)  # u2, u4, u7; u3 blank
+    control = data.stats[GroupKey("d1_retention", "control", None)]
+    assert (control.n, control.invalid) == (1, 1)  # u6's 2 is not 0/1
+    revenue = data.stats[GroupKey("revenue", "pilot", None)]
+    assert (revenue.n, revenue.sum, revenue.invalid) == (3, 7.0, 1)  # u4's abc
+    assert any("skipped 1 bad row" in w and "line 6" in w for w in data.warnings), data.warnings
+    assert any("`revenue`: 1 unreadable value" in w for w in data.warnings), data.warnings
+    assert any("`d1_retention`: 1 unit with a missing value" in w for w in data.warnings)
+
+
+def test_missing_values_leave_only_their_metric(tmp_path: Path) -> None:
+    """SPEC 7: a blank or NA leaves one metric; a blank arm leaves the row, counted."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        HEADER
+        + "u1,control,1,10.5,1\nu2,control,NA,20,2\nu3,control,0,,1\nu4,,1,3,1\n"
+        + "u5,pilot,是,35%,1\nu6,pilot,否,N/A,0\nu7,pilot,#N/A,1,1\n",
+        encoding="utf-8",
+    )
+    data = read_exports([path], ReadOptions(metrics=METRICS, arm_column="group"))
+    stats = {(k.metric, k.arm): v for k, v in data.stats.items()}
+    assert (stats["d1_retention", "control"].n, stats["d1_retention", "control"].missing) == (2, 1)
+    assert stats["revenue", "control"].sum == 30.5 and stats["revenue", "control"].missing == 1
+    assert (stats["d1_retention", "pilot"].n, stats["d1_retention", "pilot"].sum) == (2, 1.0)
+    assert stats["revenue", "pilot"].sum == pytest.approx(1.35)  # 35% is 0.35
+    assert (stats["aov", "pilot"].n, stats["aov", "pilot"].missing) == (2, 1)
+    assert any("1 row has no value in `group`" in w for w in data.warnings), data.warnings
+    zero = tuple(replace(m, missing="zero") if m.id == "revenue" else m for m in METRICS)
+    counted = read_exports([path], ReadOptions(metrics=zero, arm_column="group"))
+    revenue = counted.stats[GroupKey("revenue", "control", None)]
+    assert (revenue.n, revenue.sum, revenue.missing) == (3, 30.5, 1)
+    error = tuple(replace(m, missing="error") if m.id == "revenue" else m for m in METRICS)
+    with pytest.raises(InputError, match=r'line 4, column "revenue".*missing: error'):
+        read_exports([path], ReadOptions(metrics=error, arm_column="group"))
 
 
 def test_skip_bad_rows_in_a_statistics_export(tmp_path: Path) -> None:
@@ -415,37 +446,28 @@ def test_other_arm_values_are_kept_with_a_warning(tmp_path: Path) -> None:
     assert "`holdout` (1 rows)" in data.warnings[0]
 
 
-def test_progress_reports_bytes_up_to_the_file_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "_CHUNK_BYTES", 65536)
+def test_progress_reports_bytes_up_to_the_file_size() -> None:
     seen: list[int] = []
-    read_exports([UNITS], onboarding_options(progress=seen.append))
-    assert len(seen) > 3 and seen == sorted(seen) and seen[-1] == UNITS.stat().st_size
+    read_exports([UNITS, UNITS], onboarding_options(progress=seen.append))
+    assert seen == [UNITS.stat().st_size, 2 * UNITS.stat().st_size]
 
 
-def test_vectorised_and_scalar_number_parsing_agree() -> None:
-    texts = [
-        "1",
-        "0",
-        "1.0",
-        "２",
-        "1,234",
-        "12,34",
-        "abc",
-        "",
-        " 7 ",
-        "1e3",
-        "35%",
-        "true",
-        "nan",
-        "-0",
-    ]
-    values, invalid = readers._numbers(pa.chunked_array([pa.array(texts)]), proportion=True)
-    for text, value, bad in zip(texts, values, invalid, strict=True):
-        scalar = parse_number(text, percent=False, boolean=True)
-        assert bad == isinstance(scalar, str), text
-        if not bad:
-            assert value == scalar
-    assert np.isnan(values[texts.index("abc")])
+def test_the_query_reads_cells_as_the_statistics_reader_reads_numbers(tmp_path: Path) -> None:
+    """One reading of a number: the query's (unit rows) and `parse_number` (small exports)."""
+    texts = ["1", "0", "1.0", "２", "1,234", "12,34", "abc", " 7 ", "1e3", "35%", "-0", "−1"]
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "group,revenue\n" + "".join(f'g{i},"{t}"\n' for i, t in enumerate(texts)),
+        encoding="utf-8",
+    )
+    metric = (MetricColumns("revenue", "mean", "revenue"),)
+    data = read_exports([path], ReadOptions(metrics=metric, arm_column="group", skip_bad_rows=True))
+    for i, text in enumerate(texts):
+        stats = data.stats[GroupKey("revenue", f"g{i}", None)]
+        scalar = parse_number(text, percent=True)
+        assert (stats.invalid == 1) == isinstance(scalar, str), text
+        if stats.n:
+            assert stats.sum == scalar, text
 
 
 def test_examples_regenerate_byte_identically(tmp_path: Path) -> None:

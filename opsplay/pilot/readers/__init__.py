@@ -40,10 +40,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from opsplay.errors import InputError
+from opsplay.i18n import _
 from opsplay.pilot.readers.base import BaseReader
 from opsplay.pilot.readers.cells import parse_number
 from opsplay.pilot.readers.cells import parse_numbers as _numbers  # noqa: F401 (tests use it)
-from opsplay.pilot.readers.chunks import CHUNK_BYTES, Progress
+from opsplay.pilot.readers.chunks import Progress
 from opsplay.pilot.readers.options import MetricColumns, ReadOptions, check_options
 from opsplay.pilot.readers.results import ExportData, GroupKey, SummaryValue, totals
 from opsplay.pilot.readers.shape import SHAPE_NAMES, detect_shape
@@ -67,7 +68,7 @@ __all__ = [
 # read here, at each call, so that tests can shrink them (monkeypatch) to reach chunk
 # boundaries and late decoding errors with small files.
 _SAMPLE_BYTES = SAMPLE_BYTES
-_CHUNK_BYTES = CHUNK_BYTES
+_CHUNK_BYTES = None
 
 _READERS: dict[str, type[BaseReader]] = {
     "units": UnitsReader,
@@ -76,17 +77,32 @@ _READERS: dict[str, type[BaseReader]] = {
 }
 
 
+def wanted_columns(options: ReadOptions) -> list[str]:
+    """The columns a unit-row export needs: where an Excel sheet's header row is found."""
+    out = [options.arm_column, *options.segment_columns]
+    for metric in options.metrics:
+        if metric.required:
+            out += [c for c in (metric.column, metric.numerator, metric.denominator) if c]
+    return out
+
+
 def read_exports(paths: Sequence[Path], options: ReadOptions) -> ExportData:
     """Read metric exports (CSV or Parquet, one shape for all files) into sufficient statistics."""
     if not paths:
-        raise InputError("no metric export given; pass one or more CSV or Parquet files")
+        raise InputError(_("no metric export given; pass one or more CSV, Parquet or Excel files"))
     check_options(options)
     # A file whose first megabyte is plain ASCII is read as UTF-8; if GBK text turns up
     # later, the read starts again with that file as GB18030 (rare, and never silent).
     encodings: dict[Path, str] = {}
     while True:
         sources = [
-            open_source(Path(p), encodings.get(Path(p), options.encoding), _SAMPLE_BYTES)
+            open_source(
+                Path(p),
+                encodings.get(Path(p), options.encoding),
+                _SAMPLE_BYTES,
+                options.sheet,
+                wanted_columns(options),
+            )
             for p in paths
         ]
         shapes = [detect_shape(src, options) for src in sources]

@@ -1,0 +1,213 @@
+"""Bring an export to DuckDB: CSV as it is (or transcoded to UTF-8 as a stream), Parquet natively,
+an Excel sheet through pandas + python-calamine; and say where a record of it is (file, line)."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opsplay.errors import InputError
+from opsplay.i18n import _
+from opsplay.pilot.readers.options import ReadOptions
+from opsplay.pilot.readers.sources import Source, decode_message, excel_frame, undecodable
+
+_NUMERIC = re.compile(
+    r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|"
+    r"FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$"
+)
+_NESTED = re.compile(r"(\[\]$|^STRUCT|^MAP|^UNION|^LIST)")
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+@dataclass
+class Table:
+    """An export as DuckDB sees it: the SQL of its relation and how to point at a record."""
+
+    source: Source
+    con: Any
+    relation: str
+    encoding: str
+    numeric: frozenset[str] = frozenset()
+    nested: frozenset[str] = frozenset()  # Parquet columns holding lists or structs
+    text_path: Path | None = None  # the UTF-8 text the records are counted in (CSV)
+    excel_first_row: int = 0  # Excel: the sheet row of the header (1-based)
+    skipped_rows: int = 0
+    skipped_examples: list[str] = field(default_factory=list)
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run `sql` and return its rows; DuckDB's errors become messages naming the file."""
+        try:
+            return self.con.execute(sql).fetchall()
+        except Exception as exc:  # duckdb.Error and its subclasses
+            raise self._error(exc) from None
+
+    def cell(self, record: int, column: str) -> str:
+        """The text of one cell (record 1-based, in file order)."""
+        quoted = '"' + column.replace('"', '""') + '"'
+        rows = self.fetch(
+            f"SELECT CAST({quoted} AS VARCHAR) FROM (SELECT ROW_NUMBER() OVER () AS rn, * "
+            f"FROM {self.relation}) t WHERE rn = {int(record)}"
+        )
+        return "" if not rows or rows[0][0] is None else str(rows[0][0])
+
+    def where(self, record: int, column: str | None = None) -> str:
+        """`file, line N, column "x"` (CSV), `file, sheet S, row N` (Excel), `file, row N`."""
+        source = self.source
+        if source.format == "csv":
+            where = source.where(line=line_of_record(self.text_path or source.path, source, record))
+        elif source.format == "excel":
+            where = _("{file}, sheet {sheet}, row {row}").format(
+                file=source.display, sheet=source.sheet, row=self.excel_first_row + record
+            )
+        else:
+            where = source.where(row=record)
+        return f'{where}, column "{column}"' if column else where
+
+    def _error(self, exc: Exception) -> InputError:
+        text = str(exc)
+        line = _LINE.search(text)
+        if "Invalid unicode" in text:
+            return undecodable(self.source, int(line.group(1)) if line else None)
+        if "Expected Number of Columns" in text and line:
+            found = re.search(r"Found: (\d+)", text)
+            return InputError(
+                _(
+                    "{where}: the row has {found} fields but the header has {expected}; check "
+                    "the quotes and delimiters on that line, or pass --skip-bad-rows to skip such rows"
+                ).format(
+                    where=self.source.where(line=int(line.group(1))),
+                    found=found.group(1) if found else "?",
+                    expected=len(self.source.columns),
+                )
+            )
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return InputError(
+            _("{file}: cannot be read ({reason})").format(file=self.source.display, reason=first)
+        )
+
+
+@contextlib.contextmanager
+def open_table(source: Source, options: ReadOptions) -> Iterator[Table]:
+    """The export as a DuckDB relation, for the time of the block."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    scratch = Path(tempfile.mkdtemp(prefix="opsplay-"))
+    try:
+        if source.format == "parquet":
+            yield _parquet(con, source)
+        elif source.format == "excel":
+            yield _excel(con, source)
+        else:
+            yield _csv(con, source, options, scratch)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _csv(con: Any, source: Source, options: ReadOptions, scratch: Path) -> Table:
+    path, encoding = source.path, source.encoding
+    if codecs.lookup(encoding).name not in ("utf-8", "ascii") and encoding != "utf-8-sig":
+        path = transcode(source, scratch / "utf8.csv")
+    columns = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns)
+    extra = ", ignore_errors = true, store_rejects = true" if options.skip_bad_rows else ""
+    relation = (
+        f"read_csv({_literal(str(path))}, delim = {_literal(source.delimiter)}, quote = '\"', "
+        f"escape = '\"', header = true, auto_detect = false, columns = {{{columns}}}, "
+        f"max_line_size = 2000000000, parallel = true{extra})"
+    )
+    table = Table(source, con, f"(SELECT * FROM {relation}) src", encoding, text_path=path)
+    if options.skip_bad_rows:
+        # the rejects are read once, here, so the count and the quoted lines are known
+        con.execute(f"CREATE TEMP TABLE csv_rows AS SELECT * FROM {relation}")
+        table.relation = "csv_rows"
+        rejects = con.execute(
+            "SELECT line, error_message FROM reject_errors ORDER BY line"
+        ).fetchall()
+        table.skipped_rows = len(rejects)
+        table.skipped_examples = [
+            _("line {line}: {reason}").format(line=line, reason=str(msg).splitlines()[0])
+            for line, msg in rejects[:5]
+        ]
+    return table
+
+
+def _parquet(con: Any, source: Source) -> Table:
+    raw = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({_literal(str(source.path))})"
+    ).fetchall()
+    renames = []
+    numeric, nested = set(), set()
+    for (name, kind, *_rest), column in zip(raw, source.columns, strict=True):
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        target = '"' + column.replace('"', '""') + '"'
+        renames.append(f"{quoted} AS {target}")
+        if _NUMERIC.match(str(kind)):
+            numeric.add(column)
+        elif _NESTED.search(str(kind)):
+            nested.add(column)
+    relation = f"(SELECT {', '.join(renames)} FROM read_parquet({_literal(str(source.path))})) src"
+    return Table(source, con, relation, "parquet", frozenset(numeric), frozenset(nested))
+
+
+def _excel(con: Any, source: Source) -> Table:
+    frame, header_row = excel_frame(source)
+    con.register("excel_sheet", frame)
+    return Table(source, con, "excel_sheet", "excel", excel_first_row=header_row)
+
+
+def transcode(source: Source, target: Path) -> Path:
+    """The file as UTF-8, decoded as a stream (flat memory); a bad byte names its line."""
+    decoder = codecs.getincrementaldecoder(source.encoding)("strict")
+    line = 1
+    with source.path.open("rb") as raw, target.open("w", encoding="utf-8", newline="") as out:
+        first = True
+        while block := raw.read(1 << 22):
+            if first and block.startswith(codecs.BOM_UTF8):
+                block = block[3:]  # a UTF-8 BOM in front of GBK text (WPS does it)
+            first = False
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                line += block[: exc.start].count(b"\n")
+                raise InputError(decode_message(source, line)) from None
+            line += block.count(b"\n")
+            out.write(text)
+        out.write(decoder.decode(b"", final=True))
+    return target
+
+
+def line_of_record(path: Path, source: Source, record: int) -> int:
+    """The line (1-based, header is line 1) where data record `record` (1-based) starts."""
+    csv.field_size_limit(sys.maxsize)
+    encoding = (
+        "utf-8-sig"
+        if path != source.path or source.encoding.startswith("utf-8")
+        else source.encoding
+    )
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=source.delimiter)
+        next(reader, None)
+        count = 0
+        start = reader.line_num + 1
+        for row in reader:
+            if row:  # DuckDB skips blank lines as well
+                count += 1
+                if count == record:
+                    return start
+            start = reader.line_num + 1
+    return start
