@@ -29,7 +29,8 @@ from opsplay.cli.options import (
     TestOption,
     VarianceOption,
 )
-from opsplay.errors import OpsplayError
+from opsplay.errors import OpsplayError, UsageError
+from opsplay.i18n import _
 
 pilot_app = typer.Typer(
     help="Step 4: measure a pilot against its baseline.\n\n"
@@ -84,8 +85,11 @@ def _with_progress(run, files: list[Path]):  # noqa: ANN001, ANN202
 def compare(
     playbook: PlaybookArg,
     data: Annotated[
-        list[Path], typer.Argument(metavar="DATA", help="Metric exports (CSV or Parquet).")
-    ],
+        list[Path] | None,
+        typer.Argument(
+            metavar="DATA", help=_("Metric exports (CSV, Parquet or Excel); none with --db.")
+        ),
+    ] = None,
     by: Annotated[
         list[str] | None, typer.Option("--by", help="Segment column (repeatable).")
     ] = None,
@@ -116,6 +120,29 @@ def compare(
         Lang | None,
         typer.Option("--lang", help="Language of the text (default: the playbook's)."),
     ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet", help=_("Excel: the sheet to read, by name or number (default: the first).")
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help=_(
+                "Run the query in a database instead of reading files: duckdb:///file.duckdb, "
+                "postgresql://user@host/db (pip install 'opsplay[warehouse]')."
+            ),
+        ),
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help=_("With --db: the table of unit rows."))
+    ] = None,
+    events_table: Annotated[
+        str | None,
+        typer.Option("--events-table", help=_("With --db: the table of the node execution log.")),
+    ] = None,
 ) -> None:
     """Compare pilot with baseline per metric: change, interval, p-value, target, SLAs, alerts.
 
@@ -124,11 +151,18 @@ def compare(
     from opsplay.pilot.compare import compare_files, failures
     from opsplay.pilot.present import FORMATTERS
 
+    if not data and not db:
+        raise fail(UsageError(_("pass the metric exports, or --db with --table")))
+    data = data or []
     try:
         report = _with_progress(
             lambda progress: compare_files(
                 playbook,
                 data,
+                sheet=sheet,
+                db=db,
+                table=table,
+                events_table=events_table,
                 by=by or [],
                 events=events,
                 input_format=input_format.value,
@@ -208,6 +242,12 @@ def sql(
     by: Annotated[
         list[str] | None, typer.Option("--by", help="Segment column (repeatable).")
     ] = None,
+    events: Annotated[
+        bool,
+        typer.Option(
+            "--events", help=_("Print the node-figures query for an execution-log table instead.")
+        ),
+    ] = False,
 ) -> None:
     """Print the SQL that turns a unit-level table into the sufficient-statistics export.
 
@@ -217,9 +257,16 @@ def sql(
     from opsplay.validate import load_playbook
 
     try:
-        text = sql_for_playbook(
-            load_playbook(playbook), table=table, dialect=dialect.value, by=by or []
-        )
+        if events:
+            from opsplay.pilot.events_sql import events_sql_for_playbook
+
+            text = events_sql_for_playbook(
+                load_playbook(playbook), table=table, dialect=dialect.value
+            )
+        else:
+            text = sql_for_playbook(
+                load_playbook(playbook), table=table, dialect=dialect.value, by=by or []
+            )
     except OpsplayError as error:
         raise fail(error) from None
     typer.echo(text)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opsplay.errors import InputError, UsageError
+from opsplay.i18n import _
 from opsplay.model.playbook import Playbook
 from opsplay.pilot import stats
 from opsplay.pilot.designs import Setting, compare_metric, segment_label, segments
@@ -117,6 +118,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     if (
         pilot.design == "before_after"
         and not options.arm_column
+        and not options.db
         and not _has_column(data, arm_column, options)
     ):
         # One population measured twice needs no arm column: let the period stand in for it.
@@ -135,6 +137,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             arm_labels=() if pilot.design == "before_after" else arms,
             window=_window(pilot, period_column),
             sheet=options.sheet,
+            db=options.db,
+            table=options.table,
             period_labels=()
             if period_column is None
             else (pilot.periods.before, pilot.periods.after),
@@ -185,7 +189,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
 
     nodes: tuple[Any, ...] = ()
     sources = list(read.sources)
-    if options.events is not None:
+    if options.events is not None or options.events_table is not None:
         from opsplay.pilot.events import read_events
 
         sla = {
@@ -193,12 +197,20 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             for n in playbook.nodes
         }
         # The log is another system's export: its encoding is detected on its own.
-        event_data = read_events(options.events, sla, skip_bad_rows=options.skip_bad_rows)
+        if options.events_table is not None:
+            event_data = _events_from_table(options, sla)
+        else:
+            event_data = read_events(options.events, sla, skip_bad_rows=options.skip_bad_rows)
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)
     alerts = evaluate_alerts(
-        playbook, rows, nodes, lang, warnings, has_events=options.events is not None
+        playbook,
+        rows,
+        nodes,
+        lang,
+        warnings,
+        has_events=options.events is not None or options.events_table is not None,
     )
     return PilotReport(
         playbook_id=playbook.metadata.id,
@@ -237,6 +249,18 @@ def _missing_counts(
             names = ("baseline", "pilot")
         out[(row.metric, row.segment)] = dict(zip(names, counts, strict=True))
     return out
+
+
+def _events_from_table(options: CompareOptions, sla: Mapping[str, float | None]) -> Any:
+    """`--events-table`: the node log read from the database of `--db`, by the log reader."""
+    from opsplay.pilot.events import read_events
+    from opsplay.pilot.readers.warehouse import connect, events_csv, scratch_folder
+
+    if not options.db:
+        raise UsageError(_("--events-table needs --db: the database holding the table"))
+    with scratch_folder() as folder, connect(options.db) as (con, dialect):
+        path = events_csv(con, dialect, options.db, options.events_table or "", Path(folder))
+        return read_events(path, sla, skip_bad_rows=options.skip_bad_rows)
 
 
 def _window(pilot: Any, period_column: str | None) -> Any:

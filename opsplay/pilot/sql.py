@@ -150,17 +150,17 @@ def header(plan: Plan, dialect: str) -> str:
 def long_form(plan: Plan, dialect: str, grouped: str) -> str:
     """One row per group and metric, over the grouped query (a CTE read once per metric)."""
     q = Quoter(dialect)
-    keys = [q.alias(k) for k in plan.key_aliases] + [q.alias("excluded")]
+    names = list(dict.fromkeys(plan.key_aliases))  # `--by period` on did: one period column
+    keys = [f"g.k{plan.key_aliases.index(name)} AS {q.alias(name)}" for name in names]
     branches = []
     for i, metric in enumerate(plan.metrics):
-        cols = [f"g.{k}" for k in keys[:-1]]
-        cols.append(f"{_literal(metric.id)} AS {q.alias('metric')}")
-        cols.append(f"g.{q.alias('rows')}")
+        cols = [*keys, f"{_literal(metric.id)} AS {q.alias('metric')}"]
+        cols.append(f"g.n_rows AS {q.alias('rows')}")
         for name in STAT_COLUMNS[1:]:
             cols.append(f"g.m{i}_{name} AS {q.alias(name)}")
-        cols.append(f"g.{keys[-1]}")
+        cols.append(f"g.excluded AS {q.alias('excluded')}")
         branches.append("SELECT " + ", ".join(cols) + " FROM g")
-    order = ", ".join(str(i + 1) for i in range(len(plan.key_aliases) + 1))
+    order = ", ".join(str(i + 1) for i in range(len(names) + 1))
     materialized = " MATERIALIZED" if dialect in ("duckdb", "postgres") else ""
     return (
         f"WITH g AS{materialized} (\n{grouped}\n)\n"
@@ -240,13 +240,14 @@ class Query:
 
     def grouped(self, source: str) -> str:
         """Layer 3: one row per group with every metric's sums (the wide form)."""
-        plan, q = self.plan, self.q
+        plan = self.plan
         nkeys = len(plan.key_aliases)
         missing_key = " OR ".join(f"k{i} IS NULL" for i in range(nkeys))
         excluded = f"CASE WHEN out_w = 1 THEN 'outside' WHEN {missing_key} THEN 'no_key' END"
-        select = [f"k{i} AS {q.alias(a)}" for i, a in enumerate(plan.key_aliases)]
-        select.append(f"{excluded} AS {q.alias('excluded')}")
-        select.append(f"COUNT(*) AS {q.alias('rows')}")
+        # positional names inside: a segment may share its name with the period (`--by period`)
+        select = [f"k{i}" for i in range(nkeys)]
+        select.append(f"{excluded} AS excluded")
+        select.append("COUNT(*) AS n_rows")
         index = {key: i for i, key in enumerate(self.values)}
         for m, metric in enumerate(plan.metrics):
             select += [f"{e} AS m{m}_{n}" for n, e in self._sums(metric, index).items()]

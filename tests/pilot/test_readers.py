@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -479,3 +480,168 @@ def test_examples_regenerate_byte_identically(tmp_path: Path) -> None:
     for path in sorted(tmp_path.glob("*.csv")):
         assert path.read_bytes() == (EXAMPLES / path.name).read_bytes(), path.name
         assert path.stat().st_size < 1_000_000
+
+
+# ---------------------------------------------------------------- Excel, Chinese headers, window
+
+
+def test_xlsx_with_a_title_row_and_several_sheets_gives_its_csv_twin(tmp_path: Path) -> None:
+    import openpyxl
+
+    frame = pd.read_csv(UNITS).head(3000)
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["这张表不是数据"])
+    sheet = book.create_sheet("明细")
+    sheet.append(["新用户引导试点明细（2024年8月）"])  # a title row above the header
+    sheet.append([])
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))
+    path = tmp_path / "units.xlsx"
+    book.save(path)
+    twin = tmp_path / "units.csv"
+    frame.to_csv(twin, index=False)
+    options = onboarding_options(segment_columns=("region",))
+    by_name = read_exports([path], replace(options, sheet="明细"))
+    by_number = read_exports([path], replace(options, sheet="2"))
+    csv_data = read_exports([twin], options)
+    assert by_name.stats == csv_data.stats == by_number.stats  # exactly, not approximately
+    with pytest.raises(InputError, match="no sheet `汇总`.*`说明`, `明细`"):
+        read_exports([path], replace(options, sheet="汇总"))
+    bad = frame.astype(object)
+    bad.loc[10, "revenue"] = "abc"
+    sheet = book["明细"]
+    sheet.cell(row=3 + 11, column=list(frame.columns).index("revenue") + 1, value="abc")
+    book.save(path)
+    with pytest.raises(InputError, match=r'sheet 明细, row 14, column "revenue"'):
+        read_exports([path], replace(options, sheet="明细"))
+
+
+def test_chinese_header_gbk_dashboard_gives_its_english_twin(tmp_path: Path) -> None:
+    english = tmp_path / "dashboard.csv"
+    english.write_text(
+        "arm,period,metric,value,n\ncontrol,before,d1_retention,35%,5000\n"
+        "pilot,before,d1_retention,38%,4800\n",
+        encoding="utf-8",
+    )
+    chinese = tmp_path / "看板.csv"
+    chinese.write_bytes(
+        "组别,阶段,指标名称,指标值,样本量\ncontrol,before,次日留存率,35%,5000\n"
+        "pilot,before,次日留存率,38%,4800\n".encode("gbk")
+    )
+    retention = replace(ONBOARDING_METRICS[0], name="次日留存率")
+    options = ReadOptions(metrics=(retention,), arm_column="group", period_column="period")
+    a, b = read_exports([english], options), read_exports([chinese], options)
+    assert b.sources[0].encoding == "gb18030" and a.summary == b.summary
+    wide = tmp_path / "wide.csv"
+    wide.write_text("ＡＲＭ,Metric,VALUE\ncontrol,d1_retention,35%\n", encoding="utf-8")
+    data = read_exports([wide], ReadOptions(metrics=ONBOARDING_METRICS[:1], arm_column="group"))
+    assert list(data.summary.values())[0].value == 0.35
+
+
+def test_the_pilot_window_keeps_the_dated_rows_and_counts_the_others(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from opsplay.pilot.sql import Window
+
+    path = tmp_path / "dated.csv"
+    path.write_text(
+        "group,day,retained_d1\n"
+        "control,2024-07-31,1\ncontrol,2024-08-01,1\ncontrol,2024/08/15 09:30,0\n"
+        "pilot,2024-08-31,1\npilot,2024-09-01,1\npilot,,1\n",
+        encoding="utf-8",
+    )
+    window = Window("day", (dt.date(2024, 8, 1), dt.date(2024, 8, 31)))
+    options = ReadOptions(metrics=METRICS[:1], arm_column="group", window=window)
+    data = read_exports([path], options)
+    assert data.stats[GroupKey("d1_retention", "control", None)].n == 2
+    assert data.stats[GroupKey("d1_retention", "pilot", None)].n == 1
+    assert any("3 rows are outside the pilot window" in w for w in data.warnings), data.warnings
+    derived = Window(
+        "day",
+        (dt.date(2024, 8, 1), dt.date(2024, 8, 31)),
+        (dt.date(2024, 7, 1), dt.date(2024, 7, 31)),
+        ("before", "after"),
+        derive_period=True,
+    )
+    options = ReadOptions(
+        metrics=METRICS[:1], arm_column="group", period_column="period", window=derived
+    )
+    periods = read_exports([path], options)
+    assert periods.stats[GroupKey("d1_retention", "control", "before")].n == 1
+    assert periods.stats[GroupKey("d1_retention", "control", "after")].n == 2
+
+
+def test_parquet_typed_columns_are_read_natively(tmp_path: Path) -> None:
+    frame = pd.read_csv(UNITS)
+    frame["retained_d1"] = frame["retained_d1"].astype(bool)  # a boolean column
+    frame.loc[5, "revenue"] = np.nan  # a NaN is a missing value
+    path = tmp_path / "typed.parquet"
+    frame.to_parquet(path)
+    data = read_exports([path], onboarding_options())
+    revenue = data.stats[GroupKey("revenue", frame.loc[5, "group"], None)]
+    assert revenue.missing == 1
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"group": ["control", "pilot"], "retained_d1": [[1], [0, 1]]}), nested)
+    with pytest.raises(InputError, match='column "retained_d1" holds lists'):
+        read_exports([nested], ReadOptions(metrics=METRICS[:1], arm_column="group"))
+
+
+# ---------------------------------------------------------------- issue 13: hostile exports
+
+
+def test_hostile_exports_give_messages_not_tracebacks(tmp_path: Path) -> None:
+    options = ReadOptions(metrics=METRICS, arm_column="group")
+    bom_gbk = tmp_path / "bom_gbk.csv"
+    bom_gbk.write_bytes(
+        b"\xef\xbb\xbf" + (HEADER + "u1,对照,1,2,1\nu2,pilot,0,1,1\n").encode("gbk")
+    )
+    data = read_exports([bom_gbk], options)
+    assert {k.arm for k in data.stats} == {"对照", "pilot"}
+    cr_only = tmp_path / "cr.csv"
+    cr_only.write_bytes((HEADER + GOOD).replace("\n", "\r").encode())
+    assert read_exports([cr_only], options).sources[0].rows == 2
+    wide_cell = tmp_path / "wide_cell.csv"
+    wide_cell.write_text(
+        HEADER.replace("orders", "orders,note")
+        + GOOD.replace("\n", ",x\n").replace(",x\n", "," + "y" * 200_000 + "\n", 1),
+        encoding="utf-8",
+    )
+    assert read_exports([wide_cell], options).sources[0].rows == 2
+    long_header = tmp_path / "long_header.csv"
+    long_header.write_text(
+        HEADER.rstrip("\n") + "," + "h" * 200_000 + "\n" + GOOD.replace("\n", ",1\n"),
+        encoding="utf-8",
+    )
+    assert read_exports([long_header], options).sources[0].rows == 2
+    no_newline = tmp_path / "no_newline.csv"
+    no_newline.write_bytes(b"a" * 10_000_000)
+    with pytest.raises(InputError, match="longer than 1 MB"):
+        read_exports([no_newline], options)
+    huge = tmp_path / "huge.csv"
+    huge.write_text(HEADER + "u1,control,1,1e200,1\nu2,pilot,0,1.7e308,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"huge.csv: the values of metric `revenue` are too large"):
+        read_exports([huge], options)
+
+
+@pytest.mark.parametrize(
+    ("row", "words"),
+    [
+        ("control,revenue,10,1e308,1e308", ["line 2", "`revenue`", "too large"]),
+        ("control,revenue,10,5,1e309", ["line 2", '"sum_sq"', "too large"]),
+        ("control,aov,10,5,5,3,-1,2", ["line 2", '"sum_den_sq"', "negative"]),
+    ],
+)
+def test_statistics_beyond_float_range_or_negative_are_named(
+    tmp_path: Path, row: str, words: list[str]
+) -> None:
+    path = tmp_path / "stats.csv"
+    ratio = ",sum_den,sum_den_sq,sum_prod" if "aov" in row else ""
+    path.write_text(f"arm,metric,n,sum,sum_sq{ratio}\n{row}\n", encoding="utf-8")
+    metrics = METRICS[2:] if "aov" in row else METRICS[1:2]
+    with pytest.raises(InputError) as error:
+        read_exports([path], ReadOptions(metrics=metrics, arm_column="group"))
+    for word in words:
+        assert word in error.value.message, error.value.message

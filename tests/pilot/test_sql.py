@@ -88,7 +88,7 @@ def test_chinese_identifiers_and_boolean_columns(tmp_path: Path) -> None:
 def test_dialects_quote_identifiers(dialect: str, quoted: str, double: str) -> None:
     sql = generate_sql(ONBOARDING_METRICS, "ods.onboarding", "group", "period", [], dialect)  # type: ignore[arg-type]
     q = quoted[0]
-    assert f"CAST({quoted} AS" in sql and f"k0 AS {q}arm{q}" in sql
+    assert f"CAST({quoted} AS" in sql and f"g.k0 AS {q}arm{q}" in sql
     assert f"FROM {q}ods{q}.{q}onboarding{q}" in sql
     assert f"AS {double})" in sql and sql.count("UNION ALL") == len(ONBOARDING_METRICS) - 1
     # ordinals: a segment named like the period (`--by period`) cannot make it ambiguous

@@ -88,6 +88,13 @@ def wanted_columns(options: ReadOptions) -> list[str]:
 
 def read_exports(paths: Sequence[Path], options: ReadOptions) -> ExportData:
     """Read metric exports (CSV or Parquet, one shape for all files) into sufficient statistics."""
+    if options.db:
+        check_options(options)
+        if not options.table:
+            raise InputError(_("--db needs --table: the table of unit rows to compare"))
+        return UnitsReader(options, Progress(options.progress)).read_database(
+            options.db, options.table
+        )
     if not paths:
         raise InputError(_("no metric export given; pass one or more CSV, Parquet or Excel files"))
     check_options(options)

@@ -42,19 +42,33 @@ class Table:
     excel_first_row: int = 0  # Excel: the sheet row of the header (1-based)
     skipped_rows: int = 0
     skipped_examples: list[str] = field(default_factory=list)
+    dialect: str = "duckdb"  # "postgres" (or another) for a warehouse table (`--db`)
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
-        """Run `sql` and return its rows; DuckDB's errors become messages naming the file."""
+        """Run `sql` and return its rows; the engine's errors become messages naming the file."""
         try:
-            return self.con.execute(sql).fetchall()
-        except Exception as exc:  # duckdb.Error and its subclasses
+            if self.dialect == "duckdb":
+                return self.con.execute(sql).fetchall()
+            cursor = self.con.cursor()  # a DB-API connection: no parameters, so `%` stays text
+            try:
+                cursor.execute(sql)
+                return [tuple(row) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+        except InputError:
+            raise
+        except Exception as exc:  # duckdb.Error, the driver's errors
+            if self.dialect != "duckdb":
+                with contextlib.suppress(Exception):
+                    self.con.rollback()
             raise self._error(exc) from None
 
     def cell(self, record: int, column: str) -> str:
         """The text of one cell (record 1-based, in file order)."""
         quoted = '"' + column.replace('"', '""') + '"'
+        text = "VARCHAR" if self.dialect == "duckdb" else "TEXT"
         rows = self.fetch(
-            f"SELECT CAST({quoted} AS VARCHAR) FROM (SELECT ROW_NUMBER() OVER () AS rn, * "
+            f"SELECT CAST({quoted} AS {text}) FROM (SELECT ROW_NUMBER() OVER () AS rn, * "
             f"FROM {self.relation}) t WHERE rn = {int(record)}"
         )
         return "" if not rows or rows[0][0] is None else str(rows[0][0])

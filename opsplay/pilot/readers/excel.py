@@ -20,19 +20,26 @@ _HEADER_SEARCH = 50  # rows looked at for the header
 
 
 @lru_cache(maxsize=4)
-def _sheet(path: Path, mtime: float, sheet: str | None) -> tuple[str, Any]:
+def _sheet(path: Path, stamp: tuple[int, int], sheet: str | None) -> tuple[str, Any]:
     """(sheet name, the sheet as a DataFrame of objects without a header)."""
     import pandas as pd
 
     display = str(path)
     try:
-        book = pd.ExcelFile(path, engine="calamine")
+        book = pd.ExcelFile(path, engine="calamine")  # closed below, after the sheet is read
     except Exception as exc:  # calamine raises several types for a damaged workbook
         raise InputError(
             _("{file}: is not a readable workbook ({reason})").format(
                 file=display, reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             )
         ) from None
+    with book:
+        return _read_sheet(book, display, sheet)
+
+
+def _read_sheet(book: Any, display: str, sheet: str | None) -> tuple[str, Any]:
+    import pandas as pd
+
     sheets = [str(s) for s in book.sheet_names]
     name = sheets[0] if sheets else None
     if sheet is not None:
@@ -49,8 +56,14 @@ def _sheet(path: Path, mtime: float, sheet: str | None) -> tuple[str, Any]:
             )
     if name is None:
         raise InputError(_("{file}: the workbook has no sheets").format(file=display))
-    frame = book.parse(name, header=None, dtype=object)
+    frame = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
     return name, frame
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What tells a re-saved workbook from the one read before (the cache key)."""
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _text(value: object) -> str | None:
@@ -70,7 +83,7 @@ def open_excel(path: Path, display: str, size: int, sheet: str | None, wanted: S
     """The Source of a workbook sheet: its header row found below any title rows."""
     from opsplay.pilot.readers.sources import Source, _unique_columns
 
-    name, frame = _sheet(path, path.stat().st_mtime, sheet)
+    name, frame = _sheet(path, _stamp(path), sheet)
     folded = {normalize_text(w).casefold() for w in wanted if w}
     best, header = -1, 0
     for index in range(min(len(frame), _HEADER_SEARCH)):
@@ -93,7 +106,7 @@ def frame_of(source: Any) -> Any:
     """The data rows below the header, every cell as text, columns named by the header."""
     import pandas as pd
 
-    _name, frame = _sheet(source.path, source.path.stat().st_mtime, source.sheet)
+    _name, frame = _sheet(source.path, _stamp(source.path), source.sheet)
     data = frame.iloc[source.header_row :]
     out = pd.DataFrame(
         {

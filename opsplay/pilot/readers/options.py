@@ -58,6 +58,8 @@ class ReadOptions:
     period_labels: tuple[str, ...] = ()  # when given, each must occur in the period column
     window: Window | None = None  # the pilot window (pilot.date_column)
     sheet: str | None = None  # Excel: sheet name or 1-based number
+    db: str | None = None  # a database URL: run the query there over `table` (no files)
+    table: str | None = None
 
 
 def check_options(options: ReadOptions) -> None:

@@ -41,17 +41,36 @@ class UnitsReader(BaseReader):
         self._missing_warnings(stats)
         return self.finish(stats, {})
 
+    def read_database(self, url: str, name: str) -> ExportData:
+        """Run the query in the database of `url` over table `name` (`--db`, `--table`)."""
+        from opsplay.pilot.readers.warehouse import connect, open_db_table
+
+        self.group_rows = {}
+        with connect(url) as (con, dialect):
+            table = open_db_table(con, dialect, url, name)
+            stats = self._read(table.source, table, self._plan(table.source, table))
+        self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
+        self._missing_warnings(stats)
+        return self.finish(stats, {})
+
     def _plan(self, source: Source, table: Table) -> Plan:
         """The query's plan with the file's own header names; absent guardrails are warned about."""
         opts = self.options
-        arm, period, segments = self.key_columns(source, None)
         window = opts.window
+        derive = bool(
+            window is not None
+            and window.derive_period
+            and not (opts.period_column and has_column(source, opts.period_column.casefold()))
+        )
+        if derive:  # before/after come from the dates: no period column to look for
+            self.options = replace(opts, period_column=None)
+        try:
+            arm, period, segments = self.key_columns(source, None)
+        finally:
+            self.options = opts
         if window is not None:
             date = find_column(source, window.date_column, _("the date column (pilot.date_column)"))
-            derive = window.derive_period and not (period and has_column(source, period.casefold()))
             window = replace(window, date_column=date, derive_period=derive)
-            if derive:
-                period = None
         metrics, absent = [], []
         for metric in opts.metrics:
             wanted = (
@@ -106,14 +125,14 @@ class UnitsReader(BaseReader):
         return Plan(
             metrics=tuple(metrics),
             arm_column=arm,
-            period_column=period if not (window and window.derive_period) else None,
+            period_column=period,
             segment_columns=tuple(segments),
             window=window,
             numeric=table.numeric,
         )
 
     def _read(self, source: Source, table: Table, plan: Plan) -> dict[GroupKey, ArmStats]:
-        query = Query(plan, "duckdb")
+        query = Query(plan, table.dialect)
         rows = table.fetch(query.grouped(table.relation))
         nkeys = len(plan.key_aliases)
         has_period = "period" in plan.key_aliases
