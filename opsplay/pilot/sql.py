@@ -203,12 +203,13 @@ class Query:
         a number (`x{i}`) or missing; the outer layer keeps a number only when it is valid.
         """
         plan, q = self.plan, self.q
-        keys = [self._key(q.column(plan.arm_column))]
+        # raw key values: they are cleaned after grouping (few groups), not on every row
+        keys = [q.column(plan.arm_column)]
         if plan.period_column:
-            keys.append(self._key(q.column(plan.period_column)))
+            keys.append(q.column(plan.period_column))
         elif plan._derived:
             keys.append(self._derived_period())
-        keys += [self._key(q.column(c)) for c in plan.segment_columns]
+        keys += [q.column(c) for c in plan.segment_columns]
         first = [f"{e} AS k{i}" for i, e in enumerate(keys)]
         first.append(f"{self._outside()} AS out_w")
         second = [f"k{i}" for i in range(len(keys))] + ["out_w"]
@@ -239,23 +240,40 @@ class Query:
         return "SELECT\n  " + ",\n  ".join(third) + f"\nFROM (\n{layer2}\n) l2"
 
     def grouped(self, source: str) -> str:
-        """Layer 3: one row per group with every metric's sums (the wide form)."""
+        """Layer 3: one row per group with every metric's sums (the wide form).
+
+        Rows are grouped by their raw key values first; the keys are then cleaned (a blank or
+        `NA` arm is missing, `ｃｏｎｔｒｏｌ` is `control`) and the few groups added up again.
+        """
         plan = self.plan
         nkeys = len(plan.key_aliases)
-        missing_key = " OR ".join(f"k{i} IS NULL" for i in range(nkeys))
+        raw = [f"k{i}" for i in range(nkeys)]
+        inner = [*raw, "out_w", "COUNT(*) AS n_rows"]
+        outer = [f"{self._key(f'k{i}')} AS k{i}" for i in range(nkeys)]
+        missing_key = " OR ".join(f"{self._key(f'k{i}')} IS NULL" for i in range(nkeys))
         excluded = f"CASE WHEN out_w = 1 THEN 'outside' WHEN {missing_key} THEN 'no_key' END"
         # positional names inside: a segment may share its name with the period (`--by period`)
-        select = [f"k{i}" for i in range(nkeys)]
-        select.append(f"{excluded} AS excluded")
-        select.append("COUNT(*) AS n_rows")
+        outer += [f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"]
         index = {key: i for i, key in enumerate(self.values)}
+        rows = [*raw, "out_w"]
         for m, metric in enumerate(plan.metrics):
-            select += [f"{e} AS m{m}_{n}" for n, e in self._sums(metric, index).items()]
-        group = ", ".join([f"k{i}" for i in range(nkeys)] + [excluded])
+            rows += [f"{e} AS {n}{m}" for n, e in self._per_row(metric, index).items()]
+        for m, metric in enumerate(plan.metrics):
+            for name, expr in self._sums(m, metric.kind == "ratio").items():
+                if expr is None:  # not a ratio: no denominator sums to add up
+                    outer.append(f"CAST(NULL AS {self.double}) AS m{m}_{name}")
+                    continue
+                inner.append(f"{expr} AS m{m}_{name}")
+                outer.append(f"SUM(m{m}_{name}) AS m{m}_{name}")
         return (
             "SELECT\n  "
-            + ",\n  ".join(select)
-            + f"\nFROM (\n{self.cleaned(source)}\n) c\nGROUP BY {group}"
+            + ",\n  ".join(outer)
+            + "\nFROM (\nSELECT\n  "
+            + ",\n  ".join(inner)
+            + "\nFROM (\nSELECT\n  "
+            + ",\n  ".join(rows)
+            + f"\nFROM (\n{self.cleaned(source)}\n) c\n) u\nGROUP BY {', '.join([*raw, 'out_w'])}\n) r\n"
+            + f"GROUP BY {', '.join([self._key(f'k{i}') for i in range(nkeys)] + [excluded])}"
         )
 
     def bad_rows(self, source: str, metric: MetricColumns, which: str) -> str:
@@ -277,31 +295,44 @@ class Query:
             return [(metric.numerator or "", False), (metric.denominator or "", False)]
         return [(metric.column or "", metric.kind == "proportion")]
 
-    def _sums(self, metric: MetricColumns, index: Mapping[tuple[str, bool], int]) -> dict[str, str]:
-        zero = metric.missing == "zero"
+    def _per_row(
+        self, metric: MetricColumns, index: Mapping[tuple[str, bool], int]
+    ) -> dict[str, str]:
+        """A unit's part in one metric: value `y` (and denominator `d`), missing, invalid."""
         cols = [index[c] for c in self._metric_columns(metric)]
         vals = [
-            f"COALESCE(v{i}, CASE WHEN miss{i} = 1 THEN 0 END)" if zero else f"v{i}" for i in cols
+            f"COALESCE(v{i}, CASE WHEN miss{i} = 1 THEN 0 END)"
+            if metric.missing == "zero"
+            else f"v{i}"
+            for i in cols
         ]
-        miss = " OR ".join(f"miss{i} = 1" for i in cols)
-        bad = " OR ".join(f"bad{i} = 1" for i in cols)
-        out = {}
-        if metric.kind == "ratio":
-            num, den = vals
-            use = f"{num} IS NOT NULL AND {den} IS NOT NULL"
-            n, d = f"CASE WHEN {use} THEN {num} END", f"CASE WHEN {use} THEN {den} END"
-            out["n"] = f"SUM(CASE WHEN {use} THEN 1 ELSE 0 END)"
-            out.update(sum=f"SUM({n})", sum_sq=f"SUM({n} * {n})")
+        if len(cols) == 1:
+            return {"y": vals[0], "mm": f"miss{cols[0]}", "mb": f"bad{cols[0]}"}
+        # a ratio: a unit counts when both its numerator and its denominator can be read
+        use = f"{vals[0]} IS NOT NULL AND {vals[1]} IS NOT NULL"
+        return {
+            "y": f"CASE WHEN {use} THEN {vals[0]} END",
+            "d": f"CASE WHEN {use} THEN {vals[1]} END",
+            "mm": f"GREATEST(miss{cols[0]}, miss{cols[1]})",
+            "mb": f"GREATEST(bad{cols[0]}, bad{cols[1]})",
+        }
+
+    @staticmethod
+    def _sums(m: int, ratio: bool) -> dict[str, str | None]:
+        """The aggregates of metric `m` over the per-row columns (None: not a ratio)."""
+        y, d = f"y{m}", f"d{m}"
+        out: dict[str, str | None] = {
+            "n": f"COUNT({y})",
+            "sum": f"SUM({y})",
+            "sum_sq": f"SUM({y} * {y})",
+        }
+        if ratio:
             out.update(
-                sum_den=f"SUM({d})", sum_den_sq=f"SUM({d} * {d})", sum_prod=f"SUM({n} * {d})"
+                sum_den=f"SUM({d})", sum_den_sq=f"SUM({d} * {d})", sum_prod=f"SUM({y} * {d})"
             )
         else:
-            (v,) = vals
-            none = f"CAST(NULL AS {self.double})"
-            out.update(n=f"COUNT({v})", sum=f"SUM({v})", sum_sq=f"SUM({v} * {v})")
-            out.update(sum_den=none, sum_den_sq=none, sum_prod=none)
-        out["missing"] = f"SUM(CASE WHEN {miss} THEN 1 ELSE 0 END)"
-        out["invalid"] = f"SUM(CASE WHEN {bad} THEN 1 ELSE 0 END)"
+            out.update(sum_den=None, sum_den_sq=None, sum_prod=None)
+        out.update(missing=f"SUM(mm{m})", invalid=f"SUM(mb{m})")
         return out
 
     def _clean(self, expr: str) -> str:
@@ -390,7 +421,7 @@ class Quoter:
 
     def column(self, name: str) -> str:
         """A quoted column name."""
-        return self._quoted(name, "column")
+        return self._quoted(name, _("column"))
 
     alias = column
 
@@ -404,7 +435,7 @@ class Quoter:
                     "write table, schema.table or db.schema.table"
                 ).format(name=name)
             )
-        return ".".join(self._quoted(part, "table") for part in parts)
+        return ".".join(self._quoted(part, _("table")) for part in parts)
 
     def _quoted(self, name: str, what: str) -> str:
         if not name or not _IDENTIFIER.match(name) or name != name.strip():

@@ -119,7 +119,6 @@ def test_many_small_chunks_and_quoted_newlines(
     path = tmp_path / "quoted.csv"
     frame.to_csv(path, index=False)
     expected = pandas_stats(frame, ["group", "region"])
-    monkeypatch.setattr(readers, "_CHUNK_BYTES", 2048)
     data = read_exports([path], onboarding_options(segment_columns=("region",)))
     assert_same_stats(data.stats, expected)
 
@@ -268,7 +267,6 @@ def test_bad_unit_rows_name_file_line_and_column(tmp_path: Path, case: str) -> N
 def test_bad_row_far_into_a_big_file_names_its_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(readers, "_CHUNK_BYTES", 4096)
     lines = UNITS.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[7000] = lines[7000].replace(",0,", ",x,", 1) if ",0," in lines[7000] else lines[7000]
     path = tmp_path / "units.csv"

@@ -17,7 +17,6 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import _
-from opsplay.pilot.readers.options import ReadOptions
 from opsplay.pilot.readers.sources import Source, decode_message, excel_frame, undecodable
 
 _NUMERIC = re.compile(
@@ -26,6 +25,10 @@ _NUMERIC = re.compile(
 )
 _NESTED = re.compile(r"(\[\]$|^STRUCT|^MAP|^UNION|^LIST)")
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+class TypedReadFailed(Exception):
+    """A column read as numbers holds text (`NA`, `是`, `35%`): read the file again as text."""
 
 
 @dataclass
@@ -43,6 +46,21 @@ class Table:
     skipped_rows: int = 0
     skipped_examples: list[str] = field(default_factory=list)
     dialect: str = "duckdb"  # "postgres" (or another) for a warehouse table (`--db`)
+    _lines: list[int] | None = None  # CSV: the line each record starts on, read when first asked
+
+    def execute(self, sql: str) -> Any:
+        """A DuckDB cursor over the result of `sql` (files only), errors as messages."""
+        try:
+            return self.con.execute(sql)
+        except Exception as exc:  # duckdb.Error and its subclasses
+            raise self._error(exc) from None
+
+    def next_rows(self, cursor: Any, count: int) -> list[tuple[Any, ...]]:
+        """The next `count` rows of `cursor` (DuckDB reads lazily: errors come here too)."""
+        try:
+            return cursor.fetchmany(count)
+        except Exception as exc:  # duckdb.Error and its subclasses
+            raise self._error(exc) from None
 
     def fetch(self, sql: str) -> list[tuple[Any, ...]]:
         """Run `sql` and return its rows; the engine's errors become messages naming the file."""
@@ -77,7 +95,10 @@ class Table:
         """`file, line N, column "x"` (CSV), `file, sheet S, row N` (Excel), `file, row N`."""
         source = self.source
         if source.format == "csv":
-            where = source.where(line=line_of_record(self.text_path or source.path, source, record))
+            if self._lines is None:
+                self._lines = record_lines(self.text_path or source.path, source)
+            line = self._lines[record - 1] if 0 < record <= len(self._lines) else None
+            where = source.where(line=line)
         elif source.format == "excel":
             where = _("{file}, sheet {sheet}, row {row}").format(
                 file=source.display, sheet=source.sheet, row=self.excel_first_row + record
@@ -86,8 +107,10 @@ class Table:
             where = source.where(row=record)
         return f'{where}, column "{column}"' if column else where
 
-    def _error(self, exc: Exception) -> InputError:
+    def _error(self, exc: Exception) -> Exception:
         text = str(exc)
+        if self.source.format == "csv" and self.numeric and "Could not convert" in text:
+            return TypedReadFailed()
         line = _LINE.search(text)
         if "Invalid unicode" in text:
             return undecodable(self.source, int(line.group(1)) if line else None)
@@ -110,8 +133,14 @@ class Table:
 
 
 @contextlib.contextmanager
-def open_table(source: Source, options: ReadOptions) -> Iterator[Table]:
-    """The export as a DuckDB relation, for the time of the block."""
+def open_table(
+    source: Source, skip_bad_rows: bool = False, numbers: frozenset[str] = frozenset()
+) -> Iterator[Table]:
+    """The export as a DuckDB relation, for the time of the block.
+
+    CSV columns in `numbers` are read as DOUBLE (fast: no text cleaning in the query); when one
+    holds text after all, the query raises TypedReadFailed and the caller reads them as text.
+    """
     import duckdb
 
     con = duckdb.connect()
@@ -123,7 +152,7 @@ def open_table(source: Source, options: ReadOptions) -> Iterator[Table]:
         elif source.format == "excel":
             yield _excel(con, source)
         else:
-            yield _csv(con, source, options, scratch)
+            yield _csv(con, source, skip_bad_rows, scratch, numbers)
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
@@ -133,19 +162,24 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _csv(con: Any, source: Source, options: ReadOptions, scratch: Path) -> Table:
+def _csv(
+    con: Any, source: Source, skip_bad_rows: bool, scratch: Path, numbers: frozenset[str]
+) -> Table:
     path, encoding = source.path, source.encoding
     if codecs.lookup(encoding).name not in ("utf-8", "ascii") and encoding != "utf-8-sig":
         path = transcode(source, scratch / "utf8.csv")
-    columns = ", ".join(f"{_literal(c)}: 'VARCHAR'" for c in source.columns)
-    extra = ", ignore_errors = true, store_rejects = true" if options.skip_bad_rows else ""
+    numbers = frozenset() if skip_bad_rows else numbers  # rejected rows must be text rows
+    columns = ", ".join(
+        f"{_literal(c)}: '{'DOUBLE' if c in numbers else 'VARCHAR'}'" for c in source.columns
+    )
+    extra = ", ignore_errors = true, store_rejects = true" if skip_bad_rows else ""
     relation = (
         f"read_csv({_literal(str(path))}, delim = {_literal(source.delimiter)}, quote = '\"', "
         f"escape = '\"', header = true, auto_detect = false, columns = {{{columns}}}, "
-        f"max_line_size = 2000000000, parallel = true{extra})"
+        f"parallel = true{extra})"
     )
-    table = Table(source, con, f"(SELECT * FROM {relation}) src", encoding, text_path=path)
-    if options.skip_bad_rows:
+    table = Table(source, con, f"(SELECT * FROM {relation}) src", encoding, numbers, text_path=path)
+    if skip_bad_rows:
         # the rejects are read once, here, so the count and the quoted lines are known
         con.execute(f"CREATE TEMP TABLE csv_rows AS SELECT * FROM {relation}")
         table.relation = "csv_rows"
@@ -205,8 +239,8 @@ def transcode(source: Source, target: Path) -> Path:
     return target
 
 
-def line_of_record(path: Path, source: Source, record: int) -> int:
-    """The line (1-based, header is line 1) where data record `record` (1-based) starts."""
+def record_lines(path: Path, source: Source) -> list[int]:
+    """The line (1-based, header is line 1) where each data record starts, in file order."""
     csv.field_size_limit(sys.maxsize)
     encoding = (
         "utf-8-sig"
@@ -216,12 +250,10 @@ def line_of_record(path: Path, source: Source, record: int) -> int:
     with path.open(encoding=encoding, errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=source.delimiter)
         next(reader, None)
-        count = 0
+        lines = []
         start = reader.line_num + 1
         for row in reader:
             if row:  # DuckDB skips blank lines as well
-                count += 1
-                if count == record:
-                    return start
+                lines.append(start)
             start = reader.line_num + 1
-    return start
+    return lines

@@ -132,12 +132,6 @@ def has_column(source: Source, name: str) -> bool:
     return any(c.casefold() in names for c in source.columns)
 
 
-def parquet_names(source: Source, parquet: object) -> dict[str, str]:
-    """Normalised column name -> name in the Parquet schema."""
-    raw = parquet.schema_arrow.names  # type: ignore[attr-defined]
-    return dict(zip(source.columns, raw, strict=True))
-
-
 def ascii_compatible(encoding: str) -> bool:
     """True when a newline, comma and quote are single ASCII bytes that never occur inside
     a multi-byte character, so the raw bytes can be cut at newlines."""
@@ -175,7 +169,7 @@ def decode_message(source: Source, line: int | None) -> str:
 
 
 def arrow_message(exc: BaseException) -> str:
-    """The first line of a pyarrow error, for a message that names the file."""
+    """The first line of an engine's error, for a message that names the file."""
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
@@ -279,15 +273,20 @@ def _unique_columns(headers: list[str]) -> tuple[str, ...]:
 
 
 def _open_parquet(path: Path, display: str, size: int) -> Source:
-    import pyarrow.parquet as pq
+    import duckdb
 
+    literal = "'" + str(path).replace("'", "''") + "'"
     try:
-        schema = pq.ParquetFile(path).schema_arrow
-    except Exception as exc:  # pyarrow raises several types for a damaged file
+        with duckdb.connect() as con:
+            names = [
+                row[0]
+                for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
+            ]
+    except duckdb.Error as exc:
         raise InputError(
             f"{display}: is not a readable Parquet file ({arrow_message(exc)})"
         ) from None
-    columns = _unique_columns([normalize_text(name) for name in schema.names])
+    columns = _unique_columns([normalize_text(name) for name in names])
     return Source(path, display, "parquet", "parquet", ",", columns, 0, size)
 
 

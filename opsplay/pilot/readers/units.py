@@ -13,7 +13,7 @@ from opsplay.errors import InputError
 from opsplay.i18n import _, ngettext
 from opsplay.pilot.readers.base import BaseReader
 from opsplay.pilot.readers.cells import normalize_label, normalize_text, quote
-from opsplay.pilot.readers.engine import Table, open_table
+from opsplay.pilot.readers.engine import Table, TypedReadFailed, open_table
 from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo
 from opsplay.pilot.readers.row_reader import absent_error
@@ -32,14 +32,24 @@ class UnitsReader(BaseReader):
         stats: dict[GroupKey, ArmStats] = {}
         self.group_rows: dict[tuple[str, str | None], int] = {}
         for source in sources:
-            with open_table(source, self.options) as table:
-                plan = self._plan(source, table)
-                for key, value in self._read(source, table, plan).items():
-                    stats[key] = stats[key] + value if key in stats else value
+            for key, value in self._read_file(source).items():
+                stats[key] = stats[key] + value if key in stats else value
             self.progress.add(source.size)
         self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
         self._missing_warnings(stats)
         return self.finish(stats, {})
+
+    def _read_file(self, source: Source) -> dict[GroupKey, ArmStats]:
+        """One file's statistics: metric columns read as numbers first, as text if they are not."""
+        numbers = frozenset(c for c, _p in self._plan(source, None).value_columns())
+        warnings = list(self.warnings)
+        try:
+            with open_table(source, self.options.skip_bad_rows, numbers) as table:
+                return self._read(source, table, self._plan(source, table))
+        except TypedReadFailed:
+            self.warnings[:] = warnings  # the text read says it all again
+        with open_table(source, self.options.skip_bad_rows) as table:
+            return self._read(source, table, self._plan(source, table))
 
     def read_database(self, url: str, name: str) -> ExportData:
         """Run the query in the database of `url` over table `name` (`--db`, `--table`)."""
@@ -53,7 +63,7 @@ class UnitsReader(BaseReader):
         self._missing_warnings(stats)
         return self.finish(stats, {})
 
-    def _plan(self, source: Source, table: Table) -> Plan:
+    def _plan(self, source: Source, table: Table | None) -> Plan:
         """The query's plan with the file's own header names; absent guardrails are warned about."""
         opts = self.options
         window = opts.window
@@ -106,7 +116,7 @@ class UnitsReader(BaseReader):
         keys = {arm, period, *segments} - {None}
         for metric in metrics:
             for column in (metric.column, metric.numerator, metric.denominator):
-                if column in table.nested:
+                if table is not None and column in table.nested:
                     raise InputError(
                         _(
                             '{file}: column "{column}" holds lists or nested records, not one '
@@ -128,7 +138,7 @@ class UnitsReader(BaseReader):
             period_column=period,
             segment_columns=tuple(segments),
             window=window,
-            numeric=table.numeric,
+            numeric=table.numeric if table is not None else frozenset(),
         )
 
     def _read(self, source: Source, table: Table, plan: Plan) -> dict[GroupKey, ArmStats]:
