@@ -72,7 +72,7 @@ def error_line(error: OpsplayError) -> str:
 
 # Command modules register themselves on import; they import only typer and the
 # standard library at module level.
-from opsplay.cli import diff, pilot, render, validate  # noqa: E402,F401
+from opsplay.cli import diff, pilot, render, validate, watch  # noqa: E402,F401
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from opsplay.cli.options import (
     TestOption,
     VarianceOption,
 )
+from opsplay.cli.watch import RecordOption, StateOption, record_compare
 from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _
 
@@ -143,6 +144,8 @@ def compare(
         str | None,
         typer.Option("--events-table", help=_("With --db: the table of the node execution log.")),
     ] = None,
+    record: RecordOption = False,
+    state: StateOption = None,
 ) -> None:
     """Compare pilot with baseline per metric: change, interval, p-value, target, SLAs, alerts.
 
@@ -181,6 +184,8 @@ def compare(
             ),
             data,
         )
+        if record:
+            record_compare(report, data, events, state)
     except OpsplayError as error:
         raise fail(error) from None
     color = output_format is CompareFormat.text and sys.stdout.isatty()

@@ -432,4 +432,7 @@ def render_report(
     context = report_context(
         playbook, comparison, lang=language, fmt=check_format(fmt), source=source
     )
+    from opsplay.watch.trend import iteration_trend  # the history in the state file, if any
+
+    context["trend"] = iteration_trend(playbook, comparison, lang=language, fmt=fmt)
     return get_renderer(language, templates_dir).render(f"report.{fmt}.j2", context)

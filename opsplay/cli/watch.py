@@ -1,0 +1,220 @@
+"""`opsplay watch` (alerts to chat robots, on change only) and `opsplay history` (what each
+version achieved)."""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from opsplay.cli import app, fail
+from opsplay.cli.choices import InputFormat, Lang
+from opsplay.cli.options import Encoding, InputFormatOption, SkipBadRows
+from opsplay.errors import OpsplayError, UsageError
+from opsplay.i18n import _, language
+
+
+class WatchFormat(str, enum.Enum):
+    """opsplay.watch.output.FORMATTERS."""
+
+    text = "text"
+    json = "json"
+
+
+class HistoryFormat(str, enum.Enum):
+    """opsplay.watch.history.FORMATTERS."""
+
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+StateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        envvar="OPSPLAY_STATE",
+        help=_(
+            "State file (SQLite) of alert states, queued messages and history. "
+            "Default: .opsplay/state.db"
+        ),
+    ),
+]
+PlaybookArg = Annotated[
+    Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook (YAML file)."))
+]
+LangOption = Annotated[
+    Lang | None,
+    typer.Option(
+        "--lang", help=_("Language of the messages and output (default: the playbook's).")
+    ),
+]
+
+
+@app.command(
+    "watch",
+    help=_(
+        "Evaluate the playbook's alerts as `pilot compare` does and tell the chat robots when an "
+        "alert starts firing or resolves (not on every run). Exit 1 while an alert fires."
+    )
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay watch playbooks/new-user-onboarding.yaml --events "
+        "examples/onboarding_events.csv --notify "
+        "'https://oapi.dingtalk.com/robot/send?access_token=…'"
+    ),
+)
+def watch(
+    playbook: PlaybookArg,
+    data: Annotated[
+        list[Path] | None,
+        typer.Argument(metavar="DATA", help=_("Metric exports, for metric alerts (optional).")),
+    ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option("--events", help=_("Node execution log (CSV), for node alerts.")),
+    ] = None,
+    notify: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--notify",
+            help=_(
+                "Robot webhook URL (repeatable): DingTalk, Feishu/Lark, WeCom, Slack by host, "
+                "or a prefix dingtalk+ feishu+ wecom+ slack+ json+ for a gateway."
+            ),
+        ),
+    ] = None,
+    state: StateOption = None,
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            "--secret",
+            envvar="OPSPLAY_NOTIFY_SECRET",
+            show_envvar=True,
+            help=_("Signing secret of DingTalk / Feishu robots (prefer the environment variable)."),
+        ),
+    ] = None,
+    output_format: Annotated[
+        WatchFormat, typer.Option("--format", "-f", help=_("Output format: text or json."))
+    ] = WatchFormat.text,
+    input_format: InputFormatOption = InputFormat.auto,
+    encoding: Encoding = None,
+    skip_bad_rows: SkipBadRows = False,
+    lang: LangOption = None,
+) -> None:
+    from opsplay.watch.output import FORMATTERS
+    from opsplay.watch.run import run_watch
+
+    try:
+        if events is None and not data:
+            raise UsageError(
+                _("give the node execution log (`--events LOG`), metric exports (DATA…), or both")
+            )
+        result = run_watch(
+            playbook,
+            events=events,
+            data=data or [],
+            notify_urls=notify or [],
+            state_path=state,
+            secret=secret or None,
+            input_format=input_format.value,
+            encoding=encoding,
+            skip_bad_rows=skip_bad_rows,
+            lang=lang.value if lang else None,
+        )
+    except OpsplayError as error:
+        raise fail(error) from None
+    typer.echo(FORMATTERS[output_format.value](result, result.playbook), nl=False)
+    where = state or Path(os.environ.get("OPSPLAY_STATE") or ".opsplay/state.db")
+    for warning in result.warnings:
+        typer.echo(_("opsplay: warning: {message}").format(message=warning), err=True)
+    for failure in result.failures:
+        typer.echo(
+            _(
+                "opsplay: error: could not post the message about `{alert}` to {target}: "
+                "{reason}; it stays queued in {state} and is sent by the next run"
+            ).format(
+                alert=failure.alert, target=failure.target, reason=failure.reason, state=where
+            ),
+            err=True,
+        )
+    if result.unknown_targets:
+        typer.echo(
+            _(
+                "opsplay: warning: messages for {count} robot(s) not given with --notify this "
+                "run are queued in {state}; they are sent when that URL is given again"
+            ).format(count=result.unknown_targets, state=where),
+            err=True,
+        )
+    if result.firing or result.failures:
+        raise typer.Exit(1)
+
+
+@app.command(
+    "history",
+    help=_(
+        "List what each recorded version of a playbook achieved: primary metrics, verdicts, "
+        "fired alerts (recorded by `pilot compare --record` and `watch`)."
+    )
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay history playbooks/new-user-onboarding.yaml --format markdown"
+    ),
+)
+def history(
+    playbook: PlaybookArg,
+    state: StateOption = None,
+    output_format: Annotated[
+        HistoryFormat,
+        typer.Option("--format", "-f", help=_("Output format: text, json or markdown.")),
+    ] = HistoryFormat.text,
+    lang: LangOption = None,
+) -> None:
+    from opsplay.validate import load_playbook
+    from opsplay.watch.history import FORMATTERS, versions
+    from opsplay.watch.state import open_state
+
+    try:
+        loaded = load_playbook(playbook)
+        opened = open_state(state, create=False)
+        try:
+            entries = versions(opened, loaded.metadata.id)
+        finally:
+            if opened is not None:
+                opened.close()
+    except OpsplayError as error:
+        raise fail(error) from None
+    document_lang = lang.value if lang else loaded.language
+    with language(document_lang):
+        text = FORMATTERS[output_format.value](loaded.metadata.id, entries, loaded, document_lang)
+    typer.echo(text, nl=False)
+
+
+RecordOption = Annotated[
+    bool,
+    typer.Option(
+        "--record",
+        help=_(
+            "Store the results with playbook id, version and data fingerprint in the state "
+            "file (see `opsplay history`)."
+        ),
+    ),
+]
+
+
+def record_compare(
+    report: object, data: list[Path], events: Path | None, state: Path | None
+) -> None:
+    """Store a `pilot compare` result in the history (for `pilot compare --record`)."""
+    from opsplay.watch.history import fingerprint, record
+    from opsplay.watch.state import open_state
+
+    document = report.to_json()  # type: ignore[attr-defined]
+    files = [*data, *([events] if events else [])]
+    opened = open_state(state)
+    assert opened is not None
+    with opened:
+        record(opened, document, fingerprint(files), "pilot compare")

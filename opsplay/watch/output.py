@@ -1,0 +1,107 @@
+"""`opsplay watch` results as text or JSON, looked up by name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from opsplay.i18n import _, language, ngettext
+from opsplay.watch.run import WatchResult, finite
+
+FORMATTERS: dict[str, Callable[[WatchResult, Any], str]] = {}
+
+
+def formatter(name: str) -> Callable[[Callable[[WatchResult, Any], str]], Any]:
+    """Register a watch output format under `name`."""
+
+    def register(function: Callable[[WatchResult, Any], str]) -> Any:
+        FORMATTERS[name] = function
+        return function
+
+    return register
+
+
+@formatter("text")
+def format_text(result: WatchResult, playbook: Any) -> str:
+    """Which alerts fire, what changed, what was sent."""
+    from opsplay.watch.message import shown_value
+
+    definitions = {a.id: a for a in playbook.alerts}
+    values = {a.id: a.value for a in result.alerts}
+
+    def status(alert_id: str) -> str:
+        alert = definitions[alert_id]
+        shown = shown_value(values.get(alert_id), alert, playbook)
+        threshold = shown_value(alert.threshold, alert, playbook)
+        return _("{alert} ({value} {op} {threshold})").format(
+            alert=alert_id, value=shown, op=alert.op, threshold=threshold
+        )
+
+    with language(result.lang):
+        lines = []
+        if result.firing:
+            lines.append(
+                ngettext(
+                    "{id} {version}: {count} alert firing: {alerts}",
+                    "{id} {version}: {count} alerts firing: {alerts}",
+                    len(result.firing),
+                ).format(
+                    id=result.playbook_id,
+                    version=result.version,
+                    count=len(result.firing),
+                    alerts=", ".join(status(a) for a in result.firing),
+                )
+            )
+        else:
+            lines.append(
+                _("{id} {version}: no alert firing").format(
+                    id=result.playbook_id, version=result.version
+                )
+            )
+        for change in result.changes:
+            if change.event == "firing":
+                lines.append(_("started firing: {alert}").format(alert=status(change.alert)))
+            else:
+                lines.append(_("resolved: {alert}").format(alert=status(change.alert)))
+        if not result.changes:
+            lines.append(_("no change since the last run; nothing to announce"))
+        lines.append(
+            _("messages sent: {sent}; still queued: {queued}").format(
+                sent=result.sent, queued=result.queued
+            )
+        )
+    return "\n".join(lines) + "\n"
+
+
+@formatter("json")
+def format_json(result: WatchResult, playbook: Any) -> str:
+    """Full precision; `changes` lists this run's transitions."""
+    document = {
+        "playbook": {"id": result.playbook_id, "version": result.version},
+        "alerts": [
+            {
+                "id": a.id,
+                ("metric" if a.measure is None else "node"): a.target,
+                "measure": a.measure,
+                "value": a.value,
+                "op": a.op,
+                "threshold": a.threshold,
+                "severity": a.severity,
+                "fired": a.fired,
+                "firing": a.id in result.firing,
+            }
+            for a in result.alerts
+        ],
+        "changes": [{"alert": c.alert, "event": c.event, "value": c.value} for c in result.changes],
+        "firing": list(result.firing),
+        "sent": result.sent,
+        "queued": result.queued,
+        "failures": [
+            {"target": f.target, "alert": f.alert, "event": f.event, "reason": f.reason}
+            for f in result.failures
+        ],
+        "run": result.run_id,
+        "warnings": list(result.warnings),
+    }
+    return json.dumps(finite(document), ensure_ascii=False, indent=2, allow_nan=False) + "\n"

@@ -1,0 +1,276 @@
+"""One `opsplay watch` run: evaluate the alerts as `pilot compare` does, remember their
+states, queue a message per change and robot, deliver everything queued, record the run."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from opsplay.watch import clock, history, notify
+from opsplay.watch.message import compose
+from opsplay.watch.state import State, open_state
+
+LEASE_SECONDS = 300.0  # a run that dies while posting frees its message after this
+
+
+@dataclass(frozen=True)
+class Change:
+    """An alert that started firing or resolved in this run."""
+
+    alert: str
+    event: str  # firing | resolved
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A post that failed after its retries (the message stays queued)."""
+
+    target: str  # redacted
+    alert: str
+    event: str
+    reason: str  # scrubbed
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    """What one run found and did."""
+
+    playbook_id: str
+    version: str
+    lang: str
+    alerts: tuple[Any, ...]  # judging.AlertResult
+    changes: tuple[Change, ...]
+    firing: tuple[str, ...]
+    sent: int
+    failures: tuple[Failure, ...]
+    queued: int
+    unknown_targets: int
+    run_id: int
+    warnings: tuple[str, ...]
+    playbook: Any = None  # model.playbook.Playbook
+
+
+def evaluate(
+    playbook_path: Path, events: Path | None, data: Sequence[Path], **options: Any
+) -> tuple[Any, dict[str, Any], list[Any], list[str]]:
+    """(playbook, result JSON, alert results, warnings) exactly as `pilot compare` computes
+    them; without DATA only the node alerts are measured (from the event log)."""
+    from opsplay.config import find_config
+    from opsplay.pilot.compare import compare_files
+    from opsplay.validate import load_playbook
+
+    config = find_config(playbook_path.parent)
+    playbook = load_playbook(playbook_path, config)
+    if data:
+        report = compare_files(playbook_path, list(data), events=events, **options)
+        return playbook, report.to_json(), list(report.alerts), list(report.warnings)
+    from opsplay.pilot.compare import CompareOptions, PilotReport
+    from opsplay.pilot.events import read_events
+    from opsplay.pilot.judging import evaluate_alerts
+
+    lang = options.get("lang") or playbook.language
+    sla = {
+        n.id: (n.sla.resolve(config.realtime_seconds) if n.sla else None) for n in playbook.nodes
+    }
+    read = read_events(events, sla, skip_bad_rows=bool(options.get("skip_bad_rows")))  # type: ignore[arg-type]
+    warnings = list(read.warnings)
+    alerts = evaluate_alerts(playbook, [], read.nodes, lang, warnings, has_events=True)
+    # The same result document as `pilot compare --format json`, with no metric rows.
+    report = PilotReport(
+        playbook_id=playbook.metadata.id,
+        playbook_version=playbook.metadata.version,
+        design=playbook.pilot.design if playbook.pilot else "ab",
+        alpha=playbook.pilot.alpha if playbook.pilot else 0.05,
+        options=CompareOptions(events=events, lang=lang),
+        lang=lang,
+        metrics=(),
+        srm_p_value=None,
+        nodes=tuple(read.nodes),
+        alerts=tuple(alerts),
+        sources=(read.source,),
+        shape="events",
+        warnings=tuple(dict.fromkeys(warnings)),
+    )
+    document = report.to_json()
+    return playbook, finite(document), alerts, warnings
+
+
+def finite(value: Any) -> Any:
+    """`value` with NaN and infinities as None (JSON has no NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(item) for item in value]
+    return value
+
+
+def run_watch(
+    playbook_path: Path,
+    *,
+    events: Path | None,
+    data: Sequence[Path] = (),
+    notify_urls: Sequence[str] = (),
+    state_path: Path | None = None,
+    secret: str | None = None,
+    **options: Any,
+) -> WatchResult:
+    """Evaluate, remember, queue, deliver and record; raises OpsplayError for user mistakes."""
+    targets = [notify.parse_target(url) for url in notify_urls]
+    targets = list({t.key: t for t in targets}.values())
+    playbook, document, alerts, warnings = evaluate(playbook_path, events, data, **options)
+    lang = options.get("lang") or playbook.language
+    files = [*data, *([events] if events else [])]
+    data_fingerprint = history.fingerprint(files)
+    state = open_state(state_path)
+    assert state is not None
+    with state:
+        changes = _remember(state, playbook, alerts, targets, lang)
+        run_id = history.record(state, document, data_fingerprint, "watch")
+        sent, failures = _deliver(state, targets, secret)
+        firing = _firing(state, playbook)
+        keys = [t.key for t in targets]
+        pending = state.read(
+            "SELECT target FROM outbox WHERE delivered IS NULL AND playbook = ?",
+            (playbook.metadata.id,),
+        )
+    return WatchResult(
+        playbook_id=playbook.metadata.id,
+        version=playbook.metadata.version,
+        lang=lang,
+        alerts=tuple(alerts),
+        changes=tuple(changes),
+        firing=firing,
+        sent=sent,
+        failures=tuple(failures),
+        queued=sum(1 for row in pending if row["target"] in keys),
+        unknown_targets=len({row["target"] for row in pending if row["target"] not in keys}),
+        run_id=run_id,
+        warnings=tuple(warnings),
+        playbook=playbook,
+    )
+
+
+def _remember(
+    state: State, playbook: Any, alerts: Sequence[Any], targets: Sequence[notify.Target], lang: str
+) -> list[Change]:
+    """Compare with the stored states and queue a message per change and robot, in one
+    transaction: of two overlapping runs, the second sees the first's states and queues nothing."""
+    moment = clock.now()
+    stamp = moment.isoformat(timespec="seconds")
+    shown = moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    changes = []
+    with state.transaction() as db:
+        for result in alerts:
+            if result.value is None:
+                continue  # not measured this run: keep what was known
+            row = db.execute(
+                "SELECT firing FROM alert_state WHERE playbook = ? AND alert = ?",
+                (playbook.metadata.id, result.id),
+            ).fetchone()
+            was = bool(row["firing"]) if row is not None else False
+            if result.fired != was:
+                event = "firing" if result.fired else "resolved"
+                changes.append(Change(result.id, event, result.value))
+                message = notify.as_json(compose(event, result, playbook, lang, shown))
+                for target in targets:
+                    db.execute(
+                        "INSERT INTO outbox (target, shown, kind, playbook, alert, event, "
+                        "message, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            target.key,
+                            target.shown,
+                            target.kind,
+                            playbook.metadata.id,
+                            result.id,
+                            event,
+                            message,
+                            stamp,
+                        ),
+                    )
+            db.execute(
+                "INSERT INTO alert_state (playbook, alert, firing, value, changed, checked) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (playbook, alert) DO UPDATE SET "
+                "firing = excluded.firing, value = excluded.value, checked = excluded.checked, "
+                "changed = CASE WHEN firing = excluded.firing THEN changed ELSE excluded.changed END",
+                (playbook.metadata.id, result.id, int(result.fired), result.value, stamp, stamp),
+            )
+    return changes
+
+
+def _deliver(
+    state: State, targets: Sequence[notify.Target], secret: str | None
+) -> tuple[int, list[Failure]]:
+    """Send every queued message of these robots, oldest first, each claimed before it is
+    posted so that an overlapping run does not send it too."""
+    if not targets:
+        return 0, []
+    by_key = {t.key: t for t in targets}
+    marks = ",".join("?" * len(by_key))
+    pending = state.read(
+        f"SELECT id FROM outbox WHERE delivered IS NULL AND target IN ({marks}) ORDER BY id",
+        tuple(by_key),
+    )
+    token = uuid.uuid4().hex
+    sent, failures = 0, []
+    failed_targets: set[str] = set()
+    with notify.client() as http:
+        for item in pending:
+            now = clock.now().timestamp()
+            with state.transaction() as db:
+                claimed = db.execute(
+                    "UPDATE outbox SET claim = ?, claimed_until = ? WHERE id = ? AND delivered "
+                    "IS NULL AND (claimed_until IS NULL OR claimed_until < ?)",
+                    (token, now + LEASE_SECONDS, item["id"], now),
+                ).rowcount
+                row = db.execute("SELECT * FROM outbox WHERE id = ?", (item["id"],)).fetchone()
+            if not claimed:
+                continue  # delivered or being delivered by another run
+            target = by_key[row["target"]]
+            if target.key in failed_targets:
+                # Keep the order of a robot's messages: after a failure, the rest wait too.
+                _release(state, row["id"], token, None)
+                continue
+            outcome = notify.post(http, target, json.loads(row["message"]), secret)
+            if outcome.ok:
+                with state.transaction() as db:
+                    db.execute(
+                        "UPDATE outbox SET delivered = ?, attempts = attempts + 1, claim = NULL, "
+                        "claimed_until = NULL WHERE id = ? AND claim = ?",
+                        (clock.now().isoformat(timespec="seconds"), row["id"], token),
+                    )
+                sent += 1
+            else:
+                failed_targets.add(target.key)
+                _release(state, row["id"], token, outcome.reason)
+                failures.append(Failure(target.shown, row["alert"], row["event"], outcome.reason))
+    return sent, failures
+
+
+def _release(state: State, outbox_id: int, token: str, reason: str | None) -> None:
+    """Give a claimed message back to the queue (with why its post failed)."""
+    with state.transaction() as db:
+        db.execute(
+            "UPDATE outbox SET claim = NULL, claimed_until = NULL, "
+            "attempts = attempts + CASE WHEN ? IS NULL THEN 0 ELSE 1 END, "
+            "last_error = COALESCE(?, last_error) WHERE id = ? AND claim = ?",
+            (reason, reason, outbox_id, token),
+        )
+
+
+def _firing(state: State, playbook: Any) -> tuple[str, ...]:
+    """Alerts of the playbook whose stored state is firing (measured now or earlier)."""
+    ids = [a.id for a in playbook.alerts]
+    rows = state.read(
+        "SELECT alert FROM alert_state WHERE playbook = ? AND firing = 1",
+        (playbook.metadata.id,),
+    )
+    found = {row["alert"] for row in rows}
+    return tuple(i for i in ids if i in found)
