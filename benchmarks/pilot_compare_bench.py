@@ -177,10 +177,9 @@ def main() -> None:
     if options.parquet:
         parquet = data.with_suffix(".parquet")
         if not (options.reuse and parquet.exists()):
-            import duckdb
-
-            with duckdb.connect() as con:
-                con.execute(f"COPY (SELECT * FROM read_csv('{data}')) TO '{parquet}'")
+            # in a child process, so that this process stays small (see above)
+            convert = f"import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_csv('{data}')) TO '{parquet}'\")"
+            subprocess.run([sys.executable, "-c", convert], check=True)
         data = parquet
     if options.command:
         ours = shlex.split(options.command.format(python=sys.executable, data=data))

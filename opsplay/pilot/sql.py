@@ -276,6 +276,89 @@ class Query:
             + f"GROUP BY {', '.join([self._key(f'k{i}') for i in range(nkeys)] + [excluded])}"
         )
 
+    def grouped_typed(self, source: str) -> str | None:
+        """The wide form for DuckDB when every value column is typed: no per-row CASE at all.
+
+        Equal to `grouped` as long as no value is NaN, infinite or (proportions) other than 0/1,
+        and no ratio unit lacks only one of its two values: SUM and COUNT skip NULLs, and with
+        `missing: zero` a missing value adds nothing to a sum. The last column counts the values
+        and units that break this; when it is not 0 the caller runs `grouped` instead. None when
+        a value column is text.
+        """
+        plan = self.plan
+        if self.dialect != "duckdb" or not all(c in plan.numeric for c, _p in self.values):
+            return None
+        nkeys = len(plan.key_aliases)
+        q = self.q
+        keys = [q.column(plan.arm_column)]
+        if plan.period_column:
+            keys.append(q.column(plan.period_column))
+        elif plan._derived:
+            keys.append(self._derived_period())
+        keys += [q.column(c) for c in plan.segment_columns]
+        layer = [f"{e} AS k{i}" for i, e in enumerate(keys)] + [f"{self._outside()} AS out_w"]
+        layer += [f"CAST({q.column(c)} AS DOUBLE) AS x{i}" for i, (c, _p) in enumerate(self.values)]
+        index = {key: i for i, key in enumerate(self.values)}
+        raw = [f"k{i}" for i in range(nkeys)]
+        inner = [*raw, "out_w" if plan.window else "0 AS out_w", "COUNT(*) AS n_rows"]
+        outer = [f"{self._key(f'k{i}')} AS k{i}" for i in range(nkeys)]
+        missing_key = " OR ".join(f"{self._key(f'k{i}')} IS NULL" for i in range(nkeys))
+        excluded = f"CASE WHEN out_w = 1 THEN 'outside' WHEN {missing_key} THEN 'no_key' END"
+        outer += [f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"]
+        ratio_checks: list[str] = []
+        for m, metric in enumerate(plan.metrics):
+            cols = [index[c] for c in self._metric_columns(metric)]
+            zero = metric.missing == "zero"
+            if len(cols) == 1:
+                x = f"x{cols[0]}"
+                sums = {
+                    "n": "COUNT(*)" if zero else f"COUNT({x})",
+                    "sum": f"SUM({x})",
+                    "sum_sq": f"SUM({x} * {x})",
+                    "sum_den": None,
+                    "sum_den_sq": None,
+                    "sum_prod": None,
+                    "missing": f"COUNT(*) - COUNT({x})",
+                }
+            else:
+                x, y = (f"x{i}" for i in cols)
+                sums = {
+                    "n": "COUNT(*)" if zero else f"COUNT({x} * {y})",
+                    "sum": f"SUM({x})",
+                    "sum_sq": f"SUM({x} * {x})",
+                    "sum_den": f"SUM({y})",
+                    "sum_den_sq": f"SUM({y} * {y})",
+                    "sum_prod": f"SUM({x} * {y})",
+                    "missing": f"COUNT(*) - COUNT({x} * {y})",
+                }
+                if not zero:  # a unit with one of the two values: the sums above would count it
+                    ratio_checks.append(f"COUNT({x}) + COUNT({y}) - 2 * COUNT({x} * {y})")
+            sums["invalid"] = "0"
+            for name, expr in sums.items():
+                if expr is None:
+                    outer.append(f"CAST(NULL AS DOUBLE) AS m{m}_{name}")
+                    continue
+                inner.append(f"{expr} AS m{m}_{name}")
+                outer.append(f"SUM(m{m}_{name}) AS m{m}_{name}")
+        anomalies = [
+            f"COUNT(*) FILTER (WHERE x{i} NOT IN (0, 1))"
+            if proportion
+            else f"COUNT(*) FILTER (WHERE NOT isfinite(x{i}))"
+            for i, (_c, proportion) in enumerate(self.values)
+        ]
+        inner.append(f"{' + '.join(anomalies + ratio_checks)} AS anomalies")
+        outer.append("SUM(anomalies) AS anomalies")
+        return (
+            "SELECT\n  "
+            + ",\n  ".join(outer)
+            + "\nFROM (\nSELECT\n  "
+            + ",\n  ".join(inner)
+            + "\nFROM (\nSELECT\n  "
+            + ",\n  ".join(layer)
+            + f"\nFROM {source}\n) c\nGROUP BY {', '.join(raw + (['out_w'] if plan.window else []))}\n) r\n"
+            + f"GROUP BY {', '.join([self._key(f'k{i}') for i in range(nkeys)] + [excluded])}"
+        )
+
     def bad_rows(self, source: str, metric: MetricColumns, which: str) -> str:
         """Row numbers (1-based, table order) of the first rows with a `which` cell of `metric`."""
         index = {key: i for i, key in enumerate(self.values)}

@@ -643,3 +643,32 @@ def test_statistics_beyond_float_range_or_negative_are_named(
         read_exports([path], ReadOptions(metrics=metrics, arm_column="group"))
     for word in words:
         assert word in error.value.message, error.value.message
+
+
+def test_lines_after_a_skipped_row_are_still_named_right(tmp_path: Path) -> None:
+    lines = STATS.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = "control,too,few\n"  # line 3: wrong number of fields, skipped by DuckDB
+    lines[4] = lines[4].replace(",493,", ",many,", 1) if ",493," in lines[4] else lines[4]
+    lines[4] = ",".join(lines[4].split(",")[:2] + ["many"] + lines[4].split(",")[3:])
+    path = tmp_path / "stats.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    data = read_exports([path], onboarding_options(skip_bad_rows=True))
+    warning = next(w for w in data.warnings if "skipped" in w)
+    assert "line 3" in warning and 'line 5, column "n"' in warning, warning
+
+
+def test_typed_columns_with_gaps_give_the_text_path_figures(tmp_path: Path) -> None:
+    """The fast typed query hands over to the full one when a ratio unit lacks one value."""
+    frame = pd.read_csv(UNITS).head(4000)
+    frame.loc[::7, "orders"] = np.nan  # the denominator only: the ratio must leave these units
+    frame.loc[::11, "retained_d1"] = np.nan
+    typed = tmp_path / "gaps.parquet"
+    frame.to_parquet(typed)
+    text = tmp_path / "gaps.csv"
+    frame.astype(object).where(frame.notna(), "NA").to_csv(text, index=False)
+    a = read_exports([typed], onboarding_options(segment_columns=("region",)))
+    b = read_exports([text], onboarding_options(segment_columns=("region",)))
+    assert_same_stats(a.stats, b.stats)
+    assert all(a.stats[k].missing == b.stats[k].missing for k in a.stats)
+    aov = a.stats[GroupKey("aov", "pilot", None, (("region", "上海"),))]
+    assert aov.missing > 0

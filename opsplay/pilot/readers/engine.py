@@ -47,6 +47,24 @@ class Table:
     skipped_examples: list[str] = field(default_factory=list)
     dialect: str = "duckdb"  # "postgres" (or another) for a warehouse table (`--db`)
     _lines: list[int] | None = None  # CSV: the line each record starts on, read when first asked
+    _rejected: set[int] = field(default_factory=set)  # CSV lines skipped (--skip-bad-rows)
+
+    def count_rejects(self) -> None:
+        """After the first full read (with --skip-bad-rows): the rows DuckDB skipped, and a few
+        of their lines (later reads, to locate a cell, must not count them again)."""
+        if self.source.format != "csv" or self.dialect != "duckdb" or self.skipped_rows:
+            return
+        with contextlib.suppress(Exception):  # no rejects table: nothing was skipped
+            # one row per line (DuckDB may record several errors for one line)
+            rejects = self.con.execute(
+                "SELECT line, min(error_message) FROM reject_errors GROUP BY line ORDER BY line"
+            ).fetchall()
+            self.skipped_rows = len(rejects)
+            self._rejected = {int(line) for line, _msg in rejects}
+            self.skipped_examples = [
+                _("line {line}: {reason}").format(line=line, reason=str(msg).splitlines()[0])
+                for line, msg in rejects[:5]
+            ]
 
     def execute(self, sql: str) -> Any:
         """A DuckDB cursor over the result of `sql` (files only), errors as messages."""
@@ -95,8 +113,11 @@ class Table:
         """`file, line N, column "x"` (CSV), `file, sheet S, row N` (Excel), `file, row N`."""
         source = self.source
         if source.format == "csv":
-            if self._lines is None:
-                self._lines = record_lines(self.text_path or source.path, source)
+            if (
+                self._lines is None
+            ):  # the records DuckDB returned: rejected lines are not among them
+                lines = record_lines(self.text_path or source.path, source)
+                self._lines = [n for n in lines if n not in self._rejected]
             line = self._lines[record - 1] if 0 < record <= len(self._lines) else None
             where = source.where(line=line)
         elif source.format == "excel":
@@ -179,18 +200,6 @@ def _csv(
         f"parallel = true{extra})"
     )
     table = Table(source, con, f"(SELECT * FROM {relation}) src", encoding, numbers, text_path=path)
-    if skip_bad_rows:
-        # the rejects are read once, here, so the count and the quoted lines are known
-        con.execute(f"CREATE TEMP TABLE csv_rows AS SELECT * FROM {relation}")
-        table.relation = "csv_rows"
-        rejects = con.execute(
-            "SELECT line, error_message FROM reject_errors ORDER BY line"
-        ).fetchall()
-        table.skipped_rows = len(rejects)
-        table.skipped_examples = [
-            _("line {line}: {reason}").format(line=line, reason=str(msg).splitlines()[0])
-            for line, msg in rejects[:5]
-        ]
     return table
 
 

@@ -38,10 +38,10 @@ def iter_string_batches(
     """
     with open_table(source, skip_bad_rows) as table:
         select = ", ".join('CAST("' + name.replace('"', '""') + '" AS VARCHAR)' for name in columns)
+        if skip_bad_rows:  # learn the skipped lines first: rows are located while read
+            table.fetch(f"SELECT count(*) FROM {table.relation}")
+            table.count_rejects()
         cursor = table.execute(f"SELECT {select} FROM {table.relation}")
-        skipped.extend(
-            table.skipped_examples + [""] * (table.skipped_rows - len(table.skipped_examples))
-        )
         first = 0
         while rows := table.next_rows(cursor, BATCH_ROWS):
             data = {
@@ -54,4 +54,7 @@ def iter_string_batches(
 
             first += len(rows)
             yield StringBatch(data, len(rows), locate)
+        skipped.extend(
+            table.skipped_examples + [""] * (table.skipped_rows - len(table.skipped_examples))
+        )
     progress.add(source.size)

@@ -143,7 +143,11 @@ class UnitsReader(BaseReader):
 
     def _read(self, source: Source, table: Table, plan: Plan) -> dict[GroupKey, ArmStats]:
         query = Query(plan, table.dialect)
-        rows = table.fetch(query.grouped(table.relation))
+        fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
+        rows = table.fetch(fast) if fast else []
+        if not fast or any(row[-1] for row in rows):  # text, or NaN / not 0-1: the full query
+            rows = table.fetch(query.grouped(table.relation))
+        table.count_rejects()
         nkeys = len(plan.key_aliases)
         has_period = "period" in plan.key_aliases
         out: dict[GroupKey, ArmStats] = {}
