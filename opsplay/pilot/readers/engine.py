@@ -17,7 +17,13 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import _
-from opsplay.pilot.readers.sources import Source, decode_message, excel_frame, undecodable
+from opsplay.pilot.readers.sources import (
+    Source,
+    column_words,
+    decode_message,
+    excel_frame,
+    undecodable,
+)
 
 _NUMERIC = re.compile(
     r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|"
@@ -126,7 +132,7 @@ class Table:
             )
         else:
             where = source.where(row=record)
-        return f'{where}, column "{column}"' if column else where
+        return f"{where}, {column_words(column)}" if column else where
 
     def _error(self, exc: Exception) -> Exception:
         text = str(exc)

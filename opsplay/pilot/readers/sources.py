@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from opsplay.errors import InputError
+from opsplay.i18n import _
 from opsplay.pilot.readers.cells import names, normalize_text, quote
 
 SAMPLE_BYTES = 1 << 20  # encoding detection reads this much of the file
@@ -51,12 +52,17 @@ class Source:
         """`file, line N, column "x"`: the position prefix of a message."""
         parts = [self.display]
         if line is not None:
-            parts.append(f"line {line}")
+            parts.append(_("line {line}").format(line=line))
         elif row is not None:
-            parts.append(f"row {row}")
+            parts.append(_("row {row}").format(row=row))
         if column is not None:
-            parts.append(f'column "{column}"')
+            parts.append(column_words(column))
         return ", ".join(parts)
+
+
+def column_words(column: str) -> str:
+    """`column "x"` in a message's position prefix."""
+    return _('column "{column}"').format(column=column)
 
 
 def open_source(
