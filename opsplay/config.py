@@ -9,7 +9,7 @@ from typing import Any
 
 from opsplay.diagnostics import RULES, Severity
 from opsplay.errors import UsageError
-from opsplay.i18n import normalise
+from opsplay.i18n import _, normalise
 from opsplay.model.duration import parse_duration
 
 if sys.version_info >= (3, 11):
@@ -20,7 +20,9 @@ else:  # pragma: no cover
 # Findings that mean the file could not be read as a playbook at all; a file that fails
 # to parse must never pass, whatever the configuration says.
 UNREADABLE_RULES = frozenset({"OPS001", "OPS002", "OPS006", "OPS007", "OPS008", "OPS009"})
-KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff", "lang"}
+KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff", "lang", "calendar"}
+# Working days of calendar time limits (opsplay.workdays): China's official calendar, or Mon–Fri.
+CALENDARS = ("official", "weekdays")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Config:
     root: Path = Path(".")
     source: str | None = None
     lang: str | None = None  # message language (`zh` | `en`); see opsplay.i18n
+    calendar: str = "official"  # working days of `3个工作日`, `T+1`: see opsplay.workdays
 
 
 def find_config(start: Path) -> Config:
@@ -99,7 +102,7 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
             duration = parse_duration(str(table["realtime"]))
         except ValueError as error:
             raise UsageError(f"{path}: realtime: {error}") from None
-        if duration.seconds is None:
+        if duration.seconds is None or duration.is_calendar:
             raise UsageError(f'{path}: realtime must be a concrete limit such as "1s" or "5s"')
         realtime = duration.seconds
     paths = table.get("paths", ["playbooks"])
@@ -115,8 +118,24 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
     lang = table.get("lang")
     if lang is not None and (not isinstance(lang, str) or normalise(lang) is None):
         raise UsageError(f'{path}: write `lang = "zh"` or `lang = "en"`, not {lang!r}')
+    calendar = table.get("calendar", "official")
+    if calendar not in CALENDARS:
+        raise UsageError(
+            _(
+                '{path}: write `calendar = "official"` (mainland China\'s working days, make-up '
+                'working days included) or `calendar = "weekdays"` (Monday to Friday), not {value}'
+            ).format(path=path, value=repr(calendar))
+        )
     return Config(
-        frozenset(disable), levels, realtime, tuple(paths), dict(diff), root, str(path), lang
+        frozenset(disable),
+        levels,
+        realtime,
+        tuple(paths),
+        dict(diff),
+        root,
+        str(path),
+        lang,
+        calendar,
     )
 
 

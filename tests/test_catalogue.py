@@ -16,6 +16,10 @@ def test_every_message_has_a_chinese_translation_with_the_same_placeholders() ->
     assert problems == []
 
 
+def test_no_message_id_written_twice() -> None:
+    assert catalogue.duplicate_ids(catalogue.PO.read_text("utf-8")) == []
+
+
 def test_no_f_string_inside_a_marker() -> None:
     assert catalogue.f_string_markers((catalogue.ROOT / "opsplay").rglob("*.py")) == []
 

@@ -10,7 +10,7 @@ def test_format_choices_match_the_registries() -> None:
     from opsplay.formats import FORMATTERS as VALIDATE_FORMATS
     from opsplay.pilot.planning import FORMATS as PLAN_FORMATS
     from opsplay.pilot.present import FORMATTERS as COMPARE_FORMATS
-    from opsplay.render.sop import FORMATS as DOCUMENT_FORMATS
+    from opsplay.render.documents import DOCUMENT_FORMATS
 
     pairs = [
         (choices.ValidateFormat, VALIDATE_FORMATS),
@@ -26,12 +26,10 @@ def test_format_choices_match_the_registries() -> None:
 def test_language_and_correction_choices_match_the_core() -> None:
     from typing import get_args
 
+    from opsplay.i18n import LANGUAGES
     from opsplay.pilot.stats import Correction, TestName, VarianceName
-    from opsplay.pilot.wording import VERDICTS
-    from opsplay.render.wording import WORDS
 
-    assert {member.value for member in choices.Lang} == set(next(iter(VERDICTS.values())))
-    assert {member.value for member in choices.Lang} <= set(WORDS)
+    assert {member.value for member in choices.Lang} == set(LANGUAGES)
     assert {member.value for member in choices.Correction} == set(get_args(Correction))
     assert {member.value for member in choices.Test} == set(get_args(TestName))
     assert {member.value for member in choices.Variance} == set(get_args(VarianceName))

@@ -87,6 +87,14 @@ def problems(catalog: Catalog, found: dict[str | tuple[str, str], list[str]]) ->
     return lines
 
 
+def duplicate_ids(text: str) -> list[str]:
+    """Message ids written twice in the .po (branches merged with the union driver can do it)."""
+    ids: dict[str, int] = {}
+    for match in re.finditer(r'^msgid ("(?:[^"\\]|\\.)*"(?:\n"(?:[^"\\]|\\.)*")*)', text, re.M):
+        ids[match.group(1)] = ids.get(match.group(1), 0) + 1
+    return [f"duplicate msgid {key}" for key, count in ids.items() if count > 1 and key != '""']
+
+
 def f_string_markers(paths: Iterable[Path]) -> list[str]:
     """`_(f"…")` cannot be extracted: the id would change with every value."""
     pattern = re.compile(r"\b(?:_|N_|ngettext)\(\s*f[\"']")
@@ -112,7 +120,11 @@ def main(argv: list[str]) -> int:
     found = extracted()
     catalog = load()
     if command == "check":
-        lines = problems(catalog, found) + f_string_markers((ROOT / "opsplay").rglob("*.py"))
+        lines = (
+            problems(catalog, found)
+            + duplicate_ids(PO.read_text("utf-8"))
+            + f_string_markers((ROOT / "opsplay").rglob("*.py"))
+        )
         print("\n".join(lines) or f"catalogue whole: {len(found)} messages")
         stale = not MO.exists() or MO.read_bytes() != compiled(catalog)
         if stale:

@@ -44,10 +44,11 @@ class PlanFormat(str, enum.Enum):
 
 
 class DocumentFormat(str, enum.Enum):
-    """opsplay.render.sop.FORMATS."""
+    """opsplay.render.documents.DOCUMENT_FORMATS."""
 
     md = "md"
     html = "html"
+    docx = "docx"
 
 
 class DiffFormat(str, enum.Enum):

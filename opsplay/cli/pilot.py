@@ -34,8 +34,12 @@ from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _
 
 pilot_app = typer.Typer(
-    help="Step 4: measure a pilot against its baseline.\n\n"
-    "Example: opsplay pilot compare playbooks/new-user-onboarding.yaml examples/onboarding_units.csv",
+    help=_("Step 4: measure a pilot against its control group.")
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay pilot compare playbooks/new-user-onboarding.yaml "
+        "examples/onboarding_units.csv"
+    ),
     no_args_is_help=True,
 )
 app.add_typer(pilot_app, name="pilot")
@@ -58,7 +62,7 @@ class Dialect(str, enum.Enum):
     spark = "spark"
 
 
-PlaybookArg = Annotated[Path, typer.Argument(metavar="PLAYBOOK", help="The playbook YAML file.")]
+PlaybookArg = Annotated[Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook YAML file."))]
 
 
 def _with_progress(run, files: list[Path]):  # noqa: ANN001, ANN202
@@ -82,7 +86,18 @@ def _with_progress(run, files: list[Path]):  # noqa: ANN001, ANN202
         return run(lambda done: bar.update(task, completed=done))
 
 
-@pilot_app.command("compare")
+@pilot_app.command(
+    "compare",
+    help=_(
+        "Compare the pilot group with the control group per metric: change, interval, "
+        "p-value, target, time limits, alerts."
+    )
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay pilot compare playbooks/new-user-onboarding.yaml "
+        "examples/onboarding_units.csv --by region"
+    ),
+)
 def compare(
     playbook: PlaybookArg,
     data: Annotated[
@@ -92,14 +107,22 @@ def compare(
         ),
     ] = None,
     by: Annotated[
-        list[str] | None, typer.Option("--by", help="Segment column (repeatable).")
+        list[str] | None, typer.Option("--by", help=_("Segment column (repeatable)."))
     ] = None,
+    max_segments: Annotated[
+        int,
+        typer.Option(
+            "--max-segments",
+            min=1,
+            help=_("Refuse --by when it gives more segments than this."),
+        ),
+    ] = 1000,
     output_format: Annotated[
-        CompareFormat, typer.Option("--format", "-f", help="Output format.")
+        CompareFormat, typer.Option("--format", "-f", help=_("Output format."))
     ] = CompareFormat.text,
     fail_on: Annotated[
         list[FailOn] | None,
-        typer.Option("--fail-on", help="Exit 1 on regression, alert or miss (repeatable)."),
+        typer.Option("--fail-on", help=_("Exit 1 on regression, alert or miss (repeatable).")),
     ] = None,
     events: Events = None,
     input_format: InputFormatOption = InputFormat.auto,
@@ -110,16 +133,18 @@ def compare(
     correction: CorrectionOption = Correction.holm,
     alpha: Alpha = None,
     arm_column: Annotated[
-        str | None, typer.Option("--arm-column", help="Override pilot.arm_column.")
+        str | None, typer.Option("--arm-column", help=_("Override pilot.arm_column."))
     ] = None,
-    baseline: Annotated[str | None, typer.Option("--baseline", help="Baseline arm label.")] = None,
-    pilot: Annotated[str | None, typer.Option("--pilot", help="Pilot arm label.")] = None,
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", help=_("Baseline arm label."))
+    ] = None,
+    pilot: Annotated[str | None, typer.Option("--pilot", help=_("Pilot arm label."))] = None,
     period_column: Annotated[
-        str | None, typer.Option("--period-column", help="Override pilot.period_column.")
+        str | None, typer.Option("--period-column", help=_("Override pilot.period_column."))
     ] = None,
     lang: Annotated[
         Lang | None,
-        typer.Option("--lang", help="Language of the text (default: the playbook's)."),
+        typer.Option("--lang", help=_("Language of the text (default: the playbook's).")),
     ] = None,
     sheet: Annotated[
         str | None,
@@ -147,10 +172,6 @@ def compare(
     record: RecordOption = False,
     state: StateOption = None,
 ) -> None:
-    """Compare pilot with baseline per metric: change, interval, p-value, target, SLAs, alerts.
-
-    Example: opsplay pilot compare playbooks/new-user-onboarding.yaml examples/onboarding_units.csv --by region
-    """
     from opsplay.pilot.compare import compare_files, failures
     from opsplay.pilot.present import FORMATTERS
 
@@ -167,6 +188,7 @@ def compare(
                 table=table,
                 events_table=events_table,
                 by=by or [],
+                max_segments=max_segments,
                 events=events,
                 input_format=input_format.value,
                 encoding=encoding,
@@ -192,40 +214,46 @@ def compare(
     typer.echo(FORMATTERS[output_format.value](report, color), nl=False)
     happened = failures(report, [f.value for f in fail_on or []])
     if happened:
-        typer.echo(f"opsplay: --fail-on: {', '.join(happened)}", err=True)
+        shown = _("; ").join(happened)
+        typer.echo(_("opsplay: --fail-on: {conditions}").format(conditions=shown), err=True)
         raise typer.Exit(1)
 
 
-@pilot_app.command("plan")
+@pilot_app.command(
+    "plan",
+    help=_("Units per group (and days, with --daily) needed to detect the goal's change.")
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay pilot plan playbooks/new-user-onboarding.yaml --daily 800"
+    ),
+)
 def plan(
     playbook: PlaybookArg,
     mde: Annotated[
         float | None,
-        typer.Option("--mde", help="Absolute change to detect (default: goal target − baseline)."),
+        typer.Option(
+            "--mde", help=_("Absolute change to detect (default: goal target − baseline).")
+        ),
     ] = None,
     power: Annotated[
-        float, typer.Option("--power", min=0.5, max=0.999, help="Statistical power.")
+        float, typer.Option("--power", min=0.5, max=0.999, help=_("Statistical power."))
     ] = 0.8,
     daily: Annotated[
         float | None,
-        typer.Option("--daily", min=0, help="Units entering the pilot per day (both arms)."),
+        typer.Option("--daily", min=0, help=_("Units entering the pilot per day (both arms).")),
     ] = None,
     sd: Annotated[
         float | None,
-        typer.Option("--sd", min=0, help="Per-unit standard deviation (mean metrics)."),
+        typer.Option("--sd", min=0, help=_("Per-unit standard deviation (mean metrics).")),
     ] = None,
     output_format: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="Output format.")
+        PlanFormat, typer.Option("--format", "-f", help=_("Output format."))
     ] = PlanFormat.text,
     lang: Annotated[
         Lang | None,
-        typer.Option("--lang", help="Language of the text (default: the playbook's)."),
+        typer.Option("--lang", help=_("Language of the text (default: the playbook's).")),
     ] = None,
 ) -> None:
-    """Sample size per arm (and days with --daily) to detect the goal's change.
-
-    Example: opsplay pilot plan playbooks/new-user-onboarding.yaml --daily 800
-    """
     from opsplay.pilot.planning import format_plan, plan_for_playbook
     from opsplay.validate import load_playbook
 
@@ -239,13 +267,21 @@ def plan(
     typer.echo(format_plan(result, output_format.value, language, design), nl=False)
 
 
-@pilot_app.command("sql")
+@pilot_app.command(
+    "sql",
+    help=_("Print the SQL that turns a table of unit rows into the sufficient-statistics export.")
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay pilot sql playbooks/new-user-onboarding.yaml --table "
+        "ods.onboarding_users --dialect bigquery"
+    ),
+)
 def sql(
     playbook: PlaybookArg,
-    table: Annotated[str, typer.Option("--table", help="Warehouse table of unit rows.")],
-    dialect: Annotated[Dialect, typer.Option("--dialect", help="SQL dialect.")] = Dialect.duckdb,
+    table: Annotated[str, typer.Option("--table", help=_("Warehouse table of unit rows."))],
+    dialect: Annotated[Dialect, typer.Option("--dialect", help=_("SQL dialect."))] = Dialect.duckdb,
     by: Annotated[
-        list[str] | None, typer.Option("--by", help="Segment column (repeatable).")
+        list[str] | None, typer.Option("--by", help=_("Segment column (repeatable)."))
     ] = None,
     events: Annotated[
         bool,
@@ -254,10 +290,6 @@ def sql(
         ),
     ] = False,
 ) -> None:
-    """Print the SQL that turns a unit-level table into the sufficient-statistics export.
-
-    Example: opsplay pilot sql playbooks/new-user-onboarding.yaml --table ods.onboarding_users --dialect bigquery
-    """
     from opsplay.pilot.planning import sql_for_playbook
     from opsplay.validate import load_playbook
 

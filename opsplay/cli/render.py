@@ -25,58 +25,83 @@ from opsplay.cli.options import (
     VarianceOption,
 )
 from opsplay.errors import OpsplayError, UsageError
+from opsplay.i18n import _
 
 
 def _report_writes(report: Any) -> None:
     """Print what was written (or would be, with --check) and what was unchanged."""
     from opsplay.validate import display_name
 
-    verb = "would write" if report.check else "wrote"
+    line = _("would write {path}") if report.check else _("wrote {path}")
     for path in report.written:
-        typer.echo(f"{verb} {display_name(path)}")
+        typer.echo(line.format(path=display_name(path)))
     for path in report.unchanged:
-        typer.echo(f"unchanged {display_name(path)}")
+        typer.echo(_("unchanged {path}").format(path=display_name(path)))
 
 
-@app.command("render-sop")
+@app.command(
+    "render-sop",
+    help=_("Render SOP documents (one per playbook, plus an index) for a knowledge base.")
+    + "\n\n"
+    + _("Example: {example}").format(example="opsplay render-sop playbooks/ -o docs/sop"),
+)
 def render_sop(
     paths: Annotated[
-        list[Path], typer.Argument(metavar="PATH", help="Playbook files or folders (recursive).")
+        list[Path],
+        typer.Argument(metavar="PATH", help=_("Playbook files or folders (recursive).")),
     ],
     output: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--output",
             "-o",
-            help="Output folder: one document per playbook (<id>.md or .html) and an index.",
+            help=_("Output folder: one document per playbook (<id>.md or .html) and an index."),
         ),
-    ],
+    ] = None,
     output_format: Annotated[
-        DocumentFormat, typer.Option("--format", "-f", help="Document format.")
-    ] = DocumentFormat.md,
+        DocumentFormat | None, typer.Option("--format", "-f", help=_("Document format."))
+    ] = None,
     lang: Annotated[
-        Lang | None, typer.Option("--lang", help="Language (default: each playbook's).")
+        Lang | None, typer.Option("--lang", help=_("Language (default: each playbook's)."))
     ] = None,
     templates: Templates = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change.")
+        bool, typer.Option("--check", help=_("Write nothing; exit 1 if any file would change."))
     ] = False,
+    site: Annotated[
+        Path | None,
+        typer.Option(
+            "--site",
+            help=_(
+                "Write a complete MkDocs project into this folder instead: mkdocs.yml, a home "
+                "page listing every SOP, one page per playbook (build it with `mkdocs build`)."
+            ),
+        ),
+    ] = None,
+    reports: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--report",
+            help=_(
+                "With --site: a saved `opsplay pilot compare --format json` result to publish "
+                "as the review report of its playbook (repeatable)."
+            ),
+        ),
+    ] = None,
 ) -> None:
-    """Render SOP documents (one per playbook, plus index) for a knowledge base.
-
-    Example: opsplay render-sop playbooks/ -o docs/sop
-    """
-    from opsplay.render.sop import render_sop_files
+    """Render SOP documents for a knowledge base."""
     from opsplay.render.writer import write_files
 
+    chosen = output_format.value if output_format else None
     try:
-        documents = render_sop_files(
-            paths,
-            fmt=output_format.value,
-            lang=lang.value if lang else None,
-            templates_dir=templates,
-        )
-        report = write_files(output, documents, check=check)
+        if site is not None:
+            documents = _site_documents(paths, site, output, chosen, lang, templates, reports)
+            report = write_files(site, documents, check=check)
+        else:
+            if reports:
+                raise UsageError(_("`--report` goes with `--site DIR`"))
+            target, documents = _sop_documents(paths, output, chosen, lang, templates)
+            report = write_files(target, documents, check=check)
     except OpsplayError as error:
         raise fail(error) from None
     _report_writes(report)
@@ -84,28 +109,35 @@ def render_sop(
         raise typer.Exit(1)
 
 
-@app.command("render-report")
+@app.command(
+    "render-report",
+    help=_("Render the review report of a pilot.")
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay render-report playbooks/x.yaml --from-json compare.json -o docs/x.html"
+    ),
+)
 def render_report(
     playbook: Annotated[
-        Path, typer.Argument(metavar="PLAYBOOK", help="The playbook of the pilot.")
+        Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook of the pilot."))
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Report file to write (.md or .html).")
+        Path, typer.Option("--output", "-o", help=_("Report file to write (.md or .html)."))
     ],
     data: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="DATA", help="Metric exports, as for `opsplay pilot compare`."),
+        typer.Argument(metavar="DATA", help=_("Metric exports, as for `opsplay pilot compare`.")),
     ] = None,
     from_json: Annotated[
         Path | None,
         typer.Option(
             "--from-json",
-            help="Saved `opsplay pilot compare --format json` output instead of DATA.",
+            help=_("Saved `opsplay pilot compare --format json` output instead of DATA."),
         ),
     ] = None,
     events: Events = None,
     by: Annotated[
-        list[str] | None, typer.Option("--by", help="Segment column (with DATA).")
+        list[str] | None, typer.Option("--by", help=_("Segment column (with DATA)."))
     ] = None,
     encoding: Encoding = None,
     input_format: InputFormatOption = InputFormat.auto,
@@ -116,39 +148,32 @@ def render_report(
     alpha: Alpha = None,
     output_format: Annotated[
         DocumentFormat | None,
-        typer.Option("--format", "-f", help="Document format (default: from -o suffix)."),
+        typer.Option("--format", "-f", help=_("Document format (default: from -o suffix).")),
     ] = None,
     lang: Annotated[
-        Lang | None, typer.Option("--lang", help="Language (default: the playbook's).")
+        Lang | None, typer.Option("--lang", help=_("Language (default: the playbook's)."))
     ] = None,
     templates: Templates = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 if the file would change.")
+        bool, typer.Option("--check", help=_("Write nothing; exit 1 if the file would change."))
     ] = False,
 ) -> None:
-    """Render the review report (效果复盘) of a pilot.
-
-    Example: opsplay render-report playbooks/x.yaml --from-json compare.json -o docs/x.html
-    """
+    """Render the review report of a pilot."""
     from opsplay.config import find_config
+    from opsplay.render.documents import format_for_file, render_report_document
     from opsplay.render.report import load_comparison
-    from opsplay.render.report import render_report as render
     from opsplay.render.sop import source_of
     from opsplay.render.writer import write_files
     from opsplay.validate import load_playbook
 
     try:
         if from_json is not None and data:
-            raise UsageError("give either DATA files or --from-json, not both")
+            raise UsageError(_("give either DATA files or --from-json, not both"))
         if from_json is None and not data:
             raise UsageError(
-                "give the metric exports (DATA…) or a saved comparison with --from-json"
+                _("give the metric exports (DATA…) or a saved comparison with --from-json")
             )
-        fmt = (
-            output_format.value
-            if output_format
-            else ("html" if output.suffix.lower() in (".html", ".htm") else "md")
-        )
+        fmt = format_for_file(output, output_format.value if output_format else None)
         loaded = load_playbook(playbook, find_config(playbook.parent))
         if from_json is not None:
             comparison = load_comparison(from_json)
@@ -168,11 +193,11 @@ def render_report(
                 alpha=alpha,
                 lang=lang.value if lang else None,
             )
-        text = render(
+        text = render_report_document(
             loaded,
             comparison,
-            lang=lang.value if lang else None,
             fmt=fmt,
+            lang=lang.value if lang else None,
             templates_dir=templates,
             source=source_of(playbook),
         )
@@ -182,6 +207,69 @@ def render_report(
     _report_writes(report)
     if check and report.changed:
         raise typer.Exit(1)
+
+
+def _sop_documents(
+    paths: list[Path],
+    output: Path | None,
+    chosen: str | None,
+    lang: Lang | None,
+    templates: Path | None,
+) -> tuple[Path, dict[str, str | bytes]]:
+    """The folder to write into and the documents: every SOP plus index, or one file for `-o FILE`."""
+    from opsplay.render.documents import format_for_file, looks_like_file, render_sops
+
+    if output is None:
+        raise UsageError(
+            _(
+                "say where to write: `-o DIR` (one document per playbook), `-o FILE.docx` "
+                "(one playbook) or `--site DIR` (an MkDocs project)"
+            )
+        )
+    if not looks_like_file(output):
+        documents = render_sops(
+            paths, fmt=chosen or "md", lang=lang.value if lang else None, templates_dir=templates
+        )
+        return output, documents
+    fmt = format_for_file(output, chosen)
+    documents = render_sops(
+        paths, fmt=fmt, lang=lang.value if lang else None, templates_dir=templates
+    )
+    own = [name for name in documents if not name.startswith("index.")]
+    if len(own) != 1:
+        raise UsageError(
+            _(
+                "`-o {path}` is one file but {count} playbooks were given; "
+                "write them into a folder with `-o DIR`"
+            ).format(path=output, count=len(own))
+        )
+    return output.parent, {output.name: documents[own[0]]}
+
+
+def _site_documents(
+    paths: list[Path],
+    site: Path,
+    output: Path | None,
+    chosen: str | None,
+    lang: Lang | None,
+    templates: Path | None,
+    reports: list[Path] | None,
+) -> dict[str, str | bytes]:
+    """The files of the MkDocs project `--site` writes."""
+    from opsplay.render.site import build_site
+
+    if output is not None:
+        raise UsageError(_("give either `-o` or `--site`, not both"))
+    if chosen not in (None, "md"):
+        raise UsageError(_("`--site` writes Markdown pages; leave `--format` out"))
+    return dict(
+        build_site(
+            paths,
+            lang=lang.value if lang else None,
+            templates_dir=templates,
+            reports=list(reports or []),
+        )
+    )
 
 
 def _run_compare(playbook: Path, data: list[Path], **options: Any) -> dict[str, Any]:

@@ -1,66 +1,155 @@
-"""Time limits (`sla`) in the forms operations people write them."""
+"""Time limits (`sla`, escalation `after`) in the forms operations people write them.
+
+Lengths: `30s`, `2m`, `1h30m`, `1w`, `PT2M`, `30 min`, `2 hours`, `30秒`, `半小时`, `两小时`,
+`二十分钟`, `一天`, `1周`, `2分钟内`; `realtime` / `实时` / `立即` (the configured realtime
+limit); and calendar limits, due at a time of day rather than after a length:
+`N个工作日` / `N working days`, `T+N`, `次日` (= T+1), `当天` / `当日` (see opsplay.workdays
+for their deadlines). The text is kept exactly as written (`Duration.as_written`): documents
+show a limit the way the user wrote it.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-ACCEPTED_FORMS = (
-    "30s, 2m, 24h, 3d, 1h30m; ISO 8601 such as PT2M; "
-    "30秒, 2分钟, 24小时, 3天, 2分钟内; realtime or 实时"
+from opsplay.i18n import N_, _
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from opsplay.workdays import WorkdayCalendar
+
+ACCEPTED_FORMS = N_(
+    "30s, 2m, 24h, 3d, 1w, 1h30m, 30 min, 2 hours, 1 day; ISO 8601 such as PT2M; "
+    "30秒, 2分钟, 半小时, 两小时, 二十分钟, 3天, 1周, 2分钟内; realtime, 实时 or 立即; "
+    "calendar limits 3个工作日, 3 working days, T+1, 次日, 当天"
 )
 
+_DAY = 86400.0
+_NUMBER = r"(\d+(?:\.\d+)?)"
 _COMPACT = re.compile(
-    r"(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?"
+    rf"(?:{_NUMBER}w)?(?:{_NUMBER}d)?(?:{_NUMBER}h)?(?:{_NUMBER}m)?(?:{_NUMBER}s)?"
 )
 _ISO = re.compile(
-    r"P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?"
+    rf"P(?:{_NUMBER}W)?(?:{_NUMBER}D)?(?:T(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}S)?)?"
 )
-_UNIT_SECONDS = (86400, 3600, 60, 1)  # days, hours, minutes, seconds: the groups of both patterns
+# weeks, days, hours, minutes, seconds: the groups of both patterns
+_UNIT_SECONDS = (7 * _DAY, _DAY, 3600, 60, 1)
 _CHINESE_UNITS = {
-    "天": 86400,
-    "日": 86400,
-    "小时": 3600,
+    "周": 7 * _DAY,
+    "个星期": 7 * _DAY,
+    "星期": 7 * _DAY,
+    "天": _DAY,
+    "日": _DAY,
     "个小时": 3600,
+    "小时": 3600,
+    "个钟头": 3600,
+    "钟头": 3600,
     "时": 3600,
     "分钟": 60,
     "分": 60,
     "秒钟": 1,
     "秒": 1,
 }
-_CHINESE_PART = re.compile(r"(\d+(?:\.\d+)?)(个小时|小时|时|分钟|分|秒钟|秒|天|日)")
-_REALTIME_WORDS = {"realtime", "real-time", "实时"}
+_CHINESE_PART = re.compile(_NUMBER + "(" + "|".join(_CHINESE_UNITS) + ")")
+_ENGLISH_UNITS = {
+    "w": 7 * _DAY,
+    "d": _DAY,
+    "h": 3600,
+    "m": 60,
+    "s": 1,
+}
+_ENGLISH_PART = re.compile(
+    _NUMBER + r"(weeks?|wks?|days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)(?:and)?"
+)
+_REALTIME_WORDS = {"realtime", "real-time", "实时", "立即"}
+_CHINESE_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_CHINESE_MULTIPLIERS = {"十": 10, "百": 100, "千": 1000}
+_CHINESE_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千]+")
+_WITHIN = ("以内", "之内", "内")
+_WORKING_DAYS = re.compile(r"(\d+)(?:个工作日|工作日|(?:working|business)days?)")
+_T_PLUS = re.compile(r"t\+(\d+)(?:天|日)?")
+_SAME_DAY = {"当天", "当日", "同日", "sameday"}
+_NEXT_DAY = {"次日", "隔日", "nextday"}
+
+CalendarKind = Literal["working_days", "t_plus", "same_day"]
+
+
+@dataclass(frozen=True)
+class CalendarRule:
+    """A limit due at a time of day: N working days, T+N (次日 = T+1), or the same day."""
+
+    kind: CalendarKind
+    days: int  # N; 0 for the same day
 
 
 @dataclass(frozen=True)
 class Duration:
-    """A time limit: the text as written, and its length in seconds (None for realtime)."""
+    """A time limit: the text exactly as the user wrote it, and how long it lasts.
 
-    text: str
+    `seconds` is None for realtime (resolved from configuration). For a calendar limit
+    (`calendar` set) the deadline depends on the start and the working-day calendar
+    (`deadline()`); `seconds` is then only a nominal length for ordering limits (N working
+    days: 1.4·N days, so `3个工作日` is longer than `3天`; T+N: 1.4·N + ½ days; 当天: ½ day).
+    """
+
+    as_written: str
     seconds: float | None
+    calendar: CalendarRule | None = None
+
+    @property
+    def text(self) -> str:
+        """The limit as written (older name of `as_written`)."""
+        return self.as_written
 
     @property
     def realtime(self) -> bool:
-        """True for `realtime` / `实时`, whose limit comes from configuration."""
+        """True for `realtime` / `实时` / `立即`, whose limit comes from configuration."""
         return self.seconds is None
 
+    @property
+    def is_calendar(self) -> bool:
+        """True for limits due at a time of day on a working day (`3个工作日`, `T+1`, `当天`)."""
+        return self.calendar is not None
+
     def resolve(self, realtime_seconds: float = 1.0) -> float:
-        """Length in seconds, with realtime meaning `realtime_seconds`."""
+        """Length in seconds, with realtime meaning `realtime_seconds` (nominal for calendar limits)."""
         return realtime_seconds if self.seconds is None else self.seconds
 
+    def deadline(self, start: datetime, calendar: WorkdayCalendar) -> datetime:
+        """When this calendar limit, started at `start`, falls due."""
+        from opsplay.workdays import deadline
+
+        return deadline(self, start, calendar)
+
     def __str__(self) -> str:
-        return self.text
+        return self.as_written
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
         return core_schema.no_info_plain_validator_function(
             _validate_duration,
-            serialization=core_schema.plain_serializer_function_ser_schema(lambda d: d.text),
+            serialization=core_schema.plain_serializer_function_ser_schema(lambda d: d.as_written),
         )
 
     @classmethod
@@ -70,38 +159,104 @@ class Duration:
         return {
             "type": "string",
             "description": f"A time limit. Accepted forms: {ACCEPTED_FORMS}.",
-            "examples": ["2m", "24h", "1h30m", "PT2M", "2分钟内", "实时"],
+            "examples": [
+                "2m",
+                "24h",
+                "1h30m",
+                "PT2M",
+                "2分钟内",
+                "半小时",
+                "3个工作日",
+                "T+1",
+                "实时",
+            ],
         }
-
-
-_ENGLISH_WORDS = re.compile(r"(\d+(?:\.\d+)?)(days?|hours?|hrs?|minutes?|mins?|seconds?|secs?)")
 
 
 def parse_duration(text: str) -> Duration:
     """Parse a time limit; raise ValueError quoting the accepted forms."""
-    cleaned = text.strip()
-    lowered = cleaned.lower().replace(" ", "")
-    if lowered in _REALTIME_WORDS:
-        return Duration(cleaned, None)
+    written = text.strip()
+    # Full-width digits, letters and ＋ as an IME types them read as their ASCII forms.
+    lowered = unicodedata.normalize("NFKC", written).lower().replace(" ", "")
     if not lowered:
-        raise ValueError(f"the time limit is empty; write one of: {ACCEPTED_FORMS}")
-    seconds = _parse_seconds(lowered)
-    if seconds == 0:
-        raise ValueError(f"`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)")
-    if seconds is None or seconds < 0:
-        words = _ENGLISH_WORDS.fullmatch(lowered)
-        if words:  # "2 hours", "30 mins": say exactly what to write
-            number, unit = words.group(1), words.group(2)[0]
-            chinese = {"d": "天", "h": "小时", "m": "分钟", "s": "秒"}[unit]
-            raise ValueError(f"`{text}`: write {number}{unit} or {number}{chinese}")
         raise ValueError(
-            f"`{text}` is not a time limit opsplay understands; write one of: {ACCEPTED_FORMS}"
+            _("the time limit is empty; write one of: {forms}").format(forms=_(ACCEPTED_FORMS))
         )
-    return Duration(cleaned, seconds)
+    if lowered in _REALTIME_WORDS:
+        return Duration(written, None)
+    chinese = _arabic(_strip_within(lowered))
+    rule = _calendar_rule(chinese)
+    if rule is not None:
+        if rule.kind == "working_days" and rule.days == 0:
+            raise ValueError(
+                _("`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)").format(
+                    text=text
+                )
+            )
+        # A working day lasts 7/5 calendar days on average; T+N and 当天 end at midnight,
+        # half a day after an average start. Only for ordering limits (diff), never deadlines.
+        extra = 0.0 if rule.kind == "working_days" else 0.5
+        return Duration(written, (rule.days * 1.4 + extra) * _DAY, rule)
+    seconds = _parse_seconds(lowered, chinese)
+    if seconds == 0:
+        raise ValueError(
+            _("`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)").format(
+                text=text
+            )
+        )
+    if seconds is None:
+        raise ValueError(
+            _("`{text}` is not a time limit opsplay understands; write one of: {forms}").format(
+                text=text, forms=_(ACCEPTED_FORMS)
+            )
+        )
+    return Duration(written, seconds)
 
 
-def _parse_seconds(text: str) -> float | None:
-    """Seconds of a non-empty compact, ISO 8601 or Chinese time limit; None if it is none of them."""
+def _strip_within(text: str) -> str:
+    """`2分钟内`, `3个工作日以内` mean the same as without the suffix."""
+    for suffix in _WITHIN:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def _arabic(text: str) -> str:
+    """Chinese numerals and halves as digits: 两小时 → 2小时, 一个半小时 → 1.5小时, 半天 → 0.5天."""
+    text = _CHINESE_NUMERAL.sub(lambda m: str(_chinese_number(m.group())), text)
+    text = re.sub(r"(\d+)个半", r"\1.5个", text)
+    return re.sub(r"(?<![\d.])半个?", "0.5", text)
+
+
+def _chinese_number(numeral: str) -> int:
+    """二十 → 20, 十五 → 15, 一百零五 → 105, 两 → 2."""
+    total = current = 0
+    for char in numeral:
+        if char in _CHINESE_DIGITS:
+            current = _CHINESE_DIGITS[char]
+        else:
+            total += (current or 1) * _CHINESE_MULTIPLIERS[char]
+            current = 0
+    return total + current
+
+
+def _calendar_rule(text: str) -> CalendarRule | None:
+    """The calendar limit a (normalised) text names, if it names one."""
+    if text in _SAME_DAY:
+        return CalendarRule("same_day", 0)
+    if text in _NEXT_DAY:
+        return CalendarRule("t_plus", 1)
+    match = _WORKING_DAYS.fullmatch(text)
+    if match:
+        return CalendarRule("working_days", int(match.group(1)))
+    match = _T_PLUS.fullmatch(text)
+    if match:
+        return CalendarRule("t_plus", int(match.group(1)))
+    return None
+
+
+def _parse_seconds(text: str, chinese: str) -> float | None:
+    """Seconds of a compact, ISO 8601, English-word or Chinese length; None if it is none of them."""
     for pattern in (_COMPACT, _ISO):
         match = pattern.fullmatch(text.upper() if pattern is _ISO else text)
         if match and any(match.groups()):
@@ -110,11 +265,18 @@ def _parse_seconds(text: str) -> float | None:
                 for part, unit in zip(match.groups(), _UNIT_SECONDS, strict=True)
                 if part
             )
-    chinese = text.removesuffix("以内").removesuffix("内")
+    words = _ENGLISH_PART.findall(text)
+    if words and _joined(_ENGLISH_PART, text) == text:
+        return sum(float(number) * _ENGLISH_UNITS[unit[0]] for number, unit in words)
     parts = _CHINESE_PART.findall(chinese)
     if parts and "".join(number + unit for number, unit in parts) == chinese:
         return sum(float(number) * _CHINESE_UNITS[unit] for number, unit in parts)
     return None
+
+
+def _joined(pattern: re.Pattern[str], text: str) -> str:
+    """The parts of `text` the pattern matches, joined: equal to `text` when it is all parts."""
+    return "".join(match.group() for match in pattern.finditer(text))
 
 
 def _validate_duration(value: Any) -> Duration:
@@ -124,8 +286,8 @@ def _validate_duration(value: Any) -> Duration:
         shown = getattr(value, "yaml_source", value)
         raise PydanticCustomError(
             "duration",
-            "`{value}` has no unit; write a time limit such as {forms}",
-            {"value": str(shown), "forms": ACCEPTED_FORMS},
+            _("`{value}` has no unit; write a time limit such as {forms}"),
+            {"value": str(shown), "forms": _(ACCEPTED_FORMS)},
         )
     try:
         return parse_duration(value)

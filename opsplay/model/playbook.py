@@ -252,7 +252,13 @@ class Alert(Strict):
     node: Identifier | None = Field(default=None, description="Node id (node alerts).")
     measure: (
         Literal[
-            "completion_rate", "fallback_rate", "failure_rate", "sla_compliance", "p50_s", "p95_s"
+            "completion_rate",
+            "fallback_rate",
+            "failure_rate",
+            "timeout_rate",
+            "sla_compliance",
+            "p50_s",
+            "p95_s",
         ]
         | None
     ) = Field(default=None, description="Node measure compared (node alerts).")

@@ -8,16 +8,23 @@ what the report renderer consumes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from opsplay.errors import InputError, UsageError
-from opsplay.i18n import _
+from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import Playbook
 from opsplay.pilot import stats
-from opsplay.pilot.designs import Setting, compare_metric, segment_label, segments
+from opsplay.pilot.designs import (
+    Setting,
+    compare_metric,
+    segment_label,
+    segment_words,
+    segments,
+)
 from opsplay.pilot.judging import (
     AlertResult,
     MetricResult,
@@ -27,7 +34,31 @@ from opsplay.pilot.judging import (
     reaches_target,
 )
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
-from opsplay.pilot.wording import describe_issue
+from opsplay.text import visible
+
+# Why a comparison could not be (fully) tested: stats' issue codes, in words.
+STAT_ISSUES = {
+    stats.NO_UNITS: N_("a group has no units; nothing to compute"),
+    stats.TOO_FEW_UNITS: N_(
+        "fewer units than min_n ({min_n}) in a group; no test, verdict: not enough data"
+    ),
+    stats.ZERO_VARIANCE: N_(
+        "all units of a group have the same value (such as 0% or 100%); no test"
+    ),
+    stats.ZERO_DENOMINATOR: N_(
+        "the ratio's denominator adds up to 0 in a group; nothing to compute"
+    ),
+    stats.ZERO_BASELINE: N_(
+        "the control group's value is 0, so the deviation rate is undefined; the p-value "
+        "uses the absolute change"
+    ),
+    stats.NONPOSITIVE_MEAN: N_(
+        "a group's value is not above 0; the relative difference in differences is undefined"
+    ),
+    stats.POOLED_NOT_APPLICABLE: N_(
+        "--variance pooled applies to proportions only; unpooled variance used here"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +66,7 @@ class CompareOptions:
     """Command-line choices; None means "take it from the playbook"."""
 
     by: tuple[str, ...] = ()
+    max_segments: int = 1000  # --by giving more segments than this is refused
     alpha: float | None = None
     test: stats.TestName = "welch"
     variance: stats.VarianceName = "unpooled"
@@ -53,6 +85,7 @@ class CompareOptions:
     events: Path | None = None
     lang: Literal["zh", "en"] | None = None
     realtime_seconds: float = 1.0
+    calendar: Literal["official", "weekdays"] = "official"  # working days of calendar limits
     progress: Callable[[int], None] | None = None
 
 
@@ -73,6 +106,10 @@ class PilotReport:
     sources: tuple[Any, ...]  # readers.SourceInfo
     shape: str
     warnings: tuple[str, ...] = field(default=())
+    arms: tuple[str, str] = ("", "")  # the data's labels of the control and pilot groups
+    periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
+    node_names: dict[str, str] = field(default_factory=dict)  # node id -> name
+    metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
     # (metric, segment) -> missing values per arm: baseline, pilot, before_baseline, before_pilot
     missing: Mapping[tuple[str, Any], Mapping[str, int]] = field(default_factory=dict)
 
@@ -96,8 +133,10 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     pilot = playbook.pilot
     if pilot is None:
         raise UsageError(
-            f"playbook `{playbook.metadata.id}` has no `pilot` section; add one with design, arms "
-            "and metrics (see `opsplay init`)"
+            _(
+                "playbook `{id}` has no `pilot` section; add one with design, arms and metrics "
+                "(see `opsplay init`)"
+            ).format(id=visible(playbook.metadata.id))
         )
     lang = options.lang or playbook.language
     alpha = options.alpha if options.alpha is not None else pilot.alpha
@@ -110,8 +149,10 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     arms = (options.baseline_label or pilot.arms.baseline, options.pilot_label or pilot.arms.pilot)
     if arms[0] == arms[1] and pilot.design != "before_after":
         raise UsageError(
-            f"the baseline and pilot arms are both `{arms[0]}`; a {pilot.design} pilot compares "
-            "two different groups (pilot.arms, --baseline, --pilot)"
+            _(
+                "the control and pilot groups are both `{arm}`; this pilot compares two "
+                "different groups (pilot.arms, --baseline, --pilot)"
+            ).format(arm=visible(arms[0]))
         )
     period_column = None if pilot.design == "ab" else (options.period_column or pilot.period_column)
     arm_column = options.arm_column or pilot.arm_column
@@ -146,8 +187,17 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     )
     warnings = list(read.warnings)
     if pilot.design == "before_after":
-        warnings.append(describe_issue("before_after_not_causal", lang))
+        warnings.append(
+            translate(
+                N_(
+                    "a before/after comparison cannot separate the change from seasonality or "
+                    "other changes at the same time; the result does not prove cause and effect"
+                ),
+                lang,
+            )
+        )
 
+    _check_segments(read, options)
     setting = Setting(read, pilot, arms, alpha, options.test, options.variance, lang)
     rows: list[MetricResult] = []
     for metric_id, role in roles:
@@ -159,12 +209,12 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             if comparison is not None:
                 rows.append(judge(playbook, metric, role, segment, comparison))
     rows = adjust(rows, options.correction, alpha)
-    for row in rows:
-        where = segment_label(row.segment)
-        for issue in row.comparison.issues:
-            warnings.append(
-                f"{row.metric}{where}: {describe_issue(issue, lang, min_n=max(pilot.min_n, 2))}"
-            )
+    for (metric_id, arm), skipped in setting.one_group.items():
+        text = translate(N_("data for one group only (no `{arm}`); left out"), lang).format(
+            arm=visible(arm)
+        )
+        warnings.append(_where_many(metric_id, skipped, lang) + text)
+    warnings += _issue_warnings(rows, lang, max(pilot.min_n, 2))
 
     srm = None
     if (
@@ -177,13 +227,18 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         srm = stats.sample_ratio_mismatch(first.baseline_n, first.pilot_n, pilot.split)
         if srm is not None and srm < SRM_THRESHOLD:
             warnings.append(
-                describe_issue(
-                    "srm",
+                translate(
+                    N_(
+                        "the groups' sizes do not match the planned split: control {n_baseline}, "
+                        "pilot {n_pilot} against a planned pilot share of {split} (p={p}); check "
+                        "how users were assigned before trusting the results"
+                    ),
                     lang,
-                    p=srm,
-                    split=pilot.split,
-                    n_baseline=first.baseline_n,
-                    n_pilot=first.pilot_n,
+                ).format(
+                    n_baseline=f"{first.baseline_n:,}",
+                    n_pilot=f"{first.pilot_n:,}",
+                    split=f"{pilot.split:g}",
+                    p=f"{srm:.2g}",
                 )
             )
 
@@ -191,16 +246,21 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     sources = list(read.sources)
     if options.events is not None or options.events_table is not None:
         from opsplay.pilot.events import read_events
+        from opsplay.workdays import WorkdayCalendar
 
-        sla = {
-            n.id: (n.sla.resolve(options.realtime_seconds) if n.sla else None)
-            for n in playbook.nodes
-        }
         # The log is another system's export: its encoding is detected on its own.
-        if options.events_table is not None:
-            event_data = _events_from_table(options, sla)
-        else:
-            event_data = read_events(options.events, sla, skip_bad_rows=options.skip_bad_rows)
+        with contextlib.ExitStack() as scratch:
+            events_path = options.events
+            if options.events_table is not None:  # --db: the log table written out as CSV
+                events_path = _events_from_table(options, scratch)
+            event_data = read_events(
+                events_path,
+                {n.id: n.sla for n in playbook.nodes},
+                skip_bad_rows=options.skip_bad_rows,
+                calendar=WorkdayCalendar(options.calendar),
+                realtime_seconds=options.realtime_seconds,
+                lang=lang,
+            )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)
@@ -227,6 +287,64 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         shape=read.shape,
         warnings=tuple(dict.fromkeys(warnings)),
         missing=_missing_counts(setting, rows),
+        arms=arms,
+        periods=(pilot.periods.before, pilot.periods.after),
+        node_names={n.id: n.name for n in playbook.nodes},
+        metric_names={m.id: m.name for m in playbook.metrics},
+    )
+
+
+def _issue_warnings(rows: Sequence[MetricResult], lang: str, min_n: int) -> list[str]:
+    """Why comparisons could not be tested; one line per metric and reason, however many
+    segments share it (thousands of segments must not mean thousands of lines)."""
+    found: dict[tuple[str, str], list[tuple[tuple[str, str], ...]]] = {}
+    for row in rows:
+        for issue in row.comparison.issues:
+            found.setdefault((row.metric, issue), []).append(row.segment)
+    return [
+        _where_many(metric, where, lang) + translate(STAT_ISSUES[issue], lang).format(min_n=min_n)
+        for (metric, issue), where in found.items()
+    ]
+
+
+def _where_many(metric: str, where: Sequence[tuple[tuple[str, str], ...]], lang: str) -> str:
+    """The prefix of a warning about one segment, or about many at once (three named)."""
+    if len(where) == 1:
+        return segment_label(metric, where[0], lang)
+    shown = translate(N_(", "), lang).join(segment_words(segment, lang) for segment in where[:3])
+    return translate(N_("`{metric}` in {count} segments ({segments}{more}): "), lang).format(
+        metric=visible(metric), count=f"{len(where):,}", segments=shown, more="…" * (len(where) > 3)
+    )
+
+
+def _check_segments(read: Any, options: CompareOptions) -> None:
+    """Refuse --by that splits the data into more segments than anyone can read."""
+    if not options.by:
+        return
+    found = {key.segment for key in [*read.stats, *read.summary]}
+    if len(found) <= options.max_segments:
+        return
+    values = {
+        column: len({dict(segment).get(column) for segment in found}) for column in options.by
+    }
+    coarsest = min(values, key=values.__getitem__)
+    hint = (
+        _("for example `--by {column}` alone ({count} segments)").format(
+            column=visible(coarsest), count=f"{values[coarsest]:,}"
+        )
+        if len(options.by) > 1 and values[coarsest] <= options.max_segments
+        else _("for example a region instead of a city, or a week instead of a day")
+    )
+    raise UsageError(
+        _(
+            "--by {columns} splits the data into {count} segments, more than {limit} "
+            "(--max-segments); compare by a coarser column, {hint}"
+        ).format(
+            columns=" ".join(f"`{visible(c)}`" for c in options.by),
+            count=f"{len(found):,}",
+            limit=f"{options.max_segments:,}",
+            hint=hint,
+        )
     )
 
 
@@ -251,16 +369,16 @@ def _missing_counts(
     return out
 
 
-def _events_from_table(options: CompareOptions, sla: Mapping[str, float | None]) -> Any:
-    """`--events-table`: the node log read from the database of `--db`, by the log reader."""
-    from opsplay.pilot.events import read_events
+def _events_from_table(options: CompareOptions, scratch: contextlib.ExitStack) -> Path:
+    """`--events-table`: the node log of the database of `--db`, as a CSV file for the log
+    reader (in a folder removed when `scratch` closes)."""
     from opsplay.pilot.readers.warehouse import connect, events_csv, scratch_folder
 
     if not options.db:
         raise UsageError(_("--events-table needs --db: the database holding the table"))
-    with scratch_folder() as folder, connect(options.db) as (con, dialect):
-        path = events_csv(con, dialect, options.db, options.events_table or "", Path(folder))
-        return read_events(path, sla, skip_bad_rows=options.skip_bad_rows)
+    folder = scratch.enter_context(scratch_folder())
+    with connect(options.db) as (con, dialect):
+        return events_csv(con, dialect, options.db, options.events_table or "", Path(folder))
 
 
 def _window(pilot: Any, period_column: str | None) -> Any:
@@ -301,12 +419,18 @@ def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> 
     playbook = load_playbook(playbook_path, config)
     options["by"] = tuple(dict.fromkeys(options.get("by") or ()))  # --by x --by x is one x
     options.setdefault("realtime_seconds", config.realtime_seconds)
+    options.setdefault("calendar", config.calendar)
     return run_compare(playbook, data, CompareOptions(**options))
 
 
 def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any) -> dict[str, Any]:
     """The JSON document of `pilot compare --format json`, for `render-report`."""
     return compare_files(playbook_path, data, **options).to_json()
+
+
+def _ids(ids: Sequence[str]) -> str:
+    """`a`, `b` in a message."""
+    return _(", ").join(f"`{visible(i)}`" for i in ids)
 
 
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
@@ -319,10 +443,10 @@ def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     happened = []
     worse = sorted({row.metric for row in report.metrics if row.verdict == "worse"})
     if "regression" in fail_on and worse:
-        happened.append(f"regression ({', '.join(worse)})")
+        happened.append(_("significantly worse ({metrics})").format(metrics=_ids(worse)))
     fired = [alert.id for alert in report.alerts if alert.fired]
     if "alert" in fail_on and fired:
-        happened.append(f"alert ({', '.join(fired)})")
+        happened.append(_("alert fired ({alerts})").format(alerts=_ids(fired)))
     missed = [
         row.metric
         for row in report.metrics
@@ -332,5 +456,5 @@ def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
         and not reaches_target(row)
     ]
     if "miss" in fail_on and missed:
-        happened.append(f"miss ({', '.join(missed)})")
+        happened.append(_("target missed ({metrics})").format(metrics=_ids(missed)))
     return happened

@@ -7,15 +7,17 @@ point deviation, and a test only for proportions with n.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opsplay.errors import InputError
+from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import Pilot
 from opsplay.pilot import stats
 from opsplay.pilot.readers import ExportData, GroupKey, SummaryValue, totals
 from opsplay.pilot.sufficient import ArmStats
-from opsplay.pilot.wording import describe_issue
+from opsplay.text import visible
 
 Segment = tuple[tuple[str, str], ...]
 Cell = ArmStats | SummaryValue  # one group of the design, as the export gives it
@@ -34,9 +36,19 @@ class Setting:
     lang: str
     # Statistics summed over segments, per metric, arm and period: the overall rows.
     overall: Mapping[GroupKey, ArmStats] = field(init=False)
+    # The arm labels found per metric, computed once (not once per segment).
+    arms_found: Mapping[str, tuple[str, ...]] = field(init=False)
+    # (metric, missing arm) -> segments skipped for having one group only; worded by the
+    # caller once per metric, however many segments.
+    one_group: dict[tuple[str, str], list[Segment]] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overall", totals(self.read.stats))
+        found: dict[str, set[str]] = {}
+        for key in [*self.read.stats, *self.read.summary]:
+            found.setdefault(key.metric, set()).add(key.arm)
+        object.__setattr__(self, "arms_found", {m: tuple(sorted(a)) for m, a in found.items()})
+        object.__setattr__(self, "one_group", {})
 
 
 def segments(read: ExportData, metric_id: str, by: Sequence[str]) -> list[Segment]:
@@ -69,8 +81,30 @@ def compare_metric(
         return None
     tested = [_as_stats(cell, kind) for cell in cells]
     if all(isinstance(cell, ArmStats) for cell in tested):
-        return _test(setting, kind, tested)  # type: ignore[arg-type]
-    warnings.append(f"{metric_id}: " + describe_issue("summary_no_test", setting.lang))
+        try:
+            comparison = _test(setting, kind, tested)  # type: ignore[arg-type]
+        except (ArithmeticError, stats.NumericRangeError):
+            comparison = None
+        if comparison is None or not _finite(comparison):
+            raise InputError(
+                _(
+                    "metric `{metric}`{segment}: the figures in {files} are too large to compute "
+                    "with (sums or squares beyond about 1e308); check the export, or write the "
+                    "values in a larger unit"
+                ).format(
+                    metric=visible(metric_id),
+                    segment=_where(segment),
+                    files=", ".join(visible(s.path) for s in setting.read.sources),
+                )
+            )
+        return comparison
+    warnings.append(
+        segment_label(metric_id, (), setting.lang)
+        + translate(
+            N_("a dashboard summary gives the deviation only; a test needs n (proportions only)"),
+            setting.lang,
+        )
+    )
     return _point(setting, kind, cells)  # type: ignore[arg-type]
 
 
@@ -79,9 +113,9 @@ def _cells(
 ) -> list[Cell] | None:
     """The groups the design compares: [baseline, pilot], or for did the comparison group
     before and after, then the pilot group before and after."""
-    read, pilot, lang = setting.read, setting.pilot, setting.lang
+    pilot, lang = setting.pilot, setting.lang
     baseline_label, pilot_label = setting.arms
-    where = segment_label(segment)
+    where = segment_label(metric_id, segment, lang)
     if pilot.design == "ab":
         base = _group(setting, metric_id, baseline_label, None, segment)
         test = _group(setting, metric_id, pilot_label, None, segment)
@@ -92,7 +126,7 @@ def _cells(
     before, after = pilot.periods.before, pilot.periods.after
     if pilot.design == "before_after":
         # One population measured twice; use the pilot arm if the export has arms, else everyone.
-        arm_values = {k.arm for k in [*read.stats, *read.summary] if k.metric == metric_id}
+        arm_values = setting.arms_found.get(metric_id, ())
         chosen = [pilot_label] if pilot_label in arm_values else sorted(arm_values)
         groups = []
         for period in (before, after):
@@ -103,7 +137,10 @@ def _cells(
         if groups[0] is None or groups[1] is None:
             missing = before if groups[0] is None else after
             warnings.append(
-                f"{metric_id}{where}: " + describe_issue("missing_period", lang, period=missing)
+                where
+                + translate(N_("no data for the period `{period}`"), lang).format(
+                    period=visible(missing)
+                )
             )
             return None
         return groups
@@ -113,9 +150,42 @@ def _cells(
         for period in (before, after)
     ]
     if any(cell is None for cell in cells):
-        warnings.append(f"{metric_id}{where}: " + describe_issue("missing_cell", lang))
+        warnings.append(
+            where
+            + translate(
+                N_(
+                    "difference in differences needs both groups before and after the change; "
+                    "some of these data are missing"
+                ),
+                lang,
+            )
+        )
         return None
     return cells  # type: ignore[return-value]
+
+
+def _finite(comparison: stats.Comparison) -> bool:
+    """Whether every figure of a comparison is a number (no overflow to inf or NaN)."""
+    figures = (
+        comparison.baseline_value,
+        comparison.pilot_value,
+        comparison.baseline_variance,
+        comparison.pilot_variance,
+        comparison.abs_diff,
+        comparison.se_abs,
+    )
+    return all(value is None or math.isfinite(value) for value in figures)
+
+
+def _where(segment: Segment) -> str:
+    """` (region is 上海)` in a message; nothing for the overall row."""
+    if not segment:
+        return ""
+    return _(" ({segment})").format(
+        segment=_("; ").join(
+            _("{column} is {value}").format(column=visible(c), value=visible(v)) for c, v in segment
+        )
+    )
 
 
 def _as_stats(cell: Cell, kind: str) -> Cell:
@@ -180,22 +250,46 @@ def _point(setting: Setting, kind: str, cells: list[Cell]) -> stats.Comparison:
 def _missing_arm(
     setting: Setting, metric_id: str, segment: Segment, baseline_missing: bool, warnings: list[str]
 ) -> None:
-    label = setting.arms[0] if baseline_missing else setting.arms[1]
-    read, lang = setting.read, setting.lang
-    found = sorted({k.arm for k in [*read.stats, *read.summary] if k.metric == metric_id})
-    if not segment and label not in found:
-        raise InputError(
-            describe_issue("arm_not_found", lang, arm=label, found=", ".join(found) or "—")
+    arm = setting.arms[0] if baseline_missing else setting.arms[1]
+    lang = setting.lang
+    if not segment:
+        found = setting.arms_found.get(metric_id, ())
+        if arm not in found:
+            raise InputError(
+                _(
+                    "group `{arm}` is not in the data; groups found: {found}. Check pilot.arms "
+                    "or pass --baseline/--pilot"
+                ).format(arm=visible(arm), found=", ".join(map(visible, found)) or "—")
+            )
+        # a dashboard split by segment has no overall row
+        warnings.append(
+            segment_label(metric_id, (), lang)
+            + translate(
+                N_(
+                    "the dashboard summary has values per segment only, no overall value; the "
+                    "overall row is left out"
+                ),
+                lang,
+            )
         )
-    if not segment:  # a dashboard split by segment has no overall row
-        warnings.append(f"{metric_id}: " + describe_issue("summary_no_overall", lang))
         return
-    warnings.append(
-        f"{metric_id}{segment_label(segment)}: "
-        + describe_issue("segment_one_arm", lang, arm=label)
+    setting.one_group.setdefault((metric_id, arm), []).append(segment)
+
+
+def segment_label(metric_id: str, segment: Segment, lang: str) -> str:
+    """`d1_retention (region is 上海): ` ahead of a warning; the metric alone overall."""
+    if not segment:
+        return translate(N_("`{metric}`: "), lang).format(metric=visible(metric_id))
+    return translate(N_("`{metric}` ({segment}): "), lang).format(
+        metric=visible(metric_id), segment=segment_words(segment, lang)
     )
 
 
-def segment_label(segment: Segment) -> str:
-    """` [region=上海, channel=老带新]` for messages; empty for the overall row."""
-    return f" [{', '.join(f'{c}={v}' for c, v in segment)}]" if segment else ""
+def segment_words(segment: Segment, lang: str) -> str:
+    """`region is 上海; channel is 老带新` (`all users` for the overall row), in `lang`."""
+    if not segment:
+        return translate(N_("all users"), lang)
+    return translate(N_("; "), lang).join(
+        translate(N_("{column} is {value}"), lang).format(column=visible(c), value=visible(v))
+        for c, v in segment
+    )

@@ -1,39 +1,54 @@
-"""Node execution logs (`--events`): completion, fallback and failure rates, durations, SLAs.
+"""Node execution logs (`--events`): completion, fallback, failure and timeout rates,
+durations and time-limit compliance per node.
 
-A log has `case_id, node, started_at, finished_at, status` (status ok | failed | fallback |
-skipped) and optionally arm and segment columns. Timestamps are ISO 8601 (`T` or a space,
-with or without fractional seconds or a UTC offset, mixed in one file); `2024/8/5 9:30`,
-as Excel re-saves them, is accepted too. When only one of a row's two timestamps carries an
-offset, the other is taken to be in the same zone. Files are read like metric exports
-(same encodings, same messages naming file, line and column).
+A log has `case_id, node, started_at, finished_at, status` (or the Chinese headers
+工单号 / 单号 / 编号, 节点, 开始时间, 结束时间 / 完成时间, 状态 / 结果, in any case or
+width), optionally a `level` column (级别 / 等级 / 优先级) and arm and segment columns.
+Statuses: ok (成功 / 完成 / 正常), failed (失败 / 异常 / failure), fallback (兜底 / 降级),
+skipped (跳过), timeout (超时). Files are read like metric exports (same encodings).
 """
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 
 from opsplay.errors import InputError
-from opsplay.pilot.readers.cells import MAX_EXAMPLES, SKIP_HINT, quote
+from opsplay.i18n import _, language, ngettext
+from opsplay.model.duration import Duration
+from opsplay.pilot.event_times import BadTimestamp, Span, parse_timestamp, span
+from opsplay.pilot.readers.cells import MAX_EXAMPLES, quote
 from opsplay.pilot.readers.chunks import Progress
 from opsplay.pilot.readers.results import SourceInfo
-from opsplay.pilot.readers.sources import find_column, open_source
+from opsplay.pilot.readers.sources import Source, find_column, open_source
 from opsplay.pilot.readers.string_batches import iter_string_batches
+from opsplay.text import visible
+from opsplay.workdays import WorkdayCalendar
 
-STATUSES = ("ok", "failed", "fallback", "skipped")
-# The playbook's fallback triggers say `failure`; logs written with that word mean failed.
-_STATUS_ALIASES = {"failure": "failed"}
+STATUSES = ("ok", "failed", "fallback", "skipped", "timeout")
+_STATUS_WORDS = {
+    "ok": ("ok", "成功", "完成", "正常"),
+    "failed": ("failed", "failure", "失败", "异常"),
+    "fallback": ("fallback", "兜底", "降级"),
+    "skipped": ("skipped", "跳过"),
+    "timeout": ("timeout", "超时"),
+}
+_STATUS_OF = {word: status for status, words in _STATUS_WORDS.items() for word in words}
 EVENT_COLUMNS = ("case_id", "node", "started_at", "finished_at", "status")
-
-_TIMESTAMP = re.compile(
-    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
-)
+COLUMN_ALIASES = {
+    "case_id": ("case_id", "工单号", "单号", "编号"),
+    "node": ("node", "节点"),
+    "started_at": ("started_at", "开始时间"),
+    "finished_at": ("finished_at", "结束时间", "完成时间"),
+    "status": ("status", "状态", "结果"),
+    "level": ("level", "级别", "等级", "优先级"),
+}
+Limit = Duration | float | None
+# The limit of one row, from its node and level: the hook for per-level limits.
+LimitFor = Callable[[str, str | None], Limit]
 
 
 @dataclass(frozen=True)
@@ -49,8 +64,22 @@ class NodeFigures:
     timed: int  # rows with finished_at: the base of the duration figures
     p50_s: float | None
     p95_s: float | None
-    sla_s: float | None
-    sla_compliance: float | None  # share of timed rows with duration <= sla_s
+    sla_s: float | None  # the limit in seconds; None for calendar limits (see `sla`)
+    sla_compliance: float | None  # share of timed rows that finished within their limit
+    timeout_rate: float | None = None  # timeout / count
+    sla: str | None = None  # the node's limit as the playbook writes it (`3个工作日`, `30分钟`)
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One row of the log as read: what per-level measures are computed from."""
+
+    case_id: str
+    node: str
+    status: str
+    level: str | None  # the `level` column's value, None without the column or when blank
+    seconds: float | None  # duration; None without finished_at
+    within_sla: bool | None  # None when not timed or the node has no limit
 
 
 @dataclass(frozen=True)
@@ -62,23 +91,36 @@ class EventsData:
     groups: Mapping[tuple[tuple[str, str], ...], tuple[NodeFigures, ...]]
     unknown_nodes: Mapping[str, int]  # node ids not in the playbook -> rows (left out)
     warnings: tuple[str, ...]
+    rows: tuple[EventRow, ...] = ()  # rows of the playbook's nodes, in file order
 
 
 def read_events(
     path: Path,
-    slas: Mapping[str, float | None],
+    slas: Mapping[str, Limit],
     *,
     group_columns: Sequence[str] = (),
     skip_bad_rows: bool = False,
+    limit_for: LimitFor | None = None,
+    calendar: WorkdayCalendar | None = None,
+    realtime_seconds: float = 1.0,
+    lang: str | None = None,
 ) -> EventsData:
-    """Read a node execution log and compute each node's figures; `slas` maps node -> seconds."""
+    """Read a node execution log and compute each node's figures.
+
+    `slas` maps each node of the playbook to its limit (a Duration, seconds, or None);
+    `limit_for(node, level)` overrides it per row (per-level limits). Warnings are in
+    `lang` (the document language of the results); errors in the message language.
+    """
     source = open_source(Path(path))  # another system's export: its encoding is detected
-    roles = {name: find_column(source, name, "an execution log column") for name in EVENT_COLUMNS}
+    calendar = calendar or WorkdayCalendar()
+    roles = _event_columns(source)
     for name in group_columns:
         roles[f"group:{name}"] = find_column(source, name, "a group column")
     headers = list(dict.fromkeys(roles.values()))
+    limit_of = limit_for or (lambda node, level: slas.get(node))
     wrong_width: list[str] = []
     rows: dict[tuple[tuple[str, str], ...], dict[str, _NodeRows]] = {}
+    kept: list[EventRow] = []
     unknown: dict[str, int] = {}
     used = 0
     examples: list[str] = []
@@ -88,13 +130,19 @@ def read_events(
         for i in range(batch.num_rows):
 
             def where(role: str, i: int = i, locate: Callable[[int], str] = batch.locate) -> str:
-                return f'{locate(i)}, column "{roles[role]}"'
+                return _('{where}, column "{column}"').format(
+                    where=locate(i), column=visible(roles[role])
+                )
 
             try:
-                node, status, duration = _event(columns, i, where)
+                node, status, timing = _event(columns, i, where)
             except _BadEvent as bad:
                 if not skip_bad_rows:
-                    raise InputError(f"{bad.message}, {SKIP_HINT}") from None
+                    raise InputError(
+                        _("{problem}; or pass --skip-bad-rows to skip such rows").format(
+                            problem=bad.message
+                        )
+                    ) from None
                 skipped += 1
                 if len(examples) < MAX_EXAMPLES:
                     examples.append(bad.message.removeprefix(source.display + ", "))
@@ -103,38 +151,129 @@ def read_events(
             if node not in slas:
                 unknown[node] = unknown.get(node, 0) + 1
                 continue
+            level = (columns["level"][i] or None) if "level" in columns else None
+            limit = limit_of(node, level)
+            within = None
+            if timing is not None and limit is not None:
+                within = timing.within(limit, calendar, realtime_seconds)
+            seconds = None if timing is None else timing.seconds
+            kept.append(EventRow(columns["case_id"][i], node, status, level, seconds, within))
             group = tuple((name, columns[f"group:{name}"][i]) for name in group_columns)
             for key in {(), group}:
-                rows.setdefault(key, {}).setdefault(node, _NodeRows()).add(status, duration)
+                rows.setdefault(key, {}).setdefault(node, _NodeRows()).add(status, seconds, within)
     skipped += len(wrong_width)
     if used == 0 and skipped == 0:
-        raise InputError(f"{source.display}: has a header but no data rows")
+        raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
     if used == 0:
-        raise InputError(f"{source.display}: no usable rows ({skipped:,} bad)")
+        raise InputError(
+            ngettext(
+                "{file}: no usable rows ({count} bad row)",
+                "{file}: no usable rows ({count} bad rows)",
+                skipped,
+            ).format(file=source.display, count=f"{skipped:,}")
+        )
+    with language(lang):
+        warnings = _warnings(source, slas, rows, unknown, skipped, wrong_width + examples)
+        if calendar.outside_years:
+            warnings.append(
+                _(
+                    "{file}: the official working-day calendar does not cover {years}; Monday to "
+                    "Friday were counted as working days on those dates"
+                ).format(
+                    file=source.display, years=", ".join(map(str, sorted(calendar.outside_years)))
+                )
+            )
+    figures = {
+        key: tuple(_figures(n, nodes.get(n), slas[n], realtime_seconds) for n in slas)
+        for key, nodes in rows.items()
+    }
+    return EventsData(
+        source=SourceInfo(source.display, "events", source.encoding, used, skipped),
+        nodes=figures.get((), tuple(_figures(n, None, slas[n], realtime_seconds) for n in slas)),
+        groups=MappingProxyType({k: v for k, v in sorted(figures.items()) if k}),
+        unknown_nodes=MappingProxyType(dict(sorted(unknown.items()))),
+        warnings=tuple(warnings),
+        rows=tuple(kept),
+    )
+
+
+def _fold(name: str) -> str:
+    """A header as compared: NFKC (full width to half width), case-folded, trimmed."""
+    return unicodedata.normalize("NFKC", name).strip().casefold()
+
+
+def _event_columns(source: Source) -> dict[str, str]:
+    """The header name of each event column, English or Chinese; `level` only when present."""
+    roles = {}
+    for role, aliases in COLUMN_ALIASES.items():
+        found = [c for c in source.columns if _fold(c) in aliases]
+        if len(found) > 1:
+            raise InputError(
+                _("{file}: the columns {columns} all mean `{name}`; keep one of them").format(
+                    file=source.display,
+                    columns="、".join(f'"{visible(c)}"' for c in found),
+                    name=role,
+                )
+            )
+        if found:
+            roles[role] = found[0]
+        elif role != "level":
+            raise InputError(
+                _(
+                    '{file}: missing column "{name}" of the execution log; name it {aliases}; '
+                    "the file has columns {columns}"
+                ).format(
+                    file=source.display,
+                    name=role,
+                    aliases=" / ".join(aliases),
+                    columns=", ".join(f'"{visible(c)}"' for c in source.columns[:30]),
+                )
+            )
+    return roles
+
+
+def _warnings(
+    source: Source,
+    slas: Mapping[str, Limit],
+    rows: Mapping[tuple[tuple[str, str], ...], Mapping[str, _NodeRows]],
+    unknown: Mapping[str, int],
+    skipped: int,
+    examples: list[str],
+) -> list[str]:
     warnings = []
     if skipped:
-        shown = "; ".join((wrong_width + examples)[:MAX_EXAMPLES])
-        warnings.append(f"{source.display}: skipped {skipped:,} bad row(s) ({shown})")
-    if unknown:
-        listed = ", ".join(f"`{n}` ({c:,} rows)" for n, c in sorted(unknown.items()))
         warnings.append(
-            f"{source.display}: nodes not in the playbook were left out: {listed}; "
-            "check the node ids"
+            ngettext(
+                "{file}: skipped {count} bad row ({examples})",
+                "{file}: skipped {count} bad rows ({examples})",
+                skipped,
+            ).format(
+                file=source.display,
+                count=f"{skipped:,}",
+                examples=_("; ").join(examples[:MAX_EXAMPLES]),
+            )
+        )
+    if unknown:
+        listed = _("; ").join(
+            ngettext("`{node}` ({count} row)", "`{node}` ({count} rows)", count).format(
+                node=visible(node), count=f"{count:,}"
+            )
+            for node, count in sorted(unknown.items())
+        )
+        warnings.append(
+            _(
+                "{file}: nodes not in the playbook were left out: {listed}; check the node ids"
+            ).format(file=source.display, listed=listed)
         )
     overall = rows.get((), {})
     for node in slas:
         if node not in overall:
-            warnings.append(f"{source.display}: node `{node}` has no rows in the log")
-    figures = {
-        key: tuple(_figures(n, nodes.get(n), slas[n]) for n in slas) for key, nodes in rows.items()
-    }
-    return EventsData(
-        source=SourceInfo(source.display, "events", source.encoding, used, skipped),
-        nodes=figures.get((), tuple(_figures(n, None, slas[n]) for n in slas)),
-        groups=MappingProxyType({k: v for k, v in sorted(figures.items()) if k}),
-        unknown_nodes=MappingProxyType(dict(sorted(unknown.items()))),
-        warnings=tuple(warnings),
-    )
+            warnings.append(
+                _("{file}: node `{node}` has no rows in the log").format(
+                    file=source.display, node=visible(node)
+                )
+            )
+    return warnings
 
 
 class _BadEvent(Exception):
@@ -144,92 +283,95 @@ class _BadEvent(Exception):
 
 
 class _NodeRows:
-    """Status counts and durations of one node's rows."""
+    """Status counts, durations and limit checks of one node's rows."""
 
     def __init__(self) -> None:
         self.statuses = dict.fromkeys(STATUSES, 0)
         self.durations: list[float] = []
+        self.checked = 0  # timed rows with a limit
+        self.within = 0
 
-    def add(self, status: str, duration: float | None) -> None:
+    def add(self, status: str, duration: float | None, within: bool | None) -> None:
         self.statuses[status] += 1
         if duration is not None:
             self.durations.append(duration)
+        if within is not None:
+            self.checked += 1
+            self.within += within
 
 
 def _event(
     columns: Mapping[str, list[str]], i: int, where: Callable[[str], str]
-) -> tuple[str, str, float | None]:
+) -> tuple[str, str, Span | None]:
     node = columns["node"][i]
     if not node:
-        raise _BadEvent(f"{where('node')}: is blank; write the node id")
-    status = columns["status"][i].casefold()
-    status = _STATUS_ALIASES.get(status, status)
-    if status not in STATUSES:
+        raise _BadEvent(_("{where}: is blank; write the node id").format(where=where("node")))
+    written = columns["status"][i]
+    status = _STATUS_OF.get(written.casefold())
+    if status is None:
         raise _BadEvent(
-            f"{where('status')}: {quote(columns['status'][i])} is not a status; "
-            f"write one of {', '.join(STATUSES)}"
+            _("{where}: {value} is not a status; write one of {statuses}").format(
+                where=where("status"),
+                value=visible(quote(written)),
+                statuses=_(
+                    "ok (成功), failed (失败), fallback (兜底), skipped (跳过), timeout (超时)"
+                ),
+            )
         )
     started = _timestamp(columns["started_at"][i], "started_at", where)
     finished = _timestamp(columns["finished_at"][i], "finished_at", where)
     if finished is None:
         return node, status, None
     if started is None:
-        raise _BadEvent(f"{where('started_at')}: is blank although finished_at is set")
-    (start_ns, start_offset), (finish_ns, finish_offset) = started, finished
-    start_offset = finish_offset if start_offset is None else start_offset
-    finish_offset = start_offset if finish_offset is None else finish_offset
-    duration_ns = (finish_ns - (finish_offset or 0)) - (start_ns - (start_offset or 0))
-    if duration_ns < 0:
         raise _BadEvent(
-            f"{where('finished_at')}: {columns['finished_at'][i]} is before started_at "
-            f"{columns['started_at'][i]}; check the two timestamps"
+            _("{where}: is blank although the finish time is set").format(where=where("started_at"))
         )
-    return node, status, duration_ns / 1e9
+    timing = span(started, finished)
+    if timing.finish_ns < timing.start_ns:
+        raise _BadEvent(
+            _("{where}: {finished} is before the start time {started}; check the two times").format(
+                where=where("finished_at"),
+                finished=visible(columns["finished_at"][i]),
+                started=visible(columns["started_at"][i]),
+            )
+        )
+    return node, status, timing
 
 
 def _timestamp(text: str, role: str, where: Callable[[str], str]) -> tuple[int, int | None] | None:
-    """(ns since 0001-01-01 in the stated zone, UTC offset in ns or None); None when blank."""
-    if not text:
-        return None
-    match = _TIMESTAMP.match(text)
-    if match is None:
-        raise _BadEvent(
-            f"{where(role)}: {quote(text)} is not an ISO 8601 timestamp; write for example "
-            "2024-08-01T09:30:00, 2024-08-01 09:30:00.250 or 2024-08-01T09:30:00+08:00"
-        )
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
-        days = date(int(year), int(month), int(day)).toordinal()
-    except ValueError:
-        raise _BadEvent(f"{where(role)}: {quote(text)} is not a valid date") from None
-    hour_i, minute_i, second_i = int(hour or 0), int(minute or 0), int(second or 0)
-    if hour_i > 23 or minute_i > 59 or second_i > 59:
-        raise _BadEvent(f"{where(role)}: {quote(text)} is not a valid time of day")
-    nanos = int((fraction or "").ljust(9, "0"))
-    total = ((days * 24 + hour_i) * 60 + minute_i) * 60 + second_i
-    offset = None
-    if zone:
-        if zone == "Z":
-            offset = 0
-        else:
-            digits = zone[1:].replace(":", "")
-            minutes = int(digits[:2]) * 60 + int(digits[2:4] or 0)
-            offset = (-1 if zone[0] == "-" else 1) * minutes * 60 * 10**9
-    return total * 10**9 + nanos, offset
+        return parse_timestamp(text)
+    except BadTimestamp as bad:
+        message = {
+            "format": _(
+                "{where}: {value} is not an ISO 8601 timestamp; write for example "
+                "2024-08-01T09:30:00, 2024-08-01 09:30:00.250 or 2024-08-01T09:30:00+08:00"
+            ),
+            "date": _("{where}: {value} is not a valid date"),
+            "time": _("{where}: {value} is not a valid time of day"),
+        }[bad.problem]
+        raise _BadEvent(message.format(where=where(role), value=visible(quote(text)))) from None
 
 
-def _figures(node: str, rows: _NodeRows | None, sla: float | None) -> NodeFigures:
+def _figures(node: str, rows: _NodeRows | None, limit: Limit, realtime: float) -> NodeFigures:
     import numpy as np
 
+    calendar_limit = isinstance(limit, Duration) and limit.is_calendar
+    sla_s = None
+    if isinstance(limit, Duration) and not calendar_limit:
+        sla_s = limit.resolve(realtime)
+    elif isinstance(limit, int | float):
+        sla_s = float(limit)
+    written = limit.as_written if isinstance(limit, Duration) else None
     if rows is None:
-        return NodeFigures(node, 0, None, None, None, None, 0, None, None, sla, None)
+        return NodeFigures(
+            node, 0, None, None, None, None, 0, None, None, sla_s, None, None, written
+        )
     count = sum(rows.statuses.values())
     durations = np.array(rows.durations, dtype=float)
-    p50 = p95 = compliance = None
+    p50 = p95 = None
     if durations.size:
         p50, p95 = (float(q) for q in np.percentile(durations, [50, 95]))
-        if sla is not None:
-            compliance = float(np.count_nonzero(durations <= sla)) / durations.size
     return NodeFigures(
         node=node,
         count=count,
@@ -240,6 +382,8 @@ def _figures(node: str, rows: _NodeRows | None, sla: float | None) -> NodeFigure
         timed=int(durations.size),
         p50_s=p50,
         p95_s=p95,
-        sla_s=sla,
-        sla_compliance=compliance,
+        sla_s=sla_s,
+        sla_compliance=rows.within / rows.checked if rows.checked else None,
+        timeout_rate=rows.statuses["timeout"] / count,
+        sla=written,
     )

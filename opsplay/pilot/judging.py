@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from opsplay.i18n import N_, translate
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.pilot import stats
 from opsplay.pilot.designs import Segment
-from opsplay.pilot.wording import describe_issue
+from opsplay.text import visible
 
 Verdict = Literal["met", "improved", "worse", "no_change", "inconclusive"]
 
@@ -163,7 +164,10 @@ def evaluate_alerts(
                 node_alerts_unmeasured.append(alert.id)
             elif figure is None:
                 warnings.append(
-                    describe_issue("alert_no_events", lang, alert=alert.id, node=alert.node)
+                    translate(
+                        N_("alert `{alert}`: the execution log has no rows for node `{node}`"),
+                        lang,
+                    ).format(alert=visible(alert.id), node=visible(alert.node))
                 )
             target = alert.node
         else:
@@ -174,8 +178,20 @@ def evaluate_alerts(
                     *playbook.pilot.metrics,
                     *playbook.pilot.guardrails,
                 )
-                code = "alert_metric_no_data" if compared else "alert_metric_unmeasured"
-                warnings.append(describe_issue(code, lang, alert=alert.id, metric=target))
+                message = (
+                    N_(
+                        "alert `{alert}`: the data has no overall value of metric `{metric}`; not evaluated"
+                    )
+                    if compared
+                    else N_(
+                        "alert `{alert}`: metric `{metric}` is not in pilot.metrics or "
+                        "pilot.guardrails, so it was not measured and the alert not evaluated; "
+                        "add it to pilot.guardrails"
+                    )
+                )
+                warnings.append(
+                    translate(message, lang).format(alert=visible(alert.id), metric=visible(target))
+                )
         fired = (
             value is not None
             and not math.isnan(value)
@@ -195,6 +211,16 @@ def evaluate_alerts(
         )
     if node_alerts_unmeasured:
         warnings.append(
-            describe_issue("alert_needs_events", lang, alerts=", ".join(node_alerts_unmeasured))
+            translate(
+                N_(
+                    "node alerts {alerts} are evaluated from the execution log; pass it with "
+                    "--events"
+                ),
+                lang,
+            ).format(
+                alerts=translate(N_(", "), lang).join(
+                    f"`{visible(a)}`" for a in node_alerts_unmeasured
+                )
+            )
         )
     return results

@@ -16,6 +16,7 @@ from typing import Literal
 from scipy import optimize, special
 
 from opsplay.errors import UsageError
+from opsplay.i18n import _
 
 PlanKind = Literal["proportion", "mean"]
 
@@ -62,15 +63,30 @@ def sample_size(
     """Plan the pilot: units per arm to detect baseline → target, and days at `daily` units/day."""
     _check_inputs(kind, baseline, target, sd, alpha, power, split, daily)
     ratio = split / (1 - split)  # pilot units per baseline unit
-    if kind == "proportion":
-        effect = 2 * (math.asin(math.sqrt(target)) - math.asin(math.sqrt(baseline)))
-        n_exact = _solve_normal(abs(effect), alpha, power, ratio)
-        method = "normal-cohen-h"
-    else:
-        assert sd is not None
-        effect = (target - baseline) / sd
-        n_exact = _solve_t(abs(effect), alpha, power, ratio)
-        method = "t-noncentral"
+    try:
+        if kind == "proportion":
+            effect = 2 * (math.asin(math.sqrt(target)) - math.asin(math.sqrt(baseline)))
+            n_exact = _solve_normal(abs(effect), alpha, power, ratio)
+            method = "normal-cohen-h"
+        else:
+            assert sd is not None
+            effect = (target - baseline) / sd
+            n_exact = _solve_t(abs(effect), alpha, power, ratio)
+            method = "t-noncentral"
+    except (ArithmeticError, ValueError):  # the solver met numbers beyond float range
+        raise UsageError(
+            _(
+                "cannot plan for a change from {baseline} to {target}; check the goal's baseline "
+                "and target (and --sd)"
+            ).format(baseline=f"{baseline:g}", target=f"{target:g}")
+        ) from None
+    if not math.isfinite(n_exact):
+        raise UsageError(
+            _(
+                "cannot plan for a change from {baseline} to {target}; check the goal's baseline "
+                "and target (and --sd)"
+            ).format(baseline=f"{baseline:g}", target=f"{target:g}")
+        )
     n_baseline = max(_MIN_PER_ARM, math.ceil(n_exact))
     n_pilot = max(_MIN_PER_ARM, math.ceil(n_exact * ratio))
     days = None
@@ -118,6 +134,8 @@ def _solve_normal(effect: float, alpha: float, power: float, ratio: float) -> fl
     # The one-tail closed form is a lower bound; the far tail only adds power.
     z_sum = float(-special.ndtri(alpha / 2) + special.ndtri(power))
     upper = (z_sum / effect) ** 2 * (1 + ratio) / ratio * (1 + 1e-9)
+    if upper < 1e-6:  # an effect this large is seen with any number of units
+        return upper
     lower = upper * 1e-9  # power tends to alpha < power as n → 0
     return float(
         optimize.brentq(
@@ -159,21 +177,60 @@ def _check_inputs(
     daily: float | None,
 ) -> None:
     if kind not in ("proportion", "mean"):
-        raise UsageError(f"sample size is planned for proportion and mean metrics, not {kind!r}")
+        raise UsageError(
+            _("sample size is planned for proportion and mean metrics, not {kind}").format(
+                kind=kind
+            )
+        )
     for name, value in (("alpha", alpha), ("power", power), ("split", split)):
         if not 0 < value < 1:
-            raise UsageError(f"{name} must lie strictly between 0 and 1, got {value}")
+            raise UsageError(
+                _("{name} must lie strictly between 0 and 1, got {value}").format(
+                    name=name, value=value
+                )
+            )
     if power <= alpha:
-        raise UsageError(f"power {power} must exceed alpha ({alpha})")
+        raise UsageError(
+            _("power {power} must exceed alpha ({alpha})").format(power=power, alpha=alpha)
+        )
     if daily is not None and not daily > 0:
-        raise UsageError(f"the daily inflow must be positive, got {daily}")
+        raise UsageError(_("the daily inflow must be positive, got {daily}").format(daily=daily))
     if not (math.isfinite(baseline) and math.isfinite(target)):
-        raise UsageError("baseline and target must be finite numbers")
+        raise UsageError(_("the goal's baseline and target must be finite numbers"))
     if kind == "proportion":
-        for name, value in (("baseline", baseline), ("target", target)):
+        for name, value in ((_("baseline"), baseline), (_("target"), target)):
             if not 0 <= value <= 1:
-                raise UsageError(f"the {name} rate must lie in [0, 1], got {value}")
+                raise UsageError(
+                    _("the {name} rate must lie in [0, 1], got {value}").format(
+                        name=name, value=f"{value:g}"
+                    )
+                )
     elif sd is None or not (math.isfinite(sd) and sd > 0):
-        raise UsageError(f"a mean metric needs a positive standard deviation (sd), got {sd}")
+        raise UsageError(
+            _("a mean metric needs a positive standard deviation (--sd), got {sd}").format(sd=sd)
+        )
     if target == baseline:
-        raise UsageError(f"the target equals the baseline ({baseline}): no lift to detect")
+        raise UsageError(
+            _("the target equals the baseline ({baseline}): no change to detect").format(
+                baseline=f"{baseline:g}"
+            )
+        )
+    if kind == "mean":
+        # Baseline and target near ±1e308: their difference, or the effect size, is beyond
+        # the range of numbers, and no pilot could be planned around it anyway.
+        assert sd is not None
+        effect = (target - baseline) / sd
+        if not math.isfinite(effect) or not math.isfinite(target - baseline):
+            raise UsageError(
+                _(
+                    "the goal's baseline {baseline} and target {target} are too large to plan "
+                    "with; write them in a larger unit (thousands, millions)"
+                ).format(baseline=f"{baseline:g}", target=f"{target:g}")
+            )
+        if abs(effect) < 1e-150:
+            raise UsageError(
+                _(
+                    "the change from {baseline} to {target} is too small against the standard "
+                    "deviation {sd} to plan a pilot for"
+                ).format(baseline=f"{baseline:g}", target=f"{target:g}", sd=f"{sd:g}")
+            )

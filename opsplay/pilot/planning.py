@@ -7,6 +7,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from opsplay.errors import UsageError
+from opsplay.i18n import _, language, ngettext
+from opsplay.text import visible
 
 if TYPE_CHECKING:
     from opsplay.model.playbook import Playbook
@@ -25,12 +27,18 @@ def plan_for_playbook(
     goal = playbook.goal
     definition = playbook.metric(goal.metric)
     if definition is None:
-        raise UsageError(f"the goal's metric `{goal.metric}` is not declared under metrics")
+        raise UsageError(
+            _("the goal's metric `{metric}` is not declared under metrics").format(
+                metric=visible(goal.metric)
+            )
+        )
     kind = definition.kind
     if kind != "proportion" and sd is None:
         raise UsageError(
-            f"`{goal.metric}` is a {kind} metric; pass its per-unit standard deviation from "
-            "historical data with --sd"
+            _(
+                "`{metric}` is not a proportion; pass its per-user standard deviation from "
+                "historical data with --sd"
+            ).format(metric=visible(goal.metric))
         )
     if kind == "ratio":
         kind = "mean"  # with a per-unit sd (delta method), a ratio is planned as a mean
@@ -48,43 +56,55 @@ def plan_for_playbook(
     )
 
 
-_WORDS = {
-    "zh": {
-        "effect": "效应量",
-        "alpha": "显著性水平 {alpha:g}（双侧），检验功效 {power:g}，试点占比 {split:g}",
-        "units": "所需样本：基线组 {base:,}，试点组 {pilot:,}，合计 {total:,}",
-        "days": "按每天 {daily:g} 个样本进入试点：需 {days} 天",
-        "did": "双重差分（did）：两组在改动前、改动后各需这么多样本（共四格）；这是下限，请留余量",
-        "before_after": "前后对比（before_after）：改动前、改动后各需这么多样本；季节性无法排除",
-    },
-    "en": {
-        "effect": "effect size",
-        "alpha": "alpha {alpha:g} (two-sided), power {power:g}, pilot share {split:g}",
-        "units": "units needed: baseline {base:,}, pilot {pilot:,}, total {total:,}",
-        "days": "at {daily:g} units per day: {days} day(s)",
-        "did": "difference in differences needs this many units in each group both before and "
-        "after the change (four cells); treat it as a lower bound",
-        "before_after": "before/after needs this many units before and after the change; it "
-        "cannot rule out seasonality",
-    },
-}
-
-
 def format_plan(plan: SamplePlan, output_format: str, lang: str = "en", design: str = "ab") -> str:
-    """The plan as text (zh or en) or JSON."""
+    """The plan as text (in `lang`) or JSON."""
     if output_format == "json":
         return json.dumps({**asdict(plan), "design": design}, ensure_ascii=False, indent=2) + "\n"
-    words = _WORDS[lang]
+    with language(lang):
+        return _plan_text(plan, design)
+
+
+def _plan_text(plan: SamplePlan, design: str) -> str:
+    kind = _("proportion") if plan.kind == "proportion" else _("mean")
+    effect = (
+        _("effect size (Cohen's h)") if plan.kind == "proportion" else _("effect size (Cohen's d)")
+    )
     lines = [
-        f"{plan.kind}: {plan.baseline:g} → {plan.target:g} "
-        f"({words['effect']} {plan.effect_size:.4f}, {plan.method})",
-        words["alpha"].format(alpha=plan.alpha, power=plan.power, split=plan.split),
-        words["units"].format(base=plan.n_baseline, pilot=plan.n_pilot, total=plan.n_total),
+        _("{kind}: {baseline} → {target} ({effect} {size})").format(
+            kind=kind,
+            baseline=f"{plan.baseline:g}",
+            target=f"{plan.target:g}",
+            effect=effect,
+            size=f"{plan.effect_size:.4f}",
+        ),
+        _("significance level {alpha} (two-sided), power {power}, pilot share {split}").format(
+            alpha=f"{plan.alpha:g}", power=f"{plan.power:g}", split=f"{plan.split:g}"
+        ),
+        _("units needed: control group {base}, pilot group {pilot}, total {total}").format(
+            base=f"{plan.n_baseline:,}", pilot=f"{plan.n_pilot:,}", total=f"{plan.n_total:,}"
+        ),
     ]
     if plan.days is not None:
-        lines.append(words["days"].format(daily=plan.daily, days=plan.days))
-    if design in ("did", "before_after"):
-        lines.append(words[design])
+        lines.append(
+            _("at {daily} units per day: {days}").format(
+                daily=f"{plan.daily:g}",
+                days=ngettext("{n} day", "{n} days", plan.days).format(n=plan.days),
+            )
+        )
+    if design == "did":
+        lines.append(
+            _(
+                "difference in differences needs this many units in each group both before and "
+                "after the change (four cells); treat it as a lower bound"
+            )
+        )
+    elif design == "before_after":
+        lines.append(
+            _(
+                "a before/after comparison needs this many units before and after the change; "
+                "it cannot rule out seasonality"
+            )
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -95,7 +115,9 @@ def sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, by: list[s
 
     pilot = playbook.pilot
     if pilot is None:
-        raise UsageError(f"playbook `{playbook.metadata.id}` has no `pilot` section")
+        raise UsageError(
+            _("playbook `{id}` has no `pilot` section").format(id=visible(playbook.metadata.id))
+        )
     wanted = [*pilot.metrics, *pilot.guardrails]
     metrics = [MetricColumns.of(m) for m in playbook.metrics if m.id in wanted]
     period = None if pilot.design == "ab" else pilot.period_column

@@ -95,6 +95,7 @@ class Plan:
     segment_columns: tuple[str, ...] = ()
     window: Window | None = None
     numeric: frozenset[str] = frozenset()  # columns typed numeric/boolean (DuckDB reads them as is)
+    local: bool = False  # a local file in DuckDB: any header is quoted (escaped), none refused
 
     @property
     def key_aliases(self) -> tuple[str, ...]:
@@ -181,11 +182,13 @@ class Query:
             )
         if not plan.metrics:
             raise ValueError(_("no metrics to compute"))
-        self.plan, self.dialect, self.q = plan, dialect, Quoter(dialect)
+        self.plan, self.dialect = plan, dialect
+        self.q = Quoter(dialect, strict=not plan.local)
         self.double = _DOUBLE.get(dialect, "DOUBLE")
         self.values = plan.value_columns()
         for metric in plan.metrics:
-            _literal(metric.id)
+            if not plan.local:  # ids go into the printed query as literals
+                _literal(metric.id)
             needed = (
                 [metric.numerator, metric.denominator]
                 if metric.kind == "ratio"
@@ -474,7 +477,7 @@ class Query:
     def _derived_period(self) -> str:
         window = self.plan.window
         assert window is not None and window.before_period and window.period
-        before, after = (_literal(label) for label in window.labels)
+        before, after = (self.q.literal(label) for label in window.labels)
         return (
             f"CASE WHEN {self._within(window.before_period)} THEN {before} "
             f"WHEN {self._within(window.period)} THEN {after} END"
@@ -493,7 +496,8 @@ class Query:
 class Quoter:
     """Validates and quotes identifiers for one dialect."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, strict: bool = True) -> None:
+        self.strict = strict
         if dialect not in _QUOTES:
             raise ValueError(
                 _("unknown SQL dialect `{dialect}`; use one of {known}").format(
@@ -520,7 +524,15 @@ class Quoter:
             )
         return ".".join(self._quoted(part, _("table")) for part in parts)
 
+    def literal(self, text: str) -> str:
+        """A string literal: validated for a warehouse, escaped for a local file."""
+        if self.strict:
+            return _literal(text)
+        return "'" + text.replace("'", "''") + "'"
+
     def _quoted(self, name: str, what: str) -> str:
+        if not self.strict:  # DuckDB over a local file: headers are data, quote them safely
+            return self.quote + name.replace(self.quote, self.quote * 2) + self.quote
         if not name or not _IDENTIFIER.match(name) or name != name.strip():
             raise ValueError(
                 _(

@@ -39,6 +39,10 @@ NONPOSITIVE_MEAN = "nonpositive_mean"  # DiD: relative DiD needs positive means
 POOLED_NOT_APPLICABLE = "pooled_not_applicable"  # pooled variance asked for a non-proportion
 
 
+class NumericRangeError(ValueError):
+    """Sufficient statistics beyond the range of floating-point numbers (sums near 1e308)."""
+
+
 @dataclass(frozen=True)
 class Before:
     """The comparison and pilot groups before the change (difference in differences)."""
@@ -315,7 +319,7 @@ def _arm(stats: ArmStats, kind: Kind, min_n: int, issues: list[str]) -> _Arm:
     """Mean and variance of one arm, noting in `issues` why it cannot be tested."""
     sums = (stats.sum, stats.sum_sq, stats.sum_den, stats.sum_den_sq, stats.sum_prod)
     if not all(math.isfinite(value) for value in sums):
-        raise ValueError(f"sufficient statistics must be finite numbers, got {stats}")
+        raise NumericRangeError(f"sufficient statistics must be finite numbers, got {stats}")
     if stats.n <= 0:
         _note(issues, NO_UNITS)
         return _Arm(stats.n, None, None, False)

@@ -75,10 +75,17 @@ def evaluate(
     from opsplay.pilot.judging import evaluate_alerts
 
     lang = options.get("lang") or playbook.language
-    sla = {
-        n.id: (n.sla.resolve(config.realtime_seconds) if n.sla else None) for n in playbook.nodes
-    }
-    read = read_events(events, sla, skip_bad_rows=bool(options.get("skip_bad_rows")))  # type: ignore[arg-type]
+    from opsplay.workdays import WorkdayCalendar
+
+    # Limits as written: calendar limits (3个工作日, T+1) are judged on their deadlines.
+    read = read_events(
+        events,  # type: ignore[arg-type]
+        {n.id: n.sla for n in playbook.nodes},
+        skip_bad_rows=bool(options.get("skip_bad_rows")),
+        calendar=WorkdayCalendar(config.calendar),  # type: ignore[arg-type]
+        realtime_seconds=config.realtime_seconds,
+        lang=lang,
+    )
     warnings = list(read.warnings)
     alerts = evaluate_alerts(playbook, [], read.nodes, lang, warnings, has_events=True)
     # The same result document as `pilot compare --format json`, with no metric rows.

@@ -159,7 +159,7 @@ def test_difference_in_differences_on_the_recall_pilot() -> None:
 
 def test_before_after_says_it_is_not_causal() -> None:
     document = compare_json(COMPLAINTS, EXAMPLES / "complaints_before_after.csv", "--lang", "en")
-    assert any("not causal" in w for w in document["warnings"])
+    assert any("cause and effect" in w for w in document["warnings"])
     frame = pd.read_csv(EXAMPLES / "complaints_before_after.csv")
     means = frame.groupby("period")["resolved_in_24h"].mean()
     row = rows_by_metric(document)["resolved_24h"]
@@ -412,7 +412,7 @@ def test_fail_on_miss_judges_the_value_and_names_the_metric(tmp_path: Path) -> N
     missed = runner.invoke(
         app, ["pilot", "compare", str(ONBOARDING), str(data), "--fail-on", "miss"]
     )
-    assert missed.exit_code == 1 and "miss (d1_retention)" in missed.stderr
+    assert missed.exit_code == 1 and "target missed (`d1_retention`)" in missed.stderr
 
 
 def test_plan_speaks_the_playbooks_language_and_notes_the_design() -> None:
@@ -452,3 +452,69 @@ def test_excel_habits_in_exports(tmp_path: Path) -> None:
     raw = pd.read_csv(EXAMPLES / "onboarding_events.csv")
     failed = raw[(raw["node"] == "push-content")]["status"].eq("failed").mean()
     assert push["failure_rate"] == pytest.approx(failed, rel=1e-12)
+
+
+def test_calendar_limits_and_alerts_at_their_threshold(tmp_path: Path) -> None:
+    """A Chinese log across National Day 2024 on a playbook with 3个工作日 / T+1 / 当天
+    limits; alerts with <= and >= fire when the value equals the threshold."""
+    from tests.pilot.test_events import national_day_log
+
+    text = ONBOARDING.read_text(encoding="utf-8")
+    text = text.replace("sla: 2m", "sla: 3个工作日").replace("sla: 24h", "sla: T+1")
+    text = text.replace("sla: 3d", "sla: 当天")
+    head, _alerts, tail = text.partition("alerts:\n")
+    tail = tail[tail.index("\npilot:") :]
+    alerts = (
+        "alerts:\n"
+        "  - {id: push-sla, node: push-content, measure: sla_compliance, op: '<=', threshold: 0.6}\n"
+        "  - {id: push-sla-strict, node: push-content, measure: sla_compliance, op: '<', threshold: 0.6}\n"
+        "  - {id: review-timeouts, node: review-weekly, measure: timeout_rate, op: '>=', threshold: 0.3333333333333333}\n"
+        "  - {id: review-timeouts-strict, node: review-weekly, measure: timeout_rate, op: '>', threshold: 0.3333333333333333}\n"
+        "  - {id: feedback-sla, node: feedback, measure: sla_compliance, op: '>=', threshold: 0.75}\n"
+    )
+    playbook = tmp_path / "onboarding.yaml"
+    playbook.write_text(head + alerts + tail, encoding="utf-8")
+    log = national_day_log(tmp_path).read_text(encoding="utf-8")
+    log = log.replace(",review,", ",push-content,").replace(",payout,", ",feedback,")
+    log = log.replace(",reply,", ",review-weekly,")
+    events = tmp_path / "events.csv"
+    events.write_text(log, encoding="utf-8")
+    document = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
+    nodes = {n["node"]: n for n in document["nodes"]}
+    assert nodes["push-content"]["sla_compliance"] == 0.6
+    assert nodes["push-content"]["sla"] == "3个工作日" and nodes["push-content"]["sla_s"] is None
+    assert nodes["feedback"]["sla_compliance"] == 0.75 and nodes["feedback"]["sla"] == "T+1"
+    assert nodes["review-weekly"]["sla_compliance"] == 0.5
+    assert nodes["review-weekly"]["timeout_rate"] == pytest.approx(1 / 3)
+    fired = {a["id"]: a["fired"] for a in document["alerts"]}
+    assert fired == {
+        "push-sla": True,
+        "push-sla-strict": False,
+        "review-timeouts": True,
+        "review-timeouts-strict": False,
+        "feedback-sla": True,
+    }
+
+
+def test_weekday_calendar_from_the_project_configuration(tmp_path: Path) -> None:
+    """`calendar = "weekdays"` in [tool.opsplay] counts Monday–Friday for calendar limits."""
+    from tests.pilot.test_events import national_day_log
+
+    text = ONBOARDING.read_text(encoding="utf-8").replace("sla: 2m", "sla: 3个工作日")
+    playbook = tmp_path / "onboarding.yaml"
+    playbook.write_text(text, encoding="utf-8")
+    log = (
+        national_day_log(tmp_path).read_text(encoding="utf-8").replace(",review,", ",push-content,")
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(log, encoding="utf-8")
+    official = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
+    (tmp_path / ".opsplay.toml").write_text('calendar = "weekdays"\n', encoding="utf-8")
+    weekdays = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
+    assert official["nodes"][1]["sla_compliance"] == 3 / 5
+    assert weekdays["nodes"][1]["sla_compliance"] == 2 / 5
+    (tmp_path / ".opsplay.toml").write_text('calendar = "china"\n', encoding="utf-8")
+    result = runner.invoke(
+        app, ["pilot", "compare", str(playbook), str(EXAMPLES / "onboarding_units.csv")]
+    )
+    assert result.exit_code == 2 and 'calendar = "weekdays"' in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pandas as pd
 import pytest
 
 from opsplay.errors import InputError
+from opsplay.i18n import language
+from opsplay.model.duration import parse_duration
 from opsplay.pilot.events import read_events
+from opsplay.workdays import WorkdayCalendar
 from tests.pilot.conftest import EXAMPLES, ONBOARDING_SLAS
 
 LOG = EXAMPLES / "onboarding_events.csv"
@@ -97,13 +101,13 @@ def test_mixed_formats_time_zones_and_gbk(tmp_path: Path) -> None:
 BAD_LOGS = {  # case: (data line, words the message must contain)
     "unknown status": (
         "c1,a,2024-08-01T10:00:00,,done",
-        ["line 3", '"status"', '"done"', "ok, failed"],
+        ["line 3", '"status"', '"done"', "ok (成功), failed (失败)"],
     ),
     "bad timestamp": ("c1,a,01/08/2024 10:00,,ok", ["line 3", '"started_at"', "ISO 8601"]),
     "impossible date": ("c1,a,2024-02-30T10:00:00,,ok", ["line 3", "not a valid date"]),
     "finished before started": (
         "c1,a,2024-08-01T10:00:05,2024-08-01T10:00:00,ok",
-        ["line 3", '"finished_at"', "before started_at"],
+        ["line 3", '"finished_at"', "before the start time"],
     ),
     "finish without start": ("c1,a,,2024-08-01T10:00:00,ok", ["line 3", '"started_at"', "blank"]),
     "blank node": ("c1,,2024-08-01T10:00:00,,ok", ["line 3", '"node"', "blank"]),
@@ -124,14 +128,238 @@ def test_bad_rows_are_reported_with_line_and_column(tmp_path: Path, case: str) -
         assert word in error.value.message, error.value.message
     data = read_events(path, {"a": 1.0}, skip_bad_rows=True)
     assert (data.source.rows, data.source.skipped_rows) == (1, 1)
-    assert "skipped 1 bad row(s)" in data.warnings[0]
+    assert "skipped 1 bad row (" in data.warnings[0]
 
 
 def test_missing_column_and_empty_log(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text("case_id,node,start,finished_at,status\nc1,a,x,,ok\n", encoding="utf-8")
-    with pytest.raises(InputError, match='missing column "started_at".*did you mean "start"'):
+    with pytest.raises(
+        InputError, match='missing column "started_at".*started_at / 开始时间.*"start"'
+    ):
         read_events(path, {"a": 1.0})
     path.write_text(HEADER, encoding="utf-8")
     with pytest.raises(InputError, match="no data rows"):
         read_events(path, {"a": 1.0})
+
+
+# --- Chinese logs, calendar limits, timeouts and levels (SPEC 6) -----------------------
+
+CHINESE_STATUS = {"ok": "成功", "failed": "失败", "fallback": "兜底", "skipped": "跳过"}
+
+
+def test_chinese_log_gives_exactly_the_figures_of_its_english_twin(tmp_path: Path) -> None:
+    log = pd.read_csv(LOG, dtype=str, keep_default_na=False)
+    chinese = log.rename(
+        columns={
+            "case_id": "工单号",
+            "node": "节点",
+            "started_at": "开始时间",
+            "finished_at": "完成时间",
+            "status": "状态",
+        }
+    ).replace({"状态": CHINESE_STATUS})
+    path = tmp_path / "执行日志.csv"
+    path.write_bytes(chinese.to_csv(index=False).encode("gbk"))
+    english = read_events(LOG, ONBOARDING_SLAS, group_columns=("region",))
+    translated = read_events(path, ONBOARDING_SLAS, group_columns=("region",))
+    assert translated.nodes == english.nodes
+    assert dict(translated.groups) == dict(english.groups)
+    assert translated.source.rows == english.source.rows == 2700
+
+
+def test_headers_match_in_any_case_and_width(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "Case_ID,ＮＯＤＥ,Started_At,结束时间,ｓｔａｔｕｓ,优先级\n"
+        "c1,a,2024-08-01T10:00:00,2024-08-01T10:00:02,正常,P1\n"
+        "c2,a,2024-08-01T10:00:00,2024-08-01T10:00:03,异常,P2\n"
+        "c3,a,2024-08-01T10:00:00,2024-08-01T10:00:09,超时,\n"
+        "c4,a,2024-08-01T10:00:00,2024-08-01T10:00:01,降级,P1\n",
+        encoding="utf-8",
+    )
+    data = read_events(path, {"a": 3.0})
+    (a,) = data.nodes
+    assert (a.completion_rate, a.failure_rate, a.fallback_rate, a.timeout_rate) == (
+        0.25,
+        0.25,
+        0.25,
+        0.25,
+    )
+    assert [row.level for row in data.rows] == ["P1", "P2", None, "P1"]
+    assert [row.within_sla for row in data.rows] == [True, True, False, True]
+
+
+def test_two_columns_for_one_field_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "工单号,节点,开始时间,结束时间,完成时间,状态\nc1,a,2024-08-01,,,成功\n", encoding="utf-8"
+    )
+    with pytest.raises(InputError, match='"结束时间"、"完成时间".*`finished_at`'):
+        read_events(path, {"a": 1.0})
+
+
+def test_a_duration_exactly_equal_to_its_limit_is_compliant(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        HEADER + "c1,a,2024-08-01T10:00:00,2024-08-01T10:02:00,ok\n"  # exactly 2 minutes
+        "c2,a,2024-08-01T10:00:00.5,2024-08-01T10:02:00.500000001,ok\n"  # 1 ns over
+        "c3,b,2024-08-01T10:00:00,2024-08-01T10:30:00,ok\n",  # exactly 半小时
+        encoding="utf-8",
+    )
+    data = read_events(path, {"a": parse_duration("2分钟"), "b": parse_duration("半小时")})
+    a, b = data.nodes
+    assert [row.within_sla for row in data.rows] == [True, False, True]
+    assert (a.sla_compliance, b.sla_compliance, a.sla_s, b.sla) == (0.5, 1.0, 120.0, "半小时")
+
+
+# National Day 2024: holiday 10-01..10-07; make-up working days Sun 09-29 and Sat 10-12.
+# Each row: node, start, finish, and whether it met its limit on the official calendar
+# (deadline worked out by hand in the comment).
+NATIONAL_DAY = [
+    # review: 3个工作日 — the same clock time on the 3rd working day after the start day
+    (
+        "review",
+        "2024-09-29 10:00",
+        "2024-10-09 10:00",
+        True,
+    ),  # Sun make-up: 09-30, 10-08, 10-09 10:00
+    ("review", "2024-09-30 09:00", "2024-10-10 09:00:01", False),  # 10-08, 10-09, due 10-10 09:00
+    (
+        "review",
+        "2024-10-03 15:00",
+        "2024-10-10 23:59:59",
+        True,
+    ),  # holiday: from 10-08 00:00, due 10-11 00:00
+    ("review", "2024-10-09 14:00", "2024-10-13 10:00", False),  # 10-10, 10-11, Sat 10-12 14:00
+    (
+        "review",
+        "2024-10-10 09:00",
+        "2024-10-14 08:59",
+        True,
+    ),  # 10-11, Sat 10-12, due Mon 10-14 09:00
+    # payout: T+1 — 24:00 of the next working day
+    (
+        "payout",
+        "2024-10-11 18:00",
+        "2024-10-12 23:59:59",
+        True,
+    ),  # Sat 10-12 is a working day: due 10-13 00:00
+    (
+        "payout",
+        "2024-09-30 18:00",
+        "2024-10-08 20:00",
+        True,
+    ),  # next working day 10-08: due 10-09 00:00
+    ("payout", "2024-10-01 10:00", "2024-10-09 00:00", True),  # due 10-09 00:00 exactly
+    ("payout", "2024-10-08 10:00", "2024-10-10 00:00:01", False),  # due 10-10 00:00
+    # reply: 当天 — 24:00 of the start day, holiday or not
+    ("reply", "2024-10-01 08:00", "2024-10-01 23:59:59", True),
+    ("reply", "2024-10-12 22:00", "2024-10-13 00:30", False),
+]
+NATIONAL_DAY_LIMITS = {"review": "3个工作日", "payout": "T+1", "reply": "当天"}
+
+
+def national_day_log(tmp_path: Path) -> Path:
+    """The rows above as a Chinese log, with a timeout row that has no finish time."""
+    lines = ["工单号,节点,开始时间,结束时间,状态"]
+    for index, (node, start, finish, _met) in enumerate(NATIONAL_DAY):
+        lines.append(f"T{index},{node},{start},{finish},成功")
+    lines.append("T99,reply,2024-10-12 09:00,,超时")
+    path = tmp_path / "国庆执行日志.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_calendar_limits_across_national_day_2024(tmp_path: Path) -> None:
+    limits = {node: parse_duration(text) for node, text in NATIONAL_DAY_LIMITS.items()}
+    data = read_events(national_day_log(tmp_path), limits)
+    assert [row.within_sla for row in data.rows[:-1]] == [met for *_, met in NATIONAL_DAY]
+    review, payout, reply = data.nodes
+    assert (review.sla_compliance, payout.sla_compliance, reply.sla_compliance) == (
+        3 / 5,
+        3 / 4,
+        1 / 2,
+    )
+    assert (review.sla, payout.sla, reply.sla) == ("3个工作日", "T+1", "当天")
+    assert review.sla_s is None  # a calendar limit has no fixed length
+    assert reply.timeout_rate == pytest.approx(1 / 3) and reply.timed == 2
+    assert data.warnings == ()
+
+
+def test_weekday_calendar_ignores_the_holiday_and_make_up_days(tmp_path: Path) -> None:
+    limits = {node: parse_duration(text) for node, text in NATIONAL_DAY_LIMITS.items()}
+    data = read_events(national_day_log(tmp_path), limits, calendar=WorkdayCalendar("weekdays"))
+    # 3个工作日 on Monday–Friday: 09-29 (Sun) counts from Mon 09-30 00:00 → due 10-03 00:00,
+    # late; 09-30 09:00 → 10-03 09:00, late; 10-03 15:00 → 10-08 15:00, late;
+    # 10-09 14:00 → 10-14 14:00, met; 10-10 09:00 → 10-15 09:00, met.
+    assert [row.within_sla for row in data.rows[:5]] == [False, False, False, True, True]
+
+
+def test_dates_beyond_the_official_calendar_warn_and_use_weekdays(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + "c1,a,2099-01-02T09:00:00,2099-01-05T09:00:00,ok\n", encoding="utf-8")
+    data = read_events(path, {"a": parse_duration("1个工作日")})
+    assert data.nodes[0].sla_compliance == 1.0  # Fri → Mon 09:00 on Monday–Friday
+    assert any("2099" in w and "Monday to Friday" in w for w in data.warnings)
+    with language("zh"):
+        chinese = read_events(path, {"a": parse_duration("1个工作日")})
+    assert any("2099" in w and "周一至周五" in w for w in chinese.warnings)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_LOGS))
+def test_bad_rows_are_reported_in_chinese(tmp_path: Path, case: str) -> None:
+    line, _words = BAD_LOGS[case]
+    path = tmp_path / "log.csv"
+    path.write_text(HEADER + line + "\n", encoding="utf-8")
+    with language("zh"), pytest.raises(InputError) as error:
+        read_events(path, {"a": 1.0})
+    message = error.value.message
+    assert "--skip-bad-rows" in message and "列" in message
+    assert not re.search(r"\b(column|write|is not|blank|or pass)\b", message), message
+
+
+def test_warnings_are_chinese_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "log.csv"
+    path.write_text(
+        HEADER + "c0,a,2024-08-01T09:00:00,2024-08-01T09:00:01,ok\n"
+        "c1,a,2024-08-01T10:00:00,,done\n"
+        "c2,未知,2024-08-01T10:00:00,,ok\n",
+        encoding="utf-8",
+    )
+    with language("zh"):
+        data = read_events(path, {"a": 1.0, "b": 1.0}, skip_bad_rows=True)
+    # The statuses a user may type are listed with their English spellings, on purpose.
+    text = "\n".join(data.warnings).replace(
+        "成功（ok）、失败（failed）、兜底（fallback）、跳过（skipped）、超时（timeout）", ""
+    )
+    assert "跳过" in text and "未知" in text and "`b`" in text
+    assert not re.search(r"\b(skipped|bad rows?|rows?|nodes?|left out|check)\b", text), text
+    assert "(s)" not in text
+
+
+def test_limit_for_gives_each_row_its_own_limit_by_level(tmp_path: Path) -> None:
+    """The hook per-level limits use: `limit_for(node, level)` decides each row's limit."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "工单号,节点,开始时间,结束时间,状态,级别\n"
+        "c1,respond,2024-10-11 09:00,2024-10-11 09:04,成功,P1\n"  # 4 min: P1 limit 5 min
+        "c2,respond,2024-10-11 09:00,2024-10-11 09:06,成功,P1\n"  # 6 min: over
+        "c3,respond,2024-10-11 18:00,2024-10-12 20:00,完成,P2\n"  # P2 T+1: Sat 10-12 works
+        "c4,respond,2024-10-11 09:00,2024-10-11 10:00,成功,\n",  # no level: the default 2h
+        encoding="utf-8",
+    )
+    limits = {"P1": parse_duration("5分钟"), "P2": parse_duration("T+1")}
+    default = parse_duration("2小时")
+    data = read_events(
+        path,
+        {"respond": default},
+        limit_for=lambda node, level: limits.get(level or "", default),
+    )
+    assert [(row.level, row.within_sla) for row in data.rows] == [
+        ("P1", True),
+        ("P1", False),
+        ("P2", True),
+        (None, True),
+    ]
+    assert data.nodes[0].sla_compliance == 3 / 4 and data.nodes[0].completion_rate == 1.0

@@ -139,10 +139,14 @@ class UnitsReader(BaseReader):
             segment_columns=tuple(segments),
             window=window,
             numeric=table.numeric if table is not None else frozenset(),
+            local=table is None or table.dialect == "duckdb" and table.encoding != "db",
         )
 
     def _read(self, source: Source, table: Table, plan: Plan) -> dict[GroupKey, ArmStats]:
-        query = Query(plan, table.dialect)
+        try:
+            query = Query(plan, table.dialect)
+        except ValueError as error:  # a warehouse name that cannot be quoted safely
+            raise InputError(f"{source.display}: {error}") from None
         fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
         rows = table.fetch(fast) if fast else []
         if not fast or any(row[-1] for row in rows):  # text, or NaN / not 0-1: the full query

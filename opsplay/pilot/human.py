@@ -1,0 +1,240 @@
+"""Pilot results as the cells and lines people read: the metric and node tables, alert
+lines by node name, the arms line and the method section. Shared by the Markdown and the
+terminal formats; everything speaks the message language (callers set the document
+language with `opsplay.i18n.language`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opsplay.i18n import _
+from opsplay.pilot.plain import (
+    SHAPES,
+    colon,
+    fmt_abs,
+    fmt_interval,
+    fmt_p,
+    fmt_rel,
+    fmt_value,
+    label,
+    method_words,
+    segment_text,
+    verdict_word,
+)
+from opsplay.text import visible
+
+if TYPE_CHECKING:
+    from opsplay.pilot.compare import MetricResult, PilotReport
+
+
+def _before(c: Any, group: str, row: MetricResult) -> str:
+    """DiD shows each group's before value ahead of its after value."""
+    if c.before is None:
+        return ""
+    return fmt_value(getattr(c.before, f"{group}_value"), row.kind, row.unit) + " → "
+
+
+def arm_value(row: MetricResult, group: str, stacked: bool = False) -> str:
+    """One arm's value (after its before value for DiD) and its n, beside it or under it."""
+    c = row.comparison
+    value = _before(c, group, row) + fmt_value(getattr(c, f"{group}_value"), row.kind, row.unit)
+    n = getattr(c, f"{group}_n")
+    if n is None:
+        return value
+    if stacked:
+        return f"{value}\nn={n:,}"
+    return _("{value} (n={n})").format(value=value, n=f"{n:,}")
+
+
+def method_line(report: PilotReport) -> str:
+    """How the figures were computed, stated in every human format (SPEC section 4)."""
+    options = report.options
+    test = {"welch": _("Welch t-test"), "z": _("z-test")}[options.test]
+    if options.variance == "pooled":
+        test = _("z-test with pooled variance")
+    if report.design == "did":  # the four-cell estimate is tested on the normal scale
+        test = _("difference in differences, normal approximation")
+    correction = {
+        "holm": _("Holm"),
+        "bh": _("Benjamini–Hochberg"),
+        "none": _("none"),
+    }[options.correction]
+    return _("test: {test} · multiple-testing correction: {correction} · α={alpha}").format(
+        test=test, correction=correction, alpha=f"{report.alpha:g}"
+    )
+
+
+def data_line(report: PilotReport) -> str:
+    """The files read, with their shape, encoding and rows."""
+    parts = [
+        _("{path} ({shape}, {encoding}, {rows} rows)").format(
+            path=visible(s.path),
+            shape=_(SHAPES[s.shape]) if s.shape in SHAPES else s.shape,
+            encoding=s.encoding,
+            rows=f"{s.rows:,}",
+        )
+        for s in report.sources
+    ]
+    return label("data") + colon() + _("; ").join(parts)
+
+
+def arms_line(report: PilotReport) -> str:
+    """Which labels of the data are the control and the pilot group."""
+    baseline, pilot = report.arms
+    before, after = report.periods
+    if report.design == "before_after":
+        return _("before the change: {before} · after the change: {after}").format(
+            before=visible(before), after=visible(after)
+        )
+    line = _("control group: {baseline} · pilot group: {pilot}").format(
+        baseline=visible(baseline), pilot=visible(pilot)
+    )
+    if report.design == "did":
+        line += " · " + _("before the change: {before} · after the change: {after}").format(
+            before=visible(before), after=visible(after)
+        )
+    return line
+
+
+TABLE_KEYS = (
+    "segment",
+    "metric",
+    "role",
+    "baseline",
+    "pilot",
+    "abs_diff",
+    "rel_diff",
+    "ci_rel",
+    "p_value",
+    "p_adjusted",
+    "target",
+    "attainment",
+    "verdict",
+)
+
+
+def table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
+    """The metric table: labels, and one row of cells per metric and segment."""
+    header = [label(k) for k in TABLE_KEYS]
+    if report.design == "before_after":  # one population, before and after the change
+        header[3], header[4] = label("before"), label("after")
+    rows = []
+    for row in report.metrics:
+        c = row.comparison
+        rows.append(
+            [
+                segment_text(row.segment),
+                visible(row.name),
+                label(row.role),
+                arm_value(row, "baseline"),
+                arm_value(row, "pilot"),
+                fmt_abs(c.abs_diff, row.kind, row.unit),
+                fmt_rel(c.rel_diff),
+                fmt_interval(c.ci_rel),
+                fmt_p(c.p_value),
+                fmt_p(row.p_adjusted),
+                fmt_value(row.target, row.kind, row.unit),
+                "—" if row.attainment is None else f"{row.attainment:.0%}",
+                verdict_word(row.verdict),
+            ]
+        )
+    return header, rows
+
+
+def method_section(report: PilotReport) -> list[str]:
+    """The statistician's figures: test, data, sample ratio check, p-values and intervals."""
+    lines = [method_line(report), data_line(report)]
+    if report.srm_p_value is not None:
+        verdict = _("passed") if report.srm_ok else _("failed: check the assignment")
+        lines.append(label("srm") + colon() + f"p={fmt_p(report.srm_p_value)}" + _(", ") + verdict)
+    for row in report.metrics:
+        where = segment_text(row.segment)
+        lines.append(
+            _("{metric} ({segment}): {figures}").format(
+                metric=visible(row.name), segment=where, figures=method_words(row, report.alpha)
+            )
+        )
+    return lines
+
+
+NODE_KEYS = (
+    "node",
+    "count",
+    "completion_rate",
+    "fallback_rate",
+    "failure_rate",
+    "timeout_rate",
+    "p50_s",
+    "p95_s",
+    "sla",
+    "sla_compliance",
+)
+
+
+def node_table(report: PilotReport) -> tuple[tuple[str, ...], list[list[str]]]:
+    """Node figures as cells, nodes named as the playbook names them."""
+    cells = []
+    for n in report.nodes:
+        cells.append(
+            [
+                node_name(report, n.node),
+                f"{n.count:,}",
+                rate(n.completion_rate),
+                rate(n.fallback_rate),
+                rate(n.failure_rate),
+                rate(n.timeout_rate),
+                seconds(n.p50_s),
+                seconds(n.p95_s),
+                visible(n.sla) if n.sla else seconds(n.sla_s),
+                rate(n.sla_compliance),
+            ]
+        )
+    return NODE_KEYS, cells
+
+
+def node_name(report: PilotReport, node: str) -> str:
+    """A node's name from the playbook (its id when it has none)."""
+    return visible(report.node_names.get(node, node))
+
+
+def alert_text(report: PilotReport, alert: Any) -> str:
+    """`个性化内容推送 完成率 87.0% < 90.0%`: node or metric by name, measure in words."""
+    if alert.measure:
+        watched = _("{node}: {measure}").format(
+            node=node_name(report, alert.target), measure=label(alert.measure)
+        )
+    else:
+        watched = visible(report.metric_names.get(alert.target, alert.target))
+    if alert.measure in ("p50_s", "p95_s"):
+        shown = (seconds(alert.value), seconds(alert.threshold))
+    elif alert.measure or (alert.value is not None and 0 <= alert.threshold <= 1):
+        shown = (rate(alert.value), rate(alert.threshold))
+    else:
+        shown = (_num(alert.value), f"{alert.threshold:g}")
+    return _("{watched} {value} {op} {threshold} (alert {id})").format(
+        watched=watched, value=shown[0], op=alert.op, threshold=shown[1], id=visible(alert.id)
+    )
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def rate(value: float | None) -> str:
+    """A rate as a percentage."""
+    return "—" if value is None else f"{value:.1%}"
+
+
+def seconds(value: float | None) -> str:
+    """A duration people read at a glance (120.2s, 45.5m, 18.1h, 3.0d), seconds up to 10 minutes."""
+    if value is None:
+        return "—"
+    for unit, size, above in (
+        (_("{n} d"), 86400, 3 * 86400),
+        (_("{n} h"), 3600, 3 * 3600),
+        (_("{n} min"), 60, 600),
+    ):
+        if value >= above:
+            return unit.format(n=f"{value / size:.1f}")
+    return _("{n} s").format(n=f"{value:.1f}")

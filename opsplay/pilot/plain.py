@@ -1,0 +1,251 @@
+"""Pilot results in words, from the message catalogue: labels, verdicts, and one plain
+sentence per metric that an operations lead understands ("试点组次日留存率比对照组高 8.6%，
+有 95% 的把握不是偶然"). Statistician's figures (p-values, intervals, method names) are
+worded for the method section, kept apart.
+
+Every function speaks the message language: callers wrap them in
+`opsplay.i18n.language(report.lang)`, so pilot results follow the document language.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from opsplay.i18n import N_, _
+from opsplay.text import visible
+
+if TYPE_CHECKING:
+    from opsplay.pilot.judging import MetricResult
+
+LABELS = {
+    "segment": N_("segment"),
+    "metric": N_("metric"),
+    "role": N_("type"),
+    "primary": N_("primary metric"),
+    "guardrail": N_("guardrail"),
+    "baseline": N_("control group"),
+    "pilot": N_("pilot group"),
+    "before": N_("before the change"),
+    "after": N_("after the change"),
+    "abs_diff": N_("change"),
+    "rel_diff": N_("deviation rate"),
+    "ci_rel": N_("interval of the deviation rate"),
+    "p_value": N_("p-value"),
+    "p_adjusted": N_("adjusted p-value"),
+    "target": N_("target"),
+    "attainment": N_("attainment"),
+    "verdict": N_("verdict"),
+    "overall": N_("all users"),
+    "node": N_("node"),
+    "count": N_("runs"),
+    "completion_rate": N_("completion rate"),
+    "fallback_rate": N_("fallback rate"),
+    "failure_rate": N_("failure rate"),
+    "timeout_rate": N_("timeout rate"),
+    "skipped_rate": N_("skipped rate"),
+    "sla_compliance": N_("on-time rate"),
+    "p50_s": N_("median duration"),
+    "p95_s": N_("95th percentile duration"),
+    "sla": N_("time limit"),
+    "alerts": N_("alerts fired"),
+    "no_alerts": N_("no alert fired"),
+    "warnings": N_("warnings"),
+    "nodes": N_("node execution"),
+    "design": N_("design"),
+    "method": N_("how the figures were computed"),
+    "srm": N_("sample ratio check"),
+    "data": N_("data"),
+}
+
+VERDICTS = {
+    "met": N_("target met"),
+    "improved": N_("significantly better"),
+    "worse": N_("significantly worse"),
+    "no_change": N_("no significant change"),
+    "inconclusive": N_("not enough data"),
+}
+
+DESIGNS = {
+    "ab": N_("randomised A/B test"),
+    "before_after": N_("before/after comparison (not causal)"),
+    "did": N_("difference in differences"),
+}
+
+SHAPES = {
+    "units": N_("unit rows"),
+    "stats": N_("sufficient statistics"),
+    "summary": N_("dashboard summary"),
+    "events": N_("event log"),
+}
+
+
+def label(key: str) -> str:
+    """A column, field or section label."""
+    return _(LABELS[key])
+
+
+def verdict_word(verdict: str) -> str:
+    """The verdict in words."""
+    return _(VERDICTS[verdict])
+
+
+def design_word(design: str) -> str:
+    """The pilot design in words."""
+    return _(DESIGNS[design])
+
+
+def segment_text(segment: tuple[tuple[str, str], ...]) -> str:
+    """`region is 上海` / `region为上海`; `all users` for the overall row."""
+    if not segment:
+        return label("overall")
+    return _("; ").join(
+        _("{column} is {value}").format(column=visible(c), value=visible(v)) for c, v in segment
+    )
+
+
+def colon() -> str:
+    """The label separator: `: `, a full-width `：` in Chinese."""
+    return _(": ")
+
+
+def fmt_value(value: float | None, kind: str, unit: str | None = None) -> str:
+    """35.0% for proportions; 4 significant digits (and the unit) otherwise."""
+    if value is None:
+        return "—"
+    if kind == "proportion":
+        return f"{value:.1%}"
+    number = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    return number + _unit(unit)
+
+
+def _unit(unit: str | None) -> str:
+    """元 and 分 follow the number directly; Latin units (CNY, min) after a space."""
+    if not unit:
+        return ""
+    unit = visible(unit)
+    return unit if not unit[0].isascii() else f" {unit}"
+
+
+def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
+    """+3.0pp for proportions, +1.23 otherwise."""
+    if value is None:
+        return "—"
+    if kind == "proportion":
+        return _("{change} pp").format(change=f"{value * 100:+.1f}")
+    return f"{value:+,.4g}{_unit(unit)}"
+
+
+def fmt_rel(value: float | None) -> str:
+    """+8.6%."""
+    return "—" if value is None else f"{value:+.1%}"
+
+
+def fmt_interval(interval: tuple[float, float] | None) -> str:
+    """A relative interval: [+3.1%, +14.1%]."""
+    if not interval:
+        return "—"
+    low, high = interval
+    return f"[{low:+.1%}, {high:+.1%}]"
+
+
+def fmt_p(value: float | None) -> str:
+    """p-values: 0.0028, 1.2e-17."""
+    if value is None:
+        return "—"
+    return f"{value:.2g}" if value < 0.001 else f"{value:.4f}"
+
+
+def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
+    """What the result means, in one sentence for an operations lead (no p, no interval)."""
+    c = row.comparison
+    name = visible(row.name)
+    confidence = f"{1 - alpha:.0%}"
+    if c.abs_diff is None:
+        return _("{metric}: not enough data to compare the two groups").format(metric=name)
+    size = fmt_rel(abs(c.rel_diff)).lstrip("+") if c.rel_diff is not None else None
+    if size is None:
+        size = fmt_abs(abs(c.abs_diff), row.kind, row.unit).lstrip("+")
+    if c.abs_diff == 0:
+        change = _("{metric} is the same in the pilot group as in the control group").format(
+            metric=name
+        )
+    elif c.before is not None:
+        template = (
+            _("{metric} rose more in the pilot group than in the comparison group, by {size}")
+            if c.abs_diff > 0
+            else _("{metric} fell more in the pilot group than in the comparison group, by {size}")
+        )
+        change = template.format(metric=name, size=size)
+    elif design == "before_after":
+        template = (
+            _("{metric} is higher after the change than before by {size}")
+            if c.abs_diff > 0
+            else _("{metric} is lower after the change than before by {size}")
+        )
+        change = template.format(metric=name, size=size)
+    else:
+        template = (
+            _("{metric} in the pilot group is higher than in the control group by {size}")
+            if c.abs_diff > 0
+            else _("{metric} in the pilot group is lower than in the control group by {size}")
+        )
+        change = template.format(metric=name, size=size)
+    if row.verdict in ("met", "improved", "worse"):
+        sure = _("{confidence} sure it is not chance").format(confidence=confidence)
+        judged = _("{change}; {sure}").format(change=change, sure=sure)
+    elif row.verdict == "no_change":
+        judged = _("{change}; this may still be chance (not significant)").format(change=change)
+    else:
+        judged = _("{change}; too little data to tell whether it is chance").format(change=change)
+    return judged + _target_words(row)
+
+
+def _target_words(row: MetricResult) -> str:
+    if row.target is None:
+        return ""
+    target = fmt_value(row.target, row.kind, row.unit)
+    if row.verdict == "met":
+        return _(" (target {target} reached)").format(target=target)
+    if row.attainment is not None:
+        return _(" (target {target}, {attainment} of the way there)").format(
+            target=target, attainment=f"{row.attainment:.0%}"
+        )
+    return _(" (target {target})").format(target=target)
+
+
+def method_words(row: MetricResult, alpha: float) -> str:
+    """The statistician's figures of one metric, for the method section."""
+    c = row.comparison
+    parts = []
+    if c.ci_rel:
+        parts.append(
+            _("{confidence} interval of the deviation rate {interval}").format(
+                confidence=f"{1 - alpha:.0%}", interval=fmt_interval(c.ci_rel)
+            )
+        )
+    elif c.ci_abs:
+        parts.append(
+            _("{confidence} interval of the change {low} to {high}").format(
+                confidence=f"{1 - alpha:.0%}",
+                low=fmt_abs(c.ci_abs[0], row.kind, row.unit),
+                high=fmt_abs(c.ci_abs[1], row.kind, row.unit),
+            )
+        )
+    if c.p_value is not None:
+        parts.append(f"p={fmt_p(c.p_value)}")
+    if row.p_adjusted is not None and row.p_adjusted != c.p_value:
+        parts.append(_("adjusted p={p}").format(p=fmt_p(row.p_adjusted)))
+    parts.append(method_name(c.method) if c.p_value is not None else _("no test"))
+    return _("; ").join(parts)
+
+
+def method_name(method: str) -> str:
+    """The test a comparison used, in words."""
+    names: dict[str, Any] = {
+        "welch-t": N_("Welch t-test"),
+        "z": N_("z-test"),
+        "z-pooled": N_("z-test with pooled variance"),
+        "did-normal": N_("difference in differences, normal approximation"),
+        "point": N_("no test (dashboard values)"),
+    }
+    return _(names[method]) if method in names else method

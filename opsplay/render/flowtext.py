@@ -1,0 +1,122 @@
+"""Words and sizes of the flowchart's boxes and arrows, for the drawing and the Word steps.
+
+Sizes are estimated from the text (a wide, Chinese character takes one em, other
+characters about 0.62 em), so the layout needs no font and stays byte-stable.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from opsplay.i18n import N_, translate
+from opsplay.text import visible
+
+NAME_SIZE = 13  # px, the node name
+NOTE_SIZE = 11  # px, owner and time limit under the name
+LINE = 1.35  # line height, in font sizes
+PAD_X, PAD_Y = 12, 8
+MAX_TEXT = 180  # px of text per line before it wraps
+MAX_LINES = 3
+_NO_LINE_START = set("，。、；：？！）」』”’》〉】…%,.;:?!)]}")
+# What starts a fallback (`fallback.when`), as the arrow's label.
+TRIGGERS = {
+    "failure": N_("failure"),
+    "timeout": N_("timeout"),
+    "rejected": N_("rejected"),
+    "no_response": N_("no response"),
+}
+
+
+def text_width(text: str, size: float) -> float:
+    """Width a line takes in px: wide (Chinese) characters one em, others about 0.62 em."""
+    return sum(
+        size if unicodedata.east_asian_width(ch) in ("W", "F") else size * 0.62 for ch in text
+    )
+
+
+def wrap(text: str, size: float, limit: float = MAX_TEXT, max_lines: int = MAX_LINES) -> list[str]:
+    """Lines of at most `limit` px: Chinese breaks between characters, other text at spaces."""
+    words: list[str] = []
+    for part in visible(" ".join(text.split())).split(" "):
+        word = ""
+        for ch in part:  # a wide character is a word of its own; long Latin words are cut
+            if ch in _NO_LINE_START and (word or words):  # ，。） never start a line
+                if word:
+                    word += ch
+                else:
+                    words[-1] += ch
+            elif unicodedata.east_asian_width(ch) in ("W", "F"):
+                if word:
+                    words.append(word)
+                words.append(ch)
+                word = ""
+            elif text_width(word + ch, size) > limit:
+                words.append(word)
+                word = ch
+            else:
+                word += ch
+        if word:
+            words.append(word)
+        words.append(" ")
+    lines: list[str] = []
+    current = ""
+    for word in words[:-1]:
+        candidate = current + word
+        if current and text_width(candidate.rstrip(), size) > limit:
+            lines.append(current.rstrip())
+            current = "" if word == " " else word
+        else:
+            current = candidate
+    if current.strip():
+        lines.append(current.rstrip())
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and text_width(last + "…", size) > limit:
+            last = last[:-1]
+        lines = [*lines[: max_lines - 1], last + "…"]
+    return lines or [""]
+
+
+def box_texts(item: dict[str, Any], lang: str) -> tuple[str, list[str], list[str]]:
+    """Title (full text), wrapped name lines and note lines of one box of the graph."""
+    from opsplay.render.filters import sla
+
+    shape = item.get("shape", "process")
+    if shape == "end":
+        title = translate(N_("End of the process"), lang)
+        return title, [title], []
+    text = visible(str(item.get("text") or ""))
+    if shape == "process":
+        node = item.get("node") or {}
+        notes = [n for n in (node.get("owner_name"), sla(node, lang=lang)) if n]
+        note = " · ".join(str(n) for n in notes)
+        lines = wrap(text, NAME_SIZE)
+        room = max([MAX_TEXT, *(text_width(line, NAME_SIZE) for line in lines)])
+        return text, lines, wrap(note, NOTE_SIZE, limit=room, max_lines=2) if note else []
+    label = (
+        translate(N_("Escalation: {action}"), lang)
+        if shape == "escalation"
+        else translate(N_("Exception handling: {action}"), lang)
+    ).format(action=text)
+    return label, wrap(label, NOTE_SIZE), []
+
+
+def box_size(lines: Sequence[str], notes: Sequence[str], kind: str) -> tuple[float, float]:
+    """Width and height of a box holding these lines (padding included)."""
+    size = NAME_SIZE if kind == "process" else NOTE_SIZE
+    widths = [text_width(line, size) for line in lines] + [
+        text_width(note, NOTE_SIZE) for note in notes
+    ]
+    width = max(widths or [0.0]) + 2 * PAD_X
+    height = len(lines) * size * LINE + len(notes) * NOTE_SIZE * LINE + 2 * PAD_Y
+    return round(max(width, 64.0)), round(height)
+
+
+def edge_label(edge: dict[str, Any], lang: str) -> str:
+    """The triggers of a fallback edge in words (`timeout / failure`), else its own label."""
+    triggers = edge.get("triggers") or []
+    words = [translate(TRIGGERS[t], lang) if t in TRIGGERS else str(t) for t in triggers]
+    # other dashed kinds (an escalation step, say) may carry their own label or delay
+    return visible(" / ".join(words) or str(edge.get("label") or edge.get("after") or ""))

@@ -1,0 +1,250 @@
+"""`render-sop --site DIR`: a complete MkDocs project of the SOPs (and review reports).
+
+Layout of the project:
+
+    DIR/mkdocs.yml                 site name, theme, navigation (every page listed)
+    DIR/docs/index.md              home page: every SOP grouped by status, with its stages,
+                                   scenarios, owner, version, update date and report
+    DIR/docs/sop/<id>.md           one SOP page per playbook (the Markdown SOP)
+    DIR/docs/reports/<id>.md       the review report of a playbook, when `--report` gives one
+    DIR/docs/assets/opsplay.css    keeps wide flowcharts inside the page
+
+The pages keep the Markdown SOP's words but carry the flowchart drawn as inline SVG
+instead of the Mermaid block: MkDocs shows Mermaid only with a script from the network,
+the SVG shows offline. `mkdocs build --strict` passes on the project as written.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from opsplay.errors import InputError
+from opsplay.i18n import N_, _, language, ngettext, translate
+from opsplay.text import md_cell, visible
+
+# Lifecycle order of the home page's groups, most in force first.
+STATUSES = {
+    "active": N_("active"),
+    "rollout": N_("rollout"),
+    "pilot": N_("pilot"),
+    "draft": N_("draft"),
+    "retired": N_("retired"),
+}
+_MERMAID = re.compile(r"^```mermaid\n.*?^```[ \t]*\n", re.S | re.M)
+STYLESHEET = """\
+/* opsplay: wide flowcharts scale down to the page instead of overflowing it */
+.opsplay-flowchart svg { max-width: 100%; height: auto; }
+.opsplay-flowchart { margin: 1em 0; overflow-x: auto; }
+"""
+
+
+def with_drawn_flowchart(page: str, svg: str) -> str:
+    """The Markdown page with its Mermaid block replaced by the SVG (raw HTML block)."""
+    block = f'<div class="opsplay-flowchart">\n{svg}\n</div>\n'
+    return _MERMAID.sub(lambda _match: block, page, count=1)
+
+
+def _link_text(text: str) -> str:
+    """Text safe inside `[…](…)` in a table cell."""
+    return md_cell(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def build_site(
+    paths: Sequence[Path],
+    *,
+    lang: str | None = None,
+    templates_dir: Path | None = None,
+    reports: Sequence[Path] = (),
+) -> dict[str, str]:
+    """Every file of the MkDocs project (relative name → text)."""
+    from opsplay.config import find_config
+    from opsplay.render.flowchart import flowchart_svg
+    from opsplay.render.sop import check_lang, flow, playbook_data, render_sop_files
+    from opsplay.validate import discover, load_playbook
+
+    pages = render_sop_files(paths, fmt="md", lang=lang, templates_dir=templates_dir)
+    playbooks: dict[str, Any] = {}
+    files: dict[str, str] = {}
+    for path in discover(list(paths)):
+        config = find_config(path.parent)
+        playbook = load_playbook(path, config)
+        playbooks[playbook.metadata.id] = playbook
+        language_of_page = check_lang(lang, playbook)
+        data = playbook_data(playbook, config.realtime_seconds)
+        svg = flowchart_svg(flow(data), lang=language_of_page, title=playbook.metadata.title)
+        files[f"docs/sop/{playbook.metadata.id}.md"] = with_drawn_flowchart(
+            pages[playbook.metadata.id + ".md"], str(svg)
+        )
+    reported = _reports(reports, playbooks, lang, templates_dir)
+    files.update({f"docs/reports/{key}.md": text for key, text in reported.items()})
+    site_lang = lang or _majority_language(playbooks.values())
+    files["docs/index.md"] = home_page(list(playbooks.values()), set(reported), site_lang)
+    files["docs/assets/opsplay.css"] = STYLESHEET
+    files["mkdocs.yml"] = mkdocs_config(list(playbooks.values()), sorted(reported), site_lang)
+    return files
+
+
+def _majority_language(playbooks: Any) -> str:
+    """The language most playbooks are written in; Chinese on a tie (as the SOP index)."""
+    languages = [playbook.language for playbook in playbooks]
+    return "en" if languages.count("en") * 2 > len(languages) else "zh"
+
+
+def _reports(
+    reports: Sequence[Path],
+    playbooks: dict[str, Any],
+    lang: str | None,
+    templates_dir: Path | None,
+) -> dict[str, str]:
+    """Review report pages by playbook id, from saved `pilot compare --format json` results."""
+    from opsplay.render.report import load_comparison, render_report
+
+    pages: dict[str, str] = {}
+    for path in reports:
+        comparison = load_comparison(path)
+        playbook_id = str((comparison.get("playbook") or {}).get("id") or "")
+        if not playbook_id:
+            raise InputError(
+                _(
+                    "{path}: the comparison does not say which playbook it is for "
+                    "(`playbook.id`); save it with `opsplay pilot compare --format json`"
+                ).format(path=path)
+            )
+        if playbook_id not in playbooks:
+            raise InputError(
+                _(
+                    "{path}: the comparison is for playbook `{id}`, which is not among "
+                    "the playbooks given; add its file to the PATH arguments"
+                ).format(path=path, id=playbook_id)
+            )
+        if playbook_id in pages:
+            raise InputError(
+                _("{path}: a second comparison for playbook `{id}`; give one per playbook").format(
+                    path=path, id=playbook_id
+                )
+            )
+        pages[playbook_id] = render_report(
+            playbooks[playbook_id], comparison, lang=lang, fmt="md", templates_dir=templates_dir
+        )
+    return pages
+
+
+def home_page(playbooks: list[Any], reported: set[str], lang: str) -> str:
+    """The home page: every SOP grouped by status, linking to its page and report."""
+    from opsplay.render.filters import date, listing
+
+    def t(message: str) -> str:
+        return translate(message, lang)
+
+    title = t(N_("Operations playbooks (SOP)"))
+    lines = [
+        "---",
+        f"title: {_yaml_text(title)}",
+        "---",
+        "",
+        f"# {md_cell(title)}",
+        "",
+        _count_line(len(playbooks), lang),
+        "",
+    ]
+    header = [
+        t(N_("SOP")),
+        t(N_("Stages")),
+        t(N_("Scenarios")),
+        t(N_("Owner")),
+        t(N_("Version")),
+        t(N_("Updated")),
+        t(N_("Review report")),
+    ]
+    ordered = sorted(playbooks, key=lambda p: (p.metadata.title, p.metadata.id))
+    for status, word in STATUSES.items():
+        group = [p for p in ordered if p.metadata.status == status]
+        if not group:
+            continue
+        lines += [
+            "## " + t(N_("{status} ({count})")).format(status=t(word), count=len(group)),
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "---|" * len(header),
+        ]
+        for playbook in group:
+            meta = playbook.metadata
+            owner = next((r.name for r in playbook.roles if r.id == meta.owner), meta.owner)
+            stages = playbook.scope.stages if playbook.scope else []
+            report = (
+                f"[{t(N_('Review report'))}](reports/{meta.id}.md)" if meta.id in reported else "—"
+            )
+            cells = [
+                f"[{_link_text(meta.title)}](sop/{meta.id}.md)",
+                md_cell(listing(stages, lang=lang)),
+                md_cell(listing([s.name for s in playbook.scenarios], lang=lang)),
+                md_cell(owner),
+                md_cell(meta.version),
+                date(meta.updated, lang=lang),
+                report,
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _count_line(count: int, lang: str) -> str:
+    with language(lang):
+        return ngettext(
+            "{count} SOP, grouped by status; each page has the flowchart of the process.",
+            "{count} SOPs, grouped by status; each page has the flowchart of the process.",
+            count,
+        ).format(count=count)
+
+
+def mkdocs_config(playbooks: list[Any], reported: list[str], lang: str) -> str:
+    """mkdocs.yml: the site name, the default theme without network fonts or scripts, the nav."""
+    import yaml
+
+    def t(message: str) -> str:
+        return translate(message, lang)
+
+    ordered = sorted(playbooks, key=lambda p: (p.metadata.title, p.metadata.id))
+    # MkDocs themes print nav titles (and the page <title>) as raw HTML: escape them here.
+    titles = {p.metadata.id: html.escape(visible(p.metadata.title)) for p in playbooks}
+    nav: list[dict[str, Any]] = [
+        {t(N_("Operations playbooks (SOP)")): "index.md"},
+        {t(N_("SOP")): [{titles[p.metadata.id]: f"sop/{p.metadata.id}.md"} for p in ordered]},
+    ]
+    if reported:
+        nav.append(
+            {
+                t(N_("Review reports")): [
+                    {titles[key]: f"reports/{key}.md"} for key in sorted(reported, key=titles.get)
+                ]
+            }
+        )
+    config = {
+        "site_name": t(N_("Operations playbooks (SOP)")),
+        "docs_dir": "docs",
+        "use_directory_urls": True,
+        # highlight.js would come from a CDN; the pages need no code highlighting
+        "theme": {"name": "mkdocs", "highlightjs": False},
+        "extra_css": ["assets/opsplay.css"],
+        "nav": nav,
+    }
+    header = "# " + t(
+        N_("Written by `opsplay render-sop --site`; build it with `mkdocs build --strict`.")
+    )
+    return (
+        header
+        + "\n"
+        + yaml.safe_dump(
+            config, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000
+        )
+    )
+
+
+def _yaml_text(text: str) -> str:
+    import json
+
+    return json.dumps(text, ensure_ascii=False)

@@ -1,0 +1,416 @@
+"""`pilot compare` / `pilot plan` words and hostile input: every message in both languages,
+tables that never drop a column, plain sentences, and text from playbooks and exports
+neutralised in every output (issues 8, 11, 13)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+from opsplay.i18n import language
+
+ROOT = Path(__file__).resolve().parents[2]
+ONBOARDING = ROOT / "playbooks" / "new-user-onboarding.yaml"
+COMPLAINTS = ROOT / "playbooks" / "complaint-handling.yaml"
+RECALL = ROOT / "playbooks" / "member-recall.yaml"
+EXAMPLES = ROOT / "examples"
+UNITS = EXAMPLES / "onboarding_units.csv"
+runner = CliRunner()
+
+# What may stay Latin in Chinese text: ids and values in backticks, option names, field
+# paths, file paths, method names and units of figures.
+_ALLOWED = re.compile(
+    r"`[^`]*`|[\w-]+@[\d.]+|--[a-z][a-z-]*|\b[a-z_]+\.[a-z_.]+\b|/[^\s，；（）：]*|\b(?:[A-Za-z]*[0-9][\w,.%+-]*)\b"
+    r"|Welch|Holm|Benjamini|Hochberg|Cohen's|ISO|A/B|SQL|CSV|utf-8|gb18030|gbk|min_n|pp|P95"
+    r"|opsplay|p=|α=|n=|control|pilot|before|after|region|上海"  # the tool and data values
+)
+
+
+def english_words(text: str) -> list[str]:
+    """Latin words left in a Chinese text once the allowed ones are taken out."""
+    return re.findall(r"[A-Za-z]{3,}", _ALLOWED.sub(" ", text))
+
+
+def compare(*args: str | Path, lang: str = "en", columns: int | None = None) -> tuple[int, str]:
+    env = {"COLUMNS": str(columns)} if columns else {}
+    with language(lang):  # the message language of errors
+        result = runner.invoke(app, ["pilot", "compare", *map(str, args), "--lang", lang], env=env)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout + result.stderr
+
+
+def playbook_with(
+    tmp_path: Path, *replacements: tuple[str, str], source: Path = ONBOARDING
+) -> Path:
+    text = source.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new)
+    path = tmp_path / source.name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- every warning and error of the pilot path, in both languages ------------------------
+
+
+def _scenarios(tmp_path: Path) -> dict[str, tuple[list[str | Path], int, str, str]]:
+    """name -> (arguments, exit code, English words, Chinese words) of each message."""
+    frame = pd.read_csv(UNITS)
+    small = tmp_path / "small.csv"
+    frame.head(60).to_csv(small, index=False)  # fewer than min_n units per group
+    wrong_arm = tmp_path / "arms.csv"
+    frame.replace({"group": {"pilot": "treatment"}}).to_csv(wrong_arm, index=False)
+    lopsided = tmp_path / "lopsided.csv"
+    pd.concat([frame, frame[frame.group == "pilot"]]).to_csv(lopsided, index=False)
+    one_arm = tmp_path / "one_arm.csv"
+    frame[~((frame.region == "上海") & (frame.group == "pilot"))].to_csv(one_arm, index=False)
+    summary = tmp_path / "summary.csv"
+    summary.write_text(
+        "arm,metric,value\ncontrol,revenue,11.0\npilot,revenue,12.5\n"
+        # every primary metric must be in an export, whatever its shape (issue 9)
+        + "".join(
+            f"{arm},{metric},{value}\n"
+            for metric in ("d1_retention", "first_order", "core_usage")
+            for arm, value in (("control", "35%"), ("pilot", "38%"))
+        ),
+        encoding="utf-8",
+    )
+    no_pilot = playbook_with(tmp_path, ("\npilot:\n", "\nx_pilot:\n"))
+    no_pilot.write_text(
+        no_pilot.read_text(encoding="utf-8").split("\nx_pilot:\n")[0]
+        + "\n"
+        + "\n".join(
+            line
+            for line in no_pilot.read_text(encoding="utf-8").split("\nx_pilot:\n")[1].splitlines()
+            if not line.startswith("  ")
+        ),
+        encoding="utf-8",
+    )
+    return {
+        "too few units": ([ONBOARDING, small], 0, "fewer units than min_n", "少于 min_n"),
+        "sample ratio": ([ONBOARDING, lopsided], 0, "planned split", "分流比例"),
+        "one group in a segment": (
+            [ONBOARDING, one_arm, "--by", "region"],
+            0,
+            "one group only",
+            "只有一组",
+        ),
+        "node alerts need a log": ([ONBOARDING, UNITS], 0, "--events", "执行日志"),
+        "dashboard without n": ([ONBOARDING, summary], 0, "deviation only", "只能算偏差"),
+        "before/after": (
+            [COMPLAINTS, EXAMPLES / "complaints_before_after.csv"],
+            0,
+            "cause and effect",
+            "因果",
+        ),
+        "same group twice": (
+            [ONBOARDING, UNITS, "--baseline", "pilot"],
+            2,
+            "both `pilot`",
+            "都是 `pilot`",
+        ),
+        "too many segments": (
+            [ONBOARDING, UNITS, "--by", "region", "--max-segments", "2"],
+            2,
+            "coarser column",
+            "更粗的列",
+        ),
+    }
+
+
+def test_every_pilot_message_in_both_languages(tmp_path: Path) -> None:
+    for name, (args, code, english, chinese) in _scenarios(tmp_path).items():
+        exit_en, out_en = compare(*args, lang="en")
+        exit_zh, out_zh = compare(*args, lang="zh")
+        assert (exit_en, exit_zh) == (code, code), (name, out_en)
+        assert english in out_en, (name, out_en)
+        assert chinese in out_zh, (name, out_zh)
+        # Warnings that start with the export's path are the readers' (their own tests).
+        ours = "\n".join(line for line in out_zh.splitlines() if not line.startswith("! /"))
+        assert english_words(ours) == [], (name, english_words(ours), out_zh)
+
+
+def test_plan_errors_and_output_in_both_languages(tmp_path: Path) -> None:
+    mean_goal = playbook_with(
+        tmp_path,
+        ("  metric: d1_retention\n  baseline: 0.35", "  metric: revenue\n  baseline: 0.35"),
+    )
+    for lang, words in (("en", "standard deviation"), ("zh", "标准差")):
+        with language(lang):
+            result = runner.invoke(app, ["pilot", "plan", str(mean_goal), "--lang", lang])
+        assert result.exit_code == 2 and words in result.stderr, result.output
+    chinese = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "zh", "--daily", "300"])
+    assert "所需样本" in chinese.stdout and "天" in chinese.stdout
+    assert english_words(chinese.stdout) == [], chinese.stdout
+
+
+@pytest.mark.parametrize(("baseline", "target"), [("-1.0e308", "1.0e308"), ("-1.7e308", "1.7e308")])
+def test_plan_near_the_float_range_says_so(tmp_path: Path, baseline: str, target: str) -> None:
+    path = playbook_with(
+        tmp_path,
+        (
+            "  metric: d1_retention\n  baseline: 0.35\n  target: 0.45",
+            f"  metric: revenue\n  baseline: {baseline}\n  target: {target}",
+        ),
+    )
+    result = runner.invoke(app, ["pilot", "plan", str(path), "--sd", "1"])
+    assert result.exit_code == 2, result.output
+    assert "too large" in result.stderr and "Traceback" not in result.output
+
+
+# --- terminal: nothing dropped at any width -------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120, 200])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_column_is_dropped_at_any_width(columns: int, lang: str) -> None:
+    code, text = compare(
+        ONBOARDING,
+        UNITS,
+        "--events",
+        EXAMPLES / "onboarding_events.csv",
+        lang=lang,
+        columns=columns,
+    )
+    assert code == 0
+    labels = {
+        "zh": [
+            "对照组",
+            "试点组",
+            "变化",
+            "偏差率",
+            "目标值（达成度）",
+            "结论",
+            "执行次数",
+            "超时率",
+            "时限达标率",
+        ],
+        "en": [
+            "control group",
+            "pilot group",
+            "change",
+            "deviation rate",
+            "target (attainment)",
+            "verdict",
+            "runs",
+            "timeout rate",
+            "on-time rate",
+        ],
+    }[lang]
+    for label in labels:
+        assert label in text, (label, columns)
+    for figure in ("35.2%", "39.0%", "+10.7%", "n=4,968", "45.0%", "94.9%", "120.2"):
+        assert figure in text, (figure, columns)
+    # Node lines use names; alert lines say the node and the measure in words.
+    assert "个性化内容推送" in text and "push-content" not in text
+    assert "completion_rate" not in text and "sla_compliance" not in text
+    for line in text.splitlines():
+        # a label is never cut: every block line is `label: value` with the whole label
+        if line.startswith("  ") and ("：" in line or ": " in line) and columns < 100:
+            head = re.split("：|: ", line.strip(), maxsplit=1)[0]
+            assert head.strip() and not head.endswith("（"), line
+    if columns < 100:
+        assert "┃" not in text.split("•")[0], "a table that does not fit must become blocks"
+
+
+def test_blocks_keep_every_label_whole_in_chinese() -> None:
+    _code, text = compare(ONBOARDING, UNITS, "--by", "region", lang="zh", columns=60)
+    assert "  目标值（达成度）：45.0%（40%）" in text
+    assert "分群：region为上海" in text and "region=上海" not in text
+    for line in text.splitlines():
+        assert not line.rstrip().endswith(("（", "目标", "显著改")), line
+
+
+def test_plain_sentences_and_method_section() -> None:
+    _code, chinese = compare(ONBOARDING, UNITS, lang="zh")
+    assert "试点组次日留存率比对照组高 10.7%，有 95% 的把握不是偶然" in chinese
+    before, method = chinese.split("计算方法")
+    assert "p=" not in before and "区间" not in before and "Welch" not in before
+    assert "p=" in method and "置信区间" in method and "Welch t 检验" in method
+    _code, english = compare(ONBOARDING, UNITS, lang="en")
+    assert (
+        "次日留存率 in the pilot group is higher than in the control group by 10.7%; "
+        "95% sure it is not chance" in english
+    )
+
+
+# --- hostile text from playbooks and exports ------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://x","y")'
+
+
+def hostile_export(tmp_path: Path) -> Path:
+    frame = pd.read_csv(UNITS).replace(
+        {"region": {"上海": "=1+1", "南京": "@SUM(A1)", "杭州": "+cmd", "苏州": "-2+3"}}
+    )
+    path = tmp_path / "hostile.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_csv_neutralises_every_text_cell_and_keeps_numbers(tmp_path: Path) -> None:
+    playbook = playbook_with(
+        tmp_path, ("name: 次日留存率", "name: '" + FORMULA.replace("'", "''") + "'")
+    )
+    result = runner.invoke(
+        app,
+        [
+            "pilot",
+            "compare",
+            str(playbook),
+            str(hostile_export(tmp_path)),
+            "--by",
+            "region",
+            "--format",
+            "csv",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    header, body = rows[0], rows[1:]
+    text = {"metric", "name", "segment", "role", "kind", "verdict", "method", "correction"}
+    assert any(FORMULA in cell for row in body for cell in row)
+    for row in body:
+        for name, cell in zip(header, row, strict=True):
+            if name in text:
+                assert not cell.startswith(("=", "+", "-", "@")), (name, cell)
+            elif cell not in ("", "True", "False"):
+                float(cell)  # numbers stay numbers, negative ones included
+    assert "'" + FORMULA in [row[header.index("name")] for row in body]
+    assert any(float(row[header.index("abs_diff")]) < 0 for row in body)
+
+
+def test_markdown_escapes_html_in_every_cell_and_arm_label(tmp_path: Path) -> None:
+    playbook = playbook_with(tmp_path, ("name: 次日留存率", "name: '<img src=x onerror=alert(1)>'"))
+    frame = pd.read_csv(UNITS).replace(
+        {
+            "group": {"control": "<b>ctl</b>", "pilot": "<script>p</script>"},
+            "region": {"上海": "<i>sh</i>"},
+        }
+    )
+    data = tmp_path / "html.csv"
+    frame.to_csv(data, index=False)
+    for lang in ("en", "zh"):
+        result = runner.invoke(
+            app,
+            [
+                "pilot",
+                "compare",
+                str(playbook),
+                str(data),
+                "--by",
+                "region",
+                "--format",
+                "markdown",
+                "--baseline",
+                "<b>ctl</b>",
+                "--pilot",
+                "<script>p</script>",
+                "--lang",
+                lang,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        for raw in ("<img", "<script", "<b>", "<i>"):
+            assert raw not in out, (raw, lang)
+        assert "&lt;img src=x onerror=alert(1)&gt;" in out
+        assert "&lt;b&gt;ctl&lt;/b&gt;" in out and "&lt;script&gt;p&lt;/script&gt;" in out
+        assert "&lt;i&gt;sh&lt;/i&gt;" in out
+
+
+@pytest.mark.parametrize("output_format", ["text", "markdown", "csv", "json"])
+def test_control_characters_are_never_printed_raw(tmp_path: Path, output_format: str) -> None:
+    payload = "\\e]0;pwned\\a\\e[2J"
+    playbook = playbook_with(tmp_path, ("name: 次日留存率", f'name: "次日{payload}留存率"'))
+    frame = pd.read_csv(UNITS).replace({"region": {"上海": "上\x1b[31m海"}})
+    data = tmp_path / "esc.csv"
+    frame.to_csv(data, index=False)
+    result = runner.invoke(
+        app,
+        ["pilot", "compare", str(playbook), str(data), "--by", "region", "--format", output_format],
+    )
+    assert "Traceback" not in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    if result.exit_code == 0 and output_format != "json":
+        assert "\\x1b" in result.stdout
+
+
+def test_overflowing_statistics_name_the_metric(tmp_path: Path) -> None:
+    rows = list(csv.reader((EXAMPLES / "onboarding_stats.csv").open(encoding="utf-8")))
+    for row in rows[1:]:
+        if row[3] == "revenue" and row[0] == "pilot":
+            row[5], row[6] = "1e308", "1e308"
+    data = tmp_path / "stats.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    for lang, words in (("en", "too large"), ("zh", "太大")):
+        code, out = compare(ONBOARDING, data, lang=lang)
+        assert code == 2 and "`revenue`" in out and words in out and str(data) in out, out
+        assert "OverflowError" not in out and "ZeroDivisionError" not in out
+
+
+def test_many_segments_are_refused_with_a_coarser_column(tmp_path: Path) -> None:
+    frame = pd.read_csv(UNITS)
+    frame["city"] = [f"城市{i % 3000}" for i in range(len(frame))]
+    data = tmp_path / "cities.csv"
+    frame.to_csv(data, index=False)
+    code, out = compare(ONBOARDING, data, "--by", "city", "--by", "region", lang="en")
+    assert code == 2 and "--max-segments" in out and "`--by region` alone (4 segments)" in out
+    code, out = compare(ONBOARDING, data, "--by", "city", lang="zh")
+    assert code == 2 and "3,000 个分群" in out and "更粗的列" in out
+    # Under the limit the same data is compared, segment by segment.
+    result = runner.invoke(
+        app,
+        ["pilot", "compare", str(ONBOARDING), str(data), "--by", "city"]
+        + ["--max-segments", "5000", "--format", "json", "--lang", "en"],
+    )
+    assert result.exit_code == 0
+    # One warning per metric and reason, however many segments share it.
+    warnings = json.loads(result.stdout)["warnings"]
+    assert len(warnings) < 30
+    assert any(
+        re.match(r"`d1_retention` in [\d,]{5} segments \(city is 城市0, ", w) for w in warnings
+    )
+
+
+def test_fail_on_speaks_the_message_language() -> None:
+    args = ["pilot", "compare", str(ONBOARDING), str(UNITS), "--fail-on", "alert", "--events"]
+    args.append(str(EXAMPLES / "onboarding_events.csv"))
+    english = runner.invoke(app, args)
+    assert english.exit_code == 1 and "alert fired (`tag-sla`" in english.stderr
+    with language("zh"):
+        chinese = runner.invoke(app, args)
+    assert chinese.exit_code == 1 and "告警触发（`tag-sla`" in chinese.stderr
+    assert english_words(chinese.stderr) == [], chinese.stderr
+
+
+@pytest.mark.parametrize("command", ["compare", "plan", "sql"])
+def test_pilot_help_is_chinese_under_a_chinese_locale(tmp_path: Path, command: str) -> None:
+    import subprocess
+    import sys
+
+    env = {"PATH": "", "LANG": "zh_CN.UTF-8", "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    result = subprocess.run(
+        [sys.executable, "-m", "opsplay", "pilot", command, "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "示例：opsplay pilot " + command in result.stdout
+    assert {"compare": "试点组与对照组", "plan": "样本量", "sql": "汇总统计数据"}[
+        command
+    ] in result.stdout

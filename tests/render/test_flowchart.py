@@ -1,0 +1,186 @@
+"""The flowchart drawn as inline SVG: every node named, no box over another, byte-stable, inert.
+
+Non-overlap is checked twice: on the layout's own coordinates (always), and on what a
+real browser draws (headless Chromium's getBBox of each node group, text included), which
+is skipped with the reason when no Chromium is installed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from opsplay.render.flowtext import wrap
+from opsplay.render.layout import layout
+from opsplay.render.sop import flow, playbook_data, render_sop
+from opsplay.text import visible
+from opsplay.validate import load_playbook
+
+from .conftest import EDGE_CASE, FIXTURES, REPO, shipped_playbooks
+
+PLAYBOOKS = sorted(
+    {
+        *shipped_playbooks(),
+        EDGE_CASE,
+        *FIXTURES.glob("*.yaml"),
+        *(REPO / "tests/cases/valid").glob("*.yaml"),
+    }
+)
+GROUP = re.compile(r'<g class="node (\w+)" data-id="([^"]*)">\n<title>([^<]*)</title>', re.M)
+
+
+def _svg(text: str) -> str:
+    blocks = re.findall(r"<svg [^>]*class=\"opsplay-flowchart\".*?</svg>", text, flags=re.S)
+    assert len(blocks) == 1, "exactly one flowchart per document"
+    return blocks[0]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", PLAYBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_html_sop_draws_every_node_by_name(path: Path, lang: str) -> None:
+    playbook = load_playbook(path)
+    document = render_sop(playbook, lang=lang, fmt="html")
+    svg = _svg(document)
+    groups = GROUP.findall(svg)
+    process = [(key, html.unescape(title)) for kind, key, title in groups if kind == "process"]
+    assert [title for _, title in process] == [visible(node.name) for node in playbook.nodes]
+    assert len({key for _, key, _ in groups}) == len(groups)
+    fallbacks = sum(
+        len(node.fallback) if isinstance(node.fallback, list) else 1
+        for node in playbook.nodes
+        if node.fallback
+    )
+    assert svg.count('<g class="edge fallback"') == fallbacks
+    assert svg.count('stroke-dasharray="5 4"') == svg.count('<g class="edge') - svg.count(
+        '<g class="edge next"'
+    )
+    assert "```mermaid" not in document and 'class="mermaid"' not in document
+    # inert: no script, no link, nothing fetched
+    assert "<script" not in svg.lower() and "href" not in svg and "url(" not in svg
+    assert re.findall(r"https?://[^\"' ]+", svg) == ["http://www.w3.org/2000/svg"]
+
+
+@pytest.mark.parametrize("path", PLAYBOOKS, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_layout_boxes_never_overlap(path: Path) -> None:
+    drawing = layout(flow(playbook_data(load_playbook(path))), "zh")
+    boxes = drawing.boxes
+    for index, box in enumerate(boxes):
+        assert box.width > 0 and box.height > 0
+        assert box.x >= 0 and box.y >= 0
+        assert box.x + box.width <= drawing.width and box.y + box.height <= drawing.height
+        for other in boxes[index + 1 :]:
+            assert not box.overlaps(other), f"{box.key} overlaps {other.key}"
+
+
+def test_markup_in_a_node_name_stays_text(tmp_path: Path) -> None:
+    source = (REPO / "playbooks" / "new-user-onboarding.yaml").read_text("utf-8")
+    hostile = source.replace(
+        "name: 行为标签识别", "name: '<script>alert(1)</script> & <b>x</b>'", 1
+    )
+    assert hostile != source
+    path = tmp_path / "hostile.yaml"
+    path.write_text(hostile, "utf-8")
+    svg = _svg(render_sop(load_playbook(path), fmt="html"))
+    assert "<script>" not in svg and "<b>" not in svg
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;x&lt;/b&gt;" in svg
+
+
+def test_long_chinese_names_wrap_and_punctuation_never_starts_a_line() -> None:
+    lines = wrap("智能分级置信度低于0.8或用户对分级有异议时，人工复核并就高定级，" * 3, 13)
+    assert len(lines) == 3 and lines[-1].endswith("…")
+    assert not any(line.startswith(("，", "。")) for line in lines)
+    # English breaks at spaces, never inside a word
+    assert wrap("Escalate to the on-call duty manager", 13, limit=120) == [
+        "Escalate to",
+        "the on-call",
+        "duty manager",
+    ]
+
+
+def test_same_input_same_bytes_across_processes() -> None:
+    code = (
+        "import sys; from pathlib import Path; from opsplay.validate import load_playbook;"
+        "from opsplay.render.sop import render_sop;"
+        "[sys.stdout.write(render_sop(load_playbook(Path(p)), fmt='html')) for p in sys.argv[1:]]"
+    )
+    paths = [str(p) for p in shipped_playbooks()]
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code, *paths],
+            capture_output=True,
+            check=True,
+            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)},
+            cwd=REPO,
+            timeout=120,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+MEASURE = """<script>
+const out = [];
+document.querySelectorAll("svg.opsplay-flowchart").forEach((svg, index) => {
+  const boxes = [];
+  svg.querySelectorAll("g.node").forEach((g) => {
+    const b = g.getBBox();
+    boxes.push([g.dataset.id, b.x, b.y, b.width, b.height]);
+  });
+  out.push({index: index, boxes: boxes});
+});
+document.getElementById("result").textContent = JSON.stringify(out);
+</script>"""
+
+
+def test_chromium_draws_node_boxes_apart(tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    svgs = [
+        _svg(render_sop(load_playbook(path), lang=lang, fmt="html"))
+        for path in PLAYBOOKS
+        for lang in ("zh", "en")
+    ]
+    page = tmp_path / "measure.html"
+    page.write_text(
+        '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>'
+        + "".join(f"<div>{svg}</div>" for svg in svgs)
+        + '<pre id="result"></pre>'
+        + MEASURE
+        + "</body></html>",
+        "utf-8",
+    )
+    result = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'<pre id="result">(.*?)</pre>', result.stdout, re.S)
+    assert found and found.group(1), result.stdout[-2000:]
+    measured = json.loads(html.unescape(found.group(1)))
+    assert len(measured) == len(svgs)
+    for chart in measured:
+        boxes = chart["boxes"]
+        assert boxes, "a flowchart without node boxes"
+        for index, (key, x, y, w, h) in enumerate(boxes):
+            assert w > 0 and h > 0, key
+            for other, ox, oy, ow, oh in boxes[index + 1 :]:
+                apart = x + w <= ox or ox + ow <= x or y + h <= oy or oy + oh <= y
+                assert apart, f"chart {chart['index']}: {key} overlaps {other}"

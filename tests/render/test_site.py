@@ -1,0 +1,173 @@
+"""`render-sop --site DIR`: a complete MkDocs project that the real `mkdocs build --strict` builds."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+from opsplay.validate import load_playbook
+
+from .conftest import EDGE_CASE, PLAYBOOKS, shipped_playbooks
+
+REPORTED = [PLAYBOOKS / "new-user-onboarding.yaml", PLAYBOOKS / "member-recall.yaml"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, comparison_files: dict[Path, Path]) -> Path:
+    """The project written by the CLI for every shipped playbook plus the edge case, built."""
+    root = tmp_path_factory.mktemp("kb")
+    args = ["render-sop", *map(str, [*shipped_playbooks(), EDGE_CASE]), "--site", str(root)]
+    for playbook in REPORTED:  # today's `pilot compare` JSON of each (see conftest)
+        args += ["--report", str(comparison_files[playbook])]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    build = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(root / "mkdocs.yml")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert build.returncode == 0, build.stderr
+    assert "WARNING" not in build.stderr
+    return root
+
+
+def test_project_files_and_navigation(built: Path) -> None:
+    config = yaml.safe_load((built / "mkdocs.yml").read_text("utf-8"))
+    assert config["docs_dir"] == "docs"
+    pages = [next(iter(entry.values())) for entry in config["nav"]]
+    assert pages[0] == "index.md"
+    sop_pages = sorted(next(iter(e.values())) for e in pages[1])
+    ids = sorted(load_playbook(p).metadata.id for p in [*shipped_playbooks(), EDGE_CASE])
+    assert sop_pages == [f"sop/{playbook_id}.md" for playbook_id in ids]
+    assert sorted(next(iter(e.values())) for e in pages[2]) == [
+        "reports/member-recall.md",
+        "reports/new-user-onboarding.md",
+    ]
+    for page in [*sop_pages, "reports/member-recall.md", "index.md"]:
+        assert (built / "docs" / page).is_file()
+
+
+def test_home_page_lists_every_sop_by_status_with_owner_and_date(built: Path) -> None:
+    home = (built / "site" / "index.html").read_text("utf-8")
+    source = (built / "docs" / "index.md").read_text("utf-8")
+    groups = re.findall(r"^## (.+)$", source, re.M)
+    assert groups[0].startswith("生效") and any(g.startswith("试点") for g in groups)
+    for path in [*shipped_playbooks(), EDGE_CASE]:
+        playbook = load_playbook(path)
+        meta = playbook.metadata
+        assert f'href="sop/{meta.id}/"' in home
+        row = next(line for line in source.splitlines() if f"(sop/{meta.id}.md)" in line)
+        owner = next(role.name for role in playbook.roles if role.id == meta.owner)
+        assert owner.split('"')[0].strip() in row
+        assert f"{meta.updated.year}年{meta.updated.month}月{meta.updated.day}日" in row
+        # the row sits under its status group
+        heading = [
+            line for line in source[: source.index(row)].splitlines() if line.startswith("## ")
+        ][-1]
+        assert heading.startswith(
+            {
+                "active": "## 生效",
+                "rollout": "## 推广",
+                "pilot": "## 试点",
+                "draft": "## 草稿",
+                "retired": "## 停用",
+            }[meta.status]
+        )
+    assert 'href="reports/new-user-onboarding/"' in home
+
+
+def test_sop_pages_show_the_drawn_flowchart_offline(built: Path) -> None:
+    for path in shipped_playbooks():
+        playbook = load_playbook(path)
+        page = (built / "site" / "sop" / playbook.metadata.id / "index.html").read_text("utf-8")
+        svg = re.search(r'<svg [^>]*class="opsplay-flowchart".*?</svg>', page, re.S)
+        assert svg, path.name
+        for node in playbook.nodes:
+            assert f"<title>{node.name}</title>" in svg.group(0).replace("&amp;", "&")
+        assert "language-mermaid" not in page and "```mermaid" not in page
+        # `playbook:` front matter, not `source:` (the theme prints `source` as file links)
+        assert "source-links" not in page
+        assert '<script src="https://' not in page
+    front = (built / "docs" / "sop" / "new-user-onboarding.md").read_text("utf-8")
+    assert (
+        "\nplaybook: " in front.split("\n---\n")[0] and "\nsource:" not in front.split("\n---\n")[0]
+    )
+
+
+def test_hostile_text_stays_text_in_the_site(built: Path) -> None:
+    page = (built / "site" / "sop" / "edge-case" / "index.html").read_text("utf-8")
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+    home = (built / "site" / "index.html").read_text("utf-8")
+    assert "<b>粗体</b>" not in home and "&lt;b&gt;粗体&lt;/b&gt;" in home
+
+
+def test_report_pages_have_no_source_links(built: Path) -> None:
+    page = (built / "site" / "reports" / "member-recall" / "index.html").read_text("utf-8")
+    assert "source-links" not in page and "<h1" in page
+
+
+def test_site_is_stable_and_reports_unchanged_files(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = ["render-sop", str(PLAYBOOKS / "new-user-onboarding.yaml"), "--site", str(tmp_path)]
+    assert runner.invoke(app, args).exit_code == 0
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "wrote" not in again.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["-o", "out"], "--site"),
+        (["--format", "html"], "--format"),
+        (["--report", "member-recall"], "member-recall"),
+    ],
+)
+def test_site_usage_errors_exit_2(
+    tmp_path: Path, extra: list[str], message: str, comparison_files: dict[Path, Path]
+) -> None:
+    if extra == ["--report", "member-recall"]:  # a comparison of a playbook not given
+        extra = ["--report", str(comparison_files[PLAYBOOKS / "member-recall.yaml"])]
+    result = CliRunner().invoke(
+        app,
+        [
+            "render-sop",
+            str(PLAYBOOKS / "new-user-onboarding.yaml"),
+            "--site",
+            str(tmp_path / "kb"),
+            *extra,
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "kb").exists()
+
+
+def test_a_comparison_without_playbook_id_is_refused(tmp_path: Path) -> None:
+    saved = tmp_path / "bare.json"
+    saved.write_text('{"metrics": []}', "utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["render-sop", str(PLAYBOOKS), "--site", str(tmp_path / "kb"), "--report", str(saved)],
+    )
+    assert result.exit_code == 2 and "playbook.id" in result.output
+    assert not (tmp_path / "kb").exists()
+
+
+def test_report_without_site_is_a_usage_error(
+    tmp_path: Path, comparison_files: dict[Path, Path]
+) -> None:
+    saved = comparison_files[REPORTED[0]]
+    result = CliRunner().invoke(
+        app,
+        ["render-sop", str(PLAYBOOKS), "-o", str(tmp_path), "--report", str(saved)],
+    )
+    assert result.exit_code == 2 and "--site" in result.output

@@ -1,0 +1,218 @@
+"""Word documents: python-docx opens them and finds the heading styles, real tables, the steps.
+
+Also the output-file rules of `-o`: the format follows the suffix, an unknown suffix is a
+usage error listing the formats (exit 2, nothing written), never Markdown under another name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+from opsplay.render.documents import render_report_document, render_sops
+from opsplay.validate import load_playbook
+
+from .conftest import EDGE_CASE, REPORT_CASES, shipped_playbooks
+
+HEADER = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}tblHeader"
+
+
+def _open(data: bytes) -> Any:
+    return docx.Document(io.BytesIO(data))
+
+
+def _headings(document: Any) -> list[tuple[str, str]]:
+    return [
+        (p.style.name, p.text)
+        for p in document.paragraphs
+        if p.style.name == "Title" or p.style.name.startswith("Heading")
+    ]
+
+
+def _table_with(document: Any, first_header: str, rows: int) -> Any:
+    """The table whose header row starts with `first_header`, with `rows` rows below it."""
+    found = [
+        t
+        for t in document.tables
+        if len(t.rows) == rows + 1 and t.rows[0].cells[0].text == first_header
+    ]
+    assert len(found) == 1, [[c.text for c in t.rows[0].cells] for t in document.tables]
+    return found[0]
+
+
+def _header_row(table: Any) -> list[str]:
+    row = table.rows[0]
+    assert row._tr.find(f".//{HEADER}") is not None, "first row is not a repeated header row"
+    assert all(run.bold for cell in row.cells for p in cell.paragraphs for run in p.runs)
+    return [cell.text for cell in row.cells]
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("zh", {"goal": "目的与目标", "table2": "阶段", "table1": "场景", "stage": "流程"}),
+        (
+            "en",
+            {
+                "goal": "Purpose and goal",
+                "table2": "Stage",
+                "table1": "Scenario",
+                "stage": "Process",
+            },
+        ),
+    ],
+)
+@pytest.mark.parametrize("path", [*shipped_playbooks(), EDGE_CASE], ids=lambda p: p.stem)
+def test_sop_docx_has_headings_tables_and_numbered_steps(
+    path: Path, lang: str, words: dict[str, str]
+) -> None:
+    playbook = load_playbook(path)
+    documents = render_sops([path], fmt="docx", lang=lang)
+    assert sorted(documents) == sorted([f"{playbook.metadata.id}.docx", "index.docx"])
+    document = _open(documents[f"{playbook.metadata.id}.docx"])  # type: ignore[arg-type]
+    headings = _headings(document)
+    assert headings[0] == ("Title", playbook.metadata.title.replace("\n", " "))
+    assert ("Heading 1", words["goal"]) in headings
+    assert ("Heading 1", words["stage"]) in headings
+    # Table 2: one row per node under a header row
+    table2 = _table_with(document, words["table2"], len(playbook.nodes))
+    assert words["table2"] in _header_row(table2)
+    assert [row.cells[1].text for row in table2.rows[1:]] == [
+        node.name.replace("\n", " ") for node in playbook.nodes
+    ]
+    if playbook.scenarios:
+        table1 = _table_with(document, words["table1"], len(playbook.scenarios))
+        _header_row(table1)
+    # the flowchart as numbered steps, one per node, in order
+    steps = [p.text for p in document.paragraphs if p.style.name == "List Paragraph"]
+    for number, node in enumerate(playbook.nodes, start=1):
+        assert any(s.startswith(f"{number}. {node.name}") for s in steps), (number, node.name)
+    properties = document.core_properties
+    assert properties.title == playbook.metadata.title
+    assert properties.modified.date() == playbook.metadata.updated
+    assert properties.language == ("zh-CN" if lang == "zh" else "en")
+
+
+def test_docx_is_byte_stable_and_fallbacks_read_as_steps() -> None:
+    path = shipped_playbooks()[0].parent / "new-user-onboarding.yaml"
+    first = render_sops([path], fmt="docx", lang="zh")
+    assert first == render_sops([path], fmt="docx", lang="zh")
+    steps = [
+        p.text
+        for p in _open(first["new-user-onboarding.docx"]).paragraphs  # type: ignore[arg-type]
+        if p.style.name == "List Paragraph"
+    ]
+    assert steps[0] == (
+        "1. 行为标签识别（算法工程师）：下一步：第2步「个性化内容推送」；"
+        "失败 / 超时时转至第2步「个性化内容推送」"
+    )
+
+
+def test_markup_in_text_stays_text_in_word() -> None:
+    document = _open(render_sops([EDGE_CASE], fmt="docx", lang="zh")["edge-case.docx"])  # type: ignore[arg-type]
+    text = "\n".join(p.text for p in document.paragraphs) + "\n".join(
+        cell.text for table in document.tables for row in table.rows for cell in row.cells
+    )
+    assert "<script>alert(1)</script>" in text  # shown as written, as text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("path", REPORT_CASES, ids=lambda p: p.stem)
+def test_report_docx_has_table3_with_a_row_per_metric(
+    path: Path, lang: str, comparison_files: dict[Path, Path]
+) -> None:
+    playbook = load_playbook(path)
+    comparison = json.loads(comparison_files[path].read_text("utf-8"))
+    data = render_report_document(playbook, comparison, fmt="docx", lang=lang)
+    assert isinstance(data, bytes)
+    document = _open(data)
+    headings = _headings(document)
+    assert headings[0][0] == "Title"
+    table3_title = "表3 试点效果对比" if lang == "zh" else "Table 3"
+    assert any(style == "Heading 1" and text.startswith(table3_title) for style, text in headings)
+    table3 = _table_with(document, "范围" if lang == "zh" else "Scope", len(comparison["metrics"]))
+    header = _header_row(table3)
+    assert ("偏差率" if lang == "zh" else "Deviation") in " ".join(header)
+
+
+def test_render_report_writes_docx_from_the_suffix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, comparison_files: dict[Path, Path]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = REPORT_CASES[0]
+    saved = comparison_files[path]
+    result = CliRunner().invoke(
+        app, ["render-report", str(path), "--from-json", str(saved), "-o", "review.docx"]
+    )
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(tmp_path / "review.docx"))
+    assert document.tables and _headings(document)[0][0] == "Title"
+
+
+@pytest.mark.parametrize("command", ["render-sop", "render-report"])
+def test_unknown_suffix_is_a_usage_error_listing_the_formats(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    comparison_files: dict[Path, Path],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = REPORT_CASES[0]
+    saved = comparison_files[path]
+    args = [command, str(path), "-o", "x.pdf"]
+    if command == "render-report":
+        args += ["--from-json", str(saved)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert ".pdf" in result.output and "docx" in result.output and "html" in result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_format_contradicting_the_suffix_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = shipped_playbooks()[0]
+    result = CliRunner().invoke(app, ["render-sop", str(path), "-o", "x.docx", "--format", "html"])
+    assert result.exit_code == 2 and "x.html" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_sop_one_file_and_folder_of_docx(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    one = shipped_playbooks()[0]
+    result = runner.invoke(app, ["render-sop", str(one), "-o", "one.docx"])
+    assert result.exit_code == 0, result.output
+    assert _headings(docx.Document("one.docx"))[0][1] == load_playbook(one).metadata.title
+    many = runner.invoke(app, ["render-sop", str(one.parent), "-o", "all.docx"])
+    assert many.exit_code == 2 and "-o DIR" in many.output
+    folder = runner.invoke(app, ["render-sop", str(one.parent), "-o", "word", "--format", "docx"])
+    assert folder.exit_code == 0, folder.output
+    names = sorted(p.name for p in (tmp_path / "word").iterdir())
+    assert names == sorted([*(p.stem + ".docx" for p in shipped_playbooks()), "index.docx"])
+    again = runner.invoke(app, ["render-sop", str(one.parent), "-o", "word", "--format", "docx"])
+    assert "wrote" not in again.output  # same bytes: nothing rewritten
+
+
+def test_render_sop_without_output_says_where_to_write() -> None:
+    result = CliRunner().invoke(app, ["render-sop", str(shipped_playbooks()[0])])
+    assert result.exit_code == 2 and "--site" in result.output and "-o" in result.output
+
+
+def test_fixed_date_when_the_html_has_none() -> None:
+    from opsplay.render.word import html_to_docx
+
+    document = _open(html_to_docx("<main><h1>x</h1></main>", steps=[], lang="en"))
+    assert document.core_properties.modified.date() == dt.date(2000, 1, 1)

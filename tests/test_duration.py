@@ -1,0 +1,168 @@
+"""Time limits in the forms ops people write (SPEC 6), and calendar deadlines on China's
+official working days (National Day 2024: holiday 10-01..10-07, make-up working days
+Sunday 2024-09-29 and Saturday 2024-10-12)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime
+
+import pytest
+
+from opsplay.i18n import language
+from opsplay.model.duration import CalendarRule, parse_duration
+from opsplay.workdays import WorkdayCalendar
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("半小时", 1800),
+        ("半个小时", 1800),
+        ("一个半小时", 5400),
+        ("两小时", 7200),
+        ("两个小时", 7200),
+        ("二十分钟", 1200),
+        ("十五分钟", 900),
+        ("一百二十秒", 120),
+        ("一天", 86400),
+        ("1周", 7 * 86400),
+        ("一周", 7 * 86400),
+        ("1w", 7 * 86400),
+        ("P1W", 7 * 86400),
+        ("30 min", 1800),
+        ("30mins", 1800),
+        ("2 hours", 7200),
+        ("1 day", 86400),
+        ("1 hour 30 minutes", 5400),
+        ("３０分钟", 1800),  # full-width digits, as an IME types them
+        ("2分钟内", 120),
+        ("30s", 30),
+        ("1h30m", 5400),
+        ("PT2M", 120),
+    ],
+)
+def test_lengths(text: str, seconds: float) -> None:
+    duration = parse_duration(text)
+    assert duration.seconds == seconds
+    assert duration.as_written == text
+    assert not duration.is_calendar
+
+
+@pytest.mark.parametrize("text", ["立即", "实时", "realtime"])
+def test_realtime_words(text: str) -> None:
+    duration = parse_duration(text)
+    assert duration.realtime and duration.resolve(5.0) == 5.0
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("3个工作日", CalendarRule("working_days", 3)),
+        ("三个工作日", CalendarRule("working_days", 3)),
+        ("3个工作日内", CalendarRule("working_days", 3)),
+        ("3 working days", CalendarRule("working_days", 3)),
+        ("1 working day", CalendarRule("working_days", 1)),
+        ("T+1", CalendarRule("t_plus", 1)),
+        ("t＋2", CalendarRule("t_plus", 2)),
+        ("次日", CalendarRule("t_plus", 1)),
+        ("当天", CalendarRule("same_day", 0)),
+        ("当日", CalendarRule("same_day", 0)),
+    ],
+)
+def test_calendar_limits_keep_the_text_as_written(text: str, rule: CalendarRule) -> None:
+    duration = parse_duration(text)
+    assert duration.calendar == rule
+    assert duration.as_written == text == str(duration)
+
+
+def test_nominal_lengths_order_calendar_limits() -> None:
+    order = ["当天", "1天", "1个工作日", "T+1", "2个工作日", "3天", "T+2", "3个工作日"]
+    lengths = [parse_duration(text).resolve() for text in order]
+    assert lengths == sorted(lengths) and len(set(lengths)) == len(lengths)
+
+
+@pytest.mark.parametrize("text", ["soon", "0个工作日", "0s", "工作日", "半", "3个", ""])
+def test_refused_forms_name_the_accepted_ones_in_both_languages(text: str) -> None:
+    with pytest.raises(ValueError) as english:
+        parse_duration(text)
+    with language("zh"), pytest.raises(ValueError) as chinese:
+        parse_duration(text)
+    assert str(english.value) != str(chinese.value)
+    if text.strip() and text != "0s" and text != "0个工作日":
+        assert "3个工作日" in str(english.value) and "T+1" in str(english.value)
+        assert "时限" in str(chinese.value)
+
+
+OFFICIAL = WorkdayCalendar("official")
+
+
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (date(2024, 9, 29), True),  # Sunday, make-up working day
+        (date(2024, 9, 30), True),
+        (date(2024, 10, 1), False),
+        (date(2024, 10, 7), False),  # Monday, still the holiday
+        (date(2024, 10, 8), True),
+        (date(2024, 10, 12), True),  # Saturday, make-up working day
+        (date(2024, 10, 13), False),
+    ],
+)
+def test_official_calendar_around_national_day_2024(day: date, working: bool) -> None:
+    assert OFFICIAL.is_working_day(day) is working
+
+
+@pytest.mark.parametrize(
+    ("limit", "start", "due"),
+    [
+        # Sunday 09-29 is a make-up working day: 1st working day after it is Mon 09-30,
+        # then the holiday; Tue 10-08 is the 2nd and Wed 10-09 the 3rd.
+        ("3个工作日", datetime(2024, 9, 29, 10, 0), datetime(2024, 10, 9, 10, 0)),
+        ("1个工作日", datetime(2024, 9, 30, 16, 30), datetime(2024, 10, 8, 16, 30)),
+        # A start inside the holiday counts from 00:00 of Tue 10-08: 3 working days later
+        # is Fri 10-11 00:00.
+        ("3个工作日", datetime(2024, 10, 3, 15, 0), datetime(2024, 10, 11, 0, 0)),
+        # From Thu 10-10: Fri 10-11, Sat 10-12 (make-up), Mon 10-14.
+        ("3个工作日", datetime(2024, 10, 10, 9, 0), datetime(2024, 10, 14, 9, 0)),
+        ("2个工作日", datetime(2024, 10, 10, 9, 0), datetime(2024, 10, 12, 9, 0)),
+        # T+1 from Fri 10-11: the make-up Saturday 10-12, due at its 24:00.
+        ("T+1", datetime(2024, 10, 11, 18, 0), datetime(2024, 10, 13, 0, 0)),
+        ("次日", datetime(2024, 9, 30, 18, 0), datetime(2024, 10, 9, 0, 0)),
+        ("T+2", datetime(2024, 9, 28, 12, 0), datetime(2024, 10, 1, 0, 0)),
+        ("当天", datetime(2024, 10, 1, 8, 0), datetime(2024, 10, 2, 0, 0)),
+        ("当日", datetime(2024, 10, 12, 23, 59), datetime(2024, 10, 13, 0, 0)),
+    ],
+)
+def test_deadlines_on_the_official_calendar(limit: str, start: datetime, due: datetime) -> None:
+    assert parse_duration(limit).deadline(start, WorkdayCalendar("official")) == due
+
+
+def test_weekday_calendar_ignores_holidays_and_make_up_days() -> None:
+    weekdays = WorkdayCalendar("weekdays")
+    # Mon 09-30 + 1 weekday = Tue 10-01 (a holiday in the official calendar).
+    assert parse_duration("1个工作日").deadline(
+        datetime(2024, 9, 30, 16, 30), weekdays
+    ) == datetime(2024, 10, 1, 16, 30)
+    # Fri 10-11 + T+1 = Mon 10-14 24:00 (the make-up Saturday does not count).
+    assert parse_duration("T+1").deadline(datetime(2024, 10, 11, 18), weekdays) == datetime(
+        2024, 10, 15
+    )
+
+
+def test_years_outside_the_official_calendar_fall_back_to_weekdays() -> None:
+    calendar = WorkdayCalendar("official")
+    # 2099-01-02 is a Friday: the next working day is Monday 01-05.
+    due = parse_duration("1个工作日").deadline(datetime(2099, 1, 2, 9), calendar)
+    assert due == datetime(2099, 1, 5, 9)
+    assert calendar.outside_years == {2099}
+
+
+def test_parsing_never_imports_the_calendar_package() -> None:
+    code = (
+        "import sys; from opsplay.model.duration import parse_duration; "
+        "parse_duration('3个工作日'); parse_duration('T+1'); import opsplay.cli; "
+        "assert 'chinese_calendar' not in sys.modules, 'chinese_calendar imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
