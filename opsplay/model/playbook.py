@@ -218,6 +218,14 @@ class _MetricBase(Strict):
         ),
         examples=[0.4],
     )
+    missing: Literal["exclude", "zero", "error"] = Field(
+        default="exclude",
+        description=N_(
+            "A missing cell (blank, NA, NULL…) in an export: exclude (leave the unit out of "
+            "this metric only), zero (count it as 0, e.g. revenue of users without orders) or "
+            "error."
+        ),
+    )
 
 
 class ProportionMetric(_MetricBase):
@@ -463,6 +471,18 @@ class Pilot(Strict):
     arm_column: Text = "group"
     arms: ArmLabels = Field(default_factory=ArmLabels)
     period: Period | None = None
+    date_column: Text | None = Field(
+        default=None,
+        description=N_(
+            "Export column with each row's date: with it, rows outside `period` (and "
+            "`before_period`) are left out, and before/after come from the dates when the "
+            "export has no period column."
+        ),
+        examples=["register_date"],
+    )
+    before_period: Period | None = Field(
+        default=None, description=N_("Dates of the `before` period (before_after and did).")
+    )
     metrics: list[Identifier] = Field(min_length=1, description=N_("Primary metric ids."))
     guardrails: list[Identifier] = Field(default_factory=list, description="Must not get worse.")
     alpha: float = Field(default=0.05, gt=0, lt=1)

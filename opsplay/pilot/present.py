@@ -89,6 +89,18 @@ def _metric_json(row: MetricResult) -> dict[str, Any]:
     return entry
 
 
+def _with_missing(entry: dict[str, Any], report: PilotReport) -> dict[str, Any]:
+    """Each arm's `missing` count (SPEC 7), as the readers counted it (None for summaries)."""
+    counts = report.missing.get((entry["metric"], tuple(entry["segment"].items())))
+    if counts is None:  # a dashboard summary does not say
+        return entry
+    for arm in ("baseline", "pilot"):
+        entry[arm]["missing"] = counts.get(arm)
+        if "before" in entry:
+            entry["before"][arm]["missing"] = counts.get(f"before_{arm}")
+    return entry
+
+
 def report_to_json(report: PilotReport) -> dict[str, Any]:
     """SPEC section 3's JSON document (plus schema_version, options and sources)."""
     options = report.options
@@ -112,7 +124,7 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
             }
             for s in report.sources
         ],
-        "metrics": [_metric_json(row) for row in report.metrics],
+        "metrics": [_with_missing(_metric_json(row), report) for row in report.metrics],
         "srm": None
         if report.srm_p_value is None
         else {"p_value": report.srm_p_value, "ok": report.srm_ok},
