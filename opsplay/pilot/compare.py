@@ -105,6 +105,7 @@ class PilotReport:
     periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
     node_names: dict[str, str] = field(default_factory=dict)  # node id -> name
     metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
+    playbook_title: str = ""  # metadata.title: what people call the process
 
     @property
     def srm_ok(self) -> bool | None:
@@ -241,6 +242,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             calendar=WorkdayCalendar(options.calendar),
             realtime_seconds=options.realtime_seconds,
             lang=lang,
+            names={n.name: n.id for n in playbook.nodes},
         )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
@@ -250,6 +252,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     )
     return PilotReport(
         playbook_id=playbook.metadata.id,
+        playbook_title=playbook.metadata.title,
         playbook_version=playbook.metadata.version,
         design=pilot.design,
         alpha=alpha,

@@ -104,12 +104,14 @@ def read_events(
     calendar: WorkdayCalendar | None = None,
     realtime_seconds: float = 1.0,
     lang: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures.
 
     `slas` maps each node of the playbook to its limit (a Duration, seconds, or None);
-    `limit_for(node, level)` overrides it per row (per-level limits). Warnings are in
-    `lang` (the document language of the results); errors in the message language.
+    `limit_for(node, level)` overrides it per row (per-level limits). `names` maps node
+    names to ids: teams' systems log the node's name (退款审核), not its id. Warnings are
+    in `lang` (the document language of the results); errors in the message language.
     """
     source = open_source(Path(path))  # another system's export: its encoding is detected
     calendar = calendar or WorkdayCalendar()
@@ -118,6 +120,7 @@ def read_events(
         roles[f"group:{name}"] = find_column(source, name, "a group column")
     headers = list(dict.fromkeys(roles.values()))
     limit_of = limit_for or (lambda node, level: slas.get(node))
+    id_of = _name_index(names or {}, slas)
     wrong_width: list[str] = []
     rows: dict[tuple[tuple[str, str], ...], dict[str, _NodeRows]] = {}
     kept: list[EventRow] = []
@@ -148,6 +151,7 @@ def read_events(
                     examples.append(bad.message.removeprefix(source.display + ", "))
                 continue
             used += 1
+            node = node if node in slas else id_of.get(_fold(node), node)
             if node not in slas:
                 unknown[node] = unknown.get(node, 0) + 1
                 continue
@@ -195,6 +199,16 @@ def read_events(
         warnings=tuple(warnings),
         rows=tuple(kept),
     )
+
+
+def _name_index(names: Mapping[str, str], slas: Mapping[str, Limit]) -> dict[str, str]:
+    """Folded node name -> id; a name two nodes share names neither (the id must be written)."""
+    index: dict[str, str | None] = {}
+    for name, node in names.items():
+        if node in slas and name:
+            key = _fold(name)
+            index[key] = node if index.get(key, node) == node else None
+    return {key: node for key, node in index.items() if node is not None}
 
 
 def _fold(name: str) -> str:
@@ -262,7 +276,8 @@ def _warnings(
         )
         warnings.append(
             _(
-                "{file}: nodes not in the playbook were left out: {listed}; check the node ids"
+                "{file}: nodes not in the playbook were left out: {listed}; write each node's id "
+                "or its name as the playbook has it"
             ).format(file=source.display, listed=listed)
         )
     overall = rows.get((), {})

@@ -19,6 +19,7 @@ from opsplay.pilot.plain import (
     fmt_value,
     label,
     method_words,
+    p_is,
     segment_text,
     verdict_word,
 )
@@ -43,8 +44,19 @@ def arm_value(row: MetricResult, group: str, stacked: bool = False) -> str:
     if n is None:
         return value
     if stacked:
-        return f"{value}\nn={n:,}"
+        return value + "\n" + _("n={n}").format(n=f"{n:,}")
     return _("{value} (n={n})").format(value=value, n=f"{n:,}")
+
+
+def heading(report: PilotReport) -> str:
+    """`售后退款工单处理（refund-tickets）1.1.0 版`: the process by its name, then its id."""
+    if not report.playbook_title:
+        return f"{visible(report.playbook_id)}@{visible(report.playbook_version)}"
+    return _("{title} ({id}), version {version}").format(
+        title=visible(report.playbook_title),
+        id=visible(report.playbook_id),
+        version=visible(report.playbook_version),
+    )
 
 
 def method_line(report: PilotReport) -> str:
@@ -147,7 +159,7 @@ def method_section(report: PilotReport) -> list[str]:
     lines = [method_line(report), data_line(report)]
     if report.srm_p_value is not None:
         verdict = _("passed") if report.srm_ok else _("failed: check the assignment")
-        lines.append(label("srm") + colon() + f"p={fmt_p(report.srm_p_value)}" + _(", ") + verdict)
+        lines.append(label("srm") + colon() + p_is(report.srm_p_value) + _(", ") + verdict)
     for row in report.metrics:
         where = segment_text(row.segment)
         lines.append(

@@ -19,6 +19,7 @@ from opsplay.i18n import language
 from opsplay.pilot.human import (
     alert_text,
     arms_line,
+    heading,
     method_section,
     node_table,
     seconds,
@@ -230,7 +231,7 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
 
 def _markdown(report: PilotReport) -> str:
     header, rows = table_rows(report)
-    title = f"{report.playbook_id}@{report.playbook_version} — {design_word(report.design)}"
+    title = f"{heading(report)} — {design_word(report.design)}"
     lines = [f"## {md_cell(title)}", "", md_cell(arms_line(report)), ""]
     lines += ["| " + " | ".join(md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]

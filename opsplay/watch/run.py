@@ -85,12 +85,14 @@ def evaluate(
         calendar=WorkdayCalendar(config.calendar),  # type: ignore[arg-type]
         realtime_seconds=config.realtime_seconds,
         lang=lang,
+        names={n.name: n.id for n in playbook.nodes},
     )
     warnings = list(read.warnings)
     alerts = evaluate_alerts(playbook, [], read.nodes, lang, warnings, has_events=True)
     # The same result document as `pilot compare --format json`, with no metric rows.
     report = PilotReport(
         playbook_id=playbook.metadata.id,
+        playbook_title=playbook.metadata.title,
         playbook_version=playbook.metadata.version,
         design=playbook.pilot.design if playbook.pilot else "ab",
         alpha=playbook.pilot.alpha if playbook.pilot else 0.05,

@@ -363,3 +363,35 @@ def test_limit_for_gives_each_row_its_own_limit_by_level(tmp_path: Path) -> None
         (None, True),
     ]
     assert data.nodes[0].sla_compliance == 3 / 4 and data.nodes[0].completion_rate == 1.0
+
+
+def test_a_log_naming_nodes_by_their_playbook_names_counts_them(tmp_path: Path) -> None:
+    # Ticket systems log the node's name (退款审核), not the playbook's id.
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "工单号,节点,开始时间,结束时间,状态\n"
+        "TK1,退款审核,2024-09-30 10:00:00,2024-09-30 11:00:00,成功\n"
+        "TK2,退款审核 ,2024-09-30 10:00:00,2024-09-30 13:00:00,超时\n"
+        "TK3,review,2024-09-30 10:00:00,2024-09-30 10:30:00,成功\n"
+        "TK4,财务打款,2024-09-30 10:00:00,2024-10-08 12:00:00,成功\n"
+        "TK5,回访,2024-09-30 10:00:00,2024-09-30 12:00:00,成功\n",
+        encoding="gbk",
+    )
+    slas = {"review": parse_duration("2小时"), "pay": parse_duration("T+1")}
+    with language("zh"):
+        data = read_events(log, slas, names={"退款审核": "review", "财务打款": "pay"}, lang="zh")
+    figures = {n.node: n for n in data.nodes}
+    assert figures["review"].count == 3 and figures["review"].sla_compliance == pytest.approx(2 / 3)
+    # T+1 from Monday 30 September: due 24:00 on 8 October, the first working day after 国庆.
+    assert figures["pay"].count == 1 and figures["pay"].sla_compliance == 1.0
+    assert dict(data.unknown_nodes) == {"回访": 1}
+    assert "节点 id 或节点名称" in data.warnings[0]
+
+
+def test_a_name_two_nodes_share_matches_neither(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        HEADER + "c1,审核,2024-09-30T10:00:00,2024-09-30T10:01:00,ok\n", encoding="utf-8"
+    )
+    data = read_events(log, {"a": 60.0, "b": 60.0}, names={"审核": "a", "审核 ": "b"})
+    assert dict(data.unknown_nodes) == {"审核": 1}

@@ -28,7 +28,7 @@ runner = CliRunner()
 # What may stay Latin in Chinese text: ids and values in backticks, option names, field
 # paths, file paths, method names and units of figures.
 _ALLOWED = re.compile(
-    r"`[^`]*`|[\w-]+@[\d.]+|--[a-z][a-z-]*|\b[a-z_]+\.[a-z_.]+\b|/[^\s，；（）：]*|\b(?:[A-Za-z]*[0-9][\w,.%+-]*)\b"
+    r"`[^`]*`|[\w-]+@[\d.]+|（[a-z0-9-]+）|--[a-z][a-z-]*|\b[a-z_]+\.[a-z_.]+\b|/[^\s，；（）：]*|\b(?:[A-Za-z]*[0-9][\w,.%+-]*)\b"
     r"|Welch|Holm|Benjamini|Hochberg|Cohen's|ISO|A/B|SQL|CSV|utf-8|gb18030|gbk|min_n|pp|P95"
     r"|opsplay|p=|α=|n=|control|pilot|before|after|region|上海"  # the tool and data values
 )
@@ -201,8 +201,10 @@ def test_no_column_is_dropped_at_any_width(columns: int, lang: str) -> None:
     }[lang]
     for label in labels:
         assert label in text, (label, columns)
-    for figure in ("35.2%", "39.0%", "+10.7%", "n=4,968", "45.0%", "94.9%", "120.2"):
+    units = {"zh": "样本量 4,968", "en": "n=4,968"}[lang]  # no `n=` in Chinese text
+    for figure in ("35.2%", "39.0%", "+10.7%", units, "45.0%", "94.9%", "120.2"):
         assert figure in text, (figure, columns)
+    assert lang == "en" or "n=" not in text
     # Node lines use names; alert lines say the node and the measure in words.
     assert "个性化内容推送" in text and "push-content" not in text
     assert "completion_rate" not in text and "sla_compliance" not in text
@@ -407,3 +409,27 @@ def test_pilot_help_is_chinese_under_a_chinese_locale(tmp_path: Path, command: s
     assert {"compare": "试点组与对照组", "plan": "样本量", "sql": "汇总统计数据"}[
         command
     ] in result.stdout
+
+
+def test_mean_values_of_two_arms_read_alike_and_p_values_are_never_exponents() -> None:
+    from opsplay.pilot.plain import fmt_abs, fmt_p, fmt_value, p_is
+
+    # 4.380 beside 4.566 used to read "4.38分 / 4.566分"; a change of 0.1861 "+0.1861分".
+    assert (fmt_value(4.38037, "mean", "分"), fmt_value(4.56648, "mean", "分")) == (
+        "4.38分",
+        "4.57分",
+    )
+    assert fmt_abs(0.18611, "mean", "分") == "+0.186分"
+    assert (
+        fmt_value(12345.6, "mean", "元") == "12,346元" and fmt_value(0.012345, "mean") == "0.0123"
+    )
+    assert fmt_abs(-156.321, "mean", "元") == "-156.32元"
+    assert (fmt_p(2.3e-9), p_is(2.3e-9), p_is(0.02541)) == ("<0.0001", "p<0.0001", "p=0.0254")
+
+
+def test_heading_names_the_process_by_its_title(tmp_path: Path) -> None:
+    code, text = compare(ONBOARDING, UNITS, lang="zh")
+    assert code == 0 and text.startswith("新用户引导优化（new-user-onboarding）1.2.0 版")
+    code, text = compare(ONBOARDING, UNITS, lang="en")
+    assert text.startswith("新用户引导优化 (new-user-onboarding), version 1.2.0")
+    assert "e-0" not in text  # p-values below 0.0001 read p<0.0001
