@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opsplay.errors import InputError, UsageError
-from opsplay.i18n import N_, _, translate
+from opsplay.i18n import N_, _, language, translate
 from opsplay.model.playbook import Playbook
 from opsplay.pilot import stats
 from opsplay.pilot.designs import (
@@ -32,6 +32,7 @@ from opsplay.pilot.judging import (
     judge,
     reaches_target,
 )
+from opsplay.pilot.plain import listing
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
 from opsplay.text import visible
 
@@ -289,7 +290,8 @@ def _where_many(metric: str, where: Sequence[tuple[tuple[str, str], ...]], lang:
     """The prefix of a warning about one segment, or about many at once (three named)."""
     if len(where) == 1:
         return segment_label(metric, where[0], lang)
-    shown = translate(N_(", "), lang).join(segment_words(segment, lang) for segment in where[:3])
+    with language(lang):
+        shown = listing([segment_words(segment, lang) for segment in where[:3]])
     return translate(N_("`{metric}` in {count} segments ({segments}{more}): "), lang).format(
         metric=visible(metric), count=f"{len(where):,}", segments=shown, more="…" * (len(where) > 3)
     )
@@ -361,7 +363,7 @@ def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any
 
 def _ids(ids: Sequence[str]) -> str:
     """`a`, `b` in a message."""
-    return _(", ").join(f"`{visible(i)}`" for i in ids)
+    return listing([f"`{visible(i)}`" for i in ids])
 
 
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:

@@ -20,8 +20,8 @@ from opsplay.pilot.plain import (
     label,
     method_words,
     p_is,
+    row_verdict,
     segment_text,
-    verdict_word,
 )
 from opsplay.text import visible
 
@@ -148,7 +148,7 @@ def table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
                 fmt_p(row.p_adjusted),
                 fmt_value(row.target, row.kind, row.unit),
                 "—" if row.attainment is None else f"{row.attainment:.0%}",
-                verdict_word(row.verdict),
+                row_verdict(row),
             ]
         )
     return header, rows

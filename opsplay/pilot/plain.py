@@ -89,6 +89,13 @@ def verdict_word(verdict: str) -> str:
     return _(VERDICTS[verdict])
 
 
+def row_verdict(row: MetricResult) -> str:
+    """The verdict of a row; a dashboard value that cannot be tested says so, not `not enough data`."""
+    if row.verdict == "inconclusive" and row.comparison.method == "point":
+        return _("cannot be tested (dashboard values)")
+    return verdict_word(row.verdict)
+
+
 def design_word(design: str) -> str:
     """The pilot design in words."""
     return _(DESIGNS[design])
@@ -101,6 +108,16 @@ def segment_text(segment: tuple[tuple[str, str], ...]) -> str:
     return _("; ").join(
         _("{column} is {value}").format(column=visible(c), value=visible(v)) for c, v in segment
     )
+
+
+def listing(items: list[str] | tuple[str, ...]) -> str:
+    """`a`, `b`, `c` in English; `a`、`b`、`c` in Chinese (a list is not a sentence)."""
+    if not items:
+        return ""
+    shown = items[0]
+    for item in items[1:]:
+        shown = _("{items}, {item}").format(items=shown, item=item)
+    return shown
 
 
 def colon() -> str:
@@ -208,6 +225,11 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
     if row.verdict in ("met", "improved", "worse"):
         sure = _("{confidence} sure it is not chance").format(confidence=confidence)
         judged = _("{change}; {sure}").format(change=change, sure=sure)
+    elif row.verdict == "inconclusive" and c.method == "point":
+        judged = _(
+            "{change}; a dashboard summary cannot tell whether it is chance (export the unit "
+            "rows, or the sample size of a proportion)"
+        ).format(change=change)
     elif row.verdict == "no_change":
         judged = _("{change}; this may still be chance (not significant)").format(change=change)
     else:

@@ -433,3 +433,20 @@ def test_heading_names_the_process_by_its_title(tmp_path: Path) -> None:
     code, text = compare(ONBOARDING, UNITS, lang="en")
     assert text.startswith("新用户引导优化 (new-user-onboarding), version 1.2.0")
     assert "e-0" not in text  # p-values below 0.0001 read p<0.0001
+
+
+def test_a_dashboard_mean_says_it_cannot_be_tested_not_that_data_is_short(tmp_path: Path) -> None:
+    summary = tmp_path / "dashboard.csv"
+    summary.write_text(
+        "group,metric,value,n\ncontrol,次日留存率,35%,5000\npilot,次日留存率,38%,5000\n"
+        "control,人均消费,41.2,5000\npilot,人均消费,44.9,5000\n",
+        encoding="utf-8",
+    )
+    code, text = compare(ONBOARDING, summary, lang="zh", columns=200)
+    assert code == 0
+    assert "无法检验（看板数值）" in text and "看板汇总只有汇总数值，判断不了是不是偶然" in text
+    assert "数据太少" not in text and "数据不足" not in text
+    # Alerts that need the log are listed with 、, not with a sentence's comma.
+    assert "`push-completion`、`tag-sla`、`push-fallback-high`" in text
+    code, text = compare(ONBOARDING, summary, lang="en", columns=200)
+    assert "cannot be tested (dashboard values)" in text and "`, `" in text
