@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -59,19 +60,40 @@ def _playbook(index: int, text: str) -> str:
     )
 
 
+def _cpu(command: list[str], cwd: Path, runs: int) -> float:
+    """Median CPU time (user + system) of a command: steadier than wall time on a busy machine."""
+    times = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(command, cwd=cwd, capture_output=True, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(times)
+
+
 def startup(workdir: Path, runs: int) -> float:
-    """Print and return opsplay's start-up ratio."""
+    """Print and return opsplay's worst start-up ratio (English and Chinese messages)."""
     one = workdir / "one"
     one.mkdir()
     shutil.copyfile(TEMPLATE, one / "one.yaml")
-    baseline = _median([sys.executable, "-c", "import pydantic, yaml"], one, runs)
-    opsplay = _median([*_tool("opsplay"), "validate", "one.yaml"], one, runs)
-    ratio = opsplay / baseline
-    print("(a) start-up, median of", runs, "runs")
-    print(f"    python -c 'import pydantic, yaml'  {baseline * 1000:8.1f} ms")
-    print(f"    opsplay validate one.yaml          {opsplay * 1000:8.1f} ms")
-    print(f"    ratio {ratio:.2f}x (target <= 4x): {'ok' if ratio <= 4 else 'MISSED'}")
-    return ratio
+    peer = [sys.executable, "-c", "import pydantic, yaml"]
+    baseline, baseline_cpu = _median(peer, one, runs), _cpu(peer, one, runs)
+    print("(a) start-up, median of", runs, "runs: wall time, CPU time")
+    print(
+        f"    python -c 'import pydantic, yaml'      {baseline * 1000:7.1f} ms {baseline_cpu * 1000:7.1f} ms"
+    )
+    worst = 0.0
+    for lang in ("en", "zh"):  # zh reads the message catalogue too
+        command = [*_tool("opsplay"), "validate", "one.yaml", "--lang", lang]
+        opsplay, cpu = _median(command, one, runs), _cpu(command, one, runs)
+        ratio = opsplay / baseline
+        worst = max(worst, ratio)
+        print(
+            f"    opsplay validate one.yaml --lang {lang} {opsplay * 1000:7.1f} ms {cpu * 1000:7.1f} ms"
+            f"  {ratio:.2f}x wall, {cpu / baseline_cpu:.2f}x CPU"
+        )
+    print(f"    worst ratio {worst:.2f}x (target <= 4x): {'ok' if worst <= 4 else 'MISSED'}")
+    return worst
 
 
 def throughput(workdir: Path, files: int, runs: int) -> float:

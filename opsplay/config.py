@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opsplay.diagnostics import RULES, Severity
+from opsplay.diagnostics import RULES, Severity, words
 from opsplay.errors import UsageError
 from opsplay.i18n import _, normalise
 from opsplay.model.duration import parse_duration
@@ -19,10 +19,21 @@ else:  # pragma: no cover
 
 # Findings that mean the file could not be read as a playbook at all; a file that fails
 # to parse must never pass, whatever the configuration says.
-UNREADABLE_RULES = frozenset({"OPS001", "OPS002", "OPS006", "OPS007", "OPS008", "OPS009"})
-KNOWN_KEYS = {"disable", "severity", "realtime", "paths", "diff", "lang", "calendar"}
+UNREADABLE_RULES = frozenset({"OPS001", "OPS002", "OPS006", "OPS007", "OPS008", "OPS009", "OPS010"})
+KNOWN_KEYS = {
+    "disable",
+    "severity",
+    "realtime",
+    "paths",
+    "diff",
+    "lang",
+    "calendar",
+    "max_file_kb",
+    "follow_symlinks",
+}
 # Working days of calendar time limits (opsplay.workdays): China's official calendar, or Mon–Fri.
 CALENDARS = ("official", "weekdays")
+MAX_FILE_KB = 1024  # a real playbook is 5–50 KB; a 50 MB scalar costs ~400 MB to parse
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,8 @@ class Config:
     source: str | None = None
     lang: str | None = None  # message language (`zh` | `en`); see opsplay.i18n
     calendar: str = "official"  # working days of `3个工作日`, `T+1`: see opsplay.workdays
+    max_file_kb: int = MAX_FILE_KB  # larger files are refused before parsing
+    follow_symlinks: bool = False  # follow symlinks that leave the checked folder
 
 
 def find_config(start: Path) -> Config:
@@ -61,7 +74,9 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-        raise UsageError(f"{path}: cannot read configuration: {error}") from None
+        raise UsageError(
+            _("{file}: cannot read configuration: {problem}").format(file=path, problem=error)
+        ) from None
 
 
 def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
@@ -69,55 +84,80 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
     unknown = sorted(set(table) - KNOWN_KEYS)
     if unknown:
         raise UsageError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(KNOWN_KEYS))}"
+            _("{file}: unknown setting(s) {unknown}; known: {known}").format(
+                file=path, unknown=words(unknown), known=words(sorted(KNOWN_KEYS))
+            )
         )
     disable = table.get("disable", [])
     severity = table.get("severity", {})
     if not _text_list(disable) or not isinstance(severity, dict):
         raise UsageError(
-            f'{path}: write `disable = ["OPS501"]` and `severity = {{OPS502 = "error"}}`'
+            _('{file}: write `disable = ["OPS501"]` and `severity = {{OPS502 = "error"}}`').format(
+                file=path
+            )
         )
     for rule_id in [*disable, *severity]:
         if rule_id not in RULES:
             raise UsageError(
-                f"{path}: unknown rule id `{rule_id}` in configuration; `opsplay rules` lists them"
+                _(
+                    "{file}: unknown rule id `{rule}` in configuration; `opsplay rules` lists them"
+                ).format(file=path, rule=rule_id)
             )
     levels: dict[str, Severity] = {}
     for rule_id, level in severity.items():
         if level not in ("error", "warning"):
             raise UsageError(
-                f'{path}: severity of {rule_id} must be "error" or "warning", not {level!r}'
+                _('{file}: severity of {rule} must be "error" or "warning", not `{level}`').format(
+                    file=path, rule=rule_id, level=level
+                )
             )
         levels[rule_id] = Severity(level)
     for rule_id in [*disable, *(r for r, level in levels.items() if level is Severity.WARNING)]:
         if rule_id in UNREADABLE_RULES:
             raise UsageError(
-                f"{path}: {rule_id} cannot be disabled or made a warning: a file it reports "
-                "could not be read at all, so nothing else in it was checked"
+                _(
+                    "{file}: {rule} cannot be disabled or made a warning: a file it reports "
+                    "could not be read at all, so nothing else in it was checked"
+                ).format(file=path, rule=rule_id)
             )
     realtime = 1.0
     if "realtime" in table:
         try:
             duration = parse_duration(str(table["realtime"]))
         except ValueError as error:
-            raise UsageError(f"{path}: realtime: {error}") from None
+            raise UsageError(
+                _("{file}: realtime: {problem}").format(file=path, problem=error)
+            ) from None
         if duration.seconds is None or duration.is_calendar:
-            raise UsageError(f'{path}: realtime must be a concrete limit such as "1s" or "5s"')
+            raise UsageError(
+                _('{file}: realtime must be a concrete limit such as "1s" or "5s"').format(
+                    file=path
+                )
+            )
         realtime = duration.seconds
     paths = table.get("paths", ["playbooks"])
     if isinstance(paths, str):
         paths = [paths]
     if not _text_list(paths):
         raise UsageError(
-            f'{path}: write `paths = ["playbooks"]` (folders or files, relative to {root})'
+            _(
+                '{file}: write `paths = ["playbooks"]` (folders or files, relative to {root})'
+            ).format(file=path, root=root)
         )
     diff = table.get("diff", {})
     if not isinstance(diff, dict):
-        raise UsageError(f"{path}: `diff` must be a table of settings (`[tool.opsplay.diff]`)")
+        raise UsageError(
+            _("{file}: `diff` must be a table of settings (`[tool.opsplay.diff]`)").format(
+                file=path
+            )
+        )
     lang = table.get("lang")
     if lang is not None and (not isinstance(lang, str) or normalise(lang) is None):
-        raise UsageError(f'{path}: write `lang = "zh"` or `lang = "en"`, not {lang!r}')
+        raise UsageError(
+            _('{file}: write `lang = "zh"` or `lang = "en"`, not `{value}`').format(
+                file=path, value=lang
+            )
+        )
     calendar = table.get("calendar", "official")
     if calendar not in CALENDARS:
         raise UsageError(
@@ -126,6 +166,14 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
                 'working days included) or `calendar = "weekdays"` (Monday to Friday), not {value}'
             ).format(path=path, value=repr(calendar))
         )
+    max_file_kb = table.get("max_file_kb", MAX_FILE_KB)
+    if isinstance(max_file_kb, bool) or not isinstance(max_file_kb, int) or max_file_kb < 1:
+        raise UsageError(
+            _("{file}: write `max_file_kb = 2048` (a whole number of kilobytes)").format(file=path)
+        )
+    follow = table.get("follow_symlinks", False)
+    if not isinstance(follow, bool):
+        raise UsageError(_("{file}: write `follow_symlinks = true` or `false`").format(file=path))
     return Config(
         frozenset(disable),
         levels,
@@ -136,6 +184,8 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
         str(path),
         lang,
         calendar,
+        max_file_kb,
+        follow,
     )
 
 

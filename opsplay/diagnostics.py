@@ -6,6 +6,8 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from opsplay.i18n import N_, _, message_language
+
 
 class Severity(str, enum.Enum):
     """How bad a finding is; errors fail validation, warnings only under --strict."""
@@ -33,85 +35,127 @@ class Rule:
 
     id: str
     severity: Severity
-    summary: str
+    summary: str  # English, marked with N_; show it with `rule.text`
+
+    @property
+    def text(self) -> str:
+        """The summary in the message language."""
+        return _(self.summary)
 
 
 E, W = Severity.ERROR, Severity.WARNING
 
 _CATALOGUE = [
     # OPS0xx: reading the file
-    Rule("OPS001", E, "The file cannot be read as UTF-8 text."),
-    Rule("OPS002", E, "The file is not valid YAML."),
-    Rule("OPS003", E, "A key appears twice in one mapping (YAML would keep only the last)."),
+    Rule("OPS001", E, N_("The file cannot be read as UTF-8 text.")),
+    Rule("OPS002", E, N_("The file is not valid YAML.")),
+    Rule("OPS003", E, N_("A key appears twice in one mapping (YAML would keep only the last).")),
     Rule(
         "OPS004",
         W,
-        "A YAML 1.1 boolean word (yes/no/on/off) is read as text; quote it or write true/false.",
+        N_(
+            "A YAML 1.1 boolean word (yes/no/on/off) is read as text; quote it or write true/false."
+        ),
     ),
-    Rule("OPS005", W, "A sexagesimal number like 1:30 is read as text, not 90; quote it."),
-    Rule("OPS006", E, "A tab is used for indentation; YAML indents with spaces."),
-    Rule("OPS007", E, "The file holds several YAML documents; one playbook per file."),
-    Rule("OPS008", E, "Anchors and aliases expand beyond the safety limit."),
-    Rule("OPS009", E, "The file is empty or its top level is not a mapping."),
-    # OPS1xx: structure (the schema)
-    Rule("OPS101", E, "A required key is missing."),
-    Rule("OPS102", E, "An unknown key (typos must not pass silently)."),
-    Rule("OPS103", E, "A value has the wrong type or form."),
-    Rule("OPS104", E, "A value is not one of the allowed choices."),
-    Rule("OPS105", E, "A time limit (sla) is not in an accepted form."),
-    Rule("OPS106", E, "`apiVersion` or `kind` is not opsplay/v1 Playbook."),
-    # OPS2xx: references and the node graph
-    Rule("OPS201", E, "An owner is not a role id."),
-    Rule("OPS202", E, "A metric reference is not a metric id."),
-    Rule("OPS203", E, "A `next` or `fallback.goto` is not a node id."),
+    Rule("OPS005", W, N_("A sexagesimal number like 1:30 is read as text, not 90; quote it.")),
+    Rule("OPS006", E, N_("A tab is used for indentation; YAML indents with spaces.")),
+    Rule("OPS007", E, N_("The file holds several YAML documents; one playbook per file.")),
     Rule(
-        "OPS204", E, "An alert names no existing node or metric, or mixes node and metric fields."
+        "OPS008",
+        E,
+        N_("Anchors and aliases expand beyond the safety limit, or values are nested too deep."),
     ),
-    Rule("OPS205", E, "An id is used twice in the same list."),
-    Rule("OPS206", E, "Two playbooks checked together share a metadata.id."),
-    Rule("OPS207", E, "A node cannot be reached from the first node."),
-    Rule("OPS208", E, "The node graph has a cycle that does not pass through a fallback.goto."),
+    Rule("OPS009", E, N_("The file is empty or its top level is not a mapping.")),
+    Rule(
+        "OPS010",
+        E,
+        N_(
+            "An entry cannot be read as a playbook file (a folder, device or pipe, a symlink "
+            "leaving the checked folder, or a file above the size limit)."
+        ),
+    ),
+    Rule(
+        "OPS011",
+        E,
+        N_("Playbook text holds a control character (a terminal escape, say), not shown raw."),
+    ),
+    # OPS1xx: structure (the schema)
+    Rule("OPS101", E, N_("A required key is missing.")),
+    Rule("OPS102", E, N_("An unknown key (typos must not pass silently).")),
+    Rule("OPS103", E, N_("A value has the wrong type or form.")),
+    Rule("OPS104", E, N_("A value is not one of the allowed choices.")),
+    Rule("OPS105", E, N_("A time limit (sla) is not in an accepted form.")),
+    Rule("OPS106", E, N_("`apiVersion` or `kind` is not opsplay/v1 Playbook.")),
+    # OPS2xx: references and the node graph
+    Rule("OPS201", E, N_("An owner is not a role id.")),
+    Rule("OPS202", E, N_("A metric reference is not a metric id.")),
+    Rule("OPS203", E, N_("A `next` or `fallback.goto` is not a node id.")),
+    Rule(
+        "OPS204",
+        E,
+        N_("An alert names no existing node or metric, or mixes node and metric fields."),
+    ),
+    Rule("OPS205", E, N_("An id is used twice in the same list.")),
+    Rule("OPS206", E, N_("Two playbooks checked together share a metadata.id.")),
+    Rule("OPS207", E, N_("A node cannot be reached from the first node.")),
+    Rule("OPS208", E, N_("The node graph has a cycle that does not pass through a fallback.goto.")),
     # OPS3xx: the SMART goal and value ranges
     Rule(
-        "OPS301", E, "The goal's target is not in the metric's better direction from the baseline."
+        "OPS301",
+        E,
+        N_("The goal's target is not in the metric's better direction from the baseline."),
     ),
-    Rule("OPS302", E, "A rate of a proportion metric lies outside [0, 1]."),
+    Rule("OPS302", E, N_("A rate of a proportion metric lies outside [0, 1].")),
     Rule(
-        "OPS303", E, "A date range is inverted, or the deadline is before the scope period starts."
+        "OPS303",
+        E,
+        N_("A date range is inverted, or the deadline is before the scope period starts."),
     ),
-    Rule("OPS304", E, "A rate threshold (alert or expected effect) lies outside [0, 1]."),
+    Rule("OPS304", E, N_("A rate threshold (alert or expected effect) lies outside [0, 1].")),
     # OPS4xx: versioning
-    Rule("OPS401", E, "metadata.version is not a semantic version (MAJOR.MINOR.PATCH)."),
-    Rule("OPS402", E, "metadata.version differs from the first changelog entry."),
-    Rule("OPS403", W, "The changelog is not newest first."),
+    Rule("OPS401", E, N_("metadata.version is not a semantic version (MAJOR.MINOR.PATCH).")),
+    Rule("OPS402", E, N_("metadata.version differs from the first changelog entry.")),
+    Rule("OPS403", W, N_("The changelog is not newest first.")),
     # OPS5xx: stage readiness
-    Rule("OPS501", W, "A node has no time limit (sla)."),
-    Rule("OPS502", W, "A node has no exception handling (fallback)."),
-    Rule("OPS503", W, "A rollout/active playbook has no alerts (step 5 monitoring thresholds)."),
-    Rule("OPS504", W, "A rollout/active playbook has no rollout.training (step 5)."),
-    Rule("OPS505", W, "A pilot playbook has no pilot section (step 4)."),
-    Rule("OPS506", W, "An active or retired playbook has no review section (step 6)."),
-    Rule("OPS507", W, "A `<…>` placeholder from `opsplay init` is still in the playbook."),
+    Rule("OPS501", W, N_("A node has no time limit (sla).")),
+    Rule("OPS502", W, N_("A node has no exception handling (fallback).")),
+    Rule(
+        "OPS503", W, N_("A rollout/active playbook has no alerts (step 5 monitoring thresholds).")
+    ),
+    Rule("OPS504", W, N_("A rollout/active playbook has no rollout.training (step 5).")),
+    Rule("OPS505", W, N_("A pilot playbook has no pilot section (step 4).")),
+    Rule("OPS506", W, N_("An active or retired playbook has no review section (step 6).")),
+    Rule("OPS507", W, N_("A `<…>` placeholder from `opsplay init` is still in the playbook.")),
     # OPS6xx: suppressions
-    Rule("OPS601", W, "An inline suppression matches no diagnostic."),
-    Rule("OPS602", E, "An inline suppression has no reason (`-- why`) or names an unknown rule."),
+    Rule("OPS601", W, N_("An inline suppression matches no diagnostic.")),
+    Rule(
+        "OPS602", E, N_("An inline suppression has no reason (`-- why`) or names an unknown rule.")
+    ),
     # OPS7xx: versions against a git base (validate --base)
     Rule(
         "OPS701",
         E,
-        "A playbook's content changed since the base ref but metadata.version did not increase.",
+        N_(
+            "A playbook's content changed since the base ref but metadata.version did not increase."
+        ),
     ),
-    Rule("OPS702", E, "metadata.version is lower than at the base ref."),
-    Rule("OPS703", W, "The version bump is smaller than the changes call for (major/minor/patch)."),
+    Rule("OPS702", E, N_("metadata.version is lower than at the base ref.")),
+    Rule(
+        "OPS703",
+        W,
+        N_("The version bump is smaller than the changes call for (major/minor/patch)."),
+    ),
     Rule(
         "OPS704",
         E,
-        "The version changed but the changelog lost its entries (it needs the new version first).",
+        N_(
+            "The version changed but the changelog lost its entries (it needs the new version first)."
+        ),
     ),
     Rule(
         "OPS705",
         W,
-        "The playbook at the base ref cannot be compared, so its version was not checked.",
+        N_("The playbook at the base ref cannot be compared, so its version was not checked."),
     ),
 ]
 
@@ -124,6 +168,11 @@ def format_path(path: tuple[str | int, ...]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+def words(items: Sequence[object]) -> str:
+    """A list of words as the message language writes it: `a, b, c` / `a、b、c`."""
+    return ("、" if message_language() == "zh" else ", ").join(str(item) for item in items)
 
 
 def error_listing(diagnostics: Sequence[Diagnostic]) -> str:

@@ -9,12 +9,14 @@ from urllib.parse import quote
 
 from opsplay import __version__
 from opsplay.diagnostics import RULES, Severity
-from opsplay.text import char_width, md_cell
+from opsplay.i18n import N_, _, ngettext
+from opsplay.text import char_width, md_cell, visible
 from opsplay.validate import ValidationResult
 
 Formatter = Callable[[ValidationResult], str]
 FORMATTERS: dict[str, Formatter] = {}
 JSON_SCHEMA_VERSION = 1
+SEVERITY_WORDS = {Severity.ERROR: N_("error"), Severity.WARNING: N_("warning")}
 
 
 def formatter(name: str) -> Callable[[Formatter], Formatter]:
@@ -29,13 +31,13 @@ def formatter(name: str) -> Callable[[Formatter], Formatter]:
 
 def summary_line(result: ValidationResult) -> str:
     """`3 files checked: 1 error, 2 warnings`."""
-
-    def plural(count: int, word: str) -> str:
-        return f"{count} {word}{'' if count == 1 else 's'}"
-
-    return (
-        f"{plural(result.files, 'file')} checked: {plural(result.errors, 'error')}, "
-        f"{plural(result.warnings, 'warning')}"
+    files = ngettext("{count} file checked", "{count} files checked", result.files)
+    errors = ngettext("{count} error", "{count} errors", result.errors)
+    warnings = ngettext("{count} warning", "{count} warnings", result.warnings)
+    return _("{files}: {errors}, {warnings}").format(
+        files=files.format(count=result.files),
+        errors=errors.format(count=result.errors),
+        warnings=warnings.format(count=result.warnings),
     )
 
 
@@ -44,10 +46,12 @@ def format_text(result: ValidationResult) -> str:
     """`file:line:col: severity RULE message`, the source line with a caret, then a summary."""
     blocks = []
     for d in result.diagnostics:
-        block = [f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.rule} {d.message}"]
+        severity = _(SEVERITY_WORDS[d.severity])
+        block = [f"{visible(d.file)}:{d.line}:{d.column}: {severity} {d.rule} {d.message}"]
         lines = result.sources.get(d.file, [])
         if 0 < d.line <= len(lines):
-            source = lines[d.line - 1].rstrip()
+            # Source lines are untrusted text: control characters never reach the terminal.
+            source = visible(lines[d.line - 1].rstrip())
             # Wide (CJK) characters take two terminal columns; keep the caret under the column.
             prefix = source[: d.column - 1]
             pad = "".join("\t" if ch == "\t" else " " * char_width(ch) for ch in prefix)
@@ -103,10 +107,12 @@ def format_github(result: ValidationResult) -> str:
 def github_step_summary(result: ValidationResult) -> str:
     """Markdown for $GITHUB_STEP_SUMMARY (GitHub shows only 10 error annotations per step)."""
     rows = [
-        f"| `{d.file}:{d.line}:{d.column}` | {d.severity.value} | {d.rule} | {md_cell(d.message)} |"
+        f"| `{md_cell(d.file)}:{d.line}:{d.column}` | {_(SEVERITY_WORDS[d.severity])} | {d.rule} "
+        f"| {md_cell(d.message)} |"
         for d in result.diagnostics
     ]
-    table = ["| where | severity | rule | message |", "|---|---|---|---|", *rows] if rows else []
+    header = "| {} | {} | {} | {} |".format(_("where"), _("severity"), _("rule"), _("message"))
+    table = [header, "|---|---|---|---|", *rows] if rows else []
     return "\n".join(["### opsplay validate", "", summary_line(result), "", *table]) + "\n"
 
 
@@ -152,7 +158,7 @@ def format_sarif(result: ValidationResult) -> str:
                         "rules": [
                             {
                                 "id": r,
-                                "shortDescription": {"text": RULES[r].summary},
+                                "shortDescription": {"text": RULES[r].text},
                                 "defaultConfiguration": {"level": level[RULES[r].severity]},
                             }
                             for r in rule_ids

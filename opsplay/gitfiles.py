@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from opsplay.discovery import SUFFIXES
 from opsplay.errors import UsageError
-from opsplay.validate import SUFFIXES
+from opsplay.i18n import N_, _
 
-FULL_HISTORY = (
+FULL_HISTORY = N_(
     "fetch the full history: in GitHub Actions give actions/checkout `fetch-depth: 0`; "
     "in GitLab CI set `GIT_DEPTH: 0`; locally run `git fetch --unshallow`"
 )
@@ -55,10 +56,10 @@ def run_git(
         )
     except FileNotFoundError:
         raise UsageError(
-            "git is not installed or not on PATH; install git to compare with a git ref"
+            _("git is not installed or not on PATH; install git to compare with a git ref")
         ) from None
     except NotADirectoryError:
-        raise UsageError(f"{cwd} is not a folder") from None
+        raise UsageError(_("{path} is not a folder").format(path=cwd)) from None
 
 
 def _out(result: subprocess.CompletedProcess[bytes]) -> str:
@@ -67,7 +68,11 @@ def _out(result: subprocess.CompletedProcess[bytes]) -> str:
 
 def _err(result: subprocess.CompletedProcess[bytes]) -> str:
     text = result.stderr.decode("utf-8", "replace").strip()
-    return text.splitlines()[-1] if text else f"git exited with {result.returncode}"
+    return (
+        text.splitlines()[-1]
+        if text
+        else _("git exited with {code}").format(code=result.returncode)
+    )
 
 
 def repo_root(start: Path) -> Path:
@@ -75,7 +80,11 @@ def repo_root(start: Path) -> Path:
     folder = start if start.is_dir() else start.parent
     result = run_git(["rev-parse", "--show-toplevel"], folder if folder.exists() else Path.cwd())
     if result.returncode != 0:
-        raise UsageError(f"{folder} is not inside a git repository (git: {_err(result)})")
+        raise UsageError(
+            _("{path} is not inside a git repository (git: {reason})").format(
+                path=folder, reason=_err(result)
+            )
+        )
     return Path(_out(result))
 
 
@@ -87,7 +96,9 @@ def is_shallow(root: Path) -> bool:
 def _check_ref_text(ref: str) -> None:
     if not ref or ref.startswith("-") or any(ch.isspace() for ch in ref):
         raise UsageError(
-            f"`{ref}` is not a git ref; write a branch, tag or commit such as origin/main"
+            _("`{ref}` is not a git ref; write a branch, tag or commit such as origin/main").format(
+                ref=ref
+            )
         )
 
 
@@ -98,10 +109,16 @@ def resolve_commit(root: Path, ref: str) -> str:
     if result.returncode == 0:
         return _out(result)
     if is_shallow(root):
-        raise UsageError(f"git ref `{ref}` is not in this clone, which is shallow; {FULL_HISTORY}")
+        raise UsageError(
+            _("git ref `{ref}` is not in this clone, which is shallow; {how}").format(
+                ref=ref, how=_(FULL_HISTORY)
+            )
+        )
     raise UsageError(
-        f"git ref `{ref}` not found; check its spelling or fetch it first "
-        f"(e.g. `git fetch origin main` and then use `origin/main`)"
+        _(
+            "git ref `{ref}` not found; check its spelling or fetch it first "
+            "(e.g. `git fetch origin main` and then use `origin/main`)"
+        ).format(ref=ref)
     )
 
 
@@ -109,18 +126,22 @@ def merge_base(root: Path, ref: str) -> str:
     """The merge base of `ref` and HEAD: the commit a branch started from."""
     if is_shallow(root):
         raise UsageError(
-            f"cannot compare with `{ref}`: this clone is shallow, so the history down to the "
-            f"merge base is missing and changed playbooks cannot be found reliably; {FULL_HISTORY}"
+            _(
+                "cannot compare with `{ref}`: this clone is shallow, so the history down to the "
+                "merge base is missing and changed playbooks cannot be found reliably; {how}"
+            ).format(ref=ref, how=_(FULL_HISTORY))
         )
     commit = resolve_commit(root, ref)
     head = run_git(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], root)
     if head.returncode != 0:
-        raise UsageError("HEAD has no commit yet; commit first, then compare with a base ref")
+        raise UsageError(_("HEAD has no commit yet; commit first, then compare with a base ref"))
     result = run_git(["merge-base", commit, "HEAD"], root)
     if result.returncode != 0:
         raise UsageError(
-            f"`{ref}` and HEAD share no history (no merge base); "
-            "compare with a ref of the same project"
+            _(
+                "`{ref}` and HEAD share no history (no merge base); "
+                "compare with a ref of the same project"
+            ).format(ref=ref)
         )
     return _out(result)
 
@@ -133,7 +154,11 @@ def changed_files(root: Path, base: str, pathspecs: Iterable[str]) -> list[Chang
         root,
     )
     if result.returncode != 0:
-        raise UsageError(f"cannot list files changed since {base[:12]}: {_err(result)}")
+        raise UsageError(
+            _("cannot list files changed since {commit}: {reason}").format(
+                commit=base[:12], reason=_err(result)
+            )
+        )
     fields = result.stdout.decode("utf-8", "surrogateescape").split("\0")
     changes: list[ChangedFile] = []
     index = 0
@@ -160,12 +185,12 @@ def read_blobs(root: Path, specs: list[str]) -> dict[str, bytes | None]:
     if not specs:
         return {}
     if any("\n" in spec for spec in specs):
-        raise UsageError("a path with a line break cannot be read from git")
+        raise UsageError(_("a path with a line break cannot be read from git"))
     result = run_git(
         ["cat-file", "--batch"], root, stdin="".join(f"{s}\n" for s in specs).encode("utf-8")
     )
     if result.returncode != 0:
-        raise UsageError(f"cannot read files from git: {_err(result)}")
+        raise UsageError(_("cannot read files from git: {reason}").format(reason=_err(result)))
     out, position, found = result.stdout, 0, {}
     for spec in specs:
         end = out.index(b"\n", position)
@@ -192,7 +217,11 @@ def read_ref_path(argument: str) -> RefContent:
     """Read `REF:path` (a playbook file, or a folder of them) from the current repository."""
     parsed = split_ref_path(argument)
     if parsed is None:
-        raise UsageError(f"`{argument}` is not of the form REF:path (e.g. main:playbooks/a.yaml)")
+        raise UsageError(
+            _("`{argument}` is not of the form REF:path (e.g. main:playbooks/a.yaml)").format(
+                argument=argument
+            )
+        )
     ref, raw_path = parsed
     cwd = Path.cwd()
     root = repo_root(cwd)
@@ -202,15 +231,21 @@ def read_ref_path(argument: str) -> RefContent:
     label = f"{ref}:{path}" if path else f"{ref}:"
     if kind.returncode != 0:
         raise UsageError(
-            f"`{path}` does not exist in {ref} ({commit[:12]}); "
-            "check the path (relative to the repository root)"
+            _(
+                "`{path}` does not exist in {ref} ({commit}); "
+                "check the path (relative to the repository root)"
+            ).format(path=path, ref=ref, commit=commit[:12])
         )
     if _out(kind) == "blob":
         blobs = read_blobs(root, [f"{commit}:{path}"])
         return RefContent(label, False, {label: blobs[f"{commit}:{path}"] or b""})
     listing = run_git(["ls-tree", "-r", "-z", "--name-only", commit, "--", path or "."], root)
     if listing.returncode != 0:
-        raise UsageError(f"cannot list `{path}` in {ref}: {_err(listing)}")
+        raise UsageError(
+            _("cannot list `{path}` in {ref}: {reason}").format(
+                path=path, ref=ref, reason=_err(listing)
+            )
+        )
     names = [n for n in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
     prefix = PurePosixPath(path) if path else PurePosixPath()
     playbooks = sorted(
@@ -230,6 +265,8 @@ def _root_relative(path: str, cwd: Path, root: Path) -> str:
         try:
             path = absolute.relative_to(root.resolve()).as_posix()
         except ValueError:
-            raise UsageError(f"{path} is outside the git repository {root}") from None
+            raise UsageError(
+                _("{path} is outside the git repository {root}").format(path=path, root=root)
+            ) from None
         return "" if path == "." else path
     return path.strip("/")

@@ -19,12 +19,18 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from opsplay import yaml_problems
 from opsplay.diagnostics import RULES, Diagnostic, format_path
+from opsplay.i18n import _
+from opsplay.text import visible
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _timestamps = yaml.SafeLoader("")  # only its timestamp constructor is used
 
 MAX_NODES = 100_000  # far above any real playbook; stops alias bombs early
+# Far deeper than any playbook (about 8 levels); the builder recurses, so it must stop
+# well before Python's recursion limit (libyaml itself stops at 1,000 levels).
+MAX_DEPTH = 100
 _TAG = "tag:yaml.org,2002:"
 _BOOL_WORDS = {"true": True, "false": False}
 _INDENT_TAB = re.compile(r"^[ ]*\t")
@@ -117,7 +123,7 @@ class LoadedFile:
                 where.column,
                 rule,
                 RULES[rule].severity,
-                message,
+                visible(message),  # values quoted in a message never carry terminal escapes
                 format_path(path),
             )
         )
@@ -139,29 +145,68 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
         return loaded
     try:
         documents = list(yaml.compose_all(text, Loader=_Loader))
+    except RecursionError:  # the pure-Python composer on deep nesting
+        _too_deep(loaded, ())
+        return loaded
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow at all
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        loaded.report(
+            "OPS002",
+            (),
+            _(
+                "YAML syntax error: the character {char} is not allowed in YAML; "
+                "remove it (or write it as an escape inside double quotes)"
+            ).format(
+                char=f"\\x{error.character:02x}"
+                if error.character < 256
+                else f"U+{error.character:04X}"
+            ),
+            at=Position(line, column),
+        )
+        return loaded
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = " ".join(filter(None, [error.context, error.problem])) or str(error)
+        context, problem = _yaml_words(error.context), _yaml_words(error.problem)
+        if error.problem and problem is None:
+            context, problem = None, yaml_problems.unreadable()
         start = error.context_mark
-        if error.context and start and mark and start.line != mark.line:
+        if context and problem and start and mark and start.line != mark.line:
             # An unclosed bracket is found lines later; say where it was opened.
-            opened = f"opened at line {start.line + 1}, column {start.column + 1}"
-            problem = f"{error.context} ({opened}) {error.problem}"
+            said = _("{context} (opened at line {line}, column {column}) {problem}").format(
+                context=context, line=start.line + 1, column=start.column + 1, problem=problem
+            )
+        else:
+            said = " ".join(filter(None, [context, problem])) or yaml_problems.unreadable()
         hint = _syntax_hint(loaded.lines, start, mark)
         where = _full_width_colon(loaded.lines, start, mark) or Position(line, column)
-        loaded.report("OPS002", (), f"YAML syntax error: {problem}; {hint}", at=where)
+        loaded.report(
+            "OPS002",
+            (),
+            _("YAML syntax error: {problem}; {hint}").format(problem=said, hint=hint),
+            at=where,
+        )
         return loaded
-    except yaml.YAMLError as error:
-        loaded.report("OPS002", (), f"YAML syntax error: {error}")
+    except yaml.YAMLError:
+        loaded.report(
+            "OPS002",
+            (),
+            _("YAML syntax error: {problem}; {hint}").format(
+                problem=yaml_problems.unreadable(),
+                hint=_("check the indentation and quoting near here"),
+            ),
+        )
         return loaded
     documents = [doc for doc in documents if doc is not None]
     if len(documents) > 1:
         loaded.report(
             "OPS007",
             (),
-            "a second YAML document starts here; keep one playbook per file "
-            "(remove the `---` line and move it to its own file)",
+            _(
+                "a second YAML document starts here; keep one playbook per file "
+                "(remove the `---` line and move it to its own file)"
+            ),
             at=_pos(documents[1]),
         )
         return loaded
@@ -169,7 +214,7 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
         loaded.report(
             "OPS009",
             (),
-            "the file is empty; start with `apiVersion: opsplay/v1` (see `opsplay init`)",
+            _("the file is empty; start with `apiVersion: opsplay/v1` (see `opsplay init`)"),
         )
         return loaded
     root = documents[0]
@@ -178,8 +223,10 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
         loaded.report(
             "OPS009",
             (),
-            "the top level must be a mapping of keys (apiVersion, kind, metadata, …), "
-            "not a list or a single value",
+            _(
+                "the top level must be a mapping of keys (apiVersion, kind, metadata, …), "
+                "not a list or a single value"
+            ),
         )
         return loaded
     builder = _Builder(loaded)
@@ -187,7 +234,26 @@ def load_file(raw: bytes, file: str) -> LoadedFile:
         loaded.data = builder.build(root, ())
     except _Stop:
         loaded.data = None
+    except RecursionError:  # a safety net: MAX_DEPTH stops the builder long before
+        _too_deep(loaded, ())
+        loaded.data = None
     return loaded
+
+
+def _too_deep(loaded: LoadedFile, path: tuple[str | int, ...]) -> None:
+    loaded.report(
+        "OPS008",
+        path[:1],
+        _(
+            "the values are nested more than {depth} levels deep; a playbook needs about 8, "
+            "so flatten the structure"
+        ).format(depth=MAX_DEPTH),
+        key=True,
+    )
+
+
+def _yaml_words(text: str | None) -> str | None:
+    return yaml_problems.words(text)
 
 
 def _nearby(lines: list[str], start: Any, mark: Any) -> range:
@@ -209,36 +275,58 @@ def _syntax_hint(lines: list[str], start: Any, mark: Any) -> str:
     """What usually causes a syntax error on these lines, in the user's terms."""
     nearby = "\n".join(lines[i] for i in _nearby(lines, start, mark))
     if _full_width_colon(lines, start, mark):
-        return "a full-width colon `：` follows a key; YAML needs the ASCII colon `:` and a space"
-    if "{" in nearby and any(ch in nearby for ch in "[]#"):
-        return (
-            'inside `{…}`, text with [ ] { } , : or # must be quoted, e.g. action: "重试 [最多3次]"'
+        return _(
+            "a full-width colon `：` follows a key; YAML needs the ASCII colon `:` and a space"
         )
-    return "check the indentation and quoting near here"
+    if "{" in nearby and any(ch in nearby for ch in "[]#"):
+        return _(
+            'inside `{{…}}`, text with [ ] {{ }} , : or # must be quoted, e.g. action: "重试 [最多3次]"'
+        )
+    return _("check the indentation and quoting near here")
 
 
 def _decode(raw: bytes, loaded: LoadedFile) -> str | None:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    nul = raw.find(b"\0")
+    if nul >= 0:  # not text (a binary, /proc/self/environ): its lines are never echoed
+        loaded.report(
+            "OPS001",
+            (),
+            _(
+                "the file is not text (it holds NUL bytes, byte {byte} here); "
+                "a playbook is a UTF-8 text file"
+            ).format(byte="0x00"),
+            at=Position(raw.count(b"\n", 0, nul) + 1, nul - (raw.rfind(b"\n", 0, nul) + 1) + 1),
+        )
+        return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
-        hint = ""
-        try:
-            raw.decode("gb18030")
-            hint = " It looks like GBK/GB18030 (what Excel or Notepad write on Chinese Windows);"
-        except UnicodeDecodeError:
-            pass
-        loaded.report(
-            "OPS001",
-            (),
-            f"the file is not UTF-8 (byte 0x{raw[error.start]:02x} here).{hint} "
-            "save it as UTF-8 in your editor and run again",
-            at=Position(line, column),
-        )
+        byte = f"0x{raw[error.start]:02x}"
+        if _decodes(raw, "gb18030"):
+            message = _(
+                "the file is not UTF-8 (byte {byte} here). It looks like GBK/GB18030 (what "
+                "Excel or Notepad write on Chinese Windows); save it as UTF-8 in your editor "
+                "and run again"
+            )
+        else:
+            message = _(
+                "the file is not UTF-8 (byte {byte} here); save it as UTF-8 in your editor "
+                "and run again"
+            )
+        loaded.report("OPS001", (), message.format(byte=byte), at=Position(line, column))
         return None
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _tab_indentation(loaded: LoadedFile) -> bool:
@@ -250,8 +338,10 @@ def _tab_indentation(loaded: LoadedFile) -> bool:
             loaded.report(
                 "OPS006",
                 (),
-                "a tab is used for indentation; YAML indents with spaces only "
-                "(replace the tab with spaces)",
+                _(
+                    "a tab is used for indentation; YAML indents with spaces only "
+                    "(replace the tab with spaces)"
+                ),
                 at=Position(number, match.end()),
             )
     return found
@@ -290,6 +380,9 @@ class _Builder:
         self.active: set[int] = set()
 
     def build(self, node: yaml.Node, path: tuple[str | int, ...]) -> Any:
+        if len(path) > MAX_DEPTH:
+            _too_deep(self.loaded, path)
+            raise _Stop
         self.visited += 1
         if self.visited > MAX_NODES or id(node) in self.active:
             # Aliased nodes carry their anchor's position; report at the top-level key using them.
@@ -297,9 +390,11 @@ class _Builder:
             self.loaded.report(
                 "OPS008",
                 where,
-                f"the playbook expands to more than {MAX_NODES:,} values (through anchors and "
-                "aliases, or by sheer size), or an alias refers to itself; write the values "
-                "out, or split the process into several playbooks",
+                _(
+                    "the playbook expands to more than {count} values (through anchors and "
+                    "aliases, or by sheer size), or an alias refers to itself; write the values "
+                    "out, or split the process into several playbooks"
+                ).format(count=f"{MAX_NODES:,}"),
                 key=True,
             )
             raise _Stop
@@ -311,7 +406,9 @@ class _Builder:
             self.loaded.report(
                 "OPS103",
                 path,
-                f"YAML tag `{_display_tag(node.tag)}` is not allowed in a playbook; remove it",
+                _("YAML tag `{tag}` is not allowed in a playbook; remove it").format(
+                    tag=_display_tag(node.tag)
+                ),
             )
         self.active.add(id(node))
         try:
@@ -332,7 +429,7 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.loaded.values[(*path, "?")] = _pos(key_node)
                 self.loaded.report(
-                    "OPS103", (*path, "?"), "a key must be plain text, not a list or mapping"
+                    "OPS103", (*path, "?"), _("a key must be plain text, not a list or mapping")
                 )
                 continue
             key = key_node.value
@@ -342,10 +439,17 @@ class _Builder:
                 self.loaded.report(
                     "OPS003",
                     (*path, key),
-                    f"key `{key}` appears twice in this mapping (first at line {first.line}, "
-                    f"column {first.column}; this one at line {key_position.line}, "
-                    f"column {key_position.column}); "
-                    "YAML would silently keep only the last — remove or rename one",
+                    _(
+                        "key `{key}` appears twice in this mapping (first at line {first_line}, "
+                        "column {first_column}; this one at line {line}, column {column}); "
+                        "YAML would silently keep only the last — remove or rename one"
+                    ).format(
+                        key=key,
+                        first_line=first.line,
+                        first_column=first.column,
+                        line=key_position.line,
+                        column=key_position.column,
+                    ),
                     at=key_position,
                 )
                 continue
@@ -372,7 +476,9 @@ class _Builder:
         if tag == _TAG + "str" or not tag.startswith(_TAG):
             if not tag.startswith(_TAG) and tag != "!":
                 self.loaded.report(
-                    "OPS103", path, f"YAML tag `{tag}` is not allowed in a playbook; remove it"
+                    "OPS103",
+                    path,
+                    _("YAML tag `{tag}` is not allowed in a playbook; remove it").format(tag=tag),
                 )
             return text
         kind = tag[len(_TAG) :]
@@ -385,8 +491,10 @@ class _Builder:
                 self.loaded.report(
                     "OPS004",
                     path,
-                    f'`{text}` is read as the text "{text}" (YAML 1.1 would make '
-                    "it a boolean); write true/false for a yes/no value, or quote it",
+                    _(
+                        '`{text}` is read as the text "{text}" (YAML 1.1 would make '
+                        "it a boolean); write true/false for a yes/no value, or quote it"
+                    ).format(text=text),
                 )
             return text
         if kind in ("int", "float"):
@@ -403,7 +511,9 @@ class _Builder:
             self.loaded.report(
                 "OPS103",
                 path,
-                f"YAML tag `{_display_tag(tag)}` is not allowed in a playbook; remove it",
+                _("YAML tag `{tag}` is not allowed in a playbook; remove it").format(
+                    tag=_display_tag(tag)
+                ),
             )
         return text
 
@@ -413,8 +523,10 @@ class _Builder:
             self.loaded.report(
                 "OPS005",
                 path,
-                f'`{text}` is read as the text "{text}" (YAML 1.1 would read it as '
-                "a base-60 number); quote it, or write a duration like 1h30m",
+                _(
+                    '`{text}` is read as the text "{text}" (YAML 1.1 would read it as '
+                    "a base-60 number); quote it, or write a duration like 1h30m"
+                ).format(text=text),
             )
             return text
         try:

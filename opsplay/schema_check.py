@@ -14,7 +14,8 @@ from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from opsplay.diagnostics import format_path
+from opsplay.diagnostics import format_path, words
+from opsplay.i18n import _, message_language
 from opsplay.loader import LoadedFile
 from opsplay.model.playbook import Playbook
 
@@ -36,24 +37,36 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
     kind = detail["type"]
     path = _data_path(loaded.data, loc)
     name = (
-        (str(path[-1]) if isinstance(path[-1], str) else format_path(path)) if path else "playbook"
+        (str(path[-1]) if isinstance(path[-1], str) else format_path(path))
+        if path
+        else _("playbook")
     )
     if kind == "missing":
         parent, missing = path, str(loc[-1])
         if path and path[-1] == loc[-1]:
             parent = path[:-1]
-        where = _format(parent) or "the top level"
-        loaded.report(
-            "OPS101",
-            parent,
-            f"`{missing}` is required in {where}; add `{missing}:`{_field_hint(loc, missing)}",
-        )
+        if parent:
+            message = _("`{key}` is required in `{where}`; add `{key}:`").format(
+                key=missing, where=format_path(parent)
+            )
+        else:
+            message = _("`{key}` is required at the top level; add `{key}:`").format(key=missing)
+        loaded.report("OPS101", parent, message + _field_hint(loc, missing))
         return
     if kind == "extra_forbidden":
         allowed = _allowed_keys(loc[:-1])
         suggestion = _did_you_mean(str(loc[-1]), allowed)
-        listing = f" (allowed here: {', '.join(allowed)})" if allowed and not suggestion else ""
-        loaded.report("OPS102", path, f"unknown key `{loc[-1]}`{suggestion}{listing}", key=True)
+        listing = (
+            _(" (allowed here: {keys})").format(keys=words(allowed))
+            if allowed and not suggestion
+            else ""
+        )
+        loaded.report(
+            "OPS102",
+            path,
+            _("unknown key `{key}`").format(key=loc[-1]) + suggestion + listing,
+            key=True,
+        )
         return
     value = _shown(detail.get("input"))
     if kind in ("literal_error", "enum", "union_tag_invalid"):
@@ -67,24 +80,35 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
             path = (*path, "kind") if isinstance(loaded.data, dict) and path else path
         ascii_operator = _OPERATORS.get(value.strip())
         hint = (
-            f"; write `{ascii_operator}`"
+            _("; write `{operator}`").format(operator=ascii_operator)
             if ascii_operator in choices
-            else _did_you_mean(value, choices) or f"; write one of: {', '.join(choices)}"
+            else _did_you_mean(value, choices)
+            or _("; write one of: {choices}").format(choices=words(choices))
         )
-        loaded.report(rule, path, f"`{value}` is not allowed for `{_leaf(path)}`{hint}")
+        loaded.report(
+            rule,
+            path,
+            _("`{value}` is not allowed for `{key}`").format(value=value, key=_leaf(path)) + hint,
+        )
         return
     if kind == "union_tag_not_found":
         loaded.report(
             "OPS101",
             path,
-            f"`kind` is required in {_format(path)}; "
-            "add `kind: proportion`, `kind: mean` or `kind: ratio`",
+            _(
+                "`kind` is required in `{where}`; "
+                "add `kind: proportion`, `kind: mean` or `kind: ratio`"
+            ).format(where=format_path(path)),
         )
         return
     if kind == "duration":
         loaded.report("OPS105", path, detail["msg"])
         return
-    loaded.report("OPS103", path, f"`{name}`: {_describe(kind, detail, value)}")
+    loaded.report(
+        "OPS103",
+        path,
+        _("`{name}`: {problem}").format(name=name, problem=_describe(kind, detail, value)),
+    )
 
 
 # Comparison signs typed with a Chinese input method or a maths habit.
@@ -103,54 +127,63 @@ _OPERATORS = {
 def _describe(kind: str, detail: dict[str, Any], value: str) -> str:
     ctx = detail.get("ctx", {})
     got = (
-        "got nothing (the value is empty)" if detail.get("input", "") is None else f"got `{value}`"
+        _("got nothing (the value is empty)")
+        if detail.get("input", "") is None
+        else _("got `{value}`").format(value=value)
     )
     if kind == "string_pattern_mismatch":
         if "a-z0-9-" in str(ctx.get("pattern", "")):
-            return (
-                f"`{value}` is not a valid playbook id; "
+            return _(
+                "`{value}` is not a valid playbook id; "
                 "use lowercase letters, digits and `-` (e.g. new-user-onboarding)"
-            )
-        return (
-            f"`{value}` is not a valid id; write one word without spaces, commas, colons, "
+            ).format(value=value)
+        return _(
+            "`{value}` is not a valid id; write one word without spaces, commas, colons, "
             "brackets, `#`, `|` or quotes (e.g. push-content or 推送内容)"
-        )
+        ).format(value=value)
     if kind == "string_type":
-        return f"expected text, {got}; quote it"
+        return _("expected text, {got}; quote it").format(got=got)
+    if kind == "finite_number":
+        return _("expected a finite number, {got}; infinity and NaN cannot be measured").format(
+            got=got
+        )
     if kind in (
         "float_parsing",
         "float_type",
         "int_parsing",
         "int_type",
         "int_from_float",
-        "finite_number",
     ):
         percent = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*[%％]\s*", str(detail.get("input")))
         if percent:
-            return f"expected a number, {got}; write {float(percent.group(1)) / 100:g} for {value}"
-        return f"expected a number, {got}; write e.g. 0.35 (not 35% or text)"
+            return _("expected a number, {got}; write {rate} for {value}").format(
+                got=got, rate=f"{float(percent.group(1)) / 100:g}", value=value
+            )
+        return _("expected a number, {got}; write e.g. 0.35 (not 35% or text)").format(got=got)
     if kind.startswith("date"):  # date_* and datetime_*
-        return f"expected a date, {got}; write it as YYYY-MM-DD"
+        return _("expected a date, {got}; write it as YYYY-MM-DD").format(got=got)
     if kind == "list_type":
-        return f"expected a list, {got}; write `[a, b]` or one `- item` per line"
+        return _("expected a list, {got}; write `[a, b]` or one `- item` per line").format(got=got)
     if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return f"expected a mapping of keys, {got}"
+        return _("expected a mapping of keys, {got}").format(got=got)
     if kind in ("too_short", "string_too_short"):
         if isinstance(detail.get("input"), str):
-            return "is empty; write the text, or remove the key if it is optional"
-        return "needs at least one entry"
+            return _("is empty; write the text, or remove the key if it is optional")
+        return _("needs at least one entry")
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         bounds = {
-            "greater_than": "more than",
-            "greater_than_equal": "at least",
-            "less_than": "less than",
-            "less_than_equal": "at most",
+            "greater_than": _("`{value}` must be more than {limit}"),
+            "greater_than_equal": _("`{value}` must be at least {limit}"),
+            "less_than": _("`{value}` must be less than {limit}"),
+            "less_than_equal": _("`{value}` must be at most {limit}"),
         }
         limit = next(iter(ctx.values()), "")
-        return f"`{value}` must be {bounds[kind]} {limit}"
+        return bounds[kind].format(value=value, limit=limit)
     if kind == "bool_type" or kind == "bool_parsing":
-        return f"expected true or false, {got}"
-    return f"{detail['msg']} ({got})"
+        return _("expected true or false, {got}").format(got=got)
+    if kind == "value_error":  # a validator of the model said what is wrong, in our words
+        return str(ctx.get("error", detail["msg"]))
+    return _("this value cannot be used here ({got})").format(got=got)
 
 
 def _data_path(data: Any, loc: tuple[Any, ...]) -> Path:
@@ -226,13 +259,16 @@ def _field_hint(loc: tuple[Any, ...], key: str) -> str:
     if isinstance(model, type) and issubclass(model, BaseModel):
         for name, field in model.model_fields.items():
             if key in (name, field.alias) and field.description:
-                return f" — {field.description.rstrip('.')}"
+                said = _(field.description)
+                if said == field.description and message_language() != "en":
+                    return ""  # a description the catalogue does not hold: no English inside
+                return _(" — {hint}").format(hint=said.rstrip(".。"))
     return ""
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
+    return _("; did you mean `{word}`?").format(word=close[0]) if close else ""
 
 
 def _shown(value: Any) -> str:
@@ -241,21 +277,17 @@ def _shown(value: Any) -> str:
     if source is not None:
         return source
     if value is None:
-        return "an empty value"
+        return _("an empty value")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
-        return "a mapping" if isinstance(value, dict) else "a list"
+        return _("a mapping") if isinstance(value, dict) else _("a list")
     text = str(value)
     return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _format(path: Path) -> str:
-    return f"`{format_path(path)}`" if path else ""
 
 
 def _leaf(path: Path) -> str:
     for part in reversed(path):
         if isinstance(part, str):
             return part
-    return "value"
+    return _("value")

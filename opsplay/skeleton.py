@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
 import re
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from opsplay.errors import UsageError
+from opsplay.i18n import _
+from opsplay.text import visible
 
 _ZH = """\
 # yaml-language-server: $schema={schema}
@@ -192,44 +198,117 @@ review:
 """
 
 SKELETONS = {"zh": _ZH, "en": _EN}
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+MAX_ID_LENGTH = 64  # a file name; ids are typed and read by people
+_TITLE_PLACEHOLDER = {
+    "zh": "<流程名称，如 新用户引导优化>",
+    "en": "<Process name, e.g. New-user onboarding>",
+}
 
 
-def skeleton_text(playbook_id: str, lang: str, schema_path: str, today: dt.date) -> str:
-    """The skeleton playbook as text."""
+def derive_id(title: str, ask: Callable[[str], str] | None = None) -> str:
+    """The playbook id for a title: spelled from an ASCII title (`Refund tickets` →
+    `refund-tickets`); for a Chinese title asked with `ask`, or a usage error saying to
+    pass `--id` when there is no one to ask."""
+    if title.isascii():
+        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+        if slug:
+            return slug
+    if ask is None:
+        raise UsageError(
+            _(
+                "cannot make a playbook id out of “{title}”; pass one with `--id`, e.g. "
+                "opsplay init {title} --id refund-tickets"
+            ).format(title=visible(title))
+        )
+    return ask(title).strip()
+
+
+def skeleton_text(
+    playbook_id: str, lang: str, schema_path: str, today: dt.date, title: str | None = None
+) -> str:
+    """The skeleton playbook as text (with the title, when one was given)."""
     deadline = today + dt.timedelta(days=90)
-    return SKELETONS[lang].format(
+    text = SKELETONS[lang].format(
         id=playbook_id, today=today.isoformat(), deadline=deadline.isoformat(), schema=schema_path
     )
+    if title and title != playbook_id:
+        text = text.replace(_TITLE_PLACEHOLDER[lang], json.dumps(title, ensure_ascii=False), 1)
+    return text
 
 
 def write_skeleton(
-    playbook_id: str, directory: Path, lang: str, today: dt.date | None = None
+    playbook_id: str,
+    directory: Path,
+    lang: str,
+    today: dt.date | None = None,
+    title: str | None = None,
 ) -> Path:
-    """Write DIRECTORY/ID.yaml; refuse to overwrite an existing file."""
-    if not _SLUG.match(playbook_id):
+    """Write DIRECTORY/ID.yaml whole or not at all; refuse to overwrite an existing file."""
+    if not _SLUG.fullmatch(playbook_id):  # fullmatch: `abc\n` is no id
         raise UsageError(
-            f"`{playbook_id}` is not a valid playbook id; use lowercase letters, digits and `-` "
-            "(e.g. member-recall)"
+            _(
+                "`{id}` is not a valid playbook id; use lowercase letters, digits and `-` "
+                "(e.g. member-recall)"
+            ).format(id=visible(playbook_id))
+        )
+    if len(playbook_id) > MAX_ID_LENGTH:
+        raise UsageError(
+            _(
+                "the playbook id is {length} characters long; keep it to {limit} or fewer "
+                "(it is the file name), e.g. member-recall"
+            ).format(length=len(playbook_id), limit=MAX_ID_LENGTH)
         )
     if lang not in SKELETONS:
-        raise UsageError(f"--lang must be zh or en, not `{lang}`")
+        raise UsageError(_("--lang must be zh or en, not `{value}`").format(value=visible(lang)))
     path = directory / f"{playbook_id}.yaml"
     for existing in (path, path.with_suffix(".yml")):
         if existing.exists():
-            raise UsageError(f"{existing} already exists; choose another id or edit that file")
+            raise UsageError(
+                _("{path} already exists; choose another id or edit that file").format(
+                    path=existing
+                )
+            )
     schema_path = Path(
         os.path.relpath(Path.cwd() / "opsplay.schema.json", directory.resolve())
     ).as_posix()
-    text = skeleton_text(playbook_id, lang, schema_path, today or dt.date.today())
+    text = skeleton_text(playbook_id, lang, schema_path, today or dt.date.today(), title)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(_("--dir {path} is a file, not a folder").format(path=directory))
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        with open(path, "x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
-            handle.write(text)
+        _write_new(path, text.encode("utf-8"))
     except FileExistsError:
-        if not directory.is_dir():
-            raise UsageError(f"--dir {directory} is a file, not a folder") from None
-        raise UsageError(f"{path} already exists; choose another id or edit that file") from None
+        raise UsageError(
+            _("{path} already exists; choose another id or edit that file").format(path=path)
+        ) from None
     except OSError as error:
-        raise UsageError(f"cannot write {path}: {error.strerror}; choose another --dir") from None
+        raise UsageError(
+            _("cannot write {path}: {reason}; choose another --dir").format(
+                path=path, reason=error.strerror or error
+            )
+        ) from None
     return path
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Write a new file atomically: a temporary file beside it, linked into place only when
+    complete (a full disk leaves nothing behind, so a retry works; an existing file is
+    never replaced, even in a race)."""
+    handle, temporary = tempfile.mkstemp(prefix=".opsplay-init-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            os.link(temporary, path)  # fails with FileExistsError if it appeared meanwhile
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links
+            if path.exists():
+                raise FileExistsError(path) from None
+            os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from opsplay.config import UNREADABLE_RULES, Config
-from opsplay.diagnostics import RULES, Diagnostic, Severity, error_listing
+from opsplay.diagnostics import RULES, Diagnostic, Severity, error_listing, words
+from opsplay.discovery import (
+    SUFFIXES,
+    Unreadable,
+    discover,
+    display_name,
+    find_entries,
+    inspect,
+    read_limited,
+)
 from opsplay.errors import InputError, UsageError
-from opsplay.loader import LoadedFile, load_file
+from opsplay.i18n import _
+from opsplay.loader import LoadedFile, Position, load_file
 from opsplay.model.playbook import Playbook
 from opsplay.rules import PlaybookData, run_rules
 from opsplay.schema_check import check_schema
 
-SUFFIXES = (".yaml", ".yml")
+__all__ = ["SUFFIXES", "discover", "display_name"]  # kept here for the other commands
 
 
 @dataclass(frozen=True)
@@ -50,41 +59,18 @@ class CheckedFile:
     playbook: Playbook | None
 
 
-def display_name(path: Path) -> str:
-    """Path as shown to users: relative to the working directory when below it, with `/`."""
-    try:
-        relative = Path(os.path.relpath(path)).as_posix()
-    except ValueError:  # another drive on Windows
-        return path.as_posix()
-    return path.as_posix() if relative.startswith("..") else relative
-
-
-def discover(paths: list[Path]) -> list[Path]:
-    """Playbook files under the given files and folders (recursive, sorted, hidden ones skipped)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise UsageError(f"{path}: no such file or folder")
-    return list(dict.fromkeys(p.resolve() for p in found))
-
-
-def check_file(path: Path, config: Config) -> CheckedFile:
-    """Load one file, check it against the schema and run every rule."""
+def check_file(path: Path, config: Config, problem: str | None = None) -> CheckedFile:
+    """Load one file, check it against the schema and run every rule (an entry that cannot
+    be read is one OPS010 finding)."""
     name = display_name(path)
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"{name}: cannot read the file: {error.strerror}") from None
+        if problem is not None:
+            raise Unreadable(problem)
+        raw = read_limited(path, config.max_file_kb)
+    except Unreadable as refusal:
+        loaded = LoadedFile(file=name, data=None)
+        loaded.report("OPS010", (), refusal.message, at=Position(1, 1))
+        return CheckedFile(path, loaded, None)
     loaded = load_file(raw, name)
     playbook = None
     if isinstance(loaded.data, dict):
@@ -97,16 +83,26 @@ def validate_paths(
     targets: list[Path], config: Config, *, context: list[Path] | None = None
 ) -> ValidationResult:
     """Check the playbooks under `targets`; `context` files join only the cross-file checks."""
-    files = discover(targets)
-    if not files:
+    entries = find_entries(targets, _roots(config), follow_symlinks=config.follow_symlinks)
+    if not entries:
         raise UsageError(
-            f"no playbook files (*.yaml, *.yml) in {', '.join(str(t) for t in targets)}"
+            _("no playbook files (*.yaml, *.yml) in {paths}").format(
+                paths=words([str(t) for t in targets])
+            )
         )
-    checked = [check_file(path, config) for path in files]
-    given = set(files)
-    extra = [p for p in discover([c for c in context or [] if c.exists()]) if p not in given]
+    checked = [check_file(entry.path, config, entry.problem) for entry in entries]
+    given = {entry.path for entry in entries}
+    extra = [
+        entry.path
+        for entry in find_entries(
+            [c for c in context or [] if c.exists()],
+            _roots(config),
+            follow_symlinks=config.follow_symlinks,
+        )
+        if entry.problem is None and entry.path not in given
+    ]
     _unique_playbook_ids(
-        checked, [loaded for path in extra if (loaded := _load_context(path)) is not None]
+        checked, [loaded for path in extra if (loaded := _load_context(path, config)) is not None]
     )
     diagnostics: list[Diagnostic] = []
     for item in checked:
@@ -116,6 +112,11 @@ def validate_paths(
         diagnostics=tuple(sorted(diagnostics)),
         sources={item.loaded.file: item.loaded.lines for item in checked},
     )
+
+
+def _roots(config: Config) -> list[Path]:
+    """Where a symlink may point without `--follow-symlinks`: the project (and the cwd)."""
+    return [config.root, Path.cwd()]
 
 
 def validate_project(
@@ -147,16 +148,16 @@ def precommit_context(targets: list[Path], folders: list[Path]) -> list[Path]:
         for target in targets
         if target.is_file()
         for sibling in target.parent.iterdir()
-        if sibling.suffix in SUFFIXES and sibling.is_file()
+        if sibling.suffix in SUFFIXES and not sibling.name.startswith(".")
     }
     return folders + sorted(siblings)
 
 
-def _load_context(path: Path) -> LoadedFile | None:
+def _load_context(path: Path, config: Config) -> LoadedFile | None:
     """A file joining only the cross-file checks: parsed, not checked, skipped if unreadable."""
     try:
-        return load_file(path.read_bytes(), display_name(path))
-    except OSError:
+        return load_file(read_limited(path, config.max_file_kb), display_name(path))
+    except Unreadable:
         return None
 
 
@@ -175,8 +176,10 @@ def _unique_playbook_ids(checked: list[CheckedFile], context: list[LoadedFile]) 
             loaded.report(
                 "OPS206",
                 ("metadata", "id"),
-                f"playbook id `{playbook_id}` is already used by {first[playbook_id]}; "
-                "give each playbook its own metadata.id",
+                _(
+                    "playbook id `{id}` is already used by {file}; "
+                    "give each playbook its own metadata.id"
+                ).format(id=playbook_id, file=first[playbook_id]),
             )
         else:
             first[playbook_id] = loaded.file
@@ -194,13 +197,23 @@ def _apply_settings(loaded: LoadedFile, config: Config) -> list[Diagnostic]:
         unreadable = [r for r in suppression.rules if r in UNREADABLE_RULES]
         problems = []
         if unknown:
-            problems.append(f"unknown rule id {', '.join(unknown)} (`opsplay rules` lists them)")
+            problems.append(
+                _("unknown rule id {rules} (`opsplay rules` lists them)").format(
+                    rules=words(unknown)
+                )
+            )
         if unreadable:
-            problems.append(f"{', '.join(unreadable)} cannot be suppressed: the file was not read")
+            problems.append(
+                _("{rules} cannot be suppressed: the file was not read").format(
+                    rules=words(unreadable)
+                )
+            )
         if not suppression.reason:
             example = ",".join(suppression.rules) or "OPS203"
             problems.append(
-                f"it needs a reason: `# opsplay: disable={example} -- why this is fine`"
+                _("it needs a reason: `# opsplay: disable={rules} -- why this is fine`").format(
+                    rules=example
+                )
             )
         if problems:
             kept.append(
@@ -210,7 +223,7 @@ def _apply_settings(loaded: LoadedFile, config: Config) -> list[Diagnostic]:
                     suppression.column,
                     "OPS602",
                     _level("OPS602", config),
-                    "suppression ignored: " + "; ".join(problems),
+                    _("suppression ignored: {problems}").format(problems=_("; ").join(problems)),
                 )
             )
             continue
@@ -227,8 +240,9 @@ def _apply_settings(loaded: LoadedFile, config: Config) -> list[Diagnostic]:
                     suppression.column,
                     "OPS601",
                     _level("OPS601", config),
-                    f"suppression of {', '.join(suppression.rules)} matches nothing on line "
-                    f"{suppression.applies_to}; remove it",
+                    _("suppression of {rules} matches nothing on line {line}; remove it").format(
+                        rules=words(suppression.rules), line=suppression.applies_to
+                    ),
                 )
             )
     return [d for d in kept if d.rule not in config.disable]
@@ -244,14 +258,18 @@ def load_playbook(path: Path, config: Config | None = None) -> Playbook:
 
     config = config or find_config(path.parent)
     if not path.is_file():
-        raise InputError(f"{path}: no such playbook file")
-    checked = check_file(path, config)
+        raise InputError(_("{path}: no such playbook file").format(path=path))
+    entry = inspect(path, _roots(config), config.follow_symlinks)
+    checked = check_file(entry.path, config, entry.problem)
     errors = sorted(
         d for d in _apply_settings(checked.loaded, config) if d.severity is Severity.ERROR
     )
     if errors or checked.playbook is None:
         raise InputError(
-            f"{display_name(path)} is not a valid playbook "
-            f"(run `opsplay validate {display_name(path)}`):\n{error_listing(errors)}"
+            _("{file} is not a valid playbook (run `opsplay validate {file}`):").format(
+                file=display_name(path)
+            )
+            + "\n"
+            + error_listing(errors)
         )
     return checked.playbook

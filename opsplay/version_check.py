@@ -23,9 +23,10 @@ from opsplay.diagnostics import RULES, Diagnostic, Severity
 from opsplay.diff.changes import Classification, Level, PlaybookDiff, bump
 from opsplay.diff.sources import diff_playbooks
 from opsplay.diff.wording import describe
-from opsplay.errors import InputError, UsageError
+from opsplay.errors import UsageError
+from opsplay.i18n import N_, _, message_language
 from opsplay.loader import LoadedFile, load_file
-from opsplay.rules.versioning import SEMVER
+from opsplay.rules.versioning import semver_match
 from opsplay.schema_check import check_schema
 
 # The OPS7xx rules of the catalogue (opsplay.diagnostics) that this check reports, with
@@ -44,7 +45,7 @@ class _Context:
 
     @property
     def where(self) -> str:
-        return f"{self.ref} (merge base {self.base[:8]})"
+        return _("{ref} (merge base {commit})").format(ref=self.ref, commit=self.base[:8])
 
 
 def check_version_bumps(paths: list[Path], base_ref: str, config: Config) -> list[Diagnostic]:
@@ -83,17 +84,20 @@ def _relative(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
         raise UsageError(
-            f"{path} is outside the git repository {root}; --base compares files inside it"
+            _(
+                "{path} is outside the git repository {root}; --base compares files inside it"
+            ).format(path=path, root=root)
         ) from None
 
 
 def _check_file(old_raw: bytes, old_path: str, file: Path, context: _Context) -> list[Diagnostic]:
-    from opsplay.validate import display_name
+    from opsplay.config import MAX_FILE_KB
+    from opsplay.discovery import Unreadable, display_name, read_limited
 
     try:
-        raw = file.read_bytes()
-    except OSError as error:
-        raise InputError(f"{display_name(file)}: cannot read the file: {error.strerror}") from None
+        raw = read_limited(file, getattr(context.config, "max_file_kb", MAX_FILE_KB))
+    except Unreadable:
+        return []  # validate reports it (OPS010); nothing to compare
     new_loaded = load_file(raw, display_name(file))
     new = check_schema(new_loaded) if isinstance(new_loaded.data, dict) else None
     if new is None:
@@ -105,8 +109,10 @@ def _check_file(old_raw: bytes, old_path: str, file: Path, context: _Context) ->
     if old is None:
         report(
             "OPS705",
-            f"cannot compare with {context.where}: {old_path} there is not a valid playbook, "
-            "so the version check was skipped for this file",
+            _(
+                "cannot compare with {where}: {path} there is not a valid playbook, "
+                "so the version check was skipped for this file"
+            ).format(where=context.where, path=old_path),
         )
         return report.found
     old_version, new_version = old.metadata.version, new.metadata.version
@@ -114,8 +120,10 @@ def _check_file(old_raw: bytes, old_path: str, file: Path, context: _Context) ->
     if old_key is None:
         report(
             "OPS705",
-            f"cannot compare versions with {context.where}: `{old_version}` there is not a "
-            "semantic version; the version check was skipped for this file",
+            _(
+                "cannot compare versions with {where}: `{version}` there is not a "
+                "semantic version; the version check was skipped for this file"
+            ).format(where=context.where, version=old_version),
         )
         return report.found
     if new_key is None:
@@ -128,53 +136,77 @@ def _check_file(old_raw: bytes, old_path: str, file: Path, context: _Context) ->
         classification=context.classification,
         realtime_seconds=context.config.realtime_seconds,
     )
-    hint = f"`opsplay diff {context.base[:8]}:{old_path} {new_loaded.file}` lists the changes"
+    hint = _("`{command}` lists the changes").format(
+        command=f"opsplay diff {context.base[:8]}:{old_path} {new_loaded.file}"
+    )
     if new_key < old_key:
         wanted = result.suggested_version or bump(old_version, Level.PATCH)
         report(
             "OPS702",
-            f"metadata.version went down from {old_version} at {context.where} to "
-            f"{new_version}; versions only increase: use {wanted} or higher",
+            _(
+                "metadata.version went down from {old} at {where} to {new}; "
+                "versions only increase: use {wanted} or higher"
+            ).format(old=old_version, where=context.where, new=new_version, wanted=wanted),
         )
     elif result.level is not Level.NONE and new_key == old_key:
         report(
             "OPS701",
-            f"content changed since {context.where} but metadata.version is still "
-            f"{old_version}; {_why(result)}: set it to {result.suggested_version} and add a "
-            f"changelog entry for it ({hint})",
+            _(
+                "content changed since {where} but metadata.version is still {old}; {why}: "
+                "set it to {wanted} and add a changelog entry for it ({hint})"
+            ).format(
+                where=context.where,
+                old=old_version,
+                why=_why(result),
+                wanted=result.suggested_version,
+                hint=hint,
+            ),
         )
     elif result.level is not Level.NONE and not _prerelease(old_version):
         wanted = result.suggested_version
         if wanted and new_key[:3] < (precedence(wanted) or new_key)[:3]:
             report(
                 "OPS703",
-                f"{old_version} → {new_version} is a {_bump_name(old_key, new_key)} bump but "
-                f"{_why(result)}: use {wanted} ({hint})",
+                _("{old} → {new} is a {bump} bump but {why}: use {wanted} ({hint})").format(
+                    old=old_version,
+                    new=new_version,
+                    bump=_(_bump_name(old_key, new_key)),
+                    why=_why(result),
+                    wanted=wanted,
+                    hint=hint,
+                ),
             )
     if new_key != old_key and old.metadata.changelog and not new.metadata.changelog:
         report(
             "OPS704",
-            f"metadata.version changed to {new_version} but the changelog is gone (it had "
-            f"{len(old.metadata.changelog)} entries at {context.where}); keep it and add "
-            f"{new_version} at the top",
+            _(
+                "metadata.version changed to {new} but the changelog is gone (it had "
+                "{count} entries at {where}); keep it and add {new} at the top"
+            ).format(new=new_version, count=len(old.metadata.changelog), where=context.where),
             path=("metadata",),
         )
     return report.found
 
 
 def _why(result: PlaybookDiff) -> str:
-    """'the changes are major: node `a` removed; …' in English, for messages."""
+    """'the changes are major (node `a` removed; …)' in the message language."""
     top = [c for c in result.changes if c.level is result.level]
-    shown = "; ".join(describe(c, "en").line for c in top[:3])
-    more = f"; and {len(result.changes) - 3} more" if len(result.changes) > 3 else ""
-    return f"the changes are {result.level.label} ({shown}{more})"
+    shown = _("; ").join(describe(c, message_language()).line for c in top[:3])
+    more = (
+        _("; and {count} more").format(count=len(result.changes) - 3)
+        if len(result.changes) > 3
+        else ""
+    )
+    return _("the changes are {level} ({changes})").format(
+        level=_(result.level.label), changes=shown + more
+    )
 
 
 def _bump_name(old: tuple[object, ...], new: tuple[object, ...]) -> str:
-    for index, name in enumerate(("major", "minor", "patch")):
+    for index, name in enumerate((N_("major"), N_("minor"), N_("patch"))):
         if new[index] != old[index]:
             return name
-    return "pre-release"
+    return N_("pre-release")
 
 
 class _Reporter:
@@ -206,17 +238,23 @@ class _Reporter:
 
 def precedence(version: str) -> tuple[object, ...] | None:
     """A sort key giving semantic-version precedence (pre-releases before their release)."""
-    match = SEMVER.match(version)
+    match = semver_match(version)  # never int() of a number with thousands of digits
     if not match:
         return None
     pre = match[4]
     if pre is None:
         tail: tuple[object, ...] = (1,)
     else:
-        tail = (0, tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")))
+        tail = (
+            0,
+            tuple(
+                (0, int(p), "") if p.isdigit() and len(p) <= 15 else (1, 0, p)
+                for p in pre.split(".")
+            ),
+        )
     return (int(match[1]), int(match[2]), int(match[3]), tail)
 
 
 def _prerelease(version: str) -> bool:
-    match = SEMVER.match(version)
+    match = semver_match(version)
     return bool(match and match[4])

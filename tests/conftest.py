@@ -18,6 +18,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse the retired way of rewriting goldens: it used to rewrite them silently and pass."""
+    if "OPSPLAY_UPDATE_GOLDENS" in os.environ:
+        raise pytest.UsageError(
+            "OPSPLAY_UPDATE_GOLDENS is no longer read: unset it, run pytest with "
+            "--update-goldens (one flag for every golden file) and review the diff"
+        )
+
+
 @pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """Whether golden files should be rewritten rather than compared."""

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
-from opsplay import __version__
 from opsplay.errors import OpsplayError
 from opsplay.i18n import _, lang_from_argv, resolve_message_language, set_language
 
@@ -28,9 +25,23 @@ def _configured_language() -> str | None:
         return None
 
 
-# Help texts are translated when the commands are declared, so the message language is
-# settled before they are imported.
-set_language(resolve_message_language(lang_from_argv(sys.argv[1:]), _configured_language()))
+def _settle_language() -> None:
+    """Settle the message language before anything is declared: help texts are translated
+    when the commands are declared, and typer reads its own words when it is imported."""
+    from opsplay.cli.click_words import adapt_typer, speak
+
+    lang = resolve_message_language(lang_from_argv(sys.argv[1:]), _configured_language())
+    set_language(lang)
+    speak(lang)
+    adapt_typer()
+
+
+_settle_language()
+
+import typer  # noqa: E402  (after the language: typer's own words are read in it)
+
+from opsplay import __version__  # noqa: E402
+from opsplay.cli.choices import Lang  # noqa: E402
 
 app = typer.Typer(
     name="opsplay",
@@ -52,11 +63,19 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help=_("Print the version.")
     ),
+    lang: Lang | None = typer.Option(None, "--lang", help=_("Language of the messages: zh or en.")),
 ) -> None:
-    """opsplay: operations playbooks as code."""
+    """opsplay: operations playbooks as code (`--lang` is read before typer parses it)."""
+    if lang is not None:
+        from opsplay.i18n import message_language
+
+        # for this run only: an in-process caller (a test, a notebook) keeps its language
+        ctx.call_on_close(lambda previous=message_language(): set_language(previous))
+        set_language(lang.value)
 
 
 def fail(error: OpsplayError) -> typer.Exit:
@@ -75,8 +94,21 @@ def error_line(error: OpsplayError) -> str:
 from opsplay.cli import diff, pilot, render, validate, watch  # noqa: E402,F401
 
 
+def _degrade_output() -> None:
+    """Print what the terminal's encoding cannot show as `?` instead of failing
+    (`PYTHONIOENCODING=latin-1` and Chinese text, or a `—`, in any command)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):  # a closed or detached stream: nothing to protect
+                pass
+
+
 def main() -> None:
     """Entry point of the console script and `python -m opsplay`."""
+    _degrade_output()
     try:
         app()
     except OpsplayError as error:  # raised outside a command body (e.g. in a callback)

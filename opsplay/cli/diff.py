@@ -10,39 +10,60 @@ import typer
 from opsplay.cli import app, fail
 from opsplay.cli.choices import DiffFormat, Lang
 from opsplay.errors import OpsplayError
+from opsplay.i18n import N_, _
 
-_SIDE = "a playbook file, a folder of playbooks, or REF:path from git (e.g. main:playbooks/a.yaml)"
+_SIDE = N_("a playbook file, a folder of playbooks, or REF:path from git (e.g. {example})")
+_SIDE_EXAMPLE = "main:playbooks/a.yaml"
 
 
-@app.command()
+@app.command(
+    help=_(
+        "Semantic diff of two playbook versions, classified major/minor/patch, "
+        "with the version bump it needs."
+    )
+    + "\n\n"
+    + _("Items are matched by id; reordering, formatting and comments are not changes.")
+    + "\n\n"
+    + _("Folders are compared playbook by playbook, matched by metadata.id.")
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay diff main:playbooks/onboarding.yaml playbooks/onboarding.yaml"
+    )
+)
 def diff(
-    old: Annotated[str, typer.Argument(metavar="OLD", help=f"Old version: {_SIDE}.")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help=f"New version: {_SIDE}.")],
+    old: Annotated[
+        str,
+        typer.Argument(
+            metavar="OLD",
+            help=_("Old version: {side}.").format(side=_(_SIDE).format(example=_SIDE_EXAMPLE)),
+        ),
+    ],
+    new: Annotated[
+        str,
+        typer.Argument(
+            metavar="NEW",
+            help=_("New version: {side}.").format(side=_(_SIDE).format(example=_SIDE_EXAMPLE)),
+        ),
+    ],
     output_format: Annotated[
         DiffFormat,
         typer.Option(
-            "--format", "-f", help="Output format; markdown suits a pull-request comment."
+            "--format", "-f", help=_("Output format; markdown suits a pull-request comment.")
         ),
     ] = DiffFormat.text,
     lang: Annotated[
         Lang | None,
-        typer.Option("--lang", help="Language of the wording. Default: the new playbook's."),
+        typer.Option("--lang", help=_("Language of the wording. Default: the new playbook's.")),
     ] = None,
     exit_code: Annotated[
         bool,
         typer.Option(
-            "--exit-code", help="Exit with 1 when the playbooks differ (like git diff --exit-code)."
+            "--exit-code",
+            help=_("Exit with 1 when the playbooks differ (like git diff --exit-code)."),
         ),
     ] = False,
 ) -> None:
-    """Semantic diff of two playbook versions, classified major/minor/patch, with the bump it needs.
-
-    Items are matched by id; reordering, formatting and comments are not changes.
-
-    Folders are compared playbook by playbook, matched by metadata.id.
-
-    Example: opsplay diff main:playbooks/onboarding.yaml playbooks/onboarding.yaml
-    """
+    """Semantic diff of two playbook versions."""
     from opsplay.config import find_config
     from opsplay.diff import FORMATS, default_lang, diff_sources, read_source
 

@@ -32,35 +32,41 @@ def _report_writes(report: Any) -> None:
     """Print what was written (or would be, with --check) and what was unchanged."""
     from opsplay.validate import display_name
 
-    verb = "would write" if report.check else "wrote"
+    line = _("would write {path}") if report.check else _("wrote {path}")
     for path in report.written:
-        typer.echo(f"{verb} {display_name(path)}")
+        typer.echo(line.format(path=display_name(path)))
     for path in report.unchanged:
-        typer.echo(f"unchanged {display_name(path)}")
+        typer.echo(_("unchanged {path}").format(path=display_name(path)))
 
 
-@app.command("render-sop")
+@app.command(
+    "render-sop",
+    help=_("Render SOP documents (one per playbook, plus an index) for a knowledge base.")
+    + "\n\n"
+    + _("Example: {example}").format(example="opsplay render-sop playbooks/ -o docs/sop"),
+)
 def render_sop(
     paths: Annotated[
-        list[Path], typer.Argument(metavar="PATH", help="Playbook files or folders (recursive).")
+        list[Path],
+        typer.Argument(metavar="PATH", help=_("Playbook files or folders (recursive).")),
     ],
     output: Annotated[
         Path | None,
         typer.Option(
             "--output",
             "-o",
-            help="Output folder: one document per playbook (<id>.md or .html) and an index.",
+            help=_("Output folder: one document per playbook (<id>.md or .html) and an index."),
         ),
     ] = None,
     output_format: Annotated[
-        DocumentFormat | None, typer.Option("--format", "-f", help="Document format.")
+        DocumentFormat | None, typer.Option("--format", "-f", help=_("Document format."))
     ] = None,
     lang: Annotated[
-        Lang | None, typer.Option("--lang", help="Language (default: each playbook's).")
+        Lang | None, typer.Option("--lang", help=_("Language (default: each playbook's)."))
     ] = None,
     templates: Templates = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change.")
+        bool, typer.Option("--check", help=_("Write nothing; exit 1 if any file would change."))
     ] = False,
     site: Annotated[
         Path | None,
@@ -83,10 +89,7 @@ def render_sop(
         ),
     ] = None,
 ) -> None:
-    """Render SOP documents (one per playbook, plus index) for a knowledge base.
-
-    Example: opsplay render-sop playbooks/ -o docs/sop
-    """
+    """Render SOP documents for a knowledge base."""
     from opsplay.render.writer import write_files
 
     chosen = output_format.value if output_format else None
@@ -106,28 +109,35 @@ def render_sop(
         raise typer.Exit(1)
 
 
-@app.command("render-report")
+@app.command(
+    "render-report",
+    help=_("Render the review report of a pilot.")
+    + "\n\n"
+    + _("Example: {example}").format(
+        example="opsplay render-report playbooks/x.yaml --from-json compare.json -o docs/x.html"
+    ),
+)
 def render_report(
     playbook: Annotated[
-        Path, typer.Argument(metavar="PLAYBOOK", help="The playbook of the pilot.")
+        Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook of the pilot."))
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Report file to write (.md or .html).")
+        Path, typer.Option("--output", "-o", help=_("Report file to write (.md or .html)."))
     ],
     data: Annotated[
         list[Path] | None,
-        typer.Argument(metavar="DATA", help="Metric exports, as for `opsplay pilot compare`."),
+        typer.Argument(metavar="DATA", help=_("Metric exports, as for `opsplay pilot compare`.")),
     ] = None,
     from_json: Annotated[
         Path | None,
         typer.Option(
             "--from-json",
-            help="Saved `opsplay pilot compare --format json` output instead of DATA.",
+            help=_("Saved `opsplay pilot compare --format json` output instead of DATA."),
         ),
     ] = None,
     events: Events = None,
     by: Annotated[
-        list[str] | None, typer.Option("--by", help="Segment column (with DATA).")
+        list[str] | None, typer.Option("--by", help=_("Segment column (with DATA)."))
     ] = None,
     encoding: Encoding = None,
     input_format: InputFormatOption = InputFormat.auto,
@@ -138,20 +148,17 @@ def render_report(
     alpha: Alpha = None,
     output_format: Annotated[
         DocumentFormat | None,
-        typer.Option("--format", "-f", help="Document format (default: from -o suffix)."),
+        typer.Option("--format", "-f", help=_("Document format (default: from -o suffix).")),
     ] = None,
     lang: Annotated[
-        Lang | None, typer.Option("--lang", help="Language (default: the playbook's).")
+        Lang | None, typer.Option("--lang", help=_("Language (default: the playbook's)."))
     ] = None,
     templates: Templates = None,
     check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; exit 1 if the file would change.")
+        bool, typer.Option("--check", help=_("Write nothing; exit 1 if the file would change."))
     ] = False,
 ) -> None:
-    """Render the review report (效果复盘) of a pilot.
-
-    Example: opsplay render-report playbooks/x.yaml --from-json compare.json -o docs/x.html
-    """
+    """Render the review report of a pilot."""
     from opsplay.config import find_config
     from opsplay.render.documents import format_for_file, render_report_document
     from opsplay.render.report import load_comparison
@@ -161,10 +168,10 @@ def render_report(
 
     try:
         if from_json is not None and data:
-            raise UsageError("give either DATA files or --from-json, not both")
+            raise UsageError(_("give either DATA files or --from-json, not both"))
         if from_json is None and not data:
             raise UsageError(
-                "give the metric exports (DATA…) or a saved comparison with --from-json"
+                _("give the metric exports (DATA…) or a saved comparison with --from-json")
             )
         fmt = format_for_file(output, output_format.value if output_format else None)
         loaded = load_playbook(playbook, find_config(playbook.parent))

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from opsplay.errors import UsageError
+from opsplay.i18n import _
 
 
 class Level(enum.IntEnum):
@@ -233,26 +234,42 @@ class Classification:
         unknown = sorted(set(table) - KNOWN_SETTINGS)
         if unknown:
             raise UsageError(
-                f"{where}unknown setting(s) in [tool.opsplay.diff]: {', '.join(unknown)}; "
-                'known: levels (e.g. levels = {"node.sla.loosened" = "minor"})'
+                where
+                + _(
+                    "unknown setting in [tool.opsplay.diff]: {names}; known: levels (e.g. {example})"
+                ).format(
+                    names=", ".join(unknown), example='levels = {"node.sla.loosened" = "minor"}'
+                )
             )
         levels = table.get("levels", {})
         if not isinstance(levels, dict):
             raise UsageError(
-                f"{where}[tool.opsplay.diff] levels must be a table, "
-                'e.g. levels = {"alert.*" = "minor"}'
+                where
+                + _("[tool.opsplay.diff] levels must be a table, e.g. {example}").format(
+                    example='levels = {"alert.*" = "minor"}'
+                )
             )
         overrides: list[tuple[str, Level]] = []
         for pattern, word in levels.items():
             if not any(fnmatch.fnmatchcase(kind, pattern) for kind in KINDS):
                 raise UsageError(
-                    f"{where}[tool.opsplay.diff] levels: `{pattern}` matches no change kind; "
-                    f"known kinds: {', '.join(KINDS)}"
+                    where
+                    + _(
+                        "[tool.opsplay.diff] levels: `{pattern}` matches no change kind; "
+                        "known kinds: {kinds}"
+                    ).format(pattern=pattern, kinds=", ".join(KINDS))
                 )
             if not isinstance(word, str) or word.lower() not in _LEVEL_WORDS:
                 raise UsageError(
-                    f"{where}[tool.opsplay.diff] levels: `{pattern}` = {word!r} is not a level; "
-                    'write "major", "minor", "patch" or "none"'
+                    where
+                    + _(
+                        "[tool.opsplay.diff] levels: `{pattern}` = {value} is not a level; "
+                        "write {levels}"
+                    ).format(
+                        pattern=pattern,
+                        value=repr(word),
+                        levels='"major", "minor", "patch", "none"',
+                    )
                 )
             overrides.append((pattern, _LEVEL_WORDS[word.lower()]))
         return cls(tuple(overrides))

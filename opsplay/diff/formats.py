@@ -8,7 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 from opsplay.diff.changes import Change, DiffReport, Level, PlaybookDiff, parse_version
-from opsplay.diff.wording import PLAIN, Description, Style, describe, level_name
+from opsplay.diff.wording import (
+    LEVELS,
+    PLAIN,
+    Description,
+    Style,
+    describe,
+    joined,
+    level_name,
+)
+from opsplay.i18n import _, language, ngettext
+from opsplay.text import md_cell, visible
 
 Formatter = Callable[[DiffReport, str], str]
 FORMATS: dict[str, Formatter] = {}
@@ -16,13 +26,28 @@ MARKER = "<!-- opsplay-diff -->"  # lets CI find and update its own pull-request
 
 
 def formatter(name: str) -> Callable[[Formatter], Formatter]:
-    """Register an output format under `name`."""
+    """Register an output format under `name`; no control character of a playbook's text
+    (`\\x1b]0;…`) reaches the terminal or a comment raw, whatever the format."""
 
     def register(function: Formatter) -> Formatter:
-        FORMATS[name] = function
+        def neutralised(report: DiffReport, lang: str) -> str:
+            text = function(report, lang)
+            # JSON keeps valid escapes (`\\u001b`); text and Markdown show `\\x1b`.
+            return _C1.sub(_json_escape, text) if name == "json" else visible(text)
+
+        neutralised.__doc__ = function.__doc__
+        FORMATS[name] = neutralised
         return function
 
     return register
+
+
+# json.dumps escapes C0 controls itself; DEL and C1 controls (0x7f-0x9f) it leaves raw.
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def by_level(changes: tuple[Change, ...]) -> list[tuple[Level, list[Change]]]:
@@ -55,54 +80,37 @@ def _versions(item: PlaybookDiff) -> str:
     return side.version if side else ""
 
 
-def _summary_counts(report: DiffReport, zh: bool) -> str:
+def _summary_counts(report: DiffReport) -> str:
     counts = {
         s: sum(p.status == s for p in report.playbooks) for s in ("changed", "added", "removed")
     }
     counts["unchanged"] = len(report.playbooks) - sum(counts.values())
-    if zh:
-        return (
-            f"变更 {counts['changed']} · 新增 {counts['added']} · 删除 {counts['removed']}"
-            f" · 未变更 {counts['unchanged']}"
-        )
-    return " · ".join(f"{n} {s}" for s, n in counts.items())
+    return _(
+        "{changed} changed · {added} added · {removed} removed · {unchanged} unchanged"
+    ).format(**counts)
 
 
-def _verdict(item: PlaybookDiff, zh: bool) -> str:
+def _verdict(item: PlaybookDiff) -> str:
     """One line: how many changes, their level, and the version they call for."""
-    level = item.level
     count = len(item.changes)
     suggested = item.suggested_version
-    if zh:
-        line = f"{count} 项变更 · {level_name(level, 'zh')}（{level.label}）"
-        if suggested:
-            line += f" · 建议版本 {suggested}"
-            if bump_short(item) and item.new:
-                line += f"（当前为 {item.new.version}，不足）"
-        return line
-    line = f"{count} change{'s' if count != 1 else ''} · {level.label}"
+    line = ngettext("{count} change · {level}", "{count} changes · {level}", count).format(
+        count=count, level=_(LEVELS[item.level])
+    )
     if suggested:
-        line += f" · suggested version {suggested}"
+        line += " · " + _("suggested version {version}").format(version=suggested)
         if bump_short(item) and item.new:
-            line += f" (this version is {item.new.version}, too low)"
+            line += _(" (this version is {version}, too low)").format(version=item.new.version)
     return line
 
 
-def _status_line(item: PlaybookDiff, zh: bool) -> str | None:
+def _status_line(item: PlaybookDiff) -> str | None:
     if item.status == "added":
-        return (
-            f"新增流程，版本 {_versions(item)}"
-            if zh
-            else f"new playbook, version {_versions(item)}"
-        )
+        return _("new playbook, version {version}").format(version=_versions(item))
     if item.status == "removed":
-        return (
-            f"已删除（原版本 {_versions(item)}）"
-            if zh
-            else f"removed (was version {_versions(item)})"
-        )
+        return _("removed (was version {version})").format(version=_versions(item))
     if item.status == "unchanged":
-        return "无内容变更" if zh else "no changes"
+        return _("no changes")
     return None
 
 
@@ -112,42 +120,42 @@ def _status_line(item: PlaybookDiff, zh: bool) -> str | None:
 @formatter("text")
 def format_text(report: DiffReport, lang: str) -> str:
     """Plain text for the terminal, grouped by level."""
-    zh = lang == "zh"
+    with language(lang):
+        return _format_text(report, lang)
+
+
+def _format_text(report: DiffReport, lang: str) -> str:
     lines = [f"{report.old_label} → {report.new_label}"]
     if len(report.playbooks) > 1:
-        lines.append(_summary_counts(report, zh))
+        lines.append(_summary_counts(report))
     for item in report.playbooks:
         if item.status == "unchanged" and len(report.playbooks) > 1:
             continue
-        title = f"{item.id}（{_title(item)}）" if zh else f"{item.id} ({_title(item)})"
+        title = _("{id} ({title})").format(id=item.id, title=_title(item))
         lines.append("")
-        status = _status_line(item, zh)
+        status = _status_line(item)
         if status:
-            lines.append(f"{title}：{status}" if zh else f"{title}: {status}")
+            lines.append(_("{subject}: {parts}").format(subject=title, parts=status))
             continue
         lines.append(f"{title} {_versions(item)}")
-        lines.append(f"  {_verdict(item, zh)}")
+        lines.append(f"  {_verdict(item)}")
         for level, changes in by_level(item.changes):
-            lines.append(
-                f"  {level_name(level, lang)}:" if not zh else f"  {level_name(level, lang)}："
-            )
+            lines.append("  " + _("{level}:").format(level=level_name(level, lang)))
             for change in changes:
                 lines += _text_change(describe(change, lang, PLAIN))
     unchanged = [p.id for p in report.playbooks if p.status == "unchanged"]
     if unchanged and len(report.playbooks) > 1:
         lines.append("")
-        lines.append(
-            ("未变更：" + "、".join(unchanged)) if zh else "unchanged: " + ", ".join(unchanged)
-        )
+        lines.append(_("unchanged: {ids}").format(ids=joined(unchanged)))
     for name, problem in report.skipped:
-        lines += ["", _skipped(name, zh), f"  {problem}"]
+        lines += ["", _skipped(name), f"  {problem}"]
     return "\n".join(lines) + "\n"
 
 
-def _skipped(name: str, zh: bool) -> str:
-    if zh:
-        return f"{name} 不是有效的流程手册，未比较（运行 opsplay validate 查看原因）："
-    return f"{name} is not a valid playbook and was not compared (run opsplay validate):"
+def _skipped(name: str) -> str:
+    return _("{name} is not a valid playbook and was not compared (run opsplay validate):").format(
+        name=name
+    )
 
 
 def _text_change(description: Description) -> list[str]:
@@ -161,12 +169,13 @@ def _text_change(description: Description) -> list[str]:
 
 # markdown --------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#~])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#~])")
 
 
 def md_text(value: str) -> str:
-    """User text made safe for Markdown (no accidental emphasis, links, tables or HTML)."""
-    return _MD_SPECIAL.sub(r"\\\1", value)
+    """User text made safe for Markdown (no accidental emphasis, links, tables or HTML):
+    Markdown's markers escaped, then the one rule of every Markdown output (`md_cell`)."""
+    return md_cell(_MD_SPECIAL.sub(r"\\\1", value))
 
 
 def md_code(value: str) -> str:
@@ -180,51 +189,52 @@ MARKDOWN = Style(code=md_code, text=md_text)
 @formatter("markdown")
 def format_markdown(report: DiffReport, lang: str) -> str:
     """Markdown meant for a pull-request comment."""
-    zh = lang == "zh"
-    heading = "opsplay 流程变更" if zh else "opsplay diff"
+    with language(lang):
+        return _format_markdown(report, lang)
+
+
+def _format_markdown(report: DiffReport, lang: str) -> str:
+    heading = _("opsplay diff")
     lines = [
         MARKER,
         f"### {heading}: {md_code(report.old_label)} → {md_code(report.new_label)}",
         "",
     ]
     if len(report.playbooks) > 1:
-        lines += [_summary_counts(report, zh), ""]
+        lines += [_summary_counts(report), ""]
     for item in report.playbooks:
         if item.status == "unchanged" and len(report.playbooks) > 1:
             continue
         title = f"{md_code(item.id)} {md_text(_title(item))}"
-        status = _status_line(item, zh)
+        status = _status_line(item)
         if status:
             lines += [f"#### {title}", "", md_text(status), ""]
             continue
         lines += [f"#### {title} · {_versions(item)}", ""]
-        verdict = md_text(_verdict(item, zh))
+        verdict = md_text(_verdict(item))
         lines += [f"**{verdict}**" if bump_short(item) else verdict, ""]
         for level, changes in by_level(item.changes):
-            lines.append(f"**{level_name(level, lang)}**" + (f" ({level.label})" if zh else ""))
+            lines.append(f"**{level_name(level, lang)}**")
             lines.append("")
             for change in changes:
-                lines += _markdown_change(describe(change, lang, MARKDOWN), zh)
+                lines += _markdown_change(describe(change, lang, MARKDOWN))
             lines.append("")
     unchanged = [md_code(p.id) for p in report.playbooks if p.status == "unchanged"]
     if unchanged and len(report.playbooks) > 1:
-        lines += [
-            ("未变更：" + "、".join(unchanged)) if zh else "Unchanged: " + ", ".join(unchanged),
-            "",
-        ]
+        lines += [_("Unchanged: {ids}").format(ids=joined(unchanged)), ""]
     for name, problem in report.skipped:
-        lines += [f"> ⚠️ {md_text(_skipped(name, zh))} {md_code(problem)}", ""]
+        lines += [f"> ⚠️ {md_text(_skipped(name))} {md_code(problem)}", ""]
     while lines and lines[-1] == "":
         lines.pop()
     return "\n".join(lines) + "\n"
 
 
-def _markdown_change(description: Description, zh: bool) -> list[str]:
+def _markdown_change(description: Description) -> list[str]:
     lines = [f"- {description.line}"]
     if description.before is not None:
-        lines.append(f"  - 原：{description.before}" if zh else f"  - before: {description.before}")
+        lines.append("  - " + _("before: {text}").format(text=description.before))
     if description.after is not None:
-        lines.append(f"  - 新：{description.after}" if zh else f"  - after: {description.after}")
+        lines.append("  - " + _("after: {text}").format(text=description.after))
     return lines
 
 

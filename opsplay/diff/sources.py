@@ -11,6 +11,7 @@ from opsplay.diagnostics import Severity, error_listing
 from opsplay.diff.changes import Classification, DiffReport, PlaybookDiff, Side
 from opsplay.diff.compare import compare
 from opsplay.errors import InputError, UsageError
+from opsplay.i18n import _
 from opsplay.loader import load_file
 from opsplay.model.playbook import Playbook
 from opsplay.schema_check import check_schema
@@ -40,8 +41,10 @@ def read_source(argument: str) -> Source:
         content = read_ref_path(argument)
         return Source(content.label, content.is_folder, content.files)
     raise UsageError(
-        f"{argument}: no such file or folder (for a file in git, write REF:path such as "
-        "main:playbooks/a.yaml)"
+        _(
+            "{argument}: no such file or folder (for a file in git, write REF:path such as "
+            "{example})"
+        ).format(argument=argument, example="main:playbooks/a.yaml")
     )
 
 
@@ -49,7 +52,9 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise InputError(f"{path}: cannot read the file: {error.strerror}") from None
+        raise InputError(
+            _("{path}: cannot read the file: {reason}").format(path=path, reason=error.strerror)
+        ) from None
 
 
 def parse_playbook(raw: bytes, name: str) -> Playbook:
@@ -59,7 +64,8 @@ def parse_playbook(raw: bytes, name: str) -> Playbook:
     errors = sorted(d for d in loaded.diagnostics if d.severity is Severity.ERROR)
     if playbook is None or errors:
         raise InputError(
-            f"{name} is not a valid playbook, so it cannot be compared:\n{error_listing(errors)}".rstrip()
+            _("{name} is not a valid playbook, so it cannot be compared:").format(name=name)
+            + f"\n{error_listing(errors)}".rstrip()
         )
     return playbook
 
@@ -89,8 +95,10 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
     classification = Classification.from_config(config.diff, config.source)
     if old.is_folder != new.is_folder:
         raise UsageError(
-            f"compare a file with a file or a folder with a folder "
-            f"({old.label} and {new.label} are not alike)"
+            _(
+                "compare a file with a file or a folder with a folder "
+                "({old} and {new} are not alike)"
+            ).format(old=old.label, new=new.label)
         )
     options = {"classification": classification, "realtime_seconds": config.realtime_seconds}
     if not old.is_folder:
@@ -107,7 +115,11 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
         )
         return DiffReport(old.label, new.label, (result,))
     if not old.files and not new.files:
-        raise UsageError(f"no playbook files (*.yaml, *.yml) in {old.label} or {new.label}")
+        raise UsageError(
+            _("no playbook files (*.yaml, *.yml) in {old} or {new}").format(
+                old=old.label, new=new.label
+            )
+        )
     skipped: list[tuple[str, str]] = []
     before, after = _by_id(old, skipped), _by_id(new, skipped)
     results = []
@@ -139,9 +151,10 @@ def _by_id(source: Source, skipped: list[tuple[str, str]]) -> dict[str, tuple[st
             continue
         if playbook.metadata.id in found:
             raise InputError(
-                f"{name} and {found[playbook.metadata.id][0]} share metadata.id "
-                f"`{playbook.metadata.id}`; "
-                "playbooks in a folder are matched by id, so each needs its own"
+                _(
+                    "{name} and {other} share metadata.id `{id}`; "
+                    "playbooks in a folder are matched by id, so each needs its own"
+                ).format(name=name, other=found[playbook.metadata.id][0], id=playbook.metadata.id)
             )
         found[playbook.metadata.id] = (name, playbook)
     return found

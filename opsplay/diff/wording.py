@@ -1,4 +1,4 @@
-"""Changes in the user's terms, in Chinese and English.
+"""Changes in the user's terms, in the language of the diff, from the one catalogue.
 
 `describe(change, lang, style)` returns one line ("节点 assign 时限 5分钟 → 10分钟（放宽）",
 "fallback removed from node classify") and, for long text, the before/after texts to
@@ -13,108 +13,110 @@ from dataclasses import dataclass
 from typing import Any
 
 from opsplay.diff.changes import Change, Level, format_numbers
+from opsplay.i18n import N_, _, language
+from opsplay.render.labels import label_of
 from opsplay.text import display_width
 
 Lang = str  # "zh" | "en"
 
-NOUNS = {
-    "roles": ("role", "角色"),
-    "metrics": ("metric", "指标"),
-    "scenarios": ("scenario", "场景"),
-    "nodes": ("node", "节点"),
-    "alerts": ("alert", "告警"),
+NOUNS: dict[str, str] = {
+    "roles": N_("role"),
+    "metrics": N_("metric"),
+    "scenarios": N_("scenario"),
+    "nodes": N_("node"),
+    "alerts": N_("alert"),
 }
 
-# (section, field) → (en, zh). For list sections the label follows "node <id>"; for the
+# (section, field) → label. For list sections the label follows "node <id>"; for the
 # others it is the whole phrase.
-FIELDS: dict[tuple[str, str], tuple[str, str]] = {
-    ("metadata", "id"): ("playbook id", "流程编号"),
-    ("metadata", "title"): ("title", "标题"),
-    ("metadata", "owner"): ("process owner", "流程负责人"),
-    ("metadata", "status"): ("status", "状态"),
-    ("metadata", "lang"): ("language", "语言"),
-    ("metadata", "tags"): ("tags", "标签"),
-    ("goal", "metric"): ("goal metric", "目标指标"),
-    ("goal", "baseline"): ("goal baseline", "目标基线"),
-    ("goal", "target"): ("goal target", "目标值"),
-    ("goal", "deadline"): ("goal deadline", "目标截止日期"),
-    ("goal", "statement"): ("goal statement", "目标描述"),
-    ("scope", "segments"): ("scope segments", "范围人群"),
-    ("scope", "stages"): ("scope stages", "范围阶段"),
-    ("scope", "period"): ("scope period", "范围周期"),
-    ("roles", "name"): ("name", "名称"),
-    ("roles", "duties"): ("duties", "职责"),
-    ("metrics", "name"): ("name", "名称"),
-    ("metrics", "kind"): ("kind", "类型"),
-    ("metrics", "column"): ("column", "数据列"),
-    ("metrics", "numerator"): ("numerator", "分子列"),
-    ("metrics", "denominator"): ("denominator", "分母列"),
-    ("metrics", "better"): ("better direction", "优化方向"),
-    ("metrics", "unit"): ("unit", "单位"),
-    ("scenarios", "name"): ("name", "名称"),
-    ("scenarios", "persona"): ("persona", "用户画像"),
-    ("scenarios", "trigger"): ("trigger", "触发条件"),
-    ("scenarios", "behavior"): ("behavior", "用户行为"),
-    ("scenarios", "defect"): ("defect", "现存缺陷"),
-    ("scenarios", "demand"): ("demand", "核心诉求"),
-    ("scenarios", "expected"): ("expected effect", "预期效果"),
-    ("nodes", "name"): ("name", "名称"),
-    ("nodes", "stage"): ("stage", "阶段"),
-    ("nodes", "standard"): ("execution standard", "执行标准"),
-    ("nodes", "owner"): ("owner", "负责人"),
-    ("nodes", "inputs"): ("inputs", "输入"),
-    ("nodes", "outputs"): ("outputs", "输出"),
-    ("nodes", "tools"): ("tools", "工具"),
-    ("nodes", "sla"): ("time limit", "时限"),
-    ("nodes", "when"): ("fallback triggers", "异常处理触发条件"),
-    ("nodes", "goto"): ("fallback continues at", "异常处理后续节点"),
-    ("nodes", "action"): ("fallback action", "异常处理方案"),
-    ("nodes", "next"): ("next nodes", "后续节点"),
-    ("nodes", "start"): ("first node", "起始节点"),
-    ("alerts", "node"): ("node", "节点"),
-    ("alerts", "measure"): ("measure", "度量"),
-    ("alerts", "metric"): ("metric", "指标"),
-    ("alerts", "op"): ("comparison", "比较方式"),
-    ("alerts", "threshold"): ("threshold", "阈值"),
-    ("alerts", "severity"): ("severity", "级别"),
-    ("alerts", "owner"): ("owner", "负责人"),
-    ("alerts", "action"): ("action", "处置动作"),
-    ("pilot", "scope"): ("pilot scope", "试点范围"),
-    ("pilot", "design"): ("pilot design", "试点设计"),
-    ("pilot", "arm_column"): ("pilot arm column", "试点分组列"),
-    ("pilot", "arms"): ("pilot arm labels", "试点分组取值"),
-    ("pilot", "period"): ("pilot period", "试点周期"),
-    ("pilot", "alpha"): ("pilot significance level", "试点显著性水平"),
-    ("pilot", "split"): ("pilot share", "试点流量占比"),
-    ("pilot", "min_n"): ("pilot minimum sample", "试点最小样本量"),
-    ("pilot", "period_column"): ("pilot period column", "试点时期列"),
-    ("pilot", "periods"): ("pilot period labels", "试点时期取值"),
-    ("pilot", "metrics"): ("pilot primary metrics", "试点主要指标"),
-    ("pilot", "guardrails"): ("pilot guardrail metrics", "试点护栏指标"),
-    ("rollout", "training"): ("rollout training", "推广培训"),
-    ("rollout", "resources"): ("rollout resources", "推广资源"),
-    ("review", "findings"): ("review findings", "复盘发现"),
-    ("review", "successes"): ("review successes", "复盘成功经验"),
-    ("review", "improvements"): ("review improvements", "复盘改进点"),
+FIELDS: dict[tuple[str, str], str] = {
+    ("metadata", "id"): N_("playbook id"),
+    ("metadata", "title"): N_("title"),
+    ("metadata", "owner"): N_("process owner"),
+    ("metadata", "status"): N_("status"),
+    ("metadata", "lang"): N_("language"),
+    ("metadata", "tags"): N_("tags"),
+    ("goal", "metric"): N_("goal metric"),
+    ("goal", "baseline"): N_("goal baseline"),
+    ("goal", "target"): N_("goal target"),
+    ("goal", "deadline"): N_("goal deadline"),
+    ("goal", "statement"): N_("goal statement"),
+    ("scope", "segments"): N_("scope segments"),
+    ("scope", "stages"): N_("scope stages"),
+    ("scope", "period"): N_("scope period"),
+    ("roles", "name"): N_("name"),
+    ("roles", "duties"): N_("duties"),
+    ("metrics", "name"): N_("name"),
+    ("metrics", "kind"): N_("kind"),
+    ("metrics", "column"): N_("column"),
+    ("metrics", "numerator"): N_("numerator"),
+    ("metrics", "denominator"): N_("denominator"),
+    ("metrics", "better"): N_("better direction"),
+    ("metrics", "unit"): N_("unit"),
+    ("scenarios", "name"): N_("name"),
+    ("scenarios", "persona"): N_("persona"),
+    ("scenarios", "trigger"): N_("trigger"),
+    ("scenarios", "behavior"): N_("behavior"),
+    ("scenarios", "defect"): N_("defect"),
+    ("scenarios", "demand"): N_("demand"),
+    ("scenarios", "expected"): N_("expected effect"),
+    ("nodes", "name"): N_("name"),
+    ("nodes", "stage"): N_("stage"),
+    ("nodes", "standard"): N_("execution standard"),
+    ("nodes", "owner"): N_("owner"),
+    ("nodes", "inputs"): N_("inputs"),
+    ("nodes", "outputs"): N_("outputs"),
+    ("nodes", "tools"): N_("tools"),
+    ("nodes", "sla"): N_("time limit"),
+    ("nodes", "when"): N_("fallback triggers"),
+    ("nodes", "goto"): N_("fallback continues at"),
+    ("nodes", "action"): N_("fallback action"),
+    ("nodes", "next"): N_("next nodes"),
+    ("nodes", "start"): N_("first node"),
+    ("alerts", "node"): N_("node"),
+    ("alerts", "measure"): N_("measure"),
+    ("alerts", "metric"): N_("metric"),
+    ("alerts", "op"): N_("comparison"),
+    ("alerts", "threshold"): N_("threshold"),
+    ("alerts", "severity"): N_("severity"),
+    ("alerts", "owner"): N_("owner"),
+    ("alerts", "action"): N_("action"),
+    ("pilot", "scope"): N_("pilot scope"),
+    ("pilot", "design"): N_("pilot design"),
+    ("pilot", "arm_column"): N_("pilot arm column"),
+    ("pilot", "arms"): N_("pilot arm labels"),
+    ("pilot", "period"): N_("pilot period"),
+    ("pilot", "alpha"): N_("pilot significance level"),
+    ("pilot", "split"): N_("pilot share"),
+    ("pilot", "min_n"): N_("pilot minimum sample"),
+    ("pilot", "period_column"): N_("pilot period column"),
+    ("pilot", "periods"): N_("pilot period labels"),
+    ("pilot", "metrics"): N_("pilot primary metrics"),
+    ("pilot", "guardrails"): N_("pilot guardrail metrics"),
+    ("rollout", "training"): N_("rollout training"),
+    ("rollout", "resources"): N_("rollout resources"),
+    ("review", "findings"): N_("review findings"),
+    ("review", "successes"): N_("review successes"),
+    ("review", "improvements"): N_("review improvements"),
 }
 
-NOTES = {
-    "loosened": ("loosened", "放宽"),
-    "tightened": ("tightened", "收紧"),
-    "more_ambitious": ("more ambitious", "提高要求"),
-    "less_ambitious": ("less ambitious", "降低要求"),
-    "later": ("later", "推迟"),
-    "earlier": ("earlier", "提前"),
-    "narrowed": ("narrowed", "收窄"),
-    "widened": ("widened", "扩大"),
-    "raised": ("raised", "升级"),
-    "lowered": ("lowered", "降级"),
+NOTES: dict[str, str] = {
+    "loosened": N_("loosened"),
+    "tightened": N_("tightened"),
+    "more_ambitious": N_("more ambitious"),
+    "less_ambitious": N_("less ambitious"),
+    "later": N_("later"),
+    "earlier": N_("earlier"),
+    "narrowed": N_("narrowed"),
+    "widened": N_("widened"),
+    "raised": N_("raised"),
+    "lowered": N_("lowered"),
 }
 
-LEVELS = {
-    Level.MAJOR: ("major", "主版本"),
-    Level.MINOR: ("minor", "次版本"),
-    Level.PATCH: ("patch", "修订"),
+LEVELS: dict[Level, str] = {
+    Level.MAJOR: N_("major"),
+    Level.MINOR: N_("minor"),
+    Level.PATCH: N_("patch"),
 }
 
 # Fields whose values are ids or fixed words (shown as code in Markdown), not free text.
@@ -143,6 +145,17 @@ _ID_FIELDS = {
     "metrics",
     "guardrails",
 }
+# Fields holding a fixed value of the schema (stored in English whatever alias the user
+# wrote), shown in the language of the diff: `failure` → `失败`.
+_ENUM_FIELDS = {
+    "status": "status",
+    "kind": "kind",
+    "better": "better",
+    "design": "design",
+    "severity": "severity",
+    "measure": "measure",
+    "when": "trigger",
+}
 _LONG = 40  # text longer than this is shown on its own lines, not inline
 
 
@@ -166,129 +179,142 @@ class Description:
     after: str | None = None
 
 
-def pick(pair: tuple[str, str], lang: Lang) -> str:
-    """The English or Chinese member of a pair."""
-    return pair[1] if lang == "zh" else pair[0]
+def aside(text: str) -> str:
+    """A remark after a phrase: ` (loosened)` / `（放宽）`."""
+    # TRANSLATORS: a remark in brackets after a phrase; Chinese uses full-width brackets, no space.
+    return _(" ({text})").format(text=text)
+
+
+def joined(values: Any) -> str:
+    """Items of a list joined as the language joins them: `a, b` / `a、b`."""
+    items = list(values)
+    if not items:
+        return ""
+    text = items[0]
+    for item in items[1:]:
+        # TRANSLATORS: two items of a list inside a sentence (repeated for longer lists).
+        text = _("{a}, {b}").format(a=text, b=item)
+    return text
 
 
 def level_name(level: Level, lang: Lang) -> str:
     """major / 主版本 …"""
-    return pick(LEVELS[level], lang)
+    with language(lang):
+        return _(LEVELS[level])
 
 
 def describe(change: Change, lang: Lang, style: Style = PLAIN) -> Description:
-    """The change in the user's terms."""
-    zh = lang == "zh"
-    s = style
-    noun_pair = NOUNS.get(change.section)
-    noun = pick(noun_pair, lang) if noun_pair else ""
+    """The change in the user's terms, in `lang`."""
+    with language(lang):
+        return _describe(change, style)
+
+
+def _describe(change: Change, s: Style) -> Description:
+    noun = _(NOUNS[change.section]) if change.section in NOUNS else ""
     item = s.code(change.item) if change.item else ""
     name = ""
     if change.name and change.section != "alerts":
-        name = f"（{s.text(change.name)}）" if zh else f" ({s.text(change.name)})"
+        name = aside(s.text(change.name))
     event = change.kind.rsplit(".", 1)[-1]
 
     if event == "added" and change.field is None:
         if change.section == "alerts" and change.new:
             return Description(
-                f"新增告警 {item}：{s.code(change.new)}"
-                if zh
-                else f"alert {item} added: {s.code(change.new)}"
+                _("alert {item} added: {condition}").format(item=item, condition=s.code(change.new))
             )
-        return Description(f"新增{noun} {item}{name}" if zh else f"{noun} {item} added{name}")
+        return Description(_("{noun} {item} added{name}").format(noun=noun, item=item, name=name))
     if event == "removed" and change.field is None:
-        return Description(f"删除{noun} {item}{name}" if zh else f"{noun} {item} removed{name}")
+        return Description(_("{noun} {item} removed{name}").format(noun=noun, item=item, name=name))
     if event == "renamed":
         old, new = s.code(str(change.old)), s.code(str(change.new))
         return Description(
-            f"{noun} {old} 改名为 {new}{name}" if zh else f"{noun} {old} renamed to {new}{name}"
+            _("{noun} {old} renamed to {new}{name}").format(noun=noun, old=old, new=new, name=name)
         )
 
-    label = pick(
-        FIELDS.get((change.section, change.field or ""), (change.field or "", change.field or "")),
-        lang,
-    )
+    field = change.field or ""
+    label = _(FIELDS[(change.section, field)]) if (change.section, field) in FIELDS else field
     subject = f"{noun} {item} {label}" if noun and item else label
-    note = pick(NOTES[change.note], lang) if change.note in NOTES else ""
-    note = (f"（{note}）" if lang == "zh" else f" ({note})") if note else ""
+    note = aside(_(NOTES[change.note])) if change.note in NOTES else ""
 
     if change.kind.startswith("node.sla") and change.note in ("added", "removed"):
         if change.note == "added":
-            value = s.text(str(change.new))
             return Description(
-                f"节点 {item} 新增时限 {value}"
-                if zh
-                else f"time limit {value} added to node {item}"
+                _("time limit {value} added to node {item}").format(
+                    value=s.text(str(change.new)), item=item
+                )
             )
-        value = s.text(str(change.old))
         return Description(
-            f"节点 {item} 删除时限（原为 {value}）"
-            if zh
-            else f"time limit removed from node {item} (was {value})"
+            _("time limit removed from node {item} (was {value})").format(
+                item=item, value=s.text(str(change.old))
+            )
         )
     if change.kind == "node.fallback.added":
         return Description(
-            f"节点 {item} 新增异常处理" if zh else f"fallback added to node {item}",
-            after=s.text(str(change.new)),
+            _("fallback added to node {item}").format(item=item), after=s.text(str(change.new))
         )
     if change.kind == "node.fallback.removed":
         return Description(
-            f"节点 {item} 删除异常处理" if zh else f"fallback removed from node {item}",
+            _("fallback removed from node {item}").format(item=item),
             before=s.text(str(change.old)),
         )
     if change.kind == "pilot.changed" and change.field == "pilot":
         if change.note == "added":
-            design = s.code(str(change.new))
-            return Description(f"新增试点方案（{design}）" if zh else f"pilot added ({design})")
-        return Description("删除试点方案" if zh else "pilot removed")
+            design = s.text(label_of("design", change.new))
+            return Description(_("pilot added ({design})").format(design=design))
+        return Description(_("pilot removed"))
     if change.field == "next":
-        return Description(f"{subject} {_ids(change.old, s, zh)} → {_ids(change.new, s, zh)}")
+        return Description(f"{subject} {_ids(change.old, s)} → {_ids(change.new, s)}")
     if change.added or change.removed:
-        return Description(_items(subject, change, s, zh) + note)
+        return Description(_items(subject, change, s) + note)
 
     old, new = _pair(change.old, change.new)
-    if change.field in _ID_FIELDS or isinstance(change.old, tuple):
-        shown_old, shown_new = _code(old, s, zh), _code(new, s, zh)
+    if field in _ENUM_FIELDS and not isinstance(change.old, tuple):
+        shown_old, shown_new = (
+            _text(label_of(_ENUM_FIELDS[field], value), value, s)
+            for value in (change.old, change.new)
+        )
+    elif change.field in _ID_FIELDS or isinstance(change.old, tuple):
+        shown_old, shown_new = _code(old, s), _code(new, s)
     else:
         if display_width(old) > _LONG or display_width(new) > _LONG:
-            changed = f"{subject}已修改" if zh else f"{subject} changed"
             return Description(
-                changed + note,
+                _("{subject} changed").format(subject=subject) + note,
                 before=s.text(old) if change.old is not None else None,
                 after=s.text(new) if change.new is not None else None,
             )
-        shown_old, shown_new = _text(old, change.old, s, zh), _text(new, change.new, s, zh)
+        shown_old, shown_new = _text(old, change.old, s), _text(new, change.new, s)
     return Description(f"{subject} {shown_old} → {shown_new}{note}")
 
 
-def _none(zh: bool) -> str:
-    return "（无）" if zh else "(none)"
+def _code(value: str, s: Style) -> str:
+    return s.code(value) if value else _("(none)")
 
 
-def _code(value: str, s: Style, zh: bool) -> str:
-    return s.code(value) if value else _none(zh)
+def _text(shown: str, raw: Any, s: Style) -> str:
+    return _("(none)") if raw is None else s.text(shown)
 
 
-def _text(shown: str, raw: Any, s: Style, zh: bool) -> str:
-    return _none(zh) if raw is None else s.text(shown)
-
-
-def _ids(values: Any, s: Style, zh: bool) -> str:
+def _ids(values: Any, s: Style) -> str:
     if not values:
-        return "（流程结束）" if zh else "(end)"
+        return _("(end)")
     return ", ".join(s.code(v) for v in values)
 
 
-def _items(subject: str, change: Change, s: Style, zh: bool) -> str:
+def _items(subject: str, change: Change, s: Style) -> str:
     mark = s.code if change.field in _ID_FIELDS else s.text
+    if change.field in _ENUM_FIELDS:
+        group = _ENUM_FIELDS[change.field]
+
+        def mark(value: str) -> str:
+            return s.text(label_of(group, value))
+
     parts = []
     if change.added:
-        joined = ("、" if zh else ", ").join(mark(v) for v in change.added)
-        parts.append(f"新增 {joined}" if zh else f"added {joined}")
+        parts.append(_("added {items}").format(items=joined(mark(v) for v in change.added)))
     if change.removed:
-        joined = ("、" if zh else ", ").join(mark(v) for v in change.removed)
-        parts.append(f"删除 {joined}" if zh else f"removed {joined}")
-    return f"{subject}：{'；'.join(parts)}" if zh else f"{subject}: {'; '.join(parts)}"
+        parts.append(_("removed {items}").format(items=joined(mark(v) for v in change.removed)))
+    # TRANSLATORS: what separates independent parts of one line.
+    return _("{subject}: {parts}").format(subject=subject, parts=_("; ").join(parts))
 
 
 def _pair(old: Any, new: Any) -> tuple[str, str]:

@@ -11,10 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    WithJsonSchema,
+)
 
+from opsplay.i18n import N_
+from opsplay.model.aliases import canonical, every_word
 from opsplay.model.duration import Duration
 
 
@@ -39,7 +50,7 @@ Identifier = Annotated[
     BeforeValidator(_as_text),
     StringConstraints(pattern=IDENTIFIER_PATTERN),
     Field(
-        description="An id: one word without spaces, e.g. push-content or 推送内容.",
+        description=N_("An id: one word without spaces, e.g. push-content or 推送内容."),
         examples=["push-content"],
         json_schema_extra={"pattern": IDENTIFIER_PATTERN},
     ),
@@ -50,7 +61,50 @@ Slug = Annotated[
     StringConstraints(pattern=SLUG_PATTERN),
     Field(json_schema_extra={"pattern": SLUG_PATTERN}),
 ]
-Rate = Annotated[float, Field(description="A number; rates of proportion metrics lie in [0, 1].")]
+Rate = Annotated[
+    float,
+    Field(
+        description=N_("A number; rates of proportion metrics lie in [0, 1]."), allow_inf_nan=False
+    ),
+]
+# A measured value: infinity and NaN cannot be a baseline, target or threshold.
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _aliased(choices: Any, field: str) -> Any:
+    """`choices` (a Literal) that also reads the Chinese aliases of `field` as their English
+    value, and lists both in the JSON Schema so that editors complete them (SPEC 6)."""
+    english = set(get_args(choices))
+    words = [word for word in every_word(field) if canonical(field, word) in english]
+    return Annotated[
+        choices,
+        BeforeValidator(lambda value: canonical(field, value)),
+        WithJsonSchema({"type": "string", "enum": words}),
+    ]
+
+
+Status = _aliased(Literal["draft", "pilot", "rollout", "active", "retired"], "status")
+Language = _aliased(Literal["zh", "en"], "lang")
+Better = _aliased(Literal["higher", "lower"], "better")
+Trigger = _aliased(Literal["failure", "timeout", "rejected", "no_response"], "when")
+AlertSeverity = _aliased(Literal["info", "warning", "critical"], "severity")
+Measure = _aliased(
+    Literal[
+        "completion_rate",
+        "fallback_rate",
+        "failure_rate",
+        "timeout_rate",
+        "sla_compliance",
+        "p50_s",
+        "p95_s",
+        "schedule_adherence",
+    ],
+    "measure",
+)
+Design = _aliased(Literal["ab", "before_after", "did"], "design")
+ProportionKind = _aliased(Literal["proportion"], "kind")
+MeanKind = _aliased(Literal["mean"], "kind")
+RatioKind = _aliased(Literal["ratio"], "kind")
 Comparator = Literal["<", "<=", ">", ">="]
 COMPARATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -69,40 +123,40 @@ class Strict(BaseModel):
 class Period(Strict):
     """A date range, both ends included."""
 
-    start: dt.date = Field(description="First day (ISO date).", examples=["2024-07-01"])
-    end: dt.date = Field(description="Last day (ISO date).", examples=["2024-09-30"])
+    start: dt.date = Field(description=N_("First day (ISO date)."), examples=["2024-07-01"])
+    end: dt.date = Field(description=N_("Last day (ISO date)."), examples=["2024-09-30"])
 
 
 class ChangelogEntry(Strict):
     """One released version of the playbook."""
 
-    version: Text = Field(description="Semantic version of this entry.", examples=["1.2.0"])
-    date: dt.date = Field(description="Release date.", examples=["2024-08-01"])
-    summary: Text = Field(description="What changed.", examples=["缩短标签识别时限至1秒"])
+    version: Text = Field(description=N_("Semantic version of this entry."), examples=["1.2.0"])
+    date: dt.date = Field(description=N_("Release date."), examples=["2024-08-01"])
+    summary: Text = Field(description=N_("What changed."), examples=["缩短标签识别时限至1秒"])
 
 
 class Metadata(Strict):
     """Identity and lifecycle of the playbook."""
 
     id: Slug = Field(
-        description="Unique playbook id: lowercase letters, digits and `-`.",
+        description=N_("Unique playbook id: lowercase letters, digits and `-`."),
         examples=["new-user-onboarding"],
     )
-    title: Text = Field(description="Human title.", examples=["新用户引导优化"])
+    title: Text = Field(description=N_("Human title."), examples=["新用户引导优化"])
     version: Text = Field(
-        description="Semantic version of the content (quote it).", examples=["1.2.0"]
+        description=N_("Semantic version of the content (quote it)."), examples=["1.2.0"]
     )
-    status: Literal["draft", "pilot", "rollout", "active", "retired"] = Field(
-        description="Lifecycle stage: draft | pilot | rollout | active | retired.",
+    status: Status = Field(
+        description=N_("Lifecycle stage: draft | pilot | rollout | active | retired."),
         examples=["pilot"],
     )
     owner: Identifier = Field(
-        description="Role id of the process owner (流程负责人).", examples=["pm"]
+        description=N_("Role id of the process owner (流程负责人)."), examples=["pm"]
     )
     updated: dt.date = Field(
-        description="Date of the last content update.", examples=["2024-08-01"]
+        description=N_("Date of the last content update."), examples=["2024-08-01"]
     )
-    lang: Literal["zh", "en"] | None = Field(
+    lang: Language | None = Field(
         default=None,
         description="Language of rendered documents; default zh if the title has Chinese.",
     )
@@ -117,17 +171,17 @@ class Goal(Strict):
     """Step 1: the SMART goal."""
 
     statement: Text = Field(
-        description="The goal in one sentence.", examples=["将新用户次日留存率从35%提升至45%"]
+        description=N_("The goal in one sentence."), examples=["将新用户次日留存率从35%提升至45%"]
     )
     metric: Identifier = Field(
-        description="Id of the metric the goal moves.", examples=["d1_retention"]
+        description=N_("Id of the metric the goal moves."), examples=["d1_retention"]
     )
-    baseline: float = Field(description="Value today.", examples=[0.35])
-    target: float = Field(
-        description="Value to reach, in the metric's better direction.", examples=[0.45]
+    baseline: Finite = Field(description=N_("Value today."), examples=[0.35])
+    target: Finite = Field(
+        description=N_("Value to reach, in the metric's better direction."), examples=[0.45]
     )
     deadline: dt.date = Field(
-        description="Date by which the target is reached.", examples=["2024-12-31"]
+        description=N_("Date by which the target is reached."), examples=["2024-12-31"]
     )
 
 
@@ -148,39 +202,54 @@ class Role(Strict):
 
 
 class _MetricBase(Strict):
-    id: Identifier = Field(description="Metric id, referenced by goal, scenarios, alerts, pilot.")
-    name: Text = Field(description="Display name.", examples=["次日留存率"])
-    better: Literal["higher", "lower"] = Field(description="Which direction is an improvement.")
+    id: Identifier = Field(
+        description=N_("Metric id, referenced by goal, scenarios, alerts, pilot.")
+    )
+    name: Text = Field(description=N_("Display name."), examples=["次日留存率"])
+    better: Better = Field(description=N_("Which direction is an improvement."))
     unit: Text | None = Field(default=None, examples=["元"])
 
 
 class ProportionMetric(_MetricBase):
     """Share of units with a 0/1 outcome (e.g. next-day retention)."""
 
-    kind: Literal["proportion"] = Field(description="Metric kind: proportion | mean | ratio.")
+    kind: ProportionKind = Field(description=N_("Metric kind: proportion | mean | ratio."))
     column: Text = Field(
-        description="Export column holding 0/1 per unit.", examples=["retained_d1"]
+        description=N_("Export column holding 0/1 per unit."), examples=["retained_d1"]
     )
 
 
 class MeanMetric(_MetricBase):
     """Average of a numeric column per unit (e.g. revenue per user)."""
 
-    kind: Literal["mean"] = Field(description="Metric kind: proportion | mean | ratio.")
+    kind: MeanKind = Field(description=N_("Metric kind: proportion | mean | ratio."))
     column: Text = Field(
-        description="Export column holding the value per unit.", examples=["revenue"]
+        description=N_("Export column holding the value per unit."), examples=["revenue"]
     )
 
 
 class RatioMetric(_MetricBase):
     """Σ numerator / Σ denominator (e.g. revenue per order)."""
 
-    kind: Literal["ratio"] = Field(description="Metric kind: proportion | mean | ratio.")
-    numerator: Text = Field(description="Export column summed on top.", examples=["revenue"])
-    denominator: Text = Field(description="Export column summed below.", examples=["orders"])
+    kind: RatioKind = Field(description=N_("Metric kind: proportion | mean | ratio."))
+    numerator: Text = Field(description=N_("Export column summed on top."), examples=["revenue"])
+    denominator: Text = Field(description=N_("Export column summed below."), examples=["orders"])
 
 
-Metric = Annotated[ProportionMetric | MeanMetric | RatioMetric, Field(discriminator="kind")]
+def _metric_kind(value: Any) -> str | None:
+    """The English kind of a metric (before validation: aliases such as 比例 count)."""
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    if kind is None:
+        return None
+    return str(canonical("kind", kind)) if not isinstance(kind, str) else canonical("kind", kind)
+
+
+Metric = Annotated[
+    Annotated[ProportionMetric, Tag("proportion")]
+    | Annotated[MeanMetric, Tag("mean")]
+    | Annotated[RatioMetric, Tag("ratio")],
+    Discriminator(_metric_kind),
+]
 
 
 class Expectation(Strict):
@@ -196,14 +265,16 @@ class Scenario(Strict):
 
     id: Identifier = Field(examples=["onboarding"])
     name: Text = Field(examples=["新用户引导优化"])
-    persona: Text = Field(description="Who the user is.", examples=["18-25岁学生用户，首次登录"])
+    persona: Text = Field(
+        description=N_("Who the user is."), examples=["18-25岁学生用户，首次登录"]
+    )
     trigger: Text = Field(
-        description="Trigger condition.", examples=["登录后未在3分钟内进入核心功能模块"]
+        description=N_("Trigger condition."), examples=["登录后未在3分钟内进入核心功能模块"]
     )
     behavior: Text | None = Field(default=None, description="What the user does.")
     defect: Text | None = Field(default=None, description="What is wrong today.")
     demand: Text = Field(
-        description="The user's core demand.", examples=["快速知晓核心功能并完成首次操作"]
+        description=N_("The user's core demand."), examples=["快速知晓核心功能并完成首次操作"]
     )
     expected: list[Expectation] = Field(
         default_factory=list, description="Expected effect as thresholds."
@@ -213,10 +284,10 @@ class Scenario(Strict):
 class Fallback(Strict):
     """Exception handling (异常处理方案) of a node."""
 
-    when: list[Literal["failure", "timeout", "rejected", "no_response"]] = Field(
-        min_length=1, description="Triggers: failure | timeout | rejected | no_response."
+    when: list[Trigger] = Field(
+        min_length=1, description=N_("Triggers: failure | timeout | rejected | no_response.")
     )
-    action: Text = Field(description="What to do.", examples=["默认推送通用内容"])
+    action: Text = Field(description=N_("What to do."), examples=["默认推送通用内容"])
     goto: Identifier | None = Field(default=None, description="Node id to continue with.")
 
 
@@ -225,7 +296,7 @@ class Node(Strict):
 
     id: Identifier = Field(examples=["tag-detect"])
     name: Text = Field(examples=["行为标签识别"])
-    owner: Identifier = Field(description="Role id that executes the node.", examples=["algo"])
+    owner: Identifier = Field(description=N_("Role id that executes the node."), examples=["algo"])
     stage: Text | None = Field(default=None, examples=["用户触发场景"])
     inputs: list[Text] = Field(default_factory=list)
     outputs: list[Text] = Field(default_factory=list)
@@ -244,22 +315,13 @@ class Alert(Strict):
 
     id: Identifier = Field(examples=["push-completion"])
     node: Identifier | None = Field(default=None, description="Node id (node alerts).")
-    measure: (
-        Literal[
-            "completion_rate",
-            "fallback_rate",
-            "failure_rate",
-            "timeout_rate",
-            "sla_compliance",
-            "p50_s",
-            "p95_s",
-        ]
-        | None
-    ) = Field(default=None, description="Node measure compared (node alerts).")
+    measure: Measure | None = Field(
+        default=None, description="Node measure compared (node alerts)."
+    )
     metric: Identifier | None = Field(default=None, description="Metric id (metric alerts).")
     op: Comparator = Field(examples=["<"])
-    threshold: float = Field(examples=[0.9])
-    severity: Literal["info", "warning", "critical"] = "warning"
+    threshold: Finite = Field(examples=[0.9])
+    severity: AlertSeverity = "warning"
     owner: Identifier | None = Field(default=None, description="Role id that acts when it fires.")
     action: Text | None = Field(default=None, description="What to do when it fires.")
 
@@ -282,13 +344,13 @@ class Pilot(Strict):
     """Step 4: how the pilot is run and measured."""
 
     scope: Text | None = Field(default=None, examples=["华东地区新用户"])
-    design: Literal["ab", "before_after", "did"] = Field(
-        description="ab (randomised) | before_after | did (difference in differences)."
+    design: Design = Field(
+        description=N_("ab (randomised) | before_after | did (difference in differences).")
     )
     arm_column: Text = "group"
     arms: ArmLabels = Field(default_factory=ArmLabels)
     period: Period | None = None
-    metrics: list[Identifier] = Field(min_length=1, description="Primary metric ids.")
+    metrics: list[Identifier] = Field(min_length=1, description=N_("Primary metric ids."))
     guardrails: list[Identifier] = Field(default_factory=list, description="Must not get worse.")
     alpha: float = Field(default=0.05, gt=0, lt=1)
     split: float = Field(default=0.5, gt=0, lt=1, description="Planned pilot share (ab).")
@@ -308,8 +370,8 @@ class Finding(Strict):
     """A reviewed metric with its cause and next action (Table 3)."""
 
     metric: Identifier
-    cause: Text = Field(description="Why the metric moved (原因).")
-    action: Text = Field(description="What to do next (改进措施).")
+    cause: Text = Field(description=N_("Why the metric moved (原因)."))
+    action: Text = Field(description=N_("What to do next (改进措施)."))
 
 
 class Review(Strict):
@@ -324,27 +386,29 @@ class Playbook(Strict):
     """An opsplay/v1 playbook: one scenario-based operations process."""
 
     api_version: Literal["opsplay/v1"] = Field(
-        alias="apiVersion", description="Format version: opsplay/v1."
+        alias="apiVersion", description=N_("Format version: opsplay/v1.")
     )
-    kind: Literal["Playbook"] = Field(description="Always Playbook.")
+    kind: Literal["Playbook"] = Field(description=N_("Always Playbook."))
     metadata: Metadata = Field(
-        description="Identity and lifecycle: id, title, version, status, owner."
+        description=N_("Identity and lifecycle: id, title, version, status, owner.")
     )
-    goal: Goal = Field(description="Step 1: the SMART goal (metric, baseline, target, deadline).")
+    goal: Goal = Field(
+        description=N_("Step 1: the SMART goal (metric, baseline, target, deadline).")
+    )
     scope: Scope | None = Field(
         default=None, description="Step 1: segments, stages and period covered."
     )
     roles: list[Role] = Field(
-        min_length=1, description="Roles taking part; owners refer to their ids."
+        min_length=1, description=N_("Roles taking part; owners refer to their ids.")
     )
     metrics: list[Metric] = Field(
-        min_length=1, description="How each metric is read from a metric export."
+        min_length=1, description=N_("How each metric is read from a metric export.")
     )
     scenarios: list[Scenario] = Field(
         default_factory=list, description="Step 2 / Table 1: user scenarios."
     )
     nodes: list[Node] = Field(
-        min_length=1, description="Step 3 / Table 2: process nodes in time order."
+        min_length=1, description=N_("Step 3 / Table 2: process nodes in time order.")
     )
     alerts: list[Alert] = Field(default_factory=list, description="Step 5: monitoring thresholds.")
     pilot: Pilot | None = Field(

@@ -11,7 +11,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from opsplay.i18n import N_, translate
 from opsplay.render.filters import value_as
+from opsplay.render.labels import label_of
+from opsplay.text import visible
 
 WIDTH = 720
 LABEL_X = 0
@@ -36,7 +39,7 @@ def _pilot_interval(row: dict[str, Any]) -> tuple[float, float] | None:
     return (pilot - change + ci[0], pilot - change + ci[1])
 
 
-def comparison_chart(rows: Sequence[dict[str, Any]], words: dict[str, Any], *, lang: str) -> Markup:
+def comparison_chart(rows: Sequence[dict[str, Any]], *, lang: str) -> Markup:
     """SVG with one panel per enriched report row (metric_name, kind, unit, verdict…)."""
     panels = [
         row
@@ -45,9 +48,9 @@ def comparison_chart(rows: Sequence[dict[str, Any]], words: dict[str, Any], *, l
     ]
     if not panels:
         return Markup("")
-    labels = (words["col_before"], words["col_during"])
+    labels = (translate(N_("Baseline"), lang), translate(N_("Pilot"), lang))
     height = PANEL * len(panels) + 10
-    title = escape(words["table3"])
+    title = escape(translate(N_("Table 3 Pilot results"), lang))
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{title}" '
@@ -55,14 +58,12 @@ def comparison_chart(rows: Sequence[dict[str, Any]], words: dict[str, Any], *, l
         f"<title>{title}</title>",
     ]
     for index, row in enumerate(panels):
-        out += _panel(row, PANEL * index + 4, labels, words, lang)
+        out += _panel(row, PANEL * index + 4, labels, lang)
     out.append("</svg>")
-    return Markup("\n".join(out))
+    return Markup(visible("\n".join(out)))  # no raw control character from a metric name
 
 
-def _panel(
-    row: dict[str, Any], top: float, labels: tuple[str, str], words: dict[str, Any], lang: str
-) -> list[str]:
+def _panel(row: dict[str, Any], top: float, labels: tuple[str, str], lang: str) -> list[str]:
     baseline, pilot = row.get("before_value"), row["pilot"].get("value")
     interval = _pilot_interval(row)
     target = row.get("target")
@@ -75,9 +76,9 @@ def _panel(
 
     kind, unit = row.get("kind"), row.get("unit")
     colour = COLOURS.get(row.get("direction") or "", COLOURS["pilot"])
-    heading = f"{row['metric_name']} · {words['role'].get(row['role'], row['role'])} · " + words[
-        "verdict"
-    ].get(row.get("verdict"), row.get("verdict") or "")
+    role = label_of("role", row["role"], lang)
+    verdict = label_of("verdict", row.get("verdict"), lang) if row.get("verdict") else ""
+    heading = f"{row['metric_name']} · {role} · {verdict}"
     lines = [f'<g class="metric" data-metric="{escape(row["metric"])}">']
     lines.append(
         f'<text x="{LABEL_X}" y="{_f(top + 12)}" font-weight="600">{escape(heading)}</text>'
@@ -114,7 +115,8 @@ def _panel(
             f'<path d="M{_f(tx)} {_f(top + 17)}V{_f(top + 62)}" stroke="#9a6700" '
             f'stroke-width="1.5" stroke-dasharray="4 3" fill="none"/>'
         )
-        label = escape(f"{words['goal_target']} {value_as(target, kind, unit, lang=lang)}")
+        target_word = translate(N_("Target"), lang)
+        label = escape(f"{target_word} {value_as(target, kind, unit, lang=lang)}")
         lines.append(
             f'<text x="{_f(tx)}" y="{_f(top + 74)}" fill="#9a6700" '
             f'text-anchor="middle">{label}</text>'

@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
+from markupsafe import Markup
 
 from opsplay.errors import TemplateError, UsageError
+from opsplay.i18n import N_, _, translate, translations
+from opsplay.render.budget import MAX_OUTPUT, BudgetedSandbox, BudgetExceeded, alarm
 from opsplay.render.filters import bind
+from opsplay.text import has_control, visible
 
 SHIPPED_PREFIX = "opsplay"
 _HTML_SUFFIXES = (".html.j2", ".htm.j2", ".svg.j2", ".html", ".htm", ".svg", ".xml")
@@ -35,7 +39,7 @@ def shipped_templates_dir() -> Path:
     repository = Path(__file__).resolve().parents[2] / "templates"  # editable install
     if repository.is_dir():
         return repository
-    raise TemplateError("the templates shipped with opsplay are missing; reinstall opsplay")
+    raise TemplateError(_("the templates shipped with opsplay are missing; reinstall opsplay"))
 
 
 def _autoescape(name: str | None) -> bool:
@@ -54,10 +58,12 @@ class Renderer:
         ]
         if templates_dir is not None:
             if not templates_dir.is_dir():
-                raise UsageError(f"--templates {templates_dir}: no such folder")
+                raise UsageError(
+                    _("--templates {folder}: no such folder").format(folder=templates_dir)
+                )
             loaders.append(jinja2.FileSystemLoader(templates_dir))
         loaders.append(jinja2.FileSystemLoader(self.shipped))
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = BudgetedSandbox(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             autoescape=_autoescape,
@@ -65,35 +71,64 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=True,  # a long-lived process sees edited user templates
+            extensions=["jinja2.ext.i18n"],
         )
+        # The one catalogue: templates say `{{ _("Owner") }}` / `{% trans %}`, as code does.
+        self.env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+        self.env.globals["colon"] = translate(N_(": "), lang)
         self.env.filters.update(bind(lang))
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         """Render template `name`; a mistake in it becomes a TemplateError naming file and line."""
         try:
-            text = self.env.get_template(name).render(context)
+            text = self._render(name, context)
+        except BudgetExceeded as error:
+            raise TemplateError(
+                _("{where}: {problem}").format(
+                    where=self._traceback_location(error) or name, problem=error
+                )
+            ) from None
+        except MemoryError:
+            raise TemplateError(
+                _("{where}: the template needs more memory than there is").format(where=name)
+            ) from None
         except jinja2.TemplateSyntaxError as error:
             where = self._where(error.filename, error.lineno, error.name)
-            raise TemplateError(f"{where}: syntax error: {error.message}") from None
+            raise TemplateError(
+                _("{where}: syntax error: {problem}").format(where=where, problem=error.message)
+            ) from None
         except jinja2.TemplateNotFound as error:
             where = self._traceback_location(error)
             prefix = f"{where}: " if where else ""
             raise TemplateError(
-                f"{prefix}template `{error.name}` not found{self._searched()}"
+                prefix
+                + _("template `{name}` not found (looked in {folders})").format(
+                    name=error.name, folders=self._searched()
+                )
             ) from None
         except SecurityError as error:
             raise TemplateError(
-                f"{self._traceback_location(error) or name}: "
-                f"blocked by the template sandbox: {error}"
+                _("{where}: blocked by the template sandbox: {problem}").format(
+                    where=self._traceback_location(error) or name, problem=error
+                )
             ) from None
         except jinja2.UndefinedError as error:
-            raise TemplateError(
-                f"{self._traceback_location(error) or name}: undefined variable: {error.message}"
-            ) from None
+            where = self._traceback_location(error) or name
+            message = _("{where}: undefined variable: {problem}").format(
+                where=where, problem=error.message
+            )
+            if error.message == "'t' is undefined":  # a template written before the catalogue
+                message += " " + _(
+                    '(the word table `t` is gone: write `{{ _("Owner") }}` or '
+                    '`{% trans %}Owner{% endtrans %}`, and `value|label("status")` for fixed values)'
+                )
+            raise TemplateError(message) from None
         except RecursionError:
             raise TemplateError(
-                f"{name}: templates extend or include each other in a loop; a user template that "
-                f"replaces `{name}` extends the shipped one as `{SHIPPED_PREFIX}/{name}`"
+                _(
+                    "{name}: templates extend or include each other in a loop; a user template "
+                    "that replaces `{name}` extends the shipped one as `{shipped}`"
+                ).format(name=name, shipped=f"{SHIPPED_PREFIX}/{name}")
             ) from None
         except (
             jinja2.TemplateError,
@@ -109,9 +144,29 @@ class Renderer:
         # One trailing newline, whatever the template's whitespace control did at the end.
         return text.rstrip("\n") + "\n"
 
+    def _render(self, name: str, context: Mapping[str, Any]) -> str:
+        """The document, built chunk by chunk within the time and output budgets."""
+        template = self.env.get_template(name)
+        context = _visible_tree(context)
+        self.env.start()
+        chunks: list[str] = []
+        size = 0
+        with alarm():
+            for chunk in template.generate(context):
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    raise BudgetExceeded(
+                        _(
+                            "the document is longer than {limit} characters; rendering stopped"
+                        ).format(limit=MAX_OUTPUT)
+                    )
+                self.env.tick()
+                chunks.append(chunk)
+        return "".join(chunks)
+
     def _searched(self) -> str:
         folders = [str(self.user)] if self.user else []
-        return f" (looked in {', '.join([*folders, 'the shipped templates'])})"
+        return ", ".join([*folders, _("the shipped templates")])
 
     def _where(self, filename: str | None, lineno: int | None, name: str | None = None) -> str:
         shown = self._display(filename) if filename else (name or "<template>")
@@ -136,6 +191,28 @@ class Renderer:
             ):
                 return self._where(frame.filename, frame.lineno)
         return None
+
+
+def _visible_tree(value: Any, seen: dict[int, Any] | None = None) -> Any:
+    """Data with every string's control characters shown escaped (`\\x1b`): text from
+    playbooks and exports never reaches a document as a raw terminal escape. Shared
+    dicts and lists (`nodes_by_id` holds the nodes) stay shared, walked once."""
+    if isinstance(value, str):
+        return visible(value) if has_control(value) and not isinstance(value, Markup) else value
+    if not isinstance(value, (Mapping, list, tuple)):
+        return value
+    seen = {} if seen is None else seen
+    if id(value) in seen:
+        return seen[id(value)]
+    if isinstance(value, Mapping):
+        result: Any = {}
+        seen[id(value)] = result
+        result.update((key, _visible_tree(item, seen)) for key, item in value.items())
+    else:
+        result = []
+        seen[id(value)] = result
+        result.extend(_visible_tree(item, seen) for item in value)
+    return result
 
 
 @functools.lru_cache(maxsize=16)

@@ -15,8 +15,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from opsplay.render.wording import WORDS
-from opsplay.text import char_width
+from opsplay.i18n import N_, translate
+from opsplay.render.labels import OPERATORS, label_of
+from opsplay.text import char_width, md_cell, visible
 
 MISSING = "—"
 
@@ -44,8 +45,8 @@ def _signed(value: float, digits: int) -> str:
 
 
 def text(value: Any) -> str:
-    """A value as text, with a missing one (None) as an em dash."""
-    return MISSING if _missing(value) else str(value)
+    """A value as text (control characters shown escaped), a missing one (None) as an em dash."""
+    return MISSING if _missing(value) else visible(str(value))
 
 
 def percent(value: Any, digits: int = 1) -> str:
@@ -146,28 +147,31 @@ _MD_LINK = re.compile(r"\]\s*[\[(:]")  # `[text](url)`, `[text][ref]`, `[ref]: u
 # What starts a heading or a list item when it opens a line.
 _MD_LINE_START = re.compile(r"^(#|[-+](?=\s|$)|\d+(?=[.)](?:\s|$)))")
 _NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
-_MD_ENTITY = re.compile(r"&(?=#?\w+;)")  # `&copy;` in the text must stay those six characters
 
 
 def markdown(value: Any) -> str:
-    """Text safe inline in Markdown: no emphasis, links, HTML or line-start markers."""
+    """Text safe inline in Markdown: no emphasis, links, HTML, control characters or
+    line-start markers; newlines become `<br>`.
+
+    HTML, `|` and control characters follow the one rule of every Markdown output opsplay
+    writes (`opsplay.text.md_cell`); this adds what only a document needs: Markdown's own
+    markers escaped, and line breaks kept.
+    """
     if _missing(value):
         return MISSING
     text = str(value).strip()
     text = _MD_ESCAPED.sub(r"\\\1", text)
     if _MD_LINK.search(text):  # brackets alone are plain text; escape them only where they link
         text = text.replace("[", "\\[").replace("]", "\\]")
-    text = _MD_ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_LINE_START.sub(
         lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text
     )
-    return _NEWLINES.sub("<br>", text)
+    return "<br>".join(md_cell(line) for line in _NEWLINES.split(text))
 
 
 def markdown_cell(value: Any) -> str:
-    """Text safe in a Markdown table cell: as `markdown`, and `|` escaped."""
-    text = markdown(value)
-    return text if text == MISSING else text.replace("|", "\\|")
+    """Text safe in a Markdown table cell (`markdown` already escapes `|`)."""
+    return markdown(value)
 
 
 def mermaid(value: Any, limit: int | None = None) -> str:
@@ -258,13 +262,27 @@ def interval(
 
 
 def sla(node: Any, *, lang: str = "en") -> str:
-    """A node's time limit in words; `realtime` shows the configured limit: `实时（1秒内）`."""
-    if not node or _missing(node.get("sla_seconds")):
+    """A node's time limit as the user wrote it (`2天`, `30分钟内`, `T+1`), never normalised;
+    `realtime` adds the configured limit: `实时（1秒内）`."""
+    if not node or _missing(node.get("sla")) or not str(node["sla"]).strip():
         return MISSING
-    words = duration(node["sla_seconds"], lang=lang)
-    if node.get("sla_realtime"):
-        return str(WORDS[lang if lang in WORDS else "en"]["realtime_limit"]).format(limit=words)
-    return words
+    written = str(node["sla"]).strip()
+    if node.get("sla_realtime") and not _missing(node.get("sla_seconds")):
+        limit = duration(node["sla_seconds"], lang=lang)
+        return translate(N_("{written} (within {limit})"), lang).format(
+            written=written, limit=limit
+        )
+    return written
+
+
+def label(value: Any, group: str, *, lang: str = "en") -> str:
+    """A fixed value of the playbook in the document's language: `pilot` → `试点`."""
+    return MISSING if _missing(value) else label_of(group, value, lang)
+
+
+def op(value: Any) -> str:
+    """A comparison sign as printed: `<=` → `≤`."""
+    return OPERATORS.get(str(value), str(value))
 
 
 def bind(lang: str) -> dict[str, Callable[..., Any]]:
@@ -299,4 +317,6 @@ def bind(lang: str) -> dict[str, Callable[..., Any]]:
         "change_as": with_lang(change_as),
         "interval": with_lang(interval),
         "sla": with_lang(sla),
+        "label": with_lang(label),
+        "op": op,
     }

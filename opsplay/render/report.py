@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from opsplay.errors import InputError
+from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.render.environment import get_renderer
 from opsplay.render.filters import listing, pvalue
+from opsplay.render.plain import explain
 from opsplay.render.sop import (
     Source,
     check_format,
@@ -24,11 +26,75 @@ from opsplay.render.sop import (
     flow,
     playbook_data,
 )
-from opsplay.render.wording import WORDS
 
 VERDICTS = ("met", "improved", "worse", "no_change", "inconclusive")
 DESIGNS = ("ab", "before_after", "did")
 ROLES = ("primary", "guardrail", "secondary")
+
+# Why the conclusion is what it is: reason codes of `decide`, with their parameters.
+REASONS = {
+    "no_primary": N_("the data has no result for a primary metric"),
+    "all_inconclusive": N_("no primary metric could be tested (too few units or no variance)"),
+    "srm": N_(
+        "the groups' sizes do not match the planned split, so the assignment cannot be trusted"
+    ),
+    "primary_achieved": N_("primary {metrics} met"),
+    "primary_improved": N_("primary {metrics} improved but short of the target"),
+    "primary_flat": N_("primary {metrics} showed no significant change"),
+    "primary_inconclusive": N_("primary {metrics} had not enough data"),
+    "primary_worse": N_("primary {metrics} got significantly worse"),
+    "guardrail_worse": N_("guardrail {metrics} got significantly worse"),
+    "critical_alerts": N_("critical alert(s) {alerts} fired"),
+    "not_causal": N_("a before/after design does not rule out other changes in the period"),
+}
+# What Table 3's columns mean for each design.
+TABLE3_NOTES = {
+    "ab": N_(
+        "Baseline is the control arm, pilot the pilot arm; deviation rate = (pilot − baseline) / baseline."
+    ),
+    "before_after": N_(
+        "Baseline is before the change, pilot during the pilot; deviation rate = (pilot − baseline) / baseline. A before/after comparison does not rule out other changes in the same period, so it is not causal."
+    ),
+    "did": N_(
+        "Baseline and pilot are the pilot group before and after the change; the deviation rate is the relative difference in differences, net of the comparison group's change."
+    ),
+}
+# How each figure was computed (the method section of every report).
+METHOD = (
+    N_(
+        "Deviation rate (relative change) = (pilot − baseline) / baseline; the absolute change is in percentage points (proportions) or in the metric's unit."
+    ),
+    N_(
+        "p-values and intervals come from Welch's t-test (as GrowthBook's frequentist engine), with the delta method for the relative change; primary metrics are corrected for multiple comparisons (adjusted p)."
+    ),
+    N_(
+        "Difference in differences = (pilot after − pilot before) − (comparison after − comparison before), with normal-distribution intervals and p-values."
+    ),
+    N_("Target attainment = (pilot value − goal baseline) / (goal target − goal baseline)."),
+    N_(
+        "Verdicts: target met = significant and the target reached; improved / worse = significant in the better / worse direction; no change = enough data but not significant; not enough data = fewer units than the minimum, or no variance."
+    ),
+    N_(
+        "SLA compliance = share of runs with a finish time whose duration is within the node's time limit; completion, fallback and failure rates are shares of all runs."
+    ),
+)
+# The rule `decide` applies, as the report states it.
+DECISION_RULES = (
+    N_(
+        "Not enough data: no primary metric result, every primary metric has not enough data, or the sample ratio check failed."
+    ),
+    N_("Met: every primary metric met its target (improved, for a metric without a target)."),
+    N_("Partly met: at least one primary metric met its target or improved, but not all."),
+    N_("Not met: everything else."),
+    N_(
+        "With not enough data the next step is to iterate: extend the pilot, collect more data or fix the assignment."
+    ),
+    N_(
+        "Stop: any primary metric got significantly worse, or not met and any guardrail got significantly worse."
+    ),
+    N_("Promote: met, no guardrail significantly worse and no critical alert fired."),
+    N_("Iterate: everything else."),
+)
 
 
 @dataclass(frozen=True)
@@ -128,27 +194,37 @@ def load_comparison(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(_("{path}: no such file").format(path=path)) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{path}: cannot read the file: {error}") from None
+        raise InputError(
+            _("{path}: cannot read the file: {reason}").format(path=path, reason=error)
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(
-            f"{path}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}"
+            _("{where}: not valid JSON: {problem}").format(
+                where=f"{path}:{error.lineno}:{error.colno}", problem=error.msg
+            )
         ) from None
     return check_comparison(data, str(path))
 
 
 def check_comparison(data: Any, origin: str = "comparison") -> dict[str, Any]:
     """The comparison dict, or an InputError saying what is missing (keys rendering relies on)."""
-    hint = "expected the output of `opsplay pilot compare --format json`"
+    hint = _("expected the output of `opsplay pilot compare --format json`")
+
+    def problem(text: str) -> InputError:
+        return InputError(
+            _("{where}: {problem}; {hint}").format(where=origin, problem=text, hint=hint)
+        )
+
     if not isinstance(data, dict):
         raise InputError(f"{origin}: {hint}")
     if not isinstance(data.get("metrics"), list) or not all(
         isinstance(row, dict) for row in data["metrics"]
     ):
-        raise InputError(f"{origin}: `metrics` must be a list of metric rows; {hint}")
+        raise problem(_("`metrics` must be a list of metric rows"))
     for index, row in enumerate(data["metrics"]):
         missing = [key for key in ("metric", "baseline", "pilot") if key not in row]
         if (
@@ -156,32 +232,39 @@ def check_comparison(data: Any, origin: str = "comparison") -> dict[str, Any]:
             or not isinstance(row.get("baseline"), dict)
             or not isinstance(row.get("pilot"), dict)
         ):
-            raise InputError(
-                f"{origin}: metrics[{index}] lacks "
-                f"{', '.join(missing) or 'baseline/pilot values'}; {hint}"
+            raise problem(
+                _("{field} lacks {keys}").format(
+                    field=f"metrics[{index}]", keys=", ".join(missing) or "baseline/pilot"
+                )
             )
         if row.get("verdict") is not None and row["verdict"] not in VERDICTS:
-            raise InputError(
-                f"{origin}: metrics[{index}].verdict `{row['verdict']}` "
-                f"is not one of {', '.join(VERDICTS)}"
-            )
+            raise problem(_not_one_of(f"metrics[{index}].verdict", row["verdict"], VERDICTS))
     if data.get("design") not in (None, *DESIGNS):
-        raise InputError(f"{origin}: design `{data['design']}` is not one of {', '.join(DESIGNS)}")
+        raise problem(_not_one_of("design", data["design"], DESIGNS))
     for index, row in enumerate(data["metrics"]):
         if row.get("role") not in (None, *ROLES):
-            raise InputError(
-                f"{origin}: metrics[{index}].role `{row['role']}` is not one of {', '.join(ROLES)}"
-            )
+            raise problem(_not_one_of(f"metrics[{index}].role", row["role"], ROLES))
     for key in ("nodes", "alerts", "sources", "warnings"):
         if data.get(key) is not None and not isinstance(data[key], list):
-            raise InputError(f"{origin}: `{key}` must be a list; {hint}")
+            raise problem(_("`{field}` must be a list").format(field=key))
     return data
 
 
-def _segment_label(segment: dict[str, Any] | None, overall: str) -> str:
+def _not_one_of(field: str, value: Any, known: tuple[str, ...]) -> str:
+    return _("{field} `{value}` is not one of {known}").format(
+        field=field, value=value, known=", ".join(known)
+    )
+
+
+def _segment_label(segment: dict[str, Any] | None, overall: str, lang: str) -> str:
+    """A segment in words: `地区为华东` / `region: East` (never `地区=华东`)."""
     if not segment:
         return overall
-    return ", ".join(f"{key}={value}" for key, value in segment.items())
+    # TRANSLATORS: one segment of a pilot, e.g. 地区为华东.
+    words = translate(N_("{column}: {value}"), lang)
+    return translate(N_(", "), lang).join(
+        words.format(column=key, value=value) for key, value in segment.items()
+    )
 
 
 def report_context(
@@ -196,7 +279,6 @@ def report_context(
     from opsplay.render.chart import comparison_chart
 
     comparison = check_comparison(comparison)
-    words = WORDS[lang]
     data = playbook_data(playbook)
     metrics = {metric["id"]: metric for metric in data["metrics"]}
     nodes = {node["id"]: node for node in data["nodes"]}
@@ -205,11 +287,13 @@ def report_context(
     found = comparison.get("playbook") or {}
     if found.get("id") not in (None, playbook.metadata.id):
         raise InputError(
-            f"the comparison is for playbook `{found.get('id')}`, not `{playbook.metadata.id}`; "
-            "pass the playbook it was computed from"
+            _(
+                "the comparison is for playbook `{found}`, not `{id}`; "
+                "pass the playbook it was computed from"
+            ).format(found=found.get("id"), id=playbook.metadata.id)
         )
     findings = {f["metric"]: f for f in (data["review"] or {}).get("findings", [])}
-    overall_scope = pilot.get("scope") or words["all_units"]
+    overall_scope = pilot.get("scope") or translate(N_("all"), lang)
 
     design = comparison.get("design") or pilot.get("design") or "ab"
     rows = []
@@ -217,7 +301,9 @@ def report_context(
         metric = metrics.get(raw["metric"])
         if metric is None:
             raise InputError(
-                f"the comparison has metric `{raw['metric']}`, which the playbook does not define"
+                _(
+                    "the comparison has metric `{metric}`, which the playbook does not define"
+                ).format(metric=raw["metric"])
             )
         row = dict(raw)
         role = raw.get("role") or (
@@ -238,7 +324,7 @@ def report_context(
                 "metric_name": metric["name"],
                 "unit": metric["unit"],
                 "better": metric["better"],
-                "scope": _segment_label(raw.get("segment"), overall_scope),
+                "scope": _segment_label(raw.get("segment"), overall_scope, lang),
                 "is_overall": not raw.get("segment"),
                 "finding": findings.get(raw["metric"]) if not raw.get("segment") else None,
                 "direction": {"met": "better", "improved": "better", "worse": "worse"}.get(verdict),
@@ -295,7 +381,9 @@ def report_context(
             {
                 "name": node.get("name", raw.get("node")),
                 "owner_name": node.get("owner_name"),
-                "sla": node.get("sla"),
+                "sla": node.get("sla"),  # as written in the playbook
+                "sla_realtime": node.get("sla_realtime", False),
+                "sla_seconds": node.get("sla_seconds"),
             }
         )
         for key in (
@@ -333,11 +421,21 @@ def report_context(
     srm = comparison.get("srm")
     if srm and srm.get("p_value") is not None:
         notes.append(
-            words["srm_ok" if srm.get("ok", True) else "srm_bad"].format(p=pvalue(srm["p_value"]))
+            translate(
+                N_("The groups' sizes match the planned split.")
+                if srm.get("ok", True)
+                else N_(
+                    "The groups' sizes do not match the planned split: the assignment may be "
+                    "broken; do not trust the results."
+                ),
+                lang,
+            )
         )
     if found.get("version") not in (None, playbook.metadata.version):
         notes.append(
-            words["version_mismatch"].format(
+            translate(
+                N_("The analysis is for {id}@{found}; the playbook is at version {expected}."), lang
+            ).format(
                 id=playbook.metadata.id,
                 found=found.get("version"),
                 expected=playbook.metadata.version,
@@ -348,13 +446,12 @@ def report_context(
     return {
         "lang": lang,
         "format": fmt,
-        "t": words,
         "playbook": data,
         "source": {"path": source.path, "sha256": source.sha256} if source else None,
         "front_matter": {
-            "title": words["report_of"].format(title=meta["title"]),
+            "title": translate(N_("{title}: review report"), lang).format(title=meta["title"]),
             "id": meta["id"] + "-report",
-            "playbook": meta["id"],
+            "playbook_id": meta["id"],
             "version": meta["version"],
             "status": meta["status"],
             "owner": meta["owner"],
@@ -364,9 +461,7 @@ def report_context(
             "next_step": decision.next_step,
             "tags": meta["tags"],
             "lang": lang,
-            "playbook_file": source.path
-            if source
-            else None,  # `source` is a list of files to MkDocs themes
+            "playbook": source.path if source else None,  # not `source` (see sop.front_matter)
             "sha256": source.sha256 if source else None,
         },
         "comparison": comparison,
@@ -400,7 +495,7 @@ def report_context(
             "conclusion": decision.conclusion,
             "next_step": decision.next_step,
             "reasons": [
-                words["reason"][code].format(
+                translate(REASONS[code], lang).format(
                     **{
                         key: listing(value, lang=lang) if isinstance(value, list) else value
                         for key, value in params.items()
@@ -409,7 +504,13 @@ def report_context(
                 for code, params in decision.reasons
             ],
         },
-        "chart": comparison_chart(overall, words, lang=lang) if fmt == "html" else "",
+        "table3_note": translate(TABLE3_NOTES[design], lang),
+        "explanations": [
+            explain(row, design=design, confidence=1 - alpha, lang=lang) for row in overall
+        ],
+        "method_lines": [translate(line, lang) for line in METHOD],
+        "decision_rules": [translate(line, lang) for line in DECISION_RULES],
+        "chart": comparison_chart(overall, lang=lang) if fmt == "html" else "",
         "flowchart_svg": drawn_flowchart(flow(data), data, lang) if fmt == "html" else None,
     }
 

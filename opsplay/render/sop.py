@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from opsplay.errors import InputError, UsageError
+from opsplay.i18n import LANGUAGES, _
 from opsplay.model.playbook import Playbook
 from opsplay.render.environment import get_renderer
-from opsplay.render.wording import WORDS
 
 # Output formats by name: file suffix of the documents. The CLI's --format choices
 # (opsplay.cli.choices.DocumentFormat) mirror these names; a test keeps them equal.
@@ -42,14 +42,20 @@ def source_of(path: Path) -> Source:
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as error:
-        raise InputError(f"{path}: cannot read the file: {error.strerror}") from None
+        raise InputError(
+            _("{path}: cannot read the file: {reason}").format(path=path, reason=error.strerror)
+        ) from None
     return Source(project_path(path), digest)
 
 
 def check_format(fmt: str) -> str:
     """The format name, or a UsageError listing the known ones."""
     if fmt not in FORMATS:
-        raise UsageError(f"unknown format `{fmt}`; use one of: {', '.join(FORMATS)}")
+        raise UsageError(
+            _("unknown format `{format}`; use one of: {known}").format(
+                format=fmt, known=", ".join(FORMATS)
+            )
+        )
     return fmt
 
 
@@ -57,8 +63,12 @@ def check_lang(lang: str | None, playbook: Playbook | None = None) -> str:
     """The document language: `lang` when given, else the playbook's."""
     if lang is None:
         return playbook.language if playbook is not None else "zh"
-    if lang not in WORDS:
-        raise UsageError(f"unknown language `{lang}`; use one of: {', '.join(WORDS)}")
+    if lang not in LANGUAGES:
+        raise UsageError(
+            _("unknown language `{lang}`; use one of: {known}").format(
+                lang=lang, known=", ".join(LANGUAGES)
+            )
+        )
     return lang
 
 
@@ -200,9 +210,9 @@ def front_matter(data: dict[str, Any], source: Source | None, lang: str) -> dict
         "updated": meta["updated"],
         "tags": meta["tags"],
         "lang": lang,  # the language the document is written in (--lang or the playbook's)
-        "playbook": source.path
-        if source
-        else None,  # not `source`: MkDocs themes read that as a list of files
+        # The playbook file the document comes from. Not `source`: MkDocs themes read a
+        # page's `source` as a list of files and show each character as a link.
+        "playbook": source.path if source else None,
         "sha256": source.sha256 if source else None,
     }
 
@@ -221,7 +231,6 @@ def sop_context(
     return {
         "lang": lang,
         "format": fmt,
-        "t": WORDS[lang],
         "playbook": data,
         "source": {"path": source.path, "sha256": source.sha256} if source else None,
         "front_matter": front_matter(data, source, lang),
@@ -295,7 +304,7 @@ def render_index(
         english = sum(entry["lang"] == "en" for entry in entries)
         lang = "en" if english * 2 > len(entries) else "zh"
     language = check_lang(lang)
-    context = {"lang": language, "format": fmt, "t": WORDS[language], "sops": entries}
+    context = {"lang": language, "format": fmt, "sops": entries}
     return get_renderer(language, templates_dir).render(f"index.{fmt}.j2", context)
 
 
@@ -314,7 +323,11 @@ def render_sop_files(
     check_lang(lang)
     files = discover(list(paths))
     if not files:
-        raise UsageError(f"no playbook files (*.yaml, *.yml) in {', '.join(str(p) for p in paths)}")
+        raise UsageError(
+            _("no playbook files (*.yaml, *.yml) in {paths}").format(
+                paths=", ".join(str(p) for p in paths)
+            )
+        )
     documents: dict[str, str] = {}
     loaded: list[Playbook] = []
     seen: dict[str, Path] = {}
@@ -324,7 +337,9 @@ def render_sop_files(
         playbook_id = playbook.metadata.id
         if playbook_id in seen:
             raise InputError(
-                f"{path}: playbook id `{playbook_id}` is also used by {seen[playbook_id]}"
+                _("{path}: playbook id `{id}` is also used by {other}").format(
+                    path=path, id=playbook_id, other=seen[playbook_id]
+                )
             )
         seen[playbook_id] = path
         documents[playbook_id + FORMATS[fmt]] = render_sop(
@@ -339,7 +354,9 @@ def render_sop_files(
     index_name = "index" + FORMATS[fmt]
     if index_name in documents:
         raise InputError(
-            f"a playbook id `index` would overwrite the SOP index {index_name}; rename it"
+            _("a playbook id `index` would overwrite the SOP index {name}; rename it").format(
+                name=index_name
+            )
         )
     documents[index_name] = render_index(loaded, lang=lang, fmt=fmt, templates_dir=templates_dir)
     return documents

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from opsplay.diagnostics import RULES
+from opsplay.diagnostics import RULES, words
+from opsplay.i18n import _
 from opsplay.loader import LoadedFile
+from opsplay.model.aliases import canonical_data
 
 Path = tuple[str | int, ...]
 Report = Callable[..., None]
@@ -38,11 +40,16 @@ class PlaybookData:
 
     loaded: LoadedFile
     realtime_seconds: float = 1.0
+    _data: dict[str, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Chinese aliases of enumerated values (`status: 试点`) are read as their English value.
+        self._data = canonical_data(self.loaded.data or {})
 
     @property
     def data(self) -> dict[str, Any]:
-        """The raw data (an empty mapping when the file could not be read)."""
-        return self.loaded.data or {}
+        """The raw data, aliases read as English (an empty mapping when the file was unreadable)."""
+        return self._data
 
     def get(self, *path: str | int) -> Any:
         """The value at `path`, or None when any step is missing or of the wrong type."""
@@ -68,13 +75,13 @@ class PlaybookData:
         """Ids of the entries of a top-level list section (as text, as the schema reads them)."""
         return [
             item_id
-            for _, item in self.entries(section)
+            for _index, item in self.entries(section)
             if (item_id := ident(item.get("id"))) is not None
         ]
 
     def metric_kind(self, metric_id: Any) -> str | None:
         """The `kind` of a metric by id, if declared."""
-        for _, metric in self.entries("metrics"):
+        for _index, metric in self.entries("metrics"):
             if ident(metric.get("id")) == ident(metric_id):
                 return metric.get("kind")
         return None
@@ -104,9 +111,16 @@ def did_you_mean(word: Any, choices: list[str]) -> str:
     """A `; did you mean `x`?` suffix, or a list of the choices when nothing is close."""
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.5)
     if close:
-        return f"; did you mean `{close[0]}`?"
-    return f"; known: {', '.join(choices)}" if choices else ""
+        return _("; did you mean `{word}`?").format(word=close[0])
+    return _("; known: {known}").format(known=words(choices)) if choices else ""
 
 
 # Importing the rule modules registers their checks.
-from opsplay.rules import goal, graph, readiness, references, versioning  # noqa: E402,F401
+from opsplay.rules import (  # noqa: E402,F401
+    goal,
+    graph,
+    readiness,
+    references,
+    text,
+    versioning,
+)

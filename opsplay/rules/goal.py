@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
+from opsplay.i18n import _
 from opsplay.rules import PlaybookData, Report, ident, rule
 
-RATE_MEASURES = {"completion_rate", "fallback_rate", "failure_rate", "sla_compliance"}
+RATE_MEASURES = {
+    "completion_rate",
+    "fallback_rate",
+    "failure_rate",
+    "timeout_rate",
+    "sla_compliance",
+    "schedule_adherence",
+}
 
 
 def _number(value: Any) -> float | None:
-    """A number as the schema reads it: YAML numbers, and text such as "0.35" (pydantic too)."""
+    """A finite number as the schema reads it: YAML numbers, and text such as "0.35" (pydantic
+    too); infinity and NaN are the schema's to report (OPS103), not compared here."""
+    number = _any_number(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _any_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     try:
@@ -28,7 +43,11 @@ def _number(value: Any) -> float | None:
 
 def _percent_hint(value: float) -> str:
     """` (write 0.35 for 35%)` when a rate looks written as a percentage, else nothing."""
-    return f" (write {value / 100:g} for {value:g}%)" if 1 < value <= 100 else ""
+    if 1 < value <= 100:
+        return _(" (write {rate} for {percent}%)").format(
+            rate=f"{value / 100:g}", percent=f"{value:g}"
+        )
+    return ""
 
 
 def _date(value: Any) -> dt.date | None:
@@ -44,17 +63,27 @@ def target_in_better_direction(pb: PlaybookData, report: Report) -> None:
     baseline, target = _number(pb.get("goal", "baseline")), _number(pb.get("goal", "target"))
     metric_id = ident(pb.get("goal", "metric"))
     better = next(
-        (m.get("better") for _, m in pb.entries("metrics") if ident(m.get("id")) == metric_id), None
+        (m.get("better") for _index, m in pb.entries("metrics") if ident(m.get("id")) == metric_id),
+        None,
     )
     if baseline is None or target is None or better not in ("higher", "lower"):
         return
-    if (better == "higher" and target <= baseline) or (better == "lower" and target >= baseline):
-        relation = "above" if better == "higher" else "below"
-        report(
-            ("goal", "target"),
-            f"target {target:g} must lie {relation} the baseline {baseline:g} because "
-            f"`{metric_id}` is better {better}; fix the target or the metric's `better`",
+    if better == "higher" and target <= baseline:
+        message = _(
+            "target {target} must lie above the baseline {baseline} because `{metric}` is "
+            "better higher; fix the target or the metric's `better`"
         )
+    elif better == "lower" and target >= baseline:
+        message = _(
+            "target {target} must lie below the baseline {baseline} because `{metric}` is "
+            "better lower; fix the target or the metric's `better`"
+        )
+    else:
+        return
+    report(
+        ("goal", "target"),
+        message.format(target=f"{target:g}", baseline=f"{baseline:g}", metric=metric_id),
+    )
 
 
 @rule("OPS302")
@@ -67,7 +96,9 @@ def goal_rates_in_unit_interval(pb: PlaybookData, report: Report) -> None:
         if value is not None and not 0 <= value <= 1:
             report(
                 ("goal", key),
-                f"`{key}` {value:g} is a rate of a proportion metric and must lie in [0, 1]"
+                _("`{key}` {value} is a rate of a proportion metric and must lie in [0, 1]").format(
+                    key=key, value=f"{value:g}"
+                )
                 + _percent_hint(value),
             )
 
@@ -83,7 +114,9 @@ def dates_in_order(pb: PlaybookData, report: Report) -> None:
         if start is not None and end is not None and end < start:
             report(
                 (section, "period", "end"),
-                f"`{section}.period` ends ({end}) before it starts ({start})",
+                _("`{section}.period` ends ({end}) before it starts ({start})").format(
+                    section=section, end=end, start=start
+                ),
             )
     deadline, scope_start = (
         _date(pb.get("goal", "deadline")),
@@ -92,8 +125,10 @@ def dates_in_order(pb: PlaybookData, report: Report) -> None:
     if deadline is not None and scope_start is not None and deadline < scope_start:
         report(
             ("goal", "deadline"),
-            f"the deadline {deadline} is before the scope period starts ({scope_start}); "
-            "move the deadline or the period",
+            _(
+                "the deadline {deadline} is before the scope period starts ({start}); "
+                "move the deadline or the period"
+            ).format(deadline=deadline, start=scope_start),
         )
 
 
@@ -110,15 +145,19 @@ def thresholds_in_range(pb: PlaybookData, report: Report) -> None:
         if on_rate and not 0 <= threshold <= 1:
             report(
                 ("alerts", i, "threshold"),
-                f"threshold {threshold:g} is a rate and must lie in [0, 1]"
+                _("threshold {threshold} is a rate and must lie in [0, 1]").format(
+                    threshold=f"{threshold:g}"
+                )
                 + _percent_hint(threshold),
             )
         elif alert.get("measure") in ("p50_s", "p95_s") and threshold < 0:
             report(
                 ("alerts", i, "threshold"),
-                f"threshold {threshold:g} is a duration in seconds; it cannot be negative",
+                _("threshold {threshold} is a duration in seconds; it cannot be negative").format(
+                    threshold=f"{threshold:g}"
+                ),
             )
-    for i, _ in pb.entries("scenarios"):
+    for i, _scenario in pb.entries("scenarios"):
         for j, expected in pb.entries("scenarios", i, "expected"):
             value = _number(expected.get("value"))
             if (
@@ -128,6 +167,8 @@ def thresholds_in_range(pb: PlaybookData, report: Report) -> None:
             ):
                 report(
                     ("scenarios", i, "expected", j, "value"),
-                    f"expected value {value:g} is a rate of a proportion metric "
-                    "and must lie in [0, 1]",
+                    _(
+                        "expected value {value} is a rate of a proportion metric "
+                        "and must lie in [0, 1]"
+                    ).format(value=f"{value:g}"),
                 )

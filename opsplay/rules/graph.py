@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opsplay.i18n import _
 from opsplay.rules import Path, PlaybookData, Report, ident, rule
 
 
@@ -48,7 +49,7 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
     reached, queue = {start}, [start]
     while queue:
         current = queue.pop()
-        targets = [target for target, _ in edges.get(current, [])]
+        targets = [target for target, _path in edges.get(current, [])]
         if current in retries:
             targets.append(retries[current])
         for target in targets:
@@ -60,8 +61,10 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
         if node_id is not None and node_id not in reached:
             report(
                 ("nodes", i),
-                f"node `{node_id}` cannot be reached from the first node `{start}`; "
-                f"add it to a `next` list or a `fallback.goto`, or remove it",
+                _(
+                    "node `{node}` cannot be reached from the first node `{start}`; "
+                    "add it to a `next` list or a `fallback.goto`, or remove it"
+                ).format(node=node_id, start=start),
             )
 
 
@@ -90,9 +93,11 @@ def loops_only_by_retry(pb: PlaybookData, report: Report) -> None:
                 loop = " → ".join([*trail[trail.index(target) :], target])
                 report(
                     path,
-                    f"`next` of `{node_id}` loops back to `{target}` ({loop}) without a "
-                    f"fallback.goto; make the retry explicit with `fallback: {{goto: {target}}}` "
-                    "or end the branch with `next: []`",
+                    _(
+                        "`next` of `{node}` loops back to `{target}` ({loop}) without a "
+                        "fallback.goto; make the retry explicit with `fallback: {{goto: {target}}}` "
+                        "or end the branch with `next: []`"
+                    ).format(node=node_id, target=target, loop=loop),
                 )
             elif target in edges and target not in state:
                 state[target] = "active"

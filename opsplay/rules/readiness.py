@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from opsplay.i18n import _
 from opsplay.rules import PlaybookData, Report, rule
 
 
@@ -14,8 +15,9 @@ def node_has_sla(pb: PlaybookData, report: Report) -> None:
         if node.get("sla") is None:
             report(
                 ("nodes", i),
-                f"node `{node.get('id')}` has no time limit; "
-                "add `sla:` (e.g. 2m, 24h, 2分钟内, 实时)",
+                _(
+                    "node `{node}` has no time limit; add `sla:` (e.g. 2m, 24h, 2分钟内, 实时)"
+                ).format(node=node.get("id")),
             )
 
 
@@ -26,19 +28,15 @@ def node_has_fallback(pb: PlaybookData, report: Report) -> None:
         if node.get("fallback") is None:
             report(
                 ("nodes", i),
-                f"node `{node.get('id')}` has no exception handling; add "
-                "`fallback: {when: [failure, timeout], action: …}`",
+                _(
+                    "node `{node}` has no exception handling; add "
+                    "`fallback: {{when: [failure, timeout], action: …}}`"
+                ).format(node=node.get("id")),
             )
 
 
 def _status(pb: PlaybookData) -> object:
     return pb.get("metadata", "status")
-
-
-def _status_with_article(pb: PlaybookData) -> str:
-    """ "an `active`" / "a `pilot`": the status with its article."""
-    status = str(_status(pb))
-    return f"{'an' if status[:1] in ('a', 'e', 'i', 'o', 'u') else 'a'} `{status}`"
 
 
 @rule("OPS503")
@@ -47,8 +45,10 @@ def live_playbook_has_alerts(pb: PlaybookData, report: Report) -> None:
     if _status(pb) in ("rollout", "active") and not pb.get("alerts"):
         report(
             ("metadata", "status"),
-            f"{_status_with_article(pb)} playbook needs `alerts` (step 5 monitoring thresholds, "
-            "e.g. node completion_rate < 0.9)",
+            _(
+                "a playbook with status `{status}` needs `alerts` (step 5 monitoring thresholds, "
+                "e.g. node completion_rate < 0.9)"
+            ).format(status=_status(pb)),
         )
 
 
@@ -58,8 +58,10 @@ def live_playbook_has_training(pb: PlaybookData, report: Report) -> None:
     if _status(pb) in ("rollout", "active") and not pb.get("rollout", "training"):
         report(
             ("metadata", "status"),
-            f"{_status_with_article(pb)} playbook needs `rollout.training` (step 5: who is "
-            "trained on the process, and how)",
+            _(
+                "a playbook with status `{status}` needs `rollout.training` (step 5: who is "
+                "trained on the process, and how)"
+            ).format(status=_status(pb)),
         )
 
 
@@ -69,7 +71,7 @@ def pilot_playbook_has_pilot(pb: PlaybookData, report: Report) -> None:
     if _status(pb) == "pilot" and pb.get("pilot") is None:
         report(
             ("metadata", "status"),
-            "a `pilot` playbook needs a `pilot` section (design, arms, metrics)",
+            _("a `pilot` playbook needs a `pilot` section (design, arms, metrics)"),
         )
 
 
@@ -79,8 +81,10 @@ def settled_playbook_has_review(pb: PlaybookData, report: Report) -> None:
     if _status(pb) in ("active", "retired") and pb.get("review") is None:
         report(
             ("metadata", "status"),
-            f"{_status_with_article(pb)} playbook needs a `review` section (step 6: findings, "
-            "successes, improvements)",
+            _(
+                "a playbook with status `{status}` needs a `review` section (step 6: findings, "
+                "successes, improvements)"
+            ).format(status=_status(pb)),
         )
 
 
@@ -103,7 +107,9 @@ def no_placeholders_left(pb: PlaybookData, report: Report) -> None:
         elif isinstance(value, str) and _PLACEHOLDER.fullmatch(value):
             report(
                 path,
-                f"`{value.strip()}` is a placeholder from `opsplay init`; write the real value",
+                _("`{value}` is a placeholder from `opsplay init`; write the real value").format(
+                    value=value.strip()
+                ),
             )
 
     walk(pb.data, ())

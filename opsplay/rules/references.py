@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from opsplay.i18n import _
 from opsplay.rules import Path, PlaybookData, Report, did_you_mean, ident, rule
 
 ID_SECTIONS = ("roles", "metrics", "scenarios", "nodes", "alerts")
@@ -21,7 +22,7 @@ def owners_are_roles(pb: PlaybookData, report: Report) -> None:
     ]
     names = {
         role["name"]: role.get("id")
-        for _, role in pb.entries("roles")
+        for _index, role in pb.entries("roles")
         if isinstance(role.get("name"), str)
     }
     for path, value in candidates:
@@ -31,19 +32,23 @@ def owners_are_roles(pb: PlaybookData, report: Report) -> None:
         if isinstance(names.get(owner), str):  # the role's name written where its id belongs
             report(
                 path,
-                f"`{owner}` is the name of role `{names[owner]}`; write `owner: {names[owner]}`",
+                _("`{owner}` is the name of role `{role}`; write `owner: {role}`").format(
+                    owner=owner, role=names[owner]
+                ),
             )
             continue
         report(
             path,
-            f"owner `{owner}` is not a role id; add it under `roles` or use an existing role id"
-            f"{did_you_mean(owner, roles)}",
+            _(
+                "owner `{owner}` is not a role id; add it under `roles` or use an existing role id"
+            ).format(owner=owner)
+            + did_you_mean(owner, roles),
         )
 
 
 def _metric_references(pb: PlaybookData) -> Iterator[tuple[Path, Any]]:
     yield ("goal", "metric"), pb.get("goal", "metric")
-    for i, _ in pb.entries("scenarios"):
+    for i, _scenario in pb.entries("scenarios"):
         for j, expected in pb.entries("scenarios", i, "expected"):
             yield ("scenarios", i, "expected", j, "metric"), expected.get("metric")
     for section in ("metrics", "guardrails"):
@@ -63,9 +68,11 @@ def metric_references_resolve(pb: PlaybookData, report: Report) -> None:
         if metric is not None and metric not in metrics:
             report(
                 path,
-                f"metric `{metric}` is not a metric id; "
-                "declare it under `metrics` or use an existing id"
-                f"{did_you_mean(metric, metrics)}",
+                _(
+                    "metric `{metric}` is not a metric id; "
+                    "declare it under `metrics` or use an existing id"
+                ).format(metric=metric)
+                + did_you_mean(metric, metrics),
             )
 
 
@@ -80,14 +87,15 @@ def node_references_resolve(pb: PlaybookData, report: Report) -> None:
             if target is not None and target not in nodes:
                 report(
                     ("nodes", i, "next", j),
-                    f"`next` names `{target}`, which is not a node id{did_you_mean(target, nodes)}",
+                    _("`next` names `{target}`, which is not a node id").format(target=target)
+                    + did_you_mean(target, nodes),
                 )
         goto = ident(pb.get("nodes", i, "fallback", "goto"))
         if goto is not None and goto not in nodes:
             report(
                 ("nodes", i, "fallback", "goto"),
-                f"`fallback.goto` names `{goto}`, which is not a node id"
-                f"{did_you_mean(goto, nodes)}",
+                _("`fallback.goto` names `{target}`, which is not a node id").format(target=goto)
+                + did_you_mean(goto, nodes),
             )
 
 
@@ -105,37 +113,49 @@ def alerts_name_a_target(pb: PlaybookData, report: Report) -> None:
         if node is not None and metric is not None:
             report(
                 path,
-                "an alert watches either a `node` (with `measure`) or a `metric`, not both; "
-                "split it into two alerts",
+                _(
+                    "an alert watches either a `node` (with `measure`) or a `metric`, not both; "
+                    "split it into two alerts"
+                ),
             )
         elif node is None and metric is None:
             report(
                 path,
-                "the alert names nothing to watch; add `node:` with `measure:` "
-                "(e.g. completion_rate) or `metric:` with a metric id",
+                _(
+                    "the alert names nothing to watch; add `node:` with `measure:` "
+                    "(e.g. completion_rate) or `metric:` with a metric id"
+                ),
             )
         elif node is not None:
             if node not in nodes:
                 report(
-                    (*path, "node"), f"node `{node}` is not a node id{did_you_mean(node, nodes)}"
+                    (*path, "node"),
+                    _("node `{node}` is not a node id").format(node=node)
+                    + did_you_mean(node, nodes),
                 )
             if measure is None:
                 report(
                     path,
-                    "a node alert needs `measure:` (completion_rate, fallback_rate, failure_rate, "
-                    "sla_compliance, p50_s or p95_s)",
+                    _(
+                        "a node alert needs `measure:` (completion_rate, fallback_rate, "
+                        "failure_rate, timeout_rate, sla_compliance, p50_s, p95_s or "
+                        "schedule_adherence)"
+                    ),
                 )
         else:
             if metric is not None and metric not in metrics:
                 report(
                     (*path, "metric"),
-                    f"metric `{metric}` is not a metric id{did_you_mean(metric, metrics)}",
+                    _("metric `{metric}` is not a metric id").format(metric=metric)
+                    + did_you_mean(metric, metrics),
                 )
             if measure is not None:
                 report(
                     (*path, "measure"),
-                    "a metric alert compares the metric's value; remove `measure:` "
-                    "(measures belong to node alerts)",
+                    _(
+                        "a metric alert compares the metric's value; remove `measure:` "
+                        "(measures belong to node alerts)"
+                    ),
                     key=True,
                 )
 
@@ -152,8 +172,9 @@ def ids_are_unique(pb: PlaybookData, report: Report) -> None:
             if item_id in seen:
                 report(
                     (section, i, "id"),
-                    f"id `{item_id}` is already used by {section}[{seen[item_id]}]; "
-                    "give each entry its own id",
+                    _(
+                        "id `{id}` is already used by {section}[{index}]; give each entry its own id"
+                    ).format(id=item_id, section=section, index=seen[item_id]),
                 )
             else:
                 seen[item_id] = i

@@ -1,12 +1,11 @@
 """Fixtures of the diff and version-check tests: goldens and real git repositories.
 
-Golden files are compared whole; rewrite them with `pytest --update-goldens` or
-`OPSPLAY_UPDATE_GOLDENS=1 pytest tests/diff`, and review the change in git.
+Golden files are compared whole; rewrite them with `pytest --update-goldens` (the one flag
+for every golden file, registered in tests/conftest.py) and review the change in git.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,11 +24,9 @@ def repo(tmp_path: Path) -> GitRepo:
 
 
 @pytest.fixture
-def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
-    """Compare text with a golden file (or rewrite it when asked to)."""
-    update = os.environ.get("OPSPLAY_UPDATE_GOLDENS") == "1" or bool(
-        request.config.getoption("--update-goldens", default=False)
-    )
+def golden(update_goldens: bool) -> Callable[[str, str], None]:
+    """Compare text with a golden file (or rewrite it with --update-goldens)."""
+    update = update_goldens
 
     def check(name: str, actual: str) -> None:
         path = GOLDEN / name
@@ -37,7 +34,7 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(actual, encoding="utf-8", newline="\n")
             return
-        assert path.exists(), f"{path} is missing; run with OPSPLAY_UPDATE_GOLDENS=1 and review it"
+        assert path.exists(), f"{path} is missing; run pytest --update-goldens and review it"
         assert actual == path.read_text(encoding="utf-8"), f"output differs from {path.name}"
 
     return check

@@ -87,8 +87,9 @@ def test_folder_diff_skips_an_invalid_playbook_and_says_so(
 
 def test_default_language_is_the_new_playbooks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(FIXTURES)
-    _, zh, _ = invoke(*PAIRS["onboarding"])
-    _, en, _ = invoke(*PAIRS["incident"])
+    zh_code, zh, _ = invoke(*PAIRS["onboarding"])
+    en_code, en, _ = invoke(*PAIRS["incident"])
+    assert (zh_code, en_code) == (0, 0)
     assert "建议版本 2.0.0" in zh
     assert "suggested version 3.0.0" in en
 
@@ -185,7 +186,8 @@ def test_configured_levels_change_the_suggestion(
         "utf-8",
     )
     monkeypatch.chdir(tmp_path)
-    _, out, _ = invoke(*PAIRS["incident"])
+    code, out, _ = invoke(*PAIRS["incident"])
+    assert code == 0
     assert "minor · suggested version 2.4.0" in out
 
 
@@ -225,3 +227,24 @@ def test_python_dash_m(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert result.returncode == 1
     assert '"level": "major"' in result.stdout
+
+
+def test_the_retired_goldens_variable_fails_the_run_loudly(tmp_path: Path) -> None:
+    """OPSPLAY_UPDATE_GOLDENS used to rewrite the diff goldens silently and pass."""
+    import os
+
+    golden = Path(__file__).parent / "golden" / "onboarding.en.txt"
+    before = golden.read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+        + [f"{Path(__file__).parent / 'test_cli.py'}::test_golden_outputs"],
+        cwd=Path(__file__).parents[2],
+        env={**os.environ, "OPSPLAY_UPDATE_GOLDENS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "OPSPLAY_UPDATE_GOLDENS is no longer read" in result.stdout + result.stderr
+    assert "--update-goldens" in result.stdout + result.stderr
+    assert golden.read_bytes() == before

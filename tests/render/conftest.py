@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,12 +27,65 @@ FIXTURES = HERE / "fixtures"
 GOLDEN = HERE / "golden"
 EDGE_CASE = FIXTURES / "edge-case.yaml"
 
-# Playbook file → saved `pilot compare --format json` output used for its report goldens.
-REPORT_CASES = {
-    PLAYBOOKS / "new-user-onboarding.yaml": FIXTURES / "compare-new-user-onboarding.json",
-    PLAYBOOKS / "member-recall.yaml": FIXTURES / "compare-member-recall.json",
-    EDGE_CASE: FIXTURES / "compare-edge-case.json",
+# Playbook file → the exports `opsplay pilot compare` reads for its report goldens. The
+# command runs on the repository's example data at the start of the test run, so report
+# goldens render today's JSON, never a saved file that drifted from it.
+COMPARE_INPUTS = {
+    PLAYBOOKS / "new-user-onboarding.yaml": [
+        "examples/onboarding_units.csv",
+        "--events",
+        "examples/onboarding_events.csv",
+    ],
+    PLAYBOOKS / "member-recall.yaml": ["examples/recall_did.csv"],
 }
+# The edge case has no data to compute from: its hand-made comparison (hostile text in every
+# field) is checked against the shape of a real result instead (test_report).
+EDGE_COMPARISON = FIXTURES / "compare-edge-case.json"
+REPORT_CASES = [*COMPARE_INPUTS, EDGE_CASE]
+
+
+def run_compare(playbook: Path, inputs: list[str], lang: str) -> str:
+    """`opsplay pilot compare --format json` on real files, run from the repository root,
+    its warnings in `lang` (the language of the report that shows them)."""
+    env = {**os.environ, "OPSPLAY_LANG": lang}
+    result = subprocess.run(
+        [sys.executable, "-m", "opsplay", "pilot", "compare"]
+        + [playbook.relative_to(REPO).as_posix(), *inputs, "--format", "json"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def comparison_files_by_lang(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[tuple[Path, str], Path]:
+    """(playbook, language) → a `pilot compare --format json` file: computed now, or the
+    edge case's hand-made one."""
+    folder = tmp_path_factory.mktemp("comparisons")
+    files = {(EDGE_CASE, lang): EDGE_COMPARISON for lang in ("zh", "en")}
+    for playbook, inputs in COMPARE_INPUTS.items():
+        for lang in ("zh", "en"):
+            path = folder / f"compare-{playbook.stem}.{lang}.json"
+            path.write_text(run_compare(playbook, inputs, lang), encoding="utf-8")
+            files[(playbook, lang)] = path
+    return files
+
+
+@pytest.fixture(scope="session")
+def comparison_files(comparison_files_by_lang: dict[tuple[Path, str], Path]) -> dict[Path, Path]:
+    """Playbook → its comparison file with Chinese messages (the playbooks' language)."""
+    return {
+        playbook: path
+        for (playbook, lang), path in comparison_files_by_lang.items()
+        if lang == "zh"
+    }
 
 
 def shipped_playbooks() -> list[Path]:
@@ -44,11 +100,10 @@ def onboarding() -> Playbook:
 
 
 @pytest.fixture(scope="session")
-def onboarding_comparison() -> dict[str, Any]:
-    """The saved comparison of the onboarding pilot."""
-    data: dict[str, Any] = json.loads(
-        REPORT_CASES[PLAYBOOKS / "new-user-onboarding.yaml"].read_text("utf-8")
-    )
+def onboarding_comparison(comparison_files: dict[Path, Path]) -> dict[str, Any]:
+    """Today's comparison of the onboarding pilot on the example exports."""
+    path = comparison_files[PLAYBOOKS / "new-user-onboarding.yaml"]
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
     return data
 
 

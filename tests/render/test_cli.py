@@ -14,11 +14,16 @@ from typer.testing import CliRunner
 import opsplay
 from opsplay.cli import app
 
-from .conftest import EDGE_CASE, PLAYBOOKS, REPORT_CASES
+from .conftest import EDGE_CASE, PLAYBOOKS
 
 ONBOARDING = PLAYBOOKS / "new-user-onboarding.yaml"
-ONBOARDING_JSON = REPORT_CASES[ONBOARDING]
 EXAMPLES = PLAYBOOKS.parent / "examples"
+
+
+@pytest.fixture
+def onboarding_json(comparison_files: dict[Path, Path]) -> Path:
+    """Today's `pilot compare --format json` of the onboarding pilot, as a file."""
+    return comparison_files[ONBOARDING]
 
 
 @pytest.fixture
@@ -136,14 +141,16 @@ def test_render_sop_user_template_overrides_by_name(runner: CliRunner, tmp_path:
     )
 
 
-def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) -> None:
+def test_render_report_from_json_md_and_html(
+    onboarding_json: Path, runner: CliRunner, tmp_path: Path
+) -> None:
     result = runner.invoke(
         app,
         [
             "render-report",
             str(ONBOARDING),
             "--from-json",
-            str(ONBOARDING_JSON),
+            str(onboarding_json),
             "-o",
             "reports/r.md",
         ],
@@ -159,7 +166,7 @@ def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) 
             "render-report",
             str(ONBOARDING),
             "--from-json",
-            str(ONBOARDING_JSON),
+            str(onboarding_json),
             "-o",
             "reports/r.html",
         ],
@@ -172,7 +179,7 @@ def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) 
             "render-report",
             str(ONBOARDING),
             "--from-json",
-            str(ONBOARDING_JSON),
+            str(onboarding_json),
             "-o",
             "reports/r.html",
             "--check",
@@ -182,7 +189,7 @@ def test_render_report_from_json_md_and_html(runner: CliRunner, tmp_path: Path) 
 
 
 def test_render_report_format_option_overrides_the_suffix(
-    runner: CliRunner, tmp_path: Path
+    onboarding_json: Path, runner: CliRunner, tmp_path: Path
 ) -> None:
     result = runner.invoke(
         app,
@@ -190,7 +197,7 @@ def test_render_report_format_option_overrides_the_suffix(
             "render-report",
             str(ONBOARDING),
             "--from-json",
-            str(ONBOARDING_JSON),
+            str(onboarding_json),
             "-o",
             "r.txt",
             "-f",
@@ -218,8 +225,10 @@ def test_render_report_usage_errors(runner: CliRunner, args: list[str], message:
     assert "Traceback" not in result.output
 
 
-def test_render_report_refuses_a_comparison_of_another_playbook(runner: CliRunner) -> None:
-    other = REPORT_CASES[PLAYBOOKS / "member-recall.yaml"]
+def test_render_report_refuses_a_comparison_of_another_playbook(
+    runner: CliRunner, comparison_files: dict[Path, Path]
+) -> None:
+    other = comparison_files[PLAYBOOKS / "member-recall.yaml"]
     result = runner.invoke(
         app, ["render-report", str(ONBOARDING), "--from-json", str(other), "-o", "r.md"]
     )
@@ -242,9 +251,10 @@ def test_render_report_runs_pilot_compare_on_data(runner: CliRunner, tmp_path: P
     assert from_json.exit_code == 0, from_json.output
     text = (tmp_path / "direct.md").read_text(encoding="utf-8")
     assert text == (tmp_path / "saved.md").read_text(encoding="utf-8")
-    assert "| region=杭州 | 次日留存率 |" in text
+    assert "| region为杭州 | 次日留存率 |" in text  # never `region=杭州` in Chinese
     assert "| 个性化内容推送 | 运营专员 | 900 |" in text
-    assert "examples/onboarding\\_units.csv" in text or "onboarding\\_units.csv" in text
+    # The export is listed with its shape (as `pilot compare` names its path), `_` escaped.
+    assert "onboarding\\_units.csv | 明细数据 | utf-8 | 10000 | 0 |" in text
 
 
 def test_render_report_passes_compare_options(runner: CliRunner, tmp_path: Path) -> None:
@@ -302,3 +312,45 @@ def test_importing_the_cli_loads_no_heavy_library() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "[]\n"
+
+
+def _opsplay_zh(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LANG": "zh_CN.UTF-8", "COLUMNS": "200"}
+    env.pop("OPSPLAY_LANG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "opsplay", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("render-sop", ["生成知识库用的 SOP 文档", "示例：opsplay render-sop", "输出文件夹"]),
+        ("render-report", ["生成试点的效果复盘报告", "试点所用的流程文件", "文档格式"]),
+        ("diff", ["比较流程文件的两个版本", "旧版本：", "有变更时以退出码 1 结束"]),
+    ],
+)
+def test_help_of_document_commands_speaks_the_locale(
+    tmp_path: Path, command: str, words: list[str]
+) -> None:
+    result = _opsplay_zh(tmp_path, command, "--help")
+    assert result.returncode == 0, result.stderr
+    for word in words:
+        assert word in result.stdout
+
+
+def test_errors_and_progress_speak_the_locale(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = _opsplay_zh(tmp_path, "render-sop", "empty", "-o", "out")
+    assert result.returncode == 2
+    assert result.stderr == "opsplay：错误：empty 中没有流程文件（*.yaml、*.yml）\n"
+    folder = _playbooks(tmp_path)
+    result = _opsplay_zh(tmp_path, "render-sop", str(folder), "-o", "out")
+    assert result.returncode == 0, result.stderr
+    assert "已写入 " in result.stdout

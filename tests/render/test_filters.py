@@ -8,7 +8,6 @@ import pytest
 import yaml as pyyaml
 
 from opsplay.render import filters
-from opsplay.render.wording import WORDS
 
 
 @pytest.mark.parametrize(
@@ -57,14 +56,20 @@ def test_duration_in_words(seconds: Any, zh: str, en: str) -> None:
     assert filters.duration(seconds, lang="en") == en
 
 
-def test_sla_of_a_node() -> None:
-    assert filters.sla({"sla_seconds": 1.0, "sla_realtime": True}, lang="zh") == "实时（1秒内）"
-    assert (
-        filters.sla({"sla_seconds": 1.0, "sla_realtime": True}, lang="en")
-        == "real time (within 1 second)"
+def test_sla_of_a_node_is_shown_as_written() -> None:
+    def node(written: str | None, seconds: float | None = None, realtime: bool = False) -> dict:
+        return {"sla": written, "sla_seconds": seconds, "sla_realtime": realtime}
+
+    # What the user wrote, never a normalised form (2天 is not 48小时).
+    assert filters.sla(node("2天", 172800.0), lang="zh") == "2天"
+    assert filters.sla(node("30分钟内", 1800.0), lang="en") == "30分钟内"
+    assert filters.sla(node("T+1"), lang="zh") == "T+1"
+    assert filters.sla(node("3个工作日"), lang="en") == "3个工作日"
+    assert filters.sla(node("实时", 1.0, realtime=True), lang="zh") == "实时（1秒内）"
+    assert filters.sla(node("realtime", 1.0, realtime=True), lang="en") == (
+        "realtime (within 1 second)"
     )
-    assert filters.sla({"sla_seconds": 120.0, "sla_realtime": False}, lang="en") == "2 minutes"
-    assert filters.sla({"sla_seconds": None, "sla_realtime": False}, lang="en") == "—"
+    assert filters.sla(node(None), lang="en") == "—"
 
 
 def test_dates() -> None:
@@ -98,7 +103,7 @@ def test_listing_joins_by_language() -> None:
         ("1. 不是编号", "1\\. 不是编号"),
         ("1.2.0", "1.2.0"),
         ("-5%", "-5%"),
-        ("&copy; & co", "&amp;copy; & co"),
+        ("&copy; & co", "&amp;copy; &amp; co"),
         ("😀 “引号” #123;", "😀 “引号” #123;"),
         (None, "—"),
     ],
@@ -184,12 +189,13 @@ def test_value_and_change_by_kind() -> None:
     assert filters.pvalue(1e-22) == "<0.001"
 
 
-def test_both_catalogues_have_the_same_keys() -> None:
-    def shape(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: shape(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return len(value)
-        return None
+def test_fixed_values_show_in_the_document_language() -> None:
+    from opsplay.render.labels import LABELS
 
-    assert shape(WORDS["zh"]) == shape(WORDS["en"])
+    assert filters.label("pilot", "status", lang="zh") == "试点"
+    assert filters.label("no_response", "trigger", lang="en") == "no response"
+    assert filters.label("something-new", "status", lang="zh") == "something-new"
+    assert filters.op("<=") == "≤"
+    for group, values in LABELS.items():  # every label reads as Chinese, not as its English id
+        for value in values:
+            assert filters.label(value, group, lang="zh") != values[value], (group, value)

@@ -16,7 +16,7 @@ from opsplay.render.report import render_report
 from opsplay.render.sop import FORMATS, render_sop_files, source_of
 from opsplay.validate import load_playbook
 
-from .conftest import EDGE_CASE, REPORT_CASES, shipped_playbooks
+from .conftest import EDGE_CASE, GOLDEN, REPORT_CASES, shipped_playbooks
 
 LANGS = ("zh", "en")
 SOP_PLAYBOOKS = [*shipped_playbooks(), EDGE_CASE]
@@ -39,9 +39,15 @@ def test_index(lang: str, fmt: str, golden: Callable[[str, str], None]) -> None:
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("path", list(REPORT_CASES), ids=lambda p: p.stem)
-def test_report(path: Path, lang: str, fmt: str, golden: Callable[[str, str], None]) -> None:
-    comparison = json.loads(REPORT_CASES[path].read_text("utf-8"))
+@pytest.mark.parametrize("path", REPORT_CASES, ids=lambda p: p.stem)
+def test_report(
+    path: Path,
+    lang: str,
+    fmt: str,
+    golden: Callable[[str, str], None],
+    comparison_files_by_lang: dict[tuple[Path, str], Path],
+) -> None:
+    comparison = json.loads(comparison_files_by_lang[(path, lang)].read_text("utf-8"))
     text = render_report(
         load_playbook(path), comparison, lang=lang, fmt=fmt, source=source_of(path)
     )
@@ -60,3 +66,10 @@ def test_markdown_lines_have_no_trailing_whitespace(path: Path) -> None:
     text = render_sop_files([path])[path.stem + ".md"]
     assert [line for line in text.splitlines() if line != line.rstrip()] == []
     assert text.endswith("\n") and not text.endswith("\n\n")
+
+
+def test_the_golden_cases_are_not_empty() -> None:
+    """A glob that finds nothing would make every parametrized golden test vanish silently."""
+    assert len(shipped_playbooks()) >= 5
+    assert all((GOLDEN / "sop" / f"{p.stem}.zh.md").exists() for p in SOP_PLAYBOOKS)
+    assert len(REPORT_CASES) == 3

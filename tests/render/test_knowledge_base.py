@@ -152,3 +152,17 @@ def test_mkdocs_builds_the_rendered_sops_strictly(tmp_path: Path) -> None:
     assert edge.count("<table>") == 7
     index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert 'href="new-user-onboarding/"' in index
+
+
+def test_front_matter_names_the_playbook_without_mkdocs_reserved_keys() -> None:
+    import yaml
+
+    documents = render_sop_files([EDGE_CASE, *shipped_playbooks()[:1]])
+    for name, text in documents.items():
+        if name.startswith("index"):
+            continue
+        front = yaml.safe_load(text.split("---\n")[1])
+        # MkDocs themes read `source` as a list of files (one link per character of a string).
+        assert "source" not in front, name
+        assert front["playbook"].endswith(".yaml") and "/" in front["playbook"], front
+        assert len(front["sha256"]) == 64

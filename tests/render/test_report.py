@@ -201,7 +201,8 @@ def test_table3_takes_cause_and_action_from_review_findings(
     by_metric = {row["metric"]: row for row in context["overall"]}
     assert by_metric["d1_retention"]["finding"]["action"].startswith("扩大推送内容素材库")
     assert by_metric["first_order"]["finding"] is None
-    assert [a["id"] for a in context["fired_alerts"]] == ["tag-sla"]
+    fired = [a["id"] for a in onboarding_comparison["alerts"] if a["fired"]]
+    assert fired and [a["id"] for a in context["fired_alerts"]] == fired
 
 
 def test_html_report_is_self_contained_and_byte_stable(
@@ -221,7 +222,6 @@ def test_html_report_is_self_contained_and_byte_stable(
 
 def test_chart_escapes_text_from_the_playbook(tmp_path: Path) -> None:
     from opsplay.render.chart import comparison_chart
-    from opsplay.render.wording import WORDS
 
     row = {
         "metric": "m",
@@ -237,7 +237,7 @@ def test_chart_escapes_text_from_the_playbook(tmp_path: Path) -> None:
         "target": 3.0,
         "direction": "worse",
     }
-    svg = str(comparison_chart([row], WORDS["en"], lang="en"))
+    svg = str(comparison_chart([row], lang="en"))
     assert "<script>" not in svg and "&lt;script&gt;" in svg and "&lt;u&gt;" in svg
 
 
@@ -252,3 +252,153 @@ def test_report_vocabulary_is_the_pilots() -> None:
     assert set(VERDICTS) == set(get_args(Verdict))
     assert set(DESIGNS) == set(get_args(Pilot.model_fields["design"].annotation))
     assert {"primary", "guardrail"} <= set(ROLES)
+
+
+JARGON = (
+    "p =",
+    "p=",
+    "p 值",
+    "p-value",
+    "Welch",
+    "Holm",
+    "α",
+    "显著性水平",
+    "置信区间",
+    "interval",
+)
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize(
+    ("lang", "sentence", "method_heading"),
+    [
+        ("zh", "试点组次日留存率比对照组高 {change}，有 95% 的把握不是偶然。", "方法说明"),
+        (
+            "en",
+            "次日留存率 was {change} higher in the pilot arm than in the control arm; "
+            "we can be 95% sure this is not chance.",
+            "Method",
+        ),
+    ],
+)
+def test_results_in_plain_words_and_statistics_only_in_the_method_section(
+    onboarding: Playbook,
+    onboarding_comparison: dict[str, Any],
+    fmt: str,
+    lang: str,
+    sentence: str,
+    method_heading: str,
+) -> None:
+    retention = onboarding_comparison["metrics"][0]
+    assert retention["metric"] == "d1_retention" and retention["verdict"] in ("met", "improved")
+    segmented = copy.deepcopy(onboarding_comparison)
+    row = copy.deepcopy(retention)
+    row["segment"] = {"地区": "华东"}
+    segmented["metrics"].append(row)
+    text = render_report(onboarding, segmented, lang=lang, fmt=fmt)
+    marker = f"## {method_heading}\n" if fmt == "md" else f"<h2>{method_heading}</h2>"
+    main, method = text.split(marker)
+    assert sentence.format(change=f"{retention['rel_diff'] * 100:.1f}%") in main
+    for word in JARGON:
+        assert word not in main, word
+    assert "地区=华东" not in text
+    assert ("地区为华东" if lang == "zh" else "地区: 华东") in main
+    assert "Welch t" in method and "Holm" in method and "α = 0.05" in method
+    p_value = retention["p_value"]
+    shown = ("&lt;0.001" if fmt == "html" else "<0.001") if p_value < 0.001 else f"{p_value:.3f}"
+    assert shown in method  # kept, at the end
+
+
+@pytest.mark.parametrize(
+    ("design", "abs_diff", "significant", "verdict", "zh"),
+    [
+        (
+            "ab",
+            -0.02,
+            True,
+            "worse",
+            "试点组转化率比对照组低 6.7%，有 90% 的把握不是偶然，这是变差了。",
+        ),
+        (
+            "ab",
+            0.01,
+            False,
+            "no_change",
+            "试点组转化率比对照组高 3.3%，但这点差别可能只是偶然，还不能说明有效果。",
+        ),
+        (
+            "before_after",
+            0.01,
+            True,
+            "improved",
+            "试点期间转化率比试点前高 3.3%，有 90% 的把握不是偶然。",
+        ),
+        (
+            "did",
+            0.01,
+            True,
+            "improved",
+            "扣除对照组同期的变化后，试点组转化率多升高了 1.0个百分点，有 90% 的把握不是偶然。",
+        ),
+        ("ab", None, False, "inconclusive", "转化率：数据还不够，暂时无法判断。"),
+    ],
+)
+def test_each_design_and_direction_reads_as_one_sentence(
+    design: str, abs_diff: float | None, significant: bool, verdict: str, zh: str
+) -> None:
+    from opsplay.render.plain import explain
+
+    row = {
+        "metric": "conv",
+        "metric_name": "转化率",
+        "kind": "proportion",
+        "abs_diff": abs_diff,
+        "rel_diff": None if abs_diff is None else abs_diff / 0.3,
+        "significant": significant,
+        "verdict": verdict,
+        "target": None,
+    }
+    assert explain(row, design=design, confidence=0.9, lang="zh") == zh
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_control_characters_never_reach_a_document_raw(
+    onboarding: Playbook, onboarding_comparison: dict[str, Any], fmt: str, lang: str
+) -> None:
+    from opsplay.render.sop import render_sop
+
+    payload = "\x1b]0;pwned\x07\x1b[2J\x9b31m"
+    data = onboarding.model_dump(mode="json", by_alias=True)
+    data["metrics"][0]["name"] += payload
+    data["nodes"][0]["name"] += payload
+    data["roles"][0]["name"] += payload
+    data["goal"]["statement"] += payload
+    hostile = Playbook.model_validate(data)
+    comparison = copy.deepcopy(onboarding_comparison)
+    comparison["warnings"] = [f"warning {payload}"]
+    comparison["metrics"][0]["segment"] = {f"region{payload}": f"east{payload}"}
+    for text in (
+        render_sop(hostile, lang=lang, fmt=fmt),
+        render_report(hostile, comparison, lang=lang, fmt=fmt),
+    ):
+        for raw in ("\x1b", "\x07", "\x9b"):
+            assert raw not in text
+        assert "\\x1b" in text
+
+
+def test_the_hand_made_edge_case_comparison_has_todays_shape(
+    comparison_files: dict[Path, Path],
+) -> None:
+    """The edge case's comparison is written by hand (hostile text everywhere); it must keep
+    the shape `pilot compare --format json` has today, or its goldens test a stale input."""
+    from .conftest import EDGE_COMPARISON, PLAYBOOKS
+
+    real = json.loads(comparison_files[PLAYBOOKS / "new-user-onboarding.yaml"].read_text("utf-8"))
+    edge = json.loads(EDGE_COMPARISON.read_text("utf-8"))
+    assert set(edge) == set(real)
+    for part in ("metrics", "nodes", "alerts", "sources"):
+        assert real[part] and edge[part], part
+        for item in edge[part]:
+            assert set(item) == set(real[part][0]), (part, set(item) ^ set(real[part][0]))
+    assert edge["schema_version"] == real["schema_version"]

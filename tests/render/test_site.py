@@ -14,18 +14,18 @@ from typer.testing import CliRunner
 from opsplay.cli import app
 from opsplay.validate import load_playbook
 
-from .conftest import EDGE_CASE, FIXTURES, PLAYBOOKS, shipped_playbooks
+from .conftest import EDGE_CASE, PLAYBOOKS, shipped_playbooks
 
-REPORTS = [FIXTURES / "compare-new-user-onboarding.json", FIXTURES / "compare-member-recall.json"]
+REPORTED = [PLAYBOOKS / "new-user-onboarding.yaml", PLAYBOOKS / "member-recall.yaml"]
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory, comparison_files: dict[Path, Path]) -> Path:
     """The project written by the CLI for every shipped playbook plus the edge case, built."""
     root = tmp_path_factory.mktemp("kb")
     args = ["render-sop", *map(str, [*shipped_playbooks(), EDGE_CASE]), "--site", str(root)]
-    for report in REPORTS:
-        args += ["--report", str(report)]
+    for playbook in REPORTED:  # today's `pilot compare` JSON of each (see conftest)
+        args += ["--report", str(comparison_files[playbook])]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     build = subprocess.run(
@@ -128,10 +128,14 @@ def test_site_is_stable_and_reports_unchanged_files(tmp_path: Path) -> None:
     [
         (["-o", "out"], "--site"),
         (["--format", "html"], "--format"),
-        (["--report", str(FIXTURES / "compare-member-recall.json")], "member-recall"),
+        (["--report", "member-recall"], "member-recall"),
     ],
 )
-def test_site_usage_errors_exit_2(tmp_path: Path, extra: list[str], message: str) -> None:
+def test_site_usage_errors_exit_2(
+    tmp_path: Path, extra: list[str], message: str, comparison_files: dict[Path, Path]
+) -> None:
+    if extra == ["--report", "member-recall"]:  # a comparison of a playbook not given
+        extra = ["--report", str(comparison_files[PLAYBOOKS / "member-recall.yaml"])]
     result = CliRunner().invoke(
         app,
         [
@@ -158,9 +162,12 @@ def test_a_comparison_without_playbook_id_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "kb").exists()
 
 
-def test_report_without_site_is_a_usage_error(tmp_path: Path) -> None:
+def test_report_without_site_is_a_usage_error(
+    tmp_path: Path, comparison_files: dict[Path, Path]
+) -> None:
+    saved = comparison_files[REPORTED[0]]
     result = CliRunner().invoke(
         app,
-        ["render-sop", str(PLAYBOOKS), "-o", str(tmp_path), "--report", str(REPORTS[0])],
+        ["render-sop", str(PLAYBOOKS), "-o", str(tmp_path), "--report", str(saved)],
     )
     assert result.exit_code == 2 and "--site" in result.output

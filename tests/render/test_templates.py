@@ -48,12 +48,30 @@ def test_a_user_template_replaces_the_shipped_one_whole(
 ) -> None:
     folder = _user(
         tmp_path,
-        {"sop.md.j2": "{{ playbook.metadata.id }} {{ t.h_goal }} {{ front_matter.title|yaml }}\n"},
+        {
+            "sop.md.j2": "{{ playbook.metadata.id }} {{ _('Purpose and goal') }} "
+            "{% trans %}Owner{% endtrans %} {{ playbook.metadata.status|label('status') }} "
+            "{{ front_matter.title|yaml }}\n"
+        },
     )
+    # The same catalogue as the shipped templates: the document's language, Chinese here.
     assert (
         render_sop(onboarding, templates_dir=folder)
-        == 'new-user-onboarding 目的与目标 "新用户引导优化"\n'
+        == 'new-user-onboarding 目的与目标 负责人 试点 "新用户引导优化"\n'
     )
+    assert render_sop(onboarding, templates_dir=folder, lang="en").startswith(
+        "new-user-onboarding Purpose and goal Owner pilot "
+    )
+
+
+def test_a_template_written_for_the_old_word_table_is_told_what_to_use(
+    tmp_path: Path, onboarding: Playbook
+) -> None:
+    folder = _user(tmp_path, {"sop.md.j2": "ok\n{{ t.h_goal }}\n"})
+    with pytest.raises(TemplateError) as caught:
+        render_sop(onboarding, templates_dir=folder)
+    assert "sop.md.j2, line 2" in caught.value.message
+    assert "_(" in caught.value.message
 
 
 def test_html_templates_escape_and_markdown_templates_do_not(
@@ -137,7 +155,8 @@ ESCAPES = [
     "{{ '{0.__class__.__mro__}'.format(playbook) }}",
     "{{ '{0.__init__.__globals__}'.format(cycler) }}",
     "{{ '{x.__class__}'.format_map({'x': playbook}) }}",
-    "{{ t.update({'sop': 'pwned'}) }}",
+    "{{ playbook.metadata.update({'id': 'pwned'}) }}",
+    "{{ _.__globals__ }}",
     "{{ playbook.roles.append(1) }}",
     "{{ playbook.roles.pop() }}",
     "{% set fmt = '{0.__class__.__mro__}'.format %}{{ fmt(playbook) }}",  # CVE-2024-56326
@@ -174,3 +193,79 @@ def test_templates_receive_plain_data_not_models(tmp_path: Path, onboarding: Pla
         },
     )
     assert render_sop(onboarding, templates_dir=folder) == "True True 实时\n"
+
+
+HOSTILE = [
+    '{{ "x" * 10**9 }}',
+    "{{ [0] * 10**9 }}",
+    '{{ "".center(10**9) }}',
+    '{{ "x".ljust(10**9) }}{{ "x".zfill(10**9) }}',
+    '{{ "\\t".expandtabs(10**9) }}',
+    '{{ "a"|center(10**9) }}',
+    '{{ "a\\nb"|indent(10**9) }}',
+    "{{ lipsum(10**9) }}",
+    "{{ lipsum(5, max=10**9) }}",
+    '{{ "{:>1000000000}".format(1) }}',
+    '{{ "{x:>1000000000}".format_map({"x": 1}) }}',
+    '{{ "%1000000000s"|format(1) }}',
+    '{{ "%1000000000s" % 1 }}',
+    '{{ ("x" * 1000000)|replace("", "yy") }}',
+    '{{ ("x" * 1000000).replace("x", "yy") }}',
+    '{{ ([1] * 1000)|join("x" * 100000) }}',
+    '{{ ("x" * 100000).join(range(1000)|map("string")) }}',
+    "{{ 3 ** (10**8) }}",
+    '{% set ns = namespace(s="x") %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}'
+    "{% endfor %}{{ ns.s|length }}",
+    '{% macro grow(s) %}{{ grow(s ~ s) }}{% endmacro %}{{ grow("x") }}',
+    '{% for i in range(100000) %}{{ "x" * 1000 }}{% endfor %}',
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}{{ j }}{% endfor %}{% endfor %}",
+    '{% set s = "x" * 100000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}',
+]
+
+
+@pytest.mark.parametrize("attack", HOSTILE)
+def test_templates_run_within_time_and_size_budgets(
+    tmp_path: Path, onboarding: Playbook, attack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import resource
+    import time
+
+    from opsplay.render import budget
+
+    monkeypatch.setattr(budget, "MAX_SECONDS", 1.0)
+    folder = _user(tmp_path, {"sop.md.j2": "ok\n" + attack + "\n"})
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with pytest.raises(TemplateError) as caught:
+        render_sop(onboarding, templates_dir=folder)
+    elapsed = time.monotonic() - started
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert elapsed < 5, f"{elapsed:.1f} s"
+    assert grown_mb < 200, f"{grown_mb:.0f} MB more memory"
+    message = caught.value.message
+    assert "sop.md.j2" in message
+    assert any(word in message for word in ("limit", "longer than", "loop", "memory")), message
+
+
+def test_a_budget_message_speaks_the_document_language(
+    tmp_path: Path, onboarding: Playbook
+) -> None:
+    from opsplay.i18n import language
+
+    folder = _user(tmp_path, {"sop.md.j2": 'ok\n{{ "x" * 10**9 }}\n'})
+    with language("zh"), pytest.raises(TemplateError) as caught:
+        render_sop(onboarding, templates_dir=folder)
+    assert "sop.md.j2, line 2" in caught.value.message
+    assert "上限" in caught.value.message
+
+
+def test_range_still_behaves_like_a_sequence(tmp_path: Path, onboarding: Playbook) -> None:
+    folder = _user(
+        tmp_path,
+        {
+            "sop.md.j2": "{{ range(5)|length }} {{ range(5)[2] }} {{ range(3)|list }} "
+            "{% for i in range(3) %}{{ loop.length }}{{ i }}{% endfor %} {{ range(10)|sum }}"
+        },
+    )
+    assert render_sop(onboarding, templates_dir=folder) == "5 2 [0, 1, 2] 303132 45\n"

@@ -125,10 +125,12 @@ def test_markup_in_text_stays_text_in_word() -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("path", list(REPORT_CASES), ids=lambda p: p.stem)
-def test_report_docx_has_table3_with_a_row_per_metric(path: Path, lang: str) -> None:
+@pytest.mark.parametrize("path", REPORT_CASES, ids=lambda p: p.stem)
+def test_report_docx_has_table3_with_a_row_per_metric(
+    path: Path, lang: str, comparison_files: dict[Path, Path]
+) -> None:
     playbook = load_playbook(path)
-    comparison = json.loads(REPORT_CASES[path].read_text("utf-8"))
+    comparison = json.loads(comparison_files[path].read_text("utf-8"))
     data = render_report_document(playbook, comparison, fmt="docx", lang=lang)
     assert isinstance(data, bytes)
     document = _open(data)
@@ -142,10 +144,11 @@ def test_report_docx_has_table3_with_a_row_per_metric(path: Path, lang: str) -> 
 
 
 def test_render_report_writes_docx_from_the_suffix(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, comparison_files: dict[Path, Path]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    path, saved = next(iter(REPORT_CASES.items()))
+    path = REPORT_CASES[0]
+    saved = comparison_files[path]
     result = CliRunner().invoke(
         app, ["render-report", str(path), "--from-json", str(saved), "-o", "review.docx"]
     )
@@ -156,10 +159,14 @@ def test_render_report_writes_docx_from_the_suffix(
 
 @pytest.mark.parametrize("command", ["render-sop", "render-report"])
 def test_unknown_suffix_is_a_usage_error_listing_the_formats(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    comparison_files: dict[Path, Path],
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    path, saved = next(iter(REPORT_CASES.items()))
+    path = REPORT_CASES[0]
+    saved = comparison_files[path]
     args = [command, str(path), "-o", "x.pdf"]
     if command == "render-report":
         args += ["--from-json", str(saved)]

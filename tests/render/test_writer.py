@@ -109,3 +109,102 @@ def test_output_path_that_is_a_file_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "out").write_text("x")
     with pytest.raises(UsageError, match="not a folder"):
         write_files(tmp_path / "out", {"a.md": "x"})
+
+
+def _device(folder: Path, name: str, minor: int) -> Path:
+    """A character device node like /dev/null (minor 3) or /dev/full (minor 7), made in
+    `folder` so a regression replaces a throwaway node instead of the machine's /dev/null."""
+    import stat
+
+    path = folder / name
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    except (PermissionError, AttributeError):
+        pytest.skip("creating device nodes needs root (the CLI test below uses /dev/null)")
+    return path
+
+
+def _is_char_device(path: Path) -> bool:
+    import stat
+
+    return stat.S_ISCHR(os.stat(path).st_mode)
+
+
+def test_a_character_device_is_written_into_never_replaced(tmp_path: Path) -> None:
+    null = _device(tmp_path, "null", 3)
+    report = write_files(tmp_path, {"null": "报告\n"})
+    assert report.written == (null,)
+    assert _is_char_device(null)
+    assert _leftovers(tmp_path) == []
+    assert write_files(tmp_path, {"null": "报告\n"}, check=True).written == (null,)
+
+
+def test_a_full_device_is_a_clear_error_and_stays_a_device(tmp_path: Path) -> None:
+    full = _device(tmp_path, "full", 7)
+    with pytest.raises(OpsplayError) as caught:
+        write_files(tmp_path, {"a.md": "a\n", "full": "x" * 10000})
+    assert str(full) in caught.value.message
+    assert "No space left" in caught.value.message
+    assert _is_char_device(full)
+    assert not (tmp_path / "a.md").exists()  # nothing replaced when one target fails
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_named_pipe_is_written_into_and_stays_a_pipe(tmp_path: Path) -> None:
+    import stat
+    import threading
+
+    fifo = tmp_path / "report.md"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    write_files(tmp_path, {"report.md": "甲\n" * 50000})
+    reader.join(timeout=30)
+    assert received == [("甲\n" * 50000).encode()]
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    # --check never opens the pipe (it would wait for a reader): it says it would write.
+    assert write_files(tmp_path, {"report.md": "x\n"}, check=True).written == (fifo,)
+
+
+def test_other_special_files_are_refused(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "sock.md"
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(path))
+        with pytest.raises(UsageError, match="neither a regular file"):
+            write_files(tmp_path, {"sock.md": "x\n"})
+        assert path.is_socket()
+    finally:
+        server.close()
+
+
+def test_render_report_to_dev_null_leaves_it_a_device(
+    tmp_path: Path, comparison_files: dict[Path, Path]
+) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import PLAYBOOKS
+
+    playbook = PLAYBOOKS / "new-user-onboarding.yaml"
+    for target in ("/dev/null", "/dev/full"):
+        before = os.stat(target)
+        result = subprocess.run(
+            [sys.executable, "-m", "opsplay", "render-report", str(playbook)]
+            + ["--from-json", str(comparison_files[playbook]), "-o", target, "--lang", "en"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        after = os.stat(target)
+        assert _is_char_device(Path(target)) and after.st_ino == before.st_ino
+        if target == "/dev/null":
+            assert result.returncode == 0, result.stderr
+            assert result.stdout == "wrote /dev/null\n"
+        else:
+            assert result.returncode != 0
+            assert "cannot write /dev/full" in result.stderr and "Traceback" not in result.stderr

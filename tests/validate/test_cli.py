@@ -90,22 +90,30 @@ def test_folder_without_playbooks_exits_2(cli: Cli, project: Path) -> None:
     assert "no playbook files" in result.stderr
 
 
-def test_unreadable_file_exits_2(cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_file_is_a_finding_and_the_rest_is_checked(
+    cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = copy_case("en-incident-response.yaml", project, kind="valid")
+    copy_case("zh-new-user-onboarding.yaml", project, kind="valid")
     if os.geteuid() != 0:
         target.chmod(0)
     else:  # root reads anything: make the filesystem refuse (not opsplay's code)
-        real = Path.read_bytes
+        real = os.open
 
-        def refuse(self: Path) -> bytes:
-            if self.name == target.name:
-                raise PermissionError(13, "Permission denied", str(self))
-            return real(self)
+        def refuse(path: str | os.PathLike[str], *args: object, **kwargs: object) -> int:
+            if Path(path).name == target.name:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, *args, **kwargs)
 
-        monkeypatch.setattr(Path, "read_bytes", refuse)
-    result = cli("validate", target.name)
-    assert result.exit_code == 2
-    assert "cannot read the file: Permission denied" in result.stderr
+        monkeypatch.setattr(os, "open", refuse)
+    result = cli("validate", ".", "--format", "json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["files"] == 2
+    assert [(d["file"], d["rule"]) for d in document["diagnostics"]] == [
+        ("en-incident-response.yaml", "OPS010")
+    ]
+    assert "cannot be read: Permission denied" in document["diagnostics"][0]["message"]
 
 
 def test_folders_are_searched_recursively_skipping_hidden_ones(cli: Cli, project: Path) -> None:
@@ -278,7 +286,13 @@ def test_init_writes_a_skeleton_that_validates(cli: Cli, project: Path, lang: st
     result = cli("init", "member-recall", "--lang", lang)
     assert result.exit_code == 0
     path = project / "playbooks" / "member-recall.yaml"
-    assert result.stdout == "wrote playbooks/member-recall.yaml\n"
+    said = {
+        "en": "wrote playbooks/member-recall.yaml; replace its <…> placeholders, then run "
+        "`opsplay validate playbooks/member-recall.yaml`\n",
+        "zh": "已生成 playbooks/member-recall.yaml；把其中的 <…> 换成实际内容，然后运行 "
+        "`opsplay validate playbooks/member-recall.yaml`\n",
+    }
+    assert result.stdout == said[lang]
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# yaml-language-server: $schema=")
     for section in (
@@ -312,7 +326,11 @@ def test_init_refuses_to_overwrite(cli: Cli, project: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["Bad_ID"], "not a valid playbook id"),
+        (["!!!"], "cannot make a playbook id"),
+        (["x", "--id", "Bad_ID"], "not a valid playbook id"),
+        (["x", "--id", "abc\n"], "not a valid playbook id"),
+        (["x", "--id", "a" * 300], "300 characters long; keep it to 64"),
+        (["售后退款工单处理"], "pass one with `--id`"),
         (["ok-id", "--lang", "fr"], "--lang must be zh or en"),
     ],
 )
@@ -321,6 +339,47 @@ def test_init_usage_errors_exit_2(cli: Cli, project: Path, args: list[str], mess
     assert result.exit_code == 2
     assert message in result.stderr
     assert not (project / "playbooks").exists()
+
+
+def test_init_with_a_chinese_title_and_an_id(cli: Cli, project: Path) -> None:
+    result = cli("init", "售后退款工单处理", "--id", "refund-tickets", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert "playbooks/refund-tickets.yaml" in result.stdout
+    text = (project / "playbooks" / "refund-tickets.yaml").read_text(encoding="utf-8")
+    assert '  title: "售后退款工单处理"\n' in text and "  id: refund-tickets\n" in text
+    checked = cli("validate", "--format", "json")
+    assert checked.exit_code == 0 and json.loads(checked.stdout)["errors"] == 0
+
+
+def test_init_derives_the_id_of_an_ascii_title(cli: Cli, project: Path) -> None:
+    result = cli("init", "Refund Tickets (East)", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    text = (project / "playbooks" / "refund-tickets-east.yaml").read_text(encoding="utf-8")
+    assert '  title: "Refund Tickets (East)"\n' in text
+
+
+def test_init_leaves_nothing_behind_on_a_full_disk_and_a_retry_works(project: Path) -> None:
+    """A file-size limit makes the write fail half-way, as a full disk does (no 0-byte file)."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of being killed
+        resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512))
+
+    command = [sys.executable, "-m", "opsplay", "init", "daily-check", "--lang", "en"]
+    full = subprocess.run(
+        command, cwd=project, capture_output=True, text=True, preexec_fn=small_files, timeout=60
+    )
+    assert full.returncode == 2, full.stderr
+    assert "cannot write playbooks/daily-check.yaml: File too large" in full.stderr
+    assert "Traceback" not in full.stderr
+    assert sorted(p.name for p in (project / "playbooks").iterdir()) == []
+    retry = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60)
+    assert retry.returncode == 0, retry.stderr
+    assert (project / "playbooks" / "daily-check.yaml").stat().st_size > 512
 
 
 def test_version(cli: Cli) -> None:
@@ -343,3 +402,30 @@ def test_every_help_has_an_example(cli: Cli, command: list[str]) -> None:
     result = cli(*command, "--help")
     assert result.exit_code == 0
     assert "Example: opsplay" in result.stdout
+
+
+def test_init_asks_for_the_id_of_a_chinese_title_on_a_terminal(project: Path) -> None:
+    """stdin a terminal (a pseudo-terminal here): the id is asked for, then the file written."""
+    import subprocess
+    import sys
+
+    pty = pytest.importorskip("pty")
+    main, replica = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "opsplay", "init", "售后退款工单处理", "--lang", "zh"],
+        cwd=project,
+        stdin=replica,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "OPSPLAY_LANG": "zh"},
+    )
+    os.write(main, b"refund-tickets\n")
+    out, err = process.communicate(timeout=60)
+    os.close(main)
+    os.close(replica)
+    assert process.returncode == 0, err.decode()
+    said = out.decode("utf-8")
+    assert "“售后退款工单处理”的流程 id" in said
+    assert "已生成 playbooks/refund-tickets.yaml" in said
+    text = (project / "playbooks" / "refund-tickets.yaml").read_text(encoding="utf-8")
+    assert '  title: "售后退款工单处理"\n' in text

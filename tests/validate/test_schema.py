@@ -111,7 +111,10 @@ def test_schema_is_editor_friendly(schema: dict[str, Any]) -> None:
     for sample in ("new-user-onboarding", "次日留存率", "2分钟内", "实时", "PT2M"):
         assert sample in examples
     status = schema["definitions"]["Metadata"]["properties"]["status"]
-    assert status["enum"] == ["draft", "pilot", "rollout", "active", "retired"]
+    assert status["enum"] == [
+        *("draft", "pilot", "rollout", "active", "retired"),
+        *("草稿", "试点", "推广", "生效", "启用", "停用", "废弃"),  # SPEC 6: editors complete both
+    ]
 
 
 def test_schema_chinese_is_readable(cli: Cli) -> None:
