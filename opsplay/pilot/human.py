@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import _
 from opsplay.pilot.plain import (
+    OPS,
     SHAPES,
     colon,
     fmt_abs,
@@ -224,8 +225,9 @@ def alert_text(report: PilotReport, alert: Any) -> str:
         shown = (rate(alert.value), rate(alert.threshold))
     else:
         shown = (_num(alert.value), f"{alert.threshold:g}")
+    op = _(OPS[alert.op]) if alert.op in OPS else alert.op
     return _("{watched} {value} {op} {threshold} (alert {id})").format(
-        watched=watched, value=shown[0], op=alert.op, threshold=shown[1], id=visible(alert.id)
+        watched=watched, value=shown[0], op=op, threshold=shown[1], id=visible(alert.id)
     )
 
 

@@ -57,6 +57,9 @@ LABELS = {
     "data": N_("data"),
 }
 
+# The comparison in words: people read "告警条件为低于 90.0%", not "< 90.0%".
+OPS = {"<": N_("below"), "<=": N_("at most"), ">": N_("above"), ">=": N_("at least")}
+
 VERDICTS = {
     "met": N_("target met"),
     "improved": N_("significantly better"),

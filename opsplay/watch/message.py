@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from opsplay.i18n import N_, _, language
+from opsplay.pilot.plain import OPS
 
 MEASURES = {
     "completion_rate": N_("node completion rate"),
@@ -17,8 +18,6 @@ MEASURES = {
     "p50_s": N_("node median duration"),
     "p95_s": N_("node 95th-percentile duration"),
 }
-# The comparison in words: a group chat reads "告警条件为低于 90.0%", not "< 90.0%".
-OPS = {"<": N_("below"), "<=": N_("at most"), ">": N_("above"), ">=": N_("at least")}
 SEVERITIES = {
     "critical": N_("alert level: critical"),
     "warning": N_("alert level: warning"),

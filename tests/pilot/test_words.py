@@ -450,3 +450,13 @@ def test_a_dashboard_mean_says_it_cannot_be_tested_not_that_data_is_short(tmp_pa
     assert "`push-completion`、`tag-sla`、`push-fallback-high`" in text
     code, text = compare(ONBOARDING, summary, lang="en", columns=200)
     assert "cannot be tested (dashboard values)" in text and "`, `" in text
+
+
+def test_fired_alerts_say_below_and_above_in_words() -> None:
+    args = (ONBOARDING, UNITS, "--events", EXAMPLES / "onboarding_events.csv")
+    _code, text = compare(*args, lang="zh", columns=200)
+    fired = text.split("触发的告警：")[1].split("计算方法")[0]
+    assert "高于" in fired or "低于" in fired
+    assert not any(f"% {op} " in fired or f"s {op} " in fired for op in ("<", ">"))
+    _code, english = compare(*args, lang="en", columns=200)
+    assert " above " in english or " below " in english
