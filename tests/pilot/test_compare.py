@@ -518,3 +518,14 @@ def test_weekday_calendar_from_the_project_configuration(tmp_path: Path) -> None
         app, ["pilot", "compare", str(playbook), str(EXAMPLES / "onboarding_units.csv")]
     )
     assert result.exit_code == 2 and 'calendar = "weekdays"' in result.stderr
+
+
+def test_markdown_keeps_p_values_and_intervals_in_the_method_section() -> None:
+    args = ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv")]
+    markdown = runner.invoke(app, [*args, "--format", "markdown", "--lang", "zh"]).stdout
+    table, method = markdown.split("### 计算方法")
+    assert (
+        "| 分群 | 指标 | 类型 | 对照组 | 试点组 | 变化 | 偏差率 | 目标值 | 达成度 | 结论 |" in table
+    )
+    assert "p 值" not in table and "p=" not in table and "区间" not in table
+    assert "置信区间" in method and "p=" in method
