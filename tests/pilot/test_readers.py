@@ -442,7 +442,7 @@ def test_other_arm_values_are_kept_with_a_warning(tmp_path: Path) -> None:
     options = ReadOptions(metrics=METRICS, arm_column="group", arm_labels=("control", "pilot"))
     data = read_exports([path], options)
     assert {key.arm for key in data.stats} == {"control", "pilot", "holdout"}
-    assert "`holdout` (1 rows)" in data.warnings[0]
+    assert "`holdout` (1 row)" in data.warnings[0]
 
 
 def test_progress_reports_bytes_up_to_the_file_size() -> None:

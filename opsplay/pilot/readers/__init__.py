@@ -95,11 +95,14 @@ def read_exports(paths: Sequence[Path], options: ReadOptions) -> ExportData:
         ]
         shapes = [detect_shape(src, options) for src in sources]
         if len(set(shapes)) > 1:
-            listing = "; ".join(
-                f"{s.display} is {SHAPE_NAMES[sh]}" for s, sh in zip(sources, shapes, strict=True)
+            listing = _("; ").join(
+                _("{file} is {shape}").format(file=s.display, shape=_(SHAPE_NAMES[sh]))
+                for s, sh in zip(sources, shapes, strict=True)
             )
             raise InputError(
-                f"the exports have different shapes ({listing}); pass files of one shape"
+                _("the exports have different shapes ({listing}); pass files of one shape").format(
+                    listing=listing
+                )
             )
         reader = _READERS[shapes[0]](options, Progress(options.progress))
         try:

@@ -6,12 +6,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from opsplay.errors import InputError
-from opsplay.pilot.readers.cells import MAX_EXAMPLES, close_hint, names, normalize_text
+from opsplay.i18n import N_, _, ngettext
+from opsplay.pilot.readers.cells import MAX_EXAMPLES, close_hint, joined, names, normalize_text
 from opsplay.pilot.readers.chunks import Progress
 from opsplay.pilot.readers.options import ReadOptions
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo, SummaryValue
 from opsplay.pilot.readers.sources import Source, find_column, has_column
 from opsplay.pilot.sufficient import ArmStats
+
+# (error, warning) about the arm or period labels, one sentence each so that both languages read
+_ARM = (
+    N_("arm `{label}` not in column `{column}` ({files}); values found: {found}{hint}"),
+    N_(
+        "column `{column}` also has the values {values}; they are kept in the statistics "
+        "but are not one of the configured arms ({labels})"
+    ),
+)
+_PERIOD = (
+    N_("period `{label}` not in column `{column}` ({files}); values found: {found}{hint}"),
+    N_(
+        "column `{column}` also has the values {values}; they are kept in the statistics "
+        "but are not one of the configured periods ({labels})"
+    ),
+)
 
 
 class BaseReader:
@@ -40,14 +57,14 @@ class BaseReader:
     ) -> tuple[str, str | None, list[str]]:
         """Header names of the arm, period and segment columns in `source`."""
         opts = self.options
-        arm = self._column_or_default(source, opts.arm_column, arm_default, "the arm column")
+        arm = self._column_or_default(source, opts.arm_column, arm_default, _("the arm column"))
         period = None
         if opts.period_column:
             default = "period" if arm_default else None
             period = self._column_or_default(
-                source, opts.period_column, default, "the period column"
+                source, opts.period_column, default, _("the period column")
             )
-        segments = [find_column(source, s, "a segment column") for s in opts.segment_columns]
+        segments = [find_column(source, s, _("a segment column")) for s in opts.segment_columns]
         return arm, period, segments
 
     @staticmethod
@@ -68,14 +85,14 @@ class BaseReader:
             arms[arm] = arms.get(arm, 0) + rows
             if period is not None:
                 periods[period] = periods.get(period, 0) + rows
-        self._check_labels(arms, self.options.arm_labels, self.options.arm_column, "arm")
+        self._check_labels(arms, self.options.arm_labels, self.options.arm_column, _ARM)
         if self.options.period_column:
             self._check_labels(
-                periods, self.options.period_labels, self.options.period_column, "period"
+                periods, self.options.period_labels, self.options.period_column, _PERIOD
             )
 
     def _check_labels(
-        self, found: Mapping[str, int], labels: Sequence[str], column: str, what: str
+        self, found: Mapping[str, int], labels: Sequence[str], column: str, what: tuple[str, str]
     ) -> None:
         """Raise if a configured arm/period label is absent; warn about the other values."""
         if not labels:
@@ -83,18 +100,29 @@ class BaseReader:
         values = sorted(found)
         for label in labels:
             if normalize_text(label) not in found:
-                files = ", ".join(source.path for source in self.sources)
+                files = joined([source.path for source in self.sources])
                 raise InputError(
-                    f"{what} `{label}` not in column `{column}` ({files}); values found: "
-                    f"{names(values)}{close_hint(label, values)}"
+                    _(what[0]).format(
+                        label=label,
+                        column=column,
+                        files=files,
+                        found=names(values),
+                        hint=close_hint(label, values),
+                    )
                 )
         wanted = {normalize_text(label) for label in labels}
         others = [v for v in values if v not in wanted]
         if others:
-            counts = ", ".join(f"`{v}` ({found[v]:,} rows)" for v in others[:12])
+            counts = joined(
+                [
+                    ngettext(
+                        "`{value}` ({count} row)", "`{value}` ({count} rows)", found[v]
+                    ).format(value=v, count=f"{found[v]:,}")
+                    for v in others[:12]
+                ]
+            )
             self.warnings.append(
-                f"column `{column}` also has the values {counts}; they are kept in the statistics "
-                f"but are not one of the configured {what}s ({', '.join(labels)})"
+                _(what[1]).format(column=column, values=counts, labels=joined(list(labels)))
             )
 
     def finish(
@@ -117,5 +145,13 @@ class BaseReader:
     def skip_warning(self, source: Source, count: int, examples: list[str]) -> None:
         """Warn that `count` bad rows of `source` were skipped, quoting a few."""
         if count:
-            shown = "; ".join(examples[:MAX_EXAMPLES]) + ("; …" if count > MAX_EXAMPLES else "")
-            self.warnings.append(f"{source.display}: skipped {count:,} bad row(s) ({shown})")
+            shown = _("; ").join(examples[:MAX_EXAMPLES]) + (
+                _("; …") if count > MAX_EXAMPLES else ""
+            )
+            self.warnings.append(
+                ngettext(
+                    "{file}: skipped {count} bad row ({examples})",
+                    "{file}: skipped {count} bad rows ({examples})",
+                    count,
+                ).format(file=source.display, count=f"{count:,}", examples=shown)
+            )

@@ -8,7 +8,9 @@ import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
-SKIP_HINT = "or pass --skip-bad-rows to skip such rows"
+from opsplay.i18n import N_, _
+
+SKIP_HINT = N_("or pass --skip-bad-rows to skip such rows")
 MAX_EXAMPLES = 5  # bad rows quoted in a skip warning
 
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -36,7 +38,7 @@ def parse_number(raw: str, *, percent: bool, boolean: bool = False) -> float | s
     """
     text = normalize_text(raw).replace("\u2212", "-")
     if not text:
-        return "is blank; fill in a value"
+        return _("is blank; fill in a value")
     core = text[:-1].rstrip() if text.endswith("%") else text
     is_percent = core is not text
     if _THOUSANDS_RE.match(core):
@@ -44,15 +46,17 @@ def parse_number(raw: str, *, percent: bool, boolean: bool = False) -> float | s
     if boolean and not is_percent and core.casefold() in _TRUE | _FALSE:
         return 1.0 if core.casefold() in _TRUE else 0.0
     if not _NUMBER_RE.match(core):
-        return f"{quote(raw)} is not a number; write a plain number such as 12.5"
-    if is_percent and not percent:
-        return (
-            f"{quote(raw)} is a percentage; unit rows hold each unit's own value "
-            "(0 or 1 for a proportion)"
+        return _("{value} is not a number; write a plain number such as 12.5").format(
+            value=quote(raw)
         )
+    if is_percent and not percent:
+        return _(
+            "{value} is a percentage; unit rows hold each unit's own value "
+            "(0 or 1 for a proportion)"
+        ).format(value=quote(raw))
     value = float(core)
     if value in (float("inf"), float("-inf")):
-        return f"{quote(raw)} is too large to be a number here"
+        return _("{value} is too large to be a number here").format(value=quote(raw))
     return value / 100.0 if is_percent else value
 
 
@@ -64,11 +68,24 @@ def quote(value: str) -> str:
 
 def names(values: Sequence[str], limit: int = 12) -> str:
     """`a`, `b`, … (N in all): values listed in a message."""
-    shown = ", ".join(f"`{v}`" for v in list(values)[:limit])
-    return shown + (f" … ({len(values)} in all)" if len(values) > limit else "")
+    shown = ""
+    for value in list(values)[:limit]:
+        item = f"`{value}`"
+        shown = _("{items}, {item}").format(items=shown, item=item) if shown else item
+    if len(values) > limit:
+        shown += _(" … ({count} in all)").format(count=len(values))
+    return shown
 
 
 def close_hint(label: str, values: Sequence[str]) -> str:
     """` (did you mean "x"?)` when one of `values` is close to `label`, else nothing."""
     close = difflib.get_close_matches(normalize_text(label), list(values), n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
+    return _(' (did you mean "{value}"?)').format(value=close[0]) if close else ""
+
+
+def joined(items: Sequence[str]) -> str:
+    """`a, b, c` in English, `a、b、c` in Chinese (file names, labels)."""
+    shown = ""
+    for item in items:
+        shown = _("{items}, {item}").format(items=shown, item=item) if shown else item
+    return shown

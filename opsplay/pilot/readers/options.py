@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from opsplay.errors import InputError
+from opsplay.i18n import _
 
 if TYPE_CHECKING:
     from opsplay.pilot.sql import Window
@@ -65,9 +66,13 @@ class ReadOptions:
 def check_options(options: ReadOptions) -> None:
     """Raise when there are no metrics or a metric lacks the columns its kind needs."""
     if not options.metrics:
-        raise InputError("no metrics to read; the playbook must list metrics")
+        raise InputError(_("no metrics to read; the playbook must list metrics"))
     for metric in options.metrics:
         needed = ("numerator", "denominator") if metric.kind == "ratio" else ("column",)
         missing = [n for n in needed if not getattr(metric, n)]
         if missing:
-            raise InputError(f"metric `{metric.id}` ({metric.kind}) needs {' and '.join(missing)}")
+            raise InputError(
+                _("metric `{metric}` ({kind}) needs `{fields}`").format(
+                    metric=metric.id, kind=metric.kind, fields="`, `".join(missing)
+                )
+            )

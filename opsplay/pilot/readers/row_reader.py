@@ -11,13 +11,14 @@ from opsplay.pilot.readers.cells import (
     MAX_EXAMPLES,
     SKIP_HINT,
     close_hint,
+    joined,
     names,
     parse_number,
     quote,
 )
 from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import GroupKey, SourceInfo
-from opsplay.pilot.readers.sources import Source
+from opsplay.pilot.readers.sources import Source, column_words
 from opsplay.pilot.readers.string_batches import StringBatch, iter_string_batches
 
 Locate = Callable[[str | None], str]  # role of a column (or None) -> "file, line N, column"
@@ -59,14 +60,20 @@ class RowReader(BaseReader):
                 used += 1
             except BadRow as bad:
                 if not self.options.skip_bad_rows:
-                    raise InputError(f"{bad.message}, {SKIP_HINT}") from None
+                    raise InputError(
+                        _("{problem}, {hint}").format(problem=bad.message, hint=_(SKIP_HINT))
+                    ) from None
                 skipped += 1
                 if len(examples) < MAX_EXAMPLES:
                     examples.append(bad.message.removeprefix(source.display + ", "))
         skipped += len(wrong_width)
         examples = wrong_width + examples
         if used == 0:
-            raise InputError(f"{source.display}: no usable data rows ({skipped:,} bad)")
+            raise InputError(
+                _("{file}: no usable data rows ({count} bad)").format(
+                    file=source.display, count=f"{skipped:,}"
+                )
+            )
         self.skip_warning(source, skipped, examples)
         self.sources.append(SourceInfo(source.display, self.shape, source.encoding, used, skipped))
 
@@ -89,12 +96,18 @@ class RowReader(BaseReader):
 
                 def locate(column: str | None, i: int = i, batch: StringBatch = batch) -> str:
                     where = batch.locate(i)
-                    return f'{where}, column "{columns[column]}"' if column else where
+                    return (
+                        _("{where}, {column}").format(
+                            where=where, column=column_words(columns[column])
+                        )
+                        if column
+                        else where
+                    )
 
                 count += 1
                 yield locate, row
         if count == 0 and not wrong_width:
-            raise InputError(f"{source.display}: has a header but no data rows")
+            raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
 
     def key_roles(self, source: Source) -> dict[str, str]:
         """Role -> header name of the arm, [period] and segment columns."""
@@ -115,7 +128,9 @@ class RowReader(BaseReader):
         """
         for role in [*keys, "metric"]:
             if not row[role]:
-                raise BadRow(f"{locate(role)}: is blank; every row needs a value here")
+                raise BadRow(
+                    _("{where}: is blank; every row needs a value here").format(where=locate(role))
+                )
         label = row["metric"]
         metric = self.metric_ids.get(label) or self.metric_names.get(label)
         key = metric.id if metric else label
@@ -138,9 +153,13 @@ class RowReader(BaseReader):
             return 0.0
         value = parse_number(row[role], percent=percent)
         if isinstance(value, str):
-            raise BadRow(f"{locate(role)}: {value}")
+            raise BadRow(_("{where}: {problem}").format(where=locate(role), problem=value))
         if integer and (value != int(value) or value < 0):
-            raise BadRow(f"{locate(role)}: {quote(row[role])} is not a whole number of units")
+            raise BadRow(
+                _("{where}: {value} is not a whole number of units").format(
+                    where=locate(role), value=quote(row[role])
+                )
+            )
         return value
 
     def group(self, metric: str, row: Row) -> GroupKey:
@@ -154,31 +173,42 @@ class RowReader(BaseReader):
         As in every shape (`absent_error`), an export may show only some metrics: a missing
         one is a warning, and an error when no primary metric is present.
         """
-        files = ", ".join(s.display for s in sources)
+        files = joined([s.display for s in sources])
         values = sorted(found)
         missing = [m.id for m in self.options.metrics if m.id not in found]
         first = absent_error(self.options.metrics, missing)
         if first is not None:
             raise InputError(
-                f"metric `{first}` is not in the `metric` column of {files}; "
-                f"metrics found: {names(values) or 'none'}{close_hint(first, values)}"
+                _(
+                    "metric `{metric}` is not in the `metric` column of {files}; "
+                    "metrics found: {found}{hint}"
+                ).format(
+                    metric=first,
+                    files=files,
+                    found=names(values) or _("none"),
+                    hint=close_hint(first, values),
+                )
             )
         if missing:
             self.warnings.append(
-                f"{files}: no values for the metrics {names(missing)}; they are not compared"
+                _("{files}: no values for the metrics {metrics}; they are not compared").format(
+                    files=files, metrics=names(missing)
+                )
             )
         ignored = sorted(set(found) - set(self.metric_ids))
         if ignored:
             self.warnings.append(
-                "metrics in the export that the playbook does not define were ignored: "
-                + names(ignored)
+                _(
+                    "metrics in the export that the playbook does not define were ignored: "
+                    "{metrics}"
+                ).format(metrics=names(ignored))
             )
 
     def excluded_warning(
         self, sources: Sequence[Source], excluded: Mapping[tuple[str, ...], int]
     ) -> None:
         """Warn about the rows the query left out (no arm/period/segment, outside the window)."""
-        files = ", ".join(s.display for s in sources)
+        files = joined([s.display for s in sources])
         for reason, text in (
             (
                 "no_key",

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from opsplay.i18n import N_
 from opsplay.pilot.readers.options import ReadOptions
 from opsplay.pilot.readers.sources import Source, has_column
 
-SHAPE_NAMES = {"units": "unit rows", "stats": "sufficient statistics", "summary": "summary"}
+SHAPE_NAMES = {
+    "units": N_("unit rows"),
+    "stats": N_("sufficient statistics"),
+    "summary": N_("summary"),
+}
 STATS_COLUMNS = ("metric", "n", "sum", "sum_sq")
 RATIO_COLUMNS = ("sum_den", "sum_den_sq", "sum_prod")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from opsplay.errors import InputError
-from opsplay.i18n import _
+from opsplay.i18n import N_, _
 from opsplay.pilot.readers.cells import names, normalize_text, quote
 
 SAMPLE_BYTES = 1 << 20  # encoding detection reads this much of the file
@@ -79,18 +79,24 @@ def open_source(
     """
     display = str(path)
     if not path.exists():
-        raise InputError(f"{display}: no such file")
+        raise InputError(_("{file}: no such file; check the path").format(file=display))
     if path.is_dir():
-        raise InputError(f"{display}: is a folder; pass the export files inside it")
+        raise InputError(
+            _("{file}: is a folder; pass the export files inside it").format(file=display)
+        )
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
             sample = handle.read(sample_bytes)
     except OSError as exc:
-        raise InputError(f"{display}: cannot be read ({exc.strerror})") from None
+        raise InputError(
+            _("{file}: cannot be read ({reason})").format(file=display, reason=exc.strerror)
+        ) from None
     if not sample:
         raise InputError(
-            f"{display}: the file is empty; export it again with a header row and data"
+            _("{file}: the file is empty; export it again with a header row and data").format(
+                file=display
+            )
         )
     if sample[:4] == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
         return _open_parquet(path, display, size)
@@ -112,8 +118,12 @@ def find_column(source: Source, wanted: str, role: str) -> str:
     if name in source.columns:
         if f"{name} (2)" in source.columns:
             raise InputError(
-                f'{source.where(line=1 if source.format == "csv" else None)}: column "{name}" '
-                "appears more than once in the header; rename one of them"
+                _(
+                    '{where}: column "{column}" appears more than once in the header; '
+                    "rename one of them"
+                ).format(
+                    where=source.where(line=1 if source.format == "csv" else None), column=name
+                )
             )
         return name
     folded = [c for c in source.columns if c.casefold() == name.casefold()]
@@ -125,10 +135,24 @@ def find_column(source: Source, wanted: str, role: str) -> str:
             if len(folded) == 1:
                 return folded[0]
     close = difflib.get_close_matches(name, source.columns, n=1, cutoff=0.6)
-    hint = f'; did you mean "{close[0]}"?' if close else ""
+    if close:
+        message = _(
+            '{file}: missing column "{column}" ({role}); the file has columns {columns}; '
+            'did you mean "{close}"?'
+        )
+    else:
+        message = _(
+            '{file}: missing column "{column}" ({role}); the file has columns {columns}; '
+            "add this column to the export"
+        )
     raise InputError(
-        f'{source.display}: missing column "{name}" ({role}); the file has columns '
-        f"{names(source.columns, 30)}{hint}"
+        message.format(
+            file=source.display,
+            column=name,
+            role=role,
+            columns=names(source.columns, 30),
+            close=close[0] if close else "",
+        )
     )
 
 
@@ -168,10 +192,10 @@ def decode_message(source: Source, line: int | None) -> str:
     """The message for a line that does not decode in the encoding chosen from the sample."""
     where = source.where(line=line)
     other = "gb18030" if source.encoding.startswith("utf") else "utf-8"
-    return (
-        f"{where}: bytes that are not valid {source.encoding} (the start of the file read as "
-        f"{source.encoding}); save the whole file in one encoding, or pass --encoding {other}"
-    )
+    return _(
+        "{where}: bytes that are not valid {encoding} (the start of the file read as "
+        "{encoding}); save the whole file in one encoding, or pass --encoding {other}"
+    ).format(where=where, encoding=source.encoding, other=other)
 
 
 def arrow_message(exc: BaseException) -> str:
@@ -181,19 +205,29 @@ def arrow_message(exc: BaseException) -> str:
 
 def _reject_binary(sample: bytes, display: str) -> None:
     kinds = {
-        b"PK\x03\x04": "an Excel workbook or ZIP archive; name it .xlsx, or save the sheet as CSV UTF-8",
-        b"\xd0\xcf\x11\xe0": "an old Excel workbook; name it .xls, or save the sheet as CSV UTF-8",
-        b"%PDF": "a PDF document; export the data as CSV",
-        b"\x1f\x8b": "a gzip archive; unpack it first",
+        b"PK\x03\x04": N_(
+            "{file}: is not a CSV file: it looks like an Excel workbook or ZIP archive; "
+            "name it .xlsx, or save the sheet as CSV UTF-8"
+        ),
+        b"\xd0\xcf\x11\xe0": N_(
+            "{file}: is not a CSV file: it looks like an old Excel workbook; name it .xls, "
+            "or save the sheet as CSV UTF-8"
+        ),
+        b"%PDF": N_(
+            "{file}: is not a CSV file: it looks like a PDF document; export the data as CSV"
+        ),
+        b"\x1f\x8b": N_("{file}: is not a CSV file: it looks like a gzip archive; unpack it first"),
     }
     for magic, what in kinds.items():
         if sample.startswith(magic):
-            raise InputError(f"{display}: is not a CSV file: it looks like {what}")
+            raise InputError(_(what).format(file=display))
     if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return
     if b"\x00" in sample:
         raise InputError(
-            f"{display}: is not a CSV file (it contains binary data); export it as CSV"
+            _("{file}: is not a CSV file (it contains binary data); export it as CSV").format(
+                file=display
+            )
         )
 
 
@@ -203,7 +237,9 @@ def _detect_encoding(sample: bytes, size: int, forced: str | None, display: str)
             return codecs.lookup(forced).name
         except LookupError:
             raise InputError(
-                f"unknown encoding {quote(forced)}; use for example utf-8, utf-8-sig or gb18030"
+                _(
+                    "unknown encoding {encoding}; use for example utf-8, utf-8-sig or gb18030"
+                ).format(encoding=quote(forced))
             ) from None
     if sample.startswith(codecs.BOM_UTF8):
         final = len(sample) >= size
@@ -222,8 +258,10 @@ def _detect_encoding(sample: bytes, size: int, forced: str | None, display: str)
             continue
         return candidate
     raise InputError(
-        f"{display}: the text is neither UTF-8 nor GBK/GB18030; save it as CSV UTF-8, "
-        "or pass --encoding with the file's encoding"
+        _(
+            "{file}: the text is neither UTF-8 nor GBK/GB18030; save it as CSV UTF-8, "
+            "or pass --encoding with the file's encoding"
+        ).format(file=display)
     )
 
 
@@ -237,8 +275,10 @@ def _open_csv(path: Path, display: str, size: int, sample: bytes, encoding: str)
             header_text = sample[skip:header_end].decode(encoding)
         except UnicodeDecodeError:
             raise InputError(
-                f"{display}, line 1: the header is not valid {encoding}; pass --encoding "
-                "with the file's encoding"
+                _(
+                    "{file}, line 1: the header is not valid {encoding}; pass --encoding "
+                    "with the file's encoding"
+                ).format(file=display, encoding=encoding)
             ) from None
     else:  # UTF-16: read the header through a decoder
         with path.open("r", encoding=encoding, newline="") as text:
@@ -246,11 +286,17 @@ def _open_csv(path: Path, display: str, size: int, sample: bytes, encoding: str)
         header_end = -1
     if header_end == len(sample) and size > len(sample):
         raise InputError(
-            f"{display}, line 1: the header line is longer than 1 MB; is this a CSV file?"
+            _("{file}, line 1: the header line is longer than 1 MB; is this a CSV file?").format(
+                file=display
+            )
         )
     first = header_text.split("\r")[0].rstrip("\r\n")
     if not first.strip():
-        raise InputError(f"{display}, line 1: the first line is blank; it must be the header row")
+        raise InputError(
+            _("{file}, line 1: the first line is blank; it must be the header row").format(
+                file=display
+            )
+        )
     delimiter = _sniff_delimiter(first)
     csv.field_size_limit(sys.maxsize)  # a header cell may be long; the reader decides
     raw = next(csv.reader([first], delimiter=delimiter))
@@ -290,7 +336,9 @@ def _open_parquet(path: Path, display: str, size: int) -> Source:
             ]
     except duckdb.Error as exc:
         raise InputError(
-            f"{display}: is not a readable Parquet file ({arrow_message(exc)})"
+            _("{file}: is not a readable Parquet file ({reason})").format(
+                file=display, reason=arrow_message(exc)
+            )
         ) from None
     columns = _unique_columns([normalize_text(name) for name in names])
     return Source(path, display, "parquet", "parquet", ",", columns, 0, size)

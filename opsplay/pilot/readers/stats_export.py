@@ -31,13 +31,13 @@ class StatsReader(RowReader):
             roles = self.key_roles(source)
             keys = list(roles)
             for name in STATS_COLUMNS:
-                roles[name] = find_column(source, name, "a sufficient-statistics column")
+                roles[name] = find_column(source, name, _("a sufficient-statistics column"))
             if any(m.kind == "ratio" for m in self.options.metrics):
                 for name in RATIO_COLUMNS:
-                    roles[name] = find_column(source, name, "needed for ratio metrics")
+                    roles[name] = find_column(source, name, _("needed for ratio metrics"))
             for name in ("rows", "missing", "invalid", "excluded"):  # written by `pilot sql`
                 if has_column(source, name):
-                    roles[name] = find_column(source, name, "a sufficient-statistics column")
+                    roles[name] = find_column(source, name, _("a sufficient-statistics column"))
 
             def handle(locate: Locate, row: Row, keys: list[str] = keys) -> None:
                 if row.get("excluded"):  # rows the query left out: counted once per group
@@ -102,16 +102,28 @@ class StatsReader(RowReader):
                     )
                 if metric.kind == "proportion" and not 0 <= total <= n:
                     raise BadRow(
-                        f"{locate('sum')}: sum {row['sum']} is outside 0..n ({n}); "
-                        "for a proportion it counts the units with 1"
+                        _(
+                            "{where}: sum {sum} is outside 0..n ({n}); "
+                            "for a proportion it counts the units with 1"
+                        ).format(where=locate("sum"), sum=row["sum"], n=n)
                     )
                 if sum_sq < 0:
-                    raise BadRow(f"{locate('sum_sq')}: a sum of squares cannot be negative")
+                    raise BadRow(
+                        _("{where}: a sum of squares cannot be negative").format(
+                            where=locate("sum_sq")
+                        )
+                    )
                 # Σy² ≥ (Σy)²/n for any data (Cauchy–Schwarz); allow for float rounding.
                 if n > 0 and sum_sq * n < total * total * (1 - 1e-9) - 1e-9:
                     raise BadRow(
-                        f"{locate('sum_sq')}: sum_sq {row['sum_sq']} is smaller than sum²/n "
-                        f"({total * total / n:g}), which no data can give; export SUM(y*y) here"
+                        _(
+                            "{where}: sum_sq {sum_sq} is smaller than sum²/n ({bound}), which no "
+                            "data can give; export SUM(y*y) here"
+                        ).format(
+                            where=locate("sum_sq"),
+                            sum_sq=row["sum_sq"],
+                            bound=f"{total * total / n:g}",
+                        )
                     )
                 value = ArmStats(n, total, sum_sq, **extra, **counts)
                 key = self.group(metric.id, row)

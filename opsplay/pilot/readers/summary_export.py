@@ -5,6 +5,7 @@ Columns `metric, value` and optionally `n`; a proportion may be a share or a per
 
 from __future__ import annotations
 
+from opsplay.i18n import _
 from opsplay.pilot.readers.cells import quote
 from opsplay.pilot.readers.results import ExportData, GroupKey, SummaryValue
 from opsplay.pilot.readers.row_reader import BadRow, Locate, Row, RowReader
@@ -24,10 +25,10 @@ class SummaryReader(RowReader):
         for source in sources:
             roles = self.key_roles(source)
             keys = list(roles)
-            roles["metric"] = find_column(source, "metric", "a summary column")
-            roles["value"] = find_column(source, "value", "a summary column")
+            roles["metric"] = find_column(source, "metric", _("a summary column"))
+            roles["value"] = find_column(source, "value", _("a summary column"))
             if has_column(source, "n"):
-                roles["n"] = find_column(source, "n", "a summary column")
+                roles["n"] = find_column(source, "n", _("a summary column"))
 
             def handle(locate: Locate, row: Row, keys: list[str] = keys) -> None:
                 metric = self.metric_of(locate, row, keys, found)
@@ -36,12 +37,16 @@ class SummaryReader(RowReader):
                 value = self.number(locate, row, "value", percent=True)
                 if metric.kind == "proportion" and not 0 <= value <= 1:
                     hint = (
-                        f"write {row['value']}% or {value / 100:g}"
+                        _("write {percent}% or {share}").format(
+                            percent=row["value"], share=f"{value / 100:g}"
+                        )
                         if 1 < value <= 100 and not row["value"].rstrip().endswith(("%", "％"))
-                        else "write a share between 0 and 1 (or a percentage up to 100%)"
+                        else _("write a share between 0 and 1 (or a percentage up to 100%)")
                     )
                     raise BadRow(
-                        f"{locate('value')}: {quote(row['value'])} is not a proportion; {hint}"
+                        _("{where}: {value} is not a proportion; {hint}").format(
+                            where=locate("value"), value=quote(row["value"]), hint=hint
+                        )
                     )
                 n = None
                 if "n" in row and row["n"]:
@@ -49,10 +54,14 @@ class SummaryReader(RowReader):
                 key = self.group(metric.id, row)
                 if key in summary:
                     raise BadRow(
-                        f"{locate(None)}: a second value for metric `{metric.id}` in arm "
-                        f"`{key.arm}` (the first is at {seen_at[key]}); keep one row per arm "
-                        "and metric, or, if the rows are for different segments (region, "
-                        "channel…), name that column with --by"
+                        _(
+                            "{where}: a second value for metric `{metric}` in arm `{arm}` (the "
+                            "first is at {first}); keep one row per arm and metric, or, if the "
+                            "rows are for different segments (region, channel…), name that "
+                            "column with --by"
+                        ).format(
+                            where=locate(None), metric=metric.id, arm=key.arm, first=seen_at[key]
+                        )
                     )
                 summary[key] = SummaryValue(value, n)
                 seen_at[key] = locate(None)
