@@ -57,7 +57,7 @@ class Source:
             parts.append(_("row {row}").format(row=row))
         if column is not None:
             parts.append(column_words(column))
-        return ", ".join(parts)
+        return _(", ").join(parts)
 
 
 def column_words(column: str) -> str:

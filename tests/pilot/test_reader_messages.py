@@ -1,0 +1,183 @@
+"""Every reader error and warning through `opsplay pilot compare`, in English and in Chinese.
+
+Issue 8: each message comes from the one catalogue. The Chinese text must hold Chinese and
+no run of three English words (ids, values and names in backticks or quotes, option names
+and file paths aside); the English text must be English.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+from opsplay.i18n import language
+
+ROOT = Path(__file__).resolve().parents[2]
+ONBOARDING = ROOT / "playbooks" / "new-user-onboarding.yaml"
+EXAMPLES = ROOT / "examples"
+UNITS = EXAMPLES / "onboarding_units.csv"
+STATS = EXAMPLES / "onboarding_stats.csv"
+runner = CliRunner()
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# What may stay Latin in Chinese: backticks, quotes, option names, paths, encodings, numbers.
+_QUOTED = re.compile(
+    r"`[^`]*`|\"[^\"]*\"|“[^”]*”|--[a-z][a-z-]*|\S*/\S*|\S+\.(?:csv|xlsx|xls|parquet)\b"
+    r"|SUM\(y\*y\)|CSV UTF-8|UTF-8|GBK/GB18030|Parquet|Excel|CSV|PDF|gzip|opsplay: error:"
+)
+
+
+def english_run(text: str) -> str | None:
+    """The first run of three English words left once quoted text and paths are taken out."""
+    found = re.search(r"[A-Za-z]{2,}(?:[\s,;:]+[A-Za-z]{2,}){2}", _QUOTED.sub(" ", text))
+    return found.group(0) if found else None
+
+
+def compare(args: list[str | Path], lang: str) -> tuple[int, str]:
+    with language(lang):  # the message language of the run
+        result = runner.invoke(app, ["pilot", "compare", *map(str, args), "--lang", lang])
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, result.stdout + result.stderr
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _stats(tmp_path: Path, name: str, change) -> Path:  # noqa: ANN001 - a frame -> frame
+    frame = pd.read_csv(STATS, dtype=str, keep_default_na=False)
+    path = tmp_path / name
+    change(frame).to_csv(path, index=False)
+    return path
+
+
+def _scenarios(tmp_path: Path) -> dict[str, tuple[list[str | Path], int, str, str]]:
+    """name -> (arguments after the playbook, exit code, English words, Chinese words)."""
+    units = pd.read_csv(UNITS)
+    wrong_arm = tmp_path / "arms.csv"
+    units.replace({"group": {"pilot": "treatment"}}).to_csv(wrong_arm, index=False)
+    holdout = tmp_path / "holdout.csv"
+    extra = units.head(3).assign(group="holdout")
+    pd.concat([units, extra]).to_csv(holdout, index=False)
+    no_column = tmp_path / "no_column.csv"
+    units.drop(columns=["ordered"]).to_csv(no_column, index=False)
+
+    def blank_arm(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[3, "arm"] = ""
+        return frame
+
+    def bad_n(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[3, "n"] = "abc"
+        return frame
+
+    blank = _stats(tmp_path, "blank_arm.csv", blank_arm)
+    unreadable = _stats(tmp_path, "bad_n.csv", bad_n)
+    no_primary = _stats(tmp_path, "no_primary.csv", lambda f: f[f.metric != "d1_retention"])
+    no_guard = _stats(tmp_path, "no_guard.csv", lambda f: f[f.metric != "revenue"])
+    no_ratio = _stats(tmp_path, "no_ratio.csv", lambda f: f.drop(columns=["sum_den"]))
+    header = ",".join(pd.read_csv(STATS, nrows=0).columns)
+    return {
+        "missing file": ([tmp_path / "nope.csv"], 2, "no such file", "找不到这个文件"),
+        "folder": ([tmp_path], 2, "is a folder", "文件夹"),
+        "empty file": ([_write(tmp_path / "empty.csv", "")], 2, "is empty", "文件是空的"),
+        "header only": (
+            [_write(tmp_path / "header.csv", header + "\n")],
+            2,
+            "no data rows",
+            "没有数据",
+        ),
+        "blank first line": (
+            [_write(tmp_path / "blank.csv", "\n" + header + "\n")],
+            2,
+            "first line is blank",
+            "第一行是空的",
+        ),
+        "pdf": (
+            [_write(tmp_path / "report.csv", "%PDF-1.4 binary")],
+            2,
+            "PDF document",
+            "PDF 文档",
+        ),
+        "missing column": ([no_column], 2, 'missing column "ordered"', "缺少列“ordered”"),
+        "ratio missing a column": ([no_ratio], 2, "sum_den", "比率指标"),
+        "blank arm": ([blank], 2, "every row needs a value", "都要填值"),
+        "blank arm skipped": (
+            [blank, "--skip-bad-rows"],
+            0,
+            "skipped 1 bad row",
+            "跳过了 1 行",
+        ),
+        "unreadable cell": ([unreadable], 2, "--skip-bad-rows", "不是数字"),
+        "unreadable cell skipped": (
+            [unreadable, "--skip-bad-rows"],
+            0,
+            "skipped 1 bad row",
+            "跳过了 1 行",
+        ),
+        "metric not in metric column": (
+            [no_primary],
+            2,
+            "metric `d1_retention` is not in the `metric` column",
+            "没有指标 `d1_retention`",
+        ),
+        "missing metrics warning": ([no_guard], 0, "they are not compared", "不做对比"),
+        "mixed shapes": ([UNITS, STATS], 2, "different shapes", "格式不一样"),
+        "unknown arm value": ([wrong_arm], 2, "arm `pilot` not in column", "没有组别 `pilot`"),
+        "other arm values": ([holdout], 0, "`holdout` (3 rows)", "`holdout`（3 行）"),
+        "unknown encoding": (
+            [UNITS, "--encoding", "klingon"],
+            2,
+            "unknown encoding",
+            "不认识的编码",
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return _scenarios(tmp_path_factory.mktemp("reader-messages"))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "missing file",
+        "folder",
+        "empty file",
+        "header only",
+        "blank first line",
+        "pdf",
+        "missing column",
+        "ratio missing a column",
+        "blank arm",
+        "blank arm skipped",
+        "unreadable cell",
+        "unreadable cell skipped",
+        "metric not in metric column",
+        "missing metrics warning",
+        "mixed shapes",
+        "unknown arm value",
+        "other arm values",
+        "unknown encoding",
+    ],
+)
+def test_reader_message_in_both_languages(scenarios: dict, name: str) -> None:
+    args, code, english, chinese = scenarios[name]
+    exit_en, out_en = compare([ONBOARDING, *args], "en")
+    exit_zh, out_zh = compare([ONBOARDING, *args], "zh")
+    assert (exit_en, exit_zh) == (code, code), (out_en, out_zh)
+    # The reader's line (a report or the other warnings of a run are not this test's).
+    err_en = next((line for line in out_en.splitlines() if english in line), out_en)
+    err_zh = next((line for line in out_zh.splitlines() if chinese in line), out_zh)
+    assert english in err_en, out_en
+    assert chinese in err_zh, out_zh
+    assert not _CJK.search(_QUOTED.sub(" ", err_en)), err_en  # data values aside, all English
+    assert english_run(err_en), err_en
+    assert _CJK.search(err_zh), err_zh
+    assert english_run(err_zh) is None, (english_run(err_zh), err_zh)
