@@ -166,11 +166,11 @@ class Renderer:
 
     def _searched(self) -> str:
         folders = [str(self.user)] if self.user else []
-        return ", ".join([*folders, _("the shipped templates")])
+        return _(", ").join([*folders, _("the shipped templates")])
 
     def _where(self, filename: str | None, lineno: int | None, name: str | None = None) -> str:
         shown = self._display(filename) if filename else (name or "<template>")
-        return f"{shown}, line {lineno}" if lineno else shown
+        return _(", ").join([shown, _("line {line}").format(line=lineno)]) if lineno else shown
 
     def _display(self, filename: str) -> str:
         path = Path(filename)

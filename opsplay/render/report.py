@@ -234,7 +234,7 @@ def check_comparison(data: Any, origin: str = "comparison") -> dict[str, Any]:
         ):
             raise problem(
                 _("{field} lacks {keys}").format(
-                    field=f"metrics[{index}]", keys=", ".join(missing) or "baseline/pilot"
+                    field=f"metrics[{index}]", keys=_(", ").join(missing) or "baseline/pilot"
                 )
             )
         if row.get("verdict") is not None and row["verdict"] not in VERDICTS:

@@ -256,7 +256,7 @@ def test_a_budget_message_speaks_the_document_language(
     folder = _user(tmp_path, {"sop.md.j2": 'ok\n{{ "x" * 10**9 }}\n'})
     with language("zh"), pytest.raises(TemplateError) as caught:
         render_sop(onboarding, templates_dir=folder)
-    assert "sop.md.j2, line 2" in caught.value.message
+    assert "sop.md.j2，第 2 行" in caught.value.message  # the position in Chinese too
     assert "上限" in caught.value.message
 
 
