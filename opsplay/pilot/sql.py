@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from opsplay.i18n import _
+from opsplay.i18n import N_, _
 
 if TYPE_CHECKING:
     from opsplay.pilot.readers.options import MetricColumns
@@ -136,16 +136,28 @@ def generate_sql(
 
 def header(plan: Plan, dialect: str) -> str:
     """The comment above the printed query."""
-    return (
-        f"-- opsplay sufficient statistics ({dialect}): one row per arm, "
-        + ("period, " if "period" in plan.key_aliases else "")
-        + ("segment, " if plan.segment_columns else "")
-        + "metric.\n"
+    first = _HEADER_FIRST[("period" in plan.key_aliases, bool(plan.segment_columns))]
+    return _(first).format(dialect=dialect) + _(
         "-- Missing cells (blank, NA, N/A, NULL, NaN, #N/A, -, —) leave only their metric\n"
         "-- (`missing`); unreadable cells are counted in `invalid`; rows without arm, period\n"
         "-- or segment, or outside the pilot window, are counted in rows with `excluded` set.\n"
         "-- Save the result as CSV and pass it to `opsplay pilot compare`.\n"
     )
+
+
+# The first comment line of `pilot sql`, by (a period column, segment columns).
+_HEADER_FIRST = {
+    (False, False): N_("-- opsplay sufficient statistics ({dialect}): one row per arm, metric.\n"),
+    (True, False): N_(
+        "-- opsplay sufficient statistics ({dialect}): one row per arm, period, metric.\n"
+    ),
+    (False, True): N_(
+        "-- opsplay sufficient statistics ({dialect}): one row per arm, segment, metric.\n"
+    ),
+    (True, True): N_(
+        "-- opsplay sufficient statistics ({dialect}): one row per arm, period, segment, metric.\n"
+    ),
+}
 
 
 def long_form(plan: Plan, dialect: str, grouped: str) -> str:

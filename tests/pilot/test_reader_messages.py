@@ -181,3 +181,20 @@ def test_reader_message_in_both_languages(scenarios: dict, name: str) -> None:
     assert english_run(err_en), err_en
     assert _CJK.search(err_zh), err_zh
     assert english_run(err_zh) is None, (english_run(err_zh), err_zh)
+
+
+def test_pilot_sql_comments_in_both_languages() -> None:
+    for lang, words in (
+        ("en", "one row per arm, segment, metric"),
+        ("zh", "每个组别、分群、指标一行"),
+    ):
+        with language(lang):
+            result = runner.invoke(
+                app,
+                ["--lang", lang, "pilot", "sql", str(ONBOARDING), "--table", "t", "--by", "region"],
+            )
+        assert result.exit_code == 0, result.output
+        comments = "\n".join(line for line in result.stdout.splitlines() if line.startswith("--"))
+        assert words in comments, comments
+        if lang == "zh":
+            assert english_run(comments) is None, (english_run(comments), comments)
