@@ -264,12 +264,14 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_other_formats() -> None:
     args = ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv")]
-    csv_out = runner.invoke(app, [*args, "--format", "csv"]).stdout
-    assert csv_out.startswith("\ufeffmetric,name,segment")
-    markdown = runner.invoke(app, [*args, "--format", "markdown"]).stdout
-    assert "| 全部 | 次日留存率 | 主指标 |" in markdown
-    text = runner.invoke(app, [*args, "--lang", "en"]).stdout
-    assert "次日留存率" in text and "verdict" in text
+    outputs = {}
+    for extra in (["--format", "csv"], ["--format", "markdown"], ["--lang", "en"]):
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 0, (extra, result.output)
+        outputs[extra[-1]] = result.stdout
+    assert outputs["csv"].startswith("\ufeffmetric,name,segment")
+    assert "| 全部 | 次日留存率 | 主指标 |" in outputs["markdown"]
+    assert "次日留存率" in outputs["en"] and "verdict" in outputs["en"]
 
 
 def test_python_dash_m_runs_compare() -> None:
@@ -400,6 +402,7 @@ def test_plan_speaks_the_playbooks_language_and_notes_the_design() -> None:
     result = runner.invoke(app, ["pilot", "plan", str(RECALL)])
     assert result.exit_code == 0 and "所需样本" in result.stdout and "双重差分" in result.stdout
     english = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "en"])
+    assert english.exit_code == 0, english.output
     assert "units needed" in english.stdout and "difference in differences" in english.stdout
     assert runner.invoke(app, ["pilot", "plan", str(RECALL), "--format", "csv"]).exit_code == 2
 
