@@ -335,6 +335,7 @@ def test_before_after_export_without_an_arm_column(tmp_path: Path) -> None:
     frame.to_csv(data, index=False)
     with_arms = rows_by_metric(compare_json(COMPLAINTS, EXAMPLES / "complaints_before_after.csv"))
     without = rows_by_metric(compare_json(COMPLAINTS, data))
+    assert with_arms and without.keys() == with_arms.keys()
     for metric, row in with_arms.items():
         assert without[metric]["abs_diff"] == pytest.approx(row["abs_diff"], rel=1e-12)
         assert without[metric]["baseline"]["n"] == row["baseline"]["n"]

@@ -65,6 +65,7 @@ def test_groups_by_segment_column_add_up() -> None:
     assert {key for key in data.groups} == {
         (("region", r),) for r in ("上海", "南京", "杭州", "苏州")
     }
+    assert [n.node for n in data.nodes] == list(ONBOARDING_SLAS)
     for index, overall in enumerate(data.nodes):
         assert sum(nodes[index].count for nodes in data.groups.values()) == overall.count
 
