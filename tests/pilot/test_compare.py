@@ -499,3 +499,33 @@ def test_weekday_calendar_from_the_project_configuration(tmp_path: Path) -> None
         app, ["pilot", "compare", str(playbook), str(EXAMPLES / "onboarding_units.csv")]
     )
     assert result.exit_code == 2 and 'calendar = "weekdays"' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("playbook", "data", "metric", "column", "arm"),
+    [
+        # goal target 0.45, better: higher (A/B, pilot arm)
+        (ONBOARDING, "onboarding_units.csv", "d1_retention", "retained_d1", ("group", "pilot")),
+        # scenario expectation reopen_rate <= 0.05, better: lower (before/after, after period)
+        (COMPLAINTS, "complaints_before_after.csv", "reopen_rate", "reopened", ("period", "after")),
+    ],
+    ids=["higher", "lower"],
+)
+def test_a_pilot_value_exactly_at_its_target_meets_it(
+    tmp_path: Path, playbook: Path, data: str, metric: str, column: str, arm: tuple[str, str]
+) -> None:
+    """The pilot arm lands exactly on the target (a clear, significant change): `met`, not
+    merely `improved` — the target is reached when the value equals it."""
+    frame = pd.read_csv(EXAMPLES / data)
+    rows = frame.index[frame[arm[0]] == arm[1]]
+    frame = frame.drop(rows[len(rows) - len(rows) % 20 :])  # 5% steps land on whole units
+    rows = frame.index[frame[arm[0]] == arm[1]]
+    target = {"d1_retention": 0.45, "reopen_rate": 0.05}[metric]
+    frame.loc[rows, column] = 0
+    frame.loc[rows[: round(len(rows) * target)], column] = 1
+    exact = tmp_path / data
+    frame.to_csv(exact, index=False)
+    row = rows_by_metric(compare_json(playbook, exact))[metric]
+    assert row["pilot"]["value"] == target and row["target"] == target
+    assert row["p_value"] < 0.001
+    assert (row["verdict"], row["attainment"]) == ("met", 1.0)

@@ -414,3 +414,17 @@ def test_pilot_help_is_chinese_under_a_chinese_locale(tmp_path: Path, command: s
     assert {"compare": "试点组与对照组", "plan": "样本量", "sql": "汇总统计数据"}[
         command
     ] in result.stdout
+
+
+def test_a_segment_count_exactly_at_the_limit_is_compared() -> None:
+    """`--max-segments N` allows N segments; a coarser column of exactly N is the hint."""
+    code, out = compare(ONBOARDING, UNITS, "--by", "region", "--max-segments", "4")
+    assert code == 0, out
+    assert out.count("region is ") >= 4, out  # the four regions, each compared
+    code, out = compare(ONBOARDING, UNITS, "--by", "region", "--max-segments", "3")
+    assert code == 2 and "4 segments, more than 3" in out, out
+    # region × channel is 16 segments; region alone is 4, exactly the limit
+    code, out = compare(
+        ONBOARDING, UNITS, "--by", "region", "--by", "channel", "--max-segments", "4"
+    )
+    assert code == 2 and "`--by region` alone (4 segments)" in out, out
