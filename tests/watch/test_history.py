@@ -103,7 +103,9 @@ def test_history_without_a_state_file(tmp_path: Path, monkeypatch) -> None:
     assert result.stdout == (
         "还没有 `new-user-onboarding` 的运行记录（用 `pilot compare --record` 或 `watch` 记录）\n"
     )
-    english = runner.invoke(app, ["history", str(playbook), "--state", "missing.db", "--lang", "en"])
+    english = runner.invoke(
+        app, ["history", str(playbook), "--state", "missing.db", "--lang", "en"]
+    )
     assert english.exit_code == 0, english.output
     assert english.stdout.startswith("no recorded runs of `new-user-onboarding` yet")
     assert not (tmp_path / "missing.db").exists()
