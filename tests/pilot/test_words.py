@@ -428,3 +428,29 @@ def test_a_segment_count_exactly_at_the_limit_is_compared() -> None:
         ONBOARDING, UNITS, "--by", "region", "--by", "channel", "--max-segments", "4"
     )
     assert code == 2 and "`--by region` alone (4 segments)" in out, out
+
+
+def test_metric_alerts_at_0_and_1_read_as_rates(tmp_path: Path) -> None:
+    """`漏检率 > 0` and `巡检按时完成率 < 1` (every inspection on time) are rates at the ends
+    of [0, 1]: shown as 0.0% and 100.0%, like the value they are compared with."""
+    playbook = playbook_with(
+        tmp_path,
+        (
+            "  - {id: proactive-low,",
+            "  - {id: any-miss, metric: miss_rate, op: \">\", threshold: 0}\n"
+            "  - {id: on-time-not-all, metric: inspection_on_time, op: \"<\", threshold: 1}\n"
+            "  - {id: proactive-low,",
+        ),
+        source=ROOT / "playbooks" / "daily-inspection.yaml",
+    )
+    # four weeks before and after, 200 inspections each; after: 4 late and 2 missed
+    rows = ["group,period,detected_proactively,completed_on_time,missed"]
+    for period, late, missed in (("before", 30, 12), ("after", 4, 2)):
+        for i in range(200):
+            rows.append(f"all,{period},{int(i % 3 != 0)},{int(i >= late)},{int(i < missed)}")
+    data = tmp_path / "inspections.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out = compare(playbook, data, lang="zh", columns=200)
+    assert code == 0, out
+    assert "漏检率 1.0% > 0.0%（告警 any-miss）" in out, out
+    assert "巡检按时完成率 98.0% < 100.0%（告警 on-time-not-all）" in out, out
