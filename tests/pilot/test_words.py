@@ -437,8 +437,8 @@ def test_metric_alerts_at_0_and_1_read_as_rates(tmp_path: Path) -> None:
         tmp_path,
         (
             "  - {id: proactive-low,",
-            "  - {id: any-miss, metric: miss_rate, op: \">\", threshold: 0}\n"
-            "  - {id: on-time-not-all, metric: inspection_on_time, op: \"<\", threshold: 1}\n"
+            '  - {id: any-miss, metric: miss_rate, op: ">", threshold: 0}\n'
+            '  - {id: on-time-not-all, metric: inspection_on_time, op: "<", threshold: 1}\n'
             "  - {id: proactive-low,",
         ),
         source=ROOT / "playbooks" / "daily-inspection.yaml",
