@@ -270,6 +270,8 @@ def onboarding_events(rng: np.random.Generator, units: list[list[object]]) -> li
 SUMMARY_ROWS = [  # dashboard Table 3: 35% -> 38% is +8.6%, 42% -> 45% is +7.1%
     ["control", "d1_retention", "35%", "5000"],
     ["pilot", "d1_retention", "38%", "5000"],
+    ["control", "first_order", "12%", "5000"],
+    ["pilot", "first_order", "13%", "5000"],
     ["control", "core_usage", "42%", "5000"],
     ["pilot", "core_usage", "45%", "5000"],
 ]

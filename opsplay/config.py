@@ -30,10 +30,19 @@ KNOWN_KEYS = {
     "calendar",
     "max_file_kb",
     "follow_symlinks",
+    "hygiene",
 }
 # Working days of calendar time limits (opsplay.workdays): China's official calendar, or Mon–Fri.
 CALENDARS = ("official", "weekdays")
 MAX_FILE_KB = 1024  # a real playbook is 5–50 KB; a 50 MB scalar costs ~400 MB to parse
+
+
+@dataclass(frozen=True)
+class Hygiene:
+    """Limits of the process-hygiene warnings (避免为流程而流程), `[tool.opsplay.hygiene]`."""
+
+    max_nodes: int = 12  # OPS508
+    max_handovers: int = 6  # OPS509: owner changes along the main path
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class Config:
     calendar: str = "official"  # working days of `3个工作日`, `T+1`: see opsplay.workdays
     max_file_kb: int = MAX_FILE_KB  # larger files are refused before parsing
     follow_symlinks: bool = False  # follow symlinks that leave the checked folder
+    hygiene: Hygiene = Hygiene()
 
 
 def find_config(start: Path) -> Config:
@@ -186,7 +196,34 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
         calendar,
         max_file_kb,
         follow,
+        _hygiene(table.get("hygiene", {}), path),
     )
+
+
+def _hygiene(table: Any, path: Path) -> Hygiene:
+    """`[tool.opsplay.hygiene]`: max_nodes and max_handovers, whole numbers of at least 1."""
+    if not isinstance(table, dict):
+        raise UsageError(
+            _(
+                "{path}: `hygiene` is a table; write `[tool.opsplay.hygiene]` with "
+                "`max_nodes = 12` and `max_handovers = 6`"
+            ).format(path=path)
+        )
+    unknown = sorted(set(table) - {"max_nodes", "max_handovers"})
+    if unknown:
+        raise UsageError(
+            _("{path}: unknown hygiene setting(s) {names}; known: max_nodes, max_handovers").format(
+                path=path, names=_(", ").join(unknown)
+            )
+        )
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(
+                _(
+                    "{path}: hygiene {name} must be a whole number of at least 1, not {value}"
+                ).format(path=path, name=name, value=value)
+            )
+    return Hygiene(**table)
 
 
 def _text_list(value: Any) -> bool:

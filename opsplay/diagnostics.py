@@ -157,9 +157,35 @@ _CATALOGUE = [
         W,
         N_("The playbook at the base ref cannot be compared, so its version was not checked."),
     ),
+    # SPEC 8 (processes as teams run them), each in its family; `RULES` lists them by id.
+    Rule("OPS107", E, N_("A schedule is not in an accepted form.")),
+    Rule("OPS209", E, N_("A level named in a per-level time limit or an alert is not declared.")),
+    Rule("OPS210", E, N_("An escalation step hands over to something that is not a role id.")),
+    Rule("OPS211", E, N_("A RACI entry names something that is not a role id.")),
+    Rule("OPS212", E, N_("A node's RACI does not name exactly one accountable role.")),
+    Rule("OPS213", W, N_("A node's owner is neither its accountable nor one of its responsible.")),
+    Rule("OPS214", E, N_("A trigger is handled by more than one fallback of a node.")),
+    Rule(
+        "OPS215",
+        E,
+        N_("An alert's `level` or `schedule_adherence` does not fit what the alert watches."),
+    ),
+    Rule("OPS305", E, N_("A metric weight lies outside (0, 1].")),
+    Rule("OPS306", E, N_("The weights of the pilot's metrics do not add up to 1.")),
+    Rule("OPS307", E, N_("An escalation ladder's `after` times do not strictly increase.")),
+    Rule("OPS308", W, N_("The first escalation step waits longer than the node's time limit.")),
+    Rule("OPS508", W, N_("The process has more nodes than the hygiene limit (避免为流程而流程).")),
+    Rule(
+        "OPS509",
+        W,
+        N_("The main path hands over between owners more often than the hygiene limit."),
+    ),
+    Rule(
+        "OPS510", W, N_("A pilot or live playbook has no pilot.feedback (数据驱动与用户反馈并重).")
+    ),
 ]
 
-RULES: dict[str, Rule] = {rule.id: rule for rule in _CATALOGUE}
+RULES: dict[str, Rule] = {rule.id: rule for rule in sorted(_CATALOGUE, key=lambda r: r.id)}
 
 
 def format_path(path: tuple[str | int, ...]) -> str:

@@ -104,6 +104,9 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
     if kind == "duration":
         loaded.report("OPS105", path, detail["msg"])
         return
+    if kind == "schedule":
+        loaded.report("OPS107", path, detail["msg"])
+        return
     loaded.report(
         "OPS103",
         path,
@@ -226,6 +229,8 @@ def _unwrap(annotation: Any, segment: Any) -> Any:
         return args[0]
     if origin in (Union, types.UnionType):
         for member in args:
+            if any(getattr(tag, "tag", None) == segment for tag in _metadata(member)):
+                return member  # a callable discriminator's tag (`fallback` one or a list)
             inner = _strip_annotated(member)
             if isinstance(inner, type) and issubclass(inner, BaseModel):
                 kind = inner.model_fields.get("kind")
@@ -239,6 +244,10 @@ def _unwrap(annotation: Any, segment: Any) -> Any:
         if len(args) == 1:
             return _unwrap(args[0], segment)
     return None
+
+
+def _metadata(annotation: Any) -> tuple[Any, ...]:
+    return getattr(annotation, "__metadata__", ())
 
 
 def _strip_annotated(annotation: Any) -> Any:

@@ -75,7 +75,7 @@ def check_file(path: Path, config: Config, problem: str | None = None) -> Checke
     playbook = None
     if isinstance(loaded.data, dict):
         playbook = check_schema(loaded)
-        run_rules(PlaybookData(loaded, config.realtime_seconds))
+        run_rules(PlaybookData(loaded, config.realtime_seconds, config.hygiene))
     return CheckedFile(path, loaded, playbook)
 
 

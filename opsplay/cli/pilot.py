@@ -30,7 +30,7 @@ from opsplay.cli.options import (
     VarianceOption,
 )
 from opsplay.cli.watch import RecordOption, StateOption, record_compare
-from opsplay.errors import OpsplayError
+from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _
 
 pilot_app = typer.Typer(
@@ -101,8 +101,11 @@ def _with_progress(run, files: list[Path]):  # noqa: ANN001, ANN202
 def compare(
     playbook: PlaybookArg,
     data: Annotated[
-        list[Path], typer.Argument(metavar="DATA", help=_("Metric exports (CSV or Parquet)."))
-    ],
+        list[Path] | None,
+        typer.Argument(
+            metavar="DATA", help=_("Metric exports (CSV, Parquet or Excel); none with --db.")
+        ),
+    ] = None,
     by: Annotated[
         list[str] | None, typer.Option("--by", help=_("Segment column (repeatable)."))
     ] = None,
@@ -143,17 +146,47 @@ def compare(
         Lang | None,
         typer.Option("--lang", help=_("Language of the text (default: the playbook's).")),
     ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option(
+            "--sheet", help=_("Excel: the sheet to read, by name or number (default: the first).")
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help=_(
+                "Run the query in a database instead of reading files: duckdb:///file.duckdb, "
+                "postgresql://user@host/db (pip install 'opsplay[warehouse]')."
+            ),
+        ),
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option("--table", help=_("With --db: the table of unit rows."))
+    ] = None,
+    events_table: Annotated[
+        str | None,
+        typer.Option("--events-table", help=_("With --db: the table of the node execution log.")),
+    ] = None,
     record: RecordOption = False,
     state: StateOption = None,
 ) -> None:
     from opsplay.pilot.compare import compare_files, failures
     from opsplay.pilot.present import FORMATTERS
 
+    if not data and not db:
+        raise fail(UsageError(_("pass the metric exports, or --db with --table")))
+    data = data or []
     try:
         report = _with_progress(
             lambda progress: compare_files(
                 playbook,
                 data,
+                sheet=sheet,
+                db=db,
+                table=table,
+                events_table=events_table,
                 by=by or [],
                 max_segments=max_segments,
                 events=events,
@@ -250,14 +283,27 @@ def sql(
     by: Annotated[
         list[str] | None, typer.Option("--by", help=_("Segment column (repeatable)."))
     ] = None,
+    events: Annotated[
+        bool,
+        typer.Option(
+            "--events", help=_("Print the node-figures query for an execution-log table instead.")
+        ),
+    ] = False,
 ) -> None:
     from opsplay.pilot.planning import sql_for_playbook
     from opsplay.validate import load_playbook
 
     try:
-        text = sql_for_playbook(
-            load_playbook(playbook), table=table, dialect=dialect.value, by=by or []
-        )
+        if events:
+            from opsplay.pilot.events_sql import events_sql_for_playbook
+
+            text = events_sql_for_playbook(
+                load_playbook(playbook), table=table, dialect=dialect.value
+            )
+        else:
+            text = sql_for_playbook(
+                load_playbook(playbook), table=table, dialect=dialect.value, by=by or []
+            )
     except OpsplayError as error:
         raise fail(error) from None
     typer.echo(text)

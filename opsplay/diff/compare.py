@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from opsplay.diff import sections
+from opsplay.diff import process, sections
 from opsplay.diff.changes import Change, format_numbers
 from opsplay.diff.values import Renames, norm
 from opsplay.diff.values import items as _items
@@ -58,6 +58,7 @@ class Differ:
             self.scenarios,
             self._scenario,
         )
+        process.compare_levels(self)
         self._list("nodes", "node", self.old.nodes, self.new.nodes, self.nodes, self._node)
         self._flow()
         self._list("alerts", "alert", self.old.alerts, self.new.alerts, self.alerts, self._alert)
@@ -141,6 +142,7 @@ class Differ:
                 getattr(new, field, None),
                 **context,
             )
+        self.scalar("metric.weight", "metrics", "weight", old.weight, new.weight, **context)
 
     def _scenario(self, old: Any, new: Any, context: dict[str, Any]) -> None:
         for field in ("name", "persona", "trigger", "behavior", "defect", "demand"):
@@ -194,8 +196,17 @@ class Differ:
             new.owner,
             **context,
         )
-        self._sla(old, new, context)
-        self._fallback(old, new, context)
+        if process.per_level(old.sla) or process.per_level(new.sla):
+            process.compare_sla(self, old, new, context)
+        else:
+            self._sla(old, new, context)
+        if isinstance(old.fallback, list) or isinstance(new.fallback, list):
+            process.compare_fallbacks(self, old, new, context)
+        else:
+            self._fallback(old, new, context)
+        process.compare_escalation(self, old, new, context)
+        process.compare_raci(self, old, new, context)
+        process.compare_schedule(self, old, new, context)
         for field in ("name", "stage", "standard"):
             self.scalar(
                 "node.text", "nodes", field, getattr(old, field), getattr(new, field), **context
@@ -300,6 +311,7 @@ class Differ:
             "measure": (old.measure, new.measure),
             "metric": (self.metrics.get(old.metric or "", old.metric), new.metric),
             "op": (old.op, new.op),
+            "level": (old.level, new.level),
         }
         for field, (before, after) in condition_fields.items():
             self.scalar("alert.condition", "alerts", field, before, after, **context)

@@ -102,6 +102,7 @@ def compare_pilot(d: Differ) -> None:
     for field in ("metrics", "guardrails"):
         renamed = [d.metrics.get(m, m) for m in getattr(old, field)]
         d.items("pilot.changed", "pilot", field, renamed, getattr(new, field))
+    d.items("pilot.feedback", "pilot", "feedback", old.feedback, new.feedback)
 
 
 def compare_rollout(d: Differ) -> None:

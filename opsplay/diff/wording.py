@@ -25,6 +25,7 @@ NOUNS: dict[str, str] = {
     "scenarios": N_("scenario"),
     "nodes": N_("node"),
     "alerts": N_("alert"),
+    "levels": N_("level"),
 }
 
 # (section, field) → label. For list sections the label follows "node <id>"; for the
@@ -73,6 +74,15 @@ FIELDS: dict[tuple[str, str], str] = {
     ("nodes", "action"): N_("fallback action"),
     ("nodes", "next"): N_("next nodes"),
     ("nodes", "start"): N_("first node"),
+    ("nodes", "escalation"): N_("escalation step"),
+    ("nodes", "schedule"): N_("schedule"),
+    ("nodes", "raci.responsible"): N_("responsible (R)"),
+    ("nodes", "raci.accountable"): N_("accountable (A)"),
+    ("nodes", "raci.consulted"): N_("consulted (C)"),
+    ("nodes", "raci.informed"): N_("informed (I)"),
+    ("levels", "name"): N_("name"),
+    ("metrics", "weight"): N_("weight"),
+    ("pilot", "feedback"): N_("pilot feedback channels"),
     ("alerts", "node"): N_("node"),
     ("alerts", "measure"): N_("measure"),
     ("alerts", "metric"): N_("metric"),
@@ -246,6 +256,18 @@ def _describe(change: Change, s: Style) -> Description:
         return Description(
             _("time limit removed from node {item} (was {value})").format(
                 item=item, value=s.text(str(change.old))
+            )
+        )
+    if change.kind == "node.escalation.added":
+        return Description(
+            _("escalation step {step} added to node {item}").format(
+                step=s.text(str(change.new)), item=item
+            )
+        )
+    if change.kind == "node.escalation.removed":
+        return Description(
+            _("escalation step {step} removed from node {item}").format(
+                step=s.text(str(change.old)), item=item
             )
         )
     if change.kind == "node.fallback.added":

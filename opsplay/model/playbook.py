@@ -27,6 +27,8 @@ from pydantic import (
 from opsplay.i18n import N_
 from opsplay.model.aliases import canonical, every_word
 from opsplay.model.duration import Duration
+from opsplay.model.process import Sla
+from opsplay.model.schedule import Schedule
 
 
 def _as_text(value: Any) -> Any:
@@ -208,6 +210,22 @@ class _MetricBase(Strict):
     name: Text = Field(description=N_("Display name."), examples=["次日留存率"])
     better: Better = Field(description=N_("Which direction is an improvement."))
     unit: Text | None = Field(default=None, examples=["元"])
+    weight: float | None = Field(
+        default=None,
+        description=(
+            "Weight in the weighted attainment (综合达成度 = Σ weight × attainment) of the "
+            "pilot's metrics: in (0, 1], the weights summing to 1."
+        ),
+        examples=[0.4],
+    )
+    missing: Literal["exclude", "zero", "error"] = Field(
+        default="exclude",
+        description=N_(
+            "A missing cell (blank, NA, NULL…) in an export: exclude (leave the unit out of "
+            "this metric only), zero (count it as 0, e.g. revenue of users without orders) or "
+            "error."
+        ),
+    )
 
 
 class ProportionMetric(_MetricBase):
@@ -291,6 +309,74 @@ class Fallback(Strict):
     goto: Identifier | None = Field(default=None, description="Node id to continue with.")
 
 
+def _fallback_form(value: Any) -> str:
+    return "list" if isinstance(value, list) else "one"
+
+
+Fallbacks = Annotated[
+    Annotated[Fallback, Tag("one")] | Annotated[list[Fallback], Tag("list")],
+    Discriminator(_fallback_form),
+    Field(
+        description=(
+            "Exception handling (异常处理): one, or a list with a different action per trigger "
+            "(each trigger in one entry only)."
+        ),
+        examples=[
+            {"when": ["failure", "timeout"], "action": "默认推送通用内容"},
+            [
+                {"when": ["timeout"], "action": "切换备用链路", "goto": "verify"},
+                {"when": ["failure"], "action": "人工介入"},
+            ],
+        ],
+    ),
+]
+
+
+class Level(Strict):
+    """A severity or priority level of the cases the process handles (P1, P2, …)."""
+
+    id: Identifier = Field(description="Level id, as in the log's `level` column.", examples=["P1"])
+    name: Text = Field(description="What the level means.", examples=["一级故障（核心系统不可用）"])
+
+
+class EscalationStep(Strict):
+    """One rung of an escalation ladder: still unfinished `after` → hand over or notify `to`."""
+
+    after: Duration = Field(
+        description="Time since the node started; later steps wait longer.", examples=["15分钟"]
+    )
+    to: Identifier = Field(
+        description="Role id handed over to or notified.", examples=["ops-manager"]
+    )
+    action: Text = Field(description="What is done at this step.", examples=["电话通知运维经理"])
+
+
+class Raci(Strict):
+    """Who does (R), answers for (A), is consulted on (C) and informed of (I) a node."""
+
+    responsible: list[Identifier] = Field(
+        default_factory=list, description="R: role ids that do the work.", examples=[["oncall"]]
+    )
+    accountable: Identifier | list[Identifier] | None = Field(
+        default=None,
+        description="A: the one role id that answers for the result (exactly one).",
+        examples=["ops-manager"],
+    )
+    consulted: list[Identifier] = Field(
+        default_factory=list, description="C: role ids asked before acting.", examples=[["dba"]]
+    )
+    informed: list[Identifier] = Field(
+        default_factory=list, description="I: role ids kept informed.", examples=[["cs"]]
+    )
+
+    @property
+    def accountable_role(self) -> str | None:
+        """The accountable role id (None unless exactly one is given)."""
+        if isinstance(self.accountable, list):
+            return self.accountable[0] if len(self.accountable) == 1 else None
+        return self.accountable
+
+
 class Node(Strict):
     """Step 3 / Table 2: one process node, in time order."""
 
@@ -300,14 +386,44 @@ class Node(Strict):
     stage: Text | None = Field(default=None, examples=["用户触发场景"])
     inputs: list[Text] = Field(default_factory=list)
     outputs: list[Text] = Field(default_factory=list)
-    sla: Duration | None = Field(default=None, description="Time limit (时限).")
+    sla: Sla | None = None
     tools: list[Text] = Field(default_factory=list)
     standard: Text | None = Field(default=None, description="Execution standard (执行标准).")
-    fallback: Fallback | None = None
+    fallback: Fallbacks | None = None
     next: list[Identifier] | None = Field(
         default=None,
         description="Node ids that follow; default: the next node in the list; [] ends the process.",
     )
+    escalation: list[EscalationStep] = Field(
+        default_factory=list,
+        description="Escalation ladder (升级): steps with strictly increasing `after`.",
+        examples=[
+            [
+                {"after": "15分钟", "to": "ops-manager", "action": "电话通知运维经理"},
+                {"after": "30分钟", "to": "tech-vp", "action": "升级至技术VP"},
+            ]
+        ],
+    )
+    raci: Raci | None = Field(
+        default=None,
+        description="RACI: responsible, the one accountable, consulted and informed role ids.",
+        examples=[
+            {
+                "responsible": ["oncall"],
+                "accountable": "ops-manager",
+                "consulted": ["dba"],
+                "informed": ["cs"],
+            }
+        ],
+    )
+    schedule: Schedule | None = None  # described by the Schedule type (定时执行)
+
+    @property
+    def fallbacks(self) -> list[Fallback]:
+        """The node's exception handling as a list, however it was written."""
+        if self.fallback is None:
+            return []
+        return self.fallback if isinstance(self.fallback, list) else [self.fallback]
 
 
 class Alert(Strict):
@@ -324,6 +440,11 @@ class Alert(Strict):
     severity: AlertSeverity = "warning"
     owner: Identifier | None = Field(default=None, description="Role id that acts when it fires.")
     action: Text | None = Field(default=None, description="What to do when it fires.")
+    level: Identifier | None = Field(
+        default=None,
+        description="Level id: the node measure counts only the log's rows of this level.",
+        examples=["P1"],
+    )
 
 
 class ArmLabels(Strict):
@@ -350,6 +471,18 @@ class Pilot(Strict):
     arm_column: Text = "group"
     arms: ArmLabels = Field(default_factory=ArmLabels)
     period: Period | None = None
+    date_column: Text | None = Field(
+        default=None,
+        description=N_(
+            "Export column with each row's date: with it, rows outside `period` (and "
+            "`before_period`) are left out, and before/after come from the dates when the "
+            "export has no period column."
+        ),
+        examples=["register_date"],
+    )
+    before_period: Period | None = Field(
+        default=None, description=N_("Dates of the `before` period (before_after and did).")
+    )
     metrics: list[Identifier] = Field(min_length=1, description=N_("Primary metric ids."))
     guardrails: list[Identifier] = Field(default_factory=list, description="Must not get worse.")
     alpha: float = Field(default=0.05, gt=0, lt=1)
@@ -357,6 +490,11 @@ class Pilot(Strict):
     min_n: int = Field(default=100, ge=1)
     period_column: Text = "period"
     periods: PeriodLabels = Field(default_factory=PeriodLabels)
+    feedback: list[Text] = Field(
+        default_factory=list,
+        description="Qualitative feedback channels beside the metrics (数据驱动与用户反馈并重).",
+        examples=[["用户访谈", "满意度问卷", "工单分析"]],
+    )
 
 
 class Rollout(Strict):
@@ -406,6 +544,13 @@ class Playbook(Strict):
     )
     scenarios: list[Scenario] = Field(
         default_factory=list, description="Step 2 / Table 1: user scenarios."
+    )
+    levels: list[Level] = Field(
+        default_factory=list,
+        description="Severity or priority levels of the cases (P1, P2…), for per-level limits.",
+        examples=[
+            [{"id": "P1", "name": "一级故障（核心系统不可用）"}, {"id": "P2", "name": "二级故障"}]
+        ],
     )
     nodes: list[Node] = Field(
         min_length=1, description=N_("Step 3 / Table 2: process nodes in time order.")

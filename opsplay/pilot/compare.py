@@ -8,15 +8,16 @@ what the report renderer consumes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import Playbook
-from opsplay.pilot import stats
+from opsplay.pilot import process_measures, stats
 from opsplay.pilot.designs import (
     Setting,
     compare_metric,
@@ -33,6 +34,7 @@ from opsplay.pilot.judging import (
     reaches_target,
 )
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+from opsplay.pilot.weighting import weighted_attainment
 from opsplay.text import visible
 
 # Why a comparison could not be (fully) tested: stats' issue codes, in words.
@@ -71,6 +73,10 @@ class CompareOptions:
     variance: stats.VarianceName = "unpooled"
     correction: stats.Correction = "holm"
     input_format: Literal["auto", "units", "stats", "summary"] = "auto"
+    sheet: str | None = None  # Excel: sheet name or 1-based number
+    db: str | None = None  # a database URL (`--db`) with `table`, instead of files
+    table: str | None = None
+    events_table: str | None = None
     encoding: str | None = None
     skip_bad_rows: bool = False
     arm_column: str | None = None
@@ -105,6 +111,10 @@ class PilotReport:
     periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
     node_names: dict[str, str] = field(default_factory=dict)  # node id -> name
     metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
+    process: Any = None  # process_measures.ProcessMeasures: levels and schedules (SPEC 8)
+    weighted: Any = None  # weighting.WeightedAttainment, when the pilot's metrics have weights
+    # (metric, segment) -> missing values per arm: baseline, pilot, before_baseline, before_pilot
+    missing: Mapping[tuple[str, Any], Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def srm_ok(self) -> bool | None:
@@ -135,7 +145,10 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     alpha = options.alpha if options.alpha is not None else pilot.alpha
     roles = [(m, "primary") for m in pilot.metrics] + [(m, "guardrail") for m in pilot.guardrails]
     metric_defs = {m.id: m for m in playbook.metrics}
-    columns = tuple(MetricColumns.of(metric_defs[metric_id]) for metric_id, _ in roles)
+    columns = tuple(
+        replace(MetricColumns.of(metric_defs[metric_id]), required=role == "primary")
+        for metric_id, role in roles
+    )
     arms = (options.baseline_label or pilot.arms.baseline, options.pilot_label or pilot.arms.pilot)
     if arms[0] == arms[1] and pilot.design != "before_after":
         raise UsageError(
@@ -149,6 +162,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     if (
         pilot.design == "before_after"
         and not options.arm_column
+        and not options.db
         and not _has_column(data, arm_column, options)
     ):
         # One population measured twice needs no arm column: let the period stand in for it.
@@ -165,6 +179,10 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             skip_bad_rows=options.skip_bad_rows,
             progress=options.progress,
             arm_labels=() if pilot.design == "before_after" else arms,
+            window=_window(pilot, period_column),
+            sheet=options.sheet,
+            db=options.db,
+            table=options.table,
             period_labels=()
             if period_column is None
             else (pilot.periods.before, pilot.periods.after),
@@ -187,8 +205,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     rows: list[MetricResult] = []
     for metric_id, role in roles:
         metric = metric_defs[metric_id]
-        if read.shape == "summary" and not any(key.metric == metric_id for key in read.summary):
-            continue  # a dashboard shows some metrics only; the reader has warned
+        if not any(key.metric == metric_id for key in [*read.stats, *read.summary]):
+            continue  # an export may show some metrics only; the reader has warned
         for segment in segments(read, metric_id, options.by):
             comparison = compare_metric(setting, metric_id, metric.kind, segment, warnings)
             if comparison is not None:
@@ -228,25 +246,42 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             )
 
     nodes: tuple[Any, ...] = ()
+    process: process_measures.ProcessMeasures | None = None
     sources = list(read.sources)
-    if options.events is not None:
+    if options.events is not None or options.events_table is not None:
         from opsplay.pilot.events import read_events
         from opsplay.workdays import WorkdayCalendar
 
         # The log is another system's export: its encoding is detected on its own.
-        event_data = read_events(
-            options.events,
-            {n.id: n.sla for n in playbook.nodes},
-            skip_bad_rows=options.skip_bad_rows,
-            calendar=WorkdayCalendar(options.calendar),
-            realtime_seconds=options.realtime_seconds,
-            lang=lang,
-        )
+        calendar = WorkdayCalendar(options.calendar)
+        with contextlib.ExitStack() as scratch:
+            events_path = options.events
+            if options.events_table is not None:  # --db: the log table written out as CSV
+                events_path = _events_from_table(options, scratch)
+            event_data = read_events(
+                events_path,
+                process_measures.overall_limits(playbook),
+                skip_bad_rows=options.skip_bad_rows,
+                calendar=calendar,
+                realtime_seconds=options.realtime_seconds,
+                lang=lang,
+                limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
+            )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)
+        if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
+            process = process_measures.measure_process(
+                playbook, event_data.rows, calendar, options.realtime_seconds
+            )
     alerts = evaluate_alerts(
-        playbook, rows, nodes, lang, warnings, has_events=options.events is not None
+        playbook,
+        rows,
+        nodes,
+        lang,
+        warnings,
+        has_events=options.events is not None or options.events_table is not None,
+        values=process.alerts if process else {},
     )
     return PilotReport(
         playbook_id=playbook.metadata.id,
@@ -262,10 +297,13 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         sources=tuple(sources),
         shape=read.shape,
         warnings=tuple(dict.fromkeys(warnings)),
+        missing=_missing_counts(setting, rows),
         arms=arms,
         periods=(pilot.periods.before, pilot.periods.after),
         node_names={n.id: n.name for n in playbook.nodes},
         metric_names={m.id: m.name for m in playbook.metrics},
+        process=process,
+        weighted=weighted_attainment(playbook, rows),
     )
 
 
@@ -321,6 +359,53 @@ def _check_segments(read: Any, options: CompareOptions) -> None:
             hint=hint,
         )
     )
+
+
+def _missing_counts(
+    setting: Setting, rows: Sequence[MetricResult]
+) -> dict[tuple[str, Any], dict[str, int]]:
+    """Missing values per arm of every compared metric and segment (unit rows and statistics)."""
+    from opsplay.pilot.designs import _cells
+    from opsplay.pilot.sufficient import ArmStats
+
+    out: dict[tuple[str, Any], dict[str, int]] = {}
+    for row in rows:
+        cells = _cells(setting, row.metric, row.segment, [])
+        if not cells or not all(isinstance(c, ArmStats) for c in cells):
+            continue
+        counts = [c.missing + c.invalid for c in cells]  # type: ignore[union-attr]
+        if len(cells) == 4:  # did: comparison before/after, pilot before/after
+            names = ("before_baseline", "baseline", "before_pilot", "pilot")
+        else:
+            names = ("baseline", "pilot")
+        out[(row.metric, row.segment)] = dict(zip(names, counts, strict=True))
+    return out
+
+
+def _events_from_table(options: CompareOptions, scratch: contextlib.ExitStack) -> Path:
+    """`--events-table`: the node log of the database of `--db`, as a CSV file for the log
+    reader (in a folder removed when `scratch` closes)."""
+    from opsplay.pilot.readers.warehouse import connect, events_csv, scratch_folder
+
+    if not options.db:
+        raise UsageError(_("--events-table needs --db: the database holding the table"))
+    folder = scratch.enter_context(scratch_folder())
+    with connect(options.db) as (con, dialect):
+        return events_csv(con, dialect, options.db, options.events_table or "", Path(folder))
+
+
+def _window(pilot: Any, period_column: str | None) -> Any:
+    """The pilot window of `pilot.date_column` (SPEC 7), or None."""
+    if not pilot.date_column:
+        return None
+    from opsplay.pilot.sql import Window
+
+    span = (pilot.period.start, pilot.period.end) if pilot.period else None
+    before = (pilot.before_period.start, pilot.before_period.end) if pilot.before_period else None
+    if pilot.design != "ab" and before is not None and span is not None:
+        labels = (pilot.periods.before, pilot.periods.after)
+        return Window(pilot.date_column, span, before, labels, derive_period=True)
+    return Window(pilot.date_column, span, before if pilot.design != "ab" else None)
 
 
 def _has_column(data: Sequence[Path], column: str, options: CompareOptions) -> bool:

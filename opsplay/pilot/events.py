@@ -80,6 +80,9 @@ class EventRow:
     level: str | None  # the `level` column's value, None without the column or when blank
     seconds: float | None  # duration; None without finished_at
     within_sla: bool | None  # None when not timed or the node has no limit
+    span: Span | None = (
+        None  # start and finish (schedule adherence, opsplay.pilot.process_measures)
+    )
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,9 @@ def read_events(
             if timing is not None and limit is not None:
                 within = timing.within(limit, calendar, realtime_seconds)
             seconds = None if timing is None else timing.seconds
-            kept.append(EventRow(columns["case_id"][i], node, status, level, seconds, within))
+            kept.append(
+                EventRow(columns["case_id"][i], node, status, level, seconds, within, timing)
+            )
             group = tuple((name, columns[f"group:{name}"][i]) for name in group_columns)
             for key in {(), group}:
                 rows.setdefault(key, {}).setdefault(node, _NodeRows()).add(status, seconds, within)

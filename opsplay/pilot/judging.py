@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -150,8 +150,12 @@ def evaluate_alerts(
     warnings: list[str],
     *,
     has_events: bool,
+    values: Mapping[str, float | None] | None = None,
 ) -> list[AlertResult]:
-    """Every alert against the node figures and the pilot's overall metric values."""
+    """Every alert against the node figures and the pilot's overall metric values.
+
+    `values` holds alert values computed elsewhere (level-scoped and schedule alerts).
+    """
     figures = {figure.node: figure for figure in nodes}
     overall = {row.metric: row.comparison.pilot_value for row in rows if not row.segment}
     results = []
@@ -160,6 +164,8 @@ def evaluate_alerts(
         if alert.node is not None:
             figure = figures.get(alert.node)
             value = getattr(figure, alert.measure or "", None) if figure is not None else None
+            if values is not None and alert.id in values:
+                value = values[alert.id]
             if not has_events:
                 node_alerts_unmeasured.append(alert.id)
             elif figure is None:

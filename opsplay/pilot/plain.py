@@ -44,6 +44,7 @@ LABELS = {
     "timeout_rate": N_("timeout rate"),
     "skipped_rate": N_("skipped rate"),
     "sla_compliance": N_("on-time rate"),
+    "schedule_adherence": N_("runs on schedule"),  # SPEC 8: 按时执行率
     "p50_s": N_("median duration"),
     "p95_s": N_("95th percentile duration"),
     "sla": N_("time limit"),

@@ -121,7 +121,12 @@ def sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, by: list[s
     wanted = [*pilot.metrics, *pilot.guardrails]
     metrics = [MetricColumns.of(m) for m in playbook.metrics if m.id in wanted]
     period = None if pilot.design == "ab" else pilot.period_column
+    from opsplay.pilot.compare import _window
+
+    window = _window(pilot, period)
+    if window is not None and window.derive_period:
+        period = None  # before/after come from pilot.date_column (SPEC 7)
     try:
-        return generate_sql(metrics, table, pilot.arm_column, period, by, dialect)  # type: ignore[arg-type]
+        return generate_sql(metrics, table, pilot.arm_column, period, by, dialect, window)  # type: ignore[arg-type]
     except ValueError as error:
         raise UsageError(str(error)) from None

@@ -89,6 +89,18 @@ def _metric_json(row: MetricResult) -> dict[str, Any]:
     return entry
 
 
+def _with_missing(entry: dict[str, Any], report: PilotReport) -> dict[str, Any]:
+    """Each arm's `missing` count (SPEC 7), as the readers counted it (None for summaries)."""
+    counts = report.missing.get((entry["metric"], tuple(entry["segment"].items())))
+    if counts is None:  # a dashboard summary does not say
+        return entry
+    for arm in ("baseline", "pilot"):
+        entry[arm]["missing"] = counts.get(arm)
+        if "before" in entry:
+            entry["before"][arm]["missing"] = counts.get(f"before_{arm}")
+    return entry
+
+
 def report_to_json(report: PilotReport) -> dict[str, Any]:
     """SPEC section 3's JSON document (plus schema_version, options and sources)."""
     options = report.options
@@ -112,7 +124,7 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
             }
             for s in report.sources
         ],
-        "metrics": [_metric_json(row) for row in report.metrics],
+        "metrics": [_with_missing(_metric_json(row), report) for row in report.metrics],
         "srm": None
         if report.srm_p_value is None
         else {"p_value": report.srm_p_value, "ok": report.srm_ok},
@@ -147,6 +159,10 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
         ],
         "warnings": list(report.warnings),
     }
+    if report.weighted is not None:
+        document["weighted_attainment"] = report.weighted.to_json()
+    if report.process is not None:
+        document["process"] = report.process.to_json()
     return _clean(document)
 
 
@@ -239,6 +255,8 @@ def _markdown(report: PilotReport) -> str:
         for row in report.metrics
         if not row.segment
     ]
+    if report.weighted is not None:
+        lines.append(f"- **{md_cell(report.weighted.line(report.lang))}**")
     if report.nodes:
         keys, cells = node_table(report)
         lines += ["", f"### {md_cell(label('nodes'))}", ""]

@@ -21,6 +21,8 @@ class ArmStats:
     sum_den: float = 0.0
     sum_den_sq: float = 0.0
     sum_prod: float = 0.0
+    missing: int = 0  # missing cells met (excluded, or counted as 0 with `missing: zero`)
+    invalid: int = 0  # unreadable cells treated as missing (--skip-bad-rows)
 
     def __add__(self, other: ArmStats) -> ArmStats:
         return ArmStats(
@@ -30,4 +32,6 @@ class ArmStats:
             sum_den=self.sum_den + other.sum_den,
             sum_den_sq=self.sum_den_sq + other.sum_den_sq,
             sum_prod=self.sum_prod + other.sum_prod,
+            missing=self.missing + other.missing,
+            invalid=self.invalid + other.invalid,
         )

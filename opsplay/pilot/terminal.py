@@ -66,6 +66,8 @@ def format_terminal(report: PilotReport, color: bool) -> str:
                 style=STYLE[row.verdict],
                 markup=False,
             )
+    if report.weighted is not None:  # 综合达成度 (SPEC 8)
+        console.print("• " + report.weighted.line(report.lang), style="bold", markup=False)
     if report.nodes:
         keys, cells = node_table(report)
         console.print()

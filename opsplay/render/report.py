@@ -276,6 +276,7 @@ def report_context(
     source: Source | None = None,
 ) -> dict[str, Any]:
     """Everything a report template receives (plain data; see templates/README.md)."""
+    from opsplay.pilot.weighting import from_json
     from opsplay.render.chart import comparison_chart
 
     comparison = check_comparison(comparison)
@@ -294,6 +295,7 @@ def report_context(
         )
     findings = {f["metric"]: f for f in (data["review"] or {}).get("findings", [])}
     overall_scope = pilot.get("scope") or translate(N_("all"), lang)
+    weighted = from_json(comparison, playbook)  # 综合达成度, when the pilot's metrics have weights
 
     design = comparison.get("design") or pilot.get("design") or "ab"
     rows = []
@@ -474,6 +476,7 @@ def report_context(
         "primaries": [row for row in overall if row["role"] == "primary"],
         "guardrails": [row for row in overall if row["role"] == "guardrail"],
         "goal": {**data["goal"], "row": goal_row},
+        "weighted_line": weighted.line(lang) if weighted else None,
         "expected": expected,
         "nodes": node_results,
         "alerts": alerts,

@@ -12,6 +12,7 @@ from opsplay.errors import InputError, UsageError
 from opsplay.i18n import LANGUAGES, _
 from opsplay.model.playbook import Playbook
 from opsplay.render.environment import get_renderer
+from opsplay.render.process import process_data
 
 # Output formats by name: file suffix of the documents. The CLI's --format choices
 # (opsplay.cli.choices.DocumentFormat) mirror these names; a test keeps them equal.
@@ -92,6 +93,7 @@ def playbook_data(playbook: Playbook, realtime_seconds: float = 1.0) -> dict[str
         node["owner_name"] = _name(roles, node["owner"])
         node["sla_seconds"] = model.sla.resolve(realtime_seconds) if model.sla else None
         node["sla_realtime"] = bool(model.sla and model.sla.realtime)
+        node["fallbacks"] = [fallback.model_dump(mode="json") for fallback in model.fallbacks]
         if node["next"] is not None:
             node["successors"] = list(node["next"])
         else:
@@ -148,9 +150,12 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
     """The process graph for the Mermaid flowchart: nodes in order, `next` and fallback edges.
 
     A fallback with `goto` is a dashed edge to that node; one without is a dashed edge
-    to a small node holding its action. Nodes that end the process point to an end node.
+    to a small node holding its action. Each escalation step is a dashed edge, labelled
+    with its wait, to a small node naming the role. Nodes that end the process point to
+    an end node.
     """
     mids = {node["id"]: node["mid"] for node in data["nodes"]}
+    roles_by_id = {role["id"]: role for role in data["roles"]}
     graph_nodes: list[dict[str, Any]] = []
     edges: list[dict[str, Any]] = []
     ends = False
@@ -165,12 +170,11 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
         if not node["successors"]:
             ends = True
             edges.append({"source": node["mid"], "target": "done", "kind": "next", "triggers": []})
-        fallback = node["fallback"]
-        if fallback:
+        for index, fallback in enumerate(node["fallbacks"]):
             if fallback["goto"] in mids:
                 target = mids[fallback["goto"]]
             else:
-                target = node["mid"] + "f"
+                target = node["mid"] + "f" + (str(index + 1) if index else "")
                 graph_nodes.append(
                     {"mid": target, "shape": "fallback", "node": node, "text": fallback["action"]}
                 )
@@ -180,6 +184,20 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
                     "target": target,
                     "kind": "fallback",
                     "triggers": fallback["when"],
+                }
+            )
+        # An escalation step is a dashed edge, labelled with its wait, to the role it goes to.
+        for index, step in enumerate(node.get("escalation") or [], start=1):
+            target = f"{node['mid']}e{index}"
+            name = roles_by_id.get(step["to"], {}).get("name", step["to"])
+            graph_nodes.append({"mid": target, "shape": "escalation", "node": node, "text": name})
+            edges.append(
+                {
+                    "source": node["mid"],
+                    "target": target,
+                    "kind": "escalation",
+                    "triggers": [],
+                    "after": step["after"],
                 }
             )
     if ends:
@@ -240,6 +258,7 @@ def sop_context(
         "flow": graph,
         "flowchart_svg": drawn_flowchart(graph, data, lang) if fmt == "html" else None,
         "realtime_seconds": realtime_seconds,
+        "process": process_data(playbook, lang),  # SPEC 8: levels, ladders, RACI, schedules
     }
 
 

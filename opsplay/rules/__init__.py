@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from opsplay.config import Hygiene
 from opsplay.diagnostics import RULES, words
 from opsplay.i18n import _
 from opsplay.loader import LoadedFile
@@ -40,6 +41,7 @@ class PlaybookData:
 
     loaded: LoadedFile
     realtime_seconds: float = 1.0
+    hygiene: Hygiene = field(default_factory=Hygiene)
     _data: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -78,6 +80,15 @@ class PlaybookData:
             for _index, item in self.entries(section)
             if (item_id := ident(item.get("id"))) is not None
         ]
+
+    def fallbacks(self, node: int) -> Iterator[tuple[Path, dict[str, Any]]]:
+        """(path, mapping) of each fallback of node `node`, written as one or as a list."""
+        written = self.get("nodes", node, "fallback")
+        if isinstance(written, dict):
+            yield ("nodes", node, "fallback"), written
+        elif isinstance(written, list):
+            for j, item in self.entries("nodes", node, "fallback"):
+                yield ("nodes", node, "fallback", j), item
 
     def metric_kind(self, metric_id: Any) -> str | None:
         """The `kind` of a metric by id, if declared."""
@@ -119,8 +130,11 @@ def did_you_mean(word: Any, choices: list[str]) -> str:
 from opsplay.rules import (  # noqa: E402,F401
     goal,
     graph,
+    hygiene,
+    process,
     readiness,
     references,
     text,
     versioning,
+    weights,
 )

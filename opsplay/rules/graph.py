@@ -29,29 +29,37 @@ def successors(pb: PlaybookData) -> dict[str, list[tuple[str, Path]]]:
     return edges
 
 
-def retry_edges(pb: PlaybookData) -> dict[str, str]:
-    """node id → its `fallback.goto` target."""
-    return {
-        node_id: goto
-        for i, node in pb.entries("nodes")
-        if (node_id := ident(node.get("id"))) is not None
-        and (goto := ident(pb.get("nodes", i, "fallback", "goto"))) is not None
-    }
+def retry_edges(pb: PlaybookData) -> dict[str, list[str]]:
+    """node id → its `fallback.goto` targets (a node may have several fallbacks)."""
+    edges: dict[str, list[str]] = {}
+    for i, node in pb.entries("nodes"):
+        node_id = ident(node.get("id"))
+        for _path, fallback in pb.fallbacks(i):
+            goto = ident(fallback.get("goto"))
+            if node_id is not None and goto is not None:
+                edges.setdefault(node_id, []).append(goto)
+    return edges
 
 
 @rule("OPS207")
 def every_node_reachable(pb: PlaybookData, report: Report) -> None:
-    """Every node is reachable from the first one through next, default next or fallback.goto."""
+    """Every node is reachable from the first one (or a scheduled node) through next, default
+    next or fallback.goto."""
     edges, retries = successors(pb), retry_edges(pb)
     if not edges:
         return
     start = next(iter(edges))
-    reached, queue = {start}, [start]
+    # A scheduled node starts on its own clock (SPEC 8), so it is an entry point too.
+    scheduled = [
+        node_id
+        for _, node in pb.entries("nodes")
+        if node.get("schedule") is not None and (node_id := ident(node.get("id"))) in edges
+    ]
+    reached, queue = {start, *scheduled}, [start, *scheduled]
     while queue:
         current = queue.pop()
         targets = [target for target, _path in edges.get(current, [])]
-        if current in retries:
-            targets.append(retries[current])
+        targets += retries.get(current, [])
         for target in targets:
             if target in edges and target not in reached:
                 reached.add(target)

@@ -8,7 +8,7 @@ from typing import Any
 from opsplay.i18n import _
 from opsplay.rules import Path, PlaybookData, Report, did_you_mean, ident, rule
 
-ID_SECTIONS = ("roles", "metrics", "scenarios", "nodes", "alerts")
+ID_SECTIONS = ("roles", "levels", "metrics", "scenarios", "nodes", "alerts")
 
 
 @rule("OPS201")
@@ -90,13 +90,16 @@ def node_references_resolve(pb: PlaybookData, report: Report) -> None:
                     _("`next` names `{target}`, which is not a node id").format(target=target)
                     + did_you_mean(target, nodes),
                 )
-        goto = ident(pb.get("nodes", i, "fallback", "goto"))
-        if goto is not None and goto not in nodes:
-            report(
-                ("nodes", i, "fallback", "goto"),
-                _("`fallback.goto` names `{target}`, which is not a node id").format(target=goto)
-                + did_you_mean(goto, nodes),
-            )
+        for path, fallback in pb.fallbacks(i):
+            goto = ident(fallback.get("goto"))
+            if goto is not None and goto not in nodes:
+                report(
+                    (*path, "goto"),
+                    _("`fallback.goto` names `{target}`, which is not a node id").format(
+                        target=goto
+                    )
+                    + did_you_mean(goto, nodes),
+                )
 
 
 @rule("OPS204")

@@ -75,19 +75,35 @@ def evaluate(
     from opsplay.pilot.judging import evaluate_alerts
 
     lang = options.get("lang") or playbook.language
+    from opsplay.pilot import process_measures
     from opsplay.workdays import WorkdayCalendar
 
     # Limits as written: calendar limits (3个工作日, T+1) are judged on their deadlines.
+    calendar = WorkdayCalendar(config.calendar)  # type: ignore[arg-type]
     read = read_events(
         events,  # type: ignore[arg-type]
-        {n.id: n.sla for n in playbook.nodes},
+        process_measures.overall_limits(playbook),
         skip_bad_rows=bool(options.get("skip_bad_rows")),
-        calendar=WorkdayCalendar(config.calendar),  # type: ignore[arg-type]
+        calendar=calendar,
         realtime_seconds=config.realtime_seconds,
         lang=lang,
+        limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
     )
     warnings = list(read.warnings)
-    alerts = evaluate_alerts(playbook, [], read.nodes, lang, warnings, has_events=True)
+    process = None
+    if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
+        process = process_measures.measure_process(
+            playbook, read.rows, calendar, config.realtime_seconds
+        )
+    alerts = evaluate_alerts(
+        playbook,
+        [],
+        read.nodes,
+        lang,
+        warnings,
+        has_events=True,
+        values=process.alerts if process else None,
+    )
     # The same result document as `pilot compare --format json`, with no metric rows.
     report = PilotReport(
         playbook_id=playbook.metadata.id,
@@ -103,6 +119,7 @@ def evaluate(
         sources=(read.source,),
         shape="events",
         warnings=tuple(dict.fromkeys(warnings)),
+        process=process,
     )
     document = report.to_json()
     return playbook, finite(document), alerts, warnings

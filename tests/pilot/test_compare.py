@@ -54,7 +54,7 @@ def test_json_has_the_spec_keys_and_no_nan() -> None:
     assert {"playbook", "design", "alpha", "metrics", "srm", "nodes", "alerts", "warnings"} <= set(
         document
     )
-    assert document["playbook"] == {"id": "new-user-onboarding", "version": "1.2.0"}
+    assert document["playbook"] == {"id": "new-user-onboarding", "version": "1.2.1"}
     keys = {
         "metric",
         "segment",
@@ -319,7 +319,10 @@ def test_summary_without_n_gives_deviation_only(tmp_path: Path) -> None:
     """A BI export without n: the deviation rate, no test, n null, verdict inconclusive."""
     data = tmp_path / "dashboard.csv"
     data.write_text(
-        "arm,metric,value\ncontrol,d1_retention,35%\npilot,d1_retention,38%\n", encoding="utf-8-sig"
+        "arm,metric,value\ncontrol,d1_retention,35%\npilot,d1_retention,38%\n"
+        # every primary metric must be in an export, whatever its shape (SPEC 7, issue 9)
+        "control,first_order,12%\npilot,first_order,13%\ncontrol,core_usage,42%\npilot,core_usage,45%\n",
+        encoding="utf-8-sig",
     )
     rows = rows_by_metric(compare_json(ONBOARDING, data))
     row = rows["d1_retention"]
@@ -347,7 +350,10 @@ def test_dashboard_summary_for_difference_in_differences(tmp_path: Path) -> None
     data.write_text(
         "arm,period,metric,value,n\n"
         "comparison,before,recall_rate,10%,1000\ncomparison,after,recall_rate,11%,1000\n"
-        "pilot,before,recall_rate,9%,1000\npilot,after,recall_rate,14%,1000\n",
+        "pilot,before,recall_rate,9%,1000\npilot,after,recall_rate,14%,1000\n"
+        # every primary metric must be in an export, whatever its shape (issue 9)
+        "comparison,before,repurchase_rate,5%,1000\ncomparison,after,repurchase_rate,5%,1000\n"
+        "pilot,before,repurchase_rate,5%,1000\npilot,after,repurchase_rate,6%,1000\n",
         encoding="utf-8",
     )
     row = rows_by_metric(compare_json(RECALL, data))["recall_rate"]
@@ -367,11 +373,21 @@ def test_dashboard_summary_by_segment(tmp_path: Path) -> None:
     data.write_text(
         "arm,region,metric,value,n\n"
         "control,华东,d1_retention,35%,2000\npilot,华东,d1_retention,38%,2000\n"
-        "control,华南,d1_retention,33%,1500\npilot,华南,d1_retention,34%,1500\n",
+        "control,华南,d1_retention,33%,1500\npilot,华南,d1_retention,34%,1500\n"
+        + "".join(  # every primary metric must be in an export, whatever its shape (issue 9)
+            f"{arm},{region},{metric},{value},1500\n"
+            for arm in ("control", "pilot")
+            for region in ("华东", "华南")
+            for metric, value in (("first_order", "12%"), ("core_usage", "42%"))
+        ),
         encoding="utf-8",
     )
     document = compare_json(ONBOARDING, data, "--by", "region")
-    segments = {m["segment"]["region"]: m for m in document["metrics"] if m["segment"]}
+    segments = {
+        m["segment"]["region"]: m
+        for m in document["metrics"]
+        if m["segment"] and m["metric"] == "d1_retention"
+    }
     assert segments["华东"]["abs_diff"] == pytest.approx(0.03)
     assert segments["华南"]["abs_diff"] == pytest.approx(0.01)
     assert not [m for m in document["metrics"] if not m["segment"]]
@@ -383,15 +399,18 @@ def test_dashboard_summary_by_segment(tmp_path: Path) -> None:
 def test_fail_on_miss_judges_the_value_and_names_the_metric(tmp_path: Path) -> None:
     """A dashboard without n cannot be tested, but a value past the target is no miss."""
     data = tmp_path / "dashboard.csv"
+    others = "control,first_order,20%\npilot,first_order,20%\ncontrol,core_usage,60%\npilot,core_usage,60%\n"
     data.write_text(
-        "arm,metric,value\ncontrol,d1_retention,44%\npilot,d1_retention,46%\n", encoding="utf-8"
+        "arm,metric,value\ncontrol,d1_retention,44%\npilot,d1_retention,46%\n" + others,
+        encoding="utf-8",
     )
     passed = runner.invoke(
         app, ["pilot", "compare", str(ONBOARDING), str(data), "--fail-on", "miss"]
     )
     assert passed.exit_code == 0, passed.output
     data.write_text(
-        "arm,metric,value\ncontrol,d1_retention,35%\npilot,d1_retention,38%\n", encoding="utf-8"
+        "arm,metric,value\ncontrol,d1_retention,35%\npilot,d1_retention,38%\n" + others,
+        encoding="utf-8",
     )
     missed = runner.invoke(
         app, ["pilot", "compare", str(ONBOARDING), str(data), "--fail-on", "miss"]
@@ -419,7 +438,11 @@ def test_excel_habits_in_exports(tmp_path: Path) -> None:
     assert row["abs_diff"] == pytest.approx(expected["d1_retention"]["abs_diff"], rel=1e-12)
 
     named = tmp_path / "named.csv"
-    named.write_text("arm,metric,value,n\ncontrol,次日留存率,35%,5000\npilot,次日留存率,38%,5000\n")
+    named.write_text(
+        "arm,metric,value,n\ncontrol,次日留存率,35%,5000\npilot,次日留存率,38%,5000\n"
+        "control,首单转化率,12%,5000\npilot,首单转化率,13%,5000\n"
+        "control,核心功能使用率,42%,5000\npilot,核心功能使用率,45%,5000\n"
+    )
     assert (
         round(rows_by_metric(compare_json(ONBOARDING, named))["d1_retention"]["rel_diff"], 3)
         == 0.086

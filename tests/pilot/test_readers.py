@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -118,7 +119,6 @@ def test_many_small_chunks_and_quoted_newlines(
     path = tmp_path / "quoted.csv"
     frame.to_csv(path, index=False)
     expected = pandas_stats(frame, ["group", "region"])
-    monkeypatch.setattr(readers, "_CHUNK_BYTES", 2048)
     data = read_exports([path], onboarding_options(segment_columns=("region",)))
     assert_same_stats(data.stats, expected)
 
@@ -159,7 +159,7 @@ def test_forced_encoding_is_used_and_reported() -> None:
 
 
 def test_utf8_bom_summary_like_table_3() -> None:
-    metrics = (ONBOARDING_METRICS[0], ONBOARDING_METRICS[2])
+    metrics = ONBOARDING_METRICS[:3]
     data = read_exports([SUMMARY], ReadOptions(metrics=metrics, arm_column="group"))
     assert data.shape == "summary" and data.sources[0].encoding == "utf-8-sig"
     value = {(k.metric, k.arm): v for k, v in data.summary.items()}
@@ -215,8 +215,8 @@ def test_summary_numbers(text: str, expected: float) -> None:
 
 def test_summary_may_show_only_some_metrics() -> None:
     data = read_exports([SUMMARY], onboarding_options())
-    assert {key.metric for key in data.summary} == {"d1_retention", "core_usage"}
-    assert "`first_order`, `revenue`, `aov`" in data.warnings[0]
+    assert {key.metric for key in data.summary} == {"d1_retention", "first_order", "core_usage"}
+    assert "`revenue`, `aov`" in data.warnings[0]
 
 
 def test_full_width_summary_with_thousands(tmp_path: Path) -> None:
@@ -241,11 +241,9 @@ METRICS = (
 )
 
 BAD_UNIT_ROWS = {  # case: (file text, words the message must contain)
-    "blank proportion": (HEADER + GOOD + "u3,pilot,,3,1\n", ["line 4", '"retained_d1"', "0 or 1"]),
     "not a number": (HEADER + GOOD + "u3,pilot,1,abc,1\n", ["line 4", '"revenue"', '"abc"']),
     "outside 0/1": (HEADER + GOOD + "u3,pilot,2,3,1\n", ["line 4", '"retained_d1"', "0 or 1"]),
-    "percent in units": (HEADER + GOOD + "u3,pilot,1,35%,1\n", ["line 4", "percentage"]),
-    "blank arm": (HEADER + GOOD + "u3,,1,3,1\n", ["line 4", '"group"', "blank"]),
+    "word in a proportion": (HEADER + GOOD + "u3,pilot,maybe,3,1\n", ["line 4", '"maybe"']),
     "infinite": (HEADER + GOOD + "u3,pilot,1,1e999,1\n", ["line 4", '"revenue"']),
     "wrong field count": (HEADER + GOOD + "u3,pilot,1,3\n", ["line 4", "4 fields", "5"]),
     "after a blank line": (HEADER + GOOD + "\nu3,pilot,1,x,1\n", ["line 5", '"revenue"']),
@@ -269,7 +267,6 @@ def test_bad_unit_rows_name_file_line_and_column(tmp_path: Path, case: str) -> N
 def test_bad_row_far_into_a_big_file_names_its_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(readers, "_CHUNK_BYTES", 4096)
     lines = UNITS.read_text(encoding="utf-8").splitlines(keepends=True)
     lines[7000] = lines[7000].replace(",0,", ",x,", 1) if ",0," in lines[7000] else lines[7000]
     path = tmp_path / "units.csv"
@@ -278,20 +275,53 @@ def test_bad_row_far_into_a_big_file_names_its_line(
         read_exports([path], onboarding_options())
 
 
-def test_skip_bad_rows_counts_and_warns(tmp_path: Path) -> None:
+def test_skip_bad_rows_turns_a_bad_cell_into_a_missing_value_of_its_metric_only(
+    tmp_path: Path,
+) -> None:
     bad_lines = {"u3,pilot,,3,1\n", "u4,pilot,1,abc,1\n", "u5,pilot,1,3\n", "u6,control,2,1,1\n"}
     path = tmp_path / "export.csv"
     path.write_text(
         HEADER + GOOD + "".join(sorted(bad_lines)) + "u7,pilot,1,4,2\n", encoding="utf-8"
     )
-    clean = tmp_path / "clean.csv"
-    clean.write_text(HEADER + GOOD + "u7,pilot,1,4,2\n", encoding="utf-8")
     options = ReadOptions(metrics=METRICS, arm_column="group", skip_bad_rows=True)
     data = read_exports([path], options)
-    assert (data.sources[0].rows, data.sources[0].skipped_rows) == (3, 4)
-    assert len(data.warnings) == 1 and "skipped 4 bad row(s)" in data.warnings[0]
-    assert "line 5" in data.warnings[0]
-    assert data.stats == read_exports([clean], options).stats
+    # u5 has 4 fields: the row is skipped; the others stay in every metric they can be read for
+    assert (data.sources[0].rows, data.sources[0].skipped_rows) == (6, 1)
+    retention = data.stats[GroupKey("d1_retention", "pilot", None)]
+    assert (retention.n, retention.sum, retention.missing) == (3, 2.0, 1)  # u2, u4, u7; u3 blank
+    control = data.stats[GroupKey("d1_retention", "control", None)]
+    assert (control.n, control.invalid) == (1, 1)  # u6's 2 is not 0/1
+    revenue = data.stats[GroupKey("revenue", "pilot", None)]
+    assert (revenue.n, revenue.sum, revenue.invalid) == (3, 7.0, 1)  # u4's abc
+    assert any("skipped 1 bad row" in w and "line 6" in w for w in data.warnings), data.warnings
+    assert any("`revenue`: 1 unreadable value" in w for w in data.warnings), data.warnings
+    assert any("`d1_retention`: 1 unit with a missing value" in w for w in data.warnings)
+
+
+def test_missing_values_leave_only_their_metric(tmp_path: Path) -> None:
+    """SPEC 7: a blank or NA leaves one metric; a blank arm leaves the row, counted."""
+    path = tmp_path / "export.csv"
+    path.write_text(
+        HEADER
+        + "u1,control,1,10.5,1\nu2,control,NA,20,2\nu3,control,0,,1\nu4,,1,3,1\n"
+        + "u5,pilot,是,35%,1\nu6,pilot,否,N/A,0\nu7,pilot,#N/A,1,1\n",
+        encoding="utf-8",
+    )
+    data = read_exports([path], ReadOptions(metrics=METRICS, arm_column="group"))
+    stats = {(k.metric, k.arm): v for k, v in data.stats.items()}
+    assert (stats["d1_retention", "control"].n, stats["d1_retention", "control"].missing) == (2, 1)
+    assert stats["revenue", "control"].sum == 30.5 and stats["revenue", "control"].missing == 1
+    assert (stats["d1_retention", "pilot"].n, stats["d1_retention", "pilot"].sum) == (2, 1.0)
+    assert stats["revenue", "pilot"].sum == pytest.approx(1.35)  # 35% is 0.35
+    assert (stats["aov", "pilot"].n, stats["aov", "pilot"].missing) == (2, 1)
+    assert any("1 row has no value in `group`" in w for w in data.warnings), data.warnings
+    zero = tuple(replace(m, missing="zero") if m.id == "revenue" else m for m in METRICS)
+    counted = read_exports([path], ReadOptions(metrics=zero, arm_column="group"))
+    revenue = counted.stats[GroupKey("revenue", "control", None)]
+    assert (revenue.n, revenue.sum, revenue.missing) == (3, 30.5, 1)
+    error = tuple(replace(m, missing="error") if m.id == "revenue" else m for m in METRICS)
+    with pytest.raises(InputError, match=r'line 4, column "revenue".*missing: error'):
+        read_exports([path], ReadOptions(metrics=error, arm_column="group"))
 
 
 def test_skip_bad_rows_in_a_statistics_export(tmp_path: Path) -> None:
@@ -415,37 +445,28 @@ def test_other_arm_values_are_kept_with_a_warning(tmp_path: Path) -> None:
     assert "`holdout` (1 rows)" in data.warnings[0]
 
 
-def test_progress_reports_bytes_up_to_the_file_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(readers, "_CHUNK_BYTES", 65536)
+def test_progress_reports_bytes_up_to_the_file_size() -> None:
     seen: list[int] = []
-    read_exports([UNITS], onboarding_options(progress=seen.append))
-    assert len(seen) > 3 and seen == sorted(seen) and seen[-1] == UNITS.stat().st_size
+    read_exports([UNITS, UNITS], onboarding_options(progress=seen.append))
+    assert seen == [UNITS.stat().st_size, 2 * UNITS.stat().st_size]
 
 
-def test_vectorised_and_scalar_number_parsing_agree() -> None:
-    texts = [
-        "1",
-        "0",
-        "1.0",
-        "２",
-        "1,234",
-        "12,34",
-        "abc",
-        "",
-        " 7 ",
-        "1e3",
-        "35%",
-        "true",
-        "nan",
-        "-0",
-    ]
-    values, invalid = readers._numbers(pa.chunked_array([pa.array(texts)]), proportion=True)
-    for text, value, bad in zip(texts, values, invalid, strict=True):
-        scalar = parse_number(text, percent=False, boolean=True)
-        assert bad == isinstance(scalar, str), text
-        if not bad:
-            assert value == scalar
-    assert np.isnan(values[texts.index("abc")])
+def test_the_query_reads_cells_as_the_statistics_reader_reads_numbers(tmp_path: Path) -> None:
+    """One reading of a number: the query's (unit rows) and `parse_number` (small exports)."""
+    texts = ["1", "0", "1.0", "２", "1,234", "12,34", "abc", " 7 ", "1e3", "35%", "-0", "−1"]
+    path = tmp_path / "cells.csv"
+    path.write_text(
+        "group,revenue\n" + "".join(f'g{i},"{t}"\n' for i, t in enumerate(texts)),
+        encoding="utf-8",
+    )
+    metric = (MetricColumns("revenue", "mean", "revenue"),)
+    data = read_exports([path], ReadOptions(metrics=metric, arm_column="group", skip_bad_rows=True))
+    for i, text in enumerate(texts):
+        stats = data.stats[GroupKey("revenue", f"g{i}", None)]
+        scalar = parse_number(text, percent=True)
+        assert (stats.invalid == 1) == isinstance(scalar, str), text
+        if stats.n:
+            assert stats.sum == scalar, text
 
 
 def test_examples_regenerate_byte_identically(tmp_path: Path) -> None:
@@ -457,3 +478,197 @@ def test_examples_regenerate_byte_identically(tmp_path: Path) -> None:
     for path in sorted(tmp_path.glob("*.csv")):
         assert path.read_bytes() == (EXAMPLES / path.name).read_bytes(), path.name
         assert path.stat().st_size < 1_000_000
+
+
+# ---------------------------------------------------------------- Excel, Chinese headers, window
+
+
+def test_xlsx_with_a_title_row_and_several_sheets_gives_its_csv_twin(tmp_path: Path) -> None:
+    import openpyxl
+
+    frame = pd.read_csv(UNITS).head(3000)
+    book = openpyxl.Workbook()
+    notes = book.active
+    notes.title = "说明"
+    notes.append(["这张表不是数据"])
+    sheet = book.create_sheet("明细")
+    sheet.append(["新用户引导试点明细（2024年8月）"])  # a title row above the header
+    sheet.append([])
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))
+    path = tmp_path / "units.xlsx"
+    book.save(path)
+    twin = tmp_path / "units.csv"
+    frame.to_csv(twin, index=False)
+    options = onboarding_options(segment_columns=("region",))
+    by_name = read_exports([path], replace(options, sheet="明细"))
+    by_number = read_exports([path], replace(options, sheet="2"))
+    csv_data = read_exports([twin], options)
+    assert by_name.stats == csv_data.stats == by_number.stats  # exactly, not approximately
+    with pytest.raises(InputError, match="no sheet `汇总`.*`说明`, `明细`"):
+        read_exports([path], replace(options, sheet="汇总"))
+    bad = frame.astype(object)
+    bad.loc[10, "revenue"] = "abc"
+    sheet = book["明细"]
+    sheet.cell(row=3 + 11, column=list(frame.columns).index("revenue") + 1, value="abc")
+    book.save(path)
+    with pytest.raises(InputError, match=r'sheet 明细, row 14, column "revenue"'):
+        read_exports([path], replace(options, sheet="明细"))
+
+
+def test_chinese_header_gbk_dashboard_gives_its_english_twin(tmp_path: Path) -> None:
+    english = tmp_path / "dashboard.csv"
+    english.write_text(
+        "arm,period,metric,value,n\ncontrol,before,d1_retention,35%,5000\n"
+        "pilot,before,d1_retention,38%,4800\n",
+        encoding="utf-8",
+    )
+    chinese = tmp_path / "看板.csv"
+    chinese.write_bytes(
+        "组别,阶段,指标名称,指标值,样本量\ncontrol,before,次日留存率,35%,5000\n"
+        "pilot,before,次日留存率,38%,4800\n".encode("gbk")
+    )
+    retention = replace(ONBOARDING_METRICS[0], name="次日留存率")
+    options = ReadOptions(metrics=(retention,), arm_column="group", period_column="period")
+    a, b = read_exports([english], options), read_exports([chinese], options)
+    assert b.sources[0].encoding == "gb18030" and a.summary == b.summary
+    wide = tmp_path / "wide.csv"
+    wide.write_text("ＡＲＭ,Metric,VALUE\ncontrol,d1_retention,35%\n", encoding="utf-8")
+    data = read_exports([wide], ReadOptions(metrics=ONBOARDING_METRICS[:1], arm_column="group"))
+    assert list(data.summary.values())[0].value == 0.35
+
+
+def test_the_pilot_window_keeps_the_dated_rows_and_counts_the_others(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from opsplay.pilot.sql import Window
+
+    path = tmp_path / "dated.csv"
+    path.write_text(
+        "group,day,retained_d1\n"
+        "control,2024-07-31,1\ncontrol,2024-08-01,1\ncontrol,2024/08/15 09:30,0\n"
+        "pilot,2024-08-31,1\npilot,2024-09-01,1\npilot,,1\n",
+        encoding="utf-8",
+    )
+    window = Window("day", (dt.date(2024, 8, 1), dt.date(2024, 8, 31)))
+    options = ReadOptions(metrics=METRICS[:1], arm_column="group", window=window)
+    data = read_exports([path], options)
+    assert data.stats[GroupKey("d1_retention", "control", None)].n == 2
+    assert data.stats[GroupKey("d1_retention", "pilot", None)].n == 1
+    assert any("3 rows are outside the pilot window" in w for w in data.warnings), data.warnings
+    derived = Window(
+        "day",
+        (dt.date(2024, 8, 1), dt.date(2024, 8, 31)),
+        (dt.date(2024, 7, 1), dt.date(2024, 7, 31)),
+        ("before", "after"),
+        derive_period=True,
+    )
+    options = ReadOptions(
+        metrics=METRICS[:1], arm_column="group", period_column="period", window=derived
+    )
+    periods = read_exports([path], options)
+    assert periods.stats[GroupKey("d1_retention", "control", "before")].n == 1
+    assert periods.stats[GroupKey("d1_retention", "control", "after")].n == 2
+
+
+def test_parquet_typed_columns_are_read_natively(tmp_path: Path) -> None:
+    frame = pd.read_csv(UNITS)
+    frame["retained_d1"] = frame["retained_d1"].astype(bool)  # a boolean column
+    frame.loc[5, "revenue"] = np.nan  # a NaN is a missing value
+    path = tmp_path / "typed.parquet"
+    frame.to_parquet(path)
+    data = read_exports([path], onboarding_options())
+    revenue = data.stats[GroupKey("revenue", frame.loc[5, "group"], None)]
+    assert revenue.missing == 1
+    nested = tmp_path / "nested.parquet"
+    pq.write_table(pa.table({"group": ["control", "pilot"], "retained_d1": [[1], [0, 1]]}), nested)
+    with pytest.raises(InputError, match='column "retained_d1" holds lists'):
+        read_exports([nested], ReadOptions(metrics=METRICS[:1], arm_column="group"))
+
+
+# ---------------------------------------------------------------- issue 13: hostile exports
+
+
+def test_hostile_exports_give_messages_not_tracebacks(tmp_path: Path) -> None:
+    options = ReadOptions(metrics=METRICS, arm_column="group")
+    bom_gbk = tmp_path / "bom_gbk.csv"
+    bom_gbk.write_bytes(
+        b"\xef\xbb\xbf" + (HEADER + "u1,对照,1,2,1\nu2,pilot,0,1,1\n").encode("gbk")
+    )
+    data = read_exports([bom_gbk], options)
+    assert {k.arm for k in data.stats} == {"对照", "pilot"}
+    cr_only = tmp_path / "cr.csv"
+    cr_only.write_bytes((HEADER + GOOD).replace("\n", "\r").encode())
+    assert read_exports([cr_only], options).sources[0].rows == 2
+    wide_cell = tmp_path / "wide_cell.csv"
+    wide_cell.write_text(
+        HEADER.replace("orders", "orders,note")
+        + GOOD.replace("\n", ",x\n").replace(",x\n", "," + "y" * 200_000 + "\n", 1),
+        encoding="utf-8",
+    )
+    assert read_exports([wide_cell], options).sources[0].rows == 2
+    long_header = tmp_path / "long_header.csv"
+    long_header.write_text(
+        HEADER.rstrip("\n") + "," + "h" * 200_000 + "\n" + GOOD.replace("\n", ",1\n"),
+        encoding="utf-8",
+    )
+    assert read_exports([long_header], options).sources[0].rows == 2
+    no_newline = tmp_path / "no_newline.csv"
+    no_newline.write_bytes(b"a" * 10_000_000)
+    with pytest.raises(InputError, match="longer than 1 MB"):
+        read_exports([no_newline], options)
+    huge = tmp_path / "huge.csv"
+    huge.write_text(HEADER + "u1,control,1,1e200,1\nu2,pilot,0,1.7e308,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"huge.csv: the values of metric `revenue` are too large"):
+        read_exports([huge], options)
+
+
+@pytest.mark.parametrize(
+    ("row", "words"),
+    [
+        ("control,revenue,10,1e308,1e308", ["line 2", "`revenue`", "too large"]),
+        ("control,revenue,10,5,1e309", ["line 2", '"sum_sq"', "too large"]),
+        ("control,aov,10,5,5,3,-1,2", ["line 2", '"sum_den_sq"', "negative"]),
+    ],
+)
+def test_statistics_beyond_float_range_or_negative_are_named(
+    tmp_path: Path, row: str, words: list[str]
+) -> None:
+    path = tmp_path / "stats.csv"
+    ratio = ",sum_den,sum_den_sq,sum_prod" if "aov" in row else ""
+    path.write_text(f"arm,metric,n,sum,sum_sq{ratio}\n{row}\n", encoding="utf-8")
+    metrics = METRICS[2:] if "aov" in row else METRICS[1:2]
+    with pytest.raises(InputError) as error:
+        read_exports([path], ReadOptions(metrics=metrics, arm_column="group"))
+    for word in words:
+        assert word in error.value.message, error.value.message
+
+
+def test_lines_after_a_skipped_row_are_still_named_right(tmp_path: Path) -> None:
+    lines = STATS.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[2] = "control,too,few\n"  # line 3: wrong number of fields, skipped by DuckDB
+    lines[4] = lines[4].replace(",493,", ",many,", 1) if ",493," in lines[4] else lines[4]
+    lines[4] = ",".join(lines[4].split(",")[:2] + ["many"] + lines[4].split(",")[3:])
+    path = tmp_path / "stats.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    data = read_exports([path], onboarding_options(skip_bad_rows=True))
+    warning = next(w for w in data.warnings if "skipped" in w)
+    assert "line 3" in warning and 'line 5, column "n"' in warning, warning
+
+
+def test_typed_columns_with_gaps_give_the_text_path_figures(tmp_path: Path) -> None:
+    """The fast typed query hands over to the full one when a ratio unit lacks one value."""
+    frame = pd.read_csv(UNITS).head(4000)
+    frame.loc[::7, "orders"] = np.nan  # the denominator only: the ratio must leave these units
+    frame.loc[::11, "retained_d1"] = np.nan
+    typed = tmp_path / "gaps.parquet"
+    frame.to_parquet(typed)
+    text = tmp_path / "gaps.csv"
+    frame.astype(object).where(frame.notna(), "NA").to_csv(text, index=False)
+    a = read_exports([typed], onboarding_options(segment_columns=("region",)))
+    b = read_exports([text], onboarding_options(segment_columns=("region",)))
+    assert_same_stats(a.stats, b.stats)
+    assert all(a.stats[k].missing == b.stats[k].missing for k in a.stats)
+    aov = a.stats[GroupKey("aov", "pilot", None, (("region", "上海"),))]
+    assert aov.missing > 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+from opsplay.errors import InputError
+from opsplay.pilot.readers import GroupKey, MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.sql import DIALECTS, generate_sql
 from tests.pilot.conftest import (
     COMPLAINT_METRICS,
@@ -88,9 +90,11 @@ def test_chinese_identifiers_and_boolean_columns(tmp_path: Path) -> None:
 def test_dialects_quote_identifiers(dialect: str, quoted: str, double: str) -> None:
     sql = generate_sql(ONBOARDING_METRICS, "ods.onboarding", "group", "period", [], dialect)  # type: ignore[arg-type]
     q = quoted[0]
-    assert f"{quoted} AS {q}arm{q}" in sql and f"FROM {q}ods{q}.{q}onboarding{q}" in sql
+    assert f"{quoted} AS k0" in sql and f"g.k0 AS {q}arm{q}" in sql
+    assert f"FROM {q}ods{q}.{q}onboarding{q}" in sql
     assert f"AS {double})" in sql and sql.count("UNION ALL") == len(ONBOARDING_METRICS) - 1
-    assert f"ORDER BY {q}arm{q}, {q}period{q}, {q}metric{q}" in sql
+    # ordinals: a segment named like the period (`--by period`) cannot make it ambiguous
+    assert sql.rstrip().endswith("ORDER BY 1, 2, 3;")
 
 
 @pytest.mark.parametrize(
@@ -123,3 +127,27 @@ def test_unknown_dialect_and_table_with_too_many_parts() -> None:
         generate_sql(ONBOARDING_METRICS, "t", "group", None, [], "oracle")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="too many parts"):
         generate_sql(ONBOARDING_METRICS, "a.b.c.d", "group", None, [], "duckdb")
+
+
+def test_a_proportion_other_than_0_or_1_is_an_error_on_both_paths(tmp_path: Path) -> None:
+    """`0.6` in a 0/1 column: the file names its line; the warehouse result counts it."""
+    units = tmp_path / "units.csv"
+    units.write_text("group,retained_d1\ncontrol,1\npilot,0.6\npilot,是\n", encoding="utf-8")
+    metric = (MetricColumns("d1_retention", "proportion", "retained_d1"),)
+    options = ReadOptions(metrics=metric, arm_column="group")
+    with pytest.raises(InputError, match=r'line 3, column "retained_d1": "0.6" is not 0 or 1'):
+        read_exports([units], options)
+    out = run_duckdb(
+        generate_sql(metric, "units", "group", None, [], "duckdb"), units, tmp_path / "s.csv"
+    )
+    with pytest.raises(InputError, match=r"unreadable value\(s\) of metric `d1_retention`"):
+        read_exports([out], options)
+    skipped = read_exports([out], replace(options, skip_bad_rows=True))
+    pilot = skipped.stats[GroupKey("d1_retention", "pilot", None)]
+    assert (pilot.n, pilot.sum, pilot.invalid) == (1, 1.0, 1)
+    assert (
+        pilot
+        == read_exports([units], replace(options, skip_bad_rows=True)).stats[
+            GroupKey("d1_retention", "pilot", None)
+        ]
+    )

@@ -75,7 +75,14 @@ def _scenarios(tmp_path: Path) -> dict[str, tuple[list[str | Path], int, str, st
     frame[~((frame.region == "上海") & (frame.group == "pilot"))].to_csv(one_arm, index=False)
     summary = tmp_path / "summary.csv"
     summary.write_text(
-        "arm,metric,value\ncontrol,revenue,11.0\npilot,revenue,12.5\n", encoding="utf-8"
+        "arm,metric,value\ncontrol,revenue,11.0\npilot,revenue,12.5\n"
+        # every primary metric must be in an export, whatever its shape (issue 9)
+        + "".join(
+            f"{arm},{metric},{value}\n"
+            for metric in ("d1_retention", "first_order", "core_usage")
+            for arm, value in (("control", "35%"), ("pilot", "38%"))
+        ),
+        encoding="utf-8",
     )
     no_pilot = playbook_with(tmp_path, ("\npilot:\n", "\nx_pilot:\n"))
     no_pilot.write_text(

@@ -94,7 +94,8 @@ def test_mermaid_blocks_parse(path: Path, lang: str) -> None:
     playbook = load_playbook(path)
     assert len(process) == len(playbook.nodes)
     fallbacks = [e for e in edges if e[2] is not None]
-    assert len(fallbacks) == sum(1 for n in playbook.nodes if n.fallback)
+    # dashed, labelled edges: one per fallback (its triggers), one per escalation step (its wait)
+    assert len(fallbacks) == sum(len(n.fallbacks) + len(n.escalation) for n in playbook.nodes)
 
 
 def test_edge_case_flowchart_escapes_every_label() -> None:

@@ -134,8 +134,13 @@ def test_an_alias_change_is_no_change_to_diff(cli: Cli, project: Path) -> None:
 
 
 def test_the_chinese_playbook_is_clean_under_strict(cli: Cli, project: Path) -> None:
-    text = CHINESE.read_text(encoding="utf-8").replace(
-        "\npilot:", "\n" + NEW_MEASURES + "pilot:", 1
+    # 按时执行率 watches a recurring node (OPS215): 受理 runs on a schedule here
+    text = (
+        CHINESE.read_text(encoding="utf-8")
+        .replace("\npilot:", "\n" + NEW_MEASURES + "pilot:", 1)
+        .replace(
+            "    name: 受理退款申请\n", "    name: 受理退款申请\n    schedule: 工作日 09:00\n", 1
+        )
     )
     (project / "zh.yaml").write_text(text, encoding="utf-8")
     for path in (str(CHINESE), "zh.yaml"):

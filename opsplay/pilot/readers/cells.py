@@ -7,11 +7,6 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
-    import pyarrow as pa
 
 SKIP_HINT = "or pass --skip-bad-rows to skip such rows"
 MAX_EXAMPLES = 5  # bad rows quoted in a skip warning
@@ -59,31 +54,6 @@ def parse_number(raw: str, *, percent: bool, boolean: bool = False) -> float | s
     if value in (float("inf"), float("-inf")):
         return f"{quote(raw)} is too large to be a number here"
     return value / 100.0 if is_percent else value
-
-
-def parse_numbers(column: pa.ChunkedArray, proportion: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised `parse_number` (no percentages) over a column: values and an invalid mask."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-        values = np.asarray(values, dtype=float)
-        return values, ~np.isfinite(values)
-    text = pc.utf8_trim_whitespace(pc.utf8_normalize(column, "NFKC"))
-    text = pc.replace_substring(text, "\u2212", "-")
-    thousands = pc.match_substring_regex(text, _THOUSANDS_RE.pattern)
-    text = pc.if_else(thousands, pc.replace_substring(text, ",", ""), text)
-    valid = pc.match_substring_regex(text, _NUMBER_RE.pattern)
-    numbers = pc.cast(pc.if_else(valid, text, pa.scalar(None, pa.string())), pa.float64())
-    if proportion:
-        lowered = pc.utf8_lower(text)
-        truthy = pc.is_in(lowered, value_set=pa.array(sorted(_TRUE)))
-        falsy = pc.is_in(lowered, value_set=pa.array(sorted(_FALSE)))
-        numbers = pc.if_else(truthy, 1.0, pc.if_else(falsy, 0.0, numbers))
-    values = np.asarray(pc.fill_null(numbers, np.nan).to_numpy(zero_copy_only=False), dtype=float)
-    return values, ~np.isfinite(values)
 
 
 def quote(value: str) -> str:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from opsplay.errors import InputError
+
+if TYPE_CHECKING:
+    from opsplay.pilot.sql import Window
 
 MetricKind = Literal["proportion", "mean", "ratio"]
 InputFormat = Literal["auto", "units", "stats", "summary"]
@@ -22,6 +25,8 @@ class MetricColumns:
     numerator: str | None = None
     denominator: str | None = None
     name: str | None = None  # the display name; exports may label the metric with it
+    missing: str = "exclude"  # exclude | zero | error: what a missing cell does (SPEC 7)
+    required: bool = False  # a primary metric: the export must have it (others are warned about)
 
     @classmethod
     def of(cls, metric: Any) -> MetricColumns:
@@ -33,6 +38,7 @@ class MetricColumns:
             getattr(metric, "numerator", None),
             getattr(metric, "denominator", None),
             getattr(metric, "name", None),
+            getattr(metric, "missing", None) or "exclude",
         )
 
 
@@ -50,6 +56,10 @@ class ReadOptions:
     progress: Callable[[int], None] | None = None  # bytes read so far, all files together
     arm_labels: tuple[str, ...] = ()  # when given, each must occur in the arm column
     period_labels: tuple[str, ...] = ()  # when given, each must occur in the period column
+    window: Window | None = None  # the pilot window (pilot.date_column)
+    sheet: str | None = None  # Excel: sheet name or 1-based number
+    db: str | None = None  # a database URL: run the query there over `table` (no files)
+    table: str | None = None
 
 
 def check_options(options: ReadOptions) -> None:

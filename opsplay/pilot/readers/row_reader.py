@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from opsplay.errors import InputError
+from opsplay.i18n import N_, _
 from opsplay.pilot.readers.base import BaseReader
 from opsplay.pilot.readers.cells import (
     MAX_EXAMPLES,
@@ -21,6 +22,17 @@ from opsplay.pilot.readers.string_batches import StringBatch, iter_string_batche
 
 Locate = Callable[[str | None], str]  # role of a column (or None) -> "file, line N, column"
 Row = dict[str, str]  # role ("arm", "metric", "segment:region", ...) -> normalised cell
+
+
+def absent_error(metrics: Sequence[MetricColumns], absent: Sequence[str]) -> str | None:
+    """The metric to name in an error when the export lacks a primary metric (`required`), or
+    every metric; None when what is there can be compared (the rest is warned about)."""
+    required = [m.id for m in metrics if m.required and m.id in absent]
+    if required:
+        return required[0]
+    if metrics and all(m.id in absent for m in metrics):
+        return metrics[0].id
+    return None
 
 
 class BadRow(Exception):
@@ -111,9 +123,19 @@ class RowReader(BaseReader):
         return metric
 
     def number(
-        self, locate: Locate, row: Row, role: str, *, percent: bool, integer: bool = False
+        self,
+        locate: Locate,
+        row: Row,
+        role: str,
+        *,
+        percent: bool,
+        integer: bool = False,
+        blank_ok: bool = False,
     ) -> float:
-        """The number in a row's `role` cell; BadRow when it is not one."""
+        """The number in a row's `role` cell (0 for a blank one when `blank_ok`); BadRow when it
+        is not one."""
+        if blank_ok and not row.get(role):
+            return 0.0
         value = parse_number(row[role], percent=percent)
         if isinstance(value, str):
             raise BadRow(f"{locate(role)}: {value}")
@@ -126,21 +148,20 @@ class RowReader(BaseReader):
         segment = tuple((name, row[f"segment:{name}"]) for name in self.options.segment_columns)
         return GroupKey(metric, row["arm"], row.get("period"), segment)
 
-    def check_metrics(
-        self, found: Mapping[str, int], sources: Sequence[Source], *, all_required: bool
-    ) -> None:
-        """Raise for a metric missing from the export's `metric` column.
+    def check_metrics(self, found: Mapping[str, int], sources: Sequence[Source]) -> None:
+        """Raise for a primary metric missing from the export's `metric` column.
 
-        A dashboard summary often shows only some metrics: there a missing metric is a
-        warning, and an error only when none of the metrics is present.
+        As in every shape (`absent_error`), an export may show only some metrics: a missing
+        one is a warning, and an error when no primary metric is present.
         """
         files = ", ".join(s.display for s in sources)
         values = sorted(found)
         missing = [m.id for m in self.options.metrics if m.id not in found]
-        if missing and (all_required or len(missing) == len(self.options.metrics)):
+        first = absent_error(self.options.metrics, missing)
+        if first is not None:
             raise InputError(
-                f"metric `{missing[0]}` is not in the `metric` column of {files}; "
-                f"metrics found: {names(values) or 'none'}{close_hint(missing[0], values)}"
+                f"metric `{first}` is not in the `metric` column of {files}; "
+                f"metrics found: {names(values) or 'none'}{close_hint(first, values)}"
             )
         if missing:
             self.warnings.append(
@@ -152,6 +173,24 @@ class RowReader(BaseReader):
                 "metrics in the export that the playbook does not define were ignored: "
                 + names(ignored)
             )
+
+    def excluded_warning(
+        self, sources: Sequence[Source], excluded: Mapping[tuple[str, ...], int]
+    ) -> None:
+        """Warn about the rows the query left out (no arm/period/segment, outside the window)."""
+        files = ", ".join(s.display for s in sources)
+        for reason, text in (
+            (
+                "no_key",
+                N_(
+                    "{files}: {count:,} row(s) without an arm, period or segment value were left out"
+                ),
+            ),
+            ("outside", N_("{files}: {count:,} row(s) outside the pilot window were left out")),
+        ):
+            count = sum(v for k, v in excluded.items() if k[0] == reason)
+            if count:
+                self.warnings.append(_(text).format(files=files, count=count))
 
     def check_key_labels(self, keys: Sequence[GroupKey]) -> None:
         """Check the configured arm and period labels against the groups read."""

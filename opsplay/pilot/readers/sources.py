@@ -5,14 +5,27 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from opsplay.errors import InputError
+from opsplay.i18n import _
 from opsplay.pilot.readers.cells import names, normalize_text, quote
 
 SAMPLE_BYTES = 1 << 20  # encoding detection reads this much of the file
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb")
+# SPEC 6: Chinese headers of the default column names (case- and width-insensitive).
+ALIASES = {
+    "arm": ("group", "组别", "分组", "组"),
+    "group": ("arm", "组别", "分组", "组"),
+    "metric": ("指标", "指标名称"),
+    "value": ("数值", "值", "指标值"),
+    "n": ("样本量", "样本数", "人数"),
+    "period": ("阶段", "时期", "期间"),
+}
 
 
 @dataclass(frozen=True)
@@ -21,7 +34,7 @@ class Source:
 
     path: Path
     display: str
-    format: Literal["csv", "parquet"]
+    format: Literal["csv", "parquet", "excel"]
     encoding: str
     delimiter: str
     columns: tuple[str, ...]  # normalised header names, made unique
@@ -30,6 +43,8 @@ class Source:
     # UTF-8 chosen from a sample that was plain ASCII while the file goes on: a later
     # non-UTF-8 byte means the file is GBK after all (see LateDecodeError).
     ascii_guess: bool = False
+    sheet: str | None = None  # Excel: the sheet read
+    header_row: int = 0  # Excel: the sheet row (1-based) of the header
 
     def where(
         self, line: int | None = None, row: int | None = None, column: str | None = None
@@ -37,18 +52,31 @@ class Source:
         """`file, line N, column "x"`: the position prefix of a message."""
         parts = [self.display]
         if line is not None:
-            parts.append(f"line {line}")
+            parts.append(_("line {line}").format(line=line))
         elif row is not None:
-            parts.append(f"row {row}")
+            parts.append(_("row {row}").format(row=row))
         if column is not None:
-            parts.append(f'column "{column}"')
+            parts.append(column_words(column))
         return ", ".join(parts)
 
 
+def column_words(column: str) -> str:
+    """`column "x"` in a message's position prefix."""
+    return _('column "{column}"').format(column=column)
+
+
 def open_source(
-    path: Path, encoding: str | None = None, sample_bytes: int = SAMPLE_BYTES
+    path: Path,
+    encoding: str | None = None,
+    sample_bytes: int = SAMPLE_BYTES,
+    sheet: str | None = None,
+    wanted: Sequence[str] = (),
 ) -> Source:
-    """Open an export: check it is a readable, non-empty CSV or Parquet file; read its header."""
+    """Open an export: a readable, non-empty CSV, Parquet or Excel file; read its header.
+
+    `wanted` are column names the reader needs: an Excel sheet's header is the first row
+    holding them (title rows above it are skipped).
+    """
     display = str(path)
     if not path.exists():
         raise InputError(f"{display}: no such file")
@@ -66,6 +94,10 @@ def open_source(
         )
     if sample[:4] == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
         return _open_parquet(path, display, size)
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        from opsplay.pilot.readers.excel import open_excel
+
+        return open_excel(path, display, size, sheet, wanted)
     _reject_binary(sample, display)
     enc = _detect_encoding(sample, size, encoding, display)
     opened = _open_csv(path, display, size, sample, enc)
@@ -87,6 +119,11 @@ def find_column(source: Source, wanted: str, role: str) -> str:
     folded = [c for c in source.columns if c.casefold() == name.casefold()]
     if len(folded) == 1:
         return folded[0]
+    for alias in ALIASES.get(name.casefold(), ()):
+        if alias not in ("arm", "group"):
+            folded = [c for c in source.columns if c.casefold() == alias]
+            if len(folded) == 1:
+                return folded[0]
     close = difflib.get_close_matches(name, source.columns, n=1, cutoff=0.6)
     hint = f'; did you mean "{close[0]}"?' if close else ""
     raise InputError(
@@ -96,14 +133,9 @@ def find_column(source: Source, wanted: str, role: str) -> str:
 
 
 def has_column(source: Source, name: str) -> bool:
-    """True when the header has `name` (a lower-case name), in any case."""
-    return any(c.casefold() == name for c in source.columns)
-
-
-def parquet_names(source: Source, parquet: object) -> dict[str, str]:
-    """Normalised column name -> name in the Parquet schema."""
-    raw = parquet.schema_arrow.names  # type: ignore[attr-defined]
-    return dict(zip(source.columns, raw, strict=True))
+    """True when the header has `name` (a lower-case name) in any case, or its Chinese alias."""
+    names = {name} | {a for a in ALIASES.get(name, ()) if a not in ("arm", "group")}
+    return any(c.casefold() in names for c in source.columns)
 
 
 def ascii_compatible(encoding: str) -> bool:
@@ -143,14 +175,14 @@ def decode_message(source: Source, line: int | None) -> str:
 
 
 def arrow_message(exc: BaseException) -> str:
-    """The first line of a pyarrow error, for a message that names the file."""
+    """The first line of an engine's error, for a message that names the file."""
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def _reject_binary(sample: bytes, display: str) -> None:
     kinds = {
-        b"PK\x03\x04": "an Excel workbook or ZIP archive; save the sheet as CSV UTF-8",
-        b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls); save the sheet as CSV UTF-8",
+        b"PK\x03\x04": "an Excel workbook or ZIP archive; name it .xlsx, or save the sheet as CSV UTF-8",
+        b"\xd0\xcf\x11\xe0": "an old Excel workbook; name it .xls, or save the sheet as CSV UTF-8",
         b"%PDF": "a PDF document; export the data as CSV",
         b"\x1f\x8b": "a gzip archive; unpack it first",
     }
@@ -174,6 +206,11 @@ def _detect_encoding(sample: bytes, size: int, forced: str | None, display: str)
                 f"unknown encoding {quote(forced)}; use for example utf-8, utf-8-sig or gb18030"
             ) from None
     if sample.startswith(codecs.BOM_UTF8):
+        final = len(sample) >= size
+        try:
+            codecs.getincrementaldecoder("utf-8")("strict").decode(sample[3:], final=final)
+        except UnicodeDecodeError:
+            return "gb18030"  # a UTF-8 BOM in front of GBK text: the BOM is dropped when read
         return "utf-8-sig"
     if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return "utf-16"
@@ -192,10 +229,12 @@ def _detect_encoding(sample: bytes, size: int, forced: str | None, display: str)
 
 def _open_csv(path: Path, display: str, size: int, sample: bytes, encoding: str) -> Source:
     if ascii_compatible(encoding):
-        end = sample.find(b"\n")
+        ends = [i for i in (sample.find(b"\n"), sample.find(b"\r")) if i >= 0]
+        end = min(ends) if ends else -1
         header_end = len(sample) if end < 0 else end + 1
         try:
-            header_text = sample[:header_end].decode(encoding)
+            skip = 3 if encoding == "gb18030" and sample.startswith(codecs.BOM_UTF8) else 0
+            header_text = sample[skip:header_end].decode(encoding)
         except UnicodeDecodeError:
             raise InputError(
                 f"{display}, line 1: the header is not valid {encoding}; pass --encoding "
@@ -209,10 +248,11 @@ def _open_csv(path: Path, display: str, size: int, sample: bytes, encoding: str)
         raise InputError(
             f"{display}, line 1: the header line is longer than 1 MB; is this a CSV file?"
         )
-    first = header_text.rstrip("\r\n")
+    first = header_text.split("\r")[0].rstrip("\r\n")
     if not first.strip():
         raise InputError(f"{display}, line 1: the first line is blank; it must be the header row")
     delimiter = _sniff_delimiter(first)
+    csv.field_size_limit(sys.maxsize)  # a header cell may be long; the reader decides
     raw = next(csv.reader([first], delimiter=delimiter))
     columns = _unique_columns([normalize_text(name) for name in raw])
     return Source(path, display, "csv", encoding, delimiter, columns, header_end, size)
@@ -239,13 +279,25 @@ def _unique_columns(headers: list[str]) -> tuple[str, ...]:
 
 
 def _open_parquet(path: Path, display: str, size: int) -> Source:
-    import pyarrow.parquet as pq
+    import duckdb
 
+    literal = "'" + str(path).replace("'", "''") + "'"
     try:
-        schema = pq.ParquetFile(path).schema_arrow
-    except Exception as exc:  # pyarrow raises several types for a damaged file
+        with duckdb.connect() as con:
+            names = [
+                row[0]
+                for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()
+            ]
+    except duckdb.Error as exc:
         raise InputError(
             f"{display}: is not a readable Parquet file ({arrow_message(exc)})"
         ) from None
-    columns = _unique_columns([normalize_text(name) for name in schema.names])
+    columns = _unique_columns([normalize_text(name) for name in names])
     return Source(path, display, "parquet", "parquet", ",", columns, 0, size)
+
+
+def excel_frame(source: Source) -> tuple[object, int]:
+    """The data rows of an Excel source as text (a pandas DataFrame) and its header's sheet row."""
+    from opsplay.pilot.readers.excel import frame_of
+
+    return frame_of(source), source.header_row

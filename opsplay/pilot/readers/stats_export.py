@@ -6,10 +6,14 @@ as the query of `opsplay pilot sql` returns them; rows of one group in several f
 
 from __future__ import annotations
 
+import math
+
+from opsplay.errors import InputError
+from opsplay.i18n import _
 from opsplay.pilot.readers.results import ExportData, GroupKey
 from opsplay.pilot.readers.row_reader import BadRow, Locate, Row, RowReader
 from opsplay.pilot.readers.shape import RATIO_COLUMNS, STATS_COLUMNS
-from opsplay.pilot.readers.sources import Source, find_column
+from opsplay.pilot.readers.sources import Source, find_column, has_column
 from opsplay.pilot.sufficient import ArmStats
 
 
@@ -22,6 +26,7 @@ class StatsReader(RowReader):
         """Add up every file's statistics per group."""
         stats: dict[GroupKey, ArmStats] = {}
         found: dict[str, int] = {}
+        excluded: dict[tuple[str, ...], int] = {}
         for source in sources:
             roles = self.key_roles(source)
             keys = list(roles)
@@ -30,20 +35,71 @@ class StatsReader(RowReader):
             if any(m.kind == "ratio" for m in self.options.metrics):
                 for name in RATIO_COLUMNS:
                     roles[name] = find_column(source, name, "needed for ratio metrics")
+            for name in ("rows", "missing", "invalid", "excluded"):  # written by `pilot sql`
+                if has_column(source, name):
+                    roles[name] = find_column(source, name, "a sufficient-statistics column")
 
             def handle(locate: Locate, row: Row, keys: list[str] = keys) -> None:
+                if row.get("excluded"):  # rows the query left out: counted once per group
+                    group = (row["excluded"], *(row[k] for k in keys))
+                    rows = row.get("rows") or "0"
+                    excluded[group] = (
+                        int(self.number(locate, row, "rows", percent=False)) if rows else 0
+                    )
+                    return
                 metric = self.metric_of(locate, row, keys, found)
                 if metric is None:
                     return
                 n = int(self.number(locate, row, "n", percent=False, integer=True))
-                total = self.number(locate, row, "sum", percent=False)
-                sum_sq = self.number(locate, row, "sum_sq", percent=False)
+                # a group whose values are all missing has NULL sums in a warehouse
+                blank_ok = n == 0
+                total = self.number(locate, row, "sum", percent=False, blank_ok=blank_ok)
+                sum_sq = self.number(locate, row, "sum_sq", percent=False, blank_ok=blank_ok)
+                counts = {
+                    name: int(
+                        self.number(locate, row, name, percent=False, integer=True, blank_ok=True)
+                    )
+                    for name in ("missing", "invalid")
+                    if name in row
+                }
+                if counts.get("invalid") and not self.options.skip_bad_rows:
+                    raise BadRow(
+                        _(
+                            "{where}: the query found {count} unreadable value(s) of metric "
+                            "`{metric}` in this group (not a number, or not 0/1 for a proportion); "
+                            "correct them in the table"
+                        ).format(where=locate("invalid"), count=counts["invalid"], metric=metric.id)
+                    )
+                if counts.get("missing") and metric.missing == "error":
+                    raise InputError(
+                        _(
+                            "{where}: {count} missing value(s) of metric `{metric}`, which says "
+                            "`missing: error`; fill them in, or set `missing: exclude` or "
+                            "`missing: zero` on the metric"
+                        ).format(where=locate("missing"), count=counts["missing"], metric=metric.id)
+                    )
                 extra = {}
                 if metric.kind == "ratio":
                     extra = {
-                        name: self.number(locate, row, name, percent=False)
+                        name: self.number(locate, row, name, percent=False, blank_ok=blank_ok)
                         for name in RATIO_COLUMNS
                     }
+                    if extra["sum_den_sq"] < 0:
+                        raise BadRow(
+                            _("{where}: a sum of squares cannot be negative").format(
+                                where=locate("sum_den_sq")
+                            )
+                        )
+                if not all(
+                    math.isfinite(v) for v in (total * total, sum_sq * max(n, 1), *extra.values())
+                ):
+                    raise BadRow(
+                        _(
+                            "{where}: the sums of metric `{metric}` are too large to compute with "
+                            "(beyond about 1e308 once squared); export them in a larger unit "
+                            "(thousands, millions)"
+                        ).format(where=locate("sum"), metric=metric.id)
+                    )
                 if metric.kind == "proportion" and not 0 <= total <= n:
                     raise BadRow(
                         f"{locate('sum')}: sum {row['sum']} is outside 0..n ({n}); "
@@ -57,11 +113,12 @@ class StatsReader(RowReader):
                         f"{locate('sum_sq')}: sum_sq {row['sum_sq']} is smaller than sum²/n "
                         f"({total * total / n:g}), which no data can give; export SUM(y*y) here"
                     )
-                value = ArmStats(n, total, sum_sq, **extra)
+                value = ArmStats(n, total, sum_sq, **extra, **counts)
                 key = self.group(metric.id, row)
                 stats[key] = stats[key] + value if key in stats else value
 
             self.read_rows(source, roles, handle)
-        self.check_metrics(found, sources, all_required=True)
+        self.check_metrics(found, sources)
         self.check_key_labels(list(stats))
+        self.excluded_warning(sources, excluded)
         return self.finish(stats, {})

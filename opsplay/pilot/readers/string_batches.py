@@ -1,4 +1,5 @@
-"""Some columns of any export (CSV or Parquet) as normalised text, batch by batch."""
+"""Some columns of any export (CSV, Parquet, Excel) as normalised text, batch by batch, read by
+DuckDB (the small exports and execution logs, checked row by row in Python)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from opsplay.pilot.readers.cells import normalize_text
-from opsplay.pilot.readers.chunks import Chunk, Progress, iter_chunks, parse_chunk
-from opsplay.pilot.readers.sources import Source, parquet_names
+from opsplay.pilot.readers.chunks import Progress
+from opsplay.pilot.readers.engine import open_table
+from opsplay.pilot.readers.sources import Source
+
+BATCH_ROWS = 65536
 
 
 @dataclass
@@ -25,56 +29,32 @@ def iter_string_batches(
     skip_bad_rows: bool,
     progress: Progress,
     skipped: list[str],
-    chunk_bytes: int | None = None,
+    chunk_bytes: int | None = None,  # noqa: ARG001 (kept for callers; DuckDB sizes its reads)
 ) -> Iterator[StringBatch]:
     """Read the given columns of any export as normalised strings, batch by batch.
 
     Rows with the wrong number of fields are skipped (their description appended to
-    `skipped`) when `skip_bad_rows`, else reported.
+    `skipped`) when `skip_bad_rows`, else reported with their line.
     """
-    import pyarrow as pa
+    with open_table(source, skip_bad_rows) as table:
+        select = ", ".join('CAST("' + name.replace('"', '""') + '" AS VARCHAR)' for name in columns)
+        if skip_bad_rows:  # learn the skipped lines first: rows are located while read
+            table.fetch(f"SELECT count(*) FROM {table.relation}")
+            table.count_rejects()
+        cursor = table.execute(f"SELECT {select} FROM {table.relation}")
+        first = 0
+        while rows := table.next_rows(cursor, BATCH_ROWS):
+            data = {
+                name: ["" if row[i] is None else normalize_text(row[i]) for row in rows]
+                for i, name in enumerate(columns)
+            }
 
-    if source.format == "parquet":
-        yield from _parquet_string_batches(source, columns, progress)
-        return
-    for chunk in iter_chunks(source, progress, chunk_bytes):
-        table = parse_chunk(
-            source, chunk, columns, {c: pa.string() for c in columns}, skip_bad_rows, skipped
+            def locate(index: int, first: int = first) -> str:
+                return table.where(first + index + 1)
+
+            first += len(rows)
+            yield StringBatch(data, len(rows), locate)
+        skipped.extend(
+            table.skipped_examples + [""] * (table.skipped_rows - len(table.skipped_examples))
         )
-        data = {
-            name: [normalize_text(v) for v in table.column(name).to_pylist()] for name in columns
-        }
-
-        def locate(index: int, chunk: Chunk = chunk) -> str:
-            return source.where(
-                line=chunk.line_of_record(index, source.delimiter, len(source.columns))
-            )
-
-        yield StringBatch(data, table.num_rows, locate)
-
-
-def _parquet_string_batches(
-    source: Source, columns: Sequence[str], progress: Progress
-) -> Iterator[StringBatch]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    parquet = pq.ParquetFile(source.path)
-    names = parquet_names(source, parquet)
-    total = max(parquet.metadata.num_rows, 1)
-    offset = 0
-    for batch in parquet.iter_batches(batch_size=65536, columns=[names[c] for c in columns]):
-        data = {}
-        for name in columns:
-            array = batch.column(names[name])
-            if not pa.types.is_string(array.type):
-                array = pc.cast(array, pa.string())
-            data[name] = ["" if v is None else normalize_text(v) for v in array.to_pylist()]
-
-        def locate(index: int, first: int = offset) -> str:
-            return source.where(row=first + index + 1)
-
-        offset += batch.num_rows
-        progress.add(source.size * batch.num_rows // total)
-        yield StringBatch(data, batch.num_rows, locate)
+    progress.add(source.size)

@@ -58,6 +58,6 @@ class SummaryReader(RowReader):
                 seen_at[key] = locate(None)
 
             self.read_rows(source, roles, handle)
-        self.check_metrics(found, sources, all_required=False)
+        self.check_metrics(found, sources)
         self.check_key_labels(list(summary))
         return self.finish({}, summary)

@@ -1,33 +1,25 @@
-"""Unit rows (one row per unit): streamed in chunks, summed per group on a thread pool.
+"""Unit rows (one row per unit): the query of `opsplay.pilot.sql`, run in DuckDB over each file.
 
-The file is cut into ~4 MB chunks at line ends (never inside quotes), each chunk is summed
-per group by `unit_sums` on a thread pool, and the sums are merged, so memory stays flat
-whatever the file size. Parquet files are read in row batches the same way.
+What Python keeps is what only opsplay knows: which header is which playbook column, and the
+words of a message — where the first unreadable cell is (file, line, column) and what to write.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping
+from dataclasses import replace
 
 from opsplay.errors import InputError
+from opsplay.i18n import _, ngettext
 from opsplay.pilot.readers.base import BaseReader
-from opsplay.pilot.readers.cells import MAX_EXAMPLES, SKIP_HINT, normalize_label
-from opsplay.pilot.readers.chunks import Chunk, iter_chunks
+from opsplay.pilot.readers.cells import normalize_label, normalize_text, quote
+from opsplay.pilot.readers.engine import Table, TypedReadFailed, open_table
+from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo
-from opsplay.pilot.readers.sources import Source, find_column, parquet_names
-from opsplay.pilot.readers.unit_sums import (
-    ChunkResult,
-    Sums,
-    UnitPlan,
-    add_sums,
-    aggregate_checked,
-    aggregate_chunk,
-)
+from opsplay.pilot.readers.row_reader import absent_error
+from opsplay.pilot.readers.sources import Source, find_column, has_column
+from opsplay.pilot.sql import STAT_COLUMNS, Plan, Query
 from opsplay.pilot.sufficient import ArmStats
-
-Locate = Callable[[int, str], str]  # (record in a chunk, column) -> "file, line N, column"
 
 
 class UnitsReader(BaseReader):
@@ -36,175 +28,300 @@ class UnitsReader(BaseReader):
     shape = "units"
 
     def read_all(self, sources: list[Source]) -> ExportData:
-        """Sum every file's unit rows per group and turn the sums into statistics."""
-        sums: Sums = {}
-        plans = []
+        """Run the query over every file and add the statistics up per group."""
+        stats: dict[GroupKey, ArmStats] = {}
+        self.group_rows: dict[tuple[str, str | None], int] = {}
         for source in sources:
-            plan, metric_columns = self._plan(source)
-            plans.append((plan, metric_columns))
-            for key, values in self._read_source(source, plan).items():
-                # `３月` and `3月 ` are one label
-                add_sums(sums, tuple(normalize_label(part) for part in key), values)
-        # Every file's plan lists the same metrics in the same order, so the sums line up.
-        plan, metric_columns = plans[0]
-        has_period = self.options.period_column is not None
-        self.check_arms_and_periods(
-            (key[0], key[1] if has_period else None, int(values[0])) for key, values in sums.items()
-        )
-        return self.finish(self._stats(plan, metric_columns, sums), {})
+            for key, value in self._read_file(source).items():
+                stats[key] = stats[key] + value if key in stats else value
+            self.progress.add(source.size)
+        self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
+        self._missing_warnings(stats)
+        return self.finish(stats, {})
 
-    def _plan(self, source: Source) -> tuple[UnitPlan, dict[str, tuple[str, str | None]]]:
-        arm, period, segments = self.key_columns(source, None)
-        keys = (arm,) + ((period,) if period else ()) + tuple(segments)
-        values: list[str] = []
-        proportions: set[str] = set()
-        products: list[tuple[str, str]] = []
-        metric_columns: dict[str, tuple[str, str | None]] = {}
-        for metric in self.options.metrics:
-            if metric.kind == "ratio":
-                num = find_column(
-                    source, metric.numerator or "", f"numerator of metric `{metric.id}`"
-                )
-                den = find_column(
-                    source, metric.denominator or "", f"denominator of metric `{metric.id}`"
-                )
-                values += [num, den]
-                products.append((num, den))
-                metric_columns[metric.id] = (num, den)
-            else:
-                col = find_column(source, metric.column or "", f"metric `{metric.id}`")
-                values.append(col)
-                if metric.kind == "proportion":
-                    proportions.add(col)
-                metric_columns[metric.id] = (col, None)
-        for col in values:
-            if col in keys:
-                raise InputError(
-                    f'{source.display}: column "{col}" is both a metric and the arm, '
-                    "period or a segment column"
-                )
-        plan = UnitPlan(
-            keys=keys,
-            values=tuple(dict.fromkeys(values)),
-            proportions=frozenset(proportions),
-            products=tuple(dict.fromkeys(products)),
-        )
-        return plan, metric_columns
+    def _read_file(self, source: Source) -> dict[GroupKey, ArmStats]:
+        """One file's statistics: metric columns read as numbers first, as text if they are not."""
+        numbers = frozenset(c for c, _p in self._plan(source, None).value_columns())
+        warnings = list(self.warnings)
+        try:
+            with open_table(source, self.options.skip_bad_rows, numbers) as table:
+                return self._read(source, table, self._plan(source, table))
+        except TypedReadFailed:
+            self.warnings[:] = warnings  # the text read says it all again
+        with open_table(source, self.options.skip_bad_rows) as table:
+            return self._read(source, table, self._plan(source, table))
 
-    def _read_source(self, source: Source, plan: UnitPlan) -> Sums:
-        sums: Sums = {}
-        examples: list[str] = []
-        rows = skipped = 0
-        for result, locate in self._results(source, plan):
-            for record, column, message in result.problems:
-                if len(examples) >= MAX_EXAMPLES:
-                    break  # locating a row re-reads its chunk: only for the rows quoted
-                if record < 0:  # a row with the wrong number of fields, located when parsed
-                    examples.append(message)
-                    continue
-                where = locate(record, column)
-                if not self.options.skip_bad_rows:
-                    raise InputError(f"{where}: {message}, {SKIP_HINT}")
-                examples.append(f"{where.removeprefix(source.display + ', ')}: {message}")
-            rows += result.rows
-            skipped += result.skipped
-            for key, values in result.groups.items():
-                add_sums(sums, key, values)
-        if rows == 0 and skipped == 0:
-            raise InputError(f"{source.display}: has a header but no data rows")
-        if rows == 0:
-            raise InputError(
-                f"{source.display}: every data row is bad ({skipped:,} skipped); "
-                + "; ".join(examples[:3])
+    def read_database(self, url: str, name: str) -> ExportData:
+        """Run the query in the database of `url` over table `name` (`--db`, `--table`)."""
+        from opsplay.pilot.readers.warehouse import connect, open_db_table
+
+        self.group_rows = {}
+        with connect(url) as (con, dialect):
+            table = open_db_table(con, dialect, url, name)
+            stats = self._read(table.source, table, self._plan(table.source, table))
+        self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
+        self._missing_warnings(stats)
+        return self.finish(stats, {})
+
+    def _plan(self, source: Source, table: Table | None) -> Plan:
+        """The query's plan with the file's own header names; absent guardrails are warned about."""
+        opts = self.options
+        window = opts.window
+        derive = bool(
+            window is not None
+            and window.derive_period
+            and not (opts.period_column and has_column(source, opts.period_column.casefold()))
+        )
+        if derive:  # before/after come from the dates: no period column to look for
+            self.options = replace(opts, period_column=None)
+        try:
+            arm, period, segments = self.key_columns(source, None)
+        finally:
+            self.options = opts
+        if window is not None:
+            date = find_column(source, window.date_column, _("the date column (pilot.date_column)"))
+            window = replace(window, date_column=date, derive_period=derive)
+        metrics, absent = [], []
+        for metric in opts.metrics:
+            wanted = (
+                [metric.numerator, metric.denominator]
+                if metric.kind == "ratio"
+                else [metric.column]
             )
-        self.skip_warning(source, skipped, examples)
-        self.sources.append(SourceInfo(source.display, self.shape, source.encoding, rows, skipped))
-        return sums
-
-    def _results(self, source: Source, plan: UnitPlan) -> Iterator[tuple[ChunkResult, Locate]]:
-        """Chunk results in file order; CSV chunks are aggregated on a thread pool."""
-        if source.format == "parquet":
-            yield from self._parquet_results(source, plan)
-            return
-        skip = self.options.skip_bad_rows
-        workers = max(1, min(4, os.cpu_count() or 1))
-
-        def locator(chunk: Chunk) -> Locate:
-            def locate(record: int, column: str) -> str:
-                line = chunk.line_of_record(record, source.delimiter, len(source.columns))
-                return source.where(line=line, column=column)
-
-            return locate
-
-        buffers: list[bytearray] = []
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: list[tuple[Future[ChunkResult], Chunk]] = []
-            try:
-                for chunk in iter_chunks(source, self.progress, self.chunk_bytes, pool=buffers):
-                    pending.append((pool.submit(aggregate_chunk, source, chunk, plan, skip), chunk))
-                    while len(pending) > 2 * workers:
-                        future, done = pending.pop(0)
-                        yield future.result(), locator(done)
-                        done.release()
-                while pending:
-                    future, done = pending.pop(0)
-                    yield future.result(), locator(done)
-                    done.release()
-            finally:
-                for future, _ in pending:
-                    future.cancel()
-
-    def _parquet_results(
-        self, source: Source, plan: UnitPlan
-    ) -> Iterator[tuple[ChunkResult, Locate]]:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        parquet = pq.ParquetFile(source.path)
-        names = parquet_names(source, parquet)
-        total = max(parquet.metadata.num_rows, 1)
-        offset = 0
-        for batch in parquet.iter_batches(
-            batch_size=262144, columns=[names[c] for c in plan.columns]
-        ):
-            table = pa.Table.from_batches([batch]).rename_columns(list(plan.columns))
-            result = aggregate_checked(table, plan, self.options.skip_bad_rows)
-
-            def locate(record: int, column: str, first: int = offset) -> str:
-                return source.where(row=first + record + 1, column=column)
-
-            offset += batch.num_rows
-            self.progress.add(source.size * batch.num_rows // total)
-            yield result, locate
-
-    def _stats(
-        self,
-        plan: UnitPlan,
-        metric_columns: Mapping[str, tuple[str, str | None]],
-        sums: Mapping[tuple[str, ...], list[float]],
-    ) -> dict[GroupKey, ArmStats]:
-        index = {name: i for i, name in enumerate(plan.sum_names())}
-        has_period = self.options.period_column is not None
-        segment_names = self.options.segment_columns
-        out: dict[GroupKey, ArmStats] = {}
-        for key, values in sums.items():
-            period = key[1] if has_period else None
-            segment = tuple(zip(segment_names, key[1 + has_period :], strict=True))
-            for metric in self.options.metrics:
-                col, den = metric_columns[metric.id]
-                stats = ArmStats(
-                    n=int(values[0]),
-                    sum=values[index[f"sum:{col}"]],
-                    sum_sq=values[index[f"sq:{col}"]],
+            if not all(has_column(source, normalize_text(w or "").casefold()) for w in wanted):
+                absent.append(metric.id)
+        blocking = absent_error(opts.metrics, absent)
+        for metric in opts.metrics:
+            wanted = (
+                [metric.numerator, metric.denominator]
+                if metric.kind == "ratio"
+                else [metric.column]
+            )
+            if metric.id in absent and metric.id != blocking:
+                continue
+            found = [
+                find_column(source, w or "", _("metric `{metric}`").format(metric=metric.id))
+                for w in wanted
+            ]
+            if metric.kind == "ratio":
+                metrics.append(replace(metric, numerator=found[0], denominator=found[1]))
+            else:
+                metrics.append(replace(metric, column=found[0]))
+        if absent:  # (the blocking one has raised: find_column names it with a hint)
+            self.warnings.append(
+                _("{file}: no columns for the metrics {metrics}; they are not compared").format(
+                    file=source.display, metrics=", ".join(f"`{m}`" for m in absent)
                 )
-                if den is not None:
-                    stats = ArmStats(
-                        n=stats.n,
-                        sum=stats.sum,
-                        sum_sq=stats.sum_sq,
-                        sum_den=values[index[f"sum:{den}"]],
-                        sum_den_sq=values[index[f"sq:{den}"]],
-                        sum_prod=values[index[f"prod:{col}:{den}"]],
+            )
+        keys = {arm, period, *segments} - {None}
+        for metric in metrics:
+            for column in (metric.column, metric.numerator, metric.denominator):
+                if table is not None and column in table.nested:
+                    raise InputError(
+                        _(
+                            '{file}: column "{column}" holds lists or nested records, not one '
+                            "value per unit; export it as plain numbers"
+                        ).format(file=source.display, column=column)
                     )
-                out[GroupKey(metric.id, key[0], period, segment)] = stats
+        for metric in metrics:
+            for column in (metric.column, metric.numerator, metric.denominator):
+                if column in keys:
+                    raise InputError(
+                        _(
+                            '{file}: column "{column}" is both a metric and the arm, period or a '
+                            "segment column"
+                        ).format(file=source.display, column=column)
+                    )
+        return Plan(
+            metrics=tuple(metrics),
+            arm_column=arm,
+            period_column=period,
+            segment_columns=tuple(segments),
+            window=window,
+            numeric=table.numeric if table is not None else frozenset(),
+            local=table is None or table.dialect == "duckdb" and table.encoding != "db",
+        )
+
+    def _read(self, source: Source, table: Table, plan: Plan) -> dict[GroupKey, ArmStats]:
+        try:
+            query = Query(plan, table.dialect)
+        except ValueError as error:  # a warehouse name that cannot be quoted safely
+            raise InputError(f"{source.display}: {error}") from None
+        fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
+        rows = table.fetch(fast) if fast else []
+        if not fast or any(row[-1] for row in rows):  # text, or NaN / not 0-1: the full query
+            rows = table.fetch(query.grouped(table.relation))
+        table.count_rejects()
+        nkeys = len(plan.key_aliases)
+        has_period = "period" in plan.key_aliases
+        out: dict[GroupKey, ArmStats] = {}
+        excluded = {"no_key": 0, "outside": 0}
+        used = 0
+        invalid = {m.id: 0 for m in plan.metrics}
+        missing = {m.id: 0 for m in plan.metrics}
+        for row in rows:
+            keys, reason, count = row[:nkeys], row[nkeys], int(row[nkeys + 1])
+            if reason:
+                excluded[reason] += count
+                continue
+            used += count
+            arm = normalize_label(str(keys[0]))
+            period = normalize_label(str(keys[1])) if has_period else None
+            self.group_rows[(arm, period)] = self.group_rows.get((arm, period), 0) + count
+            segment = tuple(
+                (name, normalize_label(str(value)))
+                for name, value in zip(
+                    self.options.segment_columns, keys[1 + has_period :], strict=True
+                )
+            )
+            values = row[nkeys + 2 :]
+            width = len(STAT_COLUMNS) - 1
+            for i, metric in enumerate(plan.metrics):
+                n, s, sq, sd, sdq, sp, miss, bad = (values[i * width + j] for j in range(width))
+                invalid[metric.id] += int(bad or 0)
+                missing[metric.id] += int(miss or 0)
+                value = ArmStats(
+                    int(n or 0),
+                    float(s or 0.0),
+                    float(sq or 0.0),
+                    float(sd or 0.0),
+                    float(sdq or 0.0),
+                    float(sp or 0.0),
+                    missing=int(miss or 0),
+                    invalid=int(bad or 0),
+                )
+                key = GroupKey(metric.id, arm, period, segment)
+                out[key] = out[key] + value if key in out else value
+        if used + sum(excluded.values()) == 0:
+            raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
+        for metric in plan.metrics:
+            if invalid[metric.id] and not self.options.skip_bad_rows:
+                raise InputError(self._bad_cell(source, table, query, metric, "invalid"))
+            if missing[metric.id] and metric.missing == "error":
+                raise InputError(self._bad_cell(source, table, query, metric, "missing"))
+        self._check_finite(source, out)
+        self._excluded_warnings(source, plan, excluded)
+        if used == 0:
+            raise InputError(
+                _("{file}: no row has an arm, period and segment value to compare").format(
+                    file=source.display
+                )
+            )
+        self.sources.append(
+            SourceInfo(source.display, self.shape, table.encoding, used, table.skipped_rows)
+        )
+        if table.skipped_rows:
+            self.skip_warning(source, table.skipped_rows, table.skipped_examples)
         return out
+
+    def _bad_cell(
+        self, source: Source, table: Table, query: Query, metric: MetricColumns, which: str
+    ) -> str:
+        """The message for the first invalid (or, with `missing: error`, missing) cell."""
+        found = table.fetch(query.bad_rows(table.relation, metric, which))
+        columns = (
+            [metric.numerator, metric.denominator] if metric.kind == "ratio" else [metric.column]
+        )
+        record, flags = int(found[0][0]), found[0][1:]
+        column = next(c for c, flag in zip(columns, flags, strict=False) if flag) or ""
+        cell = table.cell(record, column)
+        where = table.where(record, column)
+        if which == "missing":
+            return _(
+                "{where}: is missing and metric `{metric}` says `missing: error`; fill in a value, "
+                "or set `missing: exclude` or `missing: zero` on the metric"
+            ).format(where=where, metric=metric.id)
+        if metric.kind == "proportion":
+            what = _(
+                "{cell} is not 0 or 1; a proportion column holds 0/1 (or 是/否, true/false, Y/N) per unit"
+            ).format(cell=quote(cell))
+        else:
+            what = _("{cell} is not a number; write a plain number such as 12.5").format(
+                cell=quote(cell)
+            )
+        return _(
+            "{where}: {what}, or pass --skip-bad-rows to treat such cells as missing values of "
+            "this metric"
+        ).format(where=where, what=what)
+
+    def _check_finite(self, source: Source, stats: Mapping[GroupKey, ArmStats]) -> None:
+        """Sums beyond the float range (values near 1e308) are an error naming file and metric."""
+        import math
+
+        for key, value in stats.items():
+            sums = (value.sum, value.sum_sq, value.sum_den, value.sum_den_sq, value.sum_prod)
+            if not all(math.isfinite(s) for s in sums):
+                raise InputError(
+                    _(
+                        "{file}: the values of metric `{metric}` are too large to add up (their "
+                        "squares exceed the largest number a computer adds, about 1e308); "
+                        "export them in a larger unit (thousands, millions)"
+                    ).format(file=source.display, metric=key.metric)
+                )
+
+    def _excluded_warnings(self, source: Source, plan: Plan, excluded: Mapping[str, int]) -> None:
+        if excluded["no_key"]:
+            columns = ", ".join(
+                f"`{c}`" for c in (plan.arm_column, plan.period_column, *plan.segment_columns) if c
+            )
+            self.warnings.append(
+                ngettext(
+                    "{file}: {count:,} row has no value in {columns}; it was left out",
+                    "{file}: {count:,} rows have no value in {columns}; they were left out",
+                    excluded["no_key"],
+                ).format(file=source.display, count=excluded["no_key"], columns=columns)
+            )
+        if excluded["outside"] and plan.window is not None:
+            spans = [s for s in (plan.window.before_period, plan.window.period) if s]
+            listed = ", ".join(f"{a.isoformat()}..{b.isoformat()}" for a, b in spans)
+            self.warnings.append(
+                ngettext(
+                    "{file}: {count:,} row is outside the pilot window ({spans} in `{column}`) or "
+                    "has no date; it was left out",
+                    "{file}: {count:,} rows are outside the pilot window ({spans} in `{column}`) "
+                    "or have no date; they were left out",
+                    excluded["outside"],
+                ).format(
+                    file=source.display,
+                    count=excluded["outside"],
+                    spans=listed,
+                    column=plan.window.date_column,
+                )
+            )
+
+    def _missing_warnings(self, stats: Mapping[GroupKey, ArmStats]) -> None:
+        """One warning per metric with missing (or, skipped, unreadable) values."""
+        totals: dict[str, list[int]] = {}
+        for key, value in stats.items():
+            entry = totals.setdefault(key.metric, [0, 0])
+            entry[0] += value.missing
+            entry[1] += value.invalid
+        for metric in self.options.metrics:
+            missing, invalid = totals.get(metric.id, [0, 0])
+            if missing:
+                text = (
+                    ngettext(
+                        "metric `{metric}`: {count:,} missing value was counted as 0",
+                        "metric `{metric}`: {count:,} missing values were counted as 0",
+                        missing,
+                    )
+                    if metric.missing == "zero"
+                    else ngettext(
+                        "metric `{metric}`: {count:,} unit with a missing value was left out of "
+                        "this metric",
+                        "metric `{metric}`: {count:,} units with a missing value were left out of "
+                        "this metric",
+                        missing,
+                    )
+                )
+                self.warnings.append(text.format(metric=metric.id, count=missing))
+            if invalid:
+                self.warnings.append(
+                    ngettext(
+                        "metric `{metric}`: {count:,} unreadable value was treated as missing "
+                        "(--skip-bad-rows)",
+                        "metric `{metric}`: {count:,} unreadable values were treated as missing "
+                        "(--skip-bad-rows)",
+                        invalid,
+                    ).format(metric=metric.id, count=invalid)
+                )

@@ -1,0 +1,187 @@
+"""SPEC 8 measures from a node execution log: per-level time limits and schedule adherence.
+
+- `sla_compliance` of a node with per-level limits judges each row by its own level's
+  limit (`level` column; a row without one uses `default`, else the node's only limit):
+  `limit_for` below is the hook `events.read_events` calls per row, so calendar limits
+  (`1个工作日`, `T+1`) and the working-day calendar apply as for any limit; rows whose
+  level has no limit are left out of the base;
+- an alert with `level` counts only that level's rows, for every node measure;
+- `schedule_adherence` = share of the schedule's occurrences on the days from the log's
+  first to its last day (clipped to the pilot window when the playbook has one) that have
+  an `ok` run of the node finishing within the node's limit after the occurrence; each run
+  counts for one occurrence only. `工作日` follows the working-day calendar of the project.
+
+Times are the log's wall-clock times in the start's zone (schedules are local times).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from opsplay.model.duration import Duration
+from opsplay.model.playbook import Node, Playbook
+from opsplay.model.process import level_limit
+
+MEASURES = ("completion_rate", "fallback_rate", "failure_rate", "timeout_rate", "p50_s", "p95_s")
+
+
+@dataclass(frozen=True)
+class ProcessMeasures:
+    """Per-level compliance, schedule adherence, and the value of each alert needing them."""
+
+    by_level: Mapping[str, Mapping[str, float | None]]  # node -> level -> sla_compliance
+    schedule_adherence: Mapping[str, float | None]  # scheduled nodes
+    alerts: Mapping[str, float | None]  # alert id -> value (level-scoped or schedule alerts)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `process` part of `pilot compare --format json`."""
+        return {
+            "sla_compliance_by_level": {n: dict(v) for n, v in self.by_level.items()},
+            "schedule_adherence": dict(self.schedule_adherence),
+        }
+
+
+def limit_for(playbook: Playbook) -> Callable[[str, str | None], Duration | None]:
+    """The per-row limit hook of `events.read_events`: a node's limit for a row's level."""
+    limits = {node.id: node.sla for node in playbook.nodes}
+    return lambda node, level: level_limit(limits.get(node), level)
+
+
+def overall_limits(playbook: Playbook) -> dict[str, Duration | None]:
+    """Each node's limit for a row without a level (the node table's `sla` column)."""
+    return {node.id: level_limit(node.sla, None) for node in playbook.nodes}
+
+
+def needed(playbook: Playbook) -> bool:
+    """Whether the playbook has anything these measures are for."""
+    return any(
+        node.schedule is not None or not isinstance(node.sla, (Duration, type(None)))
+        for node in playbook.nodes
+    ) or any(alert.level or alert.measure == "schedule_adherence" for alert in playbook.alerts)
+
+
+def measure_process(
+    playbook: Playbook,
+    rows: Sequence[Any],
+    calendar: Any,
+    realtime_seconds: float = 1.0,
+) -> ProcessMeasures:
+    """The SPEC 8 measures of `playbook` over `events.EventsData.rows`."""
+    window = None
+    if playbook.pilot is not None and playbook.pilot.period is not None:
+        window = (playbook.pilot.period.start, playbook.pilot.period.end)
+    by_node: dict[str, list[Any]] = {}
+    for row in rows:
+        by_node.setdefault(row.node, []).append(row)
+    by_level: dict[str, dict[str, float | None]] = {}
+    adherence: dict[str, float | None] = {}
+    days = _log_days(rows, window)
+    for node in playbook.nodes:
+        node_rows = by_node.get(node.id, [])
+        if node.sla is not None and not isinstance(node.sla, Duration):
+            levels = sorted({r.level for r in node_rows if r.level is not None})
+            by_level[node.id] = {level: _compliance(node_rows, level) for level in levels}
+        if node.schedule is not None:
+            adherence[node.id] = (
+                schedule_adherence(node, node_rows, days, calendar, realtime_seconds)
+                if days is not None
+                else None
+            )
+    alerts: dict[str, float | None] = {}
+    for alert in playbook.alerts:
+        node = playbook.node(alert.node) if alert.node else None
+        if node is None or alert.measure is None:
+            continue
+        if alert.measure == "schedule_adherence":
+            alerts[alert.id] = adherence.get(node.id)
+        elif alert.level is not None:
+            scoped = [r for r in by_node.get(node.id, []) if r.level == alert.level]
+            alerts[alert.id] = level_figures(node, scoped, alert.level, realtime_seconds).get(
+                alert.measure
+            )
+    return ProcessMeasures(by_level, adherence, alerts)
+
+
+def _compliance(rows: Sequence[Any], level: str) -> float | None:
+    checked = [r.within_sla for r in rows if r.level == level and r.within_sla is not None]
+    return sum(checked) / len(checked) if checked else None
+
+
+def level_figures(
+    node: Node, rows: Sequence[Any], level: str, realtime_seconds: float
+) -> dict[str, float | None]:
+    """Every node measure over one level's rows, as `events` computes them for a node."""
+    from opsplay.pilot.events import _figures, _NodeRows
+
+    collected = _NodeRows()
+    for row in rows:
+        collected.add(row.status, row.seconds, row.within_sla)
+    figures = _figures(
+        node.id, collected if rows else None, level_limit(node.sla, level), realtime_seconds
+    )
+    return {name: getattr(figures, name) for name in (*MEASURES, "sla_compliance")}
+
+
+def schedule_adherence(
+    node: Node,
+    rows: Sequence[Any],
+    days: tuple[dt.date, dt.date],
+    calendar: Any,
+    realtime_seconds: float,
+) -> float | None:
+    """Share of occurrences on `days` met by an `ok` run finishing within the limit after it."""
+    limit = level_limit(node.sla, None)
+    if node.schedule is None or limit is None:
+        return None
+    runs = sorted(
+        _moment(r.span.finish_ns) for r in rows if r.status == "ok" and r.span is not None
+    )
+    occurrences = list(node.schedule.occurrences(days[0], days[1], calendar.is_working_day))
+    if not occurrences:
+        return None
+    met, next_run = 0, 0
+    # Occurrences and runs both in time order: each occurrence takes the earliest unused run
+    # finishing inside its window; a run before an occurrence can serve no later one.
+    for due in occurrences:
+        while next_run < len(runs) and runs[next_run] < due:
+            next_run += 1
+        if next_run < len(runs) and runs[next_run] <= _deadline(
+            limit, due, calendar, realtime_seconds
+        ):
+            met += 1
+            next_run += 1
+    return met / len(occurrences)
+
+
+def _deadline(limit: Duration, start: dt.datetime, calendar: Any, realtime: float) -> dt.datetime:
+    if limit.is_calendar:
+        return limit.deadline(start, calendar)
+    return start + dt.timedelta(seconds=limit.resolve(realtime))
+
+
+def _log_days(
+    rows: Sequence[Any], window: tuple[dt.date, dt.date] | None
+) -> tuple[dt.date, dt.date] | None:
+    """The log's first to last day, clipped to the pilot window when there is one."""
+    moments = [
+        _moment(ns)
+        for r in rows
+        if r.span is not None
+        for ns in (r.span.start_ns, r.span.finish_ns)
+    ]
+    if not moments:
+        return None
+    first, last = min(moments).date(), max(moments).date()
+    if window is not None:
+        first, last = max(first, window[0]), min(last, window[1])
+    return (first, last) if first <= last else None
+
+
+def _moment(ns: int) -> dt.datetime:
+    """The reader's local nanoseconds since 0001-01-01 as a naive wall-clock datetime."""
+    seconds, nanos = divmod(ns, 10**9)
+    days, rest = divmod(seconds, 86400)
+    return dt.datetime.fromordinal(days) + dt.timedelta(seconds=rest, microseconds=nanos // 1000)

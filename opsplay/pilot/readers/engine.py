@@ -1,0 +1,274 @@
+"""Bring an export to DuckDB: CSV as it is (or transcoded to UTF-8 as a stream), Parquet natively,
+an Excel sheet through pandas + python-calamine; and say where a record of it is (file, line)."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opsplay.errors import InputError
+from opsplay.i18n import _
+from opsplay.pilot.readers.sources import (
+    Source,
+    column_words,
+    decode_message,
+    excel_frame,
+    undecodable,
+)
+
+_NUMERIC = re.compile(
+    r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|"
+    r"FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$"
+)
+_NESTED = re.compile(r"(\[\]$|^STRUCT|^MAP|^UNION|^LIST)")
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+
+
+class TypedReadFailed(Exception):
+    """A column read as numbers holds text (`NA`, `是`, `35%`): read the file again as text."""
+
+
+@dataclass
+class Table:
+    """An export as DuckDB sees it: the SQL of its relation and how to point at a record."""
+
+    source: Source
+    con: Any
+    relation: str
+    encoding: str
+    numeric: frozenset[str] = frozenset()
+    nested: frozenset[str] = frozenset()  # Parquet columns holding lists or structs
+    text_path: Path | None = None  # the UTF-8 text the records are counted in (CSV)
+    excel_first_row: int = 0  # Excel: the sheet row of the header (1-based)
+    skipped_rows: int = 0
+    skipped_examples: list[str] = field(default_factory=list)
+    dialect: str = "duckdb"  # "postgres" (or another) for a warehouse table (`--db`)
+    _lines: list[int] | None = None  # CSV: the line each record starts on, read when first asked
+    _rejected: set[int] = field(default_factory=set)  # CSV lines skipped (--skip-bad-rows)
+
+    def count_rejects(self) -> None:
+        """After the first full read (with --skip-bad-rows): the rows DuckDB skipped, and a few
+        of their lines (later reads, to locate a cell, must not count them again)."""
+        if self.source.format != "csv" or self.dialect != "duckdb" or self.skipped_rows:
+            return
+        with contextlib.suppress(Exception):  # no rejects table: nothing was skipped
+            # one row per line (DuckDB may record several errors for one line)
+            rejects = self.con.execute(
+                "SELECT line, min(error_message) FROM reject_errors GROUP BY line ORDER BY line"
+            ).fetchall()
+            self.skipped_rows = len(rejects)
+            self._rejected = {int(line) for line, _msg in rejects}
+            self.skipped_examples = [
+                _("line {line}: {reason}").format(line=line, reason=str(msg).splitlines()[0])
+                for line, msg in rejects[:5]
+            ]
+
+    def execute(self, sql: str) -> Any:
+        """A DuckDB cursor over the result of `sql` (files only), errors as messages."""
+        try:
+            return self.con.execute(sql)
+        except Exception as exc:  # duckdb.Error and its subclasses
+            raise self._error(exc) from None
+
+    def next_rows(self, cursor: Any, count: int) -> list[tuple[Any, ...]]:
+        """The next `count` rows of `cursor` (DuckDB reads lazily: errors come here too)."""
+        try:
+            return cursor.fetchmany(count)
+        except Exception as exc:  # duckdb.Error and its subclasses
+            raise self._error(exc) from None
+
+    def fetch(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run `sql` and return its rows; the engine's errors become messages naming the file."""
+        try:
+            if self.dialect == "duckdb":
+                return self.con.execute(sql).fetchall()
+            cursor = self.con.cursor()  # a DB-API connection: no parameters, so `%` stays text
+            try:
+                cursor.execute(sql)
+                return [tuple(row) for row in cursor.fetchall()]
+            finally:
+                cursor.close()
+        except InputError:
+            raise
+        except Exception as exc:  # duckdb.Error, the driver's errors
+            if self.dialect != "duckdb":
+                with contextlib.suppress(Exception):
+                    self.con.rollback()
+            raise self._error(exc) from None
+
+    def cell(self, record: int, column: str) -> str:
+        """The text of one cell (record 1-based, in file order)."""
+        quoted = '"' + column.replace('"', '""') + '"'
+        text = "VARCHAR" if self.dialect == "duckdb" else "TEXT"
+        rows = self.fetch(
+            f"SELECT CAST({quoted} AS {text}) FROM (SELECT ROW_NUMBER() OVER () AS rn, * "
+            f"FROM {self.relation}) t WHERE rn = {int(record)}"
+        )
+        return "" if not rows or rows[0][0] is None else str(rows[0][0])
+
+    def where(self, record: int, column: str | None = None) -> str:
+        """`file, line N, column "x"` (CSV), `file, sheet S, row N` (Excel), `file, row N`."""
+        source = self.source
+        if source.format == "csv":
+            if (
+                self._lines is None
+            ):  # the records DuckDB returned: rejected lines are not among them
+                lines = record_lines(self.text_path or source.path, source)
+                self._lines = [n for n in lines if n not in self._rejected]
+            line = self._lines[record - 1] if 0 < record <= len(self._lines) else None
+            where = source.where(line=line)
+        elif source.format == "excel":
+            where = _("{file}, sheet {sheet}, row {row}").format(
+                file=source.display, sheet=source.sheet, row=self.excel_first_row + record
+            )
+        else:
+            where = source.where(row=record)
+        return f"{where}, {column_words(column)}" if column else where
+
+    def _error(self, exc: Exception) -> Exception:
+        text = str(exc)
+        if self.source.format == "csv" and self.numeric and "Could not convert" in text:
+            return TypedReadFailed()
+        line = _LINE.search(text)
+        if "Invalid unicode" in text:
+            return undecodable(self.source, int(line.group(1)) if line else None)
+        if "Expected Number of Columns" in text and line:
+            found = re.search(r"Found: (\d+)", text)
+            return InputError(
+                _(
+                    "{where}: the row has {found} fields but the header has {expected}; check "
+                    "the quotes and delimiters on that line, or pass --skip-bad-rows to skip such rows"
+                ).format(
+                    where=self.source.where(line=int(line.group(1))),
+                    found=found.group(1) if found else "?",
+                    expected=len(self.source.columns),
+                )
+            )
+        first = text.splitlines()[0] if text else type(exc).__name__
+        return InputError(
+            _("{file}: cannot be read ({reason})").format(file=self.source.display, reason=first)
+        )
+
+
+@contextlib.contextmanager
+def open_table(
+    source: Source, skip_bad_rows: bool = False, numbers: frozenset[str] = frozenset()
+) -> Iterator[Table]:
+    """The export as a DuckDB relation, for the time of the block.
+
+    CSV columns in `numbers` are read as DOUBLE (fast: no text cleaning in the query); when one
+    holds text after all, the query raises TypedReadFailed and the caller reads them as text.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    scratch = Path(tempfile.mkdtemp(prefix="opsplay-"))
+    try:
+        if source.format == "parquet":
+            yield _parquet(con, source)
+        elif source.format == "excel":
+            yield _excel(con, source)
+        else:
+            yield _csv(con, source, skip_bad_rows, scratch, numbers)
+    finally:
+        con.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _csv(
+    con: Any, source: Source, skip_bad_rows: bool, scratch: Path, numbers: frozenset[str]
+) -> Table:
+    path, encoding = source.path, source.encoding
+    if codecs.lookup(encoding).name not in ("utf-8", "ascii") and encoding != "utf-8-sig":
+        path = transcode(source, scratch / "utf8.csv")
+    numbers = frozenset() if skip_bad_rows else numbers  # rejected rows must be text rows
+    columns = ", ".join(
+        f"{_literal(c)}: '{'DOUBLE' if c in numbers else 'VARCHAR'}'" for c in source.columns
+    )
+    extra = ", ignore_errors = true, store_rejects = true" if skip_bad_rows else ""
+    relation = (
+        f"read_csv({_literal(str(path))}, delim = {_literal(source.delimiter)}, quote = '\"', "
+        f"escape = '\"', header = true, auto_detect = false, columns = {{{columns}}}, "
+        f"parallel = true{extra})"
+    )
+    table = Table(source, con, f"(SELECT * FROM {relation}) src", encoding, numbers, text_path=path)
+    return table
+
+
+def _parquet(con: Any, source: Source) -> Table:
+    raw = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet({_literal(str(source.path))})"
+    ).fetchall()
+    renames = []
+    numeric, nested = set(), set()
+    for (name, kind, *_rest), column in zip(raw, source.columns, strict=True):
+        quoted = '"' + str(name).replace('"', '""') + '"'
+        target = '"' + column.replace('"', '""') + '"'
+        renames.append(f"{quoted} AS {target}")
+        if _NUMERIC.match(str(kind)):
+            numeric.add(column)
+        elif _NESTED.search(str(kind)):
+            nested.add(column)
+    relation = f"(SELECT {', '.join(renames)} FROM read_parquet({_literal(str(source.path))})) src"
+    return Table(source, con, relation, "parquet", frozenset(numeric), frozenset(nested))
+
+
+def _excel(con: Any, source: Source) -> Table:
+    frame, header_row = excel_frame(source)
+    con.register("excel_sheet", frame)
+    return Table(source, con, "excel_sheet", "excel", excel_first_row=header_row)
+
+
+def transcode(source: Source, target: Path) -> Path:
+    """The file as UTF-8, decoded as a stream (flat memory); a bad byte names its line."""
+    decoder = codecs.getincrementaldecoder(source.encoding)("strict")
+    line = 1
+    with source.path.open("rb") as raw, target.open("w", encoding="utf-8", newline="") as out:
+        first = True
+        while block := raw.read(1 << 22):
+            if first and block.startswith(codecs.BOM_UTF8):
+                block = block[3:]  # a UTF-8 BOM in front of GBK text (WPS does it)
+            first = False
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                line += block[: exc.start].count(b"\n")
+                raise InputError(decode_message(source, line)) from None
+            line += block.count(b"\n")
+            out.write(text)
+        out.write(decoder.decode(b"", final=True))
+    return target
+
+
+def record_lines(path: Path, source: Source) -> list[int]:
+    """The line (1-based, header is line 1) where each data record starts, in file order."""
+    csv.field_size_limit(sys.maxsize)
+    encoding = (
+        "utf-8-sig"
+        if path != source.path or source.encoding.startswith("utf-8")
+        else source.encoding
+    )
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=source.delimiter)
+        next(reader, None)
+        lines = []
+        start = reader.line_num + 1
+        for row in reader:
+            if row:  # DuckDB skips blank lines as well
+                lines.append(start)
+            start = reader.line_num + 1
+    return lines

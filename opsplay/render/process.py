@@ -1,0 +1,198 @@
+"""SPEC 8 parts of the SOP as plain data: levels with limits, escalation ladders, a RACI
+matrix (roles × nodes), schedules in words and every fallback of a node.
+
+Limits are shown as the user wrote them (`5分钟`, `T+1`); schedules in the document's
+words ("每个工作日 09:00", "every working day at 09:00"); role and node ids by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsplay.i18n import N_, translate
+from opsplay.model.duration import Duration
+from opsplay.model.playbook import Node, Playbook
+from opsplay.model.process import DEFAULT_LEVEL
+from opsplay.model.schedule import Schedule, parse_schedule
+
+RACI_LETTERS = (("responsible", "R"), ("accountable", "A"), ("consulted", "C"), ("informed", "I"))
+_WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+
+
+def schedule_words(schedule: Schedule | str | None, lang: str) -> str:
+    """A schedule in the document's words: `每个工作日 09:00`, `every Monday at 10:00`."""
+    if schedule is None:
+        return ""
+    if isinstance(schedule, str):
+        schedule = parse_schedule(schedule)
+    time = schedule.time.strftime("%H:%M")
+    timed = schedule.time.hour or schedule.time.minute
+    if schedule.kind == "cron":
+        return translate(N_("cron schedule {cron}"), lang).format(cron=schedule.text)
+    if schedule.kind == "daily":
+        return translate(N_("every day at {time}"), lang).format(time=time)
+    if schedule.kind == "workdays":
+        return translate(N_("every working day at {time}"), lang).format(time=time)
+    if schedule.kind == "weekly":
+        day = translate(_WEEKDAYS[schedule.weekday or 0], lang)
+        message = N_("every {weekday} at {time}") if timed else N_("every {weekday}")
+        return translate(message, lang).format(weekday=day, time=time)
+    if schedule.kind == "monthly":
+        message = (
+            N_("on day {day} of every month at {time}")
+            if timed
+            else N_("on day {day} of every month")
+        )
+        return translate(message, lang).format(day=schedule.day, time=time)
+    message = (
+        N_("on day {day} of each quarter's first month at {time}")
+        if timed
+        else N_("on day {day} of each quarter's first month")
+    )
+    return translate(message, lang).format(day=schedule.day, time=time)
+
+
+def level_limits(node: Node, level_names: dict[str, str], lang: str) -> list[dict[str, str]]:
+    """A per-level limit as rows (level, its name, the limit as written); [] for a plain one."""
+    if node.sla is None or isinstance(node.sla, Duration):
+        return []
+    rows = []
+    for level, limit in node.sla.root.items():
+        if level == DEFAULT_LEVEL:
+            name = translate(N_("other levels"), lang)
+            rows.append({"level": name, "name": name, "limit": limit.text})
+        else:
+            rows.append(
+                {"level": level, "name": level_names.get(level, level), "limit": limit.text}
+            )
+    return rows
+
+
+def ladder(node: Node, role_names: dict[str, str]) -> list[dict[str, str]]:
+    """The escalation ladder of a node, step by step, roles by name."""
+    return [
+        {
+            "after": step.after.text,
+            "to": step.to,
+            "to_name": role_names.get(step.to, step.to),
+            "action": step.action,
+        }
+        for step in node.escalation
+    ]
+
+
+def raci_matrix(playbook: Playbook) -> dict[str, Any] | None:
+    """Roles × nodes with R/A/C/I letters (`R/A` when both); None when no node has a RACI."""
+    nodes = [node for node in playbook.nodes if node.raci is not None]
+    if not nodes:
+        return None
+    rows = []
+    for role in playbook.roles:
+        cells = []
+        for node in nodes:
+            letters = [
+                letter
+                for field, letter in RACI_LETTERS
+                if role.id in _roles(getattr(node.raci, field))
+            ]
+            cells.append("/".join(letters))
+        if any(cells):
+            rows.append({"role": role.id, "name": role.name, "cells": cells})
+    return {"nodes": [{"id": n.id, "name": n.name} for n in nodes], "rows": rows}
+
+
+def _roles(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+# Headings of the SPEC 8 sections; table columns shared with the rest of the SOP (node,
+# role, time limit, action) come from the document's own words.
+WORDS = {
+    "h_levels": N_("Levels and time limits"),
+    "col_level": N_("Level of the case"),
+    "col_meaning": N_("What the level means"),
+    "other_levels": N_("other levels, or no level given"),
+    "other_short": N_("other levels"),
+    "h_schedules": N_("Recurring nodes"),
+    "col_when": N_("When it runs"),
+    "h_ladders": N_("Escalation ladders"),
+    "ladders_intro": N_("Still unfinished after the time shown, the node goes to the next rung:"),
+    "col_after": N_("Unfinished after"),
+    "col_to": N_("Hand over or notify"),
+    "h_raci": N_("RACI matrix"),
+    "escalate_to": N_("escalate to"),
+    "raci_legend": N_("R responsible · A accountable · C consulted · I informed"),
+}
+
+
+def level_rows(playbook: Playbook, lang: str) -> list[dict[str, Any]]:
+    """Levels × nodes with per-level limits: the limit a case of the level gets, as written
+    (its own, else `default`; `—` when neither)."""
+    nodes = [n for n in playbook.nodes if n.sla is not None and not isinstance(n.sla, Duration)]
+    rows = [
+        {
+            "level": level.id,
+            "name": level.name,
+            "limits": [
+                _cell(node.sla.root.get(level.id, node.sla.root.get(DEFAULT_LEVEL)))  # type: ignore[union-attr]
+                for node in nodes
+            ],
+        }
+        for level in playbook.levels
+    ]
+    if any(DEFAULT_LEVEL in node.sla.root for node in nodes):  # type: ignore[union-attr]
+        rows.append(
+            {
+                "level": translate(WORDS["other_short"], lang),
+                "name": translate(WORDS["other_levels"], lang),
+                "limits": [_cell(node.sla.root.get(DEFAULT_LEVEL)) for node in nodes],  # type: ignore[union-attr]
+            }
+        )
+    return rows
+
+
+def _cell(limit: Duration | None) -> str:
+    return limit.text if limit is not None else "—"
+
+
+def process_data(playbook: Playbook, lang: str) -> dict[str, Any]:
+    """Everything SPEC 8 adds to an SOP, for the templates (empty parts are empty lists)."""
+    roles = {role.id: role.name for role in playbook.roles}
+    levels = {level.id: level.name for level in playbook.levels}
+    nodes = []
+    for node in playbook.nodes:
+        nodes.append(
+            {
+                "id": node.id,
+                "name": node.name,
+                "owner_name": roles.get(node.owner, node.owner),
+                "sla": node.sla.text if node.sla is not None else None,
+                "level_limits": level_limits(node, levels, lang),
+                "ladder": ladder(node, roles),
+                "schedule": schedule_words(node.schedule, lang) if node.schedule else None,
+                "fallbacks": [
+                    {"when": list(f.when), "action": f.action, "goto": f.goto}
+                    for f in node.fallbacks
+                ],
+            }
+        )
+    return {
+        "levels": [{"id": level.id, "name": level.name} for level in playbook.levels],
+        "nodes": nodes,
+        "leveled": [n for n in nodes if n["level_limits"]],
+        "escalated": [n for n in nodes if n["ladder"]],
+        "scheduled": [n for n in nodes if n["schedule"]],
+        "level_rows": level_rows(playbook, lang),
+        "raci": raci_matrix(playbook),
+        "words": {key: translate(text, lang) for key, text in WORDS.items()},
+    }
