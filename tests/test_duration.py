@@ -166,3 +166,25 @@ def test_parsing_never_imports_the_calendar_package() -> None:
         "assert 'chinese_calendar' not in sys.modules, 'chinese_calendar imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("written", "seconds"),
+    [
+        ("24h内", 86400),
+        ("30min以内", 1800),
+        ("1d之内", 86400),
+        ("3个自然日", 3 * 86400),
+        ("3个自然日内", 3 * 86400),
+        ("两个自然日", 2 * 86400),
+    ],
+)
+def test_within_after_latin_units_and_natural_days(written: str, seconds: float) -> None:
+    limit = parse_duration(written)
+    assert limit.resolve() == seconds and not limit.is_calendar and str(limit) == written
+
+
+def test_ge_tian_is_the_next_day_like_ci_ri() -> None:
+    start = datetime(2024, 9, 30, 18, 0)
+    calendar = WorkdayCalendar("official")
+    assert parse_duration("隔天").deadline(start, calendar) == datetime(2024, 10, 9, 0, 0)

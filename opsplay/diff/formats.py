@@ -194,10 +194,13 @@ def format_markdown(report: DiffReport, lang: str) -> str:
 
 
 def _format_markdown(report: DiffReport, lang: str) -> str:
-    heading = _("opsplay diff")
+    # TRANSLATORS: heading of a pull-request comment; Chinese uses a full-width colon.
+    heading = _("opsplay diff: {old} → {new}").format(
+        old=md_code(report.old_label), new=md_code(report.new_label)
+    )
     lines = [
         MARKER,
-        f"### {heading}: {md_code(report.old_label)} → {md_code(report.new_label)}",
+        f"### {heading}",
         "",
     ]
     if len(report.playbooks) > 1:

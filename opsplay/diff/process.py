@@ -79,13 +79,19 @@ def compare_escalation(d: Differ, old: Node, new: Node, context: dict[str, Any])
     """Escalation steps matched by the role they go to."""
     before = _steps(old, d.roles)
     after = _steps(new, {})
+    # a step is shown with the role's name (技术副总裁), as the SOP's escalation ladder shows it
+    names = {role.id: role.name or role.id for role in (*d.old.roles, *d.new.roles)}
+
+    def shown(step: Any) -> str:
+        return f"{step.after.text} → {names.get(step.to, step.to)}"
+
     for key, step in before.items():
         if key not in after:
             d.add(
                 "node.escalation.removed",
                 "nodes",
                 field="escalation",
-                old=f"{step.after.text} → {step.to}",
+                old=shown(step),
                 **context,
             )
     for key, step in after.items():
@@ -95,7 +101,7 @@ def compare_escalation(d: Differ, old: Node, new: Node, context: dict[str, Any])
                 "node.escalation.added",
                 "nodes",
                 field="escalation",
-                new=f"{step.after.text} → {step.to}",
+                new=shown(step),
                 **context,
             )
             continue
@@ -106,8 +112,8 @@ def compare_escalation(d: Differ, old: Node, new: Node, context: dict[str, Any])
                 "node.escalation.loosened" if later else "node.escalation.tightened",
                 "nodes",
                 field="escalation",
-                old=f"{previous.after.text} → {step.to}",
-                new=f"{step.after.text} → {step.to}",
+                old=shown(previous),
+                new=shown(step),
                 note="loosened" if later else "tightened",
                 **context,
             )

@@ -244,18 +244,24 @@ def _describe(change: Change, s: Style) -> Description:
     field = change.field or ""
     label = _(FIELDS[(change.section, field)]) if (change.section, field) in FIELDS else field
     subject = f"{noun} {item} {label}" if noun and item else label
+    if noun and item and name and field != "name":  # a lead knows a node by its name
+        # TRANSLATORS: what changed: `node assign (智能派单) time limit`; `name` is ` (…)`.
+        subject = _("{noun} {item}{name} {label}").format(
+            noun=noun, item=item, name=name, label=label
+        )
+        item += name
     note = aside(_(NOTES[change.note])) if change.note in NOTES else ""
 
     if change.kind.startswith("node.sla") and change.note in ("added", "removed"):
         if change.note == "added":
             return Description(
                 _("time limit {value} added to node {item}").format(
-                    value=s.text(str(change.new)), item=item
+                    value=s.text(_other_levels(str(change.new))), item=item
                 )
             )
         return Description(
             _("time limit removed from node {item} (was {value})").format(
-                item=item, value=s.text(str(change.old))
+                item=item, value=s.text(_other_levels(str(change.old)))
             )
         )
     if change.kind == "node.escalation.added":
@@ -290,6 +296,8 @@ def _describe(change: Change, s: Style) -> Description:
         return Description(_items(subject, change, s) + note)
 
     old, new = _pair(change.old, change.new)
+    if change.kind.startswith("node.sla"):  # `default 5d`: the limit of the levels not listed
+        old, new = _other_levels(old), _other_levels(new)
     if field in _ENUM_FIELDS and not isinstance(change.old, tuple):
         shown_old, shown_new = (
             _text(label_of(_ENUM_FIELDS[field], value), value, s)
@@ -308,6 +316,12 @@ def _describe(change: Change, s: Style) -> Description:
     return Description(f"{subject} {shown_old} → {shown_new}{note}")
 
 
+def _other_levels(value: str) -> str:
+    if value.startswith("default "):
+        return _("other levels") + " " + value[len("default ") :]
+    return value
+
+
 def _code(value: str, s: Style) -> str:
     return s.code(value) if value else _("(none)")
 
@@ -319,7 +333,7 @@ def _text(shown: str, raw: Any, s: Style) -> str:
 def _ids(values: Any, s: Style) -> str:
     if not values:
         return _("(end)")
-    return ", ".join(s.code(v) for v in values)
+    return joined(s.code(v) for v in values)
 
 
 def _items(subject: str, change: Change, s: Style) -> str:

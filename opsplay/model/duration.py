@@ -43,6 +43,8 @@ _ISO = re.compile(
 # weeks, days, hours, minutes, seconds: the groups of both patterns
 _UNIT_SECONDS = (7 * _DAY, _DAY, 3600, 60, 1)
 _CHINESE_UNITS = {
+    "个自然日": _DAY,  # 3个自然日: calendar days, said to set them apart from working days
+    "自然日": _DAY,
     "周": 7 * _DAY,
     "个星期": 7 * _DAY,
     "星期": 7 * _DAY,
@@ -90,7 +92,7 @@ _WITHIN = ("以内", "之内", "内")
 _WORKING_DAYS = re.compile(r"(\d+)(?:个工作日|工作日|(?:working|business)days?)")
 _T_PLUS = re.compile(r"t\+(\d+)(?:天|日)?")
 _SAME_DAY = {"当天", "当日", "同日", "sameday"}
-_NEXT_DAY = {"次日", "隔日", "nextday"}
+_NEXT_DAY = {"次日", "隔日", "隔天", "nextday"}
 
 CalendarKind = Literal["working_days", "t_plus", "same_day"]
 
@@ -184,7 +186,8 @@ def parse_duration(text: str) -> Duration:
         )
     if lowered in _REALTIME_WORDS:
         return Duration(written, None)
-    chinese = _arabic(_strip_within(lowered))
+    stripped = _strip_within(lowered)  # `24h内` as much as `48小时内`
+    chinese = _arabic(stripped)
     rule = _calendar_rule(chinese)
     if rule is not None:
         if rule.kind == "working_days" and rule.days == 0:
@@ -197,7 +200,7 @@ def parse_duration(text: str) -> Duration:
         # half a day after an average start. Only for ordering limits (diff), never deadlines.
         extra = 0.0 if rule.kind == "working_days" else 0.5
         return Duration(written, (rule.days * 1.4 + extra) * _DAY, rule)
-    seconds = _parse_seconds(lowered, chinese)
+    seconds = _parse_seconds(stripped, chinese)
     if seconds == 0:
         raise ValueError(
             _("`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)").format(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opsplay.errors import InputError, UsageError
-from opsplay.i18n import N_, _, translate
+from opsplay.i18n import N_, _, language, translate
 from opsplay.model.playbook import Playbook
 from opsplay.pilot import process_measures, stats
 from opsplay.pilot.designs import (
@@ -33,6 +33,7 @@ from opsplay.pilot.judging import (
     judge,
     reaches_target,
 )
+from opsplay.pilot.plain import listing
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.weighting import weighted_attainment
 from opsplay.text import visible
@@ -115,6 +116,7 @@ class PilotReport:
     weighted: Any = None  # weighting.WeightedAttainment, when the pilot's metrics have weights
     # (metric, segment) -> missing values per arm: baseline, pilot, before_baseline, before_pilot
     missing: Mapping[tuple[str, Any], Mapping[str, int]] = field(default_factory=dict)
+    playbook_title: str = ""  # metadata.title: what people call the process
 
     @property
     def srm_ok(self) -> bool | None:
@@ -266,6 +268,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
                 realtime_seconds=options.realtime_seconds,
                 lang=lang,
                 limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
+                names={n.name: n.id for n in playbook.nodes},
             )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
@@ -285,6 +288,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     )
     return PilotReport(
         playbook_id=playbook.metadata.id,
+        playbook_title=playbook.metadata.title,
         playbook_version=playbook.metadata.version,
         design=pilot.design,
         alpha=alpha,
@@ -324,7 +328,8 @@ def _where_many(metric: str, where: Sequence[tuple[tuple[str, str], ...]], lang:
     """The prefix of a warning about one segment, or about many at once (three named)."""
     if len(where) == 1:
         return segment_label(metric, where[0], lang)
-    shown = translate(N_(", "), lang).join(segment_words(segment, lang) for segment in where[:3])
+    with language(lang):
+        shown = listing([segment_words(segment, lang) for segment in where[:3]])
     return translate(N_("`{metric}` in {count} segments ({segments}{more}): "), lang).format(
         metric=visible(metric), count=f"{len(where):,}", segments=shown, more="…" * (len(where) > 3)
     )
@@ -443,7 +448,7 @@ def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any
 
 def _ids(ids: Sequence[str]) -> str:
     """`a`, `b` in a message."""
-    return _(", ").join(f"`{visible(i)}`" for i in ids)
+    return listing([f"`{visible(i)}`" for i in ids])
 
 
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:

@@ -1,7 +1,8 @@
 """Timestamps of execution logs, and whether a row finished within its time limit.
 
 Timestamps are ISO 8601 (`T` or a space, with or without fractional seconds or a UTC
-offset, mixed in one file); `2024/8/5 9:30`, as Excel re-saves them, is accepted too. When
+offset, mixed in one file); `2024/8/5 9:30`, as Excel re-saves them, and `2024年10月8日 09:05` or
+`2024.10.8 9:05`, as Chinese WPS and ticket systems write them, are accepted too. When
 only one of a row's two timestamps carries an offset, the other is taken to be in the same
 zone. A calendar limit (`3个工作日`, `T+1`, `当天`) is judged on the clock of the start's zone.
 """
@@ -16,8 +17,8 @@ from opsplay.model.duration import Duration
 from opsplay.workdays import WorkdayCalendar
 
 _TIMESTAMP = re.compile(
-    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?"
+    r"^(\d{4})(?:-|/|\.|年)(\d{1,2})(?:-|/|\.|月)(\d{1,2})日?"
+    r"(?:(?:T|\s+|(?<=日))(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:[.,](\d{1,9}))?)?)?"
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _DAY_NS = 86400 * 10**9

@@ -17,9 +17,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 from opsplay.errors import InputError
-from opsplay.i18n import _, language, ngettext
+from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
 from opsplay.pilot.event_times import BadTimestamp, Span, parse_timestamp, span
+from opsplay.pilot.plain import listing
 from opsplay.pilot.readers.cells import MAX_EXAMPLES, quote
 from opsplay.pilot.readers.chunks import Progress
 from opsplay.pilot.readers.results import SourceInfo
@@ -30,11 +31,11 @@ from opsplay.workdays import WorkdayCalendar
 
 STATUSES = ("ok", "failed", "fallback", "skipped", "timeout")
 _STATUS_WORDS = {
-    "ok": ("ok", "成功", "完成", "正常"),
-    "failed": ("failed", "failure", "失败", "异常"),
-    "fallback": ("fallback", "兜底", "降级"),
-    "skipped": ("skipped", "跳过"),
-    "timeout": ("timeout", "超时"),
+    "ok": ("ok", "成功", "完成", "正常", "已完成", "已处理", "处理完成"),
+    "failed": ("failed", "failure", "失败", "异常", "已失败"),
+    "fallback": ("fallback", "兜底", "降级", "已兜底"),
+    "skipped": ("skipped", "跳过", "已跳过"),
+    "timeout": ("timeout", "超时", "已超时"),
 }
 _STATUS_OF = {word: status for status, words in _STATUS_WORDS.items() for word in words}
 EVENT_COLUMNS = ("case_id", "node", "started_at", "finished_at", "status")
@@ -45,6 +46,14 @@ COLUMN_ALIASES = {
     "finished_at": ("finished_at", "结束时间", "完成时间"),
     "status": ("status", "状态", "结果"),
     "level": ("level", "级别", "等级", "优先级"),
+}
+# A missing column named as a Chinese team calls it (缺少“工单号”列), in English by its key.
+COLUMN_NAMES = {
+    "case_id": N_("case_id"),
+    "node": N_("node"),
+    "started_at": N_("started_at"),
+    "finished_at": N_("finished_at"),
+    "status": N_("status"),
 }
 Limit = Duration | float | None
 # The limit of one row, from its node and level: the hook for per-level limits.
@@ -107,12 +116,14 @@ def read_events(
     calendar: WorkdayCalendar | None = None,
     realtime_seconds: float = 1.0,
     lang: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures.
 
     `slas` maps each node of the playbook to its limit (a Duration, seconds, or None);
-    `limit_for(node, level)` overrides it per row (per-level limits). Warnings are in
-    `lang` (the document language of the results); errors in the message language.
+    `limit_for(node, level)` overrides it per row (per-level limits). `names` maps node
+    names to ids: teams' systems log the node's name (退款审核), not its id. Warnings are
+    in `lang` (the document language of the results); errors in the message language.
     """
     source = open_source(Path(path))  # another system's export: its encoding is detected
     calendar = calendar or WorkdayCalendar()
@@ -121,6 +132,7 @@ def read_events(
         roles[f"group:{name}"] = find_column(source, name, "a group column")
     headers = list(dict.fromkeys(roles.values()))
     limit_of = limit_for or (lambda node, level: slas.get(node))
+    id_of = _name_index(names or {}, slas)
     wrong_width: list[str] = []
     rows: dict[tuple[tuple[str, str], ...], dict[str, _NodeRows]] = {}
     kept: list[EventRow] = []
@@ -151,6 +163,7 @@ def read_events(
                     examples.append(bad.message.removeprefix(source.display + ", "))
                 continue
             used += 1
+            node = node if node in slas else id_of.get(_fold(node), node)
             if node not in slas:
                 unknown[node] = unknown.get(node, 0) + 1
                 continue
@@ -169,13 +182,17 @@ def read_events(
     skipped += len(wrong_width)
     if used == 0 and skipped == 0:
         raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
-    if used == 0:
+    if used == 0:  # every row was skipped: say why, or the user has nothing to fix
         raise InputError(
             ngettext(
-                "{file}: no usable rows ({count} bad row)",
-                "{file}: no usable rows ({count} bad rows)",
+                "{file}: no usable rows ({count} bad row: {examples})",
+                "{file}: no usable rows ({count} bad rows: {examples})",
                 skipped,
-            ).format(file=source.display, count=f"{skipped:,}")
+            ).format(
+                file=source.display,
+                count=f"{skipped:,}",
+                examples=_("; ").join((wrong_width + examples)[:MAX_EXAMPLES]),
+            )
         )
     with language(lang):
         warnings = _warnings(source, slas, rows, unknown, skipped, wrong_width + examples)
@@ -200,6 +217,21 @@ def read_events(
         warnings=tuple(warnings),
         rows=tuple(kept),
     )
+
+
+def _name_index(names: Mapping[str, str], slas: Mapping[str, Limit]) -> dict[str, str]:
+    """Folded node name -> id; a name two nodes share names neither (the id must be written)."""
+    index: dict[str, str | None] = {}
+    for name, node in names.items():
+        if node in slas and name:
+            key = _fold(name)
+            index[key] = node if index.get(key, node) == node else None
+    return {key: node for key, node in index.items() if node is not None}
+
+
+def _quoted(column: str) -> str:
+    """A header as the file has it: "工单" in English, “工单” in Chinese."""
+    return _('"{column}"').format(column=visible(column))
 
 
 def _fold(name: str) -> str:
@@ -229,9 +261,9 @@ def _event_columns(source: Source) -> dict[str, str]:
                     "the file has columns {columns}"
                 ).format(
                     file=source.display,
-                    name=role,
+                    name=_(COLUMN_NAMES[role]),
                     aliases=" / ".join(aliases),
-                    columns=", ".join(f'"{visible(c)}"' for c in source.columns[:30]),
+                    columns=listing([_quoted(c) for c in source.columns[:30]]),
                 )
             )
     return roles
@@ -267,7 +299,8 @@ def _warnings(
         )
         warnings.append(
             _(
-                "{file}: nodes not in the playbook were left out: {listed}; check the node ids"
+                "{file}: nodes not in the playbook were left out: {listed}; write each node's id "
+                "or its name as the playbook has it"
             ).format(file=source.display, listed=listed)
         )
     overall = rows.get((), {})
@@ -310,14 +343,16 @@ def _event(
 ) -> tuple[str, str, Span | None]:
     node = columns["node"][i]
     if not node:
-        raise _BadEvent(_("{where}: is blank; write the node id").format(where=where("node")))
+        raise _BadEvent(
+            _("{where}: is blank; write the node id or its name").format(where=where("node"))
+        )
     written = columns["status"][i]
     status = _STATUS_OF.get(written.casefold())
     if status is None:
         raise _BadEvent(
             _("{where}: {value} is not a status; write one of {statuses}").format(
                 where=where("status"),
-                value=visible(quote(written)),
+                value=_quoted(quote(written)[1:-1]),
                 statuses=_(
                     "ok (成功), failed (失败), fallback (兜底), skipped (跳过), timeout (超时)"
                 ),
@@ -355,7 +390,9 @@ def _timestamp(text: str, role: str, where: Callable[[str], str]) -> tuple[int, 
             "date": _("{where}: {value} is not a valid date"),
             "time": _("{where}: {value} is not a valid time of day"),
         }[bad.problem]
-        raise _BadEvent(message.format(where=where(role), value=visible(quote(text)))) from None
+        raise _BadEvent(
+            message.format(where=where(role), value=_quoted(quote(text)[1:-1]))
+        ) from None
 
 
 def _figures(node: str, rows: _NodeRows | None, limit: Limit, realtime: float) -> NodeFigures:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import _
 from opsplay.pilot.plain import (
+    OPS,
     SHAPES,
     colon,
     fmt_abs,
@@ -19,8 +20,9 @@ from opsplay.pilot.plain import (
     fmt_value,
     label,
     method_words,
+    p_is,
+    row_verdict,
     segment_text,
-    verdict_word,
 )
 from opsplay.text import visible
 
@@ -43,8 +45,19 @@ def arm_value(row: MetricResult, group: str, stacked: bool = False) -> str:
     if n is None:
         return value
     if stacked:
-        return f"{value}\nn={n:,}"
+        return value + "\n" + _("n={n}").format(n=f"{n:,}")
     return _("{value} (n={n})").format(value=value, n=f"{n:,}")
+
+
+def heading(report: PilotReport) -> str:
+    """`售后退款工单处理（refund-tickets）1.1.0 版`: the process by its name, then its id."""
+    if not report.playbook_title:
+        return f"{visible(report.playbook_id)}@{visible(report.playbook_version)}"
+    return _("{title} ({id}), version {version}").format(
+        title=visible(report.playbook_title),
+        id=visible(report.playbook_id),
+        version=visible(report.playbook_version),
+    )
 
 
 def method_line(report: PilotReport) -> str:
@@ -136,7 +149,7 @@ def table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
                 fmt_p(row.p_adjusted),
                 fmt_value(row.target, row.kind, row.unit),
                 "—" if row.attainment is None else f"{row.attainment:.0%}",
-                verdict_word(row.verdict),
+                row_verdict(row),
             ]
         )
     return header, rows
@@ -147,7 +160,7 @@ def method_section(report: PilotReport) -> list[str]:
     lines = [method_line(report), data_line(report)]
     if report.srm_p_value is not None:
         verdict = _("passed") if report.srm_ok else _("failed: check the assignment")
-        lines.append(label("srm") + colon() + f"p={fmt_p(report.srm_p_value)}" + _(", ") + verdict)
+        lines.append(label("srm") + colon() + p_is(report.srm_p_value) + _(", ") + verdict)
     for row in report.metrics:
         where = segment_text(row.segment)
         lines.append(
@@ -212,8 +225,9 @@ def alert_text(report: PilotReport, alert: Any) -> str:
         shown = (rate(alert.value), rate(alert.threshold))
     else:
         shown = (_num(alert.value), f"{alert.threshold:g}")
+    op = _(OPS[alert.op]) if alert.op in OPS else alert.op
     return _("{watched} {value} {op} {threshold} (alert {id})").format(
-        watched=watched, value=shown[0], op=alert.op, threshold=shown[1], id=visible(alert.id)
+        watched=watched, value=shown[0], op=op, threshold=shown[1], id=visible(alert.id)
     )
 
 

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from opsplay.i18n import N_, translate
+from opsplay.i18n import N_, language, translate
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.pilot import stats
 from opsplay.pilot.designs import Segment
+from opsplay.pilot.plain import listing
 from opsplay.text import visible
 
 Verdict = Literal["met", "improved", "worse", "no_change", "inconclusive"]
@@ -223,10 +224,11 @@ def evaluate_alerts(
                     "--events"
                 ),
                 lang,
-            ).format(
-                alerts=translate(N_(", "), lang).join(
-                    f"`{visible(a)}`" for a in node_alerts_unmeasured
-                )
-            )
+            ).format(alerts=_listing([f"`{visible(a)}`" for a in node_alerts_unmeasured], lang))
         )
     return results
+
+
+def _listing(items: list[str], lang: str) -> str:
+    with language(lang):
+        return listing(items)

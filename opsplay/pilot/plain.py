@@ -58,6 +58,9 @@ LABELS = {
     "data": N_("data"),
 }
 
+# The comparison in words: people read "告警条件为低于 90.0%", not "< 90.0%".
+OPS = {"<": N_("below"), "<=": N_("at most"), ">": N_("above"), ">=": N_("at least")}
+
 VERDICTS = {
     "met": N_("target met"),
     "improved": N_("significantly better"),
@@ -90,6 +93,13 @@ def verdict_word(verdict: str) -> str:
     return _(VERDICTS[verdict])
 
 
+def row_verdict(row: MetricResult) -> str:
+    """The verdict of a row; a dashboard value that cannot be tested says so, not `not enough data`."""
+    if row.verdict == "inconclusive" and row.comparison.method == "point":
+        return _("cannot be tested (dashboard values)")
+    return verdict_word(row.verdict)
+
+
 def design_word(design: str) -> str:
     """The pilot design in words."""
     return _(DESIGNS[design])
@@ -104,19 +114,38 @@ def segment_text(segment: tuple[tuple[str, str], ...]) -> str:
     )
 
 
+def listing(items: list[str] | tuple[str, ...]) -> str:
+    """`a`, `b`, `c` in English; `a`、`b`、`c` in Chinese (a list is not a sentence)."""
+    if not items:
+        return ""
+    shown = items[0]
+    for item in items[1:]:
+        shown = _("{items}, {item}").format(items=shown, item=item)
+    return shown
+
+
 def colon() -> str:
     """The label separator: `: `, a full-width `：` in Chinese."""
     return _(": ")
 
 
 def fmt_value(value: float | None, kind: str, unit: str | None = None) -> str:
-    """35.0% for proportions; 4 significant digits (and the unit) otherwise."""
+    """35.0% for proportions; 4.38分, 156.32元, 12,345元, 0.01234 (and the unit) otherwise."""
     if value is None:
         return "—"
     if kind == "proportion":
         return f"{value:.1%}"
-    number = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
-    return number + _unit(unit)
+    return _number(value) + _unit(unit)
+
+
+def _number(value: float, sign: str = "") -> str:
+    """Two decimals between 1 and 1,000, so two arms read alike (4.38 beside 4.57, not 4.566)."""
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:{sign},.0f}"
+    if size >= 1 or size == 0:
+        return f"{value:{sign},.2f}"
+    return f"{value:{sign}.3g}"
 
 
 def _unit(unit: str | None) -> str:
@@ -133,7 +162,7 @@ def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
         return "—"
     if kind == "proportion":
         return _("{change} pp").format(change=f"{value * 100:+.1f}")
-    return f"{value:+,.4g}{_unit(unit)}"
+    return _number(value, "+") + _unit(unit)
 
 
 def fmt_rel(value: float | None) -> str:
@@ -150,10 +179,16 @@ def fmt_interval(interval: tuple[float, float] | None) -> str:
 
 
 def fmt_p(value: float | None) -> str:
-    """p-values: 0.0028, 1.2e-17."""
+    """p-values as people read them: 0.0028, <0.0001 (never 1.2e-17)."""
     if value is None:
         return "—"
-    return f"{value:.2g}" if value < 0.001 else f"{value:.4f}"
+    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def p_is(value: float) -> str:
+    """`p=0.0028`, `p<0.0001`."""
+    shown = fmt_p(value)
+    return "p" + shown if shown.startswith("<") else "p=" + shown
 
 
 def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
@@ -194,6 +229,11 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
     if row.verdict in ("met", "improved", "worse"):
         sure = _("{confidence} sure it is not chance").format(confidence=confidence)
         judged = _("{change}; {sure}").format(change=change, sure=sure)
+    elif row.verdict == "inconclusive" and c.method == "point":
+        judged = _(
+            "{change}; a dashboard summary cannot tell whether it is chance (export the unit "
+            "rows, or the sample size of a proportion)"
+        ).format(change=change)
     elif row.verdict == "no_change":
         judged = _("{change}; this may still be chance (not significant)").format(change=change)
     else:
@@ -233,9 +273,9 @@ def method_words(row: MetricResult, alpha: float) -> str:
             )
         )
     if c.p_value is not None:
-        parts.append(f"p={fmt_p(c.p_value)}")
-    if row.p_adjusted is not None and row.p_adjusted != c.p_value:
-        parts.append(_("adjusted p={p}").format(p=fmt_p(row.p_adjusted)))
+        parts.append(p_is(c.p_value))
+    if row.p_adjusted is not None and fmt_p(row.p_adjusted) != fmt_p(c.p_value):
+        parts.append(_("adjusted {p}").format(p=p_is(row.p_adjusted)))
     parts.append(method_name(c.method) if c.p_value is not None else _("no test"))
     return _("; ").join(parts)
 

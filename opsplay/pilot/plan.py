@@ -42,6 +42,8 @@ class SamplePlan:
     n_total: int
     daily: float | None  # units entering the pilot per day, both arms together
     days: int | None
+    metric: str | None = None  # the goal metric's name, as the team calls it (次日留存率)
+    unit: str | None = None  # the metric's unit (分, 元), for a mean's values
 
 
 def target_from_mde(baseline: float, mde: float, *, relative: bool = False) -> float:

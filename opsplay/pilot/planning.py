@@ -22,6 +22,8 @@ def plan_for_playbook(
     playbook: Playbook, *, mde: float | None, power: float, daily: float | None, sd: float | None
 ) -> SamplePlan:
     """Sample size to detect the goal's change (baseline → target, or baseline + --mde)."""
+    from dataclasses import replace
+
     from opsplay.pilot.plan import sample_size, target_from_mde
 
     goal = playbook.goal
@@ -44,7 +46,7 @@ def plan_for_playbook(
         kind = "mean"  # with a per-unit sd (delta method), a ratio is planned as a mean
     target = goal.target if mde is None else target_from_mde(goal.baseline, mde)
     pilot = playbook.pilot
-    return sample_size(
+    plan = sample_size(
         kind,
         goal.baseline,
         target,
@@ -54,6 +56,7 @@ def plan_for_playbook(
         split=pilot.split if pilot else 0.5,
         daily=daily,
     )
+    return replace(plan, metric=definition.name, unit=definition.unit)
 
 
 def format_plan(plan: SamplePlan, output_format: str, lang: str = "en", design: str = "ab") -> str:
@@ -64,21 +67,23 @@ def format_plan(plan: SamplePlan, output_format: str, lang: str = "en", design: 
         return _plan_text(plan, design)
 
 
+# A pilot longer than this is not a pilot any more: the plan says what to change.
+LONG_PILOT_DAYS = 90
+
+
 def _plan_text(plan: SamplePlan, design: str) -> str:
+    from opsplay.pilot.plain import fmt_value
+
     kind = _("proportion") if plan.kind == "proportion" else _("mean")
     effect = (
         _("effect size (Cohen's h)") if plan.kind == "proportion" else _("effect size (Cohen's d)")
     )
     lines = [
-        _("{kind}: {baseline} → {target} ({effect} {size})").format(
-            kind=kind,
-            baseline=f"{plan.baseline:g}",
-            target=f"{plan.target:g}",
-            effect=effect,
-            size=f"{plan.effect_size:.4f}",
-        ),
-        _("significance level {alpha} (two-sided), power {power}, pilot share {split}").format(
-            alpha=f"{plan.alpha:g}", power=f"{plan.power:g}", split=f"{plan.split:g}"
+        # What the team wants to see, in its own words and units: 48小时办结率：70.0% → 85.0%.
+        _("{metric}: from {baseline} to {target}").format(
+            metric=visible(plan.metric or kind),
+            baseline=fmt_value(plan.baseline, plan.kind, plan.unit),
+            target=fmt_value(plan.target, plan.kind, plan.unit),
         ),
         _("units needed: control group {base}, pilot group {pilot}, total {total}").format(
             base=f"{plan.n_baseline:,}", pilot=f"{plan.n_pilot:,}", total=f"{plan.n_total:,}"
@@ -88,9 +93,16 @@ def _plan_text(plan: SamplePlan, design: str) -> str:
         lines.append(
             _("at {daily} units per day: {days}").format(
                 daily=f"{plan.daily:g}",
-                days=ngettext("{n} day", "{n} days", plan.days).format(n=plan.days),
+                days=ngettext("{n} day", "{n} days", plan.days).format(n=f"{plan.days:,}"),
             )
         )
+        if plan.days > LONG_PILOT_DAYS:
+            lines.append(
+                _(
+                    "more than {limit} days is too long for a pilot: aim for a larger change "
+                    "(--mde), or let more units into the pilot each day"
+                ).format(limit=LONG_PILOT_DAYS)
+            )
     if design == "did":
         lines.append(
             _(
@@ -105,6 +117,18 @@ def _plan_text(plan: SamplePlan, design: str) -> str:
                 "it cannot rule out seasonality"
             )
         )
+    # The statistician's inputs last, labelled as the method, as in `pilot compare`.
+    method = _("{kind}: {baseline} → {target} ({effect} {size})").format(
+        kind=kind,
+        baseline=f"{plan.baseline:g}",
+        target=f"{plan.target:g}",
+        effect=effect,
+        size=f"{plan.effect_size:.4f}",
+    )
+    method += _("; ") + _(
+        "significance level {alpha} (two-sided), power {power}, pilot share {split}"
+    ).format(alpha=f"{plan.alpha:g}", power=f"{plan.power:g}", split=f"{plan.split:g}")
+    lines.append(_("how the figures were computed") + _(": ") + method)
     return "\n".join(lines) + "\n"
 
 

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import language
 from opsplay.pilot.human import (
+    TABLE_KEYS,
     alert_text,
     arms_line,
+    heading,
     method_section,
     node_table,
     seconds,
@@ -244,9 +246,15 @@ def format_markdown(report: PilotReport, color: bool = False) -> str:
         return _markdown(report)
 
 
+# p-values and intervals stay in the method section (SPEC section 9), not in the main table.
+_MARKDOWN_HIDDEN = frozenset({"ci_rel", "p_value", "p_adjusted"})
+
+
 def _markdown(report: PilotReport) -> str:
     header, rows = table_rows(report)
-    title = f"{report.playbook_id}@{report.playbook_version} — {design_word(report.design)}"
+    keep = [i for i, key in enumerate(TABLE_KEYS) if key not in _MARKDOWN_HIDDEN]
+    header, rows = [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
+    title = f"{heading(report)} — {design_word(report.design)}"
     lines = [f"## {md_cell(title)}", "", md_cell(arms_line(report)), ""]
     lines += ["| " + " | ".join(md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]

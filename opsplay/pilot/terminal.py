@@ -18,6 +18,7 @@ from opsplay.pilot.human import (
     alert_text,
     arm_value,
     arms_line,
+    heading,
     method_section,
     node_table,
     table_rows,
@@ -55,8 +56,7 @@ def format_terminal(report: PilotReport, color: bool) -> str:
         highlight=False,
         soft_wrap=True,
     )
-    title = f"{visible(report.playbook_id)}@{visible(report.playbook_version)}"
-    console.print(f"{title}  {design_word(report.design)}", style="bold", markup=False)
+    console.print(f"{heading(report)}  {design_word(report.design)}", style="bold", markup=False)
     console.print(arms_line(report), markup=False)
     _metrics(console, report)
     for row in report.metrics:

@@ -28,8 +28,10 @@ SUFFIXES: dict[str, str] = {
 
 
 def known_suffixes() -> str:
-    """The suffixes `-o` accepts, for messages."""
-    return ", ".join(SUFFIXES)
+    """The suffixes `-o` accepts, for messages (joined as the message language joins a list)."""
+    from opsplay.diff.wording import joined
+
+    return joined(SUFFIXES)
 
 
 def format_for_file(path: Path, explicit: str | None = None) -> str:
@@ -57,6 +59,8 @@ def format_for_file(path: Path, explicit: str | None = None) -> str:
     if implied is None:
         if not suffix:
             return "md"
+        from opsplay.diff.wording import joined
+
         raise UsageError(
             _(
                 "`-o {path}`: opsplay cannot write `{suffix}` files; name the file with one of "
@@ -65,7 +69,7 @@ def format_for_file(path: Path, explicit: str | None = None) -> str:
                 path=path,
                 suffix=suffix,
                 suffixes=known_suffixes(),
-                formats=", ".join(DOCUMENT_FORMATS),
+                formats=joined(DOCUMENT_FORMATS),
             )
         )
     return implied

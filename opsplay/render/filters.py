@@ -169,6 +169,52 @@ def markdown(value: Any) -> str:
     return "<br>".join(md_cell(line) for line in _NEWLINES.split(text))
 
 
+def _code_parts(value: Any) -> list[str] | None:
+    """A printed message split at its backticks (odd parts are ids, options, names), or None
+    when the backticks do not pair up or a quoted part spans lines."""
+    parts = str(value).strip().split("`")
+    if len(parts) < 3 or len(parts) % 2 == 0:
+        return None
+    if any(not part or _NEWLINES.search(part) for part in parts[1::2]):
+        return None
+    return parts
+
+
+def message_md(value: Any) -> str:
+    """A message opsplay printed, in Markdown: its `quoted` ids as code, the rest as `markdown`."""
+    parts = None if _missing(value) else _code_parts(value)
+    if parts is None:
+        return markdown(value)
+    # a code span shows its content literally (no HTML, no markers): only control characters
+    return "".join(
+        "`" + visible(part) + "`" if index % 2 else _inline_md(part)
+        for index, part in enumerate(parts)
+    )
+
+
+def _inline_md(part: str) -> str:
+    """A piece of a sentence in Markdown, the spaces around it kept."""
+    core = part.strip()
+    if not core:
+        return part
+    start = part[: len(part) - len(part.lstrip())]
+    end = part[len(part.rstrip()) :]
+    return start + markdown(core) + end
+
+
+def message_html(value: Any) -> Markup:
+    """A message opsplay printed, in HTML: its `quoted` ids as `<code>`, newlines as `<br>`."""
+    parts = None if _missing(value) else _code_parts(value)
+    if parts is None:
+        return lines(value)
+    return Markup("").join(
+        Markup("<code>%s</code>") % visible(part)
+        if index % 2
+        else Markup("<br>").join(escape(visible(line)) for line in _NEWLINES.split(part))
+        for index, part in enumerate(parts)
+    )
+
+
 def markdown_cell(value: Any) -> str:
     """Text safe in a Markdown table cell (`markdown` already escapes `|`)."""
     return markdown(value)
@@ -266,6 +312,15 @@ def sla(node: Any, *, lang: str = "en") -> str:
     `realtime` adds the configured limit: `实时（1秒内）`."""
     if not node or _missing(node.get("sla")) or not str(node["sla"]).strip():
         return MISSING
+    if isinstance(node["sla"], dict):  # a limit per level: `P1 5分钟、P2 30分钟内、其他级别 2小时`
+        return listing(
+            [
+                f"{translate(N_('other levels'), lang) if level == 'default' else level} "
+                f"{str(limit).strip()}"
+                for level, limit in node["sla"].items()
+            ],
+            lang=lang,
+        )
     written = str(node["sla"]).strip()
     if node.get("sla_realtime") and not _missing(node.get("sla_seconds")):
         limit = duration(node["sla_seconds"], lang=lang)
@@ -278,6 +333,20 @@ def sla(node: Any, *, lang: str = "en") -> str:
 def label(value: Any, group: str, *, lang: str = "en") -> str:
     """A fixed value of the playbook in the document's language: `pilot` → `试点`."""
     return MISSING if _missing(value) else label_of(group, value, lang)
+
+
+def triggers(values: Iterable[Any] | None, *, lang: str = "en") -> str:
+    """The triggers of an exception handling in words: `超时或无响应` / `timeout / no response`."""
+    words = [label_of("trigger", v, lang) for v in values or []]
+    if not words:
+        return MISSING
+    text = words[0]
+    for word in words[1:-1]:
+        text = translate(N_("{a}, {b}"), lang).format(a=text, b=word)
+    if len(words) > 1:
+        # TRANSLATORS: the last of the triggers of one exception handling; any one sets it off.
+        text = translate(N_("{a} or {b}"), lang).format(a=text, b=words[-1])
+    return text
 
 
 def op(value: Any) -> str:
@@ -310,6 +379,8 @@ def bind(lang: str) -> dict[str, Callable[..., Any]]:
         "listing": with_lang(listing),
         "md": markdown,
         "md_cell": markdown_cell,
+        "message_md": message_md,
+        "message_html": message_html,
         "mermaid": mermaid,
         "yaml": yaml,
         "lines": lines,
@@ -319,4 +390,5 @@ def bind(lang: str) -> dict[str, Callable[..., Any]]:
         "sla": with_lang(sla),
         "label": with_lang(label),
         "op": op,
+        "triggers": with_lang(triggers),
     }

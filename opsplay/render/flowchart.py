@@ -156,7 +156,10 @@ def flow_steps(flow: dict[str, Any], lang: str) -> list[str]:
         following = [
             e["target"] for e in flow["edges"] if e["source"] == key and e.get("kind") == "next"
         ]
-        if following:
+        ends = [t for t in following if items.get(str(t), {}).get("shape") == "end"]
+        if following and len(ends) == len(following):
+            sentences.append(translate(N_("this ends the process"), lang))
+        elif following:
             sentences.append(
                 translate(N_("next: {steps}"), lang).format(
                     steps=marks["list"].join(step(str(t)) for t in following)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from opsplay.i18n import N_, translate
+from opsplay.render.filters import triggers as trigger_words
 from opsplay.text import visible
 
 NAME_SIZE = 13  # px, the node name
@@ -20,13 +21,6 @@ PAD_X, PAD_Y = 12, 8
 MAX_TEXT = 180  # px of text per line before it wraps
 MAX_LINES = 3
 _NO_LINE_START = set("，。、；：？！）」』”’》〉】…%,.;:?!)]}")
-# What starts a fallback (`fallback.when`), as the arrow's label.
-TRIGGERS = {
-    "failure": N_("failure"),
-    "timeout": N_("timeout"),
-    "rejected": N_("rejected"),
-    "no_response": N_("no response"),
-}
 
 
 def text_width(text: str, size: float) -> float:
@@ -116,7 +110,8 @@ def box_size(lines: Sequence[str], notes: Sequence[str], kind: str) -> tuple[flo
 
 def edge_label(edge: dict[str, Any], lang: str) -> str:
     """The triggers of a fallback edge in words (`timeout / failure`), else its own label."""
-    triggers = edge.get("triggers") or []
-    words = [translate(TRIGGERS[t], lang) if t in TRIGGERS else str(t) for t in triggers]
+    words = [str(t) for t in edge.get("triggers") or []]
     # other dashed kinds (an escalation step, say) may carry their own label or delay
-    return visible(" / ".join(words) or str(edge.get("label") or edge.get("after") or ""))
+    if words:
+        return visible(trigger_words(words, lang=lang))
+    return visible(str(edge.get("label") or edge.get("after") or ""))

@@ -362,11 +362,14 @@ def report_context(
                 "subject": definition.get("subject"),
                 "subject_name": definition.get("subject_name", raw.get("id")),
                 "measure": definition.get("measure"),
+                "level": definition.get("level"),
                 "value_kind": definition.get("value_kind"),
                 "unit": definition.get("unit"),
                 "acting_name": definition.get("acting_name"),
                 "action": definition.get("action"),
                 "fired": bool(raw.get("fired")),
+                # no value and not fired: the data it needs (an event log, say) was not given
+                "evaluated": bool(raw.get("fired")) or raw.get("value") is not None,
             }
         )
         for key in ("value", "op", "threshold"):
@@ -481,6 +484,7 @@ def report_context(
         "nodes": node_results,
         "alerts": alerts,
         "fired_alerts": fired,
+        "unevaluated_alerts": [alert for alert in alerts if not alert["evaluated"]],
         "srm": srm,
         "sources": [
             {

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from opsplay.errors import InputError
-from opsplay.i18n import _, language
+from opsplay.i18n import _, language, ngettext
 from opsplay.watch import clock
 from opsplay.watch.state import State
 
@@ -185,6 +185,22 @@ def verdict_word(verdict: str | None) -> str:
     return words.get(verdict or "inconclusive", str(verdict))
 
 
+def shown_time(recorded: str) -> str:
+    """`2024-10-08 14:05` in the machine's time zone: what a team's clock says, not ISO UTC."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(recorded).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return recorded
+
+
+def _process(playbook_id: str, playbook: Any) -> str:
+    """The process by its title with its id (`售后退款工单处理（refund-tickets）`)."""
+    title = getattr(getattr(playbook, "metadata", None), "title", None)
+    return _("{title} ({id})").format(title=title, id=playbook_id) if title else playbook_id
+
+
 @formatter("text")
 def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str) -> str:
     """One block per version: when, how many runs, each primary metric, fired alerts."""
@@ -197,24 +213,35 @@ def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
                 ).format(id=playbook_id)
                 + "\n"
             )
+        from opsplay.pilot.plain import listing
+
         lines = []
         for entry in entries:
             lines.append(
-                _("version {version} — recorded {time}, {runs} run(s), data {fingerprint}").format(
+                ngettext(
+                    "version {version} — recorded {time}, {runs} run, data {fingerprint}",
+                    "version {version} — recorded {time}, {runs} runs, data {fingerprint}",
+                    entry.runs,
+                ).format(
                     version=entry.version,
-                    time=entry.recorded,
+                    time=shown_time(entry.recorded),
                     runs=entry.runs,
                     fingerprint=entry.fingerprint[:12],
                 )
             )
             for row in entry.metrics:
                 name, before, during, change, verdict = metric_cells(row, playbook)
-                lines.append(f"  {name}: {before} → {during} ({change}), {verdict}")
+                lines.append(
+                    "  "
+                    + _("{metric}: {baseline} → {pilot} ({change}), {verdict}").format(
+                        metric=name, baseline=before, pilot=during, change=change, verdict=verdict
+                    )
+                )
             if not entry.metrics:
                 lines.append("  " + _("no metric results in this run"))
             if entry.fired:
                 lines.append(
-                    "  " + _("alerts fired: {alerts}").format(alerts=", ".join(entry.fired))
+                    "  " + _("alerts fired: {alerts}").format(alerts=listing(list(entry.fired)))
                 )
         return "\n".join(lines) + "\n"
 
@@ -222,6 +249,7 @@ def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
 @formatter("markdown")
 def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str) -> str:
     """A table: version, time, metric, baseline, pilot, deviation rate, verdict, alerts."""
+    from opsplay.pilot.plain import listing
     from opsplay.text import md_cell
 
     with language(lang):
@@ -235,7 +263,7 @@ def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any
             _("Verdict recorded"),
             _("Alerts fired"),
         ]
-        title = _("Iteration history of {id}").format(id=playbook_id)
+        title = _("Iteration history of {id}").format(id=_process(playbook_id, playbook))
         lines = ["# " + md_cell(title), ""]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for entry in entries:
@@ -248,9 +276,9 @@ def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any
                         md_cell(str(cell))
                         for cell in (
                             entry.version if first else "",
-                            entry.recorded if first else "",
+                            shown_time(entry.recorded) if first else "",
                             *cells,
-                            ", ".join(entry.fired) if first else "",
+                            listing(list(entry.fired)) if first else "",
                         )
                     )
                     + " |"

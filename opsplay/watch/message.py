@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from opsplay.i18n import N_, _, language
+from opsplay.pilot.plain import OPS
 
 MEASURES = {
     "completion_rate": N_("node completion rate"),
     "fallback_rate": N_("node fallback rate"),
     "failure_rate": N_("node failure rate"),
+    "timeout_rate": N_("node timeout rate"),
+    "schedule_adherence": N_("node on-schedule rate"),
     "sla_compliance": N_("node time-limit compliance"),
     "p50_s": N_("node median duration"),
     "p95_s": N_("node 95th-percentile duration"),
@@ -80,6 +83,7 @@ def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> d
     threshold = shown_value(alert.threshold, alert, playbook)
     acting = alert.owner or (node.owner if node else None) or meta.owner
     with language(lang):
+        op = _(OPS[alert.op]) if alert.op in OPS else alert.op
         if event == "firing":
             title = _("[Alert] {playbook}: {alert}").format(playbook=meta.title, alert=alert.id)
         else:
@@ -98,14 +102,14 @@ def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> d
         if event == "firing":
             lines.append(
                 _("{measure} is {value}; the alert fires when it is {op} {threshold}").format(
-                    measure=measure, value=value, op=alert.op, threshold=threshold
+                    measure=measure, value=value, op=op, threshold=threshold
                 )
             )
         else:
             lines.append(
                 _(
                     "{measure} is back to {value}; the alert fires when it is {op} {threshold}"
-                ).format(measure=measure, value=value, op=alert.op, threshold=threshold)
+                ).format(measure=measure, value=value, op=op, threshold=threshold)
             )
         lines.append(
             _("Playbook: {title} ({id}), version {version}").format(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opsplay.i18n import _, language, ngettext
+from opsplay.pilot.plain import listing
 from opsplay.watch.run import WatchResult, finite
 
 FORMATTERS: dict[str, Callable[[WatchResult, Any], str]] = {}
@@ -25,20 +26,28 @@ def formatter(name: str) -> Callable[[Callable[[WatchResult, Any], str]], Any]:
 @formatter("text")
 def format_text(result: WatchResult, playbook: Any) -> str:
     """Which alerts fire, what changed, what was sent."""
-    from opsplay.watch.message import shown_value
+    from opsplay.watch.message import OPS, shown_value
 
     definitions = {a.id: a for a in playbook.alerts}
     values = {a.id: a.value for a in result.alerts}
 
-    def status(alert_id: str) -> str:
+    def status(alert_id: str, resolved: bool = False) -> str:
         alert = definitions[alert_id]
         shown = shown_value(values.get(alert_id), alert, playbook)
         threshold = shown_value(alert.threshold, alert, playbook)
+        if resolved:  # `100.0% < 90.0%` would read as a false statement
+            return _("{alert} (now {value}; the alert fires when it is {op} {threshold})").format(
+                alert=alert_id, value=shown, op=_(OPS.get(alert.op, alert.op)), threshold=threshold
+            )
         return _("{alert} ({value} {op} {threshold})").format(
             alert=alert_id, value=shown, op=alert.op, threshold=threshold
         )
 
+    # The process as people call it (售后退款工单处理), its id beside it for the files.
+    title = playbook.metadata.title
     with language(result.lang):
+        name = _("{title} ({id})").format(title=title, id=result.playbook_id) if title else ""
+        name = name or result.playbook_id
         lines = []
         if result.firing:
             lines.append(
@@ -47,23 +56,21 @@ def format_text(result: WatchResult, playbook: Any) -> str:
                     "{id} {version}: {count} alerts firing: {alerts}",
                     len(result.firing),
                 ).format(
-                    id=result.playbook_id,
+                    id=name,
                     version=result.version,
                     count=len(result.firing),
-                    alerts=", ".join(status(a) for a in result.firing),
+                    alerts=listing([status(a) for a in result.firing]),
                 )
             )
         else:
             lines.append(
-                _("{id} {version}: no alert firing").format(
-                    id=result.playbook_id, version=result.version
-                )
+                _("{id} {version}: no alert firing").format(id=name, version=result.version)
             )
         for change in result.changes:
             if change.event == "firing":
                 lines.append(_("started firing: {alert}").format(alert=status(change.alert)))
             else:
-                lines.append(_("resolved: {alert}").format(alert=status(change.alert)))
+                lines.append(_("resolved: {alert}").format(alert=status(change.alert, True)))
         if not result.changes:
             lines.append(_("no change since the last run; nothing to announce"))
         lines.append(

@@ -88,6 +88,7 @@ def evaluate(
         realtime_seconds=config.realtime_seconds,
         lang=lang,
         limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
+        names={n.name: n.id for n in playbook.nodes},
     )
     warnings = list(read.warnings)
     process = None
@@ -107,6 +108,7 @@ def evaluate(
     # The same result document as `pilot compare --format json`, with no metric rows.
     report = PilotReport(
         playbook_id=playbook.metadata.id,
+        playbook_title=playbook.metadata.title,
         playbook_version=playbook.metadata.version,
         design=playbook.pilot.design if playbook.pilot else "ab",
         alpha=playbook.pilot.alpha if playbook.pilot else 0.05,

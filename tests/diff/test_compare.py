@@ -401,10 +401,10 @@ def test_sla_wording_in_both_languages() -> None:
     result = diff_playbooks(build(BASE), build(changed), old_name="a", new_name="b")
     zh = [describe(c, "zh").line for c in result.changes]
     en = [describe(c, "en").line for c in result.changes]
-    assert "节点 push-content 时限 2m → 10分钟（放宽）" in zh
-    assert "node push-content time limit 2m → 10分钟 (loosened)" in en
-    assert "fallback removed from node feedback" in en
-    assert "节点 feedback 删除异常处理" in zh
+    assert "节点 push-content（个性化内容推送）时限 2m → 10分钟（放宽）" in zh
+    assert "node push-content (个性化内容推送) time limit 2m → 10分钟 (loosened)" in en
+    assert "fallback removed from node feedback (满意度收集)" in en
+    assert "节点 feedback（满意度收集） 删除异常处理" in zh
     assert "goal target 0.45 → 0.50 (more ambitious)" in en
     assert "目标值 0.45 → 0.50（提高要求）" in zh
 

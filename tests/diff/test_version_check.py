@@ -77,7 +77,7 @@ def test_change_without_bump_fails(branch: GitRepo) -> None:
     (message,) = messages(branch)
     assert "metadata.version is still 2.3.0" in message
     assert "set it to 2.4.0" in message
-    assert "node triage time limit 5m → 3m (tightened)" in message
+    assert "node triage (Acknowledge and assign severity) time limit 5m → 3m (tightened)" in message
     # the same once committed
     branch.commit("tighter triage")
     assert check(branch) == [("OPS701", "error", 6)]

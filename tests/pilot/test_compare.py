@@ -552,3 +552,16 @@ def test_a_pilot_value_exactly_at_its_target_meets_it(
     assert row["pilot"]["value"] == target and row["target"] == target
     assert row["p_value"] < 0.001
     assert (row["verdict"], row["attainment"]) == ("met", 1.0)
+
+
+def test_markdown_keeps_p_values_and_intervals_in_the_method_section() -> None:
+    args = ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv")]
+    result = runner.invoke(app, [*args, "--format", "markdown", "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    markdown = result.stdout
+    table, method = markdown.split("### 计算方法")
+    assert (
+        "| 分群 | 指标 | 类型 | 对照组 | 试点组 | 变化 | 偏差率 | 目标值 | 达成度 | 结论 |" in table
+    )
+    assert "p 值" not in table and "p=" not in table and "区间" not in table
+    assert "置信区间" in method and "p=" in method

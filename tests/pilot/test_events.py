@@ -383,3 +383,69 @@ def test_limit_for_gives_each_row_its_own_limit_by_level(tmp_path: Path) -> None
         (None, True),
     ]
     assert data.nodes[0].sla_compliance == 3 / 4 and data.nodes[0].completion_rate == 1.0
+
+
+def test_a_log_naming_nodes_by_their_playbook_names_counts_them(tmp_path: Path) -> None:
+    # Ticket systems log the node's name (退款审核), not the playbook's id.
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "工单号,节点,开始时间,结束时间,状态\n"
+        "TK1,退款审核,2024-09-30 10:00:00,2024-09-30 11:00:00,成功\n"
+        "TK2,退款审核 ,2024-09-30 10:00:00,2024-09-30 13:00:00,超时\n"
+        "TK3,review,2024-09-30 10:00:00,2024-09-30 10:30:00,成功\n"
+        "TK4,财务打款,2024-09-30 10:00:00,2024-10-08 12:00:00,成功\n"
+        "TK5,回访,2024-09-30 10:00:00,2024-09-30 12:00:00,成功\n",
+        encoding="gbk",
+    )
+    slas = {"review": parse_duration("2小时"), "pay": parse_duration("T+1")}
+    with language("zh"):
+        data = read_events(log, slas, names={"退款审核": "review", "财务打款": "pay"}, lang="zh")
+    figures = {n.node: n for n in data.nodes}
+    assert figures["review"].count == 3 and figures["review"].sla_compliance == pytest.approx(2 / 3)
+    # T+1 from Monday 30 September: due 24:00 on 8 October, the first working day after 国庆.
+    assert figures["pay"].count == 1 and figures["pay"].sla_compliance == 1.0
+    assert dict(data.unknown_nodes) == {"回访": 1}
+    assert "节点 id 或节点名称" in data.warnings[0]
+
+
+def test_a_name_two_nodes_share_matches_neither(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        HEADER + "c1,审核,2024-09-30T10:00:00,2024-09-30T10:01:00,ok\n", encoding="utf-8"
+    )
+    data = read_events(log, {"a": 60.0, "b": 60.0}, names={"审核": "a", "审核 ": "b"})
+    assert dict(data.unknown_nodes) == {"审核": 1}
+
+
+def test_chinese_dates_and_done_words_as_ticket_systems_write_them(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text(
+        "工单号,节点,开始时间,结束时间,状态\n"
+        "T1,review,2024年9月30日 10:00,2024年9月30日11:30,已完成\n"
+        "T2,review,2024.9.30 10:00,2024.9.30 12:30:00,已超时\n"
+        "T3,review,2024/9/30 10:00,2024-09-30 11:00,处理完成\n",
+        encoding="gbk",
+    )
+    data = read_events(log, {"review": parse_duration("2小时")})
+    review = data.nodes[0]
+    assert review.count == 3 and review.completion_rate == pytest.approx(2 / 3)
+    assert review.timeout_rate == pytest.approx(1 / 3)
+    assert review.p50_s == 5400 and review.sla_compliance == pytest.approx(2 / 3)
+
+
+def test_log_errors_name_columns_as_a_chinese_team_does(tmp_path: Path) -> None:
+    log = tmp_path / "log.csv"
+    log.write_text("工单,节点,开始,结束,状态\nT1,review,2024-09-30 10:00,,成功\n", encoding="utf-8")
+    with language("zh"), pytest.raises(InputError) as missing:
+        read_events(log, {"review": 60.0})
+    assert "执行日志缺少“工单号”列" in str(missing.value)
+    assert "文件中的列有：“工单”、“节点”、“开始”、“结束”、“状态”" in str(missing.value)
+    log.write_text(
+        HEADER + "T1,review,45573.37,45573.42,ok\nT2,,2024-09-30,,ok\n", encoding="utf-8"
+    )
+    with language("zh"), pytest.raises(InputError) as unusable:
+        read_events(log, {"review": 60.0}, skip_bad_rows=True)
+    # every row skipped: the error says why, not only how many
+    message = str(unusable.value)
+    assert "没有可用的行（2 行有错：" in message and "“45573.37” 不是有效的时间" in message
+    assert "为空，请填写节点 id 或节点名称" in message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from statsmodels.stats.power import NormalIndPower, TTestIndPower
@@ -121,3 +122,22 @@ def test_bad_inputs_are_usage_errors(kind, baseline, target, options):
     with pytest.raises(UsageError) as raised:
         sample_size(kind, baseline, target, **options)
     assert raised.value.exit_code == 2 and raised.value.message
+
+
+def test_plan_text_speaks_of_the_metric_and_keeps_the_statistics_last() -> None:
+    from typer.testing import CliRunner
+
+    from opsplay.cli import app
+
+    onboarding = Path(__file__).resolve().parents[2] / "playbooks" / "new-user-onboarding.yaml"
+    runner = CliRunner()
+    out = runner.invoke(app, ["pilot", "plan", str(onboarding), "--lang", "zh", "--daily", "800"])
+    lines = out.stdout.splitlines()
+    assert out.exit_code == 0 and lines[0] == "目标：次日留存率从 35.0% 到 45.0%"
+    assert lines[1].startswith("所需样本：") and lines[-1].startswith("计算方法：")
+    assert all("Cohen" not in line and "0.35" not in line for line in lines[:-1])
+    slow = runner.invoke(app, ["pilot", "plan", str(onboarding), "--lang", "zh", "--daily", "2"])
+    assert slow.exit_code == 0, slow.output
+    assert "超过 90 天，试点周期太长" in slow.stdout
+    english = runner.invoke(app, ["pilot", "plan", str(onboarding), "--lang", "en"]).stdout
+    assert english.startswith("次日留存率: from 35.0% to 45.0%\nunits needed:")

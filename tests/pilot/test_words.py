@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from opsplay.cli import app
@@ -28,7 +29,7 @@ runner = CliRunner()
 # What may stay Latin in Chinese text: ids and values in backticks, option names, field
 # paths, file paths, method names and units of figures.
 _ALLOWED = re.compile(
-    r"`[^`]*`|[\w-]+@[\d.]+|--[a-z][a-z-]*|\b[a-z_]+\.[a-z_.]+\b|/[^\s，；（）：]*|\b(?:[A-Za-z]*[0-9][\w,.%+-]*)\b"
+    r"`[^`]*`|[\w-]+@[\d.]+|（[a-z0-9-]+）|--[a-z][a-z-]*|\b[a-z_]+\.[a-z_.]+\b|/[^\s，；（）：]*|\b(?:[A-Za-z]*[0-9][\w,.%+-]*)\b"
     r"|Welch|Holm|Benjamini|Hochberg|Cohen's|ISO|A/B|SQL|CSV|utf-8|gb18030|gbk|min_n|pp|P95"
     r"|opsplay|p=|α=|n=|control|pilot|before|after|region|上海"  # the tool and data values
 )
@@ -209,8 +210,10 @@ def test_no_column_is_dropped_at_any_width(columns: int, lang: str) -> None:
     }[lang]
     for label in labels:
         assert label in text, (label, columns)
-    for figure in ("35.2%", "39.0%", "+10.7%", "n=4,968", "45.0%", "94.9%", "120.2"):
+    units = {"zh": "样本量 4,968", "en": "n=4,968"}[lang]  # no `n=` in Chinese text
+    for figure in ("35.2%", "39.0%", "+10.7%", units, "45.0%", "94.9%", "120.2"):
         assert figure in text, (figure, columns)
+    assert lang == "en" or "n=" not in text
     # Node lines use names; alert lines say the node and the measure in words.
     assert "个性化内容推送" in text and "push-content" not in text
     assert "completion_rate" not in text and "sla_compliance" not in text
@@ -459,5 +462,64 @@ def test_metric_alerts_at_0_and_1_read_as_rates(tmp_path: Path) -> None:
     data.write_text("\n".join(rows) + "\n", encoding="utf-8")
     code, out = compare(playbook, data, lang="zh", columns=200)
     assert code == 0, out
-    assert "漏检率 1.0% > 0.0%（告警 any-miss）" in out, out
-    assert "巡检按时完成率 98.0% < 100.0%（告警 on-time-not-all）" in out, out
+    assert "漏检率 1.0% 高于 0.0%（告警 any-miss）" in out, out
+    assert "巡检按时完成率 98.0% 低于 100.0%（告警 on-time-not-all）" in out, out
+
+
+def test_mean_values_of_two_arms_read_alike_and_p_values_are_never_exponents() -> None:
+    from opsplay.pilot.plain import fmt_abs, fmt_p, fmt_value, p_is
+
+    # 4.380 beside 4.566 used to read "4.38分 / 4.566分"; a change of 0.1861 "+0.1861分".
+    assert (fmt_value(4.38037, "mean", "分"), fmt_value(4.56648, "mean", "分")) == (
+        "4.38分",
+        "4.57分",
+    )
+    assert fmt_abs(0.18611, "mean", "分") == "+0.186分"
+    assert (
+        fmt_value(12345.6, "mean", "元") == "12,346元" and fmt_value(0.012345, "mean") == "0.0123"
+    )
+    assert fmt_abs(-156.321, "mean", "元") == "-156.32元"
+    assert (fmt_p(2.3e-9), p_is(2.3e-9), p_is(0.02541)) == ("<0.0001", "p<0.0001", "p=0.0254")
+
+
+def test_heading_names_the_process_by_its_title(tmp_path: Path) -> None:
+    version = yaml.safe_load(ONBOARDING.read_text(encoding="utf-8"))["metadata"]["version"]
+    code, text = compare(ONBOARDING, UNITS, lang="zh")
+    assert code == 0 and text.startswith(f"新用户引导优化（new-user-onboarding）{version} 版")
+    code, text = compare(ONBOARDING, UNITS, lang="en")
+    assert text.startswith(f"新用户引导优化 (new-user-onboarding), version {version}")
+    assert "e-0" not in text  # p-values below 0.0001 read p<0.0001
+
+
+def test_a_dashboard_mean_says_it_cannot_be_tested_not_that_data_is_short(tmp_path: Path) -> None:
+    summary = tmp_path / "dashboard.csv"
+    summary.write_text(
+        "group,metric,value,n\ncontrol,次日留存率,35%,5000\npilot,次日留存率,38%,5000\n"
+        "control,首单转化率,12%,5000\npilot,首单转化率,13%,5000\n"
+        "control,核心功能使用率,42%,5000\npilot,核心功能使用率,45%,5000\n"
+        "control,人均消费,41.2,5000\npilot,人均消费,44.9,5000\n",
+        encoding="utf-8",
+    )
+    code, text = compare(ONBOARDING, summary, lang="zh", columns=200)
+    assert code == 0
+    assert "无法检验（看板数值）" in text and "看板汇总只有汇总数值，判断不了是不是偶然" in text
+    assert "数据太少" not in text and "数据不足" not in text
+    # Alerts that need the log are listed with 、, not with a sentence's comma.
+    assert "`push-completion`、`tag-sla`、`push-fallback-high`" in text
+    code, text = compare(ONBOARDING, summary, lang="en", columns=200)
+    assert "cannot be tested (dashboard values)" in text and "`, `" in text
+
+
+def test_fired_alerts_say_below_and_above_in_words() -> None:
+    args = (ONBOARDING, UNITS, "--events", EXAMPLES / "onboarding_events.csv")
+    code, text = compare(*args, lang="zh", columns=200)
+    assert code == 0, text
+    fired = text.split("触发的告警：")[1].split("计算方法")[0]
+    # the example log fires one `<` alert and one `>` alert: each says its direction
+    assert "时限达标率 92.8% 低于 95.0%（告警 tag-sla）" in fired, fired
+    assert "耗时P95 120.2 秒 高于 120.0 秒（告警 push-slow）" in fired, fired
+    assert not any(f"% {op} " in fired or f"s {op} " in fired for op in ("<", ">"))
+    code, english = compare(*args, lang="en", columns=200)
+    assert code == 0, english
+    assert "on-time rate 92.8% below 95.0% (alert tag-sla)" in english
+    assert "duration 120.2 s above 120.0 s (alert push-slow)" in english

@@ -41,7 +41,7 @@ def test_chinese_sop_shows_every_spec8_part() -> None:
     assert "|  | 30分钟 | 技术副总裁 | 升级至技术副总裁 |" in sop
     assert "| 运维经理 | A | A | R/A | A |" in sop  # roles × nodes with a RACI
     assert "R 执行 · A 审批（负总责） · C 咨询 · I 知会" in sop
-    assert "超时 / 无响应：自动呼叫备岗值班工程师<br>失败：运维经理指定专人介入" in sop
+    assert "超时或无响应：自动呼叫备岗值班工程师<br>失败：运维经理指定专人介入" in sop
     assert "P1 5分钟<br>P2 30分钟<br>其他级别 2小时" in sop
 
 
@@ -51,7 +51,7 @@ def test_english_sop_says_the_same() -> None:
     assert "every working day at 09:00" in sop
     assert "**Escalation ladders**" in sop and "**RACI matrix**" in sop
     assert "R responsible · A accountable · C consulted · I informed" in sop
-    assert "timeout / no response: 自动呼叫备岗值班工程师<br>failure: 运维经理指定专人介入" in sop
+    assert "timeout or no response: 自动呼叫备岗值班工程师<br>failure: 运维经理指定专人介入" in sop
 
 
 def test_html_sop_has_the_tables() -> None:

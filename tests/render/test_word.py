@@ -58,13 +58,13 @@ def _header_row(table: Any) -> list[str]:
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("zh", {"goal": "目的与目标", "table2": "阶段", "table1": "场景", "stage": "流程"}),
+        ("zh", {"goal": "目的与目标", "table2": "流程阶段", "table1": "场景名称", "stage": "流程"}),
         (
             "en",
             {
                 "goal": "Purpose and goal",
-                "table2": "Stage",
-                "table1": "Scenario",
+                "table2": "Process stage",
+                "table1": "Scenario name",
                 "stage": "Process",
             },
         ),
@@ -111,8 +111,8 @@ def test_docx_is_byte_stable_and_fallbacks_read_as_steps() -> None:
         if p.style.name == "List Paragraph"
     ]
     assert steps[0] == (
-        "1. 行为标签识别（算法工程师）：下一步：第2步「个性化内容推送」；"
-        "失败 / 超时时转至第2步「个性化内容推送」"
+        "1. 行为标签识别（算法工程师）：完成后转第2步「个性化内容推送」；"
+        "失败或超时时转至第2步「个性化内容推送」"
     )
 
 
@@ -138,7 +138,9 @@ def test_report_docx_has_table3_with_a_row_per_metric(
     assert headings[0][0] == "Title"
     table3_title = "表3 试点效果对比" if lang == "zh" else "Table 3"
     assert any(style == "Heading 1" and text.startswith(table3_title) for style, text in headings)
-    table3 = _table_with(document, "范围" if lang == "zh" else "Scope", len(comparison["metrics"]))
+    table3 = _table_with(
+        document, "试点范围" if lang == "zh" else "Pilot scope", len(comparison["metrics"])
+    )
     header = _header_row(table3)
     assert ("偏差率" if lang == "zh" else "Deviation") in " ".join(header)
 

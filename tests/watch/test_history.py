@@ -184,3 +184,21 @@ def test_state_path_problems_are_clear(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "broken.db").write_bytes(b"\x00garbage" * 512)
     result = runner.invoke(app, ["history", str(playbook), "--state", "broken.db"])
     assert result.exit_code == 2 and "not a readable opsplay state file" in result.stderr
+
+
+def test_history_reads_as_chinese_with_a_clock_time(recorded) -> None:
+    args = ["history", str(recorded["v2"]), "--state", str(recorded["state"]), "--lang", "zh"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    lines = text.splitlines()
+    # full-width punctuation, a time people read (no ISO `T…+00:00`), runs counted in words
+    assert lines[0].startswith("版本 1.2.0：记录于 ") and "，共 1 次运行，" in lines[0]
+    assert "T" not in lines[0].split("记录于 ")[1].split("，")[0]
+    rate = f"{pilot_rate(V1_DATA, 'retained_d1'):.1%}"
+    assert any(line.startswith("  次日留存率：") and f"→ {rate}（" in line for line in lines)
+    assert ": " not in text and ", " not in text
+    markdown = runner.invoke(app, [*args, "-f", "markdown"]).stdout
+    assert markdown.startswith("# 新用户引导优化（new-user-onboarding）迭代历史")
+    english = runner.invoke(app, [*args[:-1], "en"]).stdout
+    assert "1 run," in english and "run(s)" not in english

@@ -248,3 +248,41 @@ def test_json_output(scene, robot: RobotServer, frozen) -> None:
     nodes = {n["node"]: n for n in recorded["nodes"]}
     assert nodes["push-content"]["completion_rate"] == 0.8 and nodes["push-content"]["count"] == 100
     assert recorded["metrics"] == [] and recorded["alerts"][0]["fired"] is True
+
+
+def test_chinese_log_by_node_names_and_the_lines_a_lead_reads(
+    scene, robot: RobotServer, frozen, tmp_path: Path
+) -> None:
+    import yaml
+
+    data = yaml.safe_load(scene["playbook"].read_text(encoding="utf-8"))
+    data["alerts"].append(
+        {
+            "id": "push-timeout",
+            "node": "push-content",
+            "measure": "timeout_rate",
+            "op": ">",
+            "threshold": 0.1,
+        }
+    )
+    scene["playbook"].write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    # A Chinese team's log: GBK, Chinese headers and statuses, the node by its name.
+    log = tmp_path / "执行日志.csv"
+    rows = ["工单号,节点,开始时间,结束时间,状态"]
+    rows += [f"u{i},个性化内容推送,2024-10-08 09:00,2024-10-08 09:01,成功" for i in range(80)]
+    rows += [f"t{i},个性化内容推送,2024-10-08 09:00,,超时" for i in range(20)]
+    log.write_text("\n".join(rows) + "\n", encoding="gbk")
+    scene["cn"] = log
+    first = watch(scene, "cn", robot.url("json"))
+    assert first.exit_code == 1, first.output
+    summary = first.stdout.splitlines()[0]
+    assert summary.startswith("新用户引导优化（new-user-onboarding） 1.2.0：2 个告警触发中：")
+    assert "）、push-timeout" in summary  # listed with 、
+    texts = {r.body["alert"]: r.body["text"] for r in robot.received}
+    # timeout_rate has its words (it used to leave the measure blank); the comparison in words
+    assert "节点超时率为 20.0%，告警条件为高于 10.0%" in texts["push-timeout"]
+    assert "节点完成率为 80.0%，告警条件为低于 90.0%" in texts["push-completion"]
+    healthy = watch(scene, "healthy", robot.url("json"))
+    # resolved: never `95.0% < 90.0%`, a statement that reads false
+    assert "已恢复：push-completion（现为 95.0%，告警条件为低于 90.0%）" in healthy.stdout
+    assert "95.0% < 90.0%" not in healthy.stdout
