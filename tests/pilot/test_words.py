@@ -523,3 +523,18 @@ def test_fired_alerts_say_below_and_above_in_words() -> None:
     assert code == 0, english
     assert "on-time rate 92.8% below 95.0% (alert tag-sla)" in english
     assert "duration 120.2 s above 120.0 s (alert push-slow)" in english
+
+
+def test_a_mean_metric_alert_is_not_shown_as_a_percentage(tmp_path: Path) -> None:
+    """人均消费 above 0.5 元 is an amount, not 50%: the metric's kind decides, not the number."""
+    playbook = playbook_with(
+        tmp_path,
+        (
+            "alerts:\n",
+            'alerts:\n  - {id: revenue-floor, metric: revenue, op: ">", threshold: 0.5}\n',
+        ),
+    )
+    code, out = compare(playbook, UNITS, lang="zh", columns=200)
+    assert code == 0, out
+    line = next(line for line in out.splitlines() if "revenue-floor" in line)
+    assert "50.0%" not in line and "0.5" in line, line
