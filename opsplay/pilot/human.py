@@ -221,7 +221,7 @@ def alert_text(report: PilotReport, alert: Any) -> str:
         watched = visible(report.metric_names.get(alert.target, alert.target))
     if alert.measure in ("p50_s", "p95_s"):
         shown = (seconds(alert.value), seconds(alert.threshold))
-    elif alert.measure or (alert.value is not None and 0 <= alert.threshold <= 1):
+    elif alert.measure or _is_proportion(report, alert.target):
         shown = (rate(alert.value), rate(alert.threshold))
     else:
         shown = (_num(alert.value), f"{alert.threshold:g}")
@@ -229,6 +229,11 @@ def alert_text(report: PilotReport, alert: Any) -> str:
     return _("{watched} {value} {op} {threshold} (alert {id})").format(
         watched=watched, value=shown[0], op=op, threshold=shown[1], id=visible(alert.id)
     )
+
+
+def _is_proportion(report: PilotReport, metric: str) -> bool:
+    """Whether a metric alert watches a rate (shown as a percentage) rather than a mean."""
+    return any(row.metric == metric and row.kind == "proportion" for row in report.metrics)
 
 
 def _num(value: float | None) -> str:

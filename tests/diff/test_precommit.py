@@ -4,9 +4,11 @@ pre-commit's `language: python` would build an isolated virtualenv and pip-insta
 with all its dependencies from the index (slow, and it needs the network). The fast tests
 therefore run the same hook definitions (files pattern, args, stages, serial) as a
 `repo: local` hook with `language: system` and this interpreter's opsplay. The real
-install path (`pre-commit try-repo`, about 30 s with a local package mirror) runs when
-OPSPLAY_PRECOMMIT_INSTALL=1; OPSPLAY_HOOKS_REPO points it at another checkout. try-repo
-builds from committed files only, so everything the package needs must be committed.
+install path (`pre-commit try-repo`: a fresh virtualenv, `pip install` of this checkout and
+its dependencies from the package index; 1–2 minutes, most of it downloading wheels) runs
+when OPSPLAY_PRECOMMIT_INSTALL=1, which `.ci/run` sets; OPSPLAY_HOOKS_REPO points it at
+another checkout. try-repo builds a commit of the checkout (uncommitted changes included in
+a temporary one), so ROOT must be a git repository.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def local_config(*hooks: dict[str, Any]) -> str:
     return yaml.safe_dump({"repos": [{"repo": "local", "hooks": local}]}, sort_keys=False)
 
 
-def pre_commit(repo: GitRepo, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def pre_commit(
+    repo: GitRepo, tmp_path: Path, *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     env = {
         **GIT_ENV,
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-cache"),
@@ -55,7 +59,7 @@ def pre_commit(repo: GitRepo, tmp_path: Path, *args: str) -> subprocess.Complete
         capture_output=True,
         text=True,
         encoding="utf-8",
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
 
@@ -152,8 +156,25 @@ def test_version_bump_hook_on_push(hooked: GitRepo, tmp_path: Path) -> None:
 
 @pytest.mark.skipif(
     os.environ.get("OPSPLAY_PRECOMMIT_INSTALL") != "1",
-    reason="installs opsplay and its dependencies into a fresh virtualenv (network, minutes)",
+    reason="set OPSPLAY_PRECOMMIT_INSTALL=1 to run it (.ci/run does): it pip-installs opsplay "
+    "and its dependencies from the package index into a fresh virtualenv, 1-2 minutes",
 )
 def test_try_repo_installs_the_hook(hooked: GitRepo, tmp_path: Path) -> None:
-    result = pre_commit(hooked, tmp_path, "try-repo", str(ROOT), "opsplay-validate", "--all-files")
-    assert result.returncode == 0, result.stdout + result.stderr
+    """The hook as users get it (`language: python`, installed by pre-commit into its own
+    virtualenv) runs opsplay on the playbooks and stops a broken one with the rule's finding.
+    One try-repo run: each builds its virtualenv afresh, nothing is cached between runs."""
+    text = hooked.read("playbooks/member-recall.yaml").replace(
+        "  id: member-recall\n", "  id: incident-response\n"
+    )
+    hooked.write("playbooks/copy.yaml", text)
+    hooked.git("add", "playbooks/copy.yaml")
+    result = pre_commit(
+        hooked, tmp_path, "try-repo", str(ROOT), "opsplay-validate", "--all-files", timeout=1200
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "opsplay validate" in result.stdout and "Failed" in result.stdout, output
+    # the three playbooks reach opsplay; the second file with the id is the one reported
+    assert "error OPS206 playbook id `incident-response` is already used by" in output, output
+    assert "3 files checked: 1 error," in result.stdout, output  # warnings come and go
+    assert "docs/notes.yaml" not in result.stdout  # outside the hook's files pattern

@@ -264,12 +264,14 @@ def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
 
 def test_other_formats() -> None:
     args = ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv")]
-    csv_out = runner.invoke(app, [*args, "--format", "csv"]).stdout
-    assert csv_out.startswith("\ufeffmetric,name,segment")
-    markdown = runner.invoke(app, [*args, "--format", "markdown"]).stdout
-    assert "| 全部 | 次日留存率 | 主指标 |" in markdown
-    text = runner.invoke(app, [*args, "--lang", "en"]).stdout
-    assert "次日留存率" in text and "verdict" in text
+    outputs = {}
+    for extra in (["--format", "csv"], ["--format", "markdown"], ["--lang", "en"]):
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 0, (extra, result.output)
+        outputs[extra[-1]] = result.stdout
+    assert outputs["csv"].startswith("\ufeffmetric,name,segment")
+    assert "| 全部 | 次日留存率 | 主指标 |" in outputs["markdown"]
+    assert "次日留存率" in outputs["en"] and "verdict" in outputs["en"]
 
 
 def test_python_dash_m_runs_compare() -> None:
@@ -336,6 +338,7 @@ def test_before_after_export_without_an_arm_column(tmp_path: Path) -> None:
     frame.to_csv(data, index=False)
     with_arms = rows_by_metric(compare_json(COMPLAINTS, EXAMPLES / "complaints_before_after.csv"))
     without = rows_by_metric(compare_json(COMPLAINTS, data))
+    assert with_arms and without.keys() == with_arms.keys()
     for metric, row in with_arms.items():
         assert without[metric]["abs_diff"] == pytest.approx(row["abs_diff"], rel=1e-12)
         assert without[metric]["baseline"]["n"] == row["baseline"]["n"]
@@ -419,6 +422,7 @@ def test_plan_speaks_the_playbooks_language_and_notes_the_design() -> None:
     result = runner.invoke(app, ["pilot", "plan", str(RECALL)])
     assert result.exit_code == 0 and "所需样本" in result.stdout and "双重差分" in result.stdout
     english = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "en"])
+    assert english.exit_code == 0, english.output
     assert "units needed" in english.stdout and "difference in differences" in english.stdout
     assert runner.invoke(app, ["pilot", "plan", str(RECALL), "--format", "csv"]).exit_code == 2
 
@@ -520,9 +524,41 @@ def test_weekday_calendar_from_the_project_configuration(tmp_path: Path) -> None
     assert result.exit_code == 2 and 'calendar = "weekdays"' in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("playbook", "data", "metric", "column", "arm"),
+    [
+        # goal target 0.45, better: higher (A/B, pilot arm)
+        (ONBOARDING, "onboarding_units.csv", "d1_retention", "retained_d1", ("group", "pilot")),
+        # scenario expectation reopen_rate <= 0.05, better: lower (before/after, after period)
+        (COMPLAINTS, "complaints_before_after.csv", "reopen_rate", "reopened", ("period", "after")),
+    ],
+    ids=["higher", "lower"],
+)
+def test_a_pilot_value_exactly_at_its_target_meets_it(
+    tmp_path: Path, playbook: Path, data: str, metric: str, column: str, arm: tuple[str, str]
+) -> None:
+    """The pilot arm lands exactly on the target (a clear, significant change): `met`, not
+    merely `improved` — the target is reached when the value equals it."""
+    frame = pd.read_csv(EXAMPLES / data)
+    rows = frame.index[frame[arm[0]] == arm[1]]
+    frame = frame.drop(rows[len(rows) - len(rows) % 20 :])  # 5% steps land on whole units
+    rows = frame.index[frame[arm[0]] == arm[1]]
+    target = {"d1_retention": 0.45, "reopen_rate": 0.05}[metric]
+    frame.loc[rows, column] = 0
+    frame.loc[rows[: round(len(rows) * target)], column] = 1
+    exact = tmp_path / data
+    frame.to_csv(exact, index=False)
+    row = rows_by_metric(compare_json(playbook, exact))[metric]
+    assert row["pilot"]["value"] == target and row["target"] == target
+    assert row["p_value"] < 0.001
+    assert (row["verdict"], row["attainment"]) == ("met", 1.0)
+
+
 def test_markdown_keeps_p_values_and_intervals_in_the_method_section() -> None:
     args = ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv")]
-    markdown = runner.invoke(app, [*args, "--format", "markdown", "--lang", "zh"]).stdout
+    result = runner.invoke(app, [*args, "--format", "markdown", "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    markdown = result.stdout
     table, method = markdown.split("### 计算方法")
     assert (
         "| 分群 | 指标 | 类型 | 对照组 | 试点组 | 变化 | 偏差率 | 目标值 | 达成度 | 结论 |" in table

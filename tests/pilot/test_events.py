@@ -65,6 +65,7 @@ def test_groups_by_segment_column_add_up() -> None:
     assert {key for key in data.groups} == {
         (("region", r),) for r in ("上海", "南京", "杭州", "苏州")
     }
+    assert [n.node for n in data.nodes] == list(ONBOARDING_SLAS)
     for index, overall in enumerate(data.nodes):
         assert sum(nodes[index].count for nodes in data.groups.values()) == overall.count
 
@@ -211,6 +212,25 @@ def test_a_duration_exactly_equal_to_its_limit_is_compliant(tmp_path: Path) -> N
     a, b = data.nodes
     assert [row.within_sla for row in data.rows] == [True, False, True]
     assert (a.sla_compliance, b.sla_compliance, a.sla_s, b.sla) == (0.5, 1.0, 120.0, "半小时")
+
+
+def test_a_row_finishing_the_second_it_started_is_a_zero_duration(tmp_path: Path) -> None:
+    """An automatic step logged to the second often starts and finishes on the same stamp,
+    also when the two are written in different zones; one second earlier is an error."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        HEADER + "c1,tag,2024-08-01 10:00:00,2024-08-01 10:00:00,成功\n"
+        "c2,tag,2024-08-01T10:00:00+08:00,2024-08-01T02:00:00Z,成功\n"
+        "c3,tag,2024-08-01 10:00:00,2024-08-01 10:00:03,成功\n",
+        encoding="utf-8",
+    )
+    data = read_events(path, {"tag": parse_duration("实时")})
+    (tag,) = data.nodes
+    assert (tag.count, tag.completion_rate) == (3, 1.0)
+    assert [row.within_sla for row in data.rows] == [True, True, False]
+    path.write_text(HEADER + "c1,tag,2024-08-01 10:00:00,2024-08-01 09:59:59,成功\n", "utf-8")
+    with language("en"), pytest.raises(InputError, match="is before the start time"):
+        read_events(path, {"tag": parse_duration("实时")})
 
 
 # National Day 2024: holiday 10-01..10-07; make-up working days Sun 09-29 and Sat 10-12.

@@ -137,6 +137,7 @@ def test_plan_text_speaks_of_the_metric_and_keeps_the_statistics_last() -> None:
     assert lines[1].startswith("所需样本：") and lines[-1].startswith("计算方法：")
     assert all("Cohen" not in line and "0.35" not in line for line in lines[:-1])
     slow = runner.invoke(app, ["pilot", "plan", str(onboarding), "--lang", "zh", "--daily", "2"])
+    assert slow.exit_code == 0, slow.output
     assert "超过 90 天，试点周期太长" in slow.stdout
     english = runner.invoke(app, ["pilot", "plan", str(onboarding), "--lang", "en"]).stdout
     assert english.startswith("次日留存率: from 35.0% to 45.0%\nunits needed:")

@@ -475,9 +475,11 @@ def test_examples_regenerate_byte_identically(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    for path in sorted(tmp_path.glob("*.csv")):
-        assert path.read_bytes() == (EXAMPLES / path.name).read_bytes(), path.name
-        assert path.stat().st_size < 1_000_000
+    written = sorted(path.name for path in tmp_path.glob("*.csv"))
+    assert written == sorted(path.name for path in EXAMPLES.glob("*.csv"))
+    for name in written:
+        assert (tmp_path / name).read_bytes() == (EXAMPLES / name).read_bytes(), name
+        assert (tmp_path / name).stat().st_size < 1_000_000
 
 
 # ---------------------------------------------------------------- Excel, Chinese headers, window

@@ -535,6 +535,7 @@ FAMILIES = [
     list(rng.uniform(0, 0.2, 25)),
     [1e-20, 0.5, 1.0],
     [0.03],
+    [0.0, 0.02, 0.3],  # a huge effect's p-value underflows to exactly 0: still in [0, 1]
 ]
 
 

@@ -237,7 +237,7 @@ def test_by_period_on_a_did_playbook_runs_in_postgres(postgres: str) -> None:
     import psycopg
 
     recall = EXAMPLES.parent / "playbooks" / "member-recall.yaml"
-    sql = runner.invoke(
+    result = runner.invoke(
         app,
         [
             "pilot",
@@ -250,7 +250,9 @@ def test_by_period_on_a_did_playbook_runs_in_postgres(postgres: str) -> None:
             "--by",
             "period",
         ],
-    ).stdout
+    )
+    assert result.exit_code == 0, result.output
+    sql = result.stdout
     with psycopg.connect(postgres) as con:
         con.execute("DROP TABLE IF EXISTS recall")
         con.execute(
@@ -281,14 +283,15 @@ def test_events_table_and_the_events_query(tmp_path: Path) -> None:
     )
     db = compare("--db", f"duckdb:///{database}", "--table", "units", "--events-table", "events")
     assert [n["count"] for n in db["nodes"]] == [n["count"] for n in files["nodes"]]
+    assert sum(1 for n in files["nodes"] if n["count"]) >= 3  # the log covers the nodes
     for a, b in zip(db["nodes"], files["nodes"], strict=True):
         if not b["count"]:
             continue
         for key in ("completion_rate", "fallback_rate", "failure_rate", "sla_compliance", "p50_s"):
             assert a[key] == pytest.approx(b[key], rel=1e-6), (a["node"], key)
-    sql = runner.invoke(
-        app, ["pilot", "sql", str(ONBOARDING), "--table", "events", "--events"]
-    ).stdout
+    result = runner.invoke(app, ["pilot", "sql", str(ONBOARDING), "--table", "events", "--events"])
+    assert result.exit_code == 0, result.output
+    sql = result.stdout
     con = duckdb.connect(str(database), read_only=True)
     rows = {r[0]: r for r in con.execute(sql).fetchall()}
     for node in files["nodes"]:

@@ -150,6 +150,7 @@ def test_plan_errors_and_output_in_both_languages(tmp_path: Path) -> None:
             result = runner.invoke(app, ["pilot", "plan", str(mean_goal), "--lang", lang])
         assert result.exit_code == 2 and words in result.stderr, result.output
     chinese = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "zh", "--daily", "300"])
+    assert chinese.exit_code == 0, chinese.output
     assert "所需样本" in chinese.stdout and "天" in chinese.stdout
     assert english_words(chinese.stdout) == [], chinese.stdout
 
@@ -216,9 +217,15 @@ def test_no_column_is_dropped_at_any_width(columns: int, lang: str) -> None:
     # Node lines use names; alert lines say the node and the measure in words.
     assert "个性化内容推送" in text and "push-content" not in text
     assert "completion_rate" not in text and "sla_compliance" not in text
-    for line in text.splitlines():
+    block_lines = [
+        line
+        for line in text.splitlines()
+        if line.startswith("  ") and ("：" in line or ": " in line)
+    ]
+    if columns < 100:
         # a label is never cut: every block line is `label: value` with the whole label
-        if line.startswith("  ") and ("：" in line or ": " in line) and columns < 100:
+        assert len(block_lines) >= len(labels), text
+        for line in block_lines:
             head = re.split("：|: ", line.strip(), maxsplit=1)[0]
             assert head.strip() and not head.endswith("（"), line
     if columns < 100:
@@ -419,6 +426,46 @@ def test_pilot_help_is_chinese_under_a_chinese_locale(tmp_path: Path, command: s
     ] in result.stdout
 
 
+def test_a_segment_count_exactly_at_the_limit_is_compared() -> None:
+    """`--max-segments N` allows N segments; a coarser column of exactly N is the hint."""
+    code, out = compare(ONBOARDING, UNITS, "--by", "region", "--max-segments", "4")
+    assert code == 0, out
+    assert out.count("region is ") >= 4, out  # the four regions, each compared
+    code, out = compare(ONBOARDING, UNITS, "--by", "region", "--max-segments", "3")
+    assert code == 2 and "4 segments, more than 3" in out, out
+    # region × channel is 16 segments; region alone is 4, exactly the limit
+    code, out = compare(
+        ONBOARDING, UNITS, "--by", "region", "--by", "channel", "--max-segments", "4"
+    )
+    assert code == 2 and "`--by region` alone (4 segments)" in out, out
+
+
+def test_metric_alerts_at_0_and_1_read_as_rates(tmp_path: Path) -> None:
+    """`漏检率 > 0` and `巡检按时完成率 < 1` (every inspection on time) are rates at the ends
+    of [0, 1]: shown as 0.0% and 100.0%, like the value they are compared with."""
+    playbook = playbook_with(
+        tmp_path,
+        (
+            "  - {id: proactive-low,",
+            '  - {id: any-miss, metric: miss_rate, op: ">", threshold: 0}\n'
+            '  - {id: on-time-not-all, metric: inspection_on_time, op: "<", threshold: 1}\n'
+            "  - {id: proactive-low,",
+        ),
+        source=ROOT / "playbooks" / "daily-inspection.yaml",
+    )
+    # four weeks before and after, 200 inspections each; after: 4 late and 2 missed
+    rows = ["group,period,detected_proactively,completed_on_time,missed"]
+    for period, late, missed in (("before", 30, 12), ("after", 4, 2)):
+        for i in range(200):
+            rows.append(f"all,{period},{int(i % 3 != 0)},{int(i >= late)},{int(i < missed)}")
+    data = tmp_path / "inspections.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    code, out = compare(playbook, data, lang="zh", columns=200)
+    assert code == 0, out
+    assert "漏检率 1.0% 高于 0.0%（告警 any-miss）" in out, out
+    assert "巡检按时完成率 98.0% 低于 100.0%（告警 on-time-not-all）" in out, out
+
+
 def test_mean_values_of_two_arms_read_alike_and_p_values_are_never_exponents() -> None:
     from opsplay.pilot.plain import fmt_abs, fmt_p, fmt_value, p_is
 
@@ -465,9 +512,29 @@ def test_a_dashboard_mean_says_it_cannot_be_tested_not_that_data_is_short(tmp_pa
 
 def test_fired_alerts_say_below_and_above_in_words() -> None:
     args = (ONBOARDING, UNITS, "--events", EXAMPLES / "onboarding_events.csv")
-    _code, text = compare(*args, lang="zh", columns=200)
+    code, text = compare(*args, lang="zh", columns=200)
+    assert code == 0, text
     fired = text.split("触发的告警：")[1].split("计算方法")[0]
-    assert "高于" in fired or "低于" in fired
+    # the example log fires one `<` alert and one `>` alert: each says its direction
+    assert "时限达标率 92.8% 低于 95.0%（告警 tag-sla）" in fired, fired
+    assert "耗时P95 120.2 秒 高于 120.0 秒（告警 push-slow）" in fired, fired
     assert not any(f"% {op} " in fired or f"s {op} " in fired for op in ("<", ">"))
-    _code, english = compare(*args, lang="en", columns=200)
-    assert " above " in english or " below " in english
+    code, english = compare(*args, lang="en", columns=200)
+    assert code == 0, english
+    assert "on-time rate 92.8% below 95.0% (alert tag-sla)" in english
+    assert "duration 120.2 s above 120.0 s (alert push-slow)" in english
+
+
+def test_a_mean_metric_alert_is_not_shown_as_a_percentage(tmp_path: Path) -> None:
+    """人均消费 above 0.5 元 is an amount, not 50%: the metric's kind decides, not the number."""
+    playbook = playbook_with(
+        tmp_path,
+        (
+            "alerts:\n",
+            'alerts:\n  - {id: revenue-floor, metric: revenue, op: ">", threshold: 0.5}\n',
+        ),
+    )
+    code, out = compare(playbook, UNITS, lang="zh", columns=200)
+    assert code == 0, out
+    line = next(line for line in out.splitlines() if "revenue-floor" in line)
+    assert "50.0%" not in line and "0.5" in line, line

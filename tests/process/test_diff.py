@@ -119,5 +119,5 @@ def test_the_cli_says_it_in_both_languages(tmp_path: Path, lang: str, words: str
     result = CliRunner().invoke(
         app, ["diff", str(CASE), str(tmp_path / "new.yaml"), "--lang", lang]
     )
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 0, result.output
     assert words in result.stdout, result.stdout

@@ -175,6 +175,7 @@ def test_pilot_compare_reports_levels_schedules_and_the_weighted_attainment(
     text_out = runner.invoke(
         app, ["pilot", "compare", str(playbook), str(export), "--events", str(_log(tmp_path))]
     )
+    assert text_out.exit_code == 0, text_out.output
     assert "综合达成度 69%（平均恢复时长 0.6 × 78% + 5分钟响应率 0.4 × 56%）" in text_out.stdout
     loaded = load_playbook(playbook)
     report = render_report(loaded, document, lang="zh", fmt="md")

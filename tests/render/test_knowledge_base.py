@@ -159,6 +159,7 @@ def test_front_matter_names_the_playbook_without_mkdocs_reserved_keys() -> None:
     import yaml
 
     documents = render_sop_files([EDGE_CASE, *shipped_playbooks()[:1]])
+    assert len([name for name in documents if not name.startswith("index")]) == 2, list(documents)
     for name, text in documents.items():
         if name.startswith("index"):
             continue

@@ -202,10 +202,15 @@ def test_render_sop_one_file_and_folder_of_docx(
     assert many.exit_code == 2 and "-o DIR" in many.output
     folder = runner.invoke(app, ["render-sop", str(one.parent), "-o", "word", "--format", "docx"])
     assert folder.exit_code == 0, folder.output
+    assert folder.output.count("wrote") == len(shipped_playbooks()) + 1, folder.output
     names = sorted(p.name for p in (tmp_path / "word").iterdir())
     assert names == sorted([*(p.stem + ".docx" for p in shipped_playbooks()), "index.docx"])
+    written = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "word").iterdir()}
     again = runner.invoke(app, ["render-sop", str(one.parent), "-o", "word", "--format", "docx"])
-    assert "wrote" not in again.output  # same bytes: nothing rewritten
+    assert again.exit_code == 0, again.output
+    # same bytes: nothing rewritten
+    assert "wrote" not in again.output
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "word").iterdir()} == written
 
 
 def test_render_sop_without_output_says_where_to_write() -> None:

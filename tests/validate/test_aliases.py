@@ -126,6 +126,7 @@ def test_editors_accept_the_chinese_playbook_by_the_schema(tmp_path: Path) -> No
 def test_an_alias_change_is_no_change_to_diff(cli: Cli, project: Path) -> None:
     english = _english_twin(project)
     checked = cli("validate", "--strict", str(english), str(CHINESE), "--format", "json")
+    assert checked.exit_code == 1, checked.output  # --strict: the warning fails the run
     # the twin is clean English; the only finding is the metadata.id the two share
     assert [d["rule"] for d in json.loads(checked.stdout)["diagnostics"]] == ["OPS206"]
     result = cli("diff", str(CHINESE), str(english), "--exit-code")

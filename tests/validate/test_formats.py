@@ -85,7 +85,8 @@ def test_json_output_follows_its_schema(cli: Cli, broken: list[str]) -> None:
     assert document["errors"] == severities.count("error") > 0
     assert document["warnings"] == severities.count("warning")
     assert document["files"] == len(broken)
-    assert "满意度收集" not in result.stdout or "\\u" not in result.stdout
+    # text goes out as written (ensure_ascii=False): `—` in the English messages, not `\u2014`
+    assert "—" in result.stdout and "\\u" not in result.stdout
     assert {d["file"] for d in document["diagnostics"]} == set(broken)
     assert {
         "file": "cases/duplicate-keys.yaml",
@@ -96,9 +97,14 @@ def test_json_output_follows_its_schema(cli: Cli, broken: list[str]) -> None:
 
 
 def test_json_keeps_chinese_readable(cli: Cli, project: Path) -> None:
-    copy_case("unknown-metric.yaml", project)
-    out = cli("validate", "-f", "json", "unknown-metric.yaml").stdout
-    assert "d1_retension" in out and "\\u" not in out
+    copy_case("unknown-metric.yaml", project, as_name="次日留存.yaml")
+    result = cli("validate", "-f", "json", "次日留存.yaml")
+    assert result.exit_code == 1, result.output
+    assert '"file": "次日留存.yaml"' in result.stdout and "\\u" not in result.stdout
+    chinese = cli("validate", "-f", "json", "--lang", "zh", "次日留存.yaml")
+    assert chinese.exit_code == 1, chinese.output
+    assert "指标 `d1_retension` 不是已定义的指标 id" in chinese.stdout
+    assert "\\u" not in chinese.stdout
 
 
 def _sarif_validator() -> jsonschema.Draft7Validator:
@@ -222,8 +228,9 @@ def test_github_step_summary_unwritable_is_a_warning_not_a_crash(
 
 
 def test_no_step_summary_without_the_variable(cli: Cli, broken: list[str], project: Path) -> None:
-    cli("validate", "-f", "github", *broken)
-    assert not list(project.glob("*.md"))
+    result = cli("validate", "-f", "github", *broken)
+    assert result.exit_code == 1 and result.stdout.startswith("::error "), result.output
+    assert not [p for p in project.rglob("*") if p.suffix == ".md"]
 
 
 def test_format_choices_are_the_registry(cli: Cli) -> None:

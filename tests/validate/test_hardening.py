@@ -67,6 +67,7 @@ def test_a_process_of_thousands_of_nodes_is_checked_without_recursion_limits(
 ) -> None:
     (project / "chain.yaml").write_text(_chain(3000, 5), encoding="utf-8")
     result = cli("validate", "chain.yaml", "--format", "json")
+    assert result.exit_code == 1, result.output
     found = json.loads(result.stdout)["diagnostics"]
     assert [(d["rule"], d["path"], d["line"]) for d in found] == [
         ("OPS508", "nodes", 7),  # more than 12 nodes: the hygiene warning, nothing else
@@ -80,6 +81,7 @@ def test_numeric_playbook_ids_are_compared_as_written(cli: Cli, project: Path) -
     text.write_text(base, encoding="utf-8")
     (project / "copy.yaml").write_text(base, encoding="utf-8")
     result = cli("validate", "chain.yaml", "copy.yaml", "--format", "json")
+    assert result.exit_code == 1, result.output
     assert "OPS206" in [d["rule"] for d in json.loads(result.stdout)["diagnostics"]]
 
 

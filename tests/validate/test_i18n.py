@@ -72,8 +72,10 @@ def test_config_lang_makes_validate_chinese(cli: Cli, project: Path) -> None:
     copy_case("unknown-owner.yaml", project)
     (project / ".opsplay.toml").write_text('lang = "zh"\n', encoding="utf-8")
     result = cli("validate", "unknown-owner.yaml", env={"OPSPLAY_LANG": "", "LANG": "C"})
+    assert result.exit_code == 1, result.output
     assert result.stdout.splitlines()[-1] == "检查了 1 个文件：3 个错误，0 个警告"
     flagged = cli("validate", "unknown-owner.yaml", "--lang", "en")
+    assert flagged.exit_code == 1, flagged.output
     assert flagged.stdout.splitlines()[-1] == "1 file checked: 3 errors, 0 warnings"
 
 
@@ -104,6 +106,7 @@ def test_the_locale_alone_makes_validate_chinese(project: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == "检查了 1 个文件：3 个错误，0 个警告"
     english = _run(["validate"], project, LANG="zh_CN.UTF-8", OPSPLAY_LANG="en")
+    assert english.returncode == 1, english.stderr
     assert english.stdout.splitlines()[-1] == "1 file checked: 3 errors, 0 warnings"
 
 
@@ -119,10 +122,13 @@ def test_help_and_click_words_are_chinese_under_a_chinese_locale(tmp_path: Path)
     assert "没有 --bogus 这个选项" in wrong.stderr and "错误" in wrong.stderr
     assert "查看帮助" in wrong.stderr and "No such option" not in wrong.stderr
     choice = _run(["validate", "-f", "xml"], tmp_path, LANG="zh_CN.UTF-8")
+    assert choice.returncode == 2, choice.stderr
     assert "的值不对：'xml' 不在可选范围内" in choice.stderr
     missing = _run(["init"], tmp_path, LANG="zh_CN.UTF-8")
+    assert missing.returncode == 2, missing.stderr
     assert "缺少参数 'TITLE'。" in missing.stderr
     english = _run(["validate", "--help", "--lang", "en"], tmp_path, LANG="zh_CN.UTF-8")
+    assert english.returncode == 0, english.stderr
     assert "Usage:" in english.stdout and "Show this message and exit." in english.stdout
     assert not CJK.search(english.stdout)
 

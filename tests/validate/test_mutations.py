@@ -63,7 +63,10 @@ def check(text: str) -> list[Diagnostic]:
 @pytest.mark.parametrize("seed", range(8))
 def test_mutated_playbooks_never_crash(seed: int) -> None:
     rng = random.Random(seed)
+    found = 0
     for _ in range(150):
         text = mutate(rng.choice(SOURCES), rng)
         for diagnostic in check(text):
+            found += 1
             assert diagnostic.line >= 1 and diagnostic.column >= 1, (diagnostic, text)
+    assert found > 0, "150 mutated playbooks and not one finding: the mutations do nothing"

@@ -89,6 +89,7 @@ def test_recording_the_same_version_again_keeps_one_entry(recorded) -> None:
     result = runner.invoke(
         app, ["history", str(recorded["v2"]), "--state", str(recorded["state"]), "-f", "json"]
     )
+    assert result.exit_code == 0, result.output
     versions = json.loads(result.stdout)["versions"]
     assert [(v["version"], v["runs"]) for v in versions] == [("1.2.0", 1), ("1.3.0", 2)]
 
@@ -97,8 +98,16 @@ def test_history_without_a_state_file(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     playbook = write_playbook(tmp_path)
     result = runner.invoke(app, ["history", str(playbook), "--state", "missing.db"])
-    assert result.exit_code == 0
-    assert "no recorded runs" in result.stdout or "还没有" in result.stdout
+    assert result.exit_code == 0, result.output
+    # the playbook is Chinese, so its history speaks Chinese; --lang en switches it
+    assert result.stdout == (
+        "还没有 `new-user-onboarding` 的运行记录（用 `pilot compare --record` 或 `watch` 记录）\n"
+    )
+    english = runner.invoke(
+        app, ["history", str(playbook), "--state", "missing.db", "--lang", "en"]
+    )
+    assert english.exit_code == 0, english.output
+    assert english.stdout.startswith("no recorded runs of `new-user-onboarding` yet")
     assert not (tmp_path / "missing.db").exists()
 
 
@@ -179,7 +188,9 @@ def test_state_path_problems_are_clear(tmp_path: Path, monkeypatch) -> None:
 
 def test_history_reads_as_chinese_with_a_clock_time(recorded) -> None:
     args = ["history", str(recorded["v2"]), "--state", str(recorded["state"]), "--lang", "zh"]
-    text = runner.invoke(app, args).stdout
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
     lines = text.splitlines()
     # full-width punctuation, a time people read (no ISO `T…+00:00`), runs counted in words
     assert lines[0].startswith("版本 1.2.0：记录于 ") and "，共 1 次运行，" in lines[0]

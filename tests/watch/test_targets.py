@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from opsplay.errors import UsageError
@@ -28,7 +30,9 @@ def test_the_host_or_prefix_picks_the_format_and_the_token_is_never_shown(url, k
     assert target.kind == kind
     assert TOKEN not in target.shown and TOKEN not in target.key
     assert "***" in target.shown
-    assert target.url.endswith(TOKEN) or TOKEN in target.url
+    # the robot is still called at the URL as written, only the `kind+` prefix taken off
+    assert target.url == re.sub(r"^[A-Za-z]+\+", "", url)
+    assert target.url.startswith(("https://", "http://")) and TOKEN in target.url
 
 
 def test_the_same_robot_behind_two_prefixes_is_two_queues() -> None:
