@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opsplay.i18n import _
+from opsplay.i18n import N_, _
 from opsplay.pilot.plain import (
     OPS,
     SHAPES,
@@ -204,6 +204,38 @@ def node_table(report: PilotReport) -> tuple[tuple[str, ...], list[list[str]]]:
             ]
         )
     return NODE_KEYS, cells
+
+
+def process_lines(report: PilotReport) -> list[str]:
+    """Per-level compliance and schedule adherence, one line each, nodes by name (SPEC 8)."""
+    if report.process is None:
+        return []
+    return level_lines(report.process.to_json(), lambda node: node_name(report, node), _)
+
+
+def level_lines(process: Any, name: Any, gettext: Any) -> list[str]:
+    """`故障响应：级别 P1：时限达标率 92.0%（限时 5分钟）` and `按时执行率` lines from the
+    `process` part of the JSON, `gettext` translating (the report passes its language's)."""
+    lines = []
+    limits = process.get("sla_by_level") or {}
+    for node, levels in (process.get("sla_compliance_by_level") or {}).items():
+        for level, value in levels.items():
+            figure = gettext(N_("level {level}: SLA compliance {rate} (limit {limit})")).format(
+                level=visible(level),
+                rate=rate(value),
+                limit=visible(limits.get(node, {}).get(level, "—")),
+            )
+            lines.append(gettext(N_("{node} — {figure}")).format(node=name(node), figure=figure))
+    counts = process.get("schedule_occurrences") or {}
+    for node, value in (process.get("schedule_adherence") or {}).items():
+        met = counts.get(node)
+        if met is None:
+            figure = gettext(N_("runs on schedule {rate}")).format(rate=rate(value))
+        else:
+            figure = gettext(N_("runs on schedule {rate} ({met} of {total} occurrences on time)"))
+            figure = figure.format(rate=rate(value), met=met["met"], total=met["total"])
+        lines.append(gettext(N_("{node} — {figure}")).format(node=name(node), figure=figure))
+    return lines
 
 
 def node_name(report: PilotReport, node: str) -> str:

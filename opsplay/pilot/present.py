@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from opsplay.i18n import language
+from opsplay.i18n import _, language
 from opsplay.pilot.human import (
     TABLE_KEYS,
     alert_text,
@@ -23,6 +23,7 @@ from opsplay.pilot.human import (
     heading,
     method_section,
     node_table,
+    process_lines,
     seconds,
     table_rows,
 )
@@ -271,6 +272,10 @@ def _markdown(report: PilotReport) -> str:
         lines += ["| " + " | ".join(md_cell(label(k)) for k in keys) + " |"]
         lines += ["|" + "---|" * len(keys)]
         lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in cells]
+    levels = process_lines(report)
+    if levels:
+        lines += ["", f"### {md_cell(_('By level and schedule'))}", ""]
+        lines += [f"- {md_cell(line)}" for line in levels]
     lines += ["", f"### {md_cell(label('alerts'))}", ""]
     fired = [alert_text(report, a) for a in report.alerts if a.fired]
     lines += [f"- {md_cell(text)}" for text in fired] or [f"- {md_cell(label('no_alerts'))}"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from opsplay.model.duration import Duration
@@ -35,12 +35,18 @@ class ProcessMeasures:
     by_level: Mapping[str, Mapping[str, float | None]]  # node -> level -> sla_compliance
     schedule_adherence: Mapping[str, float | None]  # scheduled nodes
     alerts: Mapping[str, float | None]  # alert id -> value (level-scoped or schedule alerts)
+    limits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # node -> level -> limit
+    occurrences: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # node -> (met, all)
 
     def to_json(self) -> dict[str, Any]:
         """The `process` part of `pilot compare --format json`."""
         return {
             "sla_compliance_by_level": {n: dict(v) for n, v in self.by_level.items()},
+            "sla_by_level": {n: dict(v) for n, v in self.limits.items()},
             "schedule_adherence": dict(self.schedule_adherence),
+            "schedule_occurrences": {
+                n: {"met": met, "total": total} for n, (met, total) in self.occurrences.items()
+            },
         }
 
 
@@ -78,18 +84,28 @@ def measure_process(
         by_node.setdefault(row.node, []).append(row)
     by_level: dict[str, dict[str, float | None]] = {}
     adherence: dict[str, float | None] = {}
+    limits: dict[str, dict[str, str]] = {}
+    occurrences: dict[str, tuple[int, int]] = {}
     days = _log_days(rows, window)
     for node in playbook.nodes:
         node_rows = by_node.get(node.id, [])
         if node.sla is not None and not isinstance(node.sla, Duration):
             levels = sorted({r.level for r in node_rows if r.level is not None})
             by_level[node.id] = {level: _compliance(node_rows, level) for level in levels}
+            limits[node.id] = {
+                level: limit.text
+                for level in levels
+                if (limit := level_limit(node.sla, level)) is not None
+            }
         if node.schedule is not None:
-            adherence[node.id] = (
-                schedule_adherence(node, node_rows, days, calendar, realtime_seconds)
+            counted = (
+                schedule_occurrences(node, node_rows, days, calendar, realtime_seconds)
                 if days is not None
                 else None
             )
+            adherence[node.id] = counted[0] / counted[1] if counted else None
+            if counted:
+                occurrences[node.id] = counted
     alerts: dict[str, float | None] = {}
     for alert in playbook.alerts:
         node = playbook.node(alert.node) if alert.node else None
@@ -102,7 +118,7 @@ def measure_process(
             alerts[alert.id] = level_figures(node, scoped, alert.level, realtime_seconds).get(
                 alert.measure
             )
-    return ProcessMeasures(by_level, adherence, alerts)
+    return ProcessMeasures(by_level, adherence, alerts, limits, occurrences)
 
 
 def _compliance(rows: Sequence[Any], level: str) -> float | None:
@@ -133,6 +149,18 @@ def schedule_adherence(
     realtime_seconds: float,
 ) -> float | None:
     """Share of occurrences on `days` met by an `ok` run finishing within the limit after it."""
+    counted = schedule_occurrences(node, rows, days, calendar, realtime_seconds)
+    return counted[0] / counted[1] if counted else None
+
+
+def schedule_occurrences(
+    node: Node,
+    rows: Sequence[Any],
+    days: tuple[dt.date, dt.date],
+    calendar: Any,
+    realtime_seconds: float,
+) -> tuple[int, int] | None:
+    """(met, all) occurrences on `days`; None when there is no limit or no occurrence."""
     limit = level_limit(node.sla, None)
     if node.schedule is None or limit is None:
         return None
@@ -153,7 +181,7 @@ def schedule_adherence(
         ):
             met += 1
             next_run += 1
-    return met / len(occurrences)
+    return met, len(occurrences)
 
 
 def _deadline(limit: Duration, start: dt.datetime, calendar: Any, realtime: float) -> dt.datetime:

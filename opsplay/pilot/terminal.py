@@ -21,6 +21,7 @@ from opsplay.pilot.human import (
     heading,
     method_section,
     node_table,
+    process_lines,
     table_rows,
 )
 from opsplay.pilot.plain import colon, design_word, label, plain_sentence, segment_text
@@ -72,6 +73,12 @@ def format_terminal(report: PilotReport, color: bool) -> str:
         keys, cells = node_table(report)
         console.print()
         _table(console, label("nodes"), [label(k) for k in keys], cells, [None] * len(cells))
+    levels = process_lines(report)
+    if levels:  # lines, not a table: one per level and scheduled node, whatever the width
+        console.print()
+        console.print(_("By level and schedule") + colon(), style="bold", markup=False)
+        for line in levels:
+            console.print("  " + line, markup=False)
     fired = [alert_text(report, a) for a in report.alerts if a.fired]
     console.print()
     console.print(label("alerts") + colon(), style="bold", markup=False, end="")

@@ -482,6 +482,7 @@ def report_context(
         "weighted_line": weighted.line(lang) if weighted else None,
         "expected": expected,
         "nodes": node_results,
+        "level_lines": _level_lines(comparison.get("process"), nodes, lang),
         "alerts": alerts,
         "fired_alerts": fired,
         "unevaluated_alerts": [alert for alert in alerts if not alert["evaluated"]],
@@ -524,6 +525,19 @@ def report_context(
 
 _TEST_NAMES = {"welch": "Welch t", "z": "z"}
 _CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": None}
+
+
+def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
+    """Per-level compliance and schedule adherence lines (SPEC 8), nodes by name."""
+    if not isinstance(process, dict):
+        return []
+    from opsplay.pilot.human import level_lines
+
+    return level_lines(
+        process,
+        lambda node: str(nodes.get(node, {}).get("name") or node),
+        lambda message: translate(message, lang),
+    )
 
 
 def _method_names(comparison: dict[str, Any]) -> dict[str, str | None]:

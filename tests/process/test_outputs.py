@@ -1,0 +1,102 @@
+"""SPEC 8 figures shown through every command: per-level compliance and schedule adherence
+in `pilot compare` text and Markdown and in the review report, by node name, zh and en.
+
+The log is test_measures' (figures there computed by hand): `respond` P1 2 of 4 within 5分钟,
+P2 1 of 2 within 30分钟, P3 1 of 1 under `default` 2小时; `inspect` 6 of 9 occurrences met.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+from opsplay.render.report import render_report
+from opsplay.validate import load_playbook
+from tests.process.test_measures import PLAYBOOK, _log
+
+runner = CliRunner()
+
+ZH = [
+    "故障响应与定级，级别 P1：时限达标率 50.0%（限时 5分钟）",
+    "故障响应与定级，级别 P2：时限达标率 50.0%（限时 30分钟）",
+    "故障响应与定级，级别 P3：时限达标率 100.0%（限时 2小时）",
+    "核心系统巡检，按时执行率 66.7%（应执行 9 次，按时完成 6 次）",
+]
+EN = [
+    "故障响应与定级 — level P1: SLA compliance 50.0% (limit 5分钟)",
+    "故障响应与定级 — level P2: SLA compliance 50.0% (limit 30分钟)",
+    "故障响应与定级 — level P3: SLA compliance 100.0% (limit 2小时)",
+    "核心系统巡检 — runs on schedule 66.7% (6 of 9 occurrences on time)",
+]
+
+
+def _inputs(tmp_path: Path) -> list[str]:
+    playbook = tmp_path / "incident.yaml"
+    text = PLAYBOOK.read_text(encoding="utf-8")
+    playbook.write_text(
+        text.replace("  period: {start: 2024-09-23, end: 2024-10-20}\n", ""), "utf-8"
+    )
+    export = tmp_path / "incidents.csv"
+    export.write_text(
+        "period,mttr_min,acked_5m,repeat_30d\n"
+        "before,100,1,0\nbefore,80,0,0\nbefore,95,1,1\nbefore,85,0,0\n"
+        "after,50,1,0\nafter,60,1,0\nafter,40,1,0\nafter,70,0,0\n",
+        encoding="utf-8",
+    )
+    return ["pilot", "compare", str(playbook), str(export), "--events", str(_log(tmp_path))]
+
+
+def _compare(args: list[str], *more: str) -> str:
+    result = runner.invoke(app, [*args, *more])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_text_and_markdown_show_each_level_and_schedule(tmp_path: Path) -> None:
+    args = _inputs(tmp_path)
+    for lang, lines, heading in (
+        ("zh", ZH, "分级别时限与按时执行"),
+        ("en", EN, "By level and schedule"),
+    ):
+        text = _compare(args, "--lang", lang)
+        assert heading in text
+        for line in lines:
+            assert f"  {line}\n" in text
+        markdown = _compare(args, "--lang", lang, "--format", "markdown")
+        assert f"### {heading}" in markdown
+        for line in lines:
+            assert f"- {line}\n" in markdown
+
+
+def test_the_text_keeps_the_lines_when_the_node_table_becomes_blocks(tmp_path: Path) -> None:
+    result = runner.invoke(app, [*_inputs(tmp_path), "--lang", "zh"], env={"COLUMNS": "60"})
+    assert result.exit_code == 0, result.output
+    assert "  完成率：" in result.stdout  # the node table fell back to label: value blocks
+    for line in ZH:
+        assert line in result.stdout
+
+
+def test_the_json_carries_limits_and_occurrences(tmp_path: Path) -> None:
+    document = json.loads(_compare(_inputs(tmp_path), "--format", "json"))
+    assert document["process"]["sla_by_level"]["respond"] == {
+        "P1": "5分钟",
+        "P2": "30分钟",
+        "P3": "2小时",
+    }
+    assert document["process"]["schedule_occurrences"]["inspect"] == {"met": 6, "total": 9}
+
+
+def test_the_report_shows_each_level_and_schedule(tmp_path: Path) -> None:
+    args = _inputs(tmp_path)
+    document = json.loads(_compare(args, "--format", "json"))
+    loaded = load_playbook(Path(args[2]))
+    for lang, lines in (("zh", ZH), ("en", EN)):
+        markdown = render_report(loaded, document, lang=lang, fmt="md")
+        for line in lines:
+            assert f"- {line}\n" in markdown
+        html = render_report(loaded, document, lang=lang, fmt="html")
+        for line in lines:
+            assert f"<li>{line}</li>" in html
