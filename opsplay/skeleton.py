@@ -46,8 +46,13 @@ scope:
 roles:
   - {{id: owner, name: <流程负责人>, duties: [流程负责人]}}
   - {{id: executor, name: <执行人>}}
+# 级别（可选）：按严重程度或优先级分级，节点可按级别设时限；执行日志用 `level` 列标明级别
+levels:
+  - {{id: P1, name: <一级，如 核心业务不可用>}}
+  - {{id: P2, name: <二级，如 部分功能受损>}}
 metrics:
-  - {{id: main_metric, name: <核心指标名称>, kind: proportion, column: <导出数据中的列名>, better: higher}}
+  # weight：多个指标时按重要程度分配，合计为 1，复盘报告据此算综合达成度
+  - {{id: main_metric, name: <核心指标名称>, kind: proportion, column: <导出数据中的列名>, better: higher, weight: 1.0}}
 
 # 第2步 拆解用户场景与核心诉求（表1）
 scenarios:
@@ -69,7 +74,10 @@ nodes:
     owner: executor
     inputs: [<输入>]
     outputs: [<输出>]
-    sla: 2小时                  # 时限：30秒 / 2分钟 / 24小时 / 3天 / 实时
+    sla: {{P1: 30分钟, P2: 2小时, default: 4小时}}   # 按级别的时限；只有一个时限时写 sla: 2小时（30秒 / 2分钟 / 24小时 / 3天 / 实时）
+    raci: {{responsible: [executor], accountable: owner}}   # 可加 consulted（咨询）、informed（知会）
+    escalation:                 # 超过 after 仍未完成：交给 to 的角色处理
+      - {{after: 20分钟, to: owner, action: <升级动作，如 电话通知流程负责人>}}
     tools: [<工具>]
     standard: <执行标准>
     fallback: {{when: [failure, timeout], action: <异常处理方案>}}
@@ -78,10 +86,19 @@ nodes:
     owner: owner
     sla: 24小时
     fallback: {{when: [no_response], action: <异常处理方案>}}
+  # 定时执行的节点（如 每日巡检）写 schedule，时限从计划时间起算：
+  # - id: daily-check
+  #   name: <巡检名称>
+  #   owner: executor
+  #   schedule: 工作日 09:00      # 每日 09:00 / 工作日 09:00 / 每周一 09:00 / 每月1日 / 每季度首月1日 / cron "0 9 * * 1-5"
+  #   sla: 30分钟
+  #   fallback: {{when: [failure, timeout], action: <漏检时的补救，如 当日补做并报告负责人>}}
 
 # 第5步 执行监控阈值
 alerts:
   - {{id: step-1-completion, node: step-1, measure: completion_rate, op: "<", threshold: 0.90, severity: critical}}
+  - {{id: step-1-p1-sla, node: step-1, level: P1, measure: sla_compliance, op: "<", threshold: 0.95, severity: warning}}
+  # 定时节点的按时执行率：{{id: daily-check-missed, node: daily-check, measure: schedule_adherence, op: "<", threshold: 1.0}}
 
 # 第4步 试点验证
 pilot:
@@ -93,6 +110,7 @@ pilot:
   alpha: 0.05
   split: 0.5
   min_n: 100
+  feedback: [<反馈渠道，如 用户访谈>, <满意度问卷>]   # 数据驱动与用户反馈并重
 
 # 第5步 全面推广
 rollout:
@@ -137,8 +155,14 @@ scope:
 roles:
   - {{id: owner, name: <Process owner>, duties: [Owns the process]}}
   - {{id: executor, name: <Executor>}}
+# Levels (optional): severity or priority of the cases; nodes may set a time limit per level,
+# and the execution log names a case's level in a `level` column
+levels:
+  - {{id: P1, name: <Level 1 (core service down)>}}
+  - {{id: P2, name: <Level 2 (a feature degraded)>}}
 metrics:
-  - {{id: main_metric, name: <Metric name>, kind: proportion, column: <column in the export>, better: higher}}
+  # weight: share of each metric in the weighted attainment of the review; weights sum to 1
+  - {{id: main_metric, name: <Metric name>, kind: proportion, column: <column in the export>, better: higher, weight: 1.0}}
 
 # Step 2: scenarios and core demands (Table 1)
 scenarios:
@@ -160,7 +184,10 @@ nodes:
     owner: executor
     inputs: [<Input>]
     outputs: [<Output>]
-    sla: 2h                     # time limit: 30s / 2m / 24h / 3d / realtime
+    sla: {{P1: 30m, P2: 2h, default: 4h}}   # a limit per level; one limit for all: sla: 2h (30s / 2m / 24h / 3d / realtime)
+    raci: {{responsible: [executor], accountable: owner}}   # add consulted and informed as needed
+    escalation:                 # still unfinished after `after`: hand over to the role `to`
+      - {{after: 20m, to: owner, action: <Escalation (call the process owner)>}}
     tools: [<Tool>]
     standard: <Execution standard>
     fallback: {{when: [failure, timeout], action: <What to do when it fails>}}
@@ -169,10 +196,19 @@ nodes:
     owner: owner
     sla: 24h
     fallback: {{when: [no_response], action: <What to do>}}
+  # A recurring node (a daily check, say) has a schedule; its time limit counts from the planned time:
+  # - id: daily-check
+  #   name: <Check name>
+  #   owner: executor
+  #   schedule: 工作日 09:00      # 每日 09:00 / 工作日 09:00 (working days) / 每周一 09:00 / 每月1日 / cron "0 9 * * 1-5"
+  #   sla: 30m
+  #   fallback: {{when: [failure, timeout], action: <Remedy (run it the same day and tell the owner)>}}
 
 # Step 5: monitoring thresholds
 alerts:
   - {{id: step-1-completion, node: step-1, measure: completion_rate, op: "<", threshold: 0.90, severity: critical}}
+  - {{id: step-1-p1-sla, node: step-1, level: P1, measure: sla_compliance, op: "<", threshold: 0.95, severity: warning}}
+  # runs on schedule of a recurring node: {{id: daily-check-missed, node: daily-check, measure: schedule_adherence, op: "<", threshold: 1.0}}
 
 # Step 4: pilot
 pilot:
@@ -184,6 +220,7 @@ pilot:
   alpha: 0.05
   split: 0.5
   min_n: 100
+  feedback: [<User interviews>, <Satisfaction survey>]   # data and user feedback alike
 
 # Step 5: rollout
 rollout:
