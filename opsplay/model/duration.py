@@ -33,6 +33,7 @@ ACCEPTED_FORMS = N_(
 )
 
 _DAY = 86400.0
+_MAX_DAYS = 3660  # ten years: longer limits are typos, and walking working days would not end
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _COMPACT = re.compile(
     rf"(?:{_NUMBER}w)?(?:{_NUMBER}d)?(?:{_NUMBER}h)?(?:{_NUMBER}m)?(?:{_NUMBER}s)?"
@@ -199,6 +200,8 @@ def parse_duration(text: str) -> Duration:
         # A working day lasts 7/5 calendar days on average; T+N and 当天 end at midnight,
         # half a day after an average start. Only for ordering limits (diff), never deadlines.
         extra = 0.0 if rule.kind == "working_days" else 0.5
+        if rule.days * 1.4 > _MAX_DAYS:
+            raise ValueError(_too_long(text))
         return Duration(written, (rule.days * 1.4 + extra) * _DAY, rule)
     seconds = _parse_seconds(stripped, chinese)
     if seconds == 0:
@@ -213,7 +216,15 @@ def parse_duration(text: str) -> Duration:
                 text=text, forms=_(ACCEPTED_FORMS)
             )
         )
+    if not seconds <= _MAX_DAYS * _DAY:  # also infinity and NaN from a thousand-digit number
+        raise ValueError(_too_long(text))
     return Duration(written, seconds)
+
+
+def _too_long(text: str) -> str:
+    return _(
+        "`{text}` is longer than ten years; no time limit is that long, so check it for a typo"
+    ).format(text=text)
 
 
 def _strip_within(text: str) -> str:
