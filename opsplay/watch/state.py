@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,6 +150,10 @@ def open_state(path: Path | None, *, create: bool = True) -> State | None:
                 path=path, example=DEFAULT_PATH
             )
         )
+    if path.exists() and not stat.S_ISREG(path.stat().st_mode):
+        # A FIFO would block the read-only open for ever; a device would get SQLite's
+        # journal written next to it (/dev/null-journal). Neither is a state file.
+        raise _corrupt(path)
     if not path.exists():
         if not create:
             return None

@@ -6,6 +6,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +61,34 @@ def test_pilot_compare_with_events_reports_the_limit(tmp_path: Path, sla: str) -
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "OPS105" in result.output and "ten years" in result.output
+
+
+@pytest.mark.parametrize("command", ["history", "watch"])
+def test_state_file_that_is_a_fifo_is_refused_not_waited_on(tmp_path: Path, command: str) -> None:
+    """`history --state FIFO` opened it read-only and blocked for ever."""
+    fifo = tmp_path / "state.db"
+    os.mkfifo(fifo)
+    playbook = str(ROOT / "playbooks/complaint-handling.yaml")
+    data = [str(ROOT / "examples/complaints_before_after.csv")] if command == "watch" else []
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "opsplay",
+            "--lang",
+            "en",
+            command,
+            playbook,
+            *data,
+            "--state",
+            str(fifo),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "not a readable opsplay state file" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # left as it was
