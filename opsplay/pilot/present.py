@@ -147,19 +147,7 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
             }
             for n in report.nodes
         ],
-        "alerts": [
-            {
-                "id": a.id,
-                ("metric" if a.measure is None else "node"): a.target,
-                "measure": a.measure,
-                "value": a.value,
-                "op": a.op,
-                "threshold": a.threshold,
-                "severity": a.severity,
-                "fired": a.fired,
-            }
-            for a in report.alerts
-        ],
+        "alerts": [alert_json(a) for a in report.alerts],
         "warnings": list(report.warnings),
     }
     if report.weighted is not None:
@@ -299,3 +287,17 @@ def format_text(report: PilotReport, color: bool = False) -> str:
 
     with language(report.lang):
         return format_terminal(report, color)
+
+
+def alert_json(alert: Any) -> dict[str, Any]:
+    """One evaluated alert as the JSON outputs carry it (pilot compare, watch)."""
+    return {
+        "id": alert.id,
+        ("metric" if alert.measure is None else "node"): alert.target,
+        "measure": alert.measure,
+        "value": alert.value,
+        "op": alert.op,
+        "threshold": alert.threshold,
+        "severity": alert.severity,
+        "fired": alert.fired,
+    }

@@ -8,6 +8,7 @@ from typing import Any
 
 from opsplay.i18n import _, language, ngettext
 from opsplay.pilot.plain import listing
+from opsplay.pilot.present import alert_json
 from opsplay.watch.run import WatchResult, finite
 
 FORMATTERS: dict[str, Callable[[WatchResult, Any], str]] = {}
@@ -86,20 +87,7 @@ def format_json(result: WatchResult, playbook: Any) -> str:
     """Full precision; `changes` lists this run's transitions."""
     document = {
         "playbook": {"id": result.playbook_id, "version": result.version},
-        "alerts": [
-            {
-                "id": a.id,
-                ("metric" if a.measure is None else "node"): a.target,
-                "measure": a.measure,
-                "value": a.value,
-                "op": a.op,
-                "threshold": a.threshold,
-                "severity": a.severity,
-                "fired": a.fired,
-                "firing": a.id in result.firing,
-            }
-            for a in result.alerts
-        ],
+        "alerts": [{**alert_json(a), "firing": a.id in result.firing} for a in result.alerts],
         "changes": [{"alert": c.alert, "event": c.event, "value": c.value} for c in result.changes],
         "firing": list(result.firing),
         "sent": result.sent,
