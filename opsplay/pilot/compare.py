@@ -184,6 +184,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             window=_window(pilot, period_column),
             sheet=options.sheet,
             db=options.db,
+            on_scan=stats.preload,
             table=options.table,
             period_labels=()
             if period_column is None

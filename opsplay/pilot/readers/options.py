@@ -61,6 +61,8 @@ class ReadOptions:
     sheet: str | None = None  # Excel: sheet name or 1-based number
     db: str | None = None  # a database URL: run the query there over `table` (no files)
     table: str | None = None
+    # called as a unit-row query starts: work for later can run while the engine scans
+    on_scan: Callable[[], None] | None = None
 
 
 def check_options(options: ReadOptions) -> None:

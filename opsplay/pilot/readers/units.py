@@ -148,6 +148,8 @@ class UnitsReader(BaseReader):
         except ValueError as error:  # a warehouse name that cannot be quoted safely
             raise InputError(f"{source.display}: {error}") from None
         fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
+        if self.options.on_scan:
+            self.options.on_scan()
         rows = table.fetch(fast) if fast else []
         if not fast or any(row[-1] for row in rows):  # text, or NaN / not 0-1: the full query
             rows = table.fetch(query.grouped(table.relation))
