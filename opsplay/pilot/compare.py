@@ -258,9 +258,9 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         # The log is another system's export: its encoding is detected on its own.
         calendar = WorkdayCalendar(options.calendar)
         with contextlib.ExitStack() as scratch:
-            events_path = options.events
+            events_path, display = options.events, None
             if options.events_table is not None:  # --db: the log table written out as CSV
-                events_path = _events_from_table(options, scratch)
+                events_path, display = _events_from_table(options, scratch)
             event_data = read_events(
                 events_path,
                 process_measures.overall_limits(playbook),
@@ -270,6 +270,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
                 lang=lang,
                 limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
                 names={n.name: n.id for n in playbook.nodes},
+                display=display,
             )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
@@ -388,16 +389,18 @@ def _missing_counts(
     return out
 
 
-def _events_from_table(options: CompareOptions, scratch: contextlib.ExitStack) -> Path:
+def _events_from_table(options: CompareOptions, scratch: contextlib.ExitStack) -> tuple[Path, str]:
     """`--events-table`: the node log of the database of `--db`, as a CSV file for the log
-    reader (in a folder removed when `scratch` closes)."""
-    from opsplay.pilot.readers.warehouse import connect, events_csv, scratch_folder
+    reader (in a folder removed when `scratch` closes), and the table's name for messages."""
+    from opsplay.pilot.readers.warehouse import connect, display_url, events_csv, scratch_folder
 
     if not options.db:
         raise UsageError(_("--events-table needs --db: the database holding the table"))
     folder = scratch.enter_context(scratch_folder())
     with connect(options.db) as (con, dialect):
-        return events_csv(con, dialect, options.db, options.events_table or "", Path(folder))
+        table = options.events_table or ""
+        path = events_csv(con, dialect, options.db, table, Path(folder))
+    return path, f"{display_url(options.db)} {table}"
 
 
 def _window(pilot: Any, period_column: str | None) -> Any:

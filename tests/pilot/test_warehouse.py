@@ -325,3 +325,28 @@ def test_db_errors_are_clear(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "no table `nope`" in result.stderr
     result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING)])
     assert result.exit_code == 2 and "--db" in result.stderr
+
+
+def test_messages_about_an_events_table_name_the_table(tmp_path: Path) -> None:
+    """The log is copied out of the database to be read; messages name the table, not the copy."""
+    database = tmp_path / "ops.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute(
+        f"CREATE TABLE units AS SELECT * FROM read_csv('{EXAMPLES / 'onboarding_units.csv'}')"
+    )
+    con.execute(
+        "CREATE TABLE 执行日志 AS SELECT * FROM "
+        f"read_csv('{EXAMPLES / 'onboarding_events.csv'}', all_varchar = true)"
+    )
+    con.execute("UPDATE 执行日志 SET finished_at = '昨天下午' WHERE rowid = 3")
+    con.close()
+    args = ["--db", f"duckdb:///{database}", "--table", "units", "--events-table", "执行日志"]
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), *args])
+    assert result.exit_code == 2
+    assert f"duckdb:///{database} 执行日志" in result.stderr and "昨天下午" in result.stderr
+    assert "opsplay-" not in result.stderr and ".csv" not in result.stderr
+    skipped = runner.invoke(
+        app, ["pilot", "compare", str(ONBOARDING), *args, "--skip-bad-rows", "--format", "json"]
+    )
+    assert skipped.exit_code == 0, skipped.output
+    assert any("执行日志" in w for w in json.loads(skipped.stdout)["warnings"])
