@@ -114,8 +114,8 @@ class PilotReport:
     metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
     process: Any = None  # process_measures.ProcessMeasures: levels and schedules (SPEC 8)
     weighted: Any = None  # weighting.WeightedAttainment, when the pilot's metrics have weights
-    # (metric, segment) -> missing values per arm: baseline, pilot, before_baseline, before_pilot
-    missing: Mapping[tuple[str, Any], Mapping[str, int]] = field(default_factory=dict)
+    # (metric, segment) -> (missing, invalid) per arm: baseline, pilot, before_baseline, ...
+    missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]] = field(default_factory=dict)
     playbook_title: str = ""  # metadata.title: what people call the process
 
     @property
@@ -370,8 +370,9 @@ def _check_segments(read: Any, options: CompareOptions) -> None:
 
 def _missing_counts(
     setting: Setting, rows: Sequence[MetricResult]
-) -> dict[tuple[str, Any], dict[str, int]]:
-    """Missing values per arm of every compared metric and segment (unit rows and statistics)."""
+) -> dict[tuple[str, Any], dict[str, tuple[int, int]]]:
+    """Missing and unreadable values (`--skip-bad-rows`) per arm of every compared metric and
+    segment (unit rows and statistics): {"pilot": (missing, invalid), ...}."""
     from opsplay.pilot.designs import _cells
     from opsplay.pilot.sufficient import ArmStats
 
@@ -380,7 +381,7 @@ def _missing_counts(
         cells = _cells(setting, row.metric, row.segment, [])
         if not cells or not all(isinstance(c, ArmStats) for c in cells):
             continue
-        counts = [c.missing + c.invalid for c in cells]  # type: ignore[union-attr]
+        counts = [(c.missing, c.invalid) for c in cells]  # type: ignore[union-attr]
         if len(cells) == 4:  # did: comparison before/after, pilot before/after
             names = ("before_baseline", "baseline", "before_pilot", "pilot")
         else:

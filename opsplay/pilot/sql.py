@@ -59,7 +59,12 @@ MISSING_TOKENS = ("", "na", "n/a", "null", "nan", "#n/a", "-", "—")
 TRUE_WORDS = ("1", "true", "yes", "y", "是")
 FALSE_WORDS = ("0", "false", "no", "n", "否")
 # A number after cleaning (lower case, no spaces): plain, decimal, 1,234.5, exponent, percent.
-_NUMBER = r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?)(e[+-]?[0-9]+)?%?"
+# At most 200 integer digits and a two-digit exponent: below 1e300, so that every engine can
+# cast it (PostgreSQL raises an error on 1e999 where the others give NULL or infinity).
+_NUMBER = (
+    r"[+-]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3}){1,66}([.][0-9]*)?)"
+    r"(e[+-]?[0-9]{1,2})?%?"
+)
 _LARGEST = "1.7976931348623157e308"  # the largest float; beyond it (inf) a cell is invalid
 STAT_COLUMNS = (
     "rows",
