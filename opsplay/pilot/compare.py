@@ -185,6 +185,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             sheet=options.sheet,
             db=options.db,
             on_scan=stats.preload,
+            lang=lang,
             table=options.table,
             period_labels=()
             if period_column is None
