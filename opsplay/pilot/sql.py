@@ -61,6 +61,19 @@ FALSE_WORDS = ("0", "false", "no", "n", "否")
 # A number after cleaning (lower case, no spaces): plain, decimal, 1,234.5, exponent, percent.
 # At most 200 integer digits and a two-digit exponent: below 1e300, so that every engine can
 # cast it (PostgreSQL raises an error on 1e999 where the others give NULL or infinity).
+# Dates after `年月日/.` are folded to `-`: 2026-11-05 as is; 2026-11-5 and 20261105 spelled
+# out (one capturing group per pattern: BigQuery's REGEXP_EXTRACT takes no more).
+_DATE_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # the first ten characters
+_DATE_DASHED = (
+    r"^([0-9]{4})-[0-9]{1,2}-[0-9]{1,2}(?:[^0-9].*)?$",
+    r"^[0-9]{4}-([0-9]{1,2})-[0-9]{1,2}(?:[^0-9].*)?$",
+    r"^[0-9]{4}-[0-9]{1,2}-([0-9]{1,2})(?:[^0-9].*)?$",
+)
+_DATE_DIGITS = (
+    r"^([0-9]{4})[0-9]{2}[0-9]{2}$",
+    r"^[0-9]{4}([0-9]{2})[0-9]{2}$",
+    r"^[0-9]{4}[0-9]{2}([0-9]{2})$",
+)
 _NUMBER = (
     r"[+-]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3}){1,66}([.][0-9]*)?)"
     r"(e[+-]?[0-9]{1,2})?%?"
@@ -271,7 +284,7 @@ class Query:
         inner = [*raw, "out_w", "COUNT(*) AS n_rows"]
         outer = [f"{self._key(f'k{i}')} AS k{i}" for i in range(nkeys)]
         missing_key = " OR ".join(f"{self._key(f'k{i}')} IS NULL" for i in range(nkeys))
-        excluded = f"CASE WHEN out_w = 1 THEN 'outside' WHEN {missing_key} THEN 'no_key' END"
+        excluded = _excluded(missing_key)
         # positional names inside: a segment may share its name with the period (`--by period`)
         outer += [f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"]
         index = {key: i for i, key in enumerate(self.values)}
@@ -323,7 +336,7 @@ class Query:
         inner = [*raw, "out_w" if plan.window else "0 AS out_w", "COUNT(*) AS n_rows"]
         outer = [f"{self._key(f'k{i}')} AS k{i}" for i in range(nkeys)]
         missing_key = " OR ".join(f"{self._key(f'k{i}')} IS NULL" for i in range(nkeys))
-        excluded = f"CASE WHEN out_w = 1 THEN 'outside' WHEN {missing_key} THEN 'no_key' END"
+        excluded = _excluded(missing_key)
         outer += [f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"]
         ratio_checks: list[str] = []
         for m, metric in enumerate(plan.metrics):
@@ -488,9 +501,36 @@ class Query:
         return f"{expr} RLIKE '^{pattern}$'"
 
     def _date(self) -> str:
-        """The window column as `YYYY-MM-DD` text (dates, timestamps and ISO text alike)."""
+        """The window column as `YYYY-MM-DD` text, or NULL when it cannot be read: dates and
+        timestamps, and text written 2026-11-05, 2026-11-5, 2026/11/5, 2026.11.05,
+        2026年11月5日 or 20261105, a time after it or not."""
         column = self.q.column(self.plan.window.date_column)  # type: ignore[union-attr]
-        return f"REPLACE(SUBSTR({self._clean(column)}, 1, 10), '/', '-')"
+        text = f"TRANSLATE({self._clean(column)}, '年月日/.', '-- --')"
+        iso = f"SUBSTR({text}, 1, 10)"
+        parts = [
+            f"COALESCE({self._extract(text, _DATE_DASHED[i])}, {self._extract(text, _DATE_DIGITS[i])})"
+            for i in range(3)
+        ]
+        spelled = (
+            f"{parts[0]} || '-' || LPAD({parts[1]}, 2, '0') || '-' || LPAD({parts[2]}, 2, '0')"
+        )
+        return (
+            f"(CASE WHEN {self._regex(iso, _DATE_ISO)} THEN {iso} "
+            f"WHEN {parts[0]} IS NOT NULL THEN {spelled} END)"
+        )
+
+    def _extract(self, expr: str, pattern: str) -> str:
+        """The text of the one group of `pattern` in `expr`, or NULL."""
+        if self.dialect == "postgres":
+            return f"substring({expr} from '{pattern}')"
+        if self.dialect == "bigquery":
+            return f"REGEXP_EXTRACT({expr}, r'{pattern}')"
+        return f"NULLIF(regexp_extract({expr}, '{pattern}', 1), '')"
+
+    def _date_unreadable(self) -> str:
+        """The date cell holds something (not blank, NA…) that `_date` cannot read."""
+        column = self.q.column(self.plan.window.date_column)  # type: ignore[union-attr]
+        return f"{self._date()} IS NULL AND {self._key(column)} IS NOT NULL"
 
     def _within(self, span: tuple[dt.date, dt.date]) -> str:
         return f"{self._date()} BETWEEN '{span[0].isoformat()}' AND '{span[1].isoformat()}'"
@@ -505,13 +545,29 @@ class Query:
         )
 
     def _outside(self) -> str:
-        """1 when the row is outside every window (or has no readable date), else 0."""
+        """0 inside a window; 1 outside every window or without a date; 2 with a date that
+        cannot be read (an error, or left out with --skip-bad-rows)."""
         window = self.plan.window
         if window is None:
             return "0"
         spans = [s for s in (window.before_period, window.period) if s]
         inside = " OR ".join(self._within(s) for s in spans) or "1 = 1"
-        return f"CASE WHEN {inside} THEN 0 ELSE 1 END"
+        return f"CASE WHEN {inside} THEN 0 WHEN {self._date_unreadable()} THEN 2 ELSE 1 END"
+
+    def unreadable_dates(self, source: str) -> str:
+        """Row numbers (1-based, table order) of the first rows whose date cannot be read."""
+        return (
+            f"SELECT rn FROM (\n{self.cleaned(source, row_number=True)}\n) c\n"
+            "WHERE out_w = 2 ORDER BY rn LIMIT 5"
+        )
+
+
+def _excluded(missing_key: str) -> str:
+    """Why a group's rows are left out (`out_w` from `Query._outside`), or NULL."""
+    return (
+        "CASE WHEN out_w = 2 THEN 'bad_date' WHEN out_w = 1 THEN 'outside' "
+        f"WHEN {missing_key} THEN 'no_key' END"
+    )
 
 
 class Quoter:

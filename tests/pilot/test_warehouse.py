@@ -375,7 +375,6 @@ def spark() -> Iterator[object]:
     session.stop()
 
 
-@pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 @pytest.mark.parametrize("by", [(), ("region",)])
 def test_the_printed_spark_sql_runs_in_spark_and_agrees(
     tmp_path: Path, spark: object, by: tuple[str, ...]
@@ -413,3 +412,145 @@ def test_numbers_no_engine_can_hold_are_unreadable_everywhere(
         assert_same(figures(from_file), figures(other))
     revenue = next(m for m in from_file["metrics"] if m["metric"] == "revenue" and not m["segment"])
     assert revenue["pilot"]["invalid"] == 2
+
+
+DATED = """\
+apiVersion: opsplay/v1
+kind: Playbook
+metadata: {id: refund-tickets, title: 售后退款工单处理, version: "1.0.0", status: pilot, owner: ops,
+  updated: 2026-11-01}
+goal: {statement: 一次解决率从 50% 提升到 60%, metric: solved, baseline: 0.5, target: 0.6,
+  deadline: 2026-12-31}
+roles: [{id: ops, name: 客服运营}]
+metrics:
+  - {id: solved, name: 一次解决率, kind: proportion, column: solved, better: higher}
+nodes:
+  - {id: handle, name: 工单处理, owner: ops, sla: 1h, fallback: {when: [failure], action: 转人工}}
+pilot: {design: ab, arm_column: group, arms: {baseline: control, pilot: pilot}, metrics: [solved],
+  date_column: day, period: {start: 2026-11-01, end: 2026-11-30}, min_n: 1}
+"""
+# How teams' systems and Excel write dates, and whether each lies in November 2026.
+DATE_FORMS = {
+    "2026-11-05": True,
+    "2026/11/5": True,
+    "2026-11-5": True,
+    "2026.11.05": True,
+    "20261105": True,
+    "2026年11月25日": True,
+    "2026-11-05 10:30:00": True,
+    "2026/11/9 8:00": True,
+    "2026年11月9日10:00": True,
+    "2026-11-30T23:59:59+08:00": True,
+    "2026-10-31": False,
+    "2026/12/1": False,
+    "": False,
+    "NA": False,
+}
+
+
+def test_dates_as_teams_write_them_are_read_alike_on_every_path(
+    tmp_path: Path, postgres: str, spark: object
+) -> None:
+    """The pilot window's dates in every common form: the file, the printed SQL in DuckDB,
+    PostgreSQL and Spark, and `--db` keep the same rows (dates were compared as text)."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    playbook = tmp_path / "refund.yaml"
+    playbook.write_text(DATED, encoding="utf-8")
+    columns = ["group", "solved", "day"]
+    rows = [
+        ["pilot" if i % 2 else "control", str(i % 3 % 2), form or None]
+        for i, form in enumerate(list(DATE_FORMS) * 6)
+    ]
+    kept = {
+        arm: sum(1 for r in rows if r[0] == arm and DATE_FORMS[r[2] or ""])
+        for arm in ("control", "pilot")
+    }
+
+    def run(*args: str) -> dict:
+        result = runner.invoke(
+            app, ["pilot", "compare", str(playbook), *args, "--format", "json", "--lang", "en"]
+        )
+        assert result.exit_code in (0, 1), result.output
+        return json.loads(result.stdout)
+
+    def sql(dialect: str) -> str:
+        result = runner.invoke(
+            app, ["pilot", "sql", str(playbook), "--table", "units", "--dialect", dialect]
+        )
+        assert result.exit_code == 0, result.output
+        return result.stdout.strip().rstrip(";")
+
+    units = tmp_path / "units.csv"
+    with units.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            [columns, *[["" if v is None else v for v in r] for r in rows]]
+        )
+    from_file = run(str(units))
+    solved = from_file["metrics"][0]
+    assert (solved["baseline"]["n"], solved["pilot"]["n"]) == (kept["control"], kept["pilot"])
+
+    database = tmp_path / "units.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("CREATE TABLE units (" + ", ".join(f'"{c}" VARCHAR' for c in columns) + ")")
+    con.executemany("INSERT INTO units VALUES (?, ?, ?)", rows)
+    stats = tmp_path / "duckdb.csv"
+    con.execute(f"COPY ({sql('duckdb')}) TO '{stats}' (HEADER)")
+    con.close()
+
+    import psycopg
+
+    with psycopg.connect(postgres) as pg:
+        pg.execute("DROP TABLE IF EXISTS units")
+        pg.execute('CREATE TABLE units ("group" TEXT, solved TEXT, day TEXT)')
+        with pg.cursor() as cur:
+            cur.executemany("INSERT INTO units VALUES (%s, %s, %s)", rows)
+    pg_stats = run_in_postgres(postgres, sql("postgres"), tmp_path / "pg.csv")
+
+    schema = StructType([StructField(c, StringType(), True) for c in columns])
+    spark.createDataFrame(rows, schema).createOrReplaceTempView("units")  # type: ignore[attr-defined]
+    result = spark.sql(sql("spark"))  # type: ignore[attr-defined]
+    spark_stats = tmp_path / "spark.csv"
+    with spark_stats.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(result.columns)
+        writer.writerows(["" if v is None else v for v in row] for row in result.collect())
+
+    others = [
+        run(str(stats)),
+        run(str(pg_stats)),
+        run(str(spark_stats)),
+        run("--db", f"duckdb:///{database}", "--table", "units"),
+        run("--db", postgres, "--table", "units"),
+    ]
+    for other in others:
+        assert_same(figures(from_file), figures(other))
+
+
+def test_a_date_that_cannot_be_read_is_an_error_naming_its_line(tmp_path: Path) -> None:
+    playbook = tmp_path / "refund.yaml"
+    playbook.write_text(DATED, encoding="utf-8")
+    units = tmp_path / "units.csv"
+    units.write_text(
+        "group,solved,day\ncontrol,1,2026-11-02\npilot,0,上周五\npilot,1,2026/11/3\n",
+        encoding="utf-8",
+    )
+    args = ["pilot", "compare", str(playbook), str(units), "--lang", "en"]
+    failed = runner.invoke(app, args)
+    assert failed.exit_code == 2
+    assert 'line 3, column "day": "上周五" is not a date' in failed.stderr
+    skipped = runner.invoke(app, [*args, "--skip-bad-rows", "--format", "json"])
+    assert skipped.exit_code in (0, 1), skipped.output
+    document = json.loads(skipped.stdout)
+    assert document["metrics"][0]["pilot"]["n"] == 1
+    assert any("date in `day` that cannot be read" in w for w in document["warnings"])
+    outside = tmp_path / "october.csv"
+    outside.write_text(
+        "group,solved,day\ncontrol,1,2026-10-02\npilot,0,2026-10-03\n", encoding="utf-8"
+    )
+    none = runner.invoke(app, ["pilot", "compare", str(playbook), str(outside), "--lang", "en"])
+    assert none.exit_code == 2
+    assert (
+        "none of the 2 rows falls in the pilot window (2026-11-01 to 2026-11-30 in `day`)"
+        in none.stderr
+    )

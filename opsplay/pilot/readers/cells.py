@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import unicodedata
@@ -61,9 +62,14 @@ def parse_number(raw: str, *, percent: bool, boolean: bool = False) -> float | s
 
 
 def quote(value: str) -> str:
-    """A cell as a message shows it: in double quotes, cut to 40 characters."""
+    """A cell as a message shows it: in quotes (“” in Chinese), cut to 40 characters."""
     shown = value if len(value) <= 40 else value[:37] + "..."
-    return f'"{shown}"'
+    return _('"{cell}"').format(cell=shown)
+
+
+def date_span(start: dt.date, end: dt.date) -> str:
+    """`2026-11-01 to 2026-11-30` (至 in Chinese): a range of the pilot window."""
+    return _("{start} to {end}").format(start=start.isoformat(), end=end.isoformat())
 
 
 def names(values: Sequence[str], limit: int = 12) -> str:

@@ -12,7 +12,7 @@ from dataclasses import replace
 from opsplay.errors import InputError
 from opsplay.i18n import _, ngettext
 from opsplay.pilot.readers.base import BaseReader
-from opsplay.pilot.readers.cells import normalize_label, normalize_text, quote
+from opsplay.pilot.readers.cells import date_span, normalize_label, normalize_text, quote
 from opsplay.pilot.readers.engine import Table, TypedReadFailed, open_table
 from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo
@@ -158,7 +158,7 @@ class UnitsReader(BaseReader):
         nkeys = len(plan.key_aliases)
         has_period = "period" in plan.key_aliases
         out: dict[GroupKey, ArmStats] = {}
-        excluded = {"no_key": 0, "outside": 0}
+        excluded = {"no_key": 0, "outside": 0, "bad_date": 0}
         used = 0
         invalid = {m.id: 0 for m in plan.metrics}
         missing = {m.id: 0 for m in plan.metrics}
@@ -197,6 +197,8 @@ class UnitsReader(BaseReader):
                 out[key] = out[key] + value if key in out else value
         if used + sum(excluded.values()) == 0:
             raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
+        if excluded["bad_date"] and not self.options.skip_bad_rows:
+            raise InputError(self._bad_date(table, query, plan))
         for metric in plan.metrics:
             if invalid[metric.id] and not self.options.skip_bad_rows:
                 raise InputError(self._bad_cell(source, table, query, metric, "invalid"))
@@ -205,17 +207,42 @@ class UnitsReader(BaseReader):
         self._check_finite(source, out)
         self._excluded_warnings(source, plan, excluded)
         if used == 0:
-            raise InputError(
-                _("{file}: no row has an arm, period and segment value to compare").format(
-                    file=source.display
-                )
-            )
+            raise InputError(self._nothing_used(source, plan, excluded))
         self.sources.append(
             SourceInfo(source.display, self.shape, table.encoding, used, table.skipped_rows)
         )
         if table.skipped_rows:
             self.skip_warning(source, table.skipped_rows, table.skipped_examples)
         return out
+
+    def _bad_date(self, table: Table, query: Query, plan: Plan) -> str:
+        """The message for the first date of the window column that cannot be read."""
+        record = int(table.fetch(query.unreadable_dates(table.relation))[0][0])
+        column = plan.window.date_column if plan.window else ""
+        return _(
+            "{where}: {cell} is not a date; write dates as 2026-11-05 (2026/11/5, 2026年11月5日 "
+            "and 20261105 are read too), or pass --skip-bad-rows to leave such rows out"
+        ).format(where=table.where(record, column), cell=quote(table.cell(record, column)))
+
+    def _nothing_used(self, source: Source, plan: Plan, excluded: Mapping[str, int]) -> str:
+        """Why no row is left to compare: all outside the pilot window, or keys missing."""
+        if plan.window is not None and excluded["outside"] and not excluded["no_key"]:
+            spans = [s for s in (plan.window.before_period, plan.window.period) if s]
+            return ngettext(
+                "{file}: the only row is outside the pilot window ({spans} in `{column}`) or has "
+                "no date; check `pilot.period` and that column",
+                "{file}: none of the {count:,} rows falls in the pilot window ({spans} in "
+                "`{column}`); check `pilot.period` and that column",
+                excluded["outside"],
+            ).format(
+                file=source.display,
+                count=excluded["outside"],
+                spans=_(", ").join(date_span(a, b) for a, b in spans),
+                column=plan.window.date_column,
+            )
+        return _("{file}: no row has an arm, period and segment value to compare").format(
+            file=source.display
+        )
 
     def _bad_cell(
         self, source: Source, table: Table, query: Query, metric: MetricColumns, which: str
@@ -277,9 +304,23 @@ class UnitsReader(BaseReader):
                         excluded["no_key"],
                     ).format(file=source.display, count=excluded["no_key"], columns=columns)
                 )
+            if excluded["bad_date"] and plan.window is not None:
+                self.warnings.append(
+                    ngettext(
+                        "{file}: {count:,} row has a date in `{column}` that cannot be read; it "
+                        "was left out (--skip-bad-rows)",
+                        "{file}: {count:,} rows have a date in `{column}` that cannot be read; "
+                        "they were left out (--skip-bad-rows)",
+                        excluded["bad_date"],
+                    ).format(
+                        file=source.display,
+                        count=excluded["bad_date"],
+                        column=plan.window.date_column,
+                    )
+                )
             if excluded["outside"] and plan.window is not None:
                 spans = [s for s in (plan.window.before_period, plan.window.period) if s]
-                listed = ", ".join(f"{a.isoformat()}..{b.isoformat()}" for a, b in spans)
+                listed = _(", ").join(date_span(a, b) for a, b in spans)
                 self.warnings.append(
                     ngettext(
                         "{file}: {count:,} row is outside the pilot window ({spans} in `{column}`) or "
