@@ -158,7 +158,8 @@ def header(plan: Plan, dialect: str) -> str:
     return _(first).format(dialect=dialect) + _(
         "-- Missing cells (blank, NA, N/A, NULL, NaN, #N/A, -, —) leave only their metric\n"
         "-- (`missing`); unreadable cells are counted in `invalid`; rows without arm, period\n"
-        "-- or segment, or outside the pilot window, are counted in rows with `excluded` set.\n"
+        "-- or segment, outside the pilot window or with an unreadable date (`bad_date`), are\n"
+        "-- counted in rows with `excluded` set.\n"
         "-- Save the result as CSV and pass it to `opsplay pilot compare`.\n"
     )
 

@@ -544,6 +544,31 @@ def test_a_date_that_cannot_be_read_is_an_error_naming_its_line(tmp_path: Path) 
     document = json.loads(skipped.stdout)
     assert document["metrics"][0]["pilot"]["n"] == 1
     assert any("date in `day` that cannot be read" in w for w in document["warnings"])
+    # the same rows through the printed query: its result counts the row, and says so
+    printed = runner.invoke(app, ["pilot", "sql", str(playbook), "--table", "units"])
+    con = duckdb.connect()
+    con.execute(f"CREATE VIEW units AS SELECT * FROM read_csv('{units}', all_varchar = true)")
+    stats = tmp_path / "stats.csv"
+    con.execute(f"COPY ({printed.stdout.strip().rstrip(';')}) TO '{stats}' (HEADER)")
+    from_sql = runner.invoke(app, ["pilot", "compare", str(playbook), str(stats), "--lang", "en"])
+    assert from_sql.exit_code == 2 and "1 date(s) in the pilot window's column" in from_sql.stderr
+    from_sql = runner.invoke(
+        app,
+        [
+            "pilot",
+            "compare",
+            str(playbook),
+            str(stats),
+            "--lang",
+            "en",
+            "--skip-bad-rows",
+            "-f",
+            "json",
+        ],
+    )
+    document = json.loads(from_sql.stdout)
+    assert document["metrics"][0]["pilot"]["n"] == 1
+    assert any("1 row(s) with a date that cannot be read" in w for w in document["warnings"])
     outside = tmp_path / "october.csv"
     outside.write_text(
         "group,solved,day\ncontrol,1,2026-10-02\npilot,0,2026-10-03\n", encoding="utf-8"

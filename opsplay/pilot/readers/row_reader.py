@@ -219,6 +219,13 @@ class RowReader(BaseReader):
                     ),
                 ),
                 ("outside", N_("{files}: {count:,} row(s) outside the pilot window were left out")),
+                (
+                    "bad_date",
+                    N_(
+                        "{files}: {count:,} row(s) with a date that cannot be read were left out "
+                        "(--skip-bad-rows)"
+                    ),
+                ),
             ):
                 count = sum(v for k, v in excluded.items() if k[0] == reason)
                 if count:

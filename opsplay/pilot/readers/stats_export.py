@@ -46,6 +46,14 @@ class StatsReader(RowReader):
                     excluded[group] = (
                         int(self.number(locate, row, "rows", percent=False)) if rows else 0
                     )
+                    if row["excluded"] == "bad_date" and not self.options.skip_bad_rows:
+                        raise BadRow(
+                            _(
+                                "{where}: the query found {count} date(s) in the pilot window's "
+                                "column that cannot be read; write them as 2026-11-05 in the "
+                                "table, or pass --skip-bad-rows to leave those rows out"
+                            ).format(where=locate("excluded"), count=excluded[group])
+                        )
                     return
                 metric = self.metric_of(locate, row, keys, found)
                 if metric is None:
