@@ -62,7 +62,7 @@ def extracted() -> dict[str | tuple[str, str], list[str]]:
 def load() -> Catalog:
     """The Chinese catalogue as it is on disk."""
     with PO.open("rb") as handle:
-        return read_po(handle, locale="zh_CN", domain="opsplay")
+        return read_po(handle, locale="zh_CN", domain="opsplay", abort_invalid=True)
 
 
 def placeholders(text: str) -> set[str]:
