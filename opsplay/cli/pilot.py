@@ -31,7 +31,7 @@ from opsplay.cli.options import (
 )
 from opsplay.cli.watch import RecordOption, StateOption, record_compare
 from opsplay.errors import OpsplayError, UsageError
-from opsplay.i18n import _
+from opsplay.i18n import _, language
 
 pilot_app = typer.Typer(
     help=_("Step 4: measure a pilot against its control group.")
@@ -289,6 +289,26 @@ def sql(
             "--events", help=_("Print the node-figures query for an execution-log table instead.")
         ),
     ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help=_(
+                "Read the table's column names from this database first (组别 for `group`, "
+                "their case), as pilot compare --db does."
+            ),
+        ),
+    ] = None,
+    lang: Annotated[
+        Lang | None, typer.Option("--lang", help=_("Language of the comments."))
+    ] = None,
+) -> None:
+    with language(lang.value if lang else None):
+        _print_sql(playbook, table, dialect, by, events, db)
+
+
+def _print_sql(
+    playbook: Path, table: str, dialect: Dialect, by: list[str] | None, events: bool, db: str | None
 ) -> None:
     from opsplay.pilot.planning import sql_for_playbook
     from opsplay.validate import load_playbook
@@ -302,7 +322,7 @@ def sql(
             )
         else:
             text = sql_for_playbook(
-                load_playbook(playbook), table=table, dialect=dialect.value, by=by or []
+                load_playbook(playbook), table=table, dialect=dialect.value, by=by or [], db=db
             )
     except OpsplayError as error:
         raise fail(error) from None

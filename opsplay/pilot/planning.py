@@ -132,8 +132,11 @@ def _plan_text(plan: SamplePlan, design: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, by: list[str]) -> str:
-    """Warehouse SQL producing the sufficient-statistics export for the pilot's metrics."""
+def sql_for_playbook(
+    playbook: Playbook, *, table: str, dialect: str, by: list[str], db: str | None = None
+) -> str:
+    """Warehouse SQL producing the sufficient-statistics export for the pilot's metrics; with
+    `db`, the names are those of the table there (组别 for `group`, as `pilot compare --db`)."""
     from opsplay.pilot.readers import MetricColumns
     from opsplay.pilot.sql import generate_sql
 
@@ -151,6 +154,21 @@ def sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, by: list[s
     if window is not None and window.derive_period:
         period = None  # before/after come from pilot.date_column (SPEC 7)
     try:
-        return generate_sql(metrics, table, pilot.arm_column, period, by, dialect, window)  # type: ignore[arg-type]
+        if db is None:
+            return generate_sql(metrics, table, pilot.arm_column, period, by, dialect, window)  # type: ignore[arg-type]
+        from opsplay.pilot.readers import ReadOptions
+        from opsplay.pilot.readers.chunks import Progress
+        from opsplay.pilot.readers.units import UnitsReader
+        from opsplay.pilot.sql import sql_for_plan
+
+        options = ReadOptions(
+            metrics=tuple(metrics),
+            arm_column=pilot.arm_column,
+            period_column=period,
+            segment_columns=tuple(by),
+            window=window,
+        )
+        plan = UnitsReader(options, Progress(None)).plan_for_table(db, table)
+        return sql_for_plan(plan, table, dialect)
     except ValueError as error:
         raise UsageError(str(error)) from None

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from opsplay.i18n import N_, _
@@ -148,6 +148,12 @@ def generate_sql(
 ) -> str:
     """The query `pilot sql` prints; ValueError on a bad name."""
     plan = Plan(tuple(metrics), arm_column, period_column, tuple(segment_columns), window)
+    return sql_for_plan(plan, table, dialect)
+
+
+def sql_for_plan(plan: Plan, table: str, dialect: str) -> str:
+    """The printed query of a plan (its names as the table has them); ValueError on a bad name."""
+    plan = replace(plan, numeric=frozenset(), local=False)  # text in, portable SQL out
     body = Query(plan, dialect).grouped(Quoter(dialect).table(table))
     return header(plan, dialect) + long_form(plan, dialect, body)
 

@@ -579,3 +579,60 @@ def test_a_date_that_cannot_be_read_is_an_error_naming_its_line(tmp_path: Path) 
         "none of the 2 rows falls in the pilot window (2026-11-01 to 2026-11-30 in `day`)"
         in none.stderr
     )
+
+
+def test_pilot_sql_reads_the_tables_names_with_db(tmp_path: Path) -> None:
+    """A Chinese table calls the arm column 组别: `pilot compare --db` finds it, and so does
+    `pilot sql --db` (it printed `"group"`, which the table does not have)."""
+    playbook = tmp_path / "refund.yaml"
+    playbook.write_text(DATED.replace("arm_column: group, ", ""), encoding="utf-8")
+    database = tmp_path / "ops.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute("CREATE TABLE t (组别 VARCHAR, Solved VARCHAR, Day VARCHAR)")
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)",
+        [["control", "1", "2026-11-02"], ["pilot", "0", "2026/11/3"], ["pilot", "1", "2026-11-4"]],
+    )
+    con.close()
+    printed = runner.invoke(
+        app, ["pilot", "sql", str(playbook), "--table", "t", "--db", str(database)]
+    )
+    assert printed.exit_code == 0, printed.output
+    assert '"组别"' in printed.stdout and '"Solved"' in printed.stdout
+    con = duckdb.connect(str(database), read_only=True)
+    stats = tmp_path / "stats.csv"
+    con.execute(f"COPY ({printed.stdout.strip().rstrip(';')}) TO '{stats}' (HEADER)")
+    con.close()
+    from_sql = runner.invoke(app, ["pilot", "compare", str(playbook), str(stats), "-f", "json"])
+    from_db = runner.invoke(
+        app,
+        [
+            "pilot",
+            "compare",
+            str(playbook),
+            "--db",
+            f"duckdb:///{database}",
+            "--table",
+            "t",
+            "-f",
+            "json",
+        ],
+    )
+    assert figures(json.loads(from_sql.stdout)) == figures(json.loads(from_db.stdout))
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("sqlite:///ops.db", "SQLite is not supported"),
+        ("postgresql://u@h:port/db", "not a database URL"),
+        ("ops-warehouse", "not a database URL"),
+        ("duckdb:///nowhere/ops.duckdb", "absolute one takes four slashes"),
+    ],
+)
+def test_database_urls_users_get_wrong_are_explained(tmp_path: Path, url: str, words: str) -> None:
+    result = runner.invoke(
+        app, ["pilot", "compare", str(ONBOARDING), "--db", url, "--table", "t", "--lang", "en"]
+    )
+    assert result.exit_code == 2 and words in result.stderr, result.output
+    assert "Traceback" not in result.output and "+psycopg" not in result.stderr

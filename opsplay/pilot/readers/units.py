@@ -63,6 +63,15 @@ class UnitsReader(BaseReader):
         self._missing_warnings(stats)
         return self.finish(stats, {})
 
+    def plan_for_table(self, url: str, name: str) -> Plan:
+        """The query's plan with the names of table `name` of the database at `url` (its 组别
+        for `group`, its case), for `pilot sql --db`: the SQL is printed, not run."""
+        from opsplay.pilot.readers.warehouse import connect, open_db_table
+
+        with connect(url) as (con, dialect):
+            table = open_db_table(con, dialect, url, name)
+            return self._plan(table.source, table)
+
     def _plan(self, source: Source, table: Table | None) -> Plan:
         """The query's plan with the file's own header names; absent guardrails are warned about."""
         opts = self.options

@@ -28,6 +28,21 @@ from opsplay.pilot.readers.sources import Source
 from opsplay.pilot.sql import Quoter
 
 _DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "bigquery": "bigquery"}
+# Databases whose SQL the query is not written in (no information_schema, other functions).
+_UNSUPPORTED = {
+    "sqlite": "SQLite",
+    "mysql": "MySQL",
+    "mariadb": "MariaDB",
+    "mssql": "SQL Server",
+    "oracle": "Oracle",
+}
+
+
+def _forms() -> str:
+    return _(
+        "write duckdb:///ops.duckdb (a DuckDB file) or postgresql://user@host/db; other "
+        "warehouses with their SQLAlchemy URL, or run the SQL of `opsplay pilot sql` there"
+    )
 
 
 def display_url(url: str) -> str:
@@ -37,15 +52,30 @@ def display_url(url: str) -> str:
 
 @contextlib.contextmanager
 def connect(url: str) -> Iterator[tuple[Any, str]]:
-    """(a connection, its dialect) for a database URL."""
+    """(a connection, its dialect) for a database URL (a DuckDB file's path will do)."""
+    if "://" not in url and (Path(url).is_file() or url.endswith((".duckdb", ".db"))):
+        url = "duckdb:///" + url  # `--db ops.duckdb`: what users type first
+    if "://" not in url:
+        raise InputError(_("{url}: not a database URL; {forms}").format(url=url, forms=_forms()))
     scheme = url.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme in _UNSUPPORTED:
+        raise InputError(
+            _("{url}: {name} is not supported; {forms}").format(
+                url=display_url(url), name=_UNSUPPORTED[scheme], forms=_forms()
+            )
+        )
     if scheme == "duckdb":
         import duckdb
 
-        path = url.split("://", 1)[1] if "://" in url else ""
+        path = url.split("://", 1)[1]
         path = path[1:] if path.startswith("/") else path
         if path and not Path(path).exists():
-            raise InputError(_("{url}: no such database file").format(url=display_url(url)))
+            raise InputError(
+                _(
+                    "{url}: no such database file {path}; a path after duckdb:/// is relative to "
+                    "the current folder, an absolute one takes four slashes (duckdb:////data/ops.duckdb)"
+                ).format(url=display_url(url), path=Path(path).absolute())
+            )
         try:
             con = duckdb.connect(path or ":memory:", read_only=bool(path))
         except Exception as exc:  # duckdb.Error
@@ -69,8 +99,15 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
                 "install them with pip install 'opsplay[warehouse]'"
             ).format(url=display_url(url))
         ) from None
+    written = url
     if re.match(r"^postgres(ql)?://", url):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]  # psycopg 3, not psycopg2
+    try:
+        sqlalchemy.engine.make_url(url)
+    except (sqlalchemy.exc.ArgumentError, ValueError):  # no scheme, a port that is no number
+        raise InputError(
+            _("{url}: not a database URL; {forms}").format(url=display_url(written), forms=_forms())
+        ) from None
     try:
         engine = sqlalchemy.create_engine(url)
         raw = engine.raw_connection()
