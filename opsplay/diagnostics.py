@@ -77,7 +77,18 @@ _CATALOGUE = [
     Rule(
         "OPS011",
         E,
-        N_("Playbook text holds a control character (a terminal escape, say), not shown raw."),
+        N_(
+            "Playbook text holds a control character (a terminal escape, say), an invisible "
+            "character in a key or id, or a bidirectional override; none is shown raw."
+        ),
+    ),
+    Rule(
+        "OPS012",
+        W,
+        N_(
+            "Playbook text holds invisible characters pasted from chat apps or Word "
+            "(zero-width space, U+FEFF)."
+        ),
     ),
     # OPS1xx: structure (the schema)
     Rule("OPS101", E, N_("A required key is missing.")),

@@ -25,7 +25,7 @@ from opsplay.errors import TemplateError, UsageError
 from opsplay.i18n import N_, _, translate, translations
 from opsplay.render.budget import MAX_OUTPUT, BudgetedSandbox, BudgetExceeded, alarm
 from opsplay.render.filters import bind
-from opsplay.text import has_control, visible
+from opsplay.text import needs_visible, visible
 
 SHIPPED_PREFIX = "opsplay"
 _HTML_SUFFIXES = (".html.j2", ".htm.j2", ".svg.j2", ".html", ".htm", ".svg", ".xml")
@@ -194,11 +194,12 @@ class Renderer:
 
 
 def _visible_tree(value: Any, seen: dict[int, Any] | None = None) -> Any:
-    """Data with every string's control characters shown escaped (`\\x1b`): text from
-    playbooks and exports never reaches a document as a raw terminal escape. Shared
+    """Data with every string's control characters shown escaped (`\\x1b`) and invisible
+    characters as `<U+200B>`: text from playbooks and exports never reaches a document as a
+    raw terminal escape or a hidden bidi override. Shared
     dicts and lists (`nodes_by_id` holds the nodes) stay shared, walked once."""
     if isinstance(value, str):
-        return visible(value) if has_control(value) and not isinstance(value, Markup) else value
+        return visible(value) if needs_visible(value) and not isinstance(value, Markup) else value
     if not isinstance(value, (Mapping, list, tuple)):
         return value
     seen = {} if seen is None else seen
