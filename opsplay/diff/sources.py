@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opsplay.config import Config
-from opsplay.diagnostics import Severity, error_listing
+from opsplay.diagnostics import error_listing
 from opsplay.diff.changes import Classification, DiffReport, PlaybookDiff, Side
 from opsplay.diff.compare import compare
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import _
-from opsplay.loader import load_file
 from opsplay.model.playbook import Playbook
-from opsplay.schema_check import check_schema
 
 
 @dataclass(frozen=True)
@@ -57,11 +55,15 @@ def _read(path: Path) -> bytes:
         ) from None
 
 
-def parse_playbook(raw: bytes, name: str) -> Playbook:
-    """A playbook that passes the schema; InputError listing what is wrong otherwise."""
-    loaded = load_file(raw, name)
-    playbook = check_schema(loaded) if isinstance(loaded.data, dict) else None
-    errors = sorted(d for d in loaded.diagnostics if d.severity is Severity.ERROR)
+def parse_playbook(raw: bytes, name: str, config: Config | None = None) -> Playbook:
+    """A playbook that validates (warnings allowed); InputError listing its errors otherwise.
+
+    A diff of a playbook that validate refuses would classify changes on references that
+    resolve to nothing (an owner that is no role), so it is refused the same way.
+    """
+    from opsplay.validate import check_content
+
+    playbook, errors = check_content(raw, name, config or Config())
     if playbook is None or errors:
         raise InputError(
             _("{name} is not a valid playbook, so it cannot be compared:").format(name=name)
@@ -107,8 +109,8 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
             next(iter(new.files.items())),
         )
         result = diff_playbooks(
-            parse_playbook(old_raw, old_name),
-            parse_playbook(new_raw, new_name),
+            parse_playbook(old_raw, old_name, config),
+            parse_playbook(new_raw, new_name, config),
             old_name=old_name,
             new_name=new_name,
             **options,
@@ -121,7 +123,7 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
             )
         )
     skipped: list[tuple[str, str]] = []
-    before, after = _by_id(old, skipped), _by_id(new, skipped)
+    before, after = _by_id(old, skipped, config), _by_id(new, skipped, config)
     results = []
     for playbook_id in sorted(set(before) | set(after)):
         if playbook_id not in after:
@@ -138,13 +140,15 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
     return DiffReport(old.label, new.label, tuple(results), tuple(skipped))
 
 
-def _by_id(source: Source, skipped: list[tuple[str, str]]) -> dict[str, tuple[str, Playbook]]:
+def _by_id(
+    source: Source, skipped: list[tuple[str, str]], config: Config
+) -> dict[str, tuple[str, Playbook]]:
     """The valid playbooks of a folder by id; invalid ones are listed in `skipped`, so one
     broken file does not hide the changes to all the others."""
     found: dict[str, tuple[str, Playbook]] = {}
     for name, raw in source.files.items():
         try:
-            playbook = parse_playbook(raw, name)
+            playbook = parse_playbook(raw, name, config)
         except InputError as error:
             lines = error.message.splitlines()
             skipped.append((name, lines[1].strip() if len(lines) > 1 else lines[0]))
