@@ -15,6 +15,7 @@ from opsplay.discovery import (
     find_entries,
     inspect,
     read_limited,
+    require_regular_file,
 )
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import _
@@ -273,6 +274,7 @@ def load_playbook(path: Path, config: Config | None = None) -> Playbook:
     from opsplay.config import find_config
 
     config = config or find_config(path.parent)
+    require_regular_file(path)
     if not path.is_file():
         raise InputError(_("{path}: no such playbook file").format(path=path))
     entry = inspect(path, _roots(config), config.follow_symlinks)

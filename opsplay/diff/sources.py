@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,24 +18,50 @@ from opsplay.model.playbook import Playbook
 
 @dataclass(frozen=True)
 class Source:
-    """One side of a diff: its label, whether it is a folder, and its files' contents."""
+    """One side of a diff: its label, whether it is a folder, its files' contents, and the
+    entries of a folder that were not read (a pipe named `x.yaml`, a file too large)."""
 
     label: str
     is_folder: bool
     files: dict[str, bytes]
+    unread: tuple[tuple[str, str], ...] = ()
 
 
-def read_source(argument: str) -> Source:
-    """A local file or folder, or `REF:path` from git when no such local path exists."""
+def read_source(argument: str, config: Config | None = None) -> Source:
+    """A local file or folder, or `REF:path` from git when no such local path exists.
+
+    Only regular files are read, at most `max_file_kb` each, without blocking: `/dev/zero`
+    or a pipe is refused for what it is (a pipe opened for reading waits for a writer).
+    """
+    from opsplay.discovery import Unreadable, find_entries, inspect, read_limited
     from opsplay.gitfiles import read_ref_path, split_ref_path
-    from opsplay.validate import discover, display_name
+    from opsplay.validate import display_name
 
+    config = config or Config()
     path = Path(argument)
     if path.is_dir():
-        files = discover([path])
-        return Source(display_name(path), True, {display_name(f): _read(f) for f in files})
-    if path.is_file():
-        return Source(display_name(path), False, {display_name(path): _read(path)})
+        files, unread = {}, []
+        for entry in find_entries([path], [Path.cwd()], follow_symlinks=config.follow_symlinks):
+            name = display_name(entry.path)
+            try:
+                if entry.problem is not None:
+                    raise Unreadable(entry.problem)
+                files[name] = read_limited(entry.path, config.max_file_kb)
+            except Unreadable as refusal:
+                unread.append((name, refusal.message))
+        return Source(display_name(path), True, files, tuple(unread))
+    if os.path.lexists(path):
+        # Named on the command line: the user's choice, wherever a symlink leads.
+        entry = inspect(path, [Path.cwd()], follow_symlinks=True)
+        try:
+            if entry.problem is not None:
+                raise Unreadable(entry.problem)
+            raw = read_limited(entry.path, config.max_file_kb)
+        except Unreadable as refusal:
+            raise InputError(
+                _("{path}: {problem}").format(path=argument, problem=refusal.message)
+            ) from None
+        return Source(display_name(path), False, {display_name(path): raw})
     if split_ref_path(argument) is not None:
         content = read_ref_path(argument)
         return Source(content.label, content.is_folder, content.files)
@@ -44,15 +71,6 @@ def read_source(argument: str) -> Source:
             "{example})"
         ).format(argument=argument, example="main:playbooks/a.yaml")
     )
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise InputError(
-            _("{path}: cannot read the file: {reason}").format(path=path, reason=error.strerror)
-        ) from None
 
 
 def parse_playbook(raw: bytes, name: str, config: Config | None = None) -> Playbook:
@@ -137,6 +155,7 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
             results.append(
                 diff_playbooks(old_pb, new_pb, old_name=old_name, new_name=new_name, **options)
             )
+    skipped += [*old.unread, *new.unread]
     return DiffReport(old.label, new.label, tuple(results), tuple(skipped))
 
 

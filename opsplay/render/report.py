@@ -191,6 +191,9 @@ def _names(rows: list[dict[str, Any]]) -> list[str]:
 
 def load_comparison(path: Path) -> dict[str, Any]:
     """A saved `opsplay pilot compare --format json` result."""
+    from opsplay.discovery import require_regular_file
+
+    require_regular_file(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

@@ -4,6 +4,7 @@ cut (a rewrite with hundreds of changes), in both languages."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -158,3 +159,43 @@ def test_a_pull_request_comment_stays_under_githubs_limit(
     assert "…" in markdown.split("room-001")[0]  # the first room's long text, cut
     _, text, _ = invoke("old.yaml", "new.yaml", "--lang", "zh")
     assert len(text) < 65_536
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("en", "a device, pipe or socket, not a regular file"), ("zh", "不是普通文件")],
+)
+def test_a_device_or_a_pipe_is_named_for_what_it_is_never_waited_on(
+    incident: Path, lang: str, words: str
+) -> None:
+    """`/dev/zero` and a FIFO exist: "no such file or folder" was wrong, and a FIFO opened
+    for reading waits for a writer for ever."""
+    os.mkfifo(incident / "pipe.yaml")
+    for old, new in (
+        ("/dev/zero", "incident-3.0.0.yaml"),
+        ("incident-2.3.0.yaml", "pipe.yaml"),
+        ("/dev/null", "incident-3.0.0.yaml"),
+    ):
+        code, out, err = invoke(old, new, lang=lang)
+        assert (code, out) == (2, "")
+        assert words in err and (old if old.startswith("/dev") else new) in err
+        assert "no such file" not in err and "没有这个文件" not in err
+
+
+def test_a_pipe_in_a_folder_is_skipped_and_named(incident: Path) -> None:
+    for folder in ("old", "new"):
+        (incident / folder).mkdir()
+        shutil.copyfile(FIXTURES / "incident-2.3.0.yaml", incident / folder / "incident.yaml")
+    os.mkfifo(incident / "new" / "pipe.yaml")
+    code, out, _ = invoke("old", "new", "-f", "json")
+    assert code == 0
+    skipped = json.loads(out)["skipped"]
+    assert [s["file"] for s in skipped] == ["new/pipe.yaml"]
+    assert "not a regular file" in skipped[0]["problem"]
+
+
+def test_a_file_above_the_size_limit_is_refused_before_it_is_parsed(incident: Path) -> None:
+    (incident / "pyproject.toml").write_text("[tool.opsplay]\nmax_file_kb = 8\n", "utf-8")
+    code, _, err = invoke("incident-2.3.0.yaml", "incident-3.0.0.yaml")
+    assert code == 2
+    assert "incident-2.3.0.yaml: the file is larger than 8 KB" in err
