@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
+from opsplay.i18n import translate
 from opsplay.model.playbook import Playbook
 
 SCHEMA_ID = "https://opsplay.dev/schema/opsplay-v1.json"
 
 
-def playbook_schema() -> dict[str, Any]:
-    """Generate the schema from the models, with `definitions` refs as draft-07 expects."""
+def playbook_schema(lang: str = "en") -> dict[str, Any]:
+    """Generate the schema from the models, with `definitions` refs as draft-07 expects; the
+    descriptions editors show on hover in `lang` (the English ones are catalogue ids)."""
     schema = Playbook.model_json_schema(
         by_alias=True, ref_template="#/definitions/{model}", mode="validation"
     )
     definitions = schema.pop("$defs", {})
     _metric_discriminator(schema["properties"]["metrics"]["items"], definitions)
-    return {
+    document = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
         **schema,
         "definitions": definitions,
     }
+    if lang != "en":
+        for holder in descriptions(document):
+            holder["description"] = translate(holder["description"], lang)
+    return document
 
 
-def schema_json() -> str:
+def descriptions(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object of the schema that has a `description` text."""
+    if isinstance(node, dict):
+        if isinstance(node.get("description"), str):
+            yield node
+        for key, value in node.items():
+            if key not in ("description", "enum", "const", "default", "examples"):
+                yield from descriptions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from descriptions(value)
+
+
+def schema_json(lang: str = "en") -> str:
     """The schema as pretty JSON text (Chinese kept readable)."""
-    return json.dumps(playbook_schema(), ensure_ascii=False, indent=2) + "\n"
+    return json.dumps(playbook_schema(lang), ensure_ascii=False, indent=2) + "\n"
 
 
 def _metric_discriminator(items: dict[str, Any], definitions: dict[str, Any]) -> None:

@@ -49,6 +49,13 @@ def extracted() -> dict[str | tuple[str, str], list[str]]:
             key = message if isinstance(message, str) else (message[0], message[1])
             where = f"{folder.relative_to(ROOT)}/{filename}:{lineno}"
             found.setdefault(key, []).append(where)
+    # The JSON Schema's descriptions (`opsplay schema`, shown by editors) come from the models'
+    # docstrings and Field(description=...): their English text is the id too.
+    sys.path.insert(0, str(ROOT))
+    from opsplay.schema import descriptions, playbook_schema
+
+    for holder in descriptions(playbook_schema("en")):
+        found.setdefault(holder["description"], []).append("opsplay/model (JSON Schema)")
     return found
 
 

@@ -121,7 +121,7 @@ def rules(lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] =
 def schema(lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] = None) -> None:
     from opsplay.schema import schema_json
 
-    typer.echo(schema_json(), nl=False)
+    typer.echo(schema_json(_speak(lang)), nl=False)
 
 
 @app.command(

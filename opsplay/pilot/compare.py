@@ -114,8 +114,8 @@ class PilotReport:
     metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
     process: Any = None  # process_measures.ProcessMeasures: levels and schedules (SPEC 8)
     weighted: Any = None  # weighting.WeightedAttainment, when the pilot's metrics have weights
-    # (metric, segment) -> missing values per arm: baseline, pilot, before_baseline, before_pilot
-    missing: Mapping[tuple[str, Any], Mapping[str, int]] = field(default_factory=dict)
+    # (metric, segment) -> (missing, invalid) per arm: baseline, pilot, before_baseline, ...
+    missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]] = field(default_factory=dict)
     playbook_title: str = ""  # metadata.title: what people call the process
 
     @property
@@ -184,6 +184,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             window=_window(pilot, period_column),
             sheet=options.sheet,
             db=options.db,
+            on_scan=stats.preload,
+            lang=lang,
             table=options.table,
             period_labels=()
             if period_column is None
@@ -257,9 +259,9 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         # The log is another system's export: its encoding is detected on its own.
         calendar = WorkdayCalendar(options.calendar)
         with contextlib.ExitStack() as scratch:
-            events_path = options.events
+            events_path, display = options.events, None
             if options.events_table is not None:  # --db: the log table written out as CSV
-                events_path = _events_from_table(options, scratch)
+                events_path, display = _events_from_table(options, scratch)
             event_data = read_events(
                 events_path,
                 process_measures.overall_limits(playbook),
@@ -269,6 +271,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
                 lang=lang,
                 limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
                 names={n.name: n.id for n in playbook.nodes},
+                display=display,
             )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
@@ -369,8 +372,9 @@ def _check_segments(read: Any, options: CompareOptions) -> None:
 
 def _missing_counts(
     setting: Setting, rows: Sequence[MetricResult]
-) -> dict[tuple[str, Any], dict[str, int]]:
-    """Missing values per arm of every compared metric and segment (unit rows and statistics)."""
+) -> dict[tuple[str, Any], dict[str, tuple[int, int]]]:
+    """Missing and unreadable values (`--skip-bad-rows`) per arm of every compared metric and
+    segment (unit rows and statistics): {"pilot": (missing, invalid), ...}."""
     from opsplay.pilot.designs import _cells
     from opsplay.pilot.sufficient import ArmStats
 
@@ -379,7 +383,7 @@ def _missing_counts(
         cells = _cells(setting, row.metric, row.segment, [])
         if not cells or not all(isinstance(c, ArmStats) for c in cells):
             continue
-        counts = [c.missing + c.invalid for c in cells]  # type: ignore[union-attr]
+        counts = [(c.missing, c.invalid) for c in cells]  # type: ignore[union-attr]
         if len(cells) == 4:  # did: comparison before/after, pilot before/after
             names = ("before_baseline", "baseline", "before_pilot", "pilot")
         else:
@@ -388,16 +392,18 @@ def _missing_counts(
     return out
 
 
-def _events_from_table(options: CompareOptions, scratch: contextlib.ExitStack) -> Path:
+def _events_from_table(options: CompareOptions, scratch: contextlib.ExitStack) -> tuple[Path, str]:
     """`--events-table`: the node log of the database of `--db`, as a CSV file for the log
-    reader (in a folder removed when `scratch` closes)."""
-    from opsplay.pilot.readers.warehouse import connect, events_csv, scratch_folder
+    reader (in a folder removed when `scratch` closes), and the table's name for messages."""
+    from opsplay.pilot.readers.warehouse import connect, display_url, events_csv, scratch_folder
 
     if not options.db:
         raise UsageError(_("--events-table needs --db: the database holding the table"))
     folder = scratch.enter_context(scratch_folder())
     with connect(options.db) as (con, dialect):
-        return events_csv(con, dialect, options.db, options.events_table or "", Path(folder))
+        table = options.events_table or ""
+        path = events_csv(con, dialect, options.db, table, Path(folder))
+    return path, f"{display_url(options.db)} {table}"
 
 
 def _window(pilot: Any, period_column: str | None) -> Any:

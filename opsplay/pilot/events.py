@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -117,6 +117,7 @@ def read_events(
     realtime_seconds: float = 1.0,
     lang: str | None = None,
     names: Mapping[str, str] | None = None,
+    display: str | None = None,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures.
 
@@ -124,8 +125,11 @@ def read_events(
     `limit_for(node, level)` overrides it per row (per-level limits). `names` maps node
     names to ids: teams' systems log the node's name (退款审核), not its id. Warnings are
     in `lang` (the document language of the results); errors in the message language.
+    `display` names the log in messages when `path` is a copy of it (a database table).
     """
     source = open_source(Path(path))  # another system's export: its encoding is detected
+    if display:
+        source = replace(source, display=display)
     calendar = calendar or WorkdayCalendar()
     roles = _event_columns(source)
     for name in group_columns:

@@ -93,14 +93,16 @@ def _metric_json(row: MetricResult) -> dict[str, Any]:
 
 
 def _with_missing(entry: dict[str, Any], report: PilotReport) -> dict[str, Any]:
-    """Each arm's `missing` count (SPEC 7), as the readers counted it (None for summaries)."""
+    """Each arm's `missing` and `invalid` counts (SPEC 7), as the readers counted them (none
+    for summaries); `invalid` counts the unreadable cells `--skip-bad-rows` let through."""
     counts = report.missing.get((entry["metric"], tuple(entry["segment"].items())))
     if counts is None:  # a dashboard summary does not say
         return entry
     for arm in ("baseline", "pilot"):
-        entry[arm]["missing"] = counts.get(arm)
+        entry[arm]["missing"], entry[arm]["invalid"] = counts.get(arm, (None, None))
         if "before" in entry:
-            entry["before"][arm]["missing"] = counts.get(f"before_{arm}")
+            before = counts.get(f"before_{arm}", (None, None))
+            entry["before"][arm]["missing"], entry["before"][arm]["invalid"] = before
     return entry
 
 

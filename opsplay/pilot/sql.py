@@ -59,7 +59,12 @@ MISSING_TOKENS = ("", "na", "n/a", "null", "nan", "#n/a", "-", "—")
 TRUE_WORDS = ("1", "true", "yes", "y", "是")
 FALSE_WORDS = ("0", "false", "no", "n", "否")
 # A number after cleaning (lower case, no spaces): plain, decimal, 1,234.5, exponent, percent.
-_NUMBER = r"[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3})+([.][0-9]*)?)(e[+-]?[0-9]+)?%?"
+# At most 200 integer digits and a two-digit exponent: below 1e300, so that every engine can
+# cast it (PostgreSQL raises an error on 1e999 where the others give NULL or infinity).
+_NUMBER = (
+    r"[+-]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3}){1,66}([.][0-9]*)?)"
+    r"(e[+-]?[0-9]{1,2})?%?"
+)
 _LARGEST = "1.7976931348623157e308"  # the largest float; beyond it (inf) a cell is invalid
 STAT_COLUMNS = (
     "rows",
@@ -296,9 +301,9 @@ class Query:
 
         Equal to `grouped` as long as no value is NaN, infinite or (proportions) other than 0/1,
         and no ratio unit lacks only one of its two values: SUM and COUNT skip NULLs, and with
-        `missing: zero` a missing value adds nothing to a sum. The last column counts the values
-        and units that break this; when it is not 0 the caller runs `grouped` instead. None when
-        a value column is text.
+        `missing: zero` a missing value adds nothing to a sum. The last column is not 0 when a
+        value or unit may break this; the caller then runs `grouped` instead. None when a value
+        column is text.
         """
         plan = self.plan
         if self.dialect != "duckdb" or not all(c in plan.numeric for c, _p in self.values):
@@ -355,10 +360,14 @@ class Query:
                     continue
                 inner.append(f"{expr} AS m{m}_{name}")
                 outer.append(f"SUM(m{m}_{name}) AS m{m}_{name}")
+        # Aggregates, not FILTERed counts (which cost a third of the scan): |x − x²| is 0
+        # only for 0 and 1 and is never negative, so its sum is 0 exactly when every value
+        # is 0 or 1; a NaN or infinity makes Σx² non-finite (so does an overflow, which only
+        # sends the rows through `grouped`, where it is reported precisely).
         anomalies = [
-            f"COUNT(*) FILTER (WHERE x{i} NOT IN (0, 1))"
+            f"CASE WHEN COALESCE(SUM(ABS(x{i} - x{i} * x{i})), 0) = 0 THEN 0 ELSE 1 END"
             if proportion
-            else f"COUNT(*) FILTER (WHERE NOT isfinite(x{i}))"
+            else f"CASE WHEN isfinite(COALESCE(SUM(x{i} * x{i}), 0)) THEN 0 ELSE 1 END"
             for i, (_c, proportion) in enumerate(self.values)
         ]
         inner.append(f"{' + '.join(anomalies + ratio_checks)} AS anomalies")

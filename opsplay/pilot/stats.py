@@ -8,15 +8,15 @@ cannot be computed are None, never NaN; `issues` holds machine codes the caller 
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib
 import math
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from types import ModuleType
 from typing import Literal
-
-# scipy.special holds the same distribution functions scipy.stats calls (t.sf is
-# stdtr(df, -x), t.ppf is stdtrit, norm.sf is ndtr(-x), chi2.sf is chdtrc) and imports
-# in a fraction of the time, which matters for a command-line tool.
-from scipy import special
 
 from opsplay.pilot.sufficient import ArmStats
 
@@ -292,6 +292,33 @@ def adjust_p_values(p_values: Sequence[float | None], method: Correction) -> lis
     return adjusted
 
 
+def _special() -> ModuleType:
+    """scipy.special, imported on first use (about 0.2 s, numpy included).
+
+    It holds the same distribution functions scipy.stats calls (t.sf is stdtr(df, -x), t.ppf
+    is stdtrit, norm.sf is ndtr(-x), chi2.sf is chdtrc) and imports in a fraction of the time.
+    """
+    from scipy import special
+
+    return special
+
+
+@functools.cache
+def preload() -> None:
+    """Import scipy.special in a thread (once), so that it is ready when the tests run.
+
+    Called as an export's scan starts: DuckDB releases the GIL while it scans, so the import
+    runs during the scan instead of after it. A later `_special()` waits for it if needed.
+    """
+    threading.Thread(target=_import_quietly, args=("scipy.special",)).start()
+
+
+def _import_quietly(name: str) -> None:
+    # A failure shows where the module is used (`_special()`), not as a thread's traceback.
+    with contextlib.suppress(Exception):
+        importlib.import_module(name)
+
+
 def sample_ratio_mismatch(n_baseline: int, n_pilot: int, pilot_share: float) -> float | None:
     """Pearson chi-square (1 dof) p-value of the arm sizes against the planned pilot share."""
     if not 0 < pilot_share < 1:
@@ -304,7 +331,7 @@ def sample_ratio_mismatch(n_baseline: int, n_pilot: int, pilot_share: float) -> 
     statistic = (n_pilot - expected_pilot) ** 2 / expected_pilot + (
         n_baseline - expected_baseline
     ) ** 2 / expected_baseline
-    return float(special.chdtrc(1, statistic))
+    return float(_special().chdtrc(1, statistic))
 
 
 @dataclass(frozen=True)
@@ -369,8 +396,8 @@ def _sample_variance(n: int, total: float, total_sq: float) -> float:
 
 def _quantile(alpha: float, dof: float | None) -> float:
     if dof is None:
-        return float(special.ndtri(1 - alpha / 2))
-    return float(special.stdtrit(dof, 1 - alpha / 2))
+        return float(_special().ndtri(1 - alpha / 2))
+    return float(_special().stdtrit(dof, 1 - alpha / 2))
 
 
 def _interval(estimate: float, se: float, alpha: float, dof: float | None) -> tuple[float, float]:
@@ -381,8 +408,8 @@ def _interval(estimate: float, se: float, alpha: float, dof: float | None) -> tu
 def _two_sided_p(statistic: float, dof: float | None) -> float:
     # sf, not 1 − cdf, so that p-values far below 1e-16 keep their size.
     if dof is None:
-        return float(2 * special.ndtr(-abs(statistic)))
-    return float(2 * special.stdtr(dof, -abs(statistic)))
+        return float(2 * _special().ndtr(-abs(statistic)))
+    return float(2 * _special().stdtr(dof, -abs(statistic)))
 
 
 def _check_options(kind: Kind, alpha: float) -> None:

@@ -6,6 +6,7 @@ characters about 0.62 em), so the layout needs no font and stays byte-stable.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -23,6 +24,23 @@ MAX_LINES = 3
 _NO_LINE_START = set("，。、；：？！）」』”’》〉】…%,.;:?!)]}")
 
 
+# A number and its unit are not split across lines (CLREQ): 30分钟内, 3个工作日, 1.5小时.
+_NUMBER_UNIT = re.compile(
+    r"[0-9]+(?:[.:][0-9]+)*(?:个工作日|工作日|个小时|小时|分钟|秒钟|钟头|星期|个月|[秒分时天日周月年次个元人单])"
+    r"(?:以内|之内|内)?"
+)
+
+
+def _keep_units(part: str) -> list[str]:
+    """The characters of `part`, each number with its unit as one item."""
+    items: list[str] = []
+    last = 0
+    for match in _NUMBER_UNIT.finditer(part):
+        items += [*part[last : match.start()], match.group(0)]
+        last = match.end()
+    return items + list(part[last:])
+
+
 def text_width(text: str, size: float) -> float:
     """Width a line takes in px: wide (Chinese) characters one em, others about 0.62 em."""
     return sum(
@@ -35,8 +53,14 @@ def wrap(text: str, size: float, limit: float = MAX_TEXT, max_lines: int = MAX_L
     words: list[str] = []
     for part in visible(" ".join(text.split())).split(" "):
         word = ""
-        for ch in part:  # a wide character is a word of its own; long Latin words are cut
-            if ch in _NO_LINE_START and (word or words):  # ，。） never start a line
+        for ch in _keep_units(part):  # a wide character is a word of its own; long Latin
+            # words are cut; a number keeps its unit (30分钟内), marked by _keep_units
+            if len(ch) > 1:
+                if word:
+                    words.append(word)
+                words.append(ch)
+                word = ""
+            elif ch in _NO_LINE_START and (word or words):  # ，。） never start a line
                 if word:
                     word += ch
                 else:

@@ -7,6 +7,7 @@ and file paths aside); the English text must be English.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -198,3 +199,29 @@ def test_pilot_sql_comments_in_both_languages() -> None:
         assert words in comments, comments
         if lang == "zh":
             assert english_run(comments) is None, (english_run(comments), comments)
+
+
+def test_warnings_speak_the_results_language_and_errors_the_message_language(
+    tmp_path: Path,
+) -> None:
+    """A Chinese playbook run from an English shell (cron, CI): the JSON's warnings are all
+    Chinese, as its other texts; the error on stderr stays in the shell's language."""
+    rows = pd.read_csv(UNITS, dtype=str, keep_default_na=False).head(400)
+    rows.loc[3, "revenue"] = "待补"  # unreadable
+    rows.loc[5, "retained_d1"] = ""  # missing
+    rows.loc[7, "group"] = "NA"  # no arm
+    rows.loc[9, "group"] = "灰度"  # an arm value the playbook does not name
+    data = tmp_path / "units.csv"
+    rows.to_csv(data, index=False)
+    with language("en"):  # the message language; no --lang: the playbook's zh for the results
+        result = runner.invoke(
+            app, ["pilot", "compare", str(ONBOARDING), str(data), "--skip-bad-rows", "-f", "json"]
+        )
+        failed = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(data)])
+    assert result.exit_code in (0, 1), result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    assert len(warnings) >= 4, warnings
+    for warning in warnings:
+        assert _CJK.search(warning) and english_run(warning) is None, warning
+    assert failed.exit_code == 2 and '"待补"' in failed.stderr
+    assert english_run(failed.stderr) and not _CJK.search(_QUOTED.sub(" ", failed.stderr))

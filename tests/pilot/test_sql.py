@@ -151,3 +151,74 @@ def test_a_proportion_other_than_0_or_1_is_an_error_on_both_paths(tmp_path: Path
             GroupKey("d1_retention", "pilot", None)
         ]
     )
+
+
+def _parquet(tmp_path: Path, rows: str) -> Path:
+    """Typed columns, as a warehouse exports them: group text, numbers DOUBLE (NULL allowed)."""
+    path = tmp_path / "units.parquet"
+    duckdb.sql(
+        "COPY (SELECT * FROM (VALUES " + rows + ") t(grp, converted, revenue, orders)) "
+        f"TO '{path}' (FORMAT parquet)"
+    )
+    return path
+
+
+TYPED_METRICS = (
+    MetricColumns("conversion", "proportion", "converted"),
+    MetricColumns("revenue", "mean", "revenue"),
+    MetricColumns("aov", "ratio", None, "revenue", "orders"),
+)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # clean, with NULLs and a ratio unit lacking both values
+        "('control', 1.0, 12.5, 1.0), ('control', 0.0, NULL, NULL), ('pilot', 1.0, 30.0, 2.0),"
+        " ('pilot', NULL, 0.0, 0.0), ('pilot', 0.0, 7.25, 1.0)",
+        # a ratio unit with only its denominator: the typed sums would count it
+        "('control', 1.0, 12.5, 1.0), ('control', 0.0, NULL, 3.0), ('pilot', 1.0, 30.0, 2.0),"
+        " ('pilot', 0.0, 7.25, 1.0)",
+        # NaN, a missing value in every shape (as the `nan` token of a CSV)
+        "('control', 1.0, 12.5, 1.0), ('control', 'nan'::DOUBLE, 'nan'::DOUBLE, 1.0),"
+        " ('pilot', 1.0, 30.0, 'nan'::DOUBLE), ('pilot', 0.0, 7.25, 1.0)",
+    ],
+)
+def test_the_typed_query_equals_the_full_query(tmp_path: Path, rows: str) -> None:
+    """Typed numbers take the short query; the full one (--skip-bad-rows forces it) agrees."""
+    options = ReadOptions(metrics=TYPED_METRICS, arm_column="grp")
+    data = _parquet(tmp_path, rows)
+    typed = read_exports([data], options)
+    full = read_exports([data], replace(options, skip_bad_rows=True))
+    assert_same_stats(typed.stats, full.stats)
+    assert typed.stats == full.stats
+    missing = {k: v.missing for k, v in typed.stats.items() if v.missing}
+    if "nan" in rows:
+        assert missing == {
+            GroupKey("conversion", "control", None): 1,
+            GroupKey("revenue", "control", None): 1,
+            GroupKey("aov", "control", None): 1,
+            GroupKey("aov", "pilot", None): 1,
+        }
+
+
+@pytest.mark.parametrize("value", ["0.5", "1e-300", "-1.0", "2.0"])
+def test_a_typed_proportion_other_than_0_or_1_is_found(tmp_path: Path, value: str) -> None:
+    """The short query cannot count such values; it must notice them and let the full query
+    name the row (a tiny 1e-300 included: its x − x² is not 0)."""
+    data = _parquet(
+        tmp_path,
+        f"('control', 1.0, 1.0, 1.0), ('pilot', 0.0, 2.0, 1.0), ('pilot', {value}, 3.0, 1.0)",
+    )
+    with pytest.raises(InputError, match=r"row 3, column \"converted\""):
+        read_exports([data], ReadOptions(metrics=TYPED_METRICS, arm_column="grp"))
+
+
+@pytest.mark.parametrize("value", ["'inf'::DOUBLE", "'-inf'::DOUBLE"])
+def test_a_typed_mean_that_is_not_a_finite_number_is_found(tmp_path: Path, value: str) -> None:
+    data = _parquet(
+        tmp_path,
+        f"('control', 1.0, 1.0, 1.0), ('pilot', 0.0, 2.0, 1.0), ('pilot', 1.0, {value}, 1.0)",
+    )
+    with pytest.raises(InputError, match=r"row 3, column \"revenue\""):
+        read_exports([data], ReadOptions(metrics=TYPED_METRICS, arm_column="grp"))

@@ -94,6 +94,16 @@ def test_markup_in_a_node_name_stays_text(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;x&lt;/b&gt;" in svg
 
 
+@pytest.mark.parametrize("limit", [90, 120, 150, 180])
+def test_a_number_stays_with_its_unit(limit: int) -> None:
+    """CLREQ: `30` and `分钟内` are not split across lines (a per-level limit under a node)."""
+    note = "值班运维工程师 · P1 5分钟 / P2 30分钟内 / 其他 3个工作日；超时1.5小时升级"
+    lines = wrap(note, 11, limit=limit, max_lines=9)
+    assert "".join(lines).replace(" ", "") == note.replace(" ", "")
+    for unit in ("5分钟", "30分钟内", "3个工作日", "1.5小时"):
+        assert any(unit in line for line in lines), (unit, lines)
+
+
 def test_long_chinese_names_wrap_and_punctuation_never_starts_a_line() -> None:
     lines = wrap("智能分级置信度低于0.8或用户对分级有异议时，人工复核并就高定级，" * 3, 13)
     assert len(lines) == 3 and lines[-1].endswith("…")

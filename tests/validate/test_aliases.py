@@ -4,6 +4,7 @@ schema for editors, and no change at all to `opsplay diff`."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,12 +108,13 @@ def test_the_schema_lists_english_and_chinese_words() -> None:
     assert "双重差分" in definitions["Pilot"]["properties"]["design"]["enum"]
 
 
-def test_editors_accept_the_chinese_playbook_by_the_schema(tmp_path: Path) -> None:
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_editors_accept_the_chinese_playbook_by_the_schema(tmp_path: Path, lang: str) -> None:
     """check-jsonschema: the schema passes the draft-07 metaschema and accepts the playbook."""
     import yaml
 
     schema = tmp_path / "schema.json"
-    schema.write_text(json.dumps(playbook_schema(), ensure_ascii=False), encoding="utf-8")
+    schema.write_text(json.dumps(playbook_schema(lang), ensure_ascii=False), encoding="utf-8")
     document = tmp_path / "zh.json"
     data = yaml.safe_load(CHINESE.read_text(encoding="utf-8"))
     document.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
@@ -147,3 +149,24 @@ def test_the_chinese_playbook_is_clean_under_strict(cli: Cli, project: Path) -> 
         result = cli("validate", "--strict", path, "--format", "json")
         assert result.exit_code == 0, result.stdout
         assert json.loads(result.stdout)["diagnostics"] == []
+
+
+def test_the_schema_describes_each_field_in_the_message_language(cli: Cli) -> None:
+    """Editors show the descriptions on hover: `opsplay schema` writes them in Chinese for a
+    Chinese team (from the one catalogue), in English otherwise."""
+    from opsplay.schema import descriptions
+
+    chinese = json.loads(cli("schema", "--lang", "zh").stdout)
+    english = json.loads(cli("schema", "--lang", "en").stdout)
+    texts_zh = [h["description"] for h in descriptions(chinese)]
+    texts_en = [h["description"] for h in descriptions(english)]
+    assert len(texts_zh) == len(texts_en) > 100
+    assert all(re.search(r"[\u4e00-\u9fff]", text) for text in texts_zh), [
+        t for t in texts_zh if not re.search(r"[\u4e00-\u9fff]", t)
+    ]
+    assert "第一步：SMART 目标。" in texts_zh and "Step 1: the SMART goal." in texts_en
+    for holder in descriptions(chinese):  # only the words differ
+        holder.pop("description")
+    for holder in descriptions(english):
+        holder.pop("description")
+    assert chinese == english

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from opsplay.errors import InputError
-from opsplay.i18n import N_, _, ngettext
+from opsplay.i18n import N_, _, language, ngettext
 from opsplay.pilot.readers.cells import MAX_EXAMPLES, close_hint, joined, names, normalize_text
 from opsplay.pilot.readers.chunks import Progress
 from opsplay.pilot.readers.options import ReadOptions
@@ -113,17 +114,23 @@ class BaseReader:
         wanted = {normalize_text(label) for label in labels}
         others = [v for v in values if v not in wanted]
         if others:
-            counts = joined(
-                [
-                    ngettext(
-                        "`{value}` ({count} row)", "`{value}` ({count} rows)", found[v]
-                    ).format(value=v, count=f"{found[v]:,}")
-                    for v in others[:12]
-                ]
-            )
-            self.warnings.append(
-                _(what[1]).format(column=column, values=counts, labels=joined(list(labels)))
-            )
+            with self.results_language():
+                counts = joined(
+                    [
+                        ngettext(
+                            "`{value}` ({count} row)", "`{value}` ({count} rows)", found[v]
+                        ).format(value=v, count=f"{found[v]:,}")
+                        for v in others[:12]
+                    ]
+                )
+                self.warnings.append(
+                    _(what[1]).format(column=column, values=counts, labels=joined(list(labels)))
+                )
+
+    def results_language(self) -> contextlib.AbstractContextManager[None]:
+        """Warnings go into the results and speak their language (`ReadOptions.lang`); errors
+        stay in the message language."""
+        return language(self.options.lang)
 
     def finish(
         self, stats: Mapping[GroupKey, ArmStats], summary: Mapping[GroupKey, SummaryValue]
@@ -145,13 +152,14 @@ class BaseReader:
     def skip_warning(self, source: Source, count: int, examples: list[str]) -> None:
         """Warn that `count` bad rows of `source` were skipped, quoting a few."""
         if count:
-            shown = _("; ").join(examples[:MAX_EXAMPLES]) + (
-                _("; …") if count > MAX_EXAMPLES else ""
-            )
-            self.warnings.append(
-                ngettext(
-                    "{file}: skipped {count} bad row ({examples})",
-                    "{file}: skipped {count} bad rows ({examples})",
-                    count,
-                ).format(file=source.display, count=f"{count:,}", examples=shown)
-            )
+            with self.results_language():
+                shown = _("; ").join(examples[:MAX_EXAMPLES]) + (
+                    _("; …") if count > MAX_EXAMPLES else ""
+                )
+                self.warnings.append(
+                    ngettext(
+                        "{file}: skipped {count} bad row ({examples})",
+                        "{file}: skipped {count} bad rows ({examples})",
+                        count,
+                    ).format(file=source.display, count=f"{count:,}", examples=shown)
+                )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import re
 import shutil
 import sys
@@ -19,7 +20,6 @@ from opsplay.errors import InputError
 from opsplay.i18n import _
 from opsplay.pilot.readers.sources import (
     Source,
-    column_words,
     decode_message,
     excel_frame,
     undecodable,
@@ -132,7 +132,9 @@ class Table:
             )
         else:
             where = source.where(row=record)
-        return f"{where}, {column_words(column)}" if column else where
+        return (
+            _('{where}, column "{column}"').format(where=where, column=column) if column else where
+        )
 
     def _error(self, exc: Exception) -> Exception:
         text = str(exc)
@@ -159,6 +161,24 @@ class Table:
         )
 
 
+@functools.cache
+def _database() -> Any:
+    import duckdb
+
+    return duckdb.connect()
+
+
+def connection() -> Any:
+    """A new connection to the process's one in-memory DuckDB (files only).
+
+    Creating a database costs about 25 ms, a connection to it next to nothing; each connection
+    keeps its own registered frames and temporary tables (`reject_errors`).
+    """
+    con = _database().cursor()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 @contextlib.contextmanager
 def open_table(
     source: Source, skip_bad_rows: bool = False, numbers: frozenset[str] = frozenset()
@@ -168,10 +188,7 @@ def open_table(
     CSV columns in `numbers` are read as DOUBLE (fast: no text cleaning in the query); when one
     holds text after all, the query raises TypedReadFailed and the caller reads them as text.
     """
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    con = connection()
     scratch = Path(tempfile.mkdtemp(prefix="opsplay-"))
     try:
         if source.format == "parquet":

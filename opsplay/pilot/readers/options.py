@@ -61,6 +61,9 @@ class ReadOptions:
     sheet: str | None = None  # Excel: sheet name or 1-based number
     db: str | None = None  # a database URL: run the query there over `table` (no files)
     table: str | None = None
+    lang: str | None = None  # the language of the warnings (the results'); None: messages'
+    # called as a unit-row query starts: work for later can run while the engine scans
+    on_scan: Callable[[], None] | None = None
 
 
 def check_options(options: ReadOptions) -> None:

@@ -189,38 +189,40 @@ class RowReader(BaseReader):
                     hint=close_hint(first, values),
                 )
             )
-        if missing:
-            self.warnings.append(
-                _("{files}: no values for the metrics {metrics}; they are not compared").format(
-                    files=files, metrics=names(missing)
+        with self.results_language():
+            if missing:
+                self.warnings.append(
+                    _("{files}: no values for the metrics {metrics}; they are not compared").format(
+                        files=files, metrics=names(missing)
+                    )
                 )
-            )
-        ignored = sorted(set(found) - set(self.metric_ids))
-        if ignored:
-            self.warnings.append(
-                _(
-                    "metrics in the export that the playbook does not define were ignored: "
-                    "{metrics}"
-                ).format(metrics=names(ignored))
-            )
+            ignored = sorted(set(found) - set(self.metric_ids))
+            if ignored:
+                self.warnings.append(
+                    _(
+                        "metrics in the export that the playbook does not define were ignored: "
+                        "{metrics}"
+                    ).format(metrics=names(ignored))
+                )
 
     def excluded_warning(
         self, sources: Sequence[Source], excluded: Mapping[tuple[str, ...], int]
     ) -> None:
         """Warn about the rows the query left out (no arm/period/segment, outside the window)."""
-        files = joined([s.display for s in sources])
-        for reason, text in (
-            (
-                "no_key",
-                N_(
-                    "{files}: {count:,} row(s) without an arm, period or segment value were left out"
+        with self.results_language():
+            files = joined([s.display for s in sources])
+            for reason, text in (
+                (
+                    "no_key",
+                    N_(
+                        "{files}: {count:,} row(s) without an arm, period or segment value were left out"
+                    ),
                 ),
-            ),
-            ("outside", N_("{files}: {count:,} row(s) outside the pilot window were left out")),
-        ):
-            count = sum(v for k, v in excluded.items() if k[0] == reason)
-            if count:
-                self.warnings.append(_(text).format(files=files, count=count))
+                ("outside", N_("{files}: {count:,} row(s) outside the pilot window were left out")),
+            ):
+                count = sum(v for k, v in excluded.items() if k[0] == reason)
+                if count:
+                    self.warnings.append(_(text).format(files=files, count=count))
 
     def check_key_labels(self, keys: Sequence[GroupKey]) -> None:
         """Check the configured arm and period labels against the groups read."""

@@ -329,9 +329,11 @@ def _unique_columns(headers: list[str]) -> tuple[str, ...]:
 def _open_parquet(path: Path, display: str, size: int) -> Source:
     import duckdb
 
+    from opsplay.pilot.readers.engine import connection
+
     literal = "'" + str(path).replace("'", "''") + "'"
     try:
-        with duckdb.connect() as con:
+        with connection() as con:
             names = [
                 row[0]
                 for row in con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal})").fetchall()

@@ -108,11 +108,12 @@ class UnitsReader(BaseReader):
             else:
                 metrics.append(replace(metric, column=found[0]))
         if absent:  # (the blocking one has raised: find_column names it with a hint)
-            self.warnings.append(
-                _("{file}: no columns for the metrics {metrics}; they are not compared").format(
-                    file=source.display, metrics=", ".join(f"`{m}`" for m in absent)
+            with self.results_language():
+                self.warnings.append(
+                    _("{file}: no columns for the metrics {metrics}; they are not compared").format(
+                        file=source.display, metrics=", ".join(f"`{m}`" for m in absent)
+                    )
                 )
-            )
         keys = {arm, period, *segments} - {None}
         for metric in metrics:
             for column in (metric.column, metric.numerator, metric.denominator):
@@ -148,6 +149,8 @@ class UnitsReader(BaseReader):
         except ValueError as error:  # a warehouse name that cannot be quoted safely
             raise InputError(f"{source.display}: {error}") from None
         fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
+        if self.options.on_scan:
+            self.options.on_scan()
         rows = table.fetch(fast) if fast else []
         if not fast or any(row[-1] for row in rows):  # text, or NaN / not 0-1: the full query
             rows = table.fetch(query.grouped(table.relation))
@@ -260,68 +263,72 @@ class UnitsReader(BaseReader):
                 )
 
     def _excluded_warnings(self, source: Source, plan: Plan, excluded: Mapping[str, int]) -> None:
-        if excluded["no_key"]:
-            columns = ", ".join(
-                f"`{c}`" for c in (plan.arm_column, plan.period_column, *plan.segment_columns) if c
-            )
-            self.warnings.append(
-                ngettext(
-                    "{file}: {count:,} row has no value in {columns}; it was left out",
-                    "{file}: {count:,} rows have no value in {columns}; they were left out",
-                    excluded["no_key"],
-                ).format(file=source.display, count=excluded["no_key"], columns=columns)
-            )
-        if excluded["outside"] and plan.window is not None:
-            spans = [s for s in (plan.window.before_period, plan.window.period) if s]
-            listed = ", ".join(f"{a.isoformat()}..{b.isoformat()}" for a, b in spans)
-            self.warnings.append(
-                ngettext(
-                    "{file}: {count:,} row is outside the pilot window ({spans} in `{column}`) or "
-                    "has no date; it was left out",
-                    "{file}: {count:,} rows are outside the pilot window ({spans} in `{column}`) "
-                    "or have no date; they were left out",
-                    excluded["outside"],
-                ).format(
-                    file=source.display,
-                    count=excluded["outside"],
-                    spans=listed,
-                    column=plan.window.date_column,
+        with self.results_language():
+            if excluded["no_key"]:
+                columns = ", ".join(
+                    f"`{c}`"
+                    for c in (plan.arm_column, plan.period_column, *plan.segment_columns)
+                    if c
                 )
-            )
+                self.warnings.append(
+                    ngettext(
+                        "{file}: {count:,} row has no value in {columns}; it was left out",
+                        "{file}: {count:,} rows have no value in {columns}; they were left out",
+                        excluded["no_key"],
+                    ).format(file=source.display, count=excluded["no_key"], columns=columns)
+                )
+            if excluded["outside"] and plan.window is not None:
+                spans = [s for s in (plan.window.before_period, plan.window.period) if s]
+                listed = ", ".join(f"{a.isoformat()}..{b.isoformat()}" for a, b in spans)
+                self.warnings.append(
+                    ngettext(
+                        "{file}: {count:,} row is outside the pilot window ({spans} in `{column}`) or "
+                        "has no date; it was left out",
+                        "{file}: {count:,} rows are outside the pilot window ({spans} in `{column}`) "
+                        "or have no date; they were left out",
+                        excluded["outside"],
+                    ).format(
+                        file=source.display,
+                        count=excluded["outside"],
+                        spans=listed,
+                        column=plan.window.date_column,
+                    )
+                )
 
     def _missing_warnings(self, stats: Mapping[GroupKey, ArmStats]) -> None:
         """One warning per metric with missing (or, skipped, unreadable) values."""
-        totals: dict[str, list[int]] = {}
-        for key, value in stats.items():
-            entry = totals.setdefault(key.metric, [0, 0])
-            entry[0] += value.missing
-            entry[1] += value.invalid
-        for metric in self.options.metrics:
-            missing, invalid = totals.get(metric.id, [0, 0])
-            if missing:
-                text = (
-                    ngettext(
-                        "metric `{metric}`: {count:,} missing value was counted as 0",
-                        "metric `{metric}`: {count:,} missing values were counted as 0",
-                        missing,
+        with self.results_language():
+            totals: dict[str, list[int]] = {}
+            for key, value in stats.items():
+                entry = totals.setdefault(key.metric, [0, 0])
+                entry[0] += value.missing
+                entry[1] += value.invalid
+            for metric in self.options.metrics:
+                missing, invalid = totals.get(metric.id, [0, 0])
+                if missing:
+                    text = (
+                        ngettext(
+                            "metric `{metric}`: {count:,} missing value was counted as 0",
+                            "metric `{metric}`: {count:,} missing values were counted as 0",
+                            missing,
+                        )
+                        if metric.missing == "zero"
+                        else ngettext(
+                            "metric `{metric}`: {count:,} unit with a missing value was left out of "
+                            "this metric",
+                            "metric `{metric}`: {count:,} units with a missing value were left out of "
+                            "this metric",
+                            missing,
+                        )
                     )
-                    if metric.missing == "zero"
-                    else ngettext(
-                        "metric `{metric}`: {count:,} unit with a missing value was left out of "
-                        "this metric",
-                        "metric `{metric}`: {count:,} units with a missing value were left out of "
-                        "this metric",
-                        missing,
+                    self.warnings.append(text.format(metric=metric.id, count=missing))
+                if invalid:
+                    self.warnings.append(
+                        ngettext(
+                            "metric `{metric}`: {count:,} unreadable value was treated as missing "
+                            "(--skip-bad-rows)",
+                            "metric `{metric}`: {count:,} unreadable values were treated as missing "
+                            "(--skip-bad-rows)",
+                            invalid,
+                        ).format(metric=metric.id, count=invalid)
                     )
-                )
-                self.warnings.append(text.format(metric=metric.id, count=missing))
-            if invalid:
-                self.warnings.append(
-                    ngettext(
-                        "metric `{metric}`: {count:,} unreadable value was treated as missing "
-                        "(--skip-bad-rows)",
-                        "metric `{metric}`: {count:,} unreadable values were treated as missing "
-                        "(--skip-bad-rows)",
-                        invalid,
-                    ).format(metric=metric.id, count=invalid)
-                )
