@@ -6,7 +6,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from opsplay.i18n import N_, _, message_language
+from opsplay.i18n import N_, _, message_language, ngettext
 
 
 class Severity(str, enum.Enum):
@@ -77,7 +77,18 @@ _CATALOGUE = [
     Rule(
         "OPS011",
         E,
-        N_("Playbook text holds a control character (a terminal escape, say), not shown raw."),
+        N_(
+            "Playbook text holds a control character (a terminal escape, say), an invisible "
+            "character in a key or id, or a bidirectional override; none is shown raw."
+        ),
+    ),
+    Rule(
+        "OPS012",
+        W,
+        N_(
+            "Playbook text holds invisible characters pasted from chat apps or Word "
+            "(zero-width space, U+FEFF)."
+        ),
     ),
     # OPS1xx: structure (the schema)
     Rule("OPS101", E, N_("A required key is missing.")),
@@ -202,7 +213,17 @@ def words(items: Sequence[object]) -> str:
 
 
 def error_listing(diagnostics: Sequence[Diagnostic]) -> str:
-    """The first 20 findings as indented `file:line:col: RULE message` lines, for a message."""
-    return "\n".join(
-        f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in diagnostics[:20]
-    )
+    """The first 20 findings as indented `file:line:col: RULE message` lines, for a message,
+    and how many more there are."""
+    lines = [f"  {d.file}:{d.line}:{d.column}: {d.rule} {d.message}" for d in diagnostics[:20]]
+    if len(diagnostics) > 20:
+        more = len(diagnostics) - 20
+        lines.append(
+            "  "
+            + ngettext(
+                "… and {count} more error (`opsplay validate` lists every one)",
+                "… and {count} more errors (`opsplay validate` lists every one)",
+                more,
+            ).format(count=more)
+        )
+    return "\n".join(lines)

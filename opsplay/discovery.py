@@ -15,7 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from opsplay.errors import UsageError
+from opsplay.errors import InputError, UsageError
 from opsplay.i18n import _
 
 SUFFIXES = (".yaml", ".yml")
@@ -72,6 +72,23 @@ def inspect(path: Path, roots: list[Path], follow_symlinks: bool) -> Entry:
             _("a device, pipe or socket, not a regular file; it was not read"),
         )
     return Entry(real)
+
+
+def not_a_regular_file(path: Path) -> str:
+    """Why an existing entry that is not a regular file is not read (said by every command)."""
+    if path.is_dir():
+        return _("a folder, not a file; rename it or move the playbooks out")
+    return _("a device, pipe or socket, not a regular file; it was not read")
+
+
+def require_regular_file(path: Path, shown: str | None = None) -> None:
+    """InputError when `path` exists and is not a regular file: a pipe opened for reading
+    waits for a writer for ever, and `/dev/zero` never ends. A missing path is left to the
+    caller, which knows what to call it."""
+    if os.path.exists(path) and not path.is_file():
+        raise InputError(
+            _("{path}: {problem}").format(path=shown or path, problem=not_a_regular_file(path))
+        )
 
 
 def find_entries(

@@ -52,8 +52,9 @@ def format_text(result: ValidationResult) -> str:
         if 0 < d.line <= len(lines):
             # Source lines are untrusted text: control characters never reach the terminal.
             source = visible(lines[d.line - 1].rstrip())
-            # Wide (CJK) characters take two terminal columns; keep the caret under the column.
-            prefix = source[: d.column - 1]
+            # Wide (CJK) characters take two terminal columns, and a shown `\x1b` or
+            # `<U+200B>` several; keep the caret under the column.
+            prefix = visible(lines[d.line - 1][: d.column - 1])
             pad = "".join("\t" if ch == "\t" else " " * char_width(ch) for ch in prefix)
             block += [f"    {source}", f"    {pad}^"]
         blocks.append("\n".join(block))

@@ -124,7 +124,7 @@ class LoadedFile:
                 rule,
                 RULES[rule].severity,
                 visible(message),  # values quoted in a message never carry terminal escapes
-                format_path(path),
+                visible(format_path(path)),  # a key may hold a zero-width space
             )
         )
 

@@ -10,6 +10,22 @@ import unicodedata
 # C0 controls except tab and newline, DEL, and C1 controls (ESC starts terminal escapes;
 # OSC/CSI sequences can retitle a terminal or clear it).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Invisible format characters (Unicode category Cf) that chat apps and Word paste into text:
+# zero-width space and joiners, the byte order mark, soft hyphen, direction marks, and the
+# bidirectional embeddings, overrides and isolates of the "Trojan Source" trick. Left out:
+# the Arabic number signs (U+0600–U+0605 and the like), which are drawn. A test checks the
+# list against the running Python's Unicode data.
+INVISIBLE_CLASS = (
+    "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+    "\ufff9-\ufffb\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f"
+)
+_INVISIBLE = re.compile(f"[{INVISIBLE_CLASS}]")
+# Bidirectional embeddings, overrides and isolates: they reorder what a reader sees.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ZWJ, _ZWNJ, _BLACK_FLAG = "\u200d", "\u200c", "\U0001f3f4"
+_TAGS = range(0xE0020, 0xE0080)
+_EMOJI_MODIFIERS = frozenset("\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -28,9 +44,75 @@ def has_control(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+def invisible_characters(text: str) -> list[int]:
+    """Indexes of the invisible format characters in text that are not part of its spelling.
+
+    Kept: the zero-width joiner inside an emoji sequence (👩‍💻), the tags of a flag
+    (🏴 England), and the joiners between letters of the scripts that need them (Persian,
+    Hindi). Everything else (U+200B from a chat app, U+FEFF, bidi controls) is listed.
+    """
+    return [m.start() for m in _INVISIBLE.finditer(text) if not _spelling(text, m.start())]
+
+
+def _spelling(text: str, index: int) -> bool:
+    """Whether the format character at `index` belongs to an emoji or a joining script."""
+    ch = text[index]
+    if (
+        ch in (_ZWJ, _ZWNJ)
+        and _joining_letter(text, index - 1)
+        and _joining_letter(text, index + 1)
+    ):
+        return True
+    if ch == _ZWJ:
+        before = index - 1
+        while before >= 0 and text[before] in _EMOJI_MODIFIERS:
+            before -= 1
+        return (
+            before >= 0
+            and _emoji(text[before])
+            and index + 1 < len(text)
+            and _emoji(text[index + 1])
+        )
+    if ord(ch) in _TAGS:
+        start, end = index, index
+        while start > 0 and ord(text[start - 1]) in _TAGS:
+            start -= 1
+        while end + 1 < len(text) and ord(text[end + 1]) in _TAGS:
+            end += 1
+        return start > 0 and text[start - 1] == _BLACK_FLAG and text[end] == "\U000e007f"
+    return False
+
+
+def _emoji(ch: str) -> bool:
+    return ord(ch) > 0x7F and unicodedata.category(ch) == "So"
+
+
+def _joining_letter(text: str, index: int) -> bool:
+    """A letter or mark of a script written with joiners: not Latin, not wide (CJK, Hangul)."""
+    if not 0 <= index < len(text):
+        return False
+    ch = text[index]
+    return ord(ch) > 0x24F and unicodedata.category(ch)[0] in "LM" and char_width(ch) == 1
+
+
+def code_point(ch: str) -> str:
+    """A character as its code point, as editors search for it: `U+200B`."""
+    return f"U+{ord(ch):04X}"
+
+
 def visible(text: str) -> str:
-    """Text safe to print: control characters shown as `\\x1b`-style escapes, never sent raw."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Text safe to print: control characters shown as `\\x1b`-style escapes and invisible
+    format characters as `<U+200B>`, never sent raw (an emoji sequence stays whole)."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    if _INVISIBLE.search(text) is None:
+        return text
+    hidden = set(invisible_characters(text))
+    return "".join(f"<{code_point(ch)}>" if i in hidden else ch for i, ch in enumerate(text))
+
+
+def needs_visible(text: str) -> bool:
+    """Whether `visible` would change text (a quick test before copying it)."""
+    return has_control(text) or bool(invisible_characters(text))
 
 
 def md_cell(text: str) -> str:

@@ -15,6 +15,7 @@ from opsplay.discovery import (
     find_entries,
     inspect,
     read_limited,
+    require_regular_file,
 )
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import _
@@ -71,12 +72,28 @@ def check_file(path: Path, config: Config, problem: str | None = None) -> Checke
         loaded = LoadedFile(file=name, data=None)
         loaded.report("OPS010", (), refusal.message, at=Position(1, 1))
         return CheckedFile(path, loaded, None)
+    loaded, playbook = _check_raw(raw, name, config)
+    return CheckedFile(path, loaded, playbook)
+
+
+def _check_raw(raw: bytes, name: str, config: Config) -> tuple[LoadedFile, Playbook | None]:
     loaded = load_file(raw, name)
     playbook = None
     if isinstance(loaded.data, dict):
         playbook = check_schema(loaded)
         run_rules(PlaybookData(loaded, config.realtime_seconds, config.hygiene))
-    return CheckedFile(path, loaded, playbook)
+    return loaded, playbook
+
+
+def check_content(
+    raw: bytes, name: str, config: Config
+) -> tuple[Playbook | None, list[Diagnostic]]:
+    """A playbook given as bytes (a file's, or a version's from git), checked as validate
+    checks it: the playbook (None when unreadable) and its errors, after the configuration
+    and the inline suppressions."""
+    loaded, playbook = _check_raw(raw, name, config)
+    errors = sorted(d for d in _apply_settings(loaded, config) if d.severity is Severity.ERROR)
+    return playbook, errors
 
 
 def validate_paths(
@@ -257,6 +274,7 @@ def load_playbook(path: Path, config: Config | None = None) -> Playbook:
     from opsplay.config import find_config
 
     config = config or find_config(path.parent)
+    require_regular_file(path)
     if not path.is_file():
         raise InputError(_("{path}: no such playbook file").format(path=path))
     entry = inspect(path, _roots(config), config.follow_symlinks)

@@ -69,7 +69,7 @@ def diff(
 
     try:
         config = find_config(Path.cwd())
-        report = diff_sources(read_source(old), read_source(new), config)
+        report = diff_sources(read_source(old, config), read_source(new, config), config)
     except OpsplayError as error:
         raise fail(error) from None
     chosen = lang.value if lang else default_lang(report)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opsplay.diff.changes import Change, DiffReport, Level, PlaybookDiff, parse_version
+from opsplay.diff.limits import Budget, cut, left_out_note
 from opsplay.diff.wording import (
     LEVELS,
     PLAIN,
@@ -18,7 +19,7 @@ from opsplay.diff.wording import (
     level_name,
 )
 from opsplay.i18n import _, language, ngettext
-from opsplay.text import md_cell, visible
+from opsplay.text import INVISIBLE_CLASS, md_cell, visible
 
 Formatter = Callable[[DiffReport, str], str]
 FORMATS: dict[str, Formatter] = {}
@@ -42,12 +43,17 @@ def formatter(name: str) -> Callable[[Formatter], Formatter]:
     return register
 
 
-# json.dumps escapes C0 controls itself; DEL and C1 controls (0x7f-0x9f) it leaves raw.
-_C1 = re.compile("[\x7f-\x9f]")
+# json.dumps escapes C0 controls itself; DEL and C1 controls (0x7f-0x9f) and invisible
+# characters (U+200B, bidi overrides) it leaves raw. Escaped, they reach a program unchanged.
+_C1 = re.compile(f"[\x7f-\x9f{INVISIBLE_CLASS}]")
 
 
 def _json_escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON writes a character beyond the BMP as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def by_level(changes: tuple[Change, ...]) -> list[tuple[Level, list[Change]]]:
@@ -125,6 +131,7 @@ def format_text(report: DiffReport, lang: str) -> str:
 
 
 def _format_text(report: DiffReport, lang: str) -> str:
+    budget = Budget()
     lines = [f"{report.old_label} → {report.new_label}"]
     if len(report.playbooks) > 1:
         lines.append(_summary_counts(report))
@@ -139,10 +146,16 @@ def _format_text(report: DiffReport, lang: str) -> str:
             continue
         lines.append(f"{title} {_versions(item)}")
         lines.append(f"  {_verdict(item)}")
+        before = budget.left_out
         for level, changes in by_level(item.changes):
-            lines.append("  " + _("{level}:").format(level=level_name(level, lang)))
+            heading = ["  " + _("{level}:").format(level=level_name(level, lang))]
             for change in changes:
-                lines += _text_change(describe(change, lang, PLAIN))
+                listed = _text_change(describe(change, lang, PLAIN))
+                if budget.take(heading + listed):
+                    lines += heading + listed
+                    heading = []
+        if budget.left_out > before:
+            lines.append("    " + left_out_note(budget.left_out - before))
     unchanged = [p.id for p in report.playbooks if p.status == "unchanged"]
     if unchanged and len(report.playbooks) > 1:
         lines.append("")
@@ -161,9 +174,9 @@ def _skipped(name: str) -> str:
 def _text_change(description: Description) -> list[str]:
     lines = [f"    - {description.line}"]
     if description.before is not None:
-        lines.append(f"        - {description.before}")
+        lines.append(f"        - {cut(description.before)}")
     if description.after is not None:
-        lines.append(f"        + {description.after}")
+        lines.append(f"        + {cut(description.after)}")
     return lines
 
 
@@ -198,6 +211,7 @@ def _format_markdown(report: DiffReport, lang: str) -> str:
     heading = _("opsplay diff: {old} → {new}").format(
         old=md_code(report.old_label), new=md_code(report.new_label)
     )
+    budget = Budget()
     lines = [
         MARKER,
         f"### {heading}",
@@ -216,12 +230,18 @@ def _format_markdown(report: DiffReport, lang: str) -> str:
         lines += [f"#### {title} · {_versions(item)}", ""]
         verdict = md_text(_verdict(item))
         lines += [f"**{verdict}**" if bump_short(item) else verdict, ""]
+        before = budget.left_out
         for level, changes in by_level(item.changes):
-            lines.append(f"**{level_name(level, lang)}**")
-            lines.append("")
+            heading = [f"**{level_name(level, lang)}**", ""]
             for change in changes:
-                lines += _markdown_change(describe(change, lang, MARKDOWN))
-            lines.append("")
+                listed = _markdown_change(describe(change, lang, MARKDOWN))
+                if budget.take(heading + listed):
+                    lines += heading + listed
+                    heading = []
+            if not heading:
+                lines.append("")
+        if budget.left_out > before:
+            lines += [left_out_note(budget.left_out - before), ""]
     unchanged = [md_code(p.id) for p in report.playbooks if p.status == "unchanged"]
     if unchanged and len(report.playbooks) > 1:
         lines += [_("Unchanged: {ids}").format(ids=joined(unchanged)), ""]
@@ -235,9 +255,9 @@ def _format_markdown(report: DiffReport, lang: str) -> str:
 def _markdown_change(description: Description) -> list[str]:
     lines = [f"- {description.line}"]
     if description.before is not None:
-        lines.append("  - " + _("before: {text}").format(text=description.before))
+        lines.append("  - " + _("before: {text}").format(text=cut(description.before)))
     if description.after is not None:
-        lines.append("  - " + _("after: {text}").format(text=description.after))
+        lines.append("  - " + _("after: {text}").format(text=cut(description.after)))
     return lines
 
 

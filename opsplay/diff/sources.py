@@ -2,41 +2,66 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from opsplay.config import Config
-from opsplay.diagnostics import Severity, error_listing
+from opsplay.diagnostics import error_listing
 from opsplay.diff.changes import Classification, DiffReport, PlaybookDiff, Side
 from opsplay.diff.compare import compare
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import _
-from opsplay.loader import load_file
 from opsplay.model.playbook import Playbook
-from opsplay.schema_check import check_schema
 
 
 @dataclass(frozen=True)
 class Source:
-    """One side of a diff: its label, whether it is a folder, and its files' contents."""
+    """One side of a diff: its label, whether it is a folder, its files' contents, and the
+    entries of a folder that were not read (a pipe named `x.yaml`, a file too large)."""
 
     label: str
     is_folder: bool
     files: dict[str, bytes]
+    unread: tuple[tuple[str, str], ...] = ()
 
 
-def read_source(argument: str) -> Source:
-    """A local file or folder, or `REF:path` from git when no such local path exists."""
+def read_source(argument: str, config: Config | None = None) -> Source:
+    """A local file or folder, or `REF:path` from git when no such local path exists.
+
+    Only regular files are read, at most `max_file_kb` each, without blocking: `/dev/zero`
+    or a pipe is refused for what it is (a pipe opened for reading waits for a writer).
+    """
+    from opsplay.discovery import Unreadable, find_entries, inspect, read_limited
     from opsplay.gitfiles import read_ref_path, split_ref_path
-    from opsplay.validate import discover, display_name
+    from opsplay.validate import display_name
 
+    config = config or Config()
     path = Path(argument)
     if path.is_dir():
-        files = discover([path])
-        return Source(display_name(path), True, {display_name(f): _read(f) for f in files})
-    if path.is_file():
-        return Source(display_name(path), False, {display_name(path): _read(path)})
+        files, unread = {}, []
+        for entry in find_entries([path], [Path.cwd()], follow_symlinks=config.follow_symlinks):
+            name = display_name(entry.path)
+            try:
+                if entry.problem is not None:
+                    raise Unreadable(entry.problem)
+                files[name] = read_limited(entry.path, config.max_file_kb)
+            except Unreadable as refusal:
+                unread.append((name, refusal.message))
+        return Source(display_name(path), True, files, tuple(unread))
+    if os.path.lexists(path):
+        # Named on the command line: the user's choice, wherever a symlink leads.
+        entry = inspect(path, [Path.cwd()], follow_symlinks=True)
+        try:
+            if entry.problem is not None:
+                raise Unreadable(entry.problem)
+            raw = read_limited(entry.path, config.max_file_kb)
+        except Unreadable as refusal:
+            raise InputError(
+                _("{path}: {problem}").format(path=argument, problem=refusal.message)
+            ) from None
+        return Source(display_name(path), False, {display_name(path): raw})
     if split_ref_path(argument) is not None:
         content = read_ref_path(argument)
         return Source(content.label, content.is_folder, content.files)
@@ -48,20 +73,15 @@ def read_source(argument: str) -> Source:
     )
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise InputError(
-            _("{path}: cannot read the file: {reason}").format(path=path, reason=error.strerror)
-        ) from None
+def parse_playbook(raw: bytes, name: str, config: Config | None = None) -> Playbook:
+    """A playbook that validates (warnings allowed); InputError listing its errors otherwise.
 
+    A diff of a playbook that validate refuses would classify changes on references that
+    resolve to nothing (an owner that is no role), so it is refused the same way.
+    """
+    from opsplay.validate import check_content
 
-def parse_playbook(raw: bytes, name: str) -> Playbook:
-    """A playbook that passes the schema; InputError listing what is wrong otherwise."""
-    loaded = load_file(raw, name)
-    playbook = check_schema(loaded) if isinstance(loaded.data, dict) else None
-    errors = sorted(d for d in loaded.diagnostics if d.severity is Severity.ERROR)
+    playbook, errors = check_content(raw, name, config or Config())
     if playbook is None or errors:
         raise InputError(
             _("{name} is not a valid playbook, so it cannot be compared:").format(name=name)
@@ -107,8 +127,8 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
             next(iter(new.files.items())),
         )
         result = diff_playbooks(
-            parse_playbook(old_raw, old_name),
-            parse_playbook(new_raw, new_name),
+            parse_playbook(old_raw, old_name, config),
+            parse_playbook(new_raw, new_name, config),
             old_name=old_name,
             new_name=new_name,
             **options,
@@ -121,7 +141,7 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
             )
         )
     skipped: list[tuple[str, str]] = []
-    before, after = _by_id(old, skipped), _by_id(new, skipped)
+    before, after = _by_id(old, skipped, config), _by_id(new, skipped, config)
     results = []
     for playbook_id in sorted(set(before) | set(after)):
         if playbook_id not in after:
@@ -135,16 +155,19 @@ def diff_sources(old: Source, new: Source, config: Config) -> DiffReport:
             results.append(
                 diff_playbooks(old_pb, new_pb, old_name=old_name, new_name=new_name, **options)
             )
+    skipped += [*old.unread, *new.unread]
     return DiffReport(old.label, new.label, tuple(results), tuple(skipped))
 
 
-def _by_id(source: Source, skipped: list[tuple[str, str]]) -> dict[str, tuple[str, Playbook]]:
+def _by_id(
+    source: Source, skipped: list[tuple[str, str]], config: Config
+) -> dict[str, tuple[str, Playbook]]:
     """The valid playbooks of a folder by id; invalid ones are listed in `skipped`, so one
     broken file does not hide the changes to all the others."""
     found: dict[str, tuple[str, Playbook]] = {}
     for name, raw in source.files.items():
         try:
-            playbook = parse_playbook(raw, name)
+            playbook = parse_playbook(raw, name, config)
         except InputError as error:
             lines = error.message.splitlines()
             skipped.append((name, lines[1].strip() if len(lines) > 1 else lines[0]))

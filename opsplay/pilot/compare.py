@@ -288,6 +288,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         warnings,
         has_events=options.events is not None or options.events_table is not None,
         values=process.alerts if process else {},
+        nothing_due=process.nothing_due if process else frozenset(),
     )
     return PilotReport(
         playbook_id=playbook.metadata.id,

@@ -229,7 +229,9 @@ def level_lines(process: Any, name: Any, gettext: Any) -> list[str]:
     counts = process.get("schedule_occurrences") or {}
     for node, value in (process.get("schedule_adherence") or {}).items():
         met = counts.get(node)
-        if met is None:
+        if met is not None and not met["total"]:  # a quarterly drill in a log of three weeks
+            figure = gettext(N_("runs on schedule — (nothing was due in the log's days)"))
+        elif met is None:
             figure = gettext(N_("runs on schedule {rate}")).format(rate=rate(value))
         else:
             figure = gettext(N_("runs on schedule {rate} ({met} of {total} occurrences on time)"))

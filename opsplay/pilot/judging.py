@@ -152,10 +152,12 @@ def evaluate_alerts(
     *,
     has_events: bool,
     values: Mapping[str, float | None] | None = None,
+    nothing_due: frozenset[str] = frozenset(),
 ) -> list[AlertResult]:
     """Every alert against the node figures and the pilot's overall metric values.
 
-    `values` holds alert values computed elsewhere (level-scoped and schedule alerts).
+    `values` holds alert values computed elsewhere (level-scoped and schedule alerts);
+    `nothing_due` the scheduled nodes with no occurrence on the log's days.
     """
     figures = {figure.node: figure for figure in nodes}
     overall = {row.metric: row.comparison.pilot_value for row in rows if not row.segment}
@@ -169,6 +171,16 @@ def evaluate_alerts(
                 value = values[alert.id]
             if not has_events:
                 node_alerts_unmeasured.append(alert.id)
+            elif alert.measure == "schedule_adherence" and alert.node in nothing_due:
+                warnings.append(
+                    translate(
+                        N_(
+                            "alert `{alert}`: nothing was due for node `{node}` in the log's "
+                            "days, so it was not evaluated"
+                        ),
+                        lang,
+                    ).format(alert=visible(alert.id), node=visible(alert.node))
+                )
             elif figure is None:
                 warnings.append(
                     translate(

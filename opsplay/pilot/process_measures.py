@@ -38,6 +38,11 @@ class ProcessMeasures:
     limits: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # node -> level -> limit
     occurrences: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # node -> (met, all)
 
+    @property
+    def nothing_due(self) -> frozenset[str]:
+        """Scheduled nodes with no occurrence on the log's days (their adherence is None)."""
+        return frozenset(node for node, (_met, total) in self.occurrences.items() if total == 0)
+
     def to_json(self) -> dict[str, Any]:
         """The `process` part of `pilot compare --format json`."""
         return {
@@ -103,8 +108,8 @@ def measure_process(
                 if days is not None
                 else None
             )
-            adherence[node.id] = counted[0] / counted[1] if counted else None
-            if counted:
+            adherence[node.id] = counted[0] / counted[1] if counted and counted[1] else None
+            if counted is not None:  # (0, 0): nothing was due in the log's days
                 occurrences[node.id] = counted
     alerts: dict[str, float | None] = {}
     for alert in playbook.alerts:
@@ -148,9 +153,10 @@ def schedule_adherence(
     calendar: Any,
     realtime_seconds: float,
 ) -> float | None:
-    """Share of occurrences on `days` met by an `ok` run finishing within the limit after it."""
+    """Share of occurrences on `days` met by an `ok` run finishing within the limit after it
+    (None when the node has no limit, or nothing was due on those days)."""
     counted = schedule_occurrences(node, rows, days, calendar, realtime_seconds)
-    return counted[0] / counted[1] if counted else None
+    return counted[0] / counted[1] if counted and counted[1] else None
 
 
 def schedule_occurrences(
@@ -160,7 +166,8 @@ def schedule_occurrences(
     calendar: Any,
     realtime_seconds: float,
 ) -> tuple[int, int] | None:
-    """(met, all) occurrences on `days`; None when there is no limit or no occurrence."""
+    """(met, all) occurrences on `days`: (0, 0) when none falls on them (a quarterly drill
+    in a log of three weeks); None when the node has no limit to judge a run by."""
     limit = level_limit(node.sla, None)
     if node.schedule is None or limit is None:
         return None
@@ -168,8 +175,6 @@ def schedule_occurrences(
         _moment(r.span.finish_ns) for r in rows if r.status == "ok" and r.span is not None
     )
     occurrences = list(node.schedule.occurrences(days[0], days[1], calendar.is_working_day))
-    if not occurrences:
-        return None
     met, next_run = 0, 0
     # Occurrences and runs both in time order: each occurrence takes the earliest unused run
     # finishing inside its window; a run before an occurrence can serve no later one.

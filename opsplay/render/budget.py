@@ -9,7 +9,8 @@ nested loops over `range`, or `lipsum(10**9)`: those reach gigabytes or run unbo
   after every call and attribute read otherwise (so it can overshoot by one doubling at most);
 - the whole document is capped (`MAX_OUTPUT` characters);
 - a render has a time budget (`MAX_SECONDS`), checked at every call, attribute read,
-  operator, `range` step and output chunk.
+  operator, `range` step and output chunk;
+- a number has at most `MAX_DIGITS` digits (`{{ 10**10000 }}` cannot be printed).
 Exceeding any of them raises `BudgetExceeded`, which the renderer reports with the template
 file and line.
 """
@@ -31,6 +32,9 @@ from opsplay.i18n import _
 MAX_TEXT = 1_000_000  # characters in one value: a whole SOP is a few ten thousand
 MAX_OUTPUT = 10_000_000  # characters in one rendered document
 MAX_SECONDS = 10.0
+# Digits of a number: Python will not turn an int of more than 4,300 digits into text.
+MAX_DIGITS = 4_000
+_MAX_BITS = int(MAX_DIGITS * 3.3219)  # log2(10) bits a digit
 _RANGE_CHECK_EVERY = 1024
 # A width or precision of seven digits or more in a format string (`{:>1000000000}`, `%9999999s`).
 _HUGE_FORMAT_WIDTH = re.compile(r"\d{7,}")
@@ -81,6 +85,16 @@ def _too_large(size: int) -> BudgetExceeded:
             "the template builds a text of {size} characters; the limit is {limit} "
             "(templates are for documents, not data)"
         ).format(size=size, limit=MAX_TEXT)
+    )
+
+
+def number_too_long() -> BudgetExceeded:
+    """A number with more digits than a document shows (Python refuses to print those)."""
+    return BudgetExceeded(
+        _(
+            "the template computes a number of more than {digits} digits, too long to show in "
+            "a document; check the arithmetic (`**`, `*`) on that line"
+        ).format(digits=f"{MAX_DIGITS:,}")
     )
 
 
@@ -192,7 +206,10 @@ class BudgetedSandbox(ImmutableSandboxedEnvironment):
             _check_format(left)
         elif operator == "+":
             check_size_estimate(_sized(left) + _sized(right))
-        return check_size(super().call_binop(context, operator, left, right))
+        result = super().call_binop(context, operator, left, right)
+        if isinstance(result, int) and result.bit_length() > _MAX_BITS:
+            raise number_too_long()
+        return check_size(result)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         """Calls, with str methods that would build a huge text refused before they run."""

@@ -60,7 +60,12 @@ def comparison_chart(rows: Sequence[dict[str, Any]], *, lang: str) -> Markup:
     for index, row in enumerate(panels):
         out += _panel(row, PANEL * index + 4, labels, lang)
     out.append("</svg>")
-    return Markup(visible("\n".join(out)))  # no raw control character from a metric name
+    return Markup("\n".join(out))
+
+
+def _shown(text: str) -> Markup:
+    """Text from the playbook or the export, escaped, its control and invisible characters shown."""
+    return escape(visible(text))
 
 
 def _panel(row: dict[str, Any], top: float, labels: tuple[str, str], lang: str) -> list[str]:
@@ -79,9 +84,9 @@ def _panel(row: dict[str, Any], top: float, labels: tuple[str, str], lang: str) 
     role = label_of("role", row["role"], lang)
     verdict = label_of("verdict", row.get("verdict"), lang) if row.get("verdict") else ""
     heading = f"{row['metric_name']} · {role} · {verdict}"
-    lines = [f'<g class="metric" data-metric="{escape(row["metric"])}">']
+    lines = [f'<g class="metric" data-metric="{_shown(row["metric"])}">']
     lines.append(
-        f'<text x="{LABEL_X}" y="{_f(top + 12)}" font-weight="600">{escape(heading)}</text>'
+        f'<text x="{LABEL_X}" y="{_f(top + 12)}" font-weight="600">{_shown(heading)}</text>'
     )
     for offset, label, value, fill in (
         (20, labels[0], baseline, COLOURS["baseline"]),
@@ -96,7 +101,7 @@ def _panel(row: dict[str, Any], top: float, labels: tuple[str, str], lang: str) 
             f'<rect x="{_f(start)}" y="{_f(y)}" width="{_f(max(end - start, 0.5))}" '
             f'height="{BAR_HEIGHT}" fill="{fill}"/>'
         )
-        shown = escape(value_as(value, kind, unit, lang=lang))
+        shown = _shown(value_as(value, kind, unit, lang=lang))
         lines.append(
             f'<text x="{_f(max(end, x(interval[1]) if interval and offset == 42 else end) + 6)}" '
             f'y="{_f(y + 12)}">{shown}</text>'
@@ -116,7 +121,7 @@ def _panel(row: dict[str, Any], top: float, labels: tuple[str, str], lang: str) 
             f'stroke-width="1.5" stroke-dasharray="4 3" fill="none"/>'
         )
         target_word = translate(N_("Target"), lang)
-        label = escape(f"{target_word} {value_as(target, kind, unit, lang=lang)}")
+        label = _shown(f"{target_word} {value_as(target, kind, unit, lang=lang)}")
         lines.append(
             f'<text x="{_f(tx)}" y="{_f(top + 74)}" fill="#9a6700" '
             f'text-anchor="middle">{label}</text>'

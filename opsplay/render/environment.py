@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import re
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,11 +24,19 @@ from markupsafe import Markup
 
 from opsplay.errors import TemplateError, UsageError
 from opsplay.i18n import N_, _, translate, translations
-from opsplay.render.budget import MAX_OUTPUT, BudgetedSandbox, BudgetExceeded, alarm
+from opsplay.render.budget import (
+    MAX_OUTPUT,
+    BudgetedSandbox,
+    BudgetExceeded,
+    alarm,
+    number_too_long,
+)
 from opsplay.render.filters import bind
-from opsplay.text import has_control, visible
+from opsplay.text import needs_visible, visible
 
 SHIPPED_PREFIX = "opsplay"
+# Python's refusal to turn an int of more than 4,300 digits into text (CVE-2020-10735).
+_INT_DIGITS = re.compile(r"integer string conversion|int_max_str_digits")
 _HTML_SUFFIXES = (".html.j2", ".htm.j2", ".svg.j2", ".html", ".htm", ".svg", ".xml")
 
 
@@ -123,12 +132,28 @@ class Renderer:
                     '`{% trans %}Owner{% endtrans %}`, and `value|label("status")` for fixed values)'
                 )
             raise TemplateError(message) from None
-        except RecursionError:
+        except RecursionError as error:
+            macro = self._macro_recursion(error)
+            if macro is not None:
+                raise TemplateError(
+                    _(
+                        "{where}: a macro calls itself without end; give it a condition that "
+                        "stops the recursion (`{{% if depth < 5 %}}`)"
+                    ).format(where=macro)
+                ) from None
             raise TemplateError(
                 _(
                     "{name}: templates extend or include each other in a loop; a user template "
                     "that replaces `{name}` extends the shipped one as `{shipped}`"
                 ).format(name=name, shipped=f"{SHIPPED_PREFIX}/{name}")
+            ) from None
+        except ValueError as error:
+            if not _INT_DIGITS.search(str(error)):
+                raise self._plain(error, name) from None
+            raise TemplateError(
+                _("{where}: {problem}").format(
+                    where=self._traceback_location(error) or name, problem=number_too_long()
+                )
             ) from None
         except (
             jinja2.TemplateError,
@@ -137,12 +162,27 @@ class Renderer:
             OSError,
             RuntimeError,
             TypeError,
-            ValueError,
         ) as error:
-            message = getattr(error, "message", None) or str(error)
-            raise TemplateError(f"{self._traceback_location(error) or name}: {message}") from None
+            raise self._plain(error, name) from None
         # One trailing newline, whatever the template's whitespace control did at the end.
         return text.rstrip("\n") + "\n"
+
+    def _plain(self, error: BaseException, name: str) -> TemplateError:
+        """Jinja's own message (in English: it has no catalogue) with the template and line."""
+        message = getattr(error, "message", None) or str(error)
+        return TemplateError(f"{self._traceback_location(error) or name}: {message}")
+
+    def _macro_recursion(self, error: RecursionError) -> str | None:
+        """`file, line N` of a macro calling itself, or None for templates that include or
+        extend each other. Jinja names the frames of a template's own code "top-level
+        template code" (or a block's), and those of its macros "template"."""
+        frames = [
+            f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")
+        ]
+        in_macros = [f for f in frames if f.name == "template"]
+        if len(in_macros) * 2 <= len(frames):
+            return None
+        return self._where(in_macros[-1].filename, in_macros[-1].lineno)
 
     def _render(self, name: str, context: Mapping[str, Any]) -> str:
         """The document, built chunk by chunk within the time and output budgets."""
@@ -194,11 +234,12 @@ class Renderer:
 
 
 def _visible_tree(value: Any, seen: dict[int, Any] | None = None) -> Any:
-    """Data with every string's control characters shown escaped (`\\x1b`): text from
-    playbooks and exports never reaches a document as a raw terminal escape. Shared
+    """Data with every string's control characters shown escaped (`\\x1b`) and invisible
+    characters as `<U+200B>`: text from playbooks and exports never reaches a document as a
+    raw terminal escape or a hidden bidi override. Shared
     dicts and lists (`nodes_by_id` holds the nodes) stay shared, walked once."""
     if isinstance(value, str):
-        return visible(value) if has_control(value) and not isinstance(value, Markup) else value
+        return visible(value) if needs_visible(value) and not isinstance(value, Markup) else value
     if not isinstance(value, (Mapping, list, tuple)):
         return value
     seen = {} if seen is None else seen

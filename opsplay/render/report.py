@@ -191,6 +191,9 @@ def _names(rows: list[dict[str, Any]]) -> list[str]:
 
 def load_comparison(path: Path) -> dict[str, Any]:
     """A saved `opsplay pilot compare --format json` result."""
+    from opsplay.discovery import require_regular_file
+
+    require_regular_file(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -352,10 +355,12 @@ def report_context(
         rows.append(row)
     overall = [row for row in rows if row["is_overall"]]
 
+    occurrences = (comparison.get("process") or {}).get("schedule_occurrences") or {}
     alerts = []
     for raw in comparison.get("alerts") or []:
         definition = playbook_alerts.get(raw.get("id"), {})
         alert = dict(raw)
+        due = occurrences.get(raw.get("node")) if isinstance(occurrences, dict) else None
         alert.update(
             {
                 "severity": definition.get("severity", "warning"),
@@ -370,6 +375,10 @@ def report_context(
                 "fired": bool(raw.get("fired")),
                 # no value and not fired: the data it needs (an event log, say) was not given
                 "evaluated": bool(raw.get("fired")) or raw.get("value") is not None,
+                # a schedule alert on a node with no occurrence on the log's days
+                "nothing_due": definition.get("measure") == "schedule_adherence"
+                and isinstance(due, dict)
+                and due.get("total") == 0,
             }
         )
         for key in ("value", "op", "threshold"):
@@ -485,7 +494,7 @@ def report_context(
         "level_lines": _level_lines(comparison.get("process"), nodes, lang),
         "alerts": alerts,
         "fired_alerts": fired,
-        "unevaluated_alerts": [alert for alert in alerts if not alert["evaluated"]],
+        "unevaluated_alerts": [a for a in alerts if not a["evaluated"] and not a["nothing_due"]],
         "srm": srm,
         "sources": [
             {

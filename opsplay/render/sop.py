@@ -336,10 +336,14 @@ def render_sop_files(
 ) -> dict[str, str]:
     """Load the playbooks under `paths` and render `<id>.<fmt>` for each plus the index."""
     from opsplay.config import find_config
+    from opsplay.discovery import require_regular_file
     from opsplay.validate import discover, load_playbook
 
     check_format(fmt)
     check_lang(lang)
+    for path in paths:
+        if not path.is_dir():
+            require_regular_file(path)  # else "no playbook files in it" would be all it says
     files = discover(list(paths))
     if not files:
         raise UsageError(

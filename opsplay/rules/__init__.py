@@ -14,7 +14,7 @@ from typing import Any
 from opsplay.config import Hygiene
 from opsplay.diagnostics import RULES, words
 from opsplay.i18n import _
-from opsplay.loader import LoadedFile
+from opsplay.loader import LoadedFile, Position
 from opsplay.model.aliases import canonical_data
 
 Path = tuple[str | int, ...]
@@ -102,8 +102,15 @@ def run_rules(playbook: PlaybookData) -> None:
     """Run every registered check, adding diagnostics to the loaded file."""
     for rule_id, check in CHECKS.items():
 
-        def report(path: Path, message: str, *, key: bool = False, _rule: str = rule_id) -> None:
-            playbook.loaded.report(_rule, path, message, key=key)
+        def report(
+            path: Path,
+            message: str,
+            *,
+            key: bool = False,
+            at: Position | None = None,
+            _rule: str = rule_id,
+        ) -> None:
+            playbook.loaded.report(_rule, path, message, key=key, at=at)
 
         check(playbook, report)
 

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from opsplay.diff import Classification, Level, bump, diff_playbooks, parse_playbook
+from opsplay.diff import Classification, Level, bump, diff_playbooks
 from opsplay.errors import UsageError
+from opsplay.loader import load_file
+from opsplay.schema_check import check_schema
 
 from .helpers import fixture_text
 
@@ -20,9 +22,13 @@ MAJOR, MINOR, PATCH = "major", "minor", "patch"
 
 
 def build(data: dict[str, Any]) -> Any:
-    return parse_playbook(
-        yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode(), "x.yaml"
-    )
+    """The playbook as the schema reads it. Each case isolates one change, which may leave a
+    reference dangling (a node removed, alerts on it kept): the classification is under test
+    here, and `opsplay diff`'s refusal of such playbooks in test_cli."""
+    loaded = load_file(yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode(), "x.yaml")
+    playbook = check_schema(loaded)
+    assert playbook is not None, loaded.diagnostics
+    return playbook
 
 
 def item(data: dict[str, Any], section: str, item_id: str) -> dict[str, Any]:

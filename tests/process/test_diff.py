@@ -115,6 +115,9 @@ def test_the_cli_says_it_in_both_languages(tmp_path: Path, lang: str, words: str
     new = _data()
     _node(new, "respond")["escalation"].pop()
     new["metadata"]["version"] = "1.1.1"
+    new["metadata"]["changelog"].insert(
+        0, {"version": "1.1.1", "date": "2024-10-08", "summary": "去掉技术副总裁一级的升级"}
+    )
     (tmp_path / "new.yaml").write_text(yaml.safe_dump(new, allow_unicode=True), "utf-8")
     result = CliRunner().invoke(
         app, ["diff", str(CASE), str(tmp_path / "new.yaml"), "--lang", lang]

@@ -100,3 +100,65 @@ def test_the_report_shows_each_level_and_schedule(tmp_path: Path) -> None:
         html = render_report(loaded, document, lang=lang, fmt="html")
         for line in lines:
             assert f"<li>{line}</li>" in html
+
+
+# The quarterly drill (每季度首月15日 14:00) has no occurrence in the log's days (09-27 to
+# 10-14): its adherence is unknown for that reason, and every output says so.
+NOTHING_DUE = {
+    "zh": (
+        "季度应急演练，按时执行率 —（日志覆盖的日期内没有应执行的次数）",
+        "日志覆盖的日期内没有应执行的次数",
+    ),
+    "en": (
+        "季度应急演练 — runs on schedule — (nothing was due in the log's days)",
+        "nothing was due in the log's days",
+    ),
+}
+
+
+def _with_drill_alert(args: list[str]) -> list[str]:
+    playbook = Path(args[2])
+    text = playbook.read_text("utf-8")
+    alert = '  - {id: inspect-missed, node: inspect, measure: schedule_adherence, op: "<", threshold: 1.0}\n'
+    drill = '  - {id: drill-missed, node: drill, measure: schedule_adherence, op: "<", threshold: 1.0}\n'
+    assert alert in text
+    playbook.write_text(text.replace(alert, alert + drill), "utf-8")
+    return args
+
+
+def test_a_schedule_with_nothing_due_says_so_everywhere(tmp_path: Path) -> None:
+    import io
+
+    import docx
+    from markupsafe import escape
+
+    from opsplay.render.documents import render_report_document
+
+    args = _with_drill_alert(_inputs(tmp_path))
+    document = json.loads(_compare(args, "--format", "json"))
+    assert document["process"]["schedule_adherence"]["drill"] is None  # null stays in JSON
+    assert document["process"]["schedule_occurrences"]["drill"] == {"met": 0, "total": 0}
+    drill_alert = next(a for a in document["alerts"] if a["id"] == "drill-missed")
+    assert (drill_alert["value"], drill_alert["fired"]) == (None, False)
+    loaded = load_playbook(Path(args[2]))
+    for lang, (line, words) in NOTHING_DUE.items():
+        text = _compare(args, "--lang", lang)
+        assert f"  {line}\n" in text
+        assert "drill-missed" in text and words.split("没有")[0] in text  # the alert's warning
+        assert "告警 `drill-missed`：执行日志中没有" not in text
+        assert "alert `drill-missed`: the execution log has no rows" not in text
+        markdown = _compare(args, "--lang", lang, "--format", "markdown")
+        assert f"- {line}\n" in markdown
+        report = render_report(loaded, document, lang=lang, fmt="md")
+        assert f"- {line}\n" in report
+        row = next(r for r in report.splitlines() if r.startswith("| drill-missed |"))
+        assert f"| — | {words} |" in row
+        page = render_report(loaded, document, lang=lang, fmt="html")
+        assert f"<li>{escape(line)}</li>" in page
+        assert f"<td>{words}</td>" in page.replace("&#39;", "'")
+        word = docx.Document(
+            io.BytesIO(render_report_document(loaded, document, fmt="docx", lang=lang))
+        )  # type: ignore[arg-type]
+        paragraphs = [p.text for p in word.paragraphs]
+        cells = [c.text for t in word.tables for r in t.rows for c in r.cells]
+        assert line in paragraphs and words in cells

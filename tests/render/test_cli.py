@@ -354,3 +354,66 @@ def test_errors_and_progress_speak_the_locale(tmp_path: Path) -> None:
     result = _opsplay_zh(tmp_path, "render-sop", str(folder), "-o", "out")
     assert result.returncode == 0, result.stderr
     assert "已写入 " in result.stdout
+
+
+RUNAWAY = {
+    "macro": (
+        "{% macro step(node) %}{{ node.id }} → {{ step(node) }}{% endmacro %}\n"
+        "# {{ playbook.metadata.title }}\n{{ step(playbook.nodes[0]) }}\n",
+        "{template}, line 1: a macro calls itself without end",
+        "{template}，第 1 行：宏在无限地调用自身",
+    ),
+    "number": (
+        "# {{ playbook.metadata.title }}\n\n合计：{{ 10**10000 }}\n",
+        "{template}, line 3: the template computes a number of more than 4,000 digits",
+        "{template}，第 3 行：模板算出的数字超过 4,000 位",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("mistake", sorted(RUNAWAY))
+@pytest.mark.parametrize("command", ["render-sop", "render-report"])
+def test_a_runaway_user_template_is_named_for_what_it_does(
+    runner: CliRunner,
+    tmp_path: Path,
+    onboarding_json: Path,
+    command: str,
+    mistake: str,
+    lang: str,
+) -> None:
+    """A macro calling itself is recursion, not an include loop; a 10,001-digit number is a
+    template error in the catalogue's words, not Python's int-limit message in English."""
+    template, english, chinese = RUNAWAY[mistake]
+    name = "sop.md.j2" if command == "render-sop" else "report.md.j2"
+    templates = tmp_path / "my-templates"
+    templates.mkdir()
+    (templates / name).write_text(template, encoding="utf-8")
+    target = ["-o", "out"] if command == "render-sop" else ["--from-json", str(onboarding_json)]
+    if command == "render-report":
+        target += ["-o", "report.md"]
+    result = runner.invoke(
+        app,
+        ["--lang", lang, command, str(ONBOARDING), *target, "--templates", str(templates)],
+    )
+    assert result.exit_code == 2, result.output
+    expected = (english if lang == "en" else chinese).format(template=f"my-templates/{name}")
+    assert expected in result.stderr
+    assert "include each other" not in result.stderr and "Exceeds the limit" not in result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "report.md").exists()
+
+
+def test_a_number_too_long_from_the_data_is_a_template_error(tmp_path: Path) -> None:
+    """The same words when the long number comes in through the data, not arithmetic."""
+    from opsplay.errors import TemplateError
+    from opsplay.render.environment import Renderer
+
+    templates = tmp_path / "my-templates"
+    templates.mkdir()
+    (templates / "total.md.j2").write_text("# 合计\n\n{{ total }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        Renderer("en", templates).render("total.md.j2", {"total": 7**9000})
+    assert (
+        "total.md.j2, line 3: the template computes a number of more than" in caught.value.message
+    )

@@ -387,6 +387,37 @@ def test_control_characters_never_reach_a_document_raw(
         assert "\\x1b" in text
 
 
+@pytest.mark.parametrize("fmt", ["md", "html"])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_pasted_invisible_characters_are_shown_in_documents_emoji_kept(
+    onboarding: Playbook, onboarding_comparison: dict[str, Any], fmt: str, lang: str
+) -> None:
+    """U+200B from 钉钉 and a bidi override (Trojan Source) reach SOPs and reports as
+    `<U+200B>`, never raw; the report's SVG chart stays well-formed XML around them."""
+    import xml.etree.ElementTree as ET
+
+    from opsplay.render.sop import render_sop
+
+    data = onboarding.model_dump(mode="json", by_alias=True)
+    data["metrics"][0]["name"] += "\u200b（\u202e元0005\u202c）"
+    data["nodes"][0]["name"] += " 👩\u200d💻"
+    data["roles"][0]["name"] = "\ufeff" + data["roles"][0]["name"]
+    pasted = Playbook.model_validate(data)
+    comparison = copy.deepcopy(onboarding_comparison)
+    segment = {**comparison["metrics"][0], "segment": {"地区\u200b": "华东"}}
+    comparison["metrics"].append(segment)
+    report = render_report(pasted, comparison, lang=lang, fmt=fmt)
+    for text in (render_sop(pasted, lang=lang, fmt=fmt), report):
+        assert not {"\u200b", "\ufeff", "\u202e", "\u202c"} & set(text)
+        assert "U+200B&gt;" in text and "U+202E&gt;" in text  # shown, HTML-escaped
+        assert "👩\u200d💻" in text
+    if fmt == "html":
+        charts = re.findall(r"<svg.*?</svg>", report, re.S)
+        assert any('class="metric"' in svg and "&lt;U+200B&gt;" in svg for svg in charts)
+        for svg in charts:
+            ET.fromstring(svg)
+
+
 def test_the_hand_made_edge_case_comparison_has_todays_shape(
     comparison_files: dict[Path, Path],
 ) -> None:

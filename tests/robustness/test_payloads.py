@@ -194,10 +194,17 @@ def test_diff_outputs(project: Path) -> None:
 
     changed = copy.deepcopy(PLAYBOOK_DATA)
     changed["nodes"][0]["sla"] = "5分钟"
-    changed["nodes"][1]["name"] = f"{ESCAPE}收尾"
+    changed["nodes"][1]["name"] = f"{HTML}收尾\u200b"  # pasted from a chat app: a warning
     (project / "new.yaml").write_text(_yaml(changed), encoding="utf-8")
     for fmt in ("text", "json", "markdown"):
         out = _run("diff", "payloads.yaml", "new.yaml", "--format", fmt)
         _no_raw_escape(out, f"diff --format {fmt}")
+        assert "\u200b" not in out, f"raw zero-width space in diff --format {fmt}"
         if fmt == "markdown":
             _no_live_html(out, "diff markdown")
+    # A terminal escape fails validate (OPS011): diff refuses the file, echoing it escaped.
+    changed["nodes"][1]["name"] = f"{ESCAPE}收尾"
+    (project / "new.yaml").write_text(_yaml(changed), encoding="utf-8")
+    result = CliRunner().invoke(app, ["diff", "payloads.yaml", "new.yaml"])
+    assert result.exit_code == 2 and "OPS011" in result.output
+    _no_raw_escape(result.output, "diff refusing a playbook")

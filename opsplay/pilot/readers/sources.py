@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from opsplay.discovery import require_regular_file
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _
 from opsplay.pilot.readers.cells import names, normalize_text, quote
@@ -84,6 +85,7 @@ def open_source(
         raise InputError(
             _("{file}: is a folder; pass the export files inside it").format(file=display)
         )
+    require_regular_file(path, display)
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
