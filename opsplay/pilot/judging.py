@@ -192,7 +192,7 @@ def evaluate_alerts(
         else:
             target = alert.metric or ""
             value = overall.get(target)
-            if target not in overall:
+            if value is None:  # not in the data, or no unit has a value (all cells blank)
                 compared = playbook.pilot is not None and target in (
                     *playbook.pilot.metrics,
                     *playbook.pilot.guardrails,

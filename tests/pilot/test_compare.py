@@ -565,3 +565,46 @@ def test_markdown_keeps_p_values_and_intervals_in_the_method_section() -> None:
     )
     assert "p 值" not in table and "p=" not in table and "区间" not in table
     assert "置信区间" in method and "p=" in method
+
+
+def test_a_metric_alert_without_any_value_is_not_a_silent_pass(tmp_path: Path) -> None:
+    """Every 满意度 cell blank: the alert on it cannot be evaluated, and says so."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from opsplay.cli import app
+
+    playbook = tmp_path / "refund.yaml"
+    playbook.write_text(
+        """\
+apiVersion: opsplay/v1
+kind: Playbook
+metadata: {id: refund-tickets, title: 售后退款工单处理, version: "1.0.0", status: pilot, owner: ops,
+  updated: 2026-11-01}
+goal: {statement: 一次解决率从 50% 提升到 60%, metric: solved, baseline: 0.5, target: 0.6,
+  deadline: 2026-12-31}
+roles: [{id: ops, name: 客服运营}]
+metrics:
+  - {id: solved, name: 一次解决率, kind: proportion, column: 一次解决, better: higher}
+  - {id: csat, name: 满意度评分, kind: mean, column: 满意度, better: higher}
+nodes:
+  - {id: handle, name: 工单处理, owner: ops, sla: 1h, fallback: {when: [failure], action: 转人工}}
+alerts:
+  - {id: csat-drop, metric: csat, op: "<", threshold: 4.0, severity: critical}
+pilot: {design: ab, arm_column: 组别, arms: {baseline: 对照组, pilot: 试点组}, metrics: [solved],
+  guardrails: [csat], min_n: 1}
+""",
+        encoding="utf-8",
+    )
+    data = tmp_path / "tickets.csv"
+    data.write_text(
+        "组别,一次解决,满意度\n对照组,1,\n对照组,0,\n试点组,1,\n试点组,1,NA\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        app, ["pilot", "compare", str(playbook), str(data), "-f", "json", "--lang", "en"]
+    )
+    document = json.loads(result.stdout)
+    alert = next(a for a in document["alerts"] if a["id"] == "csat-drop")
+    assert alert["value"] is None and alert["fired"] is False
+    assert any("alert `csat-drop`" in w and "not evaluated" in w for w in document["warnings"])

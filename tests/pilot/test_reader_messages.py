@@ -68,6 +68,8 @@ def _scenarios(tmp_path: Path) -> dict[str, tuple[list[str | Path], int, str, st
     pd.concat([units, extra]).to_csv(holdout, index=False)
     no_column = tmp_path / "no_column.csv"
     units.drop(columns=["ordered"]).to_csv(no_column, index=False)
+    guard_typo = tmp_path / "guard_typo.csv"  # `orders` (aov's denominator) exported as `order`
+    units.rename(columns={"orders": "order"}).to_csv(guard_typo, index=False)
 
     def blank_arm(frame: pd.DataFrame) -> pd.DataFrame:
         frame.loc[3, "arm"] = ""
@@ -130,7 +132,18 @@ def _scenarios(tmp_path: Path) -> dict[str, tuple[list[str | Path], int, str, st
         "missing metrics warning": ([no_guard], 0, "they are not compared", "不做对比"),
         "mixed shapes": ([UNITS, STATS], 2, "different shapes", "格式不一样"),
         "unknown arm value": ([wrong_arm], 2, "arm `pilot` not in column", "没有组别 `pilot`"),
-        "other arm values": ([holdout], 0, "`holdout` (3 rows)", "`holdout`（3 行）"),
+        "other arm values": (
+            [holdout],
+            0,
+            "`holdout` (3 rows); those rows are left out",
+            "`holdout`（3 行）；这些行未计入",
+        ),
+        "guardrail column missing": (
+            [guard_typo],
+            0,
+            'no column `orders` for metric `aov` (did you mean "order"?)',
+            "没有指标 `aov` 的列 `orders`（是不是“order”？）",
+        ),
         "unknown encoding": (
             [UNITS, "--encoding", "klingon"],
             2,
@@ -166,6 +179,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "unknown arm value",
         "other arm values",
         "unknown encoding",
+        "guardrail column missing",
     ],
 )
 def test_reader_message_in_both_languages(scenarios: dict, name: str) -> None:

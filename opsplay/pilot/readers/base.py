@@ -17,17 +17,21 @@ from opsplay.pilot.sufficient import ArmStats
 
 # (error, warning) about the arm or period labels, one sentence each so that both languages read
 _ARM = (
-    N_("arm `{label}` not in column `{column}` ({files}); values found: {found}{hint}"),
     N_(
-        "column `{column}` also has the values {values}; they are kept in the statistics "
-        "but are not one of the configured arms ({labels})"
+        "arm `{label}` not in column `{column}` ({files}); values found: {found}{hint}; "
+        "if the export names the groups differently, set `pilot.arms` in the playbook or pass "
+        "--baseline / --pilot"
+    ),
+    N_(
+        "column `{column}` also has the values {values}; those rows are left out: only the "
+        "configured arms ({labels}) are compared"
     ),
 )
 _PERIOD = (
     N_("period `{label}` not in column `{column}` ({files}); values found: {found}{hint}"),
     N_(
-        "column `{column}` also has the values {values}; they are kept in the statistics "
-        "but are not one of the configured periods ({labels})"
+        "column `{column}` also has the values {values}; those rows are left out: only the "
+        "configured periods ({labels}) are compared"
     ),
 )
 

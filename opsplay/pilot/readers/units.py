@@ -12,7 +12,14 @@ from dataclasses import replace
 from opsplay.errors import InputError
 from opsplay.i18n import _, ngettext
 from opsplay.pilot.readers.base import BaseReader
-from opsplay.pilot.readers.cells import date_span, normalize_label, normalize_text, quote
+from opsplay.pilot.readers.cells import (
+    close_hint,
+    date_span,
+    joined,
+    normalize_label,
+    normalize_text,
+    quote,
+)
 from opsplay.pilot.readers.engine import Table, TypedReadFailed, open_table
 from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo
@@ -62,6 +69,27 @@ class UnitsReader(BaseReader):
         self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
         self._missing_warnings(stats)
         return self.finish(stats, {})
+
+    def _absent_warning(self, source: Source, metric: MetricColumns) -> None:
+        """A guardrail whose column the export lacks: named, with the closest header."""
+        wanted = (
+            [metric.numerator, metric.denominator] if metric.kind == "ratio" else [metric.column]
+        )
+        lacking = [
+            w or "" for w in wanted if not has_column(source, normalize_text(w or "").casefold())
+        ]
+        with self.results_language():
+            self.warnings.append(
+                _(
+                    "{file}: no column {columns} for metric `{metric}`{hint}; the metric is not "
+                    "compared (only a primary metric's columns must be there)"
+                ).format(
+                    file=source.display,
+                    columns=joined([f"`{c}`" for c in lacking]),
+                    metric=metric.id,
+                    hint=close_hint(lacking[0], list(source.columns)),
+                )
+            )
 
     def plan_for_table(self, url: str, name: str) -> Plan:
         """The query's plan with the names of table `name` of the database at `url` (its 组别
@@ -116,13 +144,9 @@ class UnitsReader(BaseReader):
                 metrics.append(replace(metric, numerator=found[0], denominator=found[1]))
             else:
                 metrics.append(replace(metric, column=found[0]))
-        if absent:  # (the blocking one has raised: find_column names it with a hint)
-            with self.results_language():
-                self.warnings.append(
-                    _("{file}: no columns for the metrics {metrics}; they are not compared").format(
-                        file=source.display, metrics=", ".join(f"`{m}`" for m in absent)
-                    )
-                )
+        for metric in opts.metrics:  # (the blocking one has raised: find_column names it)
+            if metric.id in absent and metric.id != blocking:
+                self._absent_warning(source, metric)
         keys = {arm, period, *segments} - {None}
         for metric in metrics:
             for column in (metric.column, metric.numerator, metric.denominator):
