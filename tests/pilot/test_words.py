@@ -538,3 +538,28 @@ def test_a_mean_metric_alert_is_not_shown_as_a_percentage(tmp_path: Path) -> Non
     assert code == 0, out
     line = next(line for line in out.splitlines() if "revenue-floor" in line)
     assert "50.0%" not in line and "0.5" in line, line
+
+
+@pytest.mark.parametrize(
+    "command", [["pilot", "compare"], ["render-report"], ["watch"], ["pilot", "sql"]]
+)
+def test_chinese_help_wraps_at_80_columns_instead_of_cutting(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """A Chinese sentence has no spaces to break at: rich used to cut it with `…`."""
+    import subprocess
+    import sys
+
+    env = {"PATH": "", "LANG": "zh_CN.UTF-8", "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
+    result = subprocess.run(
+        [sys.executable, "-m", "opsplay", *command, "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    cut = [line for line in result.stdout.splitlines() if re.search(r"…\s*│$", line)]
+    assert not cut, "\n".join(cut)
