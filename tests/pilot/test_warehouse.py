@@ -205,7 +205,7 @@ def test_file_printed_sql_and_db_agree_in_duckdb_and_postgres(
     assert retention["pilot"]["missing"] == len(blank)
     assert retention["pilot"]["n"] == len(pilot) - len(blank)
     # (the playbook is Chinese: so are the results' warnings)
-    assert any("没有值" in w and "未计入" in w for w in from_file["warnings"])
+    assert any("为空" in w and "未计入" in w for w in from_file["warnings"])
     assert any("`d1_retention`" in w and "缺失" in w for w in from_file["warnings"])
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 from opsplay.discovery import require_regular_file
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _
-from opsplay.pilot.readers.cells import names, normalize_text, quote
+from opsplay.pilot.readers.cells import joined, names, normalize_text, quote
 
 SAMPLE_BYTES = 1 << 20  # encoding detection reads this much of the file
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb")
@@ -136,23 +136,30 @@ def find_column(source: Source, wanted: str, role: str) -> str:
             folded = [c for c in source.columns if c.casefold() == alias]
             if len(folded) == 1:
                 return folded[0]
-    close = difflib.get_close_matches(name, source.columns, n=1, cutoff=0.6)
+    aliases = [a for a in ALIASES.get(name.casefold(), ()) if a not in ("arm", "group")]
+    close: list[str] = []
+    for candidate in (name, *aliases):  # 分组别 is close to 组别, not to `group`
+        close = close or difflib.get_close_matches(candidate, source.columns, n=1, cutoff=0.6)
     if close:
         message = _(
-            '{file}: missing column "{column}" ({role}); the file has columns {columns}; '
-            'did you mean "{close}"?'
+            '{file}: missing column "{column}" ({role}){also}; {has}; did you mean "{close}"?'
         )
     else:
         message = _(
-            '{file}: missing column "{column}" ({role}); the file has columns {columns}; '
-            "add this column to the export"
+            '{file}: missing column "{column}" ({role}){also}; {has}; add this column to the export'
         )
+    has = (
+        _("the table has the columns {columns}")
+        if source.format == "db"
+        else _("the file has the columns {columns}")
+    )
     raise InputError(
         message.format(
             file=source.display,
             column=name,
             role=role,
-            columns=names(source.columns, 30),
+            also=_(", or one named {names}").format(names=joined(aliases)) if aliases else "",
+            has=has.format(columns=names(source.columns, 30)),
             close=close[0] if close else "",
         )
     )

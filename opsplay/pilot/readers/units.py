@@ -325,10 +325,16 @@ class UnitsReader(BaseReader):
     def _excluded_warnings(self, source: Source, plan: Plan, excluded: Mapping[str, int]) -> None:
         with self.results_language():
             if excluded["no_key"]:
-                columns = ", ".join(
+                keys = [
                     f"`{c}`"
                     for c in (plan.arm_column, plan.period_column, *plan.segment_columns)
                     if c
+                ]
+                # a row left out lacks one of them at least, not every one
+                columns = (
+                    keys[0]
+                    if len(keys) == 1
+                    else _("one of {columns}").format(columns=joined(keys))
                 )
                 self.warnings.append(
                     ngettext(
