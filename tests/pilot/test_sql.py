@@ -222,3 +222,16 @@ def test_a_typed_mean_that_is_not_a_finite_number_is_found(tmp_path: Path, value
     )
     with pytest.raises(InputError, match=r"row 3, column \"revenue\""):
         read_exports([data], ReadOptions(metrics=TYPED_METRICS, arm_column="grp"))
+
+
+@pytest.mark.parametrize("cell", ["1e400", "-1e309"])
+def test_a_number_too_large_is_quoted_as_written(tmp_path: Path, cell: str) -> None:
+    """CSV numbers are first read as DOUBLE: the message must still quote the cell's text
+    (`1e400`, not the `inf` DuckDB made of it) and name its line and column."""
+    units = tmp_path / "units.csv"
+    units.write_text(f"grp,converted,revenue,orders\npilot,1,10,1\ncontrol,0,{cell},1\n")
+    with pytest.raises(InputError) as error:
+        read_exports([units], ReadOptions(metrics=TYPED_METRICS, arm_column="grp"))
+    message = str(error.value)
+    assert 'line 3, column "revenue"' in message and f'"{cell[:37]}' in message, message
+    assert "inf" not in message

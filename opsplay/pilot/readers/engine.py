@@ -52,6 +52,7 @@ class Table:
     skipped_rows: int = 0
     skipped_examples: list[str] = field(default_factory=list)
     dialect: str = "duckdb"  # "postgres" (or another) for a warehouse table (`--db`)
+    text_relation: str | None = None  # the same records as text (a CSV read with numbers)
     _lines: list[int] | None = None  # CSV: the line each record starts on, read when first asked
     _rejected: set[int] = field(default_factory=set)  # CSV lines skipped (--skip-bad-rows)
 
@@ -111,7 +112,7 @@ class Table:
         text = "VARCHAR" if self.dialect == "duckdb" else "TEXT"
         rows = self.fetch(
             f"SELECT CAST({quoted} AS {text}) FROM (SELECT ROW_NUMBER() OVER () AS rn, * "
-            f"FROM {self.relation}) t WHERE rn = {int(record)}"
+            f"FROM {self.text_relation or self.relation}) t WHERE rn = {int(record)}"
         )
         return "" if not rows or rows[0][0] is None else str(rows[0][0])
 
@@ -213,17 +214,28 @@ def _csv(
     if codecs.lookup(encoding).name not in ("utf-8", "ascii") and encoding != "utf-8-sig":
         path = transcode(source, scratch / "utf8.csv")
     numbers = frozenset() if skip_bad_rows else numbers  # rejected rows must be text rows
-    columns = ", ".join(
-        f"{_literal(c)}: '{'DOUBLE' if c in numbers else 'VARCHAR'}'" for c in source.columns
-    )
     extra = ", ignore_errors = true, store_rejects = true" if skip_bad_rows else ""
-    relation = (
-        f"read_csv({_literal(str(path))}, delim = {_literal(source.delimiter)}, quote = '\"', "
-        f"escape = '\"', header = true, auto_detect = false, columns = {{{columns}}}, "
-        f"parallel = true{extra})"
+
+    def relation(typed: frozenset[str]) -> str:
+        columns = ", ".join(
+            f"{_literal(c)}: '{'DOUBLE' if c in typed else 'VARCHAR'}'" for c in source.columns
+        )
+        return (
+            f"(SELECT * FROM read_csv({_literal(str(path))}, delim = {_literal(source.delimiter)}, "
+            f"quote = '\"', escape = '\"', header = true, auto_detect = false, "
+            f"columns = {{{columns}}}, parallel = true{extra})) src"
+        )
+
+    # a cell is quoted as written (`1e400`, not the `inf` its number is), from the text read
+    return Table(
+        source,
+        con,
+        relation(numbers),
+        encoding,
+        numbers,
+        text_path=path,
+        text_relation=relation(frozenset()),
     )
-    table = Table(source, con, f"(SELECT * FROM {relation}) src", encoding, numbers, text_path=path)
-    return table
 
 
 def _parquet(con: Any, source: Source) -> Table:
