@@ -510,6 +510,11 @@ def test_xlsx_with_a_title_row_and_several_sheets_gives_its_csv_twin(tmp_path: P
     assert by_name.stats == csv_data.stats == by_number.stats  # exactly, not approximately
     with pytest.raises(InputError, match="no sheet `汇总`.*`说明`, `明细`"):
         read_exports([path], replace(options, sheet="汇总"))
+    # no --sheet: the 说明 sheet comes first; the message names the sheet that has the data
+    with pytest.raises(
+        InputError, match="first sheet `说明`.*sheet `明细` does: pass --sheet 明细"
+    ):
+        read_exports([path], options)
     bad = frame.astype(object)
     bad.loc[10, "revenue"] = "abc"
     sheet = book["明细"]

@@ -85,21 +85,53 @@ def open_excel(path: Path, display: str, size: int, sheet: str | None, wanted: S
 
     name, frame = _sheet(path, _stamp(path), sheet)
     folded = {normalize_text(w).casefold() for w in wanted if w}
-    best, header = -1, 0
-    for index in range(min(len(frame), _HEADER_SEARCH)):
-        cells = {normalize_text(_text(v) or "").casefold() for v in frame.iloc[index]}
-        hits = len(folded & cells)
-        if folded and hits == len(folded):
-            header = index
-            break
-        if hits > best:
-            best, header = hits, index
+    best, header = _header_row(frame, folded)
+    if sheet is None and best < len(folded):  # a 说明 sheet first, the data further on?
+        other = _sheet_with_more(path, name, folded, best)
+        if other is not None:
+            raise InputError(
+                _(
+                    "{file}: the first sheet `{sheet}` does not hold the export's columns; "
+                    "sheet `{other}` does: pass --sheet {other}"
+                ).format(file=display, sheet=name, other=other)
+            )
     if len(frame) == 0:
         raise InputError(_("{file}: sheet `{sheet}` is empty").format(file=display, sheet=name))
     columns = _unique_columns([normalize_text(_text(v) or "") for v in frame.iloc[header]])
     return Source(
         path, display, "excel", "excel", ",", columns, 0, size, sheet=name, header_row=header + 1
     )
+
+
+def _header_row(frame: Any, folded: set[str]) -> tuple[int, int]:
+    """(how many wanted columns, row index) of the first row holding the most of them."""
+    best, header = -1, 0
+    for index in range(min(len(frame), _HEADER_SEARCH)):
+        cells = {normalize_text(_text(v) or "").casefold() for v in frame.iloc[index]}
+        hits = len(folded & cells)
+        if hits > best:
+            best, header = hits, index
+        if folded and hits == len(folded):
+            break
+    return max(best, 0), header
+
+
+def _sheet_with_more(path: Path, first: str, folded: set[str], found: int) -> str | None:
+    """The sheet whose header holds the most wanted columns, when it beats the first sheet's."""
+    import pandas as pd
+
+    with pd.ExcelFile(path, engine="calamine") as book:
+        best, chosen = found, None
+        for name in (str(s) for s in book.sheet_names):
+            if name == first:
+                continue
+            frame = pd.read_excel(
+                book, sheet_name=name, header=None, dtype=object, nrows=_HEADER_SEARCH
+            )
+            hits, _row = _header_row(frame, folded)
+            if hits > best:
+                best, chosen = hits, name
+    return chosen
 
 
 def frame_of(source: Any) -> Any:

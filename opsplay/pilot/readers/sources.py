@@ -323,7 +323,7 @@ def _unique_columns(headers: list[str]) -> tuple[str, ...]:
     seen: dict[str, int] = {}
     out = []
     for index, name in enumerate(headers, start=1):
-        name = name or f"column_{index}"
+        name = name or _("column {number}").format(number=index)  # a blank header cell
         if name in seen:
             seen[name] += 1
             name = f"{name} ({seen[name]})"  # a duplicate header; `find_column` reports it if used
