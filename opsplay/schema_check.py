@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from opsplay.diagnostics import format_path, words
 from opsplay.i18n import _, message_language
 from opsplay.loader import LoadedFile
+from opsplay.model.aliases import CHOICES, every_word
 from opsplay.model.playbook import Playbook
 
 Path = tuple[str | int, ...]
@@ -79,12 +80,23 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
             value = _shown(ctx.get("tag"))
             path = (*path, "kind") if isinstance(loaded.data, dict) and path else path
         ascii_operator = _OPERATORS.get(value.strip())
-        hint = (
-            _("; write `{operator}`").format(operator=ascii_operator)
-            if ascii_operator in choices
-            else _did_you_mean(value, choices)
-            or _("; write one of: {choices}").format(choices=words(choices))
-        )
+        field = _leaf(path)
+        aliases = CHOICES.get(field, {})
+        if aliases and set(choices) <= set(aliases):  # 试点中 is close to 试点: say both words
+            listed = [
+                _("{value} ({alias})").format(value=c, alias=aliases[c][0]) if aliases.get(c) else c
+                for c in choices
+            ]
+            hint = _did_you_mean(value, every_word(field)) or _("; write one of: {choices}").format(
+                choices=words(listed)
+            )
+        else:
+            hint = (
+                _("; write `{operator}`").format(operator=ascii_operator)
+                if ascii_operator in choices
+                else _did_you_mean(value, choices)
+                or _("; write one of: {choices}").format(choices=words(choices))
+            )
         loaded.report(
             rule,
             path,

@@ -170,3 +170,20 @@ def test_the_schema_describes_each_field_in_the_message_language(cli: Cli) -> No
     for holder in descriptions(english):
         holder.pop("description")
     assert chinese == english
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("试点中", "did you mean `试点`?"),
+        ("进行中", "write one of: draft (草稿), pilot (试点), rollout (推广)"),
+    ],
+)
+def test_a_wrong_chinese_status_is_answered_with_the_chinese_words(
+    cli: Cli, tmp_path: Path, written: str, hint: str
+) -> None:
+    text = CHINESE.read_text(encoding="utf-8")
+    playbook = tmp_path / "status.yaml"
+    playbook.write_text(re.sub(r"status: \S+", f"status: {written}", text, count=1), "utf-8")
+    result = cli("validate", str(playbook), "--lang", "en")
+    assert result.exit_code == 1 and "OPS104" in result.stdout and hint in result.stdout
