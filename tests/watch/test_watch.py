@@ -276,7 +276,7 @@ def test_chinese_log_by_node_names_and_the_lines_a_lead_reads(
     first = watch(scene, "cn", robot.url("json"))
     assert first.exit_code == 1, first.output
     summary = first.stdout.splitlines()[0]
-    assert summary.startswith("新用户引导优化（new-user-onboarding） 1.2.0：2 个告警触发中：")
+    assert summary.startswith("新用户引导优化（new-user-onboarding），版本 1.2.0：2 个告警触发中：")
     assert "）、push-timeout" in summary  # listed with 、
     texts = {r.body["alert"]: r.body["text"] for r in robot.received}
     # timeout_rate has its words (it used to leave the measure blank); the comparison in words
