@@ -59,23 +59,42 @@ TABLE3_NOTES = {
         "Baseline and pilot are the pilot group before and after the change; the deviation rate is the relative difference in differences, net of the comparison group's change."
     ),
 }
-# How each figure was computed (the method section of every report).
+# How each figure was computed (the report's Method section): (the designs a line applies
+# to, None for every design; its text).
 METHOD = (
-    N_(
-        "Deviation rate (relative change) = (pilot − baseline) / baseline; the absolute change is in percentage points (proportions) or in the metric's unit."
+    (
+        None,
+        N_(
+            "Deviation rate (relative change) = (pilot − baseline) / baseline; the absolute change is in percentage points (proportions) or in the metric's unit."
+        ),
     ),
-    N_(
-        "p-values and intervals come from Welch's t-test (as GrowthBook's frequentist engine), with the delta method for the relative change; primary metrics are corrected for multiple comparisons (adjusted p)."
+    (
+        ("ab", "before_after"),
+        N_(
+            "p-values and intervals come from Welch's t-test (as GrowthBook's frequentist engine), with the delta method for the relative change; primary metrics are corrected for multiple comparisons (adjusted p)."
+        ),
     ),
-    N_(
-        "Difference in differences = (pilot after − pilot before) − (comparison after − comparison before), with normal-distribution intervals and p-values."
+    (
+        ("did",),
+        N_(
+            "Difference in differences = (pilot after − pilot before) − (comparison after − comparison before), with normal-distribution intervals and p-values."
+        ),
     ),
-    N_("Target attainment = (pilot value − goal baseline) / (goal target − goal baseline)."),
-    N_(
-        "Verdicts: target met = significant and the target reached; improved / worse = significant in the better / worse direction; no change = enough data but not significant; not enough data = fewer units than the minimum, or no variance."
+    (
+        None,
+        N_("Target attainment = (pilot value − goal baseline) / (goal target − goal baseline)."),
     ),
-    N_(
-        "SLA compliance = share of runs with a finish time whose duration is within the node's time limit; completion, fallback and failure rates are shares of all runs."
+    (
+        None,
+        N_(
+            "Verdicts: target met = significant and the target reached; improved / worse = significant in the better / worse direction; no change = enough data but not significant; not enough data = fewer units than the minimum, or no variance."
+        ),
+    ),
+    (
+        None,
+        N_(
+            "SLA compliance = share of runs with a finish time whose duration is within the node's time limit; completion, fallback and failure rates are shares of all runs."
+        ),
     ),
 )
 # The rule `decide` applies, as the report states it.
@@ -525,7 +544,11 @@ def report_context(
         "explanations": [
             explain(row, design=design, confidence=1 - alpha, lang=lang) for row in overall
         ],
-        "method_lines": [translate(line, lang) for line in METHOD],
+        "method_lines": [
+            translate(line, lang)
+            for designs, line in METHOD
+            if designs is None or design in designs
+        ],
         "decision_rules": [translate(line, lang) for line in DECISION_RULES],
         "chart": comparison_chart(overall, lang=lang) if fmt == "html" else "",
         "flowchart_svg": drawn_flowchart(flow(data), data, lang) if fmt == "html" else None,
