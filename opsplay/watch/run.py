@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opsplay.i18n import N_, translate
 from opsplay.watch import clock, history, notify
 from opsplay.watch.message import compose
 from opsplay.watch.state import State, open_state
@@ -159,6 +160,16 @@ def run_watch(
     assert state is not None
     with state:
         changes = _remember(state, playbook, alerts, targets, lang)
+        if changes and not targets:
+            warnings.append(
+                translate(
+                    N_(
+                        "no --notify robot: the change is recorded but told to nobody; a robot "
+                        "added later hears of the alerts still firing"
+                    ),
+                    lang,
+                )
+            )
         run_id = history.record(state, document, data_fingerprint, "watch")
         sent, failures = _deliver(state, targets, secret)
         firing = _firing(state, playbook)
@@ -194,6 +205,17 @@ def _remember(
     shown = moment.astimezone().strftime("%Y-%m-%d %H:%M")
     changes = []
     with state.transaction() as db:
+        # A robot never told anything about this playbook (added to --notify later, or the
+        # first runs had none) hears of the alerts already firing, not only of later changes.
+        newcomers = [
+            t
+            for t in targets
+            if db.execute(
+                "SELECT 1 FROM outbox WHERE target = ? AND playbook = ? LIMIT 1",
+                (t.key, playbook.metadata.id),
+            ).fetchone()
+            is None
+        ]
         for result in alerts:
             if result.value is None:
                 continue  # not measured this run: keep what was known
@@ -202,11 +224,13 @@ def _remember(
                 (playbook.metadata.id, result.id),
             ).fetchone()
             was = bool(row["firing"]) if row is not None else False
+            event = "firing" if result.fired else "resolved"
             if result.fired != was:
-                event = "firing" if result.fired else "resolved"
                 changes.append(Change(result.id, event, result.value))
+            told = targets if result.fired != was else newcomers if result.fired else []
+            if told:
                 message = notify.as_json(compose(event, result, playbook, lang, shown))
-                for target in targets:
+                for target in told:
                     db.execute(
                         "INSERT INTO outbox (target, shown, kind, playbook, alert, event, "
                         "message, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -60,6 +60,23 @@ def test_fires_once_stays_quiet_then_resolves_once(scene, robot: RobotServer, fr
     assert "95.0%" in resolved["markdown"]["content"]
 
 
+def test_a_robot_added_later_hears_of_the_alert_still_firing(
+    scene, robot: RobotServer, frozen
+) -> None:
+    """A first run without --notify saw the alert start: the chat, added next run, must still
+    be told (it was never told), once; a second robot added later too."""
+    alone = watch(scene, "firing")
+    assert alone.exit_code == 1 and "--notify" in alone.output, alone.output
+    assert robot.received == []
+    first = watch(scene, "firing", robot.url("wecom"))
+    assert first.exit_code == 1 and len(robot.received) == 1, first.output
+    assert "push-completion" in robot.received[0].body["markdown"]["content"]
+    watch(scene, "firing", robot.url("wecom"))
+    assert len(robot.received) == 1, "told once"
+    watch(scene, "firing", robot.url("wecom"), robot.url("dingtalk"))
+    assert len(robot.received) == 2 and robot.received[1].path.startswith("/robot/send")
+
+
 def test_dingtalk_signature_verifies(scene, robot: RobotServer, frozen) -> None:
     result = watch(scene, "firing", robot.url("dingtalk"), extra=("--secret", SECRET))
     assert result.exit_code == 1, result.output

@@ -185,7 +185,7 @@ class RowReader(BaseReader):
                 ).format(
                     metric=first,
                     files=files,
-                    found=names(values) or _("none"),
+                    found=names(values) or _("(none)"),
                     hint=close_hint(first, values),
                 )
             )
