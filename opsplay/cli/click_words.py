@@ -138,9 +138,9 @@ def adapt_typer() -> None:
 
 
 def _fold_help() -> None:
-    """Wrap long help texts instead of cutting them with `…`: rich breaks lines at spaces and
-    crops a longer run, and a Chinese sentence has no spaces. Applied when help is laid out,
-    so that other commands do not pay for importing rich."""
+    """Wrap long help texts instead of cutting them with `…` (rich breaks lines at spaces and
+    crops a longer run, and a Chinese sentence has no spaces), and show brackets as written.
+    Applied when help is laid out, so that other commands do not pay for importing rich."""
     try:
         from typer import core
     except ImportError:
@@ -149,10 +149,20 @@ def _fold_help() -> None:
     def folding(format_help: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, ctx: Any, formatter: Any) -> Any:
             try:
+                from rich.markup import escape
                 from rich.text import Text
                 from typer import rich_utils
             except ImportError:  # no rich: click's plain help, which wraps by itself
                 return format_help(self, ctx, formatter)
+            make = rich_utils._make_rich_text
+            if not getattr(make, "plain", False):
+
+                def plain(*, text: str, **options: Any) -> Any:
+                    # our help is plain text: `opsplay[warehouse]` is not rich markup
+                    return make(text=escape(text), **options)
+
+                plain.plain = True  # type: ignore[attr-defined]
+                rich_utils._make_rich_text = plain
             describe = rich_utils._get_parameter_help
             if not getattr(describe, "folds", False):
 

@@ -322,7 +322,14 @@ def _print_sql(
             )
         else:
             text = sql_for_playbook(
-                load_playbook(playbook), table=table, dialect=dialect.value, by=by or [], db=db
+                load_playbook(playbook),
+                table=table,
+                dialect=dialect.value,
+                by=by or [],
+                db=db,
+                warn=lambda warning: typer.echo(
+                    _("opsplay: warning: {message}").format(message=warning), err=True
+                ),
             )
     except OpsplayError as error:
         raise fail(error) from None

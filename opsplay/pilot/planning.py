@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -133,10 +134,17 @@ def _plan_text(plan: SamplePlan, design: str) -> str:
 
 
 def sql_for_playbook(
-    playbook: Playbook, *, table: str, dialect: str, by: list[str], db: str | None = None
+    playbook: Playbook,
+    *,
+    table: str,
+    dialect: str,
+    by: list[str],
+    db: str | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> str:
     """Warehouse SQL producing the sufficient-statistics export for the pilot's metrics; with
-    `db`, the names are those of the table there (组别 for `group`, as `pilot compare --db`)."""
+    `db`, the names are those of the table there (组别 for `group`, as `pilot compare --db`),
+    and what the table lacks (a guardrail's column) goes to `warn`."""
     from opsplay.pilot.readers import MetricColumns
     from opsplay.pilot.sql import generate_sql
 
@@ -168,7 +176,11 @@ def sql_for_playbook(
             segment_columns=tuple(by),
             window=window,
         )
-        plan = UnitsReader(options, Progress(None)).plan_for_table(db, table)
+        reader = UnitsReader(options, Progress(None))
+        plan = reader.plan_for_table(db, table)
+        for warning in reader.warnings:
+            if warn is not None:
+                warn(warning)
         return sql_for_plan(plan, table, dialect)
     except ValueError as error:
         raise UsageError(str(error)) from None

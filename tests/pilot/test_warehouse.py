@@ -636,3 +636,18 @@ def test_database_urls_users_get_wrong_are_explained(tmp_path: Path, url: str, w
     )
     assert result.exit_code == 2 and words in result.stderr, result.output
     assert "Traceback" not in result.output and "+psycopg" not in result.stderr
+
+
+def test_pilot_sql_db_says_which_guardrail_the_table_lacks(tmp_path: Path) -> None:
+    database = tmp_path / "ops.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute(
+        "CREATE TABLE t AS SELECT * EXCLUDE (orders) "
+        f"FROM read_csv('{EXAMPLES / 'onboarding_units.csv'}', all_varchar = true)"
+    )
+    con.close()
+    args = ["pilot", "sql", str(ONBOARDING), "--table", "t", "--db", str(database), "--lang", "en"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.stderr and "no column `orders` for metric `aov`" in result.stderr
+    assert "'aov'" not in result.stdout  # the query leaves the metric out, and said so
