@@ -679,3 +679,17 @@ def test_typed_columns_with_gaps_give_the_text_path_figures(tmp_path: Path) -> N
     assert all(a.stats[k].missing == b.stats[k].missing for k in a.stats)
     aov = a.stats[GroupKey("aov", "pilot", None, (("region", "上海"),))]
     assert aov.missing > 0
+
+
+def test_blanks_of_an_unconfigured_arm_are_not_counted_as_missing(tmp_path: Path) -> None:
+    """灰度组 rows are left out whole: their blank cells are no metric's missing values."""
+    path = tmp_path / "three_arms.csv"
+    path.write_text(
+        "group,retained_d1\ncontrol,1\ncontrol,\npilot,0\n灰度组,\n灰度组,\n", encoding="utf-8"
+    )
+    options = ReadOptions(metrics=METRICS[:1], arm_column="group", arm_labels=("control", "pilot"))
+    data = read_exports([path], options)
+    missing = [w for w in data.warnings if "missing value" in w]
+    assert missing == [
+        "metric `d1_retention`: 1 unit with a missing value was left out of this metric"
+    ], data.warnings

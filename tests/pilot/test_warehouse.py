@@ -551,7 +551,8 @@ def test_a_date_that_cannot_be_read_is_an_error_naming_its_line(tmp_path: Path) 
     stats = tmp_path / "stats.csv"
     con.execute(f"COPY ({printed.stdout.strip().rstrip(';')}) TO '{stats}' (HEADER)")
     from_sql = runner.invoke(app, ["pilot", "compare", str(playbook), str(stats), "--lang", "en"])
-    assert from_sql.exit_code == 2 and "1 date(s) in the pilot window's column" in from_sql.stderr
+    assert from_sql.exit_code == 2 and "1 date(s) in `day` that cannot be read" in from_sql.stderr
+    assert from_sql.stderr.count("--skip-bad-rows") == 1
     from_sql = runner.invoke(
         app,
         [

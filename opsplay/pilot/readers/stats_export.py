@@ -47,12 +47,16 @@ class StatsReader(RowReader):
                         int(self.number(locate, row, "rows", percent=False)) if rows else 0
                     )
                     if row["excluded"] == "bad_date" and not self.options.skip_bad_rows:
+                        window = self.options.window
                         raise BadRow(
                             _(
-                                "{where}: the query found {count} date(s) in the pilot window's "
-                                "column that cannot be read; write them as 2026-11-05 in the "
-                                "table, or pass --skip-bad-rows to leave those rows out"
-                            ).format(where=locate("excluded"), count=excluded[group])
+                                "{where}: the query found {count} date(s) in `{column}` that "
+                                "cannot be read; write them as 2026-11-05 in the table"
+                            ).format(
+                                where=locate("excluded"),
+                                count=excluded[group],
+                                column=window.date_column if window else "",
+                            )
                         )
                     return
                 metric = self.metric_of(locate, row, keys, found)

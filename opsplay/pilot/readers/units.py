@@ -379,7 +379,10 @@ class UnitsReader(BaseReader):
         """One warning per metric with missing (or, skipped, unreadable) values."""
         with self.results_language():
             totals: dict[str, list[int]] = {}
+            compared = {normalize_label(label) for label in self.options.arm_labels}
             for key, value in stats.items():
+                if compared and key.arm not in compared:  # an unconfigured arm: left out anyway
+                    continue
                 entry = totals.setdefault(key.metric, [0, 0])
                 entry[0] += value.missing
                 entry[1] += value.invalid
