@@ -693,3 +693,19 @@ def test_blanks_of_an_unconfigured_arm_are_not_counted_as_missing(tmp_path: Path
     assert missing == [
         "metric `d1_retention`: 1 unit with a missing value was left out of this metric"
     ], data.warnings
+
+
+def test_a_stats_export_counts_an_unconfigured_arm_in_units(tmp_path: Path) -> None:
+    path = tmp_path / "stats.csv"
+    path.write_text(
+        "arm,metric,n,sum,sum_sq,missing\n"
+        "control,d1_retention,500,170,170,4\npilot,d1_retention,480,180,180,0\n"
+        "holdout,d1_retention,190,60,60,3\n",
+        encoding="utf-8",
+    )
+    options = ReadOptions(metrics=METRICS[:1], arm_column="group", arm_labels=("control", "pilot"))
+    data = read_exports([path], options)
+    assert any("`holdout` (193 rows)" in w for w in data.warnings), data.warnings
+    assert "metric `d1_retention`: 4 units with a missing value were left out of this metric" in (
+        data.warnings
+    )

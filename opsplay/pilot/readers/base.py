@@ -8,7 +8,14 @@ from types import MappingProxyType
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, language, ngettext
-from opsplay.pilot.readers.cells import MAX_EXAMPLES, close_hint, joined, names, normalize_text
+from opsplay.pilot.readers.cells import (
+    MAX_EXAMPLES,
+    close_hint,
+    joined,
+    names,
+    normalize_label,
+    normalize_text,
+)
 from opsplay.pilot.readers.chunks import Progress
 from opsplay.pilot.readers.options import ReadOptions
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo, SummaryValue
@@ -130,6 +137,47 @@ class BaseReader:
                 self.warnings.append(
                     _(what[1]).format(column=column, values=counts, labels=joined(list(labels)))
                 )
+
+    def missing_warnings(self, stats: Mapping[GroupKey, ArmStats]) -> None:
+        """One warning per metric with missing (or, skipped, unreadable) values."""
+        with self.results_language():
+            totals: dict[str, list[int]] = {}
+            compared = {normalize_label(label) for label in self.options.arm_labels}
+            for key, value in stats.items():
+                if compared and key.arm not in compared:  # an unconfigured arm: left out anyway
+                    continue
+                entry = totals.setdefault(key.metric, [0, 0])
+                entry[0] += value.missing
+                entry[1] += value.invalid
+            for metric in self.options.metrics:
+                missing, invalid = totals.get(metric.id, [0, 0])
+                if missing:
+                    text = (
+                        ngettext(
+                            "metric `{metric}`: {count:,} missing value was counted as 0",
+                            "metric `{metric}`: {count:,} missing values were counted as 0",
+                            missing,
+                        )
+                        if metric.missing == "zero"
+                        else ngettext(
+                            "metric `{metric}`: {count:,} unit with a missing value was left out of "
+                            "this metric",
+                            "metric `{metric}`: {count:,} units with a missing value were left out of "
+                            "this metric",
+                            missing,
+                        )
+                    )
+                    self.warnings.append(text.format(metric=metric.id, count=missing))
+                if invalid:
+                    self.warnings.append(
+                        ngettext(
+                            "metric `{metric}`: {count:,} unreadable value was treated as missing "
+                            "(--skip-bad-rows)",
+                            "metric `{metric}`: {count:,} unreadable values were treated as missing "
+                            "(--skip-bad-rows)",
+                            invalid,
+                        ).format(metric=metric.id, count=invalid)
+                    )
 
     def results_language(self) -> contextlib.AbstractContextManager[None]:
         """Warnings go into the results and speak their language (`ReadOptions.lang`); errors

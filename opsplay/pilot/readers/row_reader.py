@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _
@@ -20,6 +21,7 @@ from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import GroupKey, SourceInfo
 from opsplay.pilot.readers.sources import Source, column_words
 from opsplay.pilot.readers.string_batches import StringBatch, iter_string_batches
+from opsplay.pilot.sufficient import ArmStats
 
 Locate = Callable[[str | None], str]  # role of a column (or None) -> "file, line N, column"
 Row = dict[str, str]  # role ("arm", "metric", "segment:region", ...) -> normalised cell
@@ -218,7 +220,13 @@ class RowReader(BaseReader):
                         "{files}: {count:,} row(s) without an arm, period or segment value were left out"
                     ),
                 ),
-                ("outside", N_("{files}: {count:,} row(s) outside the pilot window were left out")),
+                (
+                    "outside",
+                    N_(
+                        "{files}: {count:,} row(s) outside the pilot window or without a date "
+                        "were left out"
+                    ),
+                ),
                 (
                     "bad_date",
                     N_(
@@ -231,6 +239,11 @@ class RowReader(BaseReader):
                 if count:
                     self.warnings.append(_(text).format(files=files, count=count))
 
-    def check_key_labels(self, keys: Sequence[GroupKey]) -> None:
-        """Check the configured arm and period labels against the groups read."""
-        self.check_arms_and_periods((key.arm, key.period, 1) for key in keys)
+    def check_key_labels(self, groups: Mapping[GroupKey, Any]) -> None:
+        """Check the configured arm and period labels against the groups read; a group's rows
+        are its units (n, missing and unreadable) where the export says, else its lines."""
+        rows: dict[tuple[str, str | None], int] = {}
+        for key, value in groups.items():
+            units = value.n + value.missing + value.invalid if isinstance(value, ArmStats) else 1
+            rows[(key.arm, key.period)] = max(rows.get((key.arm, key.period), 0), units)
+        self.check_arms_and_periods((arm, period, n) for (arm, period), n in rows.items())

@@ -143,6 +143,7 @@ class StatsReader(RowReader):
 
             self.read_rows(source, roles, handle)
         self.check_metrics(found, sources)
-        self.check_key_labels(list(stats))
+        self.check_key_labels(stats)
+        self.missing_warnings(stats)
         self.excluded_warning(sources, excluded)
         return self.finish(stats, {})

@@ -68,5 +68,5 @@ class SummaryReader(RowReader):
 
             self.read_rows(source, roles, handle)
         self.check_metrics(found, sources)
-        self.check_key_labels(list(summary))
+        self.check_key_labels(summary)
         return self.finish({}, summary)

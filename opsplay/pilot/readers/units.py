@@ -43,7 +43,7 @@ class UnitsReader(BaseReader):
                 stats[key] = stats[key] + value if key in stats else value
             self.progress.add(source.size)
         self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
-        self._missing_warnings(stats)
+        self.missing_warnings(stats)
         return self.finish(stats, {})
 
     def _read_file(self, source: Source) -> dict[GroupKey, ArmStats]:
@@ -67,7 +67,7 @@ class UnitsReader(BaseReader):
             table = open_db_table(con, dialect, url, name)
             stats = self._read(table.source, table, self._plan(table.source, table))
         self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
-        self._missing_warnings(stats)
+        self.missing_warnings(stats)
         return self.finish(stats, {})
 
     def _absent_warning(self, source: Source, metric: MetricColumns) -> None:
@@ -374,44 +374,3 @@ class UnitsReader(BaseReader):
                         column=plan.window.date_column,
                     )
                 )
-
-    def _missing_warnings(self, stats: Mapping[GroupKey, ArmStats]) -> None:
-        """One warning per metric with missing (or, skipped, unreadable) values."""
-        with self.results_language():
-            totals: dict[str, list[int]] = {}
-            compared = {normalize_label(label) for label in self.options.arm_labels}
-            for key, value in stats.items():
-                if compared and key.arm not in compared:  # an unconfigured arm: left out anyway
-                    continue
-                entry = totals.setdefault(key.metric, [0, 0])
-                entry[0] += value.missing
-                entry[1] += value.invalid
-            for metric in self.options.metrics:
-                missing, invalid = totals.get(metric.id, [0, 0])
-                if missing:
-                    text = (
-                        ngettext(
-                            "metric `{metric}`: {count:,} missing value was counted as 0",
-                            "metric `{metric}`: {count:,} missing values were counted as 0",
-                            missing,
-                        )
-                        if metric.missing == "zero"
-                        else ngettext(
-                            "metric `{metric}`: {count:,} unit with a missing value was left out of "
-                            "this metric",
-                            "metric `{metric}`: {count:,} units with a missing value were left out of "
-                            "this metric",
-                            missing,
-                        )
-                    )
-                    self.warnings.append(text.format(metric=metric.id, count=missing))
-                if invalid:
-                    self.warnings.append(
-                        ngettext(
-                            "metric `{metric}`: {count:,} unreadable value was treated as missing "
-                            "(--skip-bad-rows)",
-                            "metric `{metric}`: {count:,} unreadable values were treated as missing "
-                            "(--skip-bad-rows)",
-                            invalid,
-                        ).format(metric=metric.id, count=invalid)
-                    )
