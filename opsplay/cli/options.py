@@ -37,3 +37,24 @@ Templates = Annotated[
     Path | None,
     typer.Option("--templates", help=_("Folder of templates overriding the shipped ones by name.")),
 ]
+Sheet = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet", help=_("Excel: the sheet to read, by name or number (default: the first).")
+    ),
+]
+Database = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help=_(
+            "Run the query in a database instead of reading files: duckdb:///file.duckdb, "
+            "postgresql://user@host/db (pip install 'opsplay[warehouse]')."
+        ),
+    ),
+]
+Table = Annotated[str | None, typer.Option("--table", help=_("With --db: the table of unit rows."))]
+EventsTable = Annotated[
+    str | None,
+    typer.Option("--events-table", help=_("With --db: the table of the node execution log.")),
+]

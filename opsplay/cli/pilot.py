@@ -22,10 +22,14 @@ from opsplay.cli.choices import (
 from opsplay.cli.options import (
     Alpha,
     CorrectionOption,
+    Database,
     Encoding,
     Events,
+    EventsTable,
     InputFormatOption,
+    Sheet,
     SkipBadRows,
+    Table,
     TestOption,
     VarianceOption,
 )
@@ -146,29 +150,10 @@ def compare(
         Lang | None,
         typer.Option("--lang", help=_("Language of the text (default: the playbook's).")),
     ] = None,
-    sheet: Annotated[
-        str | None,
-        typer.Option(
-            "--sheet", help=_("Excel: the sheet to read, by name or number (default: the first).")
-        ),
-    ] = None,
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help=_(
-                "Run the query in a database instead of reading files: duckdb:///file.duckdb, "
-                "postgresql://user@host/db (pip install 'opsplay[warehouse]')."
-            ),
-        ),
-    ] = None,
-    table: Annotated[
-        str | None, typer.Option("--table", help=_("With --db: the table of unit rows."))
-    ] = None,
-    events_table: Annotated[
-        str | None,
-        typer.Option("--events-table", help=_("With --db: the table of the node execution log.")),
-    ] = None,
+    sheet: Sheet = None,
+    db: Database = None,
+    table: Table = None,
+    events_table: EventsTable = None,
     record: RecordOption = False,
     state: StateOption = None,
 ) -> None:

@@ -16,10 +16,14 @@ from opsplay.cli.choices import Correction, DocumentFormat, InputFormat, Lang, T
 from opsplay.cli.options import (
     Alpha,
     CorrectionOption,
+    Database,
     Encoding,
     Events,
+    EventsTable,
     InputFormatOption,
+    Sheet,
     SkipBadRows,
+    Table,
     Templates,
     TestOption,
     VarianceOption,
@@ -55,7 +59,10 @@ def render_sop(
         typer.Option(
             "--output",
             "-o",
-            help=_("Output folder: one document per playbook (<id>.md or .html) and an index."),
+            help=_(
+                "Output folder: one document per playbook (<id>.md, .html or .docx) and an "
+                "index; or one file (.md, .html, .docx)."
+            ),
         ),
     ] = None,
     output_format: Annotated[
@@ -122,7 +129,7 @@ def render_report(
         Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook of the pilot."))
     ],
     output: Annotated[
-        Path, typer.Option("--output", "-o", help=_("Report file to write (.md or .html)."))
+        Path, typer.Option("--output", "-o", help=_("Report file to write (.md, .html or .docx)."))
     ],
     data: Annotated[
         list[Path] | None,
@@ -142,6 +149,10 @@ def render_report(
     encoding: Encoding = None,
     input_format: InputFormatOption = InputFormat.auto,
     skip_bad_rows: SkipBadRows = False,
+    sheet: Sheet = None,
+    db: Database = None,
+    table: Table = None,
+    events_table: EventsTable = None,
     correction: CorrectionOption = Correction.holm,
     test: TestOption = Test.welch,
     variance: VarianceOption = Variance.unpooled,
@@ -167,9 +178,9 @@ def render_report(
     from opsplay.validate import load_playbook
 
     try:
-        if from_json is not None and data:
+        if from_json is not None and (data or db):
             raise UsageError(_("give either DATA files or --from-json, not both"))
-        if from_json is None and not data:
+        if from_json is None and not data and not db:
             raise UsageError(
                 _("give the metric exports (DATA…) or a saved comparison with --from-json")
             )
@@ -192,6 +203,10 @@ def render_report(
                 variance=None if variance is Variance.unpooled else variance.value,
                 alpha=alpha,
                 lang=lang.value if lang else None,
+                sheet=sheet,
+                db=db,
+                table=table,
+                events_table=events_table,
             )
         text = render_report_document(
             loaded,

@@ -12,7 +12,7 @@ import typer
 
 from opsplay.cli import app, fail
 from opsplay.cli.choices import InputFormat, Lang
-from opsplay.cli.options import Encoding, InputFormatOption, SkipBadRows
+from opsplay.cli.options import Encoding, InputFormatOption, Sheet, SkipBadRows
 from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _, language
 
@@ -103,6 +103,7 @@ def watch(
     input_format: InputFormatOption = InputFormat.auto,
     encoding: Encoding = None,
     skip_bad_rows: SkipBadRows = False,
+    sheet: Sheet = None,
     lang: LangOption = None,
 ) -> None:
     from opsplay.watch.output import FORMATTERS
@@ -123,6 +124,7 @@ def watch(
             input_format=input_format.value,
             encoding=encoding,
             skip_bad_rows=skip_bad_rows,
+            sheet=sheet,
             lang=lang.value if lang else None,
         )
     except OpsplayError as error:

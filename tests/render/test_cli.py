@@ -417,3 +417,42 @@ def test_a_number_too_long_from_the_data_is_a_template_error(tmp_path: Path) -> 
     assert (
         "total.md.j2, line 3: the template computes a number of more than" in caught.value.message
     )
+
+
+def test_render_report_reads_an_excel_sheet_and_a_database_as_pilot_compare_does(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """`--sheet` and `--db/--table` (which pilot compare's messages point to) work here too."""
+    import duckdb
+    import openpyxl
+    import pandas as pd
+
+    playbook = PLAYBOOKS / "new-user-onboarding.yaml"
+    units = pd.read_csv(EXAMPLES / "onboarding_units.csv").head(2000)
+    book = openpyxl.Workbook()
+    book.active.title = "说明"
+    book.active.append(["新用户引导试点导出说明"])
+    sheet = book.create_sheet("明细")
+    sheet.append(list(units.columns))
+    for row in units.itertuples(index=False):
+        sheet.append(list(row))
+    workbook = tmp_path / "units.xlsx"
+    book.save(workbook)
+    database = tmp_path / "ops.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("units_frame", units)
+    con.execute("CREATE TABLE units AS SELECT * FROM units_frame")
+    con.close()
+    reports = {}
+    for name, args in {
+        "sheet": [str(workbook), "--sheet", "明细"],
+        "db": ["--db", str(database), "--table", "units"],
+    }.items():
+        out = tmp_path / f"{name}.md"
+        result = runner.invoke(app, ["render-report", str(playbook), *args, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        reports[name] = out.read_text(encoding="utf-8")
+    sheet_lines, db_lines = (text.splitlines() for text in (reports["sheet"], reports["db"]))
+    differing = [(a, b) for a, b in zip(sheet_lines, db_lines, strict=True) if a != b]
+    assert len(differing) == 1 and "units.xlsx" in differing[0][0], differing  # the source line
+    assert "ops.duckdb units" in differing[0][1]
