@@ -275,20 +275,30 @@ def lines(value: Any) -> Markup:
     return Markup("<br>").join(escape(part) for part in parts)
 
 
+def decimals(*values: Any) -> int:
+    """Decimals that show a number's first three significant digits when it is below 0.1
+    (a refund rate of 0.0561 is not `0.06`), two otherwise."""
+    sizes = [abs(float(v)) for v in values if not _missing(v) and float(v) != 0]
+    largest = max(sizes, default=1.0)
+    if largest >= 0.1 or not math.isfinite(largest):
+        return 2
+    return min(8, 2 - math.floor(math.log10(largest)))
+
+
 def value_as(value: Any, kind: str | None, unit: str | None = None, *, lang: str = "en") -> str:
     """A value shown by what it is: rates and proportions as %, seconds in words, else a number."""
     if kind in ("proportion", "rate"):
         return percent(value)
     if kind == "seconds":
         return duration(value, lang=lang)
-    return number(value, 2, unit)
+    return number(value, decimals(value), unit)
 
 
 def change_as(value: Any, kind: str | None, unit: str | None = None, *, lang: str = "en") -> str:
     """An absolute change: percentage points for proportions, signed units otherwise."""
     if kind in ("proportion", "rate"):
         return points(value, lang=lang)
-    return number(value, 2, unit, signed=True)
+    return number(value, decimals(value), unit, signed=True)
 
 
 def interval(
@@ -303,7 +313,8 @@ def interval(
     if kind in ("proportion", "rate"):
         inner = f"{_signed(low * 100, 1)}, {_signed(high * 100, 1)}"
         return f"[{inner}]个百分点" if lang == "zh" else f"[{inner}] pp"
-    inner = f"{_signed(low, 2)}, {_signed(high, 2)}"
+    digits = decimals(low, high)
+    inner = f"{_signed(low, digits)}, {_signed(high, digits)}"
     return f"[{inner}] {unit}" if unit else f"[{inner}]"
 
 

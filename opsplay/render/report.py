@@ -40,6 +40,9 @@ REASONS = {
     ),
     "primary_achieved": N_("primary {metrics} met"),
     "primary_improved": N_("primary {metrics} improved but short of the target"),
+    "primary_improved_no_target": N_(
+        "primary {metrics} improved significantly (no target value is set for it)"
+    ),
     "primary_flat": N_("primary {metrics} showed no significant change"),
     "primary_inconclusive": N_("primary {metrics} had not enough data"),
     "primary_worse": N_("primary {metrics} got significantly worse"),
@@ -176,7 +179,11 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     else:
         conclusion = "not_met"
     add("primary_worse", worse)
-    add("primary_achieved", [row for row in primaries if _achieved(row)])
+    add("primary_achieved", [row for row in primaries if row.get("verdict") == "met"])
+    add(
+        "primary_improved_no_target",
+        [row for row in primaries if _achieved(row) and row.get("verdict") != "met"],
+    )
     add(
         "primary_improved",
         [row for row in primaries if row.get("verdict") == "improved" and not _achieved(row)],

@@ -109,6 +109,15 @@ def test_reasons_name_the_metrics() -> None:
     )
 
 
+def test_a_primary_without_a_target_is_not_said_to_meet_one() -> None:
+    decision = decide({"metrics": [_row("aov", "improved"), _row("cr", "met", target=0.3)]})
+    assert decision.conclusion == "met"
+    assert decision.reasons == (
+        ("primary_achieved", {"metrics": ["cr"]}),
+        ("primary_improved_no_target", {"metrics": ["aov"]}),
+    )
+
+
 def test_before_after_is_labelled_not_causal() -> None:
     decision = decide({"design": "before_after", "metrics": [_row("a", "met", target=0.3)]})
     assert ("not_causal", {}) in decision.reasons
