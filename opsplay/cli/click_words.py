@@ -88,8 +88,21 @@ def translate_error(message: str) -> str:
     for pattern, wanted in _ERRORS:
         match = pattern.fullmatch(message.strip())
         if match:
-            return _(wanted).format(**match.groupdict())
+            # click lists options and choices with `, `: list them as the language does (、)
+            parts = {
+                key: _listed(value) if key in ("options", "choices") else value
+                for key, value in match.groupdict().items()
+            }
+            return _(wanted).format(**parts)
     return message
+
+
+def _listed(text: str) -> str:
+    items = [item.strip("'") for item in text.split(", ")]
+    shown = items[0]
+    for item in items[1:]:
+        shown = _("{items}, {item}").format(items=shown, item=item)
+    return shown
 
 
 def speak(lang: str) -> None:

@@ -57,6 +57,8 @@ class BaseReader:
         self.warnings: list[str] = []
         self.sources: list[SourceInfo] = []
         self.metric_ids = {m.id: m for m in options.metrics}
+        # the names the export gives the key columns (组别 for `group`), for messages
+        self.found_columns: dict[str, str] = {}
         # A dashboard may label rows with the metric's name (次日留存率) instead of its id.
         self.metric_names = {m.name: m for m in options.metrics if m.name}
 
@@ -97,7 +99,8 @@ class BaseReader:
             arms[arm] = arms.get(arm, 0) + rows
             if period is not None:
                 periods[period] = periods.get(period, 0) + rows
-        self._check_labels(arms, self.options.arm_labels, self.options.arm_column, _ARM)
+        arm_column = self.found_columns.get("arm", self.options.arm_column)
+        self._check_labels(arms, self.options.arm_labels, arm_column, _ARM)
         if self.options.period_column:
             self._check_labels(
                 periods, self.options.period_labels, self.options.period_column, _PERIOD

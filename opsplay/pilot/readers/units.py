@@ -115,6 +115,7 @@ class UnitsReader(BaseReader):
             arm, period, segments = self.key_columns(source, None)
         finally:
             self.options = opts
+        self.found_columns["arm"] = arm
         if window is not None:
             date = find_column(source, window.date_column, _("the date column (pilot.date_column)"))
             window = replace(window, date_column=date, derive_period=derive)
