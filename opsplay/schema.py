@@ -29,7 +29,23 @@ def playbook_schema(lang: str = "en") -> dict[str, Any]:
     if lang != "en":
         for holder in descriptions(document):
             holder["description"] = translate(holder["description"], lang)
+    _drop_titles(document["properties"])
+    _drop_titles(document["definitions"])
     return document
+
+
+def _drop_titles(node: Any) -> None:
+    """Remove pydantic's titles made from field names (`Apiversion`, `Sla`): editors show them
+    above the description, in neither language."""
+    if isinstance(node, dict):
+        if isinstance(node.get("title"), str):  # not a field named `title` (metadata.title)
+            del node["title"]
+        for key, value in node.items():
+            if key not in ("enum", "const", "default", "examples", "description"):
+                _drop_titles(value)
+    elif isinstance(node, list):
+        for value in node:
+            _drop_titles(value)
 
 
 def descriptions(node: Any) -> Iterator[dict[str, Any]]:
