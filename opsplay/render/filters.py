@@ -79,6 +79,16 @@ def number(value: Any, digits: int = 2, unit: str | None = None, signed: bool = 
     return f"{text} {unit}" if unit else text
 
 
+def count(value: Any) -> str:
+    """A count with thousands separators: `12,480` (a count is never fractional)."""
+    if _missing(value):
+        return MISSING
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):  # a saved comparison edited by hand
+        return str(value)
+
+
 def pvalue(value: Any) -> str:
     """A p-value: three decimals, or `<0.001`."""
     if _missing(value):
@@ -383,6 +393,7 @@ def bind(lang: str) -> dict[str, Callable[..., Any]]:
         "signed_percent": signed_percent,
         "points": with_lang(points),
         "number": number,
+        "count": count,
         "pvalue": pvalue,
         "duration": with_lang(duration),
         "date": with_lang(date),

@@ -254,7 +254,7 @@ def test_render_report_runs_pilot_compare_on_data(runner: CliRunner, tmp_path: P
     assert "| region为杭州 | 次日留存率 |" in text  # never `region=杭州` in Chinese
     assert "| 个性化内容推送 | 运营专员 | 900 |" in text
     # The export is listed with its shape (as `pilot compare` names its path), `_` escaped.
-    assert "onboarding\\_units.csv | 明细数据 | utf-8 | 10000 | 0 |" in text
+    assert "onboarding\\_units.csv | 明细数据 | utf-8 | 10,000 | 0 |" in text
 
 
 def test_render_report_passes_compare_options(runner: CliRunner, tmp_path: Path) -> None:
