@@ -73,7 +73,11 @@ def format_text(result: WatchResult, playbook: Any) -> str:
             else:
                 lines.append(_("resolved: {alert}").format(alert=status(change.alert, True)))
         if not result.changes:
-            lines.append(_("no change since the last run; nothing to announce"))
+            lines.append(
+                _("first run for this playbook: the alerts' states are kept; nothing to announce")
+                if result.first
+                else _("no change since the last run; nothing to announce")
+            )
         lines.append(
             _("messages sent: {sent}; still queued: {queued}").format(
                 sent=result.sent, queued=result.queued

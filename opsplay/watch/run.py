@@ -55,6 +55,7 @@ class WatchResult:
     run_id: int
     warnings: tuple[str, ...]
     playbook: Any = None  # model.playbook.Playbook
+    first: bool = False  # the playbook's first watch run with this state file
 
 
 def evaluate(
@@ -159,6 +160,10 @@ def run_watch(
     state = open_state(state_path)
     assert state is not None
     with state:
+        first = not state.read(
+            "SELECT 1 FROM runs WHERE playbook = ? AND command = 'watch' LIMIT 1",
+            (playbook.metadata.id,),
+        )
         changes = _remember(state, playbook, alerts, targets, lang)
         if changes and not targets:
             warnings.append(
@@ -192,6 +197,7 @@ def run_watch(
         run_id=run_id,
         warnings=tuple(warnings),
         playbook=playbook,
+        first=first,
     )
 
 

@@ -303,3 +303,10 @@ def test_chinese_log_by_node_names_and_the_lines_a_lead_reads(
     # resolved: never `95.0% < 90.0%`, a statement that reads false
     assert "已恢复：push-completion（现为 95.0%，告警条件为低于 90.0%）" in healthy.stdout
     assert "95.0% < 90.0%" not in healthy.stdout
+
+
+def test_the_first_run_does_not_speak_of_a_last_run(scene, frozen) -> None:
+    first = watch(scene, "healthy", extra=("--lang", "en"))
+    assert first.exit_code == 0 and "first run for this playbook" in first.output, first.output
+    again = watch(scene, "healthy", extra=("--lang", "en"))
+    assert "no change since the last run" in again.output, again.output
