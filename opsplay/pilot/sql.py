@@ -61,6 +61,10 @@ FALSE_WORDS = ("0", "false", "no", "n", "否")
 # A number after cleaning (lower case, no spaces): plain, decimal, 1,234.5, exponent, percent.
 # At most 200 integer digits and a two-digit exponent: below 1e300, so that every engine can
 # cast it (PostgreSQL raises an error on 1e999 where the others give NULL or infinity).
+_NUMBER = (
+    r"[+-]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3}){1,66}([.][0-9]*)?)"
+    r"(e[+-]?[0-9]{1,2})?%?"
+)
 # Dates after `年月日/.` are folded to `-`: 2026-11-05 as is; 2026-11-5 and 20261105 spelled
 # out (one capturing group per pattern: BigQuery's REGEXP_EXTRACT takes no more).
 _DATE_ISO = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"  # the first ten characters
@@ -73,10 +77,6 @@ _DATE_DIGITS = (
     r"^([0-9]{4})[0-9]{2}[0-9]{2}$",
     r"^[0-9]{4}([0-9]{2})[0-9]{2}$",
     r"^[0-9]{4}[0-9]{2}([0-9]{2})$",
-)
-_NUMBER = (
-    r"[+-]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3}){1,66}([.][0-9]*)?)"
-    r"(e[+-]?[0-9]{1,2})?%?"
 )
 _LARGEST = "1.7976931348623157e308"  # the largest float; beyond it (inf) a cell is invalid
 STAT_COLUMNS = (
