@@ -55,7 +55,7 @@ def extracted() -> dict[str | tuple[str, str], list[str]]:
     from opsplay.schema import descriptions, playbook_schema
 
     for holder in descriptions(playbook_schema("en")):
-        found.setdefault(holder["description"], []).append("opsplay/model (JSON Schema)")
+        found.setdefault(holder["description"], []).append("opsplay/schema.py")
     return found
 
 
@@ -165,7 +165,7 @@ def main(argv: list[str]) -> int:
             fresh.add(
                 key,
                 old.string if old else "",
-                locations=[(w.rsplit(":", 1)[0], int(w.rsplit(":", 1)[1])) for w in where[:3]],
+                locations=[_location(w) for w in where[:3]],
                 flags=("python-brace-format",) if placeholders(msgid) else (),
             )
         with PO.open("wb") as handle:
@@ -175,6 +175,12 @@ def main(argv: list[str]) -> int:
         return 0
     print(__doc__)
     return 2
+
+
+def _location(where: str) -> tuple[str, int | None]:
+    """`path:line` as Babel's (path, line); the schema's descriptions have no line."""
+    path, _colon, line = where.rpartition(":")
+    return (path, int(line)) if line.isdigit() else (where, None)
 
 
 def _quote(text: str) -> str:
