@@ -10,6 +10,7 @@ from urllib.parse import quote
 from opsplay import __version__
 from opsplay.diagnostics import RULES, Severity
 from opsplay.i18n import N_, _, ngettext
+from opsplay.registry import registrar
 from opsplay.text import char_width, md_cell, visible
 from opsplay.validate import ValidationResult
 
@@ -19,14 +20,7 @@ JSON_SCHEMA_VERSION = 1
 SEVERITY_WORDS = {Severity.ERROR: N_("error"), Severity.WARNING: N_("warning")}
 
 
-def formatter(name: str) -> Callable[[Formatter], Formatter]:
-    """Register a formatter under its `--format` name."""
-
-    def register(function: Formatter) -> Formatter:
-        FORMATTERS[name] = function
-        return function
-
-    return register
+formatter = registrar(FORMATTERS)
 
 
 def summary_line(result: ValidationResult) -> str:

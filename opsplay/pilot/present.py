@@ -28,6 +28,7 @@ from opsplay.pilot.human import (
     table_rows,
 )
 from opsplay.pilot.plain import design_word, fmt_rel, fmt_value, label, plain_sentence
+from opsplay.registry import registrar
 from opsplay.text import csv_cell, md_cell, visible
 
 if TYPE_CHECKING:
@@ -38,14 +39,7 @@ Formatter = Callable[["PilotReport", bool], str]
 FORMATTERS: dict[str, Formatter] = {}
 
 
-def formatter(name: str) -> Callable[[Formatter], Formatter]:
-    """Register a formatter under its `--format` name."""
-
-    def register(function: Formatter) -> Formatter:
-        FORMATTERS[name] = function
-        return function
-
-    return register
+formatter = registrar(FORMATTERS)
 
 
 def _clean(value: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import _, language, ngettext
+from opsplay.registry import registrar
 from opsplay.watch import clock
 from opsplay.watch.state import State
 
@@ -147,14 +148,7 @@ Formatter = Callable[[str, list[VersionEntry], Any, str], str]
 FORMATTERS: dict[str, Formatter] = {}
 
 
-def formatter(name: str) -> Callable[[Formatter], Formatter]:
-    """Register a history format under `name`."""
-
-    def register(function: Formatter) -> Formatter:
-        FORMATTERS[name] = function
-        return function
-
-    return register
+formatter = registrar(FORMATTERS)
 
 
 def metric_cells(row: dict[str, Any], playbook: Any) -> tuple[str, str, str, str, str]:

@@ -9,19 +9,13 @@ from typing import Any
 from opsplay.i18n import _, language, ngettext
 from opsplay.pilot.plain import listing
 from opsplay.pilot.present import alert_json
+from opsplay.registry import registrar
 from opsplay.watch.run import WatchResult, finite
 
 FORMATTERS: dict[str, Callable[[WatchResult, Any], str]] = {}
 
 
-def formatter(name: str) -> Callable[[Callable[[WatchResult, Any], str]], Any]:
-    """Register a watch output format under `name`."""
-
-    def register(function: Callable[[WatchResult, Any], str]) -> Any:
-        FORMATTERS[name] = function
-        return function
-
-    return register
+formatter = registrar(FORMATTERS)
 
 
 @formatter("text")
