@@ -6,6 +6,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Iterable
+
+from opsplay.i18n import _
 
 # C0 controls except tab and newline, DEL, and C1 controls (ESC starts terminal escapes;
 # OSC/CSI sequences can retitle a terminal or clear it).
@@ -134,3 +137,11 @@ def csv_cell(value: object) -> object:
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value
+
+
+def joined(items: Iterable[str]) -> str:
+    """Items listed as the message language lists them: `a, b, c` / `a、b、c`."""
+    shown = ""
+    for item in items:
+        shown = _("{items}, {item}").format(items=shown, item=item) if shown else item
+    return shown

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from opsplay.i18n import DOMAIN, LOCALE_DIR, N_, _
+from opsplay.text import joined
 
 # LANGUAGE value gettext needs for each of our languages ("en": no catalogue, the ids)
 _LANGUAGE = {"zh": "zh_CN", "en": "en"}
@@ -98,11 +99,7 @@ def translate_error(message: str) -> str:
 
 
 def _listed(text: str) -> str:
-    items = [item.strip("'") for item in text.split(", ")]
-    shown = items[0]
-    for item in items[1:]:
-        shown = _("{items}, {item}").format(items=shown, item=item)
-    return shown
+    return joined(item.strip("'") for item in text.split(", "))
 
 
 def speak(lang: str) -> None:

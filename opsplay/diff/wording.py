@@ -15,7 +15,7 @@ from typing import Any
 from opsplay.diff.changes import Change, Level, format_numbers
 from opsplay.i18n import N_, _, language
 from opsplay.render.labels import label_of
-from opsplay.text import display_width
+from opsplay.text import display_width, joined
 
 Lang = str  # "zh" | "en"
 
@@ -193,18 +193,6 @@ def aside(text: str) -> str:
     """A remark after a phrase: ` (loosened)` / `（放宽）`."""
     # TRANSLATORS: a remark in brackets after a phrase; Chinese uses full-width brackets, no space.
     return _(" ({text})").format(text=text)
-
-
-def joined(values: Any) -> str:
-    """Items of a list joined as the language joins them: `a, b` / `a、b`."""
-    items = list(values)
-    if not items:
-        return ""
-    text = items[0]
-    for item in items[1:]:
-        # TRANSLATORS: two items of a list inside a sentence (repeated for longer lists).
-        text = _("{a}, {b}").format(a=text, b=item)
-    return text
 
 
 def level_name(level: Level, lang: Lang) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _
-from opsplay.text import visible
+from opsplay.text import joined, visible
 
 if TYPE_CHECKING:
     from opsplay.pilot.judging import MetricResult
@@ -116,12 +116,7 @@ def segment_text(segment: tuple[tuple[str, str], ...]) -> str:
 
 def listing(items: list[str] | tuple[str, ...]) -> str:
     """`a`, `b`, `c` in English; `a`、`b`、`c` in Chinese (a list is not a sentence)."""
-    if not items:
-        return ""
-    shown = items[0]
-    for item in items[1:]:
-        shown = _("{items}, {item}").format(items=shown, item=item)
-    return shown
+    return joined(items)
 
 
 def colon() -> str:

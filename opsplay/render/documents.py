@@ -29,7 +29,7 @@ SUFFIXES: dict[str, str] = {
 
 def known_suffixes() -> str:
     """The suffixes `-o` accepts, for messages (joined as the message language joins a list)."""
-    from opsplay.diff.wording import joined
+    from opsplay.text import joined
 
     return joined(SUFFIXES)
 
@@ -59,7 +59,7 @@ def format_for_file(path: Path, explicit: str | None = None) -> str:
     if implied is None:
         if not suffix:
             return "md"
-        from opsplay.diff.wording import joined
+        from opsplay.text import joined
 
         raise UsageError(
             _(

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from opsplay.i18n import N_, _
+from opsplay.text import joined
 
 SKIP_HINT = N_("or pass --skip-bad-rows to skip such rows")
 MAX_EXAMPLES = 5  # bad rows quoted in a skip warning
@@ -74,10 +75,7 @@ def date_span(start: dt.date, end: dt.date) -> str:
 
 def names(values: Sequence[str], limit: int = 12) -> str:
     """`a`, `b`, … (N in all): values listed in a message."""
-    shown = ""
-    for value in list(values)[:limit]:
-        item = f"`{value}`"
-        shown = _("{items}, {item}").format(items=shown, item=item) if shown else item
+    shown = joined(f"`{value}`" for value in list(values)[:limit])
     if len(values) > limit:
         shown += _(" … ({count} in all)").format(count=len(values))
     return shown
@@ -87,11 +85,3 @@ def close_hint(label: str, values: Sequence[str]) -> str:
     """` (did you mean "x"?)` when one of `values` is close to `label`, else nothing."""
     close = difflib.get_close_matches(normalize_text(label), list(values), n=1, cutoff=0.6)
     return _(' (did you mean "{value}"?)').format(value=close[0]) if close else ""
-
-
-def joined(items: Sequence[str]) -> str:
-    """`a, b, c` in English, `a、b、c` in Chinese (file names, labels)."""
-    shown = ""
-    for item in items:
-        shown = _("{items}, {item}").format(items=shown, item=item) if shown else item
-    return shown
