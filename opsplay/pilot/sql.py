@@ -78,6 +78,7 @@ _DATE_DIGITS = (
     r"^[0-9]{4}([0-9]{2})[0-9]{2}$",
     r"^[0-9]{4}[0-9]{2}([0-9]{2})$",
 )
+_DAY = "opsplay_day"  # the parsed window date, added to each row (`Query._dated`)
 _LARGEST = "1.7976931348623157e308"  # the largest float; beyond it (inf) a cell is invalid
 STAT_COLUMNS = (
     "rows",
@@ -275,7 +276,7 @@ class Query:
             first.append("ROW_NUMBER() OVER () AS rn")
             second.append("rn")
             third.append("rn")
-        layer1 = "SELECT\n  " + ",\n  ".join(first) + f"\nFROM {source}"
+        layer1 = "SELECT\n  " + ",\n  ".join(first) + f"\nFROM {self._dated(source)}"
         layer2 = "SELECT\n  " + ",\n  ".join(second) + f"\nFROM (\n{layer1}\n) l1"
         return "SELECT\n  " + ",\n  ".join(third) + f"\nFROM (\n{layer2}\n) l2"
 
@@ -399,7 +400,7 @@ class Query:
             + ",\n  ".join(inner)
             + "\nFROM (\nSELECT\n  "
             + ",\n  ".join(layer)
-            + f"\nFROM {source}\n) c\nGROUP BY {', '.join(raw + (['out_w'] if plan.window else []))}\n) r\n"
+            + f"\nFROM {self._dated(source)}\n) c\nGROUP BY {', '.join(raw + (['out_w'] if plan.window else []))}\n) r\n"
             + f"GROUP BY {', '.join([self._key(f'k{i}') for i in range(nkeys)] + [excluded])}"
         )
 
@@ -534,13 +535,21 @@ class Query:
             return f"REGEXP_EXTRACT({expr}, r'{pattern}')"
         return f"NULLIF(regexp_extract({expr}, '{pattern}', 1), '')"
 
+    def _dated(self, source: str) -> str:
+        """`source` with the window's date read once per row (`_date` runs three regular
+        expressions; the window, the derived period and the unreadable check all use it)."""
+        if self.plan.window is None:
+            return source
+        return f"(SELECT *, {self._date()} AS {self.q.alias(_DAY)} FROM {source}) dated"
+
     def _date_unreadable(self) -> str:
         """The date cell holds something (not blank, NA…) that `_date` cannot read."""
         column = self.q.column(self.plan.window.date_column)  # type: ignore[union-attr]
-        return f"{self._date()} IS NULL AND {self._key(column)} IS NOT NULL"
+        return f"{self.q.alias(_DAY)} IS NULL AND {self._key(column)} IS NOT NULL"
 
     def _within(self, span: tuple[dt.date, dt.date]) -> str:
-        return f"{self._date()} BETWEEN '{span[0].isoformat()}' AND '{span[1].isoformat()}'"
+        day = self.q.alias(_DAY)
+        return f"{day} BETWEEN '{span[0].isoformat()}' AND '{span[1].isoformat()}'"
 
     def _derived_period(self) -> str:
         window = self.plan.window
