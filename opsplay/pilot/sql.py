@@ -78,7 +78,6 @@ _DATE_DIGITS = (
     r"^[0-9]{4}([0-9]{2})[0-9]{2}$",
     r"^[0-9]{4}[0-9]{2}([0-9]{2})$",
 )
-_DAY = "opsplay_day"  # the parsed window date, added to each row (`Query._dated`)
 _LARGEST = "1.7976931348623157e308"  # the largest float; beyond it (inf) a cell is invalid
 STAT_COLUMNS = (
     "rows",
@@ -244,16 +243,10 @@ class Query:
         a number (`x{i}`) or missing; the outer layer keeps a number only when it is valid.
         """
         plan, q = self.plan, self.q
-        # raw key values: they are cleaned after grouping (few groups), not on every row
-        keys = [q.column(plan.arm_column)]
-        if plan.period_column:
-            keys.append(q.column(plan.period_column))
-        elif plan._derived:
-            keys.append(self._derived_period())
-        keys += [q.column(c) for c in plan.segment_columns]
+        keys = self._raw_keys()
         first = [f"{e} AS k{i}" for i, e in enumerate(keys)]
-        first.append(f"{self._outside()} AS out_w")
-        second = [f"k{i}" for i in range(len(keys))] + ["out_w"]
+        first.append(f"{self._day() if plan.window else 'NULL'} AS d_w")
+        second = [f"k{i}" for i in range(len(keys))] + ["d_w"]
         third = list(second)
         for i, (column, proportion) in enumerate(self.values):
             quoted = q.column(column)
@@ -276,9 +269,20 @@ class Query:
             first.append("ROW_NUMBER() OVER () AS rn")
             second.append("rn")
             third.append("rn")
-        layer1 = "SELECT\n  " + ",\n  ".join(first) + f"\nFROM {self._dated(source)}"
+        layer1 = "SELECT\n  " + ",\n  ".join(first) + f"\nFROM {source}"
         layer2 = "SELECT\n  " + ",\n  ".join(second) + f"\nFROM (\n{layer1}\n) l1"
         return "SELECT\n  " + ",\n  ".join(third) + f"\nFROM (\n{layer2}\n) l2"
+
+    def _raw_keys(self) -> list[str]:
+        """The key columns as each row has them: arm, period (or the raw date it is derived
+        from), segments; they are cleaned after grouping (few groups), not on every row."""
+        plan, q = self.plan, self.q
+        keys = [q.column(plan.arm_column)]
+        if plan.period_column:
+            keys.append(q.column(plan.period_column))
+        elif plan._derived:
+            keys.append(self._day())
+        return keys + [q.column(c) for c in plan.segment_columns]
 
     def grouped(self, source: str) -> str:
         """Layer 3: one row per group with every metric's sums (the wide form).
@@ -289,14 +293,13 @@ class Query:
         plan = self.plan
         nkeys = len(plan.key_aliases)
         raw = [f"k{i}" for i in range(nkeys)]
-        inner = [*raw, "out_w", "COUNT(*) AS n_rows"]
-        outer = [f"{self._key(f'k{i}')} AS k{i}" for i in range(nkeys)]
-        missing_key = " OR ".join(f"{self._key(f'k{i}')} IS NULL" for i in range(nkeys))
-        excluded = _excluded(missing_key)
+        inner = [*raw, "d_w", "COUNT(*) AS n_rows"]
+        keys, excluded = self._group_columns()
+        outer = [f"{key} AS k{i}" for i, key in enumerate(keys)]
         # positional names inside: a segment may share its name with the period (`--by period`)
         outer += [f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"]
         index = {key: i for i, key in enumerate(self.values)}
-        rows = [*raw, "out_w"]
+        rows = [*raw, "d_w"]
         for m, metric in enumerate(plan.metrics):
             rows += [f"{e} AS {n}{m}" for n, e in self._per_row(metric, index).items()]
         for m, metric in enumerate(plan.metrics):
@@ -313,8 +316,8 @@ class Query:
             + ",\n  ".join(inner)
             + "\nFROM (\nSELECT\n  "
             + ",\n  ".join(rows)
-            + f"\nFROM (\n{self.cleaned(source)}\n) c\n) u\nGROUP BY {', '.join([*raw, 'out_w'])}\n) r\n"
-            + f"GROUP BY {', '.join([self._key(f'k{i}') for i in range(nkeys)] + [excluded])}"
+            + f"\nFROM (\n{self.cleaned(source)}\n) c\n) u\nGROUP BY {', '.join([*raw, 'd_w'])}\n) r\n"
+            + f"GROUP BY {', '.join([*keys, excluded])}"
         )
 
     def grouped_typed(self, source: str) -> str | None:
@@ -331,20 +334,14 @@ class Query:
             return None
         nkeys = len(plan.key_aliases)
         q = self.q
-        keys = [q.column(plan.arm_column)]
-        if plan.period_column:
-            keys.append(q.column(plan.period_column))
-        elif plan._derived:
-            keys.append(self._derived_period())
-        keys += [q.column(c) for c in plan.segment_columns]
-        layer = [f"{e} AS k{i}" for i, e in enumerate(keys)] + [f"{self._outside()} AS out_w"]
+        layer = [f"{e} AS k{i}" for i, e in enumerate(self._raw_keys())]
+        layer.append(f"{self._day() if plan.window else 'NULL'} AS d_w")
         layer += [f"CAST({q.column(c)} AS DOUBLE) AS x{i}" for i, (c, _p) in enumerate(self.values)]
         index = {key: i for i, key in enumerate(self.values)}
         raw = [f"k{i}" for i in range(nkeys)]
-        inner = [*raw, "out_w" if plan.window else "0 AS out_w", "COUNT(*) AS n_rows"]
-        outer = [f"{self._key(f'k{i}')} AS k{i}" for i in range(nkeys)]
-        missing_key = " OR ".join(f"{self._key(f'k{i}')} IS NULL" for i in range(nkeys))
-        excluded = _excluded(missing_key)
+        inner = [*raw, "d_w", "COUNT(*) AS n_rows"]
+        keys, excluded = self._group_columns()
+        outer = [f"{key} AS k{i}" for i, key in enumerate(keys)]
         outer += [f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"]
         ratio_checks: list[str] = []
         for m, metric in enumerate(plan.metrics):
@@ -400,8 +397,8 @@ class Query:
             + ",\n  ".join(inner)
             + "\nFROM (\nSELECT\n  "
             + ",\n  ".join(layer)
-            + f"\nFROM {self._dated(source)}\n) c\nGROUP BY {', '.join(raw + (['out_w'] if plan.window else []))}\n) r\n"
-            + f"GROUP BY {', '.join([self._key(f'k{i}') for i in range(nkeys)] + [excluded])}"
+            + f"\nFROM {source}\n) c\nGROUP BY {', '.join([*raw, 'd_w'])}\n) r\n"
+            + f"GROUP BY {', '.join([*keys, excluded])}"
         )
 
     def bad_rows(self, source: str, metric: MetricColumns, which: str) -> str:
@@ -508,12 +505,11 @@ class Query:
             return f"REGEXP_CONTAINS({expr}, r'^{pattern}$')"
         return f"{expr} RLIKE '^{pattern}$'"
 
-    def _date(self) -> str:
+    def _date(self, raw: str) -> str:
         """The window column as `YYYY-MM-DD` text, or NULL when it cannot be read: dates and
         timestamps, and text written 2026-11-05, 2026-11-5, 2026/11/5, 2026.11.05,
         2026年11月5日 or 20261105, a time after it or not."""
-        column = self.q.column(self.plan.window.date_column)  # type: ignore[union-attr]
-        text = f"TRANSLATE({self._clean(column)}, '年月日/.', '-- --')"
+        text = f"TRANSLATE({self._clean(raw)}, '年月日/.', '-- --')"
         iso = f"SUBSTR({text}, 1, 10)"
         parts = [
             f"COALESCE({self._extract(text, _DATE_DASHED[i])}, {self._extract(text, _DATE_DIGITS[i])})"
@@ -535,53 +531,64 @@ class Query:
             return f"REGEXP_EXTRACT({expr}, r'{pattern}')"
         return f"NULLIF(regexp_extract({expr}, '{pattern}', 1), '')"
 
-    def _dated(self, source: str) -> str:
-        """`source` with the window's date read once per row (`_date` runs three regular
-        expressions; the window, the derived period and the unreadable check all use it)."""
-        if self.plan.window is None:
-            return source
-        return f"(SELECT *, {self._date()} AS {self.q.alias(_DAY)} FROM {source}) dated"
-
-    def _date_unreadable(self) -> str:
-        """The date cell holds something (not blank, NA…) that `_date` cannot read."""
+    def _day(self) -> str:
+        """The window column's cell as text, kept per row: dates are read per group of rows
+        (few distinct days) in the outer layer, not on every row (three regular expressions)."""
         column = self.q.column(self.plan.window.date_column)  # type: ignore[union-attr]
-        return f"{self.q.alias(_DAY)} IS NULL AND {self._key(column)} IS NOT NULL"
+        return f"CAST({column} AS {_TEXT[self.dialect]})"
 
-    def _within(self, span: tuple[dt.date, dt.date]) -> str:
-        day = self.q.alias(_DAY)
-        return f"{day} BETWEEN '{span[0].isoformat()}' AND '{span[1].isoformat()}'"
+    def _date_unreadable(self, raw: str) -> str:
+        """The date cell holds something (not blank, NA…) that `_date` cannot read."""
+        return f"{self._date(raw)} IS NULL AND {self._key(raw)} IS NOT NULL"
 
-    def _derived_period(self) -> str:
+    def _within(self, span: tuple[dt.date, dt.date], raw: str) -> str:
+        return f"{self._date(raw)} BETWEEN '{span[0].isoformat()}' AND '{span[1].isoformat()}'"
+
+    def _derived_period(self, raw: str) -> str:
         window = self.plan.window
         assert window is not None and window.before_period and window.period
         before, after = (self.q.literal(label) for label in window.labels)
         return (
-            f"CASE WHEN {self._within(window.before_period)} THEN {before} "
-            f"WHEN {self._within(window.period)} THEN {after} END"
+            f"CASE WHEN {self._within(window.before_period, raw)} THEN {before} "
+            f"WHEN {self._within(window.period, raw)} THEN {after} END"
         )
 
-    def _outside(self) -> str:
+    def _outside(self, raw: str) -> str:
         """0 inside a window; 1 outside every window or without a date; 2 with a date that
         cannot be read (an error, or left out with --skip-bad-rows)."""
         window = self.plan.window
         if window is None:
             return "0"
         spans = [s for s in (window.before_period, window.period) if s]
-        inside = " OR ".join(self._within(s) for s in spans) or "1 = 1"
-        return f"CASE WHEN {inside} THEN 0 WHEN {self._date_unreadable()} THEN 2 ELSE 1 END"
+        inside = " OR ".join(self._within(s, raw) for s in spans) or "1 = 1"
+        return f"CASE WHEN {inside} THEN 0 WHEN {self._date_unreadable(raw)} THEN 2 ELSE 1 END"
+
+    def _group_key(self, i: int) -> str:
+        """Group key `k{i}` cleaned after grouping; a derived period read from its raw date."""
+        if i == 1 and self.plan._derived:
+            return self._derived_period(f"k{i}")
+        return self._key(f"k{i}")
+
+    def _group_columns(self) -> tuple[list[str], str]:
+        """The outer layer's keys and its `excluded` reason, from the raw keys and `d_w`."""
+        nkeys = len(self.plan.key_aliases)
+        keys = [self._group_key(i) for i in range(nkeys)]
+        missing_key = " OR ".join(f"{key} IS NULL" for key in keys)
+        out_w = self._outside("d_w") if self.plan.window else "0"
+        return keys, _excluded(missing_key, out_w)
 
     def unreadable_dates(self, source: str) -> str:
         """Row numbers (1-based, table order) of the first rows whose date cannot be read."""
         return (
             f"SELECT rn FROM (\n{self.cleaned(source, row_number=True)}\n) c\n"
-            "WHERE out_w = 2 ORDER BY rn LIMIT 5"
+            f"WHERE {self._outside('d_w')} = 2 ORDER BY rn LIMIT 5"
         )
 
 
-def _excluded(missing_key: str) -> str:
+def _excluded(missing_key: str, out_w: str) -> str:
     """Why a group's rows are left out (`out_w` from `Query._outside`), or NULL."""
     return (
-        "CASE WHEN out_w = 2 THEN 'bad_date' WHEN out_w = 1 THEN 'outside' "
+        f"CASE WHEN {out_w} = 2 THEN 'bad_date' WHEN {out_w} = 1 THEN 'outside' "
         f"WHEN {missing_key} THEN 'no_key' END"
     )
 
