@@ -533,9 +533,11 @@ class Query:
 
     def _day(self) -> str:
         """The window column's cell as text, kept per row: dates are read per group of rows
-        (few distinct days) in the outer layer, not on every row (three regular expressions)."""
+        (few distinct days) in the outer layer, not on every row (three regular expressions).
+        Its first 11 characters hold any date form `_date` reads (2026年11月25日 is the
+        longest); a time after them would make every row a group of its own."""
         column = self.q.column(self.plan.window.date_column)  # type: ignore[union-attr]
-        return f"CAST({column} AS {_TEXT[self.dialect]})"
+        return f"SUBSTR(TRIM(CAST({column} AS {_TEXT[self.dialect]})), 1, 11)"
 
     def _date_unreadable(self, raw: str) -> str:
         """The date cell holds something (not blank, NA…) that `_date` cannot read."""
