@@ -37,6 +37,11 @@ ZERO_DENOMINATOR = "zero_denominator"  # ratio metric whose Σden is 0 in an arm
 ZERO_BASELINE = "zero_baseline"  # baseline mean 0: no relative scale, p falls back to absolute
 NONPOSITIVE_MEAN = "nonpositive_mean"  # DiD: relative DiD needs positive means
 POOLED_NOT_APPLICABLE = "pooled_not_applicable"  # pooled variance asked for a non-proportion
+POOLED_NOT_ADJUSTED = "pooled_not_adjusted"  # pooled variance asked for a CUPED-adjusted metric
+NO_ADJUSTMENT = "no_adjustment"  # pre_column without spread (or the metric without): unadjusted
+
+# The sequential test's default tuning parameter, as gbstats' SequentialConfig.
+SEQUENTIAL_TUNING = 5000.0
 
 
 class NumericRangeError(ValueError):
@@ -77,6 +82,14 @@ class Comparison:
     dof: float | None = None  # Welch–Satterthwaite; None for normal-distribution methods
     issues: tuple[str, ...] = ()
     before: Before | None = None  # difference in differences only
+    unit: str = "unit"  # what was counted as independent: "unit", or "cluster" (pilot.cluster)
+    clusters: tuple[int, int] | None = None  # clusters in the baseline and pilot arms
+    min_p: float | None = None  # the smallest p-value the design can give (randomisation)
+    # CUPED (pre_column): θ pooled over both arms, and 1 − adjusted/unadjusted variance of the
+    # absolute difference; None without a pre_column. baseline/pilot values stay unadjusted.
+    theta: float | None = None
+    variance_reduction: float | None = None
+    sequential: bool = False  # always-valid intervals and p-values (repeated looks)
 
     @property
     def tested(self) -> bool:
@@ -121,9 +134,21 @@ def compare_arms(
     test: TestName = "welch",
     variance: VarianceName = "unpooled",
     min_n: int = 0,
+    adjusted: bool = False,
+    sequential_tuning: float | None = None,
 ) -> Comparison:
-    """Compare pilot with baseline: difference, relative lift, intervals and p-values."""
+    """Compare pilot with baseline: difference, relative lift, intervals and p-values.
+
+    `adjusted`: CUPED (gbstats' RegressionAdjustedStatistic); the arms' `sum_den`,
+    `sum_den_sq` and `sum_prod` hold Σx, Σx² and Σxy of the before-period value x (the
+    metric's `pre_column`, read as the metric is). `sequential_tuning`: always-valid intervals
+    and p-values, as gbstats' SequentialTwoSidedTTest with that tuning parameter.
+    """
     _check_options(kind, alpha)
+    if adjusted and kind == "ratio":
+        raise ValueError("regression adjustment applies to proportion and mean metrics only")
+    if sequential_tuning is not None and not sequential_tuning > 0:
+        raise ValueError(f"sequential tuning {sequential_tuning!r} must be above 0")
     if test not in ("welch", "z") or variance not in ("unpooled", "pooled"):
         raise ValueError(f"unknown test {test!r} or variance {variance!r}")
     issues: list[str] = []
@@ -133,7 +158,14 @@ def compare_arms(
     if pooled and kind != "proportion":
         issues.append(POOLED_NOT_APPLICABLE)
         pooled = False
+    if pooled and adjusted:
+        issues.append(POOLED_NOT_ADJUSTED)
+        pooled = False
+    if pooled and sequential_tuning is not None:
+        raise ValueError("the sequential test has no pooled-variance form")
     method = "z-pooled" if pooled else ("z" if test == "z" else "welch-t")
+    if sequential_tuning is not None:
+        method = "sequential"
     described = Comparison(
         kind=kind,
         method=method,
@@ -144,6 +176,7 @@ def compare_arms(
         pilot_n=pil.n,
         pilot_value=pil.mean,
         pilot_variance=pil.variance,
+        sequential=sequential_tuning is not None,
     )
     if base.mean is None or pil.mean is None:
         return replace(described, issues=tuple(issues))
@@ -158,21 +191,54 @@ def compare_arms(
 
     n_a, _, v_a = _moments(base)
     n_b, _, v_b = _moments(pil)
+    if adjusted:
+        cuped = _regression_adjusted(baseline, pilot, kind, v_a, v_b)
+        if cuped is None:
+            issues.append(NO_ADJUSTMENT)
+            pointwise = replace(pointwise, issues=tuple(issues), theta=0.0, variance_reduction=0.0)
+        else:
+            theta, adj_a, adj_b, v_a, v_b = cuped
+            unadjusted = (base.variance or 0.0) / n_a + (pil.variance or 0.0) / n_b
+            delta = adj_b - adj_a
+            lift = None if m_a == 0 else delta / abs(m_a)
+            if v_a <= 0 or v_b <= 0:  # as gbstats: no test on a zero adjusted variance
+                _note(issues, ZERO_VARIANCE)
+                return replace(
+                    pointwise, abs_diff=delta, rel_diff=lift, theta=theta, issues=tuple(issues)
+                )
+            pointwise = replace(
+                pointwise,
+                abs_diff=delta,
+                rel_diff=lift,
+                theta=theta,
+                variance_reduction=1 - (v_a / n_a + v_b / n_b) / unadjusted,
+            )
     term_a, term_b = v_a / n_a, v_b / n_b
     se_abs = math.sqrt(term_a + term_b)
     dof = None
-    if test == "welch" and not pooled:
+    if test == "welch" and not pooled and sequential_tuning is None:
         dof = (term_a + term_b) ** 2 / (term_a**2 / (n_a - 1) + term_b**2 / (n_b - 1))
+    if sequential_tuning is not None:
+        always = functools.partial(
+            _always_valid, alpha=alpha, units=n_a + n_b, tuning=sequential_tuning
+        )
+        ci_abs, p_abs = always(delta, se_abs)
+        tested = replace(pointwise, se_abs=se_abs, ci_abs=ci_abs, p_value_abs=p_abs, p_value=p_abs)
+        if lift is None:
+            return tested
+        se_rel = math.sqrt(v_b / (n_b * m_a**2) + v_a * m_b**2 / (n_a * m_a**4))
+        ci_rel, p_rel = always(lift, se_rel)
+        return replace(tested, se_rel=se_rel, ci_rel=ci_rel, p_value=p_rel)
     if pooled:
         pooled_mean = (baseline.sum + pilot.sum) / (n_a + n_b)
         se_null = math.sqrt(pooled_mean * (1 - pooled_mean) * (1 / n_a + 1 / n_b))
-        p_abs = _two_sided_p(delta / se_null, None)
+        p_abs = two_sided_p(delta / se_null, None)
     else:
-        p_abs = _two_sided_p(delta / se_abs, dof)
+        p_abs = two_sided_p(delta / se_abs, dof)
     tested = replace(
         pointwise,
         se_abs=se_abs,
-        ci_abs=_interval(delta, se_abs, alpha, dof),
+        ci_abs=interval(delta, se_abs, alpha, dof),
         p_value_abs=p_abs,
         p_value=p_abs,
         dof=dof,
@@ -183,10 +249,64 @@ def compare_arms(
     return replace(
         tested,
         se_rel=se_rel,
-        ci_rel=_interval(lift, se_rel, alpha, dof),
+        ci_rel=interval(lift, se_rel, alpha, dof),
         # The pooled test is a test of m_B = m_A: the same null on both scales.
-        p_value=p_abs if pooled else _two_sided_p(lift / se_rel, dof),
+        p_value=p_abs if pooled else two_sided_p(lift / se_rel, dof),
     )
+
+
+def _regression_adjusted(
+    baseline: ArmStats, pilot: ArmStats, kind: Kind, v_a: float, v_b: float
+) -> tuple[float, float, float, float, float] | None:
+    """CUPED as gbstats' RegressionAdjustedStatistic: (θ, adjusted means, adjusted variances).
+
+    θ is the covariance of post and pre over the variance of pre, both arms pooled (gbstats'
+    `compute_theta`); the pre value is read as the metric is (a 0/1 rate, or a number). None
+    when either pooled variance is 0: gbstats then compares the arms unadjusted.
+    """
+    n = baseline.n + pilot.n
+    post_sum, pre_sum = baseline.sum + pilot.sum, baseline.sum_den + pilot.sum_den
+    joint_post = _spread(kind, n, post_sum, baseline.sum_sq + pilot.sum_sq)
+    joint_pre = _spread(kind, n, pre_sum, baseline.sum_den_sq + pilot.sum_den_sq)
+    if joint_pre == 0 or joint_post == 0:
+        return None
+    joint_cov = (baseline.sum_prod + pilot.sum_prod - post_sum * pre_sum / n) / (n - 1)
+    theta = joint_cov / joint_pre
+    out: list[float] = [theta]
+    for arm in (baseline, pilot):
+        out.append(arm.sum / arm.n - theta * arm.sum_den / arm.n)
+    for arm, post_variance in ((baseline, v_a), (pilot, v_b)):
+        pre_variance = _spread(kind, arm.n, arm.sum_den, arm.sum_den_sq)
+        cov = (arm.sum_prod - arm.sum * arm.sum_den / arm.n) / (arm.n - 1)
+        out.append(post_variance + theta**2 * pre_variance - 2 * theta * cov)
+    return out[0], out[1], out[2], out[3], out[4]
+
+
+def _spread(kind: Kind, n: int, total: float, total_sq: float) -> float:
+    """Per-unit variance as gbstats' Proportion/SampleMean statistics give it."""
+    if n <= 0:
+        return 0.0
+    if kind == "proportion":
+        mean = total / n
+        return mean * (1 - mean)
+    return _sample_variance(n, total, total_sq)
+
+
+def _always_valid(
+    estimate: float, se: float, *, alpha: float, units: int, tuning: float
+) -> tuple[tuple[float, float], float]:
+    """Interval and p-value that stay valid however often one looks: gbstats 0.8.0's
+    SequentialTwoSidedTTest (Waudby-Smith et al. 2023, eqs. 9, 155 and 161)."""
+    rho_sq = (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning
+    spread = units * rho_sq + 1  # N·ρ² + 1
+    width = (
+        se
+        * math.sqrt(units)
+        * math.sqrt(2 * spread * math.log(math.sqrt(spread) / alpha) / (units**2 * rho_sq))
+    )
+    # p = 1 / e-value, the e-value's logarithm taken so that large statistics do not overflow
+    log_evalue = rho_sq * units * (estimate / se) ** 2 / (2 * spread) - 0.5 * math.log(spread)
+    return (estimate - width, estimate + width), min(1.0, math.exp(-log_evalue))
 
 
 def difference_in_differences(
@@ -245,23 +365,23 @@ def difference_in_differences(
 
     moments = [_moments(g) for g in groups]
     se_abs = math.sqrt(sum(v / n for n, _, v in moments))
-    p_abs = _two_sided_p(did / se_abs, None)
+    p_abs = two_sided_p(did / se_abs, None)
     tested = replace(
         pointwise,
         se_abs=se_abs,
-        ci_abs=_interval(did, se_abs, alpha, None),
+        ci_abs=interval(did, se_abs, alpha, None),
         p_value_abs=p_abs,
         p_value=p_abs,
     )
     if log_ratio is None:
         return tested
     se_log = math.sqrt(sum(v / (n * m**2) for n, m, v in moments))
-    low, high = _interval(log_ratio, se_log, alpha, None)
+    low, high = interval(log_ratio, se_log, alpha, None)
     return replace(
         tested,
         se_rel=math.exp(log_ratio) * se_log,  # delta method: se of exp(log ratio) − 1
         ci_rel=(math.expm1(low), math.expm1(high)),
-        p_value=_two_sided_p(log_ratio / se_log, None),
+        p_value=two_sided_p(log_ratio / se_log, None),
     )
 
 
@@ -400,12 +520,14 @@ def _quantile(alpha: float, dof: float | None) -> float:
     return float(_special().stdtrit(dof, 1 - alpha / 2))
 
 
-def _interval(estimate: float, se: float, alpha: float, dof: float | None) -> tuple[float, float]:
+def interval(estimate: float, se: float, alpha: float, dof: float | None) -> tuple[float, float]:
+    """estimate ± the two-sided quantile (t with `dof`, normal without) × se."""
     width = _quantile(alpha, dof) * se
     return (estimate - width, estimate + width)
 
 
-def _two_sided_p(statistic: float, dof: float | None) -> float:
+def two_sided_p(statistic: float, dof: float | None) -> float:
+    """Two-sided p-value of a t (with `dof`) or normal statistic."""
     # sf, not 1 − cdf, so that p-values far below 1e-16 keep their size.
     if dof is None:
         return float(2 * _special().ndtr(-abs(statistic)))
