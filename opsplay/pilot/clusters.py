@@ -1,0 +1,461 @@
+"""Pilots assigned per cluster (区域, 城市, 门店…): clusters, not users, are the units (SPEC 11).
+
+Users of one region share its weather, its staff and its week; treating them as independent
+calls most region pilots significant when nothing changed. Every figure here takes clusters as
+the units:
+- the metric is Σy/Σn across clusters, its variance the delta method of a ratio of cluster
+  totals (gbstats' ratio statistic on cluster totals; Deng et al. 2018), with Welch degrees of
+  freedom from the cluster counts;
+- with fewer than `RANDOMISATION_BELOW` clusters in an arm, the headline p-value is randomisation
+  inference: the share of re-assignments of clusters to arms (exact up to `EXACT_LIMIT`, else
+  `DRAWS` seeded draws) whose |statistic| reaches the observed one;
+- one cluster in the pilot arm: with comparison clusters and a before period, the
+  placebo-in-space p-value (Abadie et al. 2010; Conley & Taber 2011), else no test.
+
+Pure functions over `ArmStats` (one per cluster); the caller words the issue codes. May import
+`stats` and `sufficient` only.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from opsplay.pilot import stats
+from opsplay.pilot.sufficient import ArmStats
+
+RANDOMISATION_BELOW = 30  # fewer clusters than this in an arm: randomisation inference
+EXACT_LIMIT = 100_000  # at most this many re-assignments: all of them, else seeded draws
+DRAWS = 10_000
+SEED = 20_240_801
+
+# Issue codes (worded by the caller).
+ONE_CLUSTER = "one_cluster"  # an arm has a single cluster and no placebo test is possible
+FLOOR_ABOVE_ALPHA = "floor_above_alpha"  # too few clusters: no p-value can fall below alpha
+
+
+@dataclass(frozen=True)
+class ClusterTotals:
+    """One cluster's totals of a metric: numerator Σy (or Σnum) and denominator n (or Σden)."""
+
+    numerator: float
+    denominator: float
+    units: int
+
+
+def totals_of(cluster: ArmStats, kind: stats.Kind) -> ClusterTotals:
+    """The cluster's numerator and denominator totals for a metric of this kind."""
+    if kind == "ratio":
+        return ClusterTotals(cluster.sum, cluster.sum_den, cluster.n)
+    return ClusterTotals(cluster.sum, float(cluster.n), cluster.n)
+
+
+def as_units(clusters: Sequence[ClusterTotals]) -> ArmStats:
+    """Sufficient statistics with each cluster as one unit of a ratio metric."""
+    return ArmStats(
+        n=len(clusters),
+        sum=sum(c.numerator for c in clusters),
+        sum_sq=sum(c.numerator**2 for c in clusters),
+        sum_den=sum(c.denominator for c in clusters),
+        sum_den_sq=sum(c.denominator**2 for c in clusters),
+        sum_prod=sum(c.numerator * c.denominator for c in clusters),
+    )
+
+
+def compare_clustered(
+    baseline: Sequence[ArmStats],
+    pilot: Sequence[ArmStats],
+    kind: stats.Kind,
+    *,
+    alpha: float = 0.05,
+    min_n: int = 0,
+) -> stats.Comparison:
+    """Pilot clusters against baseline clusters (ab): ratio of cluster totals, Welch on clusters,
+    randomisation inference for the headline p when an arm has fewer than 30 clusters."""
+    base = [totals_of(c, kind) for c in baseline if c.n > 0]
+    test = [totals_of(c, kind) for c in pilot if c.n > 0]
+    comparison = stats.compare_arms(as_units(base), as_units(test), "ratio", alpha=alpha, min_n=2)
+    comparison = _per_unit_view(comparison, kind, baseline, pilot, min_n)
+    comparison = replace(comparison, clusters=(len(base), len(test)))
+    if comparison.abs_diff is None or stats.TOO_FEW_UNITS in comparison.issues:
+        return comparison  # no units, a zero denominator, or fewer units than min_n
+    if len(base) < 2 or len(test) < 2:
+        return _untestable(comparison)
+    if min(len(base), len(test)) >= RANDOMISATION_BELOW:
+        return replace(comparison, method="cluster-welch-t")
+    p_rel, p_abs, floor = randomisation_p(base, test)
+    return _with_randomisation(comparison, p_rel, p_abs, floor, alpha)
+
+
+def did_clustered(
+    baseline: Sequence[tuple[ArmStats, ArmStats]],
+    pilot: Sequence[tuple[ArmStats, ArmStats]],
+    kind: stats.Kind,
+    *,
+    alpha: float = 0.05,
+    min_n: int = 0,
+) -> stats.Comparison:
+    """Difference in differences with clusters as units; each cluster is (before, after).
+
+    Interval: the delta method on cluster totals (each arm's after − before, linearised per
+    cluster), Welch degrees of freedom from the cluster counts. Headline p: randomisation
+    inference below 30 clusters in an arm; one pilot cluster: placebo in space."""
+    base = [(totals_of(b, kind), totals_of(a, kind)) for b, a in baseline if b.n + a.n > 0]
+    test = [(totals_of(b, kind), totals_of(a, kind)) for b, a in pilot if b.n + a.n > 0]
+    groups = [
+        _merge([c[0] for c in base]),
+        _merge([c[1] for c in base]),
+        _merge([c[0] for c in test]),
+        _merge([c[1] for c in test]),
+    ]
+    rates = [g.numerator / g.denominator if g.denominator else None for g in groups]
+    cb, ca, pb, pa = rates
+    comparison = stats.Comparison(
+        kind=kind,
+        method="cluster-did",
+        alpha=alpha,
+        baseline_n=groups[1].units,
+        baseline_value=ca,
+        baseline_variance=None,
+        pilot_n=groups[3].units,
+        pilot_value=pa,
+        pilot_variance=None,
+        before=stats.Before(groups[0].units, cb, groups[2].units, pb),
+        unit="cluster",
+        clusters=(len(base), len(test)),
+    )
+    if cb is None or ca is None or pb is None or pa is None:
+        return replace(comparison, issues=(stats.ZERO_DENOMINATOR,))
+    estimate = _did_statistics(base, test)
+    assert estimate is not None
+    did, log_ratio = estimate
+    issues: list[str] = []
+    if log_ratio is None:
+        issues.append(stats.ZERO_BASELINE if 0 in (cb, ca, pb) else stats.NONPOSITIVE_MEAN)
+    comparison = replace(
+        comparison,
+        abs_diff=did,
+        rel_diff=None if log_ratio is None else math.expm1(log_ratio),
+        issues=tuple(issues),
+    )
+    if min(groups[i].units for i in range(4)) < max(min_n, 2):
+        return replace(comparison, issues=(*comparison.issues, stats.TOO_FEW_UNITS))
+    if len(test) == 1 or len(base) == 1:
+        if len(test) == 1 and len(base) >= 2:
+            return _placebo(comparison, base, test[0], alpha)
+        return _untestable(comparison)
+    comparison = _did_interval(comparison, base, test, log_ratio, alpha)
+    if comparison.se_abs is None:
+        return comparison
+    if min(len(base), len(test)) >= RANDOMISATION_BELOW:
+        return comparison
+    p_rel, p_abs, floor = randomisation_p_did(base, test)
+    return _with_randomisation(comparison, p_rel, p_abs, floor, alpha)
+
+
+def randomisation_p(
+    baseline: Sequence[ClusterTotals], pilot: Sequence[ClusterTotals]
+) -> tuple[float | None, float, float]:
+    """Randomisation p-values (relative, absolute) of the difference of the arms' Σy/Σn over
+    re-assignments of clusters to arms, and the smallest p the design can give."""
+    import numpy as np
+
+    values = np.array([[c.numerator, c.denominator] for c in [*baseline, *pilot]]).T
+    return _permutation(values, len(pilot), _ab_statistics)
+
+
+def randomisation_p_did(
+    baseline: Sequence[tuple[ClusterTotals, ClusterTotals]],
+    pilot: Sequence[tuple[ClusterTotals, ClusterTotals]],
+) -> tuple[float | None, float, float]:
+    """Randomisation p-values (relative, absolute) of the difference in differences over
+    re-assignments of clusters to arms, and the smallest p the design can give."""
+    import numpy as np
+
+    rows = [
+        [b.numerator, b.denominator, a.numerator, a.denominator] for b, a in [*baseline, *pilot]
+    ]
+    return _permutation(np.array(rows).T, len(pilot), _did_array_statistics)
+
+
+def assignments(clusters: int, treated: int) -> int:
+    """How many ways `treated` of `clusters` clusters can be the pilot arm."""
+    return math.comb(clusters, treated)
+
+
+def smallest_p(clusters_baseline: int, clusters_pilot: int) -> float:
+    """The smallest randomisation p-value a design with these cluster counts can give."""
+    count = assignments(clusters_baseline + clusters_pilot, clusters_pilot)
+    return 1 / count if count <= EXACT_LIMIT else 1 / (DRAWS + 1)
+
+
+# --- internals -----------------------------------------------------------------------------
+
+
+def _merge(clusters: Sequence[ClusterTotals]) -> ClusterTotals:
+    return ClusterTotals(
+        sum(c.numerator for c in clusters),
+        sum(c.denominator for c in clusters),
+        sum(c.units for c in clusters),
+    )
+
+
+def _per_unit_view(
+    comparison: stats.Comparison,
+    kind: stats.Kind,
+    baseline: Sequence[ArmStats],
+    pilot: Sequence[ArmStats],
+    min_n: int,
+) -> stats.Comparison:
+    """Report units (not clusters) as n, the metric's kind, and min_n on units."""
+    n_base = sum(c.n for c in baseline)
+    n_pilot = sum(c.n for c in pilot)
+    # compare_arms counted clusters; the unit count decides "too few" (one cluster is worded
+    # apart, by the caller of `_untestable`)
+    issues = [i for i in comparison.issues if i != stats.TOO_FEW_UNITS]
+    if min(n_base, n_pilot) < max(min_n, 2):
+        issues.append(stats.TOO_FEW_UNITS)
+    tested = comparison.p_value is not None and stats.TOO_FEW_UNITS not in issues
+    return replace(
+        comparison,
+        kind=kind,
+        baseline_n=n_base,
+        pilot_n=n_pilot,
+        issues=tuple(issues),
+        unit="cluster",
+        **({} if tested else _NO_TEST),
+    )
+
+
+_NO_TEST = {
+    "se_abs": None,
+    "ci_abs": None,
+    "p_value_abs": None,
+    "se_rel": None,
+    "ci_rel": None,
+    "p_value": None,
+    "dof": None,
+}
+
+
+def _untestable(comparison: stats.Comparison) -> stats.Comparison:
+    """One cluster in an arm: no variance between clusters to test against."""
+    issues = [i for i in comparison.issues if i != stats.TOO_FEW_UNITS]
+    return replace(
+        comparison, method="not-testable", issues=(*issues, ONE_CLUSTER), **_NO_TEST
+    )
+
+
+def _with_randomisation(
+    comparison: stats.Comparison, p_rel: float | None, p_abs: float, floor: float, alpha: float
+) -> stats.Comparison:
+    issues = list(comparison.issues)
+    if floor >= alpha:
+        issues.append(FLOOR_ABOVE_ALPHA)
+    return replace(
+        comparison,
+        method="randomisation",
+        p_value=p_rel if p_rel is not None else p_abs,
+        p_value_abs=p_abs,
+        min_p=floor,
+        issues=tuple(issues),
+    )
+
+
+def _ab_statistics(values, treated):  # type: ignore[no-untyped-def]
+    """Relative and absolute differences of Σnum/Σden for a batch of assignments.
+
+    `values` is (2, clusters); `treated` is (batch, clusters) of 0/1."""
+    num, den = values
+    p_num, p_den = treated @ num, treated @ den
+    b_num, b_den = num.sum() - p_num, den.sum() - p_den
+    import numpy as np
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = b_num / b_den
+        diff = p_num / p_den - base
+        return diff / np.abs(base), diff
+
+
+def _did_array_statistics(values, treated):  # type: ignore[no-untyped-def]
+    """Relative (ratio of ratios − 1) and absolute difference in differences, batched."""
+    import numpy as np
+
+    nb, db, na, da = values
+    sums = [treated @ v for v in (nb, db, na, da)]
+    rest = [v.sum() - s for v, s in zip((nb, db, na, da), sums, strict=True)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_before, p_after = sums[0] / sums[1], sums[2] / sums[3]
+        c_before, c_after = rest[0] / rest[1], rest[2] / rest[3]
+        absolute = (p_after - p_before) - (c_after - c_before)
+        relative = (p_after / p_before) / (c_after / c_before) - 1
+        return relative, absolute
+
+
+def _permutation(values, treated_count: int, statistic):  # type: ignore[no-untyped-def]
+    """Two-sided randomisation p-values: the share of assignments (the observed one included)
+    whose |statistic| is at least the observed |statistic|; exact or seeded draws."""
+    import numpy as np
+
+    clusters = values.shape[1]
+    observed_mask = np.zeros((1, clusters))
+    observed_mask[0, clusters - treated_count :] = 1
+    observed = [float(s[0]) for s in statistic(values, observed_mask)]
+    count = assignments(clusters, treated_count)
+    exact = count <= EXACT_LIMIT
+    if exact:
+        masks = _all_assignments(clusters, treated_count)
+    else:
+        rng = np.random.default_rng(SEED)
+        order = rng.random((DRAWS, clusters)).argsort(axis=1)[:, :treated_count]
+        masks = np.zeros((DRAWS, clusters))
+        np.put_along_axis(masks, order, 1, axis=1)
+    results = statistic(values, masks)
+    p_values: list[float | None] = []
+    for observed_value, null in zip(observed, results, strict=True):
+        if not math.isfinite(observed_value):
+            p_values.append(None)
+            continue
+        # ties within rounding count as reaching the observed value (as scipy's permutation_test)
+        tolerance = 1e-12 * max(abs(observed_value), 1e-300)
+        reached = int(np.sum(np.abs(null) >= abs(observed_value) - tolerance))
+        if exact:
+            p_values.append(reached / count)
+        else:
+            p_values.append((reached + 1) / (DRAWS + 1))
+    floor = 1 / count if exact else 1 / (DRAWS + 1)
+    p_abs = p_values[1]
+    assert p_abs is not None
+    return p_values[0], p_abs, floor
+
+
+@functools.lru_cache(maxsize=8)
+def _all_assignments(clusters: int, treated: int):  # type: ignore[no-untyped-def]
+    """Every assignment of `treated` of `clusters` clusters to the pilot arm, as 0/1 rows
+    (kept: a simulation or --by segments ask for the same few shapes again and again)."""
+    import itertools
+
+    import numpy as np
+
+    masks = np.zeros((assignments(clusters, treated), clusters))
+    for row, chosen in enumerate(itertools.combinations(range(clusters), treated)):
+        masks[row, list(chosen)] = 1
+    masks.setflags(write=False)
+    return masks
+
+
+def _did_statistics(
+    base: Sequence[tuple[ClusterTotals, ClusterTotals]],
+    test: Sequence[tuple[ClusterTotals, ClusterTotals]],
+) -> tuple[float, float | None] | None:
+    """(absolute DiD, log ratio of ratios or None) of the arms' totals."""
+    cb, ca = _merge([c[0] for c in base]), _merge([c[1] for c in base])
+    pb, pa = _merge([c[0] for c in test]), _merge([c[1] for c in test])
+    if not all(g.denominator for g in (cb, ca, pb, pa)):
+        return None
+    rates = [g.numerator / g.denominator for g in (cb, ca, pb, pa)]
+    did = (rates[3] - rates[2]) - (rates[1] - rates[0])
+    if min(rates) <= 0:
+        return did, None
+    log_ratio = math.log(rates[3]) - math.log(rates[2]) - math.log(rates[1]) + math.log(rates[0])
+    return did, log_ratio
+
+
+def _change_variance(
+    clusters: Sequence[tuple[ClusterTotals, ClusterTotals]], log_scale: bool
+) -> float:
+    """Delta-method variance of one arm's after − before (or log after − log before), with
+    clusters as units: each cluster's linearised contribution, its sample variance / k."""
+    k = len(clusters)
+    before, after = _merge([c[0] for c in clusters]), _merge([c[1] for c in clusters])
+    r_before = before.numerator / before.denominator
+    r_after = after.numerator / after.denominator
+    mean_before, mean_after = before.denominator / k, after.denominator / k
+    contributions = []
+    for b, a in clusters:
+        psi_after = (a.numerator - r_after * a.denominator) / mean_after
+        psi_before = (b.numerator - r_before * b.denominator) / mean_before
+        if log_scale:
+            psi_after, psi_before = psi_after / r_after, psi_before / r_before
+        contributions.append(psi_after - psi_before)
+    return sum(c * c for c in contributions) / (k * (k - 1))
+
+
+def _did_interval(
+    comparison: stats.Comparison,
+    base: Sequence[tuple[ClusterTotals, ClusterTotals]],
+    test: Sequence[tuple[ClusterTotals, ClusterTotals]],
+    log_ratio: float | None,
+    alpha: float,
+) -> stats.Comparison:
+    """Intervals and Welch-t p-values of the clustered DiD on both scales."""
+    assert comparison.abs_diff is not None
+    var_c, var_p = _change_variance(base, False), _change_variance(test, False)
+    if var_c + var_p <= 0:
+        return replace(comparison, issues=(*comparison.issues, stats.ZERO_VARIANCE))
+    dof = _welch_dof(var_c, var_p, len(base), len(test))
+    se_abs = math.sqrt(var_c + var_p)
+    p_abs = stats.two_sided_p(comparison.abs_diff / se_abs, dof)
+    comparison = replace(
+        comparison,
+        method="cluster-welch-t",
+        se_abs=se_abs,
+        ci_abs=stats.interval(comparison.abs_diff, se_abs, alpha, dof),
+        p_value_abs=p_abs,
+        p_value=p_abs,
+        dof=dof,
+    )
+    if log_ratio is None:
+        return comparison
+    log_c, log_p = _change_variance(base, True), _change_variance(test, True)
+    se_log = math.sqrt(log_c + log_p)
+    if se_log <= 0:
+        return comparison
+    log_dof = _welch_dof(log_c, log_p, len(base), len(test))
+    low, high = stats.interval(log_ratio, se_log, alpha, log_dof)
+    return replace(
+        comparison,
+        se_rel=math.exp(log_ratio) * se_log,
+        ci_rel=(math.expm1(low), math.expm1(high)),
+        p_value=stats.two_sided_p(log_ratio / se_log, log_dof),
+    )
+
+
+def _welch_dof(var_a: float, var_b: float, k_a: int, k_b: int) -> float:
+    return (var_a + var_b) ** 2 / (var_a**2 / (k_a - 1) + var_b**2 / (k_b - 1))
+
+
+def _placebo(
+    comparison: stats.Comparison,
+    base: Sequence[tuple[ClusterTotals, ClusterTotals]],
+    treated: tuple[ClusterTotals, ClusterTotals],
+    alpha: float,
+) -> stats.Comparison:
+    """Placebo in space: the pilot cluster's DiD ranked among each cluster's DiD against the
+    comparison clusters (a placebo cluster is compared with the other comparison clusters)."""
+    observed = _did_statistics(base, [treated])
+    assert observed is not None
+    placebos = []
+    for index, cluster in enumerate(base):
+        others = [c for i, c in enumerate(base) if i != index]
+        placebos.append(_did_statistics(others, [cluster]))
+    everyone = [observed, *placebos]
+    use_log = all(s is not None and s[1] is not None for s in everyone)
+    values = [abs((s[1] if use_log else s[0])) for s in everyone if s is not None]  # type: ignore[index, arg-type]
+    target = values[0]
+    reached = sum(1 for v in values if v >= target - 1e-12 * max(target, 1e-300))
+    p = reached / len(values)
+    floor = 1 / len(values)
+    issues = [i for i in comparison.issues if i not in (stats.ZERO_BASELINE,)]
+    if floor >= alpha:
+        issues.append(FLOOR_ABOVE_ALPHA)
+    return replace(
+        comparison,
+        method="placebo-in-space",
+        p_value=p,
+        p_value_abs=p,
+        min_p=floor,
+        issues=tuple(issues),
+    )
