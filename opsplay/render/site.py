@@ -24,7 +24,7 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, language, ngettext, translate
-from opsplay.text import md_cell, visible
+from opsplay.text import TEMPLATE_OPENER, md_cell, visible
 
 # Lifecycle order of the home page's groups, most in force first.
 STATUSES = {
@@ -36,16 +36,61 @@ STATUSES = {
 }
 _MERMAID = re.compile(r"^```mermaid\n.*?^```[ \t]*\n", re.S | re.M)
 STYLESHEET = """\
-/* opsplay: wide flowcharts scale down to the page instead of overflowing it */
-.opsplay-flowchart svg { max-width: 100%; height: auto; }
-.opsplay-flowchart { margin: 1em 0; overflow-x: auto; }
+/* opsplay: wide flowcharts and charts scale down to the page instead of overflowing it */
+.opsplay-flowchart svg, .opsplay-chart svg { max-width: 100%; height: auto; }
+.opsplay-flowchart, .opsplay-chart { margin: 1em 0; overflow-x: auto; }
+/* Chinese text may break after any character: a narrow column would stack its header one
+   character per line, so headers, versions and dates keep to one line and wide tables scroll */
+.col-md-9 { overflow-x: auto; }
+table th { white-space: nowrap; }
+.opsplay-home td:nth-child(n+5) { white-space: nowrap; }
+.opsplay-home td:first-child { min-width: 8em; }
+.opsplay-home td:nth-child(4) { min-width: 5em; }
 """
+# MkDocs theme locales and lunr search languages by playbook language. lunr's own Chinese
+# (lunr.zh.js) needs Node's jieba and fails in the browser; TinySegmenter, shipped for
+# Japanese, cuts Han text into words in the browser (召回, 巡检 and 退款 are found), so it
+# serves Chinese pages. Mixed with `en`, lunr would cut on spaces only and find no Chinese word.
+THEME_LOCALES = {"zh": "zh_CN", "en": "en"}
+SEARCH_LANGUAGES = {"zh": ["ja"], "en": ["en"]}
+
+
+def _no_template(svg: str) -> str:
+    """Inline SVG with no `{{`, `{%`, `{#` (mkdocs-macros would run them): `{` as an entity."""
+    return TEMPLATE_OPENER.sub("&#123;", svg)
 
 
 def with_drawn_flowchart(page: str, svg: str) -> str:
     """The Markdown page with its Mermaid block replaced by the SVG (raw HTML block)."""
-    block = f'<div class="opsplay-flowchart">\n{svg}\n</div>\n'
+    block = f'<div class="opsplay-flowchart">\n{_no_template(svg)}\n</div>\n'
     return _MERMAID.sub(lambda _match: block, page, count=1)
+
+
+def by_pinyin(text: str) -> tuple[str, ...]:
+    """Sort key of a title as Chinese readers order it: by pinyin (会员 hui before 售后 shou),
+    Latin letters and digits as they are, case-insensitive."""
+    from pypinyin import lazy_pinyin
+
+    return tuple(part.casefold() for part in lazy_pinyin(visible(text)))
+
+
+def _by_title(playbook: Any) -> tuple[tuple[str, ...], str]:
+    return by_pinyin(playbook.metadata.title), playbook.metadata.id
+
+
+def with_chart(page: str, chart: str) -> str:
+    """The Markdown report with its chart (inline SVG) above Table 3, as the HTML report has it."""
+    if not chart:
+        return page
+    block = f'<div class="opsplay-chart">\n{_no_template(chart)}\n</div>\n\n'
+    lines = page.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.startswith("## ") and index and _TABLE3.search(line):
+            return "".join([*lines[:index], block, *lines[index:]])
+    return page
+
+
+_TABLE3 = re.compile(r"^## (表3|Table 3)")
 
 
 def _link_text(text: str) -> str:
@@ -101,7 +146,8 @@ def _reports(
     templates_dir: Path | None,
 ) -> dict[str, str]:
     """Review report pages by playbook id, from saved `pilot compare --format json` results."""
-    from opsplay.render.report import load_comparison, render_report
+    from opsplay.render.report import load_comparison, render_report, report_context
+    from opsplay.render.sop import check_lang
 
     pages: dict[str, str] = {}
     for path in reports:
@@ -127,9 +173,14 @@ def _reports(
                     path=path, id=playbook_id
                 )
             )
-        pages[playbook_id] = render_report(
+        page = render_report(
             playbooks[playbook_id], comparison, lang=lang, fmt="md", templates_dir=templates_dir
         )
+        language_of_page = check_lang(lang, playbooks[playbook_id])
+        chart = report_context(
+            playbooks[playbook_id], comparison, lang=language_of_page, fmt="html"
+        )
+        pages[playbook_id] = with_chart(page, str(chart["chart"]))
     return pages
 
 
@@ -144,6 +195,7 @@ def home_page(playbooks: list[Any], reported: set[str], lang: str) -> str:
     lines = [
         "---",
         f"title: {_yaml_text(title)}",
+        "render_macros: false",  # mkdocs-macros: no page is template code (sop.front_matter)
         "---",
         "",
         f"# {md_cell(title)}",
@@ -160,13 +212,15 @@ def home_page(playbooks: list[Any], reported: set[str], lang: str) -> str:
         t(N_("Updated")),
         t(N_("Review report")),
     ]
-    ordered = sorted(playbooks, key=lambda p: (p.metadata.title, p.metadata.id))
+    ordered = sorted(playbooks, key=_by_title)
     for status, word in STATUSES.items():
         group = [p for p in ordered if p.metadata.status == status]
         if not group:
             continue
         lines += [
             "## " + t(N_("{status} ({count})")).format(status=t(word), count=len(group)),
+            "",
+            '<div class="opsplay-home" markdown>',
             "",
             "| " + " | ".join(header) + " |",
             "|" + "---|" * len(header),
@@ -188,7 +242,7 @@ def home_page(playbooks: list[Any], reported: set[str], lang: str) -> str:
                 report,
             ]
             lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+        lines += ["", "</div>", ""]
     return "\n".join(lines)
 
 
@@ -208,7 +262,7 @@ def mkdocs_config(playbooks: list[Any], reported: list[str], lang: str) -> str:
     def t(message: str) -> str:
         return translate(message, lang)
 
-    ordered = sorted(playbooks, key=lambda p: (p.metadata.title, p.metadata.id))
+    ordered = sorted(playbooks, key=_by_title)
     # MkDocs themes print nav titles (and the page <title>) as raw HTML: escape them here.
     titles = {p.metadata.id: html.escape(visible(p.metadata.title)) for p in playbooks}
     nav: list[dict[str, Any]] = [
@@ -219,7 +273,8 @@ def mkdocs_config(playbooks: list[Any], reported: list[str], lang: str) -> str:
         nav.append(
             {
                 t(N_("Review reports")): [
-                    {titles[key]: f"reports/{key}.md"} for key in sorted(reported, key=titles.get)
+                    {titles[key]: f"reports/{key}.md"}
+                    for key in sorted(reported, key=lambda key: (by_pinyin(titles[key]), key))
                 ]
             }
         )
@@ -228,7 +283,19 @@ def mkdocs_config(playbooks: list[Any], reported: list[str], lang: str) -> str:
         "docs_dir": "docs",
         "use_directory_urls": True,
         # highlight.js would come from a CDN; the pages need no code highlighting
-        "theme": {"name": "mkdocs", "highlightjs": False},
+        "theme": {
+            "name": "mkdocs",
+            "highlightjs": False,
+            "locale": THEME_LOCALES.get(lang, "en"),
+        },
+        "plugins": [{"search": {"lang": SEARCH_LANGUAGES.get(lang, ["en"])}}],
+        "markdown_extensions": [
+            # Heading ids from the heading's own letters (生效2, not 2): an id of digits only is
+            # no valid CSS selector, and the theme's script stops on it, leaving tables unstyled.
+            {"toc": {"slugify": _Slugify()}},
+            "tables",
+            "md_in_html",  # the home page's tables sit in a styled <div>
+        ],
         "extra_css": ["assets/opsplay.css"],
         "nav": nav,
     }
@@ -238,10 +305,34 @@ def mkdocs_config(playbooks: list[Any], reported: list[str], lang: str) -> str:
     return (
         header
         + "\n"
-        + yaml.safe_dump(
-            config, allow_unicode=True, sort_keys=False, default_flow_style=False, width=1000
+        + yaml.dump(
+            config,
+            Dumper=_config_dumper(),
+            allow_unicode=True,
+            sort_keys=False,
+            default_flow_style=False,
+            width=1000,
         )
     )
+
+
+class _Slugify:
+    """Stands for Python-Markdown's own Unicode slug function in mkdocs.yml."""
+
+
+def _config_dumper() -> Any:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    Dumper.add_representer(
+        _Slugify,
+        lambda dumper, _value: dumper.represent_scalar(
+            "tag:yaml.org,2002:python/name:markdown.extensions.toc.slugify_unicode", ""
+        ),
+    )
+    return Dumper
 
 
 def _yaml_text(text: str) -> str:

@@ -40,8 +40,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, comparison_files: dict[Path,
     return root
 
 
+def _config(built: Path) -> dict:
+    """mkdocs.yml as MkDocs reads it, the slug function's `!!python/name:` tag as its name."""
+    return yaml.safe_load((built / "mkdocs.yml").read_text("utf-8").replace("!!python/name:", ""))
+
+
 def test_project_files_and_navigation(built: Path) -> None:
-    config = yaml.safe_load((built / "mkdocs.yml").read_text("utf-8"))
+    config = _config(built)
     assert config["docs_dir"] == "docs"
     pages = [next(iter(entry.values())) for entry in config["nav"]]
     assert pages[0] == "index.md"
@@ -171,3 +176,82 @@ def test_report_without_site_is_a_usage_error(
         ["render-sop", str(PLAYBOOKS), "-o", str(tmp_path), "--report", str(saved)],
     )
     assert result.exit_code == 2 and "--site" in result.output
+
+
+def test_navigation_and_home_follow_pinyin_and_the_site_speaks_chinese(built: Path) -> None:
+    from pypinyin import lazy_pinyin
+
+    config = _config(built)
+    assert config["theme"]["locale"] == "zh_CN"
+    assert config["plugins"] == [{"search": {"lang": ["ja"]}}]
+    titles = [next(iter(entry)) for entry in config["nav"][1]["SOP"]]
+
+    def key(title: str) -> list[str]:
+        return [part.casefold() for part in lazy_pinyin(title)]
+
+    assert titles == sorted(titles, key=key)
+    assert titles.index("会员流失召回") < titles.index("双11大促运营保障")  # hui < shuang
+    home = (built / "site" / "index.html").read_text("utf-8")
+    assert "搜索" in home and "Search" not in home and "下一" in home
+    for page in ("index.html", "sop/member-recall/index.html", "reports/member-recall/index.html"):
+        ids = re.findall(r'<h[1-6] id="([^"]*)"', (built / "site" / page).read_text("utf-8"))
+        assert ids, page
+        for anchor in ids:  # a CSS selector `#id` needs an id that does not start with a digit
+            assert not re.match(r"-?\d", anchor), (page, anchor)
+    assert re.search(r'id="生效\d+"', home)
+
+
+def test_report_pages_carry_their_chart(built: Path) -> None:
+    page = (built / "site" / "reports" / "member-recall" / "index.html").read_text("utf-8")
+    chart = page.index('<div class="opsplay-chart">')
+    assert "<svg" in page[chart : chart + 400]
+    assert chart < page.index('id="表3-试点效果对比"')
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def test_pages_in_chromium_run_without_script_errors_and_style_their_tables(
+    built: Path, tmp_path: Path
+) -> None:
+    """The theme's script runs to its end (it adds Bootstrap's classes to every table) and
+    prints no error, on the home page, an SOP and a report, served over HTTP as published."""
+    import functools
+    import http.server
+    import threading
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built / "site"))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        for page in ("", "sop/member-recall/", "sop/daily-inspection/", "reports/member-recall/"):
+            url = f"http://127.0.0.1:{server.server_address[1]}/{page}"
+            result = subprocess.run(
+                [browser, "--headless", "--no-sandbox", "--disable-gpu"]
+                + ["--enable-logging=stderr", "--v=0", "--user-data-dir=" + str(tmp_path)]
+                + ["--virtual-time-budget=3000", "--dump-dom", url],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert result.returncode == 0, result.stderr[-2000:]
+            console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
+            assert not [line for line in console if "Uncaught" in line or "rror" in line], console
+            tables = re.findall(r"<table[^>]*>", result.stdout)
+            assert tables, page
+            assert all("table-striped" in table for table in tables), (page, tables)
+    finally:
+        server.shutdown()
+        server.server_close()
