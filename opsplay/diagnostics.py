@@ -185,6 +185,11 @@ _CATALOGUE = [
     Rule("OPS306", E, N_("The weights of the pilot's metrics do not add up to 1.")),
     Rule("OPS307", E, N_("An escalation ladder's `after` times do not strictly increase.")),
     Rule("OPS308", W, N_("The first escalation step waits longer than the node's time limit.")),
+    Rule(
+        "OPS309",
+        E,
+        N_("An alert's `for` (consecutive watch runs) or `min_n` is not a positive whole number."),
+    ),
     Rule("OPS508", W, N_("The process has more nodes than the hygiene limit (避免为流程而流程).")),
     Rule(
         "OPS509",

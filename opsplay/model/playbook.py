@@ -466,6 +466,30 @@ class Pilot(Strict):
 
     scope: Text | None = Field(default=None, examples=["华东地区新用户"])
     design: Design = Field(
+    # Checked by rule OPS309 (a positive whole number), so a 0 is reported with a fix.
+    for_runs: int | None = Field(
+        default=None,
+        alias="for",
+        description=N_(
+            "Fire only after the condition held on this many consecutive `opsplay watch` "
+            "runs (as Prometheus' `for:`); one run without it resolves the alert."
+        ),
+        examples=[3],
+    )
+    min_n: int | None = Field(
+        default=None,
+        description=N_(
+            "Fewest rows (node alerts: the node's log rows; metric alerts: the pilot arm's "
+            'units) to judge the alert on; below it the alert shows "not enough data", '
+            "never fired and never passed."
+        ),
+        examples=[200],
+    )
+
+    @property
+    def runs_needed(self) -> int:
+        """Consecutive runs the condition must hold before the alert fires (1 without `for`)."""
+        return max(1, self.for_runs or 1)
         description=N_("ab (randomised) | before_after | did (difference in differences).")
     )
     arm_column: Text = "group"

@@ -135,6 +135,7 @@ def did_you_mean(word: Any, choices: list[str]) -> str:
 
 # Importing the rule modules registers their checks.
 from opsplay.rules import (  # noqa: E402,F401
+    alerts,
     goal,
     graph,
     hygiene,
