@@ -29,6 +29,9 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 _ZWJ, _ZWNJ, _BLACK_FLAG = "\u200d", "\u200c", "\U0001f3f4"
 _TAGS = range(0xE0020, 0xE0080)
 _EMOJI_MODIFIERS = frozenset("\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
+# `{{`, `{%`, `{#`: a site built with mkdocs-macros (or any Jinja pass) would run what follows.
+# The `{` is written as an entity (Markdown/HTML) or a look-alike, so a reader still sees it.
+TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -125,6 +128,7 @@ def md_cell(text: str) -> str:
     playbook or an export (`<img onerror=…>`) must reach a reader as text.
     """
     escaped = html.escape(visible(text), quote=False)
+    escaped = TEMPLATE_OPENER.sub("&#123;", escaped)
     return escaped.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 

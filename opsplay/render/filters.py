@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from opsplay.i18n import N_, translate
 from opsplay.render.labels import OPERATORS, label_of
-from opsplay.text import char_width, md_cell, visible
+from opsplay.text import TEMPLATE_OPENER, char_width, md_cell, visible
 
 MISSING = "—"
 
@@ -193,8 +193,8 @@ def _code_parts(value: Any) -> list[str] | None:
 def message_md(value: Any) -> str:
     """A message opsplay printed, in Markdown: its `quoted` ids as code, the rest as `markdown`."""
     parts = None if _missing(value) else _code_parts(value)
-    if parts is None:
-        return markdown(value)
+    if parts is None or any(TEMPLATE_OPENER.search(part) for part in parts[1::2]):
+        return markdown(value)  # a code span cannot hide `{{` (it shows entities as written)
     # a code span shows its content literally (no HTML, no markers): only control characters
     return "".join(
         "`" + visible(part) + "`" if index % 2 else _inline_md(part)
@@ -243,6 +243,7 @@ def mermaid(value: Any, limit: int | None = None) -> str:
         text = _truncate(text, limit)
     text = text.replace("#", "#35;").replace('"', "#quot;")
     text = text.replace("<", "#lt;").replace(">", "#gt;").replace("`", "#96;").replace("|", "#124;")
+    text = TEMPLATE_OPENER.sub("#123;", text)  # `{{` / `{%` / `{#` (mkdocs-macros)
     return _NEWLINES.sub("<br>", text)
 
 
@@ -263,6 +264,23 @@ _YAML_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+# Themes put front matter into `<title>`, the navigation and `<meta content="…">` unescaped,
+# and `striptags` turns HTML entities back into tags: the characters themselves are replaced
+# by their full-width look-alikes (a reader sees `＜b＞`, no theme sees markup).
+_THEME_UNSAFE = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
+
+
+def _theme_safe(value: Any) -> Any:
+    """Front-matter strings no theme reads as HTML or template code (mkdocs-macros)."""
+    if isinstance(value, str):
+        return TEMPLATE_OPENER.sub("｛", value.translate(_THEME_UNSAFE))
+    if isinstance(value, list):
+        return [_theme_safe(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _theme_safe(item) for key, item in value.items()}
+    return value
+
+
 def yaml(value: Any) -> str:
     """A front-matter value on one line, Chinese kept as is (the built-in `tojson` escapes it).
 
@@ -273,7 +291,7 @@ def yaml(value: Any) -> str:
         return value
     if isinstance(value, float) and not math.isfinite(value):
         return "null"
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(_theme_safe(value), ensure_ascii=False, allow_nan=False)
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
