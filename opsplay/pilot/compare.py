@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,6 +98,9 @@ class PilotReport:
 
     playbook_id: str
     playbook_version: str
+    workday_limits: Literal["day_end", "clock"] = "day_end"  # how `N个工作日` is read
+    timezone: str | None = None  # `timezone` of the project (opsplay.zones); None: by language
+    as_of: datetime | None = None  # evaluation time (SPEC 12); None: the log's last timestamp
     design: str
     alpha: float
     options: CompareOptions
@@ -257,7 +261,9 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         from opsplay.workdays import WorkdayCalendar
 
         # The log is another system's export: its encoding is detected on its own.
-        calendar = WorkdayCalendar(options.calendar)
+        from opsplay.zones import zone
+
+        calendar = WorkdayCalendar(options.calendar, options.workday_limits)
         with contextlib.ExitStack() as scratch:
             events_path, display = options.events, None
             if options.events_table is not None:  # --db: the log table written out as CSV
@@ -278,7 +284,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         sources.append(event_data.source)
         if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
             process = process_measures.measure_process(
-                playbook, event_data.rows, calendar, options.realtime_seconds
+                playbook, event_data.rows, calendar, options.realtime_seconds, event_data.as_of
             )
     alerts = evaluate_alerts(
         playbook,
@@ -299,6 +305,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         options=options,
         lang=lang,
         metrics=tuple(rows),
+                timezone=zone(options.timezone, playbook.language),
+                as_of=options.as_of,
         srm_p_value=srm,
         nodes=nodes,
         alerts=tuple(alerts),
@@ -483,3 +491,5 @@ def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     if "miss" in fail_on and missed:
         happened.append(_("target missed ({metrics})").format(metrics=_ids(missed)))
     return happened
+    options.setdefault("workday_limits", config.workday_limits)
+    options.setdefault("timezone", config.timezone)

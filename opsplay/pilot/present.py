@@ -155,6 +155,11 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
 
 @formatter("json")
 def format_json(report: PilotReport, color: bool = False) -> str:
+                # open cases as of `as_of` (SPEC 12): breaches past their deadline, pending before
+                "open": n.open,
+                "breached_open": n.breached_open,
+                "pending": n.pending,
+                "as_of": n.as_of,
     """Full-precision JSON, Chinese kept readable."""
     return json.dumps(report_to_json(report), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
