@@ -53,6 +53,7 @@ class FailOn(str, enum.Enum):
     """What makes `pilot compare --fail-on` exit 1 (opsplay.pilot.compare.failures)."""
 
     regression = "regression"
+    segment_regression = "segment-regression"
     alert = "alert"
     miss = "miss"
 
@@ -126,7 +127,12 @@ def compare(
     ] = CompareFormat.text,
     fail_on: Annotated[
         list[FailOn] | None,
-        typer.Option("--fail-on", help=_("Exit 1 on regression, alert or miss (repeatable).")),
+        typer.Option(
+            "--fail-on",
+            help=_(
+                "Exit 1 on regression (overall), segment-regression, alert or miss (repeatable)."
+            ),
+        ),
     ] = None,
     events: Events = None,
     input_format: InputFormatOption = InputFormat.auto,

@@ -445,27 +445,6 @@ class Alert(Strict):
         description="Level id: the node measure counts only the log's rows of this level.",
         examples=["P1"],
     )
-
-
-class ArmLabels(Strict):
-    """Values of the arm column."""
-
-    baseline: Text = "control"
-    pilot: Text = "pilot"
-
-
-class PeriodLabels(Strict):
-    """Values of the period column."""
-
-    before: Text = "before"
-    after: Text = "after"
-
-
-class Pilot(Strict):
-    """Step 4: how the pilot is run and measured."""
-
-    scope: Text | None = Field(default=None, examples=["华东地区新用户"])
-    design: Design = Field(
     # Checked by rule OPS309 (a positive whole number), so a 0 is reported with a fix.
     for_runs: int | None = Field(
         default=None,
@@ -490,6 +469,27 @@ class Pilot(Strict):
     def runs_needed(self) -> int:
         """Consecutive runs the condition must hold before the alert fires (1 without `for`)."""
         return max(1, self.for_runs or 1)
+
+
+class ArmLabels(Strict):
+    """Values of the arm column."""
+
+    baseline: Text = "control"
+    pilot: Text = "pilot"
+
+
+class PeriodLabels(Strict):
+    """Values of the period column."""
+
+    before: Text = "before"
+    after: Text = "after"
+
+
+class Pilot(Strict):
+    """Step 4: how the pilot is run and measured."""
+
+    scope: Text | None = Field(default=None, examples=["华东地区新用户"])
+    design: Design = Field(
         description=N_("ab (randomised) | before_after | did (difference in differences).")
     )
     arm_column: Text = "group"

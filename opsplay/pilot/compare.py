@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -98,9 +97,6 @@ class PilotReport:
 
     playbook_id: str
     playbook_version: str
-    workday_limits: Literal["day_end", "clock"] = "day_end"  # how `N个工作日` is read
-    timezone: str | None = None  # `timezone` of the project (opsplay.zones); None: by language
-    as_of: datetime | None = None  # evaluation time (SPEC 12); None: the log's last timestamp
     design: str
     alpha: float
     options: CompareOptions
@@ -261,9 +257,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         from opsplay.workdays import WorkdayCalendar
 
         # The log is another system's export: its encoding is detected on its own.
-        from opsplay.zones import zone
-
-        calendar = WorkdayCalendar(options.calendar, options.workday_limits)
+        calendar = WorkdayCalendar(options.calendar)
         with contextlib.ExitStack() as scratch:
             events_path, display = options.events, None
             if options.events_table is not None:  # --db: the log table written out as CSV
@@ -284,7 +278,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         sources.append(event_data.source)
         if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
             process = process_measures.measure_process(
-                playbook, event_data.rows, calendar, options.realtime_seconds, event_data.as_of
+                playbook, event_data.rows, calendar, options.realtime_seconds
             )
     alerts = evaluate_alerts(
         playbook,
@@ -295,6 +289,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         has_events=options.events is not None or options.events_table is not None,
         values=process.alerts if process else {},
         nothing_due=process.nothing_due if process else frozenset(),
+        counts=process.alert_counts if process else None,
     )
     return PilotReport(
         playbook_id=playbook.metadata.id,
@@ -305,8 +300,6 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         options=options,
         lang=lang,
         metrics=tuple(rows),
-                timezone=zone(options.timezone, playbook.language),
-                as_of=options.as_of,
         srm_p_value=srm,
         nodes=nodes,
         alerts=tuple(alerts),
@@ -469,14 +462,23 @@ def _ids(ids: Sequence[str]) -> str:
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     """The `--fail-on` conditions that happened, each naming what triggered it.
 
-    regression: a primary or guardrail metric significantly worse (any segment);
-    alert: an alert fired; miss: a primary metric whose pilot value (overall) does not
-    reach its target — judged on the value, so a dashboard without n can pass.
+    regression: a primary or guardrail metric significantly worse overall (p corrected
+    across the primary metrics, and apart across the guardrails); segment-regression: the
+    same in a segment (p corrected across metrics × segments) — many segments are many
+    chances, so a segment fails the run only when asked; alert: an alert fired (one look:
+    an alert with `for: N`, N > 1, is pending, not fired, and below `min_n` it has not
+    enough data); miss: a primary metric whose pilot value (overall) does not reach its
+    target — judged on the value, so a dashboard without n can pass.
     """
     happened = []
-    worse = sorted({row.metric for row in report.metrics if row.verdict == "worse"})
+    worse = sorted({r.metric for r in report.metrics if r.verdict == "worse" and not r.segment})
     if "regression" in fail_on and worse:
         happened.append(_("significantly worse ({metrics})").format(metrics=_ids(worse)))
+    in_segments = sorted({r.metric for r in report.metrics if r.verdict == "worse" and r.segment})
+    if "segment-regression" in fail_on and in_segments:
+        happened.append(
+            _("significantly worse in a segment ({metrics})").format(metrics=_ids(in_segments))
+        )
     fired = [alert.id for alert in report.alerts if alert.fired]
     if "alert" in fail_on and fired:
         happened.append(_("alert fired ({alerts})").format(alerts=_ids(fired)))
@@ -491,5 +493,3 @@ def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     if "miss" in fail_on and missed:
         happened.append(_("target missed ({metrics})").format(metrics=_ids(missed)))
     return happened
-    options.setdefault("workday_limits", config.workday_limits)
-    options.setdefault("timezone", config.timezone)

@@ -48,6 +48,14 @@ class AlertResult:
     threshold: float
     severity: str
     fired: bool
+    # Evidence (SPEC 11 "Repeated looks"): `status` is fired | pending (the condition holds,
+    # but not yet on `runs_needed` consecutive looks) | ok | not_enough_data (fewer than
+    # `min_n` rows or units: never fired, never passed) | not_evaluated (no value).
+    status: str = "ok"
+    n: int | None = None  # the rows or units the value stands on
+    min_n: int | None = None
+    runs_needed: int = 1  # `for:`
+    held: int = 0  # consecutive looks on which the condition held, this one included
 
 
 def _target(playbook: Playbook, metric_id: str) -> tuple[float | None, float | None]:
@@ -97,20 +105,21 @@ def judge(
 def adjust(
     rows: list[MetricResult], correction: stats.Correction, alpha: float
 ) -> list[MetricResult]:
-    """Correct across primary metrics × segments, then decide significance and verdicts.
+    """Correct across metrics × segments, then decide significance and verdicts.
 
     The overall rows form one family and the per-segment rows another, so looking at
     segments (--by) does not weaken the headline result.
     """
     p_adjusted: dict[int, float | None] = {}
-    for overall in (True, False):
-        family = [
-            i
-            for i, row in enumerate(rows)
-            if row.role == "primary" and (not row.segment) == overall
-        ]
-        adjusted = stats.adjust_p_values([rows[i].comparison.p_value for i in family], correction)
-        p_adjusted.update(zip(family, adjusted, strict=True))
+    for role in ("primary", "guardrail"):
+        for overall in (True, False):
+            family = [
+                i for i, row in enumerate(rows) if row.role == role and (not row.segment) == overall
+            ]
+            adjusted = stats.adjust_p_values(
+                [rows[i].comparison.p_value for i in family], correction
+            )
+            p_adjusted.update(zip(family, adjusted, strict=True))
     judged = []
     for i, row in enumerate(rows):
         p = p_adjusted.get(i, row.comparison.p_value)
@@ -153,22 +162,28 @@ def evaluate_alerts(
     has_events: bool,
     values: Mapping[str, float | None] | None = None,
     nothing_due: frozenset[str] = frozenset(),
+    counts: Mapping[str, int | None] | None = None,
 ) -> list[AlertResult]:
     """Every alert against the node figures and the pilot's overall metric values.
 
-    `values` holds alert values computed elsewhere (level-scoped and schedule alerts);
-    `nothing_due` the scheduled nodes with no occurrence on the log's days.
+    `values` holds alert values computed elsewhere (level-scoped and schedule alerts), and
+    `counts` the rows they stand on; `nothing_due` the scheduled nodes with no occurrence on
+    the log's days. This is one look: an alert with `for: N` (N > 1) whose condition holds
+    is `pending` (1/N) here; `watch` counts the looks in its state file.
     """
     figures = {figure.node: figure for figure in nodes}
     overall = {row.metric: row.comparison.pilot_value for row in rows if not row.segment}
+    units = {row.metric: row.comparison.pilot_n for row in rows if not row.segment}
     results = []
     node_alerts_unmeasured = []
     for alert in playbook.alerts:
         if alert.node is not None:
             figure = figures.get(alert.node)
             value = getattr(figure, alert.measure or "", None) if figure is not None else None
+            n = figure.count if figure is not None else None
             if values is not None and alert.id in values:
                 value = values[alert.id]
+                n = (counts or {}).get(alert.id)
             if not has_events:
                 node_alerts_unmeasured.append(alert.id)
             elif alert.measure == "schedule_adherence" and alert.node in nothing_due:
@@ -192,6 +207,7 @@ def evaluate_alerts(
         else:
             target = alert.metric or ""
             value = overall.get(target)
+            n = units.get(target)
             if value is None:  # not in the data, or no unit has a value (all cells blank)
                 compared = playbook.pilot is not None and target in (
                     *playbook.pilot.metrics,
@@ -211,23 +227,7 @@ def evaluate_alerts(
                 warnings.append(
                     translate(message, lang).format(alert=visible(alert.id), metric=visible(target))
                 )
-        fired = (
-            value is not None
-            and not math.isnan(value)
-            and COMPARATORS[alert.op](value, alert.threshold)
-        )
-        results.append(
-            AlertResult(
-                alert.id,
-                target,
-                alert.measure,
-                value,
-                alert.op,
-                alert.threshold,
-                alert.severity,
-                fired,
-            )
-        )
+        results.append(_looked(alert, target, value, n))
     if node_alerts_unmeasured:
         warnings.append(
             translate(
@@ -239,6 +239,37 @@ def evaluate_alerts(
             ).format(alerts=_listing([f"`{visible(a)}`" for a in node_alerts_unmeasured], lang))
         )
     return results
+
+
+def _looked(alert: Any, target: str, value: float | None, n: int | None) -> AlertResult:
+    """One look at an alert: its status before any earlier look is counted."""
+    measured = value is not None and not math.isnan(value)
+    enough = alert.min_n is None or (n is not None and n >= alert.min_n)
+    holds = measured and enough and COMPARATORS[alert.op](value, alert.threshold)
+    needed = alert.runs_needed
+    if not measured:
+        status = "not_evaluated"
+    elif not enough:
+        status = "not_enough_data"
+    elif not holds:
+        status = "ok"
+    else:
+        status = "fired" if needed <= 1 else "pending"
+    return AlertResult(
+        alert.id,
+        target,
+        alert.measure,
+        value,
+        alert.op,
+        alert.threshold,
+        alert.severity,
+        status == "fired",
+        status=status,
+        n=n,
+        min_n=alert.min_n,
+        runs_needed=needed,
+        held=1 if holds else 0,
+    )
 
 
 def _listing(items: list[str], lang: str) -> str:

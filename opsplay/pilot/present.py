@@ -155,11 +155,6 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
 
 @formatter("json")
 def format_json(report: PilotReport, color: bool = False) -> str:
-                # open cases as of `as_of` (SPEC 12): breaches past their deadline, pending before
-                "open": n.open,
-                "breached_open": n.breached_open,
-                "pending": n.pending,
-                "as_of": n.as_of,
     """Full-precision JSON, Chinese kept readable."""
     return json.dumps(report_to_json(report), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
@@ -301,4 +296,10 @@ def alert_json(alert: Any) -> dict[str, Any]:
         "threshold": alert.threshold,
         "severity": alert.severity,
         "fired": alert.fired,
+        # fired | pending (held on `held` of the `for` looks) | ok | not_enough_data | not_evaluated
+        "status": alert.status,
+        "n": alert.n,
+        "min_n": alert.min_n,
+        "for": alert.runs_needed,
+        "held": alert.held,
     }

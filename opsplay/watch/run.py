@@ -69,8 +69,6 @@ def evaluate(
 
     config = find_config(playbook_path.parent)
     playbook = load_playbook(playbook_path, config)
-    # Evaluated as of now (SPEC 12): a case still open past its deadline is a breach now.
-    options["as_of"] = options.get("as_of") or clock.now()
     if data:
         report = compare_files(playbook_path, list(data), events=events, **options)
         return playbook, report.to_json(), list(report.alerts), list(report.warnings)
@@ -83,9 +81,7 @@ def evaluate(
     from opsplay.workdays import WorkdayCalendar
 
     # Limits as written: calendar limits (3个工作日, T+1) are judged on their deadlines.
-    from opsplay.zones import zone
-
-    calendar = WorkdayCalendar(config.calendar, config.workday_limits)  # type: ignore[arg-type]
+    calendar = WorkdayCalendar(config.calendar)  # type: ignore[arg-type]
     read = read_events(
         events,  # type: ignore[arg-type]
         process_measures.overall_limits(playbook),
@@ -96,13 +92,11 @@ def evaluate(
         limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
         names={n.name: n.id for n in playbook.nodes},
     )
-        timezone=zone(config.timezone, playbook.language),
-        as_of=options["as_of"],
     warnings = list(read.warnings)
     process = None
     if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
         process = process_measures.measure_process(
-            playbook, read.rows, calendar, config.realtime_seconds, read.as_of
+            playbook, read.rows, calendar, config.realtime_seconds
         )
     alerts = evaluate_alerts(
         playbook,
@@ -112,6 +106,7 @@ def evaluate(
         warnings,
         has_events=True,
         values=process.alerts if process else None,
+        counts=process.alert_counts if process else None,
     )
     # The same result document as `pilot compare --format json`, with no metric rows.
     report = PilotReport(
@@ -170,7 +165,7 @@ def run_watch(
             "SELECT 1 FROM runs WHERE playbook = ? AND command = 'watch' LIMIT 1",
             (playbook.metadata.id,),
         )
-        changes = _remember(state, playbook, alerts, targets, lang, _zone(playbook_path, playbook))
+        changes = _remember(state, playbook, alerts, targets, lang)
         if changes and not targets:
             warnings.append(
                 translate(
@@ -208,32 +203,13 @@ def run_watch(
 
 
 def _remember(
-    state: State,
-    playbook: Any,
-    alerts: Sequence[Any],
-    targets: Sequence[notify.Target],
-    lang: str,
-    zone: Any = None,  # the project's time zone (opsplay.zones); None: by the playbook's language
-def _zone(playbook_path: Path, playbook: Any) -> Any:
-    """The time zone times are shown in: `timezone` of the project, else by language."""
-    from opsplay.config import find_config
-    from opsplay.zones import zone
-
-    return zone(find_config(playbook_path.parent).timezone, playbook.language)
-
-
+    state: State, playbook: Any, alerts: Sequence[Any], targets: Sequence[notify.Target], lang: str
 ) -> list[Change]:
     """Compare with the stored states and queue a message per change and robot, in one
     transaction: of two overlapping runs, the second sees the first's states and queues nothing."""
     moment = clock.now()
     stamp = moment.isoformat(timespec="seconds")
-    from opsplay.i18n import language
-    from opsplay.zones import shown as shown_in
-    from opsplay.zones import zone as zone_of
-
-    # The check time on the team's clock, its zone named: 2026-12-07 14:43（北京时间）.
-    with language(lang):
-        shown = shown_in(moment, zone or zone_of(None, playbook.language))
+    shown = moment.astimezone().strftime("%Y-%m-%d %H:%M")
     changes = []
     with state.transaction() as db:
         # A robot never told anything about this playbook (added to --notify later, or the
