@@ -190,6 +190,11 @@ _CATALOGUE = [
         E,
         N_("An alert's `for` (consecutive watch runs) or `min_n` is not a positive whole number."),
     ),
+    Rule(
+        "OPS315",
+        E,
+        N_("A metric's `pre_column` is on a ratio metric or repeats the metric's own column."),
+    ),
     Rule("OPS508", W, N_("The process has more nodes than the hygiene limit (避免为流程而流程).")),
     Rule(
         "OPS509",

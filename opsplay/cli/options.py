@@ -30,6 +30,16 @@ VarianceOption = Annotated[
 CorrectionOption = Annotated[
     Correction, typer.Option("--correction", help=_("Multiple-testing correction."))
 ]
+Sequential = Annotated[
+    bool,
+    typer.Option(
+        "--sequential",
+        help=_(
+            "Always-valid intervals and p-values, for a check run again and again (as "
+            "pilot.sequential: true)."
+        ),
+    ),
+]
 Alpha = Annotated[
     float | None, typer.Option("--alpha", min=1e-9, max=0.5, help=_("Override pilot.alpha."))
 ]

@@ -27,6 +27,7 @@ from opsplay.cli.options import (
     Events,
     EventsTable,
     InputFormatOption,
+    Sequential,
     Sheet,
     SkipBadRows,
     Table,
@@ -141,6 +142,7 @@ def compare(
     test: TestOption = Test.welch,
     variance: VarianceOption = Variance.unpooled,
     correction: CorrectionOption = Correction.holm,
+    sequential: Sequential = False,
     alpha: Alpha = None,
     arm_column: Annotated[
         str | None, typer.Option("--arm-column", help=_("Override pilot.arm_column."))
@@ -187,6 +189,7 @@ def compare(
                 test=test.value,
                 variance=variance.value,
                 correction=correction.value,
+                sequential=sequential,
                 alpha=alpha,
                 arm_column=arm_column,
                 baseline_label=baseline,

@@ -235,6 +235,14 @@ class ProportionMetric(_MetricBase):
     column: Text = Field(
         description=N_("Export column holding 0/1 per unit."), examples=["retained_d1"]
     )
+    pre_column: Text | None = Field(
+        default=None,
+        description=N_(
+            "Export column holding the same metric per unit before the pilot: the comparison "
+            "is then regression-adjusted (CUPED), which narrows the intervals."
+        ),
+        examples=["retained_d1_before"],
+    )
 
 
 class MeanMetric(_MetricBase):
@@ -244,6 +252,14 @@ class MeanMetric(_MetricBase):
     column: Text = Field(
         description=N_("Export column holding the value per unit."), examples=["revenue"]
     )
+    pre_column: Text | None = Field(
+        default=None,
+        description=N_(
+            "Export column holding the same metric per unit before the pilot: the comparison "
+            "is then regression-adjusted (CUPED), which narrows the intervals."
+        ),
+        examples=["revenue_before"],
+    )
 
 
 class RatioMetric(_MetricBase):
@@ -252,6 +268,11 @@ class RatioMetric(_MetricBase):
     kind: RatioKind = Field(description=N_("Metric kind: proportion | mean | ratio."))
     numerator: Text = Field(description=N_("Export column summed on top."), examples=["revenue"])
     denominator: Text = Field(description=N_("Export column summed below."), examples=["orders"])
+    # Not supported for ratios: accepted here so that rule OPS315 says so in words.
+    pre_column: Text | None = Field(
+        default=None,
+        description=N_("Not available for ratio metrics (proportion and mean metrics only)."),
+    )
 
 
 def _metric_kind(value: Any) -> str | None:
@@ -514,6 +535,21 @@ class Pilot(Strict):
     min_n: int = Field(default=100, ge=1)
     period_column: Text = "period"
     periods: PeriodLabels = Field(default_factory=PeriodLabels)
+    sequential: bool = Field(
+        default=False,
+        description=N_(
+            "Always-valid intervals and p-values (a sequential test), for results looked at "
+            "again and again, as a scheduled check does; always on in `opsplay watch`."
+        ),
+    )
+    sequential_tuning: float = Field(
+        default=5000,
+        gt=0,
+        description=N_(
+            "Tuning parameter of the sequential test (gbstats' default 5000): about the number "
+            "of units at which its intervals are narrowest relative to a one-look test."
+        ),
+    )
     feedback: list[Text] = Field(
         default_factory=list,
         description="Qualitative feedback channels beside the metrics (数据驱动与用户反馈并重).",

@@ -60,6 +60,14 @@ STAT_ISSUES = {
     stats.POOLED_NOT_APPLICABLE: N_(
         "--variance pooled applies to proportions only; unpooled variance used here"
     ),
+    stats.POOLED_NOT_ADJUSTED: N_(
+        "--variance pooled does not apply to a metric adjusted by its pre_column; unpooled "
+        "variance used here"
+    ),
+    stats.NO_ADJUSTMENT: N_(
+        "the before-period values (pre_column) do not vary, so they cannot narrow anything; "
+        "compared without the adjustment"
+    ),
 }
 
 
@@ -89,6 +97,9 @@ class CompareOptions:
     realtime_seconds: float = 1.0
     calendar: Literal["official", "weekdays"] = "official"  # working days of calendar limits
     progress: Callable[[int], None] | None = None
+    sequential: bool = False  # --sequential: always-valid intervals and p-values (SPEC 11)
+    # `opsplay watch`: the sequential test wherever the design allows it, a warning elsewhere
+    repeated: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +128,7 @@ class PilotReport:
     # (metric, segment) -> (missing, invalid) per arm: baseline, pilot, before_baseline, ...
     missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]] = field(default_factory=dict)
     playbook_title: str = ""  # metadata.title: what people call the process
+    sequential_tuning: float | None = None  # set when the intervals are always valid (SPEC 11)
 
     @property
     def srm_ok(self) -> bool | None:
@@ -147,8 +159,14 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     alpha = options.alpha if options.alpha is not None else pilot.alpha
     roles = [(m, "primary") for m in pilot.metrics] + [(m, "guardrail") for m in pilot.guardrails]
     metric_defs = {m.id: m for m in playbook.metrics}
+    tuning, notes = _repeated_looks(pilot, options, lang)
+    adjusted = _adjusted_metrics(playbook, [m for m, _role in roles], notes, lang)
     columns = tuple(
-        replace(MetricColumns.of(metric_defs[metric_id]), required=role == "primary")
+        replace(
+            MetricColumns.of(metric_defs[metric_id]),
+            required=role == "primary",
+            pre_column=metric_defs[metric_id].pre_column if metric_id in adjusted else None,
+        )
         for metric_id, role in roles
     )
     arms = (options.baseline_label or pilot.arms.baseline, options.pilot_label or pilot.arms.pilot)
@@ -192,7 +210,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             else (pilot.periods.before, pilot.periods.after),
         ),
     )
-    warnings = list(read.warnings)
+    warnings = list(read.warnings) + notes
     if pilot.design == "before_after":
         warnings.append(
             translate(
@@ -206,6 +224,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
 
     _check_segments(read, options)
     setting = Setting(read, pilot, arms, alpha, options.test, options.variance, lang)
+    setting = replace(setting, adjusted=frozenset(adjusted), sequential_tuning=tuning)
     rows: list[MetricResult] = []
     for metric_id, role in roles:
         metric = metric_defs[metric_id]
@@ -313,7 +332,100 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         metric_names={m.id: m.name for m in playbook.metrics},
         process=process,
         weighted=weighted_attainment(playbook, rows),
+        sequential_tuning=tuning,
     )
+
+
+# Why the sequential test does not apply to a design: (refusal for --sequential, warning in watch)
+_NOT_SEQUENTIAL = {
+    "did": (
+        N_(
+            "--sequential (pilot.sequential) is not available for difference in differences: "
+            "its before period is measured once and does not grow with each look, so intervals "
+            "that stay valid over repeated looks cannot be built this way; judge a did pilot "
+            "once, at the end of its period, or run the pilot as an A/B test (design: ab)"
+        ),
+        N_(
+            "this difference-in-differences pilot has no always-valid intervals (its before "
+            "period does not grow with each look); its intervals and p-values hold for one look "
+            "only, so judge it once, at the end of its period"
+        ),
+    ),
+    "before_after": (
+        N_(
+            "--sequential (pilot.sequential) is not available for a before/after comparison: "
+            "its before period is measured once and does not grow with each look, so intervals "
+            "that stay valid over repeated looks cannot be built this way; judge it once, at the "
+            "end of its period, or run the pilot as an A/B test (design: ab)"
+        ),
+        N_(
+            "this before/after pilot has no always-valid intervals (its before period does not "
+            "grow with each look); its intervals and p-values hold for one look only"
+        ),
+    ),
+    "cluster": (
+        N_(
+            "--sequential (pilot.sequential) is not available yet for clustered pilots "
+            "(pilot.cluster): their tests count clusters, and the sequential test is checked "
+            "for units only; judge a clustered pilot once, at the end of its period"
+        ),
+        N_(
+            "this clustered pilot has no always-valid intervals yet (pilot.cluster); its "
+            "intervals and p-values hold for one look only"
+        ),
+    ),
+}
+
+
+def _repeated_looks(
+    pilot: Any, options: CompareOptions, lang: str
+) -> tuple[float | None, list[str]]:
+    """The sequential test's tuning parameter when intervals must stay valid over repeated
+    looks (--sequential, pilot.sequential, watch), else None; and what to warn about."""
+    asked = options.sequential or pilot.sequential
+    if not (asked or options.repeated):
+        return None, []
+    design = "cluster" if getattr(pilot, "cluster", None) else pilot.design
+    if design in _NOT_SEQUENTIAL:
+        refusal, warning = _NOT_SEQUENTIAL[design]
+        if asked:
+            raise UsageError(_(refusal))
+        return None, [translate(warning, lang)]
+    if options.variance == "pooled":
+        raise UsageError(
+            _(
+                "--variance pooled has no sequential form; drop --variance pooled, or look once "
+                "without --sequential"
+            )
+        )
+    return float(pilot.sequential_tuning), []
+
+
+def _adjusted_metrics(
+    playbook: Playbook, metric_ids: Sequence[str], notes: list[str], lang: str
+) -> set[str]:
+    """The compared metrics regression-adjusted by their pre_column (CUPED): in A/B pilots of
+    units; elsewhere the metric is compared unadjusted, with a warning."""
+    pilot = playbook.pilot
+    assert pilot is not None
+    named = {m.id for m in playbook.metrics if getattr(m, "pre_column", None)} & set(metric_ids)
+    if not named or (pilot.design == "ab" and not getattr(pilot, "cluster", None)):
+        return named
+    text = (
+        N_(
+            "pre_column is not used yet in clustered pilots (pilot.cluster); {metrics} compared "
+            "without the before-period adjustment"
+        )
+        if getattr(pilot, "cluster", None)
+        else N_(
+            "pre_column adjusts A/B pilots (design: ab) only; {metrics} compared without the "
+            "before-period adjustment"
+        )
+    )
+    with language(lang):
+        shown = listing([f"`{visible(m)}`" for m in sorted(named)])
+    notes.append(translate(text, lang).format(metrics=shown))
+    return set()
 
 
 def _issue_warnings(rows: Sequence[MetricResult], lang: str, min_n: int) -> list[str]:

@@ -34,6 +34,10 @@ class Setting:
     test: stats.TestName
     variance: stats.VarianceName
     lang: str
+    # Metrics regression-adjusted by their pre_column (CUPED; ab pilots), and the sequential
+    # test's tuning parameter when intervals must stay valid over repeated looks (else None).
+    adjusted: frozenset[str] = frozenset()
+    sequential_tuning: float | None = None
     # Statistics summed over segments, per metric, arm and period: the overall rows.
     overall: Mapping[GroupKey, ArmStats] = field(init=False)
     # The arm labels found per metric, computed once (not once per segment).
@@ -82,7 +86,7 @@ def compare_metric(
     tested = [_as_stats(cell, kind) for cell in cells]
     if all(isinstance(cell, ArmStats) for cell in tested):
         try:
-            comparison = _test(setting, kind, tested)  # type: ignore[arg-type]
+            comparison = _test(setting, kind, tested, metric_id)  # type: ignore[arg-type]
         except (ArithmeticError, stats.NumericRangeError):
             comparison = None
         if comparison is None or not _finite(comparison):
@@ -195,7 +199,9 @@ def _as_stats(cell: Cell, kind: str) -> Cell:
     return cell
 
 
-def _test(setting: Setting, kind: str, cells: list[ArmStats]) -> stats.Comparison:
+def _test(
+    setting: Setting, kind: str, cells: list[ArmStats], metric_id: str = ""
+) -> stats.Comparison:
     if len(cells) == 4:
         return stats.difference_in_differences(
             *cells,
@@ -211,6 +217,8 @@ def _test(setting: Setting, kind: str, cells: list[ArmStats]) -> stats.Compariso
         test=setting.test,
         variance=setting.variance,
         min_n=setting.pilot.min_n,
+        adjusted=metric_id in setting.adjusted,
+        sequential_tuning=setting.sequential_tuning,
     )
 
 

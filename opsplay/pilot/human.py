@@ -68,6 +68,10 @@ def method_line(report: PilotReport) -> str:
         test = _("z-test with pooled variance")
     if report.design == "did":  # the four-cell estimate is tested on the normal scale
         test = _("difference in differences, normal approximation")
+    if report.sequential_tuning is not None:
+        test = _("sequential test, valid at every look (tuning {tuning})").format(
+            tuning=f"{report.sequential_tuning:g}"
+        )
     correction = {
         "holm": _("Holm"),
         "bh": _("Benjamini–Hochberg"),
@@ -155,9 +159,29 @@ def table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+# Why the intervals of a sequential test are wider, and what CUPED did (SPEC 11), in plain words;
+# the review report states the same sentences.
+SEQUENTIAL_WORDS = N_(
+    "Repeated looks: these intervals and p-values stay valid however often the results are "
+    "looked at (a sequential test, as GrowthBook's). They are wider than a single look's would "
+    "be, because every look is one more chance for chance alone to cross the line; the extra "
+    "width pays for all the looks, so a scheduled check does not raise false alarms."
+)
+CUPED_WORDS = N_(
+    "Before-period adjustment (CUPED): metrics with a pre_column are compared after taking out "
+    "what each unit's own value before the pilot predicts (as GrowthBook's regression "
+    "adjustment), which narrows their intervals by the variance reduction shown; the values "
+    "shown are the groups' own."
+)
+
+
 def method_section(report: PilotReport) -> list[str]:
     """The statistician's figures: test, data, sample ratio check, p-values and intervals."""
     lines = [method_line(report), data_line(report)]
+    if report.sequential_tuning is not None:
+        lines.append(_(SEQUENTIAL_WORDS))
+    if any(row.comparison.variance_reduction is not None for row in report.metrics):
+        lines.append(_(CUPED_WORDS))
     if report.srm_p_value is not None:
         verdict = _("passed") if report.srm_ok else _("failed: check the assignment")
         lines.append(label("srm") + colon() + p_is(report.srm_p_value) + _(", ") + verdict)

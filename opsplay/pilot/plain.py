@@ -271,6 +271,12 @@ def method_words(row: MetricResult, alpha: float) -> str:
         parts.append(p_is(c.p_value))
     if row.p_adjusted is not None and fmt_p(row.p_adjusted) != fmt_p(c.p_value):
         parts.append(_("adjusted {p}").format(p=p_is(row.p_adjusted)))
+    if c.variance_reduction is not None:
+        parts.append(
+            _("before-period adjustment: variance {reduction} lower").format(
+                reduction=f"{c.variance_reduction:.0%}"
+            )
+        )
     parts.append(method_name(c.method) if c.p_value is not None else _("no test"))
     return _("; ").join(parts)
 
@@ -283,5 +289,6 @@ def method_name(method: str) -> str:
         "z-pooled": N_("z-test with pooled variance"),
         "did-normal": N_("difference in differences, normal approximation"),
         "point": N_("no test (dashboard values)"),
+        "sequential": N_("sequential test (valid at every look)"),
     }
     return _(names[method]) if method in names else method

@@ -77,7 +77,11 @@ def _metric_json(row: MetricResult) -> dict[str, Any]:
         "target": row.target,
         "attainment": row.attainment,
         "verdict": row.verdict,
+        # CUPED (pre_column): 1 − adjusted/unadjusted variance of the difference; null without
+        "variance_reduction": c.variance_reduction,
     }
+    if c.theta is not None:
+        entry["theta"] = c.theta  # the regression coefficient, pooled over both arms
     if c.before is not None:
         entry["before"] = {
             "baseline": {"n": c.before.baseline_n, "value": c.before.baseline_value},
@@ -111,6 +115,10 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
         "test": options.test,
         "variance": options.variance,
         "correction": options.correction,
+        # true: always-valid intervals and p-values (sequential test, SPEC 11); false: valid
+        # for one look at the data only
+        "sequential": report.sequential_tuning is not None,
+        "sequential_tuning": report.sequential_tuning,
         "lang": report.lang,
         "shape": report.shape,
         "sources": [

@@ -129,11 +129,8 @@ class Plan:
         """(column, read as 0/1) of every metric column, each once."""
         out: dict[tuple[str, bool], None] = {}
         for metric in self.metrics:
-            if metric.kind == "ratio":
-                out[(metric.numerator or "", False)] = None
-                out[(metric.denominator or "", False)] = None
-            else:
-                out[(metric.column or "", metric.kind == "proportion")] = None
+            for column in metric.value_columns:  # a pre_column is read as its metric's column
+                out[(column, metric.kind == "proportion")] = None
         return list(out)
 
 
@@ -161,13 +158,20 @@ def sql_for_plan(plan: Plan, table: str, dialect: str) -> str:
 def header(plan: Plan, dialect: str) -> str:
     """The comment above the printed query."""
     first = _HEADER_FIRST[("period" in plan.key_aliases, bool(plan.segment_columns))]
-    return _(first).format(dialect=dialect) + _(
+    text = _(first).format(dialect=dialect) + _(
         "-- Missing cells (blank, NA, N/A, NULL, NaN, #N/A, -, —) leave only their metric\n"
         "-- (`missing`); unreadable cells are counted in `invalid`; rows without arm, period\n"
         "-- or segment, outside the pilot window or with an unreadable date (`bad_date`), are\n"
         "-- counted in rows with `excluded` set.\n"
         "-- Save the result as CSV and pass it to `opsplay pilot compare`.\n"
     )
+    if any(m.pre_column for m in plan.metrics):
+        text += _(
+            "-- A metric with a pre_column (CUPED) has the before-period value x's sums in\n"
+            "-- sum_den (Σx), sum_den_sq (Σx²) and sum_prod (Σxy); a unit counts when both\n"
+            "-- values can be read.\n"
+        )
+    return text
 
 
 # The first comment line of `pilot sql`, by (a period column, segment columns).
@@ -303,7 +307,7 @@ class Query:
         for m, metric in enumerate(plan.metrics):
             rows += [f"{e} AS {n}{m}" for n, e in self._per_row(metric, index).items()]
         for m, metric in enumerate(plan.metrics):
-            for name, expr in self._sums(m, metric.kind == "ratio").items():
+            for name, expr in self._sums(m, len(metric.value_columns) == 2).items():
                 if expr is None:  # not a ratio: no denominator sums to add up
                     outer.append(f"CAST(NULL AS {self.double}) AS m{m}_{name}")
                     continue
@@ -416,9 +420,7 @@ class Query:
     # ---------------------------------------------------------------- pieces
 
     def _metric_columns(self, metric: MetricColumns) -> list[tuple[str, bool]]:
-        if metric.kind == "ratio":
-            return [(metric.numerator or "", False), (metric.denominator or "", False)]
-        return [(metric.column or "", metric.kind == "proportion")]
+        return [(column, metric.kind == "proportion") for column in metric.value_columns]
 
     def _per_row(
         self, metric: MetricColumns, index: Mapping[tuple[str, bool], int]
@@ -433,7 +435,7 @@ class Query:
         ]
         if len(cols) == 1:
             return {"y": vals[0], "mm": f"miss{cols[0]}", "mb": f"bad{cols[0]}"}
-        # a ratio: a unit counts when both its numerator and its denominator can be read
+        # a ratio, or a metric and its pre_column: a unit counts when both values can be read
         use = f"{vals[0]} IS NOT NULL AND {vals[1]} IS NOT NULL"
         return {
             "y": f"CASE WHEN {use} THEN {vals[0]} END",
@@ -444,7 +446,8 @@ class Query:
 
     @staticmethod
     def _sums(m: int, ratio: bool) -> dict[str, str | None]:
-        """The aggregates of metric `m` over the per-row columns (None: not a ratio)."""
+        """The aggregates of metric `m` over the per-row columns (None: one column only; `ratio`:
+        two, a ratio's or a metric's and its pre_column's)."""
         y, d = f"y{m}", f"d{m}"
         out: dict[str, str | None] = {
             "n": f"COUNT({y})",

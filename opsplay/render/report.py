@@ -551,19 +551,43 @@ def report_context(
         "explanations": [
             explain(row, design=design, confidence=1 - alpha, lang=lang) for row in overall
         ],
-        "method_lines": [
-            translate(line, lang)
-            for designs, line in METHOD
-            if designs is None or design in designs
-        ],
+        "method_lines": _method_lines(comparison, design, lang),
         "decision_rules": [translate(line, lang) for line in DECISION_RULES],
         "chart": comparison_chart(overall, lang=lang) if fmt == "html" else "",
         "flowchart_svg": drawn_flowchart(flow(data), data, lang) if fmt == "html" else None,
     }
 
 
-_TEST_NAMES = {"welch": "Welch t", "z": "z"}
+_TEST_NAMES = {"welch": "Welch t", "z": "z", "sequential": "sequential"}
 _CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": None}
+
+
+def _method_lines(comparison: dict[str, Any], design: str, lang: str) -> list[str]:
+    """The Method section: how each figure was computed, the sequential test and the
+    before-period adjustment (SPEC 11) said in plain words when they were used."""
+    from opsplay.pilot.human import CUPED_WORDS, SEQUENTIAL_WORDS
+
+    sequential = bool(comparison.get("sequential"))
+    lines = []
+    for designs, line in METHOD:
+        if designs is not None and design not in designs:
+            continue
+        if sequential and line is METHOD[1][1]:  # not Welch's t: the sequential test
+            line = SEQUENTIAL_METHOD
+        lines.append(translate(line, lang))
+    if sequential:
+        lines.append(translate(SEQUENTIAL_WORDS, lang))
+    metrics = [m for m in comparison.get("metrics") or [] if isinstance(m, dict)]
+    if any(m.get("variance_reduction") is not None for m in metrics):
+        lines.append(translate(CUPED_WORDS, lang))
+    return lines
+
+
+SEQUENTIAL_METHOD = N_(
+    "p-values and intervals come from a sequential test (GrowthBook's, always valid over "
+    "repeated looks), with the delta method for the relative change; primary metrics are "
+    "corrected for multiple comparisons (adjusted p)."
+)
 
 
 def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
@@ -583,6 +607,8 @@ def _method_names(comparison: dict[str, Any]) -> dict[str, str | None]:
     """The test and correction as readers know them (Welch t, Holm), not option values."""
     test = comparison.get("test")
     correction = comparison.get("correction")
+    if comparison.get("sequential"):
+        test = "sequential"
     name = _TEST_NAMES.get(test, test) if test else None
     if name and comparison.get("variance") == "pooled":
         name += " (pooled)"

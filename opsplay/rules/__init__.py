@@ -139,6 +139,7 @@ from opsplay.rules import (  # noqa: E402,F401
     goal,
     graph,
     hygiene,
+    metrics,
     process,
     readiness,
     references,

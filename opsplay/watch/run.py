@@ -70,7 +70,8 @@ def evaluate(
     config = find_config(playbook_path.parent)
     playbook = load_playbook(playbook_path, config)
     if data:
-        report = compare_files(playbook_path, list(data), events=events, **options)
+        # a scheduled watch looks again and again: always-valid intervals (SPEC 11)
+        report = compare_files(playbook_path, list(data), events=events, repeated=True, **options)
         return playbook, report.to_json(), list(report.alerts), list(report.warnings)
     from opsplay.pilot.compare import CompareOptions, PilotReport
     from opsplay.pilot.events import read_events

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from opsplay.errors import InputError
@@ -28,6 +28,24 @@ class MetricColumns:
     name: str | None = None  # the display name; exports may label the metric with it
     missing: str = "exclude"  # exclude | zero | error: what a missing cell does (SPEC 7)
     required: bool = False  # a primary metric: the export must have it (others are warned about)
+    # the same metric per unit before the pilot (CUPED, SPEC 11): read as the metric's column
+    # is, a unit counts when both can be read (as a ratio's two columns), and its sums go where
+    # a ratio's denominator sums go (sum_den = Σx, sum_den_sq = Σx², sum_prod = Σxy)
+    pre_column: str | None = None
+
+    @property
+    def value_columns(self) -> list[str]:
+        """The export columns of this metric: column [and pre_column], or numerator and
+        denominator."""
+        if self.kind == "ratio":
+            return [self.numerator or "", self.denominator or ""]
+        return [self.column or ""] + ([self.pre_column] if self.pre_column else [])
+
+    def named(self, found: list[str]) -> MetricColumns:
+        """The same metric with its value columns named as an export has them."""
+        if self.kind == "ratio":
+            return replace(self, numerator=found[0], denominator=found[1])
+        return replace(self, column=found[0], pre_column=found[1] if self.pre_column else None)
 
     @classmethod
     def of(cls, metric: Any) -> MetricColumns:
@@ -40,6 +58,7 @@ class MetricColumns:
             getattr(metric, "denominator", None),
             getattr(metric, "name", None),
             getattr(metric, "missing", None) or "exclude",
+            pre_column=getattr(metric, "pre_column", None),
         )
 
 
@@ -78,4 +97,11 @@ def check_options(options: ReadOptions) -> None:
                 _("metric `{metric}` ({kind}) needs `{fields}`").format(
                     metric=metric.id, kind=metric.kind, fields="`, `".join(missing)
                 )
+            )
+        if metric.pre_column and metric.kind == "ratio":
+            raise InputError(
+                _(
+                    "metric `{metric}` is a ratio; the before-period adjustment (pre_column) "
+                    "works for proportion and mean metrics only"
+                ).format(metric=metric.id)
             )

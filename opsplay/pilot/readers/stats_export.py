@@ -35,6 +35,11 @@ class StatsReader(RowReader):
             if any(m.kind == "ratio" for m in self.options.metrics):
                 for name in RATIO_COLUMNS:
                     roles[name] = find_column(source, name, _("needed for ratio metrics"))
+            elif any(m.pre_column for m in self.options.metrics):
+                for name in RATIO_COLUMNS:  # Σx, Σx², Σxy of the before-period values
+                    roles[name] = find_column(
+                        source, name, _("needed for metrics with a pre_column")
+                    )
             for name in ("rows", "missing", "invalid", "excluded"):  # written by `pilot sql`
                 if has_column(source, name):
                     roles[name] = find_column(source, name, _("a sufficient-statistics column"))
@@ -91,7 +96,7 @@ class StatsReader(RowReader):
                         ).format(where=locate("missing"), count=counts["missing"], metric=metric.id)
                     )
                 extra = {}
-                if metric.kind == "ratio":
+                if metric.kind == "ratio" or metric.pre_column:
                     extra = {
                         name: self.number(locate, row, name, percent=False, blank_ok=blank_ok)
                         for name in RATIO_COLUMNS

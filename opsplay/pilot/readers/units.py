@@ -72,9 +72,7 @@ class UnitsReader(BaseReader):
 
     def _absent_warning(self, source: Source, metric: MetricColumns) -> None:
         """A guardrail whose column the export lacks: named, with the closest header."""
-        wanted = (
-            [metric.numerator, metric.denominator] if metric.kind == "ratio" else [metric.column]
-        )
+        wanted = metric.value_columns
         lacking = [
             w or "" for w in wanted if not has_column(source, normalize_text(w or "").casefold())
         ]
@@ -121,36 +119,25 @@ class UnitsReader(BaseReader):
             window = replace(window, date_column=date, derive_period=derive)
         metrics, absent = [], []
         for metric in opts.metrics:
-            wanted = (
-                [metric.numerator, metric.denominator]
-                if metric.kind == "ratio"
-                else [metric.column]
-            )
+            wanted = metric.value_columns
             if not all(has_column(source, normalize_text(w or "").casefold()) for w in wanted):
                 absent.append(metric.id)
         blocking = absent_error(opts.metrics, absent)
         for metric in opts.metrics:
-            wanted = (
-                [metric.numerator, metric.denominator]
-                if metric.kind == "ratio"
-                else [metric.column]
-            )
+            wanted = metric.value_columns
             if metric.id in absent and metric.id != blocking:
                 continue
             found = [
                 find_column(source, w or "", _("metric `{metric}`").format(metric=metric.id))
                 for w in wanted
             ]
-            if metric.kind == "ratio":
-                metrics.append(replace(metric, numerator=found[0], denominator=found[1]))
-            else:
-                metrics.append(replace(metric, column=found[0]))
+            metrics.append(metric.named(found))
         for metric in opts.metrics:  # (the blocking one has raised: find_column names it)
             if metric.id in absent and metric.id != blocking:
                 self._absent_warning(source, metric)
         keys = {arm, period, *segments} - {None}
         for metric in metrics:
-            for column in (metric.column, metric.numerator, metric.denominator):
+            for column in metric.value_columns:
                 if table is not None and column in table.nested:
                     raise InputError(
                         _(
@@ -159,7 +146,7 @@ class UnitsReader(BaseReader):
                         ).format(file=source.display, column=column)
                     )
         for metric in metrics:
-            for column in (metric.column, metric.numerator, metric.denominator):
+            for column in metric.value_columns:
                 if column in keys:
                     raise InputError(
                         _(
@@ -283,9 +270,7 @@ class UnitsReader(BaseReader):
     ) -> str:
         """The message for the first invalid (or, with `missing: error`, missing) cell."""
         found = table.fetch(query.bad_rows(table.relation, metric, which))
-        columns = (
-            [metric.numerator, metric.denominator] if metric.kind == "ratio" else [metric.column]
-        )
+        columns = metric.value_columns
         record, flags = int(found[0][0]), found[0][1:]
         column = next(c for c, flag in zip(columns, flags, strict=False) if flag) or ""
         cell = table.cell(record, column)
