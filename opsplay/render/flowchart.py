@@ -168,8 +168,11 @@ def flow_steps(flow: dict[str, Any], lang: str) -> list[str]:
         for edge in flow["edges"]:
             if edge["source"] != key or edge.get("kind") == "next":
                 continue
-            condition = edge_label(edge, lang)
             target = items.get(str(edge["target"]), {})
+            if edge.get("kind") == "escalation" and target.get("shape") == "escalation":
+                sentences.append(_escalation_sentence(edge, target, lang))
+                continue
+            condition = edge_label(edge, lang)
             goes_to_step = target.get("shape", "process") in ("process", "end")
             action = (
                 step(str(edge["target"]))
@@ -199,3 +202,17 @@ def flow_steps(flow: dict[str, Any], lang: str) -> list[str]:
             + (marks["colon"] + marks["clause"].join(sentences) if sentences else "")
         )
     return lines
+
+
+def _escalation_sentence(edge: dict[str, Any], target: dict[str, Any], lang: str) -> str:
+    """One rung of the escalation ladder as a sentence: when, to whom, and what is done."""
+    role = visible(str(target.get("text") or ""))
+    after = visible(str(edge.get("after") or ""))
+    action = target.get("action")
+    if action:
+        return translate(
+            N_("if unfinished after {after}, escalate to {role} ({action})"), lang
+        ).format(after=after, role=role, action=visible(str(action)))
+    return translate(N_("if unfinished after {after}, escalate to {role}"), lang).format(
+        after=after, role=role
+    )

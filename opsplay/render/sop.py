@@ -190,7 +190,15 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
         for index, step in enumerate(node.get("escalation") or [], start=1):
             target = f"{node['mid']}e{index}"
             name = roles_by_id.get(step["to"], {}).get("name", step["to"])
-            graph_nodes.append({"mid": target, "shape": "escalation", "node": node, "text": name})
+            graph_nodes.append(
+                {
+                    "mid": target,
+                    "shape": "escalation",
+                    "node": node,
+                    "text": name,
+                    "action": step.get("action"),
+                }
+            )
             edges.append(
                 {
                     "source": node["mid"],

@@ -2,9 +2,11 @@
 
 The HTML document is walked once: headings become Word heading styles, tables real
 Word tables whose first row is a repeated header row, lists and paragraphs keep bold
-text and line breaks. The drawn flowchart becomes a numbered list of the nodes with
-their next steps and exception handling: a picture would need a rasteriser with fonts
-for Chinese (a system binary), and a list pastes into 钉钉 / 飞书 / Confluence as text.
+text and line breaks. Table columns are sized to their content; a table too wide for a
+portrait page sits on a landscape page of its own. The drawn flowchart becomes a picture
+when it can be drawn (opsplay.render.picture), followed by a numbered list of the nodes
+with their next steps, exception handling and escalation, which pastes into 钉钉 / 飞书 /
+Confluence as text; without a picture, its legend is left out.
 The .docx bytes are stable: fixed zip timestamps and document dates from the playbook.
 """
 
@@ -15,6 +17,7 @@ import io
 import re
 import struct
 import zipfile
+from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 from opsplay.render.htmltree import SKIP, Element, clean, find, parse_html, text_of
@@ -32,10 +35,26 @@ class _Writer:
     properties still come from python-docx.
     """
 
-    def __init__(self, style_ids: dict[str, str], steps: list[str]) -> None:
+    def __init__(
+        self,
+        style_ids: dict[str, str],
+        steps: list[str],
+        picture: str | None = None,
+        page: str = "",
+    ) -> None:
         self.style_ids = style_ids
         self.steps = steps
+        self.picture = picture  # the flowchart as a <w:drawing>, when it could be drawn
+        self.page = page  # the portrait section's page size and margins (<w:pgSz>, <w:pgMar>)
         self.parts: list[str] = []
+        self.pending_steps = False
+
+    def flush_steps(self) -> None:
+        """The flowchart as numbered steps (once, after the picture and its legend)."""
+        if self.pending_steps:
+            self.pending_steps = False
+            for line in self.steps:
+                self.paragraph("List Paragraph", _run(line))
 
     def paragraph(self, style: str | None, runs: str, *, right: bool = False) -> None:
         """Append a paragraph in the named style holding the given runs."""
@@ -57,10 +76,16 @@ class _Writer:
         tag = node.tag
         if tag in SKIP or tag in ("nav", "button"):
             return
+        if self.pending_steps and not (tag == "p" and "flowchart-legend" in node.classes()):
+            self.flush_steps()
         if tag in _HEADINGS:
             level_of = _HEADINGS[tag]
             style = "Title" if level_of == 0 else f"Heading {level_of}"
             self.paragraph(style, _run(clean(text_of(node))))
+        elif tag == "p" and "flowchart-legend" in node.classes():
+            if self.picture is not None:  # no legend for a picture that is not there
+                self.paragraph(None, self.runs(node))
+            self.flush_steps()
         elif tag == "p":
             self.paragraph(None, self.runs(node))
         elif tag in ("ul", "ol"):
@@ -69,8 +94,11 @@ class _Writer:
             self.table(node)
         elif tag == "figure":
             if "flowchart" in node.classes():
-                for line in self.steps:
-                    self.paragraph("List Paragraph", _run(line))
+                if self.picture is not None:
+                    self.parts.append(
+                        f'<w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r>{self.picture}</w:r></w:p>'
+                    )
+                self.pending_steps = True  # written after the legend that follows the picture
             # other figures are charts of numbers the tables already hold
         elif tag == "pre":
             self.paragraph(None, _run(visible(text_of(node)), font="Consolas"))
@@ -122,28 +150,44 @@ class _Writer:
             for child in nested:
                 self.listing(child, ordered=child.tag == "ol", level=level + 1)
 
+    def section_end(self, *, landscape: bool) -> None:
+        """End the section so far: portrait, or landscape (width and height swapped)."""
+        page = self.page
+        if landscape:
+            page = re.sub(
+                r'<w:pgSz w:w="(\d+)" w:h="(\d+)"/>',
+                r'<w:pgSz w:w="\2" w:h="\1" w:orient="landscape"/>',
+                page,
+            )
+        self.parts.append(f"<w:p><w:pPr><w:sectPr>{page}</w:sectPr></w:pPr></w:p>")
+
     def table(self, node: Element) -> None:
+        rows = [row for row in _rows(node) if row]
+        columns = max((len(row) for row in rows), default=0)
+        widths, landscape = column_widths(rows, columns)
+        if landscape and self.page:
+            self.section_end(landscape=False)
         caption = find(node, "caption")
         if caption is not None:
             self.paragraph("Caption", self.runs(caption))
-        rows = [row for row in _rows(node) if row]
         if not rows:
             return
-        columns = max(len(row) for row in rows)
-        width = _TEXT_WIDTH // columns
         header = all(cell.tag == "th" for cell in rows[0])
         out = [
             f'<w:tbl><w:tblPr><w:tblStyle w:val="{self.style_ids["Table Grid"]}"/>'
-            '<w:tblW w:type="auto" w:w="0"/><w:tblLook w:firstRow="1" w:lastRow="0" '
+            f'<w:tblW w:type="dxa" w:w="{sum(widths)}"/><w:tblLayout w:type="fixed"/>'
+            '<w:tblLook w:firstRow="1" w:lastRow="0" '
             'w:firstColumn="1" w:lastColumn="0" w:noHBand="0" w:noVBand="1" w:val="04A0"/>'
-            "</w:tblPr><w:tblGrid>" + f'<w:gridCol w:w="{width}"/>' * columns + "</w:tblGrid>"
+            "</w:tblPr><w:tblGrid>"
+            + "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
+            + "</w:tblGrid>"
         ]
         for index, row in enumerate(rows):
             out.append("<w:tr>")
             if index == 0 and header:
                 out.append('<w:trPr><w:tblHeader w:val="true"/></w:trPr>')
             cells = [*row, *([None] * (columns - len(row)))]
-            for cell in cells:
+            for cell, width in zip(cells, widths, strict=True):
                 runs = "" if cell is None else self.runs(cell, bold=cell.tag == "th")
                 right = cell is not None and "num" in cell.classes()
                 alignment = '<w:pPr><w:jc w:val="right"/></w:pPr>' if right else ""
@@ -154,13 +198,78 @@ class _Writer:
             out.append("</w:tr>")
         out.append("</w:tbl>")
         self.parts.append("".join(out))
-        self.paragraph(None, "")
+        if landscape and self.page:
+            self.section_end(landscape=True)
+        else:
+            self.paragraph(None, "")
+
+
+def _units(text: str) -> int:
+    """Width of a line in half-ems: a Chinese (wide) character 2, any other 1."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _cell_lines(node: Element | str) -> list[str]:
+    """The lines of a cell's text (`<br>` breaks a line)."""
+    if isinstance(node, str):
+        return [node]
+    if node.tag == "br":
+        return ["", ""]
+    lines = [""]
+    for child in node.children:
+        first, *rest = _cell_lines(child)
+        lines[-1] += first
+        lines += rest
+    return lines
+
+
+def column_widths(rows: list[list[Element]], columns: int) -> tuple[list[int], bool]:
+    """Column widths in twips sized to the content, and whether the table needs a landscape page.
+
+    A column asks for its longest line (up to a paragraph's worth) and gets at least its
+    header's width up to six Chinese characters, so 异常处理方案 wraps in two lines at most,
+    not every three characters. A table asking for much more than a portrait page holds
+    goes on a landscape page.
+    """
+    if not columns:
+        return [], False
+    wanted, least = [_MIN_UNITS] * columns, [_MIN_UNITS] * columns
+    for index, row in enumerate(rows):
+        for column, cell in enumerate(row[:columns]):
+            lines = [" ".join(line.split()) for line in _cell_lines(cell)]
+            longest = max((_units(line) for line in lines), default=0)
+            wanted[column] = max(wanted[column], min(longest, _MAX_UNITS))
+            if index == 0 and cell.tag == "th":
+                least[column] = max(least[column], min(longest, _HEADER_UNITS))
+    wanted = [max(w, m) for w, m in zip(wanted, least, strict=True)]
+    natural = sum(w * _UNIT + _PADDING for w in wanted)
+    landscape = columns >= 6 and natural > _TEXT_WIDTH * 1.3
+    width = _LANDSCAPE_WIDTH if landscape else _TEXT_WIDTH
+    floor = [m * _UNIT + _PADDING for m in least]
+    if natural <= width:  # everything fits on one line: widen in proportion
+        widths = [round((w * _UNIT + _PADDING) * width / natural) for w in wanted]
+    elif sum(floor) >= width:
+        widths = [round(f * width / sum(floor)) for f in floor]
+    else:  # each column its floor, the rest shared by what they still want
+        extra = [max(w * _UNIT + _PADDING - f, 0) for w, f in zip(wanted, floor, strict=True)]
+        spare = width - sum(floor)
+        widths = [round(f + spare * e / sum(extra)) for f, e in zip(floor, extra, strict=True)]
+    return widths, landscape
 
 
 # Characters XML 1.0 cannot hold at all (control characters are already made visible).
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
-# Text width of python-docx's default page (8.5 in − 2 × 1.25 in margins), in twentieths of a point.
+# Text width of python-docx's default page (8.5 in − 2 × 1.25 in margins), in twentieths of a
+# point, upright and turned (11 in − 2 × 1.25 in).
 _TEXT_WIDTH = 8640
+_LANDSCAPE_WIDTH = 12240
+_UNIT = 115  # twips of half an em at 11 pt (python-docx's default size), bold a little wider
+_PADDING = 230  # a cell's left and right margins (0.08 in each)
+_MIN_UNITS = 4  # two Chinese characters
+_HEADER_UNITS = 12  # six Chinese characters
+_MAX_UNITS = 80
 
 
 def _run(text: str, *, bold: bool = False, size: int | None = None, font: str | None = None) -> str:
@@ -217,6 +326,7 @@ def html_to_docx(html: str, *, steps: list[str], lang: str) -> bytes:
     import docx
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls, qn
+    from lxml import etree
 
     root = parse_html(html)
     document = docx.Document()
@@ -224,10 +334,24 @@ def html_to_docx(html: str, *, steps: list[str], lang: str) -> bytes:
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), EAST_ASIAN_FONT)
     meta = _metadata(root)
     body = find(root, "main") or find(root, "body") or root
-    writer = _Writer({style.name: style.style_id for style in document.styles}, steps)
-    writer.block(body)
-    parsed = parse_xml(f"<w:body {nsdecls('w')}>{''.join(writer.parts)}</w:body>")
     section = document.element.body.sectPr
+    page = "".join(
+        etree.tostring(child, encoding=str)
+        for child in section
+        if child.tag in (qn("w:pgSz"), qn("w:pgMar"))
+    )
+    page = re.sub(r' xmlns:\w+="[^"]*"', "", page)
+    writer = _Writer(
+        {style.name: style.style_id for style in document.styles},
+        steps,
+        _picture(document, html),
+        page,
+    )
+    writer.block(body)
+    writer.flush_steps()
+    parsed = parse_xml(
+        f"<w:body {nsdecls('w', 'wp', 'a', 'pic', 'r')}>{''.join(writer.parts)}</w:body>"
+    )
     for element in list(parsed):
         section.addprevious(element)
     properties = document.core_properties
@@ -249,6 +373,27 @@ def html_to_docx(html: str, *, steps: list[str], lang: str) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return _stable_zip(buffer.getvalue())
+
+
+_FLOWCHART = re.compile(r'<svg [^>]*class="opsplay-flowchart".*?</svg>', re.S)
+_PICTURE_WIDTH = 5486400  # EMU: 6 in, the portrait text width
+
+
+def _picture(document: Any, html: str) -> str | None:
+    """The document's flowchart as a <w:drawing> of a PNG picture, or None (see picture.py)."""
+    from lxml import etree
+
+    from opsplay.render.picture import SCALE, flowchart_png
+
+    found = _FLOWCHART.search(html)
+    png = flowchart_png(found.group(0)) if found else None
+    if png is None:
+        return None
+    width_px = struct.unpack(">I", png[16:20])[0] / SCALE  # the IHDR width, in SVG units
+    width = min(_PICTURE_WIDTH, int(width_px * 9525))  # 9525 EMU per CSS pixel
+    inline = document.part.new_pic_inline(io.BytesIO(png), width=width)
+    drawing = etree.tostring(inline, encoding=str)
+    return "<w:drawing>" + re.sub(r' xmlns:\w+="[^"]*"', "", drawing) + "</w:drawing>"
 
 
 def _date(value: str | None) -> dt.datetime | None:

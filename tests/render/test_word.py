@@ -223,3 +223,89 @@ def test_fixed_date_when_the_html_has_none() -> None:
 
     document = _open(html_to_docx("<main><h1>x</h1></main>", steps=[], lang="en"))
     assert document.core_properties.modified.date() == dt.date(2000, 1, 1)
+
+
+def _body_order(document: Any) -> list[Any]:
+    """Paragraphs and tables in document order (python-docx objects)."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    items = []
+    for child in document.element.body.iterchildren():
+        if child.tag.endswith("}p"):
+            items.append(Paragraph(child, document))
+        elif child.tag.endswith("}tbl"):
+            items.append(Table(child, document))
+    return items
+
+
+def test_table2_sits_on_a_landscape_page_with_columns_sized_to_content() -> None:
+    from docx.enum.section import WD_ORIENT
+
+    path = shipped_playbooks()[0].parent / "complaint-handling.yaml"
+    document = _open(render_sops([path], fmt="docx", lang="zh")["complaint-handling.docx"])  # type: ignore[arg-type]
+    table2 = _table_with(document, "流程阶段", len(load_playbook(path).nodes))
+    widths = [cell.width for cell in table2.rows[0].cells]
+    header = _header_row(table2)
+    assert len(set(widths)) > 2, widths
+    assert max(widths) == widths[header.index("异常处理方案")]
+    assert widths[header.index("异常处理方案")] > 2 * widths[header.index("负责人")]
+    assert any(s.orientation == WD_ORIENT.LANDSCAPE for s in document.sections)
+    assert document.sections[-1].orientation == WD_ORIENT.PORTRAIT
+    # the table fits the turned page: its widths add up to the landscape text width at most
+    landscape = next(s for s in document.sections if s.orientation == WD_ORIENT.LANDSCAPE)
+    assert sum(widths) <= landscape.page_width - landscape.left_margin - landscape.right_margin
+
+
+def test_tags_are_separated_and_escalation_steps_are_sentences() -> None:
+    folder = shipped_playbooks()[0].parent
+    document = _open(
+        render_sops([folder / "incident-response.yaml"], fmt="docx", lang="zh")[
+            "incident-response.docx"
+        ]
+    )  # type: ignore[arg-type]
+    texts = [p.text for p in document.paragraphs]
+    assert "标签：sre、incident、on-call和postmortem" in texts or any(
+        t.startswith("标签：sre、incident、") for t in texts
+    ), [t for t in texts if "sre" in t]
+    steps = [p.text for p in document.paragraphs if p.style.name == "List Paragraph"]
+    assert any(
+        "超过5m仍未完成则升级至Secondary on-call engineer（PagerDuty pages the secondary on-call）"
+        in step
+        for step in steps
+    ), steps
+
+
+def test_flowchart_is_a_picture_or_has_no_legend() -> None:
+    from opsplay.render.picture import flowchart_png
+
+    path = shipped_playbooks()[0].parent / "complaint-handling.yaml"
+    document = _open(render_sops([path], fmt="docx", lang="zh")["complaint-handling.docx"])  # type: ignore[arg-type]
+    items = _body_order(document)
+    texts = [getattr(item, "text", None) for item in items]
+    legend = "实线为正常流转，虚线为异常处理（标注触发条件）。"
+    drawn = flowchart_png('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>')
+    if drawn is None:
+        assert legend not in texts and len(document.inline_shapes) == 0
+        return
+    assert len(document.inline_shapes) == 1
+    picture = next(
+        index
+        for index, item in enumerate(items)
+        if getattr(item, "_p", None) is not None and item._p.xpath(".//w:drawing")
+    )
+    # picture, its legend, then the numbered steps
+    assert texts[picture + 1] == legend
+    assert texts[picture + 2].startswith("1. 多渠道受理登记")
+
+
+def test_without_a_picture_the_legend_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    import opsplay.render.picture
+
+    monkeypatch.setattr(opsplay.render.picture, "flowchart_png", lambda svg: None)
+    path = shipped_playbooks()[0].parent / "complaint-handling.yaml"
+    document = _open(render_sops([path], fmt="docx", lang="zh")["complaint-handling.docx"])  # type: ignore[arg-type]
+    texts = [p.text for p in document.paragraphs]
+    assert len(document.inline_shapes) == 0
+    assert not any(text.startswith("实线为正常流转") for text in texts)
+    assert any(text.startswith("1. 多渠道受理登记") for text in texts)
