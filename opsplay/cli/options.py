@@ -68,3 +68,13 @@ EventsTable = Annotated[
     str | None,
     typer.Option("--events-table", help=_("With --db: the table of the node execution log.")),
 ]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help=_(
+            "Evaluation time of open cases and schedules, e.g. 2026-12-07 14:00 (default: the "
+            "log's last time for pilot compare, now for watch); read in the project's time zone."
+        ),
+    ),
+]

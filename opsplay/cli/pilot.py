@@ -21,6 +21,7 @@ from opsplay.cli.choices import (
 )
 from opsplay.cli.options import (
     Alpha,
+    AsOf,
     CorrectionOption,
     Database,
     Encoding,
@@ -136,6 +137,7 @@ def compare(
         ),
     ] = None,
     events: Events = None,
+    as_of: AsOf = None,
     input_format: InputFormatOption = InputFormat.auto,
     encoding: Encoding = None,
     skip_bad_rows: SkipBadRows = False,
@@ -197,6 +199,7 @@ def compare(
                 period_column=period_column,
                 lang=lang.value if lang else None,
                 progress=progress,
+                as_of=as_of,
             ),
             data,
         )

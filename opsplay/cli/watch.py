@@ -12,7 +12,7 @@ import typer
 
 from opsplay.cli import app, fail
 from opsplay.cli.choices import InputFormat, Lang
-from opsplay.cli.options import Encoding, InputFormatOption, Sheet, SkipBadRows
+from opsplay.cli.options import AsOf, Encoding, InputFormatOption, Sheet, SkipBadRows
 from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _, language
 
@@ -105,6 +105,7 @@ def watch(
     skip_bad_rows: SkipBadRows = False,
     sheet: Sheet = None,
     lang: LangOption = None,
+    as_of: AsOf = None,
 ) -> None:
     from opsplay.watch.output import FORMATTERS
     from opsplay.watch.run import run_watch
@@ -126,6 +127,7 @@ def watch(
             skip_bad_rows=skip_bad_rows,
             sheet=sheet,
             lang=lang.value if lang else None,
+            as_of=as_of,
         )
     except OpsplayError as error:
         raise fail(error) from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from opsplay.model.duration import Duration
 from opsplay.workdays import WorkdayCalendar
@@ -87,6 +87,55 @@ def span(started: tuple[int, int | None], finished: tuple[int, int | None]) -> S
     start_offset = finish_offset if start_offset is None else start_offset
     finish_offset = start_offset if finish_offset is None else finish_offset
     return Span(start_ns, finish_ns - (finish_offset or 0) + (start_offset or 0))
+
+
+def parse_moment(text: str, zone: tzinfo | None) -> datetime:
+    """`--as-of`: a timestamp as logs write it; naive ones read in `zone` (ValueError if
+    unreadable)."""
+    try:
+        parsed = parse_timestamp(text.strip())
+    except BadTimestamp:
+        parsed = None
+    if parsed is None:
+        raise ValueError(text)
+    local_ns, offset = parsed
+    moment = _as_datetime(local_ns)
+    if offset is not None:
+        return moment.replace(tzinfo=timezone(timedelta(microseconds=offset // 1000)))
+    return moment if zone is None else moment.replace(tzinfo=zone)
+
+
+def on_clock(stamp: tuple[int, int | None], zone: tzinfo) -> tuple[int, None]:
+    """A parsed stamp on `zone`'s clock: one with a UTC offset moved there, a naive one kept."""
+    local_ns, offset = stamp
+    if offset is None:
+        return local_ns, None
+    utc_ns = local_ns - offset
+    return utc_ns + _zone_offset_ns(zone, utc_ns // 3_600_000_000_000), None
+
+
+_OFFSETS: dict[tuple[tzinfo, int], int] = {}
+
+
+def _zone_offset_ns(zone: tzinfo, utc_hour: int) -> int:
+    """The zone's UTC offset during a UTC hour (zones change offset on the hour at most)."""
+    key = (zone, utc_hour)
+    found = _OFFSETS.get(key)
+    if found is None:
+        moment = _as_datetime(utc_hour * 3_600_000_000_000).replace(tzinfo=timezone.utc)
+        offset = moment.astimezone(zone).utcoffset() or timedelta()
+        found = _OFFSETS[key] = round(offset.total_seconds()) * 10**9
+    return found
+
+
+def as_datetime(ns: int) -> datetime:
+    """Nanoseconds since 0001-01-01 as a naive datetime."""
+    return _as_datetime(ns)
+
+
+def as_ns(moment: datetime) -> int:
+    """A naive datetime as nanoseconds since 0001-01-01."""
+    return _as_ns(moment)
 
 
 def _as_datetime(ns: int) -> datetime:

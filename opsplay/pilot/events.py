@@ -6,20 +6,36 @@ A log has `case_id, node, started_at, finished_at, status` (or the Chinese heade
 width), optionally a `level` column (级别 / 等级 / 优先级) and arm and segment columns.
 Statuses: ok (成功 / 完成 / 正常), failed (失败 / 异常 / failure), fallback (兜底 / 降级),
 skipped (跳过), timeout (超时). Files are read like metric exports (same encodings).
+
+Times are read on the clock of the project's time zone (`timezone`, opsplay.zones): a
+stamp with a UTC offset is moved to it, a naive one is taken to be in it. A row without a
+finish time (other than `skipped`) is an open case, judged as of the evaluation time
+(`as_of`, default the log's last timestamp, SPEC 12): past its deadline it counts as a
+breach (`breached_open`), before it as `pending` (out of the rate, counted).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime, tzinfo
 from pathlib import Path
 from types import MappingProxyType
 
-from opsplay.errors import InputError
+from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
-from opsplay.pilot.event_times import BadTimestamp, Span, parse_timestamp, span
+from opsplay.pilot.event_times import (
+    BadTimestamp,
+    Span,
+    as_datetime,
+    as_ns,
+    on_clock,
+    parse_moment,
+    parse_timestamp,
+    span,
+)
 from opsplay.pilot.plain import listing
 from opsplay.pilot.readers.cells import MAX_EXAMPLES, quote
 from opsplay.pilot.readers.chunks import Progress
@@ -77,6 +93,13 @@ class NodeFigures:
     sla_compliance: float | None  # share of timed rows that finished within their limit
     timeout_rate: float | None = None  # timeout / count
     sla: str | None = None  # the node's limit as the playbook writes it (`3个工作日`, `30分钟`)
+    open: int = 0  # rows without a finish time (skipped rows aside): open cases
+    breached_open: int = 0  # open cases past their deadline at `as_of`: counted as breaches
+    pending: int = 0  # open cases not yet due: out of the compliance rate
+    as_of: str | None = None  # the evaluation time used, ISO 8601 (with the zone's offset)
+    # cases past their limit (finished late, or open past the deadline): level ("" for all
+    # rows) -> (how many, the first ten case ids in file order), for robot messages
+    missed_cases: Mapping[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,7 @@ class EventsData:
     unknown_nodes: Mapping[str, int]  # node ids not in the playbook -> rows (left out)
     warnings: tuple[str, ...]
     rows: tuple[EventRow, ...] = ()  # rows of the playbook's nodes, in file order
+    as_of: datetime | None = None  # the evaluation time, on the zone's clock (aware if zoned)
 
 
 def read_events(
@@ -118,6 +142,8 @@ def read_events(
     lang: str | None = None,
     names: Mapping[str, str] | None = None,
     display: str | None = None,
+    timezone: tzinfo | None = None,
+    as_of: datetime | None = None,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures.
 
@@ -126,6 +152,9 @@ def read_events(
     names to ids: teams' systems log the node's name (退款审核), not its id. Warnings are
     in `lang` (the document language of the results); errors in the message language.
     `display` names the log in messages when `path` is a copy of it (a database table).
+    `timezone`: the zone of naive stamps, to whose clock stamps with an offset are moved
+    (None: each row on its start's clock). `as_of`: the evaluation time of open cases
+    (None: the log's last timestamp).
     """
     source = open_source(Path(path))  # another system's export: its encoding is detected
     if display:
@@ -144,6 +173,9 @@ def read_events(
     used = 0
     examples: list[str] = []
     skipped = 0
+    latest = 0  # the log's last timestamp (ns on the zone's clock): the default `as_of`
+    # open rows: (index in `kept`, start, limit, the node's counters it is in)
+    open_rows: list[tuple[int, int, Limit, tuple[_NodeRows, ...]]] = []
     for batch in iter_string_batches(source, headers, skip_bad_rows, Progress(None), wrong_width):
         columns = {role: batch.columns[header] for role, header in roles.items()}
         for i in range(batch.num_rows):
@@ -154,7 +186,7 @@ def read_events(
                 )
 
             try:
-                node, status, timing = _event(columns, i, where)
+                node, status, timing, started = _event(columns, i, where, timezone)
             except _BadEvent as bad:
                 if not skip_bad_rows:
                     raise InputError(
@@ -167,6 +199,10 @@ def read_events(
                     examples.append(bad.message.removeprefix(source.display + ", "))
                 continue
             used += 1
+            if timing is not None:
+                latest = max(latest, timing.finish_ns, timing.start_ns)
+            elif started is not None:
+                latest = max(latest, started)
             node = node if node in slas else id_of.get(_fold(node), node)
             if node not in slas:
                 unknown[node] = unknown.get(node, 0) + 1
@@ -181,8 +217,15 @@ def read_events(
                 EventRow(columns["case_id"][i], node, status, level, seconds, within, timing)
             )
             group = tuple((name, columns[f"group:{name}"][i]) for name in group_columns)
+            counted = []
             for key in {(), group}:
-                rows.setdefault(key, {}).setdefault(node, _NodeRows()).add(status, seconds, within)
+                node_rows = rows.setdefault(key, {}).setdefault(node, _NodeRows())
+                node_rows.add(status, seconds, within)
+                if within is False:
+                    node_rows.missed_case(columns["case_id"][i], level)
+                counted.append(node_rows)
+            if timing is None and started is not None and status != "skipped":
+                open_rows.append((len(kept) - 1, started, limit, tuple(counted)))
     skipped += len(wrong_width)
     if used == 0 and skipped == 0:
         raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
@@ -198,6 +241,16 @@ def read_events(
                 examples=_("; ").join((wrong_width + examples)[:MAX_EXAMPLES]),
             )
         )
+    evaluated = _as_of(as_of, timezone, latest)
+    for index, started, limit, counted in open_rows:
+        breached = None
+        if limit is not None:
+            breached = _due_ns(started, limit, calendar, realtime_seconds) < as_ns(evaluated)
+            kept[index] = replace(kept[index], within_sla=False if breached else None)
+        for node_rows in counted:
+            node_rows.add_open(breached)
+            if breached:
+                node_rows.missed_case(kept[index].case_id, kept[index].level)
     with language(lang):
         warnings = _warnings(source, slas, rows, unknown, skipped, wrong_width + examples)
         if calendar.outside_years:
@@ -209,18 +262,59 @@ def read_events(
                     file=source.display, years=", ".join(map(str, sorted(calendar.outside_years)))
                 )
             )
+    shown_as_of = evaluated if timezone is None else evaluated.replace(tzinfo=timezone)
+    stamp = shown_as_of.isoformat(timespec="seconds")
     figures = {
-        key: tuple(_figures(n, nodes.get(n), slas[n], realtime_seconds) for n in slas)
+        key: tuple(
+            replace(_figures(n, nodes.get(n), slas[n], realtime_seconds), as_of=stamp) for n in slas
+        )
         for key, nodes in rows.items()
     }
     return EventsData(
         source=SourceInfo(source.display, "events", source.encoding, used, skipped),
-        nodes=figures.get((), tuple(_figures(n, None, slas[n], realtime_seconds) for n in slas)),
+        nodes=figures.get(
+            (),
+            tuple(replace(_figures(n, None, slas[n], realtime_seconds), as_of=stamp) for n in slas),
+        ),
         groups=MappingProxyType({k: v for k, v in sorted(figures.items()) if k}),
         unknown_nodes=MappingProxyType(dict(sorted(unknown.items()))),
         warnings=tuple(warnings),
         rows=tuple(kept),
+        as_of=shown_as_of,
     )
+
+
+def evaluation_time(as_of: str | datetime | None, timezone: tzinfo) -> datetime | None:
+    """`--as-of` as written (`2026-12-07 14:00`, `2026-12-07T14:00+08:00`), naive times in
+    `timezone`; a UsageError naming the forms when it is not a time."""
+    if as_of is None or isinstance(as_of, datetime):
+        return as_of
+    try:
+        return parse_moment(as_of, timezone)
+    except ValueError:
+        raise UsageError(
+            _(
+                "--as-of {value} is not a time; write for example 2026-12-07 14:00 or "
+                "2026-12-07T14:00:00+08:00"
+            ).format(value=_quoted(as_of))
+        ) from None
+
+
+def _as_of(as_of: datetime | None, timezone: tzinfo | None, latest: int) -> datetime:
+    """The evaluation time as a naive time on the zone's clock."""
+    if as_of is None:
+        return as_datetime(latest) if latest else datetime.min
+    if as_of.tzinfo is not None:
+        return as_of.astimezone(timezone).replace(tzinfo=None)
+    return as_of
+
+
+def _due_ns(started: int, limit: Limit, calendar: WorkdayCalendar, realtime: float) -> int:
+    """When a case started at `started` (ns on the zone's clock) falls due under `limit`."""
+    if isinstance(limit, Duration) and limit.is_calendar:
+        return as_ns(limit.deadline(as_datetime(started), calendar))
+    seconds = limit.resolve(realtime) if isinstance(limit, Duration) else float(limit or 0)
+    return started + round(seconds * 1e9)
 
 
 def _name_index(names: Mapping[str, str], slas: Mapping[str, Limit]) -> dict[str, str]:
@@ -330,8 +424,20 @@ class _NodeRows:
     def __init__(self) -> None:
         self.statuses = dict.fromkeys(STATUSES, 0)
         self.durations: list[float] = []
-        self.checked = 0  # timed rows with a limit
+        self.checked = 0  # timed rows with a limit, and open cases past their deadline
         self.within = 0
+        self.open = 0
+        self.breached_open = 0
+        self.pending = 0
+        self.missed: dict[str, tuple[int, list[str]]] = {}  # level ("" all) -> count, ids
+
+    def missed_case(self, case_id: str, level: str | None) -> None:
+        """A case past its limit: counted, its id kept among the first ten (all, its level)."""
+        for key in {"", level or ""}:
+            count, ids = self.missed.get(key, (0, []))
+            if len(ids) < 10:
+                ids.append(case_id)
+            self.missed[key] = (count + 1, ids)
 
     def add(self, status: str, duration: float | None, within: bool | None) -> None:
         self.statuses[status] += 1
@@ -341,10 +447,23 @@ class _NodeRows:
             self.checked += 1
             self.within += within
 
+    def add_open(self, breached: bool | None) -> None:
+        """An open case: a breach when past its deadline, pending before (None: no limit)."""
+        self.open += 1
+        if breached:
+            self.breached_open += 1
+            self.checked += 1
+        elif breached is not None:
+            self.pending += 1
+
 
 def _event(
-    columns: Mapping[str, list[str]], i: int, where: Callable[[str], str]
-) -> tuple[str, str, Span | None]:
+    columns: Mapping[str, list[str]],
+    i: int,
+    where: Callable[[str], str],
+    timezone: tzinfo | None = None,
+) -> tuple[str, str, Span | None, int | None]:
+    """(node, status, start and finish, start of an open row) of row `i`."""
     node = columns["node"][i]
     if not node:
         raise _BadEvent(
@@ -364,8 +483,11 @@ def _event(
         )
     started = _timestamp(columns["started_at"][i], "started_at", where)
     finished = _timestamp(columns["finished_at"][i], "finished_at", where)
+    if timezone is not None:
+        started = None if started is None else on_clock(started, timezone)
+        finished = None if finished is None else on_clock(finished, timezone)
     if finished is None:
-        return node, status, None
+        return node, status, None, None if started is None else started[0]
     if started is None:
         raise _BadEvent(
             _("{where}: is blank although the finish time is set").format(where=where("started_at"))
@@ -379,7 +501,7 @@ def _event(
                 started=visible(columns["started_at"][i]),
             )
         )
-    return node, status, timing
+    return node, status, timing, None
 
 
 def _timestamp(text: str, role: str, where: Callable[[str], str]) -> tuple[int, int | None] | None:
@@ -432,4 +554,10 @@ def _figures(node: str, rows: _NodeRows | None, limit: Limit, realtime: float) -
         sla_compliance=rows.within / rows.checked if rows.checked else None,
         timeout_rate=rows.statuses["timeout"] / count,
         sla=written,
+        open=rows.open,
+        breached_open=rows.breached_open,
+        pending=rows.pending,
+        missed_cases=MappingProxyType(
+            {key: (count, tuple(ids)) for key, (count, ids) in sorted(rows.missed.items())}
+        ),
     )

@@ -231,10 +231,61 @@ def node_table(report: PilotReport) -> tuple[tuple[str, ...], list[list[str]]]:
 
 
 def process_lines(report: PilotReport) -> list[str]:
-    """Per-level compliance and schedule adherence, one line each, nodes by name (SPEC 8)."""
+    """Open cases (SPEC 12), per-level compliance and schedule adherence, one line each,
+    nodes by name (SPEC 8)."""
+    nodes = [
+        {"node": n.node, "open": n.open, "breached_open": n.breached_open, "pending": n.pending}
+        | {"as_of": n.as_of}
+        for n in report.nodes
+    ]
+    lines = open_case_lines(nodes, lambda node: node_name(report, node), _)
     if report.process is None:
-        return []
-    return level_lines(report.process.to_json(), lambda node: node_name(report, node), _)
+        return lines
+    return lines + level_lines(report.process.to_json(), lambda node: node_name(report, node), _)
+
+
+def open_case_lines(nodes: Any, name: Any, gettext: Any) -> list[str]:
+    """`退款审核 — 截至 2024-10-14 15:30（北京时间）未结 3 单：2 单已超时（计为未达标），1 单未到期`
+    from the `nodes` of the JSON (SPEC 12), one line per node with open cases."""
+    lines = []
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, dict) or not node.get("open"):
+            continue
+        figure = gettext(
+            N_(
+                "{open} open as of {as_of}: {breached} past the deadline (counted as missed), "
+                "{pending} not yet due"
+            )
+        ).format(
+            open=f"{node['open']:,}",
+            as_of=shown_time(node.get("as_of"), gettext),
+            breached=f"{node.get('breached_open') or 0:,}",
+            pending=f"{node.get('pending') or 0:,}",
+        )
+        lines.append(
+            gettext(N_("{node} — {figure}")).format(node=name(node["node"]), figure=figure)
+        )
+    return lines
+
+
+def shown_time(iso: Any, gettext: Any) -> str:
+    """`2024-10-14 15:30（北京时间）` from an ISO 8601 time; UTC±hh:mm for other offsets."""
+    from datetime import datetime, timedelta
+
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return "—"
+    offset = moment.utcoffset()
+    if offset is None:
+        return moment.strftime("%Y-%m-%d %H:%M")
+    if offset == timedelta(hours=8):
+        zone = gettext(N_("Beijing time"))
+    else:
+        minutes = int(offset.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        zone = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return gettext(N_("{time} ({zone})")).format(time=moment.strftime("%Y-%m-%d %H:%M"), zone=zone)
 
 
 def level_lines(process: Any, name: Any, gettext: Any) -> list[str]:
@@ -257,6 +308,13 @@ def level_lines(process: Any, name: Any, gettext: Any) -> list[str]:
             figure = gettext(N_("runs on schedule — (nothing was due in the log's days)"))
         elif met is None:
             figure = gettext(N_("runs on schedule {rate}")).format(rate=rate(value))
+        elif met.get("pending"):  # occurrences not yet due: pending, never missed (SPEC 12)
+            figure = gettext(
+                N_(
+                    "runs on schedule {rate} ({met} of {total} occurrences on time; {pending} "
+                    "not yet due)"
+                )
+            ).format(rate=rate(value), met=met["met"], total=met["total"], pending=met["pending"])
         else:
             figure = gettext(N_("runs on schedule {rate} ({met} of {total} occurrences on time)"))
             figure = figure.format(rate=rate(value), met=met["met"], total=met["total"])

@@ -155,6 +155,17 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
         "warnings": list(report.warnings),
     }
     if report.weighted is not None:
+                # open cases as of `as_of` (SPEC 12): breaches past their deadline, pending before
+                "open": n.open,
+                "breached_open": n.breached_open,
+                "pending": n.pending,
+                "as_of": n.as_of,
+                # cases past their limit: how many and the first ten ids, overall ("all") and
+                # per level
+                "missed_cases": {
+                    (level or "all"): {"count": count, "first": list(ids)}
+                    for level, (count, ids) in n.missed_cases.items()
+                },
         document["weighted_attainment"] = report.weighted.to_json()
     if report.process is not None:
         document["process"] = report.process.to_json()

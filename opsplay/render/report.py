@@ -517,7 +517,8 @@ def report_context(
         "weighted_line": weighted.line(lang) if weighted else None,
         "expected": expected,
         "nodes": node_results,
-        "level_lines": _level_lines(comparison.get("process"), nodes, lang),
+        "level_lines": _open_case_lines(comparison.get("nodes"), nodes, lang)
+        + _level_lines(comparison.get("process"), nodes, lang),
         "alerts": alerts,
         "fired_alerts": fired,
         "unevaluated_alerts": [a for a in alerts if not a["evaluated"] and not a["nothing_due"]],
@@ -629,6 +630,17 @@ def render_report(
     context = report_context(
         playbook, comparison, lang=language, fmt=check_format(fmt), source=source
     )
+def _open_case_lines(figures: Any, nodes: dict[str, Any], lang: str) -> list[str]:
+    """Open cases per node as of the evaluation time (SPEC 12), nodes by name."""
+    from opsplay.pilot.human import open_case_lines
+
+    return open_case_lines(
+        figures,
+        lambda node: str(nodes.get(node, {}).get("name") or node),
+        lambda message: translate(message, lang),
+    )
+
+
     from opsplay.watch.trend import iteration_trend  # the history in the state file, if any
 
     context["trend"] = iteration_trend(playbook, comparison, lang=language, fmt=fmt)

@@ -75,6 +75,12 @@ def evaluate(
         return playbook, report.to_json(), list(report.alerts), list(report.warnings)
     from opsplay.pilot.compare import CompareOptions, PilotReport
     from opsplay.pilot.events import read_events
+    # Evaluated as of now (SPEC 12): a case still open past its deadline is a breach now.
+    from opsplay.pilot.events import evaluation_time
+    from opsplay.zones import zone as zone_of
+
+    where = zone_of(config.timezone, playbook.language)
+    options["as_of"] = evaluation_time(options.get("as_of"), where) or clock.now()
     from opsplay.pilot.judging import evaluate_alerts
 
     lang = options.get("lang") or playbook.language
@@ -210,7 +216,9 @@ def _remember(
     transaction: of two overlapping runs, the second sees the first's states and queues nothing."""
     moment = clock.now()
     stamp = moment.isoformat(timespec="seconds")
-    shown = moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    # The check time on the team's clock, its zone named: 2026-12-07 14:43（北京时间）.
+    with language(lang):
+        shown = shown_in(moment, zone or zone_of(None, playbook.language))
     changes = []
     with state.transaction() as db:
         # A robot never told anything about this playbook (added to --notify later, or the
@@ -231,6 +239,10 @@ def _remember(
                 "SELECT firing FROM alert_state WHERE playbook = ? AND alert = ?",
                 (playbook.metadata.id, result.id),
             ).fetchone()
+    from opsplay.i18n import language
+    from opsplay.zones import shown as shown_in
+    from opsplay.zones import zone as zone_of
+
             was = bool(row["firing"]) if row is not None else False
             event = "firing" if result.fired else "resolved"
             if result.fired != was:

@@ -470,8 +470,8 @@ def test_calendar_limits_and_alerts_at_their_threshold(tmp_path: Path) -> None:
     tail = tail[tail.index("\npilot:") :]
     alerts = (
         "alerts:\n"
-        "  - {id: push-sla, node: push-content, measure: sla_compliance, op: '<=', threshold: 0.6}\n"
-        "  - {id: push-sla-strict, node: push-content, measure: sla_compliance, op: '<', threshold: 0.6}\n"
+        "  - {id: push-sla, node: push-content, measure: sla_compliance, op: '<=', threshold: 0.8}\n"
+        "  - {id: push-sla-strict, node: push-content, measure: sla_compliance, op: '<', threshold: 0.8}\n"
         "  - {id: review-timeouts, node: review-weekly, measure: timeout_rate, op: '>=', threshold: 0.3333333333333333}\n"
         "  - {id: review-timeouts-strict, node: review-weekly, measure: timeout_rate, op: '>', threshold: 0.3333333333333333}\n"
         "  - {id: feedback-sla, node: feedback, measure: sla_compliance, op: '>=', threshold: 0.75}\n"
@@ -485,10 +485,13 @@ def test_calendar_limits_and_alerts_at_their_threshold(tmp_path: Path) -> None:
     events.write_text(log, encoding="utf-8")
     document = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
     nodes = {n["node"]: n for n in document["nodes"]}
-    assert nodes["push-content"]["sla_compliance"] == 0.6
+    assert nodes["push-content"]["sla_compliance"] == 0.8  # 3个工作日: 24:00 of the third
     assert nodes["push-content"]["sla"] == "3个工作日" and nodes["push-content"]["sla_s"] is None
     assert nodes["feedback"]["sla_compliance"] == 0.75 and nodes["feedback"]["sla"] == "T+1"
-    assert nodes["review-weekly"]["sla_compliance"] == 0.5
+    # 当天, with the open T99 past its deadline at the log's last timestamp: 1 of 3.
+    assert nodes["review-weekly"]["sla_compliance"] == pytest.approx(1 / 3)
+    assert (nodes["review-weekly"]["open"], nodes["review-weekly"]["breached_open"]) == (1, 1)
+    assert nodes["review-weekly"]["as_of"] == "2024-10-14T15:30:00+08:00"  # Beijing time
     assert nodes["review-weekly"]["timeout_rate"] == pytest.approx(1 / 3)
     fired = {a["id"]: a["fired"] for a in document["alerts"]}
     assert fired == {
@@ -498,6 +501,37 @@ def test_calendar_limits_and_alerts_at_their_threshold(tmp_path: Path) -> None:
         "review-timeouts-strict": False,
         "feedback-sla": True,
     }
+
+
+def test_as_of_judges_open_cases_and_times_carry_the_zone(tmp_path: Path) -> None:
+    """--as-of before T99's deadline (10-13 00:00) leaves it pending; the text names the zone."""
+    from tests.pilot.test_events import national_day_log
+
+    text = ONBOARDING.read_text(encoding="utf-8").replace("sla: 3d", "sla: 当天")
+    playbook = tmp_path / "onboarding.yaml"
+    playbook.write_text(text, encoding="utf-8")
+    log = (
+        national_day_log(tmp_path).read_text(encoding="utf-8").replace(",reply,", ",review-weekly,")
+    )
+    events = tmp_path / "events.csv"
+    events.write_text(log, encoding="utf-8")
+    args = [playbook, EXAMPLES / "onboarding_units.csv", "--events", events]
+    document = compare_json(*args, "--as-of", "2024-10-12 20:00")
+    node = next(n for n in document["nodes"] if n["node"] == "review-weekly")
+    assert (node["open"], node["breached_open"], node["pending"]) == (1, 0, 1)
+    assert node["sla_compliance"] == 0.5 and node["as_of"] == "2024-10-12T20:00:00+08:00"
+    # An offset is read as written: 12:00 UTC is 20:00 in Beijing.
+    utc = compare_json(*args, "--as-of", "2024-10-13T12:00:00Z")
+    node = next(n for n in utc["nodes"] if n["node"] == "review-weekly")
+    assert node["breached_open"] == 1 and node["as_of"] == "2024-10-13T20:00:00+08:00"
+    assert node["missed_cases"]["all"] == {"count": 2, "first": ["T10", "T99"]}
+    result = runner.invoke(
+        app, ["pilot", "compare", *map(str, args), "--as-of", "2024-10-12 20:00"]
+    )
+    assert "2024-10-12 20:00（北京时间）" in result.stdout, result.stdout
+    assert "未到期" in result.stdout
+    bad = runner.invoke(app, ["pilot", "compare", *map(str, args), "--as-of", "yesterday"])
+    assert bad.exit_code == 2 and "--as-of" in bad.stderr and "Traceback" not in bad.output
 
 
 def test_weekday_calendar_from_the_project_configuration(tmp_path: Path) -> None:
@@ -515,8 +549,12 @@ def test_weekday_calendar_from_the_project_configuration(tmp_path: Path) -> None
     official = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
     (tmp_path / ".opsplay.toml").write_text('calendar = "weekdays"\n', encoding="utf-8")
     weekdays = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
-    assert official["nodes"][1]["sla_compliance"] == 3 / 5
+    assert official["nodes"][1]["sla_compliance"] == 4 / 5
     assert weekdays["nodes"][1]["sla_compliance"] == 2 / 5
+    # `workday_limits = "clock"` keeps the same clock time on the third working day.
+    (tmp_path / ".opsplay.toml").write_text('workday_limits = "clock"\n', encoding="utf-8")
+    clock = compare_json(playbook, EXAMPLES / "onboarding_units.csv", "--events", events)
+    assert clock["nodes"][1]["sla_compliance"] == 2 / 5
     (tmp_path / ".opsplay.toml").write_text('calendar = "china"\n', encoding="utf-8")
     result = runner.invoke(
         app, ["pilot", "compare", str(playbook), str(EXAMPLES / "onboarding_units.csv")]
@@ -550,6 +588,13 @@ def test_a_pilot_value_exactly_at_its_target_meets_it(
     frame.to_csv(exact, index=False)
     row = rows_by_metric(compare_json(playbook, exact))[metric]
     assert row["pilot"]["value"] == target and row["target"] == target
+    if playbook == COMPLAINTS:
+        # before/after without a comparison group: the change is described, never judged
+        # significant nor `met` — a period shock would look the same (SPEC 11)
+        assert row["p_value"] is None and row["significant"] is None
+        assert row["ci_abs"][1] < 0
+        assert (row["verdict"], row["attainment"]) == ("changed_down", 1.0)
+        return
     assert row["p_value"] < 0.001
     assert (row["verdict"], row["attainment"]) == ("met", 1.0)
 
