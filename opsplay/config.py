@@ -28,6 +28,8 @@ KNOWN_KEYS = {
     "diff",
     "lang",
     "calendar",
+    "workday_limits",
+    "timezone",
     "max_file_kb",
     "follow_symlinks",
     "hygiene",
@@ -61,6 +63,9 @@ class Config:
     max_file_kb: int = MAX_FILE_KB  # larger files are refused before parsing
     follow_symlinks: bool = False  # follow symlinks that leave the checked folder
     hygiene: Hygiene = Hygiene()
+    # `N个工作日` due at 24:00 of the N-th working day ("day_end") or at the start's clock time
+    workday_limits: str = "day_end"
+    timezone: str | None = None  # IANA zone of naive log times; None: see opsplay.zones
 
 
 def find_config(start: Path) -> Config:
@@ -176,6 +181,25 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
                 'working days included) or `calendar = "weekdays"` (Monday to Friday), not {value}'
             ).format(path=path, value=repr(calendar))
         )
+    workday_limits = table.get("workday_limits", "day_end")
+    if workday_limits not in ("day_end", "clock"):
+        raise UsageError(
+            _(
+                '{path}: write `workday_limits = "day_end"` (3个工作日 due at 24:00 of the third '
+                'working day) or `workday_limits = "clock"` (at the start\'s clock time), not '
+                "{value}"
+            ).format(path=path, value=repr(workday_limits))
+        )
+    timezone = table.get("timezone")
+    if timezone is not None:
+        from opsplay.zones import known_zone
+
+        if not isinstance(timezone, str) or not known_zone(timezone):
+            raise UsageError(
+                _(
+                    '{path}: `timezone` is an IANA time zone such as "Asia/Shanghai", not {value}'
+                ).format(path=path, value=repr(timezone))
+            )
     max_file_kb = table.get("max_file_kb", MAX_FILE_KB)
     if isinstance(max_file_kb, bool) or not isinstance(max_file_kb, int) or max_file_kb < 1:
         raise UsageError(
@@ -197,6 +221,8 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
         max_file_kb,
         follow,
         _hygiene(table.get("hygiene", {}), path),
+        workday_limits,
+        timezone,
     )
 
 

@@ -1,4 +1,4 @@
-"""Working days for calendar time limits (`3个工作日`, `T+1`, `次日`, `当天`).
+"""Working days for calendar time limits (`3个工作日`, `T+1`, `次日`, `当天`, cut-offs).
 
 The official calendar is mainland China's, holidays and make-up working days (调休)
 included, from the maintained `chinese-calendar` package; `calendar = "weekdays"` in
@@ -17,15 +17,22 @@ if TYPE_CHECKING:
 
 CalendarName = Literal["official", "weekdays"]
 CALENDARS: tuple[CalendarName, ...] = ("official", "weekdays")
+# How `N个工作日` is read: due at 24:00 of the N-th working day (teams' "3个工作日内"), or at
+# the start's clock time on it (`workday_limits = "clock"` in `[tool.opsplay]`).
+WorkdayLimits = Literal["day_end", "clock"]
+WORKDAY_LIMITS: tuple[WorkdayLimits, ...] = ("day_end", "clock")
 
 
 class WorkdayCalendar:
     """Which days are working days; remembers the years it had to guess (Monday–Friday)."""
 
-    def __init__(self, name: CalendarName = "official") -> None:
+    def __init__(self, name: CalendarName = "official", limits: WorkdayLimits = "day_end") -> None:
         if name not in CALENDARS:
             raise ValueError(f"unknown calendar {name!r}")
+        if limits not in WORKDAY_LIMITS:
+            raise ValueError(f"unknown workday_limits {limits!r}")
         self.name = name
+        self.limits = limits
         self.outside_years: set[int] = set()  # dates the official calendar does not cover
         self._known: dict[date, bool] = {}
 
@@ -57,18 +64,23 @@ class WorkdayCalendar:
 
 
 def deadline(limit: Duration, start: datetime, calendar: WorkdayCalendar) -> datetime:
-    """When a calendar limit started at `start` falls due (SPEC 6).
+    """When a calendar limit started at `start` falls due (SPEC 6 and 12).
 
-    - N working days: the same clock time on the N-th working day after the start day; a
-      start on a non-working day counts from 00:00 of the next working day;
-    - T+N (次日 = T+1): 24:00 of the N-th working day after the start day;
-    - 当天 / 当日: 24:00 of the start day.
+    - N working days and T+N (次日 = T+1, 下一个工作日): 24:00 of the N-th working day after
+      the start day; with `workday_limits = "clock"`, N working days are due at the start's
+      clock time on that day instead (a start on a non-working day then counts from 00:00
+      of the next working day);
+    - 当天 / 当日: 24:00 of the start day;
+    - a cut-off (`次日12点前`, `当天18点前`, `T+1 12:00`) is due at its time of day on that
+      day instead of 24:00; a case started after the day's cut-off has passed (当天18点前
+      started at 19:00) is due at the cut-off of the next working day, as a bank's cut-off
+      time moves a late transfer to the next working day.
     """
     rule = limit.calendar
     if rule is None:
         raise ValueError(f"`{limit.as_written}` is not a calendar limit")
     day = start.date()
-    if rule.kind == "working_days":
+    if rule.kind == "working_days" and calendar.limits == "clock" and rule.cutoff is None:
         if not calendar.is_working_day(day):
             first = calendar.working_day_after(day, 1)
             return datetime.combine(
@@ -76,7 +88,12 @@ def deadline(limit: Duration, start: datetime, calendar: WorkdayCalendar) -> dat
             )
         due = calendar.working_day_after(day, rule.days)
         return datetime.combine(due, start.timetz())
-    if rule.kind == "t_plus":
-        due = calendar.working_day_after(day, rule.days)
+    due = day if rule.kind == "same_day" else calendar.working_day_after(day, rule.days)
+    if rule.cutoff is None:
         return datetime.combine(due + timedelta(days=1), time(), start.tzinfo)
-    return datetime.combine(day + timedelta(days=1), time(), start.tzinfo)  # same_day
+    at = datetime.combine(due, time(), start.tzinfo) + timedelta(minutes=rule.cutoff)
+    if at < start:  # started after the cut-off: the next working day's
+        at = datetime.combine(calendar.working_day_after(due, 1), time(), start.tzinfo) + timedelta(
+            minutes=rule.cutoff
+        )
+    return at

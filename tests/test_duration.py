@@ -78,9 +78,41 @@ def test_calendar_limits_keep_the_text_as_written(text: str, rule: CalendarRule)
 
 
 def test_nominal_lengths_order_calendar_limits() -> None:
-    order = ["当天", "1天", "1个工作日", "T+1", "2个工作日", "3天", "T+2", "3个工作日"]
+    order = ["当天18点前", "当天", "1天", "次日12点前", "T+1", "3天", "T+2", "3个工作日"]
     lengths = [parse_duration(text).resolve() for text in order]
     assert lengths == sorted(lengths) and len(set(lengths)) == len(lengths)
+    # N working days and T+N fall due at the same moment, so they are equally long.
+    assert parse_duration("2个工作日").resolve() == parse_duration("T+2").resolve()
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("次日12点前", CalendarRule("t_plus", 1, 720)),
+        ("次日十二点之前", CalendarRule("t_plus", 1, 720)),
+        ("次日12点半前", CalendarRule("t_plus", 1, 750)),
+        ("当天18点前", CalendarRule("same_day", 0, 1080)),
+        ("当日18:00前", CalendarRule("same_day", 0, 1080)),
+        ("T+1 12:00", CalendarRule("t_plus", 1, 720)),
+        ("T+10 9:00", CalendarRule("t_plus", 10, 540)),
+        ("下一个工作日10点前", CalendarRule("t_plus", 1, 600)),
+        ("3个工作日17点前", CalendarRule("working_days", 3, 1020)),
+        ("by 12:00 next day", CalendarRule("t_plus", 1, 720)),
+        ("next day by 12:00", CalendarRule("t_plus", 1, 720)),
+        ("by 18:00 same day", CalendarRule("same_day", 0, 1080)),
+        ("by 10:00 next working day", CalendarRule("t_plus", 1, 600)),
+        ("next business day by 10:00", CalendarRule("t_plus", 1, 600)),
+    ],
+)
+def test_cut_offs_keep_the_text_as_written(text: str, rule: CalendarRule) -> None:
+    duration = parse_duration(text)
+    assert duration.calendar == rule and str(duration) == text
+
+
+@pytest.mark.parametrize("text", ["次日25点前", "当天12:75前", "次日0点前", "明天12点前"])
+def test_cut_offs_outside_a_day_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a time limit"):
+        parse_duration(text)
 
 
 @pytest.mark.parametrize("text", ["soon", "0个工作日", "0s", "工作日", "半", "3个", ""])
@@ -118,33 +150,62 @@ def test_official_calendar_around_national_day_2024(day: date, working: bool) ->
     ("limit", "start", "due"),
     [
         # Sunday 09-29 is a make-up working day: 1st working day after it is Mon 09-30,
-        # then the holiday; Tue 10-08 is the 2nd and Wed 10-09 the 3rd.
-        ("3个工作日", datetime(2024, 9, 29, 10, 0), datetime(2024, 10, 9, 10, 0)),
-        ("1个工作日", datetime(2024, 9, 30, 16, 30), datetime(2024, 10, 8, 16, 30)),
-        # A start inside the holiday counts from 00:00 of Tue 10-08: 3 working days later
-        # is Fri 10-11 00:00.
+        # then the holiday; Tue 10-08 is the 2nd and Wed 10-09 the 3rd: due at its 24:00.
+        ("3个工作日", datetime(2024, 9, 29, 10, 0), datetime(2024, 10, 10, 0, 0)),
+        ("1个工作日", datetime(2024, 9, 30, 16, 30), datetime(2024, 10, 9, 0, 0)),
+        # A start inside the holiday: 10-08, 10-09, 10-10 → due Fri 10-11 00:00.
         ("3个工作日", datetime(2024, 10, 3, 15, 0), datetime(2024, 10, 11, 0, 0)),
-        # From Thu 10-10: Fri 10-11, Sat 10-12 (make-up), Mon 10-14.
-        ("3个工作日", datetime(2024, 10, 10, 9, 0), datetime(2024, 10, 14, 9, 0)),
-        ("2个工作日", datetime(2024, 10, 10, 9, 0), datetime(2024, 10, 12, 9, 0)),
+        # From Thu 10-10: Fri 10-11, Sat 10-12 (make-up), Mon 10-14 → Tue 10-15 00:00.
+        ("3个工作日", datetime(2024, 10, 10, 9, 0), datetime(2024, 10, 15, 0, 0)),
+        ("2个工作日", datetime(2024, 10, 10, 9, 0), datetime(2024, 10, 13, 0, 0)),
         # T+1 from Fri 10-11: the make-up Saturday 10-12, due at its 24:00.
         ("T+1", datetime(2024, 10, 11, 18, 0), datetime(2024, 10, 13, 0, 0)),
         ("次日", datetime(2024, 9, 30, 18, 0), datetime(2024, 10, 9, 0, 0)),
         ("T+2", datetime(2024, 9, 28, 12, 0), datetime(2024, 10, 1, 0, 0)),
         ("当天", datetime(2024, 10, 1, 8, 0), datetime(2024, 10, 2, 0, 0)),
         ("当日", datetime(2024, 10, 12, 23, 59), datetime(2024, 10, 13, 0, 0)),
+        # Cut-offs: the time of day on the same working day as the day form.
+        ("次日12点前", datetime(2024, 9, 30, 18, 0), datetime(2024, 10, 8, 12, 0)),
+        ("T+1 12:00", datetime(2024, 10, 11, 9, 0), datetime(2024, 10, 12, 12, 0)),
+        ("下一个工作日10点前", datetime(2024, 9, 29, 20, 0), datetime(2024, 9, 30, 10, 0)),
+        ("by 12:00 next day", datetime(2024, 10, 12, 9, 0), datetime(2024, 10, 14, 12, 0)),
+        ("当天18点前", datetime(2024, 10, 9, 9, 0), datetime(2024, 10, 9, 18, 0)),
+        # Started after the day's cut-off: the next working day's cut-off (10-01 is 国庆).
+        ("当天18点前", datetime(2024, 9, 30, 19, 0), datetime(2024, 10, 8, 18, 0)),
     ],
 )
 def test_deadlines_on_the_official_calendar(limit: str, start: datetime, due: datetime) -> None:
     assert parse_duration(limit).deadline(start, WorkdayCalendar("official")) == due
 
 
+@pytest.mark.parametrize(
+    ("limit", "start", "due"),
+    [
+        ("3个工作日", datetime(2024, 9, 29, 10, 0), datetime(2024, 10, 9, 10, 0)),
+        ("1个工作日", datetime(2024, 9, 30, 16, 30), datetime(2024, 10, 8, 16, 30)),
+        ("3个工作日", datetime(2024, 10, 3, 15, 0), datetime(2024, 10, 11, 0, 0)),
+        ("T+1", datetime(2024, 10, 11, 18, 0), datetime(2024, 10, 13, 0, 0)),  # unchanged
+    ],
+)
+def test_workday_limits_clock_keeps_the_start_time(
+    limit: str, start: datetime, due: datetime
+) -> None:
+    calendar = WorkdayCalendar("official", limits="clock")
+    assert parse_duration(limit).deadline(start, calendar) == due
+
+
+def test_a_case_finishing_on_the_afternoon_of_its_third_working_day_is_within() -> None:
+    # Started Thu 10-10 09:00; the 3rd working day after is Mon 10-14 (Sat 10-12 is 调休).
+    due = parse_duration("3个工作日内").deadline(datetime(2024, 10, 10, 9), OFFICIAL)
+    assert datetime(2024, 10, 14, 15, 30) <= due
+
+
 def test_weekday_calendar_ignores_holidays_and_make_up_days() -> None:
     weekdays = WorkdayCalendar("weekdays")
-    # Mon 09-30 + 1 weekday = Tue 10-01 (a holiday in the official calendar).
+    # Mon 09-30 + 1 weekday = Tue 10-01 (a holiday in the official calendar), at its 24:00.
     assert parse_duration("1个工作日").deadline(
         datetime(2024, 9, 30, 16, 30), weekdays
-    ) == datetime(2024, 10, 1, 16, 30)
+    ) == datetime(2024, 10, 2)
     # Fri 10-11 + T+1 = Mon 10-14 24:00 (the make-up Saturday does not count).
     assert parse_duration("T+1").deadline(datetime(2024, 10, 11, 18), weekdays) == datetime(
         2024, 10, 15
@@ -155,7 +216,7 @@ def test_years_outside_the_official_calendar_fall_back_to_weekdays() -> None:
     calendar = WorkdayCalendar("official")
     # 2099-01-02 is a Friday: the next working day is Monday 01-05.
     due = parse_duration("1个工作日").deadline(datetime(2099, 1, 2, 9), calendar)
-    assert due == datetime(2099, 1, 5, 9)
+    assert due == datetime(2099, 1, 6)
     assert calendar.outside_years == {2099}
 
 

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 ACCEPTED_FORMS = N_(
     "30s, 2m, 24h, 3d, 1w, 1h30m, 30 min, 2 hours, 1 day; ISO 8601 such as PT2M; "
     "30秒, 2分钟, 半小时, 两小时, 二十分钟, 3天, 1周, 2分钟内; realtime, 实时 or 立即; "
-    "calendar limits 3个工作日, 3 working days, T+1, 次日, 当天"
+    "calendar limits 3个工作日, 3 working days, T+1, 次日, 当天; cut-offs 次日12点前, "
+    "当天18点前, T+1 12:00, 下一个工作日10点前, by 12:00 next day"
 )
 
 _DAY = 86400.0
@@ -91,19 +92,41 @@ _CHINESE_MULTIPLIERS = {"十": 10, "百": 100, "千": 1000}
 _CHINESE_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千]+")
 _WITHIN = ("以内", "之内", "内")
 _WORKING_DAYS = re.compile(r"(\d+)(?:个工作日|工作日|(?:working|business)days?)")
-_T_PLUS = re.compile(r"t\+(\d+)(?:天|日)?")
-_SAME_DAY = {"当天", "当日", "同日", "sameday"}
-_NEXT_DAY = {"次日", "隔日", "隔天", "nextday"}
+_T_PLUS = re.compile(r"t\+(\d+)(?:天|日|day|days)?")
+_SAME_DAY = {"当天", "当日", "同日", "sameday", "thesameday"}
+_NEXT_DAY = {
+    "次日",
+    "隔日",
+    "隔天",
+    "nextday",
+    "thenextday",
+    "下1个工作日",  # 下一个工作日 once its numeral is read
+    "下个工作日",
+    "下1工作日",
+    "nextworkingday",
+    "thenextworkingday",
+    "nextbusinessday",
+    "thenextbusinessday",
+}
+# A cut-off: a time of day (12点, 12:00, 12点30分, 12点半, 18时; 12:00 in English) before
+# which the day's limit falls due, written after the day (次日12点前, T+1 12:00) or, in
+# English, before it (by 12:00 next day).
+_CLOCK = r"(\d{1,2})(?:[:：](\d{2})|[点时](?:(\d{1,2})分?|(0\.5))?)"
+_BEFORE = r"(?:之前|以前|前)?"
+_CUTOFF_AFTER = re.compile(rf"(.+?)\s*(?:的)?\s*(?:by|at|before)?\s*{_CLOCK}\s*{_BEFORE}")
+_CUTOFF_BEFORE = re.compile(rf"(?:by|at|before)\s*{_CLOCK}\s*(?:on\s*)?(?:the\s*)?(.+)")
 
 CalendarKind = Literal["working_days", "t_plus", "same_day"]
 
 
 @dataclass(frozen=True)
 class CalendarRule:
-    """A limit due at a time of day: N working days, T+N (次日 = T+1), or the same day."""
+    """A limit due at a time of day: N working days, T+N (次日 = T+1), or the same day;
+    `cutoff` (minutes after midnight) for a cut-off such as `次日12点前`, else 24:00."""
 
     kind: CalendarKind
     days: int  # N; 0 for the same day
+    cutoff: int | None = None  # minutes after 00:00 of the due day; None: 24:00
 
 
 @dataclass(frozen=True)
@@ -189,7 +212,11 @@ def parse_duration(text: str) -> Duration:
         return Duration(written, None)
     stripped = _strip_within(lowered)  # `24h内` as much as `48小时内`
     chinese = _arabic(stripped)
-    rule = _calendar_rule(chinese)
+    # Cut-offs are read with their spaces: `T+10 9:00` is T+10 at 09:00, not T+1 at 09:00.
+    spaced = _arabic(
+        _strip_within(" ".join(unicodedata.normalize("NFKC", written).lower().split()))
+    )
+    rule = _calendar_rule(chinese, spaced)
     if rule is not None:
         if rule.kind == "working_days" and rule.days == 0:
             raise ValueError(
@@ -197,9 +224,11 @@ def parse_duration(text: str) -> Duration:
                     text=text
                 )
             )
-        # A working day lasts 7/5 calendar days on average; T+N and 当天 end at midnight,
-        # half a day after an average start. Only for ordering limits (diff), never deadlines.
-        extra = 0.0 if rule.kind == "working_days" else 0.5
+        # A working day lasts 7/5 calendar days on average; a limit ending at midnight ends
+        # half a day after an average start, a cut-off earlier in proportion (次日12点前 is
+        # shorter than 次日). Only for ordering limits (diff), never deadlines.
+        end = 1440 if rule.cutoff is None else rule.cutoff
+        extra = 0.5 * end / 1440
         if rule.days * 1.4 > _MAX_DAYS:
             raise ValueError(_too_long(text))
         return Duration(written, (rule.days * 1.4 + extra) * _DAY, rule)
@@ -254,8 +283,34 @@ def _chinese_number(numeral: str) -> int:
     return total + current
 
 
-def _calendar_rule(text: str) -> CalendarRule | None:
-    """The calendar limit a (normalised) text names, if it names one."""
+def _calendar_rule(text: str, spaced: str) -> CalendarRule | None:
+    """The calendar limit a normalised text names, if it names one, cut-off included
+    (`spaced`: the same text with its spaces, one between words)."""
+    rule = _day_rule(text)
+    if rule is not None:
+        return rule
+    for pattern, day_group in ((_CUTOFF_AFTER, 1), (_CUTOFF_BEFORE, 5)):
+        match = pattern.fullmatch(spaced)
+        if match is None:
+            continue
+        clock = match.groups()[1:5] if day_group == 1 else match.groups()[0:4]
+        day = _day_rule(match.group(day_group).replace(" ", ""))
+        minutes = _minutes(*clock)
+        if day is not None and minutes is not None:
+            return CalendarRule(day.kind, day.days, minutes)
+    return None
+
+
+def _minutes(hour: str, colon: str | None, minute: str | None, half: str | None) -> int | None:
+    """Minutes after midnight of 12:00, 12点30分, 12点半 (None when not a time of day)."""
+    minutes = int(hour) * 60 + int(colon or minute or 0) + (30 if half else 0)
+    if int(hour) > 24 or int(colon or minute or 0) > 59 or minutes > 1440 or minutes == 0:
+        return None
+    return minutes
+
+
+def _day_rule(text: str) -> CalendarRule | None:
+    """The calendar limit a day form names (当天, 次日, T+N, N个工作日), if it names one."""
     if text in _SAME_DAY:
         return CalendarRule("same_day", 0)
     if text in _NEXT_DAY:

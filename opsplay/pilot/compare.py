@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -96,6 +97,9 @@ class CompareOptions:
     lang: Literal["zh", "en"] | None = None
     realtime_seconds: float = 1.0
     calendar: Literal["official", "weekdays"] = "official"  # working days of calendar limits
+    workday_limits: Literal["day_end", "clock"] = "day_end"  # how `N个工作日` is read
+    timezone: str | None = None  # `timezone` of the project (opsplay.zones); None: by language
+    as_of: datetime | None = None  # evaluation time (SPEC 12); None: the log's last timestamp
     progress: Callable[[int], None] | None = None
     sequential: bool = False  # --sequential: always-valid intervals and p-values (SPEC 11)
     # `opsplay watch`: the sequential test wherever the design allows it, a warning elsewhere
@@ -276,7 +280,9 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         from opsplay.workdays import WorkdayCalendar
 
         # The log is another system's export: its encoding is detected on its own.
-        calendar = WorkdayCalendar(options.calendar)
+        from opsplay.zones import zone
+
+        calendar = WorkdayCalendar(options.calendar, options.workday_limits)
         with contextlib.ExitStack() as scratch:
             events_path, display = options.events, None
             if options.events_table is not None:  # --db: the log table written out as CSV
@@ -291,13 +297,15 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
                 limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
                 names={n.name: n.id for n in playbook.nodes},
                 display=display,
+                timezone=zone(options.timezone, playbook.language),
+                as_of=options.as_of,
             )
         nodes = tuple(event_data.nodes)
         warnings += list(event_data.warnings)
         sources.append(event_data.source)
         if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
             process = process_measures.measure_process(
-                playbook, event_data.rows, calendar, options.realtime_seconds
+                playbook, event_data.rows, calendar, options.realtime_seconds, event_data.as_of
             )
     alerts = evaluate_alerts(
         playbook,
@@ -558,6 +566,14 @@ def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> 
     options["by"] = tuple(dict.fromkeys(options.get("by") or ()))  # --by x --by x is one x
     options.setdefault("realtime_seconds", config.realtime_seconds)
     options.setdefault("calendar", config.calendar)
+    options.setdefault("workday_limits", config.workday_limits)
+    options.setdefault("timezone", config.timezone)
+    if options.get("as_of") is not None:  # --as-of as written, naive in the project's zone
+        from opsplay.pilot.events import evaluation_time
+        from opsplay.zones import zone
+
+        where = zone(options["timezone"], playbook.language)
+        options["as_of"] = evaluation_time(options["as_of"], where)
     return run_compare(playbook, data, CompareOptions(**options))
 
 

@@ -148,13 +148,6 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
                 "sla_s": n.sla_s,
                 "sla": n.sla,
                 "sla_compliance": n.sla_compliance,
-            }
-            for n in report.nodes
-        ],
-        "alerts": [alert_json(a) for a in report.alerts],
-        "warnings": list(report.warnings),
-    }
-    if report.weighted is not None:
                 # open cases as of `as_of` (SPEC 12): breaches past their deadline, pending before
                 "open": n.open,
                 "breached_open": n.breached_open,
@@ -166,6 +159,13 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
                     (level or "all"): {"count": count, "first": list(ids)}
                     for level, (count, ids) in n.missed_cases.items()
                 },
+            }
+            for n in report.nodes
+        ],
+        "alerts": [alert_json(a) for a in report.alerts],
+        "warnings": list(report.warnings),
+    }
+    if report.weighted is not None:
         document["weighted_attainment"] = report.weighted.to_json()
     if report.process is not None:
         document["process"] = report.process.to_json()

@@ -39,6 +39,9 @@ class ProcessMeasures:
     occurrences: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # node -> (met, all)
     # alert id -> rows (level-scoped) or due occurrences (schedule) its value stands on (min_n)
     alert_counts: Mapping[str, int | None] = field(default_factory=dict)
+    # scheduled node -> occurrences not yet due at `as_of` (pending, never missed; SPEC 12)
+    pending_occurrences: Mapping[str, int] = field(default_factory=dict)
+    as_of: dt.datetime | None = None  # the evaluation time, on the log's clock
 
     @property
     def nothing_due(self) -> frozenset[str]:
@@ -52,7 +55,8 @@ class ProcessMeasures:
             "sla_by_level": {n: dict(v) for n, v in self.limits.items()},
             "schedule_adherence": dict(self.schedule_adherence),
             "schedule_occurrences": {
-                n: {"met": met, "total": total} for n, (met, total) in self.occurrences.items()
+                n: {"met": met, "total": total, "pending": self.pending_occurrences.get(n, 0)}
+                for n, (met, total) in self.occurrences.items()
             },
         }
 
@@ -81,8 +85,11 @@ def measure_process(
     rows: Sequence[Any],
     calendar: Any,
     realtime_seconds: float = 1.0,
+    as_of: dt.datetime | None = None,
 ) -> ProcessMeasures:
-    """The SPEC 8 measures of `playbook` over `events.EventsData.rows`."""
+    """The SPEC 8 measures of `playbook` over `events.EventsData.rows`, as of `as_of`
+    (`events.EventsData.as_of`; None: every occurrence on the log's days counts as due)."""
+    as_of = None if as_of is None else as_of.replace(tzinfo=None)  # on the log's clock
     window = None
     if playbook.pilot is not None and playbook.pilot.period is not None:
         window = (playbook.pilot.period.start, playbook.pilot.period.end)
@@ -93,7 +100,8 @@ def measure_process(
     adherence: dict[str, float | None] = {}
     limits: dict[str, dict[str, str]] = {}
     occurrences: dict[str, tuple[int, int]] = {}
-    days = _log_days(rows, window)
+    days = _log_days(rows, window, as_of)
+    pending: dict[str, int] = {}
     for node in playbook.nodes:
         node_rows = by_node.get(node.id, [])
         if node.sla is not None and not isinstance(node.sla, Duration):
@@ -106,10 +114,12 @@ def measure_process(
             }
         if node.schedule is not None:
             counted = (
-                schedule_occurrences(node, node_rows, days, calendar, realtime_seconds)
+                schedule_occurrences(node, node_rows, days, calendar, realtime_seconds, as_of)
                 if days is not None
                 else None
             )
+            if counted is not None and days is not None and as_of is not None:
+                pending[node.id] = len(_due_split(node, days, calendar, realtime_seconds, as_of)[1])
             adherence[node.id] = counted[0] / counted[1] if counted and counted[1] else None
             if counted is not None:  # (0, 0): nothing was due in the log's days
                 occurrences[node.id] = counted
@@ -128,7 +138,7 @@ def measure_process(
             alerts[alert.id] = level_figures(node, scoped, alert.level, realtime_seconds).get(
                 alert.measure
             )
-    return ProcessMeasures(by_level, adherence, alerts, limits, occurrences, counts)
+    return ProcessMeasures(by_level, adherence, alerts, limits, occurrences, counts, pending, as_of)
 
 
 def _compliance(rows: Sequence[Any], level: str) -> float | None:
@@ -170,16 +180,18 @@ def schedule_occurrences(
     days: tuple[dt.date, dt.date],
     calendar: Any,
     realtime_seconds: float,
+    as_of: dt.datetime | None = None,
 ) -> tuple[int, int] | None:
-    """(met, all) occurrences on `days`: (0, 0) when none falls on them (a quarterly drill
-    in a log of three weeks); None when the node has no limit to judge a run by."""
+    """(met, all) occurrences on `days` already due at `as_of` (occurrence + limit at or
+    before it; all of them without `as_of`): (0, 0) when none is (a quarterly drill in a
+    log of three weeks); None when the node has no limit to judge a run by."""
     limit = level_limit(node.sla, None)
     if node.schedule is None or limit is None:
         return None
     runs = sorted(
         _moment(r.span.finish_ns) for r in rows if r.status == "ok" and r.span is not None
     )
-    occurrences = list(node.schedule.occurrences(days[0], days[1], calendar.is_working_day))
+    occurrences = _due_split(node, days, calendar, realtime_seconds, as_of)[0]
     met, next_run = 0, 0
     # Occurrences and runs both in time order: each occurrence takes the earliest unused run
     # finishing inside its window; a run before an occurrence can serve no later one.
@@ -194,6 +206,23 @@ def schedule_occurrences(
     return met, len(occurrences)
 
 
+def _due_split(
+    node: Node,
+    days: tuple[dt.date, dt.date],
+    calendar: Any,
+    realtime: float,
+    as_of: dt.datetime | None,
+) -> tuple[list[dt.datetime], list[dt.datetime]]:
+    """The node's occurrences on `days`: (already due at `as_of`, not yet due: pending)."""
+    limit = level_limit(node.sla, None)
+    assert node.schedule is not None and limit is not None
+    occurrences = list(node.schedule.occurrences(days[0], days[1], calendar.is_working_day))
+    if as_of is None:
+        return occurrences, []
+    due = [o for o in occurrences if _deadline(limit, o, calendar, realtime) <= as_of]
+    return due, occurrences[len(due) :]
+
+
 def _deadline(limit: Duration, start: dt.datetime, calendar: Any, realtime: float) -> dt.datetime:
     if limit.is_calendar:
         return limit.deadline(start, calendar)
@@ -201,9 +230,10 @@ def _deadline(limit: Duration, start: dt.datetime, calendar: Any, realtime: floa
 
 
 def _log_days(
-    rows: Sequence[Any], window: tuple[dt.date, dt.date] | None
+    rows: Sequence[Any], window: tuple[dt.date, dt.date] | None, as_of: dt.datetime | None = None
 ) -> tuple[dt.date, dt.date] | None:
-    """The log's first to last day, clipped to the pilot window when there is one."""
+    """The log's first day to its last (to `as_of`'s day when given), clipped to the pilot
+    window when there is one."""
     moments = [
         _moment(ns)
         for r in rows
@@ -213,6 +243,8 @@ def _log_days(
     if not moments:
         return None
     first, last = min(moments).date(), max(moments).date()
+    if as_of is not None:
+        last = as_of.date()
     if window is not None:
         first, last = max(first, window[0]), min(last, window[1])
     return (first, last) if first <= last else None

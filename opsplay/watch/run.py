@@ -69,18 +69,18 @@ def evaluate(
 
     config = find_config(playbook_path.parent)
     playbook = load_playbook(playbook_path, config)
-    if data:
-        # a scheduled watch looks again and again: always-valid intervals (SPEC 11)
-        report = compare_files(playbook_path, list(data), events=events, repeated=True, **options)
-        return playbook, report.to_json(), list(report.alerts), list(report.warnings)
-    from opsplay.pilot.compare import CompareOptions, PilotReport
-    from opsplay.pilot.events import read_events
     # Evaluated as of now (SPEC 12): a case still open past its deadline is a breach now.
     from opsplay.pilot.events import evaluation_time
     from opsplay.zones import zone as zone_of
 
     where = zone_of(config.timezone, playbook.language)
     options["as_of"] = evaluation_time(options.get("as_of"), where) or clock.now()
+    if data:
+        # a scheduled watch looks again and again: always-valid intervals (SPEC 11)
+        report = compare_files(playbook_path, list(data), events=events, repeated=True, **options)
+        return playbook, report.to_json(), list(report.alerts), list(report.warnings)
+    from opsplay.pilot.compare import CompareOptions, PilotReport
+    from opsplay.pilot.events import read_events
     from opsplay.pilot.judging import evaluate_alerts
 
     lang = options.get("lang") or playbook.language
@@ -88,7 +88,9 @@ def evaluate(
     from opsplay.workdays import WorkdayCalendar
 
     # Limits as written: calendar limits (3个工作日, T+1) are judged on their deadlines.
-    calendar = WorkdayCalendar(config.calendar)  # type: ignore[arg-type]
+    from opsplay.zones import zone
+
+    calendar = WorkdayCalendar(config.calendar, config.workday_limits)  # type: ignore[arg-type]
     read = read_events(
         events,  # type: ignore[arg-type]
         process_measures.overall_limits(playbook),
@@ -98,12 +100,14 @@ def evaluate(
         lang=lang,
         limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
         names={n.name: n.id for n in playbook.nodes},
+        timezone=zone(config.timezone, playbook.language),
+        as_of=options["as_of"],
     )
     warnings = list(read.warnings)
     process = None
     if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
         process = process_measures.measure_process(
-            playbook, read.rows, calendar, config.realtime_seconds
+            playbook, read.rows, calendar, config.realtime_seconds, read.as_of
         )
     alerts = evaluate_alerts(
         playbook,
@@ -172,7 +176,7 @@ def run_watch(
             "SELECT 1 FROM runs WHERE playbook = ? AND command = 'watch' LIMIT 1",
             (playbook.metadata.id,),
         )
-        changes = _remember(state, playbook, alerts, targets, lang)
+        changes = _remember(state, playbook, alerts, targets, lang, _zone(playbook_path, playbook))
         if changes and not targets:
             warnings.append(
                 translate(
@@ -209,11 +213,28 @@ def run_watch(
     )
 
 
+def _zone(playbook_path: Path, playbook: Any) -> Any:
+    """The time zone times are shown in: `timezone` of the project, else by language."""
+    from opsplay.config import find_config
+    from opsplay.zones import zone
+
+    return zone(find_config(playbook_path.parent).timezone, playbook.language)
+
+
 def _remember(
-    state: State, playbook: Any, alerts: Sequence[Any], targets: Sequence[notify.Target], lang: str
+    state: State,
+    playbook: Any,
+    alerts: Sequence[Any],
+    targets: Sequence[notify.Target],
+    lang: str,
+    zone: Any = None,  # the project's time zone (opsplay.zones); None: by the playbook's language
 ) -> list[Change]:
     """Compare with the stored states and queue a message per change and robot, in one
     transaction: of two overlapping runs, the second sees the first's states and queues nothing."""
+    from opsplay.i18n import language
+    from opsplay.zones import shown as shown_in
+    from opsplay.zones import zone as zone_of
+
     moment = clock.now()
     stamp = moment.isoformat(timespec="seconds")
     # The check time on the team's clock, its zone named: 2026-12-07 14:43（北京时间）.
@@ -239,10 +260,6 @@ def _remember(
                 "SELECT firing FROM alert_state WHERE playbook = ? AND alert = ?",
                 (playbook.metadata.id, result.id),
             ).fetchone()
-    from opsplay.i18n import language
-    from opsplay.zones import shown as shown_in
-    from opsplay.zones import zone as zone_of
-
             was = bool(row["firing"]) if row is not None else False
             event = "firing" if result.fired else "resolved"
             if result.fired != was:

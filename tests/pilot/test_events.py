@@ -32,9 +32,29 @@ def independent_figures(frame: pd.DataFrame, slas: dict[str, float]) -> dict[str
         return (finish - start).total_seconds()
 
     frame = frame.assign(duration=frame.apply(seconds, axis=1))
+
+    def on_start_clock(row: pd.Series) -> list[datetime]:
+        """The row's stamps on its start's clock (no `timezone` configured), naive."""
+        start = datetime.fromisoformat(row["started_at"])
+        if pd.isna(row["finished_at"]):
+            return [start.replace(tzinfo=None)]
+        finish = datetime.fromisoformat(row["finished_at"])
+        if start.tzinfo is not None and finish.tzinfo is not None:
+            finish = finish.astimezone(start.tzinfo)
+        return [start.replace(tzinfo=None), finish.replace(tzinfo=None)]
+
+    # The evaluation time of open cases: the log's last timestamp.
+    as_of = max(moment for _, row in frame.iterrows() for moment in on_start_clock(row))
     out = {}
     for node, rows in frame.groupby("node"):
         timed = rows["duration"].dropna()
+        # Open cases (no finish time, not skipped) past their deadline at `as_of` are breaches.
+        open_rows = rows[rows["finished_at"].isna() & (rows["status"] != "skipped")]
+        breached = sum(
+            (as_of - datetime.fromisoformat(start).replace(tzinfo=None)).total_seconds()
+            > slas[node]
+            for start in open_rows["started_at"]
+        )
         out[node] = {
             "count": len(rows),
             "completion_rate": (rows["status"] == "ok").mean(),
@@ -42,7 +62,9 @@ def independent_figures(frame: pd.DataFrame, slas: dict[str, float]) -> dict[str
             "failure_rate": (rows["status"] == "failed").mean(),
             "p50_s": timed.quantile(0.5),
             "p95_s": timed.quantile(0.95),
-            "sla_compliance": (timed <= slas[node]).mean(),
+            "sla_compliance": (timed <= slas[node]).sum() / (len(timed) + breached),
+            "open": len(open_rows),
+            "breached_open": breached,
         }
     return out
 
@@ -237,27 +259,27 @@ def test_a_row_finishing_the_second_it_started_is_a_zero_duration(tmp_path: Path
 # Each row: node, start, finish, and whether it met its limit on the official calendar
 # (deadline worked out by hand in the comment).
 NATIONAL_DAY = [
-    # review: 3个工作日 — the same clock time on the 3rd working day after the start day
+    # review: 3个工作日 — 24:00 of the 3rd working day after the start day
     (
         "review",
         "2024-09-29 10:00",
         "2024-10-09 10:00",
         True,
-    ),  # Sun make-up: 09-30, 10-08, 10-09 10:00
-    ("review", "2024-09-30 09:00", "2024-10-10 09:00:01", False),  # 10-08, 10-09, due 10-10 09:00
+    ),  # Sun make-up: 09-30, 10-08, 10-09 → due 10-10 00:00
+    ("review", "2024-09-30 09:00", "2024-10-10 09:00:01", True),  # 10-08, 10-09, 10-10 24:00
     (
         "review",
         "2024-10-03 15:00",
         "2024-10-10 23:59:59",
         True,
-    ),  # holiday: from 10-08 00:00, due 10-11 00:00
-    ("review", "2024-10-09 14:00", "2024-10-13 10:00", False),  # 10-10, 10-11, Sat 10-12 14:00
+    ),  # holiday: 10-08, 10-09, 10-10 → due 10-11 00:00
+    ("review", "2024-10-09 14:00", "2024-10-13 10:00", False),  # 10-10, 10-11, Sat 10-12 24:00
     (
         "review",
         "2024-10-10 09:00",
-        "2024-10-14 08:59",
+        "2024-10-14 15:30",
         True,
-    ),  # 10-11, Sat 10-12, due Mon 10-14 09:00
+    ),  # the afternoon of its 3rd working day (10-11, Sat 10-12, Mon 10-14): within, as teams read it
     # payout: T+1 — 24:00 of the next working day
     (
         "payout",
@@ -296,11 +318,15 @@ def test_calendar_limits_across_national_day_2024(tmp_path: Path) -> None:
     data = read_events(national_day_log(tmp_path), limits)
     assert [row.within_sla for row in data.rows[:-1]] == [met for *_, met in NATIONAL_DAY]
     review, payout, reply = data.nodes
+    # The open T99 (当天 from 10-12 09:00, due 10-13 00:00) is past its deadline at the log's
+    # last timestamp (10-13 10:00): a breach, not a row left out.
     assert (review.sla_compliance, payout.sla_compliance, reply.sla_compliance) == (
-        3 / 5,
+        4 / 5,
         3 / 4,
-        1 / 2,
+        1 / 3,
     )
+    assert (reply.open, reply.breached_open, reply.pending) == (1, 1, 0)
+    assert data.as_of == datetime(2024, 10, 14, 15, 30)
     assert (review.sla, payout.sla, reply.sla) == ("3个工作日", "T+1", "当天")
     assert review.sla_s is None  # a calendar limit has no fixed length
     assert reply.timeout_rate == pytest.approx(1 / 3) and reply.timed == 2
@@ -310,9 +336,9 @@ def test_calendar_limits_across_national_day_2024(tmp_path: Path) -> None:
 def test_weekday_calendar_ignores_the_holiday_and_make_up_days(tmp_path: Path) -> None:
     limits = {node: parse_duration(text) for node, text in NATIONAL_DAY_LIMITS.items()}
     data = read_events(national_day_log(tmp_path), limits, calendar=WorkdayCalendar("weekdays"))
-    # 3个工作日 on Monday–Friday: 09-29 (Sun) counts from Mon 09-30 00:00 → due 10-03 00:00,
-    # late; 09-30 09:00 → 10-03 09:00, late; 10-03 15:00 → 10-08 15:00, late;
-    # 10-09 14:00 → 10-14 14:00, met; 10-10 09:00 → 10-15 09:00, met.
+    # 3个工作日 on Monday–Friday: 09-29 (Sun) → 09-30, 10-01, 10-02 → due 10-03 00:00, late;
+    # 09-30 09:00 → due 10-04 00:00, late; 10-03 15:00 → 10-04, 10-07, 10-08 → 10-09 00:00,
+    # late; 10-09 14:00 → due 10-15 00:00, met; 10-10 09:00 → due 10-16 00:00, met.
     assert [row.within_sla for row in data.rows[:5]] == [False, False, False, True, True]
 
 

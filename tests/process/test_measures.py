@@ -65,7 +65,7 @@ def _measures(playbook, log: Path):
         limit_for=process_measures.limit_for(playbook),
     )
     nodes = {figures.node: figures for figures in read.nodes}
-    return nodes, process_measures.measure_process(playbook, read.rows, calendar)
+    return nodes, process_measures.measure_process(playbook, read.rows, calendar, 1.0, read.as_of)
 
 
 def _log(tmp_path: Path, header: str = HEADER) -> Path:
@@ -95,6 +95,36 @@ def test_schedule_adherence_and_per_level_limits_by_hand(tmp_path: Path) -> None
     assert measures.alerts["p1-sla"] == pytest.approx(0.5)
     assert measures.alerts["p2-sla"] == pytest.approx(0.5)
     assert measures.alerts["inspect-missed"] == pytest.approx(6 / 9)
+
+
+def test_a_log_row_after_midnight_misses_no_inspection_not_yet_due(tmp_path: Path) -> None:
+    """A response logged at 00:30 on Tue 10-15: that day's 09:00 巡检 is pending, not missed."""
+    playbook = load_playbook(PLAYBOOK).model_copy(update={"pilot": None})
+    log = _log(tmp_path)
+    with log.open("a", encoding="utf-8") as file:
+        file.write("r10,respond,P1,2024-10-15 00:30:00,2024-10-15 00:33:00,ok\n")
+    _, measures = _measures(playbook, log)
+    assert measures.schedule_adherence["inspect"] == pytest.approx(6 / 9)  # not 6 / 10
+    assert measures.occurrences["inspect"] == (6, 9)
+    assert measures.pending_occurrences["inspect"] == 1
+    assert measures.alerts["inspect-missed"] == pytest.approx(6 / 9)
+
+
+def test_an_open_ticket_past_its_deadline_counts_as_breached(tmp_path: Path) -> None:
+    """A P1 response started 10-14 10:00 with no finish time: due 10:05, the log runs to
+    10-14 10:30 (breached); one started 10:28 is due 10:33 (pending, out of the rate)."""
+    playbook = load_playbook(PLAYBOOK).model_copy(update={"pilot": None})
+    log = _log(tmp_path)
+    with log.open("a", encoding="utf-8") as file:
+        file.write("r10,respond,P1,2024-10-14 10:00:00,,ok\n")
+        file.write("r11,respond,P1,2024-10-14 10:28:00,,ok\n")
+        file.write("r12,respond,P2,2024-10-14 10:00:00,2024-10-14 10:30:00,ok\n")
+    nodes, measures = _measures(playbook, log)
+    respond = nodes["respond"]
+    assert (respond.open, respond.breached_open, respond.pending) == (2, 1, 1)
+    # 5 of 9 as before, r12 (30m ≤ 30m) met, r10 breached: 6 of 11.
+    assert respond.sla_compliance == pytest.approx(6 / 11)
+    assert measures.by_level["respond"]["P1"] == pytest.approx(2 / 5)
 
 
 def test_the_pilot_window_clips_the_days(tmp_path: Path) -> None:

@@ -86,7 +86,11 @@ def test_the_json_carries_limits_and_occurrences(tmp_path: Path) -> None:
         "P2": "30分钟",
         "P3": "2小时",
     }
-    assert document["process"]["schedule_occurrences"]["inspect"] == {"met": 6, "total": 9}
+    assert document["process"]["schedule_occurrences"]["inspect"] == {
+        "met": 6,
+        "total": 9,
+        "pending": 0,
+    }
 
 
 def test_the_report_shows_each_level_and_schedule(tmp_path: Path) -> None:
@@ -137,7 +141,11 @@ def test_a_schedule_with_nothing_due_says_so_everywhere(tmp_path: Path) -> None:
     args = _with_drill_alert(_inputs(tmp_path))
     document = json.loads(_compare(args, "--format", "json"))
     assert document["process"]["schedule_adherence"]["drill"] is None  # null stays in JSON
-    assert document["process"]["schedule_occurrences"]["drill"] == {"met": 0, "total": 0}
+    assert document["process"]["schedule_occurrences"]["drill"] == {
+        "met": 0,
+        "total": 0,
+        "pending": 0,
+    }
     drill_alert = next(a for a in document["alerts"] if a["id"] == "drill-missed")
     assert (drill_alert["value"], drill_alert["fired"]) == (None, False)
     loaded = load_playbook(Path(args[2]))
