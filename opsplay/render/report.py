@@ -17,6 +17,7 @@ from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.render.environment import get_renderer
 from opsplay.render.filters import listing, pvalue
+from opsplay.render.labels import label_of
 from opsplay.render.plain import explain
 from opsplay.render.sop import (
     Source,
@@ -494,11 +495,15 @@ def report_context(
             "playbook_id": meta["id"],
             "version": meta["version"],
             "status": meta["status"],
+            "status_label": label_of("status", meta["status"], lang),
             "owner": meta["owner"],
             "design": design,
+            "design_label": label_of("design", design, lang),
             "period": pilot.get("period"),
             "conclusion": decision.conclusion,
+            "conclusion_label": label_of("conclusion", decision.conclusion, lang),
             "next_step": decision.next_step,
+            "next_step_label": label_of("next_step", decision.next_step, lang),
             "tags": meta["tags"],
             "lang": lang,
             "playbook": source.path if source else None,  # not `source` (see sop.front_matter)

@@ -12,6 +12,7 @@ from opsplay.errors import InputError, UsageError
 from opsplay.i18n import LANGUAGES, _
 from opsplay.model.playbook import Playbook
 from opsplay.render.environment import get_renderer
+from opsplay.render.labels import label_of
 from opsplay.render.process import process_data
 
 # Output formats by name: file suffix of the documents. The CLI's --format choices
@@ -223,6 +224,8 @@ def front_matter(data: dict[str, Any], source: Source | None, lang: str) -> dict
         "id": meta["id"],
         "version": meta["version"],
         "status": meta["status"],
+        # the machine value above stays as written for tools; the label is the document's word
+        "status_label": label_of("status", meta["status"], lang),
         "owner": meta["owner"],
         "owner_name": meta["owner_name"],
         "scenarios": [scenario["name"] for scenario in data["scenarios"]],
