@@ -280,3 +280,38 @@ def test_the_adjusted_interval_is_narrower_by_the_variance_reduction(
         ratio = (a["ci_abs"][1] - a["ci_abs"][0]) / (p["ci_abs"][1] - p["ci_abs"][0])
         assert math.isclose(ratio, math.sqrt(1 - a["variance_reduction"]), rel_tol=1e-3)
         assert p["variance_reduction"] is None
+
+
+def test_watch_is_always_sequential(data: tuple[Path, Path]) -> None:
+    from opsplay.watch.run import evaluate
+
+    book, units = data
+    _playbook, document, _alerts, _warnings = evaluate(book, None, [units])
+    assert document["sequential"] is True
+    assert all(m["method"] == "sequential" for m in document["metrics"])
+
+
+@pytest.mark.parametrize("design", ["did", "before_after"])
+def test_watch_warns_where_the_sequential_test_does_not_apply(design: str) -> None:
+    """watch (`repeated`) keeps one-look figures for these designs and says so; --sequential
+    refuses them (above)."""
+    from opsplay.model.playbook import Pilot
+    from opsplay.pilot.compare import CompareOptions, _repeated_looks
+
+    pilot = Pilot(design=design, metrics=["d1_retention"])
+    tuning, notes = _repeated_looks(pilot, CompareOptions(repeated=True), "en")
+    assert tuning is None and "one look only" in notes[0]
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "wider"), ("zh", "更宽")])
+def test_the_report_says_why_the_intervals_are_wider(tmp_path: Path, lang: str, words: str) -> None:
+    book = playbook(tmp_path, "  sequential: true\n")
+    units = write_csv(unit_rows(), tmp_path / "units.csv")
+    out = tmp_path / "report.md"
+    result = runner.invoke(
+        app, ["render-report", str(book), str(units), "-o", str(out), "--lang", lang]
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert words in text
+    assert "CUPED" in text
