@@ -22,7 +22,9 @@ from pydantic import (
     StringConstraints,
     Tag,
     WithJsonSchema,
+    field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from opsplay.i18n import N_
 from opsplay.model.aliases import canonical, every_word
@@ -195,12 +197,34 @@ class Scope(Strict):
     period: Period | None = None
 
 
+class Contacts(Strict):
+    """Who to @-mention in robot messages for a role (any subset of the four)."""
+
+    mobile: Text | None = Field(
+        default=None,
+        description=N_("Mobile number: DingTalk atMobiles and WeCom mentioned_mobile_list."),
+        examples=["13800000000"],
+    )
+    dingtalk: Text | None = Field(
+        default=None, description=N_("DingTalk user id (atUserIds).")
+    )
+    feishu: Text | None = Field(
+        default=None, description=N_("Feishu/Lark user id or open id (<at user_id=…>).")
+    )
+    wecom: Text | None = Field(default=None, description=N_("WeCom user id (mentioned_list)."))
+
+
 class Role(Strict):
     """A role taking part in the process."""
 
     id: Identifier = Field(examples=["pm"])
     name: Text = Field(examples=["产品经理"])
     duties: list[Text] = Field(default_factory=list, examples=[["流程负责人"]])
+    contacts: Contacts | None = Field(
+        default=None,
+        description=N_("Who robot messages @-mention for this role (SPEC 12)."),
+        examples=[{"mobile": "13800000000", "dingtalk": "manager4220"}],
+    )
 
 
 class _MetricBase(Strict):
@@ -360,6 +384,50 @@ class Level(Strict):
     name: Text = Field(description="What the level means.", examples=["一级故障（核心系统不可用）"])
 
 
+class BusinessCalendar(Strict):
+    """Business hours a node's duration limits count in (as service desks keep SLA calendars)."""
+
+    id: Identifier = Field(examples=["客服班次"])
+    name: Text | None = Field(default=None, examples=["客服班次（09:00-21:00）"])
+    hours: Text = Field(
+        description=N_("Opening hours of each day: 09:00-21:00, or 09:00-12:00,13:30-18:00."),
+        examples=["09:00-21:00"],
+    )
+    days: Text = Field(
+        default="工作日",
+        description=N_("Days the hours apply: 工作日 (workdays), 每天 (daily), 周一至周五."),
+        examples=["工作日"],
+    )
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        from opsplay.model.hours import parse_hours
+
+        try:
+            parse_hours(value)
+        except ValueError as error:
+            raise PydanticCustomError("hours", str(error)) from None
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        from opsplay.model.hours import parse_days
+
+        try:
+            parse_days(value)
+        except ValueError as error:
+            raise PydanticCustomError("days", str(error)) from None
+        return value
+
+    def business_hours(self) -> Any:
+        """The hours as opsplay.model.hours.BusinessHours."""
+        from opsplay.model.hours import BusinessHours, parse_days, parse_hours
+
+        return BusinessHours(self.id, parse_hours(self.hours), parse_days(self.days))
+
+
 class EscalationStep(Strict):
     """One rung of an escalation ladder: still unfinished `after` → hand over or notify `to`."""
 
@@ -415,7 +483,7 @@ class Node(Strict):
         default=None,
         description="Node ids that follow; default: the next node in the list; [] ends the process.",
     )
-    escalation: list[EscalationStep] = Field(
+    escalation: list[EscalationStep] | dict[Identifier, list[EscalationStep]] = Field(
         default_factory=list,
         description="Escalation ladder (升级): steps with strictly increasing `after`.",
         examples=[
@@ -438,6 +506,33 @@ class Node(Strict):
         ],
     )
     schedule: Schedule | None = None  # described by the Schedule type (定时执行)
+    entry: bool = Field(
+        default=False,
+        description=N_(
+            "An entry point of the process besides the first node (an incoming 报警 beside a "
+            "scheduled 巡检): every node must be reachable from one of the entry nodes."
+        ),
+    )
+    calendar: Identifier | None = Field(
+        default=None,
+        description=N_(
+            "Business-hour calendar (calendars[].id): the node's duration limits count only "
+            "its hours."
+        ),
+        examples=["客服班次"],
+    )
+
+    @property
+    def ladders(self) -> dict[str | None, list[EscalationStep]]:
+        """Escalation ladders by level (`escalation: {P1: [...]}`); None: one for every level."""
+        if isinstance(self.escalation, dict):
+            return dict(self.escalation)
+        return {None: list(self.escalation)} if self.escalation else {}
+
+    def ladder_for(self, level: str | None) -> list[EscalationStep]:
+        """The ladder a case of `level` climbs: its level's, else `default`, else the only one."""
+        ladders = self.ladders
+        return ladders.get(level) or ladders.get("default") or ladders.get(None) or []
 
     @property
     def fallbacks(self) -> list[Fallback]:
@@ -515,6 +610,14 @@ class Pilot(Strict):
     )
     arm_column: Text = "group"
     arms: ArmLabels = Field(default_factory=ArmLabels)
+    cluster: Text | None = Field(
+        default=None,
+        description=N_(
+            "Export column naming the cluster the arm was assigned by (region, city, store, "
+            "channel): clusters, not users, are then the units of every test."
+        ),
+        examples=["区域"],
+    )
     period: Period | None = None
     date_column: Text | None = Field(
         default=None,
@@ -612,6 +715,14 @@ class Playbook(Strict):
             [{"id": "P1", "name": "一级故障（核心系统不可用）"}, {"id": "P2", "name": "二级故障"}]
         ],
     )
+    calendars: list[BusinessCalendar] = Field(
+        default_factory=list,
+        description=N_(
+            "Business-hour calendars (客服班次 09:00-21:00 on working days) that nodes count "
+            "their duration limits in."
+        ),
+        examples=[[{"id": "客服班次", "hours": "09:00-21:00", "days": "工作日"}]],
+    )
     nodes: list[Node] = Field(
         min_length=1, description=N_("Step 3 / Table 2: process nodes in time order.")
     )
@@ -629,6 +740,11 @@ class Playbook(Strict):
     def node(self, node_id: str) -> Node | None:
         """The node with this id, or None."""
         return next((n for n in self.nodes if n.id == node_id), None)
+
+    def business_hours(self, node: Node) -> Any:
+        """The business hours (opsplay.model.hours) of a node with a `calendar`, or None."""
+        found = next((c for c in self.calendars if c.id == node.calendar), None)
+        return found.business_hours() if found is not None and node.calendar else None
 
     @property
     def language(self) -> Literal["zh", "en"]:

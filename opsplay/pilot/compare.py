@@ -25,6 +25,7 @@ from opsplay.pilot.designs import (
     segment_label,
     segment_words,
     segments,
+    split_clusters,
 )
 from opsplay.pilot.judging import (
     AlertResult,
@@ -132,6 +133,7 @@ class PilotReport:
     # (metric, segment) -> (missing, invalid) per arm: baseline, pilot, before_baseline, ...
     missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]] = field(default_factory=dict)
     playbook_title: str = ""  # metadata.title: what people call the process
+    cluster: str | None = None  # pilot.cluster: the column the arms were assigned by
     sequential_tuning: float | None = None  # set when the intervals are always valid (SPEC 11)
 
     @property
@@ -197,7 +199,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             metrics=columns,
             arm_column=arm_column,
             period_column=period_column,
-            segment_columns=tuple(options.by),
+            segment_columns=tuple(options.by) + _cluster_column(pilot, options),
             input_format=options.input_format,
             encoding=options.encoding,
             skip_bad_rows=options.skip_bad_rows,
@@ -226,8 +228,13 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             )
         )
 
+    per_cluster = None
+    if pilot.cluster and read.shape != "summary":
+        read, per_cluster = split_clusters(read, pilot.cluster, options.by)
     _check_segments(read, options)
-    setting = Setting(read, pilot, arms, alpha, options.test, options.variance, lang)
+    setting = Setting(
+        read, pilot, arms, alpha, options.test, options.variance, lang, clusters=per_cluster
+    )
     setting = replace(setting, adjusted=frozenset(adjusted), sequential_tuning=tuning)
     rows: list[MetricResult] = []
     for metric_id, role in roles:
@@ -249,6 +256,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     srm = None
     if (
         pilot.design == "ab"
+        and not pilot.cluster  # arms of whole clusters need not match a share of users
         and rows
         and rows[0].comparison.baseline_n
         and rows[0].comparison.pilot_n
@@ -340,6 +348,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         metric_names={m.id: m.name for m in playbook.metrics},
         process=process,
         weighted=weighted_attainment(playbook, rows),
+        cluster=pilot.cluster,
         sequential_tuning=tuning,
     )
 
@@ -489,6 +498,13 @@ def _check_segments(read: Any, options: CompareOptions) -> None:
             hint=hint,
         )
     )
+
+
+def _cluster_column(pilot: Any, options: CompareOptions) -> tuple[str, ...]:
+    """pilot.cluster as an extra grouping column of the query (unless --by names it already)."""
+    if not pilot.cluster or pilot.cluster in options.by:
+        return ()
+    return (pilot.cluster,)
 
 
 def _missing_counts(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, translate
@@ -34,6 +34,8 @@ class Setting:
     test: stats.TestName
     variance: stats.VarianceName
     lang: str
+    # pilot.cluster: each group's statistics per cluster (overall rows included), else None
+    clusters: Mapping[GroupKey, Mapping[str, ArmStats]] | None = None
     # Metrics regression-adjusted by their pre_column (CUPED; ab pilots), and the sequential
     # test's tuning parameter when intervals must stay valid over repeated looks (else None).
     adjusted: frozenset[str] = frozenset()
@@ -86,7 +88,10 @@ def compare_metric(
     tested = [_as_stats(cell, kind) for cell in cells]
     if all(isinstance(cell, ArmStats) for cell in tested):
         try:
-            comparison = _test(setting, kind, tested, metric_id)  # type: ignore[arg-type]
+            if setting.clusters is not None:
+                comparison = _test_clusters(setting, metric_id, kind, segment)
+            else:
+                comparison = _test(setting, kind, tested, metric_id)  # type: ignore[arg-type]
         except (ArithmeticError, stats.NumericRangeError):
             comparison = None
         if comparison is None or not _finite(comparison):
@@ -219,6 +224,68 @@ def _test(
         min_n=setting.pilot.min_n,
         adjusted=metric_id in setting.adjusted,
         sequential_tuning=setting.sequential_tuning,
+    )
+
+
+def split_clusters(
+    read: ExportData, column: str, by: Sequence[str]
+) -> tuple[ExportData, dict[GroupKey, dict[str, ArmStats]]]:
+    """The statistics with the cluster column taken out of the segments (summed over clusters;
+    kept when --by names it too), and each group's statistics per cluster, for the segments and
+    the overall rows alike."""
+    merged: dict[GroupKey, ArmStats] = {}
+    per_cluster: dict[GroupKey, dict[str, ArmStats]] = {}
+    for key, value in read.stats.items():
+        cluster = dict(key.segment).get(column, "")
+        segment = tuple(pair for pair in key.segment if pair[0] != column or column in by)
+        group = GroupKey(key.metric, key.arm, key.period, segment)
+        merged[group] = merged[group] + value if group in merged else value
+        for target in {group, GroupKey(key.metric, key.arm, key.period, ())}:
+            cells = per_cluster.setdefault(target, {})
+            cells[cluster] = cells[cluster] + value if cluster in cells else value
+    return replace(read, stats=merged), per_cluster
+
+
+def _test_clusters(
+    setting: Setting, metric_id: str, kind: str, segment: Segment
+) -> stats.Comparison:
+    """The design's comparison with clusters as the units (SPEC 11)."""
+    from opsplay.pilot import clusters
+
+    assert setting.clusters is not None
+    pilot, (baseline_label, pilot_label) = setting.pilot, setting.arms
+
+    def cells(arm: str, period: str | None) -> Mapping[str, ArmStats]:
+        return setting.clusters.get(GroupKey(metric_id, arm, period, segment), {})  # type: ignore[union-attr]
+
+    options = {"alpha": setting.alpha, "min_n": pilot.min_n}
+    if pilot.design == "ab":
+        return clusters.compare_clustered(
+            list(cells(baseline_label, None).values()),
+            list(cells(pilot_label, None).values()),
+            kind,  # type: ignore[arg-type]
+            **options,  # type: ignore[arg-type]
+        )
+    before, after = pilot.periods.before, pilot.periods.after
+    if pilot.design == "before_after":
+        # the periods stand in for the arms; the same clusters in both (no pairing assumed)
+        arm_values = setting.arms_found.get(metric_id, ())
+        chosen = [pilot_label] if pilot_label in arm_values else sorted(arm_values)
+        by_period = [[c for a in chosen for c in cells(a, p).values()] for p in (before, after)]
+        return clusters.compare_clustered(*by_period, kind, **options)  # type: ignore[arg-type]
+
+    def pairs(arm: str) -> list[tuple[ArmStats, ArmStats]]:
+        first, second = cells(arm, before), cells(arm, after)
+        empty = ArmStats(0, 0.0, 0.0)
+        return [
+            (first.get(name, empty), second.get(name, empty)) for name in sorted({*first, *second})
+        ]
+
+    return clusters.did_clustered(
+        pairs(baseline_label),
+        pairs(pilot_label),
+        kind,  # type: ignore[arg-type]
+        **options,  # type: ignore[arg-type]
     )
 
 

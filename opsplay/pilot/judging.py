@@ -10,11 +10,24 @@ from typing import Any, Literal
 from opsplay.i18n import N_, language, translate
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.pilot import stats
+from opsplay.pilot.clusters import ONE_CLUSTER
 from opsplay.pilot.designs import Segment
 from opsplay.pilot.plain import listing
 from opsplay.text import visible
 
-Verdict = Literal["met", "improved", "worse", "no_change", "inconclusive"]
+Verdict = Literal[
+    "met",
+    "improved",
+    "worse",
+    "no_change",
+    "inconclusive",
+    # no comparison group can be tested: one cluster in an arm (SPEC 11)
+    "not_testable",
+    # before/after without a comparison group: a description, never a cause (SPEC 11)
+    "changed_up",
+    "changed_down",
+    "no_change_seen",
+]
 
 
 @dataclass(frozen=True)
@@ -30,7 +43,7 @@ class MetricResult:
     segment: Segment
     comparison: stats.Comparison
     p_adjusted: float | None
-    significant: bool
+    significant: bool | None  # None: the design cannot tell (before/after, one cluster)
     target: float | None
     attainment: float | None
     verdict: Verdict
@@ -85,6 +98,10 @@ def judge(
     gap = None if target is None or reference is None else target - reference
     if gap and comparison.pilot_value is not None and (gap > 0) == (metric.better == "higher"):
         attainment = (comparison.pilot_value - reference) / gap
+    if playbook.pilot is not None and playbook.pilot.design == "before_after":
+        # A period shock moves the metric as much as the change: no p-value can say which
+        # did it, so none is given; the interval stays, as the range of the change seen.
+        comparison = replace(comparison, p_value=None, p_value_abs=None, method="before-after")
     return MetricResult(
         metric=metric.id,
         name=metric.name,
@@ -107,8 +124,10 @@ def adjust(
 ) -> list[MetricResult]:
     """Correct across metrics × segments, then decide significance and verdicts.
 
-    The overall rows form one family and the per-segment rows another, so looking at
-    segments (--by) does not weaken the headline result.
+    Primary metrics and guardrails are corrected apart (SPEC 11: a guardrail does not
+    weaken the headline, and several guardrails do not multiply false alarms). Within
+    each, the overall rows form one family and the per-segment rows another, so looking
+    at segments (--by) does not weaken the overall result.
     """
     p_adjusted: dict[int, float | None] = {}
     for role in ("primary", "guardrail"):
@@ -123,15 +142,33 @@ def adjust(
     judged = []
     for i, row in enumerate(rows):
         p = p_adjusted.get(i, row.comparison.p_value)
-        significant = p is not None and p < alpha
+        significant: bool | None = p is not None and p < alpha
+        if row.comparison.method in UNTESTABLE_METHODS:
+            significant = None
         judged.append(
             replace(row, p_adjusted=p, significant=significant, verdict=_verdict(row, significant))
         )
     return judged
 
 
-def _verdict(row: MetricResult, significant: bool) -> Verdict:
+# Methods whose result is no significance test: before/after without a comparison group, and
+# an arm of one cluster with nothing to compare it with.
+UNTESTABLE_METHODS = ("before-after", "not-testable")
+
+
+def _verdict(row: MetricResult, significant: bool | None) -> Verdict:
     comparison = row.comparison
+    if comparison.method == "before-after":
+        low, high = comparison.ci_abs or (None, None)
+        if comparison.abs_diff is None or low is None or high is None:
+            return "not_testable" if ONE_CLUSTER in comparison.issues else "inconclusive"
+        if low > 0:
+            return "changed_up"
+        if high < 0:
+            return "changed_down"
+        return "no_change_seen"
+    if comparison.method == "not-testable":
+        return "not_testable"
     if comparison.p_value is None or comparison.abs_diff is None:
         return "inconclusive"
     if not significant:

@@ -1,6 +1,6 @@
 """Pilot results in words, from the message catalogue: labels, verdicts, and one plain
-sentence per metric that an operations lead understands ("试点组次日留存率比对照组高 8.6%，
-有 95% 的把握不是偶然"). Statistician's figures (p-values, intervals, method names) are
+sentence per metric that an operations lead understands ("试点组次日留存率比对照组高 8.6%（真实
+提升很可能在 +2.9% 到 +14.2% 之间）；若流程改动毫无作用，出现这么大差异的概率约 0.3%"). Statistician's figures (p-values, intervals, method names) are
 worded for the method section, kept apart.
 
 Every function speaks the message language: callers wrap them in
@@ -67,6 +67,10 @@ VERDICTS = {
     "worse": N_("significantly worse"),
     "no_change": N_("no significant change"),
     "inconclusive": N_("not enough data"),
+    "not_testable": N_("cannot be tested with this design"),
+    "changed_up": N_("went up (cause not shown)"),
+    "changed_down": N_("went down (cause not shown)"),
+    "no_change_seen": N_("no change seen"),
 }
 
 DESIGNS = {
@@ -100,8 +104,16 @@ def row_verdict(row: MetricResult) -> str:
     return verdict_word(row.verdict)
 
 
-def design_word(design: str) -> str:
-    """The pilot design in words."""
+def design_word(design: str, cluster: str | None = None) -> str:
+    """The pilot design in words; a clustered pilot names what was assigned (区域, 门店)."""
+    if cluster and design == "ab":
+        return _("pilot assigned by {cluster} (each {cluster} counts as one unit)").format(
+            cluster=visible(cluster)
+        )
+    if cluster and design == "did":
+        return _(
+            "difference in differences by {cluster} (each {cluster} counts as one unit)"
+        ).format(cluster=visible(cluster))
     return _(DESIGNS[design])
 
 
@@ -190,7 +202,6 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
     """What the result means, in one sentence for an operations lead (no p, no interval)."""
     c = row.comparison
     name = visible(row.name)
-    confidence = f"{1 - alpha:.0%}"
     if c.abs_diff is None:
         return _("{metric}: not enough data to compare the two groups").format(metric=name)
     size = fmt_rel(abs(c.rel_diff)).lstrip("+") if c.rel_diff is not None else None
@@ -221,19 +232,78 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
             else _("{metric} in the pilot group is lower than in the control group by {size}")
         )
         change = template.format(metric=name, size=size)
-    if row.verdict in ("met", "improved", "worse"):
-        sure = _("{confidence} sure it is not chance").format(confidence=confidence)
-        judged = _("{change}; {sure}").format(change=change, sure=sure)
+    change += _likely_range(row)
+    if row.verdict in ("changed_up", "changed_down", "no_change_seen"):
+        judged = _(
+            "{change}; this cannot be told apart from other changes in the same period "
+            "(season, campaigns); compare with a region without the change (design: did) to "
+            "learn what the change did"
+        ).format(change=change)
+    elif row.verdict == "not_testable":
+        judged = _("{change}; {reason}").format(change=change, reason=untestable_reason(row))
+    elif row.verdict in ("met", "improved", "worse", "no_change"):
+        judged = _("{change}; {chance}").format(change=change, chance=chance_words(row))
     elif row.verdict == "inconclusive" and c.method == "point":
         judged = _(
             "{change}; a dashboard summary cannot tell whether it is chance (export the unit "
             "rows, or the sample size of a proportion)"
         ).format(change=change)
-    elif row.verdict == "no_change":
-        judged = _("{change}; this may still be chance (not significant)").format(change=change)
     else:
         judged = _("{change}; too little data to tell whether it is chance").format(change=change)
     return judged + _target_words(row)
+
+
+def _likely_range(row: MetricResult) -> str:
+    """` (the true change is likely between +2.9% and +14.2%)`: the interval in words."""
+    c = row.comparison
+    if c.ci_rel:
+        low, high = fmt_rel(c.ci_rel[0]), fmt_rel(c.ci_rel[1])
+    elif c.ci_abs:
+        low, high = (
+            fmt_abs(c.ci_abs[0], row.kind, row.unit),
+            fmt_abs(c.ci_abs[1], row.kind, row.unit),
+        )
+    else:
+        return ""
+    return _(" (the true change is likely between {low} and {high})").format(low=low, high=high)
+
+
+def chance_words(row: MetricResult) -> str:
+    """What the p-value means: how often a difference this large appears when the change did
+    nothing (never "95% sure", which misreads it)."""
+    p = row.p_adjusted if row.p_adjusted is not None else row.comparison.p_value
+    if p is None:
+        return ""
+    share = share_of_pilots(p)
+    sentence = _(
+        "if the change had no effect, a difference this large would appear in {share} of pilots"
+    ).format(share=share)
+    if row.verdict == "no_change":
+        sentence = _("{sentence}, so it may well be chance").format(sentence=sentence)
+    return sentence
+
+
+def share_of_pilots(p: float) -> str:
+    """A p-value as a share of pilots, as people say it: about 0.3%, about 21%, less than 0.1%."""
+    if p < 0.001:
+        return _("less than 0.1%")
+    percent = p * 100
+    return _("about {percent}").format(
+        percent=f"{percent:.1f}%" if percent < 10 else f"{percent:.0f}%"
+    )
+
+
+def untestable_reason(row: MetricResult) -> str:
+    """Why a clustered comparison has no test, and which design would have one."""
+    counts = row.comparison.clusters or (0, 0)
+    if min(counts) <= 1:
+        return _(
+            "with one cluster in a group there is nothing to tell the change from that "
+            "cluster's own ups and downs: no test. Testable designs: many clusters per group "
+            "(pilot plan says how many), or one pilot cluster with a before period and at least "
+            "19 comparison clusters (design: did)"
+        )
+    return _("too few clusters to test")
 
 
 def _target_words(row: MetricResult) -> str:
@@ -277,7 +347,16 @@ def method_words(row: MetricResult, alpha: float) -> str:
                 reduction=f"{c.variance_reduction:.0%}"
             )
         )
-    parts.append(method_name(c.method) if c.p_value is not None else _("no test"))
+    if c.clusters is not None:
+        parts.append(
+            _("{baseline} + {pilot} clusters").format(baseline=c.clusters[0], pilot=c.clusters[1])
+        )
+    if c.min_p is not None:
+        parts.append(_("smallest p this design can give {p}").format(p=fmt_p(c.min_p)))
+    if c.p_value is not None or c.method in ("not-testable", "before-after"):
+        parts.append(method_name(c.method))
+    else:
+        parts.append(_("no test"))
     return _("; ").join(parts)
 
 
@@ -290,5 +369,16 @@ def method_name(method: str) -> str:
         "did-normal": N_("difference in differences, normal approximation"),
         "point": N_("no test (dashboard values)"),
         "sequential": N_("sequential test (valid at every look)"),
+        "cluster-welch-t": N_("clusters as units: ratio of cluster totals, Welch t-test"),
+        "cluster-did": N_("clusters as units: difference in differences"),
+        "randomisation": N_(
+            "clusters as units: randomisation test over re-assignments of clusters (interval: "
+            "ratio of cluster totals, Welch t)"
+        ),
+        "placebo-in-space": N_(
+            "placebo in space: the pilot cluster's change ranked among every comparison cluster's"
+        ),
+        "not-testable": N_("no test (one cluster in a group)"),
+        "before-after": N_("no test (before/after without a comparison group)"),
     }
     return _(names[method]) if method in names else method

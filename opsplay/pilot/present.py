@@ -26,6 +26,7 @@ from opsplay.pilot.human import (
     process_lines,
     seconds,
     table_rows,
+    waiting_alert_texts,
 )
 from opsplay.pilot.plain import design_word, fmt_rel, fmt_value, label, plain_sentence
 from opsplay.registry import registrar
@@ -62,7 +63,13 @@ def _metric_json(row: MetricResult) -> dict[str, Any]:
         "kind": row.kind,
         "role": row.role,
         "better": row.better,
-        "unit": row.unit,
+        "value_unit": row.unit,  # the metric's own unit (元, 分钟)
+        # what the test counted as independent: the export's units, or clusters (SPEC 11)
+        "unit": c.unit,
+        "clusters": None
+        if c.clusters is None
+        else {"baseline": c.clusters[0], "pilot": c.clusters[1]},
+        "min_p": c.min_p,
         "method": c.method,
         "baseline": {"n": c.baseline_n, "value": c.baseline_value},
         "pilot": {"n": c.pilot_n, "value": c.pilot_value},
@@ -111,6 +118,7 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
         "schema_version": JSON_SCHEMA_VERSION,
         "playbook": {"id": report.playbook_id, "version": report.playbook_version},
         "design": report.design,
+        "cluster": report.cluster,
         "alpha": report.alpha,
         "test": options.test,
         "variance": options.variance,
@@ -258,7 +266,7 @@ def _markdown(report: PilotReport) -> str:
     header, rows = table_rows(report)
     keep = [i for i, key in enumerate(TABLE_KEYS) if key not in _MARKDOWN_HIDDEN]
     header, rows = [header[i] for i in keep], [[row[i] for i in keep] for row in rows]
-    title = f"{heading(report)} — {design_word(report.design)}"
+    title = f"{heading(report)} — {design_word(report.design, report.cluster)}"
     lines = [f"## {md_cell(title)}", "", md_cell(arms_line(report)), ""]
     lines += ["| " + " | ".join(md_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]
@@ -282,6 +290,7 @@ def _markdown(report: PilotReport) -> str:
     lines += ["", f"### {md_cell(label('alerts'))}", ""]
     fired = [alert_text(report, a) for a in report.alerts if a.fired]
     lines += [f"- {md_cell(text)}" for text in fired] or [f"- {md_cell(label('no_alerts'))}"]
+    lines += [f"- {md_cell(text)}" for text in waiting_alert_texts(report)]
     if report.warnings:
         lines += ["", f"### {md_cell(label('warnings'))}", ""]
         lines += [f"- {md_cell(w)}" for w in report.warnings]

@@ -23,6 +23,7 @@ from opsplay.pilot.human import (
     node_table,
     process_lines,
     table_rows,
+    waiting_alert_texts,
 )
 from opsplay.pilot.plain import colon, design_word, label, plain_sentence, segment_text
 from opsplay.text import display_width, visible
@@ -38,6 +39,11 @@ STYLE = {
     "worse": "bold red",
     "no_change": "yellow",
     "inconclusive": "dim",
+    # descriptions without a test (SPEC 11): plain, neither good nor bad news
+    "not_testable": "dim",
+    "changed_up": "",
+    "changed_down": "",
+    "no_change_seen": "",
 }
 # The terminal table: metric, control, pilot, change, deviation rate, target, verdict.
 METRIC_COLUMNS = (1, 3, 4, 5, 6, 10, 12)
@@ -57,7 +63,11 @@ def format_terminal(report: PilotReport, color: bool) -> str:
         highlight=False,
         soft_wrap=True,
     )
-    console.print(f"{heading(report)}  {design_word(report.design)}", style="bold", markup=False)
+    console.print(
+        f"{heading(report)}  {design_word(report.design, report.cluster)}",
+        style="bold",
+        markup=False,
+    )
     console.print(arms_line(report), markup=False)
     _metrics(console, report)
     for row in report.metrics:
@@ -85,6 +95,8 @@ def format_terminal(report: PilotReport, color: bool) -> str:
     console.print(label("no_alerts") if not fired else "", markup=False)
     for text in fired:
         console.print("  " + text, style="red", markup=False)
+    for text in waiting_alert_texts(report):
+        console.print("  " + text, style="yellow", markup=False)
     for warning in report.warnings:
         console.print("! " + visible(warning), style="yellow", markup=False)
     console.print()

@@ -48,17 +48,27 @@ LABELS: dict[str, dict[str, str]] = {
         "worse": N_("worse"),
         "no_change": N_("no change"),
         "inconclusive": N_("not enough data"),
+        # not a verdict of the JSON: an inconclusive row of dashboard values (method `point`)
+        "dashboard": N_("cannot be tested (dashboard values)"),
+        "not_testable": N_("cannot be tested with this design"),
+        "changed_up": N_("went up (cause not shown)"),
+        "changed_down": N_("went down (cause not shown)"),
+        "no_change_seen": N_("no change seen"),
     },
     "conclusion": {
         "met": N_("met"),
         "partly": N_("partly met"),
         "not_met": N_("not met"),
         "insufficient": N_("not enough data to decide"),
+        "untested": N_("this design cannot tell what the change did"),
     },
     "next_step": {
         "promote": N_("promote to full rollout"),
         "iterate": N_("iterate and pilot again"),
         "stop": N_("stop and roll back"),
+        "add_comparison": N_(
+            "measure again with comparison regions that keep the old process (design: did)"
+        ),
     },
     "shape": {
         "units": N_("unit rows"),

@@ -1,7 +1,9 @@
 """Results in plain words: one sentence per metric a frontline lead understands.
 
-"试点组次日留存率比对照组高 8.6%，有 95% 的把握不是偶然。" The numbers behind it (p-values,
-intervals, the test and correction) stay in the report's method section.
+"试点组次日留存率比对照组高 8.6%（真实变化很可能在 +2.9% 到 +14.2% 之间）；若流程改动毫无作用，出现
+这么大差异的概率约 0.3%。" The interval is the likely range of the true change, the p-value how
+often a difference this large appears when the change did nothing (never "95% sure", which
+misreads it; SPEC 9 and 11). The test and correction stay in the report's method section.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from opsplay.i18n import N_, translate
-from opsplay.render.filters import change_as, percent, value_as
+from opsplay.i18n import N_, language, translate
+from opsplay.pilot.plain import share_of_pilots
+from opsplay.render.filters import change_as, percent, signed_percent, value_as
 
 # (design, direction) → the comparison in words; `{change}` is the size of the difference.
 _DIFFERENCE = {
@@ -25,9 +28,29 @@ _DIFFERENCE = {
         "{metric} fell {change} more in the pilot group than in the comparison group"
     ),
 }
-_SURE = N_("{difference}; we can be {confidence} sure this is not chance.")
-_SURE_WORSE = N_("{difference}; we can be {confidence} sure this is not chance, and it is worse.")
-_CHANCE = N_("{difference}, but this may well be chance: no effect is shown yet.")
+_RANGE = N_(" (the true change is likely between {low} and {high})")
+_SIGNIFICANT = N_(
+    "{difference}{range}; if the change had no effect, a difference this large would appear in "
+    "{share} of pilots."
+)
+_SIGNIFICANT_WORSE = N_(
+    "{difference}{range}; if the change had no effect, a difference this large would appear in "
+    "{share} of pilots: it got worse."
+)
+_CHANCE = N_(
+    "{difference}{range}, but this may well be chance: if the change had no effect, a "
+    "difference this large would appear in {share} of pilots."
+)
+_CHANCE_UNKNOWN = N_("{difference}, but this may well be chance: no effect is shown yet.")
+_NOT_CAUSAL = N_(
+    "{difference}{range}; this cannot be told apart from other changes in the same period, so "
+    "it does not show what the change did: compare with regions that keep the old process "
+    "(design: did)."
+)
+_NOT_TESTABLE = N_(
+    "{difference}; with one cluster in a group nothing tells the change from that cluster's own "
+    "ups and downs, so it is not tested."
+)
 _SAME = N_("{metric} was the same in both groups.")
 _TOO_FEW = N_("{metric}: not enough data to tell yet.")
 # A second sentence; the leading space separates English sentences (Chinese needs none).
@@ -47,6 +70,19 @@ def _size(row: dict[str, Any], lang: str, *, absolute_first: bool) -> str | None
     return change_as(abs(absolute), row.get("kind"), row.get("unit"), lang=lang).lstrip("+")
 
 
+def _likely_range(row: dict[str, Any], design: str, lang: str) -> str:
+    """` (the true change is likely between +2.9% and +14.2%)`, from the relative interval
+    (the absolute one for a difference in differences, as its size is given)."""
+    relative, absolute = row.get("ci_rel"), row.get("ci_abs")
+    if relative and design != "did":
+        low, high = (signed_percent(v) for v in relative)
+    elif absolute:
+        low, high = (change_as(v, row.get("kind"), row.get("unit"), lang=lang) for v in absolute)
+    else:
+        return ""
+    return translate(_RANGE, lang).format(low=low, high=high)
+
+
 def explain(row: dict[str, Any], *, design: str, confidence: float, lang: str) -> str:
     """One metric's overall result as a sentence in `lang` (an enriched report row)."""
     metric = str(row.get("metric_name") or row.get("metric"))
@@ -60,13 +96,20 @@ def explain(row: dict[str, Any], *, design: str, confidence: float, lang: str) -
     difference = translate(_DIFFERENCE[(design, direction)], lang).format(
         metric=metric, change=size
     )
-    if row.get("significant") or row.get("verdict") in ("met", "improved", "worse"):
-        template = _SURE_WORSE if row.get("verdict") == "worse" else _SURE
-        sentence = translate(template, lang).format(
-            difference=difference, confidence=percent(confidence, 0)
-        )
+    verdict = row.get("verdict")
+    p = row.get("p_adjusted") if row.get("p_adjusted") is not None else row.get("p_value")
+    with language(lang):
+        share = None if p is None else share_of_pilots(p)
+    likely = _likely_range(row, design, lang)
+    if verdict in ("changed_up", "changed_down", "no_change_seen"):
+        template = _NOT_CAUSAL
+    elif verdict == "not_testable":
+        template = _NOT_TESTABLE
+    elif verdict in ("met", "improved", "worse"):
+        template = _SIGNIFICANT_WORSE if verdict == "worse" else _SIGNIFICANT
     else:
-        sentence = translate(_CHANCE, lang).format(difference=difference)
+        template = _CHANCE if share is not None else _CHANCE_UNKNOWN
+    sentence = translate(template, lang).format(difference=difference, range=likely, share=share)
     target = row.get("target")
     if target is not None and row.get("verdict") in ("met", "improved"):
         shown = value_as(target, row.get("kind"), row.get("unit"), lang=lang)

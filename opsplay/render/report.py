@@ -28,7 +28,19 @@ from opsplay.render.sop import (
     playbook_data,
 )
 
-VERDICTS = ("met", "improved", "worse", "no_change", "inconclusive")
+VERDICTS = (
+    "met",
+    "improved",
+    "worse",
+    "no_change",
+    "inconclusive",
+    "not_testable",
+    "changed_up",
+    "changed_down",
+    "no_change_seen",
+)
+# Verdicts of designs that cannot tell what the change did (SPEC 11): never a promotion.
+UNTESTED = ("not_testable", "changed_up", "changed_down", "no_change_seen")
 DESIGNS = ("ab", "before_after", "did")
 ROLES = ("primary", "guardrail", "secondary")
 
@@ -50,6 +62,10 @@ REASONS = {
     "guardrail_worse": N_("guardrail {metrics} got significantly worse"),
     "critical_alerts": N_("critical alert(s) {alerts} fired"),
     "not_causal": N_("a before/after design does not rule out other changes in the period"),
+    "primary_untestable": N_(
+        "primary {metrics} cannot be tested: one cluster in a group gives nothing to compare "
+        "its ups and downs with"
+    ),
 }
 # What Table 3's columns mean for each design.
 TABLE3_NOTES = {
@@ -147,7 +163,9 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     Conclusion: `insufficient` when there is no primary row, every primary is
     `inconclusive`, or the sample ratio check failed; `met` when every primary is
     achieved (`met`, or `improved` without a target); `partly` when at least one primary
-    is `met` or `improved`; else `not_met`.
+    is `met` or `improved`; else `not_met`; `untested` when no primary could be tested by
+    its design (before/after without a comparison group, one cluster in a group), whose next
+    step is `add_comparison`, never `promote` (SPEC 11).
     Next step: `iterate` with insufficient data; `stop` when a primary is `worse`, or the
     conclusion is `not_met` and a guardrail is `worse`; `promote` when `met`, no guardrail
     is `worse` and no critical alert fired; else `iterate`.
@@ -164,9 +182,13 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     srm = comparison.get("srm") or {}
     worse = [row for row in primaries if row.get("verdict") == "worse"]
     guardrails_worse = [row for row in guardrails if row.get("verdict") == "worse"]
+    untested = [row for row in primaries if row.get("verdict") in UNTESTED]
     if not primaries:
         conclusion = "insufficient"
         reasons.append(("no_primary", {}))
+    elif len(untested) == len(primaries):
+        conclusion = "untested"
+        add("primary_untestable", [r for r in untested if r.get("verdict") == "not_testable"])
     elif all(row.get("verdict") == "inconclusive" for row in primaries):
         conclusion = "insufficient"
         reasons.append(("all_inconclusive", {}))
@@ -199,7 +221,11 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     if critical_alerts:
         reasons.append(("critical_alerts", {"alerts": list(critical_alerts)}))
 
-    if conclusion == "insufficient":
+    if conclusion == "untested":
+        # before/after, or one region per group: a period shock moves the metric as much as
+        # the change, so the next step is a comparison, never a rollout (SPEC 11)
+        next_step = "add_comparison"
+    elif conclusion == "insufficient":
         next_step = "iterate"
     elif worse or (conclusion == "not_met" and guardrails_worse):
         next_step = "stop"
@@ -352,6 +378,14 @@ def report_context(
                 "kind": raw.get("kind") or metric["kind"],
                 "role": role,
                 "verdict": verdict,
+                # a dashboard value cannot be tested: not "not enough data" (as pilot compare)
+                "verdict_label": label_of(
+                    "verdict",
+                    "dashboard"
+                    if verdict == "inconclusive" and raw.get("method") == "point"
+                    else verdict,
+                    lang,
+                ),
                 "before": raw.get("before"),
                 "metric_name": metric["name"],
                 "unit": metric["unit"],
@@ -609,6 +643,17 @@ def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
     )
 
 
+def _open_case_lines(figures: Any, nodes: dict[str, Any], lang: str) -> list[str]:
+    """Open cases per node as of the evaluation time (SPEC 12), nodes by name."""
+    from opsplay.pilot.human import open_case_lines
+
+    return open_case_lines(
+        figures,
+        lambda node: str(nodes.get(node, {}).get("name") or node),
+        lambda message: translate(message, lang),
+    )
+
+
 def _method_names(comparison: dict[str, Any]) -> dict[str, str | None]:
     """The test and correction as readers know them (Welch t, Holm), not option values."""
     test = comparison.get("test")
@@ -635,17 +680,6 @@ def render_report(
     context = report_context(
         playbook, comparison, lang=language, fmt=check_format(fmt), source=source
     )
-def _open_case_lines(figures: Any, nodes: dict[str, Any], lang: str) -> list[str]:
-    """Open cases per node as of the evaluation time (SPEC 12), nodes by name."""
-    from opsplay.pilot.human import open_case_lines
-
-    return open_case_lines(
-        figures,
-        lambda node: str(nodes.get(node, {}).get("name") or node),
-        lambda message: translate(message, lang),
-    )
-
-
     from opsplay.watch.trend import iteration_trend  # the history in the state file, if any
 
     context["trend"] = iteration_trend(playbook, comparison, lang=language, fmt=fmt)

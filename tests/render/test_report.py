@@ -281,11 +281,17 @@ JARGON = (
 @pytest.mark.parametrize(
     ("lang", "sentence", "method_heading"),
     [
-        ("zh", "试点组次日留存率比对照组高 {change}，有 95% 的把握不是偶然。", "方法说明"),
+        (
+            "zh",
+            "试点组次日留存率比对照组高 {change}（真实变化很可能在 {low} 到 {high} 之间）；"
+            "若流程改动毫无作用，出现这么大差异的概率",
+            "方法说明",
+        ),
         (
             "en",
-            "次日留存率 was {change} higher in the pilot arm than in the control arm; "
-            "we can be 95% sure this is not chance.",
+            "次日留存率 was {change} higher in the pilot arm than in the control arm (the true "
+            "change is likely between {low} and {high}); if the change had no effect, a "
+            "difference this large would appear in",
             "Method",
         ),
     ],
@@ -307,7 +313,9 @@ def test_results_in_plain_words_and_statistics_only_in_the_method_section(
     text = render_report(onboarding, segmented, lang=lang, fmt=fmt)
     marker = f"## {method_heading}\n" if fmt == "md" else f"<h2>{method_heading}</h2>"
     main, method = text.split(marker)
-    assert sentence.format(change=f"{retention['rel_diff'] * 100:.1f}%") in main
+    low, high = (f"{v * 100:+.1f}%" for v in retention["ci_rel"])
+    assert sentence.format(change=f"{retention['rel_diff'] * 100:.1f}%", low=low, high=high) in main
+    assert "把握" not in text and "% sure" not in text
     for word in JARGON:
         assert word not in main, word
     assert "地区=华东" not in text
@@ -326,43 +334,53 @@ def test_results_in_plain_words_and_statistics_only_in_the_method_section(
             -0.02,
             True,
             "worse",
-            "试点组转化率比对照组低 6.7%，有 90% 的把握不是偶然，这是变差了。",
+            "试点组转化率比对照组低 6.7%（真实变化很可能在 -10.0% 到 -3.3% 之间）；"
+            "若流程改动毫无作用，出现这么大差异的概率约 0.4%：指标变差了。",
         ),
         (
             "ab",
             0.01,
             False,
             "no_change",
-            "试点组转化率比对照组高 3.3%，但这点差别可能只是偶然，还不能说明有效果。",
+            "试点组转化率比对照组高 3.3%（真实变化很可能在 0.0% 到 +6.7% 之间），"
+            "但这很可能只是偶然波动：若流程改动毫无作用，出现这么大差异的概率约 40%。",
         ),
         (
             "before_after",
             0.01,
-            True,
-            "improved",
-            "试点期间转化率比试点前高 3.3%，有 90% 的把握不是偶然。",
+            None,
+            "changed_up",
+            "试点期间转化率比试点前高 3.3%（真实变化很可能在 0.0% 到 +6.7% 之间）；"
+            "这与同期的其他变化无法区分，不能说明流程改动的作用：请与保留原流程的区域对比（设计：双重差分）。",
         ),
         (
             "did",
             0.01,
             True,
             "improved",
-            "扣除对照组同期的变化后，试点组转化率多升高了 1.0个百分点，有 90% 的把握不是偶然。",
+            "扣除对照组同期的变化后，试点组转化率多升高了 1.0个百分点（真实变化很可能在 "
+            "0.0个百分点 到 +2.0个百分点 之间）；若流程改动毫无作用，出现这么大差异的概率不到 0.1%。",
         ),
         ("ab", None, False, "inconclusive", "转化率：数据还不够，暂时无法判断。"),
     ],
 )
 def test_each_design_and_direction_reads_as_one_sentence(
-    design: str, abs_diff: float | None, significant: bool, verdict: str, zh: str
+    design: str, abs_diff: float | None, significant: bool | None, verdict: str, zh: str
 ) -> None:
+    """The interval as the likely range of the true change, the p-value as how often such a
+    difference appears when the change did nothing; before/after never as an effect."""
     from opsplay.render.plain import explain
 
+    p_value = {"worse": 0.004, "no_change": 0.4, "improved": 0.0004}.get(verdict)
     row = {
         "metric": "conv",
         "metric_name": "转化率",
         "kind": "proportion",
         "abs_diff": abs_diff,
         "rel_diff": None if abs_diff is None else abs_diff / 0.3,
+        "ci_abs": None if abs_diff is None else [abs_diff - 0.01, abs_diff + 0.01],
+        "ci_rel": None if abs_diff is None else [(abs_diff - 0.01) / 0.3, (abs_diff + 0.01) / 0.3],
+        "p_value": None if verdict == "changed_up" else p_value,
         "significant": significant,
         "verdict": verdict,
         "target": None,
