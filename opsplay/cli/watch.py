@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -136,15 +136,7 @@ def watch(
     for warning in result.warnings:
         typer.echo(_("opsplay: warning: {message}").format(message=warning), err=True)
     for failure in result.failures:
-        typer.echo(
-            _(
-                "opsplay: error: could not post the message about `{alert}` to {target}: "
-                "{reason}; it stays queued in {state} and is sent by the next run"
-            ).format(
-                alert=failure.alert, target=failure.target, reason=failure.reason, state=where
-            ),
-            err=True,
-        )
+        typer.echo(_failure_words(failure, where), err=True)
     if result.unknown_targets:
         typer.echo(
             _(
@@ -153,8 +145,35 @@ def watch(
             ).format(count=result.unknown_targets, state=where),
             err=True,
         )
-    if result.firing or result.failures:
+    if result.firing or any(f.status != "maybe" for f in result.failures):
         raise typer.Exit(1)
+
+
+def _failure_words(failure: Any, where: Path) -> str:
+    """What became of a message whose post failed: queued, given up, or perhaps delivered."""
+    words = {
+        "alert": failure.alert,
+        "playbook": failure.playbook,
+        "target": failure.target,
+        "reason": failure.reason,
+        "state": where,
+        "id": failure.message_id,
+    }
+    if failure.status == "maybe":
+        return _(
+            "opsplay: warning: the message about `{alert}` went to {target} but no answer "
+            "came ({reason}); it may have arrived, so it is not sent again (message id {id})"
+        ).format(**words)
+    if failure.status == "dead":
+        return _(
+            "opsplay: error: {target} refused the message about `{alert}` of `{playbook}` in "
+            "every run ({reason}); it is given up and kept in {state} (see `opsplay history`); "
+            "the robot's other messages are sent"
+        ).format(**words)
+    return _(
+        "opsplay: error: could not post the message about `{alert}` of `{playbook}` to "
+        "{target}: {reason}; it stays queued in {state} and is sent by the next run"
+    ).format(**words)
 
 
 @app.command(
@@ -178,7 +197,7 @@ def history(
     lang: LangOption = None,
 ) -> None:
     from opsplay.validate import load_playbook
-    from opsplay.watch.history import FORMATTERS, versions
+    from opsplay.watch.history import FORMATTERS, dead_letters, versions
     from opsplay.watch.state import open_state
 
     try:
@@ -186,6 +205,7 @@ def history(
         opened = open_state(state, create=False)
         try:
             entries = versions(opened, loaded.metadata.id)
+            given_up = dead_letters(opened, loaded.metadata.id)
         finally:
             if opened is not None:
                 opened.close()
@@ -195,6 +215,21 @@ def history(
     with language(document_lang):
         text = FORMATTERS[output_format.value](loaded.metadata.id, entries, loaded, document_lang)
     typer.echo(text, nl=False)
+    for letter in given_up:
+        typer.echo(
+            _(
+                "opsplay: warning: the message of {created} about `{alert}` ({event}) was "
+                "refused by {target} and given up on {dead}: {reason}"
+            ).format(
+                created=letter["created"],
+                alert=letter["alert"],
+                event=letter["event"],
+                target=letter["shown"],
+                dead=letter["dead"],
+                reason=letter["last_error"] or "",
+            ),
+            err=True,
+        )
 
 
 RecordOption = Annotated[

@@ -20,7 +20,8 @@ from opsplay.watch.state import State
 
 @dataclass(frozen=True)
 class VersionEntry:
-    """What one playbook version achieved: its latest recorded run with metric rows."""
+    """What one playbook version achieved: its latest recorded run with metric rows, and every
+    alert that fired in any of its runs (an alert that fired and resolved is not lost)."""
 
     version: str
     recorded: str
@@ -111,12 +112,17 @@ def versions(state: State | None, playbook_id: str) -> list[VersionEntry]:
     )
     latest: dict[str, tuple[Any, dict[str, Any]]] = {}
     counts: dict[str, int] = {}
+    fired_in: dict[str, list[str]] = {}  # every alert that fired in any run of the version
     for row in rows:
         try:
             result = json.loads(row["result"])
         except ValueError:
             continue
         counts[row["version"]] = counts.get(row["version"], 0) + 1
+        seen = fired_in.setdefault(row["version"], [])
+        for alert in result.get("alerts") or []:
+            if alert.get("fired") and alert.get("id", "") not in seen:
+                seen.append(alert.get("id", ""))
         has_metrics = bool(result.get("metrics"))
         kept = latest.get(row["version"])
         if kept is None or has_metrics or not kept[1].get("metrics"):
@@ -129,7 +135,7 @@ def versions(state: State | None, playbook_id: str) -> list[VersionEntry]:
             for m in result.get("metrics") or []
             if not m.get("segment") and m.get("role", "primary") == "primary"
         ]
-        fired = [a.get("id", "") for a in result.get("alerts") or [] if a.get("fired")]
+        fired = fired_in.get(version, [])
         entries.append(
             VersionEntry(
                 version,
@@ -141,6 +147,22 @@ def versions(state: State | None, playbook_id: str) -> list[VersionEntry]:
             )
         )
     return entries
+
+
+def dead_letters(state: State | None, playbook_id: str) -> list[dict[str, Any]]:
+    """Messages of a playbook that a robot refused in every try and that were given up
+    (kept in the outbox, never posted), oldest first."""
+    if state is None:
+        return []
+    columns = {row[1] for row in state.read("PRAGMA table_info(outbox)")}
+    if "dead" not in columns:  # a file written before messages were given up
+        return []
+    rows = state.read(
+        "SELECT alert, event, shown, created, dead, last_error FROM outbox "
+        "WHERE playbook = ? AND dead IS NOT NULL ORDER BY id",
+        (playbook_id,),
+    )
+    return [dict(row) for row in rows]
 
 
 # Formats, looked up by name (`opsplay history --format`)
@@ -163,12 +185,15 @@ def metric_cells(row: dict[str, Any], playbook: Any) -> tuple[str, str, str, str
         fmt_value((row.get("baseline") or {}).get("value"), kind, unit),
         fmt_value((row.get("pilot") or {}).get("value"), kind, unit),
         fmt_rel(row.get("rel_diff")),
-        verdict_word(row.get("verdict")),
+        verdict_word(row.get("verdict"), row.get("method")),
     )
 
 
-def verdict_word(verdict: str | None) -> str:
-    """A verdict in the message language."""
+def verdict_word(verdict: str | None, method: str | None = None) -> str:
+    """A verdict in the message language; a dashboard value cannot be tested, which is not
+    "too little data" (as `pilot compare` says it)."""
+    if method == "point" and verdict in (None, "inconclusive"):
+        return _("cannot be tested (dashboard values)")
     words = {
         "met": _("met its target"),
         "improved": _("improved significantly"),

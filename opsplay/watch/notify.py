@@ -9,16 +9,22 @@ A URL carries its access token, so it is only ever shown through `redact`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import re
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from opsplay.credentials import forms, mask_url, secrets_of_url
+from opsplay.credentials import scrub as scrub_text
 from opsplay.errors import UsageError
 from opsplay.i18n import _
+from opsplay.text import visible
 from opsplay.watch import clock
 
 KINDS = ("dingtalk", "feishu", "wecom", "slack", "json")
@@ -32,8 +38,16 @@ HOSTS = {
 ATTEMPTS = 3
 BACKOFF_SECONDS = 1.0  # 1 s, then 2 s between the three attempts
 TIMEOUT_SECONDS = 10.0
+# A whole post (connect, send, answer): httpx times each read, so a robot trickling a byte a
+# second would otherwise hold `watch` for ever.
+DEADLINE_SECONDS = 20.0
+REPLY_LIMIT = 4096  # bytes of a robot's answer read; its error code comes first
 WECOM_LIMIT = 4096  # bytes of a WeCom markdown message
-_SECRET_SEGMENT = re.compile(r"^(?=.*\d)[A-Za-z0-9_\-]{12,}$")
+# A path part that is a token: with a digit, or long (gateways' tokens may be letters only).
+_SECRET_SEGMENT = re.compile(r"^(?:(?=.*\d)[A-Za-z0-9_\-]{12,}|[A-Za-z0-9_\-]{20,})$")
+# Robots' error codes that mean "too many messages, try later", not "this message is refused".
+_SCHEME_SPLIT = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", re.S)
+_BUSY_CODES = {"130101", "45009", "9499", "11232", "11233"}
 
 
 @dataclass(frozen=True)
@@ -48,33 +62,37 @@ class Target:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Whether a post was accepted, and if not why (secrets scrubbed)."""
+    """Whether a post was accepted, and if not why (secrets scrubbed).
+
+    `refused`: the robot answered and said no (a keyword or format it will refuse again),
+    not "unreachable", "busy" or "down". `maybe`: the message was sent and no answer came:
+    it may have arrived, so it is not sent again.
+    """
 
     ok: bool
     reason: str = ""
+    refused: bool = False
+    maybe: bool = False
 
 
 def redact(url: str) -> str:
-    """The URL with its token, key, signature and any secret-looking path part as `***`."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    """The URL with its user info, every query value, the fragment and any secret-looking
+    path part as `***`."""
+    parts = _SCHEME_SPLIT.match(url)
+    if not parts:
         return "***"
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    if parts.username or parts.password:
-        host = "***@" + host
-    segments = parts.path.split("/")
+    shown = mask_url(url, keep_user=False, every_query_value=True)
+    scheme, rest = _SCHEME_SPLIT.match(shown).groups()  # type: ignore[union-attr]
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    segments = rest[:cut].split("/")
     hidden = False
-    for index, segment in enumerate(segments):
+    for index, segment in enumerate(segments[1:], start=1):
         # Slack's and Feishu's tokens are the path after services/ and hook/.
-        if hidden or _SECRET_SEGMENT.match(segment):
+        if hidden or _SECRET_SEGMENT.match(unquote(segment)):
             segments[index] = "***" if segment else segment
         if segment in ("services", "hook"):
             hidden = True
-    query = urlencode([(key, "***") for key, _value in parse_qsl(parts.query, True)], safe="*")
-    return urlunsplit((parts.scheme, host, "/".join(segments), query, ""))
+    return scheme + "/".join(segments) + rest[cut:]
 
 
 def url_key(url: str) -> str:
@@ -95,6 +113,7 @@ def parse_target(text: str) -> Target:
     try:
         parts = urlsplit(url)
         httpx.URL(url)
+        _port = parts.port  # ValueError when out of range (`:99999`)
         valid = parts.scheme in ("http", "https") and bool(parts.hostname)
     except (ValueError, httpx.InvalidURL):
         valid = False
@@ -131,9 +150,30 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
+_SLACK_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# DingTalk's and WeCom's Markdown: links, images, HTML (`<font>`, `<@user>`) and line-start
+# markers. The characters become their full-width look-alikes, and `://` loses its link.
+_CHAT_MARKUP = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］", "(": "（", ")": "）"})
+_LINE_START = re.compile(r"^([ \t]*)([#>*+\-]|\d+[.)])", re.M)
+
+
+def chat_text(kind: str, text: str) -> str:
+    """Playbook text as plain text in the robot's markup: no mention, link, image or tag
+    (Slack `<!channel>`, `<url|text>`; Markdown `[x](url)`, `![](url)`, `<font>`)."""
+    text = visible(str(text))
+    if kind == "slack":
+        return text.translate(_SLACK_MARKUP)
+    if kind in ("dingtalk", "wecom"):
+        text = text.translate(_CHAT_MARKUP).replace("://", "：//").replace("`", "ˋ")
+        return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
+    return text  # Feishu's post text and JSON are not markup
+
+
 def payload(kind: str, message: dict[str, Any]) -> dict[str, Any]:
-    """The robot's documented JSON body for a message (title, lines, lang, data)."""
-    title, lines = message["title"], message["lines"]
+    """The robot's documented JSON body for a message (title, lines, lang, data); the title
+    and lines are plain text, escaped here for each robot's markup."""
+    title = chat_text(kind, message["title"])
+    lines = [chat_text(kind, line) for line in message["lines"]]
     if kind == "dingtalk":
         # DingTalk markdown needs a blank line between lines to break them.
         text = "\n\n".join([f"#### {title}", *lines])
@@ -152,7 +192,8 @@ def payload(kind: str, message: dict[str, Any]) -> dict[str, Any]:
         return {"msgtype": "markdown", "markdown": {"content": text}}
     if kind == "slack":
         return {"text": "\n".join([f"*{title}*", *lines])}
-    return {"title": title, "text": "\n".join(lines), **message["data"]}
+    extra = {"message_id": message["message_id"]} if message.get("message_id") else {}
+    return {"title": title, "text": "\n".join(lines), **message["data"], **extra}
 
 
 def _signed(target: Target, body: dict[str, Any], secret: str | None) -> tuple[dict, dict]:
@@ -169,74 +210,165 @@ def _signed(target: Target, body: dict[str, Any], secret: str | None) -> tuple[d
     return {}, body
 
 
-def _refusal(kind: str, response: Any) -> str | None:
-    """Why a robot refused a post it answered (HTTP 200 with an error code counts), or None."""
-    text = response.text.strip()
-    if response.status_code >= 300:
-        return _("HTTP {status}: {body}").format(status=response.status_code, body=text[:200])
+def _refusal(kind: str, status: int, text: str) -> tuple[str, bool] | None:
+    """(why, whether the robot refused this message) for a post it answered (HTTP 200 with
+    an error code counts), or None when it accepted it."""
+    text = text.strip()
+    if status >= 300:
+        # 4xx: the robot read the message and said no; 408/425/429 and 5xx: try again later.
+        refused = 400 <= status < 500 and status not in (408, 425, 429)
+        return _("HTTP {status}: {body}").format(status=status, body=text[:200]), refused
     if kind == "slack":
-        return None if text == "ok" else _("answered `{body}`").format(body=text[:200])
+        return None if text == "ok" else (_("answered `{body}`").format(body=text[:200]), True)
     if kind == "json":
         return None
     try:
-        answer = response.json()
+        answer = json.loads(text)
     except ValueError:
-        return _("answered something that is not JSON: {body}").format(body=text[:200])
+        answer = None
     if not isinstance(answer, dict):
-        return _("answered something that is not JSON: {body}").format(body=text[:200])
+        return _("answered something that is not JSON: {body}").format(body=text[:200]), False
     code = answer.get("errcode", answer.get("code", answer.get("StatusCode", 0)))
     if code in (0, "0", None):
         return None
     detail = answer.get("errmsg", answer.get("msg", answer.get("StatusMessage", "")))
-    return _("error code {code}: {detail}").format(code=code, detail=str(detail)[:200])
+    reason = _("error code {code}: {detail}").format(code=code, detail=str(detail)[:200])
+    return reason, str(code) not in _BUSY_CODES
+
+
+class _Watchdog:
+    """The deadline of one post: when it passes, the post's sockets are shut, which ends a
+    read httpx would keep waiting on; also notes whether the whole request went out."""
+
+    def __init__(self, seconds: float) -> None:
+        import threading
+
+        self.sockets: list[Any] = []
+        self.fired = False
+        self.written = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's `trace` extension: each new connection, and the request's end."""
+        if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            stream = info.get("return_value")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            with self._lock:
+                if sock is not None:
+                    self.sockets.append(sock)
+                if self.fired:
+                    self._shut()
+        elif event == "http11.send_request_body.complete":
+            self.written = True
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            self._shut()
+
+    def _shut(self) -> None:
+        import socket
+
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _read_reply(response: Any) -> str:
+    """At most REPLY_LIMIT bytes of the answer's body, as text (a 1 GB answer is not read)."""
+    data = bytearray()
+    for chunk in response.iter_raw():
+        data += chunk
+        if len(data) >= REPLY_LIMIT:
+            break
+    encoding = response.headers.get("content-encoding", "identity").lower()
+    if encoding in ("gzip", "deflate"):
+        with contextlib.suppress(zlib.error):
+            data = bytearray(zlib.decompressobj(47).decompress(bytes(data), REPLY_LIMIT))
+    return bytes(data[:REPLY_LIMIT]).decode(response.encoding or "utf-8", errors="replace")
 
 
 def post(client: Any, target: Target, message: dict[str, Any], secret: str | None) -> Outcome:
-    """Post one message, retrying with backoff; the outcome never contains a secret."""
+    """Post one message, retrying with backoff; the outcome never contains a secret.
+
+    Each attempt has an overall deadline (DEADLINE_SECONDS). A request that went out whole
+    and got no answer is not sent again: the robot may have shown it (`maybe`).
+    """
     import httpx
 
-    reason = ""
+    reason, refused, echoed = "", False, []
     for attempt in range(ATTEMPTS):
         if attempt:
             clock.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
         params, body = _signed(target, payload(target.kind, message), secret)
-        try:
-            # The signature joins the URL's own query (access_token) rather than replacing it.
-            url = httpx.URL(target.url).copy_merge_params(params) if params else target.url
-            response = client.post(url, json=body)
-        except httpx.TimeoutException:
-            reason = _("no answer within {seconds:g} s").format(seconds=TIMEOUT_SECONDS)
-            continue
-        except httpx.ConnectError:
-            reason = _("cannot connect (host unreachable or connection refused)")
-            continue
-        except httpx.HTTPError as error:
-            reason = _("the request failed ({kind})").format(kind=type(error).__name__)
-            continue
-        refusal = _refusal(target.kind, response)
-        if refusal is None:
+        echoed += [str(value) for value in params.values()] + [str(body.get("sign", ""))]
+        refused = False
+        with _Watchdog(DEADLINE_SECONDS) as watchdog:
+            try:
+                # The signature joins the URL's own query (access_token) rather than replacing it.
+                url = httpx.URL(target.url).copy_merge_params(params) if params else target.url
+                with client.stream(
+                    "POST",
+                    url,
+                    json=body,
+                    headers={"Accept-Encoding": "identity"},
+                    extensions={"trace": watchdog.trace},
+                ) as response:
+                    status, text = response.status_code, _read_reply(response)
+            except httpx.HTTPError as error:
+                reason = _failure(error, watchdog)
+                if watchdog.written:
+                    return Outcome(False, scrub(reason, target, secret, echoed), maybe=True)
+                continue
+        answer = _refusal(target.kind, status, text)
+        if answer is None:
             return Outcome(True)
-        reason = refusal
-    return Outcome(False, scrub(reason, target, secret))
+        reason, refused = answer
+    return Outcome(False, scrub(reason, target, secret, echoed), refused=refused)
 
 
-def scrub(text: str, target: Target, secret: str | None) -> str:
-    """`text` with the URL, its query values, path tokens and the secret replaced by ***."""
+def _failure(error: Exception, watchdog: _Watchdog) -> str:
+    """Why a post got no answer, in words."""
+    import httpx
+
+    if watchdog.fired:
+        return _("no answer within {seconds:g} s").format(seconds=DEADLINE_SECONDS)
+    if isinstance(error, httpx.TimeoutException):
+        return _("no answer within {seconds:g} s").format(seconds=TIMEOUT_SECONDS)
+    if isinstance(error, httpx.ConnectError):
+        return _("cannot connect (host unreachable or connection refused)")
+    return _("the request failed ({kind})").format(kind=type(error).__name__)
+
+
+def scrub(text: str, target: Target, secret: str | None, echoed: Sequence[str] = ()) -> str:
+    """`text` with the URL, its query values, user info, path tokens, the secret and the
+    signatures sent replaced by ***, its control and bidi characters made visible."""
     parts = urlsplit(target.url)
     hidden = [target.url, *(v for _k, v in parse_qsl(parts.query) if len(v) >= 4)]
-    hidden += [s for s in parts.path.split("/") if _SECRET_SEGMENT.match(s)]
-    if secret:
-        hidden.append(secret)
-    for value in sorted(set(hidden), key=len, reverse=True):
-        text = text.replace(value, "***")
-    return text
+    hidden += [s for s in parts.path.split("/") if _SECRET_SEGMENT.match(unquote(s))]
+    hidden += secrets_of_url(target.url) + [*echoed, secret or ""]
+    return visible(scrub_text(text, forms(hidden)))
 
 
 def client() -> Any:
-    """An HTTP client with the timeouts every post uses."""
+    """An HTTP client with the timeouts every post uses; no connection is kept between posts,
+    so each post's deadline watches its own socket."""
     import httpx
 
-    return httpx.Client(timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=5.0))
+    return httpx.Client(
+        timeout=httpx.Timeout(TIMEOUT_SECONDS, connect=5.0),
+        limits=httpx.Limits(max_keepalive_connections=0),
+        follow_redirects=False,
+    )
 
 
 def as_json(message: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from opsplay.watch.message import compose
 from opsplay.watch.state import State, open_state
 
 LEASE_SECONDS = 300.0  # a run that dies while posting frees its message after this
+DEAD_AFTER = 3  # runs in which a robot refused a message before it is given up
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,17 @@ class Change:
 
 @dataclass(frozen=True)
 class Failure:
-    """A post that failed after its retries (the message stays queued)."""
+    """A post that failed after its retries, or got no answer."""
 
     target: str  # redacted
     alert: str
     event: str
     reason: str  # scrubbed
+    playbook: str = ""
+    # queued: sent by a later run; dead: refused in DEAD_AFTER runs, given up (kept, shown by
+    # `history`); maybe: sent but never answered, counted as delivered (not sent again)
+    status: str = "queued"
+    message_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ def run_watch(
         firing = _firing(state, playbook)
         keys = [t.key for t in targets]
         pending = state.read(
-            "SELECT target FROM outbox WHERE delivered IS NULL AND playbook = ?",
+            "SELECT target FROM outbox WHERE delivered IS NULL AND dead IS NULL AND playbook = ?",
             (playbook.metadata.id,),
         )
     return WatchResult(
@@ -296,59 +302,109 @@ def _deliver(
     state: State, targets: Sequence[notify.Target], secret: str | None
 ) -> tuple[int, list[Failure]]:
     """Send every queued message of these robots, oldest first, each claimed before it is
-    posted so that an overlapping run does not send it too."""
+    posted so that an overlapping run does not send it too.
+
+    Order is kept per robot x playbook x alert: a message waits while an earlier one of its
+    line is undelivered (failed, or being posted by another run, or by one that died), so a
+    "resolved" never overtakes its "firing", and a refused message blocks no other line. A
+    message the robot refused in DEAD_AFTER runs is given up: kept in the state file, marked
+    dead, reported and shown by `history`.
+    """
     if not targets:
         return 0, []
     by_key = {t.key: t for t in targets}
     marks = ",".join("?" * len(by_key))
     pending = state.read(
-        f"SELECT id FROM outbox WHERE delivered IS NULL AND target IN ({marks}) ORDER BY id",
+        f"SELECT id FROM outbox WHERE delivered IS NULL AND dead IS NULL AND target IN ({marks}) "
+        "ORDER BY id",
         tuple(by_key),
     )
     token = uuid.uuid4().hex
     sent, failures = 0, []
-    failed_targets: set[str] = set()
     with notify.client() as http:
         for item in pending:
             now = clock.now().timestamp()
             with state.transaction() as db:
-                claimed = db.execute(
-                    "UPDATE outbox SET claim = ?, claimed_until = ? WHERE id = ? AND delivered "
-                    "IS NULL AND (claimed_until IS NULL OR claimed_until < ?)",
-                    (token, now + LEASE_SECONDS, item["id"], now),
-                ).rowcount
                 row = db.execute("SELECT * FROM outbox WHERE id = ?", (item["id"],)).fetchone()
+                earlier = db.execute(
+                    "SELECT 1 FROM outbox WHERE target = ? AND playbook = ? AND alert = ? "
+                    "AND id < ? AND delivered IS NULL AND dead IS NULL LIMIT 1",
+                    (row["target"], row["playbook"], row["alert"], row["id"]),
+                ).fetchone()
+                message_id = row["message_id"] or str(
+                    uuid.uuid5(uuid.NAMESPACE_URL, f"opsplay:{row['target']}:{row['id']}")
+                )
+                claimed = 0
+                if earlier is None:
+                    claimed = db.execute(
+                        "UPDATE outbox SET claim = ?, claimed_until = ?, message_id = ? "
+                        "WHERE id = ? AND delivered IS NULL AND dead IS NULL "
+                        "AND (claimed_until IS NULL OR claimed_until < ?)",
+                        (token, now + LEASE_SECONDS, message_id, item["id"], now),
+                    ).rowcount
             if not claimed:
-                continue  # delivered or being delivered by another run
+                continue  # delivered, being delivered, or waiting for an earlier message
             target = by_key[row["target"]]
-            if target.key in failed_targets:
-                # Keep the order of a robot's messages: after a failure, the rest wait too.
-                _release(state, row["id"], token, None)
-                continue
-            outcome = notify.post(http, target, json.loads(row["message"]), secret)
-            if outcome.ok:
+            message = {**json.loads(row["message"]), "message_id": message_id}
+            outcome = notify.post(http, target, message, secret)
+            if outcome.ok or outcome.maybe:
+                # "Sent, no answer" counts as delivered: sending it again would repeat it.
                 with state.transaction() as db:
                     db.execute(
-                        "UPDATE outbox SET delivered = ?, attempts = attempts + 1, claim = NULL, "
+                        "UPDATE outbox SET delivered = ?, maybe = ?, attempts = attempts + 1, "
+                        "last_error = COALESCE(?, last_error), claim = NULL, "
                         "claimed_until = NULL WHERE id = ? AND claim = ?",
-                        (clock.now().isoformat(timespec="seconds"), row["id"], token),
+                        (
+                            clock.now().isoformat(timespec="seconds"),
+                            int(outcome.maybe),
+                            outcome.reason or None,
+                            row["id"],
+                            token,
+                        ),
                     )
-                sent += 1
-            else:
-                failed_targets.add(target.key)
-                _release(state, row["id"], token, outcome.reason)
-                failures.append(Failure(target.shown, row["alert"], row["event"], outcome.reason))
+                if outcome.ok:
+                    sent += 1
+                    continue
+            dead = not outcome.maybe and row["refused"] + outcome.refused >= DEAD_AFTER
+            if not outcome.maybe:
+                _release(state, row["id"], token, outcome.reason, outcome.refused, dead)
+            failures.append(
+                Failure(
+                    target.shown,
+                    row["alert"],
+                    row["event"],
+                    outcome.reason,
+                    playbook=row["playbook"],
+                    status="maybe" if outcome.maybe else "dead" if dead else "queued",
+                    message_id=message_id,
+                )
+            )
     return sent, failures
 
 
-def _release(state: State, outbox_id: int, token: str, reason: str | None) -> None:
-    """Give a claimed message back to the queue (with why its post failed)."""
+def _release(
+    state: State,
+    outbox_id: int,
+    token: str,
+    reason: str | None,
+    refused: bool = False,
+    dead: bool = False,
+) -> None:
+    """Give a claimed message back to the queue (with why its post failed), or give it up."""
     with state.transaction() as db:
         db.execute(
             "UPDATE outbox SET claim = NULL, claimed_until = NULL, "
             "attempts = attempts + CASE WHEN ? IS NULL THEN 0 ELSE 1 END, "
+            "refused = refused + ?, dead = ?, "
             "last_error = COALESCE(?, last_error) WHERE id = ? AND claim = ?",
-            (reason, reason, outbox_id, token),
+            (
+                reason,
+                int(refused),
+                clock.now().isoformat(timespec="seconds") if dead else None,
+                reason,
+                outbox_id,
+                token,
+            ),
         )
 
 

@@ -9,6 +9,7 @@ known by the SHA-256 of its URL and shown redacted.
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 import stat
 from collections.abc import Iterator
@@ -47,7 +48,11 @@ CREATE TABLE outbox (
     last_error TEXT,
     claim TEXT,
     claimed_until REAL,
-    delivered TEXT
+    delivered TEXT,
+    message_id TEXT,
+    refused INTEGER NOT NULL DEFAULT 0,
+    dead TEXT,
+    maybe INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX outbox_pending ON outbox (target, delivered);
 CREATE TABLE runs (
@@ -62,6 +67,18 @@ CREATE TABLE runs (
 CREATE INDEX runs_playbook ON runs (playbook, id);
 """
 _TABLES = {"alert_state", "outbox", "runs"}
+# Every table and index opsplay creates. Anything else in a state file (a trigger, a view, a
+# table of another program) is not opsplay's: a trigger could rewrite a queued message, which
+# the next run would post with the real secret.
+_OBJECTS = set(re.findall(r"CREATE (?:TABLE|INDEX) (\w+)", _SCHEMA))
+# Columns added to a table after files with SCHEMA_VERSION 1 were written: (table, column,
+# definition), added to an older file when it is opened for writing.
+_ADDED_COLUMNS = [
+    ("outbox", "message_id", "TEXT"),  # sent with the message: a gateway can drop repeats
+    ("outbox", "refused", "INTEGER NOT NULL DEFAULT 0"),  # runs whose posts the robot refused
+    ("outbox", "dead", "TEXT"),  # given up (refused in DEAD_AFTER runs): kept, not posted
+    ("outbox", "maybe", "INTEGER NOT NULL DEFAULT 0"),  # sent but never answered
+]
 
 
 class StateError(InputError):
@@ -150,6 +167,14 @@ def open_state(path: Path | None, *, create: bool = True) -> State | None:
                 path=path, example=DEFAULT_PATH
             )
         )
+    if path.is_symlink() and not path.exists():
+        # SQLite would create the file at the link's target, wherever that points.
+        raise StateError(
+            _(
+                "{path} is a symbolic link to a file that does not exist; give `--state` "
+                "the state file itself or a new path"
+            ).format(path=path)
+        )
     if path.exists() and not stat.S_ISREG(path.stat().st_mode):
         # A FIFO would block the read-only open for ever; a device would get SQLite's
         # journal written next to it (/dev/null-journal). Neither is a state file.
@@ -185,11 +210,26 @@ def _check_schema(state: State, create: bool) -> None:
     state.connection.execute("BEGIN")
     try:
         version = state.connection.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in state.connection.execute("SELECT name FROM sqlite_master")}
+        objects = list(state.connection.execute("SELECT type, name FROM sqlite_master"))
     finally:
         if state.connection.in_transaction:
             state.connection.execute("COMMIT")
+    tables = {row[1] for row in objects}
+    foreign = sorted(
+        name
+        for kind, name in objects
+        if kind in ("trigger", "view") or not (name in _OBJECTS or name.startswith("sqlite_"))
+    )
+    if foreign:
+        raise StateError(
+            _(
+                "{path}: the state file holds {objects}, which opsplay did not create; it was "
+                "left untouched and is not used — move it aside and run again to start a new one"
+            ).format(path=state.path, objects=", ".join(f"`{name}`" for name in foreign))
+        )
     if version == SCHEMA_VERSION and _TABLES <= tables:
+        if create:
+            _add_columns(state)
         return
     if version > SCHEMA_VERSION:
         raise StateError(
@@ -210,3 +250,19 @@ def _check_schema(state: State, create: bool) -> None:
             if statement.strip():
                 db.execute(statement)
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _add_columns(state: State) -> None:
+    """Add the columns a file written by an older opsplay lacks (see `_ADDED_COLUMNS`)."""
+    have = {
+        (table, row[1])
+        for table in {table for table, _column, _definition in _ADDED_COLUMNS}
+        for row in state.connection.execute(f"PRAGMA table_info({table})")
+    }
+    if all((table, column) in have for table, column, _definition in _ADDED_COLUMNS):
+        return
+    with state.transaction() as db:
+        for table, column, definition in _ADDED_COLUMNS:
+            present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:  # another run may have added it meanwhile
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")

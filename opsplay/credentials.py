@@ -1,0 +1,112 @@
+"""Credentials in what opsplay shows: URLs with their secrets masked, known secrets scrubbed
+from any text (a robot's error body, a driver's message) before it is printed or stored.
+
+One rule for every URL opsplay prints, stores or records (robot webhooks, `--db` URLs, a URL
+given by mistake as a file): the password of the user info, the value of every query key
+that names a credential (`password`, `token`, `key`, `secret`, `sign`, …, also
+percent-encoded), and the fragment become `***`. Imports nothing beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus, unquote_plus
+
+MASK = "***"
+# Words that make a query key (or a `key=value` / `"key": "value"` in a text) a credential.
+_SECRET_WORDS = ("pass", "pwd", "token", "key", "secret", "sign", "sig", "auth", "credential")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*:/+)(.*)$", re.S)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
+_KEY_VALUE = re.compile(
+    r"(?i)(?P<key>[\w.\-]*(?:" + "|".join(_SECRET_WORDS) + r")[\w.\-]*)"
+    r"(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s&,;\"'<>]+)"
+)
+_AUTH_HEADER = re.compile(r"(?i)\b(basic|bearer|token)\s+[A-Za-z0-9+/=._~\-]{8,}")
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a query key names a credential (`access_token`, `Password`, `api%5Fkey`)."""
+    word = re.sub(r"[^a-z]", "", unquote_plus(key).lower())
+    return any(secret in word for secret in _SECRET_WORDS)
+
+
+def mask_url(url: str, *, keep_user: bool = True, every_query_value: bool = False) -> str:
+    """`url` with its password, credential query values and fragment as `***`.
+
+    The user info ends at the last `@` before the query, so a raw `@` in a password is
+    masked whole; the user name stays unless `keep_user` is false (a robot URL's user
+    info is all secret).
+    """
+    match = _SCHEME.match(url)
+    if not match:
+        return url
+    scheme, rest = match.groups()
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    where, tail = rest[:cut], rest[cut:]
+    at = where.rfind("@")
+    if at >= 0 and not where.startswith("/"):
+        name, colon, _password = where[:at].partition(":")
+        if not keep_user or not name:
+            user = MASK
+        else:
+            user = f"{name}:{MASK}" if colon else name
+        where = f"{user}@{where[at + 1 :]}"
+    query, hash_sign, fragment = tail.partition("#")
+    if query.startswith("?"):
+        pairs = []
+        for pair in query[1:].split("&"):
+            key, equals, value = pair.partition("=")
+            secret = every_query_value or is_secret_key(key) or (not equals and len(key) >= 16)
+            pairs.append(f"{key}={MASK}" if secret and (value or not equals) else pair)
+        query = "?" + "&".join(pairs)
+    return scheme + where + query + (hash_sign + MASK if fragment else "")
+
+
+def secrets_of_url(url: str) -> list[str]:
+    """The secret parts of a URL (password, credential query values) in every form a server
+    may echo them: as written, decoded, percent-encoded and inside a Basic-auth header."""
+    match = _SCHEME.match(url)
+    if not match:
+        return []
+    rest = match.group(2)
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    where, tail = rest[:cut], rest[cut:]
+    found: list[str] = []
+    at = where.rfind("@")
+    if at >= 0 and not where.startswith("/"):
+        userinfo = where[:at]
+        name, _colon, password = userinfo.partition(":")
+        found += [password, userinfo if not password else ""]
+        found.append(base64.b64encode(unquote_plus(userinfo).encode()).decode("ascii"))
+    query, _hash, fragment = tail.partition("#")
+    for pair in query.lstrip("?").split("&"):
+        key, _equals, value = pair.partition("=")
+        if is_secret_key(key) or len(value) >= 16:
+            found.append(value)
+    found.append(fragment)
+    return forms(found)
+
+
+def forms(values: Iterable[str]) -> list[str]:
+    """Each secret as written, decoded and percent-encoded (longest first, 4+ characters)."""
+    every: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        for form in (value, unquote_plus(value), quote(value, safe=""), quote_plus(value)):
+            every |= {form, form.lower(), form.upper()} if "%" in form else {form}
+    return sorted((v for v in every if len(v) >= 4), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with each known secret, every URL's secrets, `key=value` pairs whose key names a
+    credential and Basic/Bearer credentials replaced by `***`."""
+    for value in forms(secrets):
+        text = text.replace(value, MASK)
+    text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    return _KEY_VALUE.sub(
+        lambda m: m.group(0) if m.group("value") == MASK else m["key"] + m["sep"] + MASK, text
+    )
