@@ -347,6 +347,32 @@ def alert_text(report: PilotReport, alert: Any) -> str:
     )
 
 
+def waiting_alert_texts(report: PilotReport) -> list[str]:
+    """Alerts waiting for evidence on this one look (SPEC 11): the condition holds but `for`
+    asks for more consecutive runs of `watch`, or the value stands on fewer rows than min_n."""
+    texts = []
+    for alert in report.alerts:
+        if alert.status == "pending":
+            texts.append(
+                _(
+                    "pending `for` ({held}/{needed}): {alert}; one look cannot fire it, "
+                    "`opsplay watch` fires it after {needed} consecutive runs"
+                ).format(held=alert.held, needed=alert.runs_needed, alert=alert_text(report, alert))
+            )
+        elif alert.status == "not_enough_data":
+            texts.append(
+                _(
+                    "not enough data: {alert} stands on {n} rows or units, fewer than its min_n "
+                    "{min_n}; neither fired nor passed"
+                ).format(
+                    alert=alert_text(report, alert),
+                    n=alert.n if alert.n is not None else 0,
+                    min_n=alert.min_n,
+                )
+            )
+    return texts
+
+
 def _is_proportion(report: PilotReport, metric: str) -> bool:
     """Whether a metric alert watches a rate (shown as a percentage) rather than a mean."""
     return any(row.metric == metric and row.kind == "proportion" for row in report.metrics)

@@ -66,6 +66,7 @@ def format_text(result: WatchResult, playbook: Any) -> str:
                 lines.append(_("started firing: {alert}").format(alert=status(change.alert)))
             else:
                 lines.append(_("resolved: {alert}").format(alert=status(change.alert, True)))
+        lines += waiting_lines(result.alerts, status)
         if not result.changes:
             lines.append(
                 _("first run for this playbook: the alerts' states are kept; nothing to announce")
@@ -78,6 +79,27 @@ def format_text(result: WatchResult, playbook: Any) -> str:
             )
         )
     return "\n".join(lines) + "\n"
+
+
+def waiting_lines(alerts: Any, status: Callable[[str], str]) -> list[str]:
+    """Alerts waiting for evidence: pending `for:` runs, or below `min_n` (SPEC 11)."""
+    lines = []
+    for alert in alerts:
+        if alert.status == "pending":
+            lines.append(
+                _(
+                    "pending: {alert}, held on {held} of the {needed} consecutive runs its "
+                    "`for` asks before it fires"
+                ).format(alert=status(alert.id), held=alert.held, needed=alert.runs_needed)
+            )
+        elif alert.status == "not_enough_data":
+            lines.append(
+                _(
+                    "not enough data: {alert} stands on {n} rows or units, fewer than its "
+                    "min_n {min_n}; neither fired nor passed"
+                ).format(alert=alert.id, n=alert.n if alert.n is not None else 0, min_n=alert.min_n)
+            )
+    return lines
 
 
 @formatter("json")

@@ -7,7 +7,7 @@ import json
 import math
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +193,7 @@ def run_watch(
                     lang,
                 )
             )
+        _counted(document, alerts)
         run_id = history.record(state, document, data_fingerprint, "watch")
         sent, failures = _deliver(state, targets, secret)
         firing = _firing(state, playbook)
@@ -230,7 +231,7 @@ def _zone(playbook_path: Path, playbook: Any) -> Any:
 def _remember(
     state: State,
     playbook: Any,
-    alerts: Sequence[Any],
+    alerts: list[Any],  # judging.AlertResult, updated in place with their `for:` counts
     targets: Sequence[notify.Target],
     lang: str,
     zone: Any = None,  # the project's time zone (opsplay.zones); None: by the playbook's language
@@ -259,14 +260,18 @@ def _remember(
             ).fetchone()
             is None
         ]
-        for result in alerts:
-            if result.value is None:
-                continue  # not measured this run: keep what was known
+        for index, result in enumerate(alerts):
+            if result.value is None or result.status == "not_enough_data":
+                # not measured this run, or on too few rows (`min_n`): keep what was known,
+                # neither fired nor passed, and the `for:` count neither grows nor restarts
+                continue
             row = db.execute(
-                "SELECT firing FROM alert_state WHERE playbook = ? AND alert = ?",
+                "SELECT firing, held FROM alert_state WHERE playbook = ? AND alert = ?",
                 (playbook.metadata.id, result.id),
             ).fetchone()
             was = bool(row["firing"]) if row is not None else False
+            result = _waited(result, row["held"] if row is not None else 0, was)
+            alerts[index] = result  # the run's outputs show the counted status
             event = "firing" if result.fired else "resolved"
             if result.fired != was:
                 changes.append(Change(result.id, event, result.value))
@@ -289,13 +294,42 @@ def _remember(
                         ),
                     )
             db.execute(
-                "INSERT INTO alert_state (playbook, alert, firing, value, changed, checked) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (playbook, alert) DO UPDATE SET "
+                "INSERT INTO alert_state (playbook, alert, firing, value, changed, checked, held) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (playbook, alert) DO UPDATE SET "
                 "firing = excluded.firing, value = excluded.value, checked = excluded.checked, "
+                "held = excluded.held, "
                 "changed = CASE WHEN firing = excluded.firing THEN changed ELSE excluded.changed END",
-                (playbook.metadata.id, result.id, int(result.fired), result.value, stamp, stamp),
+                (
+                    playbook.metadata.id,
+                    result.id,
+                    int(result.fired),
+                    result.value,
+                    stamp,
+                    stamp,
+                    result.held,
+                ),
             )
     return changes
+
+
+def _counted(document: dict[str, Any], alerts: Sequence[Any]) -> None:
+    """The recorded document's alerts as this run counted them (`for:` looks)."""
+    by_id = {a.id: a for a in alerts}
+    for entry in document.get("alerts") or []:
+        counted = by_id.get(entry.get("id"))
+        if counted is not None:
+            entry.update(fired=counted.fired, status=counted.status, held=counted.held)
+
+
+def _waited(result: Any, held_before: int, was_firing: bool) -> Any:
+    """`result` with this run's look counted after the earlier ones (`for: N`, as Prometheus'
+    `for:`): the condition must hold on N consecutive runs to fire; one run without it
+    resolves the alert and restarts the count."""
+    if not result.held:  # the condition does not hold on this run
+        return result
+    held = held_before + 1
+    fired = was_firing or held >= result.runs_needed
+    return replace(result, held=held, fired=fired, status="fired" if fired else "pending")
 
 
 def _deliver(

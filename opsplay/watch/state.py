@@ -32,6 +32,7 @@ CREATE TABLE alert_state (
     value REAL,
     changed TEXT NOT NULL,
     checked TEXT NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (playbook, alert)
 );
 CREATE TABLE outbox (
@@ -78,6 +79,8 @@ _ADDED_COLUMNS = [
     ("outbox", "refused", "INTEGER NOT NULL DEFAULT 0"),  # runs whose posts the robot refused
     ("outbox", "dead", "TEXT"),  # given up (refused in DEAD_AFTER runs): kept, not posted
     ("outbox", "maybe", "INTEGER NOT NULL DEFAULT 0"),  # sent but never answered
+    # consecutive runs an alert's condition held (`for:`, SPEC 11 "Repeated looks")
+    ("alert_state", "held", "INTEGER NOT NULL DEFAULT 0"),
 ]
 
 
