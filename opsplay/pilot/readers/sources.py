@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -80,6 +81,15 @@ def open_source(
     """
     display = str(path)
     if not path.exists():
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:/", display):  # a URL (`//` became `/`)
+            from opsplay.credentials import mask_url
+
+            raise InputError(
+                _(
+                    "{file}: a web address, not a file; DATA takes metric export files "
+                    "(a robot's webhook goes after --notify, a database after --db)"
+                ).format(file=mask_url(display, keep_user=False))
+            )
         raise InputError(_("{file}: no such file; check the path").format(file=display))
     if path.is_dir():
         raise InputError(

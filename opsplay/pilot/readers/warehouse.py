@@ -21,11 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from opsplay.credentials import mask_url, scrub, secrets_of_url
+from opsplay.discovery import require_regular_file
 from opsplay.errors import InputError
 from opsplay.i18n import _
 from opsplay.pilot.readers.engine import _NUMERIC, Table
 from opsplay.pilot.readers.sources import Source
 from opsplay.pilot.sql import Quoter
+from opsplay.text import visible
 
 _DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "bigquery": "bigquery"}
 # Databases whose SQL the query is not written in (no information_schema, other functions).
@@ -46,8 +49,15 @@ def _forms() -> str:
 
 
 def display_url(url: str) -> str:
-    """The URL as messages show it: without a password."""
-    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+    """The URL as messages, JSON `sources`, reports and the state file show it: without its
+    password or any credential in the query (opsplay.credentials)."""
+    return mask_url(url)
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """A driver's error in one line, with the URL's secrets and any echoed credential masked."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return visible(scrub(text, secrets_of_url(url)))
 
 
 @contextlib.contextmanager
@@ -69,6 +79,9 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
 
         path = url.split("://", 1)[1]
         path = path[1:] if path.startswith("/") else path
+        if path and Path(path).exists():
+            # A FIFO would block the open for ever; a device is no database file.
+            require_regular_file(Path(path), display_url(url))
         if path and not Path(path).exists():
             raise InputError(
                 _(
@@ -77,11 +90,21 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
                 ).format(url=display_url(url), path=Path(path).absolute())
             )
         try:
-            con = duckdb.connect(path or ":memory:", read_only=bool(path))
+            # A file from elsewhere may hold views that read local files (read_csv('/etc/…'))
+            # or load extensions: it gets no file system, network or extension.
+            con = duckdb.connect(
+                path or ":memory:",
+                read_only=bool(path),
+                config={
+                    "enable_external_access": False,
+                    "autoload_known_extensions": False,
+                    "autoinstall_known_extensions": False,
+                },
+            )
         except Exception as exc:  # duckdb.Error
             raise InputError(
                 _("{url}: cannot be opened ({reason})").format(
-                    url=display_url(url), reason=str(exc).splitlines()[0]
+                    url=display_url(url), reason=_reason(exc, url)
                 )
             ) from None
         con.execute("SET enable_progress_bar = false")
@@ -100,6 +123,15 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
             ).format(url=display_url(url))
         ) from None
     written = url
+    where = re.split(r"[?#]", url.split("://", 1)[1], maxsplit=1)[0]
+    if "@" in where[: max(where.rfind("@"), 0)]:
+        # Drivers split `alice:p@ss@host` at the first `@` and print the rest as the host.
+        raise InputError(
+            _(
+                "{url}: the user name or password contains `@`; write it as `%40` "
+                "(postgresql://alice:p%40ss@host/db)"
+            ).format(url=display_url(url))
+        )
     if re.match(r"^postgres(ql)?://", url):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]  # psycopg 3, not psycopg2
     try:
@@ -114,8 +146,7 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
     except Exception as exc:  # the driver's connection errors, a missing driver
         raise InputError(
             _("{url}: cannot connect ({reason})").format(
-                url=display_url(url),
-                reason=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                url=display_url(written), reason=_reason(exc, written)
             )
         ) from None
     try:
@@ -127,6 +158,10 @@ def connect(url: str) -> Iterator[tuple[Any, str]]:
 
 def columns_of(con: Any, dialect: str, table: str, url: str) -> list[tuple[str, str]]:
     """(name, type) of every column of `table`, in table order."""
+    try:
+        Quoter(dialect).table(table)  # quotes, dots and control characters are refused
+    except ValueError as error:
+        raise InputError(_("{url}: {reason}").format(url=display_url(url), reason=error)) from None
     parts = table.split(".")
     name, schema = parts[-1], parts[-2] if len(parts) > 1 else None
     sql = (
