@@ -126,7 +126,14 @@ def render_sop(
 )
 def render_report(
     playbook: Annotated[
-        Path, typer.Argument(metavar="PLAYBOOK", help=_("The playbook of the pilot."))
+        Path,
+        typer.Argument(
+            metavar="PLAYBOOK",
+            help=_(
+                "The playbook of the pilot: a file, or REF:path from git as for `opsplay diff` "
+                "(e.g. HEAD:playbooks/a.yaml)."
+            ),
+        ),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help=_("Report file to write (.md, .html or .docx)."))
@@ -170,14 +177,16 @@ def render_report(
     ] = False,
 ) -> None:
     """Render the review report of a pilot."""
-    from opsplay.config import find_config
+    import tempfile
+
     from opsplay.render.documents import format_for_file, render_report_document
     from opsplay.render.report import load_comparison
-    from opsplay.render.sop import source_of
     from opsplay.render.writer import write_files
     from opsplay.validate import load_playbook
 
+    workspace = tempfile.TemporaryDirectory(prefix="opsplay-")
     try:
+        playbook, source, config = _playbook_file(playbook, Path(workspace.name))
         if from_json is not None and (data or db):
             raise UsageError(_("give either DATA files or --from-json, not both"))
         if from_json is None and not data and not db:
@@ -185,7 +194,7 @@ def render_report(
                 _("give the metric exports (DATA…) or a saved comparison with --from-json")
             )
         fmt = format_for_file(output, output_format.value if output_format else None)
-        loaded = load_playbook(playbook, find_config(playbook.parent))
+        loaded = load_playbook(playbook, config)
         if from_json is not None:
             comparison = load_comparison(from_json)
         else:
@@ -214,11 +223,13 @@ def render_report(
             fmt=fmt,
             lang=lang.value if lang else None,
             templates_dir=templates,
-            source=source_of(playbook),
+            source=source,
         )
         report = write_files(output.parent, {output.name: text}, check=check)
     except OpsplayError as error:
         raise fail(error) from None
+    finally:
+        workspace.cleanup()
     _report_writes(report)
     if check and report.changed:
         raise typer.Exit(1)
@@ -285,6 +296,35 @@ def _site_documents(
             reports=list(reports or []),
         )
     )
+
+
+def _playbook_file(argument: Path, workspace: Path) -> tuple[Path, Any, Any]:
+    """The playbook as a file to read, its source for the documents, and its project settings.
+
+    A local file is itself. `REF:path` (as `opsplay diff` reads it) is copied from git into
+    `workspace` under its own name; the documents name it `REF:path`, and the settings are
+    those of the current folder's project.
+    """
+    import hashlib
+
+    from opsplay.config import find_config
+    from opsplay.gitfiles import read_ref_path, split_ref_path
+    from opsplay.render.sop import Source, source_of
+
+    text = str(argument)
+    if argument.exists() or split_ref_path(text) is None:
+        return argument, source_of(argument), find_config(argument.parent)
+    content = read_ref_path(text)
+    if content.is_folder or len(content.files) != 1:
+        raise UsageError(
+            _("`{argument}` is a folder in git; give one playbook file, e.g. {example}").format(
+                argument=text, example="HEAD:playbooks/a.yaml"
+            )
+        )
+    ((label, raw),) = content.files.items()
+    copy = workspace / Path(label.rsplit(":", 1)[-1]).name
+    copy.write_bytes(raw)
+    return copy, Source(label, hashlib.sha256(raw).hexdigest()), find_config(Path.cwd())
 
 
 def _run_compare(playbook: Path, data: list[Path], **options: Any) -> dict[str, Any]:

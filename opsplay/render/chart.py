@@ -82,7 +82,9 @@ def _panel(row: dict[str, Any], top: float, labels: tuple[str, str], lang: str) 
     kind, unit = row.get("kind"), row.get("unit")
     colour = COLOURS.get(row.get("direction") or "", COLOURS["pilot"])
     role = label_of("role", row["role"], lang)
-    verdict = label_of("verdict", row.get("verdict"), lang) if row.get("verdict") else ""
+    verdict = row.get("verdict_label") or (
+        label_of("verdict", row.get("verdict"), lang) if row.get("verdict") else ""
+    )
     heading = f"{row['metric_name']} · {role} · {verdict}"
     lines = [f'<g class="metric" data-metric="{_shown(row["metric"])}">']
     lines.append(

@@ -46,11 +46,25 @@ def iteration_trend(
     # Versions watched from the event log alone have no metric to draw.
     by_version = {entry.version: list(entry.metrics) for entry in entries if entry.metrics}
     current = str((comparison.get("playbook") or {}).get("version") or playbook.metadata.version)
-    by_version[current] = [
+    rows = [
         row
         for row in comparison.get("metrics") or []
         if not row.get("segment") and row.get("role", "primary") == "primary"
     ]
+    # This report's data, already recorded under an earlier version, keeps that version: data
+    # gathered under 0.2.0 and reported after the bump to 2.0.0 is not 2.0.0's result.
+    recorded_as = next(
+        (
+            entry.version
+            for entry in reversed(entries)
+            if entry.metrics and _same_data(entry.metrics, rows)
+        ),
+        None,
+    )
+    if recorded_as is not None:
+        current = recorded_as
+    else:
+        by_version[current] = rows
     if len(by_version) < 2:
         return None
     order = sorted(by_version, key=version_key)
@@ -66,7 +80,15 @@ def iteration_trend(
         for version in order:
             row = next((r for r in by_version[version] if r.get("metric") == metric_id), None)
             value = ((row or {}).get("pilot") or {}).get("value")
-            points.append((version, value, (row or {}).get("verdict"), (row or {}).get("target")))
+            points.append(
+                (
+                    version,
+                    value,
+                    (row or {}).get("verdict"),
+                    (row or {}).get("target"),
+                    (row or {}).get("method"),
+                )
+            )
         series.append(
             {
                 "name": metric.name if metric else metric_id,
@@ -82,7 +104,7 @@ def iteration_trend(
             + [
                 _("{value} ({verdict})").format(
                     value=fmt_value(s["points"][i][1], s["kind"], s["unit"]),
-                    verdict=verdict_word(s["points"][i][2]),
+                    verdict=verdict_word(s["points"][i][2], s["points"][i][4]),
                 )
                 if s["points"][i][1] is not None
                 else "—"
@@ -106,6 +128,24 @@ def iteration_trend(
     return {**words, "headers": headers, "rows": table, "chart": chart}
 
 
+def _same_data(recorded: Any, rows: list[dict[str, Any]]) -> bool:
+    """Whether two results come from the same data: each metric's counts and values agree."""
+
+    def key(items: Any) -> list[tuple[Any, ...]]:
+        return sorted(
+            (
+                str(r.get("metric")),
+                (r.get("baseline") or {}).get("n"),
+                (r.get("baseline") or {}).get("value"),
+                (r.get("pilot") or {}).get("n"),
+                (r.get("pilot") or {}).get("value"),
+            )
+            for r in items
+        )
+
+    return bool(rows) and key(recorded) == key(rows)
+
+
 def _f(value: float) -> str:
     text = f"{value:.1f}"
     return "0.0" if text == "-0.0" else text
@@ -124,8 +164,8 @@ def _chart(series: list[dict[str, Any]], title: str) -> Markup:
     ]
     for index, item in enumerate(series):
         top = PANEL * index + 18
-        values = [v for _v, v, _d, _t in item["points"] if v is not None]
-        targets = [t for *_rest, t in item["points"] if t is not None]
+        values = [v for _v, v, _d, _t, _m in item["points"] if v is not None]
+        targets = [t for _v, _value, _d, t, _m in item["points"] if t is not None]
         scale = values + targets[-1:]
         low, high = (min(scale), max(scale)) if scale else (0.0, 1.0)
         if high == low:
@@ -146,14 +186,14 @@ def _chart(series: list[dict[str, Any]], title: str) -> Markup:
                 'stroke-dasharray="4 3"/>'
             )
         drawn = [
-            (x(i), y(v)) for i, (_ver, v, _d, _t) in enumerate(item["points"]) if v is not None
+            (x(i), y(v)) for i, (_ver, v, _d, _t, _m) in enumerate(item["points"]) if v is not None
         ]
         if len(drawn) > 1:
             path = " ".join(f"{_f(px)},{_f(py)}" for px, py in drawn)
             out.append(
                 f'<polyline points="{path}" fill="none" stroke="{COLOURS["line"]}" stroke-width="2"/>'
             )
-        for i, (version, value, _verdict, _target) in enumerate(item["points"]):
+        for i, (version, value, _verdict, _target, _method) in enumerate(item["points"]):
             out.append(
                 f'<text x="{_f(x(i))}" y="{top + 92}" text-anchor="middle" '
                 f'fill="{COLOURS["text"]}">{escape(version)}</text>'

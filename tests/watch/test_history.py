@@ -5,6 +5,7 @@ Figures are checked against pandas on the raw exports, not against opsplay's own
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -202,3 +203,61 @@ def test_history_reads_as_chinese_with_a_clock_time(recorded) -> None:
     assert markdown.startswith("# 新用户引导优化（new-user-onboarding）迭代历史")
     english = runner.invoke(app, [*args[:-1], "en"]).stdout
     assert "1 run," in english and "run(s)" not in english
+
+
+def test_old_data_reported_after_a_bump_keeps_its_recorded_version(
+    recorded, monkeypatch, tmp_path: Path
+) -> None:
+    """1.2.0's export, reported once the playbook says 2.0.0, is 1.2.0's result in the trend."""
+    monkeypatch.setenv("OPSPLAY_STATE", str(recorded["state"]))
+    bumped = write_playbook(tmp_path, version="2.0.0")
+    result = runner.invoke(
+        app, ["render-report", str(bumped), str(V1_DATA), "-o", "report.md", "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.output
+    text = Path("report.md").read_text(encoding="utf-8")
+    section = text[text.index("## Iteration trend") :]
+    rows = [line for line in section.splitlines() if re.match(r"\| \d+\.\d+\.\d+ \|", line)]
+    # no 2.0.0 row holding 1.2.0's data: that data was recorded under 1.2.0
+    assert [row.split("|")[1].strip() for row in rows] == ["1.2.0", "1.3.0"]
+    assert "version 1.2.0" in section
+
+
+def test_history_lists_every_alert_that_fired_in_a_version(recorded) -> None:
+    """An alert that fired in an earlier run of the version and resolved later is still listed."""
+    with sqlite3.connect(recorded["state"]) as db:
+        (result,) = db.execute("SELECT result FROM runs WHERE version = '1.3.0'").fetchone()
+        document = json.loads(result)
+        document["alerts"] = [{"id": "early-alert", "fired": True}]
+        db.execute(
+            "INSERT INTO runs (playbook, version, fingerprint, recorded, command, result) "
+            "SELECT playbook, version, fingerprint, recorded, command, ? FROM runs "
+            "WHERE version = '1.3.0'",
+            (json.dumps(document),),
+        )
+        document["alerts"] = [{"id": "early-alert", "fired": False}, {"id": "late", "fired": True}]
+        db.execute(
+            "INSERT INTO runs (playbook, version, fingerprint, recorded, command, result) "
+            "SELECT playbook, version, fingerprint, recorded, command, ? FROM runs "
+            "WHERE version = '1.3.0' LIMIT 1",
+            (json.dumps(document),),
+        )
+    from opsplay.watch.history import versions
+    from opsplay.watch.state import open_state
+
+    state = open_state(recorded["state"], create=False)
+    assert state is not None
+    try:
+        entry = next(e for e in versions(state, "new-user-onboarding") if e.version == "1.3.0")
+    finally:
+        state.close()
+    assert "early-alert" in entry.fired and "late" in entry.fired
+
+
+def test_dashboard_values_cannot_be_tested_not_too_little_data() -> None:
+    from opsplay.i18n import language
+    from opsplay.watch.history import verdict_word
+
+    with language("zh"):
+        assert verdict_word("inconclusive", "point") == "无法检验（看板数值）"
+        assert verdict_word("inconclusive", "welch") != "无法检验（看板数值）"
