@@ -50,8 +50,6 @@ LABELS: dict[str, dict[str, str]] = {
         "inconclusive": N_("not enough data"),
         # not a verdict of the JSON: an inconclusive row of dashboard values (method `point`)
         "dashboard": N_("cannot be tested (dashboard values)"),
-        # not a verdict of the JSON: an inconclusive row of dashboard values (method `point`)
-        "dashboard": N_("cannot be tested (dashboard values)"),
         "not_testable": N_("cannot be tested with this design"),
         "changed_up": N_("went up (cause not shown)"),
         "changed_down": N_("went down (cause not shown)"),
