@@ -340,6 +340,24 @@ class Differ:
                     note="tightened" if sooner else "loosened",
                     **context,
                 )
+        # Waiting for evidence (SPEC 11): more runs (`for`) or more rows (`min_n`) before an
+        # alert can fire is a looser alert (fires later, as a threshold moved away); fewer is
+        # a tighter one. No `for` is 1 run; no `min_n` asks for no rows.
+        for field, before, after in (
+            ("for", old.runs_needed, new.runs_needed),
+            ("min_n", old.min_n or 0, new.min_n or 0),
+        ):
+            if before != after:
+                later = after > before
+                self.add(
+                    "alert.loosened" if later else "alert.tightened",
+                    "alerts",
+                    field=field,
+                    old=getattr(old, "for_runs" if field == "for" else field),
+                    new=getattr(new, "for_runs" if field == "for" else field),
+                    note="loosened" if later else "tightened",
+                    **context,
+                )
         if old.severity != new.severity:
             raised = _SEVERITY_ORDER[new.severity] > _SEVERITY_ORDER[old.severity]
             self.add(

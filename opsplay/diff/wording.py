@@ -88,6 +88,8 @@ FIELDS: dict[tuple[str, str], str] = {
     ("alerts", "metric"): N_("metric"),
     ("alerts", "op"): N_("comparison"),
     ("alerts", "threshold"): N_("threshold"),
+    ("alerts", "for"): N_("consecutive runs before firing (for)"),
+    ("alerts", "min_n"): N_("fewest rows or units (min_n)"),
     ("alerts", "severity"): N_("severity"),
     ("alerts", "owner"): N_("owner"),
     ("alerts", "action"): N_("action"),

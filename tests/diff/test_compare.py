@@ -170,6 +170,37 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], set[tuple[str, str]], b
         {("alert.loosened", MAJOR)},
         False,
     ),
+    # for / min_n (SPEC 11): waiting for more runs or rows fires later, as a looser threshold
+    (
+        "alert waits more runs (for)",
+        set_path(("alerts", "push-completion"), "for", value=3),
+        {("alert.loosened", MAJOR)},
+        False,
+    ),
+    (
+        "alert waits fewer runs (for)",
+        set_path(("alerts", "push-completion"), "for", value=3),
+        {("alert.tightened", MINOR)},
+        True,
+    ),
+    (
+        "alert for: 1 is no for",
+        set_path(("alerts", "push-completion"), "for", value=1),
+        set(),
+        False,
+    ),
+    (
+        "alert asks more rows (min_n)",
+        set_path(("alerts", "push-completion"), "min_n", value=200),
+        {("alert.loosened", MAJOR)},
+        False,
+    ),
+    (
+        "alert asks fewer rows (min_n)",
+        set_path(("alerts", "push-completion"), "min_n", value=200),
+        {("alert.tightened", MINOR)},
+        True,
+    ),
     # minor
     ("node added", append_node, {("node.added", MINOR)}, False),
     (
