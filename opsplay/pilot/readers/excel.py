@@ -17,6 +17,11 @@ from opsplay.i18n import _
 from opsplay.pilot.readers.cells import names, normalize_text
 
 _HEADER_SEARCH = 50  # rows looked at for the header
+# Unpacked bytes a zipped workbook (.xlsx, .xlsm, .ods) may hold. Its XML compresses some
+# 250-fold, so a 2 MB file can unpack to 500 MB and take gigabytes to read: the size is
+# counted by unpacking (headers can lie) before the workbook is opened. 200 MB is about
+# four million cells, far above an export; a larger one reads better as CSV.
+MAX_UNPACKED_BYTES = 200 * 2**20
 
 
 @lru_cache(maxsize=4)
@@ -25,6 +30,7 @@ def _sheet(path: Path, stamp: tuple[int, int], sheet: str | None) -> tuple[str, 
     import pandas as pd
 
     display = str(path)
+    _check_unpacked_size(path, display)
     try:
         book = pd.ExcelFile(path, engine="calamine")  # closed below, after the sheet is read
     except Exception as exc:  # calamine raises several types for a damaged workbook
@@ -35,6 +41,38 @@ def _sheet(path: Path, stamp: tuple[int, int], sheet: str | None) -> tuple[str, 
         ) from None
     with book:
         return _read_sheet(book, display, sheet)
+
+
+def _check_unpacked_size(path: Path, display: str) -> None:
+    """InputError when a zipped workbook unpacks to more than MAX_UNPACKED_BYTES (a zip
+    bomb), counted while unpacking in blocks; a workbook that is no zip (.xls) is left be."""
+    import zipfile
+    import zlib
+
+    if not zipfile.is_zipfile(path):
+        return
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for entry in archive.infolist():
+                with archive.open(entry) as member:
+                    while block := member.read(1 << 20):
+                        total += len(block)
+                        if total > MAX_UNPACKED_BYTES:
+                            raise InputError(
+                                _(
+                                    "{file}: the workbook unpacks to more than {limit} MB "
+                                    "(its XML is far larger than the file); it was not read. "
+                                    "Save the sheet as CSV (UTF-8) and pass that file instead"
+                                ).format(file=display, limit=MAX_UNPACKED_BYTES // 2**20)
+                            )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            NotImplementedError, RuntimeError, zlib.error) as exc:  # fmt: skip
+        raise InputError(
+            _("{file}: is not a readable workbook ({reason})").format(
+                file=display, reason=str(exc) or type(exc).__name__
+            )
+        ) from None
 
 
 def _read_sheet(book: Any, display: str, sheet: str | None) -> tuple[str, Any]:

@@ -1,0 +1,82 @@
+"""Issue 19: inputs small on disk that would take minutes and gigabytes — each is refused or
+bounded, in words, before the expensive part starts."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+from opsplay.pilot.readers import excel
+
+ROOT = Path(__file__).resolve().parents[2]
+ONBOARDING = ROOT / "playbooks" / "new-user-onboarding.yaml"
+runner = CliRunner()
+ROW = (
+    '<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>u{r}</t></is></c>'
+    '<c r="B{r}" t="inlineStr"><is><t>pilot</t></is></c><c r="C{r}"><v>1</v></c></row>'
+)
+
+
+def zip_bomb(path: Path, megabytes: int) -> Path:
+    """A workbook whose first sheet's XML unpacks to `megabytes` MB (openpyxl's workbook with
+    its sheet1.xml replaced by many rows)."""
+    book = openpyxl.Workbook()
+    book.active.append(["user_id", "group", "retained_d1"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(item, data)
+                continue
+            head = data.decode().partition("<sheetData>")[0]
+            with out.open(item.filename, "w", force_zip64=True) as member:
+                member.write((head + "<sheetData>").encode())
+                written, row = 0, 1
+                while written < megabytes * 2**20:
+                    text = "".join(ROW.format(r=row + i) for i in range(1000))
+                    member.write(text.encode())
+                    written, row = written + len(text), row + 1000
+                member.write(b"</sheetData></worksheet>")
+    return path
+
+
+def test_an_excel_zip_bomb_is_refused_before_it_is_read(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(excel, "MAX_UNPACKED_BYTES", 2 * 2**20)
+    excel._sheet.cache_clear()
+    bomb = zip_bomb(tmp_path / "units.xlsx", 6)
+    assert bomb.stat().st_size < 2**20
+    started = time.monotonic()
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(bomb)])
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 2, result.output
+    assert "unpacks to more than 2 MB" in result.stderr and "CSV" in result.stderr
+
+
+def test_a_workbook_below_the_limit_is_read(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(excel, "MAX_UNPACKED_BYTES", 2 * 2**20)
+    excel._sheet.cache_clear()
+    small = zip_bomb(tmp_path / "units.xlsx", 1)
+    excel._check_unpacked_size(small, "units.xlsx")  # no error
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not-a-zip-inside"])
+def test_a_damaged_zip_is_a_readable_error(tmp_path: Path, damage: str) -> None:
+    good = zip_bomb(tmp_path / "good.xlsx", 1).read_bytes()
+    bad = tmp_path / "bad.xlsx"
+    if damage == "truncated":
+        middle = len(good) // 2
+        bad.write_bytes(good[:middle] + b"\0" * 64 + good[middle + 64 :])
+    else:
+        bad.write_bytes(b"PK\x03\x04" + b"\0" * 200)
+    result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(bad)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
