@@ -243,6 +243,42 @@ def plan(
         float | None,
         typer.Option("--sd", min=0, help=_("Per-unit standard deviation (mean metrics).")),
     ] = None,
+    icc: Annotated[
+        float | None,
+        typer.Option(
+            "--icc",
+            min=0,
+            max=0.999,
+            help=_(
+                "Intra-cluster correlation of a pilot assigned by region, store…: how alike "
+                "units of one cluster are (0.01–0.05 is common)."
+            ),
+        ),
+    ] = None,
+    cluster_size: Annotated[
+        float | None,
+        typer.Option(
+            "--cluster-size", min=1, help=_("Units per cluster over the pilot (with --icc).")
+        ),
+    ] = None,
+    clusters: Annotated[
+        int | None,
+        typer.Option(
+            "--clusters",
+            min=1,
+            help=_("Clusters each group can have: the units per cluster needed (with --icc)."),
+        ),
+    ] = None,
+    before: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help=_(
+                "Before-period unit rows with the cluster column: the intra-cluster correlation "
+                "and cluster size estimated from them."
+            ),
+        ),
+    ] = None,
     output_format: Annotated[
         PlanFormat, typer.Option("--format", "-f", help=_("Output format."))
     ] = PlanFormat.text,
@@ -251,17 +287,31 @@ def plan(
         typer.Option("--lang", help=_("Language of the text (default: the playbook's).")),
     ] = None,
 ) -> None:
-    from opsplay.pilot.planning import format_plan, plan_for_playbook
+    from opsplay.pilot.planning import (
+        before_period,
+        clusters_for_playbook,
+        format_plan,
+        plan_for_playbook,
+    )
     from opsplay.validate import load_playbook
 
     try:
         loaded = load_playbook(playbook)
+        history = before_period(loaded, before) if before else None
+        if sd is None and history is not None:
+            sd = history.sd  # a mean metric's spread, from the same before period
         result = plan_for_playbook(loaded, mde=mde, power=power, daily=daily, sd=sd)
+        clustered = clusters_for_playbook(
+            loaded, result, icc=icc, cluster_size=cluster_size, clusters=clusters, before=history
+        )
     except OpsplayError as error:
         raise fail(error) from None
     design = loaded.pilot.design if loaded.pilot else "ab"
     language = lang.value if lang else loaded.language
-    typer.echo(format_plan(result, output_format.value, language, design), nl=False)
+    column = loaded.pilot.cluster if loaded.pilot else None
+    typer.echo(
+        format_plan(result, output_format.value, language, design, clustered, column), nl=False
+    )
 
 
 @pilot_app.command(

@@ -24,6 +24,7 @@ from opsplay.pilot.designs import (
     compare_metric,
     segment_label,
     segment_words,
+    assigned_by,
     segments,
     split_clusters,
 )
@@ -252,7 +253,22 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         )
         warnings.append(_where_many(metric_id, skipped, lang) + text)
     warnings += _issue_warnings(rows, lang, max(pilot.min_n, 2))
+    if not pilot.cluster and pilot.design != "before_after":
+        for column in assigned_by(read, options.by, arms):
+            warnings.append(
+                translate(
+                    N_(
+                        "the pilot looks assigned by `{column}`: each of its values is in one "
+                        "group only, so users of one `{column}` share more than the change and "
+                        "the tests above count them as independent. Declare `pilot.cluster: "
+                        "{column}` to test with each `{column}` as one unit"
+                    ),
+                    lang,
+                ).format(column=visible(column))
+            )
 
+    missing = _missing_counts(setting, rows)
+    warnings += _differential_missingness(rows, missing, metric_defs, lang)
     srm = None
     if (
         pilot.design == "ab"
@@ -341,7 +357,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         sources=tuple(sources),
         shape=read.shape,
         warnings=tuple(dict.fromkeys(warnings)),
-        missing=_missing_counts(setting, rows),
+        missing=missing,
         arms=arms,
         periods=(pilot.periods.before, pilot.periods.after),
         node_names={n.id: n.name for n in playbook.nodes},
@@ -498,6 +514,52 @@ def _check_segments(read: Any, options: CompareOptions) -> None:
             hint=hint,
         )
     )
+
+
+def _differential_missingness(
+    rows: Sequence[MetricResult],
+    missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]],
+    metric_defs: Mapping[str, Any],
+    lang: str,
+) -> list[str]:
+    """A warning per metric whose share of missing values differs between the arms (chi-square
+    p < 0.001, SPEC 11): the arms then no longer compare like with like."""
+    out = []
+    for row in rows:
+        counts = missing.get((row.metric, row.segment))
+        if row.segment or counts is None or "baseline" not in counts:
+            continue
+        c = row.comparison
+        excluded = (getattr(metric_defs[row.metric], "missing", None) or "exclude") == "exclude"
+
+        def met(n: int, lost: int) -> int:
+            return n + lost if excluded else n  # `missing: zero` counts them among n
+
+        lost_base, lost_pilot = counts["baseline"][0], counts["pilot"][0]
+        p = stats.differential_missingness(
+            lost_base, met(c.baseline_n, lost_base), lost_pilot, met(c.pilot_n, lost_pilot)
+        )
+        if p is None or p >= DIFFERENTIAL_MISSING_THRESHOLD:
+            continue
+        out.append(
+            segment_label(row.metric, (), lang)
+            + translate(
+                N_(
+                    "values are missing in {baseline} of the control group and {pilot} of the "
+                    "pilot group (p={p}): the groups no longer compare like with like; find out "
+                    "why values are missing before trusting the result"
+                ),
+                lang,
+            ).format(
+                baseline=f"{lost_base / met(c.baseline_n, lost_base):.1%}",
+                pilot=f"{lost_pilot / met(c.pilot_n, lost_pilot):.1%}",
+                p=f"{p:.2g}",
+            )
+        )
+    return out
+
+
+DIFFERENTIAL_MISSING_THRESHOLD = 0.001
 
 
 def _cluster_column(pilot: Any, options: CompareOptions) -> tuple[str, ...]:

@@ -246,6 +246,32 @@ def split_clusters(
     return replace(read, stats=merged), per_cluster
 
 
+def assigned_by(read: ExportData, columns: Sequence[str], arms: Sequence[str]) -> list[str]:
+    """The columns among `columns` that look like the unit of assignment (SPEC 11): each of
+    their values is in one arm only, both arms have values, and a value holds many units."""
+    found = []
+    for column in columns:
+        arms_of: dict[str, set[str]] = {}
+        units: dict[str, int] = {}
+        for key, value in read.stats.items():
+            if key.arm not in arms:
+                continue
+            cell = dict(key.segment).get(column)
+            if cell is None:
+                continue
+            arms_of.setdefault(cell, set()).add(key.arm)
+            units[cell] = max(units.get(cell, 0), value.n)
+        one_arm = all(len(a) == 1 for a in arms_of.values())
+        both = {next(iter(a)) for a in arms_of.values()} == set(arms)
+        if arms_of and one_arm and both and min(units.values()) >= _MANY_UNITS:
+            found.append(column)
+    return found
+
+
+# A value of a column holding at least this many units is a group of users, not a user.
+_MANY_UNITS = 20
+
+
 def _test_clusters(
     setting: Setting, metric_id: str, kind: str, segment: Segment
 ) -> stats.Comparison:

@@ -236,3 +236,141 @@ def _check_inputs(
                     "deviation {sd} to plan a pilot for"
                 ).format(baseline=f"{baseline:g}", target=f"{target:g}", sd=f"{sd:g}")
             )
+
+
+# --- pilots assigned per cluster (SPEC 11) ----------------------------------------------------
+
+# A t test on k clusters per arm needs more clusters than the normal formula gives (Hemming et
+# al. 2011): at least this many more per arm.
+SMALL_SAMPLE_CLUSTERS = 2
+
+
+@dataclass(frozen=True)
+class ClusterPlan:
+    """Clusters per arm when whole clusters (区域, 门店) are assigned to the arms."""
+
+    icc: float  # intra-cluster correlation
+    icc_source: str  # "given" (--icc) or "estimated" (--from)
+    cluster_size: float | None  # units per cluster over the pilot
+    design_effect: float | None  # 1 + (M − 1)·ICC
+    clusters_baseline: int | None  # with the small-sample correction
+    clusters_pilot: int | None
+    clusters_baseline_design_effect: int | None  # the design-effect figure, before it
+    clusters_pilot_design_effect: int | None
+    clusters_available: int | None  # --clusters: per arm
+    cluster_size_needed: float | None  # with --clusters: units per cluster to reach the power
+    reachable: bool  # False: no number of units or days per cluster reaches the power
+    power_available: float | None  # power with --clusters and --cluster-size as given
+    days: int | None  # at --daily units per day, all clusters together
+    clusters_in_export: int | None = None  # --from: clusters the before period had
+
+
+def cluster_plan(
+    plan: SamplePlan,
+    icc: float,
+    *,
+    cluster_size: float | None = None,
+    clusters: int | None = None,
+    icc_source: str = "given",
+    clusters_in_export: int | None = None,
+) -> ClusterPlan:
+    """Clusters per arm for the plan's change: the units a plan of independent units needs,
+    inflated by the design effect 1 + (M − 1)·ICC, divided by the cluster size M, plus the
+    small-sample correction; or, given the clusters per arm, the cluster size that reaches the
+    power — and whether any does (more days make clusters larger, never more numerous)."""
+    if not 0 <= icc < 1:
+        raise UsageError(
+            _("the intra-cluster correlation must lie in [0, 1), got {icc}").format(icc=f"{icc:g}")
+        )
+    if cluster_size is not None and not (math.isfinite(cluster_size) and cluster_size >= 1):
+        raise UsageError(
+            _("the cluster size must be at least 1 unit, got {size}").format(
+                size=f"{cluster_size:g}"
+            )
+        )
+    if clusters is not None and clusters < 2:
+        raise UsageError(
+            _(
+                "{clusters} cluster per group cannot be tested: a group of one cluster has "
+                "nothing to tell the change from that cluster's own ups and downs. Plan at "
+                "least 2 per group (many more for a useful power), or a did pilot with a "
+                "before period and at least 19 comparison clusters"
+            ).format(clusters=clusters)
+        )
+    n_arms = (plan.n_baseline_exact, plan.n_baseline_exact * plan.split / (1 - plan.split))
+    size, needed, reachable, power_available = cluster_size, None, True, None
+    if clusters is not None:
+        usable = clusters - SMALL_SAMPLE_CLUSTERS
+        largest = max(n_arms)
+        # n·(1 + (M − 1)ρ)/M ≤ usable  ⇔  M ≥ n(1 − ρ)/(usable − nρ)
+        if usable <= largest * icc:
+            reachable = False
+        else:
+            needed = largest * (1 - icc) / (usable - largest * icc)
+            needed = max(1.0, needed)
+        if cluster_size is not None:
+            power_available = clustered_power(plan, icc, cluster_size, clusters)
+        if size is None:
+            size = needed
+    design_effect = None if size is None else 1 + (size - 1) * icc
+    per_arm_de: list[int | None] = [None, None]
+    per_arm: list[int | None] = [None, None]
+    if size is not None and design_effect is not None:
+        for i, n in enumerate(n_arms):
+            exact = n * design_effect / size
+            per_arm_de[i] = max(1, math.ceil(exact * (1 - 1e-12)))
+            per_arm[i] = per_arm_de[i] + SMALL_SAMPLE_CLUSTERS  # type: ignore[operator]
+    days = None
+    if plan.daily is not None and size is not None and reachable:
+        groups = (clusters, clusters) if clusters is not None else tuple(per_arm)
+        units = size * sum(g for g in groups if g is not None)
+        days = max(1, math.ceil(units / plan.daily * (1 - 1e-12)))
+    return ClusterPlan(
+        icc=icc,
+        icc_source=icc_source,
+        cluster_size=cluster_size if cluster_size is not None else needed,
+        design_effect=design_effect,
+        clusters_baseline=per_arm[0],
+        clusters_pilot=per_arm[1],
+        clusters_baseline_design_effect=per_arm_de[0],
+        clusters_pilot_design_effect=per_arm_de[1],
+        clusters_available=clusters,
+        cluster_size_needed=needed,
+        reachable=reachable,
+        power_available=power_available,
+        days=days,
+        clusters_in_export=clusters_in_export,
+    )
+
+
+def clustered_power(plan: SamplePlan, icc: float, cluster_size: float, clusters: int) -> float:
+    """Power of the t test on `clusters` clusters per arm of `cluster_size` units each: the
+    effective units per arm K·M / (1 + (M − 1)·ICC), and 2K − 2 degrees of freedom."""
+    effective = clusters * cluster_size / (1 + (cluster_size - 1) * icc)
+    dof = 2 * clusters - 2
+    shift = abs(plan.effect_size) * math.sqrt(effective / 2)
+    crit = float(-special.stdtrit(dof, plan.alpha / 2))
+    return float(1 - special.nctdtr(dof, shift, crit) + special.nctdtr(dof, shift, -crit))
+
+
+def estimate_icc(clusters: list[tuple[int, float, float]]) -> tuple[float, float]:
+    """One-way ANOVA estimate of the intra-cluster correlation from each cluster's (n, Σy, Σy²),
+    and the clusters' size n0 that goes with it (the mean size, corrected for unequal sizes);
+    a negative estimate is 0."""
+    sizes = [n for n, _s, _q in clusters if n > 0]
+    groups = len(sizes)
+    total = sum(sizes)
+    if groups < 2 or total <= groups:
+        raise UsageError(
+            _(
+                "the before-period export needs at least two clusters with two or more units "
+                "each to estimate the intra-cluster correlation"
+            )
+        )
+    grand = sum(s for _n, s, _q in clusters) / total
+    between = sum(n * (s / n - grand) ** 2 for n, s, _q in clusters if n > 0) / (groups - 1)
+    within = sum(q - s * s / n for n, s, q in clusters if n > 0) / (total - groups)
+    n0 = (total - sum(n * n for n in sizes) / total) / (groups - 1)
+    denominator = between + (n0 - 1) * within
+    icc = 0.0 if denominator <= 0 else max(0.0, (between - within) / denominator)
+    return icc, n0

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import asdict
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from opsplay.errors import UsageError
@@ -13,7 +15,7 @@ from opsplay.text import visible
 
 if TYPE_CHECKING:
     from opsplay.model.playbook import Playbook
-    from opsplay.pilot.plan import SamplePlan
+    from opsplay.pilot.plan import ClusterPlan, SamplePlan
 
 
 FORMATS = ("text", "json")
@@ -60,12 +62,207 @@ def plan_for_playbook(
     return replace(plan, metric=definition.name, unit=definition.unit)
 
 
-def format_plan(plan: SamplePlan, output_format: str, lang: str = "en", design: str = "ab") -> str:
+@dataclass(frozen=True)
+class BeforePeriod:
+    """What a before-period export tells a clustered plan (`pilot plan --from`)."""
+
+    icc: float
+    cluster_size: float  # n0: the mean size, corrected for unequal sizes
+    clusters: int
+    sd: float  # the goal metric's per-unit standard deviation
+
+
+def before_period(
+    playbook: Playbook, paths: Sequence[Path], sheet: str | None = None
+) -> BeforePeriod:
+    """ICC, cluster size, cluster count and standard deviation of the goal metric in the before
+    period's unit rows: the same query as `pilot compare`, the cluster column as the arm."""
+    from opsplay.pilot.plan import estimate_icc
+    from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+
+    pilot = playbook.pilot
+    column = pilot.cluster if pilot else None
+    if not column:
+        raise UsageError(
+            _(
+                "--from needs the cluster column: declare `pilot.cluster` (the column the "
+                "groups were assigned by, such as 区域) in the playbook"
+            )
+        )
+    metric = playbook.metric(playbook.goal.metric)
+    if metric is None or metric.kind == "ratio":
+        raise UsageError(
+            _(
+                "--from estimates the intra-cluster correlation of proportion and mean metrics; "
+                "`{metric}` is not one: pass --icc"
+            ).format(metric=visible(playbook.goal.metric))
+        )
+    read = read_exports(
+        list(paths),
+        ReadOptions(
+            metrics=(MetricColumns.of(metric),),
+            arm_column=column,
+            input_format="units",
+            sheet=sheet,
+        ),
+    )
+    cells = [(s.n, s.sum, s.sum_sq) for s in read.stats.values()]
+    icc, n0 = estimate_icc(cells)
+    total = sum(n for n, _s, _q in cells)
+    mean = sum(s for _n, s, _q in cells) / total
+    variance = (sum(q for _n, _s, q in cells) - total * mean * mean) / (total - 1)
+    return BeforePeriod(icc, n0, len(cells), math.sqrt(max(variance, 0.0)))
+
+
+def clusters_for_playbook(
+    playbook: Playbook,
+    plan: SamplePlan,
+    *,
+    icc: float | None,
+    cluster_size: float | None,
+    clusters: int | None,
+    before: BeforePeriod | None = None,
+) -> ClusterPlan | None:
+    """The clusters a clustered pilot needs (SPEC 11): from --icc with --cluster-size or
+    --clusters, or from the before period (--from). None for a pilot of independent units; an
+    error saying what is missing when `pilot.cluster` asks for a clustered plan without the
+    figures it needs."""
+    from opsplay.pilot.plan import cluster_plan
+
+    pilot = playbook.pilot
+    column = pilot.cluster if pilot else None
+    if before is not None:
+        return cluster_plan(
+            plan,
+            before.icc if icc is None else icc,
+            cluster_size=cluster_size
+            if cluster_size is not None or clusters
+            else before.cluster_size,
+            clusters=clusters,
+            icc_source="estimated" if icc is None else "given",
+            clusters_in_export=before.clusters,
+        )
+    if not column and icc is None and cluster_size is None and clusters is None:
+        return None
+    if icc is None or (cluster_size is None and clusters is None):
+        name = visible(column) if column else _("cluster")
+        raise UsageError(
+            _(
+                "this pilot is assigned by `{cluster}`, so it is planned in `{cluster}` units: "
+                "pass --icc (how alike units of one `{cluster}` are; 0.01–0.05 is common) with "
+                "--cluster-size (units per `{cluster}` over the pilot) or --clusters (how many "
+                "`{cluster}` each group can have), or --from a before-period export with the "
+                "`{cluster}` column to estimate them"
+            ).format(cluster=name)
+        )
+    return cluster_plan(plan, icc, cluster_size=cluster_size, clusters=clusters)
+
+
+def format_plan(
+    plan: SamplePlan,
+    output_format: str,
+    lang: str = "en",
+    design: str = "ab",
+    clusters: ClusterPlan | None = None,
+    cluster_column: str | None = None,
+) -> str:
     """The plan as text (in `lang`) or JSON."""
     if output_format == "json":
-        return json.dumps({**asdict(plan), "design": design}, ensure_ascii=False, indent=2) + "\n"
+        document = {**asdict(plan), "design": design}
+        if clusters is not None:
+            document["cluster"] = {"column": cluster_column, **asdict(clusters)}
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     with language(lang):
-        return _plan_text(plan, design)
+        text = _plan_text(plan, design)
+        if clusters is not None:
+            text = _cluster_text(clusters, cluster_column) + text
+        return text
+
+
+def _cluster_text(plan: ClusterPlan, column: str | None) -> str:
+    """What a clustered pilot needs, ahead of the independent-units figures it builds on."""
+    from opsplay.pilot.plan import SMALL_SAMPLE_CLUSTERS
+
+    name = visible(column) if column else _("cluster")
+    lines = []
+    if plan.icc_source == "estimated":
+        lines.append(
+            _(
+                "from the before period: {count} `{cluster}` values, intra-cluster correlation "
+                "{icc}, about {size} units per `{cluster}`"
+            ).format(
+                count=plan.clusters_in_export,
+                cluster=name,
+                icc=f"{plan.icc:.3f}",
+                size=f"{plan.cluster_size:,.0f}",
+            )
+        )
+    if not plan.reachable:
+        lines.append(
+            _(
+                "with {clusters} `{cluster}` per group no number of units or days reaches the "
+                "power: more days make each `{cluster}` larger, not more numerous, and units of "
+                "one `{cluster}` are alike (intra-cluster correlation {icc}). Add `{cluster}` "
+                "values to the pilot, or aim for a larger change (--mde)"
+            ).format(clusters=plan.clusters_available, cluster=name, icc=f"{plan.icc:g}")
+        )
+    elif plan.clusters_baseline is not None:
+        lines.append(
+            _(
+                "`{cluster}` needed: control group {baseline}, pilot group {pilot} (about {size} "
+                "units each, intra-cluster correlation {icc})"
+            ).format(
+                cluster=name,
+                baseline=plan.clusters_baseline,
+                pilot=plan.clusters_pilot,
+                size=f"{plan.cluster_size:,.0f}",
+                icc=f"{plan.icc:.3g}",
+            )
+        )
+        if plan.clusters_available is not None and plan.cluster_size_needed is not None:
+            lines.append(
+                _(
+                    "with {clusters} `{cluster}` per group, each `{cluster}` needs at least "
+                    "{size} units in the pilot"
+                ).format(
+                    clusters=plan.clusters_available,
+                    cluster=name,
+                    size=f"{math.ceil(plan.cluster_size_needed):,}",
+                )
+            )
+    if plan.power_available is not None:
+        lines.append(
+            _("power with {clusters} `{cluster}` per group of {size} units: {power}").format(
+                clusters=plan.clusters_available,
+                cluster=name,
+                size=f"{plan.cluster_size:,.0f}" if plan.cluster_size else "—",
+                power=f"{plan.power_available:.0%}",
+            )
+        )
+    if plan.days is not None:
+        lines.append(
+            _("at the daily inflow: {days}").format(
+                days=ngettext("{n} day", "{n} days", plan.days).format(n=f"{plan.days:,}")
+            )
+        )
+    if plan.design_effect is not None:
+        lines.append(
+            _(
+                "how the figures were computed: design effect 1 + (M − 1) × ICC = {effect} "
+                "(each `{cluster}` counts as {worth} independent units); {baseline} + {pilot} "
+                "`{cluster}` by the design effect, plus {extra} per group for a t test on few "
+                "clusters (Hemming et al. 2011)"
+            ).format(
+                effect=f"{plan.design_effect:.2f}",
+                cluster=name,
+                worth=f"{(plan.cluster_size or 1) / plan.design_effect:,.1f}",
+                baseline=plan.clusters_baseline_design_effect,
+                pilot=plan.clusters_pilot_design_effect,
+                extra=SMALL_SAMPLE_CLUSTERS,
+            )
+        )
+    lines.append(_("the figures for independent units, which the above builds on:"))
+    return "\n".join(lines) + "\n"
 
 
 # A pilot longer than this is not a pilot any more: the plan says what to change.
@@ -161,6 +358,8 @@ def sql_for_playbook(
     window = _window(pilot, period)
     if window is not None and window.derive_period:
         period = None  # before/after come from pilot.date_column (SPEC 7)
+    if pilot.cluster and pilot.cluster not in by:
+        by = [*by, pilot.cluster]  # per (arm, cluster[, period][, segment]) statistics (SPEC 11)
     try:
         if db is None:
             return generate_sql(metrics, table, pilot.arm_column, period, by, dialect, window)  # type: ignore[arg-type]

@@ -439,6 +439,26 @@ def _import_quietly(name: str) -> None:
         importlib.import_module(name)
 
 
+def differential_missingness(
+    missing_baseline: int, met_baseline: int, missing_pilot: int, met_pilot: int
+) -> float | None:
+    """Pearson chi-square (1 dof) p-value that the share of missing values is the same in both
+    arms (`met`: the units whose value was looked for); None when no value is missing."""
+    total_missing = missing_baseline + missing_pilot
+    total = met_baseline + met_pilot
+    if total_missing == 0 or total_missing == total or min(met_baseline, met_pilot) == 0:
+        return None
+    statistic = 0.0
+    for missing, met in ((missing_baseline, met_baseline), (missing_pilot, met_pilot)):
+        for observed, share in (
+            (missing, total_missing / total),
+            (met - missing, 1 - total_missing / total),
+        ):
+            expected = met * share
+            statistic += (observed - expected) ** 2 / expected
+    return float(_special().chdtrc(1, statistic))
+
+
 def sample_ratio_mismatch(n_baseline: int, n_pilot: int, pilot_share: float) -> float | None:
     """Pearson chi-square (1 dof) p-value of the arm sizes against the planned pilot share."""
     if not 0 < pilot_share < 1:
