@@ -17,14 +17,20 @@ Times are the log's wall-clock times in the start's zone (schedules are local ti
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from opsplay.errors import InputError
+from opsplay.i18n import _
 from opsplay.model.duration import Duration
 from opsplay.model.playbook import Node, Playbook
 from opsplay.model.process import level_limit
 
+# Occurrences of one node's schedule on the log's days: a minutely cron over a month, a daily
+# one over a century. Beyond it a log spanning 2000-2030 (or a year 9999 typo) would take hours.
+MAX_OCCURRENCES = 50_000
 MEASURES = ("completion_rate", "fallback_rate", "failure_rate", "timeout_rate", "p50_s", "p95_s")
 
 
@@ -216,7 +222,22 @@ def _due_split(
     """The node's occurrences on `days`: (already due at `as_of`, not yet due: pending)."""
     limit = level_limit(node.sla, None)
     assert node.schedule is not None and limit is not None
-    occurrences = list(node.schedule.occurrences(days[0], days[1], calendar.is_working_day))
+    every = node.schedule.occurrences(days[0], days[1], calendar.is_working_day)
+    occurrences = list(itertools.islice(every, MAX_OCCURRENCES + 1))
+    if len(occurrences) > MAX_OCCURRENCES:
+        raise InputError(
+            _(
+                "node `{node}`: its schedule `{schedule}` falls due more than {limit} times "
+                "from {first} to {last} (the days of the log); give a log of a shorter period, "
+                "or check the log's dates (a year such as 0001 or 9999 is a typing slip)"
+            ).format(
+                node=node.id,
+                schedule=node.schedule,
+                limit=f"{MAX_OCCURRENCES:,}",
+                first=days[0].isoformat(),
+                last=days[1].isoformat(),
+            )
+        )
     if as_of is None:
         return occurrences, []
     due = [o for o in occurrences if _deadline(limit, o, calendar, realtime) <= as_of]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from opsplay.cli import app
@@ -80,3 +81,43 @@ def test_a_damaged_zip_is_a_readable_error(tmp_path: Path, damage: str) -> None:
         bad.write_bytes(b"PK\x03\x04" + b"\0" * 200)
     result = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(bad)])
     assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+
+
+def _scheduled(tmp_path: Path, schedule: str, first: str, last: str) -> tuple[Path, Path]:
+    """The daily-inspection playbook with node `prepare` due on `schedule`, and a log whose
+    rows span `first`..`last`."""
+    data = yaml.safe_load((ROOT / "playbooks" / "daily-inspection.yaml").read_text("utf-8"))
+    prepare = next(node for node in data["nodes"] if node["id"] == "prepare")
+    prepare["schedule"] = schedule
+    data.get("pilot", {}).pop("period", None)  # the log's days are not clipped to a window
+    playbook = tmp_path / "inspection.yaml"
+    playbook.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    log = tmp_path / "events.csv"
+    log.write_text(
+        "case_id,node,started_at,finished_at,status\n"
+        f"c1,prepare,{first}T08:30:00,{first}T08:40:00,ok\n"
+        f"c2,prepare,{last}T08:30:00,{last}T08:40:00,ok\n",
+        "utf-8",
+    )
+    return playbook, log
+
+
+@pytest.mark.parametrize(
+    ("schedule", "first", "last"),
+    [
+        ("* * * * *", "2000-01-01", "2030-12-31"),
+        ("工作日 09:00", "0001-01-01", "9999-12-30"),
+        ("每日 08:30", "0001-01-01", "9999-12-30"),
+    ],
+)
+def test_a_schedule_over_decades_is_refused_in_words(tmp_path: Path, schedule, first, last):
+    playbook, log = _scheduled(tmp_path, schedule, first, last)
+    started = time.monotonic()
+    result = runner.invoke(
+        app,
+        ["watch", str(playbook), "--events", str(log), "--state", str(tmp_path / "s.db")],
+    )
+    assert time.monotonic() - started < 20
+    assert result.exit_code == 2, result.output
+    assert "falls due more than 50,000 times" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
