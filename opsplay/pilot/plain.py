@@ -278,6 +278,10 @@ def chance_words(row: MetricResult) -> str:
     sentence = _(
         "if the change had no effect, a difference this large would appear in {share} of pilots"
     ).format(share=share)
+    if row.comparison.sequential:  # an always-valid p (SPEC 11)
+        sentence = _("{sentence}, however often the results are looked at").format(
+            sentence=sentence
+        )
     if row.verdict == "no_change":
         sentence = _("{sentence}, so it may well be chance").format(sentence=sentence)
     return sentence

@@ -55,6 +55,8 @@ _SAME = N_("{metric} was the same in both groups.")
 _TOO_FEW = N_("{metric}: not enough data to tell yet.")
 # A second sentence; the leading space separates English sentences (Chinese needs none).
 _TARGET_MET = N_(" The target of {target} is reached.")
+# After a sequential test's result (SPEC 11): its p and interval hold at every look.
+_SEQUENTIAL = N_(" These figures hold however often the results are looked at (sequential test).")
 _TARGET_MISSED = N_(" The target of {target} is not reached yet.")
 
 
@@ -110,6 +112,8 @@ def explain(row: dict[str, Any], *, design: str, confidence: float, lang: str) -
     else:
         template = _CHANCE if share is not None else _CHANCE_UNKNOWN
     sentence = translate(template, lang).format(difference=difference, range=likely, share=share)
+    if row.get("method") == "sequential" and share is not None:
+        sentence += translate(_SEQUENTIAL, lang)
     target = row.get("target")
     if target is not None and row.get("verdict") in ("met", "improved"):
         shown = value_as(target, row.get("kind"), row.get("unit"), lang=lang)
