@@ -108,7 +108,7 @@ _CATALOGUE = [
     ),
     Rule("OPS205", E, N_("An id is used twice in the same list.")),
     Rule("OPS206", E, N_("Two playbooks checked together share a metadata.id.")),
-    Rule("OPS207", E, N_("A node cannot be reached from the first node.")),
+    Rule("OPS207", E, N_("A node cannot be reached from the first node or another entry node.")),
     Rule("OPS208", E, N_("The node graph has a cycle that does not pass through a fallback.goto.")),
     # OPS3xx: the SMART goal and value ranges
     Rule(
@@ -170,7 +170,11 @@ _CATALOGUE = [
     ),
     # SPEC 8 (processes as teams run them), each in its family; `RULES` lists them by id.
     Rule("OPS107", E, N_("A schedule is not in an accepted form.")),
-    Rule("OPS209", E, N_("A level named in a per-level time limit or an alert is not declared.")),
+    Rule(
+        "OPS209",
+        E,
+        N_("A level named in a per-level time limit, escalation ladder or alert is not declared."),
+    ),
     Rule("OPS210", E, N_("An escalation step hands over to something that is not a role id.")),
     Rule("OPS211", E, N_("A RACI entry names something that is not a role id.")),
     Rule("OPS212", E, N_("A node's RACI does not name exactly one accountable role.")),
@@ -181,6 +185,7 @@ _CATALOGUE = [
         E,
         N_("An alert's `level` or `schedule_adherence` does not fit what the alert watches."),
     ),
+    Rule("OPS216", E, N_("A node's business-hour `calendar` is not declared under `calendars`.")),
     Rule("OPS305", E, N_("A metric weight lies outside (0, 1].")),
     Rule("OPS306", E, N_("The weights of the pilot's metrics do not add up to 1.")),
     Rule("OPS307", E, N_("An escalation ladder's `after` times do not strictly increase.")),
@@ -194,6 +199,16 @@ _CATALOGUE = [
         "OPS315",
         E,
         N_("A metric's `pre_column` is on a ratio metric or repeats the metric's own column."),
+    ),
+    Rule(
+        "OPS316",
+        E,
+        N_("`pilot.cluster` names the column of the groups, periods or dates, not of clusters."),
+    ),
+    Rule(
+        "OPS511",
+        W,
+        N_("A pilot assigned by cluster compares before with after, with no comparison clusters."),
     ),
     Rule("OPS508", W, N_("The process has more nodes than the hygiene limit (避免为流程而流程).")),
     Rule(

@@ -140,6 +140,7 @@ from opsplay.rules import (  # noqa: E402,F401
     graph,
     hygiene,
     metrics,
+    pilot_design,
     process,
     readiness,
     references,
