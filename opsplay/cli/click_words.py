@@ -139,60 +139,14 @@ def adapt_typer() -> None:
         return apply
 
     decorators.help_option = help_option
-    _fold_help()
+    from opsplay.cli.helpformat import install
+
+    install()  # help as plain text wrapped for Chinese (rich panels cut it)
     # The usage errors: each class that writes its own message, wrapped where it does (not in
     # typer's rich error printer, which would cost every start-up its import).
     for error_class in vars(exceptions).values():
         if isinstance(error_class, type) and "format_message" in vars(error_class):
             error_class.format_message = _translated(error_class.format_message)
-
-
-def _fold_help() -> None:
-    """Wrap long help texts instead of cutting them with `…` (rich breaks lines at spaces and
-    crops a longer run, and a Chinese sentence has no spaces), and show brackets as written.
-    Applied when help is laid out, so that other commands do not pay for importing rich."""
-    try:
-        from typer import core
-    except ImportError:
-        return
-
-    def folding(format_help: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(self: Any, ctx: Any, formatter: Any) -> Any:
-            try:
-                from rich.markup import escape
-                from rich.text import Text
-                from typer import rich_utils
-            except ImportError:  # no rich: click's plain help, which wraps by itself
-                return format_help(self, ctx, formatter)
-            make = rich_utils._make_rich_text
-            if not getattr(make, "plain", False):
-
-                def plain(*, text: str, **options: Any) -> Any:
-                    # our help is plain text: `opsplay[warehouse]` is not rich markup
-                    return make(text=escape(text), **options)
-
-                plain.plain = True  # type: ignore[attr-defined]
-                rich_utils._make_rich_text = plain
-            describe = rich_utils._get_parameter_help
-            if not getattr(describe, "folds", False):
-
-                def folded(**options: Any) -> Any:
-                    columns = describe(**options)  # rich Columns of Text: help, env var, default
-                    for item in getattr(columns, "renderables", ()):
-                        if isinstance(item, Text):
-                            item.overflow = "fold"  # its own setting wins over the table's `…`
-                    return columns
-
-                folded.folds = True  # type: ignore[attr-defined]
-                rich_utils._get_parameter_help = folded
-            return format_help(self, ctx, formatter)
-
-        return wrapper
-
-    for name in ("TyperCommand", "TyperGroup"):
-        command_class = getattr(core, name, None)
-        if command_class is not None and "format_help" in vars(command_class):
-            command_class.format_help = folding(command_class.format_help)
 
 
 def _translated(format_message: Callable[[Any], str]) -> Callable[[Any], str]:
