@@ -570,6 +570,7 @@ class Alert(Strict):
             "runs (as Prometheus' `for:`); one run without it resolves the alert."
         ),
         examples=[3],
+        json_schema_extra={"minimum": 1},
     )
     min_n: int | None = Field(
         default=None,
@@ -579,6 +580,7 @@ class Alert(Strict):
             "never fired and never passed."
         ),
         examples=[200],
+        json_schema_extra={"minimum": 1},
     )
 
     @property
