@@ -24,10 +24,10 @@ metadata:
   id: {id}
   title: <流程名称，如 新用户引导优化>
   version: "0.1.0"
-  status: draft                 # draft | pilot | rollout | active | retired
+  status: 草稿                  # 草稿 | 试点 | 推广 | 生效 | 停用
   owner: owner                  # 流程负责人的角色 id（见 roles）
   updated: {today}
-  lang: zh
+  lang: 中文
   tags: []
   changelog:
     - {{version: "0.1.0", date: {today}, summary: 初稿}}
@@ -52,7 +52,7 @@ levels:
   - {{id: P2, name: <二级，如 部分功能受损>}}
 metrics:
   # weight：多个指标时按重要程度分配，合计为 1，复盘报告据此算综合达成度
-  - {{id: main_metric, name: <核心指标名称>, kind: proportion, column: <导出数据中的列名>, better: higher, weight: 1.0}}
+  - {{id: main_metric, name: <核心指标名称>, kind: 比例, column: <导出数据中的列名>, better: 越高越好, weight: 1.0}}
 
 # 第2步 拆解用户场景与核心诉求（表1）
 scenarios:
@@ -80,30 +80,30 @@ nodes:
       - {{after: 20分钟, to: owner, action: <升级动作，如 电话通知流程负责人>}}
     tools: [<工具>]
     standard: <执行标准>
-    fallback: {{when: [failure, timeout], action: <异常处理方案>}}
+    fallback: {{when: [失败, 超时], action: <异常处理方案>}}
   - id: step-2
     name: <节点名称>
     owner: owner
     sla: 24小时
-    fallback: {{when: [no_response], action: <异常处理方案>}}
+    fallback: {{when: [无响应], action: <异常处理方案>}}
   # 定时执行的节点（如 每日巡检）写 schedule，时限从计划时间起算：
   # - id: daily-check
   #   name: <巡检名称>
   #   owner: executor
   #   schedule: 工作日 09:00      # 每日 09:00 / 工作日 09:00 / 每周一 09:00 / 每月1日 / 每季度首月1日 / cron "0 9 * * 1-5"
   #   sla: 30分钟
-  #   fallback: {{when: [failure, timeout], action: <漏检时的补救，如 当日补做并报告负责人>}}
+  #   fallback: {{when: [失败, 超时], action: <漏检时的补救，如 当日补做并报告负责人>}}
 
 # 第5步 执行监控阈值
 alerts:
-  - {{id: step-1-completion, node: step-1, measure: completion_rate, op: "<", threshold: 0.90, severity: critical}}
-  - {{id: step-1-p1-sla, node: step-1, level: P1, measure: sla_compliance, op: "<", threshold: 0.95, severity: warning}}
-  # 定时节点的按时执行率：{{id: daily-check-missed, node: daily-check, measure: schedule_adherence, op: "<", threshold: 1.0}}
+  - {{id: step-1-completion, node: step-1, measure: 完成率, op: "<", threshold: 0.90, severity: 严重}}
+  - {{id: step-1-p1-sla, node: step-1, level: P1, measure: 时限达标率, op: "<", threshold: 0.95, severity: 警告}}
+  # 定时节点的按时执行率：{{id: daily-check-missed, node: daily-check, measure: 按时执行率, op: "<", threshold: 1.0}}
 
 # 第4步 试点验证
 pilot:
   scope: <试点范围，如 华东地区新用户>
-  design: ab                    # ab | before_after | did
+  design: A/B测试               # A/B测试 | 前后对比 | 双重差分
   arm_column: group
   arms: {{baseline: control, pilot: pilot}}
   metrics: [main_metric]
