@@ -236,6 +236,15 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     setting = Setting(
         read, pilot, arms, alpha, options.test, options.variance, lang, clusters=per_cluster
     )
+    if adjusted and read.shape == "summary":  # a dashboard has no before-period values
+        with language(lang):
+            shown = listing([f"`{visible(m)}`" for m in sorted(adjusted)])
+        text = N_(
+            "a dashboard summary has no before-period values; {metrics} compared without the "
+            "before-period adjustment (pre_column)"
+        )
+        warnings.append(translate(text, lang).format(metrics=shown))
+        adjusted = set()
     setting = replace(setting, adjusted=frozenset(adjusted), sequential_tuning=tuning)
     rows: list[MetricResult] = []
     for metric_id, role in roles:

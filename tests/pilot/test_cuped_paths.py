@@ -315,3 +315,29 @@ def test_the_report_says_why_the_intervals_are_wider(tmp_path: Path, lang: str, 
     text = out.read_text(encoding="utf-8")
     assert words in text
     assert "CUPED" in text
+
+
+def test_a_dashboard_summary_is_compared_unadjusted_with_a_warning(tmp_path: Path) -> None:
+    book = playbook(tmp_path)
+    summary = tmp_path / "summary.csv"
+    summary.write_text(
+        "arm,metric,value,n\ncontrol,d1_retention,0.35,5000\npilot,d1_retention,0.38,5000\n",
+        encoding="utf-8",
+    )
+    document = compare(book, str(summary), "--lang", "en")
+    row = document["metrics"][0]
+    assert row["variance_reduction"] is None and row["p_value"] is not None
+    assert any("no before-period values" in w for w in document["warnings"])
+
+
+def test_statistics_without_the_before_sums_are_refused_in_words(tmp_path: Path) -> None:
+    book = playbook(tmp_path)
+    stats = tmp_path / "stats.csv"
+    stats.write_text(
+        "arm,metric,n,sum,sum_sq,sum_den,sum_den_sq,sum_prod\n"
+        "control,d1_retention,5000,1750,1750,,,\npilot,d1_retention,5000,1900,1900,,,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["pilot", "compare", str(book), str(stats), "--lang", "en"])
+    assert result.exit_code == 2
+    assert "has a pre_column" in result.stderr and "pilot sql" in result.stderr

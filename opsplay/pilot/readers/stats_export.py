@@ -96,6 +96,15 @@ class StatsReader(RowReader):
                         ).format(where=locate("missing"), count=counts["missing"], metric=metric.id)
                     )
                 extra = {}
+                if metric.pre_column and n > 0 and not (row.get("sum_den") or "").strip():
+                    raise InputError(
+                        _(
+                            "{where}: metric `{metric}` has a pre_column, but this export has no "
+                            "before-period sums for it (sum_den, sum_den_sq, sum_prod: Σx, Σx², "
+                            "Σxy); print the query again with `opsplay pilot sql`, or remove "
+                            "pre_column from the metric"
+                        ).format(where=locate("sum_den"), metric=metric.id)
+                    )
                 if metric.kind == "ratio" or metric.pre_column:
                     extra = {
                         name: self.number(locate, row, name, percent=False, blank_ok=blank_ok)
