@@ -121,3 +121,48 @@ def test_a_schedule_over_decades_is_refused_in_words(tmp_path: Path, schedule, f
     assert result.exit_code == 2, result.output
     assert "falls due more than 50,000 times" in result.stderr, result.stderr
     assert "Traceback" not in result.output
+
+
+def _big_process(path: Path, count: int) -> Path:
+    """The onboarding playbook with `count` nodes, each going on to the next and to a later
+    one, its fallback to any node: about three arrows per node."""
+    import random
+
+    data = yaml.safe_load(ONBOARDING.read_text("utf-8"))
+    base = {k: v for k, v in data["nodes"][0].items() if k not in ("fallback", "next")}
+    nodes = []
+    for index in range(count):
+        pick = random.Random(index)
+        later = (
+            {f"n{index + 1}", f"n{pick.randrange(index + 1, count)}"}
+            if index < count - 1
+            else set()
+        )
+        fallback = {"when": ["failure"], "action": "重试", "goto": f"n{pick.randrange(count)}"}
+        nodes.append(
+            {
+                **base,
+                "id": f"n{index}",
+                "name": f"步骤{index}",
+                "next": sorted(later),
+                "fallback": fallback,
+            }
+        )
+    data["nodes"], data["alerts"] = nodes, []
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("count", "drawn"), [(30, True), (300, False), (1500, False)])
+def test_a_flowchart_too_large_to_draw_is_its_steps_in_words(tmp_path: Path, count, drawn) -> None:
+    """300 nodes took 28 s to lay out, 1,500 over a minute and 1.5 GB."""
+    playbook = _big_process(tmp_path / "big.yaml", count)
+    out = tmp_path / "big.html"
+    started = time.monotonic()
+    result = runner.invoke(app, ["render-sop", str(playbook), "-o", str(out)])
+    assert time.monotonic() - started < 15
+    assert result.exit_code == 0, result.output
+    page = out.read_text("utf-8")
+    assert ('class="opsplay-flowchart"' in page or "<svg" in page) == drawn
+    if not drawn:
+        assert f"{count} 个步骤" in page and page.count("<li>") >= count
