@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from opsplay.i18n import _, language
+from opsplay.i18n import N_, _, language
 from opsplay.pilot.human import (
     TABLE_KEYS,
     alert_text,
@@ -212,15 +212,75 @@ CSV_COLUMNS = (
 )
 
 
+# Column headers of the CSV in a language other than English (opened in Excel/WPS by people);
+# the English CSV keeps the machine names, as JSON keys do.
+CSV_HEADERS = {
+    "metric": N_("metric id"),
+    "name": N_("metric"),
+    "segment": N_("segment"),
+    "role": N_("type"),
+    "kind": N_("metric kind"),
+    "baseline_n": N_("baseline n"),
+    "baseline_value": N_("baseline value"),
+    "pilot_n": N_("pilot n"),
+    "pilot_value": N_("pilot value"),
+    "abs_diff": N_("change"),
+    "rel_diff": N_("deviation rate"),
+    "ci_rel_low": N_("deviation rate interval, low"),
+    "ci_rel_high": N_("deviation rate interval, high"),
+    "p_value": N_("p-value"),
+    "p_value_abs": N_("p-value (absolute change)"),
+    "p_adjusted": N_("adjusted p-value"),
+    "significant": N_("significant"),
+    "target": N_("target"),
+    "attainment": N_("attainment"),
+    "verdict": N_("verdict"),
+    "method": N_("test"),
+    "correction": N_("multiple-testing correction"),
+}
+_CSV_ROLES = {"primary": N_("primary"), "guardrail": N_("guardrail"), "secondary": N_("secondary")}
+_CSV_KINDS = {"proportion": N_("proportion"), "mean": N_("mean"), "ratio": N_("ratio")}
+_CSV_CORRECTIONS = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": N_("none")}
+
+
+def _csv_words(cells: list[Any], entry: dict[str, Any]) -> list[Any]:
+    """The row's values in the message language: words for roles, kinds, verdicts, tests."""
+    from opsplay.pilot.plain import VERDICTS, method_name
+
+    words = dict(zip(CSV_COLUMNS, cells, strict=True))
+    words["role"] = _(_CSV_ROLES.get(entry["role"], entry["role"]))
+    words["kind"] = _(_CSV_KINDS.get(entry["kind"], entry["kind"]))
+    verdict = entry["verdict"]
+    if verdict == "inconclusive" and entry["method"] == "point":
+        words["verdict"] = _("cannot be tested (dashboard values)")
+    elif verdict in VERDICTS:
+        words["verdict"] = _(VERDICTS[verdict])
+    if entry["method"]:
+        words["method"] = method_name(entry["method"])
+    if isinstance(words["significant"], bool):
+        words["significant"] = _("yes") if words["significant"] else _("no")
+    correction = words["correction"]
+    words["correction"] = _(_CSV_CORRECTIONS.get(correction, correction))
+    return list(words.values())
+
+
 @formatter("csv")
 def format_csv(report: PilotReport, color: bool = False) -> str:
     """One row per metric and segment, full precision; UTF-8 BOM for Excel/WPS.
 
-    Every text cell is neutralised against formula injection; numbers stay numbers.
+    Headers and words (role, verdict, test) follow the results' language, as people open
+    the file in Excel; in English they are the machine names, as JSON keys. Every text cell
+    is neutralised against formula injection; numbers stay numbers.
     """
+    with language(report.lang):
+        return _csv(report)
+
+
+def _csv(report: PilotReport) -> str:
+    english = report.lang == "en"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS if english else [_(CSV_HEADERS[c]) for c in CSV_COLUMNS])
     for entry in report_to_json(report)["metrics"]:
         ci = entry["ci_rel"] or [None, None]
         cells = [
@@ -247,6 +307,8 @@ def format_csv(report: PilotReport, color: bool = False) -> str:
             entry["method"],
             report.options.correction if entry["role"] == "primary" else "none",
         ]
+        if not english:
+            cells = _csv_words(cells, entry)
         writer.writerow([csv_cell(visible(c)) if isinstance(c, str) else c for c in cells])
     return "\ufeff" + buffer.getvalue()
 

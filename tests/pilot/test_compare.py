@@ -269,7 +269,11 @@ def test_other_formats() -> None:
         result = runner.invoke(app, [*args, *extra])
         assert result.exit_code == 0, (extra, result.output)
         outputs[extra[-1]] = result.stdout
-    assert outputs["csv"].startswith("\ufeffmetric,name,segment")
+    assert outputs["csv"].startswith("\ufeff指标ID,指标,分群,类型")  # the playbook's language
+    assert (
+        ",主要指标,比例指标," in outputs["csv"]
+        and ",显著改善,Welch t 检验,Holm 校正" in outputs["csv"]
+    )
     assert "| 全部 | 次日留存率 | 主指标 |" in outputs["markdown"]
     assert "次日留存率" in outputs["en"] and "verdict" in outputs["en"]
 

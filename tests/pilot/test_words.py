@@ -289,6 +289,8 @@ def test_csv_neutralises_every_text_cell_and_keeps_numbers(tmp_path: Path) -> No
             "region",
             "--format",
             "csv",
+            "--lang",
+            "en",  # machine headers (a Chinese CSV has Chinese ones: test_csv_in_chinese)
         ],
     )
     assert result.exit_code == 0, result.output
@@ -572,3 +574,17 @@ def test_chinese_help_wraps_at_80_columns_instead_of_cutting(
     assert not cut, "\n".join(cut)
     if command == ["pilot", "compare"]:  # brackets are text, not rich markup
         assert "opsplay[warehouse]" in re.sub(r"\s*│\s*", "", result.stdout)
+
+
+def test_csv_in_chinese_has_chinese_headers_and_words_and_english_with_lang_en() -> None:
+    args = ["pilot", "compare", str(ONBOARDING), str(UNITS), "--format", "csv"]
+    chinese = runner.invoke(app, args)
+    assert chinese.exit_code == 0, chinese.output
+    rows = list(csv.reader(io.StringIO(chinese.stdout.lstrip("\ufeff"))))
+    assert rows[0][:5] == ["指标ID", "指标", "分群", "类型", "指标类型"]
+    assert {row[3] for row in rows[1:]} <= {"主要指标", "护栏指标", "观察指标"}
+    assert all(row[rows[0].index("显著")] in ("是", "否", "") for row in rows[1:])
+    english = runner.invoke(app, [*args, "--lang", "en"])
+    assert english.exit_code == 0, english.output
+    assert english.stdout.lstrip("\ufeff").startswith("metric,name,segment,role,kind,")
+    assert ",primary,proportion," in english.stdout
