@@ -27,6 +27,42 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+# Tests that skip when a service is missing (a real PostgreSQL, Spark on Java, headless
+# Chromium, the mkdocs-macros plugin): on a developer's machine a skip says what to install;
+# in CI (CI=true) the same skip is a failure, so CI cannot pass without having run them.
+_NEEDED_IN_CI = ("postgresql", "pgserver", "spark", "java", "chromium", "mkdocs-macros")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    """With CI=true, a skip for want of PostgreSQL, Spark or Chromium fails the test."""
+    report = yield
+    if report.skipped and _in_ci() and not hasattr(report, "wasxfail"):
+        reason = str(report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr)
+        if any(word in reason.lower() for word in _NEEDED_IN_CI):
+            report.outcome = "failed"
+            report.longrepr = f"CI=true: this test must run in CI, but it skipped: {reason}"
+    return report
+
+
+def _hypothesis_profiles() -> None:
+    """CI runs the same examples every time (failures reproduce); a developer's run explores."""
+    try:
+        from hypothesis import settings
+    except ImportError:  # pragma: no cover - hypothesis is in the test extra
+        return
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    if _in_ci():
+        settings.load_profile("ci")
+
+
+_hypothesis_profiles()
+
+
 @pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """Whether golden files should be rewritten rather than compared."""
