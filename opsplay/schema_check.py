@@ -119,6 +119,11 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
     if kind == "schedule":
         loaded.report("OPS107", path, detail["msg"])
         return
+    if kind in ("hours", "days"):  # business-hour calendars (SPEC 12): the reason in words
+        loaded.report(
+            "OPS103", path, _("`{name}`: {problem}").format(name=name, problem=detail["msg"])
+        )
+        return
     loaded.report(
         "OPS103",
         path,

@@ -122,14 +122,17 @@ def compare_escalation(d: Differ, old: Node, new: Node, context: dict[str, Any])
         )
 
 
-def _steps(node: Node, renames: dict[str, str]) -> dict[tuple[str, int], Any]:
-    """(role, n-th step to that role) → step; old roles follow renames."""
-    counts: dict[str, int] = {}
+def _steps(node: Node, renames: dict[str, str]) -> dict[tuple[str, str, int], Any]:
+    """(level, role, n-th step to that role) → step; old roles follow renames; level "" for
+    a ladder every level climbs (per-level ladders: `escalation: {P1: [...]}`)."""
+    counts: dict[tuple[str, str], int] = {}
     steps = {}
-    for step in node.escalation:
-        role = renames.get(step.to, step.to)
-        counts[role] = counts.get(role, 0) + 1
-        steps[(role, counts[role])] = step
+    for level, ladder in node.ladders.items():
+        for step in ladder:
+            role = renames.get(step.to, step.to)
+            key = (level or "", role)
+            counts[key] = counts.get(key, 0) + 1
+            steps[(level or "", role, counts[key])] = step
     return steps
 
 

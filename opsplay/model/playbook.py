@@ -205,9 +205,7 @@ class Contacts(Strict):
         description=N_("Mobile number: DingTalk atMobiles and WeCom mentioned_mobile_list."),
         examples=["13800000000"],
     )
-    dingtalk: Text | None = Field(
-        default=None, description=N_("DingTalk user id (atUserIds).")
-    )
+    dingtalk: Text | None = Field(default=None, description=N_("DingTalk user id (atUserIds)."))
     feishu: Text | None = Field(
         default=None, description=N_("Feishu/Lark user id or open id (<at user_id=…>).")
     )
@@ -440,6 +438,18 @@ class EscalationStep(Strict):
     action: Text = Field(description="What is done at this step.", examples=["电话通知运维经理"])
 
 
+def _escalation_form(value: Any) -> str:
+    return "levels" if isinstance(value, dict) else "list"
+
+
+# One ladder, or one per level (`{P1: [...], P2: [...], default: [...]}`, SPEC 12).
+Escalation = Annotated[
+    Annotated[list[EscalationStep], Tag("list")]
+    | Annotated[dict[Identifier, list[EscalationStep]], Tag("levels")],
+    Discriminator(_escalation_form),
+]
+
+
 class Raci(Strict):
     """Who does (R), answers for (A), is consulted on (C) and informed of (I) a node."""
 
@@ -483,7 +493,7 @@ class Node(Strict):
         default=None,
         description="Node ids that follow; default: the next node in the list; [] ends the process.",
     )
-    escalation: list[EscalationStep] | dict[Identifier, list[EscalationStep]] = Field(
+    escalation: Escalation = Field(
         default_factory=list,
         description="Escalation ladder (升级): steps with strictly increasing `after`.",
         examples=[
@@ -556,6 +566,14 @@ class Alert(Strict):
     severity: AlertSeverity = "warning"
     owner: Identifier | None = Field(default=None, description="Role id that acts when it fires.")
     action: Text | None = Field(default=None, description="What to do when it fires.")
+    renotify: Duration | None = Field(
+        default=None,
+        description=N_(
+            "Re-send the message of an alert still firing after this long (as Alertmanager's "
+            "repeat_interval); a rise in severity re-sends at once."
+        ),
+        examples=["2小时"],
+    )
     level: Identifier | None = Field(
         default=None,
         description="Level id: the node measure counts only the log's rows of this level.",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from opsplay.model.duration import Duration
+from opsplay.model.hours import HoursLimit
 from opsplay.workdays import WorkdayCalendar
 
 _TIMESTAMP = re.compile(
@@ -44,8 +45,16 @@ class Span:
         """How long the row took."""
         return (self.finish_ns - self.start_ns) / 1e9
 
-    def within(self, limit: Duration | float, calendar: WorkdayCalendar, realtime: float) -> bool:
+    def within(
+        self, limit: Duration | HoursLimit | float, calendar: WorkdayCalendar, realtime: float
+    ) -> bool:
         """Whether it finished within `limit` (a duration exactly equal to it is within)."""
+        if isinstance(limit, HoursLimit):
+            if limit.limit.is_calendar:
+                limit = limit.limit
+            else:  # counted in business hours only
+                due = limit.deadline(_as_datetime(self.start_ns), calendar.is_working_day, realtime)
+                return self.finish_ns <= _as_ns(due)
         if isinstance(limit, Duration) and limit.is_calendar:
             due = limit.deadline(_as_datetime(self.start_ns), calendar)
             return self.finish_ns <= _as_ns(due)

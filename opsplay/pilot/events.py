@@ -26,6 +26,7 @@ from types import MappingProxyType
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
+from opsplay.model.hours import HoursLimit
 from opsplay.pilot.event_times import (
     BadTimestamp,
     Span,
@@ -71,7 +72,7 @@ COLUMN_NAMES = {
     "finished_at": N_("finished_at"),
     "status": N_("status"),
 }
-Limit = Duration | float | None
+Limit = Duration | HoursLimit | float | None
 # The limit of one row, from its node and level: the hook for per-level limits.
 LimitFor = Callable[[str, str | None], Limit]
 
@@ -311,6 +312,11 @@ def _as_of(as_of: datetime | None, timezone: tzinfo | None, latest: int) -> date
 
 def _due_ns(started: int, limit: Limit, calendar: WorkdayCalendar, realtime: float) -> int:
     """When a case started at `started` (ns on the zone's clock) falls due under `limit`."""
+    if isinstance(limit, HoursLimit):
+        if not limit.limit.is_calendar:
+            moment = as_datetime(started)
+            return as_ns(limit.deadline(moment, calendar.is_working_day, realtime))
+        limit = limit.limit
     if isinstance(limit, Duration) and limit.is_calendar:
         return as_ns(limit.deadline(as_datetime(started), calendar))
     seconds = limit.resolve(realtime) if isinstance(limit, Duration) else float(limit or 0)
@@ -524,6 +530,9 @@ def _timestamp(text: str, role: str, where: Callable[[str], str]) -> tuple[int, 
 def _figures(node: str, rows: _NodeRows | None, limit: Limit, realtime: float) -> NodeFigures:
     import numpy as np
 
+    if isinstance(limit, HoursLimit):  # business hours: the limit as written, no fixed length
+        figures = _figures(node, rows, limit.limit, realtime)
+        return replace(figures, sla_s=None)
     calendar_limit = isinstance(limit, Duration) and limit.is_calendar
     sla_s = None
     if isinstance(limit, Duration) and not calendar_limit:

@@ -67,15 +67,29 @@ class ProcessMeasures:
         }
 
 
-def limit_for(playbook: Playbook) -> Callable[[str, str | None], Duration | None]:
-    """The per-row limit hook of `events.read_events`: a node's limit for a row's level."""
+def limit_for(playbook: Playbook) -> Callable[[str, str | None], Any]:
+    """The per-row limit hook of `events.read_events`: a node's limit for a row's level,
+    counted in the node's business hours when it has a `calendar` (SPEC 12)."""
     limits = {node.id: node.sla for node in playbook.nodes}
-    return lambda node, level: level_limit(limits.get(node), level)
+    hours = {node.id: playbook.business_hours(node) for node in playbook.nodes}
+    return lambda node, level: _in_hours(level_limit(limits.get(node), level), hours.get(node))
 
 
-def overall_limits(playbook: Playbook) -> dict[str, Duration | None]:
+def overall_limits(playbook: Playbook) -> dict[str, Any]:
     """Each node's limit for a row without a level (the node table's `sla` column)."""
-    return {node.id: level_limit(node.sla, None) for node in playbook.nodes}
+    return {
+        node.id: _in_hours(level_limit(node.sla, None), playbook.business_hours(node))
+        for node in playbook.nodes
+    }
+
+
+def _in_hours(limit: Duration | None, hours: Any) -> Any:
+    """`limit` counted in business hours `hours` (none: the limit itself)."""
+    from opsplay.model.hours import HoursLimit
+
+    if limit is None or hours is None:
+        return limit
+    return HoursLimit(limit, hours)
 
 
 def needed(playbook: Playbook) -> bool:

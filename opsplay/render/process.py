@@ -76,17 +76,35 @@ def level_limits(node: Node, level_names: dict[str, str], lang: str) -> list[dic
     return rows
 
 
-def ladder(node: Node, role_names: dict[str, str]) -> list[dict[str, str]]:
-    """The escalation ladder of a node, step by step, roles by name."""
-    return [
-        {
-            "after": step.after.text,
-            "to": step.to,
-            "to_name": role_names.get(step.to, step.to),
-            "action": step.action,
-        }
-        for step in node.escalation
-    ]
+def ladder(
+    node: Node,
+    role_names: dict[str, str],
+    lang: str = "en",
+    level_names: dict[str, str] | None = None,
+) -> list[dict[str, str]]:
+    """The escalation ladder of a node, step by step, roles by name; ladders per level
+    (`escalation: {P1: [...]}`) one after the other, each step's wait led by its level."""
+    rows = []
+    for level, steps in node.ladders.items():
+        for step in steps:
+            after = step.after.text
+            if level is not None:
+                shown = (
+                    translate(N_("other levels"), lang)
+                    if level == DEFAULT_LEVEL
+                    else (level_names or {}).get(level, level)
+                )
+                after = translate(N_("{level}: {after}"), lang).format(level=shown, after=after)
+            rows.append(
+                {
+                    "after": after,
+                    "to": step.to,
+                    "to_name": role_names.get(step.to, step.to),
+                    "action": step.action,
+                    "level": level or "",
+                }
+            )
+    return rows
 
 
 def raci_matrix(playbook: Playbook) -> dict[str, Any] | None:
@@ -125,6 +143,14 @@ WORDS = {
     "other_short": N_("other levels"),
     "h_schedules": N_("Recurring nodes"),
     "col_when": N_("When it runs"),
+    "h_entries": N_("Entry points"),
+    "entries_intro": N_("The process starts at any of these nodes:"),
+    "h_calendars": N_("Business hours"),
+    "calendars_intro": N_("The time limits of these nodes count only the business hours:"),
+    "col_calendar": N_("Calendar"),
+    "col_hours": N_("Hours"),
+    "col_days": N_("Days"),
+    "col_nodes": N_("Nodes"),
     "h_ladders": N_("Escalation ladders"),
     "ladders_intro": N_("Still unfinished after the time shown, the node goes to the next rung:"),
     "col_after": N_("Unfinished after"),
@@ -178,7 +204,9 @@ def process_data(playbook: Playbook, lang: str) -> dict[str, Any]:
                 "owner_name": roles.get(node.owner, node.owner),
                 "sla": node.sla.text if node.sla is not None else None,
                 "level_limits": level_limits(node, levels, lang),
-                "ladder": ladder(node, roles),
+                "ladder": ladder(node, roles, lang, levels),
+                "entry": node.entry,
+                "calendar": node.calendar,
                 "schedule": schedule_words(node.schedule, lang) if node.schedule else None,
                 "fallbacks": [
                     {"when": list(f.when), "action": f.action, "goto": f.goto}
@@ -194,5 +222,58 @@ def process_data(playbook: Playbook, lang: str) -> dict[str, Any]:
         "scheduled": [n for n in nodes if n["schedule"]],
         "level_rows": level_rows(playbook, lang),
         "raci": raci_matrix(playbook),
+        "entries": _listed(entry_names(playbook, lang), lang),
+        "calendars": calendar_rows(playbook, lang),
         "words": {key: translate(text, lang) for key, text in WORDS.items()},
     }
+
+
+def entry_names(playbook: Playbook, lang: str) -> list[str]:
+    """Where the process starts, when it has several entries (`entry: true`, SPEC 12): the
+    first node and each entry node, by name, a scheduled one with its schedule; [] otherwise."""
+    if not any(node.entry for node in playbook.nodes):
+        return []
+    names = []
+    for position, node in enumerate(playbook.nodes):
+        if position == 0 or node.entry:
+            when = schedule_words(node.schedule, lang) if node.schedule else ""
+            names.append(
+                translate(N_("{node} ({when})"), lang).format(node=node.name, when=when)
+                if when
+                else node.name
+            )
+    return names
+
+
+def _listed(items: list[str], lang: str) -> str:
+    """`a、b、c` in Chinese, `a, b, c` in English (opsplay.text.joined in `lang`)."""
+    from opsplay.i18n import language
+    from opsplay.text import joined
+
+    with language(lang):
+        return joined(items)
+
+
+_DAY_WORDS = {
+    "workdays": N_("working days"),
+    "daily": N_("every day"),
+    "weekdays": N_("Monday to Friday"),
+}
+
+
+def calendar_rows(playbook: Playbook, lang: str) -> list[dict[str, str]]:
+    """Business-hour calendars (SPEC 12): name, hours, days, and the nodes counting in them."""
+    from opsplay.model.hours import parse_days
+
+    rows = []
+    for calendar in playbook.calendars:
+        nodes = [node.name for node in playbook.nodes if node.calendar == calendar.id]
+        rows.append(
+            {
+                "name": calendar.name or calendar.id,
+                "hours": calendar.hours,
+                "days": translate(_DAY_WORDS[parse_days(calendar.days)], lang),
+                "nodes": _listed(nodes, lang) or "—",
+            }
+        )
+    return rows

@@ -188,7 +188,7 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
                 }
             )
         # An escalation step is a dashed edge, labelled with its wait, to the role it goes to.
-        for index, step in enumerate(node.get("escalation") or [], start=1):
+        for index, step in enumerate(_ladder_steps(node.get("escalation")), start=1):
             target = f"{node['mid']}e{index}"
             name = roles_by_id.get(step["to"], {}).get("name", step["to"])
             graph_nodes.append(
@@ -394,3 +394,15 @@ def render_sop_files(
         )
     documents[index_name] = render_index(loaded, lang=lang, fmt=fmt, templates_dir=templates_dir)
     return documents
+
+
+def _ladder_steps(escalation: Any) -> list[dict[str, Any]]:
+    """Every escalation step of a node: one ladder, or one per level (`{P1: [...]}`, SPEC 12),
+    a level's steps waiting `P1: 5分钟`."""
+    if isinstance(escalation, dict):
+        return [
+            {**step, "after": f"{level}: {step.get('after')}"}
+            for level, steps in escalation.items()
+            for step in steps or []
+        ]
+    return list(escalation or [])

@@ -1,4 +1,5 @@
-"""OPS207–OPS208: the node graph starts at the first node, reaches all, loops only by retry."""
+"""OPS207–OPS208: the node graph starts at the first node (and at every `entry: true` or
+scheduled node), reaches all, loops only by retry."""
 
 from __future__ import annotations
 
@@ -49,13 +50,19 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
     if not edges:
         return
     start = next(iter(edges))
-    # A scheduled node starts on its own clock (SPEC 8), so it is an entry point too.
+    # A scheduled node starts on its own clock (SPEC 8), and `entry: true` marks another
+    # entry point (an incoming 报警 beside a scheduled 巡检, SPEC 12): both start the process.
     scheduled = [
         node_id
         for _, node in pb.entries("nodes")
         if node.get("schedule") is not None and (node_id := ident(node.get("id"))) in edges
     ]
-    reached, queue = {start, *scheduled}, [start, *scheduled]
+    entries = [
+        node_id
+        for _, node in pb.entries("nodes")
+        if node.get("entry") is True and (node_id := ident(node.get("id"))) in edges
+    ]
+    reached, queue = {start, *scheduled, *entries}, [start, *scheduled, *entries]
     while queue:
         current = queue.pop()
         targets = [target for target, _path in edges.get(current, [])]
@@ -66,12 +73,22 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
                 queue.append(target)
     for i, node in pb.entries("nodes"):
         node_id = ident(node.get("id"))
-        if node_id is not None and node_id not in reached:
+        if node_id is not None and node_id not in reached and entries:
+            report(
+                ("nodes", i),
+                _(
+                    "node `{node}` cannot be reached from any entry node ({entries}); add it "
+                    "to a `next` list or a `fallback.goto`, mark it `entry: true` if the "
+                    "process can start there, or remove it"
+                ).format(node=node_id, entries=_(", ").join([start, *entries])),
+            )
+        elif node_id is not None and node_id not in reached:
             report(
                 ("nodes", i),
                 _(
                     "node `{node}` cannot be reached from the first node `{start}`; "
-                    "add it to a `next` list or a `fallback.goto`, or remove it"
+                    "add it to a `next` list or a `fallback.goto`, mark it `entry: true` if "
+                    "the process can start there, or remove it"
                 ).format(node=node_id, start=start),
             )
 

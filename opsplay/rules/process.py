@@ -1,4 +1,6 @@
-"""OPS209–OPS214, OPS307–OPS308: levels, escalation ladders, RACI and fallbacks (SPEC 8)."""
+"""OPS209–OPS214, OPS216, OPS307–OPS308: levels, escalation ladders (one, or one per level:
+`escalation: {P1: [...], P2: [...]}`, SPEC 12), RACI, fallbacks and business-hour
+calendars (SPEC 8 and 12)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,26 @@ def _declare_levels_hint(levels: list[str]) -> str:
         shown = _(", ").join(dict.fromkeys(levels))
         return _("; declared levels: {levels}").format(levels=shown)
     return _("; declare the levels first: `levels: [{id: P1, name: …}]`")
+
+
+def ladders(pb: PlaybookData, i: int) -> list[tuple[tuple[str | int, ...], Any, str | None]]:
+    """(path of the ladder, its key as written, its level) of node `i`'s escalation ladders:
+    one for a list (level None), one per key for a mapping of levels to lists."""
+    written = pb.get("nodes", i, "escalation")
+    if isinstance(written, list):
+        return [(("nodes", i, "escalation"), None, None)]
+    if isinstance(written, dict):
+        return [
+            (("nodes", i, "escalation", key), key, ident(key) or str(key))
+            for key, steps in written.items()
+            if isinstance(steps, list)
+        ]
+    return []
+
+
+def ladder_steps(pb: PlaybookData, path: tuple[str | int, ...]) -> list[tuple[int, dict[str, Any]]]:
+    """(index, step) of the ladder at `path`."""
+    return list(pb.entries(*path))
 
 
 @rule("OPS209")
@@ -38,6 +60,17 @@ def levels_are_declared(pb: PlaybookData, report: Report) -> None:
                     ).format(level=level, hint=_declare_levels_hint(levels)),
                     key=True,
                 )
+    for i, _node in pb.entries("nodes"):
+        for path, _key, level in ladders(pb, i):
+            if level is not None and level != DEFAULT_LEVEL and level not in levels:
+                report(
+                    path,
+                    _(
+                        "level `{level}` has an escalation ladder but is not declared; add it "
+                        "under `levels` or write `default:` for every other level{hint}"
+                    ).format(level=level, hint=_declare_levels_hint(levels)),
+                    key=True,
+                )
     for i, alert in pb.entries("alerts"):
         level = ident(alert.get("level"))
         if level is not None and level not in levels:
@@ -54,16 +87,47 @@ def escalation_goes_to_roles(pb: PlaybookData, report: Report) -> None:
     """Each escalation step hands over to a declared role."""
     roles = pb.ids("roles")
     for i, _node in pb.entries("nodes"):
-        for j, step in pb.entries("nodes", i, "escalation"):
-            target = ident(step.get("to"))
-            if target is not None and target not in roles:
-                report(
-                    ("nodes", i, "escalation", j, "to"),
-                    _(
-                        "escalation goes to `{to}`, which is not a role id; add the role under "
-                        "`roles` or use an existing role id{hint}"
-                    ).format(to=target, hint=did_you_mean(target, roles)),
+        for path, _key, _level in ladders(pb, i):
+            _ladder_roles(pb, path, roles, report)
+
+
+def _ladder_roles(
+    pb: PlaybookData, path: tuple[str | int, ...], roles: list[str], report: Report
+) -> None:
+    for j, step in ladder_steps(pb, path):
+        target = ident(step.get("to"))
+        if target is not None and target not in roles:
+            report(
+                (*path, j, "to"),
+                _(
+                    "escalation goes to `{to}`, which is not a role id; add the role under "
+                    "`roles` or use an existing role id{hint}"
+                ).format(to=target, hint=did_you_mean(target, roles)),
+            )
+
+
+@rule("OPS216")
+def calendars_are_declared(pb: PlaybookData, report: Report) -> None:
+    """A node's `calendar` names a business-hour calendar declared under `calendars`."""
+    calendars = pb.ids("calendars")
+    for i, node in pb.entries("nodes"):
+        calendar = ident(node.get("calendar"))
+        if calendar is not None and calendar not in calendars:
+            declared = _(", ").join(calendars)
+            hint = (
+                _("; declared calendars: {calendars}").format(calendars=declared)
+                if calendars
+                else _(
+                    '; declare it first: `calendars: [{id: 客服班次, hours: "09:00-21:00", '
+                    "days: 工作日}]`"
                 )
+            )
+            report(
+                ("nodes", i, "calendar"),
+                _("calendar `{calendar}` is not declared under `calendars`{hint}").format(
+                    calendar=calendar, hint=hint
+                ),
+            )
 
 
 def _raci_entries(pb: PlaybookData, i: int) -> list[tuple[tuple[str | int, ...], Any]]:
@@ -206,41 +270,56 @@ def _seconds(duration: Duration | None, realtime: float) -> float | None:
 def escalation_increases(pb: PlaybookData, report: Report) -> None:
     """Each escalation step waits strictly longer than the one before it."""
     for i, _node in pb.entries("nodes"):
-        previous: tuple[float, str] | None = None
-        for j, step in pb.entries("nodes", i, "escalation"):
-            written = step.get("after")
-            seconds = _seconds(_duration(written), pb.realtime_seconds)
-            if seconds is None:
-                continue
-            if previous is not None and seconds <= previous[0]:
-                report(
-                    ("nodes", i, "escalation", j, "after"),
-                    _(
-                        "this step waits {after}, no longer than the step before it ({before}); "
-                        "list the steps from the shortest wait to the longest, each longer "
-                        "than the last"
-                    ).format(after=written, before=previous[1]),
-                )
-            previous = (seconds, str(written))
+        for path, _key, _level in ladders(pb, i):
+            _ladder_increases(pb, path, report)
+
+
+def _ladder_increases(pb: PlaybookData, path: tuple[str | int, ...], report: Report) -> None:
+    previous: tuple[float, str] | None = None
+    for j, step in ladder_steps(pb, path):
+        written = step.get("after")
+        seconds = _seconds(_duration(written), pb.realtime_seconds)
+        if seconds is None:
+            continue
+        if previous is not None and seconds <= previous[0]:
+            report(
+                (*path, j, "after"),
+                _(
+                    "this step waits {after}, no longer than the step before it ({before}); "
+                    "list the steps from the shortest wait to the longest, each longer "
+                    "than the last"
+                ).format(after=written, before=previous[1]),
+            )
+        previous = (seconds, str(written))
 
 
 @rule("OPS308")
 def escalation_starts_in_time(pb: PlaybookData, report: Report) -> None:
     """The first escalation step comes no later than the node's time limit."""
     for i, node in pb.entries("nodes"):
-        first = pb.get("nodes", i, "escalation", 0, "after")
-        wait = _seconds(_duration(first), pb.realtime_seconds)
-        limit_text, limit = _longest_limit(node.get("sla"), pb.realtime_seconds)
-        if wait is None or limit is None or wait <= limit:
-            continue
-        report(
-            ("nodes", i, "escalation", 0, "after"),
-            _(
-                "the first escalation waits {after}, longer than the node's time limit "
-                "{limit}: the case is already late before anyone is told; escalate at or "
-                "before {limit}"
-            ).format(after=first, limit=limit_text),
-        )
+        for path, _key, level in ladders(pb, i):
+            first = pb.get(*path, 0, "after")
+            wait = _seconds(_duration(first), pb.realtime_seconds)
+            sla = node.get("sla")
+            if level is not None and isinstance(sla, dict):  # a level's ladder, its own limit
+                sla = sla.get(level, sla.get(DEFAULT_LEVEL))
+            limit_text, limit = _longest_limit(sla, pb.realtime_seconds)
+            if wait is None or limit is None or wait <= limit:
+                continue
+            _late_first_step(path, first, limit_text, report)
+
+
+def _late_first_step(
+    path: tuple[str | int, ...], first: Any, limit_text: str, report: Report
+) -> None:
+    report(
+        (*path, 0, "after"),
+        _(
+            "the first escalation waits {after}, longer than the node's time limit "
+            "{limit}: the case is already late before anyone is told; escalate at or "
+            "before {limit}"
+        ).format(after=first, limit=limit_text),
+    )
 
 
 def _longest_limit(sla: Any, realtime: float) -> tuple[str, float | None]:

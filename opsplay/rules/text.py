@@ -29,6 +29,7 @@ from opsplay.text import BIDI_CONTROLS, code_point, has_control, invisible_chara
 ID_FIELDS = frozenset(
     {
         "accountable",
+        "calendar",
         "consulted",
         "goto",
         "guardrails",

@@ -1,5 +1,6 @@
 """The words of an alert change, in the playbook's language: what fired, where, by how much,
-and what the playbook says to do."""
+which cases breached, what the playbook says to do, and who is @-mentioned (SPEC 12: the
+alert's owner and the node's owner, from `roles[].contacts`)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,9 @@ def _escalation(roles: dict[str, str], *owners: Any) -> list[str]:
             continue
         if isinstance(found, str):
             return [found]
+        if isinstance(found, dict):  # per level (SPEC 12): the ladder of the alert's level
+            level = getattr(owners[0], "level", None)
+            found = found.get(level) or found.get("default") or []
         steps = found if isinstance(found, list) else [found]
         lines = []
         for step in steps:
@@ -73,8 +77,71 @@ def _escalation(roles: dict[str, str], *owners: Any) -> list[str]:
     return []
 
 
-def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> dict[str, Any]:
-    """The message of one change (`firing` or `resolved`) of one alert, as stored in the outbox."""
+def mentions(playbook: Any, *role_ids: str | None) -> dict[str, list[str]]:
+    """Who a firing message @-mentions: the contacts of these roles, each kind de-duplicated
+    (`mobiles` for DingTalk atMobiles and WeCom mentioned_mobile_list; `dingtalk`, `feishu`,
+    `wecom` user ids); {} when none of them has contacts."""
+    found: dict[str, list[str]] = {"mobiles": [], "dingtalk": [], "feishu": [], "wecom": []}
+    for role_id in dict.fromkeys(r for r in role_ids if r):
+        role = next((r for r in playbook.roles if r.id == role_id), None)
+        contacts = getattr(role, "contacts", None)
+        if contacts is None:
+            continue
+        for kind, value in (
+            ("mobiles", contacts.mobile),
+            ("dingtalk", contacts.dingtalk),
+            ("feishu", contacts.feishu),
+            ("wecom", contacts.wecom),
+        ):
+            if value and value not in found[kind]:
+                found[kind].append(str(value))
+    return {kind: values for kind, values in found.items() if values}
+
+
+def _case_lines(alert: Any, figures: Any, event: str) -> list[str]:
+    """Open cases as of the evaluation time, and the cases that breached (first ten, count)."""
+    from opsplay.pilot.human import shown_time
+
+    lines = []
+    if not isinstance(figures, dict):
+        return lines
+    if figures.get("open"):
+        lines.append(
+            _(
+                "{open} open as of {as_of}: {breached} past the deadline (counted as missed), "
+                "{pending} not yet due"
+            ).format(
+                open=f"{figures['open']:,}",
+                as_of=shown_time(figures.get("as_of"), _),
+                breached=f"{figures.get('breached_open') or 0:,}",
+                pending=f"{figures.get('pending') or 0:,}",
+            )
+        )
+    missed = (figures.get("missed_cases") or {}).get(alert.level or "all")
+    if event == "firing" and alert.measure == "sla_compliance" and missed:
+        from opsplay.text import joined
+
+        cases = joined(str(case) for case in missed["first"])
+        if missed["count"] > len(missed["first"]):
+            cases = _("{cases} … ({count} in all)").format(
+                cases=cases, count=f"{missed['count']:,}"
+            )
+        lines.append(_("Cases past the limit: {cases}").format(cases=cases))
+    return lines
+
+
+def compose(
+    event: str,
+    result: Any,
+    playbook: Any,
+    lang: str,
+    moment: str,
+    figures: Any = None,
+    again: str | None = None,
+) -> dict[str, Any]:
+    """The message of one change (`firing` or `resolved`) of one alert, as stored in the outbox;
+    `figures`: node id -> the node's figures in the result JSON; `again`: why a message of an
+    alert still firing is sent again ("renotify" or "severity")."""
     alert = next(a for a in playbook.alerts if a.id == result.id)
     node = next((n for n in playbook.nodes if n.id == alert.node), None)
     roles = {role.id: role.name for role in playbook.roles}
@@ -84,11 +151,23 @@ def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> d
     acting = alert.owner or (node.owner if node else None) or meta.owner
     with language(lang):
         op = _(OPS[alert.op]) if alert.op in OPS else alert.op
-        if event == "firing":
+        if event == "firing" and again:
+            title = _("[Still firing] {playbook}: {alert}").format(
+                playbook=meta.title, alert=alert.id
+            )
+        elif event == "firing":
             title = _("[Alert] {playbook}: {alert}").format(playbook=meta.title, alert=alert.id)
         else:
             title = _("[Resolved] {playbook}: {alert}").format(playbook=meta.title, alert=alert.id)
         lines = [_(SEVERITIES[alert.severity])]
+        if again == "severity":
+            lines.append(_("Its severity rose since the last message: sent again at once"))
+        elif again == "renotify":
+            lines.append(
+                _("Still firing {renotify} after the last message").format(
+                    renotify=alert.renotify.as_written if alert.renotify else ""
+                )
+            )
         if node is not None:
             where = _("Node: {name} ({id})").format(name=node.name, id=node.id)
             measure = _(MEASURES[alert.measure or ""]) if alert.measure in MEASURES else ""
@@ -111,6 +190,8 @@ def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> d
                     "{measure} is back to {value}; the alert fires when it is {op} {threshold}"
                 ).format(measure=measure, value=value, op=op, threshold=threshold)
             )
+        if node is not None and isinstance(figures, dict):
+            lines += _case_lines(alert, figures.get(node.id), event)
         lines.append(
             _("Playbook: {title} ({id}), version {version}").format(
                 title=meta.title, id=meta.id, version=meta.version
@@ -125,11 +206,14 @@ def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> d
             for step in _escalation(roles, alert, node):
                 lines.append(_("Escalation: {escalation}").format(escalation=step))
         lines.append(_("Checked at {time}").format(time=moment))
+    mentioned = mentions(playbook, alert.owner, node.owner if node else None)
     return {
         "event": event,
         "title": title,
         "lines": lines,
         "lang": lang,
+        # @-mentions of a firing message (notify.payload puts them where each robot wants them)
+        "mentions": mentioned if event == "firing" else {},
         "data": {
             "event": event,
             "playbook": {"id": meta.id, "version": meta.version},
@@ -144,3 +228,46 @@ def compose(event: str, result: Any, playbook: Any, lang: str, moment: str) -> d
             "checked": moment,
         },
     }
+
+
+WECOM_TEXT_LIMIT = 2048  # bytes of a WeCom text message
+
+
+def with_mentions(kind: str, body: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
+    """The robot body with the message's @-mentions where each robot reads them: DingTalk
+    `at.atMobiles` / `at.atUserIds` (and the @s in the text, which DingTalk needs to show
+    them), Feishu `at` elements (`<at user_id=…>`) in a last row, WeCom a text message with
+    `mentioned_list` / `mentioned_mobile_list` (its markdown messages cannot mention), the
+    `json+` gateway a `mentions` field."""
+    mentioned = message.get("mentions") or {}
+    if not mentioned:
+        return body
+    mobiles, dingtalk = mentioned.get("mobiles", []), mentioned.get("dingtalk", [])
+    if kind == "dingtalk" and (mobiles or dingtalk):
+        text = body["markdown"]["text"] + "\n\n" + " ".join(f"@{who}" for who in mobiles + dingtalk)
+        return {
+            **body,
+            "markdown": {**body["markdown"], "text": text},
+            "at": {"atMobiles": mobiles, "atUserIds": dingtalk, "isAtAll": False},
+        }
+    if kind == "feishu" and mentioned.get("feishu"):
+        post = body["content"]["post"]
+        locale = next(iter(post))
+        row = [{"tag": "at", "user_id": who} for who in mentioned["feishu"]]
+        content = [*post[locale]["content"], row]
+        return {**body, "content": {"post": {locale: {**post[locale], "content": content}}}}
+    if kind == "wecom" and (mentioned.get("wecom") or mobiles):
+        text = "\n".join([message["title"], *message["lines"]])
+        while len(text.encode("utf-8")) > WECOM_TEXT_LIMIT:
+            text = text[: -max(1, len(text) // 10)]
+        return {
+            "msgtype": "text",
+            "text": {
+                "content": text,
+                "mentioned_list": mentioned.get("wecom", []),
+                "mentioned_mobile_list": mobiles,
+            },
+        }
+    if kind == "json":
+        return {**body, "mentions": mentioned}
+    return body

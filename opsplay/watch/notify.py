@@ -309,7 +309,10 @@ def post(client: Any, target: Target, message: dict[str, Any], secret: str | Non
     for attempt in range(ATTEMPTS):
         if attempt:
             clock.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-        params, body = _signed(target, payload(target.kind, message), secret)
+        from opsplay.watch.message import with_mentions
+
+        body = with_mentions(target.kind, payload(target.kind, message), message)
+        params, body = _signed(target, body, secret)
         echoed += [str(value) for value in params.values()] + [str(body.get("sign", ""))]
         refused = False
         with _Watchdog(DEADLINE_SECONDS) as watchdog:

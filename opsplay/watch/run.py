@@ -182,7 +182,15 @@ def run_watch(
             "SELECT 1 FROM runs WHERE playbook = ? AND command = 'watch' LIMIT 1",
             (playbook.metadata.id,),
         )
-        changes = _remember(state, playbook, alerts, targets, lang, _zone(playbook_path, playbook))
+        changes = _remember(
+            state,
+            playbook,
+            alerts,
+            targets,
+            lang,
+            _zone(playbook_path, playbook),
+            {node.get("node"): node for node in document.get("nodes") or []},
+        )
         if changes and not targets:
             warnings.append(
                 translate(
@@ -235,6 +243,7 @@ def _remember(
     targets: Sequence[notify.Target],
     lang: str,
     zone: Any = None,  # the project's time zone (opsplay.zones); None: by the playbook's language
+    figures: Any = None,  # node id -> its figures in the result JSON (open and missed cases)
 ) -> list[Change]:
     """Compare with the stored states and queue a message per change and robot, in one
     transaction: of two overlapping runs, the second sees the first's states and queues nothing."""
@@ -276,8 +285,14 @@ def _remember(
             if result.fired != was:
                 changes.append(Change(result.id, event, result.value))
             told = targets if result.fired != was else newcomers if result.fired else []
+            # Still firing: told again after `renotify`, or at once when its severity rose.
+            again = _again(db, playbook, result, moment) if was and result.fired else None
+            if again and not told:
+                told = targets
             if told:
-                message = notify.as_json(compose(event, result, playbook, lang, shown))
+                message = notify.as_json(
+                    compose(event, result, playbook, lang, shown, figures, again=again)
+                )
                 for target in told:
                     db.execute(
                         "INSERT INTO outbox (target, shown, kind, playbook, alert, event, "
@@ -309,7 +324,38 @@ def _remember(
                     result.held,
                 ),
             )
+            if told and result.fired:  # what `renotify` and a severity rise are measured from
+                alert = next((a for a in playbook.alerts if a.id == result.id), None)
+                db.execute(
+                    "UPDATE alert_state SET told = ?, severity = ? WHERE playbook = ? AND alert = ?",
+                    (stamp, alert.severity if alert else None, playbook.metadata.id, result.id),
+                )
     return changes
+
+
+_SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+
+
+def _again(db: Any, playbook: Any, result: Any, moment: Any) -> str | None:
+    """Why a message of an alert still firing is sent again: "severity" (its severity rose
+    since the robots were last told), "renotify" (its `renotify` time passed), or None."""
+    from datetime import datetime
+
+    alert = next((a for a in playbook.alerts if a.id == result.id), None)
+    row = db.execute(
+        "SELECT told, severity FROM alert_state WHERE playbook = ? AND alert = ?",
+        (playbook.metadata.id, result.id),
+    ).fetchone()
+    if alert is None or row is None or row["told"] is None:
+        return None
+    before = _SEVERITY_RANK.get(row["severity"] or "", 0)
+    if _SEVERITY_RANK.get(alert.severity, 0) > before:
+        return "severity"
+    if alert.renotify is not None and not alert.renotify.is_calendar:
+        waited = (moment - datetime.fromisoformat(row["told"])).total_seconds()
+        if waited >= alert.renotify.resolve(1.0):
+            return "renotify"
+    return None
 
 
 def _counted(document: dict[str, Any], alerts: Sequence[Any]) -> None:

@@ -33,6 +33,8 @@ CREATE TABLE alert_state (
     changed TEXT NOT NULL,
     checked TEXT NOT NULL,
     held INTEGER NOT NULL DEFAULT 0,
+    told TEXT,
+    severity TEXT,
     PRIMARY KEY (playbook, alert)
 );
 CREATE TABLE outbox (
@@ -81,6 +83,9 @@ _ADDED_COLUMNS = [
     ("outbox", "maybe", "INTEGER NOT NULL DEFAULT 0"),  # sent but never answered
     # consecutive runs an alert's condition held (`for:`, SPEC 11 "Repeated looks")
     ("alert_state", "held", "INTEGER NOT NULL DEFAULT 0"),
+    # when the robots were last told of a firing alert, and at which severity (`renotify`)
+    ("alert_state", "told", "TEXT"),
+    ("alert_state", "severity", "TEXT"),
 ]
 
 
