@@ -388,14 +388,8 @@ def rate(value: float | None) -> str:
 
 
 def seconds(value: float | None) -> str:
-    """A duration people read at a glance (120.2s, 45.5m, 18.1h, 3.0d), seconds up to 10 minutes."""
-    if value is None:
-        return "—"
-    for unit, size, above in (
-        (_("{n} d"), 86400, 3 * 86400),
-        (_("{n} h"), 3600, 3 * 3600),
-        (_("{n} min"), 60, 600),
-    ):
-        if value >= above:
-            return unit.format(n=f"{value / size:.1f}")
-    return _("{n} s").format(n=f"{value:.1f}")
+    """A duration in the one human format of every output (8分钟16秒, 18小时6分钟, 41.5秒)."""
+    from opsplay.humantime import duration
+    from opsplay.i18n import message_language
+
+    return duration(value, lang=message_language())

@@ -97,33 +97,11 @@ def pvalue(value: Any) -> str:
 
 
 def duration(seconds: Any, *, lang: str = "en") -> str:
-    """A length of time in words: 5400 → `1小时30分钟` / `1 hour 30 minutes`."""
-    if _missing(seconds):
-        return MISSING
-    remaining = float(seconds)
-    # Precision a reader needs: whole minutes past an hour, whole seconds past a minute.
-    if remaining >= 3600:
-        remaining = math.floor(remaining / 60 + 0.5) * 60.0
-    elif remaining >= 60:
-        remaining = float(math.floor(remaining + 0.5))
-    if remaining < 1:
-        text = _fixed(remaining, 3).rstrip("0").rstrip(".") or "0"
-        return f"{text}秒" if lang == "zh" else f"{text} seconds"
-    parts = []
-    for size, (singular, plural) in zip(
-        _SIZES, _UNITS["zh" if lang == "zh" else "en"], strict=True
-    ):
-        if size == 86400 and remaining < 3 * 86400:
-            continue  # operations teams say 24小时 / 48 hours for limits under three days
-        count = int(remaining // size)
-        remaining -= count * size
-        if size == 1 and remaining >= 0.05:  # keep tenths of a second, drop float noise
-            whole = _fixed(count + remaining, 1)
-            parts.append(f"{whole}{singular}" if lang == "zh" else f"{whole} {plural}")
-        elif count:
-            word = singular if count == 1 else plural
-            parts.append(f"{count}{word}" if lang == "zh" else f"{count} {word}")
-    return "".join(parts) if lang == "zh" else " ".join(parts)
+    """A length of time in words: 5400 → `1小时30分钟` / `1 hour 30 minutes` (one format for
+    every output: opsplay.humantime)."""
+    from opsplay.humantime import duration as human_duration
+
+    return human_duration(seconds, lang=lang)
 
 
 def date(value: Any, *, lang: str = "en") -> str:

@@ -211,7 +211,8 @@ def test_no_column_is_dropped_at_any_width(columns: int, lang: str) -> None:
     for label in labels:
         assert label in text, (label, columns)
     units = {"zh": "样本量 4,968", "en": "n=4,968"}[lang]  # no `n=` in Chinese text
-    for figure in ("35.2%", "39.0%", "+10.7%", units, "45.0%", "94.9%", "120.2"):
+    p95 = {"zh": "2分钟0.2秒", "en": "2 minutes 0.2 seconds"}[lang]  # one duration format
+    for figure in ("35.2%", "39.0%", "+10.7%", units, "45.0%", "94.9%", p95):
         assert figure in text, (figure, columns)
     assert lang == "en" or "n=" not in text
     # Node lines use names; alert lines say the node and the measure in words.
@@ -526,12 +527,12 @@ def test_fired_alerts_say_below_and_above_in_words() -> None:
     fired = text.split("触发的告警：")[1].split("计算方法")[0]
     # the example log fires one `<` alert and one `>` alert: each says its direction
     assert "时限达标率 92.8% 低于 95.0%（告警 tag-sla）" in fired, fired
-    assert "耗时P95 120.2 秒 高于 120.0 秒（告警 push-slow）" in fired, fired
+    assert "耗时P95 2分钟0.2秒 高于 2分钟（告警 push-slow）" in fired, fired
     assert not any(f"% {op} " in fired or f"s {op} " in fired for op in ("<", ">"))
     code, english = compare(*args, lang="en", columns=200)
     assert code == 0, english
     assert "on-time rate 92.8% below 95.0% (alert tag-sla)" in english
-    assert "duration 120.2 s above 120.0 s (alert push-slow)" in english
+    assert "duration 2 minutes 0.2 seconds above 2 minutes (alert push-slow)" in english
 
 
 def test_a_mean_metric_alert_is_not_shown_as_a_percentage(tmp_path: Path) -> None:

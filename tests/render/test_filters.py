@@ -44,10 +44,12 @@ def test_signed_and_points() -> None:
         (86400, "24小时", "24 hours"),  # limits under three days stay in hours
         (2 * 86400, "48小时", "48 hours"),
         (3 * 86400 + 3600, "3天1小时", "3 days 1 hour"),
-        (1830.5, "30分钟31秒", "30 minutes 31 seconds"),
+        (1830.5, "30分钟30.5秒", "30 minutes 30.5 seconds"),  # tenths under an hour
+        (120.2, "2分钟0.2秒", "2 minutes 0.2 seconds"),  # not its 2-minute limit
         (11012.5, "3小时4分钟", "3 hours 4 minutes"),
         (59.94, "59.9秒", "59.9 seconds"),
-        (0.366, "0.366秒", "0.366 seconds"),
+        (0.366, "0.4秒", "0.4 seconds"),
+        (0.004, "0.004秒", "0.004 seconds"),
         (None, "—", "—"),
     ],
 )
