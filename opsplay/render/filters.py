@@ -22,11 +22,6 @@ from opsplay.text import TEMPLATE_OPENER, char_width, md_cell, visible
 MISSING = "—"
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_UNITS = {
-    "zh": (("天", "天"), ("小时", "小时"), ("分钟", "分钟"), ("秒", "秒")),
-    "en": (("day", "days"), ("hour", "hours"), ("minute", "minutes"), ("second", "seconds")),
-}
-_SIZES = (86400, 3600, 60, 1)
 
 
 def _missing(value: Any) -> bool:
