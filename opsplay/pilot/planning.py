@@ -77,6 +77,8 @@ def before_period(
 ) -> BeforePeriod:
     """ICC, cluster size, cluster count and standard deviation of the goal metric in the before
     period's unit rows: the same query as `pilot compare`, the cluster column as the arm."""
+    from dataclasses import replace
+
     from opsplay.pilot.plan import estimate_icc
     from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
 
@@ -100,7 +102,9 @@ def before_period(
     read = read_exports(
         list(paths),
         ReadOptions(
-            metrics=(MetricColumns.of(metric),),
+            # the metric alone: a clustered pilot is not adjusted by a pre_column (yet), so the
+            # before export need not have that column
+            metrics=(replace(MetricColumns.of(metric), pre_column=None),),
             arm_column=column,
             input_format="units",
             sheet=sheet,

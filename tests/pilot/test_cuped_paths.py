@@ -341,3 +341,25 @@ def test_statistics_without_the_before_sums_are_refused_in_words(tmp_path: Path)
     result = runner.invoke(app, ["pilot", "compare", str(book), str(stats), "--lang", "en"])
     assert result.exit_code == 2
     assert "has a pre_column" in result.stderr and "pilot sql" in result.stderr
+
+
+def test_plan_from_a_before_export_does_not_need_the_pre_column(tmp_path: Path) -> None:
+    """`pilot plan --from` (clustered pilots) reads the goal metric alone: clustered pilots are
+    not adjusted by a pre_column, so the before export need not carry that column."""
+    from tests.pilot.test_plan_clusters import PLAYBOOK, write_before_period
+
+    book = tmp_path / "plan.yaml"
+    book.write_text(
+        PLAYBOOK.replace(
+            "column: 次日留存, better: higher}",
+            "column: 次日留存, better: higher, pre_column: 之前留存}",
+        ),
+        encoding="utf-8",
+    )
+    before = tmp_path / "before.csv"
+    write_before_period(before, 0.02)
+    result = runner.invoke(
+        app, ["pilot", "plan", str(book), "--from", str(before), "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["cluster"]["clusters_in_export"] == 20
