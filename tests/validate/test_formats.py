@@ -238,3 +238,26 @@ def test_format_choices_are_the_registry(cli: Cli) -> None:
 
     assert sorted(f.value for f in ValidateFormat) == sorted(FORMATTERS)
     assert cli("validate", "--format", "xml").exit_code == 2
+
+
+def test_duplicate_findings_get_distinct_fingerprints() -> None:
+    """Issue 19: the same rule at the same playbook path (or on two identical source lines)
+    twice in a file: the repeat counter keeps their fingerprints apart, and stable."""
+    from opsplay.formats import fingerprints
+
+    error = Severity.ERROR
+    twice = (
+        Diagnostic("a.yaml", 3, 5, "OPS201", error, "owner `x` is not a role id", "nodes[0].owner"),
+        Diagnostic("a.yaml", 9, 5, "OPS201", error, "owner `y` is not a role id", "nodes[0].owner"),
+        Diagnostic("a.yaml", 4, 1, "OPS003", error, "tab", None),
+        Diagnostic("a.yaml", 6, 1, "OPS003", error, "tab", None),
+        Diagnostic("b.yaml", 3, 5, "OPS201", error, "owner `x` is not a role id", "nodes[0].owner"),
+    )
+    lines = ["apiVersion: opsplay/v1", "", "", "\tname: x", "", "\tname: x", "", "", ""]
+    result = ValidationResult(2, twice, {"a.yaml": lines, "b.yaml": lines})
+    prints = fingerprints(result)
+    assert len(set(prints)) == len(prints) == 5
+    assert prints == fingerprints(ValidationResult(2, twice, dict(result.sources)))
+    document = json.loads(FORMATTERS["sarif"](result))
+    sarif = [item["partialFingerprints"]["opsplay/v1"] for item in document["runs"][0]["results"]]
+    assert sorted(sarif) == sorted(prints)
