@@ -18,7 +18,7 @@ from typing import Any, Literal
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, language, translate
 from opsplay.model.playbook import Playbook
-from opsplay.pilot import process_measures, stats
+from opsplay.pilot import clusters, process_measures, stats
 from opsplay.pilot.designs import (
     Setting,
     compare_metric,
@@ -66,6 +66,17 @@ STAT_ISSUES = {
     stats.POOLED_NOT_ADJUSTED: N_(
         "--variance pooled does not apply to a metric adjusted by its pre_column; unpooled "
         "variance used here"
+    ),
+    clusters.ONE_CLUSTER: N_(
+        "a group has one cluster only, so nothing tells the change from that cluster's own ups "
+        "and downs: no test. Testable: more clusters per group (opsplay pilot plan says how "
+        "many), or one pilot cluster with a before period and at least 19 comparison clusters "
+        "(design: did)"
+    ),
+    clusters.FLOOR_ABOVE_ALPHA: N_(
+        "with this few clusters even the most extreme result would appear by chance more often "
+        "than α allows, so no result can be significant; add clusters (opsplay pilot plan "
+        "says how many)"
     ),
     stats.NO_ADJUSTMENT: N_(
         "the before-period values (pre_column) do not vary, so they cannot narrow anything; "
@@ -200,7 +211,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             metrics=columns,
             arm_column=arm_column,
             period_column=period_column,
-            segment_columns=tuple(options.by) + _cluster_column(pilot, options),
+            segment_columns=tuple(options.by) + _cluster_column(pilot, options, data),
             input_format=options.input_format,
             encoding=options.encoding,
             skip_bad_rows=options.skip_bad_rows,
@@ -571,11 +582,29 @@ def _differential_missingness(
 DIFFERENTIAL_MISSING_THRESHOLD = 0.001
 
 
-def _cluster_column(pilot: Any, options: CompareOptions) -> tuple[str, ...]:
-    """pilot.cluster as an extra grouping column of the query (unless --by names it already)."""
+def _cluster_column(
+    pilot: Any, options: CompareOptions, data: Sequence[Path] = ()
+) -> tuple[str, ...]:
+    """pilot.cluster as an extra grouping column of the query (unless --by names it already);
+    a dashboard summary without it is read as it is (it gets no test, and says why)."""
     if not pilot.cluster or pilot.cluster in options.by:
         return ()
+    if data and not options.db and _is_summary_without(data, pilot.cluster, options):
+        return ()
     return (pilot.cluster,)
+
+
+def _is_summary_without(data: Sequence[Path], column: str, options: CompareOptions) -> bool:
+    """Whether the first export is a dashboard summary (arm, metric, value) without `column`."""
+    from opsplay.pilot.readers.cells import normalize_text
+    from opsplay.pilot.readers.sources import open_source
+
+    try:
+        columns = {c.casefold() for c in open_source(Path(data[0]), options.encoding).columns}
+    except (InputError, IndexError):
+        return False
+    summary = {"arm", "metric", "value"} <= columns or options.input_format == "summary"
+    return summary and normalize_text(column).casefold() not in columns
 
 
 def _missing_counts(

@@ -85,6 +85,20 @@ def compare_metric(
     cells = _cells(setting, metric_id, segment, warnings)
     if cells is None:
         return None
+    if setting.pilot.cluster and setting.read.shape == "summary":
+        # a dashboard's figure per group says nothing about the spread between clusters
+        warnings.append(
+            segment_label(metric_id, (), setting.lang)
+            + translate(
+                N_(
+                    "a dashboard summary gives the deviation only: a pilot assigned by "
+                    "`{cluster}` is tested on figures per `{cluster}`; export the unit rows, or "
+                    "the sufficient statistics per `{cluster}` (opsplay pilot sql)"
+                ),
+                setting.lang,
+            ).format(cluster=visible(setting.pilot.cluster))
+        )
+        return _point(setting, kind, cells)
     tested = [_as_stats(cell, kind) for cell in cells]
     if all(isinstance(cell, ArmStats) for cell in tested):
         try:

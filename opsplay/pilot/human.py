@@ -68,6 +68,14 @@ def method_line(report: PilotReport) -> str:
         test = _("z-test with pooled variance")
     if report.design == "did":  # the four-cell estimate is tested on the normal scale
         test = _("difference in differences, normal approximation")
+    if report.cluster:
+        test = _(
+            "each `{cluster}` counted as one unit: ratio of the totals per `{cluster}`, Welch "
+            "t on the `{cluster}` counts; with fewer than 30 per group the p-value comes from "
+            "re-assigning the `{cluster}` values to the groups (randomisation test)"
+        ).format(cluster=visible(report.cluster))
+    if report.design == "before_after":
+        test = _("no test: a before/after comparison cannot tell the change from the period")
     if report.sequential_tuning is not None:
         test = _("sequential test, valid at every look (tuning {tuning})").format(
             tuning=f"{report.sequential_tuning:g}"

@@ -298,15 +298,10 @@ def share_of_pilots(p: float) -> str:
 
 
 def untestable_reason(row: MetricResult) -> str:
-    """Why a clustered comparison has no test, and which design would have one."""
+    """Why a clustered comparison has no test (the warning says which design would have one)."""
     counts = row.comparison.clusters or (0, 0)
     if min(counts) <= 1:
-        return _(
-            "with one cluster in a group there is nothing to tell the change from that "
-            "cluster's own ups and downs: no test. Testable designs: many clusters per group "
-            "(pilot plan says how many), or one pilot cluster with a before period and at least "
-            "19 comparison clusters (design: did)"
-        )
+        return _("with one cluster in a group this cannot be tested")
     return _("too few clusters to test")
 
 

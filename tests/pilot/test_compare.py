@@ -360,7 +360,15 @@ def test_dashboard_summary_for_difference_in_differences(tmp_path: Path) -> None
         "pilot,before,repurchase_rate,5%,1000\npilot,after,repurchase_rate,6%,1000\n",
         encoding="utf-8",
     )
-    row = rows_by_metric(compare_json(RECALL, data))["recall_rate"]
+    # the shipped recall pilot is assigned by province: a dashboard gives no test for it
+    clustered = rows_by_metric(compare_json(RECALL, data))["recall_rate"]
+    assert clustered["p_value"] is None and clustered["method"] == "point"
+    unclustered = tmp_path / "recall.yaml"
+    text = RECALL.read_text(encoding="utf-8")
+    unclustered.write_text(
+        "\n".join(line for line in text.splitlines() if "cluster:" not in line), encoding="utf-8"
+    )
+    row = rows_by_metric(compare_json(unclustered, data))["recall_rate"]
     assert row["abs_diff"] == pytest.approx((0.14 - 0.09) - (0.11 - 0.10))
     assert row["rel_diff"] == pytest.approx((0.14 / 0.09) / (0.11 / 0.10) - 1)
     variances = [p * (1 - p) / 1000 for p in (0.10, 0.11, 0.09, 0.14)]
@@ -423,12 +431,17 @@ def test_fail_on_miss_judges_the_value_and_names_the_metric(tmp_path: Path) -> N
 
 
 def test_plan_speaks_the_playbooks_language_and_notes_the_design() -> None:
-    result = runner.invoke(app, ["pilot", "plan", str(RECALL)])
+    # the recall pilot is assigned by province: planned in provinces, from an assumed ICC
+    clustered = ["--icc", "0.01", "--cluster-size", "2500"]
+    result = runner.invoke(app, ["pilot", "plan", str(RECALL), *clustered])
     assert result.exit_code == 0 and "所需样本" in result.stdout and "双重差分" in result.stdout
-    english = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "en"])
+    assert "所需 `province` 数" in result.stdout
+    english = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "en", *clustered])
     assert english.exit_code == 0, english.output
     assert "units needed" in english.stdout and "difference in differences" in english.stdout
     assert runner.invoke(app, ["pilot", "plan", str(RECALL), "--format", "csv"]).exit_code == 2
+    asked = runner.invoke(app, ["pilot", "plan", str(RECALL)])
+    assert asked.exit_code == 2 and "--icc" in asked.stderr
 
 
 def test_excel_habits_in_exports(tmp_path: Path) -> None:

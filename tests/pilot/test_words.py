@@ -149,7 +149,11 @@ def test_plan_errors_and_output_in_both_languages(tmp_path: Path) -> None:
         with language(lang):
             result = runner.invoke(app, ["pilot", "plan", str(mean_goal), "--lang", lang])
         assert result.exit_code == 2 and words in result.stderr, result.output
-    chinese = runner.invoke(app, ["pilot", "plan", str(RECALL), "--lang", "zh", "--daily", "300"])
+    chinese = runner.invoke(
+        app,
+        ["pilot", "plan", str(RECALL), "--lang", "zh", "--daily", "300", "--icc", "0.01"]
+        + ["--cluster-size", "2500"],
+    )
     assert chinese.exit_code == 0, chinese.output
     assert "所需样本" in chinese.stdout and "天" in chinese.stdout
     assert english_words(chinese.stdout) == [], chinese.stdout
