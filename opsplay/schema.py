@@ -20,6 +20,7 @@ def playbook_schema(lang: str = "en") -> dict[str, Any]:
     )
     definitions = schema.pop("$defs", {})
     _metric_discriminator(schema["properties"]["metrics"]["items"], definitions)
+    _percent_strings(definitions)
     document = {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
@@ -32,6 +33,33 @@ def playbook_schema(lang: str = "en") -> dict[str, Any]:
     _drop_titles(document["properties"])
     _drop_titles(document["definitions"])
     return document
+
+
+# Where `95%` is read as 0.95 for a proportion (opsplay.model.percent; validate checks that the
+# value is a share there): editors accept the percentage too.
+PERCENT_PLACES = {
+    "Goal": ("baseline", "target"),
+    "Alert": ("threshold",),
+    "Expectation": ("value",),
+    "Pilot": ("alpha", "split"),
+}
+PERCENT_PATTERN = r"^\s*[+-]?\d+(\.\d+)?\s*[%％]\s*$"
+
+
+def _percent_strings(definitions: dict[str, Any]) -> None:
+    for model, keys in PERCENT_PLACES.items():
+        properties = definitions.get(model, {}).get("properties", {})
+        for key in keys:
+            number = properties.get(key)
+            if number is None or number.get("type") != "number":
+                continue
+            shared = {
+                k: number.pop(k) for k in ("description", "examples", "default") if k in number
+            }
+            properties[key] = {
+                **shared,
+                "anyOf": [number, {"type": "string", "pattern": PERCENT_PATTERN}],
+            }
 
 
 def _drop_titles(node: Any) -> None:

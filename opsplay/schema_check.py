@@ -18,6 +18,7 @@ from opsplay.diagnostics import format_path, words
 from opsplay.i18n import _, message_language
 from opsplay.loader import LoadedFile
 from opsplay.model.aliases import CHOICES, every_word
+from opsplay.model.percent import read_percentages
 from opsplay.model.playbook import Playbook
 
 Path = tuple[str | int, ...]
@@ -26,7 +27,8 @@ Path = tuple[str | int, ...]
 def check_schema(loaded: LoadedFile) -> Playbook | None:
     """Validate `loaded.data`; add diagnostics to `loaded`; return the Playbook when valid."""
     try:
-        return Playbook.model_validate(loaded.data)
+        # `95%` where a proportion is meant is read as 0.95 (opsplay.model.percent)
+        return Playbook.model_validate(read_percentages(loaded.data))
     except ValidationError as error:
         for detail in error.errors(include_url=False):
             _report(loaded, detail)

@@ -16,6 +16,7 @@ from opsplay.diagnostics import RULES, words
 from opsplay.i18n import _
 from opsplay.loader import LoadedFile, Position
 from opsplay.model.aliases import canonical_data
+from opsplay.model.percent import read_percentages
 
 Path = tuple[str | int, ...]
 Report = Callable[..., None]
@@ -46,7 +47,8 @@ class PlaybookData:
 
     def __post_init__(self) -> None:
         # Chinese aliases of enumerated values (`status: 试点`) are read as their English value.
-        self._data = canonical_data(self.loaded.data or {})
+        # and `95%` where a proportion is meant as 0.95 (opsplay.model.percent).
+        self._data = read_percentages(canonical_data(self.loaded.data or {}))
 
     @property
     def data(self) -> dict[str, Any]:
