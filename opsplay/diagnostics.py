@@ -206,6 +206,11 @@ _CATALOGUE = [
         N_("`pilot.cluster` names the column of the groups, periods or dates, not of clusters."),
     ),
     Rule(
+        "OPS317",
+        W,
+        N_("A weighted metric has no target, so the weighted attainment can never be computed."),
+    ),
+    Rule(
         "OPS511",
         W,
         N_("A pilot assigned by cluster compares before with after, with no comparison clusters."),

@@ -1,4 +1,4 @@
-"""OPS305–OPS306: metric weights of the weighted attainment (综合达成度 = Σ weight × attainment)."""
+"""OPS305–OPS306, OPS317: metric weights of the weighted attainment (综合达成度 = Σ weight × attainment)."""
 
 from __future__ import annotations
 
@@ -79,4 +79,29 @@ def weights_add_up(pb: PlaybookData, report: Report) -> None:
             _("the weights add up to {total} ({parts}); make them add up to 1").format(
                 total=f"{total:g}", parts=parts
             ),
+        )
+
+
+@rule("OPS317")
+def weights_have_targets(pb: PlaybookData, report: Report) -> None:
+    """A weighted metric has a target (the goal's, or a scenario expectation's): attainment is
+    measured against it, and without one 综合达成度 would always be `—`."""
+    targeted = {ident(pb.get("goal", "metric"))}
+    for _i, scenario in pb.entries("scenarios"):
+        expected = scenario.get("expected")
+        for item in expected if isinstance(expected, list) else []:
+            if isinstance(item, dict):
+                targeted.add(ident(item.get("metric")))
+    for i, metric in pb.entries("metrics"):
+        weight = _number(metric.get("weight"))
+        metric_id = ident(metric.get("id"))
+        if weight is None or weight <= 0 or metric_id is None or metric_id in targeted:
+            continue
+        report(
+            ("metrics", i, "weight"),
+            _(
+                "`{metric}` is weighted but has no target (not the goal's metric, in no "
+                "scenario's `expected`), so its attainment, and the weighted attainment, can "
+                "never be computed; add an expectation for it to a scenario or remove its weight"
+            ).format(metric=metric_id),
         )
