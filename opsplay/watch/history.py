@@ -200,6 +200,10 @@ def verdict_word(verdict: str | None, method: str | None = None) -> str:
         "worse": _("worse significantly"),
         "no_change": _("not significantly different"),
         "inconclusive": _("too little data to judge"),
+        "not_testable": _("cannot be tested with this design"),
+        "changed_up": _("went up (cause not shown)"),
+        "changed_down": _("went down (cause not shown)"),
+        "no_change_seen": _("no change seen"),
     }
     return words.get(verdict or "inconclusive", str(verdict))
 
