@@ -165,6 +165,21 @@ def _corrupt(path: Path) -> StateError:
     )
 
 
+GITIGNORE = "# written by opsplay: the state file is this machine's, not the repository's\n*\n"
+
+
+def ignore_state_folder(folder: Path) -> None:
+    """Keep `.opsplay/` out of git: a `.gitignore` of `*` in it, unless one is there already
+    (the state file, with its queued messages and results, is never committed by accident)."""
+    if folder.name != DEFAULT_PATH.parent.name:
+        return  # a folder the user chose holds other files too: not ours to ignore
+    try:
+        with (folder / ".gitignore").open("x", encoding="utf-8") as handle:
+            handle.write(GITIGNORE)
+    except OSError:  # already there, or a read-only folder: the state file still works
+        pass
+
+
 def open_state(path: Path | None, *, create: bool = True) -> State | None:
     """The state file at `path` (default `.opsplay/state.db`), created with its tables if
     missing and `create`; None when it does not exist and `create` is false."""
@@ -196,6 +211,8 @@ def open_state(path: Path | None, *, create: bool = True) -> State | None:
             raise StateError(
                 _("{path}: cannot create the folder of the state file").format(path=path)
             ) from None
+    if create:  # also for a state file from before opsplay wrote the .gitignore
+        ignore_state_folder(path.parent)
     with guard(path):
         if create:
             connection = sqlite3.connect(path, timeout=LOCK_TIMEOUT, isolation_level=None)
