@@ -21,10 +21,10 @@ from opsplay.model.playbook import Playbook
 from opsplay.pilot import clusters, process_measures, stats
 from opsplay.pilot.designs import (
     Setting,
+    assigned_by,
     compare_metric,
     segment_label,
     segment_words,
-    assigned_by,
     segments,
     split_clusters,
 )
@@ -550,15 +550,12 @@ def _differential_missingness(
         if row.segment or counts is None or "baseline" not in counts:
             continue
         c = row.comparison
+        # the units whose value was looked for: `missing: zero` already counts them among n
         excluded = (getattr(metric_defs[row.metric], "missing", None) or "exclude") == "exclude"
-
-        def met(n: int, lost: int) -> int:
-            return n + lost if excluded else n  # `missing: zero` counts them among n
-
         lost_base, lost_pilot = counts["baseline"][0], counts["pilot"][0]
-        p = stats.differential_missingness(
-            lost_base, met(c.baseline_n, lost_base), lost_pilot, met(c.pilot_n, lost_pilot)
-        )
+        met_base = c.baseline_n + lost_base if excluded else c.baseline_n
+        met_pilot = c.pilot_n + lost_pilot if excluded else c.pilot_n
+        p = stats.differential_missingness(lost_base, met_base, lost_pilot, met_pilot)
         if p is None or p >= DIFFERENTIAL_MISSING_THRESHOLD:
             continue
         out.append(
@@ -571,8 +568,8 @@ def _differential_missingness(
                 ),
                 lang,
             ).format(
-                baseline=f"{lost_base / met(c.baseline_n, lost_base):.1%}",
-                pilot=f"{lost_pilot / met(c.pilot_n, lost_pilot):.1%}",
+                baseline=f"{lost_base / met_base:.1%}",
+                pilot=f"{lost_pilot / met_pilot:.1%}",
                 p=f"{p:.2g}",
             )
         )
