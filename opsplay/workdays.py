@@ -64,6 +64,23 @@ class WorkdayCalendar:
 
 
 def deadline(limit: Duration, start: datetime, calendar: WorkdayCalendar) -> datetime:
+    """When a calendar limit started at `start` falls due (see `_due`); an InputError in words
+    when that is after the year 9999 (a log line dated 9999-12-31 with `T+1`)."""
+    try:
+        return _due(limit, start, calendar)
+    except OverflowError:
+        from opsplay.errors import InputError
+        from opsplay.i18n import _
+
+        raise InputError(
+            _(
+                "a case started {start} with the time limit `{limit}` would be due after the "
+                "year 9999; check the dates in the execution log"
+            ).format(start=start.isoformat(sep=" ", timespec="minutes"), limit=limit.as_written)
+        ) from None
+
+
+def _due(limit: Duration, start: datetime, calendar: WorkdayCalendar) -> datetime:
     """When a calendar limit started at `start` falls due (SPEC 6 and 12).
 
     - N working days and T+N (次日 = T+1, 下一个工作日): 24:00 of the N-th working day after

@@ -166,3 +166,21 @@ def test_a_flowchart_too_large_to_draw_is_its_steps_in_words(tmp_path: Path, cou
     assert ('class="opsplay-flowchart"' in page or "<svg" in page) == drawn
     if not drawn:
         assert f"{count} 个步骤" in page and page.count("<li>") >= count
+
+
+def test_a_calendar_limit_past_the_year_9999_is_an_error_in_words(tmp_path: Path) -> None:
+    data = yaml.safe_load(ONBOARDING.read_text("utf-8"))
+    feedback = next(node for node in data["nodes"] if node["id"] == "feedback")
+    feedback["sla"] = "T+1"
+    playbook = tmp_path / "t1.yaml"
+    playbook.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
+    log = tmp_path / "events.csv"
+    log.write_text(
+        "case_id,node,started_at,finished_at,status\n"
+        "c1,feedback,9999-12-31T08:30:00,9999-12-31T08:40:00,ok\n",
+        "utf-8",
+    )
+    args = ["watch", str(playbook), "--events", str(log), "--state", str(tmp_path / "s.db")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "after the year 9999" in result.stderr and "Traceback" not in result.output

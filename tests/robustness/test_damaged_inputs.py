@@ -10,9 +10,12 @@ count is bounded so CI stays fast; set OPSPLAY_HYPOTHESIS_EXAMPLES to run more l
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -112,7 +115,7 @@ def mutate(data: bytes, edits: list[tuple[str, int, bytes]]) -> bytes:
     return data
 
 
-def run(*args: str) -> None:
+def run(*args: str) -> Any:
     """Run opsplay in-process; fail on anything but a clean exit 0/1/2."""
     result = CliRunner().invoke(app, list(args), catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
@@ -122,6 +125,28 @@ def run(*args: str) -> None:
     assert result.exit_code in (0, 1, 2), (result.exit_code, result.output[-2000:])
     if result.exit_code == 2:
         assert result.output.strip(), "exit 2 without a message"
+    return result
+
+
+def _loaded(path: Path) -> Any:
+    """The playbook at `path`, or None when it does not validate."""
+    from opsplay.errors import OpsplayError
+    from opsplay.validate import load_playbook
+
+    try:
+        return load_playbook(path)
+    except OpsplayError:
+        return None
+
+
+def _swapped(kinds: set[tuple[str, str | None]]) -> set[tuple[str, str | None]]:
+    """Tightened and loosened changes, each read the other way round."""
+    turn = {"tightened": "loosened", "loosened": "tightened"}
+    return {
+        (re.sub(r"tightened|loosened", lambda m: turn[m.group(0)], kind), item)
+        for kind, item in kinds
+        if "tightened" in kind or "loosened" in kind
+    }
 
 
 @pytest.fixture
@@ -141,6 +166,16 @@ def test_damaged_playbooks_never_raise_in_diff_or_render(
     out = workdir / "out"
     shutil.rmtree(out, ignore_errors=True)
     run("render-sop", str(new), "-o", str(out))
+    # Laws (issue 19): a playbook has no change against itself; what tightens one way
+    # loosens the other.
+    from opsplay.diff import compare
+
+    old_playbook, new_playbook = _loaded(source), _loaded(new)
+    if new_playbook is not None:
+        assert compare(new_playbook, new_playbook) == []
+        forward = {(c.kind, c.item) for c in compare(old_playbook, new_playbook)}
+        backward = {(c.kind, c.item) for c in compare(new_playbook, old_playbook)}
+        assert _swapped(forward) == _swapped(_swapped(backward))
 
 
 @SETTINGS
@@ -148,8 +183,18 @@ def test_damaged_playbooks_never_raise_in_diff_or_render(
 def test_damaged_exports_never_raise_in_pilot_compare(workdir: Path, source: Path, edits) -> None:
     export = workdir / source.name
     export.write_bytes(mutate(source.read_bytes()[:20000], edits))
-    run("pilot", "compare", str(ONBOARDING), str(export), "--format", "json")
+    first = run("pilot", "compare", str(ONBOARDING), str(export), "--format", "json")
     run("pilot", "compare", str(ONBOARDING), str(export), "--skip-bad-rows")
+    if first.exit_code != 2:  # laws (issue 19): the same answer twice; no arm counts more
+        again = run("pilot", "compare", str(ONBOARDING), str(export), "--format", "json")
+        assert again.stdout == first.stdout
+        lines = export.read_bytes().count(b"\n") + 1
+        for metric in json.loads(first.stdout)["metrics"]:
+            for arm in ("baseline", "pilot"):
+                counted = metric[arm]
+                assert counted["n"] >= 0, metric["metric"]
+                if source == EXPORTS[0]:  # unit rows: each row is one unit at most
+                    assert counted["n"] + (counted.get("missing") or 0) <= lines
 
 
 @SETTINGS
@@ -157,4 +202,12 @@ def test_damaged_exports_never_raise_in_pilot_compare(workdir: Path, source: Pat
 def test_damaged_event_logs_never_raise(workdir: Path, edits) -> None:
     log = workdir / "events.csv"
     log.write_bytes(mutate(EVENTS.read_bytes()[:20000], edits))
-    run("pilot", "compare", str(ONBOARDING), str(EXPORTS[2]), "--events", str(log))
+    result = run(
+        "pilot", "compare", str(ONBOARDING), str(EXPORTS[2]), "--events", str(log), "-f", "json"
+    )
+    if result.exit_code != 2:  # laws (issue 19): rates are shares, counts within the log
+        lines = log.read_bytes().count(b"\n") + 1
+        for node in json.loads(result.stdout)["nodes"]:
+            assert 0 <= node["count"] <= lines, node["node"]
+            for rate in ("completion_rate", "fallback_rate", "failure_rate", "sla_compliance"):
+                assert node.get(rate) is None or 0 <= node[rate] <= 1, (node["node"], rate)

@@ -7,15 +7,20 @@ count is bounded so that the suite (and CI) stays quick.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from opsplay.diagnostics import Diagnostic, Severity
+from opsplay.diff import compare
+from opsplay.errors import OpsplayError
 from opsplay.i18n import language
 from opsplay.loader import load_file
 from opsplay.rules import PlaybookData, run_rules
 from opsplay.schema_check import check_schema
+from opsplay.validate import load_playbook
 
 from .support import CASES
 
@@ -24,15 +29,33 @@ CHINESE = (CASES / "valid" / "zh-only-chinese-values.yaml").read_bytes()
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _check(raw: bytes, lang: str = "en") -> None:
+def _findings(raw: bytes, lang: str) -> list[Diagnostic]:
     with language(lang):
         loaded = load_file(raw, "x.yaml")
         if isinstance(loaded.data, dict):
             check_schema(loaded)
             run_rules(PlaybookData(loaded))
-    for d in loaded.diagnostics:
+    return list(loaded.diagnostics)
+
+
+def _check(raw: bytes, lang: str = "en") -> None:
+    """No traceback, and laws (issue 19): the same bytes give the same findings, each on a
+    line of the file; a playbook without errors has no change against itself."""
+    found = _findings(raw, lang)
+    for d in found:
         assert d.message and "Traceback" not in d.message
         assert "\x1b" not in d.message
+        assert 1 <= d.line <= raw.count(b"\n") + 2 and d.column >= 1, d
+    assert _findings(raw, lang) == found
+    if not any(d.severity is Severity.ERROR for d in found):
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "x.yaml"
+            path.write_bytes(raw)
+            try:
+                playbook = load_playbook(path)
+            except OpsplayError:
+                return  # settings of a project (none here) may still refuse it
+            assert compare(playbook, playbook) == []
 
 
 @st.composite
