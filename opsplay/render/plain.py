@@ -103,7 +103,7 @@ def explain(row: dict[str, Any], *, design: str, confidence: float, lang: str) -
     with language(lang):
         share = None if p is None else share_of_pilots(p)
     likely = _likely_range(row, design, lang)
-    if verdict in ("changed_up", "changed_down", "no_change_seen"):
+    if verdict in ("changed_up", "changed_down", "no_change_seen") or design == "before_after":
         template = _NOT_CAUSAL
     elif verdict == "not_testable":
         template = _NOT_TESTABLE

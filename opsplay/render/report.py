@@ -186,7 +186,8 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     if not primaries:
         conclusion = "insufficient"
         reasons.append(("no_primary", {}))
-    elif len(untested) == len(primaries):
+    elif len(untested) == len(primaries) or comparison.get("design") == "before_after":
+        # (a comparison saved by an older opsplay may still judge a before/after: not here)
         conclusion = "untested"
         add("primary_untestable", [r for r in untested if r.get("verdict") == "not_testable"])
     elif all(row.get("verdict") == "inconclusive" for row in primaries):
