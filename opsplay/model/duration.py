@@ -90,6 +90,11 @@ _CHINESE_DIGITS = {
 }
 _CHINESE_MULTIPLIERS = {"十": 10, "百": 100, "千": 1000}
 _CHINESE_NUMERAL = re.compile("[零〇一二两三四五六七八九十百千]+")
+# A well-formed number below 10000: 十五, 二十, 一百零五, 两千零一十; not 十十十 or 一一一.
+_D = "[一二两三四五六七八九]"
+_WELL_FORMED = re.compile(
+    f"[零〇]|(?:{_D}千(?:[零〇](?={_D}))?)?(?:{_D}百(?:[零〇](?={_D}))?)?(?:{_D}?十)?{_D}?"
+)
 _WITHIN = ("以内", "之内", "内")
 _WORKING_DAYS = re.compile(r"(\d+)(?:个工作日|工作日|(?:working|business)days?)")
 _T_PLUS = re.compile(r"t\+(\d+)(?:天|日|day|days)?")
@@ -211,6 +216,13 @@ def parse_duration(text: str) -> Duration:
     if lowered in _REALTIME_WORDS:
         return Duration(written, None)
     stripped = _strip_within(lowered)  # `24h内` as much as `48小时内`
+    for numeral in _CHINESE_NUMERAL.findall(stripped):
+        if not _WELL_FORMED.fullmatch(numeral):
+            raise ValueError(
+                _("`{text}`: `{numeral}` is not a Chinese number; write it as 十五 or 15").format(
+                    text=text, numeral=numeral
+                )
+            )
     chinese = _arabic(stripped)
     # Cut-offs are read with their spaces: `T+10 9:00` is T+10 at 09:00, not T+1 at 09:00.
     spaced = _arabic(
