@@ -122,3 +122,31 @@ def test_did_standard_error_is_ols_robust_as_documented(kind: str, cov_type: str
     fit = statsmodels.OLS(y, design).fit(cov_type=cov_type)
     assert result.abs_diff == pytest.approx(fit.params[3], abs=1e-12)
     assert result.se_abs == pytest.approx(fit.bse[3], rel=1e-10)
+
+
+def test_readme_examples_show_what_the_commands_print() -> None:
+    """Each README block marked `<!-- example: … -->` is what running its command prints now."""
+    from tools import readme_examples
+
+    text = readme_examples.README.read_text("utf-8")
+    assert len(readme_examples.MARKER.findall(text)) >= 4
+    assert readme_examples.generate(text) == text, (
+        "README.md examples are stale: run python tools/readme_examples.py"
+    )
+
+
+def test_readme_command_table_lists_every_command() -> None:
+    import typer.main
+
+    from opsplay.cli import app
+
+    readme = (docs.ROOT / "README.md").read_text("utf-8")
+    table = readme.split("## Commands", 1)[1].split("\n\n", 2)[1]
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        children = getattr(command, "commands", None) or {None: None}
+        for child in children:
+            shown = f"`opsplay {name}" + (f" {child}" if child else "")
+            assert shown in table, f"{shown.strip('`')} is missing from the README's command table"
+    for words in ("--site", "docx", "watch", "history"):
+        assert words in table, words
