@@ -86,7 +86,11 @@ def fail(error: OpsplayError) -> typer.Exit:
 
 def error_line(error: OpsplayError) -> str:
     """The line a user error is printed as: `opsplay: error: …` in the message language."""
-    return _("opsplay: error: {message}").format(message=error.message)
+    from opsplay.text import visible
+
+    # A cell, sheet name or robot's answer quoted in the message may carry terminal escapes
+    # or bidi controls: shown as `\x1b` / `<U+202E>`, never sent to the terminal raw.
+    return _("opsplay: error: {message}").format(message=visible(error.message))
 
 
 # Command modules register themselves on import; they import only typer and the

@@ -38,6 +38,7 @@ from opsplay.cli.options import (
 from opsplay.cli.watch import RecordOption, StateOption, record_compare
 from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _, language
+from opsplay.text import visible
 
 pilot_app = typer.Typer(
     help=_("Step 4: measure a pilot against its control group.")
@@ -375,7 +376,7 @@ def _print_sql(
                 by=by or [],
                 db=db,
                 warn=lambda warning: typer.echo(
-                    _("opsplay: warning: {message}").format(message=warning), err=True
+                    _("opsplay: warning: {message}").format(message=visible(warning)), err=True
                 ),
             )
     except OpsplayError as error:

@@ -15,6 +15,7 @@ from opsplay.cli.choices import InputFormat, Lang
 from opsplay.cli.options import AsOf, Encoding, InputFormatOption, Sheet, SkipBadRows
 from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _, language
+from opsplay.text import visible
 
 
 class WatchFormat(str, enum.Enum):
@@ -134,7 +135,7 @@ def watch(
     typer.echo(FORMATTERS[output_format.value](result, result.playbook), nl=False)
     where = state or Path(os.environ.get("OPSPLAY_STATE") or ".opsplay/state.db")
     for warning in result.warnings:
-        typer.echo(_("opsplay: warning: {message}").format(message=warning), err=True)
+        typer.echo(_("opsplay: warning: {message}").format(message=visible(warning)), err=True)
     for failure in result.failures:
         typer.echo(_failure_words(failure, where), err=True)
     if result.unknown_targets:
