@@ -363,10 +363,17 @@ def _print_sql(
 
     try:
         if events:
+            from opsplay.config import find_config
             from opsplay.pilot.events_sql import events_sql_for_playbook
 
+            config = find_config(playbook.parent)
             text = events_sql_for_playbook(
-                load_playbook(playbook), table=table, dialect=dialect.value
+                load_playbook(playbook, config),
+                table=table,
+                dialect=dialect.value,
+                calendar=config.calendar,
+                workday_limits=config.workday_limits,
+                realtime_seconds=config.realtime_seconds,
             )
         else:
             text = sql_for_playbook(

@@ -1,48 +1,117 @@
-"""`pilot sql --events`: the node figures of SPEC 2 computed in the warehouse from an event table.
+"""`pilot sql --events`: the node figures of SPEC 2, 8 and 12 computed in the warehouse from
+an event table (case_id, node, started_at, finished_at, status, and `level` when the
+playbook has per-level limits).
 
 One row per node: count, the status counts (ok, failed, fallback, skipped, timeout, with the
 Chinese words of SPEC 6), `timed` (rows with finished_at), the duration quantiles p50/p95
 (linear interpolation; approximate in BigQuery, which has no exact aggregate), the node's
-time limit in seconds and how many timed rows are within it. A time limit counted in working
-days depends on the calendar and is left NULL here (`pilot compare --events` computes it).
+time limit in seconds (NULL for calendar limits), `within_sla` and `checked` (timed rows
+with a limit, plus open cases past their deadline): sla_compliance = within_sla / checked;
+`open`, `breached_open` and `pending` as of the evaluation time (the table's last timestamp
+unless one is given).
+
+Each row's limit is its level's (`level` column: the level's own, else `default`, else the
+node's only limit for a row without a level), so per-level limits agree with `pilot compare
+--events`. Calendar limits (`3个工作日`, `T+1`, `当天`, cut-offs such as `次日12点前`) are
+judged on deadlines worked out in the query from a generated working-day table: one row per
+day from 2010 to 2040 with mainland China's official working days (holidays and 调休
+make-up days listed in the query from the `chinese-calendar` package; Monday–Friday outside
+its years, as the file path does), or Monday–Friday for `calendar = "weekdays"`. Times are
+counted in whole-day numbers and seconds since 1970-01-01 of the naive timestamps, so no
+engine's session time zone moves a deadline. Business hours (a node's `calendar`) are not
+in the query: such a node's limit is counted as a plain length here.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 from opsplay.errors import UsageError
+from opsplay.model.duration import Duration
 from opsplay.model.playbook import Playbook
-from opsplay.pilot.sql import Quoter, _literal
+from opsplay.model.process import DEFAULT_LEVEL
+from opsplay.pilot.sql import Quoter
 
 STATUS_WORDS = {
-    "ok": ("ok", "成功", "完成", "正常"),
-    "failed": ("failed", "failure", "失败", "异常"),
-    "fallback": ("fallback", "兜底", "降级"),
-    "skipped": ("skipped", "跳过"),
-    "timeout": ("timeout", "超时"),
+    "ok": ("ok", "成功", "完成", "正常", "已完成", "已处理", "处理完成"),
+    "failed": ("failed", "failure", "失败", "异常", "已失败"),
+    "fallback": ("fallback", "兜底", "降级", "已兜底"),
+    "skipped": ("skipped", "跳过", "已跳过"),
+    "timeout": ("timeout", "超时", "已超时"),
 }
+FIRST_DAY, LAST_DAY = date(2010, 1, 1), date(2040, 12, 31)  # the generated calendar's days
+_EPOCH = date(1970, 1, 1)
+# Limit kinds in the query: a length in seconds, a day (its 24:00 or a cut-off), or N
+# working days at the start's clock time (`workday_limits = "clock"`).
+_SECONDS, _DAY, _CLOCK = 0, 1, 2
 
 
-def events_sql(slas: dict[str, float | None], table: str, dialect: str) -> str:
-    """The node-figures query over `table` (case_id, node, started_at, finished_at, status)."""
+def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -> str:
+    """The node-figures query over `table`; `slas` maps each node id to its limit (a
+    Duration, per-level limits, seconds or None). Options: `names` (node name -> id),
+    `calendar` ("official" | "weekdays"), `workday_limits`, `realtime_seconds`, `as_of`."""
     q = Quoter(dialect)
-    source = q.table(table)
-    started, finished = (
-        _timestamp(q.column("started_at"), dialect),
-        _timestamp(q.column("finished_at"), dialect),
+    leveled = any(not isinstance(s, (Duration, int, float, type(None))) for s in slas.values())
+    text = _text(dialect)
+    double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
+        dialect, "DOUBLE"
     )
-    status = f"LOWER(TRIM(CAST({q.column('status')} AS {_text(dialect)})))"
+    status = f"LOWER(TRIM(CAST({q.column('status')} AS {text})))"
+    raw_node = f"TRIM(CAST({q.column('node')} AS {text}))"
+    names = {**{n: n for n in slas}, **(options.get("names") or {})}
+    node_case = " ".join(
+        f"WHEN LOWER({raw_node}) = {_string(name.strip().lower())} THEN {_string(node)}"
+        for name, node in names.items()
+        if node in slas and name
+    )
+    level = (
+        f"NULLIF(TRIM(CAST({q.column('level')} AS {text})), '')"
+        if leveled
+        else f"CAST(NULL AS {text})"
+    )
+    started = _epoch(f"CAST({q.column('started_at')} AS TIMESTAMP)", dialect)
+    finished = _epoch(f"CAST({q.column('finished_at')} AS TIMESTAMP)", dialect)
+    rows = (
+        f"SELECT CASE {node_case} ELSE {raw_node} END AS node, {status} AS status, "
+        f"{level} AS lvl, {started} AS s, {finished} AS f FROM {q.table(table)}"
+    )
+    realtime = float(options.get("realtime_seconds") or 1.0)
+    clock = options.get("workday_limits") == "clock"
+    params = [_params(slas, part, realtime, clock, double) for part in range(4)]
+    as_of = options.get("as_of")
+    as_of_e = (
+        f"CAST({_seconds_of(as_of)!r} AS {double})"
+        if isinstance(as_of, datetime)
+        else "(SELECT MAX(COALESCE(f, s)) FROM r)"
+    )
+    skipped = ", ".join(_string(w) for w in STATUS_WORDS["skipped"])
+    day = _floor_day("l.s", dialect)
+    limited = (
+        f"SELECT l.*, {day} AS dn, c0.k AS k0, c0.work AS w0 FROM (\n"
+        f"SELECT r.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
+        f"{params[3]} AS secs FROM r\n) l LEFT JOIN cal c0 ON c0.dn = {day}"
+    )
+    due_dn = "CASE WHEN m.n = 0 AND m.kind = 1 THEN m.dn ELSE c1.dn END"
+    deadline = (
+        "CASE WHEN m.kind = 0 THEN m.s + m.secs "
+        "WHEN m.kind = 2 THEN c1.dn * 86400.0 + m.w0 * (m.s - m.dn * 86400.0) "
+        f"WHEN m.cut IS NULL THEN ({due_dn} + 1) * 86400.0 "
+        f"WHEN ({due_dn}) * 86400.0 + m.cut * 60.0 < m.s THEN c2.dn * 86400.0 + m.cut * 60.0 "
+        f"ELSE ({due_dn}) * 86400.0 + m.cut * 60.0 END"
+    )
+    judged = (
+        f"SELECT m.*, {deadline} AS due FROM (\n{limited}\n) m\n"
+        "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = m.k0 + m.n "
+        "+ CASE WHEN m.kind = 2 THEN 1 - m.w0 ELSE 0 END\n"
+        "LEFT JOIN cal c2 ON c2.work = 1 AND c2.k = m.k0 + m.n + 1"
+    )
     counts = [
-        f"SUM(CASE WHEN {status} IN ({', '.join(repr(w) for w in words)}) THEN 1 ELSE 0 END) "
+        f"SUM(CASE WHEN status IN ({', '.join(_string(w) for w in words)}) THEN 1 ELSE 0 END) "
         f"AS {q.alias(name)}"
         for name, words in STATUS_WORDS.items()
     ]
-    double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}
-    sla = " ".join(
-        f"WHEN {_literal(node)} THEN CAST({seconds!r} AS {double.get(dialect, 'DOUBLE')})"
-        for node, seconds in slas.items()
-        if seconds
-    )
-    sla_expr = f"CASE e.node {sla} END" if sla else f"CAST(NULL AS {double.get(dialect, 'DOUBLE')})"
+    is_open = f"f IS NULL AND s IS NOT NULL AND status NOT IN ({skipped})"
     select = [
         "node",
         f"COUNT(*) AS {q.alias('count')}",
@@ -50,56 +119,166 @@ def events_sql(slas: dict[str, float | None], table: str, dialect: str) -> str:
         f"COUNT(d) AS {q.alias('timed')}",
         f"{_quantile('d', 0.5, dialect)} AS {q.alias('p50_s')}",
         f"{_quantile('d', 0.95, dialect)} AS {q.alias('p95_s')}",
-        f"MAX(sla_s) AS {q.alias('sla_s')}",
-        f"SUM(CASE WHEN d IS NOT NULL AND d <= sla_s THEN 1 ELSE 0 END) AS {q.alias('within_sla')}",
+        f"MAX(CASE WHEN kind = 0 THEN secs END) AS {q.alias('sla_s')}",
+        f"SUM(CASE WHEN f IS NOT NULL AND f <= due THEN 1 ELSE 0 END) AS {q.alias('within_sla')}",
+        f"SUM(CASE WHEN f IS NOT NULL AND due IS NOT NULL THEN 1 "
+        f"WHEN {is_open} AND due < as_of THEN 1 ELSE 0 END) AS {q.alias('checked')}",
+        f"SUM(CASE WHEN {is_open} THEN 1 ELSE 0 END) AS {q.alias('open')}",
+        f"SUM(CASE WHEN {is_open} AND due < as_of THEN 1 ELSE 0 END) AS {q.alias('breached_open')}",
+        f"SUM(CASE WHEN {is_open} AND due >= as_of THEN 1 ELSE 0 END) AS {q.alias('pending')}",
+        f"MAX(as_of) AS {q.alias('as_of_epoch')}",
     ]
-    inner = (
-        f"SELECT TRIM(CAST({q.column('node')} AS {_text(dialect)})) AS node, {status} AS status, "
-        f"{_seconds(started, finished, dialect)} AS d FROM {source}"
-    )
+    known = ", ".join(_string(node) for node in slas) or "''"
     return (
         f"-- opsplay node figures ({dialect}): one row per node of the execution log.\n"
         "-- completion_rate = ok / count, fallback_rate = fallback / count, failure_rate =\n"
-        "-- failed / count, timeout_rate = timeout / count, sla_compliance = within_sla / timed.\n"
+        "-- failed / count, timeout_rate = timeout / count, sla_compliance = within_sla /\n"
+        "-- checked (open cases past their deadline count as missed; `pending` ones are not\n"
+        "-- due yet). Each row's limit is its level's; calendar limits (working days, T+N,\n"
+        "-- cut-offs) are judged against the generated working-day table `cal`.\n"
+        f"WITH cal AS (\n{_calendar(dialect, options.get('calendar') or 'official')}\n),\n"
+        f"r AS (\n{rows}\n),\n"
+        f"j AS (\n{judged}\n)\n"
         "SELECT\n  " + ",\n  ".join(select) + "\nFROM (\n"
-        f"SELECT e.*, {sla_expr} AS sla_s FROM (\n{inner}\n) e\n"
-        ") f\nGROUP BY node\nORDER BY 1;\n"
+        f"SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d, {as_of_e} AS as_of FROM j\n"
+        f") x\nWHERE node IN ({known})\nGROUP BY node\nORDER BY 1;\n"
     )
 
 
-def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str) -> str:
+def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **options: Any) -> str:
     """The node-figures query for the playbook's nodes and their time limits."""
-    slas: dict[str, float | None] = {}
-    for node in playbook.nodes:
-        seconds = None
-        if node.sla is not None:
-            try:
-                seconds = float(node.sla.resolve(1.0))
-            except (TypeError, ValueError):
-                seconds = None  # a calendar limit (working days): not expressible here
-        slas[node.id] = seconds
+    slas = {node.id: node.sla for node in playbook.nodes}
+    names = {node.name: node.id for node in playbook.nodes}
     try:
-        return events_sql(slas, table, dialect)
+        return events_sql(slas, table, dialect, names=names, **options)
     except ValueError as error:
         raise UsageError(str(error)) from None
+
+
+def _params(slas: dict[str, Any], part: int, realtime: float, clock: bool, double: str) -> str:
+    """One limit parameter per row, from its node and level: kind, n, cut-off, seconds."""
+    branches = []
+    for node, sla in slas.items():
+        if sla is None:
+            continue
+        if isinstance(sla, (int, float)) or getattr(sla, "root", None) is None:
+            branches.append(
+                f"WHEN node = {_string(node)} THEN {_part(sla, part, realtime, clock, double)}"
+            )
+            continue
+        limits = sla.root
+        inner = " ".join(
+            f"WHEN lvl = {_string(level)} THEN {_part(limit, part, realtime, clock, double)}"
+            for level, limit in limits.items()
+            if level != DEFAULT_LEVEL
+        )
+        fallback = "CAST(NULL AS INTEGER)" if part < 3 else f"CAST(NULL AS {double})"
+        if DEFAULT_LEVEL in limits:
+            fallback = _part(limits[DEFAULT_LEVEL], part, realtime, clock, double)
+        elif len(limits) == 1:  # a row without a level takes the node's only limit
+            only = _part(next(iter(limits.values())), part, realtime, clock, double)
+            fallback = f"CASE WHEN lvl IS NULL THEN {only} END"
+        branches.append(
+            f"WHEN node = {_string(node)} THEN CASE {inner} ELSE {fallback} END"
+            if inner
+            else f"WHEN node = {_string(node)} THEN {fallback}"
+        )
+    cast = double if part == 3 else "INTEGER"
+    return f"CAST(CASE {' '.join(branches)} END AS {cast})" if branches else f"CAST(NULL AS {cast})"
+
+
+def _part(limit: Duration | float, part: int, realtime: float, clock: bool, double: str) -> str:
+    """kind (0 seconds, 1 a day, 2 working days at the clock time), n, cut-off or seconds
+    (a NULL typed, as PostgreSQL wants in a CASE)."""
+    no_cut, no_seconds = "CAST(NULL AS INTEGER)", f"CAST(NULL AS {double})"
+    if isinstance(limit, (int, float)):
+        return ("0", "0", no_cut, repr(float(limit)))[part]
+    rule = limit.calendar
+    if rule is None:
+        return ("0", "0", no_cut, repr(float(limit.resolve(realtime))))[part]
+    kind = _CLOCK if rule.kind == "working_days" and clock and rule.cutoff is None else _DAY
+    cut = no_cut if rule.cutoff is None else str(rule.cutoff)
+    return (str(kind), str(rule.days), cut, no_seconds)[part]
+
+
+def _calendar(dialect: str, name: str) -> str:
+    """One row per day number (days since 1970-01-01) from FIRST_DAY to LAST_DAY: whether it
+    is a working day, and `k`, the working days up to it (the N-th working day after a day
+    is the working day whose k is N more)."""
+    first, last = (FIRST_DAY - _EPOCH).days, (LAST_DAY - _EPOCH).days
+    series = {
+        "duckdb": f"SELECT CAST(range AS INTEGER) AS dn FROM range({first}, {last + 1})",
+        "postgres": f"SELECT generate_series({first}, {last}) AS dn",
+        "bigquery": f"SELECT dn FROM UNNEST(GENERATE_ARRAY({first}, {last})) AS dn",
+    }.get(dialect, f"SELECT explode(sequence({first}, {last})) AS dn")
+    weekday = "MOD(dn + 3, 7)" if dialect == "bigquery" else "(dn + 3) % 7"  # Monday = 0
+    off, on = _exceptions() if name == "official" else ([], [])
+    rules = []
+    if off:
+        rules.append(f"WHEN dn IN ({', '.join(map(str, off))}) THEN 0")
+    if on:
+        rules.append(f"WHEN dn IN ({', '.join(map(str, on))}) THEN 1")
+    work = f"CASE {' '.join(rules)} WHEN {weekday} < 5 THEN 1 ELSE 0 END"
+    return (
+        f"SELECT dn, work, SUM(work) OVER (ORDER BY dn ROWS UNBOUNDED PRECEDING) AS k FROM (\n"
+        f"SELECT dn, {work} AS work FROM ({series}) days\n) marked"
+    )
+
+
+def _exceptions() -> tuple[list[int], list[int]]:
+    """Day numbers of official holidays on Monday–Friday and of make-up working days (调休)
+    on weekends, in the years the `chinese-calendar` package covers."""
+    import chinese_calendar
+
+    off = sorted(
+        (day - _EPOCH).days
+        for day in chinese_calendar.holidays
+        if day.weekday() < 5 and FIRST_DAY <= day <= LAST_DAY
+    )
+    on = sorted(
+        (day - _EPOCH).days
+        for day in chinese_calendar.workdays
+        if day.weekday() >= 5 and FIRST_DAY <= day <= LAST_DAY
+    )
+    return off, on
+
+
+def _seconds_of(moment: datetime) -> float:
+    """Seconds since 1970-01-01 of a naive time on the log's clock."""
+    naive = moment.replace(tzinfo=None)
+    return (naive - datetime(1970, 1, 1)).total_seconds()
+
+
+def _string(text: str) -> str:
+    """A SQL string literal (quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _text(dialect: str) -> str:
     return {"duckdb": "VARCHAR", "postgres": "TEXT"}.get(dialect, "STRING")
 
 
-def _timestamp(column: str, dialect: str) -> str:
-    return f"CAST({column} AS TIMESTAMP)"
-
-
-def _seconds(started: str, finished: str, dialect: str) -> str:
+def _epoch(timestamp: str, dialect: str) -> str:
+    """Seconds since 1970-01-01 of a naive timestamp, whatever the session's time zone."""
     if dialect == "duckdb":
-        return f"(epoch({finished}) - epoch({started}))"
+        return f"epoch({timestamp})"
     if dialect == "postgres":
-        return f"EXTRACT(EPOCH FROM ({finished} - {started}))"
+        return f"EXTRACT(EPOCH FROM {timestamp})"
     if dialect == "bigquery":
-        return f"TIMESTAMP_DIFF({finished}, {started}, MICROSECOND) / 1e6"
-    return f"(CAST({finished} AS DOUBLE) - CAST({started} AS DOUBLE))"
+        return f"UNIX_MICROS(TIMESTAMP(DATETIME({timestamp}))) / 1e6"
+    return (
+        f"(datediff(to_date({timestamp}), DATE'1970-01-01') * 86400.0 + hour({timestamp}) * "
+        f"3600.0 + minute({timestamp}) * 60.0 + second({timestamp}))"
+    )
+
+
+def _floor_day(seconds: str, dialect: str) -> str:
+    """The day number of a time in seconds since 1970-01-01."""
+    return (
+        f"CAST(FLOOR({seconds} / 86400.0) AS INTEGER)"
+        if dialect != "bigquery"
+        else (f"CAST(FLOOR({seconds} / 86400.0) AS INT64)")
+    )
 
 
 def _quantile(expr: str, p: float, dialect: str) -> str:

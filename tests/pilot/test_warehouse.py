@@ -296,14 +296,22 @@ def test_events_table_and_the_events_query(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     sql = result.stdout
     con = duckdb.connect(str(database), read_only=True)
-    rows = {r[0]: r for r in con.execute(sql).fetchall()}
+    cursor = con.execute(sql)
+    names = [column[0] for column in cursor.description]
+    rows = {r[0]: dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
     for node in files["nodes"]:
         if node["count"]:
             row = rows[node["node"]]
-            assert row[1] == node["count"] and row[2] / row[1] == pytest.approx(
+            assert row["count"] == node["count"] and row["ok"] / row["count"] == pytest.approx(
                 node["completion_rate"]
             )
-            assert row[-1] / row[7] == pytest.approx(node["sla_compliance"])
+            # open cases past their deadline count as missed in both (SPEC 12)
+            assert row["within_sla"] / row["checked"] == pytest.approx(node["sla_compliance"])
+            assert (row["open"], row["breached_open"], row["pending"]) == (
+                node["open"],
+                node["breached_open"],
+                node["pending"],
+            )
 
 
 def test_db_errors_are_clear(tmp_path: Path) -> None:

@@ -1,0 +1,166 @@
+"""`pilot sql --events` and the file path agree on every node figure with per-level limits,
+calendar limits across 国庆 and 调休, cut-offs and open cases (SPEC 12), in DuckDB, a real
+PostgreSQL (pgserver) and a local Spark."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from opsplay.pilot import process_measures
+from opsplay.pilot.events import read_events
+from opsplay.pilot.events_sql import events_sql_for_playbook
+from opsplay.validate import load_playbook
+from opsplay.workdays import WorkdayCalendar
+from tests.pilot.test_warehouse import postgres, run_in_postgres, spark  # noqa: F401 (fixtures)
+
+COLUMNS = ["case_id", "node", "level", "started_at", "finished_at", "status"]
+PLAYBOOK = """\
+apiVersion: opsplay/v1
+kind: Playbook
+metadata: {id: claims, title: 售后理赔, version: "1.0.0", status: pilot, owner: lead, updated: 2024-09-20}
+goal: {statement: 理赔3个工作日内完成率提升到95%, metric: done, baseline: 0.7, target: 0.95, deadline: 2024-12-31}
+roles: [{id: lead, name: 主管}]
+levels: [{id: P1, name: 加急}, {id: P2, name: 普通}]
+metrics: [{id: done, name: 完成率, kind: proportion, column: done, better: higher}]
+nodes:
+  - {id: review, name: 审核, owner: lead, sla: {P1: 1个工作日, P2: 3个工作日, default: 2小时}, fallback: {when: [timeout], action: 升级}}
+  - {id: pay, name: 赔付, owner: lead, sla: T+1, fallback: {when: [timeout], action: 升级}}
+  - {id: reply, name: 回复, owner: lead, sla: 当天18点前, fallback: {when: [timeout], action: 升级}}
+  - {id: ship, name: 补发, owner: lead, sla: 次日12点前, fallback: {when: [timeout], action: 升级}}
+  - {id: call, name: 回访, owner: lead, sla: {P1: 30分钟}, fallback: {when: [timeout], action: 升级}, next: []}
+"""
+# Around National Day 2024 (holiday 10-01..10-07; make-up days Sun 09-29 and Sat 10-12).
+ROWS = [
+    ["c1", "review", "P1", "2024-09-30 16:30:00", "2024-10-08 23:00:00", "成功"],  # due 10-09 00:00
+    ["c2", "review", "P1", "2024-09-30 16:30:00", "2024-10-09 00:00:01", "成功"],  # late
+    ["c3", "审核", "P2", "2024-10-10 09:00:00", "2024-10-14 15:30:00", "ok"],  # 3rd working day pm
+    ["c4", "review", "P2", "2024-10-09 14:00:00", "2024-10-13 10:00:00", "ok"],  # due 10-13 00:00
+    ["c5", "review", "", "2024-10-08 10:00:00", "2024-10-08 11:30:00", "ok"],  # default 2小时
+    ["c6", "review", "P3", "2024-10-08 10:00:00", "2024-10-08 12:30:00", "ok"],  # default, late
+    ["c7", "review", "P1", "2024-10-10 09:00:00", "", "成功"],  # open: due 10-12 00:00, breached
+    ["c8", "pay", "", "2024-10-11 18:00:00", "2024-10-12 23:59:59", "成功"],  # Sat 10-12 works
+    ["c9", "pay", "", "2024-10-08 10:00:00", "2024-10-10 00:00:01", "超时"],  # late
+    ["c10", "reply", "", "2024-10-09 09:00:00", "2024-10-09 17:59:00", "ok"],
+    ["c11", "reply", "", "2024-09-30 19:00:00", "2024-10-08 17:00:00", "ok"],  # after 18:00
+    ["c12", "reply", "", "2024-10-12 20:00:00", "2024-10-14 18:30:00", "ok"],  # due 10-14 18:00
+    ["c13", "ship", "", "2024-09-30 18:00:00", "2024-10-08 11:00:00", "ok"],  # 10-08 12:00
+    ["c14", "ship", "", "2024-10-12 09:00:00", "2024-10-14 12:00:01", "ok"],  # late
+    ["c15", "ship", "", "2024-10-14 09:00:00", "", "ok"],  # open, due 10-15 12:00: pending
+    ["c16", "call", "P1", "2024-10-14 10:00:00", "2024-10-14 10:20:00", "ok"],
+    ["c17", "call", "P2", "2024-10-14 10:00:00", "2024-10-14 13:20:00", "ok"],  # no limit
+    ["c18", "call", "", "2024-10-14 10:00:00", "2024-10-14 10:40:00", "ok"],  # the only: late
+    ["c19", "review", "P2", "2024-10-14 09:00:00", "", "跳过"],  # skipped: not open
+]
+KEYS = ("count", "ok", "timed", "within_sla", "checked", "open", "breached_open", "pending")
+
+
+def _playbook(tmp_path: Path, clock: bool = False) -> Path:
+    path = tmp_path / "claims.yaml"
+    path.write_text(PLAYBOOK, encoding="utf-8")
+    if clock:
+        (tmp_path / ".opsplay.toml").write_text('workday_limits = "clock"\n', encoding="utf-8")
+    return path
+
+
+def _file_figures(tmp_path: Path, clock: bool) -> dict[str, dict[str, float]]:
+    """The file path's figures (read_events with the playbook's per-level limits)."""
+    playbook = load_playbook(_playbook(tmp_path, clock))
+    log = tmp_path / "log.csv"
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([COLUMNS, *ROWS])
+    read = read_events(
+        log,
+        process_measures.overall_limits(playbook),
+        calendar=WorkdayCalendar("official", "clock" if clock else "day_end"),
+        limit_for=process_measures.limit_for(playbook),
+        names={n.name: n.id for n in playbook.nodes},
+    )
+    out = {}
+    for node in read.nodes:
+        ok = round(node.completion_rate * node.count) if node.count else 0
+        out[node.node] = {
+            "count": node.count,
+            "ok": ok,
+            "timed": node.timed,
+            "open": node.open,
+            "breached_open": node.breached_open,
+            "pending": node.pending,
+            "sla_compliance": node.sla_compliance,
+        }
+    return out
+
+
+def _query(tmp_path: Path, dialect: str, clock: bool) -> str:
+    playbook = load_playbook(_playbook(tmp_path, clock))
+    return events_sql_for_playbook(
+        playbook,
+        table="events",
+        dialect=dialect,
+        workday_limits="clock" if clock else "day_end",
+    )
+
+
+def _same(file: dict, rows: list[dict]) -> None:
+    by_node = {row["node"]: row for row in rows}
+    assert set(by_node) == set(file)
+    for node, expected in file.items():
+        row = {
+            k: (float(v) if v not in (None, "") else None)
+            for k, v in by_node[node].items()
+            if k != "node"
+        }
+        for key in ("count", "ok", "timed", "open", "breached_open", "pending"):
+            assert row[key] == expected[key], (node, key, row[key], expected[key])
+        compliance = row["within_sla"] / row["checked"] if row["checked"] else None
+        assert compliance == pytest.approx(expected["sla_compliance"]), node
+
+
+@pytest.mark.parametrize("clock", [False, True])
+def test_duckdb_runs_the_printed_query_and_agrees_with_the_file(
+    tmp_path: Path, clock: bool
+) -> None:
+    file = _file_figures(tmp_path, clock)
+    # c1, c3 (the afternoon of its 3rd working day) and c5 within, of c1–c6 and the open c7;
+    # read at the start's clock time (`workday_limits = "clock"`) only c5 is
+    assert file["review"]["sla_compliance"] == pytest.approx(3 / 7 if not clock else 1 / 7)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
+    con.executemany(
+        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+        [[value or None for value in row] for row in ROWS],
+    )
+    cursor = con.execute(_query(tmp_path, "duckdb", clock))
+    names = [column[0] for column in cursor.description]
+    _same(file, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+
+
+def test_postgres_runs_the_printed_query_and_agrees(tmp_path: Path, postgres: str) -> None:  # noqa: F811
+    import psycopg
+
+    file = _file_figures(tmp_path, False)
+    with psycopg.connect(postgres) as con:
+        con.execute('DROP TABLE IF EXISTS "events"')
+        con.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
+        with con.cursor() as cur:
+            cur.executemany(
+                'INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s)',
+                [[value or None for value in row] for row in ROWS],
+            )
+    out = run_in_postgres(postgres, _query(tmp_path, "postgres", False), tmp_path / "pg.csv")
+    with out.open(encoding="utf-8") as handle:
+        _same(file, list(csv.DictReader(handle)))
+
+
+def test_spark_runs_the_printed_query_and_agrees(tmp_path: Path, spark: object) -> None:  # noqa: F811
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    file = _file_figures(tmp_path, False)
+    schema = StructType([StructField(c, StringType(), True) for c in COLUMNS])
+    rows = [[value or None for value in row] for row in ROWS]
+    spark.createDataFrame(rows, schema).createOrReplaceTempView("events")  # type: ignore[attr-defined]
+    result = spark.sql(_query(tmp_path, "spark", False).strip().rstrip(";"))  # type: ignore[attr-defined]
+    _same(file, [row.asDict() for row in result.collect()])
