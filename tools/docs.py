@@ -47,10 +47,89 @@ an *id* is one word without spaces or any of `, : [ ] { } # | " ' \\``, in any s
 (`push-content`, `推送内容`); a *slug* is lowercase letters, digits and `-`; a *date* is
 ISO `YYYY-MM-DD`; a *duration* is a time limit such as `30s`, `2m`, `24h`, `1h30m`, `PT2M`,
 `2分钟内`, `实时` (the accepted forms are in the description of `sla`).
+
+Shares may be written as percentages where the value is a proportion: `baseline: 35%` and
+`target: 45%` of a goal on a proportion metric, a scenario's expected `value` on one, an
+alert's `threshold` on a rate (`completion_rate`, `sla_compliance`…) or on a proportion
+metric, `pilot.split` and `pilot.alpha` read `95%` as 0.95. Anywhere else (a mean such as
+客单价, a duration threshold) `68%` stays an error that says to write 0.68.
+
+比例可以写成百分数：比例指标的目标 `baseline: 35%`、`target: 45%`，场景预期的 `value`，针对比率
+（`completion_rate`、`sla_compliance` 等）或比例指标的告警 `threshold`，以及 `pilot.split`、
+`pilot.alpha`，都把 `95%` 读作 0.95。其他位置（如客单价这样的均值、时长阈值）写 `68%` 仍会报错，
+提示写成 0.68。
 """
 
 # Prose after a definition's table, in English and Chinese, where a key needs more than a cell.
 NOTES = {
+    "Node": """\
+**Time limits as teams count them.** A `sla` (or escalation `after`) is either a length or a
+calendar limit; documents always show it as written. Lengths: `30分钟`, `2小时`, `半小时`,
+`1h30m`, `3个自然日`, `实时`. Calendar limits fall due at a time of day, on the working days of
+mainland China's official calendar (holidays and 调休 make-up working days; `calendar =
+"weekdays"` in `[tool.opsplay]` counts Monday–Friday):
+
+| form | due |
+|---|---|
+| `N个工作日` / `N working days` | 24:00 of the N-th working day after the start day ("3个工作日内"); `workday_limits = "clock"` keeps the start's clock time on that day |
+| `T+N`, `次日` (= T+1), `下一个工作日` | 24:00 of the N-th working day after the start day |
+| `当天` / `当日` / `same day` | 24:00 of the start day, working day or not |
+| cut-offs `次日12点前`, `T+1 12:00`, `下一个工作日10点前`, `当天18点前`, `3个工作日17点前`, `by 12:00 next day`, `by 18:00 same day` | that time of day instead of 24:00; a case started after the day's cut-off (当天18点前 at 19:00) is due at the cut-off of the next working day |
+
+Worked example around 国庆 2024 (holiday 10-01 to 10-07; make-up working days Sunday 09-29
+and Saturday 10-12): a case started Monday 09-30 16:30 under `1个工作日` is due 10-09 00:00
+(the end of Tuesday 10-08; with `workday_limits = "clock"`, 10-08 16:30); `次日12点前` from
+09-30 18:00 is due 10-08 12:00; `当天18点前` from 09-30 19:00 is due 10-08 18:00; `3个工作日`
+from Thursday 10-10 09:00 counts 10-11, Saturday 10-12 (调休) and Monday 10-14, so a case
+closed on Monday 10-14 at 15:30 is within it (due 10-15 00:00); `T+1 12:00` from Friday
+10-11 09:00 is due Saturday 10-12 12:00; `by 12:00 next day` from Saturday 10-12 09:00 is due
+Monday 10-14 12:00; `当天` from 10-01 08:00 is due 10-02 00:00.
+
+**Business hours.** `calendars: [{id: 客服班次, hours: "09:00-21:00", days: 工作日}]` and a
+node's `calendar: 客服班次`: its length limits count only those hours (`days`: 工作日 with
+调休, 每天, or 周一至周五). `2小时` started 09-30 20:30 is due 10-08 10:30 (30 minutes on 09-30,
+90 on 10-08). **Several entries**: `entry: true` marks a node the process can start at (an
+incoming 报警 beside a scheduled 巡检); every node must be reachable from the first node or
+an entry. **Escalation per level**: `escalation: {P1: [...], P2: [...], default: [...]}`.
+
+**Open cases and the evaluation time.** A row without a finish time is an open case, judged
+as of `--as-of` (default: the log's last time for `pilot compare`, now for `watch`): past its
+deadline it counts as missed (`breached_open`), before it it is `pending`, outside the rate.
+A schedule occurrence not yet due is pending, never missed. Times in logs without a UTC
+offset are read in `timezone` of `[tool.opsplay]` (default Asia/Shanghai for Chinese
+playbooks), and times shown carry the zone: `14:43（北京时间）`.
+
+**团队口径的时限。** `sla`（以及升级的 `after`）要么是时长，要么是按日历算的时限；文档始终按原样
+显示。时长：`30分钟`、`2小时`、`半小时`、`1h30m`、`3个自然日`、`实时`。日历时限在某个时刻到期，
+工作日按中国大陆官方日历（含节假日和调休补班；`[tool.opsplay]` 中 `calendar = "weekdays"` 则按
+周一至周五）：
+
+| 写法 | 到期时刻 |
+|---|---|
+| `N个工作日` | 开始日之后第 N 个工作日的 24:00（即"3个工作日内"）；`workday_limits = "clock"` 则为该日与开始时刻相同的钟点 |
+| `T+N`、`次日`（= T+1）、`下一个工作日` | 开始日之后第 N 个工作日的 24:00 |
+| `当天` / `当日` | 开始当日 24:00，不论是否工作日 |
+| 截止时刻 `次日12点前`、`T+1 12:00`、`下一个工作日10点前`、`当天18点前`、`3个工作日17点前` | 以该钟点代替 24:00；在当天截止时刻之后才开始的工单（如 19:00 开始的 当天18点前），顺延到下一个工作日的同一截止时刻 |
+
+国庆 2024 的算例（10-01 至 10-07 放假；9-29 周日、10-12 周六调休上班）：9-30 周一 16:30 开始、
+时限 `1个工作日` 的工单，10-09 00:00 到期（即 10-08 周二当天结束；按 `workday_limits = "clock"`
+为 10-08 16:30）；9-30 18:00 开始的 `次日12点前` 于 10-08 12:00 到期；9-30 19:00 开始的
+`当天18点前` 于 10-08 18:00 到期；10-10 周四 09:00 开始的 `3个工作日` 依次计 10-11、10-12（调休）
+和 10-14 周一，所以 10-14 下午 15:30 办结仍算达标（10-15 00:00 到期）；10-11 周五 09:00 开始的
+`T+1 12:00` 于 10-12 周六 12:00 到期；10-01 08:00 开始的 `当天` 于 10-02 00:00 到期。
+
+**工作时间。** `calendars: [{id: 客服班次, hours: "09:00-21:00", days: 工作日}]`，节点写
+`calendar: 客服班次`：其时长类时限只按这些时段计时（`days` 可写 工作日（含调休）、每天、周一至周五）。
+9-30 20:30 开始的 `2小时` 于 10-08 10:30 到期（9-30 计 30 分钟，10-08 计 90 分钟）。**多个入口**：
+`entry: true` 标记流程可以开始的节点（如定时巡检之外的报警接入）；每个节点都须能从第一个节点或某个
+入口到达。**分级升级**：`escalation: {P1: [...], P2: [...], default: [...]}`。
+
+**未结工单与评估时刻。** 没有结束时间的行是未结工单，按 `--as-of` 时刻评估（默认：`pilot compare`
+取日志最后时刻，`watch` 取当前时刻）：已过时限计为未达标（`breached_open`），未到时限为
+`pending`（未到期，不计入达标率）。尚未到期的排班执行记为未到期，不算漏执行。日志中不带时区的时间按
+`[tool.opsplay]` 的 `timezone` 读取（中文 playbook 默认 Asia/Shanghai），显示的时间都注明时区：
+`14:43（北京时间）`。
+""",
     "Alert": """\
 **Alerts that wait for evidence.** A noisy daily value crosses a threshold now and then by
 chance. `for: N` makes `opsplay watch` fire the alert only after its condition held on N
