@@ -223,6 +223,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             on_scan=stats.preload,
             lang=lang,
             table=options.table,
+            limited_columns=tuple(options.by),
+            max_segments=options.max_segments,
             period_labels=()
             if period_column is None
             else (pilot.periods.before, pilot.periods.after),

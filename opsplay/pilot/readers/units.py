@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
-from opsplay.errors import InputError
+from opsplay.errors import InputError, UsageError
 from opsplay.i18n import _, ngettext
 from opsplay.pilot.readers.base import BaseReader
 from opsplay.pilot.readers.cells import (
@@ -27,6 +27,7 @@ from opsplay.pilot.readers.row_reader import absent_error
 from opsplay.pilot.readers.sources import Source, find_column, has_column
 from opsplay.pilot.sql import STAT_COLUMNS, Plan, Query
 from opsplay.pilot.sufficient import ArmStats
+from opsplay.text import visible
 
 
 class UnitsReader(BaseReader):
@@ -169,6 +170,7 @@ class UnitsReader(BaseReader):
             query = Query(plan, table.dialect)
         except ValueError as error:  # a warehouse name that cannot be quoted safely
             raise InputError(f"{source.display}: {error}") from None
+        self._check_segment_count(table, query, plan)
         fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
         if self.options.on_scan:
             self.options.on_scan()
@@ -235,6 +237,40 @@ class UnitsReader(BaseReader):
         if table.skipped_rows:
             self.skip_warning(source, table.skipped_rows, table.skipped_examples)
         return out
+
+    def _check_segment_count(self, table: Table, query: Query, plan: Plan) -> None:
+        """Refuse --by giving more than --max-segments segments, counted on the cleaned values
+        with one DISTINCT before any grouping by them (the same words as `compare`'s check)."""
+        limit, columns = self.options.max_segments, self.options.limited_columns
+        if not limit or not columns or not set(columns) <= set(plan.segment_columns):
+            return
+        keys = [query._key(query.q.column(column)) for column in columns]
+        counts = ", ".join(f"COUNT(DISTINCT {key})" for key in keys)
+        distinct = f"SELECT DISTINCT {', '.join(keys)} FROM {table.relation}"
+        found, *each = table.fetch(
+            f"SELECT (SELECT COUNT(*) FROM ({distinct}) s), {counts} FROM {table.relation}"
+        )[0]
+        if int(found) <= limit:
+            return
+        coarsest, smallest = min(zip(columns, each, strict=True), key=lambda item: item[1])
+        hint = (
+            _("for example `--by {column}` alone ({count} segments)").format(
+                column=visible(coarsest), count=f"{smallest:,}"
+            )
+            if len(columns) > 1 and smallest <= limit
+            else _("for example a region instead of a city, or a week instead of a day")
+        )
+        raise UsageError(
+            _(
+                "--by {columns} splits the data into {count} segments, more than {limit} "
+                "(--max-segments); compare by a coarser column, {hint}"
+            ).format(
+                columns=" ".join(f"`{visible(c)}`" for c in columns),
+                count=f"{int(found):,}",
+                limit=f"{limit:,}",
+                hint=hint,
+            )
+        )
 
     def _bad_date(self, table: Table, query: Query, plan: Plan) -> str:
         """The message for the first date of the window column that cannot be read."""
