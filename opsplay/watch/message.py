@@ -190,6 +190,12 @@ def compose(
                     "{measure} is back to {value}; the alert fires when it is {op} {threshold}"
                 ).format(measure=measure, value=value, op=op, threshold=threshold)
             )
+        if event == "firing" and alert.runs_needed > 1:  # `for:` (SPEC 11): why only now
+            lines.append(
+                _(
+                    "The condition held on {held} consecutive runs (the alert's `for` is {runs})"
+                ).format(held=getattr(result, "held", alert.runs_needed), runs=alert.runs_needed)
+            )
         if node is not None and isinstance(figures, dict):
             lines += _case_lines(alert, figures.get(node.id), event)
         lines.append(

@@ -68,6 +68,7 @@ def test_for_fires_on_the_third_consecutive_run_and_resolves_on_one(
         robot.received[0].body, ensure_ascii=False
     )
     assert _stored(scene) == (1, 3)
+    assert "条件已连续 3 次运行成立" in json.dumps(robot.received[0].body, ensure_ascii=False)
     fourth = _run(scene, "firing", ticking, url, fmt="json")
     assert fourth.exit_code == 1 and len(robot.received) == 1  # still firing: told once
     alert = json.loads(fourth.stdout)["alerts"][0]
