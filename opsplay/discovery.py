@@ -100,7 +100,10 @@ def find_entries(
     `roots` (the project), or anywhere with `follow_symlinks`. A target that does not
     exist is a usage error (exit 2).
     """
-    extra = [Path(os.path.abspath(r)).resolve() for r in roots or [Path.cwd()]]
+    # `roots=[]` (no project) trusts only the checked folder: an empty list is not "the cwd"
+    extra = [
+        Path(os.path.abspath(r)).resolve() for r in (roots if roots is not None else [Path.cwd()])
+    ]
     found: list[Entry] = []
     for target in targets:
         if target.is_dir():

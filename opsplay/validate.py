@@ -132,8 +132,28 @@ def validate_paths(
 
 
 def _roots(config: Config) -> list[Path]:
-    """Where a symlink may point without `--follow-symlinks`: the project (and the cwd)."""
-    return [config.root, Path.cwd()]
+    """Where a symlink may point without `--follow-symlinks`: the project of the files and the
+    project the command runs in (the nearest folder holding `.opsplay.toml`,
+    `pyproject.toml` or `.git`), never `/` or the home folder. Run from `/`, as some CI
+    containers do, the working directory is no project: "inside the cwd" would be everywhere."""
+    home = Path.home().resolve()
+    anchors = [config.root.resolve(), _project_root(Path.cwd())]
+    return [
+        anchor
+        for anchor in dict.fromkeys(anchors)
+        if anchor is not None and anchor != Path(anchor.anchor) and anchor != home
+    ]
+
+
+def _project_root(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that marks a project, or None."""
+    start = start.resolve()
+    for folder in [start, *start.parents]:
+        if any(
+            (folder / marker).exists() for marker in (".opsplay.toml", "pyproject.toml", ".git")
+        ):
+            return folder
+    return None
 
 
 def validate_project(

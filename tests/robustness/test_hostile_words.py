@@ -75,3 +75,26 @@ def test_sheet_names_with_bidi_are_shown_not_obeyed(tmp_path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "<U+202E>" in result.stderr, result.stderr
     assert not any(ch in result.stderr for ch in RAW)
+
+
+def test_run_from_root_a_symlink_to_a_secret_is_not_followed(tmp_path) -> None:
+    """The trust boundary is the project (its .opsplay.toml, pyproject.toml or .git), never the
+    working directory `/`, where "inside the cwd" would be everywhere."""
+    import subprocess
+    import sys
+
+    secret = tmp_path / "elsewhere" / "token.txt"
+    secret.parent.mkdir()
+    secret.write_text("sk-live-0123456789abcdef\n", "utf-8")
+    folder = tmp_path / "checkout" / "playbooks"
+    folder.mkdir(parents=True)
+    (folder / "leak.yaml").symlink_to(secret)
+    result = subprocess.run(
+        [sys.executable, "-m", "opsplay", "validate", str(folder)],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "sk-live" not in result.stdout + result.stderr
+    assert "OPS010" in result.stdout + result.stderr and "symlink" in result.stdout + result.stderr
