@@ -243,9 +243,7 @@ _NO_TEST = {
 def _untestable(comparison: stats.Comparison) -> stats.Comparison:
     """One cluster in an arm: no variance between clusters to test against."""
     issues = [i for i in comparison.issues if i != stats.TOO_FEW_UNITS]
-    return replace(
-        comparison, method="not-testable", issues=(*issues, ONE_CLUSTER), **_NO_TEST
-    )
+    return replace(comparison, method="not-testable", issues=(*issues, ONE_CLUSTER), **_NO_TEST)
 
 
 def _with_randomisation(
@@ -443,7 +441,7 @@ def _placebo(
         placebos.append(_did_statistics(others, [cluster]))
     everyone = [observed, *placebos]
     use_log = all(s is not None and s[1] is not None for s in everyone)
-    values = [abs((s[1] if use_log else s[0])) for s in everyone if s is not None]  # type: ignore[index, arg-type]
+    values = [abs(s[1] if use_log else s[0]) for s in everyone if s is not None]  # type: ignore[index, arg-type]
     target = values[0]
     reached = sum(1 for v in values if v >= target - 1e-12 * max(target, 1e-300))
     p = reached / len(values)

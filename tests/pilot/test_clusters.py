@@ -172,9 +172,7 @@ def test_cluster_robust_se_agrees_with_statsmodels_for_many_clusters() -> None:
                 rows.append((arm, f"{arm}{k}", y))
     frame = pd.DataFrame(rows, columns=["arm", "region", "y"])
     frame["pilot"] = (frame["arm"] == "pilot").astype(int)
-    fit = smf.ols("y ~ pilot", frame).fit(
-        cov_type="cluster", cov_kwds={"groups": frame["region"]}
-    )
+    fit = smf.ols("y ~ pilot", frame).fit(cov_type="cluster", cov_kwds={"groups": frame["region"]})
 
     def cells(arm: str) -> list[ArmStats]:
         grouped = frame[frame["arm"] == arm].groupby("region")["y"].agg(["size", "sum"])
