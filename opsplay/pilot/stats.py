@@ -268,7 +268,14 @@ def _regression_adjusted(
     post_sum, pre_sum = baseline.sum + pilot.sum, baseline.sum_den + pilot.sum_den
     joint_post = _spread(kind, n, post_sum, baseline.sum_sq + pilot.sum_sq)
     joint_pre = _spread(kind, n, pre_sum, baseline.sum_den_sq + pilot.sum_den_sq)
-    if joint_pre == 0 or joint_post == 0:
+    # gbstats tests for exactly 0; a constant column can leave rounding residue (1e-18) that
+    # would make θ enormous: below the same relative size as `_arm`'s, it counts as none.
+    pre_scale = (baseline.sum_den_sq + pilot.sum_den_sq) / n
+    post_scale = (baseline.sum_sq + pilot.sum_sq) / n
+    if (
+        joint_pre <= _ZERO_VARIANCE_RTOL * pre_scale
+        or joint_post <= _ZERO_VARIANCE_RTOL * post_scale
+    ):
         return None
     joint_cov = (baseline.sum_prod + pilot.sum_prod - post_sum * pre_sum / n) / (n - 1)
     theta = joint_cov / joint_pre

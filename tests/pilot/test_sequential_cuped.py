@@ -314,3 +314,13 @@ def test_a_daily_fail_on_regression_over_a_30_day_a_a_rollout():
     assert fired[5000] / 300 <= 0.05, fired
     low, _ = _clopper_pearson(fired[None], 300)
     assert low > 0.2, fired
+
+
+def test_a_constant_before_column_with_rounding_residue_is_no_adjustment():
+    """Σx² − (Σx)²/n of a constant 0.1 column rounds to about 1e-18, not 0: θ would be ~1e15
+    times noise (gbstats tests for exactly 0); it counts as no spread, as for the metric itself."""
+    y_a, y_b = rng.normal(10, 3, 1000), rng.normal(10.4, 3, 1000)
+    pre = np.full(1000, 0.1)
+    ours = compare_arms(paired(y_a, pre), paired(y_b, pre), "mean", adjusted=True)
+    assert ours.issues == ("no_adjustment",) and ours.variance_reduction == 0.0
+    assert_no_nan(ours)
