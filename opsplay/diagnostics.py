@@ -201,6 +201,11 @@ _CATALOGUE = [
         N_("A metric's `pre_column` is on a ratio metric or repeats the metric's own column."),
     ),
     Rule(
+        "OPS318",
+        E,
+        N_("`pilot.sequential: true` on a did, before_after or clustered pilot, where it fails."),
+    ),
+    Rule(
         "OPS316",
         E,
         N_("`pilot.cluster` names the column of the groups, periods or dates, not of clusters."),

@@ -1,4 +1,4 @@
-"""OPS315: a metric's `pre_column` (CUPED, SPEC 11) where the adjustment can use it."""
+"""OPS315, OPS318: a metric's `pre_column` (CUPED) and `pilot.sequential` where they hold (SPEC 11)."""
 
 from __future__ import annotations
 
@@ -33,3 +33,25 @@ def pre_column_fits(pb: PlaybookData, report: Report) -> None:
                     "holding the same metric per unit before the pilot"
                 ).format(column=pre),
             )
+
+
+@rule("OPS318")
+def sequential_fits_the_design(pb: PlaybookData, report: Report) -> None:
+    """`pilot.sequential: true` only where the sequential test holds (ab pilots of units)."""
+    if pb.get("pilot", "sequential") is not True:
+        return
+    design = pb.get("pilot", "design")
+    design = canonical("design", design) if isinstance(design, str) else design
+    if pb.get("pilot", "cluster"):
+        why = _("a clustered pilot (pilot.cluster): its tests count clusters")
+    elif design in ("did", "before_after"):
+        why = _("a {design} pilot: its before period is measured once").format(design=design)
+    else:
+        return
+    report(
+        ("pilot", "sequential"),
+        _(
+            "`pilot.sequential: true` does not apply to {why}, so `pilot compare` refuses it; "
+            "remove it and judge the pilot once, at the end of its period"
+        ).format(why=why),
+    )
