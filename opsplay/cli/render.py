@@ -21,6 +21,7 @@ from opsplay.cli.options import (
     Events,
     EventsTable,
     InputFormatOption,
+    Sequential,
     Sheet,
     SkipBadRows,
     Table,
@@ -163,6 +164,7 @@ def render_report(
     correction: CorrectionOption = Correction.holm,
     test: TestOption = Test.welch,
     variance: VarianceOption = Variance.unpooled,
+    sequential: Sequential = False,
     alpha: Alpha = None,
     output_format: Annotated[
         DocumentFormat | None,
@@ -210,6 +212,7 @@ def render_report(
                 correction=None if correction is Correction.holm else correction.value,
                 test=None if test is Test.welch else test.value,
                 variance=None if variance is Variance.unpooled else variance.value,
+                sequential=sequential or None,
                 alpha=alpha,
                 lang=lang.value if lang else None,
                 sheet=sheet,
