@@ -363,3 +363,38 @@ def test_plan_from_a_before_export_does_not_need_the_pre_column(tmp_path: Path) 
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["cluster"]["clusters_in_export"] == 20
+
+
+@pytest.mark.parametrize("missing", ["exclude", "zero"])
+def test_typed_columns_take_the_short_query_with_the_same_sums(
+    tmp_path: Path, missing: str
+) -> None:
+    """Parquet (typed numbers) goes through the short query; the full one agrees, before values
+    with NULLs included."""
+    from dataclasses import replace
+
+    from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+
+    path = tmp_path / "units.parquet"
+    duckdb.sql(
+        "COPY (SELECT * FROM (VALUES ('control', 1.0, 0.0, 12.5, 10.0), ('control', 0.0, NULL, "
+        "NULL, 3.0), ('control', 1.0, 1.0, 8.0, NULL), ('pilot', 1.0, 1.0, 30.0, 20.0), "
+        "('pilot', NULL, 0.0, 0.0, 1.0), ('pilot', 0.0, 0.0, 7.25, 7.0)) "
+        f"t(grp, kept, kept_before, spend, spend_before)) TO '{path}' (FORMAT parquet)"
+    )
+    metrics = (
+        MetricColumns("kept", "proportion", "kept", missing=missing, pre_column="kept_before"),
+        MetricColumns("spend", "mean", "spend", missing=missing, pre_column="spend_before"),
+    )
+    options = ReadOptions(metrics=metrics, arm_column="grp")
+    typed = read_exports([path], options)
+    full = read_exports([path], replace(options, skip_bad_rows=True))
+    assert typed.stats == full.stats
+    control = typed.stats[
+        next(k for k in typed.stats if k.metric == "spend" and k.arm == "control")
+    ]
+    if missing == "exclude":  # only the first unit has both values
+        assert (control.n, control.sum, control.sum_den, control.sum_prod) == (1, 12.5, 10.0, 125.0)
+    else:
+        assert (control.n, control.sum, control.sum_den) == (3, 20.5, 13.0)
+    assert control.missing == 2
