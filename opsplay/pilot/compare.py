@@ -74,9 +74,8 @@ STAT_ISSUES = {
         "(design: did)"
     ),
     clusters.FLOOR_ABOVE_ALPHA: N_(
-        "with this few clusters even the most extreme result would appear by chance more often "
-        "than α allows, so no result can be significant; add clusters (opsplay pilot plan "
-        "says how many)"
+        "with this few clusters even the most extreme result could too easily be chance to "
+        "count as significant; add clusters (opsplay pilot plan says how many)"
     ),
     stats.NO_ADJUSTMENT: N_(
         "the before-period values (pre_column) do not vary, so they cannot narrow anything; "
@@ -146,6 +145,8 @@ class PilotReport:
     missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]] = field(default_factory=dict)
     playbook_title: str = ""  # metadata.title: what people call the process
     cluster: str | None = None  # pilot.cluster: the column the arms were assigned by
+    # without pilot.cluster: columns that look like the unit of assignment (finest first)
+    assignment: tuple[str, ...] = ()
     sequential_tuning: float | None = None  # set when the intervals are always valid (SPEC 11)
 
     @property
@@ -221,6 +222,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             sheet=options.sheet,
             db=options.db,
             on_scan=stats.preload,
+            find_assignment=not pilot.cluster and pilot.design != "before_after",
             lang=lang,
             table=options.table,
             limited_columns=tuple(options.by),
@@ -275,19 +277,23 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         )
         warnings.append(_where_many(metric_id, skipped, lang) + text)
     warnings += _issue_warnings(rows, lang, max(pilot.min_n, 2))
+    assignment: tuple[str, ...] = ()
     if not pilot.cluster and pilot.design != "before_after":
-        for column in assigned_by(read, options.by, arms):
-            warnings.append(
-                translate(
-                    N_(
-                        "the pilot looks assigned by `{column}`: each of its values is in one "
-                        "group only, so users of one `{column}` share more than the change and "
-                        "the tests above count them as independent. Declare `pilot.cluster: "
-                        "{column}` to test with each `{column}` as one unit"
-                    ),
-                    lang,
-                ).format(column=visible(column))
-            )
+        # the export's own columns (finest first), then --by columns the query grouped by
+        by_columns = assigned_by(read, options.by, arms)
+        assignment = tuple(dict.fromkeys([*read.assignment, *by_columns]))
+    if assignment:
+        warnings.append(
+            translate(
+                N_(
+                    "the pilot looks assigned by `{column}`: each of its values is in one group "
+                    "only, so users of one `{column}` share more than the change and the tests "
+                    "above count them as independent; do not act on them. Declare "
+                    "`pilot.cluster: {column}` to test with each `{column}` as one unit"
+                ),
+                lang,
+            ).format(column=visible(assignment[0]))
+        )
 
     missing = _missing_counts(setting, rows)
     warnings += _differential_missingness(rows, missing, metric_defs, lang)
@@ -351,7 +357,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         sources.append(event_data.source)
         if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
             process = process_measures.measure_process(
-                playbook, event_data.rows, calendar, options.realtime_seconds, event_data.as_of
+                playbook, event_data.facts, calendar, options.realtime_seconds, event_data.as_of
             )
     alerts = evaluate_alerts(
         playbook,
@@ -387,6 +393,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         process=process,
         weighted=weighted_attainment(playbook, rows),
         cluster=pilot.cluster,
+        assignment=assignment,
         sequential_tuning=tuning,
     )
 

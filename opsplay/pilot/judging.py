@@ -10,7 +10,7 @@ from typing import Any, Literal
 from opsplay.i18n import N_, language, translate
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.pilot import stats
-from opsplay.pilot.clusters import ONE_CLUSTER
+from opsplay.pilot.clusters import FLOOR_ABOVE_ALPHA, ONE_CLUSTER
 from opsplay.pilot.designs import Segment
 from opsplay.pilot.plain import listing
 from opsplay.text import visible
@@ -143,8 +143,11 @@ def adjust(
     for i, row in enumerate(rows):
         p = p_adjusted.get(i, row.comparison.p_value)
         significant: bool | None = p is not None and p < alpha
-        if row.comparison.method in UNTESTABLE_METHODS:
-            significant = None
+        if (
+            row.comparison.method in UNTESTABLE_METHODS
+            or FLOOR_ABOVE_ALPHA in row.comparison.issues
+        ):
+            significant = None  # the design cannot give a significant result at all
         judged.append(
             replace(row, p_adjusted=p, significant=significant, verdict=_verdict(row, significant))
         )
@@ -167,8 +170,8 @@ def _verdict(row: MetricResult, significant: bool | None) -> Verdict:
         if high < 0:
             return "changed_down"
         return "no_change_seen"
-    if comparison.method == "not-testable":
-        return "not_testable"
+    if comparison.method == "not-testable" or FLOOR_ABOVE_ALPHA in comparison.issues:
+        return "not_testable"  # one cluster, or so few that no p-value can fall below α
     if comparison.p_value is None or comparison.abs_diff is None:
         return "inconclusive"
     if not significant:

@@ -70,7 +70,7 @@ VERDICTS = {
     "not_testable": N_("cannot be tested with this design"),
     "changed_up": N_("went up (cause not shown)"),
     "changed_down": N_("went down (cause not shown)"),
-    "no_change_seen": N_("no change seen"),
+    "no_change_seen": N_("no clear change"),
 }
 
 DESIGNS = {
@@ -213,9 +213,15 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
         )
     elif c.before is not None:
         template = (
-            _("{metric} rose more in the pilot group than in the comparison group, by {size}")
+            # both groups may rise (or fall): the words say how the pilot group came out
+            # against the comparison group's change, not which way either moved
+            _(
+                "net of the comparison group's change, {metric} in the pilot group came out {size} higher"
+            )
             if c.abs_diff > 0
-            else _("{metric} fell more in the pilot group than in the comparison group, by {size}")
+            else _(
+                "net of the comparison group's change, {metric} in the pilot group came out {size} lower"
+            )
         )
         change = template.format(metric=name, size=size)
     elif design == "before_after":
@@ -250,6 +256,8 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
         ).format(change=change)
     else:
         judged = _("{change}; too little data to tell whether it is chance").format(change=change)
+    if row.verdict in ("not_testable", "changed_up", "changed_down", "no_change_seen"):
+        return judged  # attainment beside a result that shows no cause would read as credit
     return judged + _target_words(row)
 
 
@@ -300,9 +308,9 @@ def share_of_pilots(p: float) -> str:
 def untestable_reason(row: MetricResult) -> str:
     """Why a clustered comparison has no test (the warning says which design would have one)."""
     counts = row.comparison.clusters or (0, 0)
-    if min(counts) <= 1:
+    if min(counts) <= 1 and row.comparison.min_p is None:
         return _("with one cluster in a group this cannot be tested")
-    return _("too few clusters to test")
+    return _("with this few clusters no result could count as significant")
 
 
 def _target_words(row: MetricResult) -> str:

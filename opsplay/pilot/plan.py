@@ -263,6 +263,9 @@ class ClusterPlan:
     power_available: float | None  # power with --clusters and --cluster-size as given
     days: int | None  # at --daily units per day, all clusters together
     clusters_in_export: int | None = None  # --from: clusters the before period had
+    # with --clusters: the smallest target the clusters at hand can detect at the power (at
+    # the cluster size given, else with unlimited units per cluster)
+    detectable_target: float | None = None
 
 
 def cluster_plan(
@@ -325,7 +328,11 @@ def cluster_plan(
         groups = (clusters, clusters) if clusters is not None else tuple(per_arm)
         units = size * sum(g for g in groups if g is not None)
         days = max(1, math.ceil(units / plan.daily * (1 - 1e-12)))
+    detectable = None
+    if clusters is not None:
+        detectable = _detectable_target(plan, icc, cluster_size or _UNLIMITED, clusters)
     return ClusterPlan(
+        detectable_target=detectable,
         icc=icc,
         icc_source=icc_source,
         cluster_size=cluster_size if cluster_size is not None else needed,
@@ -350,7 +357,39 @@ def clustered_power(plan: SamplePlan, icc: float, cluster_size: float, clusters:
     dof = 2 * clusters - 2
     shift = abs(plan.effect_size) * math.sqrt(effective / 2)
     crit = float(-special.stdtrit(dof, plan.alpha / 2))
-    return float(1 - special.nctdtr(dof, shift, crit) + special.nctdtr(dof, shift, -crit))
+    power = float(1 - special.nctdtr(dof, shift, crit) + special.nctdtr(dof, shift, -crit))
+    if not math.isfinite(power):  # the noncentral t gives up far out: the normal tail then
+        power = float(special.ndtr(shift - crit))
+    return min(max(power, 0.0), 1.0)
+
+
+_UNLIMITED = 1e9  # units per cluster standing for "as many as you like"
+
+
+def _detectable_target(
+    plan: SamplePlan, icc: float, cluster_size: float, clusters: int
+) -> float | None:
+    """The target nearest the baseline (in the plan's direction) that `clusters` clusters per
+    arm of `cluster_size` units detect with the plan's power; None if no change can be."""
+    from dataclasses import replace
+
+    def power(effect: float) -> float:
+        return clustered_power(replace(plan, effect_size=effect), icc, cluster_size, clusters)
+
+    sign = 1.0 if plan.target >= plan.baseline else -1.0
+    if plan.kind == "proportion":
+        start = math.asin(math.sqrt(plan.baseline))
+        room = (math.pi / 2 - start) if sign > 0 else start  # h up to the edge of [0, 1]
+        largest = 2 * room
+    else:
+        largest = 100.0  # Cohen's d: a change of 100 standard deviations
+    if largest <= 0 or power(largest) < plan.power:
+        return None
+    effect = optimize.brentq(lambda h: power(h) - plan.power, 1e-9, largest, xtol=1e-12)
+    if plan.kind == "proportion":
+        return math.sin(start + sign * effect / 2) ** 2
+    assert plan.sd is not None
+    return plan.baseline + sign * effect * plan.sd
 
 
 def estimate_icc(clusters: list[tuple[int, float, float]]) -> tuple[float, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -177,13 +177,16 @@ def format_plan(
             document["cluster"] = {"column": cluster_column, **asdict(clusters)}
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     with language(lang):
+        # days of independent units mean nothing when no number of days reaches the power
+        if clusters is not None and not clusters.reachable:
+            plan = replace(plan, days=None)
         text = _plan_text(plan, design)
         if clusters is not None:
-            text = _cluster_text(clusters, cluster_column) + text
+            text = _cluster_text(clusters, cluster_column, plan) + text
         return text
 
 
-def _cluster_text(plan: ClusterPlan, column: str | None) -> str:
+def _cluster_text(plan: ClusterPlan, column: str | None, units: SamplePlan) -> str:
     """What a clustered pilot needs, ahead of the independent-units figures it builds on."""
     from opsplay.pilot.plan import SMALL_SAMPLE_CLUSTERS
 
@@ -232,6 +235,32 @@ def _cluster_text(plan: ClusterPlan, column: str | None) -> str:
                     clusters=plan.clusters_available,
                     cluster=name,
                     size=f"{math.ceil(plan.cluster_size_needed):,}",
+                )
+            )
+    if plan.clusters_available is not None:
+        from opsplay.pilot.plain import fmt_value
+
+        if plan.detectable_target is None:
+            lines.append(
+                _("{clusters} `{cluster}` per group cannot detect any change at this power").format(
+                    clusters=plan.clusters_available, cluster=name
+                )
+            )
+        else:
+            lines.append(
+                _(
+                    "the smallest change {clusters} `{cluster}` per group can detect: {baseline} "
+                    "→ {target}{size}"
+                ).format(
+                    clusters=plan.clusters_available,
+                    cluster=name,
+                    baseline=fmt_value(units.baseline, units.kind, units.unit),
+                    target=fmt_value(plan.detectable_target, units.kind, units.unit),
+                    size=_(" (at {size} units per `{cluster}`)").format(
+                        size=f"{plan.cluster_size:,.0f}", cluster=name
+                    )
+                    if plan.power_available is not None and plan.cluster_size
+                    else _(" (however many units each `{cluster}` has)").format(cluster=name),
                 )
             )
     if plan.power_available is not None:

@@ -119,6 +119,7 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
         "playbook": {"id": report.playbook_id, "version": report.playbook_version},
         "design": report.design,
         "cluster": report.cluster,
+        "assignment_suspects": list(report.assignment),
         "alpha": report.alpha,
         "test": options.test,
         "variance": options.variance,

@@ -53,7 +53,7 @@ LABELS: dict[str, dict[str, str]] = {
         "not_testable": N_("cannot be tested with this design"),
         "changed_up": N_("went up (cause not shown)"),
         "changed_down": N_("went down (cause not shown)"),
-        "no_change_seen": N_("no change seen"),
+        "no_change_seen": N_("no clear change"),
     },
     "conclusion": {
         "met": N_("met"),
@@ -66,6 +66,9 @@ LABELS: dict[str, dict[str, str]] = {
         "promote": N_("promote to full rollout"),
         "iterate": N_("iterate and pilot again"),
         "stop": N_("stop and roll back"),
+        "declare_cluster": N_(
+            "declare pilot.cluster (the region or store column) and compare again"
+        ),
         "add_comparison": N_(
             "measure again with comparison regions that keep the old process (design: did)"
         ),

@@ -21,11 +21,12 @@ _DIFFERENCE = {
     ("ab", "lower"): N_("{metric} was {change} lower in the pilot arm than in the control arm"),
     ("before_after", "higher"): N_("{metric} was {change} higher during the pilot than before it"),
     ("before_after", "lower"): N_("{metric} was {change} lower during the pilot than before it"),
+    # both groups may rise (or fall): how the pilot group came out against the comparison's change
     ("did", "higher"): N_(
-        "{metric} rose {change} more in the pilot group than in the comparison group"
+        "net of the comparison group's change, {metric} in the pilot group came out {change} higher"
     ),
     ("did", "lower"): N_(
-        "{metric} fell {change} more in the pilot group than in the comparison group"
+        "net of the comparison group's change, {metric} in the pilot group came out {change} lower"
     ),
 }
 _RANGE = N_(" (the true change is likely between {low} and {high})")

@@ -62,6 +62,9 @@ REASONS = {
     "guardrail_worse": N_("guardrail {metrics} got significantly worse"),
     "critical_alerts": N_("critical alert(s) {alerts} fired"),
     "not_causal": N_("a before/after design does not rule out other changes in the period"),
+    "assigned_by": N_(
+        "the pilot looks assigned by {columns}, and its tests counted users as independent"
+    ),
     "primary_untestable": N_(
         "primary {metrics} cannot be tested: one cluster in a group gives nothing to compare "
         "its ups and downs with"
@@ -107,7 +110,7 @@ METHOD = (
     (
         None,
         N_(
-            "Verdicts: target met = significant and the target reached; improved / worse = significant in the better / worse direction; no change = enough data but not significant; not enough data = fewer units than the minimum, or no variance."
+            "Verdicts: target met = significant and the target reached; improved / worse = significant in the better / worse direction; no change = enough data but not significant; not enough data = fewer units than the minimum, or no variance; cannot be tested = one region in a group; went up / went down / no clear change = a before/after comparison, which shows no cause."
         ),
     ),
     (
@@ -132,6 +135,11 @@ DECISION_RULES = (
         "Stop: any primary metric got significantly worse, or not met and any guardrail got significantly worse."
     ),
     N_("Promote: met, no guardrail significantly worse and no critical alert fired."),
+    N_(
+        "This design cannot tell: a before/after comparison, or one pilot region, whatever the "
+        "figures; the next step is to add regions that keep the old process, never to promote. "
+        "A pilot that looks assigned by region without pilot.cluster is never promoted either."
+    ),
     N_("Iterate: everything else."),
 )
 
@@ -222,6 +230,9 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     if critical_alerts:
         reasons.append(("critical_alerts", {"alerts": list(critical_alerts)}))
 
+    suspects = comparison.get("assignment_suspects") or []
+    if suspects:
+        reasons.append(("assigned_by", {"columns": list(suspects[:1])}))
     if conclusion == "untested":
         # before/after, or one region per group: a period shock moves the metric as much as
         # the change, so the next step is a comparison, never a rollout (SPEC 11)
@@ -230,6 +241,9 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
         next_step = "iterate"
     elif worse or (conclusion == "not_met" and guardrails_worse):
         next_step = "stop"
+    elif suspects:
+        # users of one region were counted as independent: no figure can carry a rollout
+        next_step = "declare_cluster"
     elif conclusion == "met" and not guardrails_worse and not critical_alerts:
         next_step = "promote"
     else:
@@ -610,12 +624,21 @@ def _method_lines(comparison: dict[str, Any], design: str, lang: str) -> list[st
 
     sequential = bool(comparison.get("sequential"))
     lines = []
+    clustered = bool(comparison.get("cluster"))
     for designs, line in METHOD:
         if designs is not None and design not in designs:
             continue
-        if sequential and line is METHOD[1][1]:  # not Welch's t: the sequential test
-            line = SEQUENTIAL_METHOD
-        lines.append(translate(line, lang))
+        if line in (METHOD[1][1], METHOD[2][1]):  # the test: which one this comparison ran
+            if design == "before_after":
+                line = BEFORE_AFTER_METHOD
+            elif clustered:
+                line = CLUSTER_METHOD
+            elif sequential and line is METHOD[1][1]:
+                line = SEQUENTIAL_METHOD
+        text = translate(line, lang)
+        if line is CLUSTER_METHOD:
+            text = text.format(cluster=comparison["cluster"])
+        lines.append(text)
     if sequential:
         lines.append(translate(SEQUENTIAL_WORDS, lang))
     metrics = [m for m in comparison.get("metrics") or [] if isinstance(m, dict)]
@@ -624,6 +647,18 @@ def _method_lines(comparison: dict[str, Any], design: str, lang: str) -> list[st
     return lines
 
 
+CLUSTER_METHOD = N_(
+    "The pilot was assigned by {cluster}, so each {cluster} counts as one unit: the metric is "
+    "the ratio of the totals per {cluster}, its interval from a Welch t-test on the number of "
+    "{cluster} values; with fewer than 30 per group the p-value comes from re-assigning the "
+    "{cluster} values to the groups (randomisation test), and with one pilot {cluster} from "
+    "ranking its change among the comparison values' (placebo test)."
+)
+BEFORE_AFTER_METHOD = N_(
+    "No p-value: a before/after comparison cannot tell the change from anything else that "
+    "happened in the same period. The interval is the range of the change seen, not of its "
+    "cause."
+)
 SEQUENTIAL_METHOD = N_(
     "p-values and intervals come from a sequential test (GrowthBook's, always valid over "
     "repeated looks), with the delta method for the relative change; primary metrics are "

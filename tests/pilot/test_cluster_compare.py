@@ -172,7 +172,8 @@ def test_one_pilot_region_with_a_before_period_gets_the_placebo_p(tmp_path: Path
     row = metric(compare(playbook(tmp_path, "did"), data))
     assert row["method"] == "placebo-in-space"
     assert row["min_p"] == pytest.approx(1 / 20) and row["p_value"] == pytest.approx(1 / 20)
-    assert row["significant"] is False  # 1/20 is not below 0.05: the floor is stated
+    # 1/20 is not below 0.05: no result of this design can be significant, and it says so
+    assert row["significant"] is None and row["verdict"] == "not_testable"
 
 
 def test_one_region_before_after_is_never_called_significant(tmp_path: Path) -> None:

@@ -150,3 +150,15 @@ def test_cli_plans_in_clusters_from_a_before_period_export(tmp_path: Path) -> No
         app, ["pilot", "plan", str(playbook), "--icc", "0.01", "--clusters", "9", "--lang", "zh"]
     ).stdout
     assert "无论多少样本、跑多少天都达不到" in text
+
+
+def test_the_clusters_at_hand_say_what_change_they_can_detect() -> None:
+    """8 regions per group of 500 users: the smallest target reached with 80 % power, checked
+    by planning that target again (its power at the same regions is the plan's power)."""
+    plan = cluster_plan(PLAN, 0.01, cluster_size=500, clusters=8)
+    assert plan.detectable_target is not None and plan.detectable_target > 0.38
+    again = sample_size("proportion", 0.35, plan.detectable_target)
+    assert clustered_power(again, 0.01, 500, 8) == pytest.approx(0.8, abs=1e-6)
+    unlimited = cluster_plan(PLAN, 0.01, clusters=8)
+    assert unlimited.detectable_target is not None
+    assert unlimited.detectable_target < plan.detectable_target  # more users help, a little

@@ -358,7 +358,7 @@ def test_results_in_plain_words_and_statistics_only_in_the_method_section(
             0.01,
             True,
             "improved",
-            "扣除对照组同期的变化后，试点组转化率多升高了 1.0个百分点（真实变化很可能在 "
+            "扣除对照组同期的变化后，试点组转化率相对高了 1.0个百分点（真实变化很可能在 "
             "0.0个百分点 到 +2.0个百分点 之间）；若流程改动毫无作用，出现这么大差异的概率不到 0.1%。",
         ),
         ("ab", None, False, "inconclusive", "转化率：数据还不够，暂时无法判断。"),

@@ -83,6 +83,8 @@ class ReadOptions:
     lang: str | None = None  # the language of the warnings (the results'); None: messages'
     # called as a unit-row query starts: work for later can run while the engine scans
     on_scan: Callable[[], None] | None = None
+    # look for columns whose values each sit in one arm (a pilot assigned by region, SPEC 11)
+    find_assignment: bool = False
     # --by columns and --max-segments: more distinct segments than this is refused before the
     # grouped query runs (a million cities would take a minute and gigabytes to group first)
     limited_columns: tuple[str, ...] = ()

@@ -46,6 +46,8 @@ class ExportData:
     stats: Mapping[GroupKey, ArmStats]
     summary: Mapping[GroupKey, SummaryValue]
     warnings: tuple[str, ...]
+    # columns whose values each sit in one arm, finest first (ReadOptions.find_assignment)
+    assignment: tuple[str, ...] = ()
 
 
 def totals(stats: Mapping[GroupKey, ArmStats]) -> dict[GroupKey, ArmStats]:

@@ -38,6 +38,7 @@ class UnitsReader(BaseReader):
     def read_all(self, sources: list[Source]) -> ExportData:
         """Run the query over every file and add the statistics up per group."""
         stats: dict[GroupKey, ArmStats] = {}
+        self.assignment: dict[str, int] = {}  # column -> how many values it has
         self.group_rows: dict[tuple[str, str | None], int] = {}
         for source in sources:
             for key, value in self._read_file(source).items():
@@ -45,7 +46,8 @@ class UnitsReader(BaseReader):
             self.progress.add(source.size)
         self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
         self.missing_warnings(stats)
-        return self.finish(stats, {})
+        found = sorted(self.assignment.items(), key=lambda item: -item[1])
+        return replace(self.finish(stats, {}), assignment=tuple(c for c, _n in found))
 
     def _read_file(self, source: Source) -> dict[GroupKey, ArmStats]:
         """One file's statistics: metric columns read as numbers first, as text if they are not."""
@@ -171,6 +173,8 @@ class UnitsReader(BaseReader):
         except ValueError as error:  # a warehouse name that cannot be quoted safely
             raise InputError(f"{source.display}: {error}") from None
         self._check_segment_count(table, query, plan)
+        if self.options.find_assignment and plan.local:
+            self._find_assignment(table, plan)
         fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
         if self.options.on_scan:
             self.options.on_scan()
@@ -237,6 +241,36 @@ class UnitsReader(BaseReader):
         if table.skipped_rows:
             self.skip_warning(source, table.skipped_rows, table.skipped_examples)
         return out
+
+    def _find_assignment(self, table: Table, plan: Plan) -> None:
+        """Columns whose every value sits in one arm only, both arms have values, and each value
+        holds many units: the signature of a pilot assigned by region or store (SPEC 11). Read
+        from the first rows (enough to see it), never from ids (too many values)."""
+        used = {plan.arm_column, plan.period_column, *plan.segment_columns}
+        used |= {c for c, _p in plan.value_columns()}
+        if plan.window is not None:
+            used.add(plan.window.date_column)
+        arm = _quoted(plan.arm_column)
+        sample = f"(SELECT * FROM {table.relation} LIMIT {_ASSIGNMENT_SAMPLE})"
+        for column in table.source.columns:
+            if column in used or column in self.assignment:
+                continue
+            value = _quoted(column)
+            row = table.fetch(
+                f"SELECT COUNT(*), MAX(arms), COUNT(DISTINCT first_arm), MIN(units) FROM ("
+                f"SELECT {value} AS v, COUNT(DISTINCT {arm}) AS arms, MIN({arm}) AS first_arm, "
+                f"COUNT(*) AS units FROM {sample} WHERE {value} IS NOT NULL AND {arm} IS NOT NULL "
+                f"GROUP BY 1)"
+            )[0]
+            values, most_arms, arms, fewest = row
+            if (
+                values
+                and values <= _ASSIGNMENT_MAX_VALUES
+                and most_arms == 1
+                and arms >= 2
+                and fewest >= _ASSIGNMENT_MIN_UNITS
+            ):
+                self.assignment[column] = int(values)
 
     def _check_segment_count(self, table: Table, query: Query, plan: Plan) -> None:
         """Refuse --by giving more than --max-segments segments, counted on the cleaned values
@@ -396,3 +430,13 @@ class UnitsReader(BaseReader):
                         column=plan.window.date_column,
                     )
                 )
+
+
+# A pilot assigned by region is seen in its first rows; a column of more values is an id.
+_ASSIGNMENT_SAMPLE = 200_000
+_ASSIGNMENT_MAX_VALUES = 1_000
+_ASSIGNMENT_MIN_UNITS = 20  # a value holding fewer units is a user, not a group of users
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
