@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 
 from opsplay.cli import app
 from opsplay.pilot.sql import DIALECTS
+from tests.pilot.test_warehouse import postgres  # noqa: F401 (the fixture)
 
 ONBOARDING = Path(__file__).resolve().parents[2] / "playbooks" / "new-user-onboarding.yaml"
 runner = CliRunner()
@@ -398,3 +399,33 @@ def test_typed_columns_take_the_short_query_with_the_same_sums(
     else:
         assert (control.n, control.sum, control.sum_den) == (3, 20.5, 13.0)
     assert control.missing == 2
+
+
+def test_postgres_gives_the_same_json(
+    data: tuple[Path, Path],
+    tmp_path: Path,
+    postgres: str,  # noqa: F811 (the fixture of test_warehouse)
+) -> None:
+    """The printed query for PostgreSQL, run in a real server, and `--db` there agree with the
+    file (pre_column sums, missing before values, θ and variance_reduction)."""
+    import psycopg
+
+    from tests.pilot.test_warehouse import run_in_postgres
+
+    book, units = data
+    rows = unit_rows()
+    with psycopg.connect(postgres) as con:
+        con.execute('DROP TABLE IF EXISTS "cuped"')
+        con.execute('CREATE TABLE "cuped" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
+        with con.cursor() as cur:
+            cur.executemany(
+                f'INSERT INTO "cuped" VALUES ({", ".join(["%s"] * len(COLUMNS))})', rows
+            )
+    result = runner.invoke(
+        app, ["pilot", "sql", str(book), "--table", "cuped", "--dialect", "postgres"]
+    )
+    assert result.exit_code == 0, result.output
+    stats = run_in_postgres(postgres, result.stdout, tmp_path / "pg.csv")
+    from_file = metric_figures(compare(book, str(units)))
+    assert_same_json(from_file, metric_figures(compare(book, str(stats))))
+    assert_same_json(from_file, metric_figures(compare(book, "--db", postgres, "--table", "cuped")))
