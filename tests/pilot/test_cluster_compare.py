@@ -199,6 +199,21 @@ def test_by_a_column_that_looks_like_the_assignment_warns(tmp_path: Path) -> Non
     assert any("pilot.cluster: 区域" in w for w in document["warnings"])
 
 
+def test_a_region_pilot_declared_as_user_randomised_is_never_promoted(tmp_path: Path) -> None:
+    """No --by and no pilot.cluster: the export's own 区域 column gives the pilot away, and the
+    review report will not recommend a rollout on figures that count users as independent."""
+    data = tmp_path / "units.csv"
+    region_export(data, seed=8, icc=0.05)
+    document = compare(playbook(tmp_path, cluster=None), data)
+    assert document["assignment_suspects"] == ["区域"]  # not 渠道 (both groups), not 用户ID
+    assert decide(document).next_step == "declare_cluster"
+    randomised = compare(
+        Path(__file__).parents[2] / "playbooks" / "new-user-onboarding.yaml",
+        Path(__file__).parents[2] / "examples" / "onboarding_units.csv",
+    )
+    assert randomised["assignment_suspects"] == []
+
+
 def test_missing_values_in_one_arm_only_warn(tmp_path: Path) -> None:
     data = tmp_path / "units.csv"
     frame = region_export(data, seed=7)
