@@ -237,13 +237,13 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
         # before/after, or one region per group: a period shock moves the metric as much as
         # the change, so the next step is a comparison, never a rollout (SPEC 11)
         next_step = "add_comparison"
+    elif suspects:
+        # users of one region were counted as independent: no figure can carry a rollout
+        next_step = "declare_cluster"
     elif conclusion == "insufficient":
         next_step = "iterate"
     elif worse or (conclusion == "not_met" and guardrails_worse):
         next_step = "stop"
-    elif suspects:
-        # users of one region were counted as independent: no figure can carry a rollout
-        next_step = "declare_cluster"
     elif conclusion == "met" and not guardrails_worse and not critical_alerts:
         next_step = "promote"
     else:
