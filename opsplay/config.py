@@ -33,6 +33,7 @@ KNOWN_KEYS = {
     "max_file_kb",
     "follow_symlinks",
     "hygiene",
+    "keep_runs",
 }
 # Working days of calendar time limits (opsplay.workdays): China's official calendar, or Mon–Fri.
 CALENDARS = ("official", "weekdays")
@@ -66,6 +67,8 @@ class Config:
     # `N个工作日` due at 24:00 of the N-th working day ("day_end") or at the start's clock time
     workday_limits: str = "day_end"
     timezone: str | None = None  # IANA zone of naive log times; None: see opsplay.zones
+    # runs kept per playbook in the state file, and sent messages per robot (issue 19)
+    keep_runs: int = 1000
 
 
 def find_config(start: Path) -> Config:
@@ -208,6 +211,14 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
     follow = table.get("follow_symlinks", False)
     if not isinstance(follow, bool):
         raise UsageError(_("{file}: write `follow_symlinks = true` or `false`").format(file=path))
+    keep_runs = table.get("keep_runs", 1000)
+    if isinstance(keep_runs, bool) or not isinstance(keep_runs, int) or keep_runs < 1:
+        raise UsageError(
+            _(
+                "{file}: write `keep_runs = 1000` (how many runs of each playbook the state "
+                "file keeps, and sent messages of each robot: a whole number of at least 1)"
+            ).format(file=path)
+        )
     return Config(
         frozenset(disable),
         levels,
@@ -223,6 +234,7 @@ def _parse(table: dict[str, Any], path: Path, root: Path) -> Config:
         _hygiene(table.get("hygiene", {}), path),
         workday_limits,
         timezone,
+        keep_runs=keep_runs,
     )
 
 

@@ -249,6 +249,7 @@ def record_compare(
     report: object, data: list[Path], events: Path | None, state: Path | None
 ) -> None:
     """Store a `pilot compare` result in the history (for `pilot compare --record`)."""
+    from opsplay.config import find_config
     from opsplay.watch.history import fingerprint, record
     from opsplay.watch.state import open_state
 
@@ -257,4 +258,5 @@ def record_compare(
     opened = open_state(state)
     assert opened is not None
     with opened:
-        record(opened, document, fingerprint(files), "pilot compare")
+        keep = find_config(Path.cwd()).keep_runs
+        record(opened, document, fingerprint(files), "pilot compare", keep)

@@ -165,9 +165,9 @@ def versions(state: State | None, playbook_id: str) -> list[VersionEntry]:
         "json_extract(a.value, '$.fired') {only_old}"
     )
     if new_columns:
-        rows = state.read(
-            "SELECT id, version, fired FROM runs WHERE playbook = ? AND fired IS NOT NULL "
-            "AND fired <> '[]'",
+        rows = state.read(  # each distinct list once, at its first run
+            "SELECT MIN(id) AS id, version, fired FROM runs WHERE playbook = ? AND fired IS NOT "
+            "NULL AND fired <> '[]' GROUP BY version, fired",
             (playbook_id,),
         )
         pairs = [(r["id"], r["version"], alert) for r in rows for alert in json.loads(r["fired"])]

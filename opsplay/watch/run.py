@@ -202,7 +202,10 @@ def run_watch(
                 )
             )
         _counted(document, alerts)
-        run_id = history.record(state, document, data_fingerprint, "watch")
+        from opsplay.config import find_config
+
+        keep = find_config(playbook_path.parent).keep_runs
+        run_id = history.record(state, document, data_fingerprint, "watch", keep)
         sent, failures = _deliver(state, targets, secret)
         firing = _firing(state, playbook)
         keys = [t.key for t in targets]

@@ -65,9 +65,12 @@ CREATE TABLE runs (
     fingerprint TEXT NOT NULL,
     recorded TEXT NOT NULL,
     command TEXT NOT NULL,
-    result TEXT NOT NULL
+    result TEXT NOT NULL,
+    metrics INTEGER,
+    fired TEXT
 );
 CREATE INDEX runs_playbook ON runs (playbook, id);
+CREATE INDEX runs_shown ON runs (playbook, version, metrics, fired);
 """
 _TABLES = {"alert_state", "outbox", "runs"}
 # Every table and index opsplay creates. Anything else in a state file (a trigger, a view, a
@@ -81,6 +84,8 @@ _ADDED_COLUMNS = [
     ("outbox", "refused", "INTEGER NOT NULL DEFAULT 0"),  # runs whose posts the robot refused
     ("outbox", "dead", "TEXT"),  # given up (refused in DEAD_AFTER runs): kept, not posted
     ("outbox", "maybe", "INTEGER NOT NULL DEFAULT 0"),  # sent but never answered
+    ("runs", "metrics", "INTEGER"),  # 1 when the result has metric rows (NULL: not yet known)
+    ("runs", "fired", "TEXT"),  # JSON list of the alerts that fired (NULL: read the result)
     # consecutive runs an alert's condition held (`for:`, SPEC 11 "Repeated looks")
     ("alert_state", "held", "INTEGER NOT NULL DEFAULT 0"),
     # when the robots were last told of a firing alert, and at which severity (`renotify`)
@@ -284,10 +289,25 @@ def _add_columns(state: State) -> None:
         for table in {table for table, _column, _definition in _ADDED_COLUMNS}
         for row in state.connection.execute(f"PRAGMA table_info({table})")
     }
-    if all((table, column) in have for table, column, _definition in _ADDED_COLUMNS):
+    indexed = state.connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'runs_shown'"
+    ).fetchone()
+    if indexed and all((table, column) in have for table, column, _d in _ADDED_COLUMNS):
         return
     with state.transaction() as db:
         for table, column, definition in _ADDED_COLUMNS:
             present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
             if column not in present:  # another run may have added it meanwhile
                 db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        # Runs recorded before `metrics` and `fired` existed: filled in once from their JSON,
+        # so that `history` reads both from the index, never every result.
+        db.execute(
+            "UPDATE runs SET metrics = COALESCE(json_array_length(result, '$.metrics'), 0) > 0, "
+            "fired = (SELECT json_group_array(json_extract(a.value, '$.id')) FROM "
+            "json_each(runs.result, '$.alerts') a WHERE json_extract(a.value, '$.fired')) "
+            "WHERE metrics IS NULL AND json_valid(result)"
+        )
+        db.execute("UPDATE runs SET metrics = 0, fired = '[]' WHERE metrics IS NULL")
+        db.execute(
+            "CREATE INDEX IF NOT EXISTS runs_shown ON runs (playbook, version, metrics, fired)"
+        )
