@@ -183,6 +183,7 @@ def render_report(
 
     from opsplay.render.documents import format_for_file, render_report_document
     from opsplay.render.report import load_comparison
+    from opsplay.render.sop import source_of
     from opsplay.render.writer import write_files
     from opsplay.validate import load_playbook
 
@@ -226,7 +227,7 @@ def render_report(
             fmt=fmt,
             lang=lang.value if lang else None,
             templates_dir=templates,
-            source=source,
+            source=source or source_of(playbook),
         )
         report = write_files(output.parent, {output.name: text}, check=check)
     except OpsplayError as error:
@@ -312,11 +313,11 @@ def _playbook_file(argument: Path, workspace: Path) -> tuple[Path, Any, Any]:
 
     from opsplay.config import find_config
     from opsplay.gitfiles import read_ref_path, split_ref_path
-    from opsplay.render.sop import Source, source_of
+    from opsplay.render.sop import Source
 
     text = str(argument)
-    if argument.exists() or split_ref_path(text) is None:
-        return argument, source_of(argument), find_config(argument.parent)
+    if argument.exists() or split_ref_path(text) is None:  # read (and refused) when loaded
+        return argument, None, find_config(argument.parent)
     content = read_ref_path(text)
     if content.is_folder or len(content.files) != 1:
         raise UsageError(

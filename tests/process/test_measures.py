@@ -156,14 +156,16 @@ def test_pilot_compare_reports_levels_schedules_and_the_weighted_attainment(
     tmp_path: Path,
 ) -> None:
     playbook = tmp_path / "incident.yaml"
-    text = PLAYBOOK.read_text(encoding="utf-8").replace(
-        "levels:\n",
-        "scenarios:\n"
-        "  - {id: p1, name: 核心故障, persona: 值班工程师, trigger: 核心系统告警, demand: 5分钟内响应,\n"
-        '     expected: [{metric: ack_5m, op: ">=", value: 0.95}]}\n'
-        "levels:\n",
-        1,
-    )
+    text = PLAYBOOK.read_text(encoding="utf-8")
+    if "\nscenarios:" not in text:  # the case gives ack_5m its target already (OPS317)
+        text = text.replace(
+            "levels:\n",
+            "scenarios:\n"
+            "  - {id: p1, name: 核心故障, persona: 值班工程师, trigger: 核心系统告警, demand: 5分钟内响应,\n"
+            '     expected: [{metric: ack_5m, op: ">=", value: 0.95}]}\n'
+            "levels:\n",
+            1,
+        )
     playbook.write_text(
         text.replace("  period: {start: 2024-09-23, end: 2024-10-20}\n", ""), "utf-8"
     )
