@@ -30,9 +30,12 @@ MACRO = "{% set a = 'PW' %}{{ a ~ 'NED' }}{# c #}"
 # Free-text keys (ids, enums, dates and references stay as they are).
 TEXT_KEYS = {
     "title", "statement", "name", "persona", "trigger", "behavior", "defect", "demand",
-    "summary", "standard", "action", "cause", "scope",
+    "summary", "standard", "action", "cause", "scope", "stage", "unit",
 }  # fmt: skip
-TEXT_LISTS = {"duties", "inputs", "outputs", "tools", "training", "successes", "segments"}
+TEXT_LISTS = {
+    "duties", "inputs", "outputs", "tools", "training", "successes", "segments", "stages",
+    "improvements", "resources", "feedback", "tags",
+}  # fmt: skip
 TEMPLATE_SYNTAX = re.compile(r"\{[{%#]")
 
 
