@@ -48,6 +48,7 @@ class _Writer:
         self.page = page  # the portrait section's page size and margins (<w:pgSz>, <w:pgMar>)
         self.parts: list[str] = []
         self.pending_steps = False
+        self.last_heading = -1  # where the latest heading was written (it goes with its table)
 
     def flush_steps(self) -> None:
         """The flowchart as numbered steps (once, after the picture and its legend)."""
@@ -81,6 +82,7 @@ class _Writer:
         if tag in _HEADINGS:
             level_of = _HEADINGS[tag]
             style = "Title" if level_of == 0 else f"Heading {level_of}"
+            self.last_heading = len(self.parts)
             self.paragraph(style, _run(clean(text_of(node))))
         elif tag == "p" and "flowchart-legend" in node.classes():
             if self.picture is not None:  # no legend for a picture that is not there
@@ -150,8 +152,8 @@ class _Writer:
             for child in nested:
                 self.listing(child, ordered=child.tag == "ol", level=level + 1)
 
-    def section_end(self, *, landscape: bool) -> None:
-        """End the section so far: portrait, or landscape (width and height swapped)."""
+    def section_end(self, *, landscape: bool, at: int | None = None) -> None:
+        """End the section so far (or at part `at`): portrait, or landscape (turned)."""
         page = self.page
         if landscape:
             page = re.sub(
@@ -159,14 +161,19 @@ class _Writer:
                 r'<w:pgSz w:w="\2" w:h="\1" w:orient="landscape"/>',
                 page,
             )
-        self.parts.append(f"<w:p><w:pPr><w:sectPr>{page}</w:sectPr></w:pPr></w:p>")
+        self.parts.insert(
+            len(self.parts) if at is None else at,
+            f"<w:p><w:pPr><w:sectPr>{page}</w:sectPr></w:pPr></w:p>",
+        )
 
     def table(self, node: Element) -> None:
         rows = [row for row in _rows(node) if row]
         columns = max((len(row) for row in rows), default=0)
         widths, landscape = column_widths(rows, columns)
         if landscape and self.page:
-            self.section_end(landscape=False)
+            # a heading and its note just before the table turn with it (表3 over Table 3)
+            recent = 0 <= self.last_heading and len(self.parts) - self.last_heading <= 3
+            self.section_end(landscape=False, at=self.last_heading if recent else None)
         caption = find(node, "caption")
         if caption is not None:
             self.paragraph("Caption", self.runs(caption))
@@ -204,11 +211,12 @@ class _Writer:
             self.paragraph(None, "")
 
 
-def _units(text: str) -> int:
-    """Width of a line in half-ems: a Chinese (wide) character 2, any other 1."""
+def _units(text: str) -> float:
+    """Width of a line in half-ems: a Chinese (wide) character 2, any other 1.3 (digits and `%`
+    of the fonts Word and LibreOffice fall back to are wider than half an em)."""
     import unicodedata
 
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1.3 for ch in text)
 
 
 def _cell_lines(node: Element | str) -> list[str]:
@@ -235,7 +243,8 @@ def column_widths(rows: list[list[Element]], columns: int) -> tuple[list[int], b
     """
     if not columns:
         return [], False
-    wanted, least = [_MIN_UNITS] * columns, [_MIN_UNITS] * columns
+    wanted: list[float] = [_MIN_UNITS] * columns
+    least: list[float] = [_MIN_UNITS] * columns
     for index, row in enumerate(rows):
         for column, cell in enumerate(row[:columns]):
             lines = [" ".join(line.split()) for line in _cell_lines(cell)]
@@ -243,6 +252,10 @@ def column_widths(rows: list[list[Element]], columns: int) -> tuple[list[int], b
             wanted[column] = max(wanted[column], min(longest, _MAX_UNITS))
             if index == 0 and cell.tag == "th":
                 least[column] = max(least[column], min(longest, _HEADER_UNITS))
+            # a number or a Latin word is not broken: +10.7% stays on one line
+            words = [w for line in lines for w in _UNBROKEN.findall(line)]
+            unbroken = max((_units(word) for word in words), default=0)
+            least[column] = max(least[column], min(unbroken, _WORD_UNITS))
     wanted = [max(w, m) for w, m in zip(wanted, least, strict=True)]
     natural = sum(w * _UNIT + _PADDING for w in wanted)
     landscape = columns >= 6 and natural > _TEXT_WIDTH * 1.3
@@ -270,6 +283,8 @@ _PADDING = 230  # a cell's left and right margins (0.08 in each)
 _MIN_UNITS = 4  # two Chinese characters
 _HEADER_UNITS = 12  # six Chinese characters
 _MAX_UNITS = 80
+_WORD_UNITS = 16  # a longer Latin word (a URL, say) may wrap
+_UNBROKEN = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+")
 
 
 def _run(text: str, *, bold: bool = False, size: int | None = None, font: str | None = None) -> str:

@@ -309,3 +309,26 @@ def test_without_a_picture_the_legend_is_left_out(monkeypatch: pytest.MonkeyPatc
     assert len(document.inline_shapes) == 0
     assert not any(text.startswith("实线为正常流转") for text in texts)
     assert any(text.startswith("1. 多渠道受理登记") for text in texts)
+
+
+def test_a_wide_tables_heading_turns_with_it_and_numbers_stay_whole(
+    comparison_files: dict[Path, Path],
+) -> None:
+    """表3's heading and note sit on the landscape page with the table, not on the page before;
+    `+10.7%` gets a column wide enough for it."""
+    from opsplay.render.htmltree import Element
+    from opsplay.render.word import column_widths
+
+    path = REPORT_CASES[0]
+    comparison = json.loads(comparison_files[path].read_text("utf-8"))
+    data = render_report_document(load_playbook(path), comparison, fmt="docx", lang="zh")
+    document = _open(data)  # type: ignore[arg-type]
+    body = list(document.element.body.iterchildren())
+    heading = next(i for i, e in enumerate(body) if e.xpath("string(.)") == "表3 试点效果对比")
+    breaks = [i for i, e in enumerate(body) if e.tag.endswith("}p") and e.xpath(".//w:sectPr")]
+    table = next(i for i, e in enumerate(body) if e.tag.endswith("}tbl") and i > heading)
+    assert any(b < heading for b in breaks) and any(table < b for b in breaks)
+    assert not any(heading < b < table for b in breaks)
+    cell = Element("td", children=["+10.7%"])
+    widths, _landscape = column_widths([[Element("th", children=["偏差率"])], [cell]], 1)
+    assert widths[0] >= 8 * 115  # eight Latin characters' worth at least
