@@ -190,6 +190,8 @@ def _type(schema: dict[str, Any]) -> str:
             return IDENTIFIER_PATTERNS[schema["pattern"]]
         if schema.get("format") == "date":
             return "date"
+        if "%" in str(schema.get("pattern", "")):
+            return "percentage (`95%` = 0.95)"
         if "Accepted forms" in str(schema.get("description", "")):
             return "duration"
         return "text"
@@ -220,7 +222,17 @@ def _limits(schema: dict[str, Any]) -> str:
 def _description(schema: dict[str, Any]) -> str:
     texts = [schema.get("description")]
     texts += [option.get("description") for option in schema.get("anyOf") or []]
-    return " ".join(dict.fromkeys(t for t in texts if t))
+    return _both(" ".join(dict.fromkeys(t for t in texts if t)), texts)
+
+
+def _both(english: str, parts: list[Any] | None = None) -> str:
+    """English, then the Chinese of the same text from the message catalogue (one cell)."""
+    from opsplay.i18n import translate
+
+    chinese = " ".join(dict.fromkeys(translate(str(t), "zh") for t in (parts or [english]) if t))
+    if not english or chinese == english:
+        return english
+    return f"{english}<br>{chinese}"
 
 
 def _examples(schema: dict[str, Any]) -> str:
@@ -235,7 +247,7 @@ def _examples(schema: dict[str, Any]) -> str:
 def _table(schema: dict[str, Any]) -> list[str]:
     required = set(schema.get("required", []))
     lines = [
-        "| key | type | required | default | description | example |",
+        "| key | type | required | default | description · 说明 | example |",
         "|---|---|---|---|---|---|",
     ]
     for key, field in schema.get("properties", {}).items():
@@ -293,12 +305,17 @@ def _rules() -> list[str]:
         "Each finding names the file, line and column, the rule id and what to write instead.",
         "Warnings become errors under `--strict`.",
         "",
-        "| rule | severity | what it means |",
-        "|---|---|---|",
+        "| rule | severity | what it means | 含义 |",
+        "|---|---|---|---|",
     ]
+    from opsplay.i18n import translate
+
     for rule in RULES.values():
         severity = getattr(rule.severity, "value", rule.severity)
-        lines.append(f"| `{rule.id}` | {severity} | {_cell(rule.summary)} |")
+        lines.append(
+            f"| `{rule.id}` | {severity} | {_cell(rule.summary)} | "
+            f"{_cell(translate(rule.summary, 'zh'))} |"
+        )
     return lines
 
 
@@ -307,11 +324,11 @@ def generate() -> str:
     from opsplay.schema import playbook_schema
 
     schema = playbook_schema()
-    lines = [INTRO, "## Playbook", "", _cell(schema.get("description", "")), ""]
+    lines = [INTRO, "## Playbook", "", _cell(_both(schema.get("description", ""))), ""]
     lines += _table(schema)
     for name in _order(schema):
         definition = schema["definitions"][name]
-        lines += ["", f"## {name}", "", _cell(definition.get("description", "")), ""]
+        lines += ["", f"## {name}", "", _cell(_both(definition.get("description", ""))), ""]
         lines += _table(definition)
         if name in NOTES:
             lines += ["", NOTES[name].rstrip("\n")]
