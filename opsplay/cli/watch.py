@@ -250,10 +250,11 @@ def record_compare(
 ) -> None:
     """Store a `pilot compare` result in the history (for `pilot compare --record`)."""
     from opsplay.config import find_config
+    from opsplay.pilot.present import report_to_json
     from opsplay.watch.history import fingerprint, record
     from opsplay.watch.state import open_state
 
-    document = report.to_json()  # type: ignore[attr-defined]
+    document = report_to_json(report)  # type: ignore[arg-type]
     files = [*data, *([events] if events else [])]
     opened = open_state(state)
     assert opened is not None

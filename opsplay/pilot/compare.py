@@ -2,18 +2,17 @@
 
 Reads exports into sufficient statistics (readers), runs the tests of SPEC section 4
 (stats), and judges each metric against the playbook's directions and targets. The
-result is a frozen `PilotReport`; `to_json()` gives SPEC's JSON document, which is also
+result is a frozen `PilotReport` (opsplay.pilot.outcome); `present.report_to_json` gives SPEC's JSON document, which is also
 what the report renderer consumes.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, language, translate
@@ -29,17 +28,16 @@ from opsplay.pilot.designs import (
     split_clusters,
 )
 from opsplay.pilot.judging import (
-    AlertResult,
     MetricResult,
     adjust,
     evaluate_alerts,
     judge,
     reaches_target,
 )
-from opsplay.pilot.plain import listing
+from opsplay.pilot.outcome import SRM_THRESHOLD, CompareOptions, PilotReport
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.weighting import weighted_attainment
-from opsplay.text import visible
+from opsplay.text import joined, visible
 
 # Why a comparison could not be (fully) tested: stats' issue codes, in words.
 STAT_ISSUES = {
@@ -82,86 +80,6 @@ STAT_ISSUES = {
         "compared without the adjustment"
     ),
 }
-
-
-@dataclass(frozen=True)
-class CompareOptions:
-    """Command-line choices; None means "take it from the playbook"."""
-
-    by: tuple[str, ...] = ()
-    max_segments: int = 1000  # --by giving more segments than this is refused
-    alpha: float | None = None
-    test: stats.TestName = "welch"
-    variance: stats.VarianceName = "unpooled"
-    correction: stats.Correction = "holm"
-    input_format: Literal["auto", "units", "stats", "summary"] = "auto"
-    sheet: str | None = None  # Excel: sheet name or 1-based number
-    db: str | None = None  # a database URL (`--db`) with `table`, instead of files
-    table: str | None = None
-    events_table: str | None = None
-    encoding: str | None = None
-    skip_bad_rows: bool = False
-    arm_column: str | None = None
-    baseline_label: str | None = None
-    pilot_label: str | None = None
-    period_column: str | None = None
-    events: Path | None = None
-    lang: Literal["zh", "en"] | None = None
-    realtime_seconds: float = 1.0
-    calendar: Literal["official", "weekdays"] = "official"  # working days of calendar limits
-    workday_limits: Literal["day_end", "clock"] = "day_end"  # how `N个工作日` is read
-    timezone: str | None = None  # `timezone` of the project (opsplay.zones); None: by language
-    as_of: datetime | None = None  # evaluation time (SPEC 12); None: the log's last timestamp
-    progress: Callable[[int], None] | None = None
-    sequential: bool = False  # --sequential: always-valid intervals and p-values (SPEC 11)
-    # `opsplay watch`: the sequential test wherever the design allows it, a warning elsewhere
-    repeated: bool = False
-
-
-@dataclass(frozen=True)
-class PilotReport:
-    """Everything `pilot compare` found, in plain data."""
-
-    playbook_id: str
-    playbook_version: str
-    design: str
-    alpha: float
-    options: CompareOptions
-    lang: str
-    metrics: tuple[MetricResult, ...]
-    srm_p_value: float | None
-    nodes: tuple[Any, ...]  # events.NodeFigures
-    alerts: tuple[AlertResult, ...]
-    sources: tuple[Any, ...]  # readers.SourceInfo
-    shape: str
-    warnings: tuple[str, ...] = field(default=())
-    arms: tuple[str, str] = ("", "")  # the data's labels of the control and pilot groups
-    periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
-    node_names: dict[str, str] = field(default_factory=dict)  # node id -> name
-    metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
-    process: Any = None  # process_measures.ProcessMeasures: levels and schedules (SPEC 8)
-    weighted: Any = None  # weighting.WeightedAttainment, when the pilot's metrics have weights
-    # (metric, segment) -> (missing, invalid) per arm: baseline, pilot, before_baseline, ...
-    missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]] = field(default_factory=dict)
-    playbook_title: str = ""  # metadata.title: what people call the process
-    cluster: str | None = None  # pilot.cluster: the column the arms were assigned by
-    # without pilot.cluster: columns that look like the unit of assignment (finest first)
-    assignment: tuple[str, ...] = ()
-    sequential_tuning: float | None = None  # set when the intervals are always valid (SPEC 11)
-
-    @property
-    def srm_ok(self) -> bool | None:
-        """Whether the arm sizes pass the sample-ratio check (None when it was not run)."""
-        return None if self.srm_p_value is None else self.srm_p_value >= SRM_THRESHOLD
-
-    def to_json(self) -> dict[str, Any]:
-        """SPEC's JSON document; full precision, None where not computable."""
-        from opsplay.pilot.present import report_to_json
-
-        return report_to_json(self)
-
-
-SRM_THRESHOLD = 0.001
 
 
 def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOptions) -> PilotReport:
@@ -253,7 +171,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     )
     if adjusted and read.shape == "summary":  # a dashboard has no before-period values
         with language(lang):
-            shown = listing([f"`{visible(m)}`" for m in sorted(adjusted)])
+            shown = joined([f"`{visible(m)}`" for m in sorted(adjusted)])
         text = N_(
             "a dashboard summary has no before-period values; {metrics} compared without the "
             "before-period adjustment (pre_column)"
@@ -485,7 +403,7 @@ def _adjusted_metrics(
         )
     )
     with language(lang):
-        shown = listing([f"`{visible(m)}`" for m in sorted(named)])
+        shown = joined([f"`{visible(m)}`" for m in sorted(named)])
     notes.append(translate(text, lang).format(metrics=shown))
     return set()
 
@@ -508,7 +426,7 @@ def _where_many(metric: str, where: Sequence[tuple[tuple[str, str], ...]], lang:
     if len(where) == 1:
         return segment_label(metric, where[0], lang)
     with language(lang):
-        shown = listing([segment_words(segment, lang) for segment in where[:3]])
+        shown = joined([segment_words(segment, lang) for segment in where[:3]])
     return translate(N_("`{metric}` in {count} segments ({segments}{more}): "), lang).format(
         metric=visible(metric), count=f"{len(where):,}", segments=shown, more="…" * (len(where) > 3)
     )
@@ -701,12 +619,14 @@ def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> 
 
 def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any) -> dict[str, Any]:
     """The JSON document of `pilot compare --format json`, for `render-report`."""
-    return compare_files(playbook_path, data, **options).to_json()
+    from opsplay.pilot.present import report_to_json
+
+    return report_to_json(compare_files(playbook_path, data, **options))
 
 
 def _ids(ids: Sequence[str]) -> str:
     """`a`, `b` in a message."""
-    return listing([f"`{visible(i)}`" for i in ids])
+    return joined([f"`{visible(i)}`" for i in ids])
 
 
 def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:

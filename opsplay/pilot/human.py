@@ -27,7 +27,8 @@ from opsplay.pilot.plain import (
 from opsplay.text import visible
 
 if TYPE_CHECKING:
-    from opsplay.pilot.compare import MetricResult, PilotReport
+    from opsplay.pilot.judging import MetricResult
+    from opsplay.pilot.outcome import PilotReport
 
 
 def _before(c: Any, group: str, row: MetricResult) -> str:

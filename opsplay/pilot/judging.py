@@ -12,8 +12,7 @@ from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.pilot import stats
 from opsplay.pilot.clusters import FLOOR_ABOVE_ALPHA, ONE_CLUSTER
 from opsplay.pilot.designs import Segment
-from opsplay.pilot.plain import listing
-from opsplay.text import visible
+from opsplay.text import joined, visible
 
 Verdict = Literal[
     "met",
@@ -314,4 +313,4 @@ def _looked(alert: Any, target: str, value: float | None, n: int | None) -> Aler
 
 def _listing(items: list[str], lang: str) -> str:
     with language(lang):
-        return listing(items)
+        return joined(items)

@@ -33,7 +33,8 @@ from opsplay.registry import registrar
 from opsplay.text import csv_cell, md_cell, visible
 
 if TYPE_CHECKING:
-    from opsplay.pilot.compare import MetricResult, PilotReport
+    from opsplay.pilot.judging import MetricResult
+    from opsplay.pilot.outcome import PilotReport
 
 JSON_SCHEMA_VERSION = 1
 Formatter = Callable[["PilotReport", bool], str]

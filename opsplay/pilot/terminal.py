@@ -31,7 +31,7 @@ from opsplay.text import display_width, visible
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from opsplay.pilot.compare import PilotReport
+    from opsplay.pilot.outcome import PilotReport
 
 STYLE = {
     "met": "bold green",

@@ -84,7 +84,9 @@ def evaluate(
     if data:
         # a scheduled watch looks again and again: always-valid intervals (SPEC 11)
         report = compare_files(playbook_path, list(data), events=events, repeated=True, **options)
-        return playbook, report.to_json(), list(report.alerts), list(report.warnings)
+        from opsplay.pilot.present import report_to_json
+
+        return playbook, report_to_json(report), list(report.alerts), list(report.warnings)
     from opsplay.pilot.compare import CompareOptions, PilotReport
     from opsplay.pilot.events import read_events
     from opsplay.pilot.judging import evaluate_alerts
@@ -113,7 +115,7 @@ def evaluate(
     process = None
     if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
         process = process_measures.measure_process(
-            playbook, read.rows, calendar, config.realtime_seconds, read.as_of
+            playbook, read.facts, calendar, config.realtime_seconds, read.as_of
         )
     alerts = evaluate_alerts(
         playbook,
@@ -143,7 +145,9 @@ def evaluate(
         warnings=tuple(dict.fromkeys(warnings)),
         process=process,
     )
-    document = report.to_json()
+    from opsplay.pilot.present import report_to_json
+
+    document = report_to_json(report)
     return playbook, finite(document), alerts, warnings
 
 
