@@ -4,6 +4,8 @@ The output-format choices mirror registries in the core (validate formatters, pi
 formatters, document formats, diff formats). They are spelled out here so that loading
 the command line does not import those modules (and pydantic, numpy or jinja2 with
 them); tests/test_cli_choices.py fails if a registry and its choice list drift apart.
+
+Floor: the CLI. Imports nothing of opsplay.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class CompareFormat(str, enum.Enum):
 
 
 class PlanFormat(str, enum.Enum):
-    """opsplay.pilot.planning.FORMATS."""
+    """opsplay.pilot.playbook_plan.FORMATS."""
 
     text = "text"
     json = "json"

@@ -1,4 +1,7 @@
-"""`opsplay pilot …`: compare a pilot with its baseline, plan its size, generate warehouse SQL."""
+"""`opsplay pilot …`: compare a pilot with its baseline, plan its size, generate warehouse SQL.
+
+Floor: the CLI, the top. May import every floor, inside the command bodies.
+"""
 
 from __future__ import annotations
 
@@ -288,7 +291,7 @@ def plan(
         typer.Option("--lang", help=_("Language of the text (default: the playbook's).")),
     ] = None,
 ) -> None:
-    from opsplay.pilot.planning import (
+    from opsplay.pilot.playbook_plan import (
         before_period,
         clusters_for_playbook,
         format_plan,
@@ -358,7 +361,7 @@ def sql(
 def _print_sql(
     playbook: Path, table: str, dialect: Dialect, by: list[str] | None, events: bool, db: str | None
 ) -> None:
-    from opsplay.pilot.planning import sql_for_playbook
+    from opsplay.pilot.playbook_plan import sql_for_playbook
     from opsplay.validate import load_playbook
 
     try:

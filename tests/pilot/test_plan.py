@@ -10,7 +10,7 @@ from statsmodels.stats.power import NormalIndPower, TTestIndPower
 from statsmodels.stats.proportion import proportion_effectsize
 
 from opsplay.errors import UsageError
-from opsplay.pilot.plan import sample_size, target_from_mde
+from opsplay.pilot.sizing import sample_size, target_from_mde
 
 # statsmodels solves with brentq to ~1e-12 absolute; we agree to within its tolerance.
 RTOL = 1e-8

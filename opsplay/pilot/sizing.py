@@ -4,7 +4,12 @@ Proportions use the normal test on Cohen's h, 2·asin√p_target − 2·asin√p
 statsmodels' `NormalIndPower` with `proportion_effectsize`; means use the two-sample t-test
 on Cohen's d = (target − baseline) / sd with the noncentral t, as `TTestIndPower`. Both count
 the power of both tails of the two-sided test and solve for the baseline arm's size exactly;
-sizes are then rounded up.
+sizes are then rounded up. Clustered pilots: clusters per arm by the design effect, their
+power, and the ICC of a before-period export's clusters (one-way ANOVA).
+
+Floor: statistics (pure). May import `opsplay.errors`, `opsplay.i18n` and scipy; never the
+playbook, the readers or presentation. `opsplay.pilot.playbook_plan` is its playbook-facing
+side (two modules, not one: together they are over 800 lines).
 """
 
 from __future__ import annotations

@@ -1,4 +1,13 @@
-"""`pilot plan` and `pilot sql`: the playbook-facing side of the planner and the SQL generator."""
+"""`pilot plan` and `pilot sql`: the playbook-facing side of the sizing and of the query.
+
+The goal and pilot sections turned into a sample or cluster plan (`opsplay.pilot.sizing` holds
+the pure computation), a before-period export read for its ICC, the plan in words or JSON,
+and the playbook's metrics turned into the printed query (`opsplay.pilot.sql`).
+
+Floor: orchestration beside `pilot compare`, below the CLI. May import the model, the engine
+(`sql`, `readers`), `sizing`, the words (`plain`, `opsplay.text`) and `pilot.compare`'s
+window; only the CLI imports it.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +24,7 @@ from opsplay.text import visible
 
 if TYPE_CHECKING:
     from opsplay.model.playbook import Playbook
-    from opsplay.pilot.plan import ClusterPlan, SamplePlan
+    from opsplay.pilot.sizing import ClusterPlan, SamplePlan
 
 
 FORMATS = ("text", "json")
@@ -27,7 +36,7 @@ def plan_for_playbook(
     """Sample size to detect the goal's change (baseline → target, or baseline + --mde)."""
     from dataclasses import replace
 
-    from opsplay.pilot.plan import sample_size, target_from_mde
+    from opsplay.pilot.sizing import sample_size, target_from_mde
 
     goal = playbook.goal
     definition = playbook.metric(goal.metric)
@@ -79,8 +88,8 @@ def before_period(
     period's unit rows: the same query as `pilot compare`, the cluster column as the arm."""
     from dataclasses import replace
 
-    from opsplay.pilot.plan import estimate_icc
     from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+    from opsplay.pilot.sizing import estimate_icc
 
     pilot = playbook.pilot
     column = pilot.cluster if pilot else None
@@ -131,7 +140,7 @@ def clusters_for_playbook(
     --clusters, or from the before period (--from). None for a pilot of independent units; an
     error saying what is missing when `pilot.cluster` asks for a clustered plan without the
     figures it needs."""
-    from opsplay.pilot.plan import cluster_plan
+    from opsplay.pilot.sizing import cluster_plan
 
     pilot = playbook.pilot
     column = pilot.cluster if pilot else None
@@ -188,7 +197,7 @@ def format_plan(
 
 def _cluster_text(plan: ClusterPlan, column: str | None, units: SamplePlan) -> str:
     """What a clustered pilot needs, ahead of the independent-units figures it builds on."""
-    from opsplay.pilot.plan import SMALL_SAMPLE_CLUSTERS
+    from opsplay.pilot.sizing import SMALL_SAMPLE_CLUSTERS
 
     name = visible(column) if column else _("cluster")
     lines = []
