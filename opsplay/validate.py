@@ -1,4 +1,10 @@
-"""`opsplay validate`: find playbook files, check each, and collect positioned diagnostics."""
+"""`opsplay validate`: find playbook files, check each, and collect positioned diagnostics.
+
+Floor: rules/validate (model → load → rules/validate → versions). May import the model, the
+loading floor (config, discovery, loader, schema_check, diagnostics) and the rules; never the
+versions floor (`version_check`, `opsplay.diff`), the pilot or the renderers: `--base` is put
+beside validate by the command, and `opsplay validate` stays free of pandas, scipy and jinja2.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +40,11 @@ class ValidationResult:
     files: int
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, list[str]] = field(default_factory=dict)  # file → lines, for carets
+
+    def adding(self, diagnostics: list[Diagnostic]) -> ValidationResult:
+        """The same run with more findings (the version check of `--base`), in order."""
+        merged = tuple(sorted([*self.diagnostics, *diagnostics]))
+        return ValidationResult(self.files, merged, self.sources)
 
     def strict(self) -> ValidationResult:
         """The same findings with every warning made an error (`--strict`)."""
@@ -156,22 +167,13 @@ def _project_root(start: Path) -> Path | None:
     return None
 
 
-def validate_project(
-    paths: list[Path], config: Config, *, base: str | None = None, strict: bool = False
-) -> ValidationResult:
+def validate_project(paths: list[Path], config: Config) -> ValidationResult:
     """`opsplay validate`: the given paths (default: the configured folders), checked with the
-    rest of the project for cross-file rules, against a git base if asked, strict if asked."""
+    rest of the project for cross-file rules. `--base` (opsplay.version_check) and `--strict`
+    are added beside this by the command, not under it: validate needs no differ."""
     folders = [config.root / p for p in config.paths]
     targets = paths or folders
-    result = validate_paths(targets, config, context=precommit_context(targets, folders))
-    if base is not None:
-        from opsplay.version_check import check_version_bumps
-
-        versions = check_version_bumps(targets, base, config)
-        result = ValidationResult(
-            result.files, tuple(sorted([*result.diagnostics, *versions])), result.sources
-        )
-    return result.strict() if strict else result  # SPEC: under --strict a warning is an error
+    return validate_paths(targets, config, context=precommit_context(targets, folders))
 
 
 def precommit_context(targets: list[Path], folders: list[Path]) -> list[Path]:

@@ -11,6 +11,10 @@ For every playbook changed since the merge base of REF and HEAD (renames followe
 - the base version cannot be compared (not a valid playbook, or not semver) → OPS705
   (warning), so that nothing passes silently.
 New playbooks are exempt. Missing refs and shallow clones raise UsageError (exit 2).
+
+Floor: versions, above validate. May import validate and everything below it, the differ
+(`opsplay.diff`) and git (`opsplay.gitfiles`); `opsplay.cli.validate` calls it beside
+`validate_project`, never the other way round.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Commands on playbooks themselves: validate, rules, schema, init."""
+"""Commands on playbooks themselves: validate, rules, schema, init.
+
+Floor: the CLI, the top. May import every floor, inside the command bodies; it is where
+`--base` (`opsplay.version_check`) is put beside `validate_project`.
+"""
 
 # No `from __future__ import annotations`: typer would evaluate every annotation string of
 # every command on each run; evaluated once at import they cost start-up less.
@@ -79,7 +83,13 @@ def validate(
         config = replace(config, follow_symlinks=True)
     with language(lang.value if lang else resolve_message_language(None, config.lang)):
         try:
-            result = validate_project(paths or [], config, base=base, strict=strict)
+            result = validate_project(paths or [], config)
+            if base is not None:  # beside validate, not under it: only --base needs the differ
+                from opsplay.version_check import check_version_bumps
+
+                result = result.adding(check_version_bumps(paths or [], base, config))
+            if strict:  # SPEC: under --strict a warning is an error (the version findings too)
+                result = result.strict()
         except OpsplayError as error:
             raise fail(error) from None
         typer.echo(FORMATTERS[output_format.value](result), nl=False)

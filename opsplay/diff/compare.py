@@ -5,6 +5,10 @@ are not changes: lists of text compare as sets, text compares with runs of white
 collapsed, time limits compare by length. An id that disappears while an item with the
 same name appears under a new id is one rename, and references to it (owners, next,
 goto, alert targets, goal metric…) follow the rename instead of reporting a cascade.
+
+Floor: the differ, above the section comparers. May import the model and `opsplay.diff`'s
+`changes`, `values`, `sections` and `process`; these take the `Differ` protocol
+(`opsplay.diff.differ`) that `Comparison` satisfies, and never import this module.
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ _SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 
 def compare(old: Playbook, new: Playbook, *, realtime_seconds: float = 1.0) -> list[Change]:
     """Every semantic change from `old` to `new` (levels not yet assigned)."""
-    differ = Differ(old, new, realtime_seconds)
-    return differ.run()
+    return Comparison(old, new, realtime_seconds).run()
 
 
-class Differ:
-    """One comparison: the two playbooks, the renames found, and the changes collected."""
+class Comparison:
+    """One comparison: the two playbooks, the renames found, and the changes collected.
+
+    It is the `opsplay.diff.differ.Differ` the section comparers record on."""
 
     def __init__(self, old: Playbook, new: Playbook, realtime_seconds: float) -> None:
         self.old, self.new, self.realtime = old, new, realtime_seconds

@@ -5,6 +5,9 @@ or one removed, is a loosening. An escalation ladder's steps are matched by the 
 go to (in order, for several steps to one role): a step removed or waiting longer is
 major, a step added or waiting less is minor, its wording a patch. Several fallbacks are
 compared trigger by trigger, so a trigger no fallback handles any more is a narrowing.
+
+Floor: a section comparer. May import the model and `opsplay.diff`'s `values` and `differ`
+(the `Differ` protocol); never `opsplay.diff.compare`, which calls it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from opsplay.model.duration import Duration
 from opsplay.model.process import DEFAULT_LEVEL
 
 if TYPE_CHECKING:
-    from opsplay.diff.compare import Differ
+    from opsplay.diff.differ import Differ
     from opsplay.model.playbook import Fallback, Node
 
 RACI_FIELDS = ("responsible", "accountable", "consulted", "informed")

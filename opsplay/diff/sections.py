@@ -1,4 +1,8 @@
-"""Sections that appear once per playbook: metadata, goal, scope, pilot, rollout, review."""
+"""Sections that appear once per playbook: metadata, goal, scope, pilot, rollout, review.
+
+Floor: a section comparer. May import the model and `opsplay.diff`'s `values` and `differ`
+(the `Differ` protocol); never `opsplay.diff.compare`, which calls it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from opsplay.diff.values import Renames, norm, period
 
 if TYPE_CHECKING:
-    from opsplay.diff.compare import Differ
+    from opsplay.diff.differ import Differ
 
 
 def compare_metadata(d: Differ) -> None:

@@ -1,4 +1,8 @@
-"""Read the two sides of `opsplay diff` (files, folders or `REF:path`) and pair their playbooks."""
+"""Read the two sides of `opsplay diff` (files, folders or `REF:path`) and pair their playbooks.
+
+Floor: versions (the differ's entrance). May import validate (to check each side) and below,
+and the rest of `opsplay.diff`; never `version_check`, which sits above it.
+"""
 
 from __future__ import annotations
 

@@ -4,6 +4,10 @@ Reads exports into sufficient statistics (readers), runs the tests of SPEC secti
 (stats), and judges each metric against the playbook's directions and targets. The
 result is a frozen `PilotReport` (opsplay.pilot.outcome); `present.report_to_json` gives SPEC's JSON document, which is also
 what the report renderer consumes.
+
+Floor: orchestration (open → read → compare → judge), below the CLI. May import the model,
+the engine (`readers`, `columns`), statistics and judging, and presentation only to hand the
+report over. Only orchestration beside it (`playbook_plan`, `watch.run`) and the CLI import it.
 """
 
 from __future__ import annotations
@@ -571,7 +575,7 @@ def _window(pilot: Any, period_column: str | None) -> Any:
     """The pilot window of `pilot.date_column` (SPEC 7), or None."""
     if not pilot.date_column:
         return None
-    from opsplay.pilot.sql import Window
+    from opsplay.pilot.columns import Window
 
     span = (pilot.period.start, pilot.period.end) if pilot.period else None
     before = (pilot.before_period.start, pilot.before_period.end) if pilot.before_period else None

@@ -12,6 +12,10 @@ why a row is left out, `excluded`), and the result has one row per group and met
 `arm, [period], [segments…], metric, rows, n, sum, sum_sq, sum_den, sum_den_sq, sum_prod,
 missing, invalid, excluded` — the sufficient-statistics export `pilot compare` reads. Every
 identifier is validated and quoted for the dialect; nothing is pasted into the SQL unquoted.
+
+Floor: the engine (queries). May import `opsplay.i18n` and `opsplay.pilot.columns` (the metric
+columns and the window it is asked for); never the readers, which run it, nor statistics,
+judging or presentation.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from opsplay.i18n import N_, _
 
 if TYPE_CHECKING:
-    from opsplay.pilot.readers.options import MetricColumns
+    from opsplay.pilot.columns import MetricColumns, Window
 
 Dialect = Literal["duckdb", "postgres", "bigquery", "spark"]
 DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "bigquery", "spark")
@@ -90,17 +94,6 @@ STAT_COLUMNS = (
     "missing",
     "invalid",
 )
-
-
-@dataclass(frozen=True)
-class Window:
-    """The pilot window (SPEC 7): a date column and the inclusive date ranges of each period."""
-
-    date_column: str
-    period: tuple[dt.date, dt.date] | None
-    before_period: tuple[dt.date, dt.date] | None = None
-    labels: tuple[str, str] = ("before", "after")
-    derive_period: bool = False  # before/after come from the dates (no period column)
 
 
 @dataclass(frozen=True)

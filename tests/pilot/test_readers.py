@@ -549,7 +549,7 @@ def test_chinese_header_gbk_dashboard_gives_its_english_twin(tmp_path: Path) -> 
 def test_the_pilot_window_keeps_the_dated_rows_and_counts_the_others(tmp_path: Path) -> None:
     import datetime as dt
 
-    from opsplay.pilot.sql import Window
+    from opsplay.pilot.columns import Window
 
     path = tmp_path / "dated.csv"
     path.write_text(
