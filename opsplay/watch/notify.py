@@ -153,7 +153,7 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
 _SLACK_MARKUP = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 # DingTalk's and WeCom's Markdown: links, images, HTML (`<font>`, `<@user>`) and line-start
 # markers. The characters become their full-width look-alikes, and `://` loses its link.
-_CHAT_MARKUP = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］", "(": "（", ")": "）"})
+_CHAT_MARKUP = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］"})
 _LINE_START = re.compile(r"^([ \t]*)([#>*+\-]|\d+[.)])", re.M)
 
 
