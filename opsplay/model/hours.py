@@ -143,3 +143,20 @@ class HoursLimit:
         """When a case started at `start` falls due: its limit in business time (a calendar
         limit such as 3个工作日 keeps its own deadline, computed by the caller)."""
         return self.hours.deadline(start, self.limit.resolve(realtime), is_working_day)
+
+
+def in_hours(limit: Any, hours: BusinessHours | None) -> Any:
+    """`limit` counted in business hours `hours` (None, or no limit: the limit itself)."""
+    if limit is None or hours is None:
+        return limit
+    return HoursLimit(limit, hours)
+
+
+def written_in_hours(sla: Any, hours: BusinessHours | None) -> Any:
+    """A node's `sla` as written (one limit, or per level), each limit counted in business
+    hours `hours` when the node has a `calendar`."""
+    if sla is None or hours is None or getattr(sla, "root", None) is None:
+        return in_hours(sla, hours)
+    from opsplay.model.process import LevelLimits
+
+    return LevelLimits({level: in_hours(limit, hours) for level, limit in sla.root.items()})

@@ -22,27 +22,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
 from opsplay.model.hours import HoursLimit
-from opsplay.pilot.event_times import (
-    BadTimestamp,
-    Span,
-    as_datetime,
-    as_ns,
-    on_clock,
-    parse_moment,
-    parse_timestamp,
-    span,
-)
+from opsplay.pilot.event_times import as_datetime, parse_moment
 from opsplay.pilot.plain import listing
-from opsplay.pilot.readers.cells import MAX_EXAMPLES, quote
-from opsplay.pilot.readers.chunks import Progress
+from opsplay.pilot.readers.cells import MAX_EXAMPLES, normalize_text, quote
 from opsplay.pilot.readers.results import SourceInfo
 from opsplay.pilot.readers.sources import Source, find_column, open_source
-from opsplay.pilot.readers.string_batches import iter_string_batches
 from opsplay.text import visible
 from opsplay.workdays import WorkdayCalendar
 
@@ -104,21 +94,6 @@ class NodeFigures:
 
 
 @dataclass(frozen=True)
-class EventRow:
-    """One row of the log as read: what per-level measures are computed from."""
-
-    case_id: str
-    node: str
-    status: str
-    level: str | None  # the `level` column's value, None without the column or when blank
-    seconds: float | None  # duration; None without finished_at
-    within_sla: bool | None  # None when not timed or the node has no limit
-    span: Span | None = (
-        None  # start and finish (schedule adherence, opsplay.pilot.process_measures)
-    )
-
-
-@dataclass(frozen=True)
 class EventsData:
     """Per-node figures of a log, overall and per group (arm/segment values)."""
 
@@ -127,7 +102,7 @@ class EventsData:
     groups: Mapping[tuple[tuple[str, str], ...], tuple[NodeFigures, ...]]
     unknown_nodes: Mapping[str, int]  # node ids not in the playbook -> rows (left out)
     warnings: tuple[str, ...]
-    rows: tuple[EventRow, ...] = ()  # rows of the playbook's nodes, in file order
+    facts: Any = None  # event_query.LogFacts: per-level figures, schedule runs, missed cases
     as_of: datetime | None = None  # the evaluation time, on the zone's clock (aware if zoned)
 
 
@@ -137,7 +112,7 @@ def read_events(
     *,
     group_columns: Sequence[str] = (),
     skip_bad_rows: bool = False,
-    limit_for: LimitFor | None = None,
+    limit_for: Any = None,
     calendar: WorkdayCalendar | None = None,
     realtime_seconds: float = 1.0,
     lang: str | None = None,
@@ -146,10 +121,12 @@ def read_events(
     timezone: tzinfo | None = None,
     as_of: datetime | None = None,
 ) -> EventsData:
-    """Read a node execution log and compute each node's figures.
+    """Read a node execution log and compute each node's figures, in one DuckDB query: the
+    judged rows and figure columns `pilot sql --events` prints (opsplay.pilot.event_query).
 
-    `slas` maps each node of the playbook to its limit (a Duration, seconds, or None);
-    `limit_for(node, level)` overrides it per row (per-level limits). `names` maps node
+    `slas` maps each node of the playbook to its limit (a Duration, seconds, or None), as
+    shown in the node table; `limit_for` (process_measures.limit_for) carries the limits as
+    written, per level (`limits`), and the scheduled nodes (`scheduled`). `names` maps node
     names to ids: teams' systems log the node's name (退款审核), not its id. Warnings are
     in `lang` (the document language of the results); errors in the message language.
     `display` names the log in messages when `path` is a copy of it (a database table).
@@ -157,6 +134,9 @@ def read_events(
     (None: each row on its start's clock). `as_of`: the evaluation time of open cases
     (None: the log's last timestamp).
     """
+    from opsplay.pilot.event_query import query_log
+    from opsplay.pilot.readers.engine import open_table
+
     source = open_source(Path(path))  # another system's export: its encoding is detected
     if display:
         source = replace(source, display=display)
@@ -164,70 +144,46 @@ def read_events(
     roles = _event_columns(source)
     for name in group_columns:
         roles[f"group:{name}"] = find_column(source, name, "a group column")
-    headers = list(dict.fromkeys(roles.values()))
-    limit_of = limit_for or (lambda node, level: slas.get(node))
+    written = {**slas, **dict(getattr(limit_for, "limits", None) or {})}
     id_of = _name_index(names or {}, slas)
-    wrong_width: list[str] = []
-    rows: dict[tuple[tuple[str, str], ...], dict[str, _NodeRows]] = {}
-    kept: list[EventRow] = []
-    unknown: dict[str, int] = {}
-    used = 0
-    examples: list[str] = []
-    skipped = 0
-    latest = 0  # the log's last timestamp (ns on the zone's clock): the default `as_of`
-    # open rows: (index in `kept`, start, limit, the node's counters it is in)
-    open_rows: list[tuple[int, int, Limit, tuple[_NodeRows, ...]]] = []
-    for batch in iter_string_batches(source, headers, skip_bad_rows, Progress(None), wrong_width):
-        columns = {role: batch.columns[header] for role, header in roles.items()}
-        for i in range(batch.num_rows):
 
-            def where(role: str, i: int = i, locate: Callable[[int], str] = batch.locate) -> str:
-                return _('{where}, column "{column}"').format(
-                    where=locate(i), column=visible(roles[role])
-                )
+    def map_node(raw: str) -> str:
+        node = normalize_text(raw)
+        return node if node in slas else id_of.get(_fold(node), node)
 
-            try:
-                node, status, timing, started = _event(columns, i, where, timezone)
-            except _BadEvent as bad:
-                if not skip_bad_rows:
-                    raise InputError(
-                        _("{problem}; or pass --skip-bad-rows to skip such rows").format(
-                            problem=bad.message
-                        )
-                    ) from None
-                skipped += 1
-                if len(examples) < MAX_EXAMPLES:
-                    examples.append(bad.message.removeprefix(source.display + ", "))
-                continue
-            used += 1
-            if timing is not None:
-                latest = max(latest, timing.finish_ns, timing.start_ns)
-            elif started is not None:
-                latest = max(latest, started)
-            node = node if node in slas else id_of.get(_fold(node), node)
-            if node not in slas:
-                unknown[node] = unknown.get(node, 0) + 1
-                continue
-            level = (columns["level"][i] or None) if "level" in columns else None
-            limit = limit_of(node, level)
-            within = None
-            if timing is not None and limit is not None:
-                within = timing.within(limit, calendar, realtime_seconds)
-            seconds = None if timing is None else timing.seconds
-            kept.append(
-                EventRow(columns["case_id"][i], node, status, level, seconds, within, timing)
-            )
-            group = tuple((name, columns[f"group:{name}"][i]) for name in group_columns)
-            counted = []
-            for key in {(), group}:
-                node_rows = rows.setdefault(key, {}).setdefault(node, _NodeRows())
-                node_rows.add(status, seconds, within)
-                if within is False:
-                    node_rows.missed_case(columns["case_id"][i], level)
-                counted.append(node_rows)
-            if timing is None and started is not None and status != "skipped":
-                open_rows.append((len(kept) - 1, started, limit, tuple(counted)))
-    skipped += len(wrong_width)
+    def map_status(raw: str) -> str | None:
+        return _STATUS_OF.get(normalize_text(raw).casefold())
+
+    evaluated = None if as_of is None else _as_of(as_of, timezone, 0)
+    with open_table(source, skip_bad_rows) as table:
+        if skip_bad_rows:  # the lines DuckDB skips (wrong number of fields) are known first
+            table.fetch(f"SELECT count(*) FROM {table.relation}")
+            table.count_rejects()
+        facts = query_log(
+            table,
+            roles,
+            group_columns,
+            written,
+            map_node=map_node,
+            map_status=map_status,
+            calendar_name=calendar.name,
+            clock=calendar.limits == "clock",
+            realtime=realtime_seconds,
+            zone=timezone,
+            as_of=evaluated,
+            scheduled=tuple(getattr(limit_for, "scheduled", ()) or ()),
+            first_bad_only=not skip_bad_rows,
+        )
+        messages = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
+        wrong_width = table.skipped_examples + [""] * (
+            table.skipped_rows - len(table.skipped_examples)
+        )
+    if messages and not skip_bad_rows:
+        raise InputError(
+            _("{problem}; or pass --skip-bad-rows to skip such rows").format(problem=messages[0])
+        )
+    examples = [m.removeprefix(source.display + ", ") for m in messages[:MAX_EXAMPLES]]
+    used, skipped = facts.used, facts.bad_count + len(wrong_width)
     if used == 0 and skipped == 0:
         raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
     if used == 0:  # every row was skipped: say why, or the user has nothing to fix
@@ -242,47 +198,95 @@ def read_events(
                 examples=_("; ").join((wrong_width + examples)[:MAX_EXAMPLES]),
             )
         )
-    evaluated = _as_of(as_of, timezone, latest)
-    for index, started, limit, counted in open_rows:
-        breached = None
-        if limit is not None:
-            breached = _due_ns(started, limit, calendar, realtime_seconds) < as_ns(evaluated)
-            kept[index] = replace(kept[index], within_sla=False if breached else None)
-        for node_rows in counted:
-            node_rows.add_open(breached)
-            if breached:
-                node_rows.missed_case(kept[index].case_id, kept[index].level)
+    outside = set(calendar.outside_years)
+    if calendar.name == "official":
+        outside |= {year for year in facts.years if not official_year(year)}
     with language(lang):
-        warnings = _warnings(source, slas, rows, unknown, skipped, wrong_width + examples)
-        if calendar.outside_years:
+        warnings = _warnings(
+            source, slas, {(): facts.overall}, facts.unknown, skipped, wrong_width + examples
+        )
+        if outside:
             warnings.append(
                 _(
                     "{file}: the official working-day calendar does not cover {years}; Monday to "
                     "Friday were counted as working days on those dates"
-                ).format(
-                    file=source.display, years=", ".join(map(str, sorted(calendar.outside_years)))
-                )
+                ).format(file=source.display, years=", ".join(map(str, sorted(outside))))
             )
-    shown_as_of = evaluated if timezone is None else evaluated.replace(tzinfo=timezone)
+    shown_as_of = facts.as_of if timezone is None else facts.as_of.replace(tzinfo=timezone)
     stamp = shown_as_of.isoformat(timespec="seconds")
-    figures = {
-        key: tuple(
-            replace(_figures(n, nodes.get(n), slas[n], realtime_seconds), as_of=stamp) for n in slas
+
+    def figures(found: Mapping[str, Any], missed: bool) -> tuple[NodeFigures, ...]:
+        return tuple(
+            replace(
+                _figures(n, found.get(n), slas[n], realtime_seconds),
+                as_of=stamp,
+                missed_cases=MappingProxyType(dict(facts.missed.get(n, {}))) if missed else {},
+            )
+            for n in slas
         )
-        for key, nodes in rows.items()
-    }
+
     return EventsData(
         source=SourceInfo(source.display, "events", source.encoding, used, skipped),
-        nodes=figures.get(
-            (),
-            tuple(replace(_figures(n, None, slas[n], realtime_seconds), as_of=stamp) for n in slas),
+        nodes=figures(facts.overall, True),
+        groups=MappingProxyType(
+            {key: figures(found, False) for key, found in sorted(facts.groups.items())}
         ),
-        groups=MappingProxyType({k: v for k, v in sorted(figures.items()) if k}),
-        unknown_nodes=MappingProxyType(dict(sorted(unknown.items()))),
+        unknown_nodes=MappingProxyType(dict(sorted(facts.unknown.items()))),
         warnings=tuple(warnings),
-        rows=tuple(kept),
+        facts=facts,
         as_of=shown_as_of,
     )
+
+
+def official_year(year: int) -> bool:
+    """Whether the official working-day calendar (chinese-calendar) covers `year`."""
+    import chinese_calendar
+
+    days = chinese_calendar.holidays
+    return min(days).year <= year <= max(days).year
+
+
+def _bad_row(table: Any, roles: Mapping[str, str], record: int, problem: str) -> str:
+    """The message of a bad row, as the file path always worded it (file, line, column)."""
+
+    def where(role: str) -> str:
+        return _('{where}, column "{column}"').format(
+            where=table.where(record), column=visible(roles[role])
+        )
+
+    def cell(role: str) -> str:
+        return normalize_text(table.cell(record, roles[role]))
+
+    if problem == "node":
+        return _("{where}: is blank; write the node id or its name").format(where=where("node"))
+    if problem == "status":
+        return _("{where}: {value} is not a status; write one of {statuses}").format(
+            where=where("status"),
+            value=_quoted(quote(cell("status"))[1:-1]),
+            statuses=_("ok (成功), failed (失败), fallback (兜底), skipped (跳过), timeout (超时)"),
+        )
+    if problem == "start_blank":
+        return _("{where}: is blank although the finish time is set").format(
+            where=where("started_at")
+        )
+    if problem == "finish_before":
+        return _(
+            "{where}: {finished} is before the start time {started}; check the two times"
+        ).format(
+            where=where("finished_at"),
+            finished=visible(cell("finished_at")),
+            started=visible(cell("started_at")),
+        )
+    role, _colon, kind = problem.partition(":")
+    message = {
+        "format": _(
+            "{where}: {value} is not an ISO 8601 timestamp; write for example "
+            "2024-08-01T09:30:00, 2024-08-01 09:30:00.250 or 2024-08-01T09:30:00+08:00"
+        ),
+        "date": _("{where}: {value} is not a valid date"),
+        "time": _("{where}: {value} is not a valid time of day"),
+    }[kind]
+    return message.format(where=where(role), value=_quoted(quote(cell(role))[1:-1]))
 
 
 def evaluation_time(as_of: str | datetime | None, timezone: tzinfo) -> datetime | None:
@@ -308,19 +312,6 @@ def _as_of(as_of: datetime | None, timezone: tzinfo | None, latest: int) -> date
     if as_of.tzinfo is not None:
         return as_of.astimezone(timezone).replace(tzinfo=None)
     return as_of
-
-
-def _due_ns(started: int, limit: Limit, calendar: WorkdayCalendar, realtime: float) -> int:
-    """When a case started at `started` (ns on the zone's clock) falls due under `limit`."""
-    if isinstance(limit, HoursLimit):
-        if not limit.limit.is_calendar:
-            moment = as_datetime(started)
-            return as_ns(limit.deadline(moment, calendar.is_working_day, realtime))
-        limit = limit.limit
-    if isinstance(limit, Duration) and limit.is_calendar:
-        return as_ns(limit.deadline(as_datetime(started), calendar))
-    seconds = limit.resolve(realtime) if isinstance(limit, Duration) else float(limit or 0)
-    return started + round(seconds * 1e9)
 
 
 def _name_index(names: Mapping[str, str], slas: Mapping[str, Limit]) -> dict[str, str]:
@@ -376,7 +367,7 @@ def _event_columns(source: Source) -> dict[str, str]:
 def _warnings(
     source: Source,
     slas: Mapping[str, Limit],
-    rows: Mapping[tuple[tuple[str, str], ...], Mapping[str, _NodeRows]],
+    rows: Mapping[tuple[tuple[str, str], ...], Mapping[str, Any]],
     unknown: Mapping[str, int],
     skipped: int,
     examples: list[str],
@@ -418,121 +409,10 @@ def _warnings(
     return warnings
 
 
-class _BadEvent(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class _NodeRows:
-    """Status counts, durations and limit checks of one node's rows."""
-
-    def __init__(self) -> None:
-        self.statuses = dict.fromkeys(STATUSES, 0)
-        self.durations: list[float] = []
-        self.checked = 0  # timed rows with a limit, and open cases past their deadline
-        self.within = 0
-        self.open = 0
-        self.breached_open = 0
-        self.pending = 0
-        self.missed: dict[str, tuple[int, list[str]]] = {}  # level ("" all) -> count, ids
-
-    def missed_case(self, case_id: str, level: str | None) -> None:
-        """A case past its limit: counted, its id kept among the first ten (all, its level)."""
-        for key in {"", level or ""}:
-            count, ids = self.missed.get(key, (0, []))
-            if len(ids) < 10:
-                ids.append(case_id)
-            self.missed[key] = (count + 1, ids)
-
-    def add(self, status: str, duration: float | None, within: bool | None) -> None:
-        self.statuses[status] += 1
-        if duration is not None:
-            self.durations.append(duration)
-        if within is not None:
-            self.checked += 1
-            self.within += within
-
-    def add_open(self, breached: bool | None) -> None:
-        """An open case: a breach when past its deadline, pending before (None: no limit)."""
-        self.open += 1
-        if breached:
-            self.breached_open += 1
-            self.checked += 1
-        elif breached is not None:
-            self.pending += 1
-
-
-def _event(
-    columns: Mapping[str, list[str]],
-    i: int,
-    where: Callable[[str], str],
-    timezone: tzinfo | None = None,
-) -> tuple[str, str, Span | None, int | None]:
-    """(node, status, start and finish, start of an open row) of row `i`."""
-    node = columns["node"][i]
-    if not node:
-        raise _BadEvent(
-            _("{where}: is blank; write the node id or its name").format(where=where("node"))
-        )
-    written = columns["status"][i]
-    status = _STATUS_OF.get(written.casefold())
-    if status is None:
-        raise _BadEvent(
-            _("{where}: {value} is not a status; write one of {statuses}").format(
-                where=where("status"),
-                value=_quoted(quote(written)[1:-1]),
-                statuses=_(
-                    "ok (成功), failed (失败), fallback (兜底), skipped (跳过), timeout (超时)"
-                ),
-            )
-        )
-    started = _timestamp(columns["started_at"][i], "started_at", where)
-    finished = _timestamp(columns["finished_at"][i], "finished_at", where)
-    if timezone is not None:
-        started = None if started is None else on_clock(started, timezone)
-        finished = None if finished is None else on_clock(finished, timezone)
-    if finished is None:
-        return node, status, None, None if started is None else started[0]
-    if started is None:
-        raise _BadEvent(
-            _("{where}: is blank although the finish time is set").format(where=where("started_at"))
-        )
-    timing = span(started, finished)
-    if timing.finish_ns < timing.start_ns:
-        raise _BadEvent(
-            _("{where}: {finished} is before the start time {started}; check the two times").format(
-                where=where("finished_at"),
-                finished=visible(columns["finished_at"][i]),
-                started=visible(columns["started_at"][i]),
-            )
-        )
-    return node, status, timing, None
-
-
-def _timestamp(text: str, role: str, where: Callable[[str], str]) -> tuple[int, int | None] | None:
-    try:
-        return parse_timestamp(text)
-    except BadTimestamp as bad:
-        message = {
-            "format": _(
-                "{where}: {value} is not an ISO 8601 timestamp; write for example "
-                "2024-08-01T09:30:00, 2024-08-01 09:30:00.250 or 2024-08-01T09:30:00+08:00"
-            ),
-            "date": _("{where}: {value} is not a valid date"),
-            "time": _("{where}: {value} is not a valid time of day"),
-        }[bad.problem]
-        raise _BadEvent(
-            message.format(where=where(role), value=_quoted(quote(text)[1:-1]))
-        ) from None
-
-
-def _figures(node: str, rows: _NodeRows | None, limit: Limit, realtime: float) -> NodeFigures:
-    import numpy as np
-
+def _figures(node: str, rows: Any, limit: Limit, realtime: float) -> NodeFigures:
+    """A node's figures from its counts in the query (event_query.LevelFigures), or none."""
     if isinstance(limit, HoursLimit):  # business hours: the limit as written, no fixed length
-        figures = _figures(node, rows, limit.limit, realtime)
-        return replace(figures, sla_s=None)
+        return replace(_figures(node, rows, limit.limit, realtime), sla_s=None)
     calendar_limit = isinstance(limit, Duration) and limit.is_calendar
     sla_s = None
     if isinstance(limit, Duration) and not calendar_limit:
@@ -540,15 +420,11 @@ def _figures(node: str, rows: _NodeRows | None, limit: Limit, realtime: float) -
     elif isinstance(limit, int | float):
         sla_s = float(limit)
     written = limit.as_written if isinstance(limit, Duration) else None
-    if rows is None:
+    if rows is None or not rows.count:
         return NodeFigures(
             node, 0, None, None, None, None, 0, None, None, sla_s, None, None, written
         )
-    count = sum(rows.statuses.values())
-    durations = np.array(rows.durations, dtype=float)
-    p50 = p95 = None
-    if durations.size:
-        p50, p95 = (float(q) for q in np.percentile(durations, [50, 95]))
+    count = rows.count
     return NodeFigures(
         node=node,
         count=count,
@@ -556,9 +432,9 @@ def _figures(node: str, rows: _NodeRows | None, limit: Limit, realtime: float) -
         fallback_rate=rows.statuses["fallback"] / count,
         failure_rate=rows.statuses["failed"] / count,
         skipped_rate=rows.statuses["skipped"] / count,
-        timed=int(durations.size),
-        p50_s=p50,
-        p95_s=p95,
+        timed=rows.timed,
+        p50_s=rows.p50_s,
+        p95_s=rows.p95_s,
         sla_s=sla_s,
         sla_compliance=rows.within / rows.checked if rows.checked else None,
         timeout_rate=rows.statuses["timeout"] / count,
@@ -566,7 +442,4 @@ def _figures(node: str, rows: _NodeRows | None, limit: Limit, realtime: float) -
         open=rows.open,
         breached_open=rows.breached_open,
         pending=rows.pending,
-        missed_cases=MappingProxyType(
-            {key: (count, tuple(ids)) for key, (count, ids) in sorted(rows.missed.items())}
-        ),
     )

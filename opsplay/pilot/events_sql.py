@@ -14,12 +14,12 @@ Each row's limit is its level's (`level` column: the level's own, else `default`
 node's only limit for a row without a level), so per-level limits agree with `pilot compare
 --events`. Calendar limits (`3个工作日`, `T+1`, `当天`, cut-offs such as `次日12点前`) are
 judged on deadlines worked out in the query from a generated working-day table: one row per
-day from 2010 to 2040 with mainland China's official working days (holidays and 调休
+day from 2000 to 2099 with mainland China's official working days (holidays and 调休
 make-up days listed in the query from the `chinese-calendar` package; Monday–Friday outside
 its years, as the file path does), or Monday–Friday for `calendar = "weekdays"`. Times are
 counted in whole-day numbers and seconds since 1970-01-01 of the naive timestamps, so no
-engine's session time zone moves a deadline. Business hours (a node's `calendar`) are not
-in the query: such a node's limit is counted as a plain length here.
+engine's session time zone moves a deadline. Business hours (a node's `calendar`) are
+counted in the query too: the open time of each day, from the generated table.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ STATUS_WORDS = {
     "skipped": ("skipped", "跳过", "已跳过"),
     "timeout": ("timeout", "超时", "已超时"),
 }
-FIRST_DAY, LAST_DAY = date(2010, 1, 1), date(2040, 12, 31)  # the generated calendar's days
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # the generated calendar's days
 _EPOCH = date(1970, 1, 1)
 # Limit kinds in the query: a length in seconds, a day (its 24:00 or a cut-off), or N
 # working days at the start's clock time (`workday_limits = "clock"`).
@@ -78,56 +78,14 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
     )
     realtime = float(options.get("realtime_seconds") or 1.0)
     clock = options.get("workday_limits") == "clock"
-    params = [_params(slas, part, realtime, clock, double) for part in range(4)]
     as_of = options.get("as_of")
     as_of_e = (
         f"CAST({_seconds_of(as_of)!r} AS {double})"
         if isinstance(as_of, datetime)
         else "(SELECT MAX(COALESCE(f, s)) FROM r)"
     )
-    skipped = ", ".join(_string(w) for w in STATUS_WORDS["skipped"])
-    day = _floor_day("l.s", dialect)
-    limited = (
-        f"SELECT l.*, {day} AS dn, c0.k AS k0, c0.work AS w0 FROM (\n"
-        f"SELECT r.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
-        f"{params[3]} AS secs FROM r\n) l LEFT JOIN cal c0 ON c0.dn = {day}"
-    )
-    due_dn = "CASE WHEN m.n = 0 AND m.kind = 1 THEN m.dn ELSE c1.dn END"
-    deadline = (
-        "CASE WHEN m.kind = 0 THEN m.s + m.secs "
-        "WHEN m.kind = 2 THEN c1.dn * 86400.0 + m.w0 * (m.s - m.dn * 86400.0) "
-        f"WHEN m.cut IS NULL THEN ({due_dn} + 1) * 86400.0 "
-        f"WHEN ({due_dn}) * 86400.0 + m.cut * 60.0 < m.s THEN c2.dn * 86400.0 + m.cut * 60.0 "
-        f"ELSE ({due_dn}) * 86400.0 + m.cut * 60.0 END"
-    )
-    judged = (
-        f"SELECT m.*, {deadline} AS due FROM (\n{limited}\n) m\n"
-        "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = m.k0 + m.n "
-        "+ CASE WHEN m.kind = 2 THEN 1 - m.w0 ELSE 0 END\n"
-        "LEFT JOIN cal c2 ON c2.work = 1 AND c2.k = m.k0 + m.n + 1"
-    )
-    counts = [
-        f"SUM(CASE WHEN status IN ({', '.join(_string(w) for w in words)}) THEN 1 ELSE 0 END) "
-        f"AS {q.alias(name)}"
-        for name, words in STATUS_WORDS.items()
-    ]
-    is_open = f"f IS NULL AND s IS NOT NULL AND status NOT IN ({skipped})"
-    select = [
-        "node",
-        f"COUNT(*) AS {q.alias('count')}",
-        *counts,
-        f"COUNT(d) AS {q.alias('timed')}",
-        f"{_quantile('d', 0.5, dialect)} AS {q.alias('p50_s')}",
-        f"{_quantile('d', 0.95, dialect)} AS {q.alias('p95_s')}",
-        f"MAX(CASE WHEN kind = 0 THEN secs END) AS {q.alias('sla_s')}",
-        f"SUM(CASE WHEN f IS NOT NULL AND f <= due THEN 1 ELSE 0 END) AS {q.alias('within_sla')}",
-        f"SUM(CASE WHEN f IS NOT NULL AND due IS NOT NULL THEN 1 "
-        f"WHEN {is_open} AND due < as_of THEN 1 ELSE 0 END) AS {q.alias('checked')}",
-        f"SUM(CASE WHEN {is_open} THEN 1 ELSE 0 END) AS {q.alias('open')}",
-        f"SUM(CASE WHEN {is_open} AND due < as_of THEN 1 ELSE 0 END) AS {q.alias('breached_open')}",
-        f"SUM(CASE WHEN {is_open} AND due >= as_of THEN 1 ELSE 0 END) AS {q.alias('pending')}",
-        f"MAX(as_of) AS {q.alias('as_of_epoch')}",
-    ]
+    judged = judged_sql(slas, dialect, realtime, clock)
+    select = ["node", *figure_columns(q, dialect)]
     known = ", ".join(_string(node) for node in slas) or "''"
     return (
         f"-- opsplay node figures ({dialect}): one row per node of the execution log.\n"
@@ -147,7 +105,13 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
 
 def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **options: Any) -> str:
     """The node-figures query for the playbook's nodes and their time limits."""
-    slas = {node.id: node.sla for node in playbook.nodes}
+    from opsplay.model.hours import written_in_hours
+
+    # per level, in the node's business hours if it has a `calendar`
+    slas = {
+        node.id: written_in_hours(node.sla, playbook.business_hours(node))
+        for node in playbook.nodes
+    }
     names = {node.name: node.id for node in playbook.nodes}
     try:
         return events_sql(slas, table, dialect, names=names, **options)
@@ -155,28 +119,198 @@ def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **o
         raise UsageError(str(error)) from None
 
 
-def _params(slas: dict[str, Any], part: int, realtime: float, clock: bool, double: str) -> str:
+def judged_sql(
+    slas: dict[str, Any], dialect: str, realtime: float, clock: bool, unit: int = 1
+) -> str:
+    """The rows of CTE `r` (node, status, lvl, s, f: time since 1970-01-01 on the log's clock,
+    in seconds, or in nanoseconds with `unit` 10**9 as the file path counts) with `due`,
+    their deadline in the same unit, judged on the working-day table `cal`: the one
+    definition of a row's limit for the warehouse and the file path."""
+    double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
+        dialect, "DOUBLE"
+    )
+    if unit != 1:
+        double = "BIGINT"  # whole nanoseconds: exact, as the file path always compared
+    params = [_params(slas, part, realtime, clock, double, unit) for part in range(4)]
+    day = _floor_day("l.s", dialect) if unit == 1 else f"CAST(l.s // {86400 * unit} AS INTEGER)"
+    whole_day = "86400.0" if unit == 1 else str(86400 * unit)
+    minute = "60.0" if unit == 1 else str(60 * unit)
+    limited = (
+        f"SELECT l.*, {day} AS dn, c0.k AS k0, c0.work AS w0, c0.kw AS kv0, c0.wd AS v0 "
+        f"FROM (\nSELECT r.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
+        f"{params[3]} AS secs FROM r\n) l LEFT JOIN cal c0 ON c0.dn = {day}"
+    )
+    hours = _business_hours(slas)
+    if hours:
+        limited = _hours_position(limited, hours, whole_day, unit)
+    due_dn = "CASE WHEN m.n = 0 AND m.kind = 1 THEN m.dn ELSE c1.dn END"
+    in_hours = ""
+    if hours:  # business hours: the day found by its count of open days, then the time in it
+        open_day = "CASE m.hrule WHEN 0 THEN cw.dn WHEN 1 THEN cv.dn ELSE m.kstar END"
+        if unit != 1:
+            open_day = f"CAST({open_day} AS BIGINT)"
+        in_hours = f"WHEN m.kind = 3 THEN {open_day} * {whole_day} + {_time_in_day(hours, unit)} "
+    deadline = (
+        f"CASE WHEN m.kind = 0 THEN m.s + m.secs {in_hours}"
+        f"WHEN m.kind = 2 THEN c1.dn * {whole_day} + m.w0 * (m.s - m.dn * {whole_day}) "
+        f"WHEN m.cut IS NULL THEN ({due_dn} + 1) * {whole_day} "
+        f"WHEN ({due_dn}) * {whole_day} + m.cut * {minute} < m.s "
+        f"THEN c2.dn * {whole_day} + m.cut * {minute} "
+        f"ELSE ({due_dn}) * {whole_day} + m.cut * {minute} END"
+    )
+    if unit != 1:  # day numbers are INTEGER: multiply in BIGINT
+        deadline = deadline.replace("c1.dn *", "CAST(c1.dn AS BIGINT) *").replace(
+            "c2.dn *", "CAST(c2.dn AS BIGINT) *"
+        )
+    joins = (
+        "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = m.k0 + m.n "
+        "+ CASE WHEN m.kind = 2 THEN 1 - m.w0 ELSE 0 END\n"
+        "LEFT JOIN cal c2 ON c2.work = 1 AND c2.k = m.k0 + m.n + 1"
+    )
+    if hours:
+        joins += (
+            "\nLEFT JOIN cal cw ON m.hrule = 0 AND cw.work = 1 AND cw.k = m.kstar"
+            "\nLEFT JOIN cal cv ON m.hrule = 1 AND cv.wd = 1 AND cv.kw = m.kstar"
+        )
+    return f"SELECT m.*, {deadline} AS due FROM (\n{limited}\n) m\n{joins}"
+
+
+_RULES = {"workdays": 0, "weekdays": 1, "daily": 2}
+
+
+def _business_hours(slas: dict[str, Any]) -> dict[str, Any]:
+    """node -> BusinessHours of the nodes whose length limits count in business hours."""
+    from opsplay.model.hours import HoursLimit
+
+    found = {}
+    for node, sla in slas.items():
+        limits = [sla] if getattr(sla, "root", None) is None else list(sla.root.values())
+        for limit in limits:
+            if isinstance(limit, HoursLimit) and not limit.limit.is_calendar:
+                found[node] = limit.hours
+    return found
+
+
+def _hours_position(limited: str, hours: dict[str, Any], whole_day: str, unit: int) -> str:
+    """The rows with, for business-hour limits (kind 3): `hrule` (0 working days, 1 Monday–
+    Friday, 2 every day) and `kstar`, the count of open days up to the day the limit runs
+    out on, and `hr`, the business time left to spend on that day.
+
+    Business time is counted as a position: B (the open time of a day) times the open days
+    before the start's day, plus what of the start's day is open before the start; the limit
+    runs out at position P* = that + the limit, on the open day numbered ceil(P* / B), after
+    P* - B·(that number - 1) of its open time."""
+
+    def lit(seconds: int) -> str:  # a length in the query's unit (literals cannot overflow)
+        return f"{seconds}.0" if unit == 1 else f"CAST({seconds * unit} AS BIGINT)"
+
+    def per_node(value: Any) -> str:
+        branches = " ".join(
+            f"WHEN {_string(node)} THEN {value(h)}" for node, h in sorted(hours.items())
+        )
+        return f"CASE p.node {branches} END"
+
+    def opened_before(h: Any) -> str:  # open time of the start's day before the start
+        parts = [
+            f"GREATEST(LEAST(p.s - p.dn * {whole_day} - {lit(opens * 60)}, "
+            f"{lit((closes - opens) * 60)}), 0)"
+            for opens, closes in h.hours.ranges
+        ]
+        return "(" + " + ".join(parts) + ")"
+
+    def per_day(h: Any) -> str:
+        return lit(sum(closes - opens for opens, closes in h.hours.ranges) * 60)
+
+    rule = per_node(lambda h: str(_RULES[h.days]))
+    opened = "CASE p.hrule WHEN 0 THEN p.w0 WHEN 1 THEN p.v0 ELSE 1 END"
+    count = "CASE p.hrule WHEN 0 THEN p.k0 WHEN 1 THEN p.kv0 ELSE p.dn END"
+    b = per_node(per_day)
+    position = f"(p.hb * ({count} - {opened}) + {opened} * {per_node(opened_before)} + p.secs)"
+    kstar = f"CEIL({position} / p.hb)" if unit == 1 else f"({position} + p.hb - 1) // p.hb"
+    return (
+        f"SELECT q.*, CASE WHEN q.kind = 3 THEN q.pstar - q.hb * (q.kstar - 1) END AS hr FROM (\n"
+        f"SELECT p.*, CASE WHEN p.kind = 3 THEN {position} END AS pstar, "
+        f"CASE WHEN p.kind = 3 THEN {kstar} END AS kstar FROM (\n"
+        f"SELECT o.*, {rule.replace('p.node', 'o.node')} AS hrule, "
+        f"{b.replace('p.node', 'o.node')} AS hb FROM (\n{limited}\n) o\n) p\n) q"
+    )
+
+
+def _time_in_day(hours: dict[str, Any], unit: int) -> str:
+    """Where in its day the business time `hr` runs out: the ranges of the node in turn."""
+
+    def lit(seconds: int) -> str:
+        return f"{seconds}.0" if unit == 1 else f"CAST({seconds * unit} AS BIGINT)"
+
+    branches = []
+    for node, h in sorted(hours.items()):
+        spent, steps = 0, []
+        for opens, closes in h.hours.ranges:
+            spent += (closes - opens) * 60
+            steps.append(
+                f"WHEN m.hr <= {lit(spent)} THEN {lit(opens * 60)} + m.hr - "
+                f"{lit(spent - (closes - opens) * 60)}"
+            )
+        branches.append(f"WHEN {_string(node)} THEN CASE {' '.join(steps)} END")
+    return f"CASE m.node {' '.join(branches)} END"
+
+
+def figure_columns(q: Quoter, dialect: str, unit: int = 1) -> list[str]:
+    """The node figures over judged rows with `d` (duration) and `as_of`: status counts,
+    timed, p50/p95 and sla_s (in seconds), within_sla, checked, open, breached_open, pending."""
+    per = "" if unit == 1 else f" / {float(unit)!r}"
+    skipped = ", ".join(_string(w) for w in STATUS_WORDS["skipped"])
+    is_open = f"f IS NULL AND s IS NOT NULL AND status NOT IN ({skipped})"
+    # a length is judged on the duration (as the file path always did), a calendar limit on
+    # the finish time against the deadline
+    within = "CASE WHEN kind = 0 THEN d <= secs ELSE f <= due END"
+    counts = [
+        f"SUM(CASE WHEN status IN ({', '.join(_string(w) for w in words)}) THEN 1 ELSE 0 END) "
+        f"AS {q.alias(name)}"
+        for name, words in STATUS_WORDS.items()
+    ]
+    return [
+        f"COUNT(*) AS {q.alias('count')}",
+        *counts,
+        f"COUNT(d) AS {q.alias('timed')}",
+        f"{_quantile('d', 0.5, dialect)}{per} AS {q.alias('p50_s')}",
+        f"{_quantile('d', 0.95, dialect)}{per} AS {q.alias('p95_s')}",
+        f"MAX(CASE WHEN kind = 0 THEN secs END){per} AS {q.alias('sla_s')}",
+        f"SUM(CASE WHEN f IS NOT NULL AND due IS NOT NULL AND {within} THEN 1 ELSE 0 END) "
+        f"AS {q.alias('within_sla')}",
+        f"SUM(CASE WHEN f IS NOT NULL AND due IS NOT NULL THEN 1 "
+        f"WHEN {is_open} AND due < as_of THEN 1 ELSE 0 END) AS {q.alias('checked')}",
+        f"SUM(CASE WHEN {is_open} THEN 1 ELSE 0 END) AS {q.alias('open')}",
+        f"SUM(CASE WHEN {is_open} AND due < as_of THEN 1 ELSE 0 END) AS {q.alias('breached_open')}",
+        f"SUM(CASE WHEN {is_open} AND due >= as_of THEN 1 ELSE 0 END) AS {q.alias('pending')}",
+        f"MAX(as_of) AS {q.alias('as_of_epoch')}",
+    ]
+
+
+def _params(
+    slas: dict[str, Any], part: int, realtime: float, clock: bool, double: str, unit: int = 1
+) -> str:
     """One limit parameter per row, from its node and level: kind, n, cut-off, seconds."""
     branches = []
     for node, sla in slas.items():
         if sla is None:
             continue
-        if isinstance(sla, (int, float)) or getattr(sla, "root", None) is None:
+        if getattr(sla, "root", None) is None:
             branches.append(
-                f"WHEN node = {_string(node)} THEN {_part(sla, part, realtime, clock, double)}"
+                f"WHEN node = {_string(node)} THEN {_part(sla, part, realtime, clock, double, unit)}"
             )
             continue
         limits = sla.root
         inner = " ".join(
-            f"WHEN lvl = {_string(level)} THEN {_part(limit, part, realtime, clock, double)}"
+            f"WHEN lvl = {_string(level)} THEN {_part(limit, part, realtime, clock, double, unit)}"
             for level, limit in limits.items()
             if level != DEFAULT_LEVEL
         )
         fallback = "CAST(NULL AS INTEGER)" if part < 3 else f"CAST(NULL AS {double})"
         if DEFAULT_LEVEL in limits:
-            fallback = _part(limits[DEFAULT_LEVEL], part, realtime, clock, double)
+            fallback = _part(limits[DEFAULT_LEVEL], part, realtime, clock, double, unit)
         elif len(limits) == 1:  # a row without a level takes the node's only limit
-            only = _part(next(iter(limits.values())), part, realtime, clock, double)
+            only = _part(next(iter(limits.values())), part, realtime, clock, double, unit)
             fallback = f"CASE WHEN lvl IS NULL THEN {only} END"
         branches.append(
             f"WHEN node = {_string(node)} THEN CASE {inner} ELSE {fallback} END"
@@ -187,15 +321,29 @@ def _params(slas: dict[str, Any], part: int, realtime: float, clock: bool, doubl
     return f"CAST(CASE {' '.join(branches)} END AS {cast})" if branches else f"CAST(NULL AS {cast})"
 
 
-def _part(limit: Duration | float, part: int, realtime: float, clock: bool, double: str) -> str:
-    """kind (0 seconds, 1 a day, 2 working days at the clock time), n, cut-off or seconds
-    (a NULL typed, as PostgreSQL wants in a CASE)."""
+def _part(
+    limit: Duration | float, part: int, realtime: float, clock: bool, double: str, unit: int = 1
+) -> str:
+    """kind (0 seconds, 1 a day, 2 working days at the clock time), n, cut-off or the length
+    in seconds (whole nanoseconds with `unit` 10**9, rounded as the file path rounds them);
+    a NULL typed, as PostgreSQL wants in a CASE."""
     no_cut, no_seconds = "CAST(NULL AS INTEGER)", f"CAST(NULL AS {double})"
+
+    def length(seconds: float) -> str:
+        return repr(float(seconds)) if unit == 1 else str(round(seconds * unit))
+
+    from opsplay.model.hours import HoursLimit
+
+    if isinstance(limit, HoursLimit):  # counted in business hours (kind 3), unless by day
+        if not limit.limit.is_calendar:
+            return ("3", "0", no_cut, length(limit.limit.resolve(realtime)))[part]
+        limit = limit.limit
+
     if isinstance(limit, (int, float)):
-        return ("0", "0", no_cut, repr(float(limit)))[part]
+        return ("0", "0", no_cut, length(limit))[part]
     rule = limit.calendar
     if rule is None:
-        return ("0", "0", no_cut, repr(float(limit.resolve(realtime))))[part]
+        return ("0", "0", no_cut, length(limit.resolve(realtime)))[part]
     kind = _CLOCK if rule.kind == "working_days" and clock and rule.cutoff is None else _DAY
     cut = no_cut if rule.cutoff is None else str(rule.cutoff)
     return (str(kind), str(rule.days), cut, no_seconds)[part]
@@ -204,7 +352,8 @@ def _part(limit: Duration | float, part: int, realtime: float, clock: bool, doub
 def _calendar(dialect: str, name: str) -> str:
     """One row per day number (days since 1970-01-01) from FIRST_DAY to LAST_DAY: whether it
     is a working day, and `k`, the working days up to it (the N-th working day after a day
-    is the working day whose k is N more)."""
+    is the working day whose k is N more); `wd` and `kw` the same for Monday–Friday (the
+    `周一至周五` days of business hours)."""
     first, last = (FIRST_DAY - _EPOCH).days, (LAST_DAY - _EPOCH).days
     series = {
         "duckdb": f"SELECT CAST(range AS INTEGER) AS dn FROM range({first}, {last + 1})",
@@ -219,9 +368,11 @@ def _calendar(dialect: str, name: str) -> str:
     if on:
         rules.append(f"WHEN dn IN ({', '.join(map(str, on))}) THEN 1")
     work = f"CASE {' '.join(rules)} WHEN {weekday} < 5 THEN 1 ELSE 0 END"
+    cumulative = "OVER (ORDER BY dn ROWS UNBOUNDED PRECEDING)"
     return (
-        f"SELECT dn, work, SUM(work) OVER (ORDER BY dn ROWS UNBOUNDED PRECEDING) AS k FROM (\n"
-        f"SELECT dn, {work} AS work FROM ({series}) days\n) marked"
+        f"SELECT dn, work, SUM(work) {cumulative} AS k, wd, SUM(wd) {cumulative} AS kw FROM (\n"
+        f"SELECT dn, {work} AS work, CASE WHEN {weekday} < 5 THEN 1 ELSE 0 END AS wd "
+        f"FROM ({series}) days\n) marked"
     )
 
 

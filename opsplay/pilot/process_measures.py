@@ -2,9 +2,10 @@
 
 - `sla_compliance` of a node with per-level limits judges each row by its own level's
   limit (`level` column; a row without one uses `default`, else the node's only limit):
-  `limit_for` below is the hook `events.read_events` calls per row, so calendar limits
-  (`1个工作日`, `T+1`) and the working-day calendar apply as for any limit; rows whose
-  level has no limit are left out of the base;
+  `limit_for` below gives `events.read_events` the limits as written, which the node-log
+  query (opsplay.pilot.event_query) applies per row, so calendar limits (`1个工作日`,
+  `T+1`) and the working-day calendar apply as for any limit; rows whose level has no limit
+  are left out of the base;
 - an alert with `level` counts only that level's rows, for every node measure;
 - `schedule_adherence` = share of the schedule's occurrences on the days from the log's
   first to its last day (clipped to the pilot window when the playbook has one) that have
@@ -18,13 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import _
 from opsplay.model.duration import Duration
+from opsplay.model.hours import in_hours, written_in_hours
 from opsplay.model.playbook import Node, Playbook
 from opsplay.model.process import level_limit
 
@@ -67,29 +69,36 @@ class ProcessMeasures:
         }
 
 
-def limit_for(playbook: Playbook) -> Callable[[str, str | None], Any]:
-    """The per-row limit hook of `events.read_events`: a node's limit for a row's level,
-    counted in the node's business hours when it has a `calendar` (SPEC 12)."""
-    limits = {node.id: node.sla for node in playbook.nodes}
-    hours = {node.id: playbook.business_hours(node) for node in playbook.nodes}
-    return lambda node, level: _in_hours(level_limit(limits.get(node), level), hours.get(node))
+class NodeLimits:
+    """What `events.read_events` needs of the playbook beyond the node table: each node's
+    limits as written (per level), counted in its business hours when it has a `calendar`
+    (SPEC 12), and the scheduled nodes (their `ok` runs are read for schedule adherence).
+    Called with (node, level) it gives that row's limit."""
+
+    def __init__(self, playbook: Playbook) -> None:
+        hours = {node.id: playbook.business_hours(node) for node in playbook.nodes}
+        self.limits: dict[str, Any] = {
+            node.id: written_in_hours(node.sla, hours[node.id]) for node in playbook.nodes
+        }
+        self.scheduled = tuple(node.id for node in playbook.nodes if node.schedule is not None)
+        self._sla = {node.id: node.sla for node in playbook.nodes}
+        self._hours = hours
+
+    def __call__(self, node: str, level: str | None) -> Any:
+        return in_hours(level_limit(self._sla.get(node), level), self._hours.get(node))
+
+
+def limit_for(playbook: Playbook) -> NodeLimits:
+    """The limits `events.read_events` judges each row by (per level, business hours)."""
+    return NodeLimits(playbook)
 
 
 def overall_limits(playbook: Playbook) -> dict[str, Any]:
     """Each node's limit for a row without a level (the node table's `sla` column)."""
     return {
-        node.id: _in_hours(level_limit(node.sla, None), playbook.business_hours(node))
+        node.id: in_hours(level_limit(node.sla, None), playbook.business_hours(node))
         for node in playbook.nodes
     }
-
-
-def _in_hours(limit: Duration | None, hours: Any) -> Any:
-    """`limit` counted in business hours `hours` (none: the limit itself)."""
-    from opsplay.model.hours import HoursLimit
-
-    if limit is None or hours is None:
-        return limit
-    return HoursLimit(limit, hours)
 
 
 def needed(playbook: Playbook) -> bool:
@@ -102,31 +111,32 @@ def needed(playbook: Playbook) -> bool:
 
 def measure_process(
     playbook: Playbook,
-    rows: Sequence[Any],
+    facts: Any,
     calendar: Any,
     realtime_seconds: float = 1.0,
     as_of: dt.datetime | None = None,
 ) -> ProcessMeasures:
-    """The SPEC 8 measures of `playbook` over `events.EventsData.rows`, as of `as_of`
+    """The SPEC 8 measures of `playbook` from `events.EventsData.facts` (the query's per-level
+    figures, `ok` runs of scheduled nodes and the log's span), as of `as_of`
     (`events.EventsData.as_of`; None: every occurrence on the log's days counts as due)."""
     as_of = None if as_of is None else as_of.replace(tzinfo=None)  # on the log's clock
     window = None
     if playbook.pilot is not None and playbook.pilot.period is not None:
         window = (playbook.pilot.period.start, playbook.pilot.period.end)
-    by_node: dict[str, list[Any]] = {}
-    for row in rows:
-        by_node.setdefault(row.node, []).append(row)
     by_level: dict[str, dict[str, float | None]] = {}
     adherence: dict[str, float | None] = {}
     limits: dict[str, dict[str, str]] = {}
     occurrences: dict[str, tuple[int, int]] = {}
-    days = _log_days(rows, window, as_of)
+    days = _log_days(facts.span, window, as_of)
     pending: dict[str, int] = {}
     for node in playbook.nodes:
-        node_rows = by_node.get(node.id, [])
+        found = facts.levels.get(node.id, {})
         if node.sla is not None and not isinstance(node.sla, Duration):
-            levels = sorted({r.level for r in node_rows if r.level is not None})
-            by_level[node.id] = {level: _compliance(node_rows, level) for level in levels}
+            levels = sorted(found)
+            by_level[node.id] = {
+                level: found[level].within / found[level].checked if found[level].checked else None
+                for level in levels
+            }
             limits[node.id] = {
                 level: limit.text
                 for level in levels
@@ -134,7 +144,14 @@ def measure_process(
             }
         if node.schedule is not None:
             counted = (
-                schedule_occurrences(node, node_rows, days, calendar, realtime_seconds, as_of)
+                schedule_occurrences(
+                    node,
+                    facts.ok_finishes.get(node.id, []),
+                    days,
+                    calendar,
+                    realtime_seconds,
+                    as_of,
+                )
                 if days is not None
                 else None
             )
@@ -153,50 +170,41 @@ def measure_process(
             alerts[alert.id] = adherence.get(node.id)
             counts[alert.id] = occurrences[node.id][1] if node.id in occurrences else None
         elif alert.level is not None:
-            scoped = [r for r in by_node.get(node.id, []) if r.level == alert.level]
-            counts[alert.id] = len(scoped)
+            scoped = facts.levels.get(node.id, {}).get(alert.level)
+            counts[alert.id] = scoped.count if scoped is not None else 0
             alerts[alert.id] = level_figures(node, scoped, alert.level, realtime_seconds).get(
                 alert.measure
             )
     return ProcessMeasures(by_level, adherence, alerts, limits, occurrences, counts, pending, as_of)
 
 
-def _compliance(rows: Sequence[Any], level: str) -> float | None:
-    checked = [r.within_sla for r in rows if r.level == level and r.within_sla is not None]
-    return sum(checked) / len(checked) if checked else None
-
-
 def level_figures(
-    node: Node, rows: Sequence[Any], level: str, realtime_seconds: float
+    node: Node, counts: Any, level: str, realtime_seconds: float
 ) -> dict[str, float | None]:
-    """Every node measure over one level's rows, as `events` computes them for a node."""
-    from opsplay.pilot.events import _figures, _NodeRows
+    """Every node measure over one level's rows (the query's counts of that level), as
+    `events` computes them for a node."""
+    from opsplay.pilot.events import _figures
 
-    collected = _NodeRows()
-    for row in rows:
-        collected.add(row.status, row.seconds, row.within_sla)
-    figures = _figures(
-        node.id, collected if rows else None, level_limit(node.sla, level), realtime_seconds
-    )
+    figures = _figures(node.id, counts, level_limit(node.sla, level), realtime_seconds)
     return {name: getattr(figures, name) for name in (*MEASURES, "sla_compliance")}
 
 
 def schedule_adherence(
     node: Node,
-    rows: Sequence[Any],
+    runs: Sequence[dt.datetime],
     days: tuple[dt.date, dt.date],
     calendar: Any,
     realtime_seconds: float,
 ) -> float | None:
     """Share of occurrences on `days` met by an `ok` run finishing within the limit after it
     (None when the node has no limit, or nothing was due on those days)."""
-    counted = schedule_occurrences(node, rows, days, calendar, realtime_seconds)
+    counted = schedule_occurrences(node, runs, days, calendar, realtime_seconds)
     return counted[0] / counted[1] if counted and counted[1] else None
 
 
 def schedule_occurrences(
     node: Node,
-    rows: Sequence[Any],
+    runs: Sequence[dt.datetime],
     days: tuple[dt.date, dt.date],
     calendar: Any,
     realtime_seconds: float,
@@ -208,9 +216,7 @@ def schedule_occurrences(
     limit = level_limit(node.sla, None)
     if node.schedule is None or limit is None:
         return None
-    runs = sorted(
-        _moment(r.span.finish_ns) for r in rows if r.status == "ok" and r.span is not None
-    )
+    runs = sorted(runs)  # finish times of the node's `ok` runs
     occurrences = _due_split(node, days, calendar, realtime_seconds, as_of)[0]
     met, next_run = 0, 0
     # Occurrences and runs both in time order: each occurrence takes the earliest unused run
@@ -265,28 +271,17 @@ def _deadline(limit: Duration, start: dt.datetime, calendar: Any, realtime: floa
 
 
 def _log_days(
-    rows: Sequence[Any], window: tuple[dt.date, dt.date] | None, as_of: dt.datetime | None = None
+    span: tuple[dt.datetime, dt.datetime] | None,
+    window: tuple[dt.date, dt.date] | None,
+    as_of: dt.datetime | None = None,
 ) -> tuple[dt.date, dt.date] | None:
-    """The log's first day to its last (to `as_of`'s day when given), clipped to the pilot
-    window when there is one."""
-    moments = [
-        _moment(ns)
-        for r in rows
-        if r.span is not None
-        for ns in (r.span.start_ns, r.span.finish_ns)
-    ]
-    if not moments:
+    """The log's first day to its last (`span`: the first start and last finish of its
+    timed rows; to `as_of`'s day when given), clipped to the pilot window when there is one."""
+    if span is None:
         return None
-    first, last = min(moments).date(), max(moments).date()
+    first, last = span[0].date(), span[1].date()
     if as_of is not None:
         last = as_of.date()
     if window is not None:
         first, last = max(first, window[0]), min(last, window[1])
     return (first, last) if first <= last else None
-
-
-def _moment(ns: int) -> dt.datetime:
-    """The reader's local nanoseconds since 0001-01-01 as a naive wall-clock datetime."""
-    seconds, nanos = divmod(ns, 10**9)
-    days, rest = divmod(seconds, 86400)
-    return dt.datetime.fromordinal(days) + dt.timedelta(seconds=rest, microseconds=nanos // 1000)

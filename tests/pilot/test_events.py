@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -13,11 +14,24 @@ import pytest
 from opsplay.errors import InputError
 from opsplay.i18n import language
 from opsplay.model.duration import parse_duration
+from opsplay.model.process import LevelLimits
 from opsplay.pilot.events import read_events
 from opsplay.workdays import WorkdayCalendar
 from tests.pilot.conftest import EXAMPLES, ONBOARDING_SLAS
 
 LOG = EXAMPLES / "onboarding_events.csv"
+
+
+def missed(data, node: str | None = None) -> set[str]:
+    """Case ids past their limit (the first ten of each node), of one node or all."""
+    return {
+        case
+        for figures in data.nodes
+        if node is None or figures.node == node
+        for case in figures.missed_cases.get("", (0, ()))[1]
+    }
+
+
 HEADER = "case_id,node,started_at,finished_at,status\n"
 
 
@@ -209,8 +223,8 @@ def test_headers_match_in_any_case_and_width(tmp_path: Path) -> None:
         0.25,
         0.25,
     )
-    assert [row.level for row in data.rows] == ["P1", "P2", None, "P1"]
-    assert [row.within_sla for row in data.rows] == [True, True, False, True]
+    assert sorted(data.facts.levels["a"]) == ["P1", "P2"]  # 优先级: the level column
+    assert missed(data) == {"c3"}  # 9 s over the 3 s limit
 
 
 def test_two_columns_for_one_field_are_refused(tmp_path: Path) -> None:
@@ -232,7 +246,7 @@ def test_a_duration_exactly_equal_to_its_limit_is_compliant(tmp_path: Path) -> N
     )
     data = read_events(path, {"a": parse_duration("2分钟"), "b": parse_duration("半小时")})
     a, b = data.nodes
-    assert [row.within_sla for row in data.rows] == [True, False, True]
+    assert missed(data) == {"c2"}  # 1 ns over
     assert (a.sla_compliance, b.sla_compliance, a.sla_s, b.sla) == (0.5, 1.0, 120.0, "半小时")
 
 
@@ -249,7 +263,7 @@ def test_a_row_finishing_the_second_it_started_is_a_zero_duration(tmp_path: Path
     data = read_events(path, {"tag": parse_duration("实时")})
     (tag,) = data.nodes
     assert (tag.count, tag.completion_rate) == (3, 1.0)
-    assert [row.within_sla for row in data.rows] == [True, True, False]
+    assert missed(data) == {"c3"}
     path.write_text(HEADER + "c1,tag,2024-08-01 10:00:00,2024-08-01 09:59:59,成功\n", "utf-8")
     with language("en"), pytest.raises(InputError, match="is before the start time"):
         read_events(path, {"tag": parse_duration("实时")})
@@ -316,7 +330,8 @@ def national_day_log(tmp_path: Path) -> Path:
 def test_calendar_limits_across_national_day_2024(tmp_path: Path) -> None:
     limits = {node: parse_duration(text) for node, text in NATIONAL_DAY_LIMITS.items()}
     data = read_events(national_day_log(tmp_path), limits)
-    assert [row.within_sla for row in data.rows[:-1]] == [met for *_, met in NATIONAL_DAY]
+    late = {f"T{index}" for index, (*_, met) in enumerate(NATIONAL_DAY) if not met}
+    assert missed(data) == late | {"T99"}  # T99: open past its deadline
     review, payout, reply = data.nodes
     # The open T99 (当天 from 10-12 09:00, due 10-13 00:00) is past its deadline at the log's
     # last timestamp (10-13 10:00): a breach, not a row left out.
@@ -339,7 +354,7 @@ def test_weekday_calendar_ignores_the_holiday_and_make_up_days(tmp_path: Path) -
     # 3个工作日 on Monday–Friday: 09-29 (Sun) → 09-30, 10-01, 10-02 → due 10-03 00:00, late;
     # 09-30 09:00 → due 10-04 00:00, late; 10-03 15:00 → 10-04, 10-07, 10-08 → 10-09 00:00,
     # late; 10-09 14:00 → due 10-15 00:00, met; 10-10 09:00 → due 10-16 00:00, met.
-    assert [row.within_sla for row in data.rows[:5]] == [False, False, False, True, True]
+    assert missed(data, "review") == {"T0", "T1", "T2"}
 
 
 def test_dates_beyond_the_official_calendar_warn_and_use_weekdays(tmp_path: Path) -> None:
@@ -395,19 +410,22 @@ def test_limit_for_gives_each_row_its_own_limit_by_level(tmp_path: Path) -> None
         "c4,respond,2024-10-11 09:00,2024-10-11 10:00,成功,\n",  # no level: the default 2h
         encoding="utf-8",
     )
-    limits = {"P1": parse_duration("5分钟"), "P2": parse_duration("T+1")}
-    default = parse_duration("2小时")
-    data = read_events(
-        path,
-        {"respond": default},
-        limit_for=lambda node, level: limits.get(level or "", default),
+    limits = LevelLimits(
+        {
+            "P1": parse_duration("5分钟"),
+            "P2": parse_duration("T+1"),
+            "default": parse_duration("2小时"),
+        }
     )
-    assert [(row.level, row.within_sla) for row in data.rows] == [
-        ("P1", True),
-        ("P1", False),
-        ("P2", True),
-        (None, True),
-    ]
+    data = read_events(
+        path, {"respond": limits.overall}, limit_for=SimpleNamespace(limits={"respond": limits})
+    )
+    assert missed(data) == {"c2"}
+    levels = data.facts.levels["respond"]
+    assert {level: (f.within, f.checked) for level, f in levels.items()} == {
+        "P1": (1, 2),
+        "P2": (1, 1),
+    }
     assert data.nodes[0].sla_compliance == 3 / 4 and data.nodes[0].completion_rate == 1.0
 
 

@@ -25,13 +25,15 @@ metadata: {id: claims, title: 售后理赔, version: "1.0.0", status: pilot, own
 goal: {statement: 理赔3个工作日内完成率提升到95%, metric: done, baseline: 0.7, target: 0.95, deadline: 2024-12-31}
 roles: [{id: lead, name: 主管}]
 levels: [{id: P1, name: 加急}, {id: P2, name: 普通}]
+calendars: [{id: 客服班次, hours: "09:00-12:00,13:30-21:00", days: 工作日}]
 metrics: [{id: done, name: 完成率, kind: proportion, column: done, better: higher}]
 nodes:
   - {id: review, name: 审核, owner: lead, sla: {P1: 1个工作日, P2: 3个工作日, default: 2小时}, fallback: {when: [timeout], action: 升级}}
   - {id: pay, name: 赔付, owner: lead, sla: T+1, fallback: {when: [timeout], action: 升级}}
   - {id: reply, name: 回复, owner: lead, sla: 当天18点前, fallback: {when: [timeout], action: 升级}}
   - {id: ship, name: 补发, owner: lead, sla: 次日12点前, fallback: {when: [timeout], action: 升级}}
-  - {id: call, name: 回访, owner: lead, sla: {P1: 30分钟}, fallback: {when: [timeout], action: 升级}, next: []}
+  - {id: call, name: 回访, owner: lead, sla: {P1: 30分钟}, fallback: {when: [timeout], action: 升级}}
+  - {id: cs, name: 客服回复, owner: lead, calendar: 客服班次, sla: {P1: 1小时, P2: 3小时}, fallback: {when: [timeout], action: 升级}, next: []}
 """
 # Around National Day 2024 (holiday 10-01..10-07; make-up days Sun 09-29 and Sat 10-12).
 ROWS = [
@@ -54,8 +56,70 @@ ROWS = [
     ["c17", "call", "P2", "2024-10-14 10:00:00", "2024-10-14 13:20:00", "ok"],  # no limit
     ["c18", "call", "", "2024-10-14 10:00:00", "2024-10-14 10:40:00", "ok"],  # the only: late
     ["c19", "review", "P2", "2024-10-14 09:00:00", "", "跳过"],  # skipped: not open
+    # 客服班次 09:00-12:00 and 13:30-21:00 on working days
+    ["c20", "cs", "P1", "2024-09-30 20:30:00", "2024-10-08 09:30:00", "ok"],  # due 10-08 09:30
+    ["c21", "cs", "P1", "2024-10-08 11:30:00", "2024-10-08 14:00:00", "ok"],  # due 14:00
+    ["c22", "cs", "P2", "2024-10-08 11:00:00", "2024-10-08 16:00:01", "ok"],  # due 16:00: late
+    ["c23", "cs", "P1", "2024-10-13 10:00:00", "", "ok"],  # Sunday: due Mon 10:00, breached
 ]
 KEYS = ("count", "ok", "timed", "within_sla", "checked", "open", "breached_open", "pending")
+
+
+def test_business_hours_in_the_query_match_the_python_calendar(tmp_path: Path) -> None:
+    """200 random starts: a finish exactly at opsplay.model.hours' deadline is within, one
+    nanosecond later is not, in the query the file path runs."""
+    import random
+    from datetime import datetime, timedelta
+
+    from opsplay.model.hours import BusinessHours, parse_hours
+
+    hours = BusinessHours("客服班次", parse_hours("09:00-12:00,13:30-21:00"), "workdays")
+    calendar = WorkdayCalendar("official")
+    rng = random.Random(12)
+    rows = [COLUMNS]
+    for index in range(100):
+        start = datetime(2024, 9, 25) + timedelta(minutes=rng.randrange(0, 30 * 24 * 60))
+        length = rng.choice([1800, 3600, 3 * 3600, 10800 + 60])
+        level = "P1" if length == 3600 else "P2"
+        if length not in (3600, 10800):
+            continue
+        due = hours.deadline(start, length, calendar.is_working_day)
+        late = due + timedelta(microseconds=1)
+        rows.append(
+            [
+                f"w{index}",
+                "cs",
+                level,
+                f"{start:%Y-%m-%d %H:%M:%S}",
+                f"{due:%Y-%m-%d %H:%M:%S.%f}",
+                "ok",
+            ]
+        )
+        rows.append(
+            [
+                f"l{index}",
+                "cs",
+                level,
+                f"{start:%Y-%m-%d %H:%M:%S}",
+                f"{late:%Y-%m-%d %H:%M:%S.%f}",
+                "ok",
+            ]
+        )
+    log = tmp_path / "log.csv"
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    playbook = load_playbook(_playbook(tmp_path))
+    read = read_events(
+        log,
+        process_measures.overall_limits(playbook),
+        calendar=calendar,
+        limit_for=process_measures.limit_for(playbook),
+    )
+    cs = next(node for node in read.nodes if node.node == "cs")
+    pairs = (len(rows) - 1) // 2
+    assert cs.count == 2 * pairs and cs.sla_compliance == pytest.approx(0.5)
+    assert cs.missed_cases[""][0] == pairs
+    assert all(case.startswith("l") for case in cs.missed_cases[""][1])
 
 
 def _playbook(tmp_path: Path, clock: bool = False) -> Path:

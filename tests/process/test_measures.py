@@ -65,7 +65,7 @@ def _measures(playbook, log: Path):
         limit_for=process_measures.limit_for(playbook),
     )
     nodes = {figures.node: figures for figures in read.nodes}
-    return nodes, process_measures.measure_process(playbook, read.rows, calendar, 1.0, read.as_of)
+    return nodes, process_measures.measure_process(playbook, read.facts, calendar, 1.0, read.as_of)
 
 
 def _log(tmp_path: Path, header: str = HEADER) -> Path:
@@ -220,3 +220,24 @@ def _d(text: str):
     from datetime import date
 
     return date.fromisoformat(text)
+
+
+def test_business_hours_count_only_open_time_in_compliance(tmp_path: Path) -> None:
+    """客服班次 09:00-21:00 on working days, `2小时`: started Monday 09-30 20:30 (30 minutes
+    that day, then 国庆), due Tuesday 10-08 10:30; without the calendar both would be late."""
+    from opsplay.validate import load_playbook as load
+
+    playbook = load(CASES / "valid" / "zh-two-entries.yaml")
+    log = tmp_path / "events.csv"
+    log.write_text(
+        "case_id,node,started_at,finished_at,status\n"
+        "c1,notify-cs,2024-09-30 20:30:00,2024-10-08 10:30:00,ok\n"  # exactly 2h of open time
+        "c2,notify-cs,2024-10-08 20:00:00,2024-10-09 10:30:00,ok\n"  # 1h + 1.5h: late
+        "c3,notify-cs,2024-10-12 08:00:00,2024-10-12 10:00:00,ok\n"  # Sat 调休: 09:00-10:00
+        "c4,notify-cs,2024-10-13 08:00:00,2024-10-14 10:59:00,ok\n",  # Sunday: from Mon 09:00
+        encoding="utf-8",
+    )
+    nodes, _process = _measures(playbook, log)
+    assert nodes["notify-cs"].sla_compliance == pytest.approx(3 / 4)
+    assert nodes["notify-cs"].sla == "2小时" and nodes["notify-cs"].sla_s is None
+    assert {case for case in nodes["notify-cs"].missed_cases[""][1]} == {"c2"}

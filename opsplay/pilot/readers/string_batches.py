@@ -1,5 +1,5 @@
 """Some columns of any export (CSV, Parquet, Excel) as normalised text, batch by batch, read by
-DuckDB (the small exports and execution logs, checked row by row in Python)."""
+DuckDB (the small exports, checked row by row in Python)."""
 
 from __future__ import annotations
 
