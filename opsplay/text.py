@@ -32,6 +32,9 @@ _EMOJI_MODIFIERS = frozenset("\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U00
 # `{{`, `{%`, `{#`: a site built with mkdocs-macros (or any Jinja pass) would run what follows.
 # The `{` is written as an entity (Markdown/HTML) or a look-alike, so a reader still sees it.
 TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
+# What themes (MkDocs, Material, Docusaurus) print raw from front matter and nav titles, and
+# `striptags` turns back from entities: replaced by full-width look-alikes a reader still reads.
+_THEME_UNSAFE = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -130,6 +133,12 @@ def md_cell(text: str) -> str:
     escaped = html.escape(visible(text), quote=False)
     escaped = TEMPLATE_OPENER.sub("&#123;", escaped)
     return escaped.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def theme_safe(text: str) -> str:
+    """A title or front-matter string no theme reads as HTML or template code: `<>&"'` as
+    full-width look-alikes, the `{` of `{{`, `{%`, `{#` as `｛`."""
+    return TEMPLATE_OPENER.sub("｛", text.translate(_THEME_UNSAFE))
 
 
 def csv_cell(value: object) -> object:

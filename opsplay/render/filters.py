@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from opsplay.i18n import N_, translate
 from opsplay.render.labels import OPERATORS, label_of
-from opsplay.text import TEMPLATE_OPENER, char_width, md_cell, visible
+from opsplay.text import TEMPLATE_OPENER, char_width, md_cell, theme_safe, visible
 
 MISSING = "—"
 
@@ -237,16 +237,12 @@ _YAML_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-# Themes put front matter into `<title>`, the navigation and `<meta content="…">` unescaped,
-# and `striptags` turns HTML entities back into tags: the characters themselves are replaced
-# by their full-width look-alikes (a reader sees `＜b＞`, no theme sees markup).
-_THEME_UNSAFE = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
-
-
 def _theme_safe(value: Any) -> Any:
-    """Front-matter strings no theme reads as HTML or template code (mkdocs-macros)."""
+    """Front-matter strings no theme reads as HTML or template code (mkdocs-macros): themes
+    put them into `<title>`, the navigation and `<meta content="…">` unescaped, and
+    `striptags` turns entities back into tags (`opsplay.text.theme_safe`)."""
     if isinstance(value, str):
-        return TEMPLATE_OPENER.sub("｛", value.translate(_THEME_UNSAFE))
+        return value if _ISO_DATE.fullmatch(value) else theme_safe(value)
     if isinstance(value, list):
         return [_theme_safe(item) for item in value]
     if isinstance(value, dict):

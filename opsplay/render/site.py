@@ -16,7 +16,6 @@ the SVG shows offline. `mkdocs build --strict` passes on the project as written.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, language, ngettext, translate
-from opsplay.text import TEMPLATE_OPENER, md_cell, visible
+from opsplay.text import TEMPLATE_OPENER, md_cell, theme_safe, visible
 
 # Lifecycle order of the home page's groups, most in force first.
 STATUSES = {
@@ -263,8 +262,9 @@ def mkdocs_config(playbooks: list[Any], reported: list[str], lang: str) -> str:
         return translate(message, lang)
 
     ordered = sorted(playbooks, key=_by_title)
-    # MkDocs themes print nav titles (and the page <title>) as raw HTML: escape them here.
-    titles = {p.metadata.id: html.escape(visible(p.metadata.title)) for p in playbooks}
+    # MkDocs themes print nav titles (and the page <title>) as raw HTML, some through
+    # `striptags`, which undoes entities; mkdocs-macros renders them: no markup, no `{{`.
+    titles = {p.metadata.id: theme_safe(visible(p.metadata.title)) for p in playbooks}
     nav: list[dict[str, Any]] = [
         {t(N_("Operations playbooks (SOP)")): "index.md"},
         {t(N_("SOP")): [{titles[p.metadata.id]: f"sop/{p.metadata.id}.md"} for p in ordered]},
