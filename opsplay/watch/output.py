@@ -113,7 +113,15 @@ def format_json(result: WatchResult, playbook: Any) -> str:
         "sent": result.sent,
         "queued": result.queued,
         "failures": [
-            {"target": f.target, "alert": f.alert, "event": f.event, "reason": f.reason}
+            {
+                "target": f.target,
+                "playbook": f.playbook,
+                "alert": f.alert,
+                "event": f.event,
+                "reason": f.reason,
+                "status": f.status,  # queued | dead (given up) | maybe (sent, no answer)
+                "message_id": f.message_id,
+            }
             for f in result.failures
         ],
         "run": result.run_id,

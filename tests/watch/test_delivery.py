@@ -153,8 +153,10 @@ def test_a_refused_message_blocks_no_other_playbook_and_is_given_up(scene, robot
     assert sum("其他流程" in text for text in texts) == 1, "the other playbook's message is sent"
     # the run delivers the robot's older queue too, and says whose message failed
     assert "of `new-user-onboarding`" in second.stderr and "other-process`" not in second.stderr
-    last = watch(scene["playbook"], scene["firing"], scene["state"], url)
+    last = watch(scene["playbook"], scene["firing"], scene["state"], url, extra=("-f", "json"))
     assert "given up" in last.stderr and "310000" in last.stderr
+    failure = json.loads(last.stdout)["failures"][0]
+    assert failure["status"] == "dead" and failure["playbook"] == "new-user-onboarding"
     refused = sum("新用户引导优化" in json.dumps(b, ensure_ascii=False) for _p, b in robot.received)
     assert refused == 3 * notify.ATTEMPTS
     again = watch(scene["playbook"], scene["firing"], scene["state"], url)
