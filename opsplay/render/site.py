@@ -8,6 +8,7 @@ Layout of the project:
     DIR/docs/sop/<id>.md           one SOP page per playbook (the Markdown SOP)
     DIR/docs/reports/<id>.md       the review report of a playbook, when `--report` gives one
     DIR/docs/assets/opsplay.css    keeps wide flowcharts inside the page
+    DIR/docs/assets/opsplay-search.js  Chinese sites: search finds words inside sentences
 
 The pages keep the Markdown SOP's words but carry the flowchart drawn as inline SVG
 instead of the Mermaid block: MkDocs shows Mermaid only with a script from the network,
@@ -46,12 +47,49 @@ table th { white-space: nowrap; }
 .opsplay-home td:first-child { min-width: 8em; }
 .opsplay-home td:nth-child(4) { min-width: 5em; }
 """
-# MkDocs theme locales and lunr search languages by playbook language. lunr's own Chinese
-# (lunr.zh.js) needs Node's jieba and fails in the browser; TinySegmenter, shipped for
-# Japanese, cuts Han text into words in the browser (召回, 巡检 and 退款 are found), so it
-# serves Chinese pages. Mixed with `en`, lunr would cut on spaces only and find no Chinese word.
+# MkDocs theme locales by playbook language.
 THEME_LOCALES = {"zh": "zh_CN", "en": "en"}
-SEARCH_LANGUAGES = {"zh": ["ja"], "en": ["en"]}
+# The search plugin of MkDocs' own theme (lunr) and Chinese: lunr splits a query on spaces only
+# and looks each word up whole, so no word segmentation can work (lunr's zh needs Node's jieba;
+# the TinySegmenter of `ja` cuts the pages into words a query is not cut into: 售后退款 and
+# 时限达标率 found nothing). The pages are instead kept as runs of text between punctuation
+# (`separator`; `zh` with `en` keeps Chinese characters and English stemming, the tokenizer
+# stays lunr's own), the page script below turns a Chinese query word into `*word*`, which
+# lunr matches inside those runs, and `min_search_length: 2` searches two-character words.
+SEARCH_PLUGINS = {
+    "zh": {
+        "lang": ["zh", "en"],
+        "separator": r"[\s\-，。、；：！？（）【】《》「」『』“”‘’…·]+",
+        "min_search_length": 2,
+    },
+    "en": {"lang": ["en"]},
+}
+SEARCH_SCRIPT = """\
+// opsplay: MkDocs' search finds a Chinese word wherever it stands in a sentence. The index
+// keeps each run of Chinese text between punctuation as one token (`separator` in mkdocs.yml);
+// a query word with Chinese characters becomes `*word*`, which lunr matches inside those
+// tokens. Latin words are searched as MkDocs searches them.
+var opsplaySearchQuery = function (query) {
+  return query
+    .split(/[\\s\\-]+/)
+    .map(function (word) {
+      return /[\\u3400-\\u9fff\\uf900-\\ufaff]/.test(word) && word.indexOf("*") < 0
+        ? "*" + word + "*"
+        : word;
+    })
+    .join(" ");
+};
+if (window.Worker) {
+  (function (post) {
+    Worker.prototype.postMessage = function (message) {
+      if (message && typeof message.query === "string") {
+        arguments[0] = { query: opsplaySearchQuery(message.query) };
+      }
+      return post.apply(this, arguments);
+    };
+  })(Worker.prototype.postMessage);
+}
+"""
 
 
 def _no_template(svg: str) -> str:
@@ -128,6 +166,8 @@ def build_site(
     site_lang = lang or _majority_language(playbooks.values())
     files["docs/index.md"] = home_page(list(playbooks.values()), set(reported), site_lang)
     files["docs/assets/opsplay.css"] = STYLESHEET
+    if site_lang == "zh":
+        files["docs/assets/opsplay-search.js"] = SEARCH_SCRIPT
     files["mkdocs.yml"] = mkdocs_config(list(playbooks.values()), sorted(reported), site_lang)
     return files
 
@@ -288,7 +328,7 @@ def mkdocs_config(playbooks: list[Any], reported: list[str], lang: str) -> str:
             "highlightjs": False,
             "locale": THEME_LOCALES.get(lang, "en"),
         },
-        "plugins": [{"search": {"lang": SEARCH_LANGUAGES.get(lang, ["en"])}}],
+        "plugins": [{"search": SEARCH_PLUGINS.get(lang, SEARCH_PLUGINS["en"])}],
         "markdown_extensions": [
             # Heading ids from the heading's own letters (生效2, not 2): an id of digits only is
             # no valid CSS selector, and the theme's script stops on it, leaving tables unstyled.
@@ -297,6 +337,7 @@ def mkdocs_config(playbooks: list[Any], reported: list[str], lang: str) -> str:
             "md_in_html",  # the home page's tables sit in a styled <div>
         ],
         "extra_css": ["assets/opsplay.css"],
+        **({"extra_javascript": ["assets/opsplay-search.js"]} if lang == "zh" else {}),
         "nav": nav,
     }
     header = "# " + t(

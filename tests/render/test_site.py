@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -183,7 +184,8 @@ def test_navigation_and_home_follow_pinyin_and_the_site_speaks_chinese(built: Pa
 
     config = _config(built)
     assert config["theme"]["locale"] == "zh_CN"
-    assert config["plugins"] == [{"search": {"lang": ["ja"]}}]
+    assert config["plugins"][0]["search"]["lang"] == ["zh", "en"]
+    assert config["extra_javascript"] == ["assets/opsplay-search.js"]
     titles = [next(iter(entry)) for entry in config["nav"][1]["SOP"]]
 
     def key(title: str) -> list[str]:
@@ -255,3 +257,83 @@ def test_pages_in_chromium_run_without_script_errors_and_style_their_tables(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _search_in_chromium(site: Path, queries: list[str], tmp_path: Path) -> dict[str, list[str]]:
+    """What the site's own search finds for each query: the scripts its worker loads (lunr, the
+    languages of search_index.json, MkDocs' worker.js) and the page script, run in headless
+    Chromium's main thread on the built index, each query as the search box sends it."""
+    import functools
+    import http.server
+    import json
+    import shutil
+    import threading
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("headless Chromium is not installed (apt-get install -y chromium)")
+    served = tmp_path / "site"
+    shutil.copytree(site, served)
+    index = json.loads((served / "search" / "search_index.json").read_text("utf-8"))
+    languages = index["config"]["lang"]
+    scripts = ["lunr.js"]  # the order of MkDocs' worker.js
+    if languages != ["en"]:
+        scripts.append("lunr.stemmer.support.js")
+    if len(languages) > 1:
+        scripts.append("lunr.multi.js")
+    if "ja" in languages:
+        scripts.append("tinyseg.js")
+    scripts += [f"lunr.{code}.js" for code in languages if code != "en"]
+    probe = (
+        '<!doctype html><meta charset="utf-8"><body>'
+        + "".join(f'<script src="{script}"></script>' for script in scripts)
+        + "<script>function importScripts() {}</script>"  # worker.js as the worker runs it
+        + '<script src="worker.js"></script><script src="../assets/opsplay-search.js"></script>'
+        + "<script>var got = new XMLHttpRequest(); got.open('GET', 'search_index.json', false);"
+        + "got.send(); data = JSON.parse(got.responseText); lang = data.config.lang;"
+        + "onScriptsLoaded();"
+        + "var asked = typeof opsplaySearchQuery === 'function' ? opsplaySearchQuery : String;"
+        + "var found = {};"
+        + f"{json.dumps(queries, ensure_ascii=False)}.forEach(function (q) {{"
+        + "  found[q] = search(asked(q)).map(function (doc) { return doc.location; }); });"
+        + "var out = document.createElement('pre'); out.id = 'found';"
+        + "out.textContent = JSON.stringify(found); document.body.appendChild(out);</script>"
+    )
+    (served / "search" / "probe.html").write_text(probe, "utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu"]
+            + ["--user-data-dir=" + str(tmp_path / "profile"), "--virtual-time-budget=5000"]
+            + ["--dump-dom", f"http://127.0.0.1:{server.server_address[1]}/search/probe.html"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    found = re.search(r'<pre id="found">(.*?)</pre>', result.stdout, re.S)
+    assert found, result.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_chinese_search_finds_two_and_four_character_words_inside_sentences(
+    built: Path, tmp_path: Path
+) -> None:
+    """Issue 20: with lunr's Japanese splitter and `min_search_length: 3`, 退款 was not searched
+    and 售后退款 / 时限达标率 found nothing: lunr looks a query word up whole."""
+    import json
+
+    config = json.loads((built / "site" / "search" / "search_index.json").read_text("utf-8"))
+    assert config["config"]["min_search_length"] == 2  # the search box sends 2 characters
+    words = {"投诉": "complaint-handling", "召回": "member-recall", "巡检": "daily-inspection"}
+    words |= {"用户投诉": "complaint-handling", "电话回访": "member-recall"}
+    words |= {"解决率": "complaint-handling"}
+    found = _search_in_chromium(built / "site", [*words, "不存在的词"], tmp_path)
+    for word, playbook in words.items():
+        assert any(place.startswith(f"sop/{playbook}/") for place in found[word]), (word, found)
+    assert found["不存在的词"] == []
