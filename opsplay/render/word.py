@@ -167,8 +167,9 @@ class _Writer:
         )
 
     def table(self, node: Element) -> None:
-        rows = [row for row in _rows(node) if row]
-        columns = max((len(row) for row in rows), default=0)
+        grid = _grid([row for row in _rows(node) if row])
+        columns = max((len(row) for row in grid), default=0)
+        rows = [[cell or Element("td") for cell, _ in row] for row in grid]
         widths, landscape = column_widths(rows, columns)
         if landscape and self.page:
             # a heading and its note just before the table turn with it (表3 over Table 3)
@@ -189,18 +190,20 @@ class _Writer:
             + "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
             + "</w:tblGrid>"
         ]
-        for index, row in enumerate(rows):
+        for index, row in enumerate(grid):
             out.append("<w:tr>")
             if index == 0 and header:
                 out.append('<w:trPr><w:tblHeader w:val="true"/></w:trPr>')
-            cells = [*row, *([None] * (columns - len(row)))]
-            for cell, width in zip(cells, widths, strict=True):
+            cells = [*row, *([(None, "")] * (columns - len(row)))]
+            for (cell, merge), width in zip(cells, widths, strict=True):
                 runs = "" if cell is None else self.runs(cell, bold=cell.tag == "th")
                 right = cell is not None and "num" in cell.classes()
                 alignment = '<w:pPr><w:jc w:val="right"/></w:pPr>' if right else ""
+                # a cell of `rowspan` starts a vertical merge the rows below continue
+                merged = {"restart": '<w:vMerge w:val="restart"/>', "continue": "<w:vMerge/>"}
                 out.append(
-                    f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr>'
-                    f"<w:p>{alignment}{runs}</w:p></w:tc>"
+                    f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/>{merged.get(merge, "")}'
+                    f"</w:tcPr><w:p>{alignment}{runs}</w:p></w:tc>"
                 )
             out.append("</w:tr>")
         out.append("</w:tbl>")
@@ -318,6 +321,36 @@ def _rows(table: Element) -> list[list[Element]]:
         elif child.tag in ("thead", "tbody", "tfoot"):
             rows.extend(_rows(child))
     return rows
+
+
+def _grid(rows: list[list[Element]]) -> list[list[tuple[Element | None, str]]]:
+    """The table's rows column by column: a cell with `rowspan` is `(cell, "restart")` and each
+    row it spans below has `(None, "continue")` in its column, so the cells after it keep their
+    columns (the escalation table names its node once, on the node's first step)."""
+    grid: list[list[tuple[Element | None, str]]] = []
+    spanning: dict[int, int] = {}  # column → rows still covered by a cell above
+    for row in rows:
+        out: list[tuple[Element | None, str]] = []
+        cells = iter(row)
+        while True:
+            column = len(out)
+            if spanning.get(column, 0) > 0:
+                spanning[column] -= 1
+                out.append((None, "continue"))
+                continue
+            cell = next(cells, None)
+            if cell is None:
+                break
+            span = _span(cell.attrs.get("rowspan"))
+            if span > 1:
+                spanning[column] = span - 1
+            out.append((cell, "restart" if span > 1 else ""))
+        grid.append(out)
+    return grid
+
+
+def _span(value: str | None) -> int:
+    return int(value) if value and value.strip().isdigit() else 1
 
 
 def _metadata(root: Element) -> dict[str, str]:

@@ -332,3 +332,22 @@ def test_a_wide_tables_heading_turns_with_it_and_numbers_stay_whole(
     cell = Element("td", children=["+10.7%"])
     widths, _landscape = column_widths([[Element("th", children=["偏差率"])], [cell]], 1)
     assert widths[0] >= 8 * 115  # eight Latin characters' worth at least
+
+
+def test_escalation_table_keeps_each_step_in_its_columns() -> None:
+    """Issue 20: the node cell spans its ladder (`rowspan`); from a node's second step every
+    cell moved one column left (the time under 节点, the action under 升级至)."""
+    folder = shipped_playbooks()[0].parent
+    data = render_sops([folder / "incident-response.yaml"], fmt="docx", lang="zh")
+    document = _open(data["incident-response.docx"])  # type: ignore[arg-type]
+    table = _table_with(document, "节点", 9)  # the escalation table: nine steps
+    assert _header_row(table) == ["节点", "未完成时长", "升级给", "处置动作"]
+    rows = [[cell.text for cell in row.cells] for row in table.rows[1:]]
+    assert all(len(row) == 4 for row in rows), rows
+    first, second, third, fourth = rows[:4]  # the first node's ladder of three steps
+    assert first[0] == second[0] == third[0] == "Acknowledge and assign severity"  # merged
+    assert fourth[0] == "Escalate to incident commander"
+    assert [row[1] for row in rows[:4]] == ["5m", "10m", "20m", "10m"], rows[:4]
+    assert second[2] == "Incident commander", second
+    assert second[3] == "PagerDuty pages the incident commander rotation", second
+    assert third[3].startswith("The incident commander calls"), third
