@@ -24,14 +24,6 @@ PACKAGE = Path(opsplay.__file__).resolve().parent
 KNOWN: tuple[frozenset[str], ...] = (
     # the model's time and the working-day calendar (time limits)
     frozenset({"opsplay.model.duration", "opsplay.workdays"}),
-    # the readers' file opening (security hardening in readers)
-    frozenset(
-        {
-            "opsplay.pilot.readers.engine",
-            "opsplay.pilot.readers.excel",
-            "opsplay.pilot.readers.sources",
-        }
-    ),
 )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
-import functools
 import re
 import shutil
 import sys
@@ -18,6 +17,7 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import _
+from opsplay.pilot.readers.opened import connection
 from opsplay.pilot.readers.sources import (
     Source,
     decode_message,
@@ -160,24 +160,6 @@ class Table:
         return InputError(
             _("{file}: cannot be read ({reason})").format(file=self.source.display, reason=first)
         )
-
-
-@functools.cache
-def _database() -> Any:
-    import duckdb
-
-    return duckdb.connect()
-
-
-def connection() -> Any:
-    """A new connection to the process's one in-memory DuckDB (files only).
-
-    Creating a database costs about 25 ms, a connection to it next to nothing; each connection
-    keeps its own registered frames and temporary tables (`reject_errors`).
-    """
-    con = _database().cursor()
-    con.execute("SET enable_progress_bar = false")
-    return con
 
 
 @contextlib.contextmanager

@@ -119,7 +119,7 @@ def _text(value: object) -> str | None:
 
 def open_excel(path: Path, display: str, size: int, sheet: str | None, wanted: Sequence[str]):  # noqa: ANN201
     """The Source of a workbook sheet: its header row found below any title rows."""
-    from opsplay.pilot.readers.sources import Source, _unique_columns
+    from opsplay.pilot.readers.opened import Source, unique_columns
 
     name, frame = _sheet(path, _stamp(path), sheet)
     folded = {normalize_text(w).casefold() for w in wanted if w}
@@ -135,7 +135,7 @@ def open_excel(path: Path, display: str, size: int, sheet: str | None, wanted: S
             )
     if len(frame) == 0:
         raise InputError(_("{file}: sheet `{sheet}` is empty").format(file=display, sheet=name))
-    columns = _unique_columns([normalize_text(_text(v) or "") for v in frame.iloc[header]])
+    columns = unique_columns([normalize_text(_text(v) or "") for v in frame.iloc[header]])
     return Source(
         path, display, "excel", "excel", ",", columns, 0, size, sheet=name, header_row=header + 1
     )

@@ -8,14 +8,20 @@ import difflib
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 from opsplay.discovery import require_regular_file
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _
 from opsplay.pilot.readers.cells import joined, names, normalize_text, quote
+from opsplay.pilot.readers.opened import Source, column_words, connection, unique_columns
+
+__all__ = [
+    "Source",
+    "column_words",
+    "open_source",
+]  # Source and column_words: opened's, re-exported
 
 SAMPLE_BYTES = 1 << 20  # encoding detection reads this much of the file
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".xlsb")
@@ -28,43 +34,6 @@ ALIASES = {
     "n": ("样本量", "样本数", "人数"),
     "period": ("阶段", "时期", "期间"),
 }
-
-
-@dataclass(frozen=True)
-class Source:
-    """An export file opened for reading: format, encoding and normalised header."""
-
-    path: Path
-    display: str
-    format: Literal["csv", "parquet", "excel"]
-    encoding: str
-    delimiter: str
-    columns: tuple[str, ...]  # normalised header names, made unique
-    header_end: int  # byte offset just after the header line (CSV)
-    size: int
-    # UTF-8 chosen from a sample that was plain ASCII while the file goes on: a later
-    # non-UTF-8 byte means the file is GBK after all (see LateDecodeError).
-    ascii_guess: bool = False
-    sheet: str | None = None  # Excel: the sheet read
-    header_row: int = 0  # Excel: the sheet row (1-based) of the header
-
-    def where(
-        self, line: int | None = None, row: int | None = None, column: str | None = None
-    ) -> str:
-        """`file, line N, column "x"`: the position prefix of a message."""
-        parts = [self.display]
-        if line is not None:
-            parts.append(_("line {line}").format(line=line))
-        elif row is not None:
-            parts.append(_("row {row}").format(row=row))
-        if column is not None:
-            parts.append(column_words(column))
-        return _(", ").join(parts)
-
-
-def column_words(column: str) -> str:
-    """`column "x"` in a message's position prefix."""
-    return _('column "{column}"').format(column=column)
 
 
 def open_source(
@@ -319,7 +288,7 @@ def _open_csv(path: Path, display: str, size: int, sample: bytes, encoding: str)
     delimiter = _sniff_delimiter(first)
     csv.field_size_limit(sys.maxsize)  # a header cell may be long; the reader decides
     raw = next(csv.reader([first], delimiter=delimiter))
-    columns = _unique_columns([normalize_text(name) for name in raw])
+    columns = unique_columns([normalize_text(name) for name in raw])
     return Source(path, display, "csv", encoding, delimiter, columns, header_end, size)
 
 
@@ -329,24 +298,8 @@ def _sniff_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def _unique_columns(headers: list[str]) -> tuple[str, ...]:
-    seen: dict[str, int] = {}
-    out = []
-    for index, name in enumerate(headers, start=1):
-        name = name or _("column {number}").format(number=index)  # a blank header cell
-        if name in seen:
-            seen[name] += 1
-            name = f"{name} ({seen[name]})"  # a duplicate header; `find_column` reports it if used
-        else:
-            seen[name] = 1
-        out.append(name)
-    return tuple(out)
-
-
 def _open_parquet(path: Path, display: str, size: int) -> Source:
     import duckdb
-
-    from opsplay.pilot.readers.engine import connection
 
     literal = "'" + str(path).replace("'", "''") + "'"
     try:
@@ -361,7 +314,7 @@ def _open_parquet(path: Path, display: str, size: int) -> Source:
                 file=display, reason=arrow_message(exc)
             )
         ) from None
-    columns = _unique_columns([normalize_text(name) for name in names])
+    columns = unique_columns([normalize_text(name) for name in names])
     return Source(path, display, "parquet", "parquet", ",", columns, 0, size)
 
 
