@@ -357,6 +357,26 @@ def triggers(values: Iterable[Any] | None, *, lang: str = "en") -> str:
     return text
 
 
+def level_words(level: Any, *, lang: str = "en") -> str:
+    """The level an escalation ladder is for, as a sentence starts with it: `P1 级` /
+    `at level P1`, `其他级别` / `at other levels` for `default` (never the key itself)."""
+    if str(level) == "default":
+        return translate(N_("at other levels"), lang)
+    # TRANSLATORS: the level (P1, SEV2…) an escalation ladder is for; a sentence follows it.
+    return translate(N_("at level {level}"), lang).format(level=level)
+
+
+def wait(edge: Any, *, lang: str = "en") -> str:
+    """The label of an escalation edge: its wait, led by its level when the ladder is one of
+    several (`P1：30分钟`, `其他级别：4小时`), never the `default` key."""
+    after = str(edge.get("after") or "")
+    level = edge.get("level")
+    if not level:
+        return after
+    shown = translate(N_("other levels"), lang) if str(level) == "default" else str(level)
+    return translate(N_("{level}: {after}"), lang).format(level=shown, after=after)
+
+
 def op(value: Any) -> str:
     """A comparison sign as printed: `<=` → `≤`."""
     return OPERATORS.get(str(value), str(value))
@@ -400,4 +420,5 @@ def bind(lang: str) -> dict[str, Callable[..., Any]]:
         "label": with_lang(label),
         "op": op,
         "triggers": with_lang(triggers),
+        "wait": with_lang(wait),
     }

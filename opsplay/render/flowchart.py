@@ -15,6 +15,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from opsplay.i18n import N_, translate
+from opsplay.render.filters import level_words
 from opsplay.render.flowtext import LINE, NAME_SIZE, NOTE_SIZE, PAD_Y, edge_label
 from opsplay.render.layout import Arrow, Layout, layout
 from opsplay.text import visible
@@ -229,9 +230,16 @@ def _escalation_sentence(edge: dict[str, Any], target: dict[str, Any], lang: str
     after = visible(str(edge.get("after") or ""))
     action = target.get("action")
     if action:
-        return translate(
+        sentence = translate(
             N_("if unfinished after {after}, escalate to {role} ({action})"), lang
         ).format(after=after, role=role, action=visible(str(action)))
-    return translate(N_("if unfinished after {after}, escalate to {role}"), lang).format(
-        after=after, role=role
+    else:
+        sentence = translate(N_("if unfinished after {after}, escalate to {role}"), lang).format(
+            after=after, role=role
+        )
+    if not edge.get("level"):
+        return sentence
+    # a ladder of one level: `P1 级超过30分钟仍未完成…`, `其他级别超过4小时仍未完成…`
+    return translate(N_("{level}, {sentence}"), lang).format(
+        level=visible(level_words(edge["level"], lang=lang)), sentence=sentence
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 from opsplay.i18n import N_, translate
 from opsplay.render.filters import triggers as trigger_words
+from opsplay.render.filters import wait
 from opsplay.text import visible
 
 NAME_SIZE = 13  # px, the node name
@@ -138,4 +139,4 @@ def edge_label(edge: dict[str, Any], lang: str) -> str:
     # other dashed kinds (an escalation step, say) may carry their own label or delay
     if words:
         return visible(trigger_words(words, lang=lang))
-    return visible(str(edge.get("label") or edge.get("after") or ""))
+    return visible(str(edge.get("label") or wait(edge, lang=lang)))

@@ -207,6 +207,7 @@ def flow(data: dict[str, Any]) -> dict[str, Any]:
                     "kind": "escalation",
                     "triggers": [],
                     "after": step["after"],
+                    "level": step.get("level"),
                 }
             )
     if ends:
@@ -398,11 +399,9 @@ def render_sop_files(
 
 def _ladder_steps(escalation: Any) -> list[dict[str, Any]]:
     """Every escalation step of a node: one ladder, or one per level (`{P1: [...]}`, SPEC 12),
-    a level's steps waiting `P1: 5分钟`."""
+    a level's steps carrying their level (`default` for every other level)."""
     if isinstance(escalation, dict):
         return [
-            {**step, "after": f"{level}: {step.get('after')}"}
-            for level, steps in escalation.items()
-            for step in steps or []
+            {**step, "level": level} for level, steps in escalation.items() for step in steps or []
         ]
     return list(escalation or [])

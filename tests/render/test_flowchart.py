@@ -196,3 +196,38 @@ def test_chromium_draws_node_boxes_apart(tmp_path: Path) -> None:
             for other, ox, oy, ow, oh in boxes[index + 1 :]:
                 apart = x + w <= ox or ox + ow <= x or y + h <= oy or oy + oh <= y
                 assert apart, f"chart {chart['index']}: {key} overlaps {other}"
+
+
+def test_a_ladder_per_level_speaks_of_its_level_not_of_default(tmp_path: Path) -> None:
+    """Issue 20: the edges read `default: 4小时` (the tables say 其他级别) and Word's steps
+    `超过default: 4小时仍未完成…` and `超过P1: 30分钟…`."""
+    from opsplay.render.flowchart import flow_steps, flowchart_svg
+
+    case = REPO / "tests" / "cases" / "valid" / "zh-incident-levels.yaml"
+    text = case.read_text("utf-8")
+    ladder = """    escalation:
+      - {after: 5分钟, to: ops-manager, action: 电话通知运维经理}
+      - {after: 30分钟, to: tech-vp, action: 升级至技术副总裁}
+"""
+    per_level = """    escalation:
+      P1:
+        - {after: 5分钟, to: ops-manager, action: 电话通知运维经理}
+      default:
+        - {after: 30分钟, to: tech-vp, action: 升级至技术副总裁}
+"""
+    assert text.count(ladder) == 1
+    path = tmp_path / "levels.yaml"
+    path.write_text(text.replace(ladder, per_level), "utf-8")
+    playbook = load_playbook(path)
+    graph = flow(playbook_data(playbook))
+    steps = "\n".join(flow_steps(graph, "zh"))
+    assert "P1 级超过5分钟仍未完成则升级至" in steps, steps
+    assert "其他级别超过30分钟仍未完成则升级至" in steps, steps
+    svg = str(flowchart_svg(graph, lang="zh", title="t"))
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    assert "P1：5分钟" in labels and "其他级别：30分钟" in labels, labels
+    page = render_sop(playbook, fmt="md", lang="zh")
+    assert '-.->|"其他级别：30分钟"|' in page
+    assert "default" not in steps + svg + page.split("```mermaid")[1].split("```")[0]
+    english = "\n".join(flow_steps(graph, "en"))
+    assert "at other levels, if unfinished after 30分钟" in english, english
