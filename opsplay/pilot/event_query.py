@@ -161,21 +161,39 @@ def query_log(
         f"TRIM(CAST({q.column(roles[f'group:{name}'])} AS VARCHAR)) AS g{i}"
         for i, name in enumerate(group_columns)
     ]
-    start_text, start_m = _stamp_sql(col("started_at"))
-    finish_text, finish_m = _stamp_sql(col("finished_at"))
-    raw = (
+    start_text, _start = _stamp_sql(col("started_at"))
+    finish_text, _finish = _stamp_sql(col("finished_at"))
+    plain = (
         "SELECT row_number() OVER () AS rn, "
         f"TRIM(CAST({col('case_id')} AS VARCHAR)) AS case_id, "
         f"COALESCE(TRIM(CAST({col('node')} AS VARCHAR)), '') AS node_raw, "
         f"COALESCE(TRIM(CAST({col('status')} AS VARCHAR)), '') AS status_raw, "
-        f"{level} AS level_raw, "
-        f"{start_text} AS st, {start_m} AS sm, {finish_text} AS ft, {finish_m} AS fm"
+        f"{level} AS level_raw, {start_text} AS st, {finish_text} AS ft"
         + "".join(", " + g for g in group_sql)
         + f" FROM {table.relation}"
     )
+    # A stamp written as ISO 8601 without an offset (nearly every one) is read by a cast;
+    # the others (2024/8/5 9:30, 2024年10月8日, offsets, mistakes) by the pattern.
+    fast = (
+        "CASE WHEN length({x}) BETWEEN 10 AND 29 AND substr({x}, 5, 1) = '-' "
+        "AND substr({x}, 8, 1) = '-' AND (length({x}) = 10 OR substr({x}, 11, 1) IN (' ', 'T')) "
+        "AND strpos(substr({x}, 12), '+') = 0 AND strpos(substr({x}, 12), '-') = 0 "
+        "AND right({x}, 1) <> 'Z' THEN try_cast({x} AS TIMESTAMP_NS) END"
+    )
+    stamps = (
+        f"SELECT c.*, CASE WHEN sfast IS NULL AND st IS NOT NULL THEN "
+        f"regexp_extract(st, {_string(_STAMP)}, {_GROUPS}) END AS sm, "
+        f"CASE WHEN ffast IS NULL AND ft IS NOT NULL THEN "
+        f"regexp_extract(ft, {_string(_STAMP)}, {_GROUPS}) END AS fm FROM ("
+        f"SELECT b.*, {fast.format(x='st')} AS sfast, {fast.format(x='ft')} AS ffast "
+        f"FROM ({plain}) b) c"
+    )
+    raw = stamps
     # 1. The few distinct node, status and level values, mapped in Python as the file path
     #    always read them (NFKC, case- and width-insensitive names, status words).
-    distinct = table.fetch(f"SELECT DISTINCT node_raw, status_raw, level_raw FROM ({raw}) raw_rows")
+    distinct = table.fetch(
+        f"SELECT DISTINCT node_raw, status_raw, level_raw FROM ({plain}) raw_rows"
+    )
     nodes = sorted({row[0] for row in distinct})
     statuses = sorted({row[1] for row in distinct})
     levels = sorted({row[2] for row in distinct if row[2] is not None})
@@ -188,34 +206,61 @@ def query_log(
     level_map = _values(
         [(value, normalize_text(value) or None) for value in levels], ("level_raw", "level_id")
     )
-    # 2. Each row parsed and checked in the order the file path checked it.
-    s_local, f_local = _nanos_sql("sm"), _nanos_sql("fm")
-    s_off, f_off = _offset_sql("sm"), _offset_sql("fm")
+
+    # 2. Each row parsed (each value once, layer by layer) and checked in the order the file
+    #    path checked it.
+    def parts(x: str, m: str) -> str:
+        """A stamp's date, clock time (ns), UTC offset (ns) and what is wrong with it."""
+        day = f"try_strptime({m}.y || '-' || {m}.mo || '-' || {m}.d, '%Y-%m-%d')"
+        hour, minute, second = (
+            f"CAST(COALESCE(NULLIF({m}.{g}, ''), '0') AS BIGINT)" for g in ("h", "mi", "sec")
+        )
+        fraction = f"CASE WHEN {m}.fr = '' THEN 0 ELSE CAST(rpad({m}.fr, 9, '0') AS BIGINT) END"
+        clock_ns = f"((({hour}) * 3600 + ({minute}) * 60 + ({second})) * 1000000000 + {fraction})"
+        bad_time = f"({hour}) > 23 OR ({minute}) > 59 OR ({second}) > 59"
+        return (
+            f"COALESCE(epoch_ns({x}fast), CAST(epoch({day}) AS BIGINT) * 1000000000 "
+            f"+ {clock_ns}) AS {x}_local, "
+            f"CASE WHEN {x}fast IS NOT NULL THEN NULL ELSE {_offset_sql(m)} END AS {x}_off, "
+            f"CASE WHEN {x}t IS NULL OR {x}fast IS NOT NULL THEN NULL WHEN {m}.y = '' "
+            f"THEN 'format' WHEN {day} IS NULL THEN 'date' WHEN {bad_time} THEN 'time' END "
+            f"AS {x}_bad"
+        )
+
     if zone is not None:
         offset = _zone_offset_sql(zone)
-        s_wall = f"CASE WHEN {s_off} IS NULL THEN {s_local} ELSE {offset('(' + s_local + ' - ' + s_off + ')')} END"
-        f_wall = f"CASE WHEN {f_off} IS NULL THEN {f_local} ELSE {offset('(' + f_local + ' - ' + f_off + ')')} END"
+        s_wall = f"CASE WHEN s_off IS NULL THEN s_local ELSE {offset('(s_local - s_off)')} END"
+        f_wall = f"CASE WHEN f_off IS NULL THEN f_local ELSE {offset('(f_local - f_off)')} END"
     else:  # each row on its start's clock; a stamp without an offset takes the other's
-        s_wall = s_local
+        s_wall = "s_local"
         f_wall = (
-            f"CASE WHEN {s_off} IS NOT NULL AND {f_off} IS NOT NULL "
-            f"THEN {f_local} - {f_off} + {s_off} ELSE {f_local} END"
+            "CASE WHEN s_off IS NOT NULL AND f_off IS NOT NULL "
+            "THEN f_local - f_off + s_off ELSE f_local END"
         )
+    parsed = (
+        f"SELECT raw_rows.* EXCLUDE (sm, fm, sfast, ffast), {parts('s', 'sm')}, "
+        f"{parts('f', 'fm')} "
+        f"FROM ({raw}) raw_rows"
+    )
+    walled = (
+        f"SELECT p.*, CASE WHEN st IS NULL OR s_bad IS NOT NULL THEN NULL ELSE {s_wall} END "
+        f"AS s_all, CASE WHEN ft IS NULL OR f_bad IS NOT NULL THEN NULL ELSE {f_wall} END AS f_all "
+        f"FROM ({parsed}) p"
+    )
     problem = (
         "CASE WHEN node_raw = '' THEN 'node' "
         "WHEN sm_.status_id IS NULL THEN 'status' "
-        f"WHEN {_problem_sql('st', 'sm')} IS NOT NULL THEN 'started_at:' || {_problem_sql('st', 'sm')} "
-        f"WHEN {_problem_sql('ft', 'fm')} IS NOT NULL THEN 'finished_at:' || {_problem_sql('ft', 'fm')} "
+        "WHEN s_bad IS NOT NULL THEN 'started_at:' || s_bad "
+        "WHEN f_bad IS NOT NULL THEN 'finished_at:' || f_bad "
         "WHEN ft IS NOT NULL AND st IS NULL THEN 'start_blank' "
-        f"WHEN ft IS NOT NULL AND ({f_wall}) < ({s_wall}) THEN 'finish_before' END"
+        "WHEN ft IS NOT NULL AND f_all < s_all THEN 'finish_before' END"
     )
     checked = (
-        f"SELECT raw_rows.*, nm.node_id, sm_.status_id, lm.level_id, "
-        f"CASE WHEN st IS NULL THEN NULL ELSE {s_wall} END AS s_all, "
-        f"CASE WHEN ft IS NULL THEN NULL ELSE {f_wall} END AS f_all, {problem} AS problem "
-        f"FROM ({raw}) raw_rows LEFT JOIN {node_map} nm USING (node_raw) "
+        "SELECT w.rn, w.case_id, nm.node_id, sm_.status_id, lm.level_id, w.s_all, "
+        f"w.f_all{''.join(f', w.g{i}' for i in range(len(group_columns)))}, {problem} AS problem "
+        f"FROM ({walled}) w LEFT JOIN {node_map} nm USING (node_raw) "
         f"LEFT JOIN {status_map} sm_ USING (status_raw) "
-        f"LEFT JOIN {level_map} lm ON lm.level_raw = raw_rows.level_raw"
+        "LEFT JOIN " + level_map + " lm ON lm.level_raw = w.level_raw"
     )
     known = ", ".join(_string(node) for node in slas) or "''"
     judged = judged_sql(dict(slas), "duckdb", realtime, clock, NANOS)
@@ -276,17 +321,38 @@ def _facts(
         ["GROUPING(lvl) AS by_level", *(f"GROUPING({g}) AS by_{g}" for g in group_names)]
     )
     keys = "".join(g + ", " for g in group_names)
+    miss = (
+        "(f IS NOT NULL AND due IS NOT NULL AND NOT "
+        "(CASE WHEN kind = 0 THEN d <= secs ELSE f <= due END)) "
+        "OR (f IS NULL AND s IS NOT NULL AND status <> 'skipped' AND due < as_of)"
+    )
+    # one pass: the figures of each node, level and group, the cases past their limit (how
+    # many, the first ten), and the span of the log's times (schedules, calendar coverage)
+    extra = (
+        f"count(*) FILTER (WHERE {miss}) AS missed_n, "
+        f"min_by(case_id, rn, 10) FILTER (WHERE {miss}) AS missed_ids, "  # first ten in file order
+        "min(s) FILTER (WHERE f IS NOT NULL) AS first_s, max(f) AS last_f, "
+        "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
+        "max(due) FILTER (WHERE kind IN (1, 2)) AS high"
+    )
     cursor = table.execute(
-        base + f"SELECT node, lvl, {keys}{grouping}, {figures} FROM x "
+        base + f"SELECT node, lvl, {keys}{grouping}, {figures}, {extra} FROM x "
         f"GROUP BY GROUPING SETS ({', '.join(sets)})"
     )
     names = [d[0] for d in cursor.description]
     overall: dict[str, LevelFigures] = {}
     by_level: dict[str, dict[str, LevelFigures]] = {}
     groups: dict[tuple[tuple[str, str], ...], dict[str, LevelFigures]] = {}
+    missed: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {}
+    spans: list[tuple[Any, ...]] = []
     for values in cursor.fetchall():
         row = dict(zip(names, values, strict=True))
         figures_row = _figures(row)
+        if row["missed_n"] and (row["by_level"] == 1 or row["lvl"] is not None):
+            if not group_names or any(row[f"by_{g}"] for g in group_names):
+                key = "" if row["by_level"] else str(row["lvl"])
+                ids = tuple(str(i) for i in row["missed_ids"] or ())
+                missed.setdefault(str(row["node"]), {})[key] = (int(row["missed_n"]), ids)
         if row["by_level"] == 0:
             if row["lvl"] is not None:
                 by_level.setdefault(row["node"], {})[row["lvl"]] = figures_row
@@ -299,14 +365,22 @@ def _facts(
             groups.setdefault(key, {})[row["node"]] = figures_row
             continue
         overall[row["node"]] = figures_row
+        spans.append((row["first_s"], row["last_f"], row["low"], row["high"]))
     used, bad_count, as_of_all = table.fetch(
         f"SELECT count(*) FILTER (WHERE problem IS NULL), count(*) FILTER (WHERE problem IS NOT "
         f"NULL), {as_of_sql} FROM {rows_table}"
     )[0]
-    first_s, last_f, low, high = table.fetch(
-        base + "SELECT min(s) FILTER (WHERE f IS NOT NULL), max(f), "
-        "min(s) FILTER (WHERE kind IN (1, 2)), max(due) FILTER (WHERE kind IN (1, 2)) FROM x"
-    )[0]
+
+    def least(values: Sequence[Any]) -> Any:
+        found = [v for v in values if v is not None]
+        return min(found) if found else None
+
+    def most(values: Sequence[Any]) -> Any:
+        found = [v for v in values if v is not None]
+        return max(found) if found else None
+
+    first_s, last_f = least([v[0] for v in spans]), most([v[1] for v in spans])
+    low, high = least([v[2] for v in spans]), most([v[3] for v in spans])
     unknown = {
         str(node): int(count)
         for node, count in table.fetch(
@@ -321,20 +395,6 @@ def _facts(
             f"LIMIT {1 if first_bad_only else 5}"
         )
     ]
-    miss = (
-        "(f IS NOT NULL AND due IS NOT NULL AND NOT "
-        "(CASE WHEN kind = 0 THEN d <= secs ELSE f <= due END)) "
-        "OR (f IS NULL AND s IS NOT NULL AND status <> 'skipped' AND due < as_of)"
-    )
-    missed: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {}
-    for node, lvl, by_lvl, count, ids in table.fetch(
-        base + "SELECT node, lvl, GROUPING(lvl), count(*), list(case_id ORDER BY rn)[1:10] "
-        f"FROM x WHERE {miss} GROUP BY GROUPING SETS ((node), (node, lvl))"
-    ):
-        if by_lvl == 0 and lvl is None:
-            continue  # rows without a level: in the node's entry already
-        key = "" if by_lvl else str(lvl)
-        missed.setdefault(str(node), {})[key] = (int(count), tuple(str(i) for i in ids))
     ok_finishes: dict[str, list[datetime]] = {node: [] for node in scheduled}
     if scheduled:
         wanted = ", ".join(_string(node) for node in scheduled)
