@@ -17,6 +17,12 @@ import sys
 from functools import lru_cache
 
 _FONT = re.compile(r"font-family='[^']*'|font-family=\"[^\"]*\"")
+# An edge label has a white halo: its outline drawn under its letters (`paint-order`). Cairo
+# ignores `paint-order` and paints the white outline over the letters, which hid every label
+# (失败, 超时, the escalation waits), so the picture draws the halo as a text of its own first.
+_HALOED = re.compile(
+    r'<text ([^>]*?) stroke="#ffffff" stroke-width="([\d.]+)" paint-order="stroke">(.*?)</text>'
+)
 _WIDE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 SCALE = 2  # pixels per SVG unit: sharp when Word shows the picture at its natural size
 
@@ -48,6 +54,16 @@ def chinese_font() -> str | None:
     return None
 
 
+def _halo_below(match: re.Match[str]) -> str:
+    """The label drawn twice: its white outline, then its letters over it."""
+    attributes, width, text = match.groups()
+    halo = re.sub(r'fill="[^"]*"', 'fill="#ffffff"', attributes)
+    return (
+        f'<text {halo} stroke="#ffffff" stroke-width="{width}">{text}</text>'
+        f"<text {attributes}>{text}</text>"
+    )
+
+
 def flowchart_png(svg: str) -> bytes | None:
     """The SVG drawn as PNG, or None when no renderer or no font for its text is at hand."""
     try:
@@ -59,6 +75,7 @@ def flowchart_png(svg: str) -> bytes | None:
         return None
     if font is not None:
         svg = _FONT.sub(lambda _match: f'font-family="{font}"', svg)
+    svg = _HALOED.sub(_halo_below, svg)
     try:
         png: bytes = cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=SCALE)
     except (OSError, ValueError):

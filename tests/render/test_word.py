@@ -351,3 +351,40 @@ def test_escalation_table_keeps_each_step_in_its_columns() -> None:
     assert second[2] == "Incident commander", second
     assert second[3] == "PagerDuty pages the incident commander rotation", second
     assert third[3].startswith("The incident commander calls"), third
+
+
+def test_flowchart_picture_shows_its_edge_labels() -> None:
+    """Issue 20: the Word picture had no 失败 / 超时 / escalation waits. An edge label's white
+    halo is `paint-order="stroke"`, which cairo ignores: the halo was painted over the letters."""
+    import re
+
+    from opsplay.render.flowchart import flowchart_svg
+    from opsplay.render.picture import SCALE, flowchart_png
+    from opsplay.render.sop import flow, playbook_data
+
+    image = pytest.importorskip("PIL.Image")
+    playbook = load_playbook(shipped_playbooks()[0].parent / "complaint-handling.yaml")
+    svg = str(flowchart_svg(flow(playbook_data(playbook)), lang="zh", title="t"))
+    labels = re.findall(r"<text [^>]*paint-order=\"stroke\"[^>]*>[^<]*</text>", svg)
+    assert labels and any("超时" in label for label in labels)
+    # the labels alone, as the flowchart writes them (no line under them)
+    only_labels = re.sub(
+        r"(<svg [^>]*>).*(</svg>)", lambda m: m[1] + "".join(labels) + m[2], svg, flags=re.S
+    )
+    png = flowchart_png(only_labels)
+    if png is None:
+        pytest.skip("no CairoSVG or no Chinese font here: the document has no picture")
+    picture = image.open(io.BytesIO(png)).convert("RGBA")
+    drawn = image.new("RGBA", picture.size, "white")
+    drawn.alpha_composite(picture)  # as Word shows it, on white paper
+    for label in labels:
+        x, y = (float(v) for v in re.findall(r' [xy]="([\d.]+)"', label)[:2])
+        box = (
+            int((x - 12) * SCALE),
+            int((y - 10) * SCALE),
+            int((x + 12) * SCALE),
+            int((y + 2) * SCALE),
+        )
+        colours = drawn.crop(box).getcolors(maxcolors=100_000) or []
+        letters = sum(count for count, colour in colours if sum(colour[:3]) < 500)
+        assert letters > 20, (label, letters)  # not white: the letters show
