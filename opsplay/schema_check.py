@@ -17,8 +17,8 @@ from pydantic import BaseModel, ValidationError
 from opsplay.diagnostics import format_path, words
 from opsplay.i18n import _, message_language
 from opsplay.loader import LoadedFile
-from opsplay.model.aliases import CHOICES, every_word
-from opsplay.model.percent import read_percentages
+from opsplay.model.aliases import CHOICES, canonical, every_word
+from opsplay.model.percent import DURATIONS, read_percentages
 from opsplay.model.playbook import Playbook
 
 Path = tuple[str | int, ...]
@@ -126,11 +126,37 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
             "OPS103", path, _("`{name}`: {problem}").format(name=name, problem=detail["msg"])
         )
         return
+    measure = _duration_measure(loaded.data, path)
+    if measure and kind in _NUMBER_KINDS:
+        # `95%` or `0.35` would be wrong advice: p50_s / p95_s are seconds
+        loaded.report(
+            "OPS103",
+            path,
+            _(
+                "`{name}`: the threshold of `{measure}` is a time in seconds, {got}; "
+                "write e.g. 7200 or 2h"
+            ).format(name=name, measure=measure, got=_("got `{value}`").format(value=value)),
+        )
+        return
     loaded.report(
         "OPS103",
         path,
         _("`{name}`: {problem}").format(name=name, problem=_describe(kind, detail, value)),
     )
+
+
+_NUMBER_KINDS = frozenset({"float_parsing", "float_type", "int_parsing", "int_type"})
+
+
+def _duration_measure(data: Any, path: Path) -> str | None:
+    """The measure as written (`耗时P95`) when `path` is the threshold of an alert on a duration
+    measure (p50_s, p95_s), else None."""
+    if len(path) != 3 or path[0] != "alerts" or path[2] != "threshold":
+        return None
+    alerts = data.get("alerts") if isinstance(data, dict) else None
+    alert = alerts[path[1]] if isinstance(alerts, list) and isinstance(path[1], int) else None
+    written = alert.get("measure") if isinstance(alert, dict) else None
+    return str(written) if canonical("measure", written) in DURATIONS else None
 
 
 # Comparison signs typed with a Chinese input method or a maths habit.

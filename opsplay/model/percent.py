@@ -3,14 +3,17 @@
 A percentage is a share: it is read where the value is one — `goal.baseline` and
 `goal.target` and a scenario's expected `value` of a proportion metric, an alert's
 `threshold` on a rate (`completion_rate`, `sla_compliance`…) or on a proportion metric,
-`pilot.split` and `pilot.alpha`. Anywhere else (a mean such as 客单价, a duration
-threshold) `95%` stays text and the schema's finding ("write 0.95 for 95%") stands.
+`pilot.split` and `pilot.alpha`. Anywhere else (a mean such as 客单价) `95%` stays text and
+the schema's finding ("write 0.95 for 95%") stands.
+The threshold of a duration measure (`p50_s`, `p95_s`: seconds) is read alike where it is
+written as a duration: `2小时` → 7200; `95%` there stays text and the finding says seconds.
 Applied to the raw data before the models and the rules read it; positions are unchanged.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from opsplay.model.aliases import canonical
@@ -26,6 +29,7 @@ RATES = frozenset(
         "schedule_adherence",
     }
 )
+DURATIONS = frozenset({"p50_s", "p95_s"})  # measures in seconds
 
 
 def as_share(value: Any) -> Any:
@@ -34,6 +38,21 @@ def as_share(value: Any) -> Any:
         found = _PERCENT.fullmatch(value)
         if found:
             return float(found.group(1)) / 100
+    return value
+
+
+def as_seconds(value: Any) -> Any:
+    """`2小时` / `90m` → its seconds (a fixed length only: not `realtime`, not working days);
+    anything else unchanged."""
+    from opsplay.model.duration import parse_duration
+
+    if isinstance(value, str) and not _PERCENT.fullmatch(value):
+        try:
+            duration = parse_duration(value)
+        except ValueError:
+            return value
+        if duration.seconds is not None and not duration.is_calendar:
+            return duration.seconds
     return value
 
 
@@ -62,6 +81,9 @@ def read_percentages(data: Any) -> Any:
                     canonical("measure", alert.get("measure")) in RATES
                     or (alert.get("measure") is None and str(alert.get("metric")) in proportions)
                 )
+                else _read(alert, ("threshold",), as_seconds)
+                if isinstance(alert, dict)
+                and canonical("measure", alert.get("measure")) in DURATIONS
                 else alert
                 for alert in alerts
             ],
@@ -85,8 +107,10 @@ def _same_list(read: list[Any], original: list[Any]) -> list[Any]:
     return original if all(a is b for a, b in zip(read, original, strict=True)) else read
 
 
-def _read(mapping: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
-    values = {key: as_share(mapping[key]) for key in keys if key in mapping}
+def _read(
+    mapping: dict[str, Any], keys: tuple[str, ...], read: Callable[[Any], Any] = as_share
+) -> dict[str, Any]:
+    values = {key: read(mapping[key]) for key in keys if key in mapping}
     if all(values[key] is mapping[key] for key in values):
         return mapping
     return {**mapping, **values}
