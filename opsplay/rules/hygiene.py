@@ -72,12 +72,15 @@ def feedback_beside_data(pb: PlaybookData, report: Report) -> None:
     where: tuple[str | int, ...] = (
         ("pilot",) if pb.get("pilot") is not None else ("metadata", "status")
     )
+    # the status as the author wrote it (`推广`), not the English value it is read as
+    metadata = pb.loaded.data.get("metadata") if isinstance(pb.loaded.data, dict) else None
+    written = metadata.get("status") if isinstance(metadata, dict) else None
     report(
         where,
         _(
             "a playbook in status `{status}` needs `pilot.feedback` (数据驱动与用户反馈并重): list the "
             "qualitative channels beside the metrics, e.g. `feedback: [用户访谈, 满意度问卷, "
             "工单分析]`"
-        ).format(status=status),
+        ).format(status=written if isinstance(written, str) and written.strip() else status),
         key=where == ("pilot",),
     )

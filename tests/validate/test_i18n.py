@@ -157,3 +157,20 @@ def test_a_narrow_output_encoding_degrades_instead_of_failing(project: Path, enc
 def test_the_readme_says_where_init_writes() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert "playbooks/refund-tickets.yaml" in readme
+
+
+@pytest.mark.parametrize(("written", "lang"), [("推广", "zh"), ("推广", "en"), ("rollout", "zh")])
+def test_ops510_names_the_status_as_written(
+    cli: Cli, tmp_path: Path, written: str, lang: str
+) -> None:
+    """Issue 20: OPS510 said 状态为 `rollout` to an author who wrote `status: 推广`."""
+    path = copy_case("active-without-feedback.yaml", tmp_path)
+    text = path.read_text("utf-8")
+    assert text.count("  status: active\n") == 1
+    path.write_text(text.replace("  status: active\n", f"  status: {written}\n"), "utf-8")
+    result = cli("validate", str(path), "--format", "json", "--lang", lang)
+    found = [d for d in json.loads(result.stdout)["diagnostics"] if d["rule"] == "OPS510"]
+    assert len(found) == 1, result.stdout
+    assert f"`{written}`" in found[0]["message"], found[0]["message"]
+    if written == "推广":
+        assert "rollout" not in found[0]["message"]
