@@ -13,6 +13,7 @@ import io
 import json
 import math
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _, language
@@ -268,7 +269,8 @@ def _csv_words(cells: list[Any], entry: dict[str, Any]) -> list[Any]:
 
 @formatter("csv")
 def format_csv(report: PilotReport, color: bool = False) -> str:
-    """One row per metric and segment, full precision; UTF-8 BOM for Excel/WPS.
+    """One row per metric and segment (the overall row's segment 全部 / all users), numbers to six
+    significant digits (JSON keeps full precision); UTF-8 BOM for Excel/WPS.
 
     Headers and words (role, verdict, test) follow the results' language, as people open
     the file in Excel; in English they are the machine names, as JSON keys. Every text cell
@@ -288,7 +290,7 @@ def _csv(report: PilotReport) -> str:
         cells = [
             entry["metric"],
             entry["name"],
-            ";".join(f"{k}={v}" for k, v in entry["segment"].items()),
+            ";".join(f"{k}={v}" for k, v in entry["segment"].items()) or _("all users"),
             entry["role"],
             entry["kind"],
             entry["baseline"]["n"],
@@ -311,8 +313,20 @@ def _csv(report: PilotReport) -> str:
         ]
         if not english:
             cells = _csv_words(cells, entry)
-        writer.writerow([csv_cell(visible(c)) if isinstance(c, str) else c for c in cells])
+        writer.writerow(
+            [csv_cell(visible(c)) if isinstance(c, str) else _for_people(c) for c in cells]
+        )
     return "\ufeff" + buffer.getvalue()
+
+
+def _for_people(value: Any) -> Any:
+    """A number as people read it in Excel or WPS: six significant digits, never in scientific
+    notation (0.145, not 0.14500000000000002; 0.0000602972, not 6.0e-05). JSON keeps them whole."""
+    if isinstance(value, bool) or not isinstance(value, float) or not math.isfinite(value):
+        return value
+    if value == 0:
+        return 0
+    return format(Decimal(f"{value:.6g}").normalize(), "f")
 
 
 @formatter("markdown")

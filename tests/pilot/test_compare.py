@@ -670,3 +670,31 @@ pilot: {design: ab, arm_column: 组别, arms: {baseline: 对照组, pilot: 试�
     alert = next(a for a in document["alerts"] if a["id"] == "csat-drop")
     assert alert["value"] is None and alert["fired"] is False
     assert any("alert `csat-drop`" in w and "not evaluated" in w for w in document["warnings"])
+
+
+@pytest.mark.parametrize(("lang", "everyone"), [("zh", "全部"), ("en", "all users")])
+def test_csv_rounds_for_people_and_names_the_overall_segment(lang: str, everyone: str) -> None:
+    """Issue 20: Excel showed 0.14500000000000002 and 6.0e-05, and the overall row's 分群 cell
+    was empty. The CSV keeps six significant digits, never scientific; JSON stays whole."""
+    import csv
+    import io
+    import re
+
+    args = ["pilot", "compare", str(ONBOARDING), str(EXAMPLES / "onboarding_units.csv")]
+    args += ["--by", "region", "--lang", lang]
+    result = runner.invoke(app, [*args, "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    body = rows[1:]
+    numbers = [cell for row in body for cell in row if re.fullmatch(r"-?[\d.eE+-]+", cell) and cell]
+    assert numbers
+    for cell in numbers:
+        assert "e" not in cell.lower(), cell
+        digits = cell.lstrip("-").replace(".", "").lstrip("0")
+        assert len(digits) <= 6, cell
+    segments = [row[2] for row in body]
+    assert everyone in segments and "" not in segments, segments
+    assert any("=" in segment for segment in segments)  # the regions keep their name=value
+    whole = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    p_values = [m["p_value"] for m in whole["metrics"] if m["p_value"]]
+    assert any(len(repr(p)) > 10 for p in p_values), p_values  # full precision in JSON
