@@ -365,7 +365,8 @@ def report_context(
             ).format(found=found.get("id"), id=playbook.metadata.id)
         )
     findings = {f["metric"]: f for f in (data["review"] or {}).get("findings", [])}
-    overall_scope = pilot.get("scope") or translate(N_("all"), lang)
+    everyone = translate(N_("all"), lang)
+    overall_scope = pilot.get("scope") or everyone
     weighted = from_json(comparison, playbook)  # 综合达成度, when the pilot's metrics have weights
 
     design = comparison.get("design") or pilot.get("design") or "ab"
@@ -406,6 +407,8 @@ def report_context(
                 "unit": metric["unit"],
                 "better": metric["better"],
                 "scope": _segment_label(raw.get("segment"), overall_scope, lang),
+                # the significance and DiD tables: 全部 or the segment, not the long scope
+                "segment_label": _segment_label(raw.get("segment"), everyone, lang),
                 "is_overall": not raw.get("segment"),
                 "finding": findings.get(raw["metric"]) if not raw.get("segment") else None,
                 "direction": {"met": "better", "improved": "better", "worse": "worse"}.get(verdict),

@@ -460,3 +460,28 @@ def test_the_hand_made_edge_case_comparison_has_todays_shape(
         for item in edge[part]:
             assert set(item) == set(real[part][0]), (part, set(item) ^ set(real[part][0]))
     assert edge["schema_version"] == real["schema_version"]
+
+
+def test_significance_table_names_the_segment_not_the_pilot_scope(tmp_path: Path) -> None:
+    """Issue 20: every row of the significance table repeated the pilot's long scope
+    (华东地区新用户…), squeezing the columns; a row names its segment, 全部 for everyone."""
+    from typer.testing import CliRunner
+
+    from opsplay.cli import app
+    from opsplay.validate import load_playbook
+
+    root = Path(__file__).resolve().parents[2]
+    playbook = root / "playbooks" / "new-user-onboarding.yaml"
+    units = root / "examples" / "onboarding_units.csv"
+    args = ["pilot", "compare", str(playbook), str(units), "--by", "region", "--format", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code in (0, 1), result.output
+    comparison = json.loads(result.stdout)
+    loaded = load_playbook(playbook)
+    scope = loaded.pilot.scope if loaded.pilot else None
+    assert scope
+    text = render_report(loaded, comparison, lang="zh", fmt="md")
+    table = text.split("### 显著性与置信区间")[1].split("\n\n")[1]
+    rows = [line.split(" | ")[1] for line in table.splitlines()[2:]]
+    assert scope not in table, table
+    assert "全部" in rows and any(row.startswith("region") for row in rows), rows
