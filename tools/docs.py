@@ -134,22 +134,27 @@ playbooks), and times shown carry the zone: `14:43（北京时间）`.
 **Alerts that wait for evidence.** A noisy daily value crosses a threshold now and then by
 chance. `for: N` makes `opsplay watch` fire the alert only after its condition held on N
 consecutive runs (as Prometheus' `for:`); the count is kept in the state file, and one run
-without the condition resolves the alert and starts the count again. `min_n` is the fewest
+without the condition resolves the alert and starts the count again. A run counts only on new
+data: when the data's fingerprint (and the alert's definition) equals the last counted run's —
+the same day's export checked again by a cron every 10 minutes — the run neither advances nor
+restarts the count and says so ("the data is the same as last time, not counted"). `min_n` is the fewest
 rows the value must stand on — a node alert's rows in the log (of its `level`, or the due
 occurrences of a schedule), a metric alert's units in the pilot arm; below it the alert is
 "not enough data": never fired, never passed, its earlier state kept. `pilot compare
 --fail-on alert` looks once: an alert with `for: N` (N > 1) whose condition holds is
-"pending (1/N)" and does not fail the run. The JSON of both gives each alert `status`
+"pending (held on 1/N consecutive runs)" and does not fail the run. The JSON of both gives each alert `status`
 (`fired`, `pending`, `ok`, `not_enough_data`, `not_evaluated`), `n`, `min_n`, `for` and
 `held` (consecutive runs the condition held). `opsplay diff` calls a larger `for` or
 `min_n` a loosened alert (major: it fires later) and a smaller one a tightened alert (minor).
 
 **等待证据的告警。** 噪声大的每日数值偶尔会因为偶然越过阈值。`for: N` 让 `opsplay watch`
 只在条件连续 N 次运行都成立后才触发告警（同 Prometheus 的 `for:`）；次数记在状态文件里，有一次
-运行条件不成立，告警即恢复并重新计数。`min_n` 是判断所需的最少行数：节点告警为日志中该节点的行数
+运行条件不成立，告警即恢复并重新计数。只有新数据才计数：数据指纹（及告警定义）与上次计数的运行相同时
+（例如每 10 分钟的定时任务反复检查同一天的导出），这次运行既不累加也不重新计数，并在输出中写明
+"数据与上次相同，不计入 for"。`min_n` 是判断所需的最少行数：节点告警为日志中该节点的行数
 （写了 `level` 时为该级别的行数，排班节点为已到期的排班次数），指标告警为试点组的单位数；不足时
 告警显示"数据不足"，既不触发也不算通过，保留之前的状态。`pilot compare --fail-on alert` 只看一次：
-写了 `for: N`（N > 1）且条件成立的告警显示"待触发（1/N）"，不会让这次运行失败。两者的 JSON 为每条
+写了 `for: N`（N > 1）且条件成立的告警显示"待触发（已连续 1/N 次）"，不会让这次运行失败。两者的 JSON 为每条
 告警给出 `status`（`fired`、`pending`、`ok`、`not_enough_data`、`not_evaluated`）、`n`、`min_n`、
 `for` 和 `held`（条件已连续成立的次数）。`opsplay diff` 把调大 `for` 或 `min_n` 记为放宽告警
 （主版本：告警更晚触发），调小记为收紧告警（次版本）。

@@ -136,7 +136,9 @@ def compare(
         typer.Option(
             "--fail-on",
             help=_(
-                "Exit 1 on regression (overall), segment-regression, alert or miss (repeatable)."
+                "Exit 1 on regression (overall), segment-regression, alert or miss "
+                "(repeatable); segment-regression checks the segments only, in addition to "
+                "regression: pass both for both."
             ),
         ),
     ] = None,

@@ -648,10 +648,19 @@ def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     worse = sorted({r.metric for r in report.metrics if r.verdict == "worse" and not r.segment})
     if "regression" in fail_on and worse:
         happened.append(_("significantly worse ({metrics})").format(metrics=_ids(worse)))
-    in_segments = sorted({r.metric for r in report.metrics if r.verdict == "worse" and r.segment})
+    # which metric, in which segment: 满意度评分（城市为成都）
+    from opsplay.pilot.plain import segment_text
+
+    in_segments = [
+        _("{metric} ({segment})").format(metric=visible(r.name), segment=segment_text(r.segment))
+        for r in report.metrics
+        if r.verdict == "worse" and r.segment
+    ]
     if "segment-regression" in fail_on and in_segments:
         happened.append(
-            _("significantly worse in a segment ({metrics})").format(metrics=_ids(in_segments))
+            _("significantly worse in a segment: {segments}").format(
+                segments=joined(list(dict.fromkeys(in_segments)))
+            )
         )
     fired = [alert.id for alert in report.alerts if alert.fired]
     if "alert" in fail_on and fired:

@@ -20,6 +20,7 @@ from opsplay.pilot.plain import (
     fmt_value,
     label,
     method_words,
+    not_enough_words,
     p_is,
     row_verdict,
     segment_text,
@@ -140,6 +141,26 @@ TABLE_KEYS = (
 )
 
 
+# Beside a change and a deviation rate computed with CUPED (a metric's `pre_column`): the arm
+# values are the groups' own, the change is the adjusted one, so the two need not agree.
+ADJUSTED = N_("adjusted for the before period")
+
+
+def adjusted(row: Any) -> bool:
+    """Whether a row's change and deviation rate are CUPED-adjusted (SPEC 11)."""
+    return row.comparison.variance_reduction is not None
+
+
+def adjusted_cell(value: str, row: Any, stacked: bool = False) -> str:
+    """A change cell, labelled when it is adjusted: `-2.7 个百分点（已按试点前调整）`, or the
+    label on a second line in a terminal table."""
+    if not adjusted(row) or value == "—":
+        return value
+    if stacked:
+        return value + "\n" + _(ADJUSTED)
+    return _("{value} ({adjusted})").format(value=value, adjusted=_(ADJUSTED))
+
+
 def table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
     """The metric table: labels, and one row of cells per metric and segment."""
     header = [label(k) for k in TABLE_KEYS]
@@ -155,8 +176,8 @@ def table_rows(report: PilotReport) -> tuple[list[str], list[list[str]]]:
                 label(row.role),
                 arm_value(row, "baseline"),
                 arm_value(row, "pilot"),
-                fmt_abs(c.abs_diff, row.kind, row.unit),
-                fmt_rel(c.rel_diff),
+                adjusted_cell(fmt_abs(c.abs_diff, row.kind, row.unit), row),
+                adjusted_cell(fmt_rel(c.rel_diff), row),
                 fmt_interval(c.ci_rel),
                 fmt_p(c.p_value),
                 fmt_p(row.p_adjusted),
@@ -338,22 +359,30 @@ def node_name(report: PilotReport, node: str) -> str:
 
 def alert_text(report: PilotReport, alert: Any) -> str:
     """`个性化内容推送 完成率 87.0% < 90.0%`: node or metric by name, measure in words."""
-    if alert.measure:
-        watched = _("{node}: {measure}").format(
-            node=node_name(report, alert.target), measure=label(alert.measure)
-        )
-    else:
-        watched = visible(report.metric_names.get(alert.target, alert.target))
-    if alert.measure in ("p50_s", "p95_s"):
-        shown = (seconds(alert.value), seconds(alert.threshold))
-    elif alert.measure or _is_proportion(report, alert.target):
-        shown = (rate(alert.value), rate(alert.threshold))
-    else:
-        shown = (_num(alert.value), f"{alert.threshold:g}")
+    watched = _watched(report, alert)
+    shown = _shown(report, alert)
     op = _(OPS[alert.op]) if alert.op in OPS else alert.op
     return _("{watched} {value} {op} {threshold} (alert {id})").format(
         watched=watched, value=shown[0], op=op, threshold=shown[1], id=visible(alert.id)
     )
+
+
+def _watched(report: PilotReport, alert: Any) -> str:
+    """What an alert watches, by name: 个性化内容推送：完成率, or a metric's name."""
+    if alert.measure:
+        return _("{node}: {measure}").format(
+            node=node_name(report, alert.target), measure=label(alert.measure)
+        )
+    return visible(report.metric_names.get(alert.target, alert.target))
+
+
+def _shown(report: PilotReport, alert: Any) -> tuple[str, str]:
+    """An alert's value and threshold as its readers think of them."""
+    if alert.measure in ("p50_s", "p95_s"):
+        return seconds(alert.value), seconds(alert.threshold)
+    if alert.measure or _is_proportion(report, alert.target):
+        return rate(alert.value), rate(alert.threshold)
+    return _num(alert.value), f"{alert.threshold:g}"
 
 
 def waiting_alert_texts(report: PilotReport) -> list[str]:
@@ -364,21 +393,17 @@ def waiting_alert_texts(report: PilotReport) -> list[str]:
         if alert.status == "pending":
             texts.append(
                 _(
-                    "pending `for` ({held}/{needed}): {alert}; one look cannot fire it, "
-                    "`opsplay watch` fires it after {needed} consecutive runs"
+                    "pending (held on {held}/{needed} consecutive runs): {alert}; one look cannot "
+                    "fire it, `opsplay watch` fires it once {needed} consecutive runs meet the "
+                    "condition"
                 ).format(held=alert.held, needed=alert.runs_needed, alert=alert_text(report, alert))
             )
         elif alert.status == "not_enough_data":
-            texts.append(
-                _(
-                    "not enough data: {alert} stands on {n} rows or units, fewer than its min_n "
-                    "{min_n}; neither fired nor passed"
-                ).format(
-                    alert=alert_text(report, alert),
-                    n=alert.n if alert.n is not None else 0,
-                    min_n=alert.min_n,
-                )
+            value, threshold = _shown(report, alert)
+            watched = _("{watched} (alert {id})").format(
+                watched=_watched(report, alert), id=visible(alert.id)
             )
+            texts.append(not_enough_words(alert, value, threshold, watched))
     return texts
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from opsplay.i18n import N_, _
+from opsplay.i18n import N_, _, ngettext
 from opsplay.text import joined, visible
 
 if TYPE_CHECKING:
@@ -238,6 +238,8 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
             else _("{metric} in the pilot group is lower than in the control group by {size}")
         )
         change = template.format(metric=name, size=size)
+    if c.variance_reduction is not None:  # CUPED: the change is not the arm values' difference
+        change = _("after adjusting for the before period, {change}").format(change=change)
     change += _likely_range(row)
     if row.verdict in ("changed_up", "changed_down", "no_change_seen"):
         judged = _(
@@ -282,10 +284,19 @@ def chance_words(row: MetricResult) -> str:
     p = row.p_adjusted if row.p_adjusted is not None else row.comparison.p_value
     if p is None:
         return ""
-    share = share_of_pilots(p)
-    sentence = _(
-        "if the change had no effect, a difference this large would appear in {share} of pilots"
-    ).format(share=share)
+    if nearly_every(p):  # "about 100%" reads as a certainty of something
+        sentence = _(
+            "if the change had no effect, a difference this large would appear in nearly "
+            "every pilot"
+        )
+    else:
+        sentence = _(
+            "if the change had no effect, a difference this large would appear in {share} of pilots"
+        ).format(share=share_of_pilots(p))
+    if corrected(row.p_adjusted, row.comparison.p_value):  # the method line shows the raw p
+        sentence = _("{sentence} (after correcting for comparing several metrics)").format(
+            sentence=sentence
+        )
     if row.comparison.sequential:  # an always-valid p (SPEC 11)
         sentence = _("{sentence}, however often the results are looked at").format(
             sentence=sentence
@@ -293,6 +304,17 @@ def chance_words(row: MetricResult) -> str:
     if row.verdict == "no_change":
         sentence = _("{sentence}, so it may well be chance").format(sentence=sentence)
     return sentence
+
+
+def nearly_every(p: float) -> bool:
+    """Whether a p-value would be shown as "about 100%" (said as "in nearly every pilot")."""
+    return p >= 0.995
+
+
+def corrected(p_adjusted: float | None, p_value: float | None) -> bool:
+    """Whether the sentence's p is a corrected one that differs from the raw p shown in the
+    method section (Holm over several metrics)."""
+    return p_adjusted is not None and fmt_p(p_adjusted) != fmt_p(p_value)
 
 
 def share_of_pilots(p: float) -> str:
@@ -389,3 +411,26 @@ def method_name(method: str) -> str:
         "before-after": N_("no test (before/after without a comparison group)"),
     }
     return _(names[method]) if method in names else method
+
+
+def not_enough_words(alert: Any, value: str, threshold: str, watched: str) -> str:
+    """The not-enough-data line worded as the alert's condition, never as a fact (告警条件为高于
+    12.0%（当前 9.7%）), then what the value stands on: the pilot group's units, a node's rows."""
+    n = alert.n if alert.n is not None else 0
+    if alert.measure:  # a node alert: rows of the execution log
+        basis = ngettext("{n} execution record", "{n} execution records", n).format(n=n)
+    else:  # a metric alert: the pilot group's units
+        basis = ngettext("{n} unit of the pilot group", "{n} units of the pilot group", n).format(
+            n=n
+        )
+    return _(
+        "not enough data: {watched} — the alert condition is {op} {threshold} (now {value}); "
+        "it stands on only {basis}, fewer than its min_n {min_n}; neither fired nor passed"
+    ).format(
+        watched=watched,
+        op=_(OPS[alert.op]) if alert.op in OPS else alert.op,
+        threshold=threshold,
+        value=value,
+        basis=basis,
+        min_n=alert.min_n,
+    )

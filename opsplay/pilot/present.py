@@ -212,6 +212,9 @@ CSV_COLUMNS = (
     "verdict",
     "method",
     "correction",
+    # CUPED (a metric's pre_column): abs_diff, rel_diff and their interval are adjusted for
+    # the before period; baseline_value and pilot_value are the groups' own
+    "adjusted",
 )
 
 
@@ -240,6 +243,7 @@ CSV_HEADERS = {
     "verdict": N_("verdict"),
     "method": N_("test"),
     "correction": N_("multiple-testing correction"),
+    "adjusted": N_("change adjusted for the before period"),
 }
 _CSV_ROLES = {"primary": N_("primary"), "guardrail": N_("guardrail"), "secondary": N_("secondary")}
 _CSV_KINDS = {"proportion": N_("proportion"), "mean": N_("mean"), "ratio": N_("ratio")}
@@ -260,8 +264,9 @@ def _csv_words(cells: list[Any], entry: dict[str, Any]) -> list[Any]:
         words["verdict"] = _(VERDICTS[verdict])
     if entry["method"]:
         words["method"] = method_name(entry["method"])
-    if isinstance(words["significant"], bool):
-        words["significant"] = _("yes") if words["significant"] else _("no")
+    for key in ("significant", "adjusted"):
+        if isinstance(words[key], bool):
+            words[key] = _("yes") if words[key] else _("no")
     correction = words["correction"]
     words["correction"] = _(_CSV_CORRECTIONS.get(correction, correction))
     return list(words.values())
@@ -310,6 +315,7 @@ def _csv(report: PilotReport) -> str:
             entry["verdict"],
             entry["method"],
             report.options.correction if entry["role"] == "primary" else "none",
+            entry.get("variance_reduction") is not None,
         ]
         if not english:
             cells = _csv_words(cells, entry)

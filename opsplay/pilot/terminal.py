@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from opsplay.i18n import _
 from opsplay.pilot.human import (
+    adjusted_cell,
     alert_text,
     arm_value,
     arms_line,
@@ -25,7 +26,15 @@ from opsplay.pilot.human import (
     table_rows,
     waiting_alert_texts,
 )
-from opsplay.pilot.plain import colon, design_word, label, plain_sentence, segment_text
+from opsplay.pilot.plain import (
+    colon,
+    design_word,
+    fmt_abs,
+    fmt_rel,
+    label,
+    plain_sentence,
+    segment_text,
+)
 from opsplay.text import display_width, visible
 
 if TYPE_CHECKING:
@@ -118,6 +127,9 @@ def _metrics(console: Console, report: PilotReport) -> None:
                 shown[1] = _("{metric} ({role})").format(metric=row[1], role=row[2])
             for i, group in ((3, "baseline"), (4, "pilot")):
                 shown[i] = arm_value(result, group, stacked=True)
+            c = result.comparison
+            shown[5] = adjusted_cell(fmt_abs(c.abs_diff, result.kind, result.unit), result, True)
+            shown[6] = adjusted_cell(fmt_rel(c.rel_diff), result, True)
             if row[11] != "—":
                 shown[10] = _("{target} ({attainment})").format(target=row[10], attainment=row[11])
             cells.append([shown[i] for i in METRIC_COLUMNS])

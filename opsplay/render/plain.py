@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from opsplay.i18n import N_, language, translate
-from opsplay.pilot.plain import share_of_pilots
+from opsplay.pilot.plain import corrected, nearly_every, share_of_pilots
 from opsplay.render.filters import change_as, percent, signed_percent, value_as
 
 # (design, direction) → the comparison in words; `{change}` is the size of the difference.
@@ -29,6 +29,8 @@ _DIFFERENCE = {
         "net of the comparison group's change, {metric} in the pilot group came out {change} lower"
     ),
 }
+# A CUPED comparison (a metric's pre_column): the change is adjusted, the arm values are not.
+_ADJUSTED = N_("after adjusting for the before period, {difference}")
 _RANGE = N_(" (the true change is likely between {low} and {high})")
 _SIGNIFICANT = N_(
     "{difference}{range}; if the change had no effect, a difference this large would appear in "
@@ -41,6 +43,10 @@ _SIGNIFICANT_WORSE = N_(
 _CHANCE = N_(
     "{difference}{range}, but this may well be chance: if the change had no effect, a "
     "difference this large would appear in {share} of pilots."
+)
+_CHANCE_NEARLY_EVERY = N_(
+    "{difference}{range}, but this may well be chance: if the change had no effect, a "
+    "difference this large would appear in nearly every pilot."
 )
 _CHANCE_UNKNOWN = N_("{difference}, but this may well be chance: no effect is shown yet.")
 _NOT_CAUSAL = N_(
@@ -59,6 +65,8 @@ _TARGET_MET = N_(" The target of {target} is reached.")
 # After a sequential test's result (SPEC 11): its p and interval hold at every look.
 _SEQUENTIAL = N_(" These figures hold however often the results are looked at (sequential test).")
 _TARGET_MISSED = N_(" The target of {target} is not reached yet.")
+# When the sentence's share comes from the Holm-adjusted p (the method section shows the raw p).
+_CORRECTED = N_(" That share is after correcting for comparing several metrics.")
 
 
 def _size(row: dict[str, Any], lang: str, *, absolute_first: bool) -> str | None:
@@ -99,6 +107,8 @@ def explain(row: dict[str, Any], *, design: str, confidence: float, lang: str) -
     difference = translate(_DIFFERENCE[(design, direction)], lang).format(
         metric=metric, change=size
     )
+    if row.get("variance_reduction") is not None:  # CUPED: not the arm values' difference
+        difference = translate(_ADJUSTED, lang).format(difference=difference)
     verdict = row.get("verdict")
     p = row.get("p_adjusted") if row.get("p_adjusted") is not None else row.get("p_value")
     with language(lang):
@@ -110,9 +120,14 @@ def explain(row: dict[str, Any], *, design: str, confidence: float, lang: str) -
         template = _NOT_TESTABLE
     elif verdict in ("met", "improved", "worse"):
         template = _SIGNIFICANT_WORSE if verdict == "worse" else _SIGNIFICANT
+    elif share is not None and p is not None and nearly_every(p):
+        template = _CHANCE_NEARLY_EVERY
     else:
         template = _CHANCE if share is not None else _CHANCE_UNKNOWN
     sentence = translate(template, lang).format(difference=difference, range=likely, share=share)
+    if "{share}" in template or template is _CHANCE_NEARLY_EVERY:
+        if share is not None and corrected(row.get("p_adjusted"), row.get("p_value")):
+            sentence += translate(_CORRECTED, lang)
     if row.get("method") == "sequential" and share is not None:
         sentence += translate(_SEQUENTIAL, lang)
     target = row.get("target")

@@ -236,9 +236,18 @@ def metric_cells(row: dict[str, Any], playbook: Any) -> tuple[str, str, str, str
         metric.name if metric else str(row.get("metric")),
         fmt_value((row.get("baseline") or {}).get("value"), kind, unit),
         fmt_value((row.get("pilot") or {}).get("value"), kind, unit),
-        fmt_rel(row.get("rel_diff")),
+        _adjusted(fmt_rel(row.get("rel_diff")), row),
         verdict_word(row.get("verdict"), row.get("method")),
     )
+
+
+def _adjusted(value: str, row: dict[str, Any]) -> str:
+    """A deviation rate labelled when CUPED adjusted it (the arm values beside it are not)."""
+    from opsplay.pilot.human import ADJUSTED
+
+    if row.get("variance_reduction") is None or value == "—":
+        return value
+    return _("{value} ({adjusted})").format(value=value, adjusted=_(ADJUSTED))
 
 
 def verdict_word(verdict: str | None, method: str | None = None) -> str:
@@ -381,6 +390,7 @@ def format_json(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
                             "pilot",
                             "abs_diff",
                             "rel_diff",
+                            "variance_reduction",
                             "p_value",
                             "verdict",
                             "target",

@@ -191,9 +191,11 @@ def compose(
                 ).format(measure=measure, value=value, op=op, threshold=threshold)
             )
         if event == "firing" and alert.runs_needed > 1:  # `for:` (SPEC 11): why only now
+            # in words: a chat robot's Markdown would show a look-alike of the backticks
             lines.append(
                 _(
-                    "The condition held on {held} consecutive runs (the alert's `for` is {runs})"
+                    "The condition held on {held} consecutive runs (it fires once it holds on "
+                    "{runs} consecutive runs)"
                 ).format(held=getattr(result, "held", alert.runs_needed), runs=alert.runs_needed)
             )
         if node is not None and isinstance(figures, dict):

@@ -66,7 +66,7 @@ def format_text(result: WatchResult, playbook: Any) -> str:
                 lines.append(_("started firing: {alert}").format(alert=status(change.alert)))
             else:
                 lines.append(_("resolved: {alert}").format(alert=status(change.alert, True)))
-        lines += waiting_lines(result.alerts, status)
+        lines += waiting_lines(result.alerts, status, playbook, result.uncounted)
         if not result.changes:
             lines.append(
                 _("first run for this playbook: the alerts' states are kept; nothing to announce")
@@ -81,23 +81,40 @@ def format_text(result: WatchResult, playbook: Any) -> str:
     return "\n".join(lines) + "\n"
 
 
-def waiting_lines(alerts: Any, status: Callable[[str], str]) -> list[str]:
-    """Alerts waiting for evidence: pending `for:` runs, or below `min_n` (SPEC 11)."""
+def waiting_lines(
+    alerts: Any, status: Callable[[str], str], playbook: Any, uncounted: Any = ()
+) -> list[str]:
+    """Alerts waiting for evidence: pending `for:` runs, or below `min_n` (SPEC 11); a pending
+    alert whose count this run left as it was (the same data again) says so."""
+    from opsplay.pilot.plain import not_enough_words
+    from opsplay.watch.message import shown_value
+
+    definitions = {a.id: a for a in playbook.alerts}
     lines = []
     for alert in alerts:
-        if alert.status == "pending":
+        if alert.status == "pending" and alert.id in uncounted:
             lines.append(
                 _(
-                    "pending: {alert}, held on {held} of the {needed} consecutive runs its "
-                    "`for` asks before it fires"
+                    "{alert}: the data is the same as last time, not counted for `for` (still "
+                    "held on {held}/{needed} consecutive runs)"
+                ).format(alert=status(alert.id), held=alert.held, needed=alert.runs_needed)
+            )
+        elif alert.status == "pending":
+            lines.append(
+                _(
+                    "pending (held on {held}/{needed} consecutive runs): {alert}; it fires once "
+                    "{needed} consecutive runs meet the condition"
                 ).format(alert=status(alert.id), held=alert.held, needed=alert.runs_needed)
             )
         elif alert.status == "not_enough_data":
+            definition = definitions[alert.id]
             lines.append(
-                _(
-                    "not enough data: {alert} stands on {n} rows or units, fewer than its "
-                    "min_n {min_n}; neither fired nor passed"
-                ).format(alert=alert.id, n=alert.n if alert.n is not None else 0, min_n=alert.min_n)
+                not_enough_words(
+                    alert,
+                    shown_value(alert.value, definition, playbook),
+                    shown_value(alert.threshold, definition, playbook),
+                    alert.id,
+                )
             )
     return lines
 

@@ -62,6 +62,9 @@ class WatchResult:
     warnings: tuple[str, ...]
     playbook: Any = None  # model.playbook.Playbook
     first: bool = False  # the playbook's first watch run with this state file
+    # alerts whose `for:` count this run left as it was: the data is the same as on the last
+    # counted run (the same export looked at again is no new evidence, SPEC 11)
+    uncounted: tuple[str, ...] = ()
 
 
 def evaluate(
@@ -186,6 +189,7 @@ def run_watch(
             "SELECT 1 FROM runs WHERE playbook = ? AND command = 'watch' LIMIT 1",
             (playbook.metadata.id,),
         )
+        uncounted: list[str] = []
         changes = _remember(
             state,
             playbook,
@@ -194,6 +198,8 @@ def run_watch(
             lang,
             _zone(playbook_path, playbook),
             {node.get("node"): node for node in document.get("nodes") or []},
+            data_fingerprint,
+            uncounted,
         )
         if changes and not targets:
             warnings.append(
@@ -232,6 +238,7 @@ def run_watch(
         warnings=tuple(warnings),
         playbook=playbook,
         first=first,
+        uncounted=tuple(uncounted),
     )
 
 
@@ -251,9 +258,14 @@ def _remember(
     lang: str,
     zone: Any = None,  # the project's time zone (opsplay.zones); None: by the playbook's language
     figures: Any = None,  # node id -> its figures in the result JSON (open and missed cases)
+    data_fingerprint: str = "",  # history.fingerprint of the run's files
+    uncounted: list[str] | None = None,  # gains the alerts this run did not count
 ) -> list[Change]:
     """Compare with the stored states and queue a message per change and robot, in one
-    transaction: of two overlapping runs, the second sees the first's states and queues nothing."""
+    transaction: of two overlapping runs, the second sees the first's states and queues nothing.
+
+    A run on the same data as the alert's last counted run (and the same alert definition)
+    is not another look: its `for:` count neither grows nor restarts, and nothing changes."""
     from opsplay.i18n import language
     from opsplay.zones import shown as shown_in
     from opsplay.zones import zone as zone_of
@@ -282,11 +294,19 @@ def _remember(
                 # neither fired nor passed, and the `for:` count neither grows nor restarts
                 continue
             row = db.execute(
-                "SELECT firing, held FROM alert_state WHERE playbook = ? AND alert = ?",
+                "SELECT firing, held, looked FROM alert_state WHERE playbook = ? AND alert = ?",
                 (playbook.metadata.id, result.id),
             ).fetchone()
             was = bool(row["firing"]) if row is not None else False
-            result = _waited(result, row["held"] if row is not None else 0, was)
+            looked = _look(data_fingerprint, playbook, result.id) if data_fingerprint else None
+            if row is not None and looked is not None and row["looked"] == looked:
+                # the same export again: no new look, so the count stays as last counted (a
+                # robot added since still hears of a firing alert, `renotify` still applies)
+                result = _as_before(result, row["held"], was)
+                if uncounted is not None:
+                    uncounted.append(result.id)
+            else:
+                result = _waited(result, row["held"] if row is not None else 0, was)
             alerts[index] = result  # the run's outputs show the counted status
             event = "firing" if result.fired else "resolved"
             if result.fired != was:
@@ -316,10 +336,10 @@ def _remember(
                         ),
                     )
             db.execute(
-                "INSERT INTO alert_state (playbook, alert, firing, value, changed, checked, held) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (playbook, alert) DO UPDATE SET "
-                "firing = excluded.firing, value = excluded.value, checked = excluded.checked, "
-                "held = excluded.held, "
+                "INSERT INTO alert_state (playbook, alert, firing, value, changed, checked, held, "
+                "looked) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (playbook, alert) DO UPDATE "
+                "SET firing = excluded.firing, value = excluded.value, checked = excluded.checked, "
+                "held = excluded.held, looked = excluded.looked, "
                 "changed = CASE WHEN firing = excluded.firing THEN changed ELSE excluded.changed END",
                 (
                     playbook.metadata.id,
@@ -329,6 +349,7 @@ def _remember(
                     stamp,
                     stamp,
                     result.held,
+                    looked,
                 ),
             )
             if told and result.fired:  # what `renotify` and a severity rise are measured from
@@ -372,6 +393,23 @@ def _counted(document: dict[str, Any], alerts: Sequence[Any]) -> None:
         counted = by_id.get(entry.get("id"))
         if counted is not None:
             entry.update(fired=counted.fired, status=counted.status, held=counted.held)
+
+
+def _look(data_fingerprint: str, playbook: Any, alert_id: str) -> str:
+    """What makes a look new for an alert: its data, and its definition (an edited threshold
+    on the same data is judged again)."""
+    import hashlib
+
+    alert = next((a for a in playbook.alerts if a.id == alert_id), None)
+    judged = ("node", "measure", "metric", "level", "op", "threshold", "for_runs", "min_n")
+    definition = [getattr(alert, name, None) for name in judged]
+    return hashlib.sha256(f"{data_fingerprint}\n{definition!r}".encode()).hexdigest()
+
+
+def _as_before(result: Any, held: int, was_firing: bool) -> Any:
+    """`result` as the last counted run left it (a run on the same data counts nothing)."""
+    status = "fired" if was_firing else "pending" if held else "ok"
+    return replace(result, held=held, fired=was_firing, status=status)
 
 
 def _waited(result: Any, held_before: int, was_firing: bool) -> Any:

@@ -35,6 +35,7 @@ CREATE TABLE alert_state (
     held INTEGER NOT NULL DEFAULT 0,
     told TEXT,
     severity TEXT,
+    looked TEXT,
     PRIMARY KEY (playbook, alert)
 );
 CREATE TABLE outbox (
@@ -91,6 +92,9 @@ _ADDED_COLUMNS = [
     # when the robots were last told of a firing alert, and at which severity (`renotify`)
     ("alert_state", "told", "TEXT"),
     ("alert_state", "severity", "TEXT"),
+    # the data (and alert definition) the last counted look stood on: a run on the same data
+    # is not another look for `for:` (SPEC 11 "Repeated looks")
+    ("alert_state", "looked", "TEXT"),
 ]
 
 

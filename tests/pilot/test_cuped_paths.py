@@ -8,6 +8,7 @@ count, and a missing before value follows the metric's `missing` rule and is cou
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -429,3 +430,50 @@ def test_postgres_gives_the_same_json(
     from_file = metric_figures(compare(book, str(units)))
     assert_same_json(from_file, metric_figures(compare(book, str(stats))))
     assert_same_json(from_file, metric_figures(compare(book, "--db", postgres, "--table", "cuped")))
+
+
+def test_adjusted_changes_are_labelled_wherever_they_are_shown(
+    data: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """With a pre_column the arm values are the groups' own but the change is adjusted, so the
+    two need not agree: every place that shows the change says it is adjusted (issue 18)."""
+    book, units = data
+
+    def shown(*args: str) -> str:
+        result = runner.invoke(app, ["pilot", "compare", str(book), str(units), *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    text = shown("--lang", "zh")
+    assert "已按试点前调整" in text.split("•")[0]  # in the table, under the change
+    sentences = [line for line in text.splitlines() if line.startswith("•")]
+    adjusted = [line for line in sentences if "次日留存率" in line or "人均消费" in line]
+    assert adjusted and all(line.startswith("• 按试点前调整后，") for line in adjusted), sentences
+    markdown = shown("--lang", "zh", "--format", "markdown")
+    row = next(line for line in markdown.splitlines() if line.startswith("| 全部 | 次日留存率"))
+    assert row.count("（已按试点前调整）") == 2, row  # the change and the deviation rate
+    english = shown("--lang", "en", "--format", "markdown")
+    assert "(adjusted for the before period)" in english
+    assert "after adjusting for the before period, " in english
+    table = list(csv.reader(io.StringIO(shown("--lang", "zh", "--format", "csv").lstrip("\ufeff"))))
+    column = table[0].index("变化已按试点前调整")
+    flags = {row[1]: row[column] for row in table[1:] if row[2] == "全部"}  # the overall rows
+    assert flags["次日留存率"] == "是" and set(flags.values()) == {"是"}, flags
+    out = tmp_path / "report.md"
+    result = runner.invoke(
+        app, ["render-report", str(book), str(units), "-o", str(out), "--lang", "zh"]
+    )
+    assert result.exit_code == 0, result.output
+    report = out.read_text(encoding="utf-8")
+    assert "（已按试点前调整）" in report and "按试点前调整后，" in report
+
+
+def test_history_labels_an_adjusted_deviation_rate() -> None:
+    from opsplay.watch.history import metric_cells
+
+    class Book:
+        metrics: list = []
+
+    row = {"metric": "m", "rel_diff": -0.078, "variance_reduction": 0.05, "kind": "proportion"}
+    assert metric_cells(row, Book())[3].endswith("(adjusted for the before period)")
+    assert metric_cells({**row, "variance_reduction": None}, Book())[3] == "-7.8%"

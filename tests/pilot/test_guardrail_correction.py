@@ -164,3 +164,22 @@ def test_guardrails_carry_their_holm_adjusted_p(tmp_path: Path) -> None:
             expected[i] = running
         assert [m["p_adjusted"] for m in rows] == pytest.approx(expected, rel=1e-12)
         assert len(rows) == (2 if overall else 8)
+
+
+def test_segment_regression_names_the_segment_and_metric(tmp_path: Path) -> None:
+    """The failure says where: 客单价（region为苏州）, not only the metric (issue 18 try-out)."""
+    data = tmp_path / "units.csv"
+    _rows(data, pilot_scale=1.13, segment_scale=0.6)
+    args = ["pilot", "compare", str(PLAYBOOK), str(data), "--by", "region"]
+    args += ["--fail-on", "segment-regression"]
+    result = CliRunner().invoke(app, ["--lang", "zh", *args])  # the messages' language
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if "--fail-on" in line)
+    assert "在分群中显著变差：" in line and "为苏州）" in line, line
+    english = CliRunner().invoke(app, ["--lang", "en", *args])
+    assert "is 苏州)" in english.output, english.output
+
+
+def test_help_says_segment_regression_is_in_addition_to_regression() -> None:
+    shown = CliRunner().invoke(app, ["pilot", "compare", "--help"], terminal_width=400).output
+    assert "in addition to regression: pass both for both" in " ".join(shown.split()), shown

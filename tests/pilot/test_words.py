@@ -593,3 +593,37 @@ def test_csv_in_chinese_has_chinese_headers_and_words_and_english_with_lang_en()
     assert english.exit_code == 0, english.output
     assert english.stdout.lstrip("\ufeff").startswith("metric,name,segment,role,kind,")
     assert ",primary,proportion," in english.stdout
+
+
+def test_a_p_value_near_one_reads_naturally_and_says_when_it_is_corrected(
+    tmp_path: Path,
+) -> None:
+    """ "概率约 100%" reads as a certainty; and a sentence built on the Holm-adjusted p (the
+    method line shows the raw one) says it is corrected for several metrics (issue 18)."""
+    args = ["pilot", "compare", str(ONBOARDING), str(UNITS), "--sequential", "--lang"]
+    zh = runner.invoke(app, [*args, "zh"]).stdout
+    sentences = {line.split("比对照组")[0]: line for line in zh.splitlines() if line[:1] == "•"}
+    assert "约 100%" not in zh and "约 99" not in zh, zh
+    spend = sentences["• 试点组人均消费"]  # raw p=0.69, Holm-adjusted 1.0
+    assert "几乎每次试点都会出现这么大的差异（已按同时比较多个指标校正）" in spend, spend
+    order = sentences["• 试点组客单价"]  # raw p=1.0, no correction shown
+    assert "几乎每次试点都会出现这么大的差异" in order and "校正" not in order, order
+    assert "约 38%" in sentences["• 试点组首单转化率"]  # other p-values as before
+    en = runner.invoke(app, [*args, "en"]).stdout
+    assert "would appear in nearly every pilot (after correcting for comparing several" in en
+    out = tmp_path / "report.md"
+    result = runner.invoke(
+        app,
+        ["render-report", str(ONBOARDING), str(UNITS), "-o", str(out), "--lang", "zh"],
+    )
+    assert result.exit_code == 0, result.output
+    report = out.read_text(encoding="utf-8")
+    assert "约 100%" not in report, report
+    assert "该概率已按同时比较多个指标校正" in report
+    from opsplay.render.plain import explain
+
+    row = {"metric": "aov", "metric_name": "客单价", "abs_diff": -0.1, "rel_diff": -0.002}
+    row.update(verdict="no_change", kind="mean", p_value=0.6859, p_adjusted=1.0)
+    said = explain(row, design="ab", confidence=0.95, lang="zh")
+    assert "几乎每次试点都会出现这么大的差异" in said and "已按同时比较多个指标校正" in said, said
+    assert "100%" not in said

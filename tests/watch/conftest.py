@@ -155,8 +155,11 @@ def write_playbook(folder: Path, *, lang: str = "zh", version: str = "1.2.0") ->
     return path
 
 
-def write_events(path: Path, ok: int, failed: int, node: str = "push-content") -> Path:
-    """An event log of one node's runs: `ok` finished, `failed` failed."""
+def write_events(
+    path: Path, ok: int, failed: int, node: str = "push-content", prefix: str = "u"
+) -> Path:
+    """An event log of one node's runs: `ok` finished, `failed` failed (case ids `prefix`…:
+    another prefix is another export with the same figures)."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         out = csv.writer(handle)
         out.writerow(["case_id", "node", "started_at", "finished_at", "status"])
@@ -164,7 +167,7 @@ def write_events(path: Path, ok: int, failed: int, node: str = "push-content") -
             status = "ok" if index < ok else "failed"
             out.writerow(
                 [
-                    f"u{index:05d}",
+                    f"{prefix}{index:05d}",
                     node,
                     "2024-08-01T09:00:00+08:00",
                     "2024-08-01T09:00:40+08:00",

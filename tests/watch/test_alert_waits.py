@@ -15,7 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from tests.watch.conftest import EXAMPLES, NOW, ONBOARDING, RobotServer
+from tests.watch.conftest import EXAMPLES, NOW, ONBOARDING, RobotServer, write_events
 
 runner = CliRunner()
 
@@ -38,9 +38,26 @@ def _with_alert(scene: dict[str, Path], **fields: object) -> Path:
     return scene["playbook"]
 
 
-def _run(scene: dict[str, Path], log: str, moments: list, *urls: str, fmt: str = "text"):
+def _export(scene: dict[str, Path], log: str, day: int) -> Path:
+    """The day's export of the `log` kind: the same figures, new rows (a new fingerprint)."""
+    ok, failed = {"firing": (80, 20), "healthy": (95, 5)}[log]
+    return write_events(scene["state"].parent / f"{log}-{day}.csv", ok, failed, prefix=f"d{day}-")
+
+
+def _run(
+    scene: dict[str, Path],
+    log: str,
+    moments: list,
+    *urls: str,
+    fmt: str = "text",
+    same: bool = False,  # the same export as the last run (else the next day's)
+):
     moments.append(moments[-1] + timedelta(days=1))
-    args = ["watch", str(scene["playbook"]), "--events", str(scene[log])]
+    exports = scene.setdefault("exports", [])  # type: ignore[arg-type]
+    if not same:
+        exports.append(len(moments))  # type: ignore[attr-defined]
+    day = exports[-1]  # type: ignore[index]
+    args = ["watch", str(scene["playbook"]), "--events", str(_export(scene, log, day))]
     for url in urls:
         args += ["--notify", url]
     return runner.invoke(app, [*args, "--state", str(scene["state"]), "--format", fmt])
@@ -60,7 +77,8 @@ def test_for_fires_on_the_third_consecutive_run_and_resolves_on_one(
         result = _run(scene, "firing", ticking, url)
         assert result.exit_code == 0, result.output  # pending is not firing
         assert robot.received == []
-        assert f"条件已连续成立 {held} 次" in result.output and "连续 3 次" in result.output
+        assert f"待触发（已连续 {held}/3 次）" in result.output, result.output
+        assert "连续 3 次运行都满足条件才触发" in result.output and "`for`" not in result.output
         assert _stored(scene) == (0, held)
     third = _run(scene, "firing", ticking, url)
     assert third.exit_code == 1, third.output
@@ -68,7 +86,9 @@ def test_for_fires_on_the_third_consecutive_run_and_resolves_on_one(
         robot.received[0].body, ensure_ascii=False
     )
     assert _stored(scene) == (1, 3)
-    assert "条件已连续 3 次运行成立" in json.dumps(robot.received[0].body, ensure_ascii=False)
+    told = json.dumps(robot.received[0].body, ensure_ascii=False)
+    assert "条件已连续 3 次运行成立（连续 3 次运行都满足条件才触发）" in told
+    assert "for" not in told and "ˋ" not in told  # in words: no key, no look-alike backticks
     fourth = _run(scene, "firing", ticking, url, fmt="json")
     assert fourth.exit_code == 1 and len(robot.received) == 1  # still firing: told once
     alert = json.loads(fourth.stdout)["alerts"][0]
@@ -80,6 +100,44 @@ def test_for_fires_on_the_third_consecutive_run_and_resolves_on_one(
     again = _run(scene, "firing", ticking, url)
     assert again.exit_code == 0 and len(robot.received) == 2  # the count starts over
     assert _stored(scene) == (0, 1)
+
+
+def test_the_same_export_looked_at_again_is_not_another_run(
+    scene, robot: RobotServer, ticking
+) -> None:
+    """Cron every 10 minutes on a daily export: the same data again neither advances the
+    count nor restarts it, and the run says so (issue 18's false alarm on A/A data)."""
+    _with_alert(scene, **{"for": 3})
+    url = robot.url("dingtalk")
+    first = _run(scene, "firing", ticking, url)
+    assert first.exit_code == 0 and _stored(scene) == (0, 1), first.output
+    for _again in range(3):  # the same day's export: three more runs, no new evidence
+        same = _run(scene, "firing", ticking, url, same=True)
+        assert same.exit_code == 0, same.output
+        assert "数据与上次相同，不计入 for（仍为已连续 1/3 次）" in same.output, same.output
+        assert _stored(scene) == (0, 1)
+    assert robot.received == []
+    looked = _run(scene, "firing", ticking, url, same=True, fmt="json")
+    alert = json.loads(looked.stdout)["alerts"][0]
+    assert (alert["status"], alert["fired"], alert["held"]) == ("pending", False, 1)
+    assert _run(scene, "firing", ticking, url).exit_code == 0  # the next day's export
+    assert _stored(scene) == (0, 2)
+    assert _run(scene, "firing", ticking, url, same=True).exit_code == 0
+    assert _stored(scene) == (0, 2)  # not restarted either
+    third = _run(scene, "firing", ticking, url)
+    assert third.exit_code == 1 and len(robot.received) == 1, third.output
+    kept = _run(scene, "firing", ticking, url, same=True)
+    assert kept.exit_code == 1 and len(robot.received) == 1  # still firing, told once
+    assert _stored(scene) == (1, 3)
+
+
+def test_an_edited_alert_on_the_same_export_is_judged_again(scene, robot, ticking) -> None:
+    """The look is the data and the alert's definition: a changed threshold counts."""
+    _with_alert(scene, **{"for": 2})
+    assert _run(scene, "firing", ticking).exit_code == 0
+    _with_alert(scene, threshold=0.85)
+    assert _run(scene, "firing", ticking, same=True).exit_code == 1
+    assert _stored(scene) == (1, 2)
 
 
 def test_a_run_without_the_condition_restarts_the_count(scene, robot: RobotServer, ticking):
@@ -178,6 +236,8 @@ def test_one_look_is_pending_for_n_above_one(tmp_path: Path) -> None:
     )
     words = _compare(_metric_alert(tmp_path, **{"for": 3}), "--lang", "en")
     assert "1/3" in words.output and "watch" in words.output, words.output
+    zh = _compare(_metric_alert(tmp_path, **{"for": 3}), "--lang", "zh").output
+    assert "待触发（已连续 1/3 次）：" in zh and "`for`" not in zh, zh
     assert _compare(_metric_alert(tmp_path, **{"for": 1})).exit_code == 1
 
 
@@ -189,3 +249,24 @@ def test_one_look_below_min_n_is_not_enough_data(tmp_path: Path) -> None:
     words = _compare(_metric_alert(tmp_path, min_n=6000), "--lang", "zh")
     assert "数据不足" in words.output, words.output
     assert _compare(_metric_alert(tmp_path, min_n=100)).exit_code == 1
+
+
+def test_not_enough_data_states_the_condition_not_a_fact(tmp_path: Path) -> None:
+    """次日留存率 is below 90%: the line must not say it is above 90% (issue 18 try-out)."""
+    playbook = _metric_alert(tmp_path, threshold=0.9, min_n=6000)
+    words = _compare(playbook, "--lang", "zh").output
+    line = next(line for line in words.splitlines() if "数据不足" in line)
+    assert "的告警条件为高于 90.0%（当前 " in line, line
+    assert "% 高于 90.0%" not in line, line
+    assert "仅基于试点组 " in line and " 个样本，少于其 min_n 6000" in line, line
+    assert "行或单位" not in words
+    english = _compare(playbook, "--lang", "en").output
+    assert "the alert condition is above 90.0% (now " in english, english
+    assert "units of the pilot group" in english, english
+
+
+def test_watch_not_enough_data_names_the_rows_of_a_node(scene, robot, ticking) -> None:
+    _with_alert(scene, min_n=150)
+    text = _run(scene, "firing", ticking).output
+    assert "数据不足：push-completion的告警条件为低于 90.0%（当前 80.0%）" in text, text
+    assert "仅基于本节点 100 条执行记录，少于其 min_n 150" in text, text
