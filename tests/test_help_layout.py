@@ -62,8 +62,11 @@ def test_every_command_has_help_and_lines_fit(helps) -> None:
     assert len(found) >= 14  # the root, pilot and every command
     for entry in found:
         for line in entry["output"].splitlines():
-            assert width_of(line) <= width, (entry["path"], line)
             stripped = line.strip()
+            if stripped.startswith("opsplay "):  # an example command is never broken
+                assert line.startswith("    ") and width_of(line[4:]) > width - 4, line
+                continue
+            assert width_of(line) <= width, (entry["path"], line)
             if re.match(r"\.\w", stripped):  # a file suffix (.docx) may start a line
                 continue
             assert not stripped or stripped[0] not in NO_LINE_START, (entry["path"], line)
@@ -102,3 +105,24 @@ def test_wrap_keeps_latin_runs_and_punctuation_rules() -> None:
             assert not line or line[-1] not in "（「『“‘《"
         assert any("OPSPLAY_NOTIFY_SECRET" in line for line in lines)
         assert any("duckdb:///file.duckdb" in line for line in lines)
+
+
+def test_example_commands_and_bracketed_notes_stay_whole(helps) -> None:
+    """Issue 20: at 80 columns an example command was split across lines (copy-paste broke)
+    and a note split inside its brackets (`[范` / `围：≥ 1…]`)."""
+    _width, found = helps
+    examples = 0
+    for entry in found:
+        output = entry["output"]
+        for text in entry["texts"]:
+            for command in re.findall(r"(?:Example: |示例：)(opsplay [^\n]*)", text):
+                examples += 1
+                assert any(line.strip().endswith(command) for line in output.splitlines()), (
+                    entry["path"],
+                    command,
+                )
+        for line in output.splitlines():
+            if line.strip().startswith("opsplay "):
+                continue
+            assert line.count("[") == line.count("]"), (entry["path"], line)
+    assert examples >= 8

@@ -5,8 +5,11 @@ or split anywhere: a line starting with `。`, `OPSPLAY_NOTIFY⏎_SECRET`. This 
 formatter wraps by display width (a Chinese character takes two columns), may break
 between any two Chinese characters but never inside a run of Latin letters, digits and
 symbols (an option, a URL, an environment variable), never before closing punctuation
-(`。，）`) and never after opening punctuation (`（「`), as CLREQ asks. Metavars are words
-(`PATH`, `N`, `a|b`), not Python types (`<list[Path]>`, `<bool>` on a flag).
+(`。，）`) and never after opening punctuation (`（「`), as CLREQ asks. A note in brackets
+(`[范围：≥ 1]`, `[默认：text]`) is never split either, and an example command is never broken:
+copied from the terminal it must still run, so one too long for its line gets a line of its
+own and may run past the width. Metavars are words (`PATH`, `N`, `a|b`), not Python types
+(`<list[Path]>`, `<bool>` on a flag).
 """
 
 from __future__ import annotations
@@ -25,7 +28,12 @@ NO_LINE_START = set("，。、；：？！）」』”’》〉】…,.;:?!)]}%"
 NO_LINE_END = set("（「『“‘《〈【([{")
 # A token: a run of characters that are neither spaces nor wide (Chinese) characters, or one
 # wide character. Runs of Latin text are never split; between wide characters a line may break.
-_TOKEN = re.compile(r"[ \t]+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|\S")
+# A note in brackets is one token, spaces and Chinese included.
+_TOKEN = re.compile(
+    r"\[[^\[\]\n]*\]|[ \t]+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|\S"
+)
+# A paragraph that shows a command: `Example: opsplay …` / `示例：opsplay …`.
+_EXAMPLE = re.compile(r"(?P<label>[^\n]*?[:：]) ?(?P<command>opsplay .*)")
 INDENT = 2
 GAP = 2
 METAVARS = {
@@ -179,8 +187,8 @@ def _rows(ctx: Any) -> Iterator[tuple[str, str, str]]:
             continue
         notes = _notes(param, ctx)
         help_text = (getattr(param, "help", None) or "").strip()
-        if notes:
-            help_text += ("  " if help_text else "") + "[" + _("; ").join(notes) + "]"
+        if notes:  # one bracket per note: a line may break between them, never inside one
+            help_text += ("  " if help_text else "") + " ".join(f"[{note}]" for note in notes)
         if getattr(param, "param_type_name", "") == "argument":
             name = metavar(param) or param.name.upper()
             if param.nargs == -1:
@@ -210,6 +218,21 @@ def _block(rows: list[tuple[str, str]], width: int) -> list[str]:
     return out
 
 
+def _paragraph(text: str, width: int) -> list[str]:
+    """A paragraph of the description, indented; an example command stays whole: beside its
+    label when the line holds both, else on a line of its own, however long."""
+    example = _EXAMPLE.fullmatch(" ".join(text.split()))
+    if example is None:
+        return [" " * INDENT + line for line in wrap(text, width - INDENT)]
+    one_line = " " * INDENT + example.group(0)
+    if width_of(one_line) <= width:
+        return [one_line]
+    return [
+        *(" " * INDENT + line for line in wrap(example["label"], width - INDENT)),
+        " " * (2 * INDENT) + example["command"],
+    ]
+
+
 def format_help(command: Any, ctx: Any) -> str:
     """The whole help text of a command or group."""
     width = terminal_width()
@@ -222,7 +245,7 @@ def format_help(command: Any, ctx: Any) -> str:
     out = wrap(usage, width)
     for paragraph in re.split(r"\n\s*\n", (command.help or "").strip()):
         if paragraph.strip():
-            out += [""] + [" " * INDENT + line for line in wrap(paragraph.strip(), width - INDENT)]
+            out += [""] + _paragraph(paragraph.strip(), width)
     sections: dict[str, list[tuple[str, str]]] = {"arguments": [], "options": []}
     for section, name, help_text in _rows(ctx):
         sections[section].append((name, help_text))
