@@ -126,6 +126,21 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
             "OPS103", path, _("`{name}`: {problem}").format(name=name, problem=detail["msg"])
         )
         return
+    count = _count_field(path)
+    if count and kind in (*_NUMBER_KINDS, "int_from_float"):
+        if isinstance(detail.get("input"), int | float):
+            return  # 1.5 or 0: OPS309 says it once, with a whole-number fix
+        # `五百`, `3次`: a count of runs or rows is a whole number, not a share like 0.35
+        loaded.report(
+            "OPS103",
+            path,
+            _("`{name}`: expected a whole number, {got}; write digits, e.g. `{example}`").format(
+                name=name,
+                got=_("got `{value}`").format(value=value),
+                example="for: 3" if count == "for" else "min_n: 200",
+            ),
+        )
+        return
     measure = _duration_measure(loaded.data, path)
     if measure and kind in _NUMBER_KINDS:
         # `95%` or `0.35` would be wrong advice: p50_s / p95_s are seconds
@@ -146,6 +161,13 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
 
 
 _NUMBER_KINDS = frozenset({"float_parsing", "float_type", "int_parsing", "int_type"})
+
+
+def _count_field(path: Path) -> str | None:
+    """`for` or `min_n` when `path` is one of an alert's counts (runs, rows), else None."""
+    if len(path) == 3 and path[0] == "alerts" and path[2] in ("for", "min_n"):
+        return str(path[2])
+    return None
 
 
 def _duration_measure(data: Any, path: Path) -> str | None:
