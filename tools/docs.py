@@ -137,7 +137,8 @@ consecutive runs (as Prometheus' `for:`); the count is kept in the state file, a
 without the condition resolves the alert and starts the count again. A run counts only on new
 data: when the data's fingerprint (and the alert's definition) equals the last counted run's —
 the same day's export checked again by a cron every 10 minutes — the run neither advances nor
-restarts the count and says so ("the data is the same as last time, not counted"). `min_n` is the fewest
+restarts the count and says so ("the data is the same as last time, not counted"; in `watch
+--format json` the alert's `counted` is false). `min_n` is the fewest
 rows the value must stand on — a node alert's rows in the log (of its `level`, or the due
 occurrences of a schedule), a metric alert's units in the pilot arm; below it the alert is
 "not enough data": never fired, never passed, its earlier state kept. `pilot compare
@@ -151,7 +152,7 @@ occurrences of a schedule), a metric alert's units in the pilot arm; below it th
 只在条件连续 N 次运行都成立后才触发告警（同 Prometheus 的 `for:`）；次数记在状态文件里，有一次
 运行条件不成立，告警即恢复并重新计数。只有新数据才计数：数据指纹（及告警定义）与上次计数的运行相同时
 （例如每 10 分钟的定时任务反复检查同一天的导出），这次运行既不累加也不重新计数，并在输出中写明
-"数据与上次相同，不计入 for"。`min_n` 是判断所需的最少行数：节点告警为日志中该节点的行数
+"数据与上次相同，不计入 for"（`watch --format json` 中该告警的 `counted` 为 false）。`min_n` 是判断所需的最少行数：节点告警为日志中该节点的行数
 （写了 `level` 时为该级别的行数，排班节点为已到期的排班次数），指标告警为试点组的单位数；不足时
 告警显示"数据不足"，既不触发也不算通过，保留之前的状态。`pilot compare --fail-on alert` 只看一次：
 写了 `for: N`（N > 1）且条件成立的告警显示"待触发（已连续 1/N 次）"，不会让这次运行失败。两者的 JSON 为每条

@@ -124,7 +124,15 @@ def format_json(result: WatchResult, playbook: Any) -> str:
     """Full precision; `changes` lists this run's transitions."""
     document = {
         "playbook": {"id": result.playbook_id, "version": result.version},
-        "alerts": [{**alert_json(a), "firing": a.id in result.firing} for a in result.alerts],
+        "alerts": [
+            # counted: false when the data was the same as on the last counted run (`for:`)
+            {
+                **alert_json(a),
+                "firing": a.id in result.firing,
+                "counted": a.id not in result.uncounted,
+            }
+            for a in result.alerts
+        ],
         "changes": [{"alert": c.alert, "event": c.event, "value": c.value} for c in result.changes],
         "firing": list(result.firing),
         "sent": result.sent,

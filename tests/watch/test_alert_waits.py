@@ -120,6 +120,7 @@ def test_the_same_export_looked_at_again_is_not_another_run(
     looked = _run(scene, "firing", ticking, url, same=True, fmt="json")
     alert = json.loads(looked.stdout)["alerts"][0]
     assert (alert["status"], alert["fired"], alert["held"]) == ("pending", False, 1)
+    assert alert["counted"] is False
     assert _run(scene, "firing", ticking, url).exit_code == 0  # the next day's export
     assert _stored(scene) == (0, 2)
     assert _run(scene, "firing", ticking, url, same=True).exit_code == 0
