@@ -243,11 +243,10 @@ def metric_cells(row: dict[str, Any], playbook: Any) -> tuple[str, str, str, str
 
 def _adjusted(value: str, row: dict[str, Any]) -> str:
     """A deviation rate labelled when CUPED adjusted it (the arm values beside it are not)."""
-    from opsplay.pilot.human import ADJUSTED
-
     if row.get("variance_reduction") is None or value == "—":
         return value
-    return _("{value} ({adjusted})").format(value=value, adjusted=_(ADJUSTED))
+    # no brackets: the text form already shows it in brackets, 34.7% → 31.7%（…）
+    return _("{value} after adjusting for the before period").format(value=value)
 
 
 def verdict_word(verdict: str | None, method: str | None = None) -> str:

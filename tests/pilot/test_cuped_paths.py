@@ -469,11 +469,14 @@ def test_adjusted_changes_are_labelled_wherever_they_are_shown(
 
 
 def test_history_labels_an_adjusted_deviation_rate() -> None:
+    from opsplay.i18n import language
     from opsplay.watch.history import metric_cells
 
     class Book:
         metrics: list = []
 
     row = {"metric": "m", "rel_diff": -0.078, "variance_reduction": 0.05, "kind": "proportion"}
-    assert metric_cells(row, Book())[3].endswith("(adjusted for the before period)")
+    assert metric_cells(row, Book())[3] == "-7.8% after adjusting for the before period"
+    with language("zh"):
+        assert metric_cells(row, Book())[3] == "按试点前调整后 -7.8%"
     assert metric_cells({**row, "variance_reduction": None}, Book())[3] == "-7.8%"
