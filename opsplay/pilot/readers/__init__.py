@@ -14,8 +14,9 @@ The modules, in the order the data flows through them:
 - `shape`: which of the three shapes a file has, from its header.
 - `engine`: a file as a DuckDB relation, and where a record of it is.
 - `units`: unit rows through the query; `warehouse`: the same query in a database.
-- `string_batches`, `row_reader`, `stats_export`, `summary_export`: the small exports (and the
-  execution log), row by row, with a message per bad cell.
+- `small_exports`: the small exports' query (their cells read by DuckDB over the same
+  relation), checked row by row in Python with a message per bad cell; `stats_export` and
+  `summary_export`: the checks of each shape.
 """
 
 from __future__ import annotations

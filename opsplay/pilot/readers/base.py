@@ -17,7 +17,7 @@ from opsplay.pilot.readers.cells import (
     normalize_text,
 )
 from opsplay.pilot.readers.chunks import Progress
-from opsplay.pilot.readers.options import ReadOptions
+from opsplay.pilot.readers.options import MetricColumns, ReadOptions
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo, SummaryValue
 from opsplay.pilot.readers.sources import Source, find_column, has_column
 from opsplay.pilot.sufficient import ArmStats
@@ -43,17 +43,25 @@ _PERIOD = (
 )
 
 
+def absent_error(metrics: Sequence[MetricColumns], absent: Sequence[str]) -> str | None:
+    """The metric to name in an error when the export lacks a primary metric (`required`), or
+    every metric; None when what is there can be compared (the rest is warned about)."""
+    required = [m.id for m in metrics if m.required and m.id in absent]
+    if required:
+        return required[0]
+    if metrics and all(m.id in absent for m in metrics):
+        return metrics[0].id
+    return None
+
+
 class BaseReader:
     """Reads the exports of one shape; subclasses implement `read_all`."""
 
     shape: str  # "units" | "stats" | "summary"
 
-    def __init__(
-        self, options: ReadOptions, progress: Progress, chunk_bytes: int | None = None
-    ) -> None:
+    def __init__(self, options: ReadOptions, progress: Progress) -> None:
         self.options = options
         self.progress = progress
-        self.chunk_bytes = chunk_bytes
         self.warnings: list[str] = []
         self.sources: list[SourceInfo] = []
         self.metric_ids = {m.id: m for m in options.metrics}

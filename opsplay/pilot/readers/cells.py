@@ -15,8 +15,11 @@ from opsplay.text import joined
 SKIP_HINT = N_("or pass --skip-bad-rows to skip such rows")
 MAX_EXAMPLES = 5  # bad rows quoted in a skip warning
 
-_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+# A number of the small exports (the query of `small_exports` runs the same patterns)
+NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+THOUSANDS_PATTERN = r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"
+_NUMBER_RE = re.compile(NUMBER_PATTERN, re.ASCII)
+_THOUSANDS_RE = re.compile(THOUSANDS_PATTERN, re.ASCII)
 _TRUE = frozenset({"true", "yes", "是"})  # 是/否: how Chinese spreadsheets say yes/no
 _FALSE = frozenset({"false", "no", "否"})
 

@@ -11,15 +11,18 @@ import math
 from opsplay.errors import InputError
 from opsplay.i18n import _
 from opsplay.pilot.readers.results import ExportData, GroupKey
-from opsplay.pilot.readers.row_reader import BadRow, Locate, Row, RowReader
 from opsplay.pilot.readers.shape import RATIO_COLUMNS, STATS_COLUMNS
+from opsplay.pilot.readers.small_exports import BadRow, Locate, Row, SmallReader
 from opsplay.pilot.readers.sources import Source, find_column, has_column
 from opsplay.pilot.sufficient import ArmStats
 
 
-class StatsReader(RowReader):
+class StatsReader(SmallReader):
     """Reads sufficient-statistics exports."""
 
+    NUMBERS = frozenset(
+        ("n", "sum", "sum_sq", "sum_den", "sum_den_sq", "sum_prod", "rows", "missing", "invalid")
+    )
     shape = "stats"
 
     def read_all(self, sources: list[Source]) -> ExportData:

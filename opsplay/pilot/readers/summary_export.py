@@ -8,13 +8,14 @@ from __future__ import annotations
 from opsplay.i18n import _
 from opsplay.pilot.readers.cells import quote
 from opsplay.pilot.readers.results import ExportData, GroupKey, SummaryValue
-from opsplay.pilot.readers.row_reader import BadRow, Locate, Row, RowReader
+from opsplay.pilot.readers.small_exports import BadRow, Locate, Row, SmallReader
 from opsplay.pilot.readers.sources import Source, find_column, has_column
 
 
-class SummaryReader(RowReader):
+class SummaryReader(SmallReader):
     """Reads summary exports; each group may have one value only."""
 
+    NUMBERS = frozenset(("value", "n"))
     shape = "summary"
 
     def read_all(self, sources: list[Source]) -> ExportData:

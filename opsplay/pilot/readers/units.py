@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import _, ngettext
-from opsplay.pilot.readers.base import BaseReader
+from opsplay.pilot.readers.base import BaseReader, absent_error
 from opsplay.pilot.readers.cells import (
     close_hint,
     date_span,
@@ -23,7 +23,6 @@ from opsplay.pilot.readers.cells import (
 from opsplay.pilot.readers.engine import Table, TypedReadFailed, open_table
 from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo
-from opsplay.pilot.readers.row_reader import absent_error
 from opsplay.pilot.readers.sources import Source, find_column, has_column
 from opsplay.pilot.sql import STAT_COLUMNS, Plan, Query
 from opsplay.pilot.sufficient import ArmStats

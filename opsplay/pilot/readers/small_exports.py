@@ -1,41 +1,49 @@
-"""Reading the small exports (statistics, summaries) row by row, with a message per bad cell."""
+"""The small exports (statistics, summaries) through DuckDB, a message per bad cell.
+
+One query per file (`cells_query`) reads every row of the export's relation (`engine.open_table`:
+CSV in any encoding, Parquet, Excel): the key cells as text and each number cell by the small
+exports' rule (full-width folded, `35%`, `1,234`, blank), the same rule `parse_number` words a
+message with. What Python keeps is the playbook's view of a row: its metric, the checks of its
+statistics and the words of a message (file, line or row, column, what to write instead).
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _
-from opsplay.pilot.readers.base import BaseReader
+from opsplay.pilot.readers.base import BaseReader, absent_error
 from opsplay.pilot.readers.cells import (
     MAX_EXAMPLES,
+    NUMBER_PATTERN,
     SKIP_HINT,
+    THOUSANDS_PATTERN,
     close_hint,
     joined,
     names,
+    normalize_text,
     parse_number,
     quote,
 )
+from opsplay.pilot.readers.engine import Table, open_table
 from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import GroupKey, SourceInfo
 from opsplay.pilot.readers.sources import Source, column_words
-from opsplay.pilot.readers.string_batches import StringBatch, iter_string_batches
+from opsplay.pilot.sql import _NARROW, _WIDE  # the unit query's full-width fold, said once
 from opsplay.pilot.sufficient import ArmStats
 
 Locate = Callable[[str | None], str]  # role of a column (or None) -> "file, line N, column"
-Row = dict[str, str]  # role ("arm", "metric", "segment:region", ...) -> normalised cell
+BATCH_ROWS = 65536
 
 
-def absent_error(metrics: Sequence[MetricColumns], absent: Sequence[str]) -> str | None:
-    """The metric to name in an error when the export lacks a primary metric (`required`), or
-    every metric; None when what is there can be compared (the rest is warned about)."""
-    required = [m.id for m in metrics if m.required and m.id in absent]
-    if required:
-        return required[0]
-    if metrics and all(m.id in absent for m in metrics):
-        return metrics[0].id
-    return None
+class Row(dict[str, str]):
+    """Role ("arm", "metric", "segment:region", "n", ...) -> the cell as NFKC text; `numbers`
+    holds what the query read in each number cell: (value or None, written as a percentage)."""
+
+    numbers: dict[str, tuple[float | None, bool]]
 
 
 class BadRow(Exception):
@@ -46,8 +54,69 @@ class BadRow(Exception):
         self.message = message
 
 
-class RowReader(BaseReader):
-    """Reads small exports (statistics, summaries) row by row."""
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_pattern(pattern: str) -> str:
+    """A `cells` regex for DuckDB (RE2): anchors dropped, `\\d` spelled as ASCII digits."""
+    return _literal(pattern.removeprefix("^").removesuffix("$").replace(r"\d", "[0-9]"))
+
+
+def cells_query(relation: str, texts: Sequence[str], numbers: Sequence[str]) -> str:
+    """Every row of `relation`: the `texts` columns as text, then for each of `numbers` its
+    text, the number it holds (NULL when none; a percentage divided by 100) and whether it is
+    written as a percentage (`35%`). A cell is folded to half-width (the unit query's fold)
+    and trimmed; `1,234` loses its commas; the patterns are `parse_number`'s."""
+    first = [f"CAST({_quoted(c)} AS VARCHAR) AS k{j}" for j, c in enumerate(texts)]
+    second = [f"k{j}" for j in range(len(texts))]
+    for i, column in enumerate(numbers):
+        raw = f"CAST({_quoted(column)} AS VARCHAR)"
+        folded = (
+            f"TRANSLATE(REPLACE({raw}, chr(65279), ''), {_literal(_WIDE)}, {_literal(_NARROW)})"
+        )
+        first.append(f"{raw} AS r{i}")
+        first.append(f"regexp_replace({folded}, '^\\s+|\\s+$', '', 'g') AS t{i}")
+        percentage = f"suffix(t{i}, '%')"
+        core = (
+            f"(CASE WHEN {percentage} THEN regexp_replace(left(t{i}, length(t{i}) - 1), '\\s+$', '') "
+            f"ELSE t{i} END)"
+        )
+        plain = (
+            f"(CASE WHEN regexp_full_match({core}, {_sql_pattern(THOUSANDS_PATTERN)}) "
+            f"THEN replace({core}, ',', '') ELSE {core} END)"
+        )
+        second += [
+            f"r{i}",
+            f"CASE WHEN regexp_full_match({plain}, {_sql_pattern(NUMBER_PATTERN)}) "
+            f"THEN TRY_CAST({plain} AS DOUBLE) / (CASE WHEN {percentage} THEN 100 ELSE 1 END) END",
+            f"{percentage}",
+        ]
+    return f"SELECT {', '.join(second)} FROM (SELECT {', '.join(first)} FROM {relation}) cells"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _row(record: Sequence[Any], texts: Sequence[str], numbers: Sequence[str]) -> Row:
+    """One record of `cells_query` as a Row."""
+    row = Row(
+        (role, "" if cell is None else normalize_text(cell))
+        for role, cell in zip(texts, record, strict=False)
+    )
+    row.numbers = {}
+    for i, role in enumerate(numbers):
+        text, value, percentage = record[len(texts) + 3 * i : len(texts) + 3 * i + 3]
+        row[role] = "" if text is None else normalize_text(text)
+        row.numbers[role] = (value, bool(percentage))
+    return row
+
+
+class SmallReader(BaseReader):
+    """Reads small exports (statistics, summaries): the query's rows, checked one by one."""
+
+    NUMBERS: frozenset[str] = frozenset()  # the roles read as numbers
 
     def read_rows(
         self, source: Source, columns: Mapping[str, str], handle: Callable[[Locate, Row], None]
@@ -82,34 +151,39 @@ class RowReader(BaseReader):
     def _rows(
         self, source: Source, columns: Mapping[str, str], wrong_width: list[str]
     ) -> Iterator[tuple[Locate, Row]]:
-        """(locate, row) for every data row; `columns` maps role -> header name."""
-        headers = list(dict.fromkeys(columns.values()))
+        """(locate, row) for every data row; `columns` maps role -> header name, the roles in
+        `NUMBERS` are read as numbers by the query."""
+        texts = [role for role in columns if role not in self.NUMBERS]
+        numbers = [role for role in columns if role in self.NUMBERS]
         count = 0
-        for batch in iter_string_batches(
-            source,
-            headers,
-            self.options.skip_bad_rows,
-            self.progress,
-            wrong_width,
-            self.chunk_bytes,
-        ):
-            for i in range(batch.num_rows):
-                row = {role: batch.columns[name][i] for role, name in columns.items()}
-
-                def locate(column: str | None, i: int = i, batch: StringBatch = batch) -> str:
-                    where = batch.locate(i)
-                    return (
-                        _("{where}, {column}").format(
-                            where=where, column=column_words(columns[column])
-                        )
-                        if column
-                        else where
-                    )
-
-                count += 1
-                yield locate, row
+        with open_table(source, self.options.skip_bad_rows) as table:
+            if self.options.skip_bad_rows:  # learn the skipped lines first: rows are located
+                table.fetch(f"SELECT count(*) FROM {table.relation}")
+                table.count_rejects()
+            query = cells_query(
+                table.relation, [columns[r] for r in texts], [columns[r] for r in numbers]
+            )
+            cursor = table.execute(query)
+            while batch := table.next_rows(cursor, BATCH_ROWS):
+                for record in batch:
+                    count += 1
+                    yield self._locator(table, count, columns), _row(record, texts, numbers)
+            wrong_width.extend(
+                table.skipped_examples + [""] * (table.skipped_rows - len(table.skipped_examples))
+            )
+        self.progress.add(source.size)
         if count == 0 and not wrong_width:
             raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
+
+    @staticmethod
+    def _locator(table: Table, record: int, columns: Mapping[str, str]) -> Locate:
+        def locate(role: str | None) -> str:
+            where = table.where(record)
+            if role is None:
+                return where
+            return _("{where}, {column}").format(where=where, column=column_words(columns[role]))
+
+        return locate
 
     def key_roles(self, source: Source) -> dict[str, str]:
         """Role -> header name of the arm, [period] and segment columns."""
@@ -153,9 +227,14 @@ class RowReader(BaseReader):
         is not one."""
         if blank_ok and not row.get(role):
             return 0.0
-        value = parse_number(row[role], percent=percent)
-        if isinstance(value, str):
-            raise BadRow(_("{where}: {problem}").format(where=locate(role), problem=value))
+        value, percentage = row.numbers[role]
+        if value is None or not math.isfinite(value) or (percentage and not percent):
+            problem = parse_number(row[role], percent=percent)  # the words of what to write
+            if not isinstance(problem, str):
+                problem = _("{value} is not a number; write a plain number such as 12.5").format(
+                    value=quote(row[role])
+                )
+            raise BadRow(_("{where}: {problem}").format(where=locate(role), problem=problem))
         if integer and (value != int(value) or value < 0):
             raise BadRow(
                 _("{where}: {value} is not a whole number of units").format(
