@@ -9,7 +9,7 @@ def test_format_choices_match_the_registries() -> None:
     from opsplay.diff.formats import FORMATS as DIFF_FORMATS
     from opsplay.formats import FORMATTERS as VALIDATE_FORMATS
     from opsplay.pilot.playbook_plan import FORMATS as PLAN_FORMATS
-    from opsplay.pilot.present import FORMATTERS as COMPARE_FORMATS
+    from opsplay.pilot.presentation.formats import FORMATTERS as COMPARE_FORMATS
     from opsplay.render.documents import DOCUMENT_FORMATS
 
     pairs = [

@@ -30,7 +30,7 @@ class ValidateFormat(str, enum.Enum):
 
 
 class CompareFormat(str, enum.Enum):
-    """opsplay.pilot.present.FORMATTERS."""
+    """opsplay.pilot.presentation.formats.FORMATTERS."""
 
     text = "text"
     json = "json"

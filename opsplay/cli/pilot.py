@@ -174,7 +174,7 @@ def compare(
     state: StateOption = None,
 ) -> None:
     from opsplay.pilot.compare import compare_files, failures
-    from opsplay.pilot.present import FORMATTERS
+    from opsplay.pilot.presentation.formats import FORMATTERS
 
     if not data and not db:
         raise fail(UsageError(_("pass the metric exports, or --db with --table")))

@@ -250,7 +250,7 @@ def record_compare(
 ) -> None:
     """Store a `pilot compare` result in the history (for `pilot compare --record`)."""
     from opsplay.config import find_config
-    from opsplay.pilot.present import report_to_json
+    from opsplay.pilot.presentation.formats import report_to_json
     from opsplay.watch.history import fingerprint, record
     from opsplay.watch.state import open_state
 

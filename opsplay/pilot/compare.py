@@ -623,7 +623,7 @@ def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> 
 
 def run_compare_for_report(playbook_path: Path, data: list[Path], **options: Any) -> dict[str, Any]:
     """The JSON document of `pilot compare --format json`, for `render-report`."""
-    from opsplay.pilot.present import report_to_json
+    from opsplay.pilot.presentation.formats import report_to_json
 
     return report_to_json(compare_files(playbook_path, data, **options))
 
@@ -649,7 +649,7 @@ def failures(report: PilotReport, fail_on: Sequence[str]) -> list[str]:
     if "regression" in fail_on and worse:
         happened.append(_("significantly worse ({metrics})").format(metrics=_ids(worse)))
     # which metric, in which segment: 满意度评分（城市为成都）
-    from opsplay.pilot.plain import segment_text
+    from opsplay.pilot.presentation.words import segment_text
 
     in_segments = [
         _("{metric} ({segment})").format(metric=visible(r.name), segment=segment_text(r.segment))

@@ -29,7 +29,7 @@ from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
 from opsplay.model.hours import HoursLimit
 from opsplay.pilot.event_times import as_datetime, parse_moment
-from opsplay.pilot.plain import listing
+from opsplay.pilot.presentation.words import listing
 from opsplay.pilot.readers.cells import MAX_EXAMPLES, normalize_text, quote
 from opsplay.pilot.readers.results import SourceInfo
 from opsplay.pilot.readers.sources import Source, find_column, open_source

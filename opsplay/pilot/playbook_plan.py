@@ -247,7 +247,7 @@ def _cluster_text(plan: ClusterPlan, column: str | None, units: SamplePlan) -> s
                 )
             )
     if plan.clusters_available is not None:
-        from opsplay.pilot.plain import fmt_value
+        from opsplay.pilot.presentation.words import fmt_value
 
         if plan.detectable_target is None:
             lines.append(
@@ -312,7 +312,7 @@ LONG_PILOT_DAYS = 90
 
 
 def _plan_text(plan: SamplePlan, design: str) -> str:
-    from opsplay.pilot.plain import fmt_value
+    from opsplay.pilot.presentation.words import fmt_value
 
     kind = _("proportion") if plan.kind == "proportion" else _("mean")
     effect = (

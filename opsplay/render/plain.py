@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from opsplay.i18n import N_, language, translate
-from opsplay.pilot.plain import corrected, nearly_every, share_of_pilots
+from opsplay.pilot.presentation.words import corrected, nearly_every, share_of_pilots
 from opsplay.render.filters import change_as, percent, signed_percent, value_as
 
 # (design, direction) → the comparison in words; `{change}` is the size of the difference.

@@ -623,7 +623,7 @@ _CORRECTION_NAMES = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": None}
 def _method_lines(comparison: dict[str, Any], design: str, lang: str) -> list[str]:
     """The Method section: how each figure was computed, the sequential test and the
     before-period adjustment (SPEC 11) said in plain words when they were used."""
-    from opsplay.pilot.human import CUPED_WORDS, SEQUENTIAL_WORDS
+    from opsplay.pilot.presentation.cells import CUPED_WORDS, SEQUENTIAL_WORDS
 
     sequential = bool(comparison.get("sequential"))
     lines = []
@@ -673,7 +673,7 @@ def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
     """Per-level compliance and schedule adherence lines (SPEC 8), nodes by name."""
     if not isinstance(process, dict):
         return []
-    from opsplay.pilot.human import level_lines
+    from opsplay.pilot.presentation.cells import level_lines
 
     return level_lines(
         process,
@@ -684,7 +684,7 @@ def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
 
 def _open_case_lines(figures: Any, nodes: dict[str, Any], lang: str) -> list[str]:
     """Open cases per node as of the evaluation time (SPEC 12), nodes by name."""
-    from opsplay.pilot.human import open_case_lines
+    from opsplay.pilot.presentation.cells import open_case_lines
 
     return open_case_lines(
         figures,

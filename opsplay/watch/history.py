@@ -227,7 +227,7 @@ formatter = registrar(FORMATTERS)
 
 def metric_cells(row: dict[str, Any], playbook: Any) -> tuple[str, str, str, str, str]:
     """(name, baseline, pilot, deviation rate, verdict) of one metric row, for people."""
-    from opsplay.pilot.present import fmt_rel, fmt_value
+    from opsplay.pilot.presentation.formats import fmt_rel, fmt_value
 
     metric = next((m for m in playbook.metrics if m.id == row.get("metric")), None)
     kind = metric.kind if metric else row.get("kind", "mean")
@@ -296,7 +296,7 @@ def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
                 ).format(id=playbook_id)
                 + "\n"
             )
-        from opsplay.pilot.plain import listing
+        from opsplay.pilot.presentation.words import listing
 
         lines = []
         for entry in entries:
@@ -332,7 +332,7 @@ def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
 @formatter("markdown")
 def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str) -> str:
     """A table: version, time, metric, baseline, pilot, deviation rate, verdict, alerts."""
-    from opsplay.pilot.plain import listing
+    from opsplay.pilot.presentation.words import listing
     from opsplay.text import md_cell
 
     with language(lang):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from opsplay.i18n import N_, _, language
-from opsplay.pilot.plain import OPS
+from opsplay.pilot.presentation.words import OPS
 
 MEASURES = {
     "completion_rate": N_("node completion rate"),
@@ -28,7 +28,7 @@ SEVERITIES = {
 
 def shown_value(value: float | None, alert: Any, playbook: Any) -> str:
     """A value as the alert's readers think of it: 87.0%, 120.2s, 55元."""
-    from opsplay.pilot.present import _seconds, fmt_value
+    from opsplay.pilot.presentation.formats import _seconds, fmt_value
 
     if alert.measure in ("p50_s", "p95_s"):
         return _seconds(value)
@@ -100,7 +100,7 @@ def mentions(playbook: Any, *role_ids: str | None) -> dict[str, list[str]]:
 
 def _case_lines(alert: Any, figures: Any, event: str) -> list[str]:
     """Open cases as of the evaluation time, and the cases that breached (first ten, count)."""
-    from opsplay.pilot.human import shown_time
+    from opsplay.pilot.presentation.cells import shown_time
 
     lines = []
     if not isinstance(figures, dict):

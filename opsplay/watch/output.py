@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from opsplay.i18n import _, language, ngettext
-from opsplay.pilot.plain import listing
-from opsplay.pilot.present import alert_json
+from opsplay.pilot.presentation.formats import alert_json
+from opsplay.pilot.presentation.words import listing
 from opsplay.registry import registrar
 from opsplay.watch.run import WatchResult, finite
 
@@ -86,7 +86,7 @@ def waiting_lines(
 ) -> list[str]:
     """Alerts waiting for evidence: pending `for:` runs, or below `min_n` (SPEC 11); a pending
     alert whose count this run left as it was (the same data again) says so."""
-    from opsplay.pilot.plain import not_enough_words
+    from opsplay.pilot.presentation.words import not_enough_words
     from opsplay.watch.message import shown_value
 
     definitions = {a.id: a for a in playbook.alerts}

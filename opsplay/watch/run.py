@@ -87,7 +87,7 @@ def evaluate(
     if data:
         # a scheduled watch looks again and again: always-valid intervals (SPEC 11)
         report = compare_files(playbook_path, list(data), events=events, repeated=True, **options)
-        from opsplay.pilot.present import report_to_json
+        from opsplay.pilot.presentation.formats import report_to_json
 
         return playbook, report_to_json(report), list(report.alerts), list(report.warnings)
     from opsplay.pilot.compare import CompareOptions, PilotReport
@@ -148,7 +148,7 @@ def evaluate(
         warnings=tuple(dict.fromkeys(warnings)),
         process=process,
     )
-    from opsplay.pilot.present import report_to_json
+    from opsplay.pilot.presentation.formats import report_to_json
 
     document = report_to_json(report)
     return playbook, finite(document), alerts, warnings

@@ -34,7 +34,7 @@ def iteration_trend(
     state_path: Path | None = None,
 ) -> dict[str, Any] | None:
     """Title, note, table and (HTML) chart of the trend; None with fewer than two versions."""
-    from opsplay.pilot.present import fmt_value
+    from opsplay.pilot.presentation.formats import fmt_value
 
     path = state_path or Path(os.environ.get("OPSPLAY_STATE") or DEFAULT_PATH)
     state = open_state(path, create=False)
@@ -153,7 +153,7 @@ def _f(value: float) -> str:
 
 def _chart(series: list[dict[str, Any]], title: str) -> Markup:
     """One small panel per metric: its pilot value by version, the target dashed."""
-    from opsplay.pilot.present import fmt_value
+    from opsplay.pilot.presentation.formats import fmt_value
 
     height = PANEL * len(series) + 10
     out = [

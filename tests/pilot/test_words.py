@@ -481,7 +481,7 @@ def test_metric_alerts_at_0_and_1_read_as_rates(tmp_path: Path) -> None:
 
 
 def test_mean_values_of_two_arms_read_alike_and_p_values_are_never_exponents() -> None:
-    from opsplay.pilot.plain import fmt_abs, fmt_p, fmt_value, p_is
+    from opsplay.pilot.presentation.words import fmt_abs, fmt_p, fmt_value, p_is
 
     # 4.380 beside 4.566 used to read "4.38分 / 4.566分"; a change of 0.1861 "+0.1861分".
     assert (fmt_value(4.38037, "mean", "分"), fmt_value(4.56648, "mean", "分")) == (

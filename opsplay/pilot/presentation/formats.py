@@ -2,8 +2,8 @@
 
 Human formats speak the document language (`report.lang`); text from playbooks and
 exports is neutralised for each format (opsplay.text: `csv_cell`, `md_cell`, `visible`).
-The terminal format lives in opsplay.pilot.terminal, the cells both
-human formats share in opsplay.pilot.human.
+The terminal format lives in opsplay.pilot.presentation.terminal, the cells both
+human formats share in opsplay.pilot.presentation.cells.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _, language
-from opsplay.pilot.human import (
+from opsplay.pilot.presentation.cells import (
     TABLE_KEYS,
     alert_text,
     arms_line,
@@ -29,7 +29,7 @@ from opsplay.pilot.human import (
     table_rows,
     waiting_alert_texts,
 )
-from opsplay.pilot.plain import design_word, fmt_rel, fmt_value, label, plain_sentence
+from opsplay.pilot.presentation.words import design_word, fmt_rel, fmt_value, label, plain_sentence
 from opsplay.registry import registrar
 from opsplay.text import csv_cell, md_cell, visible
 
@@ -252,7 +252,7 @@ _CSV_CORRECTIONS = {"holm": "Holm", "bh": "Benjamini–Hochberg", "none": N_("no
 
 def _csv_words(cells: list[Any], entry: dict[str, Any]) -> list[Any]:
     """The row's values in the message language: words for roles, kinds, verdicts, tests."""
-    from opsplay.pilot.plain import VERDICTS, method_name
+    from opsplay.pilot.presentation.words import VERDICTS, method_name
 
     words = dict(zip(CSV_COLUMNS, cells, strict=True))
     words["role"] = _(_CSV_ROLES.get(entry["role"], entry["role"]))
@@ -390,8 +390,8 @@ __all__ = ["FORMATTERS", "fmt_rel", "fmt_value", "plain_sentence", "report_to_js
 
 @formatter("text")
 def format_text(report: PilotReport, color: bool = False) -> str:
-    """The terminal summary (opsplay.pilot.terminal)."""
-    from opsplay.pilot.terminal import format_terminal
+    """The terminal summary (opsplay.pilot.presentation.terminal)."""
+    from opsplay.pilot.presentation.terminal import format_terminal
 
     with language(report.lang):
         return format_terminal(report, color)

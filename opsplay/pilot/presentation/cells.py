@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _
-from opsplay.pilot.plain import (
+from opsplay.pilot.presentation.words import (
     OPS,
     SHAPES,
     colon,

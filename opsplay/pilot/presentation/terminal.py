@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from opsplay.i18n import _
-from opsplay.pilot.human import (
+from opsplay.pilot.presentation.cells import (
     adjusted_cell,
     alert_text,
     arm_value,
@@ -26,7 +26,7 @@ from opsplay.pilot.human import (
     table_rows,
     waiting_alert_texts,
 )
-from opsplay.pilot.plain import (
+from opsplay.pilot.presentation.words import (
     colon,
     design_word,
     fmt_abs,
