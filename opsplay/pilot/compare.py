@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,74 @@ STAT_ISSUES = {
 
 
 def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOptions) -> PilotReport:
-    """Read the exports, compare pilot with baseline, evaluate SLAs and alerts."""
+    """Read the exports, compare pilot with baseline, evaluate SLAs and alerts: open the pilot,
+    read its exports, compare each metric, judge the rows, then the node log and the alerts."""
+    opened = _open(playbook, data, options)
+    read, setting, warnings = _read(opened, data, options)
+    rows = _compare(opened, read, setting, options.by, warnings)
+    judged = _judge(opened, read, setting, rows, warnings, options)
+    nodes, process, sources = _node_figures(playbook, options, opened.lang, warnings)
+    alerts = evaluate_alerts(
+        playbook,
+        judged.rows,
+        nodes,
+        opened.lang,
+        warnings,
+        has_events=options.events is not None or options.events_table is not None,
+        values=process.alerts if process else {},
+        nothing_due=process.nothing_due if process else frozenset(),
+        counts=process.alert_counts if process else None,
+    )
+    pilot = opened.pilot
+    return PilotReport(
+        playbook_id=playbook.metadata.id,
+        playbook_title=playbook.metadata.title,
+        playbook_version=playbook.metadata.version,
+        design=pilot.design,
+        alpha=opened.alpha,
+        options=options,
+        lang=opened.lang,
+        metrics=judged.rows,
+        srm_p_value=judged.srm,
+        nodes=nodes,
+        alerts=tuple(alerts),
+        sources=(*read.sources, *sources),
+        shape=read.shape,
+        warnings=tuple(dict.fromkeys(warnings)),
+        missing=judged.missing,
+        arms=opened.arms,
+        periods=(pilot.periods.before, pilot.periods.after),
+        node_names={n.id: n.name for n in playbook.nodes},
+        metric_names={m.id: m.name for m in playbook.metrics},
+        process=process,
+        weighted=weighted_attainment(playbook, judged.rows),
+        cluster=pilot.cluster,
+        assignment=judged.assignment,
+        sequential_tuning=opened.tuning,
+    )
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """What the playbook and the options say to read and how to judge it."""
+
+    playbook: Playbook
+    pilot: Any  # model.playbook.Pilot
+    lang: str
+    alpha: float
+    roles: list[tuple[str, str]]  # (metric id, "primary" | "guardrail")
+    metric_defs: dict[str, Any]
+    tuning: float | None  # the sequential test's tuning, when intervals are always valid
+    adjusted: set[str]  # metrics compared with their pre_column (CUPED)
+    columns: tuple[MetricColumns, ...]
+    arms: tuple[str, str]
+    arm_column: str
+    period_column: str | None
+    notes: list[str]  # warnings found while opening
+
+
+def _open(playbook: Playbook, data: Sequence[Path], options: CompareOptions) -> _Opened:
+    """The pilot as the playbook and the options describe it; refuses what cannot be compared."""
     pilot = playbook.pilot
     if pilot is None:
         raise UsageError(
@@ -97,7 +164,6 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             ).format(id=visible(playbook.metadata.id))
         )
     lang = options.lang or playbook.language
-    alpha = options.alpha if options.alpha is not None else pilot.alpha
     roles = [(m, "primary") for m in pilot.metrics] + [(m, "guardrail") for m in pilot.guardrails]
     metric_defs = {m.id: m for m in playbook.metrics}
     tuning, notes = _repeated_looks(pilot, options, lang)
@@ -128,11 +194,34 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     ):
         # One population measured twice needs no arm column: let the period stand in for it.
         arm_column = period_column or "period"
+    return _Opened(
+        playbook=playbook,
+        pilot=pilot,
+        lang=lang,
+        alpha=options.alpha if options.alpha is not None else pilot.alpha,
+        roles=roles,
+        metric_defs=metric_defs,
+        tuning=tuning,
+        adjusted=adjusted,
+        columns=columns,
+        arms=arms,
+        arm_column=arm_column,
+        period_column=period_column,
+        notes=notes,
+    )
+
+
+def _read(
+    opened: _Opened, data: Sequence[Path], options: CompareOptions
+) -> tuple[Any, Setting, list[str]]:
+    """The exports as sufficient statistics (clusters split out), the comparison's setting, and
+    the warnings so far."""
+    pilot, lang, arms, period_column = opened.pilot, opened.lang, opened.arms, opened.period_column
     read = read_exports(
         list(data),
         ReadOptions(
-            metrics=columns,
-            arm_column=arm_column,
+            metrics=opened.columns,
+            arm_column=opened.arm_column,
             period_column=period_column,
             segment_columns=tuple(options.by) + _cluster_column(pilot, options, data),
             input_format=options.input_format,
@@ -154,7 +243,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
             else (pilot.periods.before, pilot.periods.after),
         ),
     )
-    warnings = list(read.warnings) + notes
+    warnings = list(read.warnings) + opened.notes
     if pilot.design == "before_after":
         warnings.append(
             translate(
@@ -165,14 +254,11 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
                 lang,
             )
         )
-
     per_cluster = None
     if pilot.cluster and read.shape != "summary":
         read, per_cluster = split_clusters(read, pilot.cluster, options.by)
     _check_segments(read, options)
-    setting = Setting(
-        read, pilot, arms, alpha, options.test, options.variance, lang, clusters=per_cluster
-    )
+    adjusted = opened.adjusted
     if adjusted and read.shape == "summary":  # a dashboard has no before-period values
         with language(lang):
             shown = joined([f"`{visible(m)}`" for m in sorted(adjusted)])
@@ -182,23 +268,65 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         )
         warnings.append(translate(text, lang).format(metrics=shown))
         adjusted = set()
-    setting = replace(setting, adjusted=frozenset(adjusted), sequential_tuning=tuning)
+    setting = Setting(
+        read,
+        pilot,
+        arms,
+        opened.alpha,
+        options.test,
+        options.variance,
+        lang,
+        clusters=per_cluster,
+        adjusted=frozenset(adjusted),
+        sequential_tuning=opened.tuning,
+    )
+    return read, setting, warnings
+
+
+def _compare(
+    opened: _Opened, read: Any, setting: Setting, by: Sequence[str], warnings: list[str]
+) -> list[MetricResult]:
+    """Each metric in each segment compared as the design says, with its target."""
     rows: list[MetricResult] = []
-    for metric_id, role in roles:
-        metric = metric_defs[metric_id]
+    for metric_id, role in opened.roles:
+        metric = opened.metric_defs[metric_id]
         if not any(key.metric == metric_id for key in [*read.stats, *read.summary]):
             continue  # an export may show some metrics only; the reader has warned
-        for segment in segments(read, metric_id, options.by):
+        for segment in segments(read, metric_id, by):
             comparison = compare_metric(setting, metric_id, metric.kind, segment, warnings)
             if comparison is not None:
-                rows.append(judge(playbook, metric, role, segment, comparison))
-    rows = adjust(rows, options.correction, alpha)
+                rows.append(judge(opened.playbook, metric, role, segment, comparison))
+    return rows
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """The rows judged (corrected, verdicts), with what judging them found."""
+
+    rows: tuple[MetricResult, ...]
+    missing: dict[tuple[str, Any], dict[str, tuple[int, int]]]
+    srm: float | None
+    assignment: tuple[str, ...]  # columns that look like the unit of assignment
+
+
+def _judge(
+    opened: _Opened,
+    read: Any,
+    setting: Setting,
+    rows: list[MetricResult],
+    warnings: list[str],
+    options: CompareOptions,
+) -> _Judged:
+    """Correct for several metrics and segments, decide verdicts, and say what could not be
+    judged: one-group segments, untested rows, signs of clustering, missing values, the split."""
+    pilot, lang, arms = opened.pilot, opened.lang, opened.arms
+    judged = adjust(rows, options.correction, opened.alpha)
     for (metric_id, arm), skipped in setting.one_group.items():
         text = translate(N_("data for one group only (no `{arm}`); left out"), lang).format(
             arm=visible(arm)
         )
         warnings.append(_where_many(metric_id, skipped, lang) + text)
-    warnings += _issue_warnings(rows, lang, max(pilot.min_n, 2))
+    warnings += _issue_warnings(judged, lang, max(pilot.min_n, 2))
     assignment: tuple[str, ...] = ()
     if not pilot.cluster and pilot.design != "before_after":
         # the export's own columns (finest first), then --by columns the query grouped by
@@ -216,108 +344,79 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
                 lang,
             ).format(column=visible(assignment[0]))
         )
+    missing = _missing_counts(setting, judged)
+    warnings += _differential_missingness(judged, missing, opened.metric_defs, lang)
+    srm = _sample_ratio(pilot, judged, lang, warnings)
+    return _Judged(tuple(judged), missing, srm, assignment)
 
-    missing = _missing_counts(setting, rows)
-    warnings += _differential_missingness(rows, missing, metric_defs, lang)
-    srm = None
-    if (
-        pilot.design == "ab"
-        and not pilot.cluster  # arms of whole clusters need not match a share of users
-        and rows
-        and rows[0].comparison.baseline_n
-        and rows[0].comparison.pilot_n
-    ):
-        first = rows[0].comparison
-        srm = stats.sample_ratio_mismatch(first.baseline_n, first.pilot_n, pilot.split)
-        if srm is not None and srm < SRM_THRESHOLD:
-            warnings.append(
-                translate(
-                    N_(
-                        "the groups' sizes do not match the planned split: control {n_baseline}, "
-                        "pilot {n_pilot} against a planned pilot share of {split} (p={p}); check "
-                        "how users were assigned before trusting the results"
-                    ),
-                    lang,
-                ).format(
-                    n_baseline=f"{first.baseline_n:,}",
-                    n_pilot=f"{first.pilot_n:,}",
-                    split=f"{pilot.split:g}",
-                    p=f"{srm:.2g}",
-                )
+
+def _sample_ratio(
+    pilot: Any, rows: Sequence[MetricResult], lang: str, warnings: list[str]
+) -> float | None:
+    """The sample-ratio check of an `ab` pilot of units (arms of whole clusters need not match
+    a share of users), with its warning."""
+    if pilot.design != "ab" or pilot.cluster or not rows:
+        return None
+    first = rows[0].comparison
+    if not (first.baseline_n and first.pilot_n):
+        return None
+    srm = stats.sample_ratio_mismatch(first.baseline_n, first.pilot_n, pilot.split)
+    if srm is not None and srm < SRM_THRESHOLD:
+        warnings.append(
+            translate(
+                N_(
+                    "the groups' sizes do not match the planned split: control {n_baseline}, "
+                    "pilot {n_pilot} against a planned pilot share of {split} (p={p}); check "
+                    "how users were assigned before trusting the results"
+                ),
+                lang,
+            ).format(
+                n_baseline=f"{first.baseline_n:,}",
+                n_pilot=f"{first.pilot_n:,}",
+                split=f"{pilot.split:g}",
+                p=f"{srm:.2g}",
             )
+        )
+    return srm
 
-    nodes: tuple[Any, ...] = ()
-    process: process_measures.ProcessMeasures | None = None
-    sources = list(read.sources)
-    if options.events is not None or options.events_table is not None:
-        from opsplay.pilot.events import read_events
-        from opsplay.workdays import WorkdayCalendar
 
-        # The log is another system's export: its encoding is detected on its own.
-        from opsplay.zones import zone
+def _node_figures(
+    playbook: Playbook, options: CompareOptions, lang: str, warnings: list[str]
+) -> tuple[tuple[Any, ...], process_measures.ProcessMeasures | None, list[Any]]:
+    """The node log's figures (`--events`, `--events-table`), levels and schedules, and its
+    source; nothing without a log."""
+    if options.events is None and options.events_table is None:
+        return (), None, []
+    from opsplay.pilot.events import read_events
+    from opsplay.workdays import WorkdayCalendar
+    from opsplay.zones import zone
 
-        calendar = WorkdayCalendar(options.calendar, options.workday_limits)
-        with contextlib.ExitStack() as scratch:
-            events_path, display = options.events, None
-            if options.events_table is not None:  # --db: the log table written out as CSV
-                events_path, display = _events_from_table(options, scratch)
-            event_data = read_events(
-                events_path,
-                process_measures.overall_limits(playbook),
-                skip_bad_rows=options.skip_bad_rows,
-                calendar=calendar,
-                realtime_seconds=options.realtime_seconds,
-                lang=lang,
-                limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
-                names={n.name: n.id for n in playbook.nodes},
-                display=display,
-                timezone=zone(options.timezone, playbook.language),
-                as_of=options.as_of,
-            )
-        nodes = tuple(event_data.nodes)
-        warnings += list(event_data.warnings)
-        sources.append(event_data.source)
-        if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
-            process = process_measures.measure_process(
-                playbook, event_data.facts, calendar, options.realtime_seconds, event_data.as_of
-            )
-    alerts = evaluate_alerts(
-        playbook,
-        rows,
-        nodes,
-        lang,
-        warnings,
-        has_events=options.events is not None or options.events_table is not None,
-        values=process.alerts if process else {},
-        nothing_due=process.nothing_due if process else frozenset(),
-        counts=process.alert_counts if process else None,
-    )
-    return PilotReport(
-        playbook_id=playbook.metadata.id,
-        playbook_title=playbook.metadata.title,
-        playbook_version=playbook.metadata.version,
-        design=pilot.design,
-        alpha=alpha,
-        options=options,
-        lang=lang,
-        metrics=tuple(rows),
-        srm_p_value=srm,
-        nodes=nodes,
-        alerts=tuple(alerts),
-        sources=tuple(sources),
-        shape=read.shape,
-        warnings=tuple(dict.fromkeys(warnings)),
-        missing=missing,
-        arms=arms,
-        periods=(pilot.periods.before, pilot.periods.after),
-        node_names={n.id: n.name for n in playbook.nodes},
-        metric_names={m.id: m.name for m in playbook.metrics},
-        process=process,
-        weighted=weighted_attainment(playbook, rows),
-        cluster=pilot.cluster,
-        assignment=assignment,
-        sequential_tuning=tuning,
-    )
+    # The log is another system's export: its encoding is detected on its own.
+    calendar = WorkdayCalendar(options.calendar, options.workday_limits)
+    with contextlib.ExitStack() as scratch:
+        events_path, display = options.events, None
+        if options.events_table is not None:  # --db: the log table written out as CSV
+            events_path, display = _events_from_table(options, scratch)
+        event_data = read_events(
+            events_path,
+            process_measures.overall_limits(playbook),
+            skip_bad_rows=options.skip_bad_rows,
+            calendar=calendar,
+            realtime_seconds=options.realtime_seconds,
+            lang=lang,
+            limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
+            names={n.name: n.id for n in playbook.nodes},
+            display=display,
+            timezone=zone(options.timezone, playbook.language),
+            as_of=options.as_of,
+        )
+    warnings += list(event_data.warnings)
+    process = None
+    if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
+        process = process_measures.measure_process(
+            playbook, event_data.facts, calendar, options.realtime_seconds, event_data.as_of
+        )
+    return tuple(event_data.nodes), process, [event_data.source]
 
 
 # Why the sequential test does not apply to a design: (refusal for --sequential, warning in watch)
