@@ -330,6 +330,7 @@ def plan(
     ),
 )
 def sql(
+    ctx: typer.Context,
     playbook: PlaybookArg,
     table: Annotated[str, typer.Option("--table", help=_("Warehouse table of unit rows."))],
     dialect: Annotated[Dialect, typer.Option("--dialect", help=_("SQL dialect."))] = Dialect.duckdb,
@@ -356,12 +357,19 @@ def sql(
         Lang | None, typer.Option("--lang", help=_("Language of the comments."))
     ] = None,
 ) -> None:
+    asked = lang or ctx.find_root().params.get("lang")  # or `opsplay --lang`
     with language(lang.value if lang else None):
-        _print_sql(playbook, table, dialect, by, events, db)
+        _print_sql(playbook, table, dialect, by, events, db, asked.value if asked else None)
 
 
 def _print_sql(
-    playbook: Path, table: str, dialect: Dialect, by: list[str] | None, events: bool, db: str | None
+    playbook: Path,
+    table: str,
+    dialect: Dialect,
+    by: list[str] | None,
+    events: bool,
+    db: str | None,
+    lang: str | None = None,
 ) -> None:
     from opsplay.pilot.playbook_plan import sql_for_playbook
     from opsplay.validate import load_playbook
@@ -381,16 +389,19 @@ def _print_sql(
                 realtime_seconds=config.realtime_seconds,
             )
         else:
-            text = sql_for_playbook(
-                load_playbook(playbook),
-                table=table,
-                dialect=dialect.value,
-                by=by or [],
-                db=db,
-                warn=lambda warning: typer.echo(
-                    _("opsplay: warning: {message}").format(message=visible(warning)), err=True
-                ),
-            )
+            loaded = load_playbook(playbook)
+            with language(lang or loaded.language):  # comments in the playbook's language
+                text = sql_for_playbook(
+                    loaded,
+                    table=table,
+                    dialect=dialect.value,
+                    by=by or [],
+                    db=db,
+                    warn=lambda warning: typer.echo(
+                        _("opsplay: warning: {message}").format(message=visible(warning)),
+                        err=True,
+                    ),
+                )
     except OpsplayError as error:
         raise fail(error) from None
     typer.echo(text)

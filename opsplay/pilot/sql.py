@@ -39,12 +39,6 @@ _IDENTIFIER = re.compile(r"^[^\W][\w$\- ]*$")
 _QUOTES = {"duckdb": '"', "postgres": '"', "bigquery": "`", "spark": "`"}
 _DOUBLE = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}
 _TEXT = {"duckdb": "VARCHAR", "postgres": "TEXT", "bigquery": "STRING", "spark": "STRING"}
-_LENGTHS = {  # (bytes, characters): equal for ASCII text
-    "duckdb": ("strlen", "length"),
-    "postgres": ("octet_length", "char_length"),
-    "bigquery": ("BYTE_LENGTH", "CHAR_LENGTH"),
-    "spark": ("octet_length", "char_length"),
-}
 _SAFE_CAST = {
     "duckdb": "TRY_CAST",
     "postgres": "CAST",
@@ -59,6 +53,7 @@ _WIDE = (
     + "".join(chr(c) for c in range(0xFF41, 0xFF5B))
 )
 _NARROW = "0123456789.,+-%/#  -" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "abcdefghijklmnopqrstuvwxyz"
+_WIDE_CLASS = "[\uff01-\uff5e\u3000\u00a0\u2212]"  # every character of _WIDE (and a few more)
 MISSING_TOKENS = ("", "na", "n/a", "null", "nan", "#n/a", "-", "—")
 TRUE_WORDS = ("1", "true", "yes", "y", "是")
 FALSE_WORDS = ("0", "false", "no", "n", "否")
@@ -144,8 +139,9 @@ def generate_sql(
 def sql_for_plan(plan: Plan, table: str, dialect: str) -> str:
     """The printed query of a plan (its names as the table has them); ValueError on a bad name."""
     plan = replace(plan, numeric=frozenset(), local=False)  # text in, portable SQL out
-    body = Query(plan, dialect).grouped(Quoter(dialect).table(table))
-    return header(plan, dialect) + long_form(plan, dialect, body)
+    query = Query(plan, dialect)
+    steps = query.steps(Quoter(dialect).table(table))
+    return header(plan, dialect) + long_form(plan, dialect, steps)
 
 
 def header(plan: Plan, dialect: str) -> str:
@@ -182,8 +178,9 @@ _HEADER_FIRST = {
 }
 
 
-def long_form(plan: Plan, dialect: str, grouped: str) -> str:
-    """One row per group and metric, over the grouped query (a CTE read once per metric)."""
+def long_form(plan: Plan, dialect: str, steps: list[Step]) -> str:
+    """One row per group and metric, over the steps whose last (`g`, the wide form: one row per
+    group) is read once per metric."""
     q = Quoter(dialect)
     names = list(dict.fromkeys(plan.key_aliases))  # `--by period` on did: one period column
     keys = [f"g.k{plan.key_aliases.index(name)} AS {q.alias(name)}" for name in names]
@@ -191,21 +188,56 @@ def long_form(plan: Plan, dialect: str, grouped: str) -> str:
     for i, metric in enumerate(plan.metrics):
         cols = [*keys, f"{_literal(metric.id)} AS {q.alias('metric')}"]
         cols.append(f"g.n_rows AS {q.alias('rows')}")
-        for name in STAT_COLUMNS[1:]:
-            cols.append(f"g.m{i}_{name} AS {q.alias(name)}")
+        cols += [f"g.m{i}_{name} AS {q.alias(name)}" for name in STAT_COLUMNS[1:]]
         cols.append(f"g.excluded AS {q.alias('excluded')}")
         branches.append("SELECT " + ", ".join(cols) + " FROM g")
     order = ", ".join(str(i + 1) for i in range(len(names) + 1))
-    materialized = " MATERIALIZED" if dialect in ("duckdb", "postgres") else ""
+    last = replace(steps[-1], materialized=dialect in ("duckdb", "postgres"))
     return (
-        f"WITH g AS{materialized} (\n{grouped}\n)\n"
-        + "\nUNION ALL\n".join(branches)
-        + f"\nORDER BY {order};\n"
+        _with([*steps[:-1], last]) + "\n" + "\nUNION ALL ".join(branches) + f"\nORDER BY {order};\n"
     )
 
 
+@dataclass(frozen=True)
+class Step:
+    """One named step (a CTE) of the query: `name AS (SELECT lines FROM source [GROUP BY])`."""
+
+    name: str
+    comment: str
+    lines: tuple[str, ...]
+    source: str
+    group_by: str = ""
+    materialized: bool = False
+
+    def body(self) -> str:
+        """The step's SELECT, one line per item group."""
+        group = f"\n  GROUP BY {self.group_by}" if self.group_by else ""
+        return "  SELECT " + ",\n    ".join(self.lines) + f"\n  FROM {self.source}" + group
+
+
+def _with(steps: Sequence[Step]) -> str:
+    """`WITH a AS (…), b AS (…)` with each step's comment on its first line."""
+    parts = []
+    for step in steps:
+        kind = " MATERIALIZED" if step.materialized else ""
+        comment = f"  -- {step.comment}" if step.comment else ""
+        parts.append(f"{step.name} AS{kind} ({comment}\n{step.body()}\n)")
+    return "WITH " + ",\n".join(parts)
+
+
+def _nested(steps: Sequence[Step], last: str) -> str:
+    """The steps as one query whose result is `last`'s rows (a subquery or a `fetch`)."""
+    return _with(steps) + f"\nSELECT * FROM {last}"
+
+
 class Query:
-    """The layers of the query for one plan and dialect."""
+    """The steps of the query for one plan and dialect.
+
+    Every text cell the query reads (keys, the window's date, metric values) goes through one
+    expression, written once per dialect: in DuckDB `COLUMNS(*)` applies it to every column,
+    in Spark `transform` to an array of the row's cells, in PostgreSQL and BigQuery a subquery
+    over that array (`unnest`, `UNNEST`).
+    """
 
     def __init__(self, plan: Plan, dialect: str) -> None:
         if dialect not in _QUOTES:
@@ -230,92 +262,190 @@ class Query:
             )
             if not all(needed):
                 raise ValueError(_("metric `{metric}` needs its columns").format(metric=metric.id))
+        window = plan.window
+        # A window without a span filters nothing: its date is not read.
+        self.dated = window is not None and (
+            plan._derived or bool(window.before_period or window.period)
+        )
 
-    # ---------------------------------------------------------------- layers
+    # ---------------------------------------------------------------- the steps
+
+    def _cells(self) -> tuple[list[tuple[str, str]], list[int | None]]:
+        """The text cells of a row, (expression, name): keys `k{i}`, the window's day `d_w`,
+        value columns `r{i}`; and where each value column's cell is (None: typed, a number)."""
+        plan, q = self.plan, self.q
+        keys: list[str | None] = [plan.arm_column]
+        if plan.period_column:
+            keys.append(plan.period_column)
+        elif plan._derived:
+            keys.append(None)  # derived from the date after grouping
+        cells = [
+            (q.column(column), f"k{i}")
+            for i, column in enumerate([*keys, *plan.segment_columns])
+            if column is not None
+        ]
+        if self.dated:
+            cells.append((self._day(), "d_w"))
+        values: list[int | None] = []
+        for i, (column, _proportion) in enumerate(self.values):
+            values.append(None if column in plan.numeric else len(cells))
+            if column not in plan.numeric:
+                cells.append((q.column(column), f"r{i}"))
+        return cells, values
+
+    def _cell(self, j: int, name: str) -> str:
+        """Cell `j` (`name` in the cells step) of the clean step."""
+        if self.dialect == "duckdb":
+            return name
+        if self.dialect == "postgres":
+            return f"cell[{j + 1}]"
+        if self.dialect == "bigquery":
+            return f"cell[OFFSET({j})]"
+        return f"cell[{j}]"
+
+    def _row_steps(self, source: str, row_number: bool = False) -> list[Step]:
+        """Per row: every text cell cleaned once (`clean`), then each value column's number
+        `v{i}` with flags `miss{i}` and `bad{i}` (`valid`)."""
+        q = self.q
+        cells, values = self._cells()
+        typed = [
+            (f"CAST({q.column(column)} AS DOUBLE)", f"n{i}")
+            for i, (column, _p) in enumerate(self.values)
+            if values[i] is None
+        ]
+        if row_number:
+            typed.append(("ROW_NUMBER() OVER ()", "rn"))
+        passed = [name for _e, name in typed]
+        first = [", ".join(f"{e} AS {name}" for e, name in cells)]
+        first += [f"{e} AS {name}" for e, name in typed]
+        steps = [Step("cells", _("the columns read"), tuple(first), source)]
+        steps += self._clean_steps([name for _e, name in cells], passed)
+        names = [name for _e, name in cells]
+        renamed = [
+            self._cell(j, name) if self.dialect == "duckdb" else f"{self._cell(j, name)} AS {name}"
+            for j, name in enumerate(names)
+            if not name.startswith("r")
+        ]
+        texts = [
+            f"LOWER({self._cell(j, names[j])}) AS t{i}" if j is not None else f"n{i} AS t{i}"
+            for i, j in enumerate(values)
+        ]
+        steps.append(
+            Step("texts", _("keys; values in lower case"), (*renamed, *texts, *passed), "clean")
+        )
+        numbers, valid = [], []
+        for i, ((_column, proportion), j) in enumerate(zip(self.values, values, strict=True)):
+            if j is None:  # typed numbers (Parquet, DuckDB tables): no text pass
+                miss, x = f"t{i} IS NULL OR isnan(t{i})", f"t{i}"
+            else:
+                miss, x = f"t{i} IS NULL", self._number(f"t{i}", proportion)
+            numbers.append(f"CASE WHEN {miss} THEN 1 ELSE 0 END AS miss{i}, {x} AS x{i}")
+            ok = f"x{i} IN (0, 1)" if proportion else f"x{i} BETWEEN -{_LARGEST} AND {_LARGEST}"
+            valid.append(
+                f"CASE WHEN {ok} THEN x{i} END AS v{i}, "
+                f"CASE WHEN miss{i} = 1 OR {ok} THEN 0 ELSE 1 END AS bad{i}"
+            )
+        steps.append(Step("numbers", _("numbers; missing cells"), ("*", *numbers), "texts"))
+        steps.append(Step("valid", _("readable numbers; invalid cells"), ("*", *valid), "numbers"))
+        return steps
+
+    def _clean_steps(self, names: list[str], passed: list[str]) -> list[Step]:
+        """Every text cell trimmed, full-width digits, letters and signs folded (TRANSLATE only
+        on text that is not plain ASCII, as it is slow), and NULL when missing: said once."""
+        folded = _("every cell as text, trimmed, full-width folded (once for all columns)")
+        missing = _("a missing word (NA, N/A, NULL, -, …) as NULL")
+        if self.dialect == "duckdb":
+            every = "COLUMNS(*)" if not passed else f"COLUMNS(* EXCLUDE ({', '.join(passed)}))"
+            text = (
+                f"(SELECT {''.join(p + ', ' for p in passed)}CAST({every} AS VARCHAR) FROM cells) c"
+            )
+            return [
+                Step("folded", folded, (*passed, self._fold(every)), text),
+                Step("clean", missing, (*passed, self._unless_missing(every)), "folded"),
+            ]
+        text = _TEXT[self.dialect]
+        array = ", ".join(f"CAST({name} AS {text})" for name in names)
+        if self.dialect == "spark":
+            each = (
+                f"transform(transform(array({array}), c -> {self._fold('c')}), "
+                f"c -> {self._unless_missing('c')})"
+            )
+        elif self.dialect == "postgres":
+            each = (
+                f"ARRAY(SELECT {self._unless_missing('f')} FROM (SELECT {self._fold('c')} AS f, i "
+                f"FROM unnest(ARRAY[{array}]) WITH ORDINALITY AS u(c, i)) s ORDER BY i)"
+            )
+        else:
+            each = (
+                f"ARRAY(SELECT {self._unless_missing('f')} FROM (SELECT {self._fold('c')} AS f, i "
+                f"FROM UNNEST([{array}]) AS c WITH OFFSET AS i) ORDER BY i)"
+            )
+        both = _(
+            "every cell as text, trimmed, full-width folded, a missing word (NA, N/A, NULL, -, …) "
+            "as NULL (once for all columns)"
+        )
+        return [Step("clean", both, (*passed, f"{each} AS cell"), "cells")]
 
     def cleaned(self, source: str, row_number: bool = False) -> str:
-        """Layers 1-2: keys, and each value column's number `v{i}` with flags `miss{i}`, `bad{i}`.
+        """Per row: keys `k{i}`, the window's day `d_w`, and each value column's number `v{i}`
+        with flags `miss{i}`, `bad{i}` (and `rn`, the row's number, with `row_number`)."""
+        return _nested(self._row_steps(source, row_number), "valid")
 
-        Layer 1 reads each needed cell once as clean text (`t{i}`); layer 2 turns the text into
-        a number (`x{i}`) or missing; the outer layer keeps a number only when it is valid.
-        """
-        plan, q = self.plan, self.q
-        keys = self._raw_keys()
-        first = [f"{e} AS k{i}" for i, e in enumerate(keys)]
-        first.append(f"{self._day() if plan.window else 'NULL'} AS d_w")
-        second = [f"k{i}" for i in range(len(keys))] + ["d_w"]
-        third = list(second)
-        for i, (column, proportion) in enumerate(self.values):
-            quoted = q.column(column)
-            if column in plan.numeric:  # typed numbers (Parquet, DuckDB tables): no text pass
-                first.append(f"CAST({quoted} AS DOUBLE) AS t{i}")
-                second.append(f"t{i} AS x{i}")
-                second.append(f"CASE WHEN t{i} IS NULL OR isnan(t{i}) THEN 1 ELSE 0 END AS miss{i}")
-            else:
-                first.append(f"LOWER({self._clean(quoted)}) AS t{i}")
-                second.append(f"{self._number(f't{i}', proportion)} AS x{i}")
-                second.append(
-                    f"CASE WHEN t{i} IS NULL OR t{i} IN {self._tokens(MISSING_TOKENS)} "
-                    f"THEN 1 ELSE 0 END AS miss{i}"
-                )
-            ok = f"x{i} IN (0, 1)" if proportion else f"x{i} BETWEEN -{_LARGEST} AND {_LARGEST}"
-            third.append(f"miss{i}")
-            third.append(f"CASE WHEN miss{i} = 1 THEN NULL WHEN {ok} THEN x{i} END AS v{i}")
-            third.append(f"CASE WHEN miss{i} = 1 THEN 0 WHEN {ok} THEN 0 ELSE 1 END AS bad{i}")
-        if row_number:
-            first.append("ROW_NUMBER() OVER () AS rn")
-            second.append("rn")
-            third.append("rn")
-        layer1 = "SELECT\n  " + ",\n  ".join(first) + f"\nFROM {source}"
-        layer2 = "SELECT\n  " + ",\n  ".join(second) + f"\nFROM (\n{layer1}\n) l1"
-        return "SELECT\n  " + ",\n  ".join(third) + f"\nFROM (\n{layer2}\n) l2"
-
-    def _raw_keys(self) -> list[str]:
-        """The key columns as each row has them: arm, period (or the raw date it is derived
-        from), segments; they are cleaned after grouping (few groups), not on every row."""
-        plan, q = self.plan, self.q
-        keys = [q.column(plan.arm_column)]
-        if plan.period_column:
-            keys.append(q.column(plan.period_column))
-        elif plan._derived:
-            keys.append(self._day())
-        return keys + [q.column(c) for c in plan.segment_columns]
+    def steps(self, source: str) -> list[Step]:
+        """The steps of the wide form, the last (`g`) one row per group with every metric's sums:
+        arm, [period], [segments], excluded, n_rows, then per metric m{i}_n … m{i}_invalid."""
+        plan = self.plan
+        steps = self._row_steps(source)
+        index = {key: i for i, key in enumerate(self.values)}
+        units = [
+            ", ".join(f"{e} AS {n}{m}" for n, e in self._per_row(metric, index).items())
+            for m, metric in enumerate(plan.metrics)
+        ]
+        steps.append(Step("units", _("each metric's part of a row"), ("*", *units), "valid"))
+        nkeys = len(plan.key_aliases)
+        derived = 1 if plan._derived else None
+        keys = [f"k{i}" for i in range(nkeys) if i != derived]
+        sums = [
+            ", ".join(
+                f"{expr} AS m{m}_{name}" if expr else f"CAST(NULL AS {self.double}) AS m{m}_{name}"
+                for name, expr in self._sums(m, len(metric.value_columns) == 2).items()
+            )
+            for m, metric in enumerate(plan.metrics)
+        ]
+        if not self.dated:
+            missing = " OR ".join(f"{key} IS NULL" for key in keys)
+            excluded = f"CASE WHEN {missing} THEN 'no_key' END AS excluded"
+            lines = (*keys, excluded, "COUNT(*) AS n_rows", *sums)
+            return [
+                *steps,
+                Step("g", _("one row per group"), lines, "units", ", ".join(keys)),
+            ]
+        lines = (*keys, "d_w", "COUNT(*) AS n_rows", *sums)
+        steps.append(
+            Step("sums", _("one row per group and day"), lines, "units", ", ".join([*keys, "d_w"]))
+        )
+        day = self._date("d_w", folded=True)
+        steps.append(Step("dated", _("the day read as a date"), ("*", f"{day} AS day"), "sums"))
+        grouped = [self._derived_period("day") if i == derived else f"k{i}" for i in range(nkeys)]
+        missing = " OR ".join(f"{key} IS NULL" for key in grouped)
+        excluded = _excluded(missing, self._inside("day"), "day", "d_w IS NOT NULL")
+        totals = [
+            ", ".join(f"SUM(m{m}_{name}) AS m{m}_{name}" for name in STAT_COLUMNS[1:])
+            for m in range(len(plan.metrics))
+        ]
+        lines = (
+            *(f"{key} AS k{i}" for i, key in enumerate(grouped)),
+            f"{excluded} AS excluded",
+            "SUM(n_rows) AS n_rows",
+            *totals,
+        )
+        by = ", ".join(str(i + 1) for i in range(nkeys + 1))
+        return [*steps, Step("g", _("one row per group"), lines, "dated", by)]
 
     def grouped(self, source: str) -> str:
-        """Layer 3: one row per group with every metric's sums (the wide form).
-
-        Rows are grouped by their raw key values first; the keys are then cleaned (a blank or
-        `NA` arm is missing, `ｃｏｎｔｒｏｌ` is `control`) and the few groups added up again.
-        """
-        plan = self.plan
-        nkeys = len(plan.key_aliases)
-        raw = [f"k{i}" for i in range(nkeys)]
-        inner = [*raw, "d_w", "COUNT(*) AS n_rows"]
-        keys, excluded = self._group_columns()
-        outer = [f"{key} AS k{i}" for i, key in enumerate(keys)]
-        # positional names inside: a segment may share its name with the period (`--by period`)
-        outer += [f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"]
-        index = {key: i for i, key in enumerate(self.values)}
-        rows = [*raw, "d_w"]
-        for m, metric in enumerate(plan.metrics):
-            rows += [f"{e} AS {n}{m}" for n, e in self._per_row(metric, index).items()]
-        for m, metric in enumerate(plan.metrics):
-            for name, expr in self._sums(m, len(metric.value_columns) == 2).items():
-                if expr is None:  # not a ratio: no denominator sums to add up
-                    outer.append(f"CAST(NULL AS {self.double}) AS m{m}_{name}")
-                    continue
-                inner.append(f"{expr} AS m{m}_{name}")
-                outer.append(f"SUM(m{m}_{name}) AS m{m}_{name}")
-        return (
-            "SELECT\n  "
-            + ",\n  ".join(outer)
-            + "\nFROM (\nSELECT\n  "
-            + ",\n  ".join(inner)
-            + "\nFROM (\nSELECT\n  "
-            + ",\n  ".join(rows)
-            + f"\nFROM (\n{self.cleaned(source)}\n) c\n) u\nGROUP BY {', '.join([*raw, 'd_w'])}\n) r\n"
-            + f"GROUP BY {', '.join([*keys, excluded])}"
-        )
+        """The wide form (`steps`): one row per group with every metric's sums."""
+        steps = self.steps(source)
+        return _with(steps[:-1]) + "\n" + steps[-1].body()
 
     def grouped_typed(self, source: str) -> str | None:
         """The wide form for DuckDB when every value column is typed: no per-row CASE at all.
@@ -323,8 +453,9 @@ class Query:
         Equal to `grouped` as long as no value is NaN, infinite or (proportions) other than 0/1,
         and no ratio unit lacks only one of its two values: SUM and COUNT skip NULLs, and with
         `missing: zero` a missing value adds nothing to a sum. The last column is not 0 when a
-        value or unit may break this; the caller then runs `grouped` instead. None when a value
-        column is text.
+        value breaks that (the caller then runs `grouped`); None when a value column is text.
+        Rows are grouped by their raw key values first; the keys are then cleaned (a blank or
+        `NA` arm is missing, `ｃｏｎｔｒｏｌ` is `control`) and the few groups added up again.
         """
         plan = self.plan
         if self.dialect != "duckdb" or not all(c in plan.numeric for c, _p in self.values):
@@ -332,7 +463,7 @@ class Query:
         nkeys = len(plan.key_aliases)
         q = self.q
         layer = [f"{e} AS k{i}" for i, e in enumerate(self._raw_keys())]
-        layer.append(f"{self._day() if plan.window else 'NULL'} AS d_w")
+        layer.append(f"{self._day() if self.dated else 'NULL'} AS d_w")
         layer += [f"CAST({q.column(c)} AS DOUBLE) AS x{i}" for i, (c, _p) in enumerate(self.values)]
         index = {key: i for i, key in enumerate(self.values)}
         raw = [f"k{i}" for i in range(nkeys)]
@@ -395,8 +526,35 @@ class Query:
             + "\nFROM (\nSELECT\n  "
             + ",\n  ".join(layer)
             + f"\nFROM {source}\n) c\nGROUP BY {', '.join([*raw, 'd_w'])}\n) r\n"
-            + f"GROUP BY {', '.join([*keys, excluded])}"
+            + f"GROUP BY {', '.join(str(i + 1) for i in range(nkeys + 1))}"
         )
+
+    def _raw_keys(self) -> list[str]:
+        """The key columns as each row has them (typed path): arm, period (or the raw date it is
+        derived from), segments; they are cleaned after grouping (few groups)."""
+        plan, q = self.plan, self.q
+        keys = [q.column(plan.arm_column)]
+        if plan.period_column:
+            keys.append(q.column(plan.period_column))
+        elif plan._derived:
+            keys.append(self._day())
+        return keys + [q.column(c) for c in plan.segment_columns]
+
+    def _group_columns(self) -> tuple[list[str], str]:
+        """The typed path's keys and `excluded` reason, cleaned from the raw keys and `d_w`."""
+        nkeys = len(self.plan.key_aliases)
+        day = self._date("d_w") if self.dated else None
+        keys = [
+            self._derived_period(day)
+            if i == 1 and self.plan._derived and day
+            else self._key(f"k{i}")
+            for i in range(nkeys)
+        ]
+        missing = " OR ".join(f"{key} IS NULL" for key in keys)
+        if day is None:
+            return keys, _excluded(missing)
+        present = f"{self._key('d_w')} IS NOT NULL"
+        return keys, _excluded(missing, self._inside(day), day, present)
 
     def bad_rows(self, source: str, metric: MetricColumns, which: str) -> str:
         """Row numbers (1-based, table order) of the first rows with a `which` cell of `metric`."""
@@ -408,6 +566,14 @@ class Query:
         return (
             f"SELECT rn, {names} FROM (\n{self.cleaned(source, row_number=True)}\n) c\n"
             f"WHERE {cond} ORDER BY rn LIMIT 5"
+        )
+
+    def unreadable_dates(self, source: str) -> str:
+        """Row numbers (1-based, table order) of the first rows whose date cannot be read."""
+        day = self._date("d_w", folded=True)
+        return (
+            f"SELECT rn FROM (\n{self.cleaned(source, row_number=True)}\n) c\n"
+            f"WHERE d_w IS NOT NULL AND {day} IS NULL ORDER BY rn LIMIT 5"
         )
 
     # ---------------------------------------------------------------- pieces
@@ -456,26 +622,38 @@ class Query:
         out.update(missing=f"SUM(mm{m})", invalid=f"SUM(mb{m})")
         return out
 
-    def _clean(self, expr: str) -> str:
-        """A cell as trimmed half-width text (full-width digits, letters and signs folded;
-        TRANSLATE only runs on text that is not plain ASCII, as it is slow)."""
-        text = f"CAST({expr} AS {_TEXT[self.dialect]})"
-        byte_length, char_length = _LENGTHS[self.dialect]
+    def _fold(self, text: str) -> str:
+        """Text trimmed, full-width digits, letters and signs folded (TRANSLATE, which is slow,
+        only runs on text holding one of them: not on plain ASCII, nor on 上海)."""
+        wide = self._contains(text, _WIDE_CLASS)
         return (
-            f"TRIM(CASE WHEN {byte_length}({text}) = {char_length}({text}) THEN {text} "
-            f"ELSE TRANSLATE({text}, '{_WIDE}', '{_NARROW}') END)"
+            f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text}, '{_WIDE}', '{_NARROW}') ELSE {text} END)"
         )
+
+    def _contains(self, expr: str, pattern: str) -> str:
+        if self.dialect == "duckdb":
+            return f"regexp_matches({expr}, '{pattern}')"
+        if self.dialect == "postgres":
+            return f"{expr} ~ '{pattern}'"
+        if self.dialect == "bigquery":
+            return f"REGEXP_CONTAINS({expr}, r'{pattern}')"
+        return f"{expr} RLIKE '{pattern}'"
+
+    def _unless_missing(self, folded: str) -> str:
+        """A folded cell, NULL when it is a missing word (any case)."""
+        return f"CASE WHEN LOWER({folded}) IN {self._tokens(MISSING_TOKENS)} THEN NULL ELSE {folded} END"
+
+    def _clean(self, expr: str) -> str:
+        """A cell as trimmed half-width text (for the typed path's few groups)."""
+        return self._fold(f"CAST({expr} AS {_TEXT[self.dialect]})")
 
     def _tokens(self, words: Sequence[str]) -> str:
         return "(" + ", ".join(f"'{w}'" for w in words) + ")"
 
     def _key(self, column: str) -> str:
-        """An arm, period or segment value; NULL when missing."""
-        clean = self._clean(column)
-        return (
-            f"CASE WHEN {column} IS NULL OR LOWER({clean}) IN {self._tokens(MISSING_TOKENS)} "
-            f"THEN NULL ELSE {clean} END"
-        )
+        """An arm, period or segment value, cleaned; NULL when missing (the typed path's keys
+        after grouping, and the segment count)."""
+        return self._unless_missing(self._clean(column))
 
     def _number(self, t: str, proportion: bool) -> str:
         """The number a clean cell text `t` holds, or NULL (a word, a typo, a blank)."""
@@ -501,11 +679,11 @@ class Query:
             return f"REGEXP_CONTAINS({expr}, r'^{pattern}$')"
         return f"{expr} RLIKE '^{pattern}$'"
 
-    def _date(self, raw: str) -> str:
+    def _date(self, raw: str, folded: bool = False) -> str:
         """The window column as `YYYY-MM-DD` text, or NULL when it cannot be read: dates and
         timestamps, and text written 2026-11-05, 2026-11-5, 2026/11/5, 2026.11.05,
-        2026年11月5日 or 20261105, a time after it or not."""
-        text = f"TRANSLATE({self._clean(raw)}, '年月日/.', '-- --')"
+        2026年11月5日 or 20261105, a time after it or not (`folded`: `raw` is a clean cell)."""
+        text = f"TRANSLATE({raw if folded else self._clean(raw)}, '年月日/.', '-- --')"
         iso = f"SUBSTR({text}, 1, 10)"
         parts = [
             f"COALESCE({self._extract(text, _DATE_DASHED[i])}, {self._extract(text, _DATE_DIGITS[i])})"
@@ -529,66 +707,41 @@ class Query:
 
     def _day(self) -> str:
         """The window column's cell as text, kept per row: dates are read per group of rows
-        (few distinct days) in the outer layer, not on every row (three regular expressions).
-        Its first 11 characters hold any date form `_date` reads (2026年11月25日 is the
-        longest); a time after them would make every row a group of its own."""
+        (few distinct days), not on every row (three regular expressions). Its first 11
+        characters hold any date form `_date` reads (2026年11月25日 is the longest); a time
+        after them would make every row a group of its own."""
         column = self.q.column(self.plan.window.date_column)  # type: ignore[union-attr]
         return f"SUBSTR(TRIM(CAST({column} AS {_TEXT[self.dialect]})), 1, 11)"
 
-    def _date_unreadable(self, raw: str) -> str:
-        """The date cell holds something (not blank, NA…) that `_date` cannot read."""
-        return f"{self._date(raw)} IS NULL AND {self._key(raw)} IS NOT NULL"
+    def _inside(self, day: str) -> str:
+        """The day falls in the window's before period or its period."""
+        window = self.plan.window
+        assert window is not None
+        spans = [s for s in (window.before_period, window.period) if s]
+        return " OR ".join(self._within(s, day) for s in spans)
 
-    def _within(self, span: tuple[dt.date, dt.date], raw: str) -> str:
-        return f"{self._date(raw)} BETWEEN '{span[0].isoformat()}' AND '{span[1].isoformat()}'"
+    def _within(self, span: tuple[dt.date, dt.date], day: str) -> str:
+        return f"{day} BETWEEN '{span[0].isoformat()}' AND '{span[1].isoformat()}'"
 
-    def _derived_period(self, raw: str) -> str:
+    def _derived_period(self, day: str) -> str:
         window = self.plan.window
         assert window is not None and window.before_period and window.period
         before, after = (self.q.literal(label) for label in window.labels)
         return (
-            f"CASE WHEN {self._within(window.before_period, raw)} THEN {before} "
-            f"WHEN {self._within(window.period, raw)} THEN {after} END"
-        )
-
-    def _outside(self, raw: str) -> str:
-        """0 inside a window; 1 outside every window or without a date; 2 with a date that
-        cannot be read (an error, or left out with --skip-bad-rows)."""
-        window = self.plan.window
-        if window is None:
-            return "0"
-        spans = [s for s in (window.before_period, window.period) if s]
-        inside = " OR ".join(self._within(s, raw) for s in spans) or "1 = 1"
-        return f"CASE WHEN {inside} THEN 0 WHEN {self._date_unreadable(raw)} THEN 2 ELSE 1 END"
-
-    def _group_key(self, i: int) -> str:
-        """Group key `k{i}` cleaned after grouping; a derived period read from its raw date."""
-        if i == 1 and self.plan._derived:
-            return self._derived_period(f"k{i}")
-        return self._key(f"k{i}")
-
-    def _group_columns(self) -> tuple[list[str], str]:
-        """The outer layer's keys and its `excluded` reason, from the raw keys and `d_w`."""
-        nkeys = len(self.plan.key_aliases)
-        keys = [self._group_key(i) for i in range(nkeys)]
-        missing_key = " OR ".join(f"{key} IS NULL" for key in keys)
-        out_w = self._outside("d_w") if self.plan.window else "0"
-        return keys, _excluded(missing_key, out_w)
-
-    def unreadable_dates(self, source: str) -> str:
-        """Row numbers (1-based, table order) of the first rows whose date cannot be read."""
-        return (
-            f"SELECT rn FROM (\n{self.cleaned(source, row_number=True)}\n) c\n"
-            f"WHERE {self._outside('d_w')} = 2 ORDER BY rn LIMIT 5"
+            f"CASE WHEN {self._within(window.before_period, day)} THEN {before} "
+            f"WHEN {self._within(window.period, day)} THEN {after} END"
         )
 
 
-def _excluded(missing_key: str, out_w: str) -> str:
-    """Why a group's rows are left out (`out_w` from `Query._outside`), or NULL."""
-    return (
-        f"CASE WHEN {out_w} = 2 THEN 'bad_date' WHEN {out_w} = 1 THEN 'outside' "
-        f"WHEN {missing_key} THEN 'no_key' END"
-    )
+def _excluded(missing_key: str, inside: str = "", day: str = "", present: str = "") -> str:
+    """Why a group's rows are left out, or NULL: a date that cannot be read (`day` NULL where
+    the cell is `present`), a day outside the window (not `inside`), a key missing."""
+    reasons = []
+    if day:
+        reasons.append(f"WHEN {day} IS NULL AND {present} THEN 'bad_date'")
+        reasons.append(f"WHEN {day} IS NULL OR NOT ({inside}) THEN 'outside'")
+    reasons.append(f"WHEN {missing_key} THEN 'no_key'")
+    return "CASE " + " ".join(reasons) + " END"
 
 
 class Quoter:
