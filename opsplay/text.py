@@ -32,6 +32,9 @@ _EMOJI_MODIFIERS = frozenset("\ufe0f\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U00
 # `{{`, `{%`, `{#`: a site built with mkdocs-macros (or any Jinja pass) would run what follows.
 # The `{` is written as an entity (Markdown/HTML) or a look-alike, so a reader still sees it.
 TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
+# `[text](url)`, `[text][ref]`, `[ref]: url`: brackets that make a link (alone they are text).
+MD_LINK = re.compile(r"\]\s*[\[(:]")
+_BRACKET = re.compile(r"(\\*)([\[\]])")
 # What themes (MkDocs, Material, Docusaurus) print raw from front matter and nav titles, and
 # `striptags` turns back from entities: replaced by full-width look-alikes a reader still reads.
 _THEME_UNSAFE = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
@@ -125,14 +128,39 @@ def needs_visible(text: str) -> bool:
 
 
 def md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: HTML escaped, `|` escaped, one line.
+    """Text safe inside a Markdown table cell: HTML escaped, `|` escaped, one line, no link.
 
     The one escaping rule of every Markdown output opsplay writes: raw HTML from a
-    playbook or an export (`<img onerror=…>`) must reach a reader as text.
+    playbook or an export (`<img onerror=…>`) must reach a reader as text, and so must
+    `[点我](javascript:…)` (its brackets escaped where they would make a link).
+    """
+    return link_brackets(md_line(text))
+
+
+def md_line(text: str) -> str:
+    """`md_cell` for text whose brackets the caller has escaped (with Markdown's other
+    markers): HTML escaped, `|` escaped, one line, every `{` as `&#123;`.
+
+    `{` opens an attribute list for MkDocs' `attr_list` extension (`{: onfocus=… }`,
+    `{#id}`, `{.class}`, even `{onfocus=…}`) at the end of a heading, cell or list item,
+    and a template for mkdocs-macros (`{{`, `{%`, `{#`): it is written as an entity (no
+    backslash before it undoes that), which a reader still sees as `{`.
     """
     escaped = html.escape(visible(text), quote=False)
-    escaped = TEMPLATE_OPENER.sub("&#123;", escaped)
-    return escaped.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    escaped = escaped.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return escaped.replace("{", "&#123;")
+
+
+def link_brackets(text: str, *, always: bool = False) -> str:
+    """Markdown text with `[` and `]` escaped where they would make a link (`[text](url)`,
+    `[text][ref]`, `[ref]: url`), or everywhere with `always` (text inside `[…](…)`).
+
+    Backslashes just before a bracket are doubled first, so `\\](javascript:…)` cannot
+    turn the escape back into a bracket.
+    """
+    if not always and MD_LINK.search(text) is None:
+        return text  # brackets alone are plain text: `[1]`, `data[1].csv` stay as written
+    return _BRACKET.sub(lambda m: "\\" * (2 * len(m.group(1)) + 1) + m.group(2), text)
 
 
 def theme_safe(text: str) -> str:

@@ -19,7 +19,7 @@ from opsplay.diff.wording import (
     level_name,
 )
 from opsplay.i18n import _, language, ngettext
-from opsplay.text import INVISIBLE_CLASS, md_cell, visible
+from opsplay.text import INVISIBLE_CLASS, md_line, visible
 
 Formatter = Callable[[DiffReport, str], str]
 FORMATS: dict[str, Formatter] = {}
@@ -187,8 +187,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]#~])")
 
 def md_text(value: str) -> str:
     """User text made safe for Markdown (no accidental emphasis, links, tables or HTML):
-    Markdown's markers escaped, then the one rule of every Markdown output (`md_cell`)."""
-    return md_cell(_MD_SPECIAL.sub(r"\\\1", value))
+    Markdown's markers escaped, then the one rule of every Markdown output (`md_line`)."""
+    return md_line(_MD_SPECIAL.sub(r"\\\1", value))
 
 
 def md_code(value: str) -> str:

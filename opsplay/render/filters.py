@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from opsplay.i18n import N_, translate
 from opsplay.render.labels import OPERATORS, label_of
-from opsplay.text import TEMPLATE_OPENER, char_width, md_cell, theme_safe, visible
+from opsplay.text import MD_LINK, TEMPLATE_OPENER, char_width, md_line, theme_safe, visible
 
 MISSING = "—"
 
@@ -126,7 +126,6 @@ def listing(values: Iterable[Any] | None, *, lang: str = "en") -> str:
 
 
 _MD_ESCAPED = re.compile(r"([\\`*_])")
-_MD_LINK = re.compile(r"\]\s*[\[(:]")  # `[text](url)`, `[text][ref]`, `[ref]: url`
 # What starts a heading or a list item when it opens a line.
 _MD_LINE_START = re.compile(r"^(#|[-+](?=\s|$)|\d+(?=[.)](?:\s|$)))")
 _NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
@@ -136,20 +135,20 @@ def markdown(value: Any) -> str:
     """Text safe inline in Markdown: no emphasis, links, HTML, control characters or
     line-start markers; newlines become `<br>`.
 
-    HTML, `|` and control characters follow the one rule of every Markdown output opsplay
-    writes (`opsplay.text.md_cell`); this adds what only a document needs: Markdown's own
-    markers escaped, and line breaks kept.
+    HTML, `|`, `{` (attribute lists, macros) and control characters follow the one rule of
+    every Markdown output opsplay writes (`opsplay.text.md_line`); this adds what only a
+    document needs: Markdown's own markers escaped, and line breaks kept.
     """
     if _missing(value):
         return MISSING
     text = str(value).strip()
     text = _MD_ESCAPED.sub(r"\\\1", text)
-    if _MD_LINK.search(text):  # brackets alone are plain text; escape them only where they link
+    if MD_LINK.search(text):  # brackets alone are plain text; escape them only where they link
         text = text.replace("[", "\\[").replace("]", "\\]")
     text = _MD_LINE_START.sub(
         lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), text
     )
-    return "<br>".join(md_cell(line) for line in _NEWLINES.split(text))
+    return "<br>".join(md_line(line) for line in _NEWLINES.split(text))
 
 
 def _code_parts(value: Any) -> list[str] | None:

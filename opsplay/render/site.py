@@ -24,7 +24,7 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, language, ngettext, translate
-from opsplay.text import TEMPLATE_OPENER, md_cell, theme_safe, visible
+from opsplay.text import TEMPLATE_OPENER, link_brackets, md_cell, md_line, theme_safe, visible
 
 # Lifecycle order of the home page's groups, most in force first.
 STATUSES = {
@@ -132,7 +132,7 @@ _TABLE3 = re.compile(r"^## (表3|Table 3)")
 
 def _link_text(text: str) -> str:
     """Text safe inside `[…](…)` in a table cell."""
-    return md_cell(text).replace("[", "\\[").replace("]", "\\]")
+    return link_brackets(md_line(text), always=True)
 
 
 def build_site(
