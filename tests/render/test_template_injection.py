@@ -154,7 +154,7 @@ def test_built_site_runs_no_script_and_no_macro(
     for page in (root / "docs").rglob("*.md"):
         _assert_safe_markdown(page.read_text("utf-8"))
     nav = (root / "mkdocs.yml").read_text("utf-8").split("\nnav:\n", 1)[1]
-    assert not set("<>&\"") & set(nav.split("\n", 1)[1]) and not TEMPLATE_SYNTAX.search(nav)
+    assert not set('<>&"') & set(nav.split("\n", 1)[1]) and not TEMPLATE_SYNTAX.search(nav)
     build = _build(root, plugins)
     assert build.returncode == 0, build.stderr
     pages = list((root / "site").rglob("*.html"))
