@@ -10,10 +10,20 @@ imported the first time a day is looked up: parsing a limit (validate) never loa
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, Protocol
 
-if TYPE_CHECKING:
-    from opsplay.model.duration import Duration
+
+class CalendarLimit(Protocol):
+    """What a deadline needs of a time limit (`opsplay.model.duration.Duration` is one): its
+    calendar rule and how it was written. A protocol, so that the model's time builds on the
+    working-day calendar and not the other way round."""
+
+    @property
+    def calendar(self) -> Any: ...
+
+    @property
+    def as_written(self) -> str: ...
+
 
 CalendarName = Literal["official", "weekdays"]
 CALENDARS: tuple[CalendarName, ...] = ("official", "weekdays")
@@ -63,7 +73,7 @@ class WorkdayCalendar:
         return found
 
 
-def deadline(limit: Duration, start: datetime, calendar: WorkdayCalendar) -> datetime:
+def deadline(limit: CalendarLimit, start: datetime, calendar: WorkdayCalendar) -> datetime:
     """When a calendar limit started at `start` falls due (see `_due`); an InputError in words
     when that is after the year 9999 (a log line dated 9999-12-31 with `T+1`)."""
     try:
@@ -80,7 +90,7 @@ def deadline(limit: Duration, start: datetime, calendar: WorkdayCalendar) -> dat
         ) from None
 
 
-def _due(limit: Duration, start: datetime, calendar: WorkdayCalendar) -> datetime:
+def _due(limit: CalendarLimit, start: datetime, calendar: WorkdayCalendar) -> datetime:
     """When a calendar limit started at `start` falls due (SPEC 6 and 12).
 
     - N working days and T+N (次日 = T+1, 下一个工作日): 24:00 of the N-th working day after

@@ -20,11 +20,9 @@ import opsplay
 
 PACKAGE = Path(opsplay.__file__).resolve().parent
 
-# Circles owned by work in progress (issue 22); each may shrink, none may grow or be added.
-KNOWN: tuple[frozenset[str], ...] = (
-    # the model's time and the working-day calendar (time limits)
-    frozenset({"opsplay.model.duration", "opsplay.workdays"}),
-)
+# Circles still being taken apart; each may shrink, none may grow or be added. None today:
+# a new circle fails the first test.
+KNOWN: tuple[frozenset[str], ...] = ()
 
 
 def modules(root: Path = PACKAGE) -> dict[str, Path]:
