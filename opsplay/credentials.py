@@ -23,6 +23,11 @@ _KEY_VALUE = re.compile(
     r"(?i)(?P<key>[\w.\-]*(?:" + "|".join(_SECRET_WORDS) + r")[\w.\-]*)"
     r"(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s&,;\"'<>]+)"
 )
+# `password=…` as libpq key=value strings write it (a value may be quoted: 'p w\\'d').
+_PASSWORD_PAIR = re.compile(
+    r"(?i)\b(?P<key>\w*(?:password|passwd|pwd))(?P<sep>\s*=\s*)"
+    r"(?P<value>'(?:[^'\\]|\\.)*'?|\"[^\"]*\"?|[^\s&;,)'\"]+)"
+)
 _AUTH_HEADER = re.compile(r"(?i)\b(basic|bearer|token)\s+[A-Za-z0-9+/=._~\-]{8,}")
 
 
@@ -32,27 +37,60 @@ def is_secret_key(key: str) -> bool:
     return any(secret in word for secret in _SECRET_WORDS)
 
 
-def mask_url(url: str, *, keep_user: bool = True, every_query_value: bool = False) -> str:
-    """`url` with its password, credential query values and fragment as `***`.
+def _split(url: str) -> tuple[str, str | None, str] | None:
+    """(scheme with its slashes, the user info or None, the rest) of a URL, None if it has no
+    scheme.
 
-    The user info ends at the last `@` before the query, so a raw `@` in a password is
-    masked whole; the user name stays unless `keep_user` is false (a robot URL's user
-    info is all secret).
+    The user info ends at the last `@` of the authority, which ends at the first `/` after
+    `//`, as libpq finds it: a raw `?`, `#` or `@` in a password is part of it. A password
+    holding a raw `/` (SQLAlchemy reads it up to the first `@`) or an `@` before the query
+    still counts: the candidate that masks the most wins.
     """
     match = _SCHEME.match(url)
     if not match:
-        return url
+        return None
     scheme, rest = match.groups()
+    if rest.startswith("/"):
+        return scheme, None, rest
+    slash = rest.find("/")
+    cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    candidates = [
+        rest.rfind("@", 0, slash if slash >= 0 else len(rest)),  # libpq: the authority
+        rest.rfind("@", 0, cut),  # before the query or fragment
+    ]
+    sqlalchemy = re.match(r"[^:/@]*:[^@]*@", rest)  # user:password@, a `/` in the password
+    if sqlalchemy:  # and a raw `@` too: up to the last `@` before the next `/`
+        slash = rest.find("/", sqlalchemy.end())
+        candidates.append(rest.rfind("@", 0, slash if slash >= 0 else len(rest)))
+    at = max(candidates)
+    if at < 0:
+        return scheme, None, rest
+    return scheme, rest[:at], rest[at + 1 :]
+
+
+def mask_url(url: str, *, keep_user: bool = True, every_query_value: bool = False) -> str:
+    """`url` with its password, credential query values and fragment as `***`.
+
+    The user info is found as libpq finds it (`_split`), so a raw `@`, `?` or `#` in a
+    password is masked whole; the user name stays unless `keep_user` is false (a robot
+    URL's user info is all secret) or it holds a `?`/`#` (then only what comes before).
+    """
+    split = _split(url)
+    if split is None:
+        return url
+    scheme, userinfo, rest = split
     cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
     where, tail = rest[:cut], rest[cut:]
-    at = where.rfind("@")
-    if at >= 0 and not where.startswith("/"):
-        name, colon, _password = where[:at].partition(":")
+    if userinfo is not None:
+        name, colon, _password = userinfo.partition(":")
+        odd = min((i for i in (name.find("?"), name.find("#")) if i >= 0), default=-1)
         if not keep_user or not name:
             user = MASK
+        elif odd >= 0:  # `host?token=abc@x`: a query, not a name
+            user = name[: odd + 1] + MASK
         else:
             user = f"{name}:{MASK}" if colon else name
-        where = f"{user}@{where[at + 1 :]}"
+        where = f"{user}@{where}"
     query, hash_sign, fragment = tail.partition("#")
     if query.startswith("?"):
         pairs = []
@@ -67,16 +105,14 @@ def mask_url(url: str, *, keep_user: bool = True, every_query_value: bool = Fals
 def secrets_of_url(url: str) -> list[str]:
     """The secret parts of a URL (password, credential query values) in every form a server
     may echo them: as written, decoded, percent-encoded and inside a Basic-auth header."""
-    match = _SCHEME.match(url)
-    if not match:
+    split = _split(url)
+    if split is None:
         return []
-    rest = match.group(2)
+    _scheme, userinfo, rest = split
     cut = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    where, tail = rest[:cut], rest[cut:]
+    tail = rest[cut:]
     found: list[str] = []
-    at = where.rfind("@")
-    if at >= 0 and not where.startswith("/"):
-        userinfo = where[:at]
+    if userinfo is not None:
         name, _colon, password = userinfo.partition(":")
         found += [password, userinfo if not password else ""]
         found.append(base64.b64encode(unquote_plus(userinfo).encode()).decode("ascii"))
@@ -108,5 +144,13 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
     text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     return _KEY_VALUE.sub(
+        lambda m: m.group(0) if m.group("value") == MASK else m["key"] + m["sep"] + MASK, text
+    )
+
+
+def scrub_passwords(text: str) -> str:
+    """`text` with the value of every `password=` / `passwd=` (a libpq key=value string given
+    as `--db`, a driver's message) as `***`: what every error text goes through."""
+    return _PASSWORD_PAIR.sub(
         lambda m: m.group(0) if m.group("value") == MASK else m["key"] + m["sep"] + MASK, text
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from opsplay.credentials import scrub_passwords
+
 
 class OpsplayError(Exception):
     """A mistake the user can fix; carries the message to print and the exit code."""
@@ -9,6 +11,8 @@ class OpsplayError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, exit_code: int | None = None) -> None:
+        # A password written as `password=…` (a libpq string given as `--db`) is never shown.
+        message = scrub_passwords(message)
         super().__init__(message)
         self.message = message
         if exit_code is not None:

@@ -147,6 +147,14 @@ def parse_schedule(text: str) -> Schedule:
         from croniter import croniter
 
         if croniter.is_valid(cleaned):
+            if _never_due(cleaned):
+                raise ValueError(
+                    _(
+                        "`{text}` never falls due: none of its months has that day (such as "
+                        "30 February or 31 April); write a day each chosen month has, e.g. "
+                        "`0 9 28 2 *`, or 每月31日 (the last day of shorter months)"
+                    ).format(text=written)
+                )
             return Schedule(cleaned, "cron")
     raise ValueError(
         _("`{text}` is not a schedule opsplay understands; write one of: {forms}").format(
@@ -165,12 +173,29 @@ def _time(hour: str | None, minute: str | None, written: str) -> dt.time:
     return dt.time(int(hour), int(minute))
 
 
+def _never_due(expression: str) -> bool:
+    """Whether a valid cron expression names no date at all (`0 0 30 2 *`): croniter would
+    raise CroniterBadDateError at its first occurrence. 29 February falls due in 2000."""
+    from croniter import CroniterBadDateError, croniter
+
+    try:
+        croniter(expression, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
+    except CroniterBadDateError:
+        return True
+    return False
+
+
 def _cron_occurrences(expression: str, first: dt.date, last: dt.date) -> Iterator[dt.datetime]:
-    from croniter import croniter
+    from croniter import CroniterBadDateError, croniter
 
     start = dt.datetime.combine(first, dt.time(0, 0)) - dt.timedelta(seconds=1)
     end = dt.datetime.combine(last, dt.time(23, 59, 59))
-    for moment in croniter(expression, start, ret_type=dt.datetime):
+    moments = iter(croniter(expression, start, ret_type=dt.datetime))
+    while True:
+        try:
+            moment = next(moments)
+        except (CroniterBadDateError, StopIteration):  # no further date (past the year 9999)
+            return
         if moment > end:
             return
         yield moment

@@ -43,8 +43,14 @@ TIMEOUT_SECONDS = 10.0
 DEADLINE_SECONDS = 20.0
 REPLY_LIMIT = 4096  # bytes of a robot's answer read; its error code comes first
 WECOM_LIMIT = 4096  # bytes of a WeCom markdown message
-# A path part that is a token: with a digit, or long (gateways' tokens may be letters only).
-_SECRET_SEGMENT = re.compile(r"^(?:(?=.*\d)[A-Za-z0-9_\-]{12,}|[A-Za-z0-9_\-]{20,})$")
+# A path part that is a token: 12+ characters with a digit, 20+ characters, a run of 16+
+# letters and digits (`QWERTYUIOPASDFGH`: gateways' tokens may be letters only), or 10+
+# letters of which 3 are capitals after the first (`kQzXwPtRmVbN`; `sendMessage` stays).
+_SECRET_SEGMENT = re.compile(
+    r"^(?:(?=.*\d)[A-Za-z0-9_\-]{12,}|[A-Za-z0-9_\-]{20,}"
+    r"|[A-Za-z0-9_\-]*[A-Za-z0-9]{16,}[A-Za-z0-9_\-]*"
+    r"|(?=.(?:[a-z_\-]*[A-Z]){3})[A-Za-z_\-]{10,})$"
+)
 # Robots' error codes that mean "too many messages, try later", not "this message is refused".
 _SCHEME_SPLIT = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", re.S)
 _BUSY_CODES = {"130101", "45009", "9499", "11232", "11233"}

@@ -88,6 +88,9 @@ def test_a_fifo_as_db_is_refused_at_once(tmp_path: Path) -> None:
         ("postgresql://alice:p%40ssw0rd@127.0.0.1:1/db", ["p%40ssw0rd", "p@ssw0rd"]),
         ("postgresql://alice:p@ssw0rd@127.0.0.1:1/db", ["p@ssw0rd", "ssw0rd"]),
         ("postgresql://127.0.0.1:1/db?sslpassword=abcd1234&token=tok-98765", ["abcd1234", "98765"]),
+        # libpq and SQLAlchemy take a raw `?` or `#` in a password: it is masked whole
+        ("postgresql://alice:sec?retPW123@127.0.0.1:1/db?sslmode=disable", ["sec?ret", "retPW123"]),
+        ("postgresql://alice:se#cretPW1@127.0.0.1:1/db", ["se#", "cretPW1"]),
     ],
 )
 def test_a_credential_in_the_db_url_is_never_shown(url: str, secrets: list[str]) -> None:
@@ -105,6 +108,38 @@ def test_the_source_label_in_json_reports_and_history_has_no_credential() -> Non
         "postgresql://alice:pw0rd@db.corp/ops?password=hunter22&sslmode=require", "units", ()
     )
     assert source.display == "postgresql://alice:***@db.corp/ops?password=***&sslmode=require units"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://postgres:sec?retPW123@/postgres?host=/tmp/x",
+            "postgresql://postgres:***@/postgres?host=/tmp/x units",
+        ),
+        ("postgresql://alice:se#cret99@db/ops", "postgresql://alice:***@db/ops units"),
+        ("postgresql://alice:a/b?c#d@e@db/ops?x=1", "postgresql://alice:***@db/ops?x=1 units"),
+    ],
+)
+def test_a_password_with_a_question_mark_or_hash_is_masked_whole(url: str, shown: str) -> None:
+    """The user info ends at the last `@` of the authority, as libpq reads it, not at `?`."""
+    assert warehouse._source(url, "units", ()).display == shown
+
+
+def test_a_libpq_key_value_string_as_db_is_not_echoed_with_its_password() -> None:
+    result = compare("--db", "host=/tmp password=SECRETKV dbname=ops", "--table", "units")
+    assert result.exit_code == 2 and "not a database URL" in result.stderr, result.output
+    assert "SECRETKV" not in result.output + result.stderr
+    assert "password=***" in result.stderr
+
+
+@pytest.mark.parametrize("key", ["password", "passwd", "PASSWORD", "sslpassword"])
+def test_every_error_text_is_scrubbed_of_passwords(key: str) -> None:
+    from opsplay.errors import InputError
+
+    error = InputError(f"x: host=db {key}='s3 cr\\'et' user=a {key}=plain99 port=5")
+    assert "s3" not in error.message and "plain99" not in error.message
+    assert error.message.startswith("x: host=db ") and "user=a" in error.message
 
 
 def test_a_webhook_given_as_data_is_not_echoed() -> None:

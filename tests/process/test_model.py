@@ -65,11 +65,22 @@ def test_every_form_parses(text: str, kind: str, time: dt.time, weekday: int, da
         ("每月0日", "days 1 to 31"),
         ("工作日 24:00", "between 00:00 and 23:59"),
         ("工作日", "is not a schedule"),
+        # valid cron that names no date: croniter raised CroniterBadDateError in `watch`
+        ("0 0 30 2 *", "never falls due"),
+        ("0 9 31 4,6,9,11 *", "never falls due"),
     ],
 )
 def test_bad_schedules_say_what_to_write(text: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
         parse_schedule(text)
+
+
+def test_a_cron_day_that_only_some_years_have_is_a_schedule() -> None:
+    leap = parse_schedule("0 0 29 2 *").occurrences(
+        dt.date(2023, 1, 1), dt.date(2028, 12, 31), _china
+    )
+    assert [m.date() for m in leap] == [dt.date(2024, 2, 29), dt.date(2028, 2, 29)]
+    assert parse_schedule("0 0 30 2 1").kind == "cron"  # or a Monday: due every week
 
 
 def test_workdays_follow_the_official_calendar_in_the_national_day_week() -> None:

@@ -76,6 +76,7 @@ def test_bad_hygiene_settings_are_usage_errors(tmp_path: Path, settings: str, sa
         ("process-for-its-own-sake", "避免为流程而流程", "避免为流程而流程"),
         ("pilot-without-feedback", "数据驱动与用户反馈并重", "数据驱动与用户反馈并重"),
         ("bad-schedules", "write one of", "可写成"),
+        ("bad-schedules", "`0 0 30 2 *` never falls due", "`0 0 30 2 *` 从不到期"),
     ],
 )
 def test_messages_in_both_languages(

@@ -123,6 +123,20 @@ def test_a_schedule_over_decades_is_refused_in_words(tmp_path: Path, schedule, f
     assert "Traceback" not in result.output
 
 
+def test_a_cron_day_no_month_has_is_an_error_in_words(tmp_path: Path) -> None:
+    """`0 0 30 2 *` passed validate, then watch ended in a CroniterBadDateError traceback with
+    exit 1, which CI reads as an alert firing."""
+    playbook, log = _scheduled(tmp_path, "0 0 30 2 *", "2024-01-01", "2024-03-31")
+    result = runner.invoke(
+        app,
+        ["watch", str(playbook), "--events", str(log), "--state", str(tmp_path / "s.db")],
+    )
+    assert result.exit_code == 2, result.output
+    assert "`0 0 30 2 *` never falls due" in result.stderr and "Traceback" not in result.output
+    checked = runner.invoke(app, ["validate", "--lang", "zh", str(playbook)])
+    assert checked.exit_code == 1 and "OPS107" in checked.output and "从不到期" in checked.output
+
+
 def _big_process(path: Path, count: int) -> Path:
     """The onboarding playbook with `count` nodes, each going on to the next and to a later
     one, its fallback to any node: about three arrows per node."""

@@ -351,6 +351,30 @@ def test_credentials_echoed_by_a_robot_are_never_shown_or_stored(scene, robots, 
     assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
 
 
+@pytest.mark.parametrize("token", ["QWERTYUIOPASDFGH", "qwertyuiopasdfghjk", "kQzXwPtRmVbN"])
+def test_a_gateway_path_token_of_letters_only_is_never_shown_or_stored(
+    scene, robots, frozen, token: str
+) -> None:
+    """`/robot/QWERTYUIOPASDFGH/send` (no digit) was shown in stderr and kept in last_error."""
+
+    def echo(path: str, _body: dict[str, Any], connection: socket.socket) -> None:
+        reply(connection, f"no such robot at {path}", "404 Not Found")
+
+    robot = robots(echo)
+    url = f"json+http://127.0.0.1:{robot.port}/robot/{token}/send"
+    result = watch(scene["playbook"], scene["firing"], scene["state"], url)
+    assert result.exit_code == 1 and "HTTP 404" in result.stderr, result.output
+    assert "/robot/***/send" in result.stderr
+    stored = scene["state"].read_bytes().decode("utf-8", "replace")
+    for output in (result.stderr, result.output, stored):
+        assert token not in output, output[-500:]
+
+
+def test_words_of_a_robot_path_stay_readable() -> None:
+    shown = notify.redact("https://gw.corp/open-apis/alertmanager/sendMessage/notifications")
+    assert shown == "https://gw.corp/open-apis/alertmanager/sendMessage/notifications"
+
+
 def test_a_port_out_of_range_is_a_usage_error(scene, frozen) -> None:
     result = watch(
         scene["playbook"],
