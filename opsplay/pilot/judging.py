@@ -27,6 +27,8 @@ Verdict = Literal[
     "changed_down",
     "no_change_seen",
 ]
+# Verdicts of designs that cannot tell what the change did (SPEC 11): never a promotion.
+UNTESTED_VERDICTS = ("not_testable", "changed_up", "changed_down", "no_change_seen")
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import COMPARATORS, Playbook
+from opsplay.pilot.judging import UNTESTED_VERDICTS, Verdict
 from opsplay.render.environment import get_renderer
 from opsplay.render.filters import listing, pvalue
 from opsplay.render.labels import label_of
@@ -28,19 +29,7 @@ from opsplay.render.sop import (
     playbook_data,
 )
 
-VERDICTS = (
-    "met",
-    "improved",
-    "worse",
-    "no_change",
-    "inconclusive",
-    "not_testable",
-    "changed_up",
-    "changed_down",
-    "no_change_seen",
-)
-# Verdicts of designs that cannot tell what the change did (SPEC 11): never a promotion.
-UNTESTED = ("not_testable", "changed_up", "changed_down", "no_change_seen")
+VERDICTS = get_args(Verdict)
 DESIGNS = ("ab", "before_after", "did")
 ROLES = ("primary", "guardrail", "secondary")
 
@@ -190,7 +179,7 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     srm = comparison.get("srm") or {}
     worse = [row for row in primaries if row.get("verdict") == "worse"]
     guardrails_worse = [row for row in guardrails if row.get("verdict") == "worse"]
-    untested = [row for row in primaries if row.get("verdict") in UNTESTED]
+    untested = [row for row in primaries if row.get("verdict") in UNTESTED_VERDICTS]
     if not primaries:
         conclusion = "insufficient"
         reasons.append(("no_primary", {}))
