@@ -270,3 +270,22 @@ def test_one_region_did_placebo_never_significant_below_its_floor() -> None:
         p_values.append(result.p_value)
     assert min(p_values) >= 1 / 20
     assert sum(p <= 0.25 for p in p_values) / 200 == pytest.approx(0.25, abs=0.1)
+
+
+def test_many_regions_welch_on_clusters_aa_false_positive_rate_is_alpha() -> None:
+    """30+ regions per group: no randomisation test, the Welch t on cluster totals — which
+    must hold α on its own (A/A, ICC 0.05, unequal region sizes)."""
+    rng = np.random.default_rng(424242)
+    fired = 0
+    for _ in range(REPLICATIONS):
+        base = [
+            region(rng, int(rng.integers(100, 600)), 0.35 + rng.normal(0, 0.107)) for _ in range(32)
+        ]
+        test = [
+            region(rng, int(rng.integers(100, 600)), 0.35 + rng.normal(0, 0.107)) for _ in range(30)
+        ]
+        result = clusters.compare_clustered(base, test, "proportion")
+        assert result.method == "cluster-welch-t"
+        fired += result.p_value is not None and result.p_value < ALPHA
+    low, high = binomial_interval(REPLICATIONS)
+    assert low <= fired / REPLICATIONS <= high
