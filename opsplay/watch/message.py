@@ -100,23 +100,13 @@ def mentions(playbook: Any, *role_ids: str | None) -> dict[str, list[str]]:
 
 def _case_lines(alert: Any, figures: Any, event: str) -> list[str]:
     """Open cases as of the evaluation time, and the cases that breached (first ten, count)."""
-    from opsplay.pilot.presentation.cells import shown_time
+    from opsplay.pilot.presentation.cells import open_cases
 
     lines = []
     if not isinstance(figures, dict):
         return lines
     if figures.get("open"):
-        lines.append(
-            _(
-                "{open} open as of {as_of}: {breached} past the deadline (counted as missed), "
-                "{pending} not yet due"
-            ).format(
-                open=f"{figures['open']:,}",
-                as_of=shown_time(figures.get("as_of"), _),
-                breached=f"{figures.get('breached_open') or 0:,}",
-                pending=f"{figures.get('pending') or 0:,}",
-            )
-        )
+        lines.append(open_cases(figures, _))
     missed = (figures.get("missed_cases") or {}).get(alert.level or "all")
     if event == "firing" and alert.measure == "sla_compliance" and missed:
         from opsplay.text import joined

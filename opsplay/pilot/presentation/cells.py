@@ -274,6 +274,21 @@ def process_lines(report: PilotReport) -> list[str]:
     return lines + level_lines(report.process.to_json(), lambda node: node_name(report, node), _)
 
 
+def open_cases(figures: dict[str, Any], gettext: Any) -> str:
+    """`截至 … 未结 3 单：2 单已超时（计为未达标），1 单未到期`: a node's open cases (SPEC 12)."""
+    return gettext(
+        N_(
+            "{open} open as of {as_of}: {breached} past the deadline (counted as missed), "
+            "{pending} not yet due"
+        )
+    ).format(
+        open=f"{figures['open']:,}",
+        as_of=shown_time(figures.get("as_of"), gettext),
+        breached=f"{figures.get('breached_open') or 0:,}",
+        pending=f"{figures.get('pending') or 0:,}",
+    )
+
+
 def open_case_lines(nodes: Any, name: Any, gettext: Any) -> list[str]:
     """`退款审核 — 截至 2024-10-14 15:30（北京时间）未结 3 单：2 单已超时（计为未达标），1 单未到期`
     from the `nodes` of the JSON (SPEC 12), one line per node with open cases."""
@@ -281,17 +296,7 @@ def open_case_lines(nodes: Any, name: Any, gettext: Any) -> list[str]:
     for node in nodes if isinstance(nodes, list) else []:
         if not isinstance(node, dict) or not node.get("open"):
             continue
-        figure = gettext(
-            N_(
-                "{open} open as of {as_of}: {breached} past the deadline (counted as missed), "
-                "{pending} not yet due"
-            )
-        ).format(
-            open=f"{node['open']:,}",
-            as_of=shown_time(node.get("as_of"), gettext),
-            breached=f"{node.get('breached_open') or 0:,}",
-            pending=f"{node.get('pending') or 0:,}",
-        )
+        figure = open_cases(node, gettext)
         lines.append(
             gettext(N_("{node} — {figure}")).format(node=name(node["node"]), figure=figure)
         )
