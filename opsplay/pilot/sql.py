@@ -154,6 +154,8 @@ def header(plan: Plan, dialect: str) -> str:
         "-- counted in rows with `excluded` set.\n"
         "-- Save the result as CSV and pass it to `opsplay pilot compare`.\n"
     )
+    if dialect == "postgres":
+        text += _("-- `OFFSET 0` makes PostgreSQL work out each step once per row.\n")
     if any(m.pre_column for m in plan.metrics):
         text += _(
             "-- A metric with a pre_column (CUPED) has the before-period value x's sums in\n"
@@ -208,11 +210,13 @@ class Step:
     source: str
     group_by: str = ""
     materialized: bool = False
+    fenced: bool = False  # `OFFSET 0`: PostgreSQL computes the step once per row
 
     def body(self) -> str:
         """The step's SELECT, one line per item group."""
         group = f"\n  GROUP BY {self.group_by}" if self.group_by else ""
-        return "  SELECT " + ",\n    ".join(self.lines) + f"\n  FROM {self.source}" + group
+        fence = " OFFSET 0" if self.fenced else ""
+        return "  SELECT " + ",\n    ".join(self.lines) + f"\n  FROM {self.source}" + group + fence
 
 
 def _with(steps: Sequence[Step]) -> str:
@@ -347,6 +351,11 @@ class Query:
             )
         steps.append(Step("numbers", _("numbers; missing cells"), ("*", *numbers), "texts"))
         steps.append(Step("valid", _("readable numbers; invalid cells"), ("*", *valid), "numbers"))
+        if self.dialect == "postgres":
+            # PostgreSQL inlines a step into every use of its columns, and those uses nest
+            # (a cell is used in each test of its number, each number in each sum): 43 s for
+            # 30,000 rows. A fence keeps every step to once per row (0.7 s), still streaming.
+            steps = [replace(step, fenced=step.name != "cells") for step in steps]
         return steps
 
     def _clean_steps(self, names: list[str], passed: list[str]) -> list[Step]:
@@ -401,7 +410,15 @@ class Query:
             ", ".join(f"{e} AS {n}{m}" for n, e in self._per_row(metric, index).items())
             for m, metric in enumerate(plan.metrics)
         ]
-        steps.append(Step("units", _("each metric's part of a row"), ("*", *units), "valid"))
+        steps.append(
+            Step(
+                "units",
+                _("each metric's part of a row"),
+                ("*", *units),
+                "valid",
+                fenced=self.dialect == "postgres",
+            )
+        )
         nkeys = len(plan.key_aliases)
         derived = 1 if plan._derived else None
         keys = [f"k{i}" for i in range(nkeys) if i != derived]
