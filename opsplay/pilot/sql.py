@@ -181,22 +181,32 @@ _HEADER_FIRST = {
 
 
 def long_form(plan: Plan, dialect: str, steps: list[Step]) -> str:
-    """One row per group and metric, over the steps whose last (`g`, the wide form: one row per
-    group) is read once per metric."""
+    """One row per group and metric: `g` (the last step, the wide form: one row per group) read
+    once, each row repeated per metric (`m`) with that metric's columns.
+
+    One pass over `g`: Spark and BigQuery compute a CTE again at every use (a UNION ALL of one
+    branch per metric scanned the table once per metric)."""
     q = Quoter(dialect)
     names = list(dict.fromkeys(plan.key_aliases))  # `--by period` on did: one period column
     keys = [f"g.k{plan.key_aliases.index(name)} AS {q.alias(name)}" for name in names]
-    branches = []
-    for i, metric in enumerate(plan.metrics):
-        cols = [*keys, f"{_literal(metric.id)} AS {q.alias('metric')}"]
-        cols.append(f"g.n_rows AS {q.alias('rows')}")
-        cols += [f"g.m{i}_{name} AS {q.alias(name)}" for name in STAT_COLUMNS[1:]]
-        cols.append(f"g.excluded AS {q.alias('excluded')}")
-        branches.append("SELECT " + ", ".join(cols) + " FROM g")
+    keys += [f"m.metric AS {q.alias('metric')}", f"g.n_rows AS {q.alias('rows')}"]
+    cols = [", ".join(keys)]
+    for name in STAT_COLUMNS[1:]:
+        each = " ".join(f"WHEN {i} THEN g.m{i}_{name}" for i in range(len(plan.metrics)))
+        cols.append(f"CASE m.i {each} END AS {q.alias(name)}")
+    cols.append(f"g.excluded AS {q.alias('excluded')}")
+    ids = [(i, _literal(metric.id)) for i, metric in enumerate(plan.metrics)]
+    if dialect == "bigquery":
+        structs = ", ".join(f"STRUCT({i} AS i, {name} AS metric)" for i, name in ids)
+        metrics = f"UNNEST([{structs}]) AS m"
+    else:
+        metrics = "(VALUES " + ", ".join(f"({i}, {name})" for i, name in ids) + ") AS m(i, metric)"
     order = ", ".join(str(i + 1) for i in range(len(names) + 1))
-    last = replace(steps[-1], materialized=dialect in ("duckdb", "postgres"))
     return (
-        _with([*steps[:-1], last]) + "\n" + "\nUNION ALL ".join(branches) + f"\nORDER BY {order};\n"
+        _with(steps)
+        + "\nSELECT "
+        + ",\n  ".join(cols)
+        + f"\nFROM g CROSS JOIN {metrics}\nORDER BY {order};\n"
     )
 
 
@@ -209,7 +219,6 @@ class Step:
     lines: tuple[str, ...]
     source: str
     group_by: str = ""
-    materialized: bool = False
     fenced: bool = False  # `OFFSET 0`: PostgreSQL computes the step once per row
 
     def body(self) -> str:
@@ -223,9 +232,8 @@ def _with(steps: Sequence[Step]) -> str:
     """`WITH a AS (…), b AS (…)` with each step's comment on its first line."""
     parts = []
     for step in steps:
-        kind = " MATERIALIZED" if step.materialized else ""
         comment = f"  -- {step.comment}" if step.comment else ""
-        parts.append(f"{step.name} AS{kind} ({comment}\n{step.body()}\n)")
+        parts.append(f"{step.name} AS ({comment}\n{step.body()}\n)")
     return "WITH " + ",\n".join(parts)
 
 

@@ -92,7 +92,8 @@ def test_dialects_quote_identifiers(dialect: str, quoted: str, double: str) -> N
     q = quoted[0]
     assert f"{quoted} AS k0" in sql and f"g.k0 AS {q}arm{q}" in sql
     assert f"FROM {q}ods{q}.{q}onboarding{q}" in sql
-    assert f"AS {double})" in sql and sql.count("UNION ALL") == len(ONBOARDING_METRICS) - 1
+    assert f"AS {double})" in sql and "UNION" not in sql  # `g` read once, not once per metric
+    assert sql.count("FROM g ") == 1
     # ordinals: a segment named like the period (`--by period`) cannot make it ambiguous
     assert sql.rstrip().endswith("ORDER BY 1, 2, 3;")
 

@@ -64,7 +64,9 @@ def test_the_benchmark_query_fits_in_80_lines_and_says_normalisation_once(dialec
 def test_a_window_and_segments_still_say_it_once(dialect: str) -> None:
     sql = generate_sql(FOUR, "t", "arm", None, ["region", "channel"], dialect, WINDOW)  # type: ignore[arg-type]
     said_once(sql)
-    assert len(sql.splitlines()) <= 90
+    # (7 lines more since the last step reads `g` once, one CASE per figure, not a UNION ALL
+    # branch per metric: Spark and BigQuery computed `g`, the whole scan, once per branch)
+    assert len(sql.splitlines()) <= 95
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
