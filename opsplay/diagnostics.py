@@ -186,6 +186,14 @@ _CATALOGUE = [
         N_("An alert's `level` or `schedule_adherence` does not fit what the alert watches."),
     ),
     Rule("OPS216", E, N_("A node's business-hour `calendar` is not declared under `calendars`.")),
+    Rule(
+        "OPS217",
+        W,
+        N_(
+            "A node's business-hour `calendar` has no effect: every limit of the node falls due "
+            "at a time of day (T+1, 次日12点前, 3个工作日)."
+        ),
+    ),
     Rule("OPS305", E, N_("A metric weight lies outside (0, 1].")),
     Rule("OPS306", E, N_("The weights of the pilot's metrics do not add up to 1.")),
     Rule("OPS307", E, N_("An escalation ladder's `after` times do not strictly increase.")),
@@ -228,6 +236,14 @@ _CATALOGUE = [
     ),
     Rule(
         "OPS510", W, N_("A pilot or live playbook has no pilot.feedback (数据驱动与用户反馈并重).")
+    ),
+    Rule(
+        "OPS512",
+        W,
+        N_(
+            "A cron schedule runs Monday to Friday, holidays included and 调休 make-up working "
+            "days left out; `工作日 HH:MM` follows the working days."
+        ),
     ),
 ]
 

@@ -8,12 +8,14 @@ parent mapping, an unknown key at the key, a bad value at the value.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import types
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
+from opsplay.config import KNOWN_KEYS
 from opsplay.diagnostics import format_path, words
 from opsplay.i18n import _, message_language
 from opsplay.loader import LoadedFile
@@ -57,17 +59,27 @@ def _report(loaded: LoadedFile, detail: dict[str, Any]) -> None:
         loaded.report("OPS101", parent, message + _field_hint(loc, missing))
         return
     if kind == "extra_forbidden":
+        key = str(loc[-1])
+        # a list under `calendar` is the playbook's `calendars`, not the project's setting
+        setting = not (key == "calendar" and isinstance(detail.get("input"), list))
+        if len(loc) == 1 and key in _PROJECT_SETTINGS and setting:
+            loaded.report("OPS102", path, _project_setting(key, detail.get("input")), key=True)
+            return
         allowed = _allowed_keys(loc[:-1])
-        suggestion = _did_you_mean(str(loc[-1]), allowed)
+        meant = _MEANT.get(key.strip().lower())
+        if meant in allowed:  # `phone` for `mobile`: say the word and every key allowed
+            suggestion = _("; did you mean `{word}`?").format(word=meant)
+        else:
+            suggestion = _did_you_mean(key, allowed)
         listing = (
             _(" (allowed here: {keys})").format(keys=words(allowed))
-            if allowed and not suggestion
+            if allowed and (not suggestion or meant in allowed)
             else ""
         )
         loaded.report(
             "OPS102",
             path,
-            _("unknown key `{key}`").format(key=loc[-1]) + suggestion + listing,
+            _("unknown key `{key}`").format(key=key) + suggestion + listing,
             key=True,
         )
         return
@@ -323,15 +335,63 @@ def _strip_annotated(annotation: Any) -> Any:
     return annotation
 
 
+# Project settings (`[tool.opsplay]`) written at the top of a playbook: the message says
+# where they go. `lang` is left out: a playbook has its own `metadata.lang`.
+_PROJECT_SETTINGS = frozenset(KNOWN_KEYS - {"lang"})
+# Words people write for a key under another name (`contacts.phone` for `mobile`).
+_MEANT = {
+    "phone": "mobile",
+    "tel": "mobile",
+    "telephone": "mobile",
+    "cellphone": "mobile",
+    "手机": "mobile",
+    "手机号": "mobile",
+    "电话": "mobile",
+    "钉钉": "dingtalk",
+    "飞书": "feishu",
+    "lark": "feishu",
+    "企业微信": "wecom",
+    "企微": "wecom",
+    "wechat": "wecom",
+    "weixin": "wecom",
+}
+
+
+def _project_setting(key: str, value: Any) -> str:
+    """OPS102 for a project setting written in the playbook: where it belongs, as a line."""
+    if isinstance(value, str) and value.strip():
+        line = f"{key} = {json.dumps(value.strip(), ensure_ascii=False)}"
+    elif isinstance(value, bool):
+        line = f"{key} = {'true' if value else 'false'}"
+    elif isinstance(value, int | float):
+        line = f"{key} = {value}"
+    else:
+        line = ""
+    example = _(" (`{line}`)").format(line=line) if line else ""
+    return _(
+        "`{key}` is a project setting, not a playbook key: write it under `[tool.opsplay]` "
+        "in `.opsplay.toml` or `pyproject.toml`{example}, and remove it here"
+    ).format(key=key, example=example)
+
+
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model = _strip_annotated(_model_at(loc))
+    model = _optional_model(_strip_annotated(_model_at(loc)))
     if isinstance(model, type) and issubclass(model, BaseModel):
         return [field.alias or name for name, field in model.model_fields.items()]
     return []
 
 
+def _optional_model(annotation: Any) -> Any:
+    """The model of an optional section (`contacts: Contacts | None`), else `annotation`."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return _strip_annotated(members[0])
+    return annotation
+
+
 def _field_hint(loc: tuple[Any, ...], key: str) -> str:
-    model = _strip_annotated(_model_at(loc[:-1]))
+    model = _optional_model(_strip_annotated(_model_at(loc[:-1])))
     if isinstance(model, type) and issubclass(model, BaseModel):
         for name, field in model.model_fields.items():
             if key in (name, field.alias) and field.description:

@@ -90,7 +90,7 @@ nodes:
   # - id: daily-check
   #   name: <巡检名称>
   #   owner: executor
-  #   schedule: 工作日 09:00      # 每日 09:00 / 工作日 09:00 / 每周一 09:00 / 每月1日 / 每季度首月1日 / cron "0 9 * * 1-5"
+  #   schedule: 工作日 09:00      # 每日 09:00 / 工作日 09:00 / 每周一 09:00 / 每月1日 / 每季度首月1日 / cron "0 */2 * * *"
   #   sla: 30分钟
   #   fallback: {{when: [失败, 超时], action: <漏检时的补救，如 当日补做并报告负责人>}}
 
@@ -200,7 +200,7 @@ nodes:
   # - id: daily-check
   #   name: <Check name>
   #   owner: executor
-  #   schedule: 工作日 09:00      # 每日 09:00 / 工作日 09:00 (working days) / 每周一 09:00 / 每月1日 / cron "0 9 * * 1-5"
+  #   schedule: 工作日 09:00      # 每日 09:00 / 工作日 09:00 (working days) / 每周一 09:00 / 每月1日 / cron "0 */2 * * *"
   #   sla: 30m
   #   fallback: {{when: [failure, timeout], action: <Remedy (run it the same day and tell the owner)>}}
 

@@ -92,7 +92,7 @@ def _check_raw(raw: bytes, name: str, config: Config) -> tuple[LoadedFile, Playb
     playbook = None
     if isinstance(loaded.data, dict):
         playbook = check_schema(loaded)
-        run_rules(PlaybookData(loaded, config.realtime_seconds, config.hygiene))
+        run_rules(PlaybookData(loaded, config.realtime_seconds, config.hygiene, config.calendar))
     return loaded, playbook
 
 

@@ -150,3 +150,32 @@ def test_readme_command_table_lists_every_command() -> None:
             assert shown in table, f"{shown.strip('`')} is missing from the README's command table"
     for words in ("--site", "docx", "watch", "history"):
         assert words in table, words
+
+
+def test_readme_configuration_block_lists_every_setting_and_reads(tmp_path: Path) -> None:
+    """The README's `[tool.opsplay]` example names every project setting (timezone, calendar
+    and workday_limits too) and is a configuration opsplay accepts as written."""
+    from opsplay.config import KNOWN_KEYS, find_config
+
+    readme = (docs.ROOT / "README.md").read_text("utf-8")
+    block = readme.split("```toml\n[tool.opsplay]\n", 1)[1].split("```", 1)[0]
+    for key in sorted(KNOWN_KEYS):
+        written = re.search(rf"^{key} = ", block, re.M) or f"[tool.opsplay.{key}]" in readme
+        assert written, f"`{key}` is missing from the README's configuration block"
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.opsplay]\n" + block, "utf-8")
+    config = find_config(tmp_path)
+    assert (config.timezone, config.calendar, config.workday_limits) == (
+        "Asia/Shanghai",
+        "official",
+        "day_end",
+    )
+
+
+def test_readme_says_how_wecom_robots_are_sent() -> None:
+    """WeCom gets `text` when a message @-mentions someone (its markdown cannot mention), and
+    robots are set with --notify only (the playbook has no webhook key)."""
+    readme = (docs.ROOT / "README.md").read_text("utf-8")
+    row = next(line for line in readme.splitlines() if "qyapi.weixin.qq.com" in line)
+    assert "`text` with `mentioned_list`" in row
+    assert "only on the command line, `--notify URL`" in readme

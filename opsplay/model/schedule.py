@@ -1,10 +1,11 @@
 """Recurring nodes (`schedule`): the Chinese forms operations teams write, and 5-field cron.
 
 Forms (SPEC 8): `每日 09:00` · `工作日 09:00` · `每周一` / `每周一 09:00` · `每月5日` ·
-`每季度首月5日` · cron `0 9 * * 1-5`. A form without a time of day falls at 00:00 of its
-day, so the node's `sla` counts from the start of that day. `工作日` follows mainland
-China's working days (holidays and make-up working days included); every other form is
-taken literally (a daily inspection also runs on holidays; cron says what it says).
+`每季度首月5日` · cron `0 */2 * * *` (every two hours). A form without a time of day falls
+at 00:00 of its day, so the node's `sla` counts from the start of that day. `工作日` follows
+mainland China's working days (holidays and make-up working days included); every other form
+is taken literally (a daily inspection also runs on holidays; cron says what it says, and
+OPS512 warns when a cron on Monday–Friday looks meant as `工作日`).
 croniter is imported only when a cron schedule is met, so `opsplay validate` stays fast.
 """
 
@@ -29,9 +30,9 @@ EXAMPLES = [
     "每周一 10:00",
     "每月5日",
     "每季度首月10日",
-    "0 9 * * 1-5",
+    "0 */2 * * *",
 ]
-FORMS = '每日 09:00 · 工作日 09:00 · 每周一 10:00 · 每月5日 · 每季度首月10日 · cron "0 9 * * 1-5"'
+FORMS = '每日 09:00 · 工作日 09:00 · 每周一 10:00 · 每月5日 · 每季度首月10日 · cron "0 */2 * * *"'
 
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _TIME = r"(?:\s*(\d{1,2}):(\d{2}))"
@@ -98,7 +99,7 @@ class Schedule:
             "description": (
                 "When a recurring node runs: 每日 HH:MM, 工作日 HH:MM (mainland China's working "
                 "days), 每周一[ HH:MM], 每月N日, 每季度首月N日, or 5-field cron such as "
-                '"0 9 * * 1-5". The node\'s sla counts from each occurrence.'
+                '"0 */2 * * *". The node\'s sla counts from each occurrence.'
             ),
             "examples": EXAMPLES,
         }
@@ -141,7 +142,7 @@ def parse_schedule(text: str) -> Schedule:
             raise ValueError(
                 _(
                     "`{text}` has {count} fields; a cron schedule has 5: minute hour day "
-                    "month weekday (e.g. 0 9 * * 1-5)"
+                    "month weekday (e.g. 0 */2 * * *)"
                 ).format(text=written, count=len(fields))
             )
         from croniter import croniter

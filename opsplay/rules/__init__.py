@@ -43,6 +43,7 @@ class PlaybookData:
     loaded: LoadedFile
     realtime_seconds: float = 1.0
     hygiene: Hygiene = field(default_factory=Hygiene)
+    calendar: str = "official"  # the project's working days: "official" or "weekdays"
     _data: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +139,7 @@ def did_you_mean(word: Any, choices: list[str]) -> str:
 # Importing the rule modules registers their checks.
 from opsplay.rules import (  # noqa: E402,F401
     alerts,
+    calendars,
     goal,
     graph,
     hygiene,

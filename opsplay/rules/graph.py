@@ -71,6 +71,8 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
             if target in edges and target not in reached:
                 reached.add(target)
                 queue.append(target)
+    # each entry once: the first node may be marked `entry: true` as well
+    starts = list(dict.fromkeys([start, *entries]))
     for i, node in pb.entries("nodes"):
         node_id = ident(node.get("id"))
         if node_id is not None and node_id not in reached and entries:
@@ -80,7 +82,7 @@ def every_node_reachable(pb: PlaybookData, report: Report) -> None:
                     "node `{node}` cannot be reached from any entry node ({entries}); add it "
                     "to a `next` list or a `fallback.goto`, mark it `entry: true` if the "
                     "process can start there, or remove it"
-                ).format(node=node_id, entries=_(", ").join([start, *entries])),
+                ).format(node=node_id, entries=_(", ").join(starts)),
             )
         elif node_id is not None and node_id not in reached:
             report(

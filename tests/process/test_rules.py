@@ -77,6 +77,18 @@ def test_bad_hygiene_settings_are_usage_errors(tmp_path: Path, settings: str, sa
         ("pilot-without-feedback", "数据驱动与用户反馈并重", "数据驱动与用户反馈并重"),
         ("bad-schedules", "write one of", "可写成"),
         ("bad-schedules", "`0 0 30 2 *` never falls due", "`0 0 30 2 *` 从不到期"),
+        (
+            "calendars-not-meant",
+            "write `schedule: 工作日 08:30`",
+            "请写成 `schedule: 工作日 08:30`",
+        ),
+        ("calendars-not-meant", "give each time of day its own node", "每个时刻请单独设一个节点"),
+        (
+            "calendars-not-meant",
+            "`calendar: 客服班次` has no effect on node `review`: its time limits (次日12点前, "
+            "1个工作日)",
+            "`calendar: 客服班次` 对节点 `review` 不起作用：它的时限（次日12点前、1个工作日）",
+        ),
     ],
 )
 def test_messages_in_both_languages(
