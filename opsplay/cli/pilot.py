@@ -176,6 +176,20 @@ def compare(
     from opsplay.pilot.compare import compare_files, failures
     from opsplay.pilot.presentation.formats import FORMATTERS
 
+    if not data and not db and events is not None:
+        # No command gives a node log's figures on their own: say what to pass, and where the
+        # node alerts of a log alone are evaluated.
+        raise fail(
+            UsageError(
+                _(
+                    "pilot compare compares the pilot with its baseline: pass the metric "
+                    "exports (DATA…, or --db with --table) beside `--events {log}`, and the "
+                    "node figures come with the comparison; for the node alerts of the log "
+                    "alone run `opsplay watch {playbook} --events {log}` (--as-of sets the "
+                    "evaluation time)"
+                ).format(log=events, playbook=playbook)
+            )
+        )
     if not data and not db:
         raise fail(UsageError(_("pass the metric exports, or --db with --table")))
     data = data or []

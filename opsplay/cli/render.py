@@ -15,6 +15,7 @@ from opsplay.cli import app, fail
 from opsplay.cli.choices import Correction, DocumentFormat, InputFormat, Lang, Test, Variance
 from opsplay.cli.options import (
     Alpha,
+    AsOf,
     CorrectionOption,
     Database,
     Encoding,
@@ -151,6 +152,7 @@ def render_report(
         ),
     ] = None,
     events: Events = None,
+    as_of: AsOf = None,
     by: Annotated[
         list[str] | None, typer.Option("--by", help=_("Segment column (with DATA)."))
     ] = None,
@@ -192,6 +194,13 @@ def render_report(
         playbook, source, config = _playbook_file(playbook, Path(workspace.name))
         if from_json is not None and (data or db):
             raise UsageError(_("give either DATA files or --from-json, not both"))
+        if from_json is not None and as_of is not None:
+            raise UsageError(
+                _(
+                    "`--as-of` goes with DATA: a saved comparison keeps the evaluation time it "
+                    "was made with (`pilot compare --as-of … --format json`)"
+                )
+            )
         if from_json is None and not data and not db:
             raise UsageError(
                 _("give the metric exports (DATA…) or a saved comparison with --from-json")
@@ -220,6 +229,7 @@ def render_report(
                 db=db,
                 table=table,
                 events_table=events_table,
+                as_of=as_of,
             )
         text = render_report_document(
             loaded,

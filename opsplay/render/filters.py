@@ -316,25 +316,52 @@ def interval(
 
 def sla(node: Any, *, lang: str = "en") -> str:
     """A node's time limit as the user wrote it (`2天`, `30分钟内`, `T+1`), never normalised;
-    `realtime` adds the configured limit: `实时（1秒内）`."""
+    `realtime` adds the configured limit: `实时（1秒内）`; a length counted in a business-hour
+    calendar names it: `2小时（客服班次）`. Per level: `P1 5分钟、P2 30分钟内、其他级别 2小时`."""
+    parts = sla_parts(node, lang=lang)
+    return listing(parts, lang=lang) if parts else MISSING
+
+
+def sla_parts(node: Any, *, lang: str = "en") -> list[str]:
+    """Each limit of a node as `sla` shows it (`P1 5分钟`, `P2 次日12点前`, `2小时（客服班次）`),
+    for a table cell with one line per level, or a drawing that must not break one; [] when
+    the node has no limit."""
     if not node or _missing(node.get("sla")) or not str(node["sla"]).strip():
-        return MISSING
-    if isinstance(node["sla"], dict):  # a limit per level: `P1 5分钟、P2 30分钟内、其他级别 2小时`
-        return listing(
-            [
-                f"{translate(N_('other levels'), lang) if level == 'default' else level} "
-                f"{str(limit).strip()}"
-                for level, limit in node["sla"].items()
-            ],
-            lang=lang,
-        )
+        return []
+    calendar = node.get("calendar")
+    if isinstance(node["sla"], dict):  # a limit per level
+        return [
+            f"{translate(N_('other levels'), lang) if level == 'default' else level} "
+            f"{in_business_hours(str(limit).strip(), calendar, lang=lang)}"
+            for level, limit in node["sla"].items()
+        ]
     written = str(node["sla"]).strip()
     if node.get("sla_realtime") and not _missing(node.get("sla_seconds")):
         limit = duration(node["sla_seconds"], lang=lang)
-        return translate(N_("{written} (within {limit})"), lang).format(
+        written = translate(N_("{written} (within {limit})"), lang).format(
             written=written, limit=limit
         )
-    return written
+    return [in_business_hours(written, calendar, lang=lang, limit=str(node["sla"]).strip())]
+
+
+def in_business_hours(
+    shown: str, calendar: Any, *, lang: str = "en", limit: str | None = None
+) -> str:
+    """A limit as shown, naming the business-hour calendar its length counts in
+    (`2小时（客服班次）`); unchanged without a calendar, or for a limit due at a time of day
+    (`T+1`, `次日12点前`), which business hours do not touch. `limit`: the limit as written
+    when `shown` adds to it."""
+    if _missing(calendar) or not str(calendar).strip():
+        return shown
+    from opsplay.model.duration import parse_duration
+
+    try:
+        if parse_duration(limit or shown).is_calendar:
+            return shown
+    except ValueError:
+        return shown
+    # TRANSLATORS: a time limit counted only in a business-hour calendar's hours: 2小时（客服班次）
+    return translate(N_("{limit} ({calendar})"), lang).format(limit=shown, calendar=calendar)
 
 
 def label(value: Any, group: str, *, lang: str = "en") -> str:
@@ -416,6 +443,7 @@ def bind(lang: str) -> dict[str, Callable[..., Any]]:
         "change_as": with_lang(change_as),
         "interval": with_lang(interval),
         "sla": with_lang(sla),
+        "sla_parts": with_lang(sla_parts),
         "label": with_lang(label),
         "op": op,
         "triggers": with_lang(triggers),

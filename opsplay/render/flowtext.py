@@ -32,11 +32,18 @@ _NUMBER_UNIT = re.compile(
 )
 
 
-def _keep_units(part: str) -> list[str]:
-    """The characters of `part`, each number with its unit as one item."""
+# Stands for a space inside a phrase kept whole (`P2 15分钟`) while the text is cut at spaces.
+_JOINED_SPACE = "\ue000"
+
+
+def _keep_units(part: str, keep: Sequence[str] = ()) -> list[str]:
+    """The characters of `part`, each phrase of `keep` and each number with its unit as one
+    item (a kept phrase's spaces written as _JOINED_SPACE)."""
     items: list[str] = []
     last = 0
-    for match in _NUMBER_UNIT.finditer(part):
+    kept = "|".join(re.escape(phrase) for phrase in sorted(keep, key=len, reverse=True))
+    pattern = re.compile(f"{kept}|{_NUMBER_UNIT.pattern}" if kept else _NUMBER_UNIT.pattern)
+    for match in pattern.finditer(part):
         items += [*part[last : match.start()], match.group(0)]
         last = match.end()
     return items + list(part[last:])
@@ -49,17 +56,31 @@ def text_width(text: str, size: float) -> float:
     )
 
 
-def wrap(text: str, size: float, limit: float = MAX_TEXT, max_lines: int = MAX_LINES) -> list[str]:
-    """Lines of at most `limit` px: Chinese breaks between characters, other text at spaces."""
+def wrap(
+    text: str,
+    size: float,
+    limit: float = MAX_TEXT,
+    max_lines: int = MAX_LINES,
+    keep: Sequence[str] = (),
+) -> list[str]:
+    """Lines of at most `limit` px: Chinese breaks between characters, other text at spaces;
+    never inside a phrase of `keep` that fits on a line (a time limit, `次日12点前`, `P2 15分钟`)."""
+    text = visible(" ".join(text.split()))
+    joined = []
+    for phrase in keep:
+        phrase = visible(" ".join(str(phrase).split()))
+        if phrase and text_width(phrase, size) <= limit and phrase in text:
+            text = text.replace(phrase, phrase.replace(" ", _JOINED_SPACE))
+            joined.append(phrase.replace(" ", _JOINED_SPACE))
     words: list[str] = []
-    for part in visible(" ".join(text.split())).split(" "):
+    for part in text.split(" "):
         word = ""
-        for ch in _keep_units(part):  # a wide character is a word of its own; long Latin
-            # words are cut; a number keeps its unit (30分钟内), marked by _keep_units
+        for ch in _keep_units(part, joined):  # a wide character is a word of its own; long
+            # Latin words are cut; a number keeps its unit (30分钟内), marked by _keep_units
             if len(ch) > 1:
                 if word:
                     words.append(word)
-                words.append(ch)
+                words.append(ch.replace(_JOINED_SPACE, " "))
                 word = ""
             elif ch in _NO_LINE_START and (word or words):  # ，。） never start a line
                 if word:
@@ -100,7 +121,7 @@ def wrap(text: str, size: float, limit: float = MAX_TEXT, max_lines: int = MAX_L
 
 def box_texts(item: dict[str, Any], lang: str) -> tuple[str, list[str], list[str]]:
     """Title (full text), wrapped name lines and note lines of one box of the graph."""
-    from opsplay.render.filters import sla
+    from opsplay.render.filters import sla, sla_parts
 
     shape = item.get("shape", "process")
     if shape == "end":
@@ -113,7 +134,13 @@ def box_texts(item: dict[str, Any], lang: str) -> tuple[str, list[str], list[str
         note = " · ".join(str(n) for n in notes)
         lines = wrap(text, NAME_SIZE)
         room = max([MAX_TEXT, *(text_width(line, NAME_SIZE) for line in lines)])
-        return text, lines, wrap(note, NOTE_SIZE, limit=room, max_lines=2) if note else []
+        # the owner and each limit stay whole: `次日12点前`, `P2 15分钟`, `2小时（客服班次）`
+        whole = [str(node.get("owner_name") or ""), *sla_parts(node, lang=lang)]
+        return (
+            text,
+            lines,
+            wrap(note, NOTE_SIZE, limit=room, max_lines=3, keep=whole) if note else [],
+        )
     label = (
         translate(N_("Escalation: {action}"), lang)
         if shape == "escalation"

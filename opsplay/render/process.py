@@ -60,19 +60,26 @@ def schedule_words(schedule: Schedule | str | None, lang: str) -> str:
     return translate(message, lang).format(day=schedule.day, time=time)
 
 
+def shown_limit(limit: Duration, node: Node, lang: str) -> str:
+    """A limit as written, naming the business-hour calendar a length counts in (`2小时（客服
+    班次）`), as every part of the SOP shows it."""
+    from opsplay.render.filters import in_business_hours
+
+    return in_business_hours(limit.text, node.calendar, lang=lang)
+
+
 def level_limits(node: Node, level_names: dict[str, str], lang: str) -> list[dict[str, str]]:
     """A per-level limit as rows (level, its name, the limit as written); [] for a plain one."""
     if node.sla is None or isinstance(node.sla, Duration):
         return []
     rows = []
     for level, limit in node.sla.root.items():
+        shown = shown_limit(limit, node, lang)
         if level == DEFAULT_LEVEL:
             name = translate(N_("other levels"), lang)
-            rows.append({"level": name, "name": name, "limit": limit.text})
+            rows.append({"level": name, "name": name, "limit": shown})
         else:
-            rows.append(
-                {"level": level, "name": level_names.get(level, level), "limit": limit.text}
-            )
+            rows.append({"level": level, "name": level_names.get(level, level), "limit": shown})
     return rows
 
 
@@ -83,17 +90,16 @@ def ladder(
     level_names: dict[str, str] | None = None,
 ) -> list[dict[str, str]]:
     """The escalation ladder of a node, step by step, roles by name; ladders per level
-    (`escalation: {P1: [...]}`) one after the other, each step's wait led by its level."""
+    (`escalation: {P1: [...]}`) one after the other, each step's wait led by its level id
+    (`P1：15分钟`), as the flowchart's arrows and the levels table name it: a level's long
+    name (`一级故障（出库作业中断）`) would crowd the wait out of its cell. `level_names` is
+    accepted for the rows' `level_name`."""
     rows = []
     for level, steps in node.ladders.items():
         for step in steps:
             after = step.after.text
             if level is not None:
-                shown = (
-                    translate(N_("other levels"), lang)
-                    if level == DEFAULT_LEVEL
-                    else (level_names or {}).get(level, level)
-                )
+                shown = translate(N_("other levels"), lang) if level == DEFAULT_LEVEL else level
                 after = translate(N_("{level}: {after}"), lang).format(level=shown, after=after)
             rows.append(
                 {
@@ -102,6 +108,7 @@ def ladder(
                     "to_name": role_names.get(step.to, step.to),
                     "action": step.action,
                     "level": level or "",
+                    "level_name": (level_names or {}).get(level, level) if level else "",
                 }
             )
     return rows
@@ -170,7 +177,7 @@ def level_rows(playbook: Playbook, lang: str) -> list[dict[str, Any]]:
             "level": level.id,
             "name": level.name,
             "limits": [
-                _cell(node.sla.root.get(level.id, node.sla.root.get(DEFAULT_LEVEL)))  # type: ignore[union-attr]
+                _cell(node.sla.root.get(level.id, node.sla.root.get(DEFAULT_LEVEL)), node, lang)  # type: ignore[union-attr]
                 for node in nodes
             ],
         }
@@ -181,14 +188,23 @@ def level_rows(playbook: Playbook, lang: str) -> list[dict[str, Any]]:
             {
                 "level": translate(WORDS["other_short"], lang),
                 "name": translate(WORDS["other_levels"], lang),
-                "limits": [_cell(node.sla.root.get(DEFAULT_LEVEL)) for node in nodes],  # type: ignore[union-attr]
+                "limits": [_cell(node.sla.root.get(DEFAULT_LEVEL), node, lang) for node in nodes],  # type: ignore[union-attr]
             }
         )
     return rows
 
 
-def _cell(limit: Duration | None) -> str:
-    return limit.text if limit is not None else "—"
+def _node_limit(node: Node, lang: str) -> str | None:
+    """The node's limit as the SOP shows it: `2小时（客服班次）`, `P1 5分钟、P2 30分钟`."""
+    if node.sla is None:
+        return None
+    if isinstance(node.sla, Duration):
+        return shown_limit(node.sla, node, lang)
+    return _listed([f"{row['level']} {row['limit']}" for row in level_limits(node, {}, lang)], lang)
+
+
+def _cell(limit: Duration | None, node: Node, lang: str) -> str:
+    return shown_limit(limit, node, lang) if limit is not None else "—"
 
 
 def process_data(playbook: Playbook, lang: str) -> dict[str, Any]:
@@ -202,7 +218,7 @@ def process_data(playbook: Playbook, lang: str) -> dict[str, Any]:
                 "id": node.id,
                 "name": node.name,
                 "owner_name": roles.get(node.owner, node.owner),
-                "sla": node.sla.text if node.sla is not None else None,
+                "sla": _node_limit(node, lang),
                 "level_limits": level_limits(node, levels, lang),
                 "ladder": ladder(node, roles, lang, levels),
                 "entry": node.entry,

@@ -105,7 +105,7 @@ METHOD = (
     (
         None,
         N_(
-            "SLA compliance = share of runs with a finish time whose duration is within the node's time limit; completion, fallback and failure rates are shares of all runs."
+            "SLA compliance = runs within their time limit / runs judged: the finished runs, plus the open ones already past their deadline at the evaluation time (counted as breached); open runs not yet due are pending and left out of the rate. A length limit is judged on the duration (in business hours for a node with a calendar), a calendar limit (3个工作日, T+1, 次日12点前) on the finish time against its deadline. Completion, fallback and failure rates are shares of all runs."
         ),
     ),
 )
@@ -464,6 +464,7 @@ def report_context(
                 "name": node.get("name", raw.get("node")),
                 "owner_name": node.get("owner_name"),
                 "sla": node.get("sla"),  # as written in the playbook
+                "calendar": node.get("calendar"),  # business hours its lengths count in
                 "sla_realtime": node.get("sla_realtime", False),
                 "sla_seconds": node.get("sla_seconds"),
             }

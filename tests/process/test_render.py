@@ -59,3 +59,29 @@ def test_html_sop_has_the_tables() -> None:
     for caption in ("分级时限", "定时执行的节点", "升级阶梯", "RACI 矩阵"):
         assert f"<caption>{caption}</caption>" in html
     assert '<td rowspan="2">故障响应与定级</td>' in html
+
+
+ONCALL = CASE.parent.parent.parent / "render" / "fixtures" / "wms-oncall.yaml"
+
+
+def test_ladders_per_level_lead_with_the_level_id() -> None:
+    """Issue 21 try-out: a ladder row read `一级故障（出库作业中断或全仓PDA不可用）：15分钟`; it
+    reads `P1：15分钟`, as the flowchart's arrow and the levels table (id beside its meaning)."""
+    sop = render_sop(load_playbook(ONCALL), fmt="md", lang="zh")
+    assert "| 故障处置 | P1：15分钟 | 值班经理 | 超过15分钟未恢复，电话升级至值班经理 |" in sop
+    assert "|  | P2：4小时 | 值班经理 | 超过4小时未恢复，升级至值班经理 |" in sop
+    assert '-.->|"P1：15分钟"|' in sop
+    ladders = sop.split("**升级阶梯**")[1].split("**RACI")[0]
+    assert "一级故障" not in ladders and "二级故障" not in ladders
+    english = render_sop(load_playbook(ONCALL), fmt="md", lang="en")
+    assert "| 故障处置 | P1: 15分钟 | 值班经理 |" in english
+
+
+def test_business_hours_are_named_beside_the_limit_everywhere() -> None:
+    """The node counting `2小时` in 客服班次 says so in Table 2, the flowchart, the execution
+    standards; its calendar limits elsewhere (次日12点前) never get the calendar."""
+    sop = render_sop(load_playbook(ONCALL), fmt="md", lang="zh")
+    assert "| 仓储客服专员 | — | — | 2小时（客服班次） |" in sop
+    assert 'n4["通知受影响商家<br>仓储客服专员 · 2小时（客服班次）"]' in sop
+    assert "**通知受影响商家** · 仓储客服专员 · 2小时（客服班次）：" in sop
+    assert sop.count("（客服班次）") == 3

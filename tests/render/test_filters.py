@@ -74,6 +74,24 @@ def test_sla_of_a_node_is_shown_as_written() -> None:
     assert filters.sla(node(None), lang="en") == "—"
 
 
+def test_a_length_counted_in_business_hours_names_its_calendar() -> None:
+    """Issue 21 try-out: `2小时` of a node with `calendar: 客服班次` read as two clock hours in
+    the flowchart and Table 2. A length names the calendar; a limit due at a time of day
+    (T+1, 次日12点前), which business hours do not touch, does not."""
+    shifts = {"calendar": "客服班次", "sla_seconds": 7200.0, "sla_realtime": False}
+    assert filters.sla({**shifts, "sla": "2小时"}, lang="zh") == "2小时（客服班次）"
+    assert filters.sla({**shifts, "sla": "2小时"}, lang="en") == "2小时 (客服班次)"
+    assert filters.sla({**shifts, "sla": "次日12点前"}, lang="zh") == "次日12点前"
+    per_level = {**shifts, "sla": {"P1": "2小时", "P2": "T+1", "default": "4h"}}
+    assert filters.sla_parts(per_level, lang="zh") == [
+        "P1 2小时（客服班次）",
+        "P2 T+1",
+        "其他级别 4h（客服班次）",
+    ]
+    assert filters.sla({"sla": "2小时", "calendar": None}, lang="zh") == "2小时"
+    assert filters.sla_parts({"sla": None}, lang="zh") == []
+
+
 def test_dates() -> None:
     assert filters.date("2024-08-01", lang="zh") == "2024年8月1日"
     assert filters.date("2024-08-01", lang="en") == "1 Aug 2024"

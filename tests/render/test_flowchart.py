@@ -104,6 +104,33 @@ def test_a_number_stays_with_its_unit(limit: int) -> None:
         assert any(unit in line for line in lines), (unit, lines)
 
 
+@pytest.mark.parametrize("limit", [100, 140, 180])
+def test_a_time_limit_is_never_broken_inside(limit: int) -> None:
+    """Issue 21 try-out: the SVG read `次日12|点前` and `P2|15分钟`. Each limit, and the
+    owner's name, stays on one line when it fits on one."""
+    whole = [
+        "值班负责人（李娜）",
+        "P1 次日12点前",
+        "P2 1个工作日",
+        "P2 15分钟",
+        "2小时（客服班次）",
+    ]
+    note = "值班负责人（李娜） · P1 次日12点前、P2 1个工作日、P2 15分钟、2小时（客服班次）"
+    lines = wrap(note, 11, limit=limit, max_lines=9, keep=whole)
+    assert "".join(lines).replace(" ", "") == note.replace(" ", "")
+    for phrase in whole:
+        assert any(phrase in line for line in lines), (phrase, lines)
+
+
+def test_the_oncall_flowchart_keeps_limits_whole_and_names_business_hours() -> None:
+    playbook = load_playbook(REPO / "tests" / "render" / "fixtures" / "wms-oncall.yaml")
+    svg = _svg(render_sop(playbook, fmt="html", lang="zh"))
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    for limit in ("P1 次日12点前、P2 1个工作日", "P2 15分钟", "2小时（客服班次）"):
+        assert any(limit in label for label in labels), (limit, labels)
+    assert not any(label.endswith(("次日12", "P2", "P1")) for label in labels), labels
+
+
 def test_long_chinese_names_wrap_and_punctuation_never_starts_a_line() -> None:
     lines = wrap("智能分级置信度低于0.8或用户对分级有异议时，人工复核并就高定级，" * 3, 13)
     assert len(lines) == 3 and lines[-1].endswith("…")

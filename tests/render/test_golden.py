@@ -54,6 +54,18 @@ def test_report(
     golden(f"report/{path.stem}.{lang}{FORMATS[fmt]}", text)
 
 
+# The warehouse on-call process of the issue 21 try-out: two entries, P1/P2 limits with
+# cut-offs, ladders per level and business hours. Drawn on its own (not in the index).
+ONCALL = EDGE_CASE.parent / "wms-oncall.yaml"
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("lang", LANGS)
+def test_oncall_sop(lang: str, fmt: str, golden: Callable[[str, str], None]) -> None:
+    documents = render_sop_files([ONCALL], fmt=fmt, lang=lang)
+    golden(f"sop/{ONCALL.stem}.{lang}{FORMATS[fmt]}", documents[ONCALL.stem + FORMATS[fmt]])
+
+
 def test_rendering_is_deterministic() -> None:
     """The same input gives the same bytes (no clock, no dict-order or hash-seed effects)."""
     first = render_sop_files(SOP_PLAYBOOKS, fmt="html")
