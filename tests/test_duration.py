@@ -109,7 +109,7 @@ def test_cut_offs_keep_the_text_as_written(text: str, rule: CalendarRule) -> Non
     assert duration.calendar == rule and str(duration) == text
 
 
-@pytest.mark.parametrize("text", ["次日25点前", "当天12:75前", "次日0点前", "明天12点前"])
+@pytest.mark.parametrize("text", ["次日25点前", "当天12:75前", "次日0点前", "T+1 12:61"])
 def test_cut_offs_outside_a_day_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="not a time limit"):
         parse_duration(text)
@@ -249,3 +249,75 @@ def test_ge_tian_is_the_next_day_like_ci_ri() -> None:
     start = datetime(2024, 9, 30, 18, 0)
     calendar = WorkdayCalendar("official")
     assert parse_duration("隔天").deadline(start, calendar) == datetime(2024, 10, 9, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "text", ["第二天12点前", "明天12点前", "明天", "第二天中午12点前", "明日18:00前"]
+)
+def test_next_calendar_day_is_refused_in_words_never_read_as_a_working_day(text: str) -> None:
+    """Issue 21 try-out: a 7-day warehouse wrote 第二天12点前. 次日 is the next working day
+    (SPEC 6); the next calendar day is no form yet, and the refusal says what 次日 means."""
+    with pytest.raises(ValueError) as english:
+        parse_duration(text)
+    assert "next calendar day" in str(english.value)
+    assert "`次日12点前` is 12:00 of the next working day" in str(english.value)
+    with language("zh"), pytest.raises(ValueError) as chinese:
+        parse_duration(text)
+    assert "暂不支持按自然日算的“第二天”“明天”" in str(chinese.value)
+
+
+# National Day 2026 per chinese-calendar 1.11: 中秋 09-25..09-27, 国庆 10-01..10-07, make-up
+# working days Sunday 09-20 and Saturday 10-10 (the worked example of docs/format.md).
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (date(2026, 9, 19), False),  # Saturday
+        (date(2026, 9, 20), True),  # Sunday, make-up working day
+        (date(2026, 9, 25), False),  # Friday, 中秋
+        (date(2026, 9, 30), True),
+        (date(2026, 10, 1), False),
+        (date(2026, 10, 7), False),  # Wednesday, still the holiday
+        (date(2026, 10, 8), True),
+        (date(2026, 10, 10), True),  # Saturday, make-up working day
+        (date(2026, 10, 11), False),
+    ],
+)
+def test_official_calendar_around_national_day_2026(day: date, working: bool) -> None:
+    assert OFFICIAL.is_working_day(day) is working
+
+
+@pytest.mark.parametrize(
+    ("limit", "start", "due"),
+    [
+        ("T+1", datetime(2026, 9, 19, 10, 0), datetime(2026, 9, 21, 0, 0)),
+        ("1个工作日", datetime(2026, 9, 30, 16, 30), datetime(2026, 10, 9, 0, 0)),
+        ("次日12点前", datetime(2026, 9, 30, 18, 0), datetime(2026, 10, 8, 12, 0)),
+        ("下一个工作日10点前", datetime(2026, 9, 30, 11, 0), datetime(2026, 10, 8, 10, 0)),
+        ("当天18点前", datetime(2026, 9, 30, 19, 0), datetime(2026, 10, 8, 18, 0)),
+        ("3个工作日", datetime(2026, 10, 8, 9, 0), datetime(2026, 10, 13, 0, 0)),
+        ("T+1 12:00", datetime(2026, 10, 9, 9, 0), datetime(2026, 10, 10, 12, 0)),
+        ("by 12:00 next day", datetime(2026, 10, 10, 9, 0), datetime(2026, 10, 12, 12, 0)),
+        ("当天", datetime(2026, 10, 1, 8, 0), datetime(2026, 10, 2, 0, 0)),
+    ],
+)
+def test_the_2026_worked_example(limit: str, start: datetime, due: datetime) -> None:
+    assert parse_duration(limit).deadline(start, OFFICIAL) == due
+    clock = WorkdayCalendar("official", limits="clock")
+    if limit == "1个工作日":
+        assert parse_duration(limit).deadline(start, clock) == datetime(2026, 10, 8, 16, 30)
+
+
+def test_the_2026_worked_example_schedules() -> None:
+    """工作日 08:30 falls on the make-up days and on no holiday; the weekday cron (OPS512) the
+    other way round."""
+    from opsplay.model.schedule import parse_schedule
+
+    def days(schedule: str) -> set[str]:
+        moments = parse_schedule(schedule).occurrences(
+            date(2026, 9, 19), date(2026, 10, 12), OFFICIAL.is_working_day
+        )
+        return {moment.strftime("%m-%d") for moment in moments}
+
+    working, cron = days("工作日 08:30"), days("30 8 * * 1-5")
+    assert working - cron == {"09-20", "10-10"}
+    assert cron - working == {"09-25", "10-01", "10-02", "10-05", "10-06", "10-07"}

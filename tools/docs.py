@@ -85,6 +85,21 @@ closed on Monday 10-14 at 15:30 is within it (due 10-15 00:00); `T+1 12:00` from
 10-11 09:00 is due Saturday 10-12 12:00; `by 12:00 next day` from Saturday 10-12 09:00 is due
 Monday 10-14 12:00; `当天` from 10-01 08:00 is due 10-02 00:00.
 
+The same around 国庆 2026 (中秋 09-25 to 09-27, holiday 10-01 to 10-07; make-up working days
+Sunday 09-20 and Saturday 10-10, as chinese-calendar 1.11 has them): `T+1` from Saturday 09-19
+10:00 is due 09-21 00:00 (the make-up Sunday is its working day); `1个工作日` from Wednesday
+09-30 16:30 is due 10-09 00:00 (`clock`: 10-08 16:30); `次日12点前` from 09-30 18:00 is due
+10-08 12:00, `下一个工作日10点前` from 09-30 11:00 10-08 10:00; `3个工作日` from Thursday 10-08
+09:00 counts 10-09, Saturday 10-10 (调休) and Monday 10-12, due 10-13 00:00; `T+1 12:00` from
+Friday 10-09 09:00 is due Saturday 10-10 12:00; `by 12:00 next day` from Saturday 10-10 09:00
+is due Monday 10-12 12:00. A `工作日 08:30` 巡检 falls on Sunday 09-20 and Saturday 10-10 and on
+no holiday; `cron "30 8 * * 1-5"` would expect it on six days off work (09-25, 10-01, 10-02,
+10-05, 10-06, 10-07) and never on the two make-up days, which is why validate warns (OPS512).
+
+`次日` is always the next working day. A cut-off on the next calendar day (`第二天12点前`,
+`明天12点前`) is not a form opsplay reads yet: it is refused (OPS105) with a message saying
+so, rather than counted on working days by mistake.
+
 **Business hours.** `calendars: [{id: 客服班次, hours: "09:00-21:00", days: 工作日}]` and a
 node's `calendar: 客服班次`: its length limits count only those hours (`days`: 工作日 with
 调休, 每天, or 周一至周五). `2小时` started 09-30 20:30 is due 10-08 10:30 (30 minutes on 09-30,
@@ -117,6 +132,19 @@ playbooks), and times shown carry the zone: `14:43（北京时间）`.
 `当天18点前` 于 10-08 18:00 到期；10-10 周四 09:00 开始的 `3个工作日` 依次计 10-11、10-12（调休）
 和 10-14 周一，所以 10-14 下午 15:30 办结仍算达标（10-15 00:00 到期）；10-11 周五 09:00 开始的
 `T+1 12:00` 于 10-12 周六 12:00 到期；10-01 08:00 开始的 `当天` 于 10-02 00:00 到期。
+
+国庆 2026 的算例（9-25 至 9-27 中秋、10-01 至 10-07 国庆放假；9-20 周日、10-10 周六调休上班，
+以 chinese-calendar 1.11 为准）：9-19 周六 10:00 开始的 `T+1` 于 9-21 00:00 到期（调休的周日 9-20
+算工作日）；9-30 周三 16:30 开始的 `1个工作日` 于 10-09 00:00 到期（`clock` 为 10-08 16:30）；
+9-30 18:00 开始的 `次日12点前` 于 10-08 12:00 到期，9-30 11:00 开始的 `下一个工作日10点前` 于
+10-08 10:00 到期；10-08 周四 09:00 开始的 `3个工作日` 依次计 10-09、10-10（调休）和 10-12 周一，
+10-13 00:00 到期；10-09 周五 09:00 开始的 `T+1 12:00` 于 10-10 周六 12:00 到期；10-10 周六 09:00
+开始的 `by 12:00 next day` 于 10-12 周一 12:00 到期。`工作日 08:30` 的巡检落在 9-20 周日和 10-10
+周六，节假日不巡检；写成 `cron "30 8 * * 1-5"` 则要求 9-25、10-01、10-02、10-05、10-06、10-07 这六个
+放假日照常巡检，两个调休上班日反而不巡检，所以 validate 会给出警告（OPS512）。
+
+`次日` 始终指下一个工作日。按自然日算的截止时刻（`第二天12点前`、`明天12点前`）opsplay 暂不支持：
+validate 会报 OPS105 并说明原因，不会把它悄悄按工作日计算。
 
 **工作时间。** `calendars: [{id: 客服班次, hours: "09:00-21:00", days: 工作日}]`，节点写
 `calendar: 客服班次`：其时长类时限只按这些时段计时（`days` 可写 工作日（含调休）、每天、周一至周五）。

@@ -121,6 +121,9 @@ _BEFORE = r"(?:之前|以前|前)?"
 _CUTOFF_AFTER = re.compile(rf"(.+?)\s*(?:的)?\s*(?:by|at|before)?\s*{_CLOCK}\s*{_BEFORE}")
 _CUTOFF_BEFORE = re.compile(rf"(?:by|at|before)\s*{_CLOCK}\s*(?:on\s*)?(?:the\s*)?(.+)")
 
+# Words for the next calendar day: not a form yet (see parse_duration).
+_CALENDAR_DAY = re.compile("第二天|第二日|明天|明日|翌日")
+
 CalendarKind = Literal["working_days", "t_plus", "same_day"]
 
 
@@ -250,6 +253,16 @@ def parse_duration(text: str) -> Duration:
             _("`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)").format(
                 text=text
             )
+        )
+    if seconds is None and _CALENDAR_DAY.search(lowered):
+        # 第二天 / 明天 mean the next calendar day, which no limit counts yet (次日 is the next
+        # working day, SPEC 6): refused in words rather than read as a working day.
+        raise ValueError(
+            _(
+                "`{text}`: a limit on the next calendar day (第二天, 明天) is not a form opsplay "
+                "reads yet; `次日12点前` is 12:00 of the next working day (国庆 and 调休 taken "
+                "into account); a team working every day can write a length such as 24小时"
+            ).format(text=text)
         )
     if seconds is None:
         raise ValueError(
