@@ -293,7 +293,7 @@ def _matched(
     if node.schedule is None or limit is None:
         return None
     runs = sorted(runs)  # finish times of the node's `ok` runs
-    occurrences = _due_split(node, days, calendar, realtime_seconds, as_of)[0]
+    occurrences, not_due = _due_split(node, days, calendar, realtime_seconds, as_of)
     met, next_run = 0, 0
     missed: list[Missed] = []
     # Occurrences and runs both in time order: each occurrence takes the earliest unused run
@@ -307,7 +307,14 @@ def _matched(
             met += 1
             next_run += 1
             continue
-        following = occurrences[index + 1] if index + 1 < len(occurrences) else None
+        # the next occurrence, due or not yet
+        following = (
+            occurrences[index + 1]
+            if index + 1 < len(occurrences)
+            else not_due[0]
+            if not_due
+            else None
+        )
         late = runs[next_run] if next_run < len(runs) else None
         if late is not None and (following is not None and late >= following):
             late = None  # a run after the next occurrence is that one's, not this one's late run
