@@ -148,9 +148,12 @@ def _first_ten(items: Any, count: int, runs: bool = False) -> str:
     return shown
 
 
-def _schedule_lines(alert: Any, figures: Any, process: Any, zone: Any) -> list[str]:
+def _schedule_lines(
+    alert: Any, figures: Any, process: Any, zone: Any, event: str = "firing"
+) -> list[str]:
     """A schedule alert's occurrences as of the evaluation time: how many were due and on
-    time, how many are not due yet, and the ones not met (the first ten, and the count)."""
+    time, how many are not due yet, and (firing) the ones not met, the first ten and the
+    count, as the cases past their limit are named."""
     from datetime import datetime
 
     from opsplay.pilot.presentation.cells import schedule_figure, shown_time
@@ -165,7 +168,7 @@ def _schedule_lines(alert: Any, figures: Any, process: Any, zone: Any) -> list[s
     as_of = shown_time((figures or {}).get("as_of"), _)
     lines = [_("As of {as_of}: {figure}").format(as_of=as_of, figure=figure)]
     missed = ((process or {}).get("schedule_missed") or {}).get(alert.node) or {}
-    if not missed.get("count"):
+    if event != "firing" or not missed.get("count"):
         return lines
     items = []
     for entry in missed["first"]:
@@ -267,7 +270,7 @@ def compose(
             lines += _case_lines(alert, figures.get(node.id), event, process)
         if node is not None and alert.measure == "schedule_adherence":
             found = figures.get(node.id) if isinstance(figures, dict) else None
-            lines += _schedule_lines(alert, found, process, zone)
+            lines += _schedule_lines(alert, found, process, zone, event)
         lines.append(
             _("Playbook: {title} ({id}), version {version}").format(
                 title=meta.title, id=meta.id, version=meta.version

@@ -261,3 +261,31 @@ def test_renotify_is_measured_on_watchs_clock_in_the_teams_forms(
     with sqlite3.connect(warehouse["state"]) as db:
         (told,) = db.execute("SELECT told FROM alert_state WHERE alert = '复核超时'").fetchone()
     assert told.startswith(due.replace(" ", "T")), told  # measured from the evaluation time
+
+
+def test_a_schedule_message_names_the_first_ten_misses_and_the_count(
+    warehouse, robot: RobotServer
+) -> None:
+    """Three weeks after the log's last 巡检 every working day's is missed: ten are named,
+    the rest counted (as the cases past their limit are); resolved names none."""
+    url = robot.url("dingtalk")
+    result = _watch(warehouse, "events_night", "2026-11-02 09:05", url, fmt="json")
+    assert result.exit_code == 1, result.output
+    process = json.loads(result.stdout)["process"]
+    occurrences = process["schedule_occurrences"]["巡检"]
+    missed = process["schedule_missed"]["巡检"]
+    assert missed["count"] == occurrences["total"] - occurrences["met"] > 10
+    assert len(missed["first"]) == 10
+    (text,) = _texts(robot, "漏巡检")
+    line = next(line for line in text.splitlines() if line.startswith("未按时执行（北京时间）："))
+    assert line.count("（未执行）") + line.count("才完成，已超时") == 10, line
+    assert line.endswith(f"…（共 {missed['count']} 次）"), line
+    assert "2026-10-14 08:30（未执行）" in line  # the first working day after the log
+    _edit_alert(warehouse, "漏巡检", threshold=0.1)  # below it now: resolved
+    later = _watch(warehouse, "events_night", "2026-11-02 09:10", url)
+    assert "已恢复：漏巡检" in later.stdout, later.stdout  # other alerts still fire (exit 1)
+    resolved = _texts(robot, "漏巡检")[-1]
+    assert resolved.startswith("#### 【已恢复】"), resolved
+    assert (
+        "未按时执行" not in resolved and "截至 2026-11-02 09:10（北京时间）：按时执行率" in resolved
+    )
