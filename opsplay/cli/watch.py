@@ -212,9 +212,17 @@ def history(
                 opened.close()
     except OpsplayError as error:
         raise fail(error) from None
+    from opsplay.config import find_config
+    from opsplay.watch.history import shown_time
+    from opsplay.zones import zone as zone_of
+
+    # times on the team's clock, the zone named (SPEC 12): `timezone`, else by language
+    where = zone_of(find_config(playbook.parent).timezone, loaded.language)
     document_lang = lang.value if lang else loaded.language
     with language(document_lang):
-        text = FORMATTERS[output_format.value](loaded.metadata.id, entries, loaded, document_lang)
+        text = FORMATTERS[output_format.value](
+            loaded.metadata.id, entries, loaded, document_lang, where
+        )
     typer.echo(text, nl=False)
     for letter in given_up:
         typer.echo(
@@ -222,11 +230,11 @@ def history(
                 "opsplay: warning: the message of {created} about `{alert}` ({event}) was "
                 "refused by {target} and given up on {dead}: {reason}"
             ).format(
-                created=letter["created"],
+                created=shown_time(letter["created"], where),
                 alert=letter["alert"],
                 event=letter["event"],
                 target=letter["shown"],
-                dead=letter["dead"],
+                dead=shown_time(letter["dead"], where),
                 reason=letter["last_error"] or "",
             ),
             err=True,

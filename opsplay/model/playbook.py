@@ -570,9 +570,12 @@ class Alert(Strict):
         default=None,
         description=N_(
             "Re-send the message of an alert still firing after this long (as Alertmanager's "
-            "repeat_interval); a rise in severity re-sends at once."
+            "repeat_interval), measured on watch's clock (`--as-of`, else now); a rise in "
+            "severity re-sends at once. A calendar form is due as for a case started at the "
+            "last message, skipping weekends and holidays: 下一个工作日9点前 re-sends at 09:00 "
+            "of the next working day, T+1 once 24:00 of the next working day has passed."
         ),
-        examples=["2小时"],
+        examples=["2小时", "下一个工作日9点前"],
     )
     level: Identifier | None = Field(
         default=None,

@@ -30,6 +30,11 @@ from opsplay.model.hours import in_hours, written_in_hours
 from opsplay.model.playbook import Node, Playbook
 from opsplay.model.process import level_limit
 
+# A due occurrence of a schedule not met on time: (its time, when a late `ok` run finished or
+# None when none did), wall-clock times of the log
+Missed = tuple[dt.datetime, dt.datetime | None]
+MISSED_SHOWN = 10  # occurrences named, as the first ten case ids past their limit
+
 # Occurrences of one node's schedule on the log's days: a minutely cron over a month, a daily
 # one over a century. Beyond it a log spanning 2000-2030 (or a year 9999 typo) would take hours.
 MAX_OCCURRENCES = 50_000
@@ -50,6 +55,13 @@ class ProcessMeasures:
     # scheduled node -> occurrences not yet due at `as_of` (pending, never missed; SPEC 12)
     pending_occurrences: Mapping[str, int] = field(default_factory=dict)
     as_of: dt.datetime | None = None  # the evaluation time, on the log's clock
+    # node -> level -> (open, breached_open, pending): a level's open cases (SPEC 12), for
+    # messages of alerts with `level` (levels with no open case left out)
+    open_by_level: Mapping[str, Mapping[str, tuple[int, int, int]]] = field(default_factory=dict)
+    # scheduled node -> (how many, the first ten) due occurrences not met on time: (the
+    # occurrence, when a late `ok` run finished or None when none did), in time order
+    missed_occurrences: Mapping[str, tuple[int, tuple[Missed, ...]]] = field(default_factory=dict)
+    zone: dt.tzinfo | None = None  # the evaluation time's zone: the offset of times in the JSON
 
     @property
     def nothing_due(self) -> frozenset[str]:
@@ -66,7 +78,31 @@ class ProcessMeasures:
                 n: {"met": met, "total": total, "pending": self.pending_occurrences.get(n, 0)}
                 for n, (met, total) in self.occurrences.items()
             },
+            "open_by_level": {
+                node: {
+                    level: {"open": o, "breached_open": b, "pending": p}
+                    for level, (o, b, p) in levels.items()
+                }
+                for node, levels in self.open_by_level.items()
+            },
+            # occurrences as ISO 8601 times on the evaluation time's clock (its offset)
+            "schedule_missed": {
+                node: {
+                    "count": count,
+                    "first": [
+                        {"at": self._stamp(at), "finished": self._stamp(finished)}
+                        for at, finished in first
+                    ],
+                }
+                for node, (count, first) in self.missed_occurrences.items()
+            },
         }
+
+    def _stamp(self, moment: dt.datetime | None) -> str | None:
+        """A wall-clock time of the log as ISO 8601, with the evaluation time's offset."""
+        if moment is None:
+            return None
+        return moment.replace(tzinfo=self.zone).isoformat(timespec="seconds")
 
 
 class NodeLimits:
@@ -119,6 +155,7 @@ def measure_process(
     """The SPEC 8 measures of `playbook` from `events.EventsData.facts` (the query's per-level
     figures, `ok` runs of scheduled nodes and the log's span), as of `as_of`
     (`events.EventsData.as_of`; None: every occurrence on the log's days counts as due)."""
+    zone = None if as_of is None else as_of.tzinfo  # times in the JSON carry its offset
     as_of = None if as_of is None else as_of.replace(tzinfo=None)  # on the log's clock
     window = None
     if playbook.pilot is not None and playbook.pilot.period is not None:
@@ -129,8 +166,17 @@ def measure_process(
     occurrences: dict[str, tuple[int, int]] = {}
     days = _log_days(facts.span, window, as_of)
     pending: dict[str, int] = {}
+    missed: dict[str, tuple[int, tuple[Missed, ...]]] = {}
+    open_by_level: dict[str, dict[str, tuple[int, int, int]]] = {}
     for node in playbook.nodes:
         found = facts.levels.get(node.id, {})
+        opened = {
+            level: (figures.open, figures.breached_open, figures.pending)
+            for level, figures in sorted(found.items())
+            if figures.open
+        }
+        if opened:
+            open_by_level[node.id] = opened
         if node.sla is not None and not isinstance(node.sla, Duration):
             levels = sorted(found)
             by_level[node.id] = {
@@ -143,8 +189,8 @@ def measure_process(
                 if (limit := level_limit(node.sla, level)) is not None
             }
         if node.schedule is not None:
-            counted = (
-                schedule_occurrences(
+            matched = (
+                _matched(
                     node,
                     facts.ok_finishes.get(node.id, []),
                     days,
@@ -155,6 +201,9 @@ def measure_process(
                 if days is not None
                 else None
             )
+            counted = None if matched is None else (matched[0], matched[1])
+            if matched is not None:
+                missed[node.id] = (len(matched[2]), tuple(matched[2][:MISSED_SHOWN]))
             if counted is not None and days is not None and as_of is not None:
                 pending[node.id] = len(_due_split(node, days, calendar, realtime_seconds, as_of)[1])
             adherence[node.id] = counted[0] / counted[1] if counted and counted[1] else None
@@ -175,7 +224,19 @@ def measure_process(
             alerts[alert.id] = level_figures(node, scoped, alert.level, realtime_seconds).get(
                 alert.measure
             )
-    return ProcessMeasures(by_level, adherence, alerts, limits, occurrences, counts, pending, as_of)
+    return ProcessMeasures(
+        by_level,
+        adherence,
+        alerts,
+        limits,
+        occurrences,
+        counts,
+        pending,
+        as_of,
+        open_by_level,
+        missed,
+        zone,
+    )
 
 
 def level_figures(
@@ -213,15 +274,31 @@ def schedule_occurrences(
     """(met, all) occurrences on `days` already due at `as_of` (occurrence + limit at or
     before it; all of them without `as_of`): (0, 0) when none is (a quarterly drill in a
     log of three weeks); None when the node has no limit to judge a run by."""
+    found = _matched(node, runs, days, calendar, realtime_seconds, as_of)
+    return None if found is None else (found[0], found[1])
+
+
+def _matched(
+    node: Node,
+    runs: Sequence[dt.datetime],
+    days: tuple[dt.date, dt.date],
+    calendar: Any,
+    realtime_seconds: float,
+    as_of: dt.datetime | None = None,
+) -> tuple[int, int, list[Missed]] | None:
+    """(met, all, the due occurrences not met on time) as `schedule_occurrences` counts them;
+    an occurrence not met is paired with the `ok` run that finished after its deadline and
+    before the next occurrence (done late), else with None (not done)."""
     limit = level_limit(node.sla, None)
     if node.schedule is None or limit is None:
         return None
     runs = sorted(runs)  # finish times of the node's `ok` runs
-    occurrences = _due_split(node, days, calendar, realtime_seconds, as_of)[0]
+    occurrences, not_due = _due_split(node, days, calendar, realtime_seconds, as_of)
     met, next_run = 0, 0
+    missed: list[Missed] = []
     # Occurrences and runs both in time order: each occurrence takes the earliest unused run
     # finishing inside its window; a run before an occurrence can serve no later one.
-    for due in occurrences:
+    for index, due in enumerate(occurrences):
         while next_run < len(runs) and runs[next_run] < due:
             next_run += 1
         if next_run < len(runs) and runs[next_run] <= _deadline(
@@ -229,7 +306,22 @@ def schedule_occurrences(
         ):
             met += 1
             next_run += 1
-    return met, len(occurrences)
+            continue
+        # the next occurrence, due or not yet
+        following = (
+            occurrences[index + 1]
+            if index + 1 < len(occurrences)
+            else not_due[0]
+            if not_due
+            else None
+        )
+        late = runs[next_run] if next_run < len(runs) else None
+        if late is not None and (following is not None and late >= following):
+            late = None  # a run after the next occurrence is that one's, not this one's late run
+        if late is not None and as_of is not None and late > as_of:
+            late = None
+        missed.append((due, late))
+    return met, len(occurrences), missed
 
 
 def _due_split(

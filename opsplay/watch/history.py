@@ -74,7 +74,8 @@ def record(
     """Store one run's JSON result; returns its id.
 
     A scheduled `watch` runs every few minutes: a run on the same version and the same data
-    as the previous watch run adds nothing and is not stored again. Only the newest `keep`
+    as the previous watch run, with the same alerts fired, adds nothing and is not stored
+    again (on the same file a later evaluation time can fire an alert: that run is stored). Only the newest `keep`
     runs of a playbook are kept (`keep_runs` in [tool.opsplay]) besides the run `history`
     shows for each version, so the file does not grow without end and the trend keeps every
     version; the robots' delivered and given-up messages are pruned alike.
@@ -86,15 +87,17 @@ def record(
     with state.transaction() as db:
         if command == "watch":
             last = db.execute(
-                "SELECT id, version, fingerprint FROM runs WHERE playbook = ? AND command = ? "
-                "ORDER BY id DESC LIMIT 1",
+                "SELECT id, version, fingerprint, fired FROM runs WHERE playbook = ? AND "
+                "command = ? ORDER BY id DESC LIMIT 1",
                 (playbook_id, command),
             ).fetchone()
             if last is not None and (last["version"], last["fingerprint"]) == (
                 version,
                 data_fingerprint,
             ):
-                return int(last["id"])
+                before = json.loads(last["fired"]) if last["fired"] else None
+                if before is None or before == fired:  # NULL: recorded before `fired` existed
+                    return int(last["id"])
         cursor = db.execute(
             "INSERT INTO runs (playbook, version, fingerprint, recorded, command, result, "
             "metrics, fired) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -218,7 +221,8 @@ def dead_letters(state: State | None, playbook_id: str) -> list[dict[str, Any]]:
 
 
 # Formats, looked up by name (`opsplay history --format`)
-Formatter = Callable[[str, list[VersionEntry], Any, str], str]
+# (playbook id, entries, playbook, language, time zone of the times shown)
+Formatter = Callable[[str, list[VersionEntry], Any, str, Any], str]
 FORMATTERS: dict[str, Formatter] = {}
 
 
@@ -268,14 +272,21 @@ def verdict_word(verdict: str | None, method: str | None = None) -> str:
     return words.get(verdict or "inconclusive", str(verdict))
 
 
-def shown_time(recorded: str) -> str:
-    """`2024-10-08 14:05` in the machine's time zone: what a team's clock says, not ISO UTC."""
-    from datetime import datetime
+def shown_time(recorded: str, zone: Any = None) -> str:
+    """`2024-10-08 14:05（北京时间）`: a stored time on the team's clock (`zone`, the project's
+    time zone; None: the machine's), the zone named (SPEC 12), not ISO UTC."""
+    from datetime import UTC, datetime
+
+    from opsplay.zones import shown
 
     try:
-        return datetime.fromisoformat(recorded).astimezone().strftime("%Y-%m-%d %H:%M")
+        moment = datetime.fromisoformat(recorded)
     except ValueError:
         return recorded
+    if moment.tzinfo is None:  # stored by opsplay in UTC
+        moment = moment.replace(tzinfo=UTC)
+    where = zone if zone is not None else moment.astimezone().tzinfo
+    return shown(moment, where)
 
 
 def _process(playbook_id: str, playbook: Any) -> str:
@@ -285,7 +296,9 @@ def _process(playbook_id: str, playbook: Any) -> str:
 
 
 @formatter("text")
-def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str) -> str:
+def format_text(
+    playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str, zone: Any = None
+) -> str:
     """One block per version: when, how many runs, each primary metric, fired alerts."""
     with language(lang):
         if not entries:
@@ -307,7 +320,7 @@ def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
                     entry.runs,
                 ).format(
                     version=entry.version,
-                    time=shown_time(entry.recorded),
+                    time=shown_time(entry.recorded, zone),
                     runs=entry.runs,
                     fingerprint=entry.fingerprint[:12],
                 )
@@ -330,7 +343,9 @@ def format_text(playbook_id: str, entries: list[VersionEntry], playbook: Any, la
 
 
 @formatter("markdown")
-def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str) -> str:
+def format_markdown(
+    playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str, zone: Any = None
+) -> str:
     """A table: version, time, metric, baseline, pilot, deviation rate, verdict, alerts."""
     from opsplay.pilot.presentation.words import listing
     from opsplay.text import md_cell
@@ -359,7 +374,7 @@ def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any
                         md_cell(str(cell))
                         for cell in (
                             entry.version if first else "",
-                            shown_time(entry.recorded) if first else "",
+                            shown_time(entry.recorded, zone) if first else "",
                             *cells,
                             listing(list(entry.fired)) if first else "",
                         )
@@ -370,7 +385,9 @@ def format_markdown(playbook_id: str, entries: list[VersionEntry], playbook: Any
 
 
 @formatter("json")
-def format_json(playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str) -> str:
+def format_json(
+    playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str, zone: Any = None
+) -> str:
     """Full precision, one object per version."""
     document = {
         "playbook": playbook_id,

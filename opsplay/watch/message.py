@@ -19,6 +19,17 @@ MEASURES = {
     "p50_s": N_("node median duration"),
     "p95_s": N_("node 95th-percentile duration"),
 }
+# The measure over one level's rows (an alert with `level` counts only them, SPEC 8).
+LEVEL_MEASURES = {
+    "completion_rate": N_("level {level} completion rate"),
+    "fallback_rate": N_("level {level} fallback rate"),
+    "failure_rate": N_("level {level} failure rate"),
+    "timeout_rate": N_("level {level} timeout rate"),
+    "schedule_adherence": N_("level {level} on-schedule rate"),
+    "sla_compliance": N_("level {level} time-limit compliance"),
+    "p50_s": N_("level {level} median duration"),
+    "p95_s": N_("level {level} 95th-percentile duration"),
+}
 SEVERITIES = {
     "critical": N_("alert level: critical"),
     "warning": N_("alert level: warning"),
@@ -98,25 +109,87 @@ def mentions(playbook: Any, *role_ids: str | None) -> dict[str, list[str]]:
     return {kind: values for kind, values in found.items() if values}
 
 
-def _case_lines(alert: Any, figures: Any, event: str) -> list[str]:
-    """Open cases as of the evaluation time, and the cases that breached (first ten, count)."""
+def _case_lines(alert: Any, figures: Any, event: str, process: Any = None) -> list[str]:
+    """Open cases as of the evaluation time, and the cases that breached (first ten, count);
+    an alert with `level` counts that level's cases only."""
     from opsplay.pilot.presentation.cells import open_cases
 
     lines = []
     if not isinstance(figures, dict):
         return lines
-    if figures.get("open"):
+    if alert.level is not None:
+        levels = ((process or {}).get("open_by_level") or {}).get(alert.node) or {}
+        scoped = levels.get(alert.level) or {}
+        if scoped.get("open"):
+            figure = open_cases({**scoped, "as_of": figures.get("as_of")}, _)
+            lines.append(_("Level {level}: {figure}").format(level=alert.level, figure=figure))
+    elif figures.get("open"):
         lines.append(open_cases(figures, _))
     missed = (figures.get("missed_cases") or {}).get(alert.level or "all")
     if event == "firing" and alert.measure == "sla_compliance" and missed:
-        from opsplay.text import joined
-
-        cases = joined(str(case) for case in missed["first"])
-        if missed["count"] > len(missed["first"]):
-            cases = _("{cases} … ({count} in all)").format(
-                cases=cases, count=f"{missed['count']:,}"
+        lines.append(
+            _("Cases past the limit: {cases}").format(
+                cases=_first_ten(missed["first"], missed["count"])
             )
-        lines.append(_("Cases past the limit: {cases}").format(cases=cases))
+        )
+    return lines
+
+
+def _first_ten(items: Any, count: int, runs: bool = False) -> str:
+    """`a、b、c`, or `a、b、c …（共 25 单）` when there are more than those shown (`runs`:
+    scheduled runs, `…（共 25 次）`)."""
+    from opsplay.text import joined
+
+    shown = joined(str(item) for item in items)
+    if count > len(items) and runs:
+        shown = _("{runs} … ({count} runs in all)").format(runs=shown, count=f"{count:,}")
+    elif count > len(items):
+        shown = _("{cases} … ({count} in all)").format(cases=shown, count=f"{count:,}")
+    return shown
+
+
+def _schedule_lines(
+    alert: Any, figures: Any, process: Any, zone: Any, event: str = "firing"
+) -> list[str]:
+    """A schedule alert's occurrences as of the evaluation time: how many were due and on
+    time, how many are not due yet, and (firing) the ones not met, the first ten and the
+    count, as the cases past their limit are named."""
+    from datetime import datetime
+
+    from opsplay.pilot.presentation.cells import schedule_figure, shown_time
+    from opsplay.zones import zone_name
+
+    found = (process or {}).get("schedule_occurrences") or {}
+    if alert.node not in found:
+        return []
+    figure = schedule_figure(
+        ((process or {}).get("schedule_adherence") or {}).get(alert.node), found[alert.node], _
+    )
+    as_of = shown_time((figures or {}).get("as_of"), _)
+    lines = [_("As of {as_of}: {figure}").format(as_of=as_of, figure=figure)]
+    missed = ((process or {}).get("schedule_missed") or {}).get(alert.node) or {}
+    if event != "firing" or not missed.get("count"):
+        return lines
+    items = []
+    for entry in missed["first"]:
+        at = datetime.fromisoformat(entry["at"])
+        if entry.get("finished"):
+            finished = datetime.fromisoformat(entry["finished"])
+            pattern = "%H:%M" if finished.date() == at.date() else "%Y-%m-%d %H:%M"
+            items.append(
+                _("{time} (finished late at {finished})").format(
+                    time=at.strftime("%Y-%m-%d %H:%M"), finished=finished.strftime(pattern)
+                )
+            )
+        else:
+            items.append(_("{time} (not done)").format(time=at.strftime("%Y-%m-%d %H:%M")))
+    where = zone if zone is not None else datetime.fromisoformat(missed["first"][0]["at"]).tzinfo
+    lines.append(
+        _("Not run on time ({zone}): {runs}").format(
+            zone=zone_name(where) if where is not None else "—",
+            runs=_first_ten(items, missed["count"], runs=True),
+        )
+    )
     return lines
 
 
@@ -128,10 +201,13 @@ def compose(
     moment: str,
     figures: Any = None,
     again: str | None = None,
+    process: Any = None,
+    zone: Any = None,
 ) -> dict[str, Any]:
     """The message of one change (`firing` or `resolved`) of one alert, as stored in the outbox;
-    `figures`: node id -> the node's figures in the result JSON; `again`: why a message of an
-    alert still firing is sent again ("renotify" or "severity")."""
+    `moment`: the evaluation time as shown; `figures`: node id -> the node's figures in the
+    result JSON, `process` its `process` part (levels, schedules); `again`: why a message of
+    an alert still firing is sent again ("renotify" or "severity"); `zone`: the project's."""
     alert = next(a for a in playbook.alerts if a.id == result.id)
     node = next((n for n in playbook.nodes if n.id == alert.node), None)
     roles = {role.id: role.name for role in playbook.roles}
@@ -161,6 +237,8 @@ def compose(
         if node is not None:
             where = _("Node: {name} ({id})").format(name=node.name, id=node.id)
             measure = _(MEASURES[alert.measure or ""]) if alert.measure in MEASURES else ""
+            if alert.level is not None and alert.measure in LEVEL_MEASURES:
+                measure = _(LEVEL_MEASURES[alert.measure]).format(level=alert.level)
         else:
             metric = next((m for m in playbook.metrics if m.id == alert.metric), None)
             where = _("Metric: {name} ({id})").format(
@@ -189,7 +267,10 @@ def compose(
                 ).format(held=getattr(result, "held", alert.runs_needed), runs=alert.runs_needed)
             )
         if node is not None and isinstance(figures, dict):
-            lines += _case_lines(alert, figures.get(node.id), event)
+            lines += _case_lines(alert, figures.get(node.id), event, process)
+        if node is not None and alert.measure == "schedule_adherence":
+            found = figures.get(node.id) if isinstance(figures, dict) else None
+            lines += _schedule_lines(alert, found, process, zone, event)
         lines.append(
             _("Playbook: {title} ({id}), version {version}").format(
                 title=meta.title, id=meta.id, version=meta.version

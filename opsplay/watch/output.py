@@ -61,24 +61,67 @@ def format_text(result: WatchResult, playbook: Any) -> str:
             lines.append(
                 _("{id} {version}: no alert firing").format(id=name, version=result.version)
             )
+        lines += evaluation_lines(result, playbook)
         for change in result.changes:
             if change.event == "firing":
                 lines.append(_("started firing: {alert}").format(alert=status(change.alert)))
             else:
                 lines.append(_("resolved: {alert}").format(alert=status(change.alert, True)))
+        for alert_id, why in result.resent:
+            lines.append(resent_line(alert_id, why, status(alert_id), definitions))
         lines += waiting_lines(result.alerts, status, playbook, result.uncounted)
-        if not result.changes:
-            lines.append(
-                _("first run for this playbook: the alerts' states are kept; nothing to announce")
-                if result.first
-                else _("no change since the last run; nothing to announce")
-            )
+        if not result.changes and not result.resent:
+            if result.first:
+                lines.append(
+                    _(
+                        "first run for this playbook: the alerts' states are kept; nothing to "
+                        "announce"
+                    )
+                )
+            elif result.sent:  # messages an earlier run queued (a robot was down then)
+                lines.append(
+                    _("no change since the last run; the messages sent were queued by earlier runs")
+                )
+            else:
+                lines.append(_("no change since the last run; nothing to announce"))
         lines.append(
             _("messages sent: {sent}; still queued: {queued}").format(
                 sent=result.sent, queued=result.queued
             )
         )
     return "\n".join(lines) + "\n"
+
+
+def evaluation_lines(result: WatchResult, playbook: Any) -> list[str]:
+    """The evaluation time with its zone, each node's open cases (open, past the deadline,
+    not yet due) and each schedule's occurrences, as `pilot compare` shows them (SPEC 12)."""
+    from opsplay.pilot.presentation.cells import open_case_lines, schedule_lines, shown_time
+    from opsplay.text import visible
+
+    names = {node.id: node.name for node in playbook.nodes}
+
+    def name(node: str) -> str:
+        return visible(names.get(node, node))
+
+    lines = [_("evaluated as of {time}").format(time=shown_time(result.as_of, _))]
+    lines += open_case_lines(list(result.nodes), name, _)
+    if result.process:
+        lines += schedule_lines(result.process, name, _)
+    return lines
+
+
+def resent_line(alert_id: str, why: str, shown: str, definitions: Any) -> str:
+    """Why the message of an alert still firing was sent again this run."""
+    if why == "severity":
+        return _("still firing, sent again at once as its severity rose: {alert}").format(
+            alert=shown
+        )
+    if why == "renotify":
+        renotify = definitions[alert_id].renotify
+        return _(
+            "still firing, sent again as {renotify} passed since the last message: {alert}"
+        ).format(alert=shown, renotify=renotify.as_written if renotify else "")
+    return _("still firing, told to robots that had not heard of it: {alert}").format(alert=shown)
 
 
 def waiting_lines(
@@ -133,7 +176,14 @@ def format_json(result: WatchResult, playbook: Any) -> str:
             }
             for a in result.alerts
         ],
+        # the evaluation time (SPEC 12), and the node figures as `pilot compare` gives them
+        "as_of": result.as_of,
+        "nodes": list(result.nodes),
+        **({"process": result.process} if result.process else {}),
         "changes": [{"alert": c.alert, "event": c.event, "value": c.value} for c in result.changes],
+        # still firing, sent again: why is "renotify", "severity" or "newcomer" (a robot that
+        # had not been told)
+        "resent": [{"alert": alert, "why": why} for alert, why in result.resent],
         "firing": list(result.firing),
         "sent": result.sent,
         "queued": result.queued,

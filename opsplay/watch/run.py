@@ -65,6 +65,16 @@ class WatchResult:
     # alerts whose `for:` count this run left as it was: the data is the same as on the last
     # counted run (the same export looked at again is no new evidence, SPEC 11)
     uncounted: tuple[str, ...] = ()
+    # the evaluation time (SPEC 12), ISO 8601 on the project's clock with its offset
+    as_of: str = ""
+    # the node figures as `pilot compare --format json` gives them (open, breached_open,
+    # pending and as_of of each node), and its `process` part (schedules, levels)
+    nodes: tuple[dict[str, Any], ...] = ()
+    process: dict[str, Any] | None = None
+    # alerts still firing whose message was queued again this run, and why: "renotify",
+    # "severity" (it rose), "newcomer" (a robot that had not been told of it)
+    resent: tuple[tuple[str, str], ...] = ()
+    zone: Any = None  # the project's time zone (opsplay.zones), for times shown to people
 
 
 def evaluate(
@@ -72,6 +82,13 @@ def evaluate(
 ) -> tuple[Any, dict[str, Any], list[Any], list[str]]:
     """(playbook, result JSON, alert results, warnings) exactly as `pilot compare` computes
     them; without DATA only the node alerts are measured (from the event log)."""
+    return _evaluate(playbook_path, events, data, **options)[:4]
+
+
+def _evaluate(
+    playbook_path: Path, events: Path | None, data: Sequence[Path], **options: Any
+) -> tuple[Any, dict[str, Any], list[Any], list[str], Any]:
+    """`evaluate`, and the evaluation time used (aware): `--as-of`, else watch's clock."""
     from opsplay.config import find_config
     from opsplay.pilot.compare import compare_files
     from opsplay.validate import load_playbook
@@ -84,12 +101,16 @@ def evaluate(
 
     where = zone_of(config.timezone, playbook.language)
     options["as_of"] = evaluation_time(options.get("as_of"), where) or clock.now()
+    as_of = options["as_of"]
+    if as_of.tzinfo is None:  # a naive time from a caller: on the project's clock
+        as_of = as_of.replace(tzinfo=where)
     if data:
         # a scheduled watch looks again and again: always-valid intervals (SPEC 11)
         report = compare_files(playbook_path, list(data), events=events, repeated=True, **options)
         from opsplay.pilot.presentation.formats import report_to_json
 
-        return playbook, report_to_json(report), list(report.alerts), list(report.warnings)
+        document = report_to_json(report)
+        return playbook, document, list(report.alerts), list(report.warnings), as_of
     from opsplay.pilot.compare import CompareOptions, PilotReport
     from opsplay.pilot.events import read_events
     from opsplay.pilot.judging import evaluate_alerts
@@ -151,7 +172,7 @@ def evaluate(
     from opsplay.pilot.presentation.formats import report_to_json
 
     document = report_to_json(report)
-    return playbook, finite(document), alerts, warnings
+    return playbook, finite(document), alerts, warnings, as_of
 
 
 def finite(value: Any) -> Any:
@@ -176,10 +197,16 @@ def run_watch(
     **options: Any,
 ) -> WatchResult:
     """Evaluate, remember, queue, deliver and record; raises OpsplayError for user mistakes."""
+    from opsplay.config import find_config
+    from opsplay.workdays import WorkdayCalendar
+
     targets = [notify.parse_target(url) for url in notify_urls]
     targets = list({t.key: t for t in targets}.values())
-    playbook, document, alerts, warnings = evaluate(playbook_path, events, data, **options)
+    playbook, document, alerts, warnings, as_of = _evaluate(playbook_path, events, data, **options)
     lang = options.get("lang") or playbook.language
+    config = find_config(playbook_path.parent)
+    zone = _zone(playbook_path, playbook)
+    as_of = as_of.astimezone(zone)  # watch's clock, on the team's wall clock
     files = [*data, *([events] if events else [])]
     data_fingerprint = history.fingerprint(files)
     state = open_state(state_path)
@@ -189,18 +216,16 @@ def run_watch(
             "SELECT 1 FROM runs WHERE playbook = ? AND command = 'watch' LIMIT 1",
             (playbook.metadata.id,),
         )
-        uncounted: list[str] = []
-        changes = _remember(
-            state,
-            playbook,
-            alerts,
-            targets,
-            lang,
-            _zone(playbook_path, playbook),
-            {node.get("node"): node for node in document.get("nodes") or []},
-            data_fingerprint,
-            uncounted,
+        look = Look(
+            data=data_fingerprint,
+            as_of=as_of,
+            zone=zone,
+            figures={node.get("node"): node for node in document.get("nodes") or []},
+            process=document.get("process") or {},
+            calendar=WorkdayCalendar(config.calendar, config.workday_limits),  # type: ignore[arg-type]
+            realtime_seconds=config.realtime_seconds,
         )
+        changes, uncounted, resent = _remember(state, playbook, alerts, targets, lang, look)
         if changes and not targets:
             warnings.append(
                 translate(
@@ -212,10 +237,7 @@ def run_watch(
                 )
             )
         _counted(document, alerts)
-        from opsplay.config import find_config
-
-        keep = find_config(playbook_path.parent).keep_runs
-        run_id = history.record(state, document, data_fingerprint, "watch", keep)
+        run_id = history.record(state, document, data_fingerprint, "watch", config.keep_runs)
         sent, failures = _deliver(state, targets, secret)
         firing = _firing(state, playbook)
         keys = [t.key for t in targets]
@@ -239,7 +261,26 @@ def run_watch(
         playbook=playbook,
         first=first,
         uncounted=tuple(uncounted),
+        as_of=as_of.isoformat(timespec="seconds"),
+        nodes=tuple(document.get("nodes") or ()),
+        process=document.get("process"),
+        resent=tuple(resent),
+        zone=zone,
     )
+
+
+@dataclass(frozen=True)
+class Look:
+    """What one run looked at: its data, its evaluation time, and what the messages and
+    `renotify` need of it."""
+
+    data: str  # history.fingerprint of the run's files ("" : not known)
+    as_of: Any  # the evaluation time (aware, on the project's clock): watch's clock
+    zone: Any = None  # the project's time zone (opsplay.zones)
+    figures: Any = None  # node id -> its figures in the result JSON (open and missed cases)
+    process: Any = None  # the `process` part of the result JSON (levels, schedules)
+    calendar: Any = None  # opsplay.workdays.WorkdayCalendar: calendar `renotify` forms
+    realtime_seconds: float = 1.0
 
 
 def _zone(playbook_path: Path, playbook: Any) -> Any:
@@ -256,26 +297,30 @@ def _remember(
     alerts: list[Any],  # judging.AlertResult, updated in place with their `for:` counts
     targets: Sequence[notify.Target],
     lang: str,
-    zone: Any = None,  # the project's time zone (opsplay.zones); None: by the playbook's language
-    figures: Any = None,  # node id -> its figures in the result JSON (open and missed cases)
-    data_fingerprint: str = "",  # history.fingerprint of the run's files
-    uncounted: list[str] | None = None,  # gains the alerts this run did not count
-) -> list[Change]:
+    look: Look,
+) -> tuple[list[Change], list[str], list[tuple[str, str]]]:
     """Compare with the stored states and queue a message per change and robot, in one
     transaction: of two overlapping runs, the second sees the first's states and queues nothing.
+    Returns the changes, the alerts this run did not count (`for:`), and the alerts still
+    firing whose message was queued again (with why).
 
     A run on the same data as the alert's last counted run (and the same alert definition)
-    is not another look: its `for:` count neither grows nor restarts, and nothing changes."""
+    is not another look: its `for:` count neither grows nor restarts, and nothing changes.
+    When the alert's figure depends on the evaluation time (open cases, schedules), a later
+    evaluation time is new evidence: the same file at 09:05 shows the 08:30 巡检 missed."""
     from opsplay.i18n import language
     from opsplay.zones import shown as shown_in
     from opsplay.zones import zone as zone_of
 
-    moment = clock.now()
+    moment = look.as_of  # watch's clock: `--as-of`, else now
     stamp = moment.isoformat(timespec="seconds")
+    created = clock.now().isoformat(timespec="seconds")  # when a message was queued
     # The check time on the team's clock, its zone named: 2026-12-07 14:43（北京时间）.
     with language(lang):
-        shown = shown_in(moment, zone or zone_of(None, playbook.language))
-    changes = []
+        shown = shown_in(moment, look.zone or zone_of(None, playbook.language))
+    changes: list[Change] = []
+    uncounted: list[str] = []
+    resent: list[tuple[str, str]] = []
     with state.transaction() as db:
         # A robot never told anything about this playbook (added to --notify later, or the
         # first runs had none) hears of the alerts already firing, not only of later changes.
@@ -298,13 +343,12 @@ def _remember(
                 (playbook.metadata.id, result.id),
             ).fetchone()
             was = bool(row["firing"]) if row is not None else False
-            looked = _look(data_fingerprint, playbook, result.id) if data_fingerprint else None
+            looked = _look(look, playbook, result.id) if look.data else None
             if row is not None and looked is not None and row["looked"] == looked:
                 # the same export again: no new look, so the count stays as last counted (a
                 # robot added since still hears of a firing alert, `renotify` still applies)
                 result = _as_before(result, row["held"], was)
-                if uncounted is not None:
-                    uncounted.append(result.id)
+                uncounted.append(result.id)
             else:
                 result = _waited(result, row["held"] if row is not None else 0, was)
             alerts[index] = result  # the run's outputs show the counted status
@@ -313,12 +357,24 @@ def _remember(
                 changes.append(Change(result.id, event, result.value))
             told = targets if result.fired != was else newcomers if result.fired else []
             # Still firing: told again after `renotify`, or at once when its severity rose.
-            again = _again(db, playbook, result, moment) if was and result.fired else None
+            again = _again(db, playbook, result, look) if was and result.fired else None
             if again and not told:
                 told = targets
+            if told and result.fired == was:
+                resent.append((result.id, again or "newcomer"))
             if told:
                 message = notify.as_json(
-                    compose(event, result, playbook, lang, shown, figures, again=again)
+                    compose(
+                        event,
+                        result,
+                        playbook,
+                        lang,
+                        shown,
+                        look.figures,
+                        again=again,
+                        process=look.process,
+                        zone=look.zone,
+                    )
                 )
                 for target in told:
                     db.execute(
@@ -332,7 +388,7 @@ def _remember(
                             result.id,
                             event,
                             message,
-                            stamp,
+                            created,
                         ),
                     )
             db.execute(
@@ -358,16 +414,21 @@ def _remember(
                     "UPDATE alert_state SET told = ?, severity = ? WHERE playbook = ? AND alert = ?",
                     (stamp, alert.severity if alert else None, playbook.metadata.id, result.id),
                 )
-    return changes
+    return changes, uncounted, resent
 
 
 _SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 
-def _again(db: Any, playbook: Any, result: Any, moment: Any) -> str | None:
+def _again(db: Any, playbook: Any, result: Any, look: Look) -> str | None:
     """Why a message of an alert still firing is sent again: "severity" (its severity rose
-    since the robots were last told), "renotify" (its `renotify` time passed), or None."""
-    from datetime import datetime
+    since the robots were last told), "renotify" (its `renotify` time passed), or None.
+
+    `renotify` is measured on watch's clock (`--as-of`, else now), from the evaluation time
+    of the run that last told the robots. A calendar form is due as it would be for a case
+    started then (SPEC 12): `下一个工作日9点前` re-sends at 09:00 of the next working day,
+    `T+1` once 24:00 of the next working day has passed; weekends and holidays are skipped."""
+    from datetime import datetime, timedelta
 
     alert = next((a for a in playbook.alerts if a.id == result.id), None)
     row = db.execute(
@@ -379,11 +440,19 @@ def _again(db: Any, playbook: Any, result: Any, moment: Any) -> str | None:
     before = _SEVERITY_RANK.get(row["severity"] or "", 0)
     if _SEVERITY_RANK.get(alert.severity, 0) > before:
         return "severity"
-    if alert.renotify is not None and not alert.renotify.is_calendar:
-        waited = (moment - datetime.fromisoformat(row["told"])).total_seconds()
-        if waited >= alert.renotify.resolve(1.0):
-            return "renotify"
-    return None
+    if alert.renotify is None:
+        return None
+    told = datetime.fromisoformat(row["told"])
+    if told.tzinfo is None:  # written by an older opsplay: UTC
+        from datetime import UTC
+
+        told = told.replace(tzinfo=UTC)
+    if alert.renotify.is_calendar and look.calendar is not None:
+        local = told.astimezone(look.zone) if look.zone is not None else told
+        due = alert.renotify.deadline(local, look.calendar)
+    else:
+        due = told + timedelta(seconds=alert.renotify.resolve(look.realtime_seconds))
+    return "renotify" if look.as_of >= due else None
 
 
 def _counted(document: dict[str, Any], alerts: Sequence[Any]) -> None:
@@ -395,15 +464,35 @@ def _counted(document: dict[str, Any], alerts: Sequence[Any]) -> None:
             entry.update(fired=counted.fired, status=counted.status, held=counted.held)
 
 
-def _look(data_fingerprint: str, playbook: Any, alert_id: str) -> str:
-    """What makes a look new for an alert: its data, and its definition (an edited threshold
-    on the same data is judged again)."""
+def _look(look: Look, playbook: Any, alert_id: str) -> str:
+    """What makes a look new for an alert: its data, its definition (an edited threshold on
+    the same data is judged again), and the evaluation time when the alert's figure depends
+    on it (`_clock_bound`)."""
     import hashlib
 
     alert = next((a for a in playbook.alerts if a.id == alert_id), None)
     judged = ("node", "measure", "metric", "level", "op", "threshold", "for_runs", "min_n")
     definition = [getattr(alert, name, None) for name in judged]
-    return hashlib.sha256(f"{data_fingerprint}\n{definition!r}".encode()).hexdigest()
+    key = f"{look.data}\n{definition!r}"
+    if alert is not None and _clock_bound(alert, look):
+        key += "\n" + look.as_of.isoformat()
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _clock_bound(alert: Any, look: Look) -> bool:
+    """Whether the alert's figure can change with the evaluation time alone, on the same data:
+    a schedule's occurrences fall due as time passes, and an open case passes its deadline
+    (SPEC 12). Other measures (completion, durations, metric exports) do not move with it."""
+    if alert.node is None:
+        return False
+    if alert.measure == "schedule_adherence":
+        return True
+    if alert.measure != "sla_compliance":
+        return False
+    if alert.level is not None:
+        levels = ((look.process or {}).get("open_by_level") or {}).get(alert.node) or {}
+        return bool((levels.get(alert.level) or {}).get("open"))
+    return bool(((look.figures or {}).get(alert.node) or {}).get("open"))
 
 
 def _as_before(result: Any, held: int, was_firing: bool) -> Any:

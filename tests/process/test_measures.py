@@ -110,6 +110,39 @@ def test_a_log_row_after_midnight_misses_no_inspection_not_yet_due(tmp_path: Pat
     assert measures.alerts["inspect-missed"] == pytest.approx(6 / 9)
 
 
+def test_the_occurrences_not_met_are_named_late_or_not_done(tmp_path: Path) -> None:
+    """The three of nine not met on time (robot messages name them): 09-30 done late at
+    09:45, 10-09 not done (i7 ran before it), 10-11 not done (i9 served 10-10's window)."""
+    from datetime import datetime
+
+    playbook = load_playbook(PLAYBOOK).model_copy(update={"pilot": None})
+    _, measures = _measures(playbook, _log(tmp_path))
+    assert measures.missed_occurrences["inspect"] == (
+        3,
+        (
+            (datetime(2024, 9, 30, 9), datetime(2024, 9, 30, 9, 45)),
+            (datetime(2024, 10, 9, 9), None),
+            (datetime(2024, 10, 11, 9), None),
+        ),
+    )
+
+
+def test_a_run_for_the_next_occurrence_is_not_the_last_ones_late_run(tmp_path: Path) -> None:
+    """10-14's 巡检 was not done; 10-15's ran at 09:05, its occurrence not due yet at the
+    log's last time: that run is 10-15's, not 10-14's "done late"."""
+    from datetime import datetime
+
+    playbook = load_playbook(PLAYBOOK).model_copy(update={"pilot": None})
+    path = tmp_path / "events.csv"
+    lines = [f"{c},inspect,,{s},{f},{st}" for c, s, f, st in INSPECTIONS if c != "i12"]
+    lines.append("i13,inspect,,2024-10-15 09:00:00,2024-10-15 09:05:00,ok")
+    path.write_text(HEADER + "\n".join(lines) + "\n", encoding="utf-8")
+    _, measures = _measures(playbook, path)
+    assert measures.pending_occurrences["inspect"] == 1
+    count, first = measures.missed_occurrences["inspect"]
+    assert count == 4 and first[-1] == (datetime(2024, 10, 14, 9), None)
+
+
 def test_an_open_ticket_past_its_deadline_counts_as_breached(tmp_path: Path) -> None:
     """A P1 response started 10-14 10:00 with no finish time: due 10:05, the log runs to
     10-14 10:30 (breached); one started 10:28 is due 10:33 (pending, out of the rate)."""

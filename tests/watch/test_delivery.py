@@ -172,6 +172,9 @@ def test_a_refused_message_blocks_no_other_playbook_and_is_given_up(scene, robot
     )
     assert history.exit_code == 0 and "given up" in history.stderr
     assert "push-completion" in history.stderr and TOKEN not in history.stderr
+    # when, on the team's clock with its zone (frozen at 01:30 UTC), not ISO UTC (SPEC 12)
+    assert "of 2024-08-05 09:30 (Beijing time) about" in history.stderr, history.stderr
+    assert "given up on 2024-08-05 09:30 (Beijing time):" in history.stderr
 
 
 def test_after_a_failed_post_the_next_message_of_the_same_alert_waits(
