@@ -198,7 +198,9 @@ class Goal(Strict):
 class Scope(Strict):
     """Step 1: who and what the process covers."""
 
-    segments: list[Text] = Field(default_factory=_no_items, examples=[["2024年Q3新增18-25岁女性用户"]])
+    segments: list[Text] = Field(
+        default_factory=_no_items, examples=[["2024年Q3新增18-25岁女性用户"]]
+    )
     stages: list[Text] = Field(default_factory=_no_items, examples=[["注册", "首次下单"]])
     period: Period | None = None
 
@@ -460,7 +462,9 @@ class Raci(Strict):
     """Who does (R), answers for (A), is consulted on (C) and informed of (I) a node."""
 
     responsible: list[Identifier] = Field(
-        default_factory=_no_items, description="R: role ids that do the work.", examples=[["oncall"]]
+        default_factory=_no_items,
+        description="R: role ids that do the work.",
+        examples=[["oncall"]],
     )
     accountable: Identifier | list[Identifier] | None = Field(
         default=None,
@@ -468,7 +472,9 @@ class Raci(Strict):
         examples=["ops-manager"],
     )
     consulted: list[Identifier] = Field(
-        default_factory=_no_items, description="C: role ids asked before acting.", examples=[["dba"]]
+        default_factory=_no_items,
+        description="C: role ids asked before acting.",
+        examples=[["dba"]],
     )
     informed: list[Identifier] = Field(
         default_factory=_no_items, description="I: role ids kept informed.", examples=[["cs"]]
@@ -658,7 +664,9 @@ class Pilot(Strict):
         default=None, description=N_("Dates of the `before` period (before_after and did).")
     )
     metrics: list[Identifier] = Field(min_length=1, description=N_("Primary metric ids."))
-    guardrails: list[Identifier] = Field(default_factory=_no_items, description="Must not get worse.")
+    guardrails: list[Identifier] = Field(
+        default_factory=_no_items, description="Must not get worse."
+    )
     alpha: float = Field(default=0.05, gt=0, lt=1)
     split: float = Field(default=0.5, gt=0, lt=1, description="Planned pilot share (ab).")
     min_n: int = Field(default=100, ge=1)
@@ -689,7 +697,9 @@ class Pilot(Strict):
 class Rollout(Strict):
     """Step 5: roll-out resources and training."""
 
-    training: list[Text] = Field(default_factory=_no_items, examples=[["运营、客服、技术全员流程培训"]])
+    training: list[Text] = Field(
+        default_factory=_no_items, examples=[["运营、客服、技术全员流程培训"]]
+    )
     resources: list[Text] = Field(default_factory=_no_items)
 
 
@@ -752,7 +762,9 @@ class Playbook(Strict):
     nodes: list[Node] = Field(
         min_length=1, description=N_("Step 3 / Table 2: process nodes in time order.")
     )
-    alerts: list[Alert] = Field(default_factory=_no_items, description="Step 5: monitoring thresholds.")
+    alerts: list[Alert] = Field(
+        default_factory=_no_items, description="Step 5: monitoring thresholds."
+    )
     pilot: Pilot | None = Field(
         default=None, description="Step 4: how the pilot is run and measured."
     )
