@@ -6,7 +6,8 @@ whole playbook (references, graph, SMART goal, versions) live in `opsplay.rules`
 that they run and report positions even when some fields fail here.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: pydantic would read every field's annotation back
+# from its text (a compile and an eval each, on every start-up); written, Python builds them.
 
 import datetime as dt
 import operator

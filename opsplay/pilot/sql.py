@@ -101,7 +101,7 @@ class Plan:
     segment_columns: tuple[str, ...] = ()
     window: Window | None = None
     numeric: frozenset[str] = frozenset()  # columns typed numeric/boolean (DuckDB reads them as is)
-    integral: frozenset[str] = frozenset()  # of those, integer or boolean typed (Parquet)
+    integral: frozenset[str] = frozenset()  # of those, integer typed (Parquet's BIGINT…)
     local: bool = False  # a local file in DuckDB: any header is quoted (escaped), none refused
 
     @property
@@ -466,7 +466,12 @@ class Query:
         layer = [f"{e} AS k{i}" for i, e in enumerate(self._raw_keys())]
         if self.dated:  # (an undated query groups by its keys alone: a constant key costs a fifth)
             layer.append(f"{self._day()} AS d_w")
-        layer += [f"CAST({q.column(c)} AS DOUBLE) AS x{i}" for i, (c, _p) in enumerate(self.values)]
+        # An integer 0/1 column is summed as it is: no cast, and its Σx² is Σx (checked below).
+        whole = {i for i, (c, p) in enumerate(self.values) if p and c in plan.integral}
+        layer += [
+            f"{q.column(c)} AS x{i}" if i in whole else f"CAST({q.column(c)} AS DOUBLE) AS x{i}"
+            for i, (c, _p) in enumerate(self.values)
+        ]
         index = {key: i for i, key in enumerate(self.values)}
         raw = [f"k{i}" for i in range(nkeys)] + (["d_w"] if self.dated else [])
         inner = [*raw, "COUNT(*) AS n_rows"]
@@ -482,7 +487,7 @@ class Query:
                 sums = {
                     "n": "COUNT(*)" if zero else f"COUNT({x})",
                     "sum": f"SUM({x})",
-                    "sum_sq": f"SUM({x} * {x})",
+                    "sum_sq": f"SUM({x})" if cols[0] in whole else f"SUM({x} * {x})",
                     "sum_den": None,
                     "sum_den_sq": None,
                     "sum_prod": None,
@@ -512,17 +517,18 @@ class Query:
         # only for 0 and 1 and is never negative, so its sum is 0 exactly when every value
         # is 0 or 1; a NaN or infinity makes Σx² non-finite (so does an overflow, which only
         # sends the rows through `grouped`, where it is reported precisely).
-        # An integer column (Parquet's BIGINT, BOOLEAN) holds only 0 and 1 exactly when Σx = Σx²
-        # (x − x² < 0 for every other integer), two sums the query has anyway.
+        # An integer column holds only 0 and 1 when its smallest value is 0 or more and its
+        # largest 1 or less (two aggregates of integers, cheaper than the cast and the square).
         anomalies = [
             (
-                f"CASE WHEN COALESCE(SUM(x{i}), 0) = COALESCE(SUM(x{i} * x{i}), 0) THEN 0 ELSE 1 END"
-                if column in plan.integral
+                f"CASE WHEN COALESCE(MIN(x{i}), 0) >= 0 AND COALESCE(MAX(x{i}), 0) <= 1 "
+                "THEN 0 ELSE 1 END"
+                if i in whole
                 else f"CASE WHEN COALESCE(SUM(ABS(x{i} - x{i} * x{i})), 0) = 0 THEN 0 ELSE 1 END"
             )
             if proportion
             else f"CASE WHEN isfinite(COALESCE(SUM(x{i} * x{i}), 0)) THEN 0 ELSE 1 END"
-            for i, (column, proportion) in enumerate(self.values)
+            for i, (_c, proportion) in enumerate(self.values)
         ]
         inner.append(f"{' + '.join(anomalies + ratio_checks)} AS anomalies")
         outer.append("SUM(anomalies) AS anomalies")

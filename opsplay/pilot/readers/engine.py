@@ -30,8 +30,7 @@ _NUMERIC = re.compile(
     r"FLOAT|DOUBLE|DECIMAL.*|BOOLEAN)$"
 )
 _INTEGRAL = re.compile(
-    r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|"
-    r"BOOLEAN)$"
+    r"^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$"
 )
 _NESTED = re.compile(r"(\[\]$|^STRUCT|^MAP|^UNION|^LIST)")
 _LINE = re.compile(r"CSV Error on Line: (\d+)")
@@ -50,7 +49,7 @@ class Table:
     relation: str
     encoding: str
     numeric: frozenset[str] = frozenset()
-    integral: frozenset[str] = frozenset()  # of `numeric`, the integer and boolean columns
+    integral: frozenset[str] = frozenset()  # of `numeric`, the integer columns
     nested: frozenset[str] = frozenset()  # Parquet columns holding lists or structs
     text_path: Path | None = None  # the UTF-8 text the records are counted in (CSV)
     excel_first_row: int = 0  # Excel: the sheet row of the header (1-based)
