@@ -1,18 +1,26 @@
-"""Benchmark: reading a big unit-row export vs DuckDB's GROUP BY over the same CSV.
+"""Benchmark: `opsplay pilot compare` on a big unit-row export, side by side with DuckDB.
 
-    python benchmarks/pilot_compare_bench.py                      # 10M rows (~370 MB) in a temp dir
+    python benchmarks/pilot_compare_bench.py                      # 10M-row CSV (~370 MB), temp dir
+    python benchmarks/pilot_compare_bench.py --both               # that CSV and a 30M-row Parquet
+    python benchmarks/pilot_compare_bench.py --parquet --rows 30000000   # Parquet only
     python benchmarks/pilot_compare_bench.py --rows 1000000 --data /tmp/units.csv --keep
-    python benchmarks/pilot_compare_bench.py --by region,channel  # segments on both sides
-    python benchmarks/pilot_compare_bench.py --reader-only        # only `read_exports`
-    python benchmarks/pilot_compare_bench.py --rows 30000000 --parquet  # Parquet on both sides
+    python benchmarks/pilot_compare_bench.py --by region,channel  # segments on every side
+    python benchmarks/pilot_compare_bench.py --reader-only        # `read_exports` instead
 
-Each side runs as its own process (interpreter start and imports included), so the time is
-what a user waits for; peak RSS is that process's own maximum (os.wait4). The opsplay side
-is the whole `opsplay pilot compare benchmarks/bench-playbook.yaml DATA --format json`
-(`--reader-only` times a small script around `read_exports` instead; `--command` any
-command line, with placeholders `{python}` and `{data}`). Targets (issue 9): CSV at most
-1.2x DuckDB's GROUP BY over the same file; Parquet (`--parquet`, the CSV converted by DuckDB)
-at most 1.5x; peak RSS at most 400 MB and flat as the file grows.
+Every command runs as its own process (interpreter start and imports included), so a time is
+what a user waits for; peak RSS is that process's own maximum (os.wait4). The commands run in
+turn, round after round, so that all of them see the same page cache and the same load; each
+figure is the median of the rounds. Per file (issue 22):
+
+- opsplay: the whole `opsplay pilot compare benchmarks/bench-playbook.yaml FILE --format json`;
+- duckdb: `python -c "import duckdb; <the GROUP BY query>"`, the same sums per arm;
+- pandas + scipy: the script a user would otherwise write (read the file with pandas, group by
+  arm, scipy's Welch t-test per metric, the ratio metric by the delta method).
+
+Each runs on the big file and on its first 1,000 rows. **start-up** is the run on 1,000 rows
+(target: opsplay at most 3.0x DuckDB); **scan** is the big run minus the 1,000-row run (target:
+at most 1.10x DuckDB's, for the 10M-row CSV and the 30M-row Parquet file); peak RSS at most
+400 MB at any size. Parquet files are the generated CSV converted by DuckDB (typed columns).
 Not part of the test suite.
 """
 
@@ -27,12 +35,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SEED = 7
 REGIONS = ["上海", "杭州", "南京", "苏州", "宁波", "无锡"]
 CHANNELS = ["应用商店", "信息流广告", "老带新", "搜索引擎"]
 BATCH = 1_000_000
+HEAD_ROWS = 1_000
 
 OPSPLAY_SCRIPT = """
 import json, sys
@@ -64,6 +74,43 @@ rows = con.sql(f'''
     FROM {"read_parquet" if sys.argv[1].endswith(".parquet") else "read_csv"}('{sys.argv[1]}')
     GROUP BY {keys}''').fetchall()
 print(json.dumps([list(map(str, row)) for row in rows]))
+"""
+
+# What a user writes without opsplay: pandas reads the file, groups by arm, scipy tests.
+PANDAS_SCRIPT = """
+import json, math, sys
+import pandas as pd
+from scipy import stats
+path = sys.argv[1]
+by = [c for c in (sys.argv[2].split(",") if len(sys.argv) > 2 else []) if c]
+frame = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
+frame["rev_sq"] = frame["revenue"] ** 2
+frame["ord_sq"] = frame["orders"] ** 2
+frame["rev_ord"] = frame["revenue"] * frame["orders"]
+out = []
+for segment, part in (frame.groupby(by) if by else [((), frame)]):
+    sums = part.groupby("arm").agg(
+        n=("converted", "size"), conv=("converted", "mean"), conv_var=("converted", "var"),
+        rev=("revenue", "mean"), rev_var=("revenue", "var"), r=("revenue", "sum"),
+        o=("orders", "sum"), rr=("rev_sq", "sum"), oo=("ord_sq", "sum"), ro=("rev_ord", "sum"),
+    )
+    a, b = sums.loc["control"], sums.loc["pilot"]
+    row = {"segment": str(segment), "n": [int(a.n), int(b.n)]}
+    for name, mean, var in (("conversion", "conv", "conv_var"), ("revenue", "rev", "rev_var")):
+        test = stats.ttest_ind_from_stats(b[mean], math.sqrt(b[var]), b.n,
+                                          a[mean], math.sqrt(a[var]), a.n, equal_var=False)
+        row[name] = [b[mean] - a[mean], test.pvalue]
+    def ratio(arm):  # revenue per order and its variance by the delta method
+        n, r, o = arm.n, arm.r / arm.n, arm.o / arm.n
+        vr, vo = (arm.rr - arm.r * r) / (n - 1), (arm.oo - arm.o * o) / (n - 1)
+        cov = (arm.ro - arm.r * o) / (n - 1)
+        value = r / o
+        return value, (vr / o**2 - 2 * value * cov / o**2 + value**2 * vo / o**2) / n
+    (va, sa), (vb, sb) = ratio(a), ratio(b)
+    z = (vb - va) / math.sqrt(sa + sb)
+    row["aov"] = [vb - va, 2 * stats.norm.sf(abs(z))]
+    out.append(row)
+print(json.dumps(out))
 """
 
 
@@ -113,8 +160,26 @@ def generate(path: Path, rows: int) -> None:
                 )
 
 
-def run(args: list[str], cwd: Path) -> tuple[float, int, str]:
-    """Run a command; return wall seconds, its own peak RSS in bytes, and its stdout."""
+@dataclass
+class Runs:
+    """Wall seconds, CPU seconds and peak RSS (bytes) of one command, run after run."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    rss: list[int] = field(default_factory=list)
+    output: str = ""
+
+    @property
+    def time(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_time(self) -> float:
+        return statistics.median(self.cpu)
+
+
+def run(args: list[str], cwd: Path, runs: Runs) -> None:
+    """Run a command once; add its wall and CPU seconds and its own peak RSS to `runs`."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         process = subprocess.Popen(args, stdout=out, stderr=err, cwd=cwd)
@@ -128,59 +193,41 @@ def run(args: list[str], cwd: Path) -> tuple[float, int, str]:
                 f"command failed ({process.returncode}): {shlex.join(args)}\n"
                 + err.read().decode(errors="replace")
             )
-        return elapsed, usage.ru_maxrss * 1024, out.read().decode()
+        runs.wall.append(elapsed)
+        runs.cpu.append(usage.ru_utime + usage.ru_stime)
+        runs.rss.append(usage.ru_maxrss * 1024)
+        runs.output = out.read().decode()
 
 
-def main() -> None:
-    """Parse options, generate the data if needed, run both sides and print the comparison."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=10_000_000, help="unit rows to generate")
-    parser.add_argument(
-        "--data", type=Path, help="CSV path (generated unless --reuse and it exists)"
-    )
-    parser.add_argument("--reuse", action="store_true", help="reuse --data if it already exists")
-    parser.add_argument("--keep", action="store_true", help="keep the generated file")
-    parser.add_argument("--by", default="", help="segment columns, comma-separated (e.g. region)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per side; the best is reported")
-    parser.add_argument(
-        "--reader-only", action="store_true", help="time read_exports instead of the whole command"
-    )
-    parser.add_argument(
-        "--command",
-        help="opsplay command line to time instead of the read_exports script; "
-        "placeholders {python} and {data}",
-    )
-    parser.add_argument(
-        "--parquet", action="store_true", help="convert the CSV to Parquet and time that"
-    )
-    parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
-    options = parser.parse_args()
-    if options.generate:
-        generate(options.generate, options.rows)
+def child(code: str) -> None:
+    """Run Python code in a child process: a child's peak RSS starts from its parent's size at
+    fork time, so this process stays small for the measurements."""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def make_csv(path: Path, rows: int, reuse: bool) -> None:
+    """Generate the CSV (unless `reuse` and it exists)."""
+    if reuse and path.exists():
         return
-    root = Path(__file__).resolve().parents[1]
-    temporary = None
-    data = options.data
-    if data is None:
-        temporary = tempfile.TemporaryDirectory(prefix="opsplay-bench-")
-        data = Path(temporary.name) / "units.csv"
-    if not (options.reuse and data.exists()):
-        start = time.perf_counter()
-        # In a child process: a child's peak RSS starts from its parent's size at fork time,
-        # so this process stays small for the measurements.
-        generator = [sys.executable, __file__, "--generate", str(data), "--rows", str(options.rows)]
-        subprocess.run(generator, check=True)
-        print(
-            f"generated {options.rows:,} rows, {data.stat().st_size / 1e6:,.0f} MB "
-            f"in {time.perf_counter() - start:.1f} s: {data}"
-        )
-    if options.parquet:
-        parquet = data.with_suffix(".parquet")
-        if not (options.reuse and parquet.exists()):
-            # in a child process, so that this process stays small (see above)
-            convert = f"import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_csv('{data}')) TO '{parquet}'\")"
-            subprocess.run([sys.executable, "-c", convert], check=True)
-        data = parquet
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, __file__, "--generate", str(path), "--rows", str(rows)], check=True
+    )
+    print(
+        f"generated {rows:,} rows, {path.stat().st_size / 1e6:,.0f} MB "
+        f"in {time.perf_counter() - start:.1f} s: {path}"
+    )
+
+
+def make_parquet(csv: Path, parquet: Path, reuse: bool) -> None:
+    """The CSV converted to Parquet by DuckDB (typed columns, DuckDB's row groups)."""
+    if reuse and parquet.exists():
+        return
+    child(f"import duckdb; duckdb.sql(\"COPY (SELECT * FROM read_csv('{csv}')) TO '{parquet}'\")")
+
+
+def commands(data: Path, options: argparse.Namespace, root: Path) -> dict[str, list[str]]:
+    """The command line of each side on `data`."""
     if options.command:
         ours = shlex.split(options.command.format(python=sys.executable, data=data))
     elif options.reader_only:
@@ -188,68 +235,150 @@ def main() -> None:
     else:
         by = [arg for column in options.by.split(",") if column for arg in ("--by", column)]
         playbook = str(root / "benchmarks" / "bench-playbook.yaml")
-        ours = [
-            sys.executable,
-            "-m",
-            "opsplay",
-            "pilot",
-            "compare",
-            playbook,
-            str(data),
-            "--format",
-            "json",
-            *by,
-        ]
-    duck = [sys.executable, "-c", DUCKDB_SCRIPT, str(data), options.by]
-
-    results: dict[str, list[tuple[float, int]]] = {"opsplay": [], "duckdb": []}
-    outputs = {}
-    for _ in range(options.repeat):  # interleaved, so both see the same page cache
-        for name, args in (("opsplay", ours), ("duckdb", duck)):
-            elapsed, rss, outputs[name] = run(args, root)
-            results[name].append((elapsed, rss))
-    best = {name: min(runs) for name, runs in results.items()}
-    peak = {name: max(rss for _, rss in runs) for name, runs in results.items()}
-    for name in ("opsplay", "duckdb"):
-        times = [t for t, _ in results[name]]
-        print(
-            f"{name:8} best {best[name][0]:6.2f} s  median {statistics.median(times):6.2f} s  "
-            f"peak RSS {peak[name] / 2**20:6.0f} MiB"
-        )
-    print(f"ratio opsplay / duckdb: {best['opsplay'][0] / best['duckdb'][0]:.2f}x")
-    if not options.command:
-        check_agreement(outputs["opsplay"], outputs["duckdb"], reader_only=options.reader_only)
-        startup(ours, duck, data, best, options.repeat, root)
-    if temporary is not None and not options.keep:
-        temporary.cleanup()
+        ours = [sys.executable, "-m", "opsplay", "pilot", "compare", playbook, str(data)]
+        ours += ["--format", "json", *by]
+    sides = {
+        "opsplay": ours,
+        "duckdb": [sys.executable, "-c", DUCKDB_SCRIPT, str(data), options.by],
+    }
+    if not options.no_pandas:
+        sides["pandas+scipy"] = [sys.executable, "-c", PANDAS_SCRIPT, str(data), options.by]
+    return sides
 
 
-def startup(
-    ours: list[str],
-    duck: list[str],
-    data: Path,
-    best: dict[str, tuple[float, int]],
-    repeat: int,
-    root: Path,
-) -> None:
-    """The same two commands on the file's first 1,000 rows: what each side costs before and
-    after its scan (interpreter, imports, playbook, statistics), and the scans without it."""
+def measure(data: Path, options: argparse.Namespace, root: Path, label: str) -> None:
+    """Every side on the big file and on its first 1,000 rows, in turn; print the figures."""
     with tempfile.TemporaryDirectory(prefix="opsplay-bench-") as folder:
         head = Path(folder) / f"head{data.suffix}"
         reader = "read_parquet" if data.suffix == ".parquet" else "read_csv"
-        cut = f"import duckdb; duckdb.sql(\"COPY (SELECT * FROM {reader}('{data}') LIMIT 1000) TO '{head}'\")"
-        subprocess.run([sys.executable, "-c", cut], check=True)
-        fixed = {"opsplay": float("inf"), "duckdb": float("inf")}
-        for _ in range(repeat):
-            for name, args in (("opsplay", ours), ("duckdb", duck)):
-                swapped = [str(head) if arg == str(data) else arg for arg in args]
-                fixed[name] = min(fixed[name], run(swapped, root)[0])
-    scan = {name: best[name][0] - fixed[name] for name in fixed}
+        child(
+            f"import duckdb; duckdb.sql(\"COPY (SELECT * FROM {reader}('{data}') "
+            f"LIMIT {HEAD_ROWS}) TO '{head}'\")"
+        )
+        big, small = commands(data, options, root), commands(head, options, root)
+        results = {(name, size): Runs() for name in big for size in ("big", "head")}
+        for name in big:  # warm-up: the page cache and the .pyc files
+            run(big[name], root, Runs())
+            run(small[name], root, Runs())
+        for _ in range(options.repeat):
+            for name in big:
+                run(big[name], root, results[name, "big"])
+                run(small[name], root, results[name, "head"])
+    report(label, results)
+    if not options.command:
+        check_agreement(
+            results["opsplay", "big"].output,
+            results["duckdb", "big"].output,
+            reader_only=options.reader_only,
+        )
+
+
+def report(label: str, results: dict[tuple[str, str], Runs]) -> None:
+    """The figures of one file: whole runs, start-up, scan, peak RSS; ratios to DuckDB."""
+    names = list(dict.fromkeys(name for name, _size in results))
+    print(f"\n== {label} (median of {len(results[names[0], 'big'].wall)} runs)")
+    print(f"{'':14}{'whole':>9}{'start-up':>10}{'scan':>9}{'scan CPU':>10}{'peak RSS':>10}")
+    scan, scan_cpu = {}, {}
+    for name in names:
+        big, head = results[name, "big"], results[name, "head"]
+        scan[name] = big.time - head.time
+        scan_cpu[name] = big.cpu_time - head.cpu_time
+        peak = max(big.rss + head.rss)
+        print(
+            f"{name:14}{big.time:8.2f}s{head.time:9.2f}s{scan[name]:8.2f}s"
+            f"{scan_cpu[name]:9.2f}s{peak / 2**20:7.0f} MiB"
+        )
+    ours, duck = results["opsplay", "head"], results["duckdb", "head"]
+    peak = max(results["opsplay", "big"].rss + ours.rss) / 2**20
     print(
-        f"start-up (first 1,000 rows): opsplay {fixed['opsplay']:.2f} s, "
-        f"duckdb {fixed['duckdb']:.2f} s; the rest: opsplay {scan['opsplay']:.2f} s, "
-        f"duckdb {scan['duckdb']:.2f} s ({scan['opsplay'] / scan['duckdb']:.2f}x)"
+        f"scan      opsplay {scan['opsplay']:.3f} s vs duckdb {scan['duckdb']:.3f} s: "
+        f"{scan['opsplay'] / scan['duckdb']:.2f}x (target <= 1.10x); "
+        f"CPU {scan_cpu['opsplay'] / scan_cpu['duckdb']:.2f}x"
     )
+    print(
+        f"start-up  opsplay {ours.time:.3f} s vs duckdb {duck.time:.3f} s: "
+        f"{ours.time / duck.time:.2f}x (target <= 3.0x); "
+        f"CPU {ours.cpu_time / duck.cpu_time:.2f}x"
+    )
+    print(f"peak RSS  opsplay {peak:.0f} MiB (target <= 400 MB)")
+    if "pandas+scipy" in names:
+        whole = results["pandas+scipy", "big"].time
+        print(
+            f"pandas+scipy script: whole {whole:.2f} s, scan {scan['pandas+scipy']:.2f} s; "
+            f"opsplay whole / script: {results['opsplay', 'big'].time / whole:.2f}x"
+        )
+
+
+def main() -> None:
+    """Parse options, generate the data if needed, run every side and print the comparison."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--rows", type=int, default=10_000_000, help="unit rows to generate")
+    parser.add_argument(
+        "--data", type=Path, help="CSV path (generated unless --reuse and it exists)"
+    )
+    parser.add_argument("--reuse", action="store_true", help="reuse --data if it already exists")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    parser.add_argument("--by", default="", help="segment columns, comma-separated (e.g. region)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds; medians are reported")
+    parser.add_argument(
+        "--reader-only", action="store_true", help="time read_exports instead of the whole command"
+    )
+    parser.add_argument(
+        "--command",
+        help="opsplay command line to time instead; placeholders {python} and {data}",
+    )
+    parser.add_argument(
+        "--parquet", action="store_true", help="convert the CSV to Parquet and time that only"
+    )
+    parser.add_argument(
+        "--both",
+        action="store_true",
+        help="time the CSV (--rows), then a Parquet file of --parquet-rows rows",
+    )
+    parser.add_argument(
+        "--parquet-rows",
+        type=int,
+        default=30_000_000,
+        help="rows of the Parquet file with --both (default 30,000,000)",
+    )
+    parser.add_argument(
+        "--no-pandas", action="store_true", help="leave out the pandas + scipy script"
+    )
+    parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.generate:
+        generate(options.generate, options.rows)
+        return
+    root = Path(__file__).resolve().parents[1]
+    temporary = tempfile.TemporaryDirectory(prefix="opsplay-bench-")
+    folder = Path(temporary.name)
+    data = options.data or folder / "units.csv"
+    try:
+        make_csv(data, options.rows, options.reuse)
+        if not options.parquet:
+            measure(data, options, root, f"CSV, {options.rows:,} rows")
+        if options.parquet or options.both:
+            rows = options.parquet_rows if options.both else options.rows
+            if rows == options.rows:
+                parquet = data.with_suffix(".parquet")
+                make_parquet(data, parquet, options.reuse)
+            else:
+                parquet = data.with_name(f"{data.stem}-{rows}.parquet")
+                if not (options.reuse and parquet.exists()):
+                    source = folder / f"units-{rows}.csv"
+                    make_csv(source, rows, False)
+                    make_parquet(source, parquet, False)
+                    source.unlink()
+            measure(parquet, options, root, f"Parquet, {rows:,} rows")
+    finally:
+        if options.keep and options.data is None:
+            print(f"kept in {folder}")
+        else:
+            temporary.cleanup()
 
 
 def check_agreement(ours: str, duck: str, *, reader_only: bool) -> None:

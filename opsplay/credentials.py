@@ -17,18 +17,20 @@ from urllib.parse import quote, quote_plus, unquote_plus
 MASK = "***"
 # Words that make a query key (or a `key=value` / `"key": "value"` in a text) a credential.
 _SECRET_WORDS = ("pass", "pwd", "token", "key", "secret", "sign", "sig", "auth", "credential")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*:/+)(.*)$", re.S)
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+")
-_KEY_VALUE = re.compile(
+# Patterns are compiled when first used, through `re`'s cache (at import they cost every
+# command's start-up, most of which never print a URL).
+_SCHEME = r"(?s)^([A-Za-z][A-Za-z0-9+.\-]*:/+)(.*)$"
+_URL_IN_TEXT = r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]+"
+_KEY_VALUE = (
     r"(?i)(?P<key>[\w.\-]*(?:" + "|".join(_SECRET_WORDS) + r")[\w.\-]*)"
     r"(?P<sep>[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s&,;\"'<>]+)"
 )
 # `password=…` as libpq key=value strings write it (a value may be quoted: 'p w\\'d').
-_PASSWORD_PAIR = re.compile(
+_PASSWORD_PAIR = (
     r"(?i)\b(?P<key>\w*(?:password|passwd|pwd))(?P<sep>\s*=\s*)"
     r"(?P<value>'(?:[^'\\]|\\.)*'?|\"[^\"]*\"?|[^\s&;,)'\"]+)"
 )
-_AUTH_HEADER = re.compile(r"(?i)\b(basic|bearer|token)\s+[A-Za-z0-9+/=._~\-]{8,}")
+_AUTH_HEADER = r"(?i)\b(basic|bearer|token)\s+[A-Za-z0-9+/=._~\-]{8,}"
 
 
 def is_secret_key(key: str) -> bool:
@@ -46,7 +48,7 @@ def _split(url: str) -> tuple[str, str | None, str] | None:
     holding a raw `/` (SQLAlchemy reads it up to the first `@`) or an `@` before the query
     still counts: the candidate that masks the most wins.
     """
-    match = _SCHEME.match(url)
+    match = re.match(_SCHEME, url)
     if not match:
         return None
     scheme, rest = match.groups()
@@ -141,16 +143,20 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     credential and Basic/Bearer credentials replaced by `***`."""
     for value in forms(secrets):
         text = text.replace(value, MASK)
-    text = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
-    text = _AUTH_HEADER.sub(lambda m: f"{m.group(1)} {MASK}", text)
-    return _KEY_VALUE.sub(
-        lambda m: m.group(0) if m.group("value") == MASK else m["key"] + m["sep"] + MASK, text
+    text = re.sub(_URL_IN_TEXT, lambda m: mask_url(m.group(0)), text)
+    text = re.sub(_AUTH_HEADER, lambda m: f"{m.group(1)} {MASK}", text)
+    return re.sub(
+        _KEY_VALUE,
+        lambda m: m.group(0) if m.group("value") == MASK else m["key"] + m["sep"] + MASK,
+        text,
     )
 
 
 def scrub_passwords(text: str) -> str:
     """`text` with the value of every `password=` / `passwd=` (a libpq key=value string given
     as `--db`, a driver's message) as `***`: what every error text goes through."""
-    return _PASSWORD_PAIR.sub(
-        lambda m: m.group(0) if m.group("value") == MASK else m["key"] + m["sep"] + MASK, text
+    return re.sub(
+        _PASSWORD_PAIR,
+        lambda m: m.group(0) if m.group("value") == MASK else m["key"] + m["sep"] + MASK,
+        text,
     )

@@ -7,10 +7,27 @@ libraries (pandas, scipy, jinja2) are imported inside command bodies only, so
 
 from __future__ import annotations
 
+import copy
+import gc
+import os
 import sys
+from typing import Any
 
-from opsplay.errors import OpsplayError
-from opsplay.i18n import _, lang_from_argv, resolve_message_language, set_language
+# Start-up builds the playbook model and the commands: tens of thousands of objects that live
+# as long as the process, which the cyclic garbage collector would walk again and again while
+# they are made. It pauses until they are made, then leaves them alone (`gc.freeze`): a tenth
+# of `opsplay validate`'s start-up (issue 22). Unreachable cycles among them are never freed.
+_COLLECTING = gc.isenabled()
+gc.disable()
+# pydantic searches the entry points of every installed package for plugins of its own when it
+# builds the first model; the playbook model wants none, and the search costs start-up. Its
+# documented switch is set while the model is built (a user's own setting is kept).
+_PLUGINS = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+if _PLUGINS is None:
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+
+from opsplay.errors import OpsplayError  # noqa: E402
+from opsplay.i18n import _, lang_from_argv, resolve_message_language, set_language  # noqa: E402
 
 
 def _configured_language() -> str | None:
@@ -97,6 +114,12 @@ def error_line(error: OpsplayError) -> str:
 # standard library at module level.
 from opsplay.cli import diff, pilot, render, validate, watch  # noqa: E402,F401
 
+gc.freeze()
+if _COLLECTING:
+    gc.enable()
+if _PLUGINS is None:
+    del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+
 
 def _degrade_output() -> None:
     """Print what the terminal's encoding cannot show as `?` instead of failing
@@ -110,11 +133,61 @@ def _degrade_output() -> None:
                 pass
 
 
+def _named_command(argv: list[str]) -> str | None:
+    """The first word of `argv` that is not an option of `opsplay` itself (nor `--lang`'s value)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--lang":
+            skip = True
+        elif word == "--":
+            return None
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def _only(typer_app: typer.Typer, argv: list[str]) -> typer.Typer:
+    """`typer_app` with only the command `argv` names, found level by level (`pilot compare`).
+
+    typer builds every declared command, reading its options from the function's signature,
+    on each run, though one runs: for opsplay's twelve that is a tenth of `opsplay validate`'s
+    start-up. Anything else (no command, `--help` of a group, a name that is not a command)
+    keeps the whole level, so that help and suggestions list every command.
+    """
+    name = _named_command(argv)
+    if name is None:
+        return typer_app
+    for info in typer_app.registered_commands:
+        callback = info.callback
+        if info.name == name or (
+            info.name is None and callback is not None and _command_name(callback) == name
+        ):
+            pruned = copy.copy(typer_app)
+            pruned.registered_commands, pruned.registered_groups = [info], []
+            return pruned
+    for group in typer_app.registered_groups:
+        if group.name == name and group.typer_instance is not None:
+            rest = argv[argv.index(name) + 1 :]
+            inner = copy.copy(group)
+            inner.typer_instance = _only(group.typer_instance, rest)
+            pruned = copy.copy(typer_app)
+            pruned.registered_commands, pruned.registered_groups = [], [inner]
+            return pruned
+    return typer_app
+
+
+def _command_name(callback: Any) -> str:
+    """The name typer gives a command declared without one (`render_sop` → `render-sop`)."""
+    return str(callback.__name__).lower().replace("_", "-")
+
+
 def main() -> None:
     """Entry point of the console script and `python -m opsplay`."""
     _degrade_output()
     try:
-        app()
+        _only(app, sys.argv[1:])()
     except OpsplayError as error:  # raised outside a command body (e.g. in a callback)
         typer.echo(error_line(error), err=True)
         sys.exit(error.exit_code)

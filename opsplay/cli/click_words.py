@@ -46,39 +46,32 @@ TYPER_WORDS = (
     N_("Aborted."),
 )
 
-# Usage errors of the bundled click, as English it writes them → our message id.
-_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+# Usage errors of the bundled click, as English it writes them → our message id (compiled
+# when first used, through `re`'s cache: most runs make no usage error).
+_ERRORS: tuple[tuple[str, str], ...] = (
     (
-        re.compile(r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)"),
+        r"No such option: (?P<name>\S+) \(Possible options: (?P<options>.+)\)",
         N_("No such option: {name} (did you mean: {options})"),
     ),
-    (re.compile(r"No such option: (?P<name>.+)"), N_("No such option: {name}")),
+    (r"No such option: (?P<name>.+)", N_("No such option: {name}")),
+    (r"Missing argument (?P<name>.+?)\.(?: .*)?", N_("Missing argument {name}.")),
+    (r"Missing option (?P<name>.+?)\.(?: .*)?", N_("Missing option {name}.")),
     (
-        re.compile(r"Missing argument (?P<name>.+?)\.(?: .*)?"),
-        N_("Missing argument {name}."),
-    ),
-    (re.compile(r"Missing option (?P<name>.+?)\.(?: .*)?"), N_("Missing option {name}.")),
-    (
-        re.compile(r"Got unexpected extra arguments? \((?P<args>.*)\)"),
+        r"Got unexpected extra arguments? \((?P<args>.*)\)",
         N_("Got unexpected extra arguments ({args})"),
     ),
+    (r"Option (?P<name>\S+) requires an argument\.", N_("Option {name} requires a value.")),
     (
-        re.compile(r"Option (?P<name>\S+) requires an argument\."),
-        N_("Option {name} requires a value."),
-    ),
-    (
-        re.compile(r"Option (?P<name>\S+) does not take a value\."),
+        r"Option (?P<name>\S+) does not take a value\.",
         N_("Option {name} does not take a value."),
     ),
     (
-        re.compile(
-            r"Invalid value for (?P<hint>.+?): (?:Value error, )?(?P<value>.+?) is not one of "
-            r"(?P<choices>.+)\."
-        ),
+        r"Invalid value for (?P<hint>.+?): (?:Value error, )?(?P<value>.+?) is not one of "
+        r"(?P<choices>.+)\.",
         N_("Invalid value for {hint}: {value} is not one of {choices}."),
     ),
     (
-        re.compile(r"Invalid value for (?P<hint>.+?): (?:Value error, )?(?P<message>.+)"),
+        r"Invalid value for (?P<hint>.+?): (?:Value error, )?(?P<message>.+)",
         N_("Invalid value for {hint}: {message}"),
     ),
 )
@@ -87,7 +80,7 @@ _ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
 def translate_error(message: str) -> str:
     """A usage error of click in the message language (unchanged when not recognised)."""
     for pattern, wanted in _ERRORS:
-        match = pattern.fullmatch(message.strip())
+        match = re.fullmatch(pattern, message.strip())
         if match:
             # click lists options and choices with `, `: list them as the language does (、)
             parts = {

@@ -28,12 +28,11 @@ NO_LINE_START = set("，。、；：？！）」』”’》〉】…,.;:?!)]}%"
 NO_LINE_END = set("（「『“‘《〈【([{")
 # A token: a run of characters that are neither spaces nor wide (Chinese) characters, or one
 # wide character. Runs of Latin text are never split; between wide characters a line may break.
-# A note in brackets is one token, spaces and Chinese included.
-_TOKEN = re.compile(
-    r"\[[^\[\]\n]*\]|[ \t]+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|\S"
-)
+# A note in brackets is one token, spaces and Chinese included. (Patterns are compiled when
+# first used, through `re`'s cache: most runs print no help.)
+_TOKEN = r"\[[^\[\]\n]*\]|[ \t]+|[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]+|\S"
 # A paragraph that shows a command: `Example: opsplay …` / `示例：opsplay …`.
-_EXAMPLE = re.compile(r"(?P<label>[^\n]*?[:：]) ?(?P<command>opsplay .*)")
+_EXAMPLE = r"(?P<label>[^\n]*?[:：]) ?(?P<command>opsplay .*)"
 INDENT = 2
 GAP = 2
 METAVARS = {
@@ -57,7 +56,7 @@ def _units(text: str) -> list[str]:
     glued to what precedes it and opening punctuation to what follows; spaces alone."""
     units: list[str] = []
     glue_next = False
-    for token in _TOKEN.findall(text):
+    for token in re.findall(_TOKEN, text):
         if token.isspace():
             units.append(" ")
             glue_next = False
@@ -221,7 +220,7 @@ def _block(rows: list[tuple[str, str]], width: int) -> list[str]:
 def _paragraph(text: str, width: int) -> list[str]:
     """A paragraph of the description, indented; an example command stays whole: beside its
     label when the line holds both, else on a line of its own, however long."""
-    example = _EXAMPLE.fullmatch(" ".join(text.split()))
+    example = re.fullmatch(_EXAMPLE, " ".join(text.split()))
     if example is None:
         return [" " * INDENT + line for line in wrap(text, width - INDENT)]
     one_line = " " * INDENT + example.group(0)

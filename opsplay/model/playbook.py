@@ -6,7 +6,8 @@ whole playbook (references, graph, SMART goal, versions) live in `opsplay.rules`
 that they run and report positions even when some fields fail here.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: pydantic would read every field's annotation back
+# from its text (a compile and an eval each, on every start-up); written, Python builds them.
 
 import datetime as dt
 import operator
@@ -118,6 +119,12 @@ COMPARATORS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+def _no_items() -> list[Any]:
+    """The default of a list field. A function of ours, not the builtin `list`: pydantic reads
+    a default factory's signature, and a builtin's takes the tokenizer (~10 ms at start-up)."""
+    return []
+
+
 class Strict(BaseModel):
     """Base of every section: unknown keys are errors, so typos never pass silently."""
 
@@ -164,9 +171,9 @@ class Metadata(Strict):
         default=None,
         description="Language of rendered documents; default zh if the title has Chinese.",
     )
-    tags: list[Text] = Field(default_factory=list, examples=[["retention", "onboarding"]])
+    tags: list[Text] = Field(default_factory=_no_items, examples=[["retention", "onboarding"]])
     changelog: list[ChangelogEntry] = Field(
-        default_factory=list,
+        default_factory=_no_items,
         description="Released versions, newest first; the first entry's version equals `version`.",
     )
 
@@ -192,8 +199,10 @@ class Goal(Strict):
 class Scope(Strict):
     """Step 1: who and what the process covers."""
 
-    segments: list[Text] = Field(default_factory=list, examples=[["2024年Q3新增18-25岁女性用户"]])
-    stages: list[Text] = Field(default_factory=list, examples=[["注册", "首次下单"]])
+    segments: list[Text] = Field(
+        default_factory=_no_items, examples=[["2024年Q3新增18-25岁女性用户"]]
+    )
+    stages: list[Text] = Field(default_factory=_no_items, examples=[["注册", "首次下单"]])
     period: Period | None = None
 
 
@@ -217,7 +226,7 @@ class Role(Strict):
 
     id: Identifier = Field(examples=["pm"])
     name: Text = Field(examples=["产品经理"])
-    duties: list[Text] = Field(default_factory=list, examples=[["流程负责人"]])
+    duties: list[Text] = Field(default_factory=_no_items, examples=[["流程负责人"]])
     contacts: Contacts | None = Field(
         default=None,
         description=N_("Who robot messages @-mention for this role (SPEC 12)."),
@@ -338,7 +347,7 @@ class Scenario(Strict):
         description=N_("The user's core demand."), examples=["快速知晓核心功能并完成首次操作"]
     )
     expected: list[Expectation] = Field(
-        default_factory=list, description="Expected effect as thresholds."
+        default_factory=_no_items, description="Expected effect as thresholds."
     )
 
 
@@ -454,7 +463,9 @@ class Raci(Strict):
     """Who does (R), answers for (A), is consulted on (C) and informed of (I) a node."""
 
     responsible: list[Identifier] = Field(
-        default_factory=list, description="R: role ids that do the work.", examples=[["oncall"]]
+        default_factory=_no_items,
+        description="R: role ids that do the work.",
+        examples=[["oncall"]],
     )
     accountable: Identifier | list[Identifier] | None = Field(
         default=None,
@@ -462,10 +473,12 @@ class Raci(Strict):
         examples=["ops-manager"],
     )
     consulted: list[Identifier] = Field(
-        default_factory=list, description="C: role ids asked before acting.", examples=[["dba"]]
+        default_factory=_no_items,
+        description="C: role ids asked before acting.",
+        examples=[["dba"]],
     )
     informed: list[Identifier] = Field(
-        default_factory=list, description="I: role ids kept informed.", examples=[["cs"]]
+        default_factory=_no_items, description="I: role ids kept informed.", examples=[["cs"]]
     )
 
     @property
@@ -483,10 +496,10 @@ class Node(Strict):
     name: Text = Field(examples=["行为标签识别"])
     owner: Identifier = Field(description=N_("Role id that executes the node."), examples=["algo"])
     stage: Text | None = Field(default=None, examples=["用户触发场景"])
-    inputs: list[Text] = Field(default_factory=list)
-    outputs: list[Text] = Field(default_factory=list)
+    inputs: list[Text] = Field(default_factory=_no_items)
+    outputs: list[Text] = Field(default_factory=_no_items)
     sla: Sla | None = None
-    tools: list[Text] = Field(default_factory=list)
+    tools: list[Text] = Field(default_factory=_no_items)
     standard: Text | None = Field(default=None, description="Execution standard (执行标准).")
     fallback: Fallbacks | None = None
     next: list[Identifier] | None = Field(
@@ -494,7 +507,7 @@ class Node(Strict):
         description="Node ids that follow; default: the next node in the list; [] ends the process.",
     )
     escalation: Escalation = Field(
-        default_factory=list,
+        default_factory=_no_items,
         description="Escalation ladder (升级): steps with strictly increasing `after`.",
         examples=[
             [
@@ -655,7 +668,9 @@ class Pilot(Strict):
         default=None, description=N_("Dates of the `before` period (before_after and did).")
     )
     metrics: list[Identifier] = Field(min_length=1, description=N_("Primary metric ids."))
-    guardrails: list[Identifier] = Field(default_factory=list, description="Must not get worse.")
+    guardrails: list[Identifier] = Field(
+        default_factory=_no_items, description="Must not get worse."
+    )
     alpha: float = Field(default=0.05, gt=0, lt=1)
     split: float = Field(default=0.5, gt=0, lt=1, description="Planned pilot share (ab).")
     min_n: int = Field(default=100, ge=1)
@@ -677,7 +692,7 @@ class Pilot(Strict):
         ),
     )
     feedback: list[Text] = Field(
-        default_factory=list,
+        default_factory=_no_items,
         description="Qualitative feedback channels beside the metrics (数据驱动与用户反馈并重).",
         examples=[["用户访谈", "满意度问卷", "工单分析"]],
     )
@@ -686,8 +701,10 @@ class Pilot(Strict):
 class Rollout(Strict):
     """Step 5: roll-out resources and training."""
 
-    training: list[Text] = Field(default_factory=list, examples=[["运营、客服、技术全员流程培训"]])
-    resources: list[Text] = Field(default_factory=list)
+    training: list[Text] = Field(
+        default_factory=_no_items, examples=[["运营、客服、技术全员流程培训"]]
+    )
+    resources: list[Text] = Field(default_factory=_no_items)
 
 
 class Finding(Strict):
@@ -701,9 +718,9 @@ class Finding(Strict):
 class Review(Strict):
     """Step 6: review after the pilot."""
 
-    findings: list[Finding] = Field(default_factory=list)
-    successes: list[Text] = Field(default_factory=list)
-    improvements: list[Text] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=_no_items)
+    successes: list[Text] = Field(default_factory=_no_items)
+    improvements: list[Text] = Field(default_factory=_no_items)
 
 
 class Playbook(Strict):
@@ -729,17 +746,17 @@ class Playbook(Strict):
         min_length=1, description=N_("How each metric is read from a metric export.")
     )
     scenarios: list[Scenario] = Field(
-        default_factory=list, description="Step 2 / Table 1: user scenarios."
+        default_factory=_no_items, description="Step 2 / Table 1: user scenarios."
     )
     levels: list[Level] = Field(
-        default_factory=list,
+        default_factory=_no_items,
         description="Severity or priority levels of the cases (P1, P2…), for per-level limits.",
         examples=[
             [{"id": "P1", "name": "一级故障（核心系统不可用）"}, {"id": "P2", "name": "二级故障"}]
         ],
     )
     calendars: list[BusinessCalendar] = Field(
-        default_factory=list,
+        default_factory=_no_items,
         description=N_(
             "Business-hour calendars (客服班次 09:00-21:00 on working days) that nodes count "
             "their duration limits in."
@@ -749,7 +766,9 @@ class Playbook(Strict):
     nodes: list[Node] = Field(
         min_length=1, description=N_("Step 3 / Table 2: process nodes in time order.")
     )
-    alerts: list[Alert] = Field(default_factory=list, description="Step 5: monitoring thresholds.")
+    alerts: list[Alert] = Field(
+        default_factory=_no_items, description="Step 5: monitoring thresholds."
+    )
     pilot: Pilot | None = Field(
         default=None, description="Step 4: how the pilot is run and measured."
     )

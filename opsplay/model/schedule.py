@@ -36,12 +36,13 @@ FORMS = '每日 09:00 · 工作日 09:00 · 每周一 10:00 · 每月5日 · 每
 
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 _TIME = r"(?:\s*(\d{1,2}):(\d{2}))"
-_DAILY = re.compile(rf"(?:每日|每天){_TIME}")
-_WORKDAYS = re.compile(rf"(?:每个工作日|每工作日|工作日){_TIME}")
-_WEEKLY = re.compile(rf"每(?:周|星期|礼拜)([一二三四五六日天]){_TIME}?")
-_MONTHLY = re.compile(rf"每月(\d{{1,2}})[日号]{_TIME}?")
-_QUARTERLY = re.compile(rf"每季度?首月(\d{{1,2}})[日号]{_TIME}?")
-_CRON_FIELD = re.compile(r"[0-9A-Za-z*/,\-?]+")
+# compiled when first used, through `re`'s cache (most playbooks have no schedule)
+_DAILY = rf"(?:每日|每天){_TIME}"
+_WORKDAYS = rf"(?:每个工作日|每工作日|工作日){_TIME}"
+_WEEKLY = rf"每(?:周|星期|礼拜)([一二三四五六日天]){_TIME}?"
+_MONTHLY = rf"每月(\d{{1,2}})[日号]{_TIME}?"
+_QUARTERLY = rf"每季度?首月(\d{{1,2}})[日号]{_TIME}?"
+_CRON_FIELD = r"[0-9A-Za-z*/,\-?]+"
 # Typed with a Chinese input method: full-width colon, digits and spaces.
 _WIDE = str.maketrans("：０１２３４５６７８９\u3000", ":0123456789 ")
 
@@ -116,15 +117,15 @@ def parse_schedule(text: str) -> Schedule:
     written = text.strip()
     cleaned = re.sub(r"\s+", " ", written.translate(_WIDE)).strip()
     for pattern, kind in ((_DAILY, "daily"), (_WORKDAYS, "workdays")):
-        match = pattern.fullmatch(cleaned)
+        match = re.fullmatch(pattern, cleaned)
         if match:
             return Schedule(written, kind, _time(match.group(1), match.group(2), written))
-    match = _WEEKLY.fullmatch(cleaned)
+    match = re.fullmatch(_WEEKLY, cleaned)
     if match:
         at = _time(match.group(2), match.group(3), written)
         return Schedule(written, "weekly", at, weekday=_WEEKDAYS[match.group(1)])
     for pattern, kind in ((_MONTHLY, "monthly"), (_QUARTERLY, "quarterly")):
-        match = pattern.fullmatch(cleaned)
+        match = re.fullmatch(pattern, cleaned)
         if match:
             day = int(match.group(1))
             if not 1 <= day <= 31:
@@ -137,7 +138,7 @@ def parse_schedule(text: str) -> Schedule:
             return Schedule(written, kind, at, day=day)  # type: ignore[arg-type]
     fields = cleaned.split(" ")
     looks_like_cron = len(fields) >= 3 or any(sign in cleaned for sign in "*/")
-    if looks_like_cron and all(_CRON_FIELD.fullmatch(field) for field in fields):
+    if looks_like_cron and all(re.fullmatch(_CRON_FIELD, field) for field in fields):
         if len(fields) != 5:
             raise ValueError(
                 _(

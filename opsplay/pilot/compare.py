@@ -232,7 +232,6 @@ def _read(
             window=_window(pilot, period_column),
             sheet=options.sheet,
             db=options.db,
-            on_scan=stats.preload,
             find_assignment=not pilot.cluster and pilot.design != "before_after",
             lang=lang,
             table=options.table,

@@ -101,6 +101,7 @@ class Plan:
     segment_columns: tuple[str, ...] = ()
     window: Window | None = None
     numeric: frozenset[str] = frozenset()  # columns typed numeric/boolean (DuckDB reads them as is)
+    integral: frozenset[str] = frozenset()  # of those, integer typed (Parquet's BIGINT…)
     local: bool = False  # a local file in DuckDB: any header is quoted (escaped), none refused
 
     @property
@@ -138,7 +139,7 @@ def generate_sql(
 
 def sql_for_plan(plan: Plan, table: str, dialect: str) -> str:
     """The printed query of a plan (its names as the table has them); ValueError on a bad name."""
-    plan = replace(plan, numeric=frozenset(), local=False)  # text in, portable SQL out
+    plan = replace(plan, numeric=frozenset(), integral=frozenset(), local=False)  # portable SQL
     query = Query(plan, dialect)
     steps = query.steps(Quoter(dialect).table(table))
     return header(plan, dialect) + long_form(plan, dialect, steps)
@@ -488,11 +489,17 @@ class Query:
         nkeys = len(plan.key_aliases)
         q = self.q
         layer = [f"{e} AS k{i}" for i, e in enumerate(self._raw_keys())]
-        layer.append(f"{self._day() if self.dated else 'NULL'} AS d_w")
-        layer += [f"CAST({q.column(c)} AS DOUBLE) AS x{i}" for i, (c, _p) in enumerate(self.values)]
+        if self.dated:  # (an undated query groups by its keys alone: a constant key costs a fifth)
+            layer.append(f"{self._day()} AS d_w")
+        # An integer 0/1 column is summed as it is: no cast, and its Σx² is Σx (checked below).
+        whole = {i for i, (c, p) in enumerate(self.values) if p and c in plan.integral}
+        layer += [
+            f"{q.column(c)} AS x{i}" if i in whole else f"CAST({q.column(c)} AS DOUBLE) AS x{i}"
+            for i, (c, _p) in enumerate(self.values)
+        ]
         index = {key: i for i, key in enumerate(self.values)}
-        raw = [f"k{i}" for i in range(nkeys)]
-        inner = [*raw, "d_w", "COUNT(*) AS n_rows"]
+        raw = [f"k{i}" for i in range(nkeys)] + (["d_w"] if self.dated else [])
+        inner = [*raw, "COUNT(*) AS n_rows"]
         keys, excluded = self._group_columns()
         outer = [f"{key} AS k{i}" for i, key in enumerate(keys)]
         outer += [f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"]
@@ -505,7 +512,7 @@ class Query:
                 sums = {
                     "n": "COUNT(*)" if zero else f"COUNT({x})",
                     "sum": f"SUM({x})",
-                    "sum_sq": f"SUM({x} * {x})",
+                    "sum_sq": f"SUM({x})" if cols[0] in whole else f"SUM({x} * {x})",
                     "sum_den": None,
                     "sum_den_sq": None,
                     "sum_prod": None,
@@ -535,8 +542,15 @@ class Query:
         # only for 0 and 1 and is never negative, so its sum is 0 exactly when every value
         # is 0 or 1; a NaN or infinity makes Σx² non-finite (so does an overflow, which only
         # sends the rows through `grouped`, where it is reported precisely).
+        # An integer column holds only 0 and 1 when its smallest value is 0 or more and its
+        # largest 1 or less (two aggregates of integers, cheaper than the cast and the square).
         anomalies = [
-            f"CASE WHEN COALESCE(SUM(ABS(x{i} - x{i} * x{i})), 0) = 0 THEN 0 ELSE 1 END"
+            (
+                f"CASE WHEN COALESCE(MIN(x{i}), 0) >= 0 AND COALESCE(MAX(x{i}), 0) <= 1 "
+                "THEN 0 ELSE 1 END"
+                if i in whole
+                else f"CASE WHEN COALESCE(SUM(ABS(x{i} - x{i} * x{i})), 0) = 0 THEN 0 ELSE 1 END"
+            )
             if proportion
             else f"CASE WHEN isfinite(COALESCE(SUM(x{i} * x{i}), 0)) THEN 0 ELSE 1 END"
             for i, (_c, proportion) in enumerate(self.values)
@@ -550,7 +564,7 @@ class Query:
             + ",\n  ".join(inner)
             + "\nFROM (\nSELECT\n  "
             + ",\n  ".join(layer)
-            + f"\nFROM {source}\n) c\nGROUP BY {', '.join([*raw, 'd_w'])}\n) r\n"
+            + f"\nFROM {source}\n) c\nGROUP BY {', '.join(raw)}\n) r\n"
             + f"GROUP BY {', '.join(str(i + 1) for i in range(nkeys + 1))}"
         )
 

@@ -3,21 +3,20 @@
 The default engine reproduces GrowthBook's frequentist engine (gbstats 0.8.0,
 `TwoSidedTTest`): per-unit variances as its Proportion/SampleMean/Ratio statistics, Welch
 degrees of freedom on both scales, and the delta method for the relative lift. Values that
-cannot be computed are None, never NaN; `issues` holds machine codes the caller words.
+cannot be computed are None, never NaN; `issues` holds machine codes the caller words. The
+t, normal and chi-square tails and quantiles come from `opsplay.pilot.distributions` (plain
+Python: no scipy on the path of `pilot compare`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import importlib
 import math
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from types import ModuleType
 from typing import Literal
 
+from opsplay.pilot.distributions import chi2_1_sf, normal_ppf, normal_sf, t_isf, t_sf
 from opsplay.pilot.sufficient import ArmStats
 
 Kind = Literal["proportion", "mean", "ratio"]
@@ -419,33 +418,6 @@ def adjust_p_values(p_values: Sequence[float | None], method: Correction) -> lis
     return adjusted
 
 
-def _special() -> ModuleType:
-    """scipy.special, imported on first use (about 0.2 s, numpy included).
-
-    It holds the same distribution functions scipy.stats calls (t.sf is stdtr(df, -x), t.ppf
-    is stdtrit, norm.sf is ndtr(-x), chi2.sf is chdtrc) and imports in a fraction of the time.
-    """
-    from scipy import special
-
-    return special
-
-
-@functools.cache
-def preload() -> None:
-    """Import scipy.special in a thread (once), so that it is ready when the tests run.
-
-    Called as an export's scan starts: DuckDB releases the GIL while it scans, so the import
-    runs during the scan instead of after it. A later `_special()` waits for it if needed.
-    """
-    threading.Thread(target=_import_quietly, args=("scipy.special",)).start()
-
-
-def _import_quietly(name: str) -> None:
-    # A failure shows where the module is used (`_special()`), not as a thread's traceback.
-    with contextlib.suppress(Exception):
-        importlib.import_module(name)
-
-
 def differential_missingness(
     missing_baseline: int, met_baseline: int, missing_pilot: int, met_pilot: int
 ) -> float | None:
@@ -463,7 +435,7 @@ def differential_missingness(
         ):
             expected = met * share
             statistic += (observed - expected) ** 2 / expected
-    return float(_special().chdtrc(1, statistic))
+    return chi2_1_sf(statistic)
 
 
 def sample_ratio_mismatch(n_baseline: int, n_pilot: int, pilot_share: float) -> float | None:
@@ -478,7 +450,7 @@ def sample_ratio_mismatch(n_baseline: int, n_pilot: int, pilot_share: float) -> 
     statistic = (n_pilot - expected_pilot) ** 2 / expected_pilot + (
         n_baseline - expected_baseline
     ) ** 2 / expected_baseline
-    return float(_special().chdtrc(1, statistic))
+    return chi2_1_sf(statistic)
 
 
 @dataclass(frozen=True)
@@ -543,8 +515,8 @@ def _sample_variance(n: int, total: float, total_sq: float) -> float:
 
 def _quantile(alpha: float, dof: float | None) -> float:
     if dof is None:
-        return float(_special().ndtri(1 - alpha / 2))
-    return float(_special().stdtrit(dof, 1 - alpha / 2))
+        return normal_ppf(1 - alpha / 2)
+    return t_isf(alpha / 2, dof)
 
 
 def interval(estimate: float, se: float, alpha: float, dof: float | None) -> tuple[float, float]:
@@ -557,8 +529,8 @@ def two_sided_p(statistic: float, dof: float | None) -> float:
     """Two-sided p-value of a t (with `dof`) or normal statistic."""
     # sf, not 1 − cdf, so that p-values far below 1e-16 keep their size.
     if dof is None:
-        return float(2 * _special().ndtr(-abs(statistic)))
-    return float(2 * _special().stdtr(dof, -abs(statistic)))
+        return 2 * normal_sf(abs(statistic))
+    return 2 * t_sf(abs(statistic), dof)
 
 
 def _check_options(kind: Kind, alpha: float) -> None:

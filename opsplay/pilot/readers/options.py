@@ -39,8 +39,6 @@ class ReadOptions:
     db: str | None = None  # a database URL: run the query there over `table` (no files)
     table: str | None = None
     lang: str | None = None  # the language of the warnings (the results'); None: messages'
-    # called as a unit-row query starts: work for later can run while the engine scans
-    on_scan: Callable[[], None] | None = None
     # look for columns whose values each sit in one arm (a pilot assigned by region, SPEC 11)
     find_assignment: bool = False
     # --by columns and --max-segments: more distinct segments than this is refused before the

@@ -163,6 +163,7 @@ class UnitsReader(BaseReader):
             segment_columns=tuple(segments),
             window=window,
             numeric=table.numeric if table is not None else frozenset(),
+            integral=table.integral if table is not None else frozenset(),
             local=table is None or table.dialect == "duckdb" and table.encoding != "db",
         )
 
@@ -175,8 +176,6 @@ class UnitsReader(BaseReader):
         if self.options.find_assignment and plan.local:
             self._find_assignment(table, plan)
         fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
-        if self.options.on_scan:
-            self.options.on_scan()
         rows = table.fetch(fast) if fast else []
         if not fast or any(row[-1] for row in rows):  # text, or NaN / not 0-1: the full query
             rows = table.fetch(query.grouped(table.relation))
@@ -249,27 +248,37 @@ class UnitsReader(BaseReader):
         used |= {c for c, _p in plan.value_columns()}
         if plan.window is not None:
             used.add(plan.window.date_column)
-        arm = _quoted(plan.arm_column)
-        sample = f"(SELECT * FROM {table.relation} LIMIT {_ASSIGNMENT_SAMPLE})"
-        for column in table.source.columns:
-            if column in used or column in self.assignment:
-                continue
-            value = _quoted(column)
-            row = table.fetch(
-                f"SELECT COUNT(*), MAX(arms), COUNT(DISTINCT first_arm), MIN(units) FROM ("
-                f"SELECT {value} AS v, COUNT(DISTINCT {arm}) AS arms, MIN({arm}) AS first_arm, "
-                f"COUNT(*) AS units FROM {sample} WHERE {value} IS NOT NULL AND {arm} IS NOT NULL "
-                f"GROUP BY 1)"
-            )[0]
-            values, most_arms, arms, fewest = row
+        candidates = [c for c in table.source.columns if c not in used and c not in self.assignment]
+        # a few columns to a query, each query reading its sample once (a query per column read
+        # it again; all columns at once would hold a wide export's sample in memory)
+        for start in range(0, len(candidates), _ASSIGNMENT_COLUMNS):
+            self._assignment_of(table, plan, candidates[start : start + _ASSIGNMENT_COLUMNS])
+
+    def _assignment_of(self, table: Table, plan: Plan, columns: list[str]) -> None:
+        """`_find_assignment` for some columns: one sample, one row per column."""
+        picked = ", ".join(f"{_quoted(c)} AS c{i}" for i, c in enumerate(columns))
+        sample = (
+            f"SELECT {picked}, {_quoted(plan.arm_column)} AS a "
+            f"FROM {table.first_rows(_ASSIGNMENT_SAMPLE)}"
+        )
+        per_value = " UNION ALL ".join(
+            f"SELECT {i} AS i, MIN(a) AS lo, MAX(a) AS hi, COUNT(*) AS units FROM s "
+            f"WHERE c{i} IS NOT NULL AND a IS NOT NULL GROUP BY c{i}"
+            for i in range(len(columns))
+        )
+        rows = table.fetch(
+            f"WITH s AS MATERIALIZED ({sample}) SELECT i, COUNT(*), "
+            f"MAX(CASE WHEN lo = hi THEN 1 ELSE 2 END), COUNT(DISTINCT lo), MIN(units) "
+            f"FROM ({per_value}) v GROUP BY i ORDER BY i"
+        )
+        for i, values, most_arms, arms, fewest in rows:  # a column without values has no row
             if (
-                values
-                and values <= _ASSIGNMENT_MAX_VALUES
-                and most_arms == 1
+                values <= _ASSIGNMENT_MAX_VALUES
+                and most_arms == 1  # every value in one arm
                 and arms >= 2
                 and fewest >= _ASSIGNMENT_MIN_UNITS
             ):
-                self.assignment[column] = int(values)
+                self.assignment[columns[int(i)]] = int(values)
 
     def _check_segment_count(self, table: Table, query: Query, plan: Plan) -> None:
         """Refuse --by giving more than --max-segments segments, counted on the cleaned values
@@ -277,12 +286,24 @@ class UnitsReader(BaseReader):
         limit, columns = self.options.max_segments, self.options.limited_columns
         if not limit or not columns or not set(columns) <= set(plan.segment_columns):
             return
-        keys = [query._key(query.q.column(column)) for column in columns]
-        counts = ", ".join(f"COUNT(DISTINCT {key})" for key in keys)
-        distinct = f"SELECT DISTINCT {', '.join(keys)} FROM {table.relation}"
-        found, *each = table.fetch(
-            f"SELECT (SELECT COUNT(*) FROM ({distinct}) s), {counts} FROM {table.relation}"
-        )[0]
+        if table.dialect == "duckdb":
+            # the few distinct raw values first, then cleaned: cleaning every row's value
+            # (regular expressions, TRANSLATE) took four times the scan itself
+            raw = ", ".join(f"{query.q.column(c)} AS k{i}" for i, c in enumerate(columns))
+            keys = [query._key(f"k{i}") for i in range(len(columns))]
+            counts = ", ".join(f"COUNT(DISTINCT {key})" for key in keys)
+            found, *each = table.fetch(
+                f"WITH r AS MATERIALIZED (SELECT DISTINCT {raw} FROM {table.relation}) "
+                f"SELECT (SELECT COUNT(*) FROM (SELECT DISTINCT {', '.join(keys)} FROM r) s), "
+                f"{counts} FROM r"
+            )[0]
+        else:
+            keys = [query._key(query.q.column(column)) for column in columns]
+            counts = ", ".join(f"COUNT(DISTINCT {key})" for key in keys)
+            distinct = f"SELECT DISTINCT {', '.join(keys)} FROM {table.relation}"
+            found, *each = table.fetch(
+                f"SELECT (SELECT COUNT(*) FROM ({distinct}) s), {counts} FROM {table.relation}"
+            )[0]
         if int(found) <= limit:
             return
         coarsest, smallest = min(zip(columns, each, strict=True), key=lambda item: item[1])
@@ -435,6 +456,7 @@ class UnitsReader(BaseReader):
 _ASSIGNMENT_SAMPLE = 200_000
 _ASSIGNMENT_MAX_VALUES = 1_000
 _ASSIGNMENT_MIN_UNITS = 20  # a value holding fewer units is a user, not a group of users
+_ASSIGNMENT_COLUMNS = 8  # columns looked at in one query over one sample
 
 
 def _quoted(name: str) -> str:
