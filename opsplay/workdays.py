@@ -101,7 +101,9 @@ def _due(limit: CalendarLimit, start: datetime, calendar: WorkdayCalendar) -> da
     - a cut-off (`次日12点前`, `当天18点前`, `T+1 12:00`) is due at its time of day on that
       day instead of 24:00; a case started after the day's cut-off has passed (当天18点前
       started at 19:00) is due at the cut-off of the next working day, as a bank's cut-off
-      time moves a late transfer to the next working day.
+      time moves a late transfer to the next working day;
+    - 第二天 / 明天 (N calendar days): 24:00, or the cut-off, of the N-th day after the start
+      day, weekends and holidays counted.
     """
     rule = limit.calendar
     if rule is None:
@@ -115,7 +117,12 @@ def _due(limit: CalendarLimit, start: datetime, calendar: WorkdayCalendar) -> da
             )
         due = calendar.working_day_after(day, rule.days)
         return datetime.combine(due, start.timetz())
-    due = day if rule.kind == "same_day" else calendar.working_day_after(day, rule.days)
+    if rule.kind == "same_day":
+        due = day
+    elif rule.kind == "calendar_days":  # 第二天, 明天: every day counts
+        due = day + timedelta(days=rule.days)
+    else:
+        due = calendar.working_day_after(day, rule.days)
     if rule.cutoff is None:
         return datetime.combine(due + timedelta(days=1), time(), start.tzinfo)
     at = datetime.combine(due, time(), start.tzinfo) + timedelta(minutes=rule.cutoff)

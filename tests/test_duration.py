@@ -252,18 +252,33 @@ def test_ge_tian_is_the_next_day_like_ci_ri() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["第二天12点前", "明天12点前", "明天", "第二天中午12点前", "明日18:00前"]
+    ("text", "start", "due"),
+    [
+        # 国庆 2024: started on the eve of the holiday, 次日 waits for 10-08, 第二天 does not
+        ("第二天12点前", datetime(2024, 9, 30, 18, 0), datetime(2024, 10, 1, 12, 0)),
+        ("明天", datetime(2024, 9, 30, 18, 0), datetime(2024, 10, 2, 0, 0)),
+        ("明日18:00前", datetime(2024, 10, 5, 9, 0), datetime(2024, 10, 6, 18, 0)),
+        ("后天12点前", datetime(2026, 10, 9, 23, 0), datetime(2026, 10, 11, 12, 0)),
+        ("by 12:00 tomorrow", datetime(2026, 9, 19, 8, 0), datetime(2026, 9, 20, 12, 0)),
+    ],
 )
-def test_next_calendar_day_is_refused_in_words_never_read_as_a_working_day(text: str) -> None:
-    """Issue 21 try-out: a 7-day warehouse wrote 第二天12点前. 次日 is the next working day
-    (SPEC 6); the next calendar day is no form yet, and the refusal says what 次日 means."""
-    with pytest.raises(ValueError) as english:
-        parse_duration(text)
-    assert "next calendar day" in str(english.value)
-    assert "`次日12点前` is 12:00 of the next working day" in str(english.value)
-    with language("zh"), pytest.raises(ValueError) as chinese:
-        parse_duration(text)
-    assert "暂不支持按自然日算的“第二天”“明天”" in str(chinese.value)
+def test_next_calendar_day_counts_weekends_and_holidays(
+    text: str, start: datetime, due: datetime
+) -> None:
+    """Issue 21 try-out: a 7-day warehouse writes 第二天12点前 (the next calendar day), which
+    次日12点前 (the next working day, SPEC 6) cannot say."""
+    limit = parse_duration(text)
+    assert limit.is_calendar and str(limit) == text
+    assert limit.deadline(start, OFFICIAL) == due
+    working = parse_duration(text.replace("第二天", "次日").replace("明天", "次日"))
+    if working.calendar and working.calendar.kind == "t_plus":  # the working-day reading waits
+        assert working.deadline(start, OFFICIAL) >= due
+
+
+def test_next_calendar_day_is_shorter_than_the_next_working_day() -> None:
+    """Limits are ordered by a nominal length (diff): 第二天 ≤ 次日, 后天 > 明天."""
+    assert parse_duration("第二天12点前").resolve() < parse_duration("次日12点前").resolve()
+    assert parse_duration("后天").resolve() > parse_duration("明天").resolve()
 
 
 # National Day 2026 per chinese-calendar 1.11: 中秋 09-25..09-27, 国庆 10-01..10-07, make-up

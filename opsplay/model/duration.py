@@ -30,7 +30,8 @@ ACCEPTED_FORMS = N_(
     "30s, 2m, 24h, 3d, 1w, 1h30m, 30 min, 2 hours, 1 day; ISO 8601 such as PT2M; "
     "30秒, 2分钟, 半小时, 两小时, 二十分钟, 3天, 1周, 2分钟内; realtime, 实时 or 立即; "
     "calendar limits 3个工作日, 3 working days, T+1, 次日, 当天; cut-offs 次日12点前, "
-    "当天18点前, T+1 12:00, 下一个工作日10点前, by 12:00 next day"
+    "当天18点前, T+1 12:00, 下一个工作日10点前, by 12:00 next day; the next calendar day "
+    "第二天12点前, 明天18点前"
 )
 
 _DAY = 86400.0
@@ -121,16 +122,27 @@ _BEFORE = r"(?:之前|以前|前)?"
 _CUTOFF_AFTER = re.compile(rf"(.+?)\s*(?:的)?\s*(?:by|at|before)?\s*{_CLOCK}\s*{_BEFORE}")
 _CUTOFF_BEFORE = re.compile(rf"(?:by|at|before)\s*{_CLOCK}\s*(?:on\s*)?(?:the\s*)?(.+)")
 
-# Words for the next calendar day: not a form yet (see parse_duration).
-_CALENDAR_DAY = re.compile("第二天|第二日|明天|明日|翌日")
+# The next calendar day (第二天, 明天), counted over weekends and holidays, unlike 次日 (the
+# next working day, SPEC 6), and the day after it: for teams that work every day.
+_CALENDAR_DAYS = {
+    "第2天": 1,  # 第二天 once its numeral is read
+    "第2日": 1,
+    "明天": 1,
+    "明日": 1,
+    "翌日": 1,
+    "tomorrow": 1,
+    "后天": 2,
+    "第3天": 2,
+}
 
-CalendarKind = Literal["working_days", "t_plus", "same_day"]
+CalendarKind = Literal["working_days", "t_plus", "same_day", "calendar_days"]
 
 
 @dataclass(frozen=True)
 class CalendarRule:
-    """A limit due at a time of day: N working days, T+N (次日 = T+1), or the same day;
-    `cutoff` (minutes after midnight) for a cut-off such as `次日12点前`, else 24:00."""
+    """A limit due at a time of day: N working days, T+N (次日 = T+1), the same day, or N
+    calendar days (第二天, 明天: weekends and holidays counted); `cutoff` (minutes after
+    midnight) for a cut-off such as `次日12点前`, else 24:00."""
 
     kind: CalendarKind
     days: int  # N; 0 for the same day
@@ -244,25 +256,16 @@ def parse_duration(text: str) -> Duration:
         # shorter than 次日). Only for ordering limits (diff), never deadlines.
         end = 1440 if rule.cutoff is None else rule.cutoff
         extra = 0.5 * end / 1440
-        if rule.days * 1.4 > _MAX_DAYS:
+        per_day = 1.0 if rule.kind == "calendar_days" else 1.4
+        if rule.days * per_day > _MAX_DAYS:
             raise ValueError(_too_long(text))
-        return Duration(written, (rule.days * 1.4 + extra) * _DAY, rule)
+        return Duration(written, (rule.days * per_day + extra) * _DAY, rule)
     seconds = _parse_seconds(stripped, chinese)
     if seconds == 0:
         raise ValueError(
             _("`{text}` is zero; a time limit must be longer than that (e.g. 30s, 2m)").format(
                 text=text
             )
-        )
-    if seconds is None and _CALENDAR_DAY.search(lowered):
-        # 第二天 / 明天 mean the next calendar day, which no limit counts yet (次日 is the next
-        # working day, SPEC 6): refused in words rather than read as a working day.
-        raise ValueError(
-            _(
-                "`{text}`: a limit on the next calendar day (第二天, 明天) is not a form opsplay "
-                "reads yet; `次日12点前` is 12:00 of the next working day (国庆 and 调休 taken "
-                "into account); a team working every day can write a length such as 24小时"
-            ).format(text=text)
         )
     if seconds is None:
         raise ValueError(
@@ -340,6 +343,8 @@ def _day_rule(text: str) -> CalendarRule | None:
         return CalendarRule("same_day", 0)
     if text in _NEXT_DAY:
         return CalendarRule("t_plus", 1)
+    if text in _CALENDAR_DAYS:
+        return CalendarRule("calendar_days", _CALENDAR_DAYS[text])
     match = _WORKING_DAYS.fullmatch(text)
     if match:
         return CalendarRule("working_days", int(match.group(1)))
