@@ -6,26 +6,37 @@ DuckDB, and its node figures are the judged rows and figure columns of `pilot sq
 from the same generated working-day table, the same open cases. What the local path adds
 is what only a file needs: timestamps in the forms teams write (`2024/8/5 9:30`,
 `2024年10月8日 09:05`, with or without a UTC offset), node names and status words as
-written (mapped in Python from the log's few distinct values), bad rows named by line and
-column, groups, per-level figures and the facts schedules and messages need.
+written (mapped in Python), bad rows named by line and column, groups, per-level figures
+and the facts schedules and messages need.
 
-Two scans of the log: the distinct (node, status, level) values, then one query for
-everything. Times are seconds since 1970-01-01 on the log's clock: in `timezone` when one
-is given (a stamp with an offset moved there), else each row on its start's clock.
+One scan of the log, streamed: nothing of it is kept but the aggregates (the durations the
+quantiles need, and the open cases, whose judgement waits for the evaluation time: by
+default the log's last timestamp, known only at the end of the scan). The cells are taken
+as written; node and status words the query was not given are few and come back with the
+result, where Python maps them, and only when one of them meant a node, a status or a level
+after all is the log read a second time with them mapped.
+
+Times are nanoseconds since 1970-01-01 on the log's clock: in `timezone` when one is given
+(a stamp with an offset moved there), else each row on its start's clock. A stamp that
+DuckDB reads back as the same text (`2024-10-08 09:05:00`, or with a `T`) is read by a
+cast; any other by the pattern of opsplay.pilot.event_times.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from opsplay.pilot.event_times import FIRST_YEAR, LAST_YEAR
 from opsplay.pilot.events_sql import (
+    IS_OPEN,
     STATUS_WORDS,
+    WITHIN,
     _calendar,
     _string,
-    figure_columns,
+    counted,
     judged_sql,
 )
 from opsplay.pilot.readers.cells import normalize_text
@@ -78,60 +89,15 @@ class LogFacts:
     years: set[int]  # years of the rows' days (the calendar's coverage warning)
 
 
-def _stamp_sql(column: str) -> tuple[str, str]:
-    """(the cleaned text, the regexp_extract struct) of a timestamp column."""
-    text = (
-        f"NULLIF(TRIM(translate(CAST({column} AS VARCHAR), "
-        f"{_string(_FULL_WIDTH[0])}, {_string(_FULL_WIDTH[1])})), '')"
-    )
-    return text, f"regexp_extract({text}, {_string(_STAMP)}, {_GROUPS})"
+@dataclass
+class _Words:
+    """Cells as written -> what they mean: node ids, status ids and levels. A cell not in
+    `nodes` stays as written (an unknown node, named in a warning), one not in `statuses` is
+    a bad row, and levels are taken as written unless `levels` is given."""
 
-
-def _nanos_sql(m: str) -> str:
-    """Nanoseconds since 1970-01-01 of the wall time in a parsed struct (NULL when invalid)."""
-    return (
-        f"((CAST(epoch(try(make_date(CAST({m}.y AS INTEGER), CAST({m}.mo AS INTEGER), "
-        f"CAST({m}.d AS INTEGER)))) AS BIGINT) "
-        f"+ CAST(COALESCE(NULLIF({m}.h, ''), '0') AS BIGINT) * 3600 "
-        f"+ CAST(COALESCE(NULLIF({m}.mi, ''), '0') AS BIGINT) * 60 "
-        f"+ CAST(COALESCE(NULLIF({m}.sec, ''), '0') AS BIGINT)) * 1000000000 "
-        f"+ CASE WHEN {m}.fr = '' THEN 0 ELSE CAST(rpad({m}.fr, 9, '0') AS BIGINT) END)"
-    )
-
-
-def _offset_sql(m: str) -> str:
-    """The stamp's UTC offset in nanoseconds, NULL without one."""
-    zone = f"{m}.z"
-    digits = f"replace(substr({zone}, 2), ':', '')"
-    return (
-        f"CASE WHEN {zone} = '' THEN NULL WHEN {zone} = 'Z' THEN 0 ELSE "
-        f"(CASE WHEN substr({zone}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
-        f"(CAST(substr({digits}, 1, 2) AS BIGINT) * 3600 + "
-        f"CAST(COALESCE(NULLIF(substr({digits}, 3, 2), ''), '0') AS BIGINT) * 60) * 1000000000 END"
-    )
-
-
-def _problem_sql(text: str, m: str) -> str:
-    """`format`, `date` or `time` for a cell that is not a timestamp; NULL when it is one."""
-    return (
-        f"CASE WHEN {text} IS NULL THEN NULL WHEN {m}.y = '' THEN 'format' "
-        f"WHEN try(make_date(CAST({m}.y AS INTEGER), CAST({m}.mo AS INTEGER), "
-        f"CAST({m}.d AS INTEGER))) IS NULL THEN 'date' "
-        f"WHEN CAST(COALESCE(NULLIF({m}.h, ''), '0') AS INTEGER) > 23 "
-        f"OR CAST(COALESCE(NULLIF({m}.mi, ''), '0') AS INTEGER) > 59 "
-        f"OR CAST(COALESCE(NULLIF({m}.sec, ''), '0') AS INTEGER) > 59 THEN 'time' END"
-    )
-
-
-def _values(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> str:
-    """A small inline table (VALUES) of Python values mapped to SQL literals."""
-    if not rows:
-        nulls = ", ".join(f"CAST(NULL AS VARCHAR) AS {n}" for n in names)
-        return f"(SELECT {nulls} WHERE false)"
-    body = ", ".join(
-        "(" + ", ".join("NULL" if v is None else _string(str(v)) for v in row) + ")" for row in rows
-    )
-    return f"(SELECT * FROM (VALUES {body}) AS v({', '.join(names)}))"
+    nodes: dict[str, str]
+    statuses: dict[str, str]
+    levels: dict[str, str | None] | None = None
 
 
 def query_log(
@@ -149,227 +115,480 @@ def query_log(
     as_of: datetime | None,
     scheduled: Sequence[str] = (),
     first_bad_only: bool = False,
+    node_names: Iterable[str] = (),
 ) -> LogFacts:
-    """Run the node-figures query over an opened log (opsplay.pilot.readers.engine.Table)."""
-    q = Quoter("duckdb")
+    """Run the node-figures query over an opened log (opsplay.pilot.readers.engine.Table).
 
-    def col(role: str) -> str:
-        return q.column(roles[role])
+    `node_names` are the spellings of nodes a log is expected to use besides their ids (the
+    playbook's names): the query maps them itself, any other spelling costs a second scan
+    when it turns out to mean a node."""
+    words = _Words(
+        nodes={
+            spelling: map_node(spelling)
+            for spelling in (*slas, *node_names)
+            if map_node(spelling) in slas
+        },
+        statuses={
+            spelling: status
+            for casing in (str, str.upper, str.title)
+            for words in STATUS_WORDS.values()
+            for word in words
+            if (status := map_status(spelling := casing(word))) is not None
+        },
+    )
+    sql = _LogQuery(table, roles, group_columns, slas, calendar_name, clock, realtime, zone)
+    rows = sql.run(words, as_of, scheduled)
+    # A spelling meant a node, a status or a level after all: read the log again with it
+    # mapped. Statuses come back from every row, so the rows made good by them are seen by
+    # the second read, and a third maps their spellings.
+    for _again in range(2):
+        learned = _learn(rows, words, slas, map_node, map_status)
+        if learned is None:
+            break
+        words = learned
+        rows = sql.run(words, as_of, scheduled)
+    if not all(row["ids_complete"] for row in rows):  # more open cases not yet due than kept
+        rows = sql.run(words, moment(rows[0]["as_of"]), scheduled)  # read again as of then
+    return _facts(rows, slas, group_columns, map_node, scheduled, first_bad_only)
 
-    level = f"NULLIF(TRIM(CAST({col('level')} AS VARCHAR)), '')" if "level" in roles else "NULL"
-    group_sql = [
-        f"TRIM(CAST({q.column(roles[f'group:{name}'])} AS VARCHAR)) AS g{i}"
-        for i, name in enumerate(group_columns)
-    ]
-    start_text, _start = _stamp_sql(col("started_at"))
-    finish_text, _finish = _stamp_sql(col("finished_at"))
-    plain = (
-        "SELECT row_number() OVER () AS rn, "
-        f"TRIM(CAST({col('case_id')} AS VARCHAR)) AS case_id, "
-        f"COALESCE(TRIM(CAST({col('node')} AS VARCHAR)), '') AS node_raw, "
-        f"COALESCE(TRIM(CAST({col('status')} AS VARCHAR)), '') AS status_raw, "
-        f"{level} AS level_raw, {start_text} AS st, {finish_text} AS ft"
-        + "".join(", " + g for g in group_sql)
-        + f" FROM {table.relation}"
-    )
-    # A stamp written as ISO 8601 without an offset (nearly every one) is read by a cast;
-    # the others (2024/8/5 9:30, 2024年10月8日, offsets, mistakes) by the pattern.
-    fast = (
-        "CASE WHEN length({x}) BETWEEN 10 AND 29 AND substr({x}, 5, 1) = '-' "
-        "AND substr({x}, 8, 1) = '-' AND (length({x}) = 10 OR substr({x}, 11, 1) IN (' ', 'T')) "
-        "AND strpos(substr({x}, 12), '+') = 0 AND strpos(substr({x}, 12), '-') = 0 "
-        "AND right({x}, 1) <> 'Z' THEN try_cast({x} AS TIMESTAMP_NS) END"
-    )
-    stamps = (
-        f"SELECT c.*, CASE WHEN sfast IS NULL AND st IS NOT NULL THEN "
-        f"regexp_extract(st, {_string(_STAMP)}, {_GROUPS}) END AS sm, "
-        f"CASE WHEN ffast IS NULL AND ft IS NOT NULL THEN "
-        f"regexp_extract(ft, {_string(_STAMP)}, {_GROUPS}) END AS fm FROM ("
-        f"SELECT b.*, {fast.format(x='st')} AS sfast, {fast.format(x='ft')} AS ffast "
-        f"FROM ({plain}) b) c"
-    )
-    raw = stamps
-    # 1. The few distinct node, status and level values, mapped in Python as the file path
-    #    always read them (NFKC, case- and width-insensitive names, status words).
-    distinct = table.fetch(
-        f"SELECT DISTINCT node_raw, status_raw, level_raw FROM ({plain}) raw_rows"
-    )
-    nodes = sorted({row[0] for row in distinct})
-    statuses = sorted({row[1] for row in distinct})
-    levels = sorted({row[2] for row in distinct if row[2] is not None})
-    node_map = _values(
-        [(raw_node, map_node(raw_node)) for raw_node in nodes], ("node_raw", "node_id")
-    )
-    status_map = _values(
-        [(word, map_status(word)) for word in statuses], ("status_raw", "status_id")
-    )
-    level_map = _values(
-        [(value, normalize_text(value) or None) for value in levels], ("level_raw", "level_id")
-    )
 
-    # 2. Each row parsed (each value once, layer by layer) and checked in the order the file
-    #    path checked it.
-    def parts(x: str, m: str) -> str:
-        """A stamp's date, clock time (ns), UTC offset (ns) and what is wrong with it."""
-        day = f"try_strptime({m}.y || '-' || {m}.mo || '-' || {m}.d, '%Y-%m-%d')"
-        hour, minute, second = (
-            f"CAST(COALESCE(NULLIF({m}.{g}, ''), '0') AS BIGINT)" for g in ("h", "mi", "sec")
-        )
-        fraction = f"CASE WHEN {m}.fr = '' THEN 0 ELSE CAST(rpad({m}.fr, 9, '0') AS BIGINT) END"
-        clock_ns = f"((({hour}) * 3600 + ({minute}) * 60 + ({second})) * 1000000000 + {fraction})"
-        bad_time = f"({hour}) > 23 OR ({minute}) > 59 OR ({second}) > 59"
-        return (
-            f"COALESCE(epoch_ns({x}fast), CAST(epoch({day}) AS BIGINT) * 1000000000 "
-            f"+ {clock_ns}) AS {x}_local, "
-            f"CASE WHEN {x}fast IS NOT NULL THEN NULL ELSE {_offset_sql(m)} END AS {x}_off, "
-            f"CASE WHEN {x}t IS NULL OR {x}fast IS NOT NULL THEN NULL WHEN {m}.y = '' "
-            f"THEN 'format' WHEN {day} IS NULL THEN 'date' WHEN {bad_time} THEN 'time' END "
-            f"AS {x}_bad"
-        )
+class _LogQuery:
+    """The query of one log, for the words known so far."""
 
-    if zone is not None:
-        offset = _zone_offset_sql(zone)
-        s_wall = f"CASE WHEN s_off IS NULL THEN s_local ELSE {offset('(s_local - s_off)')} END"
-        f_wall = f"CASE WHEN f_off IS NULL THEN f_local ELSE {offset('(f_local - f_off)')} END"
-    else:  # each row on its start's clock; a stamp without an offset takes the other's
-        s_wall = "s_local"
-        f_wall = (
-            "CASE WHEN s_off IS NOT NULL AND f_off IS NOT NULL "
-            "THEN f_local - f_off + s_off ELSE f_local END"
-        )
-    parsed = (
-        f"SELECT raw_rows.* EXCLUDE (sm, fm, sfast, ffast), {parts('s', 'sm')}, "
-        f"{parts('f', 'fm')} "
-        f"FROM ({raw}) raw_rows"
-    )
-    walled = (
-        f"SELECT p.*, CASE WHEN st IS NULL OR s_bad IS NOT NULL THEN NULL ELSE {s_wall} END "
-        f"AS s_all, CASE WHEN ft IS NULL OR f_bad IS NOT NULL THEN NULL ELSE {f_wall} END AS f_all "
-        f"FROM ({parsed}) p"
-    )
-    problem = (
-        "CASE WHEN node_raw = '' THEN 'node' "
-        "WHEN sm_.status_id IS NULL THEN 'status' "
-        "WHEN s_bad IS NOT NULL THEN 'started_at:' || s_bad "
-        "WHEN f_bad IS NOT NULL THEN 'finished_at:' || f_bad "
-        "WHEN ft IS NOT NULL AND st IS NULL THEN 'start_blank' "
-        "WHEN ft IS NOT NULL AND f_all < s_all THEN 'finish_before' END"
-    )
-    checked = (
-        "SELECT w.rn, w.case_id, nm.node_id, sm_.status_id, lm.level_id, w.s_all, "
-        f"w.f_all{''.join(f', w.g{i}' for i in range(len(group_columns)))}, {problem} AS problem "
-        f"FROM ({walled}) w LEFT JOIN {node_map} nm USING (node_raw) "
-        f"LEFT JOIN {status_map} sm_ USING (status_raw) "
-        "LEFT JOIN " + level_map + " lm ON lm.level_raw = w.level_raw"
-    )
-    known = ", ".join(_string(node) for node in slas) or "''"
-    judged = judged_sql(dict(slas), "duckdb", realtime, clock, NANOS)
-    group_names = [f"g{i}" for i in range(len(group_columns))]
-    figures = ", ".join(figure_columns(q, "duckdb", NANOS))
-    # The log parsed and checked once, kept as a temporary table every figure is read from.
-    rows_table = f"opsplay_log_{id(table):x}"
-    table.execute(f"CREATE OR REPLACE TEMP TABLE {rows_table} AS {checked}")
-    try:
-        return _facts(
-            table,
-            rows_table,
-            known,
-            judged,
-            group_columns,
-            group_names,
-            figures,
+    def __init__(
+        self,
+        table: Any,
+        roles: Mapping[str, str],
+        group_columns: Sequence[str],
+        slas: Mapping[str, Any],
+        calendar_name: str,
+        clock: bool,
+        realtime: float,
+        zone: tzinfo | None,
+    ) -> None:
+        self.table, self.roles, self.group_columns = table, roles, group_columns
+        self.slas = dict(slas)
+        self.calendar_name, self.clock, self.realtime, self.zone = (
             calendar_name,
-            as_of,
-            scheduled,
-            first_bad_only,
+            clock,
+            realtime,
+            zone,
         )
-    finally:
-        table.execute(f"DROP TABLE IF EXISTS {rows_table}")
+
+    def run(
+        self, words: _Words, as_of: datetime | None, scheduled: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """The grouped rows of the query: one per node, node and level, node and group."""
+        # The log is the probe side of every join with the calendar: DuckDB does not know
+        # how long a CSV is before reading it and would otherwise hash the whole log.
+        self.table.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            cursor = self.table.execute(self.sql(words, as_of, scheduled))
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        finally:
+            self.table.execute("RESET disabled_optimizers")
+
+    def sql(self, words: _Words, as_of: datetime | None, scheduled: Sequence[str]) -> str:
+        """The whole query: cells -> stamps -> checked rows -> judged rows -> figures."""
+        groups = [f"g{i}" for i in range(len(self.group_columns))]
+        judged = judged_sql(self.slas, "duckdb", self.realtime, self.clock, NANOS)
+        return (
+            f"WITH cal AS (\n{_calendar('duckdb', self.calendar_name)}\n),\n"
+            f"cells AS (\n{self._cells()}\n),\n"
+            f"stamps AS (\n{_stamps('cells')}\n),\n"
+            f"checked AS (\n{self._checked(words)}\n),\n"
+            # the judged rows of `pilot sql --events` (bad rows have no node: they are counted)
+            "r AS (SELECT rn, case_id, node, status, status_id, status_raw, lvl, problem, "
+            "CASE WHEN problem IS NULL THEN s_all END AS s, "
+            f"CASE WHEN problem IS NULL THEN f_all END AS f{''.join(', ' + g for g in groups)} "
+            "FROM checked),\n"
+            f"j AS (\n{judged}\n),\n"
+            "x AS (SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d FROM j),\n"
+            f"{_grouped(groups, as_of, scheduled)}"
+        )
+
+    def _cells(self) -> str:
+        """The cells as written, numbered in file order (messages and case ids name rows)."""
+        q = Quoter("duckdb")
+
+        def text(role: str) -> str:
+            return f"CAST({q.column(self.roles[role])} AS VARCHAR)"
+
+        level = text("level") if "level" in self.roles else "CAST(NULL AS VARCHAR)"
+        groups = "".join(
+            f", TRIM(CAST({q.column(self.roles[f'group:{name}'])} AS VARCHAR)) AS g{i}"
+            for i, name in enumerate(self.group_columns)
+        )
+        return (
+            f"SELECT row_number() OVER () AS rn, {text('case_id')} AS case_id, "
+            f"{text('node')} AS node_raw, {text('status')} AS status_raw, "
+            f"NULLIF({level}, '') AS level_raw, {text('started_at')} AS st, "
+            f"{text('finished_at')} AS ft{groups} FROM {self.table.relation}"
+        )
+
+    def _checked(self, words: _Words) -> str:
+        """Each row's node, status and level as meant, its times on the log's clock, and what
+        is wrong with it (NULL for a good row), checked in the order messages name them."""
+        node_id = _mapping("node_raw", words.nodes)
+        status_id = _mapping("status_raw", words.statuses)
+        level = _mapping("level_raw", words.levels or {}, "level_raw")
+        if self.zone is not None:
+            offset = _zone_offset_sql(self.zone)
+            s_wall = f"CASE WHEN s_off IS NULL THEN s_local ELSE {offset('(s_local - s_off)')} END"
+            f_wall = f"CASE WHEN f_off IS NULL THEN f_local ELSE {offset('(f_local - f_off)')} END"
+        else:  # each row on its start's clock; a stamp without an offset takes the other's
+            s_wall = "s_local"
+            f_wall = (
+                "CASE WHEN s_off IS NOT NULL AND f_off IS NOT NULL "
+                "THEN f_local - f_off + s_off ELSE f_local END"
+            )
+        problem = (
+            "CASE WHEN node_raw IS NULL OR (node_id IS NULL AND TRIM(node_raw) = '') THEN 'node' "
+            "WHEN status_id IS NULL THEN 'status' "
+            "WHEN s_bad IS NOT NULL THEN 'started_at:' || s_bad "
+            "WHEN f_bad IS NOT NULL THEN 'finished_at:' || f_bad "
+            "WHEN f_local IS NOT NULL AND s_local IS NULL THEN 'start_blank' "
+            "WHEN f_local IS NOT NULL AND f_all < s_all THEN 'finish_before' END"
+        )
+        walls = (
+            f"SELECT m.*, {s_wall} AS s_all, {f_wall} AS f_all FROM (\n"
+            f"SELECT stamps.*, {node_id} AS node_id, {status_id} AS status_id, "
+            f"{level} AS lvl FROM stamps\n) m"
+        )
+        return (
+            "SELECT w.*, CASE WHEN problem IS NULL THEN COALESCE(node_id, node_raw) END AS node, "
+            f"status_id AS status FROM (\nSELECT v.*, {problem} AS problem FROM (\n{walls}\n) v\n) w"
+        )
+
+
+def _stamps(cells: str) -> str:
+    """`s_local`/`f_local` (the wall time written, in nanoseconds), `s_off`/`f_off` (the UTC
+    offset written, NULL without one) and `s_bad`/`f_bad` (`format`, `date`, `time` or
+    `range` for a cell that is not a log time) of each row.
+
+    Layer by layer, each value computed once: the cast; the text of the cells the cast did not
+    read back as written (full-width digits made ASCII); the pattern's parts of that text;
+    what is wrong with it; its value."""
+
+    def fast(x: str, raw: str) -> str:
+        # `2024-10-08 09:05:00` (or with a T), the way nearly every system writes a time, of
+        # a year read; strptime alone would take `09:05:0 ` (a space for a digit) too
+        return (
+            f"CASE WHEN strlen({raw}) = 19 AND {raw} >= '{FIRST_YEAR}' "
+            f"AND {raw} < '{LAST_YEAR + 1}' AND right({raw}, 1) BETWEEN '0' AND '9' "
+            f"THEN epoch_us(try_strptime({raw}, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S'])) "
+            f"* 1000 END AS {x}_fast"
+        )
+
+    def text(x: str, raw: str) -> str:
+        cleaned = (
+            f"NULLIF(TRIM(translate({raw}, {_string(_FULL_WIDTH[0])}, "
+            f"{_string(_FULL_WIDTH[1])})), '')"
+        )
+        return f"CASE WHEN {x}_fast IS NULL THEN {cleaned} END AS {x}_text"
+
+    def parts(x: str) -> str:
+        return (
+            f"CASE WHEN {x}_text IS NOT NULL THEN "
+            f"regexp_extract({x}_text, {_string(_STAMP)}, {_GROUPS}) END AS {x}_m"
+        )
+
+    def number(m: str, part: str) -> str:
+        return f"CAST(COALESCE(NULLIF({m}.{part}, ''), '0') AS BIGINT)"
+
+    def day(m: str) -> str:
+        return f"try_strptime({m}.y || '-' || {m}.mo || '-' || {m}.d, '%Y-%m-%d')"
+
+    def bad(x: str) -> str:
+        m = f"{x}_m"
+        hour, minute, second = (number(m, g) for g in ("h", "mi", "sec"))
+        return (
+            f"CASE WHEN {m} IS NULL THEN NULL WHEN {m}.y = '' THEN 'format' "
+            f"WHEN {day(m)} IS NULL THEN 'date' "
+            f"WHEN {hour} > 23 OR {minute} > 59 OR {second} > 59 THEN 'time' "
+            f"WHEN CAST({m}.y AS INTEGER) NOT BETWEEN {FIRST_YEAR} AND {LAST_YEAR} THEN 'range' "
+            f"END AS {x}_bad"
+        )
+
+    def value(x: str) -> str:
+        m = f"{x}_m"
+        hour, minute, second = (number(m, g) for g in ("h", "mi", "sec"))
+        fraction = f"CASE WHEN {m}.fr = '' THEN 0 ELSE CAST(rpad({m}.fr, 9, '0') AS BIGINT) END"
+        clock_ns = f"(({hour} * 3600 + {minute} * 60 + {second}) * 1000000000 + {fraction})"
+        written = f"CAST(epoch({day(m)}) AS BIGINT) * 1000000000 + {clock_ns}"
+        zone = f"{m}.z"
+        digits = f"replace(substr({zone}, 2), ':', '')"
+        offset = (
+            f"CASE WHEN {zone} = '' THEN NULL WHEN {zone} = 'Z' THEN 0 ELSE "
+            f"(CASE WHEN substr({zone}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
+            f"(CAST(substr({digits}, 1, 2) AS BIGINT) * 3600 + "
+            f"CAST(COALESCE(NULLIF(substr({digits}, 3, 2), ''), '0') AS BIGINT) * 60) "
+            "* 1000000000 END"
+        )
+        good = f"{m} IS NOT NULL AND {x}_bad IS NULL"
+        return (
+            f"COALESCE({x}_fast, CASE WHEN {good} THEN {written} END) AS {x}_local, "
+            f"CASE WHEN {good} THEN {offset} END AS {x}_off"
+        )
+
+    layers = [
+        f"SELECT {cells}.*, {fast('s', 'st')}, {fast('f', 'ft')} FROM {cells}",
+        f"SELECT c.*, {text('s', 'st')}, {text('f', 'ft')} FROM c",
+        f"SELECT c.*, {parts('s')}, {parts('f')} FROM c",
+        f"SELECT c.*, {bad('s')}, {bad('f')} FROM c",
+        f"SELECT c.* EXCLUDE (s_fast, f_fast, s_text, f_text, s_m, f_m), "
+        f"{value('s')}, {value('f')} FROM c",
+    ]
+    sql = layers[0]
+    for layer in layers[1:]:
+        sql = layer.replace("FROM c", f"FROM (\n{sql}\n) c", 1)
+    return sql
+
+
+def _mapping(column: str, words: Mapping[str, str | None], otherwise: str = "NULL") -> str:
+    """`column` mapped by `words` (a CASE over the few spellings), `otherwise` for others."""
+    if not words:
+        return otherwise
+    branches = " ".join(
+        f"WHEN {_string(spelling)} THEN {'NULL' if meant is None else _string(meant)}"
+        for spelling, meant in words.items()  # the likeliest first: ids, the words as listed
+    )
+    return f"CASE {column} {branches} ELSE {otherwise} END"
+
+
+# Open cases kept in file order for the case ids of messages: the first ten past their
+# deadline are among these unless more than this many minus ten are not yet due.
+_OPEN_KEPT = 100
+
+
+def _grouped(groups: Sequence[str], as_of: datetime | None, scheduled: Sequence[str]) -> str:
+    """The figures of each node, node and level, node and group from the judged rows `x`.
+
+    The rows stream once through two aggregations: `t`, every count by node, level, group
+    columns and status word together (so the per-node, per-level and per-group figures are
+    gathered from its few rows), and `q`, the duration quantiles of each node, node and
+    level, node and group (they keep the durations, 8 bytes a row, as any exact quantile).
+
+    Bad rows have no node: they are counted by the status word the query was not given
+    (`odd_status`), and the first five are named in file order. Without a given evaluation
+    time the log's last one (the latest time of a good row) is known only after the pass:
+    the deadlines of each group's open cases are kept to count those past it, and the first
+    of them in file order to name them (`ids_complete` says whether they were enough)."""
+    conditions = counted(deferred=True)
+    statuses = {name: conditions.pop(name) for name in STATUS_WORDS}  # counted by status
+    late = f"f IS NOT NULL AND due IS NOT NULL AND NOT ({WITHIN})"
+    is_open = f"{IS_OPEN} AND due IS NOT NULL"
+    given = None if as_of is None else str(nanos(as_of.replace(tzinfo=None)))
+    case = "{'rn': rn, 'id': case_id, 'due': due}"
+    keys = ["lvl", "odd_status", *groups]
+
+    def first(column: str, count: int) -> str:  # the first rows of the groups, file order
+        return f"list_slice(list_sort(flatten(list({column}))), 1, {count}) AS {column}"
+
+    if given is None:
+        open_scan = (
+            f"list(due) FILTER (WHERE {is_open}) AS open_dues, "
+            f"count(*) FILTER (WHERE {is_open}) AS open_n, "
+            f"min_by({case}, rn, {_OPEN_KEPT}) FILTER (WHERE {is_open}) AS open_first, "
+        )
+        open_gathered = (
+            "flatten(list(open_dues)) AS open_dues, SUM(open_n) AS open_n, "
+            f"{first('open_first', _OPEN_KEPT)}, "
+        )
+    else:
+        open_scan = (
+            f"count(*) FILTER (WHERE {is_open} AND due < {given}) AS breached_open, "
+            f"count(*) FILTER (WHERE {is_open} AND due >= {given}) AS pending, "
+            f"min_by({case}, rn, 10) FILTER (WHERE {is_open} AND due < {given}) "
+            "AS open_first, "
+        )
+        open_gathered = (
+            f"SUM(breached_open) AS breached_open, SUM(pending) AS pending, "
+            f"{first('open_first', 10)}, "
+        )
+    ok_scan = ok_gathered = ""
+    if scheduled:
+        wanted = ", ".join(_string(node) for node in scheduled)
+        ok_scan = (
+            "list(f) FILTER (WHERE status = 'ok' AND f IS NOT NULL "
+            f"AND node IN ({wanted})) AS ok_finishes, "
+        )
+        ok_gathered = "flatten(list(ok_finishes)) AS ok_finishes, "
+    scan = (
+        f"SELECT node, status, {', '.join(keys)}, count(*) AS count, "
+        + "".join(f"count(*) FILTER (WHERE {c}) AS {name}, " for name, c in conditions.items())
+        + "count(d) AS timed, max(CASE WHEN kind = 0 THEN secs END) AS sla, "
+        "max(COALESCE(f, s)) AS last_t, "
+        f"count(*) FILTER (WHERE {late}) AS late_n, "
+        f"min_by({case}, rn, 10) FILTER (WHERE {late}) AS late_cases, {open_scan}"
+        "min(s) FILTER (WHERE f IS NOT NULL) AS first_s, max(f) AS last_f, "
+        "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
+        f"max(due) FILTER (WHERE kind IN (1, 2)) AS high, {ok_scan}"
+        "min_by({'rn': rn, 'problem': problem}, rn, 5) FILTER (WHERE problem IS NOT NULL) "
+        "AS bad_rows FROM (SELECT x.*, CASE WHEN status_id IS NULL THEN status_raw END "
+        f"AS odd_status FROM x) x GROUP BY node, status, {', '.join(keys)}"
+    )
+    sets = [("odd_status",), ("lvl",)] + ([tuple(groups)] if groups else [])
+    gathered = (
+        f"SELECT node, {', '.join(keys)}, "
+        + "".join(f"GROUPING({key}) AS by_{key}, " for key in keys)
+        + "SUM(count) AS count, "
+        + "".join(f"SUM(count) FILTER (WHERE {c}) AS {name}, " for name, c in statuses.items())
+        + "".join(f"SUM({name}) AS {name}, " for name in conditions)
+        + "SUM(timed) AS timed, max(sla) AS sla, max(last_t) AS last_t, "
+        f"SUM(late_n) AS late_n, {first('late_cases', 10)}, {open_gathered}"
+        "min(first_s) AS first_s, max(last_f) AS last_f, min(low) AS low, "
+        f"max(high) AS high, {ok_gathered}{first('bad_rows', 5)} FROM t "
+        "GROUP BY GROUPING SETS ("
+        + ", ".join(f"(node, {', '.join(columns)})" for columns in sets)
+        + ")"
+    )
+
+    def quantiles(columns: Sequence[str]) -> str:
+        shown = [
+            (key if key in columns else f"NULL AS {key}", "0" if key in columns else "1")
+            for key in keys
+        ]
+        return (
+            f"SELECT node, {', '.join(c for c, _ in shown)}, "
+            + "".join(f"{flag} AS by_{key}, " for key, (_, flag) in zip(keys, shown, strict=True))
+            + "quantile_cont(d, [0.5, 0.95]) AS quantiles FROM x WHERE d IS NOT NULL "
+            f"GROUP BY node{''.join(', ' + c for c in columns)}"
+        )
+
+    by_level = [(), ("lvl",)] + ([tuple(groups)] if groups else [])
+    quantile_sql = "\nUNION ALL ".join(quantiles(columns) for columns in by_level)
+    # the node rows of `gathered` are those by node and status word: no quantiles there for
+    # a status word (the bad rows), the node's own for good rows
+    node_rows = " AND ".join(f"by_{key} = 1" for key in ("lvl", *groups))
+    match = " AND ".join(
+        f"g.{key} IS NOT DISTINCT FROM q.{key} AND g.by_{key} = q.by_{key}"
+        for key in ("node", *keys)
+        if key != "odd_status"
+    ).replace("g.node IS NOT DISTINCT FROM q.node AND g.by_node = q.by_node", "g.node = q.node")
+    latest = given or f"max(last_t) FILTER (WHERE node IS NOT NULL AND {node_rows}) OVER ()"
+    past = f"list_filter(open_first, {_lambda('c', 'c.due < as_of')})"
+    if given is None:
+        breached = f"COALESCE(len(list_filter(open_dues, {_lambda('due', 'due < as_of')})), 0)"
+        counts = (
+            f"SELECT a.* EXCLUDE (open_dues, open_n), {breached} AS breached_open, "
+            f"open_n - {breached} AS pending, "
+            f"open_n <= {_OPEN_KEPT} OR COALESCE(len({past}), 0) >= 10 AS ids_complete FROM a"
+        )
+    else:
+        counts = "SELECT a.*, true AS ids_complete FROM a"
+    figures = (
+        "q.quantiles[1] / 1e9 AS p50_s, q.quantiles[2] / 1e9 AS p95_s, sla / 1e9 AS sla_s, "
+        "checked + breached_open AS checked, late_n + breached_open AS missed_n, "
+        f"list_transform(list_slice(list_sort(list_concat(late_cases, {past})), 1, 10), "
+        f"{_lambda('c', 'TRIM(c.id)')}) AS missed_ids"
+    )
+    return (
+        f"t AS (\n{scan}\n),\n"
+        f"q AS (\n{quantile_sql}\n),\n"
+        f"g AS (\n{gathered}\n),\n"
+        f"a AS (SELECT g.*, {latest} AS as_of FROM g),\n"
+        f"n AS ({counts})\n"
+        f"SELECT g.* EXCLUDE (sla, checked, late_cases, open_first), {figures} "
+        f"FROM n g LEFT JOIN q ON {match} AND g.odd_status IS NULL"
+    )
+
+
+def _lambda(name: str, body: str) -> str:
+    """A lambda of DuckDB's list functions: `lambda c: …` since 1.3 (the only one 2.0 reads),
+    `c -> …` before."""
+    import duckdb
+
+    major, minor = (int(part) for part in duckdb.__version__.split(".")[:2])
+    return f"lambda {name}: {body}" if (major, minor) >= (1, 3) else f"{name} -> {body}"
+
+
+def _learn(
+    rows: Sequence[Mapping[str, Any]],
+    words: _Words,
+    slas: Mapping[str, Any],
+    map_node: Callable[[str], str],
+    map_status: Callable[[str], str | None],
+) -> _Words | None:
+    """The words with the spellings the result showed mapped, when one of them meant a node,
+    a status or a level (NFKC, case, spaces); None when the result stands as it is."""
+    nodes, statuses = dict(words.nodes), dict(words.statuses)
+    levels = dict(words.levels or {})
+    again = False
+    for row in rows:
+        node, level, odd = row["node"], row["lvl"], row["odd_status"]
+        if node is not None and node not in slas and map_node(node) in slas:
+            nodes[node] = map_node(node)
+            again = True
+        if odd is not None and (status := map_status(odd)) is not None:
+            statuses[odd] = status
+            again = True
+        if row["by_lvl"] == 0 and level is not None and normalize_text(level) != level:
+            levels[level] = normalize_text(level) or None
+            again = True
+    if not again:
+        return None
+    return _Words(nodes, statuses, levels or words.levels)
 
 
 def _facts(
-    table: Any,
-    rows_table: str,
-    known: str,
-    judged: str,
+    rows: Sequence[Mapping[str, Any]],
+    slas: Mapping[str, Any],
     group_columns: Sequence[str],
-    group_names: Sequence[str],
-    figures: str,
-    calendar_name: str,
-    as_of: datetime | None,
+    map_node: Callable[[str], str],
     scheduled: Sequence[str],
     first_bad_only: bool,
 ) -> LogFacts:
-    as_of_sql = (
-        str(nanos(as_of.replace(tzinfo=None)))
-        if as_of is not None
-        else f"(SELECT MAX(COALESCE(f_all, s_all)) FROM {rows_table} WHERE problem IS NULL)"
-    )
-    base = (
-        f"WITH cal AS (\n{_calendar('duckdb', calendar_name)}\n),\n"
-        "r AS (SELECT rn, case_id, node_id AS node, status_id AS status, level_id AS lvl, "
-        f"s_all AS s, f_all AS f{''.join(', ' + g for g in group_names)} FROM {rows_table} "
-        f"WHERE problem IS NULL AND node_id IN ({known})),\n"
-        f"j AS (\n{judged}\n),\n"
-        f"x AS (SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d, {as_of_sql} AS as_of "
-        "FROM j)\n"
-    )
-    sets = ["(node)", "(node, lvl)"] + (
-        [f"(node, {', '.join(group_names)})"] if group_names else []
-    )
-    grouping = ", ".join(
-        ["GROUPING(lvl) AS by_level", *(f"GROUPING({g}) AS by_{g}" for g in group_names)]
-    )
-    keys = "".join(g + ", " for g in group_names)
-    miss = (
-        "(f IS NOT NULL AND due IS NOT NULL AND NOT "
-        "(CASE WHEN kind = 0 THEN d <= secs ELSE f <= due END)) "
-        "OR (f IS NULL AND s IS NOT NULL AND status <> 'skipped' AND due < as_of)"
-    )
-    # one pass: the figures of each node, level and group, the cases past their limit (how
-    # many, the first ten), and the span of the log's times (schedules, calendar coverage)
-    extra = (
-        f"count(*) FILTER (WHERE {miss}) AS missed_n, "
-        f"min_by(case_id, rn, 10) FILTER (WHERE {miss}) AS missed_ids, "  # first ten in file order
-        "min(s) FILTER (WHERE f IS NOT NULL) AS first_s, max(f) AS last_f, "
-        "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
-        "max(due) FILTER (WHERE kind IN (1, 2)) AS high"
-    )
-    cursor = table.execute(
-        base + f"SELECT node, lvl, {keys}{grouping}, {figures}, {extra} FROM x "
-        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
-    )
-    names = [d[0] for d in cursor.description]
+    """The query's grouped rows as LogFacts."""
+    group_names = [f"g{i}" for i in range(len(group_columns))]
     overall: dict[str, LevelFigures] = {}
     by_level: dict[str, dict[str, LevelFigures]] = {}
     groups: dict[tuple[tuple[str, str], ...], dict[str, LevelFigures]] = {}
     missed: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {}
+    unknown: dict[str, int] = {}
+    ok_finishes: dict[str, list[datetime]] = {node: [] for node in scheduled}
     spans: list[tuple[Any, ...]] = []
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
-        figures_row = _figures(row)
-        if row["missed_n"] and (row["by_level"] == 1 or row["lvl"] is not None):
-            if not group_names or any(row[f"by_{g}"] for g in group_names):
-                key = "" if row["by_level"] else str(row["lvl"])
-                ids = tuple(str(i) for i in row["missed_ids"] or ())
-                missed.setdefault(str(row["node"]), {})[key] = (int(row["missed_n"]), ids)
-        if row["by_level"] == 0:
-            if row["lvl"] is not None:
-                by_level.setdefault(row["node"], {})[row["lvl"]] = figures_row
+    used = bad_count = 0
+    bad_rows: list[tuple[int, str]] = []
+    as_of_all = None
+    for row in rows:
+        as_of_all = row["as_of"]
+        node = row["node"]
+        per_node = row["by_lvl"] == 1 and all(row[f"by_{g}"] == 1 for g in group_names)
+        if node is None:  # bad rows, by the status word the query was not given
+            if per_node:
+                bad_count += int(row["count"])
+                bad_rows += [(int(b["rn"]), str(b["problem"])) for b in row["bad_rows"] or ()]
             continue
-        if group_names and all(row[f"by_{g}"] == 0 for g in group_names):
+        if node not in slas:  # a node the playbook does not have (its spellings summed)
+            if per_node:
+                used += int(row["count"])
+                name = map_node(node)
+                unknown[name] = unknown.get(name, 0) + int(row["count"])
+            continue
+        figures_row = _figures(row)
+        if row["missed_n"] and (row["by_lvl"] == 1 or row["lvl"] is not None):
+            if not group_names or any(row[f"by_{g}"] for g in group_names):
+                key = "" if row["by_lvl"] else str(row["lvl"])
+                ids = tuple(str(i) for i in row["missed_ids"] or ())
+                missed.setdefault(str(node), {})[key] = (int(row["missed_n"]), ids)
+        if row["by_lvl"] == 0:
+            if row["lvl"] is not None:
+                by_level.setdefault(node, {})[row["lvl"]] = figures_row
+            continue
+        if not per_node:
             key = tuple(
                 (name, "" if row[g] is None else normalize_text(str(row[g])))
                 for name, g in zip(group_columns, group_names, strict=True)
             )
-            groups.setdefault(key, {})[row["node"]] = figures_row
+            groups.setdefault(key, {})[node] = figures_row
             continue
-        overall[row["node"]] = figures_row
+        used += int(row["count"])
+        overall[node] = figures_row
         spans.append((row["first_s"], row["last_f"], row["low"], row["high"]))
-    used, bad_count, as_of_all = table.fetch(
-        f"SELECT count(*) FILTER (WHERE problem IS NULL), count(*) FILTER (WHERE problem IS NOT "
-        f"NULL), {as_of_sql} FROM {rows_table}"
-    )[0]
+        if node in ok_finishes:
+            ok_finishes[node] = [moment(value) for value in sorted(row["ok_finishes"] or ())]
 
     def least(values: Sequence[Any]) -> Any:
         found = [v for v in values if v is not None]
@@ -381,45 +600,23 @@ def _facts(
 
     first_s, last_f = least([v[0] for v in spans]), most([v[1] for v in spans])
     low, high = least([v[2] for v in spans]), most([v[3] for v in spans])
-    unknown = {
-        str(node): int(count)
-        for node, count in table.fetch(
-            f"SELECT node_id, count(*) FROM {rows_table} WHERE problem IS NULL "
-            f"AND node_id NOT IN ({known}) GROUP BY node_id ORDER BY node_id"
-        )
-    }
-    bad = [
-        (int(rn), str(problem), "", "")
-        for rn, problem in table.fetch(
-            f"SELECT rn, problem FROM {rows_table} WHERE problem IS NOT NULL ORDER BY rn "
-            f"LIMIT {1 if first_bad_only else 5}"
-        )
-    ]
-    ok_finishes: dict[str, list[datetime]] = {node: [] for node in scheduled}
-    if scheduled:
-        wanted = ", ".join(_string(node) for node in scheduled)
-        for node, value in table.fetch(
-            f"SELECT node_id, f_all FROM {rows_table} WHERE problem IS NULL AND status_id = 'ok' "
-            f"AND f_all IS NOT NULL AND node_id IN ({wanted}) ORDER BY f_all"
-        ):
-            ok_finishes[str(node)].append(moment(value))
-    when = moment(as_of_all) if as_of_all is not None else datetime.min
     span = None
     if first_s is not None and last_f is not None:
         span = (moment(first_s), moment(last_f))
     years: set[int] = set()
     if low is not None and high is not None:
         years = set(range(moment(low).year, moment(high).year + 1))
+    bad = [(rn, problem, "", "") for rn, problem in sorted(bad_rows)]
     return LogFacts(
         overall,
         groups,
         by_level,
         missed,
-        unknown,
-        int(used),
-        bad,
-        int(bad_count),
-        when,
+        dict(sorted(unknown.items())),
+        used,
+        bad[: 1 if first_bad_only else 5],
+        bad_count,
+        moment(as_of_all) if as_of_all is not None else datetime.min,
         span,
         ok_finishes,
         years,
