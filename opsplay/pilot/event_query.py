@@ -24,7 +24,8 @@ cast; any other by the pattern of opsplay.pilot.event_times.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -147,9 +148,15 @@ def query_log(
             break
         words = learned
         rows = sql.run(words, as_of, scheduled)
-    if not all(row["ids_complete"] for row in rows):  # more open cases not yet due than kept
-        rows = sql.run(words, moment(rows[0]["as_of"]), scheduled)  # read again as of then
-    return _facts(rows, slas, group_columns, map_node, scheduled, first_bad_only)
+    facts = _facts(rows, slas, group_columns, map_node, scheduled)
+    if facts.bad_count or facts.missed:  # name them: the first in file order
+        wanted = min(facts.bad_count, 1 if first_bad_only else 5)
+        facts.bad, found = sql.first_rows(words, facts.as_of, facts.missed, wanted)
+        facts.missed = {
+            node: {key: (count, found.get((node, key), ())) for key, (count, _) in keys.items()}
+            for node, keys in facts.missed.items()
+        }
+    return facts
 
 
 class _LogQuery:
@@ -179,37 +186,90 @@ class _LogQuery:
         self, words: _Words, as_of: datetime | None, scheduled: Sequence[str]
     ) -> list[dict[str, Any]]:
         """The grouped rows of the query: one per node, node and level, node and group."""
-        # The log is the probe side of every join with the calendar: DuckDB does not know
-        # how long a CSV is before reading it and would otherwise hash the whole log.
-        self.table.execute("SET disabled_optimizers = 'build_side_probe_side'")
-        try:
-            cursor = self.table.execute(self.sql(words, as_of, scheduled))
+        groups = [f"g{i}" for i in range(len(self.group_columns))]
+        sql = self.rows(words, numbered=False) + _grouped(groups, as_of, scheduled)
+        with self._joins():
+            cursor = self.table.execute(sql)
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+    def first_rows(
+        self,
+        words: _Words,
+        as_of: datetime,
+        missed: Mapping[str, Mapping[str, tuple[int, Any]]],
+        bad_wanted: int,
+    ) -> tuple[list[tuple[int, str, str, str]], dict[tuple[str, str], tuple[str, ...]]]:
+        """The first bad rows (record, problem) and, per node and per node and level, the
+        first ten cases past their limit as of `as_of`, in file order.
+
+        Numbering the rows keeps them in file order, which makes the scan single-threaded:
+        it is read as a stream, and only until every count asked for is found (a log's
+        first breaches are usually near its start)."""
+        due = str(nanos(as_of))
+        late = f"f IS NOT NULL AND due IS NOT NULL AND NOT ({WITHIN})"
+        past = f"{IS_OPEN} AND due < {due}"
+        sql = self.rows(words, numbered=True) + (
+            "SELECT rn, problem, node, lvl, TRIM(case_id) AS id FROM x "
+            f"WHERE problem IS NOT NULL OR ({late}) OR ({past})"
+        )
+        wanted = {
+            (node, key): min(count, 10)
+            for node, keys in missed.items()
+            for key, (count, _) in keys.items()
+        }
+        found: dict[tuple[str, str], list[str]] = {key: [] for key in wanted}
+        bad: list[tuple[int, str, str, str]] = []
+        with self._joins():
+            cursor = self.table.execute(sql)
+            while rows := self.table.next_rows(cursor, 4096):
+                for rn, problem, node, level, case_id in rows:
+                    if problem is not None:
+                        if len(bad) < bad_wanted:
+                            bad.append((int(rn), str(problem), "", ""))
+                        continue
+                    for key in ((node, ""), (node, level)):
+                        ids = found.get(key)
+                        if ids is not None and len(ids) < wanted[key]:
+                            ids.append(str(case_id))
+                done = all(len(ids) >= wanted[key] for key, ids in found.items())
+                if done and len(bad) >= bad_wanted:
+                    break  # the next statement on the connection ends the read
+        return bad, {key: tuple(ids) for key, ids in found.items()}
+
+    @contextlib.contextmanager
+    def _joins(self) -> Iterator[None]:
+        """The log is the probe side of every join with the calendar: DuckDB does not know
+        how long a CSV is before reading it and would otherwise hash the whole log."""
+        self.table.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:
+            yield
         finally:
             self.table.execute("RESET disabled_optimizers")
 
-    def sql(self, words: _Words, as_of: datetime | None, scheduled: Sequence[str]) -> str:
-        """The whole query: cells -> stamps -> checked rows -> judged rows -> figures."""
-        groups = [f"g{i}" for i in range(len(self.group_columns))]
+    def rows(self, words: _Words, *, numbered: bool) -> str:
+        """The judged rows `x`: cells -> stamps -> checked rows -> judged rows, as CTEs.
+
+        `numbered`: with `rn`, the record in file order (row_number() keeps file order by
+        making the scan single-threaded: only the reads that name rows ask for it)."""
+        groups = "".join(f", g{i}" for i in range(len(self.group_columns)))
         judged = judged_sql(self.slas, "duckdb", self.realtime, self.clock, NANOS)
         return (
             f"WITH cal AS (\n{_calendar('duckdb', self.calendar_name)}\n),\n"
-            f"cells AS (\n{self._cells()}\n),\n"
+            f"cells AS (\n{self._cells(numbered)}\n),\n"
             f"stamps AS (\n{_stamps('cells')}\n),\n"
             f"checked AS (\n{self._checked(words)}\n),\n"
             # the judged rows of `pilot sql --events` (bad rows have no node: they are counted)
-            "r AS (SELECT rn, case_id, node, status, status_id, status_raw, lvl, problem, "
+            f"r AS (SELECT {'rn, ' if numbered else ''}case_id, node, status, "
+            "CASE WHEN status_id IS NULL THEN status_raw END AS odd_status, lvl, problem, "
             "CASE WHEN problem IS NULL THEN s_all END AS s, "
-            f"CASE WHEN problem IS NULL THEN f_all END AS f{''.join(', ' + g for g in groups)} "
-            "FROM checked),\n"
+            f"CASE WHEN problem IS NULL THEN f_all END AS f{groups} FROM checked),\n"
             f"j AS (\n{judged}\n),\n"
-            "x AS (SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d FROM j),\n"
-            f"{_grouped(groups, as_of, scheduled)}"
+            "x AS (SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d FROM j)\n"
         )
 
-    def _cells(self) -> str:
-        """The cells as written, numbered in file order (messages and case ids name rows)."""
+    def _cells(self, numbered: bool) -> str:
+        """The cells as written (numbered in file order when asked)."""
         q = Quoter("duckdb")
 
         def text(role: str) -> str:
@@ -221,7 +281,8 @@ class _LogQuery:
             for i, name in enumerate(self.group_columns)
         )
         return (
-            f"SELECT row_number() OVER () AS rn, {text('case_id')} AS case_id, "
+            f"SELECT {'row_number() OVER () AS rn, ' if numbered else ''}"
+            f"{text('case_id')} AS case_id, "
             f"{text('node')} AS node_raw, {text('status')} AS status_raw, "
             f"NULLIF({level}, '') AS level_raw, {text('started_at')} AS st, "
             f"{text('finished_at')} AS ft{groups} FROM {self.table.relation}"
@@ -357,77 +418,54 @@ def _mapping(column: str, words: Mapping[str, str | None], otherwise: str = "NUL
     return f"CASE {column} {branches} ELSE {otherwise} END"
 
 
-# Open cases kept in file order for the case ids of messages: the first ten past their
-# deadline are among these unless more than this many minus ten are not yet due.
-_OPEN_KEPT = 100
-
-
 def _grouped(groups: Sequence[str], as_of: datetime | None, scheduled: Sequence[str]) -> str:
     """The figures of each node, node and level, node and group from the judged rows `x`.
 
-    The rows stream once through two aggregations: `t`, every count by node, level, group
-    columns and status word together (so the per-node, per-level and per-group figures are
-    gathered from its few rows), and `q`, the duration quantiles of each node, node and
-    level, node and group (they keep the durations, 8 bytes a row, as any exact quantile).
+    The rows stream once through two aggregations: `t`, every count by node, level, status,
+    group columns and the status word the query was not given (`odd_status`: bad rows) at
+    once, so the per-node, per-level and per-group figures are gathered from its few rows;
+    and `q`, the duration quantiles of each node, node and level, node and group (they keep
+    the durations, as any exact quantile does: 8 bytes a row).
 
-    Bad rows have no node: they are counted by the status word the query was not given
-    (`odd_status`), and the first five are named in file order. Without a given evaluation
-    time the log's last one (the latest time of a good row) is known only after the pass:
-    the deadlines of each group's open cases are kept to count those past it, and the first
-    of them in file order to name them (`ids_complete` says whether they were enough)."""
+    Without a given evaluation time the log's last one (the latest time of a good row) is
+    known only after the pass: the deadlines of the open cases are kept to count those past
+    it."""
     conditions = counted(deferred=True)
     statuses = {name: conditions.pop(name) for name in STATUS_WORDS}  # counted by status
     late = f"f IS NOT NULL AND due IS NOT NULL AND NOT ({WITHIN})"
     is_open = f"{IS_OPEN} AND due IS NOT NULL"
     given = None if as_of is None else str(nanos(as_of.replace(tzinfo=None)))
-    case = "{'rn': rn, 'id': case_id, 'due': due}"
     keys = ["lvl", "odd_status", *groups]
-
-    def first(column: str, count: int) -> str:  # the first rows of the groups, file order
-        return f"list_slice(list_sort(flatten(list({column}))), 1, {count}) AS {column}"
-
     if given is None:
         open_scan = (
             f"list(due) FILTER (WHERE {is_open}) AS open_dues, "
             f"count(*) FILTER (WHERE {is_open}) AS open_n, "
-            f"min_by({case}, rn, {_OPEN_KEPT}) FILTER (WHERE {is_open}) AS open_first, "
         )
-        open_gathered = (
-            "flatten(list(open_dues)) AS open_dues, SUM(open_n) AS open_n, "
-            f"{first('open_first', _OPEN_KEPT)}, "
-        )
+        open_gathered = "flatten(list(open_dues)) AS open_dues, SUM(open_n) AS open_n, "
     else:
         open_scan = (
             f"count(*) FILTER (WHERE {is_open} AND due < {given}) AS breached_open, "
             f"count(*) FILTER (WHERE {is_open} AND due >= {given}) AS pending, "
-            f"min_by({case}, rn, 10) FILTER (WHERE {is_open} AND due < {given}) "
-            "AS open_first, "
         )
-        open_gathered = (
-            f"SUM(breached_open) AS breached_open, SUM(pending) AS pending, "
-            f"{first('open_first', 10)}, "
-        )
+        open_gathered = "SUM(breached_open) AS breached_open, SUM(pending) AS pending, "
     ok_scan = ok_gathered = ""
     if scheduled:
         wanted = ", ".join(_string(node) for node in scheduled)
         ok_scan = (
-            "list(f) FILTER (WHERE status = 'ok' AND f IS NOT NULL "
-            f"AND node IN ({wanted})) AS ok_finishes, "
+            ", list(f) FILTER (WHERE status = 'ok' AND f IS NOT NULL "
+            f"AND node IN ({wanted})) AS ok_finishes"
         )
-        ok_gathered = "flatten(list(ok_finishes)) AS ok_finishes, "
+        ok_gathered = ", flatten(list(ok_finishes)) AS ok_finishes"
     scan = (
         f"SELECT node, status, {', '.join(keys)}, count(*) AS count, "
         + "".join(f"count(*) FILTER (WHERE {c}) AS {name}, " for name, c in conditions.items())
         + "count(d) AS timed, max(CASE WHEN kind = 0 THEN secs END) AS sla, "
         "max(COALESCE(f, s)) AS last_t, "
-        f"count(*) FILTER (WHERE {late}) AS late_n, "
-        f"min_by({case}, rn, 10) FILTER (WHERE {late}) AS late_cases, {open_scan}"
+        f"count(*) FILTER (WHERE {late}) AS late_n, {open_scan}"
         "min(s) FILTER (WHERE f IS NOT NULL) AS first_s, max(f) AS last_f, "
         "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
-        f"max(due) FILTER (WHERE kind IN (1, 2)) AS high, {ok_scan}"
-        "min_by({'rn': rn, 'problem': problem}, rn, 5) FILTER (WHERE problem IS NOT NULL) "
-        "AS bad_rows FROM (SELECT x.*, CASE WHEN status_id IS NULL THEN status_raw END "
-        f"AS odd_status FROM x) x GROUP BY node, status, {', '.join(keys)}"
+        f"max(due) FILTER (WHERE kind IN (1, 2)) AS high{ok_scan} "
+        f"FROM x GROUP BY node, status, {', '.join(keys)}"
     )
     sets = [("odd_status",), ("lvl",)] + ([tuple(groups)] if groups else [])
     gathered = (
@@ -437,9 +475,9 @@ def _grouped(groups: Sequence[str], as_of: datetime | None, scheduled: Sequence[
         + "".join(f"SUM(count) FILTER (WHERE {c}) AS {name}, " for name, c in statuses.items())
         + "".join(f"SUM({name}) AS {name}, " for name in conditions)
         + "SUM(timed) AS timed, max(sla) AS sla, max(last_t) AS last_t, "
-        f"SUM(late_n) AS late_n, {first('late_cases', 10)}, {open_gathered}"
+        f"SUM(late_n) AS late_n, {open_gathered}"
         "min(first_s) AS first_s, max(last_f) AS last_f, min(low) AS low, "
-        f"max(high) AS high, {ok_gathered}{first('bad_rows', 5)} FROM t "
+        f"max(high) AS high{ok_gathered} FROM t "
         "GROUP BY GROUPING SETS ("
         + ", ".join(f"(node, {', '.join(columns)})" for columns in sets)
         + ")"
@@ -459,39 +497,37 @@ def _grouped(groups: Sequence[str], as_of: datetime | None, scheduled: Sequence[
 
     by_level = [(), ("lvl",)] + ([tuple(groups)] if groups else [])
     quantile_sql = "\nUNION ALL ".join(quantiles(columns) for columns in by_level)
-    # the node rows of `gathered` are those by node and status word: no quantiles there for
-    # a status word (the bad rows), the node's own for good rows
+    # the node rows of `gathered` are those by node and status word: the good rows have
+    # none, and get the node's quantiles
     node_rows = " AND ".join(f"by_{key} = 1" for key in ("lvl", *groups))
     match = " AND ".join(
-        f"g.{key} IS NOT DISTINCT FROM q.{key} AND g.by_{key} = q.by_{key}"
-        for key in ("node", *keys)
-        if key != "odd_status"
-    ).replace("g.node IS NOT DISTINCT FROM q.node AND g.by_node = q.by_node", "g.node = q.node")
+        ["g.node = q.node"]
+        + [
+            f"g.{key} IS NOT DISTINCT FROM q.{key} AND g.by_{key} = q.by_{key}"
+            for key in keys
+            if key != "odd_status"
+        ]
+    )
     latest = given or f"max(last_t) FILTER (WHERE node IS NOT NULL AND {node_rows}) OVER ()"
-    past = f"list_filter(open_first, {_lambda('c', 'c.due < as_of')})"
     if given is None:
         breached = f"COALESCE(len(list_filter(open_dues, {_lambda('due', 'due < as_of')})), 0)"
         counts = (
             f"SELECT a.* EXCLUDE (open_dues, open_n), {breached} AS breached_open, "
-            f"open_n - {breached} AS pending, "
-            f"open_n <= {_OPEN_KEPT} OR COALESCE(len({past}), 0) >= 10 AS ids_complete FROM a"
+            f"open_n - {breached} AS pending FROM a"
         )
     else:
-        counts = "SELECT a.*, true AS ids_complete FROM a"
-    figures = (
-        "q.quantiles[1] / 1e9 AS p50_s, q.quantiles[2] / 1e9 AS p95_s, sla / 1e9 AS sla_s, "
-        "checked + breached_open AS checked, late_n + breached_open AS missed_n, "
-        f"list_transform(list_slice(list_sort(list_concat(late_cases, {past})), 1, 10), "
-        f"{_lambda('c', 'TRIM(c.id)')}) AS missed_ids"
-    )
+        counts = "SELECT a.* FROM a"
     return (
-        f"t AS (\n{scan}\n),\n"
+        f",\nt AS (\n{scan}\n),\n"
         f"q AS (\n{quantile_sql}\n),\n"
         f"g AS (\n{gathered}\n),\n"
         f"a AS (SELECT g.*, {latest} AS as_of FROM g),\n"
         f"n AS ({counts})\n"
-        f"SELECT g.* EXCLUDE (sla, checked, late_cases, open_first), {figures} "
-        f"FROM n g LEFT JOIN q ON {match} AND g.odd_status IS NULL"
+        "SELECT g.* EXCLUDE (sla, checked), q.quantiles[1] / 1e9 AS p50_s, "
+        "q.quantiles[2] / 1e9 AS p95_s, sla / 1e9 AS sla_s, "
+        "checked + breached_open AS checked, late_n + breached_open AS missed_n "
+        "FROM n g LEFT JOIN q ON "
+        f"{match} AND g.odd_status IS NULL"
     )
 
 
@@ -538,9 +574,8 @@ def _facts(
     group_columns: Sequence[str],
     map_node: Callable[[str], str],
     scheduled: Sequence[str],
-    first_bad_only: bool,
 ) -> LogFacts:
-    """The query's grouped rows as LogFacts."""
+    """The query's grouped rows as LogFacts (the bad rows and the case ids not yet named)."""
     group_names = [f"g{i}" for i in range(len(group_columns))]
     overall: dict[str, LevelFigures] = {}
     by_level: dict[str, dict[str, LevelFigures]] = {}
@@ -550,7 +585,6 @@ def _facts(
     ok_finishes: dict[str, list[datetime]] = {node: [] for node in scheduled}
     spans: list[tuple[Any, ...]] = []
     used = bad_count = 0
-    bad_rows: list[tuple[int, str]] = []
     as_of_all = None
     for row in rows:
         as_of_all = row["as_of"]
@@ -559,7 +593,6 @@ def _facts(
         if node is None:  # bad rows, by the status word the query was not given
             if per_node:
                 bad_count += int(row["count"])
-                bad_rows += [(int(b["rn"]), str(b["problem"])) for b in row["bad_rows"] or ()]
             continue
         if node not in slas:  # a node the playbook does not have (its spellings summed)
             if per_node:
@@ -571,8 +604,7 @@ def _facts(
         if row["missed_n"] and (row["by_lvl"] == 1 or row["lvl"] is not None):
             if not group_names or any(row[f"by_{g}"] for g in group_names):
                 key = "" if row["by_lvl"] else str(row["lvl"])
-                ids = tuple(str(i) for i in row["missed_ids"] or ())
-                missed.setdefault(str(node), {})[key] = (int(row["missed_n"]), ids)
+                missed.setdefault(str(node), {})[key] = (int(row["missed_n"]), ())
         if row["by_lvl"] == 0:
             if row["lvl"] is not None:
                 by_level.setdefault(node, {})[row["lvl"]] = figures_row
@@ -606,7 +638,6 @@ def _facts(
     years: set[int] = set()
     if low is not None and high is not None:
         years = set(range(moment(low).year, moment(high).year + 1))
-    bad = [(rn, problem, "", "") for rn, problem in sorted(bad_rows)]
     return LogFacts(
         overall,
         groups,
@@ -614,7 +645,7 @@ def _facts(
         missed,
         dict(sorted(unknown.items())),
         used,
-        bad[: 1 if first_bad_only else 5],
+        [],
         bad_count,
         moment(as_of_all) if as_of_all is not None else datetime.min,
         span,
