@@ -117,12 +117,14 @@ def query_log(
     scheduled: Sequence[str] = (),
     first_bad_only: bool = False,
     node_names: Iterable[str] = (),
+    level_durations: bool = True,
 ) -> LogFacts:
     """Run the node-figures query over an opened log (opsplay.pilot.readers.engine.Table).
 
     `node_names` are the spellings of nodes a log is expected to use besides their ids (the
     playbook's names): the query maps them itself, any other spelling costs a second scan
-    when it turns out to mean a node."""
+    when it turns out to mean a node. `level_durations`: the quantiles of each level too
+    (an alert on one level's p50/p95 needs them; they keep the durations once more)."""
     words = _Words(
         nodes={
             spelling: map_node(spelling)
@@ -138,6 +140,7 @@ def query_log(
         },
     )
     sql = _LogQuery(table, roles, group_columns, slas, calendar_name, clock, realtime, zone)
+    sql.level_durations = level_durations
     rows = sql.run(words, as_of, scheduled)
     # A spelling meant a node, a status or a level after all: read the log again with it
     # mapped. Statuses come back from every row, so the rows made good by them are seen by
@@ -175,6 +178,7 @@ class _LogQuery:
     ) -> None:
         self.table, self.roles, self.group_columns = table, roles, group_columns
         self.slas = dict(slas)
+        self.level_durations = True
         self.calendar_name, self.clock, self.realtime, self.zone = (
             calendar_name,
             clock,
@@ -187,7 +191,9 @@ class _LogQuery:
     ) -> list[dict[str, Any]]:
         """The grouped rows of the query: one per node, node and level, node and group."""
         groups = [f"g{i}" for i in range(len(self.group_columns))]
-        sql = self.rows(words, numbered=False) + _grouped(groups, as_of, scheduled)
+        sql = self.rows(words, numbered=False) + _grouped(
+            groups, as_of, scheduled, self.level_durations
+        )
         with self._joins():
             cursor = self.table.execute(sql)
             names = [d[0] for d in cursor.description]
@@ -418,14 +424,19 @@ def _mapping(column: str, words: Mapping[str, str | None], otherwise: str = "NUL
     return f"CASE {column} {branches} ELSE {otherwise} END"
 
 
-def _grouped(groups: Sequence[str], as_of: datetime | None, scheduled: Sequence[str]) -> str:
+def _grouped(
+    groups: Sequence[str],
+    as_of: datetime | None,
+    scheduled: Sequence[str],
+    level_durations: bool = True,
+) -> str:
     """The figures of each node, node and level, node and group from the judged rows `x`.
 
     The rows stream once through two aggregations: `t`, every count by node, level, status,
     group columns and the status word the query was not given (`odd_status`: bad rows) at
     once, so the per-node, per-level and per-group figures are gathered from its few rows;
-    and `q`, the duration quantiles of each node, node and level, node and group (they keep
-    the durations, as any exact quantile does: 8 bytes a row).
+    and `q`, the duration quantiles of each node, node and group, and node and level when
+    asked (each keeps the durations, as any exact quantile does: 8 bytes a row).
 
     Without a given evaluation time the log's last one (the latest time of a good row) is
     known only after the pass: the deadlines of the open cases are kept to count those past
@@ -495,7 +506,7 @@ def _grouped(groups: Sequence[str], as_of: datetime | None, scheduled: Sequence[
             f"GROUP BY node{''.join(', ' + c for c in columns)}"
         )
 
-    by_level = [(), ("lvl",)] + ([tuple(groups)] if groups else [])
+    by_level = [()] + ([("lvl",)] if level_durations else []) + ([tuple(groups)] if groups else [])
     quantile_sql = "\nUNION ALL ".join(quantiles(columns) for columns in by_level)
     # the node rows of `gathered` are those by node and status word: the good rows have
     # none, and get the node's quantiles

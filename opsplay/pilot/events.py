@@ -174,6 +174,7 @@ def read_events(
             scheduled=tuple(getattr(limit_for, "scheduled", ()) or ()),
             first_bad_only=not skip_bad_rows,
             node_names=tuple(names or ()),
+            level_durations=getattr(limit_for, "level_durations", True),
         )
         messages = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
         wrong_width = table.skipped_examples + [""] * (

@@ -402,9 +402,11 @@ def _calendar(dialect: str, name: str) -> str:
     if on:
         rules.append(f"WHEN dn IN ({', '.join(map(str, on))}) THEN 1")
     work = f"CASE {' '.join(rules)} WHEN {weekday} < 5 THEN 1 ELSE 0 END"
-    cumulative = "OVER (ORDER BY dn ROWS UNBOUNDED PRECEDING)"
+    # counts as INTEGER: a SUM is wider (HUGEINT in DuckDB), and so would be every deadline
+    cumulative = "OVER (ORDER BY dn ROWS UNBOUNDED PRECEDING) AS INTEGER)"
     return (
-        f"SELECT dn, work, SUM(work) {cumulative} AS k, wd, SUM(wd) {cumulative} AS kw FROM (\n"
+        f"SELECT dn, work, CAST(SUM(work) {cumulative} AS k, wd, "
+        f"CAST(SUM(wd) {cumulative} AS kw FROM (\n"
         f"SELECT dn, {work} AS work, CASE WHEN {weekday} < 5 THEN 1 ELSE 0 END AS wd "
         f"FROM ({series}) days\n) marked"
     )
