@@ -25,6 +25,7 @@ cast; any other by the pattern of opsplay.pilot.event_times.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -41,6 +42,7 @@ from opsplay.pilot.events_sql import (
     judged_sql,
 )
 from opsplay.pilot.readers.cells import normalize_text
+from opsplay.pilot.readers.engine import TypedReadFailed
 from opsplay.pilot.sql import Quoter
 
 # The timestamp forms of opsplay.pilot.event_times, for RE2 (no look-behind: `日` may be
@@ -141,7 +143,14 @@ def query_log(
     )
     sql = _LogQuery(table, roles, group_columns, slas, calendar_name, clock, realtime, zone)
     sql.level_durations = level_durations
-    rows = sql.run(words, as_of, scheduled)
+    typed = _typed_stamps(table, roles)
+    try:
+        if typed is not None:  # the stamps read by DuckDB's CSV reader, if they all can be
+            sql.table = typed
+        rows = sql.run(words, as_of, scheduled)
+    except TypedReadFailed:
+        sql.table = table
+        rows = sql.run(words, as_of, scheduled)
     # A spelling meant a node, a status or a level after all: read the log again with it
     # mapped. Statuses come back from every row, so the rows made good by them are seen by
     # the second read, and a third maps their spellings.
@@ -160,6 +169,35 @@ def query_log(
             for node, keys in facts.missed.items()
         }
     return facts
+
+
+# A stamp as nearly every system writes it: read by DuckDB's CSV reader when a log's first
+# rows all have it (with a space or a T, one for the whole log)
+_WRITTEN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T])[0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+def _typed_stamps(table: Any, roles: Mapping[str, str]) -> Any:
+    """The log with its start and finish columns read as TIMESTAMP, when it is a CSV whose
+    first rows write every stamp `2024-10-08 09:05:00` (or all with a T); else None. The
+    reader is strptime: it also takes a trailing space (`09:05:0 `), which the pattern does
+    not; any other cell makes the query raise TypedReadFailed and the log is read as text."""
+    if table.source.format != "csv" or table.dialect != "duckdb":
+        return None
+    columns = (roles["started_at"], roles["finished_at"])
+    q = Quoter("duckdb")
+    rows = table.fetch(
+        f"SELECT {', '.join(q.column(c) for c in columns)} FROM {table.text_relation} LIMIT 1000"
+    )
+    separators = set()
+    for cell in (cell for row in rows for cell in row if cell):
+        written = _WRITTEN.fullmatch(cell)
+        if written is None:
+            return None
+        separators.add(written.group(1))
+    if len(separators) != 1:
+        return None
+    stamp_format = f"%Y-%m-%d{separators.pop()}%H:%M:%S"
+    return table.with_stamps(frozenset(columns), stamp_format)
 
 
 class _LogQuery:
@@ -197,7 +235,10 @@ class _LogQuery:
         with self._joins():
             cursor = self.table.execute(sql)
             names = [d[0] for d in cursor.description]
-            return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+            rows = []
+            while batch := self.table.next_rows(cursor, 1000):
+                rows += [dict(zip(names, values, strict=True)) for values in batch]
+            return rows
 
     def first_rows(
         self,
@@ -263,7 +304,7 @@ class _LogQuery:
         return (
             f"WITH cal AS (\n{_calendar('duckdb', self.calendar_name)}\n),\n"
             f"cells AS (\n{self._cells(numbered)}\n),\n"
-            f"stamps AS (\n{_stamps('cells')}\n),\n"
+            f"stamps AS (\n{_stamps('cells', self._typed())}\n),\n"
             f"checked AS (\n{self._checked(words)}\n),\n"
             # the judged rows of `pilot sql --events` (bad rows have no node: they are counted)
             f"r AS (SELECT {'rn, ' if numbered else ''}case_id, node, status, "
@@ -274,12 +315,23 @@ class _LogQuery:
             "x AS (SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d FROM j)\n"
         )
 
+    def _typed(self) -> frozenset[str]:
+        """`s` and `f` when the start and finish stamps are read as TIMESTAMP."""
+        stamps = getattr(self.table, "stamps", frozenset())
+        return frozenset(
+            x
+            for x, role in (("s", "started_at"), ("f", "finished_at"))
+            if self.roles[role] in stamps
+        )
+
     def _cells(self, numbered: bool) -> str:
         """The cells as written (numbered in file order when asked)."""
         q = Quoter("duckdb")
 
-        def text(role: str) -> str:
-            return f"CAST({q.column(self.roles[role])} AS VARCHAR)"
+        def text(role: str) -> str:  # stamps read by the CSV reader as they are
+            column = self.roles[role]
+            typed = column in getattr(self.table, "stamps", ())
+            return q.column(column) if typed else f"CAST({q.column(column)} AS VARCHAR)"
 
         level = text("level") if "level" in self.roles else "CAST(NULL AS VARCHAR)"
         groups = "".join(
@@ -329,7 +381,7 @@ class _LogQuery:
         )
 
 
-def _stamps(cells: str) -> str:
+def _stamps(cells: str, typed: frozenset[str] = frozenset()) -> str:
     """`s_local`/`f_local` (the wall time written, in nanoseconds), `s_off`/`f_off` (the UTC
     offset written, NULL without one) and `s_bad`/`f_bad` (`format`, `date`, `time` or
     `range` for a cell that is not a log time) of each row.
@@ -339,6 +391,12 @@ def _stamps(cells: str) -> str:
     what is wrong with it; its value."""
 
     def fast(x: str, raw: str) -> str:
+        if x in typed:  # read by the CSV reader: a year read
+            first, last = f"TIMESTAMP '{FIRST_YEAR}-01-01'", f"TIMESTAMP '{LAST_YEAR + 1}-01-01'"
+            return (
+                f"CASE WHEN {raw} >= {first} AND {raw} < {last} "
+                f"THEN epoch_us({raw}) * 1000 END AS {x}_fast"
+            )
         # `2024-10-08 09:05:00` (or with a T), the way nearly every system writes a time, of
         # a year read; strptime alone would take `09:05:0 ` (a space for a digit) too
         return (
@@ -349,6 +407,7 @@ def _stamps(cells: str) -> str:
         )
 
     def text(x: str, raw: str) -> str:
+        raw = f"CAST({raw} AS VARCHAR)" if x in typed else raw
         cleaned = (
             f"NULLIF(TRIM(translate({raw}, {_string(_FULL_WIDTH[0])}, "
             f"{_string(_FULL_WIDTH[1])})), '')"
@@ -443,16 +502,12 @@ def _grouped(
     it."""
     conditions = counted(deferred=True)
     statuses = {name: conditions.pop(name) for name in STATUS_WORDS}  # counted by status
-    late = f"f IS NOT NULL AND due IS NOT NULL AND NOT ({WITHIN})"
     is_open = f"{IS_OPEN} AND due IS NOT NULL"
     given = None if as_of is None else str(nanos(as_of.replace(tzinfo=None)))
     keys = ["lvl", "odd_status", *groups]
     if given is None:
-        open_scan = (
-            f"list(due) FILTER (WHERE {is_open}) AS open_dues, "
-            f"count(*) FILTER (WHERE {is_open}) AS open_n, "
-        )
-        open_gathered = "flatten(list(open_dues)) AS open_dues, SUM(open_n) AS open_n, "
+        open_scan = f"list(due) FILTER (WHERE {is_open}) AS open_dues, "
+        open_gathered = "flatten(list(open_dues)) AS open_dues, "
     else:
         open_scan = (
             f"count(*) FILTER (WHERE {is_open} AND due < {given}) AS breached_open, "
@@ -472,7 +527,7 @@ def _grouped(
         + "".join(f"count(*) FILTER (WHERE {c}) AS {name}, " for name, c in conditions.items())
         + "count(d) AS timed, max(CASE WHEN kind = 0 THEN secs END) AS sla, "
         "max(COALESCE(f, s)) AS last_t, "
-        f"count(*) FILTER (WHERE {late}) AS late_n, {open_scan}"
+        f"{open_scan}"
         "min(s) FILTER (WHERE f IS NOT NULL) AS first_s, max(f) AS last_f, "
         "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
         f"max(due) FILTER (WHERE kind IN (1, 2)) AS high{ok_scan} "
@@ -486,7 +541,7 @@ def _grouped(
         + "".join(f"SUM(count) FILTER (WHERE {c}) AS {name}, " for name, c in statuses.items())
         + "".join(f"SUM({name}) AS {name}, " for name in conditions)
         + "SUM(timed) AS timed, max(sla) AS sla, max(last_t) AS last_t, "
-        f"SUM(late_n) AS late_n, {open_gathered}"
+        f"{open_gathered}"
         "min(first_s) AS first_s, max(last_f) AS last_f, min(low) AS low, "
         f"max(high) AS high{ok_gathered} FROM t "
         "GROUP BY GROUPING SETS ("
@@ -523,8 +578,8 @@ def _grouped(
     if given is None:
         breached = f"COALESCE(len(list_filter(open_dues, {_lambda('due', 'due < as_of')})), 0)"
         counts = (
-            f"SELECT a.* EXCLUDE (open_dues, open_n), {breached} AS breached_open, "
-            f"open_n - {breached} AS pending FROM a"
+            f"SELECT a.* EXCLUDE (open_dues), {breached} AS breached_open, "
+            f"COALESCE(len(open_dues), 0) - {breached} AS pending FROM a"
         )
     else:
         counts = "SELECT a.* FROM a"
@@ -536,7 +591,8 @@ def _grouped(
         f"n AS ({counts})\n"
         "SELECT g.* EXCLUDE (sla, checked), q.quantiles[1] / 1e9 AS p50_s, "
         "q.quantiles[2] / 1e9 AS p95_s, sla / 1e9 AS sla_s, "
-        "checked + breached_open AS checked, late_n + breached_open AS missed_n "
+        "checked + breached_open AS checked, "
+        "checked - within_sla + breached_open AS missed_n "
         "FROM n g LEFT JOIN q ON "
         f"{match} AND g.odd_status IS NULL"
     )
@@ -681,8 +737,9 @@ def _figures(row: Mapping[str, Any]) -> LevelFigures:
 
 
 def _zone_offset_sql(zone: tzinfo) -> Callable[[str], str]:
-    """Seconds since 1970 in UTC -> the same instant on `zone`'s clock; a fixed offset when the
-    zone has had one since 1992 (Asia/Shanghai), else DuckDB's ICU time zones."""
+    """Nanoseconds since 1970 in UTC -> the same instant on `zone`'s clock: a fixed offset
+    when the zone has had one since 1992 (Asia/Shanghai), else the zone's offset at that
+    instant from DuckDB's ICU time zones (summer time included)."""
     samples = {
         (datetime(year, month, 15) + timedelta(hours=12)).replace(tzinfo=zone).utcoffset()
         for year in (1992, 2010, 2030)
@@ -692,10 +749,15 @@ def _zone_offset_sql(zone: tzinfo) -> Callable[[str], str]:
         shift = next(iter(samples))
         offset = round(shift.total_seconds()) * NANOS if shift is not None else 0
         return lambda utc: f"({utc} + {offset})"
-    name = getattr(zone, "key", "UTC")
-    return lambda utc: (
-        f"epoch_ns(CAST(timezone({_string(name)}, make_timestamp_ns({utc})) AS TIMESTAMP))"
-    )
+    name = _string(getattr(zone, "key", "UTC"))
+
+    def local(utc: str) -> str:
+        # timezone('UTC', naive) is that UTC instant; timezone(zone, instant) its wall time
+        micros = f"(({utc}) // 1000)"
+        wall = f"epoch_us(timezone({name}, timezone('UTC', make_timestamp({micros}))))"
+        return f"({utc} + ({wall} - {micros}) * 1000)"
+
+    return local
 
 
 def moment(value: int) -> datetime:

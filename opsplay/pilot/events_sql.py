@@ -94,7 +94,12 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         "-- checked (open cases past their deadline count as missed; `pending` ones are not\n"
         "-- due yet). Each row's limit is its level's; calendar limits (working days, T+N,\n"
         "-- cut-offs) are judged against the generated working-day table `cal`.\n"
-        f"WITH cal AS (\n{_calendar(dialect, options.get('calendar') or 'official')}\n),\n"
+        + (
+            f"-- Evaluation time (as_of): {as_of:%Y-%m-%d %H:%M:%S} on the log's clock.\n"
+            if isinstance(as_of, datetime)
+            else "-- Evaluation time (as_of): the table's last timestamp.\n"
+        )
+        + f"WITH cal AS (\n{_calendar(dialect, options.get('calendar') or 'official')}\n),\n"
         f"r AS (\n{rows}\n),\n"
         f"j AS (\n{judged}\n)\n"
         "SELECT\n  " + ",\n  ".join(select) + "\nFROM (\n"
