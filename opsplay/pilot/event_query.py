@@ -9,53 +9,55 @@ is what only a file needs: timestamps in the forms teams write (`2024/8/5 9:30`,
 written (mapped in Python), bad rows named by line and column, groups, per-level figures
 and the facts schedules and messages need.
 
-One scan of the log, streamed: nothing of it is kept but the aggregates (the durations the
-quantiles need, and the open cases, whose judgement waits for the evaluation time: by
-default the log's last timestamp, known only at the end of the scan). The cells are taken
-as written; node and status words the query was not given are few and come back with the
-result, where Python maps them, and only when one of them meant a node, a status or a level
-after all is the log read a second time with them mapped.
+How it stays fast and small (a 5M-row log in a few seconds and ~350 MB):
+- One scan, streamed on every core: nothing of the log is kept but the aggregates (the
+  durations the quantiles need, 8 bytes a row as any exact quantile, and the deadlines of
+  open cases, judged once the evaluation time is known: by default the log's last time,
+  known only at the end of the scan).
+- No row numbers in that scan: DuckDB's row_number() keeps file order by making the scan
+  single-threaded. The rows messages name (the first bad rows, the first ten breaches of
+  each node and level) are found by a second read that numbers rows and stops as soon as
+  it has them.
+- Cells are taken as written. A CSV whose stamps are all written `2024-10-08 09:05:00` (or
+  with a T, judged on its first rows) has them read by DuckDB's CSV reader; other stamps
+  are read by a strict strptime when written so, and only the rest by the pattern of
+  opsplay.pilot.event_times (full-width digits, 年月日, offsets, fractions).
+- Node and status words the query was not given (another width, case or spacing) come
+  back with the result, where Python maps them; only when one meant a node, a status or a
+  level after all is the log read again, with them mapped.
 
 Times are nanoseconds since 1970-01-01 on the log's clock: in `timezone` when one is given
-(a stamp with an offset moved there), else each row on its start's clock. A stamp that
-DuckDB reads back as the same text (`2024-10-08 09:05:00`, or with a `T`) is read by a
-cast; any other by the pattern of opsplay.pilot.event_times.
+(a stamp with an offset moved there), else each row on its start's clock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
-from opsplay.pilot.event_times import FIRST_YEAR, LAST_YEAR
+from opsplay.errors import InputError
+from opsplay.pilot.event_cells import (
+    NANOS,
+    mapping_sql,
+    moment,
+    stamps_sql,
+    typed_stamps,
+    zone_offset_sql,
+)
+from opsplay.pilot.event_figures import figures_sql
 from opsplay.pilot.events_sql import (
     IS_OPEN,
     STATUS_WORDS,
     WITHIN,
     _calendar,
-    _string,
-    counted,
     judged_sql,
 )
 from opsplay.pilot.readers.cells import normalize_text
 from opsplay.pilot.readers.engine import TypedReadFailed
 from opsplay.pilot.sql import Quoter
-
-# The timestamp forms of opsplay.pilot.event_times, for RE2 (no look-behind: `日` may be
-# followed directly by the time).
-_STAMP = (
-    r"^(\d{4})(?:-|/|\.|年)(\d{1,2})(?:-|/|\.|月)(\d{1,2})"
-    r"(?:(?:日(?:T|\s*)|T|\s+)(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:[.,](\d{1,9}))?)?|日)?"
-    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
-)
-_GROUPS = "['y', 'mo', 'd', 'h', 'mi', 'sec', 'fr', 'z']"
-_FULL_WIDTH = ("０１２３４５６７８９：／．－＋", "0123456789:/.-+")
-EPOCH = datetime(1970, 1, 1)
-NANOS = 10**9  # times in the query: whole nanoseconds, exact as the file path compared them
 
 
 @dataclass
@@ -143,7 +145,7 @@ def query_log(
     )
     sql = _LogQuery(table, roles, group_columns, slas, calendar_name, clock, realtime, zone)
     sql.level_durations = level_durations
-    typed = _typed_stamps(table, roles)
+    typed = typed_stamps(table, roles)
     try:
         if typed is not None:  # the stamps read by DuckDB's CSV reader, if they all can be
             sql.table = typed
@@ -163,41 +165,13 @@ def query_log(
     facts = _facts(rows, slas, group_columns, map_node, scheduled)
     if facts.bad_count or facts.missed:  # name them: the first in file order
         wanted = min(facts.bad_count, 1 if first_bad_only else 5)
-        facts.bad, found = sql.first_rows(words, facts.as_of, facts.missed, wanted)
+        latest = next(row["as_of"] for row in rows)  # in nanoseconds, as the query judged
+        facts.bad, found = sql.first_rows(words, latest, facts.missed, wanted)
         facts.missed = {
             node: {key: (count, found.get((node, key), ())) for key, (count, _) in keys.items()}
             for node, keys in facts.missed.items()
         }
     return facts
-
-
-# A stamp as nearly every system writes it: read by DuckDB's CSV reader when a log's first
-# rows all have it (with a space or a T, one for the whole log)
-_WRITTEN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T])[0-9]{2}:[0-9]{2}:[0-9]{2}")
-
-
-def _typed_stamps(table: Any, roles: Mapping[str, str]) -> Any:
-    """The log with its start and finish columns read as TIMESTAMP, when it is a CSV whose
-    first rows write every stamp `2024-10-08 09:05:00` (or all with a T); else None. The
-    reader is strptime: it also takes a trailing space (`09:05:0 `), which the pattern does
-    not; any other cell makes the query raise TypedReadFailed and the log is read as text."""
-    if table.source.format != "csv" or table.dialect != "duckdb":
-        return None
-    columns = (roles["started_at"], roles["finished_at"])
-    q = Quoter("duckdb")
-    rows = table.fetch(
-        f"SELECT {', '.join(q.column(c) for c in columns)} FROM {table.text_relation} LIMIT 1000"
-    )
-    separators = set()
-    for cell in (cell for row in rows for cell in row if cell):
-        written = _WRITTEN.fullmatch(cell)
-        if written is None:
-            return None
-        separators.add(written.group(1))
-    if len(separators) != 1:
-        return None
-    stamp_format = f"%Y-%m-%d{separators.pop()}%H:%M:%S"
-    return table.with_stamps(frozenset(columns), stamp_format)
 
 
 class _LogQuery:
@@ -229,7 +203,7 @@ class _LogQuery:
     ) -> list[dict[str, Any]]:
         """The grouped rows of the query: one per node, node and level, node and group."""
         groups = [f"g{i}" for i in range(len(self.group_columns))]
-        sql = self.rows(words, numbered=False) + _grouped(
+        sql = self.rows(words, numbered=False) + figures_sql(
             groups, as_of, scheduled, self.level_durations
         )
         with self._joins():
@@ -243,19 +217,18 @@ class _LogQuery:
     def first_rows(
         self,
         words: _Words,
-        as_of: datetime,
+        as_of: int | None,
         missed: Mapping[str, Mapping[str, tuple[int, Any]]],
         bad_wanted: int,
     ) -> tuple[list[tuple[int, str, str, str]], dict[tuple[str, str], tuple[str, ...]]]:
         """The first bad rows (record, problem) and, per node and per node and level, the
-        first ten cases past their limit as of `as_of`, in file order.
+        first ten cases past their limit as of `as_of` (nanoseconds), in file order.
 
         Numbering the rows keeps them in file order, which makes the scan single-threaded:
         it is read as a stream, and only until every count asked for is found (a log's
         first breaches are usually near its start)."""
-        due = str(nanos(as_of))
         late = f"f IS NOT NULL AND due IS NOT NULL AND NOT ({WITHIN})"
-        past = f"{IS_OPEN} AND due < {due}"
+        past = "false" if as_of is None else f"{IS_OPEN} AND due < {as_of}"
         sql = self.rows(words, numbered=True) + (
             "SELECT rn, problem, node, lvl, TRIM(case_id) AS id FROM x "
             f"WHERE problem IS NOT NULL OR ({late}) OR ({past})"
@@ -288,7 +261,11 @@ class _LogQuery:
     def _joins(self) -> Iterator[None]:
         """The log is the probe side of every join with the calendar: DuckDB does not know
         how long a CSV is before reading it and would otherwise hash the whole log."""
-        self.table.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        try:  # (a DuckDB before 1.1 has no such optimizer: it keeps the written order)
+            self.table.execute("SET disabled_optimizers = 'build_side_probe_side'")
+        except InputError:
+            yield
+            return
         try:
             yield
         finally:
@@ -304,7 +281,7 @@ class _LogQuery:
         return (
             f"WITH cal AS (\n{_calendar('duckdb', self.calendar_name)}\n),\n"
             f"cells AS (\n{self._cells(numbered)}\n),\n"
-            f"stamps AS (\n{_stamps('cells', self._typed())}\n),\n"
+            f"stamps AS (\n{stamps_sql('cells', self._typed())}\n),\n"
             f"checked AS (\n{self._checked(words)}\n),\n"
             # the judged rows of `pilot sql --events` (bad rows have no node: they are counted)
             f"r AS (SELECT {'rn, ' if numbered else ''}case_id, node, status, "
@@ -349,11 +326,11 @@ class _LogQuery:
     def _checked(self, words: _Words) -> str:
         """Each row's node, status and level as meant, its times on the log's clock, and what
         is wrong with it (NULL for a good row), checked in the order messages name them."""
-        node_id = _mapping("node_raw", words.nodes)
-        status_id = _mapping("status_raw", words.statuses)
-        level = _mapping("level_raw", words.levels or {}, "level_raw")
+        node_id = mapping_sql("node_raw", words.nodes)
+        status_id = mapping_sql("status_raw", words.statuses)
+        level = mapping_sql("level_raw", words.levels or {}, "level_raw")
         if self.zone is not None:
-            offset = _zone_offset_sql(self.zone)
+            offset = zone_offset_sql(self.zone)
             s_wall = f"CASE WHEN s_off IS NULL THEN s_local ELSE {offset('(s_local - s_off)')} END"
             f_wall = f"CASE WHEN f_off IS NULL THEN f_local ELSE {offset('(f_local - f_off)')} END"
         else:  # each row on its start's clock; a stamp without an offset takes the other's
@@ -379,232 +356,6 @@ class _LogQuery:
             "SELECT w.*, CASE WHEN problem IS NULL THEN COALESCE(node_id, node_raw) END AS node, "
             f"status_id AS status FROM (\nSELECT v.*, {problem} AS problem FROM (\n{walls}\n) v\n) w"
         )
-
-
-def _stamps(cells: str, typed: frozenset[str] = frozenset()) -> str:
-    """`s_local`/`f_local` (the wall time written, in nanoseconds), `s_off`/`f_off` (the UTC
-    offset written, NULL without one) and `s_bad`/`f_bad` (`format`, `date`, `time` or
-    `range` for a cell that is not a log time) of each row.
-
-    Layer by layer, each value computed once: the cast; the text of the cells the cast did not
-    read back as written (full-width digits made ASCII); the pattern's parts of that text;
-    what is wrong with it; its value."""
-
-    def fast(x: str, raw: str) -> str:
-        if x in typed:  # read by the CSV reader: a year read
-            first, last = f"TIMESTAMP '{FIRST_YEAR}-01-01'", f"TIMESTAMP '{LAST_YEAR + 1}-01-01'"
-            return (
-                f"CASE WHEN {raw} >= {first} AND {raw} < {last} "
-                f"THEN epoch_us({raw}) * 1000 END AS {x}_fast"
-            )
-        # `2024-10-08 09:05:00` (or with a T), the way nearly every system writes a time, of
-        # a year read; strptime alone would take `09:05:0 ` (a space for a digit) too
-        return (
-            f"CASE WHEN strlen({raw}) = 19 AND {raw} >= '{FIRST_YEAR}' "
-            f"AND {raw} < '{LAST_YEAR + 1}' AND right({raw}, 1) BETWEEN '0' AND '9' "
-            f"THEN epoch_us(try_strptime({raw}, ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S'])) "
-            f"* 1000 END AS {x}_fast"
-        )
-
-    def text(x: str, raw: str) -> str:
-        raw = f"CAST({raw} AS VARCHAR)" if x in typed else raw
-        cleaned = (
-            f"NULLIF(TRIM(translate({raw}, {_string(_FULL_WIDTH[0])}, "
-            f"{_string(_FULL_WIDTH[1])})), '')"
-        )
-        return f"CASE WHEN {x}_fast IS NULL THEN {cleaned} END AS {x}_text"
-
-    def parts(x: str) -> str:
-        return (
-            f"CASE WHEN {x}_text IS NOT NULL THEN "
-            f"regexp_extract({x}_text, {_string(_STAMP)}, {_GROUPS}) END AS {x}_m"
-        )
-
-    def number(m: str, part: str) -> str:
-        return f"CAST(COALESCE(NULLIF({m}.{part}, ''), '0') AS BIGINT)"
-
-    def day(m: str) -> str:
-        return f"try_strptime({m}.y || '-' || {m}.mo || '-' || {m}.d, '%Y-%m-%d')"
-
-    def bad(x: str) -> str:
-        m = f"{x}_m"
-        hour, minute, second = (number(m, g) for g in ("h", "mi", "sec"))
-        return (
-            f"CASE WHEN {m} IS NULL THEN NULL WHEN {m}.y = '' THEN 'format' "
-            f"WHEN {day(m)} IS NULL THEN 'date' "
-            f"WHEN {hour} > 23 OR {minute} > 59 OR {second} > 59 THEN 'time' "
-            f"WHEN CAST({m}.y AS INTEGER) NOT BETWEEN {FIRST_YEAR} AND {LAST_YEAR} THEN 'range' "
-            f"END AS {x}_bad"
-        )
-
-    def value(x: str) -> str:
-        m = f"{x}_m"
-        hour, minute, second = (number(m, g) for g in ("h", "mi", "sec"))
-        fraction = f"CASE WHEN {m}.fr = '' THEN 0 ELSE CAST(rpad({m}.fr, 9, '0') AS BIGINT) END"
-        clock_ns = f"(({hour} * 3600 + {minute} * 60 + {second}) * 1000000000 + {fraction})"
-        written = f"CAST(epoch({day(m)}) AS BIGINT) * 1000000000 + {clock_ns}"
-        zone = f"{m}.z"
-        digits = f"replace(substr({zone}, 2), ':', '')"
-        offset = (
-            f"CASE WHEN {zone} = '' THEN NULL WHEN {zone} = 'Z' THEN 0 ELSE "
-            f"(CASE WHEN substr({zone}, 1, 1) = '-' THEN -1 ELSE 1 END) * "
-            f"(CAST(substr({digits}, 1, 2) AS BIGINT) * 3600 + "
-            f"CAST(COALESCE(NULLIF(substr({digits}, 3, 2), ''), '0') AS BIGINT) * 60) "
-            "* 1000000000 END"
-        )
-        good = f"{m} IS NOT NULL AND {x}_bad IS NULL"
-        return (
-            f"COALESCE({x}_fast, CASE WHEN {good} THEN {written} END) AS {x}_local, "
-            f"CASE WHEN {good} THEN {offset} END AS {x}_off"
-        )
-
-    layers = [
-        f"SELECT {cells}.*, {fast('s', 'st')}, {fast('f', 'ft')} FROM {cells}",
-        f"SELECT c.*, {text('s', 'st')}, {text('f', 'ft')} FROM c",
-        f"SELECT c.*, {parts('s')}, {parts('f')} FROM c",
-        f"SELECT c.*, {bad('s')}, {bad('f')} FROM c",
-        f"SELECT c.* EXCLUDE (s_fast, f_fast, s_text, f_text, s_m, f_m), "
-        f"{value('s')}, {value('f')} FROM c",
-    ]
-    sql = layers[0]
-    for layer in layers[1:]:
-        sql = layer.replace("FROM c", f"FROM (\n{sql}\n) c", 1)
-    return sql
-
-
-def _mapping(column: str, words: Mapping[str, str | None], otherwise: str = "NULL") -> str:
-    """`column` mapped by `words` (a CASE over the few spellings), `otherwise` for others."""
-    if not words:
-        return otherwise
-    branches = " ".join(
-        f"WHEN {_string(spelling)} THEN {'NULL' if meant is None else _string(meant)}"
-        for spelling, meant in words.items()  # the likeliest first: ids, the words as listed
-    )
-    return f"CASE {column} {branches} ELSE {otherwise} END"
-
-
-def _grouped(
-    groups: Sequence[str],
-    as_of: datetime | None,
-    scheduled: Sequence[str],
-    level_durations: bool = True,
-) -> str:
-    """The figures of each node, node and level, node and group from the judged rows `x`.
-
-    The rows stream once through two aggregations: `t`, every count by node, level, status,
-    group columns and the status word the query was not given (`odd_status`: bad rows) at
-    once, so the per-node, per-level and per-group figures are gathered from its few rows;
-    and `q`, the duration quantiles of each node, node and group, and node and level when
-    asked (each keeps the durations, as any exact quantile does: 8 bytes a row).
-
-    Without a given evaluation time the log's last one (the latest time of a good row) is
-    known only after the pass: the deadlines of the open cases are kept to count those past
-    it."""
-    conditions = counted(deferred=True)
-    statuses = {name: conditions.pop(name) for name in STATUS_WORDS}  # counted by status
-    is_open = f"{IS_OPEN} AND due IS NOT NULL"
-    given = None if as_of is None else str(nanos(as_of.replace(tzinfo=None)))
-    keys = ["lvl", "odd_status", *groups]
-    if given is None:
-        open_scan = f"list(due) FILTER (WHERE {is_open}) AS open_dues, "
-        open_gathered = "flatten(list(open_dues)) AS open_dues, "
-    else:
-        open_scan = (
-            f"count(*) FILTER (WHERE {is_open} AND due < {given}) AS breached_open, "
-            f"count(*) FILTER (WHERE {is_open} AND due >= {given}) AS pending, "
-        )
-        open_gathered = "SUM(breached_open) AS breached_open, SUM(pending) AS pending, "
-    ok_scan = ok_gathered = ""
-    if scheduled:
-        wanted = ", ".join(_string(node) for node in scheduled)
-        ok_scan = (
-            ", list(f) FILTER (WHERE status = 'ok' AND f IS NOT NULL "
-            f"AND node IN ({wanted})) AS ok_finishes"
-        )
-        ok_gathered = ", flatten(list(ok_finishes)) AS ok_finishes"
-    scan = (
-        f"SELECT node, status, {', '.join(keys)}, count(*) AS count, "
-        + "".join(f"count(*) FILTER (WHERE {c}) AS {name}, " for name, c in conditions.items())
-        + "count(d) AS timed, max(CASE WHEN kind = 0 THEN secs END) AS sla, "
-        "max(COALESCE(f, s)) AS last_t, "
-        f"{open_scan}"
-        "min(s) FILTER (WHERE f IS NOT NULL) AS first_s, max(f) AS last_f, "
-        "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
-        f"max(due) FILTER (WHERE kind IN (1, 2)) AS high{ok_scan} "
-        f"FROM x GROUP BY node, status, {', '.join(keys)}"
-    )
-    sets = [("odd_status",), ("lvl",)] + ([tuple(groups)] if groups else [])
-    gathered = (
-        f"SELECT node, {', '.join(keys)}, "
-        + "".join(f"GROUPING({key}) AS by_{key}, " for key in keys)
-        + "SUM(count) AS count, "
-        + "".join(f"SUM(count) FILTER (WHERE {c}) AS {name}, " for name, c in statuses.items())
-        + "".join(f"SUM({name}) AS {name}, " for name in conditions)
-        + "SUM(timed) AS timed, max(sla) AS sla, max(last_t) AS last_t, "
-        f"{open_gathered}"
-        "min(first_s) AS first_s, max(last_f) AS last_f, min(low) AS low, "
-        f"max(high) AS high{ok_gathered} FROM t "
-        "GROUP BY GROUPING SETS ("
-        + ", ".join(f"(node, {', '.join(columns)})" for columns in sets)
-        + ")"
-    )
-
-    def quantiles(columns: Sequence[str]) -> str:
-        shown = [
-            (key if key in columns else f"NULL AS {key}", "0" if key in columns else "1")
-            for key in keys
-        ]
-        return (
-            f"SELECT node, {', '.join(c for c, _ in shown)}, "
-            + "".join(f"{flag} AS by_{key}, " for key, (_, flag) in zip(keys, shown, strict=True))
-            + "quantile_cont(d, [0.5, 0.95]) AS quantiles FROM x WHERE d IS NOT NULL "
-            f"GROUP BY node{''.join(', ' + c for c in columns)}"
-        )
-
-    by_level = [()] + ([("lvl",)] if level_durations else []) + ([tuple(groups)] if groups else [])
-    quantile_sql = "\nUNION ALL ".join(quantiles(columns) for columns in by_level)
-    # the node rows of `gathered` are those by node and status word: the good rows have
-    # none, and get the node's quantiles
-    node_rows = " AND ".join(f"by_{key} = 1" for key in ("lvl", *groups))
-    match = " AND ".join(
-        ["g.node = q.node"]
-        + [
-            f"g.{key} IS NOT DISTINCT FROM q.{key} AND g.by_{key} = q.by_{key}"
-            for key in keys
-            if key != "odd_status"
-        ]
-    )
-    latest = given or f"max(last_t) FILTER (WHERE node IS NOT NULL AND {node_rows}) OVER ()"
-    if given is None:
-        breached = f"COALESCE(len(list_filter(open_dues, {_lambda('due', 'due < as_of')})), 0)"
-        counts = (
-            f"SELECT a.* EXCLUDE (open_dues), {breached} AS breached_open, "
-            f"COALESCE(len(open_dues), 0) - {breached} AS pending FROM a"
-        )
-    else:
-        counts = "SELECT a.* FROM a"
-    return (
-        f",\nt AS (\n{scan}\n),\n"
-        f"q AS (\n{quantile_sql}\n),\n"
-        f"g AS (\n{gathered}\n),\n"
-        f"a AS (SELECT g.*, {latest} AS as_of FROM g),\n"
-        f"n AS ({counts})\n"
-        "SELECT g.* EXCLUDE (sla, checked), q.quantiles[1] / 1e9 AS p50_s, "
-        "q.quantiles[2] / 1e9 AS p95_s, sla / 1e9 AS sla_s, "
-        "checked + breached_open AS checked, "
-        "checked - within_sla + breached_open AS missed_n "
-        "FROM n g LEFT JOIN q ON "
-        f"{match} AND g.odd_status IS NULL"
-    )
-
-
-def _lambda(name: str, body: str) -> str:
-    """A lambda of DuckDB's list functions: `lambda c: …` since 1.3 (the only one 2.0 reads),
-    `c -> …` before."""
-    import duckdb
-
-    major, minor = (int(part) for part in duckdb.__version__.split(".")[:2])
-    return f"lambda {name}: {body}" if (major, minor) >= (1, 3) else f"{name} -> {body}"
 
 
 def _learn(
@@ -734,38 +485,3 @@ def _figures(row: Mapping[str, Any]) -> LevelFigures:
         breached_open=int(row["breached_open"] or 0),
         pending=int(row["pending"] or 0),
     )
-
-
-def _zone_offset_sql(zone: tzinfo) -> Callable[[str], str]:
-    """Nanoseconds since 1970 in UTC -> the same instant on `zone`'s clock: a fixed offset
-    when the zone has had one since 1992 (Asia/Shanghai), else the zone's offset at that
-    instant from DuckDB's ICU time zones (summer time included)."""
-    samples = {
-        (datetime(year, month, 15) + timedelta(hours=12)).replace(tzinfo=zone).utcoffset()
-        for year in (1992, 2010, 2030)
-        for month in (1, 7)
-    }
-    if len(samples) == 1:
-        shift = next(iter(samples))
-        offset = round(shift.total_seconds()) * NANOS if shift is not None else 0
-        return lambda utc: f"({utc} + {offset})"
-    name = _string(getattr(zone, "key", "UTC"))
-
-    def local(utc: str) -> str:
-        # timezone('UTC', naive) is that UTC instant; timezone(zone, instant) its wall time
-        micros = f"(({utc}) // 1000)"
-        wall = f"epoch_us(timezone({name}, timezone('UTC', make_timestamp({micros}))))"
-        return f"({utc} + ({wall} - {micros}) * 1000)"
-
-    return local
-
-
-def moment(value: int) -> datetime:
-    """Nanoseconds since 1970-01-01 as a naive datetime (microseconds kept)."""
-    return EPOCH + timedelta(microseconds=int(value) // 1000)
-
-
-def nanos(when: datetime) -> int:
-    """A naive datetime as nanoseconds since 1970-01-01."""
-    delta = when - EPOCH
-    return (delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000
