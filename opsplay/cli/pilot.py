@@ -370,10 +370,11 @@ def sql(
     lang: Annotated[
         Lang | None, typer.Option("--lang", help=_("Language of the comments."))
     ] = None,
+    as_of: AsOf = None,
 ) -> None:
     asked = lang or ctx.find_root().params.get("lang")  # or `opsplay --lang`
     with language(lang.value if lang else None):
-        _print_sql(playbook, table, dialect, by, events, db, asked.value if asked else None)
+        _print_sql(playbook, table, dialect, by, events, db, asked.value if asked else None, as_of)
 
 
 def _print_sql(
@@ -384,23 +385,39 @@ def _print_sql(
     events: bool,
     db: str | None,
     lang: str | None = None,
+    as_of: str | None = None,
 ) -> None:
     from opsplay.pilot.playbook_plan import sql_for_playbook
     from opsplay.validate import load_playbook
 
     try:
+        if as_of is not None and not events:
+            raise UsageError(
+                _(
+                    "--as-of goes with --events: it is the evaluation time of the node-figures "
+                    "query (open cases and their deadlines)"
+                )
+            )
         if events:
             from opsplay.config import find_config
+            from opsplay.pilot.events import evaluation_time
             from opsplay.pilot.events_sql import events_sql_for_playbook
+            from opsplay.zones import wall_clock, zone
 
             config = find_config(playbook.parent)
+            loaded = load_playbook(playbook, config)
+            # as pilot compare --as-of reads it: naive in the project's zone, an offset moved
+            # there; the query compares it with the log's naive times
+            where = zone(config.timezone, loaded.language)
+            evaluated = evaluation_time(as_of, where)
             text = events_sql_for_playbook(
-                load_playbook(playbook, config),
+                loaded,
                 table=table,
                 dialect=dialect.value,
                 calendar=config.calendar,
                 workday_limits=config.workday_limits,
                 realtime_seconds=config.realtime_seconds,
+                as_of=None if evaluated is None else wall_clock(evaluated, where),
             )
         else:
             loaded = load_playbook(playbook)

@@ -17,6 +17,10 @@ _TIMESTAMP = re.compile(
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _DAY_NS = 86400 * 10**9
+# The years a log time may have: times and deadlines are counted in nanoseconds since 1970,
+# which 64 bits hold from 1677-09-21 to 2262-04-11; a year 9999 is a placeholder for "not
+# yet", not a time.
+FIRST_YEAR, LAST_YEAR = 1678, 2261
 
 
 class BadTimestamp(ValueError):
@@ -66,6 +70,8 @@ def parse_moment(text: str, zone: tzinfo | None) -> datetime:
         raise ValueError(text)
     local_ns, offset = parsed
     moment = _as_datetime(local_ns)
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(text)
     if offset is not None:
         return moment.replace(tzinfo=timezone(timedelta(microseconds=offset // 1000)))
     return moment if zone is None else moment.replace(tzinfo=zone)

@@ -28,7 +28,7 @@ from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
 from opsplay.model.hours import HoursLimit
-from opsplay.pilot.event_times import as_datetime, parse_moment
+from opsplay.pilot.event_times import FIRST_YEAR, LAST_YEAR, as_datetime, parse_moment
 from opsplay.pilot.presentation.words import listing
 from opsplay.pilot.readers.cells import MAX_EXAMPLES, normalize_text, quote
 from opsplay.pilot.readers.results import SourceInfo
@@ -173,6 +173,8 @@ def read_events(
             as_of=evaluated,
             scheduled=tuple(getattr(limit_for, "scheduled", ()) or ()),
             first_bad_only=not skip_bad_rows,
+            node_names=tuple(names or ()),
+            level_durations=getattr(limit_for, "level_durations", True),
         )
         messages = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
         wrong_width = table.skipped_examples + [""] * (
@@ -285,8 +287,17 @@ def _bad_row(table: Any, roles: Mapping[str, str], record: int, problem: str) ->
         ),
         "date": _("{where}: {value} is not a valid date"),
         "time": _("{where}: {value} is not a valid time of day"),
+        "range": _(
+            "{where}: {value} is not a time a log can hold (years {first} to {last} are read); "
+            "write when it happened, or leave the finish time blank for a case still open"
+        ),
     }[kind]
-    return message.format(where=where(role), value=_quoted(quote(cell(role))[1:-1]))
+    return message.format(
+        where=where(role),
+        value=_quoted(quote(cell(role))[1:-1]),
+        first=FIRST_YEAR,
+        last=LAST_YEAR,
+    )
 
 
 def evaluation_time(as_of: str | datetime | None, timezone: tzinfo) -> datetime | None:

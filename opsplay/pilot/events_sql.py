@@ -94,7 +94,12 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         "-- checked (open cases past their deadline count as missed; `pending` ones are not\n"
         "-- due yet). Each row's limit is its level's; calendar limits (working days, T+N,\n"
         "-- cut-offs) are judged against the generated working-day table `cal`.\n"
-        f"WITH cal AS (\n{_calendar(dialect, options.get('calendar') or 'official')}\n),\n"
+        + (
+            f"-- Evaluation time (as_of): {as_of:%Y-%m-%d %H:%M:%S} on the log's clock.\n"
+            if isinstance(as_of, datetime)
+            else "-- Evaluation time (as_of): the table's last timestamp.\n"
+        )
+        + f"WITH cal AS (\n{_calendar(dialect, options.get('calendar') or 'official')}\n),\n"
         f"r AS (\n{rows}\n),\n"
         f"j AS (\n{judged}\n)\n"
         "SELECT\n  " + ",\n  ".join(select) + "\nFROM (\n"
@@ -131,14 +136,15 @@ def judged_sql(
     )
     if unit != 1:
         double = "BIGINT"  # whole nanoseconds: exact, as the file path always compared
-    params = [_params(slas, part, realtime, clock, double, unit) for part in range(4)]
+    lim, params = _limits(slas, realtime, clock, double, unit)
     day = _floor_day("l.s", dialect) if unit == 1 else f"CAST(l.s // {86400 * unit} AS INTEGER)"
     whole_day = "86400.0" if unit == 1 else str(86400 * unit)
     minute = "60.0" if unit == 1 else str(60 * unit)
     limited = (
         f"SELECT l.*, {day} AS dn, c0.k AS k0, c0.work AS w0, c0.kw AS kv0, c0.wd AS v0 "
-        f"FROM (\nSELECT r.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
-        f"{params[3]} AS secs FROM r\n) l LEFT JOIN cal c0 ON c0.dn = {day}"
+        f"FROM (\nSELECT lr.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
+        f"{params[3]} AS secs FROM (SELECT r.*, {lim} AS lim FROM r) lr\n) l "
+        f"LEFT JOIN cal c0 ON c0.dn = {day}"
     )
     hours = _business_hours(slas)
     if hours:
@@ -255,70 +261,103 @@ def _time_in_day(hours: dict[str, Any], unit: int) -> str:
     return f"CASE m.node {' '.join(branches)} END"
 
 
+# A judged row's verdicts, as the figures count them: a length is judged on the duration (as
+# the file path always did), a calendar limit on the finish time against the deadline; an
+# open case has no finish time and is not skipped.
+WITHIN = "CASE WHEN kind = 0 THEN d <= secs ELSE f <= due END"
+IS_OPEN = "f IS NULL AND s IS NOT NULL AND status NOT IN ('{}')".format(
+    "', '".join(STATUS_WORDS["skipped"])
+)
+
+
+def counted(*, deferred: bool = False) -> dict[str, str]:
+    """The figures that count judged rows (a SUM of 1 or 0 each): name -> the condition.
+
+    `deferred`: without what depends on the evaluation time `as_of` (the file path counts it
+    from each group's open cases once the log's last time is known): `checked` counts
+    finished rows only, and breached_open and pending are left out."""
+    conditions = {
+        name: f"status IN ({', '.join(_string(w) for w in words)})"
+        for name, words in STATUS_WORDS.items()
+    }
+    finished = "f IS NOT NULL AND due IS NOT NULL"
+    conditions["within_sla"] = f"{finished} AND {WITHIN}"
+    conditions["checked"] = finished if deferred else f"({finished}) OR ({IS_OPEN} AND due < as_of)"
+    conditions["open"] = IS_OPEN
+    if not deferred:
+        conditions["breached_open"] = f"{IS_OPEN} AND due < as_of"
+        conditions["pending"] = f"{IS_OPEN} AND due >= as_of"
+    return conditions
+
+
 def figure_columns(q: Quoter, dialect: str, unit: int = 1) -> list[str]:
     """The node figures over judged rows with `d` (duration) and `as_of`: status counts,
     timed, p50/p95 and sla_s (in seconds), within_sla, checked, open, breached_open, pending."""
     per = "" if unit == 1 else f" / {float(unit)!r}"
-    skipped = ", ".join(_string(w) for w in STATUS_WORDS["skipped"])
-    is_open = f"f IS NULL AND s IS NOT NULL AND status NOT IN ({skipped})"
-    # a length is judged on the duration (as the file path always did), a calendar limit on
-    # the finish time against the deadline
-    within = "CASE WHEN kind = 0 THEN d <= secs ELSE f <= due END"
-    counts = [
-        f"SUM(CASE WHEN status IN ({', '.join(_string(w) for w in words)}) THEN 1 ELSE 0 END) "
-        f"AS {q.alias(name)}"
-        for name, words in STATUS_WORDS.items()
-    ]
+    sums = {
+        name: f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END) AS {q.alias(name)}"
+        for name, condition in counted().items()
+    }
     return [
         f"COUNT(*) AS {q.alias('count')}",
-        *counts,
+        *(sums[name] for name in STATUS_WORDS),
         f"COUNT(d) AS {q.alias('timed')}",
         f"{_quantile('d', 0.5, dialect)}{per} AS {q.alias('p50_s')}",
         f"{_quantile('d', 0.95, dialect)}{per} AS {q.alias('p95_s')}",
         f"MAX(CASE WHEN kind = 0 THEN secs END){per} AS {q.alias('sla_s')}",
-        f"SUM(CASE WHEN f IS NOT NULL AND due IS NOT NULL AND {within} THEN 1 ELSE 0 END) "
-        f"AS {q.alias('within_sla')}",
-        f"SUM(CASE WHEN f IS NOT NULL AND due IS NOT NULL THEN 1 "
-        f"WHEN {is_open} AND due < as_of THEN 1 ELSE 0 END) AS {q.alias('checked')}",
-        f"SUM(CASE WHEN {is_open} THEN 1 ELSE 0 END) AS {q.alias('open')}",
-        f"SUM(CASE WHEN {is_open} AND due < as_of THEN 1 ELSE 0 END) AS {q.alias('breached_open')}",
-        f"SUM(CASE WHEN {is_open} AND due >= as_of THEN 1 ELSE 0 END) AS {q.alias('pending')}",
+        *(sums[name] for name in ("within_sla", "checked", "open", "breached_open", "pending")),
         f"MAX(as_of) AS {q.alias('as_of_epoch')}",
     ]
 
 
-def _params(
-    slas: dict[str, Any], part: int, realtime: float, clock: bool, double: str, unit: int = 1
-) -> str:
-    """One limit parameter per row, from its node and level: kind, n, cut-off, seconds."""
+def _limits(
+    slas: dict[str, Any], realtime: float, clock: bool, double: str, unit: int = 1
+) -> tuple[str, list[str]]:
+    """Each row's limit, from its node and level: `lim`, the number of the limit (a CASE on
+    node and level, evaluated once), and the four parameters of the numbered limits (kind,
+    n, cut-off, seconds), each a CASE on `lim`."""
+    numbered: list[tuple[str, ...]] = []
+
+    def number(limit: Any) -> str:
+        parts = tuple(_part(limit, part, realtime, clock, double, unit) for part in range(4))
+        if parts not in numbered:
+            numbered.append(parts)
+        return str(numbered.index(parts) + 1)
+
     branches = []
     for node, sla in slas.items():
         if sla is None:
             continue
         if getattr(sla, "root", None) is None:
-            branches.append(
-                f"WHEN node = {_string(node)} THEN {_part(sla, part, realtime, clock, double, unit)}"
-            )
+            branches.append(f"WHEN node = {_string(node)} THEN {number(sla)}")
             continue
         limits = sla.root
         inner = " ".join(
-            f"WHEN lvl = {_string(level)} THEN {_part(limit, part, realtime, clock, double, unit)}"
+            f"WHEN lvl = {_string(level)} THEN {number(limit)}"
             for level, limit in limits.items()
             if level != DEFAULT_LEVEL
         )
-        fallback = "CAST(NULL AS INTEGER)" if part < 3 else f"CAST(NULL AS {double})"
+        fallback = "NULL"
         if DEFAULT_LEVEL in limits:
-            fallback = _part(limits[DEFAULT_LEVEL], part, realtime, clock, double, unit)
+            fallback = number(limits[DEFAULT_LEVEL])
         elif len(limits) == 1:  # a row without a level takes the node's only limit
-            only = _part(next(iter(limits.values())), part, realtime, clock, double, unit)
-            fallback = f"CASE WHEN lvl IS NULL THEN {only} END"
+            fallback = f"CASE WHEN lvl IS NULL THEN {number(next(iter(limits.values())))} END"
         branches.append(
             f"WHEN node = {_string(node)} THEN CASE {inner} ELSE {fallback} END"
             if inner
             else f"WHEN node = {_string(node)} THEN {fallback}"
         )
-    cast = double if part == 3 else "INTEGER"
-    return f"CAST(CASE {' '.join(branches)} END AS {cast})" if branches else f"CAST(NULL AS {cast})"
+    lim = f"CAST(CASE {' '.join(branches)} END AS INTEGER)" if branches else "CAST(NULL AS INTEGER)"
+    params = []
+    for part in range(4):
+        cast = double if part == 3 else "INTEGER"
+        values = " ".join(
+            f"WHEN {index} THEN {parts[part]}" for index, parts in enumerate(numbered, start=1)
+        )
+        params.append(
+            f"CAST(CASE lim {values} END AS {cast})" if numbered else f"CAST(NULL AS {cast})"
+        )
+    return lim, params
 
 
 def _part(
@@ -368,9 +407,11 @@ def _calendar(dialect: str, name: str) -> str:
     if on:
         rules.append(f"WHEN dn IN ({', '.join(map(str, on))}) THEN 1")
     work = f"CASE {' '.join(rules)} WHEN {weekday} < 5 THEN 1 ELSE 0 END"
-    cumulative = "OVER (ORDER BY dn ROWS UNBOUNDED PRECEDING)"
+    # counts as INTEGER: a SUM is wider (HUGEINT in DuckDB), and so would be every deadline
+    cumulative = "OVER (ORDER BY dn ROWS UNBOUNDED PRECEDING) AS INTEGER)"
     return (
-        f"SELECT dn, work, SUM(work) {cumulative} AS k, wd, SUM(wd) {cumulative} AS kw FROM (\n"
+        f"SELECT dn, work, CAST(SUM(work) {cumulative} AS k, wd, "
+        f"CAST(SUM(wd) {cumulative} AS kw FROM (\n"
         f"SELECT dn, {work} AS work, CASE WHEN {weekday} < 5 THEN 1 ELSE 0 END AS wd "
         f"FROM ({series}) days\n) marked"
     )

@@ -117,6 +117,12 @@ class NodeLimits:
             node.id: written_in_hours(node.sla, hours[node.id]) for node in playbook.nodes
         }
         self.scheduled = tuple(node.id for node in playbook.nodes if node.schedule is not None)
+        # an alert on one level's durations needs that level's quantiles (the log's durations
+        # kept once more, per level)
+        self.level_durations = any(
+            alert.level is not None and alert.measure in ("p50_s", "p95_s")
+            for alert in playbook.alerts
+        )
         self._sla = {node.id: node.sla for node in playbook.nodes}
         self._hours = hours
 

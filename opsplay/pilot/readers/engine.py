@@ -11,7 +11,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,21 @@ class Table:
     dialect: str = "duckdb"  # "postgres" (or another) for a warehouse table (`--db`)
     text_relation: str | None = None  # the same records as text (a CSV read with numbers)
     numbered: str | None = None  # Parquet: the relation before `N) src` keeps the first N rows
+    stamps: frozenset[str] = frozenset()  # CSV columns of `relation` read as TIMESTAMP
     _lines: list[int] | None = None  # CSV: the line each record starts on, read when first asked
     _rejected: set[int] = field(default_factory=set)  # CSV lines skipped (--skip-bad-rows)
+    _csv: tuple[Path, str] | None = None  # the UTF-8 CSV read and read_csv's extra options
+
+    def with_stamps(self, columns: frozenset[str], stamp_format: str) -> Table | None:
+        """The same CSV with `columns` read as TIMESTAMP in `stamp_format` by DuckDB's reader
+        (much cheaper than parsing text in the query); a cell that is not in that format
+        makes the query raise TypedReadFailed. None when the export is not a CSV read whole
+        (with --skip-bad-rows the reader would drop such rows)."""
+        if self._csv is None or self._csv[1] or self.dialect != "duckdb":
+            return None
+        types = {c: "TIMESTAMP" if c in columns else "VARCHAR" for c in self.source.columns}
+        relation = _csv_relation(self._csv[0], self.source, types, "", stamp_format)
+        return replace(self, relation=relation, numeric=frozenset(), stamps=columns)
 
     def first_rows(self, count: int) -> str:
         """The relation of the first `count` records. Parquet's by row number: DuckDB turns a
@@ -151,7 +164,11 @@ class Table:
 
     def _error(self, exc: Exception) -> Exception:
         text = str(exc)
-        if self.source.format == "csv" and self.numeric and "Could not convert" in text:
+        if (
+            self.source.format == "csv"
+            and (self.numeric or self.stamps)
+            and "Could not convert" in text
+        ):
             return TypedReadFailed()
         line = _LINE.search(text)
         if "Invalid unicode" in text:
@@ -211,14 +228,8 @@ def _csv(
     extra = ", ignore_errors = true, store_rejects = true" if skip_bad_rows else ""
 
     def relation(typed: frozenset[str]) -> str:
-        columns = ", ".join(
-            f"{_literal(c)}: '{'DOUBLE' if c in typed else 'VARCHAR'}'" for c in source.columns
-        )
-        return (
-            f"(SELECT * FROM read_csv({_literal(str(path))}, delim = {_literal(source.delimiter)}, "
-            f"quote = '\"', escape = '\"', header = true, auto_detect = false, "
-            f"columns = {{{columns}}}, parallel = true{extra})) src"
-        )
+        types = {c: "DOUBLE" if c in typed else "VARCHAR" for c in source.columns}
+        return _csv_relation(path, source, types, extra)
 
     # a cell is quoted as written (`1e400`, not the `inf` its number is), from the text read
     return Table(
@@ -229,6 +240,21 @@ def _csv(
         numbers,
         text_path=path,
         text_relation=relation(frozenset()),
+        _csv=(path, extra),
+    )
+
+
+def _csv_relation(
+    path: Path, source: Source, types: dict[str, str], extra: str, stamp_format: str = ""
+) -> str:
+    """read_csv of the (UTF-8) file with these column types."""
+    columns = ", ".join(f"{_literal(c)}: '{types[c]}'" for c in source.columns)
+    if stamp_format:
+        extra += f", timestampformat = {_literal(stamp_format)}"
+    return (
+        f"(SELECT * FROM read_csv({_literal(str(path))}, delim = {_literal(source.delimiter)}, "
+        f"quote = '\"', escape = '\"', header = true, auto_detect = false, "
+        f"columns = {{{columns}}}, parallel = true{extra})) src"
     )
 
 

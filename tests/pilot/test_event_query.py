@@ -1,0 +1,261 @@
+"""The node-log query on what real logs hold: stamps DuckDB's CSV reader takes and those it
+does not, far dates, offsets in a zone with summer time, spellings the query was not given,
+the first breaches in file order, and `pilot sql --events --as-of` agreeing with the file."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+from opsplay.errors import InputError
+from opsplay.i18n import language
+from opsplay.pilot import process_measures
+from opsplay.pilot.events import read_events
+from opsplay.validate import load_playbook
+from opsplay.workdays import WorkdayCalendar
+from tests.pilot.test_events_sql import COLUMNS, ROWS, _playbook, _same
+from tests.pilot.test_warehouse import postgres, run_in_postgres  # noqa: F401 (fixture)
+
+runner = CliRunner()
+HEADER = "case_id,node,level,started_at,finished_at,status\n"
+
+
+def _log(tmp_path: Path, lines: list[str], name: str = "log.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(HEADER + "".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _canonical(count: int) -> list[str]:
+    """`count` rows written as nearly every system writes them (DuckDB's CSV reader reads
+    their stamps): row i starts i seconds after 09:00 and takes 30 s, or 90 s when i is a
+    multiple of ten (late for node a's 60 seconds); odd rows are P1, even ones P2."""
+    start = datetime(2024, 8, 1, 9, 0)
+    rows = []
+    for i in range(count):
+        begun = start + timedelta(seconds=i)
+        ended = begun + timedelta(seconds=90 if i % 10 == 0 else 30)
+        level = "P1" if i % 2 else "P2"
+        rows.append(f"c{i},a,{level},{begun:%Y-%m-%d %H:%M:%S},{ended:%Y-%m-%d %H:%M:%S},ok")
+    return rows
+
+
+def test_a_stamp_the_csv_reader_refuses_late_in_the_log_reads_it_as_text(tmp_path: Path) -> None:
+    """The first rows decide the CSV reader reads the stamps; a stamp with an offset on row
+    1,500 makes it fail, and the log is read as text, with the same figures as a log that
+    was text from its first row."""
+    rows = _canonical(1500)
+    offset = "x1,a,P1,2024-08-01T10:00:00+08:00,2024-08-01T02:00:40Z,ok"  # 40 s, Beijing
+    beijing = ZoneInfo("Asia/Shanghai")
+    late = read_events(_log(tmp_path, [*rows, offset]), {"a": 60.0}, timezone=beijing)
+    early = read_events(_log(tmp_path, [offset, *rows], "early.csv"), {"a": 60.0}, timezone=beijing)
+    (a,) = late.nodes
+    assert a.count == 1501 and a.timed == 1501
+    assert a.sla_compliance == pytest.approx(1351 / 1501)  # c0, c10, … c1490 are late
+    assert (a.p50_s, a.p95_s, a.sla_compliance) == (
+        early.nodes[0].p50_s,
+        early.nodes[0].p95_s,
+        early.nodes[0].sla_compliance,
+    )
+    # the first ten breaches in file order, overall and per level
+    assert a.missed_cases[""] == (150, tuple(f"c{i}" for i in range(0, 100, 10)))
+    assert late.facts.missed["a"]["P2"] == (150, tuple(f"c{i}" for i in range(0, 100, 10)))
+
+
+def test_an_impossible_date_after_the_rows_the_reader_was_chosen_on(tmp_path: Path) -> None:
+    path = _log(tmp_path, [*_canonical(1200), "bad,a,P1,2024-02-30 10:00:00,,ok"])
+    with pytest.raises(InputError) as error:
+        read_events(path, {"a": 60.0})
+    assert f'{path}, line 1202, column "started_at"' in error.value.message
+    assert "is not a valid date" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("column", "stamp"),
+    [
+        ("finished_at", "9999-12-31 00:00"),  # read as text
+        ("finished_at", "9999-12-31 00:00:00"),  # read by the CSV reader
+        ("started_at", "1600-01-01T08:00"),
+    ],
+)
+def test_a_far_date_names_file_row_and_column_and_what_to_write(
+    tmp_path: Path, column: str, stamp: str
+) -> None:
+    """`9999-12-31` (a placeholder for "not yet") ended in DuckDB's INT64 overflow message."""
+    good = "c1,a,,2024-08-01 09:00:00,2024-08-01 09:00:30,ok"
+    far = (
+        f"c2,a,,2024-08-01 10:00:00,{stamp},ok" if column == "finished_at" else f"c2,a,,{stamp},,ok"
+    )
+    path = _log(tmp_path, [good, far])
+    with pytest.raises(InputError) as error:
+        read_events(path, {"a": 60.0})
+    message = error.value.message
+    assert f'{path}, line 3, column "{column}"' in message and f'"{stamp}"' in message
+    assert "years 1678 to 2261" in message and "leave the finish time blank" in message
+    with language("zh"):
+        with pytest.raises(InputError) as chinese:
+            read_events(path, {"a": 60.0})
+    assert (
+        "只读 1678 至 2261 年" in chinese.value.message and "结束时间留空" in chinese.value.message
+    )
+    skipped = read_events(path, {"a": 60.0}, skip_bad_rows=True)
+    assert (skipped.source.rows, skipped.source.skipped_rows) == (1, 1)
+
+
+def test_a_far_date_on_the_command_line_is_exit_2_without_a_traceback(tmp_path: Path) -> None:
+    playbook = _playbook(tmp_path)
+    with playbook.open("a", encoding="utf-8") as handle:  # a pilot to compare
+        handle.write(
+            "pilot: {design: ab, arm_column: arm, arms: {baseline: control, pilot: pilot}, "
+            "metrics: [done], feedback: [访谈]}\n"
+        )
+    units = tmp_path / "units.csv"
+    units.write_text("arm,done\ncontrol,1\npilot,0\ncontrol,0\npilot,1\n", encoding="utf-8")
+    log = tmp_path / "log.csv"
+    far = ["c99", "pay", "", "2024-10-08 09:00:00", "9999-12-31 00:00", "ok"]
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([COLUMNS, *ROWS, far])
+    args = ["pilot", "compare", str(playbook), str(units), "--events", str(log)]
+    result = runner.invoke(app, ["--lang", "en", *args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Overflow" not in result.output
+    where = f'{log}, line {len(ROWS) + 2}, column "finished_at": "9999-12-31 00:00"'
+    assert where in result.stderr and "years 1678 to 2261" in result.stderr, result.stderr
+
+
+def test_offsets_move_to_a_zone_with_summer_time(tmp_path: Path) -> None:
+    """New York: a stamp with an offset is read on New York's clock, in summer (-04:00) and
+    in winter (-05:00); a naive stamp is taken to be on it."""
+    path = _log(
+        tmp_path,
+        [
+            "c1,a,,2026-07-08T09:00:00-04:00,2026-07-08T13:30:00Z,ok",  # 09:00 -> 09:30
+            "c2,a,,2026-07-08 10:00:00,2026-07-08T14:30:00Z,ok",  # 10:00 -> 10:30
+            "c3,a,,2026-12-08T15:00:00+00:00,2026-12-08 10:40:00,ok",  # 10:00 -> 10:40
+        ],
+    )
+    data = read_events(path, {"a": 1800.0}, timezone=ZoneInfo("America/New_York"))
+    (a,) = data.nodes
+    assert (a.p50_s, a.p95_s) == (1800.0, pytest.approx(2340.0))
+    assert a.sla_compliance == pytest.approx(2 / 3)
+    assert data.as_of == datetime(2026, 12, 8, 10, 40, tzinfo=ZoneInfo("America/New_York"))
+    assert a.as_of == "2026-12-08T10:40:00-05:00"
+
+
+def test_spellings_the_query_was_not_given_are_read_as_written_ones(tmp_path: Path) -> None:
+    """Names, status words and levels in other widths, cases and spaces are mapped in
+    Python from the first read's result and the log read again: the same figures."""
+    plain = [
+        "c1,review,P1,2024-08-01 09:00:00,2024-08-01 09:00:30,ok",
+        "c2,review,P2,2024-08-01 09:00:00,2024-08-01 09:02:00,failed",
+        "c3,审核,P1,2024-08-01 09:00:00,2024-08-01 09:00:50,成功",
+        "c4,other,P1,2024-08-01 09:00:00,2024-08-01 09:00:50,ok",
+    ]
+    written = [
+        "c1,ＲＥＶＩＥＷ,Ｐ１,2024-08-01 09:00:00,2024-08-01 09:00:30,ＯＫ",
+        "c2, 审核 , P2 ,2024-08-01 09:00:00,2024-08-01 09:02:00,Failed",
+        "c3,审核,P1,2024-08-01 09:00:00,2024-08-01 09:00:50,成功 ",
+        "c4,ｏｔｈｅｒ,P1,2024-08-01 09:00:00,2024-08-01 09:00:50,OK",
+    ]
+    names = {"审核": "review", "REVIEW": "review"}
+    expected = read_events(_log(tmp_path, plain), {"review": 60.0}, names=names)
+    found = read_events(_log(tmp_path, written, "written.csv"), {"review": 60.0}, names=names)
+    assert found.nodes == expected.nodes
+    assert dict(found.unknown_nodes) == dict(expected.unknown_nodes) == {"other": 1}
+    assert found.facts.levels == expected.facts.levels
+    assert sorted(found.facts.levels["review"]) == ["P1", "P2"]
+
+
+def _as_of_file(tmp_path: Path, as_of: datetime) -> dict[str, dict[str, float]]:
+    """The file path's figures of test_events_sql's log as of `as_of`."""
+    playbook = load_playbook(_playbook(tmp_path))
+    log = tmp_path / "log.csv"
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([COLUMNS, *ROWS])
+    read = read_events(
+        log,
+        process_measures.overall_limits(playbook),
+        calendar=WorkdayCalendar("official"),
+        limit_for=process_measures.limit_for(playbook),
+        names={n.name: n.id for n in playbook.nodes},
+        timezone=ZoneInfo("Asia/Shanghai"),
+        as_of=as_of,
+    )
+    return {
+        node.node: {
+            "count": node.count,
+            "ok": round(node.completion_rate * node.count) if node.count else 0,
+            "timed": node.timed,
+            "open": node.open,
+            "breached_open": node.breached_open,
+            "pending": node.pending,
+            "sla_compliance": node.sla_compliance,
+        }
+        for node in read.nodes
+    }
+
+
+def _printed(tmp_path: Path, dialect: str, as_of: str) -> str:
+    result = runner.invoke(
+        app,
+        ["pilot", "sql", str(_playbook(tmp_path)), "--table", "events", "--events"]
+        + ["--dialect", dialect, "--as-of", as_of],
+    )
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+# 2024-10-11 12:00 in Beijing: c7 (review P1, due 10-12 00:00) is not yet due, c23 neither
+AS_OF = ("2024-10-11 12:00", "2024-10-11T04:00:00Z")
+
+
+@pytest.mark.parametrize("as_of", AS_OF)
+def test_printed_query_as_of_agrees_with_the_file_in_duckdb(tmp_path: Path, as_of: str) -> None:
+    file = _as_of_file(tmp_path, datetime(2024, 10, 11, 12, 0))
+    assert (file["review"]["breached_open"], file["review"]["pending"]) == (0, 1)
+    assert (file["cs"]["breached_open"], file["cs"]["pending"]) == (0, 1)
+    text = _printed(tmp_path, "duckdb", as_of)
+    assert "-- Evaluation time (as_of): 2024-10-11 12:00:00 on the log's clock." in text
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
+    con.executemany(
+        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)",
+        [[value or None for value in row] for row in ROWS],
+    )
+    cursor = con.execute(text)
+    names = [column[0] for column in cursor.description]
+    _same(file, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+
+
+def test_printed_query_as_of_agrees_with_the_file_in_postgres(
+    tmp_path: Path,
+    postgres: str,  # noqa: F811
+) -> None:
+    import psycopg
+
+    file = _as_of_file(tmp_path, datetime(2024, 10, 11, 12, 0))
+    with psycopg.connect(postgres) as con:
+        con.execute('DROP TABLE IF EXISTS "events"')
+        con.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
+        with con.cursor() as cur:
+            cur.executemany(
+                'INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s)',
+                [[value or None for value in row] for row in ROWS],
+            )
+    out = run_in_postgres(postgres, _printed(tmp_path, "postgres", AS_OF[0]), tmp_path / "pg.csv")
+    with out.open(encoding="utf-8") as handle:
+        _same(file, list(csv.DictReader(handle)))
+
+
+def test_as_of_without_events_is_a_usage_error(tmp_path: Path) -> None:
+    args = ["pilot", "sql", str(_playbook(tmp_path)), "--table", "units", "--as-of", "2024-10-11"]
+    result = runner.invoke(app, ["--lang", "en", *args])
+    assert result.exit_code == 2 and "--as-of goes with --events" in result.stderr
+    assert "Traceback" not in result.output
