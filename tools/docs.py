@@ -96,9 +96,10 @@ is due Monday 10-12 12:00. A `工作日 08:30` 巡检 falls on Sunday 09-20 and 
 no holiday; `cron "30 8 * * 1-5"` would expect it on six days off work (09-25, 10-01, 10-02,
 10-05, 10-06, 10-07) and never on the two make-up days, which is why validate warns (OPS512).
 
-`次日` is always the next working day. A cut-off on the next calendar day (`第二天12点前`,
-`明天12点前`) is not a form opsplay reads yet: it is refused (OPS105) with a message saying
-so, rather than counted on working days by mistake.
+`次日` is always the next working day. For a team that works every day, `第二天` / `明天`
+(and `后天`, `tomorrow`) count calendar days, weekends and holidays included: `第二天12点前`
+from Wednesday 09-30 18:00 is due Thursday 10-01 12:00 (国庆), where `次日12点前` waits for
+Thursday 10-08 12:00; `明天` is due at 24:00 of the next day.
 
 **Business hours.** `calendars: [{id: 客服班次, hours: "09:00-21:00", days: 工作日}]` and a
 node's `calendar: 客服班次`: its length limits count only those hours (`days`: 工作日 with
@@ -143,8 +144,9 @@ playbooks), and times shown carry the zone: `14:43（北京时间）`.
 周六，节假日不巡检；写成 `cron "30 8 * * 1-5"` 则要求 9-25、10-01、10-02、10-05、10-06、10-07 这六个
 放假日照常巡检，两个调休上班日反而不巡检，所以 validate 会给出警告（OPS512）。
 
-`次日` 始终指下一个工作日。按自然日算的截止时刻（`第二天12点前`、`明天12点前`）opsplay 暂不支持：
-validate 会报 OPS105 并说明原因，不会把它悄悄按工作日计算。
+`次日` 始终指下一个工作日。每天都上班的团队可以写 `第二天` / `明天`（以及 `后天`、`tomorrow`），按自然日
+计算，周末和节假日照算：9-30 周三 18:00 开始的 `第二天12点前` 于 10-01（国庆）12:00 到期，而
+`次日12点前` 要等到 10-08 周四 12:00；`明天` 于第二天 24:00 到期。
 
 **工作时间。** `calendars: [{id: 客服班次, hours: "09:00-21:00", days: 工作日}]`，节点写
 `calendar: 客服班次`：其时长类时限只按这些时段计时（`days` 可写 工作日（含调休）、每天、周一至周五）。

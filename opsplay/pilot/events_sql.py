@@ -44,7 +44,7 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # the generated cale
 _EPOCH = date(1970, 1, 1)
 # Limit kinds in the query: a length in seconds, a day (its 24:00 or a cut-off), or N
 # working days at the start's clock time (`workday_limits = "clock"`).
-_SECONDS, _DAY, _CLOCK = 0, 1, 2
+_SECONDS, _DAY, _CLOCK, _CALENDAR_DAYS = 0, 1, 2, 4  # (3: a length in business hours)
 
 
 def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -> str:
@@ -150,6 +150,7 @@ def judged_sql(
     if hours:
         limited = _hours_position(limited, hours, whole_day, unit)
     due_dn = "CASE WHEN m.n = 0 AND m.kind = 1 THEN m.dn ELSE c1.dn END"
+    calendar_day = "m.dn + m.n" if unit == 1 else "CAST(m.dn AS BIGINT) + m.n"  # 第二天: any day
     in_hours = ""
     if hours:  # business hours: the day found by its count of open days, then the time in it
         open_day = "CASE m.hrule WHEN 0 THEN cw.dn WHEN 1 THEN cv.dn ELSE m.kstar END"
@@ -159,6 +160,8 @@ def judged_sql(
     deadline = (
         f"CASE WHEN m.kind = 0 THEN m.s + m.secs {in_hours}"
         f"WHEN m.kind = 2 THEN c1.dn * {whole_day} + m.w0 * (m.s - m.dn * {whole_day}) "
+        f"WHEN m.kind = {_CALENDAR_DAYS} THEN ({calendar_day}) * {whole_day} "
+        f"+ COALESCE(m.cut * {minute}, {whole_day}) "
         f"WHEN m.cut IS NULL THEN ({due_dn} + 1) * {whole_day} "
         f"WHEN ({due_dn}) * {whole_day} + m.cut * {minute} < m.s "
         f"THEN c2.dn * {whole_day} + m.cut * {minute} "
@@ -363,7 +366,8 @@ def _limits(
 def _part(
     limit: Duration | float, part: int, realtime: float, clock: bool, double: str, unit: int = 1
 ) -> str:
-    """kind (0 seconds, 1 a day, 2 working days at the clock time), n, cut-off or the length
+    """kind (0 seconds, 1 a day, 2 working days at the clock time, 4 calendar days), n,
+    cut-off or the length
     in seconds (whole nanoseconds with `unit` 10**9, rounded as the file path rounds them);
     a NULL typed, as PostgreSQL wants in a CASE."""
     no_cut, no_seconds = "CAST(NULL AS INTEGER)", f"CAST(NULL AS {double})"
@@ -384,6 +388,8 @@ def _part(
     if rule is None:
         return ("0", "0", no_cut, length(limit.resolve(realtime)))[part]
     kind = _CLOCK if rule.kind == "working_days" and clock and rule.cutoff is None else _DAY
+    if rule.kind == "calendar_days":
+        kind = _CALENDAR_DAYS
     cut = no_cut if rule.cutoff is None else str(rule.cutoff)
     return (str(kind), str(rule.days), cut, no_seconds)[part]
 

@@ -33,6 +33,7 @@ nodes:
   - {id: reply, name: 回复, owner: lead, sla: 当天18点前, fallback: {when: [timeout], action: 升级}}
   - {id: ship, name: 补发, owner: lead, sla: 次日12点前, fallback: {when: [timeout], action: 升级}}
   - {id: call, name: 回访, owner: lead, sla: {P1: 30分钟}, fallback: {when: [timeout], action: 升级}}
+  - {id: deliver, name: 送达, owner: lead, sla: 第二天12点前, fallback: {when: [timeout], action: 升级}}
   - {id: cs, name: 客服回复, owner: lead, calendar: 客服班次, sla: {P1: 1小时, P2: 3小时}, fallback: {when: [timeout], action: 升级}, next: []}
 """
 # Around National Day 2024 (holiday 10-01..10-07; make-up days Sun 09-29 and Sat 10-12).
@@ -61,6 +62,10 @@ ROWS = [
     ["c21", "cs", "P1", "2024-10-08 11:30:00", "2024-10-08 14:00:00", "ok"],  # due 14:00
     ["c22", "cs", "P2", "2024-10-08 11:00:00", "2024-10-08 16:00:01", "ok"],  # due 16:00: late
     ["c23", "cs", "P1", "2024-10-13 10:00:00", "", "ok"],  # Sunday: due Mon 10:00, breached
+    # 第二天12点前: the next calendar day, holidays and weekends counted
+    ["c24", "deliver", "", "2024-09-30 18:00:00", "2024-10-01 11:00:00", "ok"],  # 国庆 10-01
+    ["c25", "deliver", "", "2024-10-05 09:00:00", "2024-10-06 12:00:01", "ok"],  # late
+    ["c26", "deliver", "", "2024-10-13 22:00:00", "", "ok"],  # due 10-14 12:00: breached
 ]
 KEYS = ("count", "ok", "timed", "within_sla", "checked", "open", "breached_open", "pending")
 
@@ -191,6 +196,8 @@ def test_duckdb_runs_the_printed_query_and_agrees_with_the_file(
     # c1, c3 (the afternoon of its 3rd working day) and c5 within, of c1–c6 and the open c7;
     # read at the start's clock time (`workday_limits = "clock"`) only c5 is
     assert file["review"]["sla_compliance"] == pytest.approx(3 / 7 if not clock else 1 / 7)
+    assert file["deliver"]["sla_compliance"] == pytest.approx(1 / 3)  # c24 of c24–c26
+    assert file["deliver"]["breached_open"] == 1
     con = duckdb.connect()
     con.execute("CREATE TABLE events (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
     con.executemany(
