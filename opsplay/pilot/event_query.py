@@ -50,6 +50,7 @@ from opsplay.pilot.event_cells import (
 from opsplay.pilot.event_figures import figures_sql
 from opsplay.pilot.events_sql import (
     IS_OPEN,
+    OPEN_WORDS,
     STATUS_WORDS,
     WITHIN,
     _calendar,
@@ -138,7 +139,7 @@ def query_log(
         statuses={
             spelling: status
             for casing in (str, str.upper, str.title)
-            for words in STATUS_WORDS.values()
+            for words in (*STATUS_WORDS.values(), OPEN_WORDS)
             for word in words
             if (status := map_status(spelling := casing(word))) is not None
         },
@@ -327,7 +328,12 @@ class _LogQuery:
         """Each row's node, status and level as meant, its times on the log's clock, and what
         is wrong with it (NULL for a good row), checked in the order messages name them."""
         node_id = mapping_sql("node_raw", words.nodes)
-        status_id = mapping_sql("status_raw", words.statuses)
+        # a blank status with no finish time: a case still open (SPEC 12)
+        blank = "NULLIF(TRIM(CAST({} AS VARCHAR)), '') IS NULL"
+        status_id = (
+            f"COALESCE({mapping_sql('status_raw', words.statuses)}, CASE WHEN "
+            f"{blank.format('status_raw')} AND {blank.format('ft')} THEN 'open' END)"
+        )
         level = mapping_sql("level_raw", words.levels or {}, "level_raw")
         if self.zone is not None:
             offset = zone_offset_sql(self.zone)

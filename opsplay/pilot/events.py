@@ -29,6 +29,7 @@ from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
 from opsplay.model.hours import HoursLimit
 from opsplay.pilot.event_times import FIRST_YEAR, LAST_YEAR, as_datetime, parse_moment
+from opsplay.pilot.events_sql import OPEN_WORDS, STATUS_WORDS
 from opsplay.pilot.presentation.words import listing
 from opsplay.pilot.readers.cells import MAX_EXAMPLES, normalize_text, quote
 from opsplay.pilot.readers.results import SourceInfo
@@ -36,15 +37,10 @@ from opsplay.pilot.readers.sources import Source, find_column, open_source
 from opsplay.text import visible
 from opsplay.workdays import WorkdayCalendar
 
-STATUSES = ("ok", "failed", "fallback", "skipped", "timeout")
-_STATUS_WORDS = {
-    "ok": ("ok", "成功", "完成", "正常", "已完成", "已处理", "处理完成"),
-    "failed": ("failed", "failure", "失败", "异常", "已失败"),
-    "fallback": ("fallback", "兜底", "降级", "已兜底"),
-    "skipped": ("skipped", "跳过", "已跳过"),
-    "timeout": ("timeout", "超时", "已超时"),
+STATUSES = tuple(STATUS_WORDS)
+_STATUS_OF = {word: status for status, words in STATUS_WORDS.items() for word in words} | {
+    word: "open" for word in OPEN_WORDS
 }
-_STATUS_OF = {word: status for status, words in _STATUS_WORDS.items() for word in words}
 EVENT_COLUMNS = ("case_id", "node", "started_at", "finished_at", "status")
 COLUMN_ALIASES = {
     "case_id": ("case_id", "工单号", "单号", "编号"),
@@ -265,7 +261,10 @@ def _bad_row(table: Any, roles: Mapping[str, str], record: int, problem: str) ->
         return _("{where}: {value} is not a status; write one of {statuses}").format(
             where=where("status"),
             value=_quoted(quote(cell("status"))[1:-1]),
-            statuses=_("ok (成功), failed (失败), fallback (兜底), skipped (跳过), timeout (超时)"),
+            statuses=_(
+                "ok (成功), failed (失败), fallback (兜底), skipped (跳过), timeout (超时); for "
+                "a case still open, 处理中 (open) or a blank status with a blank finish time"
+            ),
         )
     if problem == "start_blank":
         return _("{where}: is blank although the finish time is set").format(

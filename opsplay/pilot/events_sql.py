@@ -40,6 +40,22 @@ STATUS_WORDS = {
     "skipped": ("skipped", "跳过", "已跳过"),
     "timeout": ("timeout", "超时", "已超时"),
 }
+# A case still being worked on, as ticket systems export it (a blank status with no finish
+# time too): an open case, counted in no outcome (SPEC 12).
+OPEN_WORDS = (
+    "open",
+    "pending",
+    "in progress",
+    "processing",
+    "处理中",
+    "进行中",
+    "未完成",
+    "待处理",
+    "跟进中",
+    "未结",
+    "未结案",
+    "待办",
+)
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)  # the generated calendar's days
 _EPOCH = date(1970, 1, 1)
 # Limit kinds in the query: a length in seconds, a day (its 24:00 or a cut-off), or N
@@ -268,7 +284,7 @@ def _time_in_day(hours: dict[str, Any], unit: int) -> str:
 # the file path always did), a calendar limit on the finish time against the deadline; an
 # open case has no finish time and is not skipped.
 WITHIN = "CASE WHEN kind = 0 THEN d <= secs ELSE f <= due END"
-IS_OPEN = "f IS NULL AND s IS NOT NULL AND status NOT IN ('{}')".format(
+IS_OPEN = "f IS NULL AND s IS NOT NULL AND (status IS NULL OR status NOT IN ('{}'))".format(
     "', '".join(STATUS_WORDS["skipped"])
 )
 

@@ -259,3 +259,62 @@ def test_as_of_without_events_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--lang", "en", *args])
     assert result.exit_code == 2 and "--as-of goes with --events" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_open_cases_written_as_ticket_systems_export_them(tmp_path: Path) -> None:
+    """Issue 21 try-out: open tickets exported as 处理中 / 进行中 / open or with a blank status
+    are open cases (breached or pending as of the log's end), not bad rows; the warehouse
+    query counts them alike. A blank status on a finished row is still named."""
+    open_rows = {"c7": "处理中", "c15": "", "c23": "In Progress", "c26": "进行中"}
+    rows = [[*row[:5], open_rows.get(row[0], row[5])] for row in ROWS]
+    playbook = load_playbook(_playbook(tmp_path))
+    log = tmp_path / "open.csv"
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([COLUMNS, *rows])
+    read = read_events(
+        log,
+        process_measures.overall_limits(playbook),
+        calendar=WorkdayCalendar("official"),
+        limit_for=process_measures.limit_for(playbook),
+        names={n.name: n.id for n in playbook.nodes},
+    )
+    nodes = {node.node: node for node in read.nodes}
+    assert (nodes["review"].open, nodes["review"].breached_open) == (1, 1)  # c7
+    assert (nodes["ship"].open, nodes["ship"].pending) == (1, 1)  # c15, due 10-15 12:00
+    assert (nodes["cs"].breached_open, nodes["deliver"].breached_open) == (1, 1)  # c23, c26
+    assert nodes["review"].sla_compliance == pytest.approx(3 / 7)  # as with status 成功
+    file = {
+        node.node: {
+            "count": node.count,
+            "ok": round(node.completion_rate * node.count) if node.count else 0,
+            "timed": node.timed,
+            "open": node.open,
+            "breached_open": node.breached_open,
+            "pending": node.pending,
+            "sla_compliance": node.sla_compliance,
+        }
+        for node in read.nodes
+    }
+    assert file["review"]["ok"] == 6  # c1–c6: 处理中 is no outcome
+    from opsplay.pilot.events_sql import events_sql_for_playbook
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
+    con.executemany(
+        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", [[v or None for v in row] for row in rows]
+    )
+    cursor = con.execute(events_sql_for_playbook(playbook, table="events", dialect="duckdb"))
+    names = [column[0] for column in cursor.description]
+    _same(file, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+
+    finished_blank = [[*row[:5], "" if row[0] == "c10" else row[5]] for row in ROWS]
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([COLUMNS, *finished_blank])
+    with pytest.raises(InputError, match="blank finish time"):
+        read_events(
+            log,
+            process_measures.overall_limits(playbook),
+            calendar=WorkdayCalendar("official"),
+            limit_for=process_measures.limit_for(playbook),
+            names={n.name: n.id for n in playbook.nodes},
+        )
