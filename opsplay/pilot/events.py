@@ -28,6 +28,7 @@ from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
 from opsplay.model.hours import HoursLimit
+from opsplay.model.process import DEFAULT_LEVEL
 from opsplay.pilot.event_times import FIRST_YEAR, LAST_YEAR, as_datetime, parse_moment
 from opsplay.pilot.events_sql import OPEN_WORDS, STATUS_WORDS
 from opsplay.pilot.presentation.words import listing
@@ -203,6 +204,7 @@ def read_events(
         warnings = _warnings(
             source, slas, {(): facts.overall}, facts.unknown, skipped, wrong_width + examples
         )
+        warnings += _levels_without_limit(source, written, facts.levels)
         if outside:
             warnings.append(
                 _(
@@ -234,6 +236,46 @@ def read_events(
         facts=facts,
         as_of=shown_as_of,
     )
+
+
+def _levels_without_limit(
+    source: Source,
+    written: Mapping[str, Any],
+    levels: Mapping[str, Mapping[Any, Any]],
+) -> list[str]:
+    """A warning per node with per-level limits whose log has rows of a level without one
+    (`P3`, `p1`, blank, with no `default`): they are left out of its SLA compliance."""
+    warnings = []
+    for node, sla in written.items():
+        declared = getattr(sla, "root", None)  # per-level limits (LevelLimits)
+        if not isinstance(declared, dict) or not hasattr(sla, "limit"):
+            continue
+        left = {
+            level: figures.count
+            for level, figures in levels.get(node, {}).items()
+            if figures.count and sla.limit(level) is None
+        }
+        if not left:
+            continue
+        listed = _("; ").join(
+            ngettext("`{level}` ({count} row)", "`{level}` ({count} rows)", count).format(
+                level=visible(level) if level else _("blank"), count=f"{count:,}"
+            )
+            for level, count in sorted(left.items(), key=lambda item: item[0] or "")
+        )
+        warnings.append(
+            _(
+                "{file}: node `{node}` has rows of levels without a time limit there: {listed}; "
+                "they are left out of its SLA compliance. Write one of {levels}, or give the "
+                "node a `default` limit"
+            ).format(
+                file=source.display,
+                node=visible(node),
+                listed=listed,
+                levels=", ".join(level for level in declared if level != DEFAULT_LEVEL),
+            )
+        )
+    return warnings
 
 
 def official_year(year: int) -> bool:

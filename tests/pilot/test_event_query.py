@@ -318,3 +318,35 @@ def test_open_cases_written_as_ticket_systems_export_them(tmp_path: Path) -> Non
             limit_for=process_measures.limit_for(playbook),
             names={n.name: n.id for n in playbook.nodes},
         )
+
+
+def test_rows_of_a_level_without_a_limit_are_named_not_dropped_in_silence(
+    tmp_path: Path,
+) -> None:
+    """Issue 21 try-out: `P3`, `p1` or a blank level on a node with only P1/P2 limits (回访:
+    P1 30分钟) left the rate with no word; each is named, with what to write instead."""
+    rows = [
+        ["d1", "call", "P1", "2024-10-14 10:00:00", "2024-10-14 10:20:00", "ok"],
+        ["d2", "call", "P3", "2024-10-14 10:00:00", "2024-10-14 10:20:00", "ok"],
+        ["d3", "call", "p1", "2024-10-14 10:00:00", "2024-10-14 11:20:00", "ok"],
+        ["d4", "call", "p1", "2024-10-14 10:00:00", "2024-10-14 11:20:00", "ok"],
+        ["d5", "review", "P9", "2024-10-14 10:00:00", "2024-10-14 11:00:00", "ok"],  # default
+    ]
+    playbook = load_playbook(_playbook(tmp_path))
+    log = tmp_path / "levels.csv"
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([COLUMNS, *rows])
+    with language("zh"):
+        read = read_events(
+            log,
+            process_measures.overall_limits(playbook),
+            calendar=WorkdayCalendar("official"),
+            limit_for=process_measures.limit_for(playbook),
+            names={n.name: n.id for n in playbook.nodes},
+        )
+    named = [w for w in read.warnings if "`call`" in w]
+    assert len(named) == 1, read.warnings
+    assert "`P3`（1 行）" in named[0] and "`p1`（2 行）" in named[0] and "P1" in named[0]
+    assert not any("`review`" in w for w in read.warnings)  # review has a default limit
+    call = next(node for node in read.nodes if node.node == "call")
+    assert call.sla_compliance == 1.0  # d1 only: the others are named, not judged
