@@ -136,6 +136,10 @@ def parse_schedule(text: str) -> Schedule:
                 )
             at = _time(match.group(2), match.group(3), written)
             return Schedule(written, kind, at, day=day)  # type: ignore[arg-type]
+    # `cron "0 */2 * * *"`, as the docs write it: the word and the quotes are not fields
+    quoted = re.fullmatch(r"(?:cron\s*)?[\"'“”‘’](.+?)[\"'“”‘’]|cron\s+(.+)", cleaned, re.I)
+    if quoted:
+        cleaned = (quoted.group(1) or quoted.group(2)).strip()
     fields = cleaned.split(" ")
     looks_like_cron = len(fields) >= 3 or any(sign in cleaned for sign in "*/")
     if looks_like_cron and all(re.fullmatch(_CRON_FIELD, field) for field in fields):

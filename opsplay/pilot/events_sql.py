@@ -86,8 +86,15 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         if leveled
         else f"CAST(NULL AS {text})"
     )
-    started = _epoch(f"CAST({q.column('started_at')} AS TIMESTAMP)", dialect)
-    finished = _epoch(f"CAST({q.column('finished_at')} AS TIMESTAMP)", dialect)
+    # a blank time is written '' by many loaders of text tables: no time, as NULL is
+    started, finished = (
+        _epoch(
+            f"CASE WHEN TRIM(CAST({q.column(name)} AS {text})) = '' THEN NULL "
+            f"ELSE CAST({q.column(name)} AS TIMESTAMP) END",
+            dialect,
+        )
+        for name in ("started_at", "finished_at")
+    )
     rows = (
         f"SELECT CASE {node_case} ELSE {raw_node} END AS node, {status} AS status, "
         f"{level} AS lvl, {started} AS s, {finished} AS f FROM {q.table(table)}"

@@ -235,3 +235,27 @@ def test_spark_runs_the_printed_query_and_agrees(tmp_path: Path, spark: object) 
     spark.createDataFrame(rows, schema).createOrReplaceTempView("events")  # type: ignore[attr-defined]
     result = spark.sql(_query(tmp_path, "spark", False).strip().rstrip(";"))  # type: ignore[attr-defined]
     _same(file, [row.asDict() for row in result.collect()])
+
+
+def test_blank_times_written_as_empty_text_read_as_no_time(tmp_path: Path, postgres: str) -> None:  # noqa: F811
+    """Issue 21 try-out: loaders of text tables write a blank finish time as '' (not NULL);
+    the printed query read it as a timestamp and failed. In DuckDB and PostgreSQL it is now
+    no time, as NULL is, and the figures are the file's."""
+    import psycopg
+
+    file = _file_figures(tmp_path, False)
+    blanked = [["" if value is None else value for value in row] for row in ROWS]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
+    con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", blanked)
+    cursor = con.execute(_query(tmp_path, "duckdb", False))
+    names = [column[0] for column in cursor.description]
+    _same(file, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+    with psycopg.connect(postgres) as pg:
+        pg.execute('DROP TABLE IF EXISTS "events"')
+        pg.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
+        with pg.cursor() as cur:
+            cur.executemany('INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s)', blanked)
+    out = run_in_postgres(postgres, _query(tmp_path, "postgres", False), tmp_path / "pg.csv")
+    with out.open(encoding="utf-8") as handle:
+        _same(file, list(csv.DictReader(handle)))

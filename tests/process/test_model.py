@@ -187,3 +187,12 @@ def test_a_playbook_using_every_new_field_loads() -> None:
     assert playbook.node("inspect").schedule.kind == "workdays"
     assert [level.id for level in playbook.levels] == ["P1", "P2", "P3"]
     assert playbook.pilot.feedback == ["值班工程师访谈", "客服工单分析"]
+
+
+@pytest.mark.parametrize(
+    "written", ['cron "30 8 * * 1-5"', "cron 30 8 * * 1-5", "“30 8 * * 1-5”", "30 8 * * 1-5"]
+)
+def test_cron_is_read_as_the_docs_write_it(written: str) -> None:
+    """Issue 21 try-out: `cron "30 8 * * 1-5"` (SPEC 8, docs/format.md) was refused (OPS107)."""
+    schedule = parse_schedule(written)
+    assert schedule.kind == "cron" and schedule.text == "30 8 * * 1-5"
