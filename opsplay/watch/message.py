@@ -127,24 +127,24 @@ def _case_lines(alert: Any, figures: Any, event: str, process: Any = None) -> li
         lines.append(open_cases(figures, _))
     missed = (figures.get("missed_cases") or {}).get(alert.level or "all")
     if event == "firing" and alert.measure == "sla_compliance" and missed:
-        lines.append(
-            _("Cases past the limit: {cases}").format(
-                cases=_first_ten(missed["first"], missed["count"])
+        from opsplay.text import joined
+
+        more = " …" if missed["count"] > len(missed["first"]) else ""
+        lines.append(  # the first ten ids and the count (SPEC 12)
+            _("Cases past the limit ({count}): {cases}").format(
+                count=f"{missed['count']:,}", cases=joined(missed["first"]) + more
             )
         )
     return lines
 
 
-def _first_ten(items: Any, count: int, runs: bool = False) -> str:
-    """`a、b、c`, or `a、b、c …（共 25 单）` when there are more than those shown (`runs`:
-    scheduled runs, `…（共 25 次）`)."""
+def _first_ten(items: Any, count: int) -> str:
+    """Scheduled runs `a、b、c`, or `a、b、c …（共 25 次）` when there are more than shown."""
     from opsplay.text import joined
 
     shown = joined(str(item) for item in items)
-    if count > len(items) and runs:
+    if count > len(items):
         shown = _("{runs} … ({count} runs in all)").format(runs=shown, count=f"{count:,}")
-    elif count > len(items):
-        shown = _("{cases} … ({count} in all)").format(cases=shown, count=f"{count:,}")
     return shown
 
 
@@ -187,7 +187,7 @@ def _schedule_lines(
     lines.append(
         _("Not run on time ({zone}): {runs}").format(
             zone=zone_name(where) if where is not None else "—",
-            runs=_first_ten(items, missed["count"], runs=True),
+            runs=_first_ten(items, missed["count"]),
         )
     )
     return lines
