@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -31,6 +32,22 @@ def _log(tmp_path: Path, lines: list[str], name: str = "log.csv") -> Path:
     path = tmp_path / name
     path.write_text(HEADER + "".join(line + "\n" for line in lines), encoding="utf-8")
     return path
+
+
+def _read_claims(tmp_path: Path, rows: list[list[str]], name: str) -> tuple[Any, Path]:
+    """The claims playbook of test_events_sql read over `rows` (its per-level limits)."""
+    playbook = load_playbook(_playbook(tmp_path))
+    log = tmp_path / name
+    with log.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([COLUMNS, *rows])
+    read = read_events(
+        log,
+        process_measures.overall_limits(playbook),
+        calendar=WorkdayCalendar("official"),
+        limit_for=process_measures.limit_for(playbook),
+        names={n.name: n.id for n in playbook.nodes},
+    )
+    return read, log
 
 
 def _canonical(count: int) -> list[str]:
@@ -173,6 +190,22 @@ def test_spellings_the_query_was_not_given_are_read_as_written_ones(tmp_path: Pa
     assert sorted(found.facts.levels["review"]) == ["P1", "P2"]
 
 
+def _figures(read: Any) -> dict[str, dict[str, float]]:
+    """Each node's counts and SLA compliance, as `_same` compares them with the query's."""
+    return {
+        node.node: {
+            "count": node.count,
+            "ok": round(node.completion_rate * node.count) if node.count else 0,
+            "timed": node.timed,
+            "open": node.open,
+            "breached_open": node.breached_open,
+            "pending": node.pending,
+            "sla_compliance": node.sla_compliance,
+        }
+        for node in read.nodes
+    }
+
+
 def _as_of_file(tmp_path: Path, as_of: datetime) -> dict[str, dict[str, float]]:
     """The file path's figures of test_events_sql's log as of `as_of`."""
     playbook = load_playbook(_playbook(tmp_path))
@@ -188,18 +221,7 @@ def _as_of_file(tmp_path: Path, as_of: datetime) -> dict[str, dict[str, float]]:
         timezone=ZoneInfo("Asia/Shanghai"),
         as_of=as_of,
     )
-    return {
-        node.node: {
-            "count": node.count,
-            "ok": round(node.completion_rate * node.count) if node.count else 0,
-            "timed": node.timed,
-            "open": node.open,
-            "breached_open": node.breached_open,
-            "pending": node.pending,
-            "sla_compliance": node.sla_compliance,
-        }
-        for node in read.nodes
-    }
+    return _figures(read)
 
 
 def _printed(tmp_path: Path, dialect: str, as_of: str) -> str:
@@ -267,34 +289,13 @@ def test_open_cases_written_as_ticket_systems_export_them(tmp_path: Path) -> Non
     query counts them alike. A blank status on a finished row is still named."""
     open_rows = {"c7": "处理中", "c15": "", "c23": "In Progress", "c26": "进行中"}
     rows = [[*row[:5], open_rows.get(row[0], row[5])] for row in ROWS]
-    playbook = load_playbook(_playbook(tmp_path))
-    log = tmp_path / "open.csv"
-    with log.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([COLUMNS, *rows])
-    read = read_events(
-        log,
-        process_measures.overall_limits(playbook),
-        calendar=WorkdayCalendar("official"),
-        limit_for=process_measures.limit_for(playbook),
-        names={n.name: n.id for n in playbook.nodes},
-    )
+    read, _log_file = _read_claims(tmp_path, rows, "open.csv")
     nodes = {node.node: node for node in read.nodes}
     assert (nodes["review"].open, nodes["review"].breached_open) == (1, 1)  # c7
     assert (nodes["ship"].open, nodes["ship"].pending) == (1, 1)  # c15, due 10-15 12:00
     assert (nodes["cs"].breached_open, nodes["deliver"].breached_open) == (1, 1)  # c23, c26
     assert nodes["review"].sla_compliance == pytest.approx(3 / 7)  # as with status 成功
-    file = {
-        node.node: {
-            "count": node.count,
-            "ok": round(node.completion_rate * node.count) if node.count else 0,
-            "timed": node.timed,
-            "open": node.open,
-            "breached_open": node.breached_open,
-            "pending": node.pending,
-            "sla_compliance": node.sla_compliance,
-        }
-        for node in read.nodes
-    }
+    file = _figures(read)
     assert file["review"]["ok"] == 6  # c1–c6: 处理中 is no outcome
     from opsplay.pilot.events_sql import events_sql_for_playbook
 
@@ -303,21 +304,14 @@ def test_open_cases_written_as_ticket_systems_export_them(tmp_path: Path) -> Non
     con.executemany(
         "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", [[v or None for v in row] for row in rows]
     )
+    playbook = load_playbook(_playbook(tmp_path))
     cursor = con.execute(events_sql_for_playbook(playbook, table="events", dialect="duckdb"))
     names = [column[0] for column in cursor.description]
     _same(file, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
 
     finished_blank = [[*row[:5], "" if row[0] == "c10" else row[5]] for row in ROWS]
-    with log.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([COLUMNS, *finished_blank])
     with pytest.raises(InputError, match="blank finish time"):
-        read_events(
-            log,
-            process_measures.overall_limits(playbook),
-            calendar=WorkdayCalendar("official"),
-            limit_for=process_measures.limit_for(playbook),
-            names={n.name: n.id for n in playbook.nodes},
-        )
+        _read_claims(tmp_path, finished_blank, "finished_blank.csv")
 
 
 def test_rows_of_a_level_without_a_limit_are_named_not_dropped_in_silence(
@@ -332,18 +326,8 @@ def test_rows_of_a_level_without_a_limit_are_named_not_dropped_in_silence(
         ["d4", "call", "p1", "2024-10-14 10:00:00", "2024-10-14 11:20:00", "ok"],
         ["d5", "review", "P9", "2024-10-14 10:00:00", "2024-10-14 11:00:00", "ok"],  # default
     ]
-    playbook = load_playbook(_playbook(tmp_path))
-    log = tmp_path / "levels.csv"
-    with log.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([COLUMNS, *rows])
     with language("zh"):
-        read = read_events(
-            log,
-            process_measures.overall_limits(playbook),
-            calendar=WorkdayCalendar("official"),
-            limit_for=process_measures.limit_for(playbook),
-            names={n.name: n.id for n in playbook.nodes},
-        )
+        read, _log_file = _read_claims(tmp_path, rows, "levels.csv")
     named = [w for w in read.warnings if "`call`" in w]
     assert len(named) == 1, read.warnings
     assert "`P3`（1 行）" in named[0] and "`p1`（2 行）" in named[0] and "P1" in named[0]
