@@ -76,7 +76,9 @@ def watch(
     ] = None,
     events: Annotated[
         Path | None,
-        typer.Option("--events", help=_("Node execution log (CSV), for node alerts.")),
+        typer.Option(
+            "--events", help=_("Node execution log (CSV, Excel or Parquet), for node alerts.")
+        ),
     ] = None,
     notify: Annotated[
         list[str] | None,

@@ -134,7 +134,10 @@ def read_events(
     from opsplay.pilot.event_query import query_log
     from opsplay.pilot.readers.engine import open_table
 
-    source = open_source(Path(path))  # another system's export: its encoding is detected
+    # another system's export: its encoding is detected, an Excel sheet's header found below
+    # any title rows (`工单处理日志（10月）`) by the columns a log has
+    wanted = [alias for aliases in COLUMN_ALIASES.values() for alias in aliases]
+    source = open_source(Path(path), wanted=wanted)
     if display:
         source = replace(source, display=display)
     calendar = calendar or WorkdayCalendar()

@@ -334,3 +334,27 @@ def test_rows_of_a_level_without_a_limit_are_named_not_dropped_in_silence(
     assert not any("`review`" in w for w in read.warnings)  # review has a default limit
     call = next(node for node in read.nodes if node.node == "call")
     assert call.sla_compliance == 1.0  # d1 only: the others are named, not judged
+
+
+def test_an_excel_log_with_a_title_row_above_its_header(tmp_path: Path) -> None:
+    """Issue 21 try-out: an .xlsx node log exported with a report title above the header was
+    refused (缺少“工单号”列), while metric exports with one were read. Same figures as the CSV."""
+    from openpyxl import Workbook
+
+    playbook = load_playbook(_playbook(tmp_path))
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["售后理赔节点日志（2024年10月）"])
+    sheet.append(["工单号", "节点", "级别", "开始时间", "结束时间", "状态"])
+    for row in ROWS:
+        sheet.append(row)
+    book.save(tmp_path / "log.xlsx")
+    from_excel = read_events(
+        tmp_path / "log.xlsx",
+        process_measures.overall_limits(playbook),
+        calendar=WorkdayCalendar("official"),
+        limit_for=process_measures.limit_for(playbook),
+        names={n.name: n.id for n in playbook.nodes},
+    )
+    from_csv, _log_file = _read_claims(tmp_path, [list(row) for row in ROWS], "log.csv")
+    assert _figures(from_excel) == _figures(from_csv)
