@@ -552,11 +552,6 @@ class Node(Strict):
             return dict(self.escalation)
         return {None: list(self.escalation)} if self.escalation else {}
 
-    def ladder_for(self, level: str | None) -> list[EscalationStep]:
-        """The ladder a case of `level` climbs: its level's, else `default`, else the only one."""
-        ladders = self.ladders
-        return ladders.get(level) or ladders.get("default") or ladders.get(None) or []
-
     @property
     def fallbacks(self) -> list[Fallback]:
         """The node's exception handling as a list, however it was written."""

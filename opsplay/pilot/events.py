@@ -42,7 +42,6 @@ STATUSES = tuple(STATUS_WORDS)
 _STATUS_OF = {word: status for status, words in STATUS_WORDS.items() for word in words} | {
     word: "open" for word in OPEN_WORDS
 }
-EVENT_COLUMNS = ("case_id", "node", "started_at", "finished_at", "status")
 COLUMN_ALIASES = {
     "case_id": ("case_id", "工单号", "单号", "编号"),
     "node": ("node", "节点"),

@@ -39,9 +39,6 @@ POOLED_NOT_APPLICABLE = "pooled_not_applicable"  # pooled variance asked for a n
 POOLED_NOT_ADJUSTED = "pooled_not_adjusted"  # pooled variance asked for a CUPED-adjusted metric
 NO_ADJUSTMENT = "no_adjustment"  # pre_column without spread (or the metric without): unadjusted
 
-# The sequential test's default tuning parameter, as gbstats' SequentialConfig.
-SEQUENTIAL_TUNING = 5000.0
-
 
 class NumericRangeError(ValueError):
     """Sufficient statistics beyond the range of floating-point numbers (sums near 1e308)."""

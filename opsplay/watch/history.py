@@ -51,7 +51,6 @@ def fingerprint(paths: Sequence[Path]) -> str:
 
 
 KEEP_RUNS = 1000  # runs kept per playbook, and sent messages per robot (`keep_runs`)
-WATCH_RUNS_KEPT = KEEP_RUNS  # the name earlier versions used
 # Whether a run's result has metric rows, and the alerts that fired in it: stored beside the
 # result (`metrics`, `fired`) so that `history` reads them without parsing every result;
 # rows written before those columns are read from the JSON by SQLite.

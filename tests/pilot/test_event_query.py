@@ -34,8 +34,11 @@ def _log(tmp_path: Path, lines: list[str], name: str = "log.csv") -> Path:
     return path
 
 
-def _read_claims(tmp_path: Path, rows: list[list[str]], name: str) -> tuple[Any, Path]:
-    """The claims playbook of test_events_sql read over `rows` (its per-level limits)."""
+def _read_claims(
+    tmp_path: Path, rows: list[list[str]], name: str, **options: Any
+) -> tuple[Any, Path]:
+    """The claims playbook of test_events_sql read over `rows` (its per-level limits);
+    `options` go to read_events (timezone, as_of)."""
     playbook = load_playbook(_playbook(tmp_path))
     log = tmp_path / name
     with log.open("w", encoding="utf-8", newline="") as handle:
@@ -46,6 +49,7 @@ def _read_claims(tmp_path: Path, rows: list[list[str]], name: str) -> tuple[Any,
         calendar=WorkdayCalendar("official"),
         limit_for=process_measures.limit_for(playbook),
         names={n.name: n.id for n in playbook.nodes},
+        **options,
     )
     return read, log
 
@@ -208,18 +212,8 @@ def _figures(read: Any) -> dict[str, dict[str, float]]:
 
 def _as_of_file(tmp_path: Path, as_of: datetime) -> dict[str, dict[str, float]]:
     """The file path's figures of test_events_sql's log as of `as_of`."""
-    playbook = load_playbook(_playbook(tmp_path))
-    log = tmp_path / "log.csv"
-    with log.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows([COLUMNS, *ROWS])
-    read = read_events(
-        log,
-        process_measures.overall_limits(playbook),
-        calendar=WorkdayCalendar("official"),
-        limit_for=process_measures.limit_for(playbook),
-        names={n.name: n.id for n in playbook.nodes},
-        timezone=ZoneInfo("Asia/Shanghai"),
-        as_of=as_of,
+    read, _log_file = _read_claims(
+        tmp_path, ROWS, "log.csv", timezone=ZoneInfo("Asia/Shanghai"), as_of=as_of
     )
     return _figures(read)
 
