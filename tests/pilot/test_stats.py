@@ -580,3 +580,67 @@ def test_sample_ratio_mismatch_edges():
     assert 0 < sample_ratio_mismatch(51_500, 48_500, 0.5) < 1e-16
     with pytest.raises(ValueError):
         sample_ratio_mismatch(10, 10, 1.0)
+
+
+# --- Seeded A/A: the unit-level tests hold α with the t and normal tails of distributions.py ---
+
+AA_REPLICATIONS = 1000
+
+
+def _aa_interval(alpha: float = 0.05) -> tuple[float, float]:
+    """Where a false-positive rate of exactly alpha lands 99.9 % of the time."""
+    low, high = sps.binom.interval(0.999, AA_REPLICATIONS, alpha)
+    return low / AA_REPLICATIONS, high / AA_REPLICATIONS
+
+
+def _units(rng: np.random.Generator, kind: str, n: int) -> ArmStats:
+    """One arm's unit rows summed: 0/1 conversions, skewed revenue, or revenue per order."""
+    if kind == "proportion":
+        y = rng.binomial(1, 0.3, n).astype(float)
+        return ArmStats(n, float(y.sum()), float(y.sum()))
+    if kind == "mean":
+        y = rng.gamma(2.0, 40.0, n)
+        return ArmStats(n, float(y.sum()), float((y * y).sum()))
+    orders = rng.integers(1, 4, n).astype(float)
+    revenue = orders * rng.gamma(2.0, 40.0, n)
+    return ArmStats(
+        n,
+        float(revenue.sum()),
+        float((revenue * revenue).sum()),
+        float(orders.sum()),
+        float((orders * orders).sum()),
+        float((revenue * orders).sum()),
+    )
+
+
+@pytest.mark.parametrize("kind", ["proportion", "mean", "ratio"])
+@pytest.mark.parametrize("n", [12, 400])  # a few units (small Welch df) and many
+def test_welch_aa_false_positive_rate_is_alpha(kind: str, n: int) -> None:
+    """Nothing changed, one look: significant in α of pilots on both scales (the p-values
+    come from opsplay's own t tails since scipy left the compare path)."""
+    rng = np.random.default_rng(20261207 + n + len(kind))
+    fired = {"relative": 0, "absolute": 0}
+    for _ in range(AA_REPLICATIONS):
+        result = compare_arms(_units(rng, kind, n), _units(rng, kind, n), kind)  # type: ignore[arg-type]
+        fired["relative"] += result.p_value is not None and result.p_value < 0.05
+        fired["absolute"] += result.p_value_abs is not None and result.p_value_abs < 0.05
+    low, high = _aa_interval()
+    assert low <= fired["absolute"] / AA_REPLICATIONS <= high, fired
+    if n < 30:
+        # The relative scale (delta method on the ratio of means) runs warm with a dozen units
+        # per arm: 6.6–7.4 % here. Known and left (noted); it must not get worse.
+        assert fired["relative"] / AA_REPLICATIONS <= 0.08, fired
+    else:
+        assert low <= fired["relative"] / AA_REPLICATIONS <= high, fired
+
+
+def test_unit_did_aa_false_positive_rate_is_alpha() -> None:
+    """Difference in differences over users, the same shift in both groups: α."""
+    rng = np.random.default_rng(7)
+    fired = 0
+    for _ in range(AA_REPLICATIONS):
+        cells = [_units(rng, "mean", 300) for _ in range(4)]
+        result = difference_in_differences(*cells, "mean")
+        fired += result.p_value_abs is not None and result.p_value_abs < 0.05
+    low, high = _aa_interval()
+    assert low <= fired / AA_REPLICATIONS <= high
