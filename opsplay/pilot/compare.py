@@ -131,7 +131,24 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         cluster=pilot.cluster,
         assignment=judged.assignment,
         sequential_tuning=opened.tuning,
+        node_limits=written_limits(playbook, options.realtime_seconds),
+        alert_levels={a.id: a.level for a in playbook.alerts if a.level is not None},
     )
+
+
+def written_limits(playbook: Playbook, realtime_seconds: float) -> dict[str, dict[str, Any]]:
+    """Each node's limit as written, per level, with its business-hour calendar: what the
+    node tables show (`P1 5分钟`, `2小时（客服班次）`), as the SOP shows it."""
+    limits = {}
+    for node in playbook.nodes:
+        written = node.model_dump(mode="json", by_alias=True, include={"sla"}).get("sla")
+        limits[node.id] = {
+            "sla": written,
+            "calendar": node.calendar,
+            "sla_realtime": bool(node.sla and node.sla.realtime),
+            "sla_seconds": node.sla.resolve(realtime_seconds) if node.sla else None,
+        }
+    return limits
 
 
 @dataclass(frozen=True)

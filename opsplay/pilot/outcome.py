@@ -79,6 +79,10 @@ class PilotReport:
     # without pilot.cluster: columns that look like the unit of assignment (finest first)
     assignment: tuple[str, ...] = ()
     sequential_tuning: float | None = None  # set when the intervals are always valid (SPEC 11)
+    # node id -> its limit as the SOP's node data carries it: `sla` as written (a dict per
+    # level), `calendar`, `sla_realtime`, `sla_seconds` (shown by render.filters.sla_parts)
+    node_limits: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    alert_levels: Mapping[str, str] = field(default_factory=dict)  # alert id -> its `level`
 
     @property
     def srm_ok(self) -> bool | None:

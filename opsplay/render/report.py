@@ -669,6 +669,8 @@ def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
         process,
         lambda node: str(nodes.get(node, {}).get("name") or node),
         lambda message: translate(message, lang),
+        written=nodes,  # each node's `sla` as written and its `calendar`
+        lang=lang,
     )
 
 

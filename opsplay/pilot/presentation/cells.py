@@ -6,6 +6,7 @@ language with `opsplay.i18n.language`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _
@@ -239,8 +240,11 @@ NODE_KEYS = (
 )
 
 
-def node_table(report: PilotReport) -> tuple[tuple[str, ...], list[list[str]]]:
-    """Node figures as cells, nodes named as the playbook names them."""
+def node_table(
+    report: PilotReport, per_line: bool = False
+) -> tuple[tuple[str, ...], list[list[str]]]:
+    """Node figures as cells, nodes named as the playbook names them; a limit per level one
+    level a line when `per_line` (a terminal table), else listed (`P1 5分钟、P2 30分钟`)."""
     cells = []
     for n in report.nodes:
         cells.append(
@@ -253,25 +257,54 @@ def node_table(report: PilotReport) -> tuple[tuple[str, ...], list[list[str]]]:
                 rate(n.timeout_rate),
                 seconds(n.p50_s),
                 seconds(n.p95_s),
-                visible(n.sla) if n.sla else seconds(n.sla_s),
+                limit_cell(report, n, per_line),
                 rate(n.sla_compliance),
             ]
         )
     return NODE_KEYS, cells
 
 
-def process_lines(report: PilotReport) -> list[str]:
-    """Open cases (SPEC 12), per-level compliance and schedule adherence, one line each,
-    nodes by name (SPEC 8)."""
+def limit_cell(report: PilotReport, figures: Any, per_line: bool = False) -> str:
+    """A node's limit as the playbook writes it, as the SOP and the review report show it:
+    each level's (`P1 5分钟`, `其他级别 2小时`), naming a business-hour calendar (`2小时（客服
+    班次）`); from the log's figures when the report does not carry the playbook's."""
+    from opsplay.i18n import message_language
+    from opsplay.render.filters import listing, sla_parts
+
+    written = report.node_limits.get(figures.node)
+    parts = sla_parts(written, lang=message_language()) if written else []
+    if parts:
+        return "\n".join(parts) if per_line else listing(parts, lang=message_language())
+    return visible(figures.sla) if figures.sla else seconds(figures.sla_s)
+
+
+# Headings of the lines below the node table: open cases as of the evaluation time (SPEC 12);
+# per-level compliance and schedule adherence (SPEC 8), shown for processes with either.
+OPEN_CASES = N_("Open cases")
+BY_LEVEL = N_("By level and schedule")
+
+
+def open_lines(report: PilotReport) -> list[str]:
+    """Open cases per node as of the evaluation time (SPEC 12), one line per node with any."""
     nodes = [
         {"node": n.node, "open": n.open, "breached_open": n.breached_open, "pending": n.pending}
         | {"as_of": n.as_of}
         for n in report.nodes
     ]
-    lines = open_case_lines(nodes, lambda node: node_name(report, node), _)
+    return open_case_lines(nodes, lambda node: node_name(report, node), _)
+
+
+def process_lines(report: PilotReport) -> list[str]:
+    """Per-level compliance and schedule adherence, one line each, nodes by name (SPEC 8);
+    [] for a process without levels or schedules."""
     if report.process is None:
-        return lines
-    return lines + level_lines(report.process.to_json(), lambda node: node_name(report, node), _)
+        return []
+    return level_lines(
+        report.process.to_json(),
+        lambda node: node_name(report, node),
+        _,
+        written=report.node_limits,
+    )
 
 
 def open_cases(figures: dict[str, Any], gettext: Any) -> str:
@@ -323,20 +356,61 @@ def shown_time(iso: Any, gettext: Any) -> str:
     return gettext(N_("{time} ({zone})")).format(time=moment.strftime("%Y-%m-%d %H:%M"), zone=zone)
 
 
-def level_lines(process: Any, name: Any, gettext: Any) -> list[str]:
+def level_lines(
+    process: Any,
+    name: Any,
+    gettext: Any,
+    written: Mapping[str, Any] | None = None,
+    lang: str | None = None,
+) -> list[str]:
     """`故障响应：级别 P1：时限达标率 92.0%（限时 5分钟）` and `按时执行率` lines from the
-    `process` part of the JSON, `gettext` translating (the report passes its language's)."""
+    `process` part of the JSON, `gettext` translating (the report passes its language's).
+    `written`: node id -> node data with `sla` as written and `calendar` (the SOP's, the
+    report's `node_limits`): a limit counted in business hours names its calendar, and a
+    level of the log the node's `sla` does not name (judged by its `default` limit) says so,
+    and which declared level it may mean. `lang`: the language of `gettext` (default: the
+    message language)."""
+    from opsplay.i18n import message_language
+    from opsplay.render.filters import in_business_hours
+
     lines = []
     limits = process.get("sla_by_level") or {}
     for node, levels in (process.get("sla_compliance_by_level") or {}).items():
+        data = (written or {}).get(node) or {}
         for level, value in levels.items():
+            limit = limits.get(node, {}).get(level)
+            shown = "—"
+            if limit is not None:
+                shown = in_business_hours(
+                    str(limit), data.get("calendar"), lang=lang or message_language()
+                )
             figure = gettext(N_("level {level}: SLA compliance {rate} (limit {limit})")).format(
-                level=visible(level),
-                rate=rate(value),
-                limit=visible(limits.get(node, {}).get(level, "—")),
+                level=visible(level), rate=rate(value), limit=visible(shown)
             )
+            sla = data.get("sla")
+            named = [str(key) for key in sla if key != "default"] if isinstance(sla, dict) else None
+            if named is not None and level not in named and limit is not None:
+                figure += gettext(_OTHER_LEVEL) + _meant(level, named, gettext)
             lines.append(gettext(N_("{node} — {figure}")).format(node=name(node), figure=figure))
     return lines + schedule_lines(process, name, gettext)
+
+
+# A level of the log the node's `sla` does not name: judged by its `default` limit.
+_OTHER_LEVEL = N_(", judged by the limit for other levels")
+
+
+def _meant(level: str, named: Sequence[str], gettext: Any) -> str:
+    """`；是否应为 P1？` when `level` is a declared level written in another case, width or
+    with spaces (`p1`, `Ｐ１`, ` P1 `): the log's systems write levels their own way."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", level).strip().casefold()
+    same = [n for n in named if unicodedata.normalize("NFKC", n).strip().casefold() == folded]
+    if len(same) != 1:
+        return ""
+    return gettext(N_("; if it means {level}, write {level} in the log")).format(
+        level=visible(same[0])
+    )
 
 
 def schedule_lines(process: Any, name: Any, gettext: Any) -> list[str]:
@@ -388,9 +462,11 @@ def alert_text(report: PilotReport, alert: Any) -> str:
 def _watched(report: PilotReport, alert: Any) -> str:
     """What an alert watches, by name: 个性化内容推送：完成率, or a metric's name."""
     if alert.measure:
-        return _("{node}: {measure}").format(
-            node=node_name(report, alert.target), measure=label(alert.measure)
-        )
+        node = node_name(report, alert.target)
+        level = report.alert_levels.get(alert.id)
+        if level:  # its value is that level's rows only, not the node table's
+            node = _("{node} (level {level})").format(node=node, level=visible(level))
+        return _("{node}: {measure}").format(node=node, measure=label(alert.measure))
     return visible(report.metric_names.get(alert.target, alert.target))
 
 

@@ -18,12 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _, language
 from opsplay.pilot.presentation.cells import (
+    BY_LEVEL,
+    OPEN_CASES,
     TABLE_KEYS,
     alert_text,
     arms_line,
     heading,
     method_section,
     node_table,
+    open_lines,
     process_lines,
     seconds,
     table_rows,
@@ -367,10 +370,10 @@ def _markdown(report: PilotReport) -> str:
         lines += ["| " + " | ".join(md_cell(label(k)) for k in keys) + " |"]
         lines += ["|" + "---|" * len(keys)]
         lines += ["| " + " | ".join(md_cell(c) for c in row) + " |" for row in cells]
-    levels = process_lines(report)
-    if levels:
-        lines += ["", f"### {md_cell(_('By level and schedule'))}", ""]
-        lines += [f"- {md_cell(line)}" for line in levels]
+    for title, shown in ((OPEN_CASES, open_lines(report)), (BY_LEVEL, process_lines(report))):
+        if shown:  # each heading only above lines it is true of
+            lines += ["", f"### {md_cell(_(title))}", ""]
+            lines += [f"- {md_cell(line)}" for line in shown]
     lines += ["", f"### {md_cell(label('alerts'))}", ""]
     fired = [alert_text(report, a) for a in report.alerts if a.fired]
     lines += [f"- {md_cell(text)}" for text in fired] or [f"- {md_cell(label('no_alerts'))}"]

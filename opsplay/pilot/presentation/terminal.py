@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from opsplay.i18n import _
 from opsplay.pilot.presentation.cells import (
+    BY_LEVEL,
+    OPEN_CASES,
     adjusted_cell,
     alert_text,
     arm_value,
@@ -22,6 +24,7 @@ from opsplay.pilot.presentation.cells import (
     heading,
     method_section,
     node_table,
+    open_lines,
     process_lines,
     table_rows,
     waiting_alert_texts,
@@ -89,15 +92,24 @@ def format_terminal(report: PilotReport, color: bool) -> str:
     if report.weighted is not None:  # 综合达成度 (SPEC 8)
         console.print("• " + report.weighted.line(report.lang), style="bold", markup=False)
     if report.nodes:
-        keys, cells = node_table(report)
+        keys, cells = node_table(report, per_line=True)
         console.print()
-        _table(console, label("nodes"), [label(k) for k in keys], cells, [None] * len(cells))
-    levels = process_lines(report)
-    if levels:  # lines, not a table: one per level and scheduled node, whatever the width
-        console.print()
-        console.print(_("By level and schedule") + colon(), style="bold", markup=False)
-        for line in levels:
-            console.print("  " + line, markup=False)
+        _table(
+            console,
+            label("nodes"),
+            [label(k) for k in keys],
+            cells,
+            [None] * len(cells),
+            text_columns={keys.index("sla")},  # limits as written, a level a line
+        )
+    # lines, not tables: one per node with open cases, per level and per scheduled node,
+    # whatever the width; each heading only above lines it is true of
+    for title, lines in ((OPEN_CASES, open_lines(report)), (BY_LEVEL, process_lines(report))):
+        if lines:
+            console.print()
+            console.print(_(title) + colon(), style="bold", markup=False)
+            for line in lines:
+                console.print("  " + line, markup=False)
     fired = [alert_text(report, a) for a in report.alerts if a.fired]
     console.print()
     console.print(label("alerts") + colon(), style="bold", markup=False, end="")
@@ -147,8 +159,10 @@ def _table(
     columns: Sequence[str],
     rows: Sequence[Sequence[str]],
     styles: Sequence[str | None],
+    text_columns: set[int] | frozenset[int] = frozenset(),
 ) -> None:
-    """A table when it fits the console whole, else one `label: value` block per row."""
+    """A table when it fits the console whole, else one `label: value` block per row; figures
+    right-aligned, the first column and `text_columns` left-aligned."""
     from rich.table import Table
 
     if _needed_width(columns, rows) > console.width:
@@ -161,7 +175,8 @@ def _table(
         return
     table = Table(title=title, title_justify="left")
     for index, name in enumerate(columns):
-        table.add_column(name, justify="left" if index == 0 else "right", no_wrap=True)
+        left = index == 0 or index in text_columns
+        table.add_column(name, justify="left" if left else "right", no_wrap=True)
     for cells, style in zip(rows, styles, strict=True):
         table.add_row(*cells, style=style)
     console.print(table)
