@@ -119,7 +119,9 @@ def test_open_cases_and_levels_under_headings_true_of_them(tmp_path: Path) -> No
     text = _run(_inputs(tmp_path), "--lang", "zh")
     open_cases = text.index("未结工单：\n")
     by_level = text.index("分级别时限与按时执行：\n")
-    assert open_cases < text.index("  报警认领，截至 2026-11-20 21:30（北京时间）未结 1 单") < by_level
+    assert (
+        open_cases < text.index("  报警认领，截至 2026-11-20 21:30（北京时间）未结 1 单") < by_level
+    )
     assert by_level < text.index("  报警认领，级别 P1：时限达标率 100.0%（限时 5分钟）")
     assert "  早班巡检，按时执行率 60.0%（应执行 5 次，按时完成 3 次）\n" in text
     english = _run(_inputs(tmp_path), "--lang", "en", "--format", "markdown")
@@ -136,7 +138,10 @@ def test_open_cases_and_levels_under_headings_true_of_them(tmp_path: Path) -> No
     data["alerts"] = [a for a in data["alerts"] if "level" not in a and a["node"] != "巡检"]
     plain = tmp_path / "plain.yaml"
     plain.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "utf-8")
-    for fmt, heading in (("text", "分级别时限与按时执行"), ("markdown", "### 分级别时限与按时执行")):
+    for fmt, heading in (
+        ("text", "分级别时限与按时执行"),
+        ("markdown", "### 分级别时限与按时执行"),
+    ):
         shown = _run(_inputs(tmp_path, plain), "--lang", "zh", "--format", fmt)
         assert "未结工单" in shown and "截至 2026-11-20 21:30（北京时间）未结 1 单" in shown
         assert heading not in shown
