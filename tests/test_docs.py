@@ -135,6 +135,22 @@ def test_readme_examples_show_what_the_commands_print() -> None:
     )
 
 
+def test_readme_robot_message_is_what_a_robot_receives() -> None:
+    """The README's robot-message sample is made by running `watch` against a stand-in robot
+    (`; robot: dingtalk`), so its figures, version and @-mentions cannot go stale."""
+    from tools import readme_examples
+
+    text = readme_examples.README.read_text("utf-8")
+    robots = [m for m in readme_examples.MARKER.finditer(text) if m.group("robot")]
+    assert [m.group("robot") for m in robots] == ["dingtalk"]
+    body = robots[0].group("body")
+    assert '--notify "$DINGTALK_URL"' in body.splitlines()[0]
+    assert "msgtype: markdown" in body and "超时工单（共 2 单）：GD-1009-01、GD-1013-02" in body
+    assert '"atMobiles": ["13800138000", "13911112222"]' in body
+    # the version is the playbook's, as the message says it
+    assert "版本 1.0.0" in body and "版本 1.2.0" not in body
+
+
 def test_readme_command_table_lists_every_command() -> None:
     import typer.main
 
