@@ -139,16 +139,18 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
 def written_limits(playbook: Playbook, realtime_seconds: float) -> dict[str, dict[str, Any]]:
     """Each node's limit as written, per level, with its business-hour calendar: what the
     node tables show (`P1 5分钟`, `2小时（客服班次）`), as the SOP shows it."""
-    limits = {}
-    for node in playbook.nodes:
-        written = node.model_dump(mode="json", by_alias=True, include={"sla"}).get("sla")
-        limits[node.id] = {
-            "sla": written,
-            "calendar": node.calendar,
-            "sla_realtime": bool(node.sla and node.sla.realtime),
-            "sla_seconds": node.sla.resolve(realtime_seconds) if node.sla else None,
-        }
-    return limits
+    return {node.id: written_limit(node, realtime_seconds) for node in playbook.nodes}
+
+
+def written_limit(node: Any, realtime_seconds: float = 1.0) -> dict[str, Any]:
+    """One node's limit as the SOP's node data carries it: `sla` as written (a dict per
+    level), `calendar`, `sla_realtime`, `sla_seconds` (render.filters.sla_parts shows it)."""
+    return {
+        "sla": node.model_dump(mode="json", by_alias=True, include={"sla"}).get("sla"),
+        "calendar": node.calendar,
+        "sla_realtime": bool(node.sla and node.sla.realtime),
+        "sla_seconds": node.sla.resolve(realtime_seconds) if node.sla else None,
+    }
 
 
 @dataclass(frozen=True)

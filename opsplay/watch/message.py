@@ -51,11 +51,46 @@ def shown_value(value: float | None, alert: Any, playbook: Any) -> str:
     return fmt_value(value, metric.kind, metric.unit)
 
 
-def _fallbacks(node: Any) -> list[str]:
-    """The node's fallback actions (one fallback, or a list with one per trigger)."""
+def _fallback_lines(node: Any, lang: str) -> list[str]:
+    """`异常处理（超时时）：切换备用通道`: each fallback of the node with the triggers it is
+    for, so that a node with one per trigger says which applies (none: the action alone)."""
+    from opsplay.render.filters import triggers
+
     found = getattr(node, "fallback", None)
     items = found if isinstance(found, list) else [found] if found is not None else []
-    return [str(item.action) for item in items if getattr(item, "action", None)]
+    lines = []
+    for item in items:
+        action = getattr(item, "action", None)
+        if not action:
+            continue
+        when = getattr(item, "when", None) or []
+        if when:
+            words = triggers([getattr(w, "value", w) for w in when], lang=lang)
+            lines.append(_("Fallback on {when}: {action}").format(when=words, action=action))
+        else:
+            lines.append(_("Fallback: {action}").format(action=action))
+    return lines
+
+
+def _limit_line(alert: Any, node: Any, lang: str) -> list[str]:
+    """`时限：30分钟` beside a time-limit alert: the limit as written (the alert's level's
+    when it has one), naming its business-hour calendar, as the SOP shows it."""
+    if node is None or alert.measure != "sla_compliance" or node.sla is None:
+        return []
+    from opsplay.model.process import level_limit
+    from opsplay.pilot.compare import written_limit
+    from opsplay.render.filters import in_business_hours, listing, sla_parts
+
+    if alert.level is not None:
+        limit = level_limit(node.sla, alert.level)
+        if limit is None:
+            return []
+        shown = in_business_hours(limit.as_written, node.calendar, lang=lang)
+        return [_("Time limit of level {level}: {limit}").format(level=alert.level, limit=shown)]
+    # as written: `实时` without the configured length, which the message does not know
+    written = {**written_limit(node), "sla_realtime": False}
+    shown = listing(sla_parts(written, lang=lang), lang=lang)
+    return [_("Time limit: {limit}").format(limit=shown)]
 
 
 def _escalation(roles: dict[str, str], *owners: Any) -> list[str]:
@@ -266,6 +301,7 @@ def compose(
                     "{runs} consecutive runs)"
                 ).format(held=getattr(result, "held", alert.runs_needed), runs=alert.runs_needed)
             )
+        lines += _limit_line(alert, node, lang)
         if node is not None and isinstance(figures, dict):
             lines += _case_lines(alert, figures.get(node.id), event, process)
         if node is not None and alert.measure == "schedule_adherence":
@@ -280,8 +316,7 @@ def compose(
             lines.append(_("Acting: {role}").format(role=roles.get(acting, acting)))
             if alert.action:
                 lines.append(_("What to do: {action}").format(action=alert.action))
-            for action in _fallbacks(node):
-                lines.append(_("Fallback: {action}").format(action=action))
+            lines += _fallback_lines(node, lang)
             for step in _escalation(roles, alert, node):
                 lines.append(_("Escalation: {escalation}").format(escalation=step))
         lines.append(_("Checked at {time}").format(time=moment))

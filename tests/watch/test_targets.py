@@ -67,7 +67,7 @@ def test_escalation_ladder_and_fallback_list_read_as_sentences() -> None:
     from pydantic import BaseModel
 
     from opsplay.i18n import language
-    from opsplay.watch.message import _escalation, _fallbacks
+    from opsplay.watch.message import _escalation, _fallback_lines
 
     class Step(BaseModel):
         after: str
@@ -85,7 +85,10 @@ def test_escalation_ladder_and_fallback_list_read_as_sentences() -> None:
         fallback=[Fallback(action="改用短信通道"), Fallback(action="人工补发")],
         escalation=[Step(after="15分钟", to="ops-manager", action="电话通知运维经理")],
     )
-    assert _fallbacks(node) == ["改用短信通道", "人工补发"]
     with language("zh"):
+        assert _fallback_lines(node, "zh") == [
+            "异常处理（兜底）：改用短信通道",
+            "异常处理（兜底）：人工补发",
+        ]
         (line,) = _escalation({"ops-manager": "运维经理"}, None, node)
-    assert line == "超过 15分钟：运维经理，电话通知运维经理"
+    assert line == "超过 15分钟未完成 → 运维经理：电话通知运维经理"

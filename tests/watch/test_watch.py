@@ -126,7 +126,7 @@ def test_english_playbook_speaks_english(scene, robot: RobotServer, frozen, tmp_
     scene = {**scene, "playbook": write_playbook(tmp_path, lang="en")}
     watch(scene, "firing", robot.url("slack"))
     text = robot.received[0].body["text"]
-    assert "Node: " in text and "Fallback: " in text and "节点" not in text
+    assert "Node: " in text and "Fallback on failure: " in text and "节点" not in text
 
 
 def test_failed_posts_are_reported_kept_and_sent_next_run(
