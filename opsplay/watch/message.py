@@ -265,7 +265,7 @@ def compose(
             lines.append(_("Its severity rose since the last message: sent again at once"))
         elif again == "renotify":
             lines.append(
-                _("Still firing {renotify} after the last message").format(
+                _("Still firing {renotify} or more after the last message").format(
                     renotify=alert.renotify.as_written if alert.renotify else ""
                 )
             )

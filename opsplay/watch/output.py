@@ -119,7 +119,7 @@ def resent_line(alert_id: str, why: str, shown: str, definitions: Any) -> str:
     if why == "renotify":
         renotify = definitions[alert_id].renotify
         return _(
-            "still firing, sent again as {renotify} passed since the last message: {alert}"
+            "still firing, sent again as {renotify} or more passed since the last message: {alert}"
         ).format(alert=shown, renotify=renotify.as_written if renotify else "")
     return _("still firing, told to robots that had not heard of it: {alert}").format(alert=shown)
 

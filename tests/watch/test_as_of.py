@@ -221,7 +221,7 @@ def test_a_resend_says_why_not_that_nothing_changed(warehouse, robot: RobotServe
     assert _watch(warehouse, "p2open", "2026-10-13 12:30", url).exit_code == 1
     again = _watch(warehouse, "p2open", "2026-10-13 12:35", url)
     assert len(_texts(robot, "处置P1超时")) == told + 2
-    assert "仍在告警，距上次通知已过 1分钟，再次发送：处置P1超时（66.7% < 75.0%）" in again.stdout
+    assert "仍在告警，距上次通知已超过 1分钟，再次发送：处置P1超时（66.7% < 75.0%）" in again.stdout
     assert "没有变化" not in again.stdout and "已发送消息：2 条" in again.stdout, again.stdout
     quiet = _watch(warehouse, "p2open", "2026-10-13 12:35", url)  # no time passed
     assert "与上次运行相比没有变化，不发通知" in quiet.stdout and "已发送消息：0 条" in quiet.stdout
@@ -257,7 +257,7 @@ def test_renotify_is_measured_on_watchs_clock_in_the_teams_forms(
     assert result.exit_code == 1, result.output
     texts = _texts(robot, "复核超时")
     assert len(texts) == 2 and "【仍在告警】" in texts[-1], texts
-    assert f"距上次通知已过 {renotify}，仍在告警" in texts[-1]
+    assert f"距上次通知已超过 {renotify}，仍在告警" in texts[-1]
     assert "再次发送：复核超时" in result.stdout
     with sqlite3.connect(warehouse["state"]) as db:
         (told,) = db.execute("SELECT told FROM alert_state WHERE alert = '复核超时'").fetchone()
