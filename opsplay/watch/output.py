@@ -95,7 +95,13 @@ def format_text(result: WatchResult, playbook: Any) -> str:
 def evaluation_lines(result: WatchResult, playbook: Any) -> list[str]:
     """The evaluation time with its zone, each node's open cases (open, past the deadline,
     not yet due) and each schedule's occurrences, as `pilot compare` shows them (SPEC 12)."""
-    from opsplay.pilot.presentation.cells import open_case_lines, schedule_lines, shown_time
+    from opsplay.pilot.compare import written_limit
+    from opsplay.pilot.presentation.cells import (
+        misread_levels,
+        open_case_lines,
+        schedule_lines,
+        shown_time,
+    )
     from opsplay.text import visible
 
     names = {node.id: node.name for node in playbook.nodes}
@@ -107,6 +113,15 @@ def evaluation_lines(result: WatchResult, playbook: Any) -> list[str]:
     lines += open_case_lines(list(result.nodes), name, _)
     if result.process:
         lines += schedule_lines(result.process, name, _)
+        written = {node.id: written_limit(node) for node in playbook.nodes}
+        for node, level, meant in misread_levels(result.process, written):
+            lines.append(
+                _(
+                    "{node}: level {level} of the log is not counted as {meant} (nor in its "
+                    "alerts) but judged by the limit for other levels; if it means {meant}, "
+                    "write {meant} in the log"
+                ).format(node=name(node), level=visible(level), meant=visible(meant))
+            )
     return lines
 
 

@@ -75,3 +75,25 @@ def test_a_node_alert_shows_the_whole_limit_as_written() -> None:
         ]
     with language("en"):
         assert _limit_line(alert, node, "en") == ["Time limit: 2小时 (客服营业时间)"]
+
+
+def test_watch_text_names_a_level_written_in_another_case(log: Path) -> None:
+    # GZ-002's 报警认领 row says `p1`: not P1 for the query, so the P1 alert (< 90 %) stays
+    # quiet on 100 %; the text says so (Ｐ２ and " P2" are read as P2 and are not named)
+    args = ["watch", str(PLAYBOOK), "--events", str(log), "--as-of", AS_OF]
+    for lang, line in (
+        (
+            "zh",
+            "报警认领：日志中的级别 p1 不算作 P1（也不计入 P1 级的告警），按其他级别的时限判定；"
+            "若指 P1，请在日志中写作 P1\n",
+        ),
+        (
+            "en",
+            "报警认领: level p1 of the log is not counted as P1 (nor in its alerts) but judged "
+            "by the limit for other levels; if it means P1, write P1 in the log\n",
+        ),
+    ):
+        state = log.parent / f"text-{lang}.db"
+        result = runner.invoke(app, [*args, "--lang", lang, "--state", str(state)])
+        assert line in result.stdout, result.stdout
+        assert "Ｐ２" not in result.stdout and "level P2" not in result.stdout

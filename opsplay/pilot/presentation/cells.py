@@ -400,17 +400,44 @@ _OTHER_LEVEL = N_(", judged by the limit for other levels")
 
 
 def _meant(level: str, named: Sequence[str], gettext: Any) -> str:
-    """`；是否应为 P1？` when `level` is a declared level written in another case, width or
-    with spaces (`p1`, `Ｐ１`, ` P1 `): the log's systems write levels their own way."""
-    import unicodedata
-
-    folded = unicodedata.normalize("NFKC", level).strip().casefold()
-    same = [n for n in named if unicodedata.normalize("NFKC", n).strip().casefold() == folded]
-    if len(same) != 1:
+    """`；若指 P1，请在日志中写作 P1` when `level` is a declared level written in another case,
+    width or with spaces (`p1`, `Ｐ１`, ` P1 `): the log's systems write levels their own way."""
+    meant = meant_level(level, named)
+    if meant is None:
         return ""
     return gettext(N_("; if it means {level}, write {level} in the log")).format(
-        level=visible(same[0])
+        level=visible(meant)
     )
+
+
+def meant_level(level: str, named: Sequence[str]) -> str | None:
+    """The one level of `named` that `level` is written as in another case or width, or
+    with spaces (NFKC, stripped, case-folded); None when none or several are."""
+    import unicodedata
+
+    def folded(text: str) -> str:
+        return unicodedata.normalize("NFKC", text).strip().casefold()
+
+    same = [n for n in named if n != level and folded(n) == folded(level)]
+    return same[0] if len(same) == 1 else None
+
+
+def misread_levels(process: Any, written: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(node, level of the log, declared level it is likely meant as) for levels a node's
+    `sla` does not name, judged by its `default` limit and left out of that level's alerts,
+    written as a declared level in another case, width or with spaces (`p1` for P1)."""
+    found = []
+    limits = (process or {}).get("sla_by_level") or {}
+    for node, levels in ((process or {}).get("sla_compliance_by_level") or {}).items():
+        sla = ((written or {}).get(node) or {}).get("sla")
+        if not isinstance(sla, dict):
+            continue
+        named = [str(key) for key in sla if key != "default"]
+        for level in levels:
+            meant = meant_level(level, named) if level not in named else None
+            if meant is not None and level in limits.get(node, {}):
+                found.append((node, level, meant))
+    return found
 
 
 def schedule_lines(process: Any, name: Any, gettext: Any) -> list[str]:
