@@ -62,6 +62,10 @@ class ProcessMeasures:
     # occurrence, when a late `ok` run finished or None when none did), in time order
     missed_occurrences: Mapping[str, tuple[int, tuple[Missed, ...]]] = field(default_factory=dict)
     zone: dt.tzinfo | None = None  # the evaluation time's zone: the offset of times in the JSON
+    # node -> level -> (p50_s, p95_s): every level of the log (the level rows of the query)
+    durations_by_level: Mapping[str, Mapping[str, tuple[float | None, float | None]]] = field(
+        default_factory=dict
+    )
 
     @property
     def nothing_due(self) -> frozenset[str]:
@@ -73,6 +77,14 @@ class ProcessMeasures:
         return {
             "sla_compliance_by_level": {n: dict(v) for n, v in self.by_level.items()},
             "sla_by_level": {n: dict(v) for n, v in self.limits.items()},
+            "p50_s_by_level": {
+                n: {level: p50 for level, (p50, _p95) in v.items()}
+                for n, v in self.durations_by_level.items()
+            },
+            "p95_s_by_level": {
+                n: {level: p95 for level, (_p50, p95) in v.items()}
+                for n, v in self.durations_by_level.items()
+            },
             "schedule_adherence": dict(self.schedule_adherence),
             "schedule_occurrences": {
                 n: {"met": met, "total": total, "pending": self.pending_occurrences.get(n, 0)}
@@ -168,6 +180,7 @@ def measure_process(
     pending: dict[str, int] = {}
     missed: dict[str, tuple[int, tuple[Missed, ...]]] = {}
     open_by_level: dict[str, dict[str, tuple[int, int, int]]] = {}
+    durations: dict[str, dict[str, tuple[float | None, float | None]]] = {}
     by_query = _queried(playbook, facts, days, calendar, realtime_seconds, as_of)
     for node in playbook.nodes:
         found = facts.levels.get(node.id, {})
@@ -178,6 +191,10 @@ def measure_process(
         }
         if opened:
             open_by_level[node.id] = opened
+        if found:
+            durations[node.id] = {
+                level: (figures.p50_s, figures.p95_s) for level, figures in sorted(found.items())
+            }
         if node.sla is not None and not isinstance(node.sla, Duration):
             levels = sorted(found)
             by_level[node.id] = {
@@ -244,6 +261,7 @@ def measure_process(
         open_by_level,
         missed,
         zone,
+        durations,
     )
 
 

@@ -665,10 +665,13 @@ def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
         return []
     from opsplay.pilot.presentation.cells import level_lines
 
+    from opsplay.humantime import duration
+
     return level_lines(
         process,
         lambda node: str(nodes.get(node, {}).get("name") or node),
         lambda message: translate(message, lang),
+        lambda value: duration(value, lang=lang),
     )
 
 

@@ -323,17 +323,24 @@ def shown_time(iso: Any, gettext: Any) -> str:
     return gettext(N_("{time} ({zone})")).format(time=moment.strftime("%Y-%m-%d %H:%M"), zone=zone)
 
 
-def level_lines(process: Any, name: Any, gettext: Any) -> list[str]:
-    """`故障响应：级别 P1：时限达标率 92.0%（限时 5分钟）` and `按时执行率` lines from the
-    `process` part of the JSON, `gettext` translating (the report passes its language's)."""
+def level_lines(process: Any, name: Any, gettext: Any, duration: Any = None) -> list[str]:
+    """`故障响应：级别 P1：时限达标率 92.0%（限时 5分钟；中位耗时 3分钟，P95 4分钟50秒）` and `按时执行率`
+    lines from the `process` part of the JSON, `gettext` translating and `duration` writing a
+    length (the report passes its language's)."""
     lines = []
     limits = process.get("sla_by_level") or {}
+    durations = (process.get("p50_s_by_level") or {}, process.get("p95_s_by_level") or {})
+    written = duration or seconds
     for node, levels in (process.get("sla_compliance_by_level") or {}).items():
         for level, value in levels.items():
-            figure = gettext(N_("level {level}: SLA compliance {rate} (limit {limit})")).format(
+            figure = gettext(
+                N_("level {level}: SLA compliance {rate} (limit {limit}; p50 {p50}, p95 {p95})")
+            ).format(
                 level=visible(level),
                 rate=rate(value),
                 limit=visible(limits.get(node, {}).get(level, "—")),
+                p50=written(durations[0].get(node, {}).get(level)),
+                p95=written(durations[1].get(node, {}).get(level)),
             )
             lines.append(gettext(N_("{node} — {figure}")).format(node=name(node), figure=figure))
     return lines + schedule_lines(process, name, gettext)
