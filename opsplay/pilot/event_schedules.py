@@ -59,8 +59,9 @@ def scheduled_nodes(playbook: Any) -> list[Scheduled]:
 
 def expressible(schedule: Schedule) -> bool:
     """Whether the query writes this schedule's occurrences (every Chinese form, and cron
-    whose fields are numbers, ranges, steps, `L` for the month's last day and `#` for the
-    n-th weekday of the month)."""
+    whose fields are numbers, ranges, steps and `L` for the month's last day; a form with
+    anything else, such as croniter's `#`, which opsplay's validation refuses, is left to
+    Python)."""
     return _cron_fields(schedule) is not None if schedule.kind == "cron" else True
 
 
@@ -79,6 +80,8 @@ def _cron_fields(schedule: Schedule) -> tuple[list[Any], ...] | None:
         expanded, nth = croniter.expand(schedule.text)
     except Exception:  # a form this croniter reads differently: not written in the query
         return None
+    if nth:  # the n-th weekday of the month (`1#2`)
+        return None
     minutes, hours, days, months, weekdays = (list(field) for field in expanded)
     for field in (minutes, hours, months, weekdays):
         if any(not isinstance(value, int) for value in field if value != "*"):
@@ -89,7 +92,7 @@ def _cron_fields(schedule: Schedule) -> tuple[list[Any], ...] | None:
         minutes = list(range(60))
     if "*" in hours:
         hours = list(range(24))
-    return minutes, hours, days, months, weekdays, [nth]
+    return minutes, hours, days, months, weekdays
 
 
 def schedule_ctes(
@@ -124,20 +127,21 @@ def schedule_ctes(
     def moment(seconds: int) -> str:
         return f"{seconds}.0" if unit == 1 else str(seconds * unit)
 
+    on = span if span == "sp" else f"{span} sp"
     days = []
     for item in scheduled:
         fields = _cron_fields(item.schedule)
         if fields is None:
             times = f"{moment(item.schedule.time.hour * 3600 + item.schedule.time.minute * 60)}"
-            source = f"FROM cal c CROSS JOIN {span} sp"
+            source = f"FROM cal c CROSS JOIN {on}"
         else:
             seconds = [h * 3600 + m * 60 for h in fields[1] for m in fields[0]]
             listed = " UNION ALL ".join(f"SELECT {moment(s)} AS t" for s in sorted(seconds))
             times = "tod.t"
-            source = f"FROM cal c CROSS JOIN {span} sp CROSS JOIN ({listed}) tod"
+            source = f"FROM cal c CROSS JOIN {on} CROSS JOIN ({listed}) tod"
         rule = _day_rule(item.schedule, fields, dialect)
         days.append(
-            f"  -- {_string(item.node)}: {item.schedule.text}\n"
+            f"  -- {_string(item.node)}: {item.schedule.text} (days of `cal` x times of day)\n"
             f"  SELECT {_string(item.node)} AS node, CAST(NULL AS {text}) AS lvl, "
             f"{day} * {whole_day} + {times} AS s {source} "
             f"WHERE c.dn BETWEEN sp.lo AND sp.hi AND ({rule})"
@@ -154,7 +158,7 @@ def schedule_ctes(
         "CASE WHEN LEAD(sj.due) OVER (PARTITION BY sj.node ORDER BY sj.s) <= sp.as_of "
         "THEN LEAD(sj.s) OVER (PARTITION BY sj.node ORDER BY sj.s) END AS next_due, "
         "LEAD(sj.s) OVER (PARTITION BY sj.node ORDER BY sj.s) AS following "
-        f"FROM sj CROSS JOIN {span} sp),\n"
+        f"FROM sj CROSS JOIN {on}),\n"
         # the due occurrences with the `ok` runs finishing in their window
         "sw AS (SELECT so.node, so.o, so.due, so.following, COUNT(ru.f) AS runs, "
         "SUM(CASE WHEN ru.f >= so.next_due THEN 1 ELSE 0 END) AS shared "
@@ -187,7 +191,7 @@ def _day_rule(schedule: Schedule, fields: tuple[list[Any], ...] | None, dialect:
         if schedule.kind == "quarterly":
             rule = f"{month} IN (1, 4, 7, 10) AND ({rule})"
         return rule
-    _minutes, _hours, days, months, weekdays, (nth,) = fields
+    _minutes, _hours, days, months, weekdays = fields
     cron_weekday = (
         f"MOD(c.dn + {_CRON_WEEKDAY}, 7)"
         if dialect == "bigquery"
@@ -204,16 +208,7 @@ def _day_rule(schedule: Schedule, fields: tuple[list[Any], ...] | None, dialect:
             rules.append(last_of_month)
         day_rule = " OR ".join(rules)
     if "*" not in weekdays:
-        rules = []
-        for value in sorted(weekdays):
-            if value in nth:  # the n-th such weekday of the month: days 7n-6 to 7n
-                which = " OR ".join(
-                    f"{dom} BETWEEN {7 * n - 6} AND {7 * n}" for n in sorted(nth[value])
-                )
-                rules.append(f"({cron_weekday} = {value} AND ({which}))")
-            else:
-                rules.append(f"{cron_weekday} = {value}")
-        week_rule = " OR ".join(rules)
+        week_rule = f"{cron_weekday} IN ({', '.join(map(str, sorted(weekdays)))})"
     if day_rule and week_rule:  # both restricted: either one (as cron and croniter read it)
         parts.append(f"(({day_rule}) OR ({week_rule}))")
     elif day_rule or week_rule:

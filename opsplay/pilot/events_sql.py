@@ -2,10 +2,13 @@
 an event table (case_id, node, started_at, finished_at, status, and `level` when the
 playbook has per-level limits).
 
-One row per node: count, the status counts (ok, failed, fallback, skipped, timeout, with the
-Chinese words of SPEC 6), `timed` (rows with finished_at), the duration quantiles p50/p95
-(linear interpolation; approximate in BigQuery, which has no exact aggregate), the node's
-time limit in seconds (NULL for calendar limits), `within_sla` and `checked` (timed rows
+One row per node (`level` empty), and one per node and level when the playbook has levels
+(GROUPING SETS: the same columns over that level's rows): count, the status counts (ok,
+failed, fallback, skipped, timeout, with the Chinese words of SPEC 6), `timed` (rows with
+finished_at), the duration quantiles p50/p95 (linear interpolation; approximate in BigQuery,
+which has no exact aggregate), the time limit in seconds (NULL for calendar limits; on the
+node's row the limit of a case without a level, as `pilot compare --events` gives it; on a
+level row the level's), `within_sla` and `checked` (timed rows
 with a limit, plus open cases past their deadline): sla_compliance = within_sla / checked;
 `open`, `breached_open` and `pending` as of the evaluation time (the table's last timestamp
 unless one is given).
@@ -20,6 +23,10 @@ its years, as the file path does), or Monday–Friday for `calendar = "weekdays"
 counted in whole-day numbers and seconds since 1970-01-01 of the naive timestamps, so no
 engine's session time zone moves a deadline. Business hours (a node's `calendar`) are
 counted in the query too: the open time of each day, from the generated table.
+
+Scheduled nodes get their schedule adherence on the node's row (schedule_due, schedule_met,
+schedule_pending, schedule_adherence, schedule_shared_runs: opsplay.pilot.event_schedules);
+a playbook without schedules has those columns empty and none of their CTEs.
 """
 
 from __future__ import annotations
@@ -121,7 +128,10 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
     ]
     if leveled:  # a row per node and one per node and level (rows without a level: the node's)
         level_column = "lvl"
-        grouping = "GROUP BY GROUPING SETS ((node), (node, lvl))\nHAVING GROUPING(lvl) = 1 OR lvl IS NOT NULL"
+        grouping = (
+            "GROUP BY GROUPING SETS ((node), (node, lvl))\n"
+            "HAVING GROUPING(lvl) = 1 OR lvl IS NOT NULL"
+        )
     else:
         level_column = f"CAST(NULL AS {text}) AS lvl"
         grouping = "GROUP BY node"
@@ -138,19 +148,30 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         f"cal AS (\n{_calendar(dialect, options.get('calendar') or 'official')}\n)",
         f"r AS (\n{rows}\n)",
         f"j AS (\n{judged}\n)",
-        f"x AS (\nSELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d, {as_of_e} AS as_of FROM j\n)",
+        "x AS (\nSELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d, "
+        f"{as_of_e} AS as_of FROM j\n)",
         figures,
     ]
-    tail = ""
-    if written:
+    tail = joined = ""
+    if written:  # the schedule CTEs, joined to the node rows
         tail = _schedule_sql(written, dialect, known, realtime, clock, options.get("window"))
+        joined = " LEFT JOIN sa ON sa.node = fg.node AND fg.lvl IS NULL"
+        # a scheduled node with no row in the log missed every occurrence due: its row too
+        empty = ", ".join(
+            f"0 AS {name}" if name == q.alias("count") else f"NULL AS {name}"
+            for name in (column.rsplit(" AS ", 1)[1] for column in select)
+        )
+        joined += (
+            f"\nUNION ALL\nSELECT sa.node, NULL AS {q.alias('level')}, {empty}, {adherence}\n"
+            "FROM sa WHERE NOT EXISTS (SELECT 1 FROM fg WHERE fg.node = sa.node)"
+        )
     return (
         _header(dialect, as_of, leveled, schedules, written)
         + "WITH "
         + ",\n".join(ctes)
         + tail
         + "\n"
-        f"SELECT fg.node, fg.lvl AS {q.alias('level')}, {shown}, {adherence}\nFROM fg{' LEFT JOIN sa ON sa.node = fg.node AND fg.lvl IS NULL' if written else ''}\n"
+        f"SELECT fg.node, fg.lvl AS {q.alias('level')}, {shown}, {adherence}\nFROM fg{joined}\n"
         "ORDER BY 1, 2 NULLS FIRST;\n"
     )
 
@@ -266,11 +287,11 @@ def _schedule_sql(
     first day, or the pilot window's, to the evaluation time's day) and the `ok` runs."""
     from opsplay.pilot.event_schedules import schedule_ctes
 
-    first = _floor_day("MIN(CASE WHEN f IS NOT NULL THEN s END)", dialect)
-    last = _floor_day("MAX(as_of)", dialect)
-    if window is not None:
+    started = "MIN(CASE WHEN f IS NOT NULL THEN s END)"  # the first start of a timed row
+    first, last = _floor_day(started, dialect), _floor_day("MAX(as_of)", dialect)
+    if window is not None:  # (GREATEST and LEAST skip NULLs in some engines: kept NULL)
         low, high = ((day - _EPOCH).days for day in window)
-        first = f"CASE WHEN MIN(CASE WHEN f IS NOT NULL THEN s END) IS NOT NULL THEN GREATEST({first}, {low}) END"
+        first = f"CASE WHEN {started} IS NOT NULL THEN GREATEST({first}, {low}) END"
         last = f"CASE WHEN MAX(as_of) IS NOT NULL THEN LEAST({last}, {high}) END"
     nodes = ", ".join(_string(item.node) for item in written)
     ok = ", ".join(_string(word) for word in STATUS_WORDS["ok"])

@@ -663,9 +663,8 @@ def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
     """Per-level compliance and schedule adherence lines (SPEC 8), nodes by name."""
     if not isinstance(process, dict):
         return []
-    from opsplay.pilot.presentation.cells import level_lines
-
     from opsplay.humantime import duration
+    from opsplay.pilot.presentation.cells import level_lines
 
     return level_lines(
         process,

@@ -39,6 +39,7 @@ nodes:
   - {id: quarter, name: 季度演练, owner: lead, entry: true, schedule: 每季度首月8日 14:00, sla: 4小时, next: []}
   - {id: sweep, name: 定时清理, owner: lead, entry: true, schedule: '0 */6 * * *', sla: 1小时, next: []}
   - {id: report, name: 日报, owner: lead, entry: true, schedule: '30 8 * * 1-5', sla: 1个工作日, next: []}
+  - {id: handover, name: 交接检查, owner: lead, entry: true, schedule: 每周五 18:00, sla: 1小时, next: []}
 """
 # Around National Day 2024: holiday 10-01..10-07, make-up working days Sun 09-29, Sat 10-12.
 ROWS = [
@@ -167,6 +168,8 @@ def test_schedules_by_hand_across_national_day_and_a_row_after_midnight(tmp_path
     # 每月30日 (1天): 09-30 00:00, met by a run finishing at 18:00
     assert counts["month_end"] == (1, 1, 0)
     assert counts["quarter"] == (1, 1, 0)  # 每季度首月8日 14:00: 10-08 only
+    # 每周五 18:00 with no row in the log: 09-27, 10-04 and 10-11 all missed
+    assert counts["handover"] == (3, 0, 0)
     # 0 */6: 4 a day over 09-27..10-13 (68 due), 10-14's four pending (00:00 due at 01:00)
     assert counts["sweep"] == (68, 3, 4)
     assert measures.schedule_adherence["inspect"] == pytest.approx(6 / 8)
@@ -278,3 +281,88 @@ def test_a_playbook_without_schedules_prints_no_schedule_ctes(tmp_path: Path) ->
     assert "sd AS" not in sql and "ok_runs" not in sql
     rows = _duckdb_rows(sql, ROWS[:2])
     assert all(row["schedule_due"] is None for row in rows)
+
+
+CRON = """\
+apiVersion: opsplay/v1
+kind: Playbook
+metadata: {id: cron-check, title: 定时任务, version: "1.0.0", status: pilot, owner: lead, updated: 2024-09-20}
+goal: {statement: 定时任务按时率提升到99%, metric: done, baseline: 0.9, target: 0.99, deadline: 2024-12-31}
+roles: [{id: lead, name: 值班负责人}]
+metrics: [{id: done, name: 完成率, kind: proportion, column: done, better: higher}]
+nodes:
+  - {id: alarm, name: 报警处置, owner: lead, entry: true, sla: 30分钟, next: []}
+  - {id: job, name: 定时任务, owner: lead, entry: true, schedule: 'CRON', sla: 45分钟, next: []}
+"""
+
+
+@pytest.mark.parametrize(
+    "cron",
+    [
+        "0 9 1,15 * 1",  # the 1st, the 15th or a Monday (cron reads both days as either)
+        "0 9 L * *",  # the month's last day
+        "30 17 * 9,10 5",  # Fridays of September and October
+        "*/30 8-9 * * *",  # four times a morning
+        "0 9 31 * *",  # the 31st (no clamping in cron: 30-day months have none)
+        "0 12 * * 0,6",  # weekends, 国庆 or not
+    ],
+)
+def test_cron_forms_agree_with_croniter_and_the_greedy_match(tmp_path: Path, cron: str) -> None:
+    rng = random.Random(cron)
+    rows = [["a0", "alarm", "", "2024-09-01 00:00:00", "2024-09-01 00:10:00", "ok"]]
+    for _index in range(150):
+        begin = datetime(2024, 9, 1) + timedelta(minutes=rng.randrange(0, 75 * 24 * 60))
+        end = begin + timedelta(minutes=rng.choice([5, 44, 45, 46, 90]))
+        rows.append(
+            ["j", "job", "", f"{begin:%Y-%m-%d %H:%M:%S}", f"{end:%Y-%m-%d %H:%M:%S}", "ok"]
+        )
+    # runs on the hour of most occurrences, so that many are met
+    for day in range(75):
+        at = datetime(2024, 9, 1, 9, 10) + timedelta(days=day)
+        rows.append(["k", "job", "", f"{at:%Y-%m-%d %H:%M:%S}", f"{at:%Y-%m-%d %H:%M:%S}", "ok"])
+    text = CRON.replace("CRON", cron)
+    playbook, read, measures = _file(tmp_path, rows, text)
+    counts = _file_counts(measures)
+    assert counts == _greedy(playbook, read)
+    assert counts["job"][0] > 0
+    printed = _printed_counts(_duckdb_rows(_query(tmp_path, "duckdb", text), rows))
+    if cron.startswith("*/30"):  # 45 minutes past an occurrence 30 minutes apart: shared
+        assert printed == {}
+    else:
+        assert printed == counts
+
+
+def test_the_pilot_window_clips_the_days_in_the_printed_query_too(tmp_path: Path) -> None:
+    """test_measures' incident playbook has a pilot window: occurrences before it (and
+    after it) are not counted, in the file path and in the printed query alike."""
+    from tests.process.test_measures import PLAYBOOK as INCIDENT
+    from tests.process.test_measures import _log
+
+    text = INCIDENT.read_text(encoding="utf-8")
+    log = _log(tmp_path)
+    with log.open(encoding="utf-8") as handle:
+        rows = [[cell for cell in row] for row in csv.reader(handle)]
+    header, body = rows[0], rows[1:]
+    playbook = load_playbook(_playbook(tmp_path, text))
+    calendar = WorkdayCalendar("official")
+    read = read_events(
+        log,
+        process_measures.overall_limits(playbook),
+        calendar=calendar,
+        limit_for=process_measures.limit_for(playbook),
+        names={n.name: n.id for n in playbook.nodes},
+    )
+    measures = process_measures.measure_process(playbook, read.facts, calendar, 1.0, read.as_of)
+    assert measures.schedule_adherence["inspect"] == pytest.approx(6 / 9)
+    sql = events_sql_for_playbook(playbook, table="events", dialect="duckdb")
+    assert "GREATEST" in sql  # the window's first day
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (" + ", ".join(f'"{c}" VARCHAR' for c in header) + ")")
+    con.executemany(
+        f"INSERT INTO events VALUES ({', '.join('?' * len(header))})",
+        [[cell or None for cell in row] for row in body],
+    )
+    cursor = con.execute(sql)
+    names = [column[0] for column in cursor.description]
+    result = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    assert _printed_counts(result) == _file_counts(measures)
