@@ -410,21 +410,23 @@ def _queried(
     )
     names = [node for node in (item.node for item in items) for _ in runs[node]]
     finishes = [value for item in items for value in runs[item.node]]
+    # one statement: the counts of each node (`o` empty), then its first missed occurrences
+    sql = (
+        ctes + "\nSELECT node, schedule_due, schedule_met, schedule_pending, "
+        "schedule_shared_runs, NULL AS o, NULL AS late FROM sa\nUNION ALL\n"
+        f"SELECT sw.node, NULL, NULL, NULL, NULL, sw.o, {late} FROM sw CROSS JOIN sp "
+        "WHERE sw.runs = 0 "
+        f"QUALIFY row_number() OVER (PARTITION BY sw.node ORDER BY sw.o) <= {MISSED_SHOWN}\n"
+        "ORDER BY 1, 6 NULLS FIRST"
+    )
     with duckdb.connect() as con:
-        counts = con.execute(ctes + "\nSELECT * FROM sa", [names, finishes]).fetchall()
-        first = con.execute(
-            ctes + f"\nSELECT sw.node, sw.o, {late} AS late FROM sw CROSS JOIN sp "
-            "WHERE sw.runs = 0 "
-            f"QUALIFY row_number() OVER (PARTITION BY sw.node ORDER BY sw.o) <= {MISSED_SHOWN} "
-            "ORDER BY 1, 2",
-            [names, finishes],
-        ).fetchall()
+        rows = con.execute(sql, [names, finishes]).fetchall()
     found: dict[str, tuple[int, int, int, list[Missed]]] = {}
-    for node, due, met, not_due, shared in counts:
-        if shared == 0:
-            found[node] = (int(met), int(due), int(not_due), [])
-    for node, occurrence, finished in first:
-        if node in found:
+    for node, due, met, not_due, shared, occurrence, finished in rows:
+        if occurrence is None:
+            if shared == 0:
+                found[node] = (int(met), int(due), int(not_due), [])
+        elif node in found:
             shown = None if finished is None else moment(finished)
             found[node][3].append((moment(occurrence), shown))
     return found
