@@ -11,6 +11,12 @@
   first to its last day (clipped to the pilot window when the playbook has one) that have
   an `ok` run of the node finishing within the node's limit after the occurrence; each run
   counts for one occurrence only. `工作日` follows the working-day calendar of the project.
+  The counts (due, met, pending) and the first missed occurrences come from the schedule
+  CTEs `pilot sql --events` prints (opsplay.pilot.event_schedules), run by DuckDB over the
+  log's `ok` runs: one definition. The greedy match below (`_matched`) is kept for what the
+  query leaves open: a node with a run in the windows of two due occurrences (where "one
+  occurrence only" needs the match), a cron form the query does not write, and schedules
+  falling due more than MAX_OCCURRENCES times (its message names the log's dates).
 
 Times are the log's wall-clock times in the start's zone (schedules are local times).
 """
