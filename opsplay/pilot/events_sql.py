@@ -1,17 +1,16 @@
 """`pilot sql --events`: the node figures of SPEC 2, 8 and 12 computed in the warehouse from
 an event table (case_id, node, started_at, finished_at, status, and `level` when the
-playbook has per-level limits).
+playbook has per-level limits or an alert on one level).
 
-One row per node (`level` empty), and one per node and level when the playbook has levels
+One row per node (`level` empty), and with a `level` column one per node and level
 (GROUPING SETS: the same columns over that level's rows): count, the status counts (ok,
 failed, fallback, skipped, timeout, with the Chinese words of SPEC 6), `timed` (rows with
 finished_at), the duration quantiles p50/p95 (linear interpolation; approximate in BigQuery,
 which has no exact aggregate), the time limit in seconds (NULL for calendar limits; on the
 node's row the limit of a case without a level, as `pilot compare --events` gives it; on a
-level row the level's), `within_sla` and `checked` (timed rows
-with a limit, plus open cases past their deadline): sla_compliance = within_sla / checked;
-`open`, `breached_open` and `pending` as of the evaluation time (the table's last timestamp
-unless one is given).
+level row the level's), `within_sla` and `checked` (timed rows with a limit, plus open cases
+past their deadline): sla_compliance = within_sla / checked; `open`, `breached_open` and
+`pending` as of the evaluation time (the table's last timestamp unless one is given).
 
 Each row's limit is its level's (`level` column: the level's own, else `default`, else the
 node's only limit for a row without a level), so per-level limits agree with `pilot compare
@@ -319,8 +318,8 @@ def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **o
     window = None
     if playbook.pilot is not None and playbook.pilot.period is not None:
         window = (playbook.pilot.period.start, playbook.pilot.period.end)
-    # the level column is read when the playbook speaks of levels (limits, alerts, `levels`)
-    levels = bool(playbook.levels) or any(alert.level for alert in playbook.alerts)
+    # the level column is read for per-level limits and for alerts on one level (their rows)
+    levels = any(alert.level for alert in playbook.alerts)
     try:
         return events_sql(
             slas,
@@ -344,8 +343,8 @@ def judged_sql(
     unit: int = 1,
     rows: str = "r",
 ) -> str:
-    """The rows of CTE `rows` (node, status, lvl, s, f: time since 1970-01-01 on the log's clock,
-    in seconds, or in nanoseconds with `unit` 10**9 as the file path counts) with `due`,
+    """The rows of CTE `rows` (node, status, lvl, s, f: time since 1970-01-01 on the log's
+    clock, in seconds, or in nanoseconds with `unit` 10**9 as the file path counts) with `due`,
     their deadline in the same unit, judged on the working-day table `cal`: the one
     definition of a row's limit for the warehouse and the file path."""
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
@@ -357,10 +356,11 @@ def judged_sql(
     day = _floor_day("l.s", dialect) if unit == 1 else f"CAST(l.s // {86400 * unit} AS INTEGER)"
     whole_day = "86400.0" if unit == 1 else str(86400 * unit)
     minute = "60.0" if unit == 1 else str(60 * unit)
+    source = "r" if rows == "r" else f"{rows} r"
     limited = (
         f"SELECT l.*, {day} AS dn, c0.k AS k0, c0.work AS w0, c0.kw AS kv0, c0.wd AS v0 "
         f"FROM (\nSELECT lr.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
-        f"{params[3]} AS secs FROM (SELECT r.*, {lim} AS lim FROM {rows} r) lr\n) l "
+        f"{params[3]} AS secs FROM (SELECT r.*, {lim} AS lim FROM {source}) lr\n) l "
         f"LEFT JOIN cal c0 ON c0.dn = {day}"
     )
     hours = _business_hours(slas)
