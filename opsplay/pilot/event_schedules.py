@@ -34,6 +34,8 @@ from opsplay.model.schedule import Schedule
 
 # cron day-of-week (0 = Sunday) of a day number (1970-01-01 was a Thursday)
 _CRON_WEEKDAY = 4
+_TEXT = {"duckdb": "VARCHAR", "postgres": "TEXT"}
+_DOUBLE = {"postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}
 
 
 @dataclass(frozen=True)
@@ -95,44 +97,24 @@ def _cron_fields(schedule: Schedule) -> tuple[list[Any], ...] | None:
     return minutes, hours, days, months, weekdays
 
 
-def schedule_ctes(
-    scheduled: Sequence[Scheduled],
-    dialect: str,
-    *,
-    span: str,
-    runs: str,
-    realtime: float,
-    clock: bool,
-    unit: int = 1,
-) -> str:
-    """The CTEs (each preceded by ",\\n") of schedule adherence: `so` the occurrences with
-    their deadline and whether due, `sw` the due ones with the runs in their window, and
-    `sa` one row per scheduled node: schedule_due, schedule_met, schedule_pending,
-    schedule_shared_runs.
-
-    `span` names a one-row relation with `lo` and `hi` (the first and last day numbers of
-    the occurrences: the log's first day, or the pilot window's, to the evaluation time's)
-    and `as_of`; `runs` one with `node` and `f`, the finish times of the `ok` runs. Times
-    are seconds since 1970-01-01 on the log's clock, or nanoseconds with `unit` 10**9."""
-    from opsplay.pilot.events_sql import _string, _text, judged_sql
-
-    text = "VARCHAR" if unit != 1 else _text(dialect)
+def occurrences_sql(scheduled: Sequence[Scheduled], dialect: str, span: str, unit: int = 1) -> str:
+    """The body of CTE `sd`: each scheduled node's occurrences (node, lvl empty, s: the
+    occurrence's time) on the days `lo` to `hi` of the one-row relation `span`, as days of the
+    calendar table `cal` × times of day. Times are seconds since 1970-01-01 on the log's
+    clock, or nanoseconds with `unit` 10**9."""
+    text = "VARCHAR" if unit != 1 else _TEXT.get(dialect, "STRING")
     whole_day = "86400.0" if unit == 1 else str(86400 * unit)
-    day = "CAST(c.dn AS DOUBLE)" if unit == 1 else "CAST(c.dn AS BIGINT)"
-    if unit == 1 and dialect == "postgres":
-        day = "CAST(c.dn AS DOUBLE PRECISION)"
-    if unit == 1 and dialect == "bigquery":
-        day = "CAST(c.dn AS FLOAT64)"
+    day = f"CAST(c.dn AS {_DOUBLE.get(dialect, 'DOUBLE')})" if unit == 1 else "CAST(c.dn AS BIGINT)"
+    on = span if span == "sp" else f"{span} sp"
 
     def moment(seconds: int) -> str:
         return f"{seconds}.0" if unit == 1 else str(seconds * unit)
 
-    on = span if span == "sp" else f"{span} sp"
     days = []
     for item in scheduled:
         fields = _cron_fields(item.schedule)
         if fields is None:
-            times = f"{moment(item.schedule.time.hour * 3600 + item.schedule.time.minute * 60)}"
+            times = moment(item.schedule.time.hour * 3600 + item.schedule.time.minute * 60)
             source = f"FROM cal c CROSS JOIN {on}"
         else:
             seconds = [h * 3600 + m * 60 for h in fields[1] for m in fields[0]]
@@ -141,19 +123,25 @@ def schedule_ctes(
             source = f"FROM cal c CROSS JOIN {on} CROSS JOIN ({listed}) tod"
         rule = _day_rule(item.schedule, fields, dialect)
         days.append(
-            f"  -- {_string(item.node)}: {item.schedule.text} (days of `cal` x times of day)\n"
-            f"  SELECT {_string(item.node)} AS node, CAST(NULL AS {text}) AS lvl, "
+            f"  -- {_literal(item.node)}: {item.schedule.text} (days of `cal` x times of day)\n"
+            f"  SELECT {_literal(item.node)} AS node, CAST(NULL AS {text}) AS lvl, "
             f"{day} * {whole_day} + {times} AS s {source} "
             f"WHERE c.dn BETWEEN sp.lo AND sp.hi AND ({rule})"
         )
-    limits = {item.node: item.limit for item in scheduled}
-    judged = judged_sql(limits, dialect, realtime, clock, unit, rows="sd")
-    nodes = " UNION ALL ".join(f"SELECT {_string(item.node)} AS node" for item in scheduled)
+    return "\n  UNION ALL\n".join(days)
+
+
+def adherence_ctes(scheduled: Sequence[Scheduled], span: str, runs: str) -> str:
+    """The CTEs (each preceded by ",\n") after the occurrences are judged (`sj`: `sd` with
+    `due`, their deadline): `so` each occurrence, due or pending, `sw` the due ones with the
+    runs in their window, and `sa` one row per scheduled node: schedule_due, schedule_met,
+    schedule_pending, schedule_shared_runs. `span` has `as_of`; `runs` names a relation
+    with `node` and `f`, the finish times of the `ok` runs."""
+    on = span if span == "sp" else f"{span} sp"
+    nodes = " UNION ALL ".join(f"SELECT {_literal(item.node)} AS node" for item in scheduled)
     return (
-        ",\nsd AS (\n" + "\n  UNION ALL\n".join(days) + "\n),\n"
-        f"sj AS (\n{judged}\n),\n"
         # each occurrence: due or pending, and the next one (a run in both windows is shared)
-        "so AS (SELECT sj.node, sj.s AS o, sj.due, "
+        ",\nso AS (SELECT sj.node, sj.s AS o, sj.due, "
         "CASE WHEN sj.due <= sp.as_of THEN 1 ELSE 0 END AS is_due, "
         "CASE WHEN LEAD(sj.due) OVER (PARTITION BY sj.node ORDER BY sj.s) <= sp.as_of "
         "THEN LEAD(sj.s) OVER (PARTITION BY sj.node ORDER BY sj.s) END AS next_due, "
@@ -227,3 +215,8 @@ def _date_part(part: str, day_number: str, dialect: str) -> str:
     else:
         date = f"date_add(DATE'1970-01-01', {day_number})"
     return f"CAST(EXTRACT({part} FROM {date}) AS INTEGER)"
+
+
+def _literal(text: str) -> str:
+    """A SQL string literal (quotes doubled)."""
+    return "'" + str(text).replace("'", "''") + "'"

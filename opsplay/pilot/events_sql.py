@@ -30,6 +30,7 @@ a playbook without schedules has those columns empty and none of their CTEs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ from opsplay.errors import UsageError
 from opsplay.model.duration import Duration
 from opsplay.model.playbook import Playbook
 from opsplay.model.process import DEFAULT_LEVEL
-from opsplay.pilot.event_schedules import expressible
+from opsplay.pilot.event_schedules import adherence_ctes, expressible, occurrences_sql
 from opsplay.pilot.sql import Quoter
 
 STATUS_WORDS = {
@@ -284,8 +285,6 @@ def _schedule_sql(
 ) -> str:
     """The schedule CTEs over the judged rows `x`: the span of the occurrences (the log's
     first day, or the pilot window's, to the evaluation time's day) and the `ok` runs."""
-    from opsplay.pilot.event_schedules import schedule_ctes
-
     started = "MIN(CASE WHEN f IS NOT NULL THEN s END)"  # the first start of a timed row
     first, last = _floor_day(started, dialect), _floor_day("MAX(as_of)", dialect)
     if window is not None:  # (GREATEST and LEAST skip NULLs in some engines: kept NULL)
@@ -299,7 +298,30 @@ def _schedule_sql(
         f"FROM x WHERE node IN ({known})),\n"
         f"ok_runs AS (SELECT node, f FROM x WHERE node IN ({nodes}) AND status IN ({ok}) "
         "AND f IS NOT NULL)"
-        + schedule_ctes(written, dialect, span="sp", runs="ok_runs", realtime=realtime, clock=clock)
+        + schedule_sql(written, dialect, span="sp", runs="ok_runs", realtime=realtime, clock=clock)
+    )
+
+
+def schedule_sql(
+    scheduled: Sequence[Any],
+    dialect: str,
+    *,
+    span: str,
+    runs: str,
+    realtime: float,
+    clock: bool,
+    unit: int = 1,
+) -> str:
+    """The schedule-adherence CTEs (opsplay.pilot.event_schedules), each after ",\n": `sd`
+    the occurrences, `sj` them judged as a case started at that time without a level is
+    (the node's limit, the same deadlines from `cal`), then `so`, `sw` and `sa`. `span` names
+    a one-row relation with `lo`, `hi` (day numbers) and `as_of`; `runs` one with `node` and
+    `f`, the finish times of the `ok` runs; times in seconds, or nanoseconds with `unit`."""
+    limits = {item.node: item.limit for item in scheduled}
+    judged = judged_sql(limits, dialect, realtime, clock, unit, rows="sd")
+    return (
+        f",\nsd AS (\n{occurrences_sql(scheduled, dialect, span, unit)}\n),\n"
+        f"sj AS (\n{judged}\n)" + adherence_ctes(scheduled, span, runs)
     )
 
 

@@ -388,8 +388,7 @@ def _queried(
     import duckdb
 
     from opsplay.pilot.event_cells import NANOS, moment, nanos
-    from opsplay.pilot.event_schedules import schedule_ctes
-    from opsplay.pilot.events_sql import _EPOCH, _calendar
+    from opsplay.pilot.events_sql import _EPOCH, _calendar, schedule_sql
 
     evaluated = 2**62 if as_of is None else nanos(as_of)  # none: every occurrence is due
     lo, hi = ((day - _EPOCH).days for day in days)
@@ -398,7 +397,7 @@ def _queried(
         f"sp AS (SELECT CAST({lo} AS INTEGER) AS lo, CAST({hi} AS INTEGER) AS hi, "
         f"CAST({evaluated} AS BIGINT) AS as_of),\n"
         "ok_runs AS (SELECT unnest($1::VARCHAR[]) AS node, unnest($2::BIGINT[]) AS f)"
-        + schedule_ctes(
+        + schedule_sql(
             items,
             "duckdb",
             span="sp",
