@@ -93,6 +93,8 @@ class LogFacts:
     span: tuple[datetime, datetime] | None  # first and last time of timed rows (schedules)
     ok_finishes: dict[str, list[datetime]]  # scheduled node -> finish times of `ok` runs
     years: set[int]  # years of the rows' days (the calendar's coverage warning)
+    # scheduled node -> finish times of `ok` runs in nanoseconds, as the query counts them
+    ok_nanos: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -407,6 +409,7 @@ def _facts(
     missed: dict[str, dict[str, tuple[int, tuple[str, ...]]]] = {}
     unknown: dict[str, int] = {}
     ok_finishes: dict[str, list[datetime]] = {node: [] for node in scheduled}
+    ok_nanos: dict[str, list[int]] = {node: [] for node in scheduled}
     spans: list[tuple[Any, ...]] = []
     used = bad_count = 0
     as_of_all = None
@@ -444,7 +447,8 @@ def _facts(
         overall[node] = figures_row
         spans.append((row["first_s"], row["last_f"], row["low"], row["high"]))
         if node in ok_finishes:
-            ok_finishes[node] = [moment(value) for value in sorted(row["ok_finishes"] or ())]
+            ok_nanos[node] = sorted(int(value) for value in row["ok_finishes"] or ())
+            ok_finishes[node] = [moment(value) for value in ok_nanos[node]]
 
     def least(values: Sequence[Any]) -> Any:
         found = [v for v in values if v is not None]
@@ -475,6 +479,7 @@ def _facts(
         span,
         ok_finishes,
         years,
+        ok_nanos,
     )
 
 

@@ -1,14 +1,16 @@
 """`pilot sql --events`: the node figures of SPEC 2, 8 and 12 computed in the warehouse from
 an event table (case_id, node, started_at, finished_at, status, and `level` when the
-playbook has per-level limits).
+playbook has per-level limits or an alert on one level).
 
-One row per node: count, the status counts (ok, failed, fallback, skipped, timeout, with the
-Chinese words of SPEC 6), `timed` (rows with finished_at), the duration quantiles p50/p95
-(linear interpolation; approximate in BigQuery, which has no exact aggregate), the node's
-time limit in seconds (NULL for calendar limits), `within_sla` and `checked` (timed rows
-with a limit, plus open cases past their deadline): sla_compliance = within_sla / checked;
-`open`, `breached_open` and `pending` as of the evaluation time (the table's last timestamp
-unless one is given).
+One row per node (`level` empty), and with a `level` column one per node and level
+(GROUPING SETS: the same columns over that level's rows): count, the status counts (ok,
+failed, fallback, skipped, timeout, with the Chinese words of SPEC 6), `timed` (rows with
+finished_at), the duration quantiles p50/p95 (linear interpolation; approximate in BigQuery,
+which has no exact aggregate), the time limit in seconds (NULL for calendar limits; on the
+node's row the limit of a case without a level, as `pilot compare --events` gives it; on a
+level row the level's), `within_sla` and `checked` (timed rows with a limit, plus open cases
+past their deadline): sla_compliance = within_sla / checked; `open`, `breached_open` and
+`pending` as of the evaluation time (the table's last timestamp unless one is given).
 
 Each row's limit is its level's (`level` column: the level's own, else `default`, else the
 node's only limit for a row without a level), so per-level limits agree with `pilot compare
@@ -20,10 +22,15 @@ its years, as the file path does), or Monday–Friday for `calendar = "weekdays"
 counted in whole-day numbers and seconds since 1970-01-01 of the naive timestamps, so no
 engine's session time zone moves a deadline. Business hours (a node's `calendar`) are
 counted in the query too: the open time of each day, from the generated table.
+
+Scheduled nodes get their schedule adherence on the node's row (schedule_due, schedule_met,
+schedule_pending, schedule_adherence, schedule_shared_runs: opsplay.pilot.event_schedules);
+a playbook without schedules has those columns empty and none of their CTEs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -31,6 +38,7 @@ from opsplay.errors import UsageError
 from opsplay.model.duration import Duration
 from opsplay.model.playbook import Playbook
 from opsplay.model.process import DEFAULT_LEVEL
+from opsplay.pilot.event_schedules import adherence_ctes, expressible, occurrences_sql
 from opsplay.pilot.sql import Quoter
 
 STATUS_WORDS = {
@@ -66,9 +74,14 @@ _SECONDS, _DAY, _CLOCK, _CALENDAR_DAYS = 0, 1, 2, 4  # (3: a length in business 
 def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -> str:
     """The node-figures query over `table`; `slas` maps each node id to its limit (a
     Duration, per-level limits, seconds or None). Options: `names` (node name -> id),
-    `calendar` ("official" | "weekdays"), `workday_limits`, `realtime_seconds`, `as_of`."""
+    `calendar` ("official" | "weekdays"), `workday_limits`, `realtime_seconds`, `as_of`,
+    `levels` (read the `level` column even without per-level limits), `schedules`
+    (event_schedules.Scheduled: their adherence) and `window` (the pilot's first and last
+    day: the days schedules count)."""
     q = Quoter(dialect)
-    leveled = any(not isinstance(s, (Duration, int, float, type(None))) for s in slas.values())
+    leveled = bool(options.get("levels")) or any(
+        not isinstance(s, (Duration, int, float, type(None))) for s in slas.values()
+    )
     text = _text(dialect)
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
         dialect, "DOUBLE"
@@ -108,26 +121,207 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         else "(SELECT MAX(COALESCE(f, s)) FROM r)"
     )
     judged = judged_sql(slas, dialect, realtime, clock)
-    select = ["node", *figure_columns(q, dialect)]
     known = ", ".join(_string(node) for node in slas) or "''"
+    select = [
+        _node_limit(column, slas, realtime, clock, double, leveled, q)
+        for column in figure_columns(q, dialect)
+    ]
+    if leveled:  # a row per node and one per node and level (rows without a level: the node's)
+        level_column = "lvl"
+        grouping = (
+            "GROUP BY GROUPING SETS ((node), (node, lvl))\n"
+            "HAVING GROUPING(lvl) = 1 OR lvl IS NOT NULL"
+        )
+    else:
+        level_column = f"CAST(NULL AS {text}) AS lvl"
+        grouping = "GROUP BY node"
+    schedules = [s for s in options.get("schedules") or () if s.node in slas]
+    written = [s for s in schedules if expressible(s.schedule)]
+    figures = (
+        f"fg AS (\nSELECT\n  node,\n  {level_column},\n  "
+        + ",\n  ".join(select)
+        + f"\nFROM x\nWHERE node IN ({known})\n{grouping}\n)"
+    )
+    adherence = _schedule_columns(written, dialect, double)
+    shown = ", ".join("fg." + column.rsplit(" AS ", 1)[1] for column in select)
+    ctes = [
+        f"cal AS (\n{_calendar(dialect, options.get('calendar') or 'official')}\n)",
+        f"r AS (\n{rows}\n)",
+        f"j AS (\n{judged}\n)",
+        "x AS (\nSELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d, "
+        f"{as_of_e} AS as_of FROM j\n)",
+        figures,
+    ]
+    tail = joined = ""
+    if written:  # the schedule CTEs, joined to the node rows
+        tail = _schedule_sql(written, dialect, known, realtime, clock, options.get("window"))
+        joined = " LEFT JOIN sa ON sa.node = fg.node AND fg.lvl IS NULL"
+        # a scheduled node with no row in the log missed every occurrence due: its row too
+        empty = ", ".join(
+            f"0 AS {name}" if name == q.alias("count") else f"NULL AS {name}"
+            for name in (column.rsplit(" AS ", 1)[1] for column in select)
+        )
+        joined += (
+            f"\nUNION ALL\nSELECT sa.node, NULL AS {q.alias('level')}, {empty}, {adherence}\n"
+            "FROM sa WHERE NOT EXISTS (SELECT 1 FROM fg WHERE fg.node = sa.node)"
+        )
     return (
+        _header(dialect, as_of, leveled, schedules, written)
+        + "WITH "
+        + ",\n".join(ctes)
+        + tail
+        + "\n"
+        f"SELECT fg.node, fg.lvl AS {q.alias('level')}, {shown}, {adherence}\nFROM fg{joined}\n"
+        "ORDER BY 1, 2 NULLS FIRST;\n"
+    )
+
+
+def _header(
+    dialect: str, as_of: Any, leveled: bool, schedules: list[Any], written: list[Any]
+) -> str:
+    """The comments above the query: what each figure is (in the message language)."""
+    from opsplay.i18n import _
+
+    lines = [
         f"-- opsplay node figures ({dialect}): one row per node of the execution log.\n"
         "-- completion_rate = ok / count, fallback_rate = fallback / count, failure_rate =\n"
         "-- failed / count, timeout_rate = timeout / count, sla_compliance = within_sla /\n"
         "-- checked (open cases past their deadline count as missed; `pending` ones are not\n"
         "-- due yet). Each row's limit is its level's; calendar limits (working days, T+N,\n"
         "-- cut-offs) are judged against the generated working-day table `cal`.\n"
-        + (
-            f"-- Evaluation time (as_of): {as_of:%Y-%m-%d %H:%M:%S} on the log's clock.\n"
-            if isinstance(as_of, datetime)
-            else "-- Evaluation time (as_of): the table's last timestamp.\n"
+    ]
+    if leveled:
+        lines.append(
+            _(
+                "-- Per-level rows: one row per node and level (`level` set) beside the node's\n"
+                "-- row (`level` empty), with the same figure columns; sla_s is the level's\n"
+                "-- limit on a level row, on the node's row the limit of a case without a level.\n"
+            )
         )
-        + f"WITH cal AS (\n{_calendar(dialect, options.get('calendar') or 'official')}\n),\n"
-        f"r AS (\n{rows}\n),\n"
-        f"j AS (\n{judged}\n)\n"
-        "SELECT\n  " + ",\n  ".join(select) + "\nFROM (\n"
-        f"SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d, {as_of_e} AS as_of FROM j\n"
-        f") x\nWHERE node IN ({known})\nGROUP BY node\nORDER BY 1;\n"
+    lines.append(
+        f"-- Evaluation time (as_of): {as_of:%Y-%m-%d %H:%M:%S} on the log's clock.\n"
+        if isinstance(as_of, datetime)
+        else "-- Evaluation time (as_of): the table's last timestamp.\n"
+    )
+    if written:
+        lines.append(
+            _(
+                "-- Schedule adherence (scheduled nodes, on the node's row): the occurrences from\n"
+                "-- the log's first day (within the pilot window) to the evaluation time's day,\n"
+                "-- generated as days of `cal` x times of day; one is due when occurrence + the\n"
+                "-- node's limit is at or before as_of (else schedule_pending), and met when an\n"
+                "-- ok run finishes within the limit after it. schedule_adherence =\n"
+                "-- schedule_met / schedule_due. A run counts for one occurrence only: when an ok\n"
+                "-- run lies in the windows of two due occurrences (schedule_shared_runs > 0: a\n"
+                "-- limit longer than the gap between occurrences), matching it needs a greedy\n"
+                "-- match this query does not do, and schedule_adherence is left empty; run\n"
+                "-- `opsplay pilot compare --events` for that node's figure.\n"
+            )
+        )
+    for item in schedules:
+        if item not in written:
+            lines.append(
+                _(
+                    "-- Node `{node}`: its schedule `{schedule}` is not written in this query\n"
+                    "-- (a cron form it does not read); its schedule columns are empty: run\n"
+                    "-- `opsplay pilot compare --events` for its schedule adherence.\n"
+                ).format(node=item.node, schedule=item.schedule)
+            )
+    return "".join(lines)
+
+
+def _node_limit(
+    column: str,
+    slas: dict[str, Any],
+    realtime: float,
+    clock: bool,
+    double: str,
+    leveled: bool,
+    q: Quoter,
+) -> str:
+    """`sla_s` on the node's row: the limit of a case without a level (the `default`, else
+    the node's only limit; none for calendar limits and business hours), as `pilot compare
+    --events` gives it; on a level row the level's own. Other columns as they are."""
+    if not column.endswith(f"AS {q.alias('sla_s')}"):
+        return column
+    branches = []
+    for node, sla in slas.items():
+        limit = sla
+        if getattr(sla, "root", None) is not None:
+            limits = sla.root
+            limit = limits.get(DEFAULT_LEVEL)
+            if limit is None and len(limits) == 1:
+                limit = next(iter(limits.values()))
+        if limit is not None and _part(limit, 0, realtime, clock, double) == "0":
+            branches.append(f"WHEN {_string(node)} THEN {_part(limit, 3, realtime, clock, double)}")
+    plain = f"CASE node {' '.join(branches)} END" if branches else f"CAST(NULL AS {double})"
+    if not leveled:
+        return f"{plain} AS {q.alias('sla_s')}"
+    level = column.removesuffix(f" AS {q.alias('sla_s')}")
+    return f"CASE WHEN GROUPING(lvl) = 1 THEN {plain} ELSE {level} END AS {q.alias('sla_s')}"
+
+
+_SCHEDULE_COLUMNS = ("schedule_due", "schedule_met", "schedule_pending", "schedule_shared_runs")
+
+
+def _schedule_columns(written: list[Any], dialect: str, double: str) -> str:
+    """The schedule columns of the result: from `sa` on a scheduled node's row, else empty."""
+    if not written:
+        return ", ".join(
+            f"CAST(NULL AS {double}) AS {name}"
+            for name in (*_SCHEDULE_COLUMNS[:3], "schedule_adherence", _SCHEDULE_COLUMNS[3])
+        )
+    adherence = (
+        "CASE WHEN sa.schedule_due > 0 AND sa.schedule_shared_runs = 0 "
+        f"THEN CAST(sa.schedule_met AS {double}) / sa.schedule_due END AS schedule_adherence"
+    )
+    return ", ".join(
+        [*(f"sa.{name}" for name in _SCHEDULE_COLUMNS[:3]), adherence, f"sa.{_SCHEDULE_COLUMNS[3]}"]
+    )
+
+
+def _schedule_sql(
+    written: list[Any], dialect: str, known: str, realtime: float, clock: bool, window: Any
+) -> str:
+    """The schedule CTEs over the judged rows `x`: the span of the occurrences (the log's
+    first day, or the pilot window's, to the evaluation time's day) and the `ok` runs."""
+    started = "MIN(CASE WHEN f IS NOT NULL THEN s END)"  # the first start of a timed row
+    first, last = _floor_day(started, dialect), _floor_day("MAX(as_of)", dialect)
+    if window is not None:  # (GREATEST and LEAST skip NULLs in some engines: kept NULL)
+        low, high = ((day - _EPOCH).days for day in window)
+        first = f"CASE WHEN {started} IS NOT NULL THEN GREATEST({first}, {low}) END"
+        last = f"CASE WHEN MAX(as_of) IS NOT NULL THEN LEAST({last}, {high}) END"
+    nodes = ", ".join(_string(item.node) for item in written)
+    ok = ", ".join(_string(word) for word in STATUS_WORDS["ok"])
+    return (
+        f",\nsp AS (SELECT {first} AS lo, {last} AS hi, MAX(as_of) AS as_of "
+        f"FROM x WHERE node IN ({known})),\n"
+        f"ok_runs AS (SELECT node, f FROM x WHERE node IN ({nodes}) AND status IN ({ok}) "
+        "AND f IS NOT NULL)"
+        + schedule_sql(written, dialect, span="sp", runs="ok_runs", realtime=realtime, clock=clock)
+    )
+
+
+def schedule_sql(
+    scheduled: Sequence[Any],
+    dialect: str,
+    *,
+    span: str,
+    runs: str,
+    realtime: float,
+    clock: bool,
+    unit: int = 1,
+) -> str:
+    """The schedule-adherence CTEs (opsplay.pilot.event_schedules), each after ",\n": `sd`
+    the occurrences, `sj` them judged as a case started at that time without a level is
+    (the node's limit, the same deadlines from `cal`), then `so`, `sw` and `sa`. `span` names
+    a one-row relation with `lo`, `hi` (day numbers) and `as_of`; `runs` one with `node` and
+    `f`, the finish times of the `ok` runs; times in seconds, or nanoseconds with `unit`."""
+    limits = {item.node: item.limit for item in scheduled}
+    judged = judged_sql(limits, dialect, realtime, clock, unit, rows="sd")
+    return (
+        f",\nsd AS (\n{occurrences_sql(scheduled, dialect, span, unit)}\n),\n"
+        f"sj AS (\n{judged}\n)" + adherence_ctes(scheduled, span, runs)
     )
 
 
@@ -141,17 +335,38 @@ def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **o
         for node in playbook.nodes
     }
     names = {node.name: node.id for node in playbook.nodes}
+    from opsplay.pilot.event_schedules import scheduled_nodes
+
+    window = None
+    if playbook.pilot is not None and playbook.pilot.period is not None:
+        window = (playbook.pilot.period.start, playbook.pilot.period.end)
+    # the level column is read for per-level limits and for alerts on one level (their rows)
+    levels = any(alert.level for alert in playbook.alerts)
     try:
-        return events_sql(slas, table, dialect, names=names, **options)
+        return events_sql(
+            slas,
+            table,
+            dialect,
+            names=names,
+            schedules=scheduled_nodes(playbook),
+            window=window,
+            levels=levels,
+            **options,
+        )
     except ValueError as error:
         raise UsageError(str(error)) from None
 
 
 def judged_sql(
-    slas: dict[str, Any], dialect: str, realtime: float, clock: bool, unit: int = 1
+    slas: dict[str, Any],
+    dialect: str,
+    realtime: float,
+    clock: bool,
+    unit: int = 1,
+    rows: str = "r",
 ) -> str:
-    """The rows of CTE `r` (node, status, lvl, s, f: time since 1970-01-01 on the log's clock,
-    in seconds, or in nanoseconds with `unit` 10**9 as the file path counts) with `due`,
+    """The rows of CTE `rows` (node, status, lvl, s, f: time since 1970-01-01 on the log's
+    clock, in seconds, or in nanoseconds with `unit` 10**9 as the file path counts) with `due`,
     their deadline in the same unit, judged on the working-day table `cal`: the one
     definition of a row's limit for the warehouse and the file path."""
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
@@ -163,10 +378,11 @@ def judged_sql(
     day = _floor_day("l.s", dialect) if unit == 1 else f"CAST(l.s // {86400 * unit} AS INTEGER)"
     whole_day = "86400.0" if unit == 1 else str(86400 * unit)
     minute = "60.0" if unit == 1 else str(60 * unit)
+    source = "r" if rows == "r" else f"{rows} r"
     limited = (
         f"SELECT l.*, {day} AS dn, c0.k AS k0, c0.work AS w0, c0.kw AS kv0, c0.wd AS v0 "
         f"FROM (\nSELECT lr.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
-        f"{params[3]} AS secs FROM (SELECT r.*, {lim} AS lim FROM r) lr\n) l "
+        f"{params[3]} AS secs FROM (SELECT r.*, {lim} AS lim FROM {source}) lr\n) l "
         f"LEFT JOIN cal c0 ON c0.dn = {day}"
     )
     hours = _business_hours(slas)

@@ -11,6 +11,12 @@
   first to its last day (clipped to the pilot window when the playbook has one) that have
   an `ok` run of the node finishing within the node's limit after the occurrence; each run
   counts for one occurrence only. `工作日` follows the working-day calendar of the project.
+  The counts (due, met, pending) and the first missed occurrences come from the schedule
+  CTEs `pilot sql --events` prints (opsplay.pilot.event_schedules), run by DuckDB over the
+  log's `ok` runs: one definition. The greedy match below (`_matched`) is kept for what the
+  query leaves open: a node with a run in the windows of two due occurrences (where "one
+  occurrence only" needs the match), a cron form the query does not write, and schedules
+  falling due more than MAX_OCCURRENCES times (its message names the log's dates).
 
 Times are the log's wall-clock times in the start's zone (schedules are local times).
 """
@@ -62,6 +68,10 @@ class ProcessMeasures:
     # occurrence, when a late `ok` run finished or None when none did), in time order
     missed_occurrences: Mapping[str, tuple[int, tuple[Missed, ...]]] = field(default_factory=dict)
     zone: dt.tzinfo | None = None  # the evaluation time's zone: the offset of times in the JSON
+    # node -> level -> (p50_s, p95_s): every level of the log (the level rows of the query)
+    durations_by_level: Mapping[str, Mapping[str, tuple[float | None, float | None]]] = field(
+        default_factory=dict
+    )
 
     @property
     def nothing_due(self) -> frozenset[str]:
@@ -73,6 +83,14 @@ class ProcessMeasures:
         return {
             "sla_compliance_by_level": {n: dict(v) for n, v in self.by_level.items()},
             "sla_by_level": {n: dict(v) for n, v in self.limits.items()},
+            "p50_s_by_level": {
+                n: {level: p50 for level, (p50, _p95) in v.items()}
+                for n, v in self.durations_by_level.items()
+            },
+            "p95_s_by_level": {
+                n: {level: p95 for level, (_p50, p95) in v.items()}
+                for n, v in self.durations_by_level.items()
+            },
             "schedule_adherence": dict(self.schedule_adherence),
             "schedule_occurrences": {
                 n: {"met": met, "total": total, "pending": self.pending_occurrences.get(n, 0)}
@@ -117,12 +135,6 @@ class NodeLimits:
             node.id: written_in_hours(node.sla, hours[node.id]) for node in playbook.nodes
         }
         self.scheduled = tuple(node.id for node in playbook.nodes if node.schedule is not None)
-        # an alert on one level's durations needs that level's quantiles (the log's durations
-        # kept once more, per level)
-        self.level_durations = any(
-            alert.level is not None and alert.measure in ("p50_s", "p95_s")
-            for alert in playbook.alerts
-        )
         self._sla = {node.id: node.sla for node in playbook.nodes}
         self._hours = hours
 
@@ -174,6 +186,8 @@ def measure_process(
     pending: dict[str, int] = {}
     missed: dict[str, tuple[int, tuple[Missed, ...]]] = {}
     open_by_level: dict[str, dict[str, tuple[int, int, int]]] = {}
+    durations: dict[str, dict[str, tuple[float | None, float | None]]] = {}
+    by_query = _queried(playbook, facts, days, calendar, realtime_seconds, as_of)
     for node in playbook.nodes:
         found = facts.levels.get(node.id, {})
         opened = {
@@ -183,6 +197,10 @@ def measure_process(
         }
         if opened:
             open_by_level[node.id] = opened
+        if found:
+            durations[node.id] = {
+                level: (figures.p50_s, figures.p95_s) for level, figures in sorted(found.items())
+            }
         if node.sla is not None and not isinstance(node.sla, Duration):
             levels = sorted(found)
             by_level[node.id] = {
@@ -195,23 +213,30 @@ def measure_process(
                 if (limit := level_limit(node.sla, level)) is not None
             }
         if node.schedule is not None:
-            matched = (
-                _matched(
-                    node,
-                    facts.ok_finishes.get(node.id, []),
-                    days,
-                    calendar,
-                    realtime_seconds,
-                    as_of,
+            queried = by_query.get(node.id)
+            if queried is not None:  # the query's count (one definition with pilot sql --events)
+                met, total, pending[node.id], first_missed = queried
+                matched: tuple[int, int, list[Missed]] | None = (met, total, first_missed)
+                missed[node.id] = (total - met, tuple(first_missed))
+            else:  # a run in two occurrences' windows: the greedy match, in Python
+                matched = (
+                    _matched(
+                        node,
+                        facts.ok_finishes.get(node.id, []),
+                        days,
+                        calendar,
+                        realtime_seconds,
+                        as_of,
+                    )
+                    if days is not None
+                    else None
                 )
-                if days is not None
-                else None
-            )
+                if matched is not None:
+                    missed[node.id] = (len(matched[2]), tuple(matched[2][:MISSED_SHOWN]))
+                if matched is not None and days is not None and as_of is not None:
+                    split = _due_split(node, days, calendar, realtime_seconds, as_of)
+                    pending[node.id] = len(split[1])
             counted = None if matched is None else (matched[0], matched[1])
-            if matched is not None:
-                missed[node.id] = (len(matched[2]), tuple(matched[2][:MISSED_SHOWN]))
-            if counted is not None and days is not None and as_of is not None:
-                pending[node.id] = len(_due_split(node, days, calendar, realtime_seconds, as_of)[1])
             adherence[node.id] = counted[0] / counted[1] if counted and counted[1] else None
             if counted is not None:  # (0, 0): nothing was due in the log's days
                 occurrences[node.id] = counted
@@ -242,6 +267,7 @@ def measure_process(
         open_by_level,
         missed,
         zone,
+        durations,
     )
 
 
@@ -328,6 +354,87 @@ def _matched(
             late = None
         missed.append((due, late))
     return met, len(occurrences), missed
+
+
+def _queried(
+    playbook: Playbook,
+    facts: Any,
+    days: tuple[dt.date, dt.date] | None,
+    calendar: Any,
+    realtime: float,
+    as_of: dt.datetime | None,
+) -> dict[str, tuple[int, int, int, list[Missed]]]:
+    """Scheduled node -> (met, due, pending, the first ten due occurrences not met) from the
+    schedule CTEs `pilot sql --events` prints (opsplay.pilot.event_schedules), run by DuckDB
+    over the log's `ok` runs, exact to the nanosecond. Left out (for the greedy match in
+    Python): nodes with a run in the windows of two due occurrences, a cron form the query
+    does not write, and schedules falling due more than MAX_OCCURRENCES times (Python names
+    the log's dates)."""
+    from opsplay.pilot.event_schedules import expressible, scheduled_nodes, times_per_day
+
+    runs = getattr(facts, "ok_nanos", None)
+    if days is None or runs is None:
+        return {}
+    count = (days[1] - days[0]).days + 1
+    items = [
+        item
+        for item in scheduled_nodes(playbook)
+        if expressible(item.schedule)
+        and item.node in runs
+        and count * times_per_day(item.schedule) <= MAX_OCCURRENCES
+    ]
+    if not items:
+        return {}
+    import duckdb
+
+    from opsplay.pilot.event_cells import NANOS, moment, nanos
+    from opsplay.pilot.events_sql import _EPOCH, _calendar, schedule_sql
+
+    evaluated = 2**62 if as_of is None else nanos(as_of)  # none: every occurrence is due
+    lo, hi = ((day - _EPOCH).days for day in days)
+    ctes = (
+        f"WITH cal AS (\n{_calendar('duckdb', calendar.name)}\n),\n"
+        f"sp AS (SELECT CAST({lo} AS INTEGER) AS lo, CAST({hi} AS INTEGER) AS hi, "
+        f"CAST({evaluated} AS BIGINT) AS as_of),\n"
+        "ok_runs AS (SELECT unnest($1::VARCHAR[]) AS node, unnest($2::BIGINT[]) AS f)"
+        + schedule_sql(
+            items,
+            "duckdb",
+            span="sp",
+            runs="ok_runs",
+            realtime=realtime,
+            clock=calendar.limits == "clock",
+            unit=NANOS,
+        )
+    )
+    # the first ten due occurrences not met, each with the `ok` run that finished after its
+    # deadline and before the next occurrence (done late), by the evaluation time
+    late = (
+        "(SELECT min(ru.f) FROM ok_runs ru WHERE ru.node = sw.node AND ru.f > sw.due "
+        "AND (sw.following IS NULL OR ru.f < sw.following) AND ru.f <= sp.as_of)"
+    )
+    names = [node for node in (item.node for item in items) for _ in runs[node]]
+    finishes = [value for item in items for value in runs[item.node]]
+    # one statement: the counts of each node (`o` empty), then its first missed occurrences
+    sql = (
+        ctes + "\nSELECT node, schedule_due, schedule_met, schedule_pending, "
+        "schedule_shared_runs, NULL AS o, NULL AS late FROM sa\nUNION ALL\n"
+        f"SELECT sw.node, NULL, NULL, NULL, NULL, sw.o, {late} FROM sw CROSS JOIN sp "
+        "WHERE sw.runs = 0 "
+        f"QUALIFY row_number() OVER (PARTITION BY sw.node ORDER BY sw.o) <= {MISSED_SHOWN}\n"
+        "ORDER BY 1, 6 NULLS FIRST"
+    )
+    with duckdb.connect() as con:
+        rows = con.execute(sql, [names, finishes]).fetchall()
+    found: dict[str, tuple[int, int, int, list[Missed]]] = {}
+    for node, due, met, not_due, shared, occurrence, finished in rows:
+        if occurrence is None:
+            if shared == 0:
+                found[node] = (int(met), int(due), int(not_due), [])
+        elif node in found:
+            shown = None if finished is None else moment(finished)
+            found[node][3].append((moment(occurrence), shown))
+    return found
 
 
 def _due_split(

@@ -663,6 +663,7 @@ def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
     """Per-level compliance and schedule adherence lines (SPEC 8), nodes by name."""
     if not isinstance(process, dict):
         return []
+    from opsplay.humantime import duration
     from opsplay.pilot.presentation.cells import level_lines
 
     return level_lines(
@@ -671,6 +672,7 @@ def _level_lines(process: Any, nodes: dict[str, Any], lang: str) -> list[str]:
         lambda message: translate(message, lang),
         written=nodes,  # each node's `sla` as written and its `calendar`
         lang=lang,
+        duration=lambda value: duration(value, lang=lang),
     )
 
 

@@ -21,7 +21,7 @@ from opsplay.pilot import process_measures
 from opsplay.pilot.events import read_events
 from opsplay.validate import load_playbook
 from opsplay.workdays import WorkdayCalendar
-from tests.pilot.test_events_sql import COLUMNS, ROWS, _playbook, _same
+from tests.pilot.test_events_sql import COLUMNS, ROWS, _playbook, _read_figures, _same
 from tests.pilot.test_warehouse import postgres, run_in_postgres  # noqa: F401 (fixture)
 
 runner = CliRunner()
@@ -195,19 +195,8 @@ def test_spellings_the_query_was_not_given_are_read_as_written_ones(tmp_path: Pa
 
 
 def _figures(read: Any) -> dict[str, dict[str, float]]:
-    """Each node's counts and SLA compliance, as `_same` compares them with the query's."""
-    return {
-        node.node: {
-            "count": node.count,
-            "ok": round(node.completion_rate * node.count) if node.count else 0,
-            "timed": node.timed,
-            "open": node.open,
-            "breached_open": node.breached_open,
-            "pending": node.pending,
-            "sla_compliance": node.sla_compliance,
-        }
-        for node in read.nodes
-    }
+    """Each node's and each node and level's figures, as `_same` compares them."""
+    return _read_figures(read)
 
 
 def _as_of_file(tmp_path: Path, as_of: datetime) -> dict[str, dict[str, float]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -148,7 +149,13 @@ def _file_figures(tmp_path: Path, clock: bool) -> dict[str, dict[str, float]]:
         limit_for=process_measures.limit_for(playbook),
         names={n.name: n.id for n in playbook.nodes},
     )
-    out = {}
+    return _read_figures(read)
+
+
+def _read_figures(read: Any) -> dict[str, dict[str, float]]:
+    """Each node's figures and each node and level's (`node/level`), as `_same` compares
+    them with the query's rows."""
+    out: dict[str, dict[str, float]] = {}
     for node in read.nodes:
         ok = round(node.completion_rate * node.count) if node.count else 0
         out[node.node] = {
@@ -159,7 +166,24 @@ def _file_figures(tmp_path: Path, clock: bool) -> dict[str, dict[str, float]]:
             "breached_open": node.breached_open,
             "pending": node.pending,
             "sla_compliance": node.sla_compliance,
+            "p50_s": node.p50_s,
+            "p95_s": node.p95_s,
+            "sla_s": node.sla_s,
         }
+    # the level rows: the query's per-level figures, as `pilot compare --events` reads them
+    for node, levels in read.facts.levels.items():
+        for level, figures in levels.items():
+            out[f"{node}/{level}"] = {
+                "count": figures.count,
+                "ok": figures.statuses["ok"],
+                "timed": figures.timed,
+                "open": figures.open,
+                "breached_open": figures.breached_open,
+                "pending": figures.pending,
+                "sla_compliance": figures.within / figures.checked if figures.checked else None,
+                "p50_s": figures.p50_s,
+                "p95_s": figures.p95_s,
+            }
     return out
 
 
@@ -174,18 +198,25 @@ def _query(tmp_path: Path, dialect: str, clock: bool) -> str:
 
 
 def _same(file: dict, rows: list[dict]) -> None:
-    by_node = {row["node"]: row for row in rows}
+    """The query's node rows (`level` empty) and level rows (`node/level`) are the file's."""
+    by_node = {
+        row["node"] if row["level"] in (None, "") else f"{row['node']}/{row['level']}": row
+        for row in rows
+    }
     assert set(by_node) == set(file)
     for node, expected in file.items():
         row = {
             k: (float(v) if v not in (None, "") else None)
             for k, v in by_node[node].items()
-            if k != "node"
+            if k not in ("node", "level")
         }
         for key in ("count", "ok", "timed", "open", "breached_open", "pending"):
             assert row[key] == expected[key], (node, key, row[key], expected[key])
         compliance = row["within_sla"] / row["checked"] if row["checked"] else None
         assert compliance == pytest.approx(expected["sla_compliance"]), node
+        for key in ("p50_s", "p95_s", "sla_s"):
+            if key in expected:
+                assert row[key] == pytest.approx(expected[key]), (node, key)
 
 
 @pytest.mark.parametrize("clock", [False, True])

@@ -122,7 +122,7 @@ def test_open_cases_and_levels_under_headings_true_of_them(tmp_path: Path) -> No
     assert (
         open_cases < text.index("  报警认领，截至 2026-11-20 21:30（北京时间）未结 1 单") < by_level
     )
-    assert by_level < text.index("  报警认领，级别 P1：时限达标率 100.0%（限时 5分钟）")
+    assert by_level < text.index("  报警认领，级别 P1：时限达标率 100.0%（限时 5分钟；")
     assert "  早班巡检，按时执行率 60.0%（应执行 5 次，按时完成 3 次）\n" in text
     english = _run(_inputs(tmp_path), "--lang", "en", "--format", "markdown")
     assert "### Open cases\n" in english and "### By level and schedule\n" in english
@@ -152,16 +152,23 @@ def test_levels_judged_by_the_default_limit_say_so(tmp_path: Path) -> None:
     text = _run(args, "--lang", "zh")
     # `p1` is not P1 for the query (levels are compared as written): judged by `default`
     assert (
-        "  报警认领，级别 p1：时限达标率 100.0%（限时 2小时），按其他级别的时限判定；"
+        "  报警认领，级别 p1：时限达标率 100.0%（限时 2小时；中位耗时 12分钟，P95 耗时 12分钟），"
+        "按其他级别的时限判定；"
         "若指 P1，请在日志中写作 P1\n"
     ) in text
-    assert "  报警认领，级别 P3：时限达标率 100.0%（限时 2小时），按其他级别的时限判定\n" in text
+    assert (
+        "  报警认领，级别 P3：时限达标率 100.0%（限时 2小时；中位耗时 30分钟，P95 耗时 30分钟），"
+        "按其他级别的时限判定\n"
+    ) in text
     # full-width and padded spellings are read as P2 already: no line of their own
     assert "级别 Ｐ２" not in text and "级别  P2" not in text
-    assert "  报警认领，级别 P2：时限达标率 66.7%（限时 30分钟）\n" in text
+    assert (
+        "  报警认领，级别 P2：时限达标率 66.7%（限时 30分钟；中位耗时 15分钟，P95 耗时 19分钟30秒）\n"
+    ) in text
     english = _run(args, "--lang", "en")
     assert (
-        "  报警认领 — level p1: SLA compliance 100.0% (limit 2小时), judged by the limit for "
+        "  报警认领 — level p1: SLA compliance 100.0% (limit 2小时; p50 12 minutes, p95 12 minutes), "
+        "judged by the limit for "
         "other levels; if it means P1, write P1 in the log\n"
     ) in english
 

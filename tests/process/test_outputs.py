@@ -19,18 +19,22 @@ from tests.process.test_measures import PLAYBOOK, _log
 
 runner = CliRunner()
 
+# each level's p50/p95, interpolated: P1 took 4, 5, 6 and 10 minutes (p50 5.5, p95 6 + 0.85 x 4
+# = 9.4 minutes), P2 20 and 40 (30 and 39), P3 100
 ZH = [
-    "故障响应与定级，级别 P1：时限达标率 50.0%（限时 5分钟）",
-    "故障响应与定级，级别 P2：时限达标率 50.0%（限时 30分钟）",
+    "故障响应与定级，级别 P1：时限达标率 50.0%（限时 5分钟；中位耗时 5分钟30秒，P95 耗时 9分钟24秒）",
+    "故障响应与定级，级别 P2：时限达标率 50.0%（限时 30分钟；中位耗时 30分钟，P95 耗时 39分钟）",
     # P3 is not named in the node's `sla`: judged by its `default`, and the line says so
-    "故障响应与定级，级别 P3：时限达标率 100.0%（限时 2小时），按其他级别的时限判定",
+    "故障响应与定级，级别 P3：时限达标率 100.0%（限时 2小时；中位耗时 1小时40分钟，P95 耗时 1小时40分钟），"
+    "按其他级别的时限判定",
     "核心系统巡检，按时执行率 66.7%（应执行 9 次，按时完成 6 次）",
 ]
 EN = [
-    "故障响应与定级 — level P1: SLA compliance 50.0% (limit 5分钟)",
-    "故障响应与定级 — level P2: SLA compliance 50.0% (limit 30分钟)",
-    "故障响应与定级 — level P3: SLA compliance 100.0% (limit 2小时), judged by the limit for "
-    "other levels",
+    "故障响应与定级 — level P1: SLA compliance 50.0% (limit 5分钟; p50 5 minutes 30 seconds, "
+    "p95 9 minutes 24 seconds)",
+    "故障响应与定级 — level P2: SLA compliance 50.0% (limit 30分钟; p50 30 minutes, p95 39 minutes)",
+    "故障响应与定级 — level P3: SLA compliance 100.0% (limit 2小时; p50 1 hour 40 minutes, "
+    "p95 1 hour 40 minutes), judged by the limit for other levels",
     "核心系统巡检 — runs on schedule 66.7% (6 of 9 occurrences on time)",
 ]
 

@@ -362,19 +362,22 @@ def level_lines(
     gettext: Any,
     written: Mapping[str, Any] | None = None,
     lang: str | None = None,
+    duration: Any = None,
 ) -> list[str]:
-    """`故障响应：级别 P1：时限达标率 92.0%（限时 5分钟）` and `按时执行率` lines from the
-    `process` part of the JSON, `gettext` translating (the report passes its language's).
-    `written`: node id -> node data with `sla` as written and `calendar` (the SOP's, the
-    report's `node_limits`): a limit counted in business hours names its calendar, and a
-    level of the log the node's `sla` does not name (judged by its `default` limit) says so,
-    and which declared level it may mean. `lang`: the language of `gettext` (default: the
-    message language)."""
+    """`故障响应：级别 P1：时限达标率 92.0%（限时 5分钟；中位耗时 3分钟，P95 4分钟50秒）` and
+    `按时执行率` lines from the `process` part of the JSON, `gettext` translating and `duration`
+    writing a length (the report passes its language's). `written`: node id -> node data with
+    `sla` as written and `calendar` (the SOP's, the report's `node_limits`): a limit counted in
+    business hours names its calendar, and a level of the log the node's `sla` does not name
+    (judged by its `default` limit) says so, and which declared level it may mean. `lang`: the
+    language of `gettext` (default: the message language)."""
     from opsplay.i18n import message_language
     from opsplay.render.filters import in_business_hours
 
     lines = []
     limits = process.get("sla_by_level") or {}
+    durations = (process.get("p50_s_by_level") or {}, process.get("p95_s_by_level") or {})
+    lengths = duration or seconds
     for node, levels in (process.get("sla_compliance_by_level") or {}).items():
         data = (written or {}).get(node) or {}
         for level, value in levels.items():
@@ -384,8 +387,14 @@ def level_lines(
                 shown = in_business_hours(
                     str(limit), data.get("calendar"), lang=lang or message_language()
                 )
-            figure = gettext(N_("level {level}: SLA compliance {rate} (limit {limit})")).format(
-                level=visible(level), rate=rate(value), limit=visible(shown)
+            figure = gettext(
+                N_("level {level}: SLA compliance {rate} (limit {limit}; p50 {p50}, p95 {p95})")
+            ).format(
+                level=visible(level),
+                rate=rate(value),
+                limit=visible(shown),
+                p50=lengths(durations[0].get(node, {}).get(level)),
+                p95=lengths(durations[1].get(node, {}).get(level)),
             )
             sla = data.get("sla")
             named = [str(key) for key in sla if key != "default"] if isinstance(sla, dict) else None
