@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from opsplay.i18n import _
 from opsplay.model.duration import Duration
 from opsplay.model.schedule import Schedule
 
@@ -123,7 +124,11 @@ def occurrences_sql(scheduled: Sequence[Scheduled], dialect: str, span: str, uni
             source = f"FROM cal c CROSS JOIN {on} CROSS JOIN ({listed}) tod"
         rule = _day_rule(item.schedule, fields, dialect)
         days.append(
-            f"  -- {_literal(item.node)}: {item.schedule.text} (days of `cal` x times of day)\n"
+            "  -- "
+            + _("{node}: {schedule} (days of `cal` x times of day)").format(
+                node=_literal(item.node), schedule=item.schedule.text
+            )
+            + "\n"
             f"  SELECT {_literal(item.node)} AS node, CAST(NULL AS {text}) AS lvl, "
             f"{day} * {whole_day} + {times} AS s {source} "
             f"WHERE c.dn BETWEEN sp.lo AND sp.hi AND ({rule})"

@@ -183,12 +183,14 @@ def _header(
     from opsplay.i18n import _
 
     lines = [
-        f"-- opsplay node figures ({dialect}): one row per node of the execution log.\n"
-        "-- completion_rate = ok / count, fallback_rate = fallback / count, failure_rate =\n"
-        "-- failed / count, timeout_rate = timeout / count, sla_compliance = within_sla /\n"
-        "-- checked (open cases past their deadline count as missed; `pending` ones are not\n"
-        "-- due yet). Each row's limit is its level's; calendar limits (working days, T+N,\n"
-        "-- cut-offs) are judged against the generated working-day table `cal`.\n"
+        _(
+            "-- opsplay node figures ({dialect}): one row per node of the execution log.\n"
+            "-- completion_rate = ok / count, fallback_rate = fallback / count, failure_rate =\n"
+            "-- failed / count, timeout_rate = timeout / count, sla_compliance = within_sla /\n"
+            "-- checked (open cases past their deadline count as missed; `pending` ones are not\n"
+            "-- due yet). Each row's limit is its level's; calendar limits (working days, T+N,\n"
+            "-- cut-offs) are judged against the generated working-day table `cal`.\n"
+        ).format(dialect=dialect)
     ]
     if leveled:
         lines.append(
@@ -199,9 +201,11 @@ def _header(
             )
         )
     lines.append(
-        f"-- Evaluation time (as_of): {as_of:%Y-%m-%d %H:%M:%S} on the log's clock.\n"
+        _("-- Evaluation time (as_of): {time} on the log's clock.\n").format(
+            time=f"{as_of:%Y-%m-%d %H:%M:%S}"
+        )
         if isinstance(as_of, datetime)
-        else "-- Evaluation time (as_of): the table's last timestamp.\n"
+        else _("-- Evaluation time (as_of): the table's last timestamp.\n")
     )
     if written:
         lines.append(

@@ -81,3 +81,20 @@ def test_comments_speak_chinese(dialect: str, tmp_path: Path) -> None:
             assert re.search(r"[\u4e00-\u9fff]", comment), comment
     english = printed(dialect, "--lang", "en", playbook=chinese)
     assert "-- opsplay sufficient statistics" in english
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_the_node_log_query_comments_speak_chinese(dialect: str) -> None:
+    """`pilot sql --events` too: header, level rows, evaluation time, each schedule's days
+    (a playbook with levels, per-level limits and a scheduled node)."""
+    playbook = Path(__file__).resolve().parents[2] / "playbooks" / "incident-response.yaml"
+    for as_of in ((), ("--as-of", "2026-10-08 09:05")):
+        sql = printed(dialect, "--events", "--lang", "zh", *as_of, playbook=playbook)
+        comments = [line.split("--", 1)[1] for line in sql.splitlines() if "-- " in line]
+        assert len(comments) >= 12
+        for comment in comments:  # formulas (`failed / count`) aside, no English prose
+            prose = re.sub(r"`[^`]*`", "", comment)  # commands and names in backquotes aside
+            assert not re.search(r"\b[A-Za-z]+ [a-z]+ [a-z]+\b", prose), comment
+        assert all(re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", c) for c in comments)
+    english = printed(dialect, "--events", "--lang", "en", playbook=playbook)
+    assert english.startswith(f"-- opsplay node figures ({dialect})")
