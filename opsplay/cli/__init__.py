@@ -11,6 +11,8 @@ import copy
 import gc
 import os
 import sys
+import types
+from collections.abc import Callable
 from typing import Any
 
 # Start-up builds the playbook model and the commands: tens of thousands of objects that live
@@ -19,12 +21,43 @@ from typing import Any
 # of `opsplay validate`'s start-up (issue 22). Unreachable cycles among them are never freed.
 _COLLECTING = gc.isenabled()
 gc.disable()
-# pydantic searches the entry points of every installed package for plugins of its own when it
-# builds the first model; the playbook model wants none, and the search costs start-up. Its
-# documented switch is set while the model is built (a user's own setting is kept).
-_PLUGINS = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
-if _PLUGINS is None:
-    os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
+
+
+def _pydantic_plugins_off() -> Callable[[], None]:
+    """Switch pydantic's plugins off until the returned function is called (a user's own
+    `PYDANTIC_DISABLE_PLUGINS` is kept as it is).
+
+    pydantic searches the entry points of every installed package for plugins when it builds
+    the first model, and typer builds a pydantic adapter per option when a command runs;
+    opsplay wants no plugin in either. The documented switch stops the search, but pydantic
+    still imports its plugin loader, and with it `importlib.metadata` (email, zipfile, …): 7 %
+    of `opsplay validate`'s start-up (issue 22). While the switch is ours, the loader pydantic
+    finds is one that loads nothing — what the real one returns under the switch.
+    """
+    if os.environ.get(_SWITCH) is not None:
+        return lambda: None
+    os.environ[_SWITCH] = "__all__"
+    stub = None
+    if _LOADER not in sys.modules:
+        stub = types.ModuleType(_LOADER, "pydantic's plugin loader while plugins are off")
+        stub.get_plugins = _no_plugins  # type: ignore[attr-defined]
+        sys.modules[_LOADER] = stub
+
+    def restore() -> None:
+        os.environ.pop(_SWITCH, None)
+        if stub is not None and sys.modules.get(_LOADER) is stub:
+            del sys.modules[_LOADER]  # a later model finds the real loader
+
+    return restore
+
+
+def _no_plugins() -> tuple[()]:
+    return ()
+
+
+_SWITCH = "PYDANTIC_DISABLE_PLUGINS"
+_LOADER = "pydantic.plugin._loader"
+_plugins_on = _pydantic_plugins_off()  # while the playbook model and the commands are made
 
 from opsplay.errors import OpsplayError  # noqa: E402
 from opsplay.i18n import _, lang_from_argv, resolve_message_language, set_language  # noqa: E402
@@ -117,8 +150,7 @@ from opsplay.cli import diff, pilot, render, validate, watch  # noqa: E402,F401
 gc.freeze()
 if _COLLECTING:
     gc.enable()
-if _PLUGINS is None:
-    del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+_plugins_on()
 
 
 def _degrade_output() -> None:
@@ -186,8 +218,11 @@ def _command_name(callback: Any) -> str:
 def main() -> None:
     """Entry point of the console script and `python -m opsplay`."""
     _degrade_output()
+    restore = _pydantic_plugins_off()  # typer's adapters of the command's options
     try:
         _only(app, sys.argv[1:])()
     except OpsplayError as error:  # raised outside a command body (e.g. in a callback)
         typer.echo(error_line(error), err=True)
         sys.exit(error.exit_code)
+    finally:
+        restore()

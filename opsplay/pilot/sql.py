@@ -473,7 +473,7 @@ class Query:
         steps = self.steps(source)
         return _with(steps[:-1]) + "\n" + steps[-1].body()
 
-    def grouped_typed(self, source: str) -> str | None:
+    def grouped_typed(self, source: str, exact: bool = True) -> str | None:
         """The wide form for DuckDB when every value column is typed: no per-row CASE at all.
 
         Equal to `grouped` as long as no value is NaN, infinite or (proportions) other than 0/1,
@@ -482,6 +482,10 @@ class Query:
         value breaks that (the caller then runs `grouped`); None when a value column is text.
         Rows are grouped by their raw key values first; the keys are then cleaned (a blank or
         `NA` arm is missing, `ｃｏｎｔｒｏｌ` is `control`) and the few groups added up again.
+
+        With `exact`, integer columns are summed as integers (Σx and Σx² exact, no cast per
+        row); a square or product beyond the integer range makes DuckDB raise an overflow, and
+        the caller runs the query again with `exact=False` (every value as DOUBLE).
         """
         plan = self.plan
         if self.dialect != "duckdb" or not all(c in plan.numeric for c, _p in self.values):
@@ -491,10 +495,12 @@ class Query:
         layer = [f"{e} AS k{i}" for i, e in enumerate(self._raw_keys())]
         if self.dated:  # (an undated query groups by its keys alone: a constant key costs a fifth)
             layer.append(f"{self._day()} AS d_w")
-        # An integer 0/1 column is summed as it is: no cast, and its Σx² is Σx (checked below).
-        whole = {i for i, (c, p) in enumerate(self.values) if p and c in plan.integral}
+        # Integer columns are summed as they are (no cast per row); a 0/1 column's Σx² is Σx
+        # (checked below).
+        integers = {i for i, (c, _p) in enumerate(self.values) if exact and c in plan.integral}
+        whole = {i for i in integers if self.values[i][1]}
         layer += [
-            f"{q.column(c)} AS x{i}" if i in whole else f"CAST({q.column(c)} AS DOUBLE) AS x{i}"
+            f"{q.column(c)} AS x{i}" if i in integers else f"CAST({q.column(c)} AS DOUBLE) AS x{i}"
             for i, (c, _p) in enumerate(self.values)
         ]
         index = {key: i for i, key in enumerate(self.values)}
@@ -542,20 +548,21 @@ class Query:
         # only for 0 and 1 and is never negative, so its sum is 0 exactly when every value
         # is 0 or 1; a NaN or infinity makes Σx² non-finite (so does an overflow, which only
         # sends the rows through `grouped`, where it is reported precisely).
-        # An integer column holds only 0 and 1 when its smallest value is 0 or more and its
-        # largest 1 or less (two aggregates of integers, cheaper than the cast and the square).
+        # An integer column holds only 0 and 1 when the OR of all its bits is 0 or 1: any other
+        # value sets a higher bit (a negative one the sign bit). One aggregate, no cast, no
+        # square. An integer is always finite.
         anomalies = [
             (
-                f"CASE WHEN COALESCE(MIN(x{i}), 0) >= 0 AND COALESCE(MAX(x{i}), 0) <= 1 "
-                "THEN 0 ELSE 1 END"
+                f"CASE WHEN COALESCE(BIT_OR(x{i}), 0) BETWEEN 0 AND 1 THEN 0 ELSE 1 END"
                 if i in whole
                 else f"CASE WHEN COALESCE(SUM(ABS(x{i} - x{i} * x{i})), 0) = 0 THEN 0 ELSE 1 END"
             )
             if proportion
             else f"CASE WHEN isfinite(COALESCE(SUM(x{i} * x{i}), 0)) THEN 0 ELSE 1 END"
             for i, (_c, proportion) in enumerate(self.values)
+            if not (i in integers and not proportion)
         ]
-        inner.append(f"{' + '.join(anomalies + ratio_checks)} AS anomalies")
+        inner.append(f"{' + '.join(anomalies + ratio_checks) or '0'} AS anomalies")
         outer.append("SUM(anomalies) AS anomalies")
         return (
             "SELECT\n  "

@@ -1,6 +1,7 @@
-"""The typed Parquet scan (issue 22): integer 0/1 columns summed as they are, checked by their
-smallest and largest value; the assignment check's sample taken by row number, several
-columns to a query. Each case agrees with the same rows read from CSV."""
+"""The typed Parquet scan (issue 22): integer columns summed as they are (0/1 columns checked by
+the OR of their bits; squares too large for BIGINT summed as DOUBLE); the assignment check's
+sample taken by row number, several columns to a query. Each case agrees with the same rows
+read from CSV."""
 
 from __future__ import annotations
 
@@ -48,6 +49,65 @@ def test_an_integer_proportion_other_than_0_or_1_names_its_row(tmp_path: Path, b
     options = ReadOptions(metrics=RETAINED, arm_column="group")
     with pytest.raises(InputError, match=rf'row 3, column "retained_d1": "{bad}" is not 0 or 1'):
         read_exports([parquet], options)
+
+
+@pytest.mark.parametrize("kind", [pa.uint8(), pa.int16(), pa.uint64()])
+def test_an_unsigned_or_small_integer_proportion_is_checked(
+    tmp_path: Path, kind: pa.DataType
+) -> None:
+    parquet = _write(
+        tmp_path,
+        pa.table(
+            {"group": ["control", "pilot", "pilot"], "retained_d1": pa.array([1, 0, 3], kind)}
+        ),
+    )
+    options = ReadOptions(metrics=RETAINED, arm_column="group")
+    with pytest.raises(InputError, match=r'row 3, column "retained_d1": "3" is not 0 or 1'):
+        read_exports([parquet], options)
+
+
+AMOUNTS = (
+    MetricColumns("spend", "mean", "spend"),
+    MetricColumns("per_order", "ratio", None, "spend", "orders"),
+)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_integer_means_and_ratios_give_the_csv_figures(tmp_path: Path, large: bool) -> None:
+    """Integer sums are exact; values whose squares pass BIGINT's range (4e9² > 9.2e18) are
+    summed again as DOUBLE, as the CSV's are, with the same figures."""
+    scale = 4_000_000_000 if large else 1
+    spend = [120 * scale, 0, 35 * scale, None, 99 * scale, 7 * scale]
+    orders = [3, 0, 1, 2, 4 * scale, 1]
+    frame = pd.DataFrame(
+        {
+            "group": ["control", "pilot", "pilot", "control", "pilot", "control"],
+            "spend": pd.array(spend, dtype="Int64"),
+            "orders": pd.array(orders, dtype="Int64"),
+        }
+    )
+    csv = tmp_path / "units.csv"
+    frame.to_csv(csv, index=False)
+    parquet = _write(tmp_path, pa.Table.from_pandas(frame, preserve_index=False))
+    options = ReadOptions(metrics=AMOUNTS, arm_column="group")
+    typed, text = read_exports([parquet], options).stats, read_exports([csv], options).stats
+    assert_same_stats(text, typed)
+    control = typed[GroupKey("spend", "control", None)]
+    assert (control.n, control.sum, control.sum_sq) == (
+        2,
+        127.0 * scale,
+        (120.0**2 + 49) * scale**2,
+    )
+
+
+def test_an_integer_mean_alone_is_read(tmp_path: Path) -> None:
+    """No 0/1 column, no ratio: the typed query has nothing to check but still runs."""
+    parquet = _write(
+        tmp_path, pa.table({"group": ["control", "pilot"], "spend": pa.array([5, 8], pa.int32())})
+    )
+    options = ReadOptions(metrics=(AMOUNTS[0],), arm_column="group")
+    stats = read_exports([parquet], options).stats
+    assert stats[GroupKey("spend", "pilot", None)].sum_sq == 64.0
 
 
 def test_missing_integer_proportions_are_counted(tmp_path: Path) -> None:

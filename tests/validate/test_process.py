@@ -73,3 +73,27 @@ def test_validate_run_stays_light(tmp_path: Path) -> None:
     result = _run([sys.executable, "-c", code], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert json.loads(result.stderr.strip().splitlines()[-1]) == []
+
+
+def test_validate_never_imports_the_plugin_search(tmp_path: Path) -> None:
+    """pydantic's plugin loader imports importlib.metadata (7 % of the start-up, issue 22):
+    while opsplay switches plugins off, it is not imported; after `import opsplay.cli` the
+    switch and the stand-in loader are gone, so a later model of the caller's finds plugins."""
+    playbook = str(PLAYBOOKS / "new-user-onboarding.yaml")
+    code = (
+        "import atexit, os, runpy, sys\n"
+        "atexit.register(lambda: print('importlib.metadata' in sys.modules, file=sys.stderr))\n"
+        f"sys.argv = ['opsplay', 'validate', {playbook!r}]\n"
+        "runpy.run_module('opsplay', run_name='__main__')\n"
+    )
+    result = _run([sys.executable, "-c", code], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "False"
+    after_import = (
+        "import os, sys, opsplay.cli\n"
+        "from pydantic.plugin import _loader\n"
+        "print(os.environ.get('PYDANTIC_DISABLE_PLUGINS'), hasattr(_loader, 'entry_points'))\n"
+    )
+    result = _run([sys.executable, "-c", after_import], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "True"]  # the real loader, plugins not switched off

@@ -40,6 +40,10 @@ class TypedReadFailed(Exception):
     """A column read as numbers holds text (`NA`, `是`, `35%`): read the file again as text."""
 
 
+class IntegerOverflow(Exception):
+    """An integer square or product beyond BIGINT's range: sum the values as DOUBLE instead."""
+
+
 @dataclass
 class Table:
     """An export as DuckDB sees it: the SQL of its relation and how to point at a record."""
@@ -164,6 +168,8 @@ class Table:
 
     def _error(self, exc: Exception) -> Exception:
         text = str(exc)
+        if type(exc).__name__ == "OutOfRangeException" and "Overflow in" in text:
+            return IntegerOverflow()
         if (
             self.source.format == "csv"
             and (self.numeric or self.stamps)

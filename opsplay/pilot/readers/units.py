@@ -20,7 +20,7 @@ from opsplay.pilot.readers.cells import (
     normalize_text,
     quote,
 )
-from opsplay.pilot.readers.engine import Table, TypedReadFailed, open_table
+from opsplay.pilot.readers.engine import IntegerOverflow, Table, TypedReadFailed, open_table
 from opsplay.pilot.readers.options import MetricColumns
 from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo
 from opsplay.pilot.readers.sources import Source, find_column, has_column
@@ -176,7 +176,10 @@ class UnitsReader(BaseReader):
         if self.options.find_assignment and plan.local:
             self._find_assignment(table, plan)
         fast = None if self.options.skip_bad_rows else query.grouped_typed(table.relation)
-        rows = table.fetch(fast) if fast else []
+        try:
+            rows = table.fetch(fast) if fast else []
+        except IntegerOverflow:  # integers too large to square exactly: as DOUBLE
+            rows = table.fetch(query.grouped_typed(table.relation, exact=False) or "")
         if not fast or any(row[-1] for row in rows):  # text, or NaN / not 0-1: the full query
             rows = table.fetch(query.grouped(table.relation))
         table.count_rejects()
