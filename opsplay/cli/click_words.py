@@ -114,7 +114,10 @@ def adapt_typer() -> None:
         """click's help formatter with the usage prefix in the message language."""
 
         def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-            super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
+            from opsplay.cli.helpformat import usage_words
+
+            # (the line above a usage error: its words as --help writes them)
+            super().write_usage(prog, usage_words(args), _("Usage: ") if prefix is None else prefix)
 
     core.Context.formatter_class = Formatter
     original_help_option: Callable[..., Any] = decorators.help_option

@@ -232,14 +232,21 @@ def _paragraph(text: str, width: int) -> list[str]:
     ]
 
 
+def usage_words(usage: str) -> str:
+    """click's usage words in the message language (`[OPTIONS]` → `[选项]`), without typer's
+    braces around an argument: a piece of the line or the whole of it."""
+    for english, ours in (
+        ("[OPTIONS]", _("[OPTIONS]")),
+        ("COMMAND [ARGS]...", _("COMMAND [ARGS]…")),
+    ):
+        usage = usage.replace(english, ours)
+    return usage.replace("{", "").replace("}", "").replace("...", "…")
+
+
 def format_help(command: Any, ctx: Any) -> str:
     """The whole help text of a command or group."""
     width = terminal_width()
-    words = {"[OPTIONS]": _("[OPTIONS]"), "COMMAND [ARGS]...": _("COMMAND [ARGS]…")}
-    pieces = [
-        words.get(piece, piece.replace("{", "").replace("}", "").replace("...", "…"))
-        for piece in command.collect_usage_pieces(ctx)
-    ]
+    pieces = [usage_words(piece) for piece in command.collect_usage_pieces(ctx)]
     usage = _("Usage: ") + " ".join([ctx.command_path, *pieces])
     out = wrap(usage, width)
     for paragraph in re.split(r"\n\s*\n", (command.help or "").strip()):

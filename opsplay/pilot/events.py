@@ -35,7 +35,7 @@ from opsplay.pilot.presentation.words import listing
 from opsplay.pilot.readers.cells import MAX_EXAMPLES, normalize_text, quote
 from opsplay.pilot.readers.results import SourceInfo
 from opsplay.pilot.readers.sources import Source, find_column, open_source
-from opsplay.text import visible
+from opsplay.text import joined, visible
 from opsplay.workdays import WorkdayCalendar
 
 STATUSES = tuple(STATUS_WORDS)
@@ -276,7 +276,7 @@ def _levels_without_limit(
                 file=source.display,
                 node=visible(node),
                 listed=listed,
-                levels=", ".join(level for level in declared if level != DEFAULT_LEVEL),
+                levels=joined(level for level in declared if level != DEFAULT_LEVEL),
             )
         )
     return warnings

@@ -151,7 +151,8 @@ WORDS = {
     "h_schedules": N_("Recurring nodes"),
     "col_when": N_("When it runs"),
     "h_entries": N_("Entry points"),
-    "entries_intro": N_("The process starts at any of these nodes:"),
+    # (the space after the colon is the language's: none after a full-width one)
+    "entries_intro": N_("The process starts at any of these nodes: "),
     "h_calendars": N_("Business hours"),
     "calendars_intro": N_("The time limits of these nodes count only the business hours:"),
     "col_calendar": N_("Calendar"),

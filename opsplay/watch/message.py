@@ -263,6 +263,12 @@ def compose(
         lines = [_(SEVERITIES[alert.severity])]
         if again == "severity":
             lines.append(_("Its severity rose since the last message: sent again at once"))
+        elif again == "renotify" and alert.renotify is not None and alert.renotify.is_calendar:
+            lines.append(  # `下一个工作日9点前` is a time reached, not a length passed
+                _(
+                    "Still firing: reminded again at {renotify}, counted from the last message"
+                ).format(renotify=alert.renotify.as_written)
+            )
         elif again == "renotify":
             lines.append(
                 _("Still firing {renotify} or more after the last message").format(

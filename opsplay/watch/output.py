@@ -131,8 +131,12 @@ def resent_line(alert_id: str, why: str, shown: str, definitions: Any) -> str:
         return _("still firing, sent again at once as its severity rose: {alert}").format(
             alert=shown
         )
+    renotify = definitions[alert_id].renotify if why == "renotify" else None
+    if renotify is not None and renotify.is_calendar:
+        return _(
+            "still firing, reminded again at {renotify} counted from the last message: {alert}"
+        ).format(alert=shown, renotify=renotify.as_written)
     if why == "renotify":
-        renotify = definitions[alert_id].renotify
         return _(
             "still firing, sent again as {renotify} or more passed since the last message: {alert}"
         ).format(alert=shown, renotify=renotify.as_written if renotify else "")

@@ -429,6 +429,29 @@ def test_limit_for_gives_each_row_its_own_limit_by_level(tmp_path: Path) -> None
     assert data.nodes[0].sla_compliance == 3 / 4 and data.nodes[0].completion_rate == 1.0
 
 
+def test_rows_of_a_level_without_a_limit_are_named_in_the_message_language(tmp_path: Path) -> None:
+    """{P1, P2} and no `default`: a P3 row is left out of the rate, and the warning lists the
+    levels to write as the language lists them (`P1、P2`, not `P1, P2`, in Chinese)."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "工单号,节点,开始时间,结束时间,状态,级别\n"
+        "c1,respond,2024-10-11 09:00,2024-10-11 09:04,成功,P1\n"
+        "c2,respond,2024-10-11 09:00,2024-10-11 09:40,成功,P3\n",
+        encoding="utf-8",
+    )
+    limits = LevelLimits({"P1": parse_duration("5分钟"), "P2": parse_duration("30分钟")})
+    for lang, listed in (("zh", "P1、P2"), ("en", "P1, P2")):
+        with language(lang):
+            data = read_events(
+                path,
+                {"respond": limits.overall},
+                limit_for=SimpleNamespace(limits={"respond": limits}),
+            )
+        (warning,) = [w for w in data.warnings if "P3" in w]
+        assert listed in warning, warning
+    assert data.nodes[0].sla_compliance == 1.0  # P3 is out of the rate (1 of 1)
+
+
 def test_a_log_naming_nodes_by_their_playbook_names_counts_them(tmp_path: Path) -> None:
     # Ticket systems log the node's name (退款审核), not the playbook's id.
     log = tmp_path / "log.csv"

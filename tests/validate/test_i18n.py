@@ -120,6 +120,10 @@ def test_help_and_click_words_are_chinese_under_a_chinese_locale(tmp_path: Path)
     wrong = _run(["validate", "--bogus"], tmp_path, LANG="zh_CN.UTF-8")
     assert wrong.returncode == 2
     assert "没有 --bogus 这个选项" in wrong.stderr and "错误" in wrong.stderr
+    # the usage line above the error speaks as --help does (it said `[OPTIONS] {PLAYBOOK}`)
+    assert wrong.stderr.splitlines()[0].endswith("validate [选项] [PATH]…"), wrong.stderr
+    group = _run(["pilot", "nosuch"], tmp_path, LANG="zh_CN.UTF-8")
+    assert group.returncode == 2 and "pilot [选项] 命令 [参数]…" in group.stderr
     assert "查看帮助" in wrong.stderr and "No such option" not in wrong.stderr
     choice = _run(["validate", "-f", "xml"], tmp_path, LANG="zh_CN.UTF-8")
     assert choice.returncode == 2, choice.stderr

@@ -257,8 +257,13 @@ def test_renotify_is_measured_on_watchs_clock_in_the_teams_forms(
     assert result.exit_code == 1, result.output
     texts = _texts(robot, "复核超时")
     assert len(texts) == 2 and "【仍在告警】" in texts[-1], texts
-    assert f"距上次通知已超过 {renotify}，仍在告警" in texts[-1]
-    assert "再次发送：复核超时" in result.stdout
+    if renotify == "2小时":  # a length passed; a calendar form is a time reached
+        assert f"距上次通知已超过 {renotify}，仍在告警" in texts[-1]
+        assert "再次发送：复核超时" in result.stdout
+    else:
+        assert f"仍在告警：按「{renotify}」（从上次通知算起）再次提醒" in texts[-1]
+        assert f"按「{renotify}」（从上次通知算起）再次提醒：复核超时" in result.stdout
+        assert "已超过" not in texts[-1]
     with sqlite3.connect(warehouse["state"]) as db:
         (told,) = db.execute("SELECT told FROM alert_state WHERE alert = '复核超时'").fetchone()
     assert told.startswith(due.replace(" ", "T")), told  # measured from the evaluation time
