@@ -363,7 +363,7 @@ def sql(
             "--db",
             help=_(
                 "Read the table's column names from this database first (组别 for `group`, "
-                "their case), as pilot compare --db does."
+                "节点 for a log's `node`, their case), as pilot compare --db does."
             ),
         ),
     ] = None,
@@ -400,7 +400,7 @@ def _print_sql(
             )
         if events:
             from opsplay.config import find_config
-            from opsplay.pilot.events import evaluation_time
+            from opsplay.pilot.events import evaluation_time, table_event_columns
             from opsplay.pilot.events_sql import events_sql_for_playbook
             from opsplay.zones import wall_clock, zone
 
@@ -410,15 +410,19 @@ def _print_sql(
             # there; the query compares it with the log's naive times
             where = zone(config.timezone, loaded.language)
             evaluated = evaluation_time(as_of, where)
-            text = events_sql_for_playbook(
-                loaded,
-                table=table,
-                dialect=dialect.value,
-                calendar=config.calendar,
-                workday_limits=config.workday_limits,
-                realtime_seconds=config.realtime_seconds,
-                as_of=None if evaluated is None else wall_clock(evaluated, where),
-            )
+            # the table's own column names (节点, 开始时间…), found as a log file's header is
+            columns = table_event_columns(db, table) if db else None
+            with language(lang or loaded.language):  # comments in the playbook's language
+                text = events_sql_for_playbook(
+                    loaded,
+                    table=table,
+                    dialect=dialect.value,
+                    calendar=config.calendar,
+                    workday_limits=config.workday_limits,
+                    realtime_seconds=config.realtime_seconds,
+                    as_of=None if evaluated is None else wall_clock(evaluated, where),
+                    columns=columns,
+                )
         else:
             loaded = load_playbook(playbook)
             with language(lang or loaded.language):  # comments in the playbook's language

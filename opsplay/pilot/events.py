@@ -390,6 +390,16 @@ def _fold(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip().casefold()
 
 
+def table_event_columns(url: str, table: str) -> dict[str, str]:
+    """The column of each event role in a database table (`--db`): 节点 for `node`, as a log
+    file's header is read."""
+    from opsplay.pilot.readers.warehouse import columns_of, connect, table_source
+
+    with connect(url) as (con, dialect):
+        columns = tuple(name for name, _type in columns_of(con, dialect, table, url))
+    return _event_columns(table_source(url, table, columns))
+
+
 def _event_columns(source: Source) -> dict[str, str]:
     """The header name of each event column, English or Chinese; `level` only when present."""
     roles = {}

@@ -76,9 +76,15 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
     Duration, per-level limits, seconds or None). Options: `names` (node name -> id),
     `calendar` ("official" | "weekdays"), `workday_limits`, `realtime_seconds`, `as_of`,
     `levels` (read the `level` column even without per-level limits), `schedules`
-    (event_schedules.Scheduled: their adherence) and `window` (the pilot's first and last
-    day: the days schedules count)."""
+    (event_schedules.Scheduled: their adherence), `window` (the pilot's first and last
+    day: the days schedules count) and `columns` (role -> the table's own column name, as
+    `--db` finds 节点 for `node`; else the English names)."""
     q = Quoter(dialect)
+    named = options.get("columns") or {}
+
+    def column(role: str) -> str:
+        return q.column(named.get(role, role))
+
     leveled = bool(options.get("levels")) or any(
         not isinstance(s, (Duration, int, float, type(None))) for s in slas.values()
     )
@@ -86,8 +92,8 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
         dialect, "DOUBLE"
     )
-    status = f"LOWER(TRIM(CAST({q.column('status')} AS {text})))"
-    raw_node = f"TRIM(CAST({q.column('node')} AS {text}))"
+    status = f"LOWER(TRIM(CAST({column('status')} AS {text})))"
+    raw_node = f"TRIM(CAST({column('node')} AS {text}))"
     names = {**{n: n for n in slas}, **(options.get("names") or {})}
     node_case = " ".join(
         f"WHEN LOWER({raw_node}) = {_string(name.strip().lower())} THEN {_string(node)}"
@@ -95,15 +101,15 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         if node in slas and name
     )
     level = (
-        f"NULLIF(TRIM(CAST({q.column('level')} AS {text})), '')"
+        f"NULLIF(TRIM(CAST({column('level')} AS {text})), '')"
         if leveled
         else f"CAST(NULL AS {text})"
     )
     # a blank time is written '' by many loaders of text tables: no time, as NULL is
     started, finished = (
         _epoch(
-            f"CASE WHEN TRIM(CAST({q.column(name)} AS {text})) = '' THEN NULL "
-            f"ELSE CAST({q.column(name)} AS TIMESTAMP) END",
+            f"CASE WHEN TRIM(CAST({column(name)} AS {text})) = '' THEN NULL "
+            f"ELSE CAST({column(name)} AS TIMESTAMP) END",
             dialect,
         )
         for name in ("started_at", "finished_at")

@@ -290,3 +290,35 @@ def test_blank_times_written_as_empty_text_read_as_no_time(tmp_path: Path, postg
     out = run_in_postgres(postgres, _query(tmp_path, "postgres", False), tmp_path / "pg.csv")
     with out.open(encoding="utf-8") as handle:
         _same(file, list(csv.DictReader(handle)))
+
+
+def test_db_reads_the_tables_chinese_column_names(tmp_path: Path) -> None:
+    """`pilot sql --events --db`: a table whose columns are 工单号/节点/级别/开始时间/结束时间/
+    状态 (as teams export them) gets a query that reads them, and agrees with the file path;
+    without --db the query reads the English names (and fails on this table)."""
+    from typer.testing import CliRunner
+
+    from opsplay.cli import app
+
+    file = _file_figures(tmp_path, clock=False)
+    database = tmp_path / "ops.duckdb"
+    chinese = ["工单号", "节点", "级别", "开始时间", "结束时间", "状态"]
+    with duckdb.connect(str(database)) as con:
+        con.execute("CREATE TABLE 理赔日志 (" + ", ".join(f"{c} VARCHAR" for c in chinese) + ")")
+        con.executemany(
+            "INSERT INTO 理赔日志 VALUES (?, ?, ?, ?, ?, ?)",
+            [[value or None for value in row] for row in ROWS],
+        )
+    command = ["pilot", "sql", str(tmp_path / "claims.yaml"), "--events", "--table", "理赔日志"]
+    printed = CliRunner().invoke(app, [*command, "--db", str(database)])
+    assert printed.exit_code == 0, printed.output
+    assert '"节点"' in printed.stdout and '"开始时间"' in printed.stdout
+    with duckdb.connect(str(database), read_only=True) as con:
+        cursor = con.execute(printed.stdout)
+        names = [column[0] for column in cursor.description]
+        _same(file, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+        plain = CliRunner().invoke(app, command)
+        with pytest.raises(duckdb.BinderException):
+            con.execute(plain.stdout)
+    missing = CliRunner().invoke(app, [*command[:-1], "没有这张表", "--db", str(database)])
+    assert missing.exit_code != 0 and "没有这张表" in missing.output

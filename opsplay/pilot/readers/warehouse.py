@@ -170,7 +170,7 @@ def columns_of(con: Any, dialect: str, table: str, url: str) -> list[tuple[str, 
         + (f" AND table_schema = '{_plain(schema)}'" if schema else "")
         + " ORDER BY ordinal_position"
     )
-    probe = Table(_source(url, table, ()), con, "", "db", dialect=dialect)
+    probe = Table(table_source(url, table, ()), con, "", "db", dialect=dialect)
     rows = probe.fetch(sql)
     if not rows:
         raise InputError(
@@ -184,7 +184,7 @@ def columns_of(con: Any, dialect: str, table: str, url: str) -> list[tuple[str, 
 def open_db_table(con: Any, dialect: str, url: str, table: str) -> Table:
     """The table as the unit-row reader sees a file: its columns, typed ones marked (DuckDB)."""
     columns = columns_of(con, dialect, table, url)
-    source = _source(url, table, tuple(n for n, _t in columns))
+    source = table_source(url, table, tuple(n for n, _t in columns))
     numeric = frozenset(n for n, t in columns if dialect == "duckdb" and _NUMERIC.match(t))
     relation = Quoter(dialect).table(table)
     return Table(source, con, relation, "db", numeric=numeric, dialect=dialect)
@@ -196,7 +196,7 @@ def events_csv(con: Any, dialect: str, url: str, table: str, folder: Path) -> Pa
     q = Quoter(dialect)
     text = "VARCHAR" if dialect == "duckdb" else "TEXT"
     select = ", ".join(f"CAST({q.column(c)} AS {text})" for c in columns)
-    probe = Table(_source(url, table, tuple(columns)), con, "", "db", dialect=dialect)
+    probe = Table(table_source(url, table, tuple(columns)), con, "", "db", dialect=dialect)
     rows = probe.fetch(f"SELECT {select} FROM {q.table(table)}")
     path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', table)}.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -211,7 +211,8 @@ def scratch_folder() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="opsplay-")
 
 
-def _source(url: str, table: str, columns: tuple[str, ...]) -> Source:
+def table_source(url: str, table: str, columns: tuple[str, ...]) -> Source:
+    """A database table as a Source: its display name and its columns."""
     return Source(
         Path(table),
         f"{display_url(url)} {table}",
