@@ -328,11 +328,14 @@ class _LogQuery:
         """Each row's node, status and level as meant, its times on the log's clock, and what
         is wrong with it (NULL for a good row), checked in the order messages name them."""
         node_id = mapping_sql("node_raw", words.nodes)
-        # a blank status with no finish time: a case still open (SPEC 12)
+        # a blank status with no finish time: a case still open (SPEC 12); in the CASE's
+        # ELSE, so only the rows of no status word are checked (a COALESCE checks them all)
         blank = "NULLIF(TRIM(CAST({} AS VARCHAR)), '') IS NULL"
-        status_id = (
-            f"COALESCE({mapping_sql('status_raw', words.statuses)}, CASE WHEN "
-            f"{blank.format('status_raw')} AND {blank.format('ft')} THEN 'open' END)"
+        no_finish = "ft IS NULL" if "f" in self._typed() else blank.format("ft")
+        status_id = mapping_sql(
+            "status_raw",
+            words.statuses,
+            f"CASE WHEN {blank.format('status_raw')} AND {no_finish} THEN 'open' END",
         )
         level = mapping_sql("level_raw", words.levels or {}, "level_raw")
         if self.zone is not None:

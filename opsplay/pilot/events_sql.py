@@ -165,7 +165,7 @@ def judged_sql(
     )
     if unit != 1:
         double = "BIGINT"  # whole nanoseconds: exact, as the file path always compared
-    limits = _limits(slas, realtime, clock, double, unit)
+    limits = _limits(slas, realtime, clock, double, unit, dialect)
     day = _floor_day("lr.s", dialect) if unit == 1 else f"CAST(lr.s // {86400 * unit} AS INTEGER)"
     whole_day = "86400.0" if unit == 1 else str(86400 * unit)
     minute = "60.0" if unit == 1 else str(60 * unit)
@@ -387,11 +387,17 @@ def figure_columns(q: Quoter, dialect: str, unit: int = 1) -> list[str]:
 
 
 def _limits(
-    slas: dict[str, Any], realtime: float, clock: bool, double: str, unit: int = 1
+    slas: dict[str, Any],
+    realtime: float,
+    clock: bool,
+    double: str,
+    unit: int = 1,
+    dialect: str = "duckdb",
 ) -> _Limits:
     """Each row's limit, from its node and level, numbered (see _Limits). A limit counted in
     business hours is numbered with its hours: two nodes' `4小时` in different calendars
-    are two limits."""
+    are two limits. DuckDB picks a parameter from a list by the number (half the work of a
+    CASE over the numbers, which the other engines get)."""
     from opsplay.model.hours import HoursLimit
 
     numbered: list[tuple[Any, ...]] = []
@@ -442,12 +448,16 @@ def _limits(
     params = []
     for part in range(4):
         cast = double if part == 3 else "INTEGER"
-        values = " ".join(
-            f"WHEN {index} THEN {parts[part]}" for index, parts in enumerate(numbered, start=1)
-        )
-        params.append(
-            f"CAST(CASE lim {values} END AS {cast})" if numbered else f"CAST(NULL AS {cast})"
-        )
+        if not numbered:
+            params.append(f"CAST(NULL AS {cast})")
+        elif dialect == "duckdb":
+            listed = ", ".join(f"CAST({parts[part]} AS {cast})" for parts in numbered)
+            params.append(f"[{listed}][lim]")
+        else:
+            values = " ".join(
+                f"WHEN {index} THEN {parts[part]}" for index, parts in enumerate(numbered, start=1)
+            )
+            params.append(f"CAST(CASE lim {values} END AS {cast})")
     return _Limits(lim, params, days, hours)
 
 
