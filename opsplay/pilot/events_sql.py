@@ -150,7 +150,12 @@ def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **o
 
 
 def judged_sql(
-    slas: dict[str, Any], dialect: str, realtime: float, clock: bool, unit: int = 1
+    slas: dict[str, Any],
+    dialect: str,
+    realtime: float,
+    clock: bool,
+    unit: int = 1,
+    due_days: str | None = None,
 ) -> str:
     """The rows of CTE `r` (node, status, lvl, s, f: time since 1970-01-01 on the log's clock,
     in seconds, or in nanoseconds with `unit` 10**9 as the file path counts) with `due`,
@@ -159,7 +164,8 @@ def judged_sql(
 
     Each row joins the calendar once, on its start day and its limit: the days a deadline
     of that limit falls on for a start on that day are looked up per day and limit in `cal`
-    first (`_due_days`), not per row."""
+    first (due_days_sql), not per row. `due_days`: the name of a table holding them (the
+    file path makes it once for its reads of a log), else the query works them out."""
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
         dialect, "DOUBLE"
     )
@@ -176,14 +182,15 @@ def judged_sql(
         f"SELECT lr.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
         f"{params[3]} AS secs, {day} AS dn FROM (SELECT r.*, {limits.lim} AS lim FROM r) lr"
     )
-    due_days = _due_days(limits, unit)
-    if due_days is None:  # no limit counts days: nothing to look up
+    days = _due_days(limits, unit)
+    if days is None:  # no limit counts days: nothing to look up
         nothing = ", ".join(f"CAST(NULL AS INTEGER) AS {name}" for name in looked_up)
         limited = f"SELECT l.*, {nothing} FROM (\n{rows}\n) l"
     else:
+        table = due_days or f"(\n{days}\n)"
         limited = (
             f"SELECT l.*, {', '.join(f'dd.{name}' for name in looked_up)} FROM (\n{rows}\n) l\n"
-            f"LEFT JOIN (\n{due_days}\n) dd ON dd.dn = l.dn AND dd.lim = l.lim"
+            f"LEFT JOIN {table} dd ON dd.dn = l.dn AND dd.lim = l.lim"
         )
     if hours:
         limited = _hours_position(limited, hours, whole_day, unit)
@@ -221,6 +228,15 @@ class _Limits:
     params: list[str]
     days: list[tuple[int, int, int]]
     hours: dict[int, tuple[Any, float | int]]
+
+
+def due_days_sql(
+    slas: dict[str, Any], realtime: float, clock: bool, unit: int = 1, dialect: str = "duckdb"
+) -> str | None:
+    """The days the deadlines of `slas` fall on, per day of `cal` and limit (_due_days), to
+    be made a table once and named to judged_sql; None when no limit counts days."""
+    double = "BIGINT" if unit != 1 else "DOUBLE"
+    return _due_days(_limits(slas, realtime, clock, double, unit, dialect), unit)
 
 
 def _due_days(limits: _Limits, unit: int) -> str | None:
