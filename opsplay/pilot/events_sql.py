@@ -243,49 +243,74 @@ def _due_days(limits: _Limits, unit: int) -> str | None:
     """One row per day of `cal` and limit that counts days: what a row starting on that
     day needs of the calendar, so that it joins the calendar once.
 
-    `w0` whether the start day is a working day; `d1` the day number the limit's days end
-    on: the n-th working day after it, or the (n+1)-th from a day off when counted at the
-    clock time (`当天`, n = 0, ends on the start day itself, taken from the row); `d2` the
-    working day after that (a start after a cut-off). Business hours: `base` the open days before the start day, `opened` whether
-    it is open; the limit runs out on the open day numbered `kb` (the start's first open
-    minute) or `kb` + 1, which are days `h0` and `h1`."""
-    lims = [(number, kind, n, 0, 0) for number, kind, n in limits.days]
+    `w0` whether the start day is a working day. Limits of days: `d1` the day number the
+    limit's days end on, the n-th working day after the start day, or the (n+1)-th from a
+    day off when counted at the clock time (`当天`, n = 0, ends on the start day itself,
+    taken from the row); `d2` the working day after that (a start after a cut-off).
+    Business hours: `base` the open days before the start day, `opened` whether it is
+    open; the limit runs out on the open day numbered `kb` (the start's first open minute)
+    or `kb` + 1, which are days `h0` and `h1`."""
+    day_limits = [(number, kind, n) for number, kind, n in limits.days]
+    hour_limits = []
     for number, (h, secs) in limits.hours.items():
         per_day = sum(closes - opens for opens, closes in h.hours.ranges) * 60 * unit
         ahead = -(-secs // per_day) if unit != 1 else math.ceil(secs / per_day)
-        lims.append((number, 3, 0, _RULES[h.days], int(ahead)))
-    if not lims:
+        hour_limits.append((number, _RULES[h.days], int(ahead)))
+    if not day_limits and not hour_limits:
         return None
-    values = " UNION ALL ".join(
-        f"SELECT {number} AS lim, {kind} AS kind, {n} AS n, {rule} AS hrule, {ahead} AS ahead"
-        for number, kind, n, rule, ahead in lims
-    )
-    count = "CASE l.hrule WHEN 0 THEN c0.k WHEN 1 THEN c0.kw ELSE c0.dn END"
-    opened = "CASE l.hrule WHEN 0 THEN c0.work WHEN 1 THEN c0.wd ELSE 1 END"
-    per_day = (
-        "SELECT c0.dn, l.lim, l.hrule, c0.work AS w0, "
-        "c1.dn AS d1, c2.dn AS d2, "
-        f"{count} - {opened} AS base, {opened} AS opened, "
-        f"{count} - {opened} + l.ahead AS kb\n"
-        f"FROM cal c0 CROSS JOIN ({values}) l\n"
-        "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = c0.k + l.n "
-        "+ CASE WHEN l.kind = 2 THEN 1 - c0.work ELSE 0 END\n"
-        "LEFT JOIN cal c2 ON c2.work = 1 AND c2.k = c0.k + l.n + 1"
-    )
-    if not limits.hours:
-        return per_day
-    open_days = []
-    for name, plus in (("h0", ""), ("h1", " + 1")):
-        open_days.append(
-            f"CASE b.hrule WHEN 0 THEN {name}w.dn WHEN 1 THEN {name}v.dn ELSE b.kb{plus} END "
-            f"AS {name}"
+    none = "CAST(NULL AS INTEGER)"
+    parts = []
+    if day_limits:
+        values = " UNION ALL ".join(
+            f"SELECT {number} AS lim, {kind} AS kind, {n} AS n" for number, kind, n in day_limits
         )
-    joins = "".join(
-        f"\nLEFT JOIN cal {name}w ON b.hrule = 0 AND {name}w.work = 1 AND {name}w.k = b.kb{plus}"
-        f"\nLEFT JOIN cal {name}v ON b.hrule = 1 AND {name}v.wd = 1 AND {name}v.kw = b.kb{plus}"
-        for name, plus in (("h0", ""), ("h1", " + 1"))
-    )
-    return f"SELECT b.*, {', '.join(open_days)} FROM (\n{per_day}\n) b{joins}"
+        hours_none = "".join(
+            f", {none} AS {name}" for name in ("base", "opened", "kb", "h0", "h1") if hour_limits
+        )
+        parts.append(
+            f"SELECT c0.dn, l.lim, c0.work AS w0, c1.dn AS d1, c2.dn AS d2{hours_none}\n"
+            f"FROM cal c0 CROSS JOIN ({values}) l\n"
+            "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = c0.k + l.n "
+            "+ CASE WHEN l.kind = 2 THEN 1 - c0.work ELSE 0 END\n"
+            "LEFT JOIN cal c2 ON c2.work = 1 AND c2.k = c0.k + l.n + 1"
+        )
+    if hour_limits:
+        values = " UNION ALL ".join(
+            f"SELECT {number} AS lim, {rule} AS hrule, {ahead} AS ahead"
+            for number, rule, ahead in hour_limits
+        )
+        count = "CASE l.hrule WHEN 0 THEN c0.k WHEN 1 THEN c0.kw ELSE c0.dn END"
+        opened = "CASE l.hrule WHEN 0 THEN c0.work WHEN 1 THEN c0.wd ELSE 1 END"
+        rules = {rule for _number, rule, _ahead in hour_limits}
+        # the open day numbered kb (+ 1): a working day, a Monday–Friday, or (every day
+        # open) that day itself; only the rules some limit has are joined
+        lookups = [
+            (0, "w", "work", "k"),
+            (1, "v", "wd", "kw"),
+        ]
+        open_days, joins = [], []
+        for name, plus in (("h0", ""), ("h1", " + 1")):
+            branches = " ".join(
+                f"WHEN {rule} THEN {name}{alias}.dn"
+                for rule, alias, _flag, _count in lookups
+                if rule in rules
+            )
+            chosen = f"CASE b.hrule {branches} ELSE b.kb{plus} END" if branches else f"b.kb{plus}"
+            open_days.append(f"{chosen} AS {name}")
+            joins += [
+                f"\nLEFT JOIN cal {name}{alias} ON b.hrule = {rule} AND {name}{alias}.{flag} = 1 "
+                f"AND {name}{alias}.{counted} = b.kb{plus}"
+                for rule, alias, flag, counted in lookups
+                if rule in rules
+            ]
+        parts.append(
+            f"SELECT b.dn, b.lim, b.w0, {none} AS d1, {none} AS d2, b.base, b.opened, b.kb, "
+            f"{', '.join(open_days)} FROM (\n"
+            f"SELECT c0.dn, l.lim, l.hrule, c0.work AS w0, {count} - {opened} AS base, "
+            f"{opened} AS opened, {count} - {opened} + l.ahead AS kb\n"
+            f"FROM cal c0 CROSS JOIN ({values}) l\n) b{''.join(joins)}"
+        )
+    return "\nUNION ALL\n".join(parts)
 
 
 _RULES = {"workdays": 0, "weekdays": 1, "daily": 2}
