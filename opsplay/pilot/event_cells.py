@@ -136,14 +136,34 @@ def stamps_sql(cells: str, typed: frozenset[str] = frozenset()) -> str:
             f"CASE WHEN {good} THEN {offset} END AS {x}_off"
         )
 
-    layers = [
-        f"SELECT {cells}.*, {fast('s', 'st')}, {fast('f', 'ft')} FROM {cells}",
-        f"SELECT c.*, {text('s', 'st')}, {text('f', 'ft')} FROM c",
-        f"SELECT c.*, {parts('s')}, {parts('f')} FROM c",
-        f"SELECT c.*, {bad('s')}, {bad('f')} FROM c",
-        f"SELECT c.* EXCLUDE (s_fast, f_fast, s_text, f_text, s_m, f_m), "
-        f"{value('s')}, {value('f')} FROM c",
-    ]
+    def read(x: str, raw: str) -> str:
+        # read by the CSV reader: a value of a year read, else (a far year, `infinity`) a
+        # cell the pattern below would refuse: `range` when DuckDB writes it as a time of
+        # a four-digit year, `format` otherwise (5-digit years, BC)
+        written = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?"
+        return (
+            f"{x}_fast AS {x}_local, CAST(NULL AS BIGINT) AS {x}_off, "
+            f"CASE WHEN {raw} IS NOT NULL AND {x}_fast IS NULL THEN CASE WHEN "
+            f"regexp_full_match(CAST({raw} AS VARCHAR), {_string(written)}) "
+            f"THEN 'range' ELSE 'format' END END AS {x}_bad"
+        )
+
+    # the text layers only for the stamps the CSV reader did not read
+    stamps = (("s", "st"), ("f", "ft"))
+    texts = [(x, raw) for x, raw in stamps if x not in typed]
+    layers = [f"SELECT {cells}.*, {fast('s', 'st')}, {fast('f', 'ft')} FROM {cells}"]
+    if texts:
+        layers += [
+            f"SELECT c.*, {', '.join(text(x, raw) for x, raw in texts)} FROM c",
+            f"SELECT c.*, {', '.join(parts(x) for x, _ in texts)} FROM c",
+            f"SELECT c.*, {', '.join(bad(x) for x, _ in texts)} FROM c",
+        ]
+    dropped = ["s_fast", "f_fast"] + [f"{x}_{part}" for x, _ in texts for part in ("text", "m")]
+    layers.append(
+        f"SELECT c.* EXCLUDE ({', '.join(dropped)}), "
+        + ", ".join(read(x, raw) if x in typed else value(x) for x, raw in stamps)
+        + " FROM c"
+    )
     sql = layers[0]
     for layer in layers[1:]:
         sql = layer.replace("FROM c", f"FROM (\n{sql}\n) c", 1)

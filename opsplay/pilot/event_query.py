@@ -33,6 +33,7 @@ Times are nanoseconds since 1970-01-01 on the log's clock: in `timezone` when on
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -54,6 +55,7 @@ from opsplay.pilot.events_sql import (
     STATUS_WORDS,
     WITHIN,
     _calendar,
+    due_days_sql,
     judged_sql,
 )
 from opsplay.pilot.readers.cells import normalize_text
@@ -177,6 +179,9 @@ def query_log(
     return facts
 
 
+_TABLES = itertools.count(1)  # temporary tables of a connection, numbered
+
+
 class _LogQuery:
     """The query of one log, for the words known so far."""
 
@@ -200,6 +205,23 @@ class _LogQuery:
             realtime,
             zone,
         )
+        self._due_days: str | None = None  # the table of deadline days, once made
+
+    def _days_table(self) -> str | None:
+        """The days the deadlines fall on, per day of the calendar and limit, made a
+        temporary table on the log's connection at the first read: every read of the log
+        joins it (the query `pilot sql --events` prints works them out from `cal` itself)."""
+        if self._due_days is None:
+            days = due_days_sql(self.slas, self.realtime, self.clock, NANOS)
+            if days is None:
+                return None
+            name = f"opsplay_due_days_{next(_TABLES)}"
+            calendar = _calendar("duckdb", self.calendar_name)
+            self.table.execute(
+                f"CREATE TEMPORARY TABLE {name} AS WITH cal AS (\n{calendar}\n)\n{days}"
+            )
+            self._due_days = name
+        return self._due_days
 
     def run(
         self, words: _Words, as_of: datetime | None, scheduled: Sequence[str]
@@ -280,10 +302,11 @@ class _LogQuery:
         `numbered`: with `rn`, the record in file order (row_number() keeps file order by
         making the scan single-threaded: only the reads that name rows ask for it)."""
         groups = "".join(f", g{i}" for i in range(len(self.group_columns)))
-        judged = judged_sql(self.slas, "duckdb", self.realtime, self.clock, NANOS)
+        judged = judged_sql(
+            self.slas, "duckdb", self.realtime, self.clock, NANOS, due_days=self._days_table()
+        )
         return (
-            f"WITH cal AS (\n{_calendar('duckdb', self.calendar_name)}\n),\n"
-            f"cells AS (\n{self._cells(numbered)}\n),\n"
+            f"WITH cells AS (\n{self._cells(numbered)}\n),\n"
             f"stamps AS (\n{stamps_sql('cells', self._typed())}\n),\n"
             f"checked AS (\n{self._checked(words)}\n),\n"
             # the judged rows of `pilot sql --events` (bad rows have no node: they are counted)
@@ -330,11 +353,14 @@ class _LogQuery:
         """Each row's node, status and level as meant, its times on the log's clock, and what
         is wrong with it (NULL for a good row), checked in the order messages name them."""
         node_id = mapping_sql("node_raw", words.nodes)
-        # a blank status with no finish time: a case still open (SPEC 12)
+        # a blank status with no finish time: a case still open (SPEC 12); in the CASE's
+        # ELSE, so only the rows of no status word are checked (a COALESCE checks them all)
         blank = "NULLIF(TRIM(CAST({} AS VARCHAR)), '') IS NULL"
-        status_id = (
-            f"COALESCE({mapping_sql('status_raw', words.statuses)}, CASE WHEN "
-            f"{blank.format('status_raw')} AND {blank.format('ft')} THEN 'open' END)"
+        no_finish = "ft IS NULL" if "f" in self._typed() else blank.format("ft")
+        status_id = mapping_sql(
+            "status_raw",
+            words.statuses,
+            f"CASE WHEN {blank.format('status_raw')} AND {no_finish} THEN 'open' END",
         )
         level = mapping_sql("level_raw", words.levels or {}, "level_raw")
         if self.zone is not None:

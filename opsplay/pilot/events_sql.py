@@ -30,7 +30,9 @@ a playbook without schedules has those columns empty and none of their CTEs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -374,85 +376,173 @@ def judged_sql(
     clock: bool,
     unit: int = 1,
     rows: str = "r",
+    due_days: str | None = None,
 ) -> str:
     """The rows of CTE `rows` (node, status, lvl, s, f: time since 1970-01-01 on the log's
     clock, in seconds, or in nanoseconds with `unit` 10**9 as the file path counts) with `due`,
     their deadline in the same unit, judged on the working-day table `cal`: the one
-    definition of a row's limit for the warehouse and the file path."""
+    definition of a row's limit for the warehouse and the file path.
+
+    Each row joins the calendar once, on its start day and its limit: the days a deadline
+    of that limit falls on for a start on that day are looked up per day and limit in `cal`
+    first (due_days_sql), not per row. `due_days`: the name of a table holding them (the
+    file path makes it once for its reads of a log), else the query works them out."""
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
         dialect, "DOUBLE"
     )
     if unit != 1:
         double = "BIGINT"  # whole nanoseconds: exact, as the file path always compared
-    lim, params = _limits(slas, realtime, clock, double, unit)
-    day = _floor_day("l.s", dialect) if unit == 1 else f"CAST(l.s // {86400 * unit} AS INTEGER)"
+    limits = _limits(slas, realtime, clock, double, unit, dialect)
+    day = _floor_day("lr.s", dialect) if unit == 1 else f"CAST(lr.s // {86400 * unit} AS INTEGER)"
     whole_day = "86400.0" if unit == 1 else str(86400 * unit)
     minute = "60.0" if unit == 1 else str(60 * unit)
     source = "r" if rows == "r" else f"{rows} r"
-    limited = (
-        f"SELECT l.*, {day} AS dn, c0.k AS k0, c0.work AS w0, c0.kw AS kv0, c0.wd AS v0 "
-        f"FROM (\nSELECT lr.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
-        f"{params[3]} AS secs FROM (SELECT r.*, {lim} AS lim FROM {source}) lr\n) l "
-        f"LEFT JOIN cal c0 ON c0.dn = {day}"
+    hours = limits.hours
+    looked_up = ["w0", "d1", "d2"] + (["base", "opened", "kb", "h0", "h1"] if hours else [])
+    params = limits.params
+    started = (
+        f"SELECT lr.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
+        f"{params[3]} AS secs, {day} AS dn FROM (SELECT r.*, {limits.lim} AS lim FROM {source}) lr"
     )
-    hours = _business_hours(slas)
+    days = _due_days(limits, unit)
+    if days is None:  # no limit counts days: nothing to look up
+        nothing = ", ".join(f"CAST(NULL AS INTEGER) AS {name}" for name in looked_up)
+        limited = f"SELECT l.*, {nothing} FROM (\n{started}\n) l"
+    else:
+        table = due_days or f"(\n{days}\n)"
+        limited = (
+            f"SELECT l.*, {', '.join(f'dd.{name}' for name in looked_up)} FROM (\n{started}\n) l\n"
+            f"LEFT JOIN {table} dd ON dd.dn = l.dn AND dd.lim = l.lim"
+        )
     if hours:
         limited = _hours_position(limited, hours, whole_day, unit)
-    due_dn = "CASE WHEN m.n = 0 AND m.kind = 1 THEN m.dn ELSE c1.dn END"
     calendar_day = "m.dn + m.n" if unit == 1 else "CAST(m.dn AS BIGINT) + m.n"  # 第二天: any day
     in_hours = ""
     if hours:  # business hours: the day found by its count of open days, then the time in it
-        open_day = "CASE m.hrule WHEN 0 THEN cw.dn WHEN 1 THEN cv.dn ELSE m.kstar END"
+        open_day = "CASE WHEN m.kstar = m.kb THEN m.h0 WHEN m.kstar = m.kb + 1 THEN m.h1 END"
         if unit != 1:
             open_day = f"CAST({open_day} AS BIGINT)"
         in_hours = f"WHEN m.kind = 3 THEN {open_day} * {whole_day} + {_time_in_day(hours, unit)} "
+    d1 = "CASE WHEN m.n = 0 AND m.kind = 1 THEN m.dn ELSE m.d1 END"  # 当天: the start day
+    d1, d2 = (f"({d1})", "m.d2") if unit == 1 else (f"CAST({d1} AS BIGINT)", "CAST(m.d2 AS BIGINT)")
     deadline = (
         f"CASE WHEN m.kind = 0 THEN m.s + m.secs {in_hours}"
-        f"WHEN m.kind = 2 THEN c1.dn * {whole_day} + m.w0 * (m.s - m.dn * {whole_day}) "
+        f"WHEN m.kind = 2 THEN {d1} * {whole_day} + m.w0 * (m.s - m.dn * {whole_day}) "
         f"WHEN m.kind = {_CALENDAR_DAYS} THEN ({calendar_day}) * {whole_day} "
         f"+ COALESCE(m.cut * {minute}, {whole_day}) "
-        f"WHEN m.cut IS NULL THEN ({due_dn} + 1) * {whole_day} "
-        f"WHEN ({due_dn}) * {whole_day} + m.cut * {minute} < m.s "
-        f"THEN c2.dn * {whole_day} + m.cut * {minute} "
-        f"ELSE ({due_dn}) * {whole_day} + m.cut * {minute} END"
+        f"WHEN m.cut IS NULL THEN ({d1} + 1) * {whole_day} "
+        f"WHEN {d1} * {whole_day} + m.cut * {minute} < m.s "
+        f"THEN {d2} * {whole_day} + m.cut * {minute} "
+        f"ELSE {d1} * {whole_day} + m.cut * {minute} END"
     )
-    if unit != 1:  # day numbers are INTEGER: multiply in BIGINT
-        deadline = deadline.replace("c1.dn *", "CAST(c1.dn AS BIGINT) *").replace(
-            "c2.dn *", "CAST(c2.dn AS BIGINT) *"
+    return f"SELECT m.*, {deadline} AS due FROM (\n{limited}\n) m"
+
+
+@dataclass(frozen=True)
+class _Limits:
+    """The limits of a query, numbered: `lim`, each row's number (a CASE on node and level,
+    evaluated once); `params`, the four parameters of a numbered limit (kind, n, cut-off,
+    seconds), each a CASE on `lim`; `days`, (number, kind, n) of the limits that count days
+    (kinds 1 and 2); `hours`, number -> (BusinessHours, its length in the query's unit) of
+    those counted in business hours (kind 3)."""
+
+    lim: str
+    params: list[str]
+    days: list[tuple[int, int, int]]
+    hours: dict[int, tuple[Any, float | int]]
+
+
+def due_days_sql(
+    slas: dict[str, Any], realtime: float, clock: bool, unit: int = 1, dialect: str = "duckdb"
+) -> str | None:
+    """The days the deadlines of `slas` fall on, per day of `cal` and limit (_due_days), to
+    be made a table once and named to judged_sql; None when no limit counts days."""
+    double = "BIGINT" if unit != 1 else "DOUBLE"
+    return _due_days(_limits(slas, realtime, clock, double, unit, dialect), unit)
+
+
+def _due_days(limits: _Limits, unit: int) -> str | None:
+    """One row per day of `cal` and limit that counts days: what a row starting on that
+    day needs of the calendar, so that it joins the calendar once.
+
+    `w0` whether the start day is a working day. Limits of days: `d1` the day number the
+    limit's days end on, the n-th working day after the start day, or the (n+1)-th from a
+    day off when counted at the clock time (`当天`, n = 0, ends on the start day itself,
+    taken from the row); `d2` the working day after that (a start after a cut-off).
+    Business hours: `base` the open days before the start day, `opened` whether it is
+    open; the limit runs out on the open day numbered `kb` (the start's first open minute)
+    or `kb` + 1, which are days `h0` and `h1`."""
+    day_limits = [(number, kind, n) for number, kind, n in limits.days]
+    hour_limits = []
+    for number, (h, secs) in limits.hours.items():
+        per_day = sum(closes - opens for opens, closes in h.hours.ranges) * 60 * unit
+        ahead = -(-secs // per_day) if unit != 1 else math.ceil(secs / per_day)
+        hour_limits.append((number, _RULES[h.days], int(ahead)))
+    if not day_limits and not hour_limits:
+        return None
+    none = "CAST(NULL AS INTEGER)"
+    parts = []
+    if day_limits:
+        values = " UNION ALL ".join(
+            f"SELECT {number} AS lim, {kind} AS kind, {n} AS n" for number, kind, n in day_limits
         )
-    joins = (
-        "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = m.k0 + m.n "
-        "+ CASE WHEN m.kind = 2 THEN 1 - m.w0 ELSE 0 END\n"
-        "LEFT JOIN cal c2 ON c2.work = 1 AND c2.k = m.k0 + m.n + 1"
-    )
-    if hours:
-        joins += (
-            "\nLEFT JOIN cal cw ON m.hrule = 0 AND cw.work = 1 AND cw.k = m.kstar"
-            "\nLEFT JOIN cal cv ON m.hrule = 1 AND cv.wd = 1 AND cv.kw = m.kstar"
+        hours_none = "".join(
+            f", {none} AS {name}" for name in ("base", "opened", "kb", "h0", "h1") if hour_limits
         )
-    return f"SELECT m.*, {deadline} AS due FROM (\n{limited}\n) m\n{joins}"
+        parts.append(
+            f"SELECT c0.dn, l.lim, c0.work AS w0, c1.dn AS d1, c2.dn AS d2{hours_none}\n"
+            f"FROM cal c0 CROSS JOIN ({values}) l\n"
+            "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = c0.k + l.n "
+            "+ CASE WHEN l.kind = 2 THEN 1 - c0.work ELSE 0 END\n"
+            "LEFT JOIN cal c2 ON c2.work = 1 AND c2.k = c0.k + l.n + 1"
+        )
+    if hour_limits:
+        values = " UNION ALL ".join(
+            f"SELECT {number} AS lim, {rule} AS hrule, {ahead} AS ahead"
+            for number, rule, ahead in hour_limits
+        )
+        count = "CASE l.hrule WHEN 0 THEN c0.k WHEN 1 THEN c0.kw ELSE c0.dn END"
+        opened = "CASE l.hrule WHEN 0 THEN c0.work WHEN 1 THEN c0.wd ELSE 1 END"
+        rules = {rule for _number, rule, _ahead in hour_limits}
+        # the open day numbered kb (+ 1): a working day, a Monday–Friday, or (every day
+        # open) that day itself; only the rules some limit has are joined
+        lookups = [
+            (0, "w", "work", "k"),
+            (1, "v", "wd", "kw"),
+        ]
+        open_days, joins = [], []
+        for name, plus in (("h0", ""), ("h1", " + 1")):
+            branches = " ".join(
+                f"WHEN {rule} THEN {name}{alias}.dn"
+                for rule, alias, _flag, _count in lookups
+                if rule in rules
+            )
+            chosen = f"CASE b.hrule {branches} ELSE b.kb{plus} END" if branches else f"b.kb{plus}"
+            open_days.append(f"{chosen} AS {name}")
+            joins += [
+                f"\nLEFT JOIN cal {name}{alias} ON b.hrule = {rule} AND {name}{alias}.{flag} = 1 "
+                f"AND {name}{alias}.{counted} = b.kb{plus}"
+                for rule, alias, flag, counted in lookups
+                if rule in rules
+            ]
+        parts.append(
+            f"SELECT b.dn, b.lim, b.w0, {none} AS d1, {none} AS d2, b.base, b.opened, b.kb, "
+            f"{', '.join(open_days)} FROM (\n"
+            f"SELECT c0.dn, l.lim, l.hrule, c0.work AS w0, {count} - {opened} AS base, "
+            f"{opened} AS opened, {count} - {opened} + l.ahead AS kb\n"
+            f"FROM cal c0 CROSS JOIN ({values}) l\n) b{''.join(joins)}"
+        )
+    return "\nUNION ALL\n".join(parts)
 
 
 _RULES = {"workdays": 0, "weekdays": 1, "daily": 2}
 
 
-def _business_hours(slas: dict[str, Any]) -> dict[str, Any]:
-    """node -> BusinessHours of the nodes whose length limits count in business hours."""
-    from opsplay.model.hours import HoursLimit
-
-    found = {}
-    for node, sla in slas.items():
-        limits = [sla] if getattr(sla, "root", None) is None else list(sla.root.values())
-        for limit in limits:
-            if isinstance(limit, HoursLimit) and not limit.limit.is_calendar:
-                found[node] = limit.hours
-    return found
-
-
-def _hours_position(limited: str, hours: dict[str, Any], whole_day: str, unit: int) -> str:
-    """The rows with, for business-hour limits (kind 3): `hrule` (0 working days, 1 Monday–
-    Friday, 2 every day) and `kstar`, the count of open days up to the day the limit runs
-    out on, and `hr`, the business time left to spend on that day.
+def _hours_position(
+    limited: str, hours: dict[int, tuple[Any, float | int]], whole_day: str, unit: int
+) -> str:
+    """The rows with, for business-hour limits (kind 3): `kstar`, the count of open days up
+    to the day the limit runs out on, and `hr`, the business time left to spend on that day.
 
     Business time is counted as a position: B (the open time of a day) times the open days
     before the start's day, plus what of the start's day is open before the start; the limit
@@ -462,11 +552,11 @@ def _hours_position(limited: str, hours: dict[str, Any], whole_day: str, unit: i
     def lit(seconds: int) -> str:  # a length in the query's unit (literals cannot overflow)
         return f"{seconds}.0" if unit == 1 else f"CAST({seconds * unit} AS BIGINT)"
 
-    def per_node(value: Any) -> str:
+    def per_limit(value: Any) -> str:
         branches = " ".join(
-            f"WHEN {_string(node)} THEN {value(h)}" for node, h in sorted(hours.items())
+            f"WHEN {number} THEN {value(h)}" for number, (h, _secs) in sorted(hours.items())
         )
-        return f"CASE p.node {branches} END"
+        return f"CASE p.lim {branches} END"
 
     def opened_before(h: Any) -> str:  # open time of the start's day before the start
         parts = [
@@ -479,29 +569,26 @@ def _hours_position(limited: str, hours: dict[str, Any], whole_day: str, unit: i
     def per_day(h: Any) -> str:
         return lit(sum(closes - opens for opens, closes in h.hours.ranges) * 60)
 
-    rule = per_node(lambda h: str(_RULES[h.days]))
-    opened = "CASE p.hrule WHEN 0 THEN p.w0 WHEN 1 THEN p.v0 ELSE 1 END"
-    count = "CASE p.hrule WHEN 0 THEN p.k0 WHEN 1 THEN p.kv0 ELSE p.dn END"
-    b = per_node(per_day)
-    position = f"(p.hb * ({count} - {opened}) + {opened} * {per_node(opened_before)} + p.secs)"
+    position = f"(p.hb * p.base + p.opened * {per_limit(opened_before)} + p.secs)"
     kstar = f"CEIL({position} / p.hb)" if unit == 1 else f"({position} + p.hb - 1) // p.hb"
     return (
         f"SELECT q.*, CASE WHEN q.kind = 3 THEN q.pstar - q.hb * (q.kstar - 1) END AS hr FROM (\n"
         f"SELECT p.*, CASE WHEN p.kind = 3 THEN {position} END AS pstar, "
         f"CASE WHEN p.kind = 3 THEN {kstar} END AS kstar FROM (\n"
-        f"SELECT o.*, {rule.replace('p.node', 'o.node')} AS hrule, "
-        f"{b.replace('p.node', 'o.node')} AS hb FROM (\n{limited}\n) o\n) p\n) q"
+        f"SELECT o.*, {per_limit(per_day).replace('p.lim', 'o.lim')} AS hb FROM (\n{limited}\n) o\n"
+        ") p\n) q"
     )
 
 
-def _time_in_day(hours: dict[str, Any], unit: int) -> str:
-    """Where in its day the business time `hr` runs out: the ranges of the node in turn."""
+def _time_in_day(hours: dict[int, tuple[Any, float | int]], unit: int) -> str:
+    """Where in its day the business time `hr` runs out: the ranges of the limit's hours in
+    turn."""
 
     def lit(seconds: int) -> str:
         return f"{seconds}.0" if unit == 1 else f"CAST({seconds * unit} AS BIGINT)"
 
     branches = []
-    for node, h in sorted(hours.items()):
+    for number, (h, _secs) in sorted(hours.items()):
         spent, steps = 0, []
         for opens, closes in h.hours.ranges:
             spent += (closes - opens) * 60
@@ -509,8 +596,8 @@ def _time_in_day(hours: dict[str, Any], unit: int) -> str:
                 f"WHEN m.hr <= {lit(spent)} THEN {lit(opens * 60)} + m.hr - "
                 f"{lit(spent - (closes - opens) * 60)}"
             )
-        branches.append(f"WHEN {_string(node)} THEN CASE {' '.join(steps)} END")
-    return f"CASE m.node {' '.join(branches)} END"
+        branches.append(f"WHEN {number} THEN CASE {' '.join(steps)} END")
+    return f"CASE m.lim {' '.join(branches)} END"
 
 
 # A judged row's verdicts, as the figures count them: a length is judged on the duration (as
@@ -563,18 +650,39 @@ def figure_columns(q: Quoter, dialect: str, unit: int = 1) -> list[str]:
 
 
 def _limits(
-    slas: dict[str, Any], realtime: float, clock: bool, double: str, unit: int = 1
-) -> tuple[str, list[str]]:
-    """Each row's limit, from its node and level: `lim`, the number of the limit (a CASE on
-    node and level, evaluated once), and the four parameters of the numbered limits (kind,
-    n, cut-off, seconds), each a CASE on `lim`."""
-    numbered: list[tuple[str, ...]] = []
+    slas: dict[str, Any],
+    realtime: float,
+    clock: bool,
+    double: str,
+    unit: int = 1,
+    dialect: str = "duckdb",
+) -> _Limits:
+    """Each row's limit, from its node and level, numbered (see _Limits). A limit counted in
+    business hours is numbered with its hours: two nodes' `4小时` in different calendars
+    are two limits. DuckDB picks a parameter from a list by the number (half the work of a
+    CASE over the numbers, which the other engines get)."""
+    from opsplay.model.hours import HoursLimit
+
+    numbered: list[tuple[Any, ...]] = []
+    days: list[tuple[int, int, int]] = []
+    hours: dict[int, tuple[Any, float | int]] = {}
 
     def number(limit: Any) -> str:
         parts = tuple(_part(limit, part, realtime, clock, double, unit) for part in range(4))
-        if parts not in numbered:
-            numbered.append(parts)
-        return str(numbered.index(parts) + 1)
+        in_hours = parts[0] == "3" and isinstance(limit, HoursLimit)
+        key = (*parts, (limit.hours.hours.ranges, limit.hours.days) if in_hours else None)
+        if key not in numbered:
+            numbered.append(key)
+            index = len(numbered)
+            if parts[0] in (str(_DAY), str(_CLOCK)):
+                days.append((index, int(parts[0]), int(parts[1])))
+            elif in_hours:
+                seconds = limit.limit.resolve(realtime)
+                hours[index] = (
+                    limit.hours,
+                    float(seconds) if unit == 1 else round(seconds * unit),
+                )
+        return str(numbered.index(key) + 1)
 
     branches = []
     for node, sla in slas.items():
@@ -603,13 +711,17 @@ def _limits(
     params = []
     for part in range(4):
         cast = double if part == 3 else "INTEGER"
-        values = " ".join(
-            f"WHEN {index} THEN {parts[part]}" for index, parts in enumerate(numbered, start=1)
-        )
-        params.append(
-            f"CAST(CASE lim {values} END AS {cast})" if numbered else f"CAST(NULL AS {cast})"
-        )
-    return lim, params
+        if not numbered:
+            params.append(f"CAST(NULL AS {cast})")
+        elif dialect == "duckdb":
+            listed = ", ".join(f"CAST({parts[part]} AS {cast})" for parts in numbered)
+            params.append(f"[{listed}][lim]")
+        else:
+            values = " ".join(
+                f"WHEN {index} THEN {parts[part]}" for index, parts in enumerate(numbered, start=1)
+            )
+            params.append(f"CAST(CASE lim {values} END AS {cast})")
+    return _Limits(lim, params, days, hours)
 
 
 def _part(

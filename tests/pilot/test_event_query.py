@@ -227,7 +227,8 @@ def test_printed_query_as_of_agrees_with_the_file_in_duckdb(tmp_path: Path, as_o
     assert (file["review"]["breached_open"], file["review"]["pending"]) == (0, 1)
     assert (file["cs"]["breached_open"], file["cs"]["pending"]) == (0, 1)
     text = _printed(tmp_path, "duckdb", as_of)
-    assert "-- Evaluation time (as_of): 2024-10-11 12:00:00 on the log's clock." in text
+    # (a Chinese playbook: its comments are Chinese, as the units query's)
+    assert "-- 评估时刻（as_of）：2024-10-11 12:00:00（按日志的时钟）。" in text
     con = duckdb.connect()
     con.execute("CREATE TABLE events (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")
     con.executemany(

@@ -104,7 +104,7 @@ def test_a_credential_in_the_db_url_is_never_shown(url: str, secrets: list[str])
 
 def test_the_source_label_in_json_reports_and_history_has_no_credential() -> None:
     """The label of `--db` rows is what JSON `sources`, reports, state.db and history keep."""
-    source = warehouse._source(
+    source = warehouse.table_source(
         "postgresql://alice:pw0rd@db.corp/ops?password=hunter22&sslmode=require", "units", ()
     )
     assert source.display == "postgresql://alice:***@db.corp/ops?password=***&sslmode=require units"
@@ -123,7 +123,7 @@ def test_the_source_label_in_json_reports_and_history_has_no_credential() -> Non
 )
 def test_a_password_with_a_question_mark_or_hash_is_masked_whole(url: str, shown: str) -> None:
     """The user info ends at the last `@` of the authority, as libpq reads it, not at `?`."""
-    assert warehouse._source(url, "units", ()).display == shown
+    assert warehouse.table_source(url, "units", ()).display == shown
 
 
 def test_a_libpq_key_value_string_as_db_is_not_echoed_with_its_password() -> None:
