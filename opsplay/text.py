@@ -186,3 +186,30 @@ def joined(items: Iterable[str]) -> str:
     for item in items:
         shown = _("{items}, {item}").format(items=shown, item=item) if shown else item
     return shown
+
+
+def by_pinyin(text: str) -> tuple[str, ...]:
+    """Sort key of a title or label as Chinese readers order it: by pinyin (会员 hui before
+    售后 shou), Latin letters and digits as they are, case-insensitive."""
+    from pypinyin import lazy_pinyin  # only where something is ordered: not on validate's path
+
+    return tuple(part.casefold() for part in lazy_pinyin(visible(text)))
+
+
+def segment_order(segment: Iterable[tuple[str, str]]) -> tuple[object, ...]:
+    """Sort key of a segment ((column, value), ...): each value by pinyin (北京 before 上海),
+    the value itself breaking ties between homophones."""
+    return tuple((column, by_pinyin(value), value) for column, value in segment)
+
+
+def fmt_p(value: float | None) -> str:
+    """p-values as people read them: 0.0028, <0.0001 (never 1.2e-17 or 0)."""
+    if value is None:
+        return "—"
+    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
+
+
+def p_is(value: float) -> str:
+    """`p=0.0028`, `p<0.0001`."""
+    shown = fmt_p(value)
+    return "p" + shown if shown.startswith("<") else "p=" + shown

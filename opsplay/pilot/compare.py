@@ -41,7 +41,7 @@ from opsplay.pilot.judging import (
 from opsplay.pilot.outcome import SRM_THRESHOLD, CompareOptions, PilotReport
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.weighting import weighted_attainment
-from opsplay.text import joined, visible
+from opsplay.text import joined, p_is, visible
 
 # Why a comparison could not be (fully) tested: stats' issue codes, in words.
 STAT_ISSUES = {
@@ -384,7 +384,7 @@ def _sample_ratio(
             translate(
                 N_(
                     "the groups' sizes do not match the planned split: control {n_baseline}, "
-                    "pilot {n_pilot} against a planned pilot share of {split} (p={p}); check "
+                    "pilot {n_pilot} against a planned pilot share of {split} ({p}); check "
                     "how users were assigned before trusting the results"
                 ),
                 lang,
@@ -392,7 +392,7 @@ def _sample_ratio(
                 n_baseline=f"{first.baseline_n:,}",
                 n_pilot=f"{first.pilot_n:,}",
                 split=f"{pilot.split:g}",
-                p=f"{srm:.2g}",
+                p=p_is(srm),
             )
         )
     return srm
@@ -611,14 +611,14 @@ def _differential_missingness(
             + translate(
                 N_(
                     "values are missing in {baseline} of the control group and {pilot} of the "
-                    "pilot group (p={p}): the groups no longer compare like with like; find out "
+                    "pilot group ({p}): the groups no longer compare like with like; find out "
                     "why values are missing before trusting the result"
                 ),
                 lang,
             ).format(
                 baseline=f"{lost_base / met_base:.1%}",
                 pilot=f"{lost_pilot / met_pilot:.1%}",
-                p=f"{p:.2g}",
+                p=p_is(p),
             )
         )
     return out

@@ -17,7 +17,7 @@ from opsplay.model.playbook import Pilot
 from opsplay.pilot import stats
 from opsplay.pilot.readers import ExportData, GroupKey, SummaryValue, totals
 from opsplay.pilot.sufficient import ArmStats
-from opsplay.text import visible
+from opsplay.text import segment_order, visible
 
 Segment = tuple[tuple[str, str], ...]
 Cell = ArmStats | SummaryValue  # one group of the design, as the export gives it
@@ -58,12 +58,13 @@ class Setting:
 
 
 def segments(read: ExportData, metric_id: str, by: Sequence[str]) -> list[Segment]:
-    """The overall segment, then each segment combination found in the data (sorted)."""
+    """The overall segment, then each segment combination found in the data, in pinyin order
+    (北京, 成都, 广州, 上海) as the site's navigation orders titles."""
     found = {key.segment for key in [*read.stats, *read.summary] if key.metric == metric_id}
     overall: Segment = ()
     if not by:
         return [overall]
-    return [overall, *sorted(s for s in found if s)]
+    return [overall, *sorted((s for s in found if s), key=segment_order)]
 
 
 def _group(

@@ -24,7 +24,15 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, language, ngettext, translate
-from opsplay.text import TEMPLATE_OPENER, link_brackets, md_cell, md_line, theme_safe, visible
+from opsplay.text import (
+    TEMPLATE_OPENER,
+    by_pinyin,
+    link_brackets,
+    md_cell,
+    md_line,
+    theme_safe,
+    visible,
+)
 
 # Lifecycle order of the home page's groups, most in force first.
 STATUSES = {
@@ -101,14 +109,6 @@ def with_drawn_flowchart(page: str, svg: str) -> str:
     """The Markdown page with its Mermaid block replaced by the SVG (raw HTML block)."""
     block = f'<div class="opsplay-flowchart">\n{_no_template(svg)}\n</div>\n'
     return _MERMAID.sub(lambda _match: block, page, count=1)
-
-
-def by_pinyin(text: str) -> tuple[str, ...]:
-    """Sort key of a title as Chinese readers order it: by pinyin (会员 hui before 售后 shou),
-    Latin letters and digits as they are, case-insensitive."""
-    from pypinyin import lazy_pinyin
-
-    return tuple(part.casefold() for part in lazy_pinyin(visible(text)))
 
 
 def _by_title(playbook: Any) -> tuple[tuple[str, ...], str]:

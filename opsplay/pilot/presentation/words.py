@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _, ngettext
-from opsplay.text import joined, visible
+from opsplay.text import fmt_p, joined, p_is, visible  # fmt_p, p_is: said once, for every p
 
 if TYPE_CHECKING:
     from opsplay.pilot.judging import MetricResult
@@ -183,19 +183,6 @@ def fmt_interval(interval: tuple[float, float] | None) -> str:
         return "—"
     low, high = interval
     return f"[{low:+.1%}, {high:+.1%}]"
-
-
-def fmt_p(value: float | None) -> str:
-    """p-values as people read them: 0.0028, <0.0001 (never 1.2e-17)."""
-    if value is None:
-        return "—"
-    return "<0.0001" if value < 0.0001 else f"{value:.4f}"
-
-
-def p_is(value: float) -> str:
-    """`p=0.0028`, `p<0.0001`."""
-    shown = fmt_p(value)
-    return "p" + shown if shown.startswith("<") else "p=" + shown
 
 
 def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:

@@ -31,7 +31,7 @@ from opsplay.pilot.readers.cells import parse_number
 from opsplay.pilot.readers.chunks import Progress
 from opsplay.pilot.readers.options import MetricColumns, ReadOptions, check_options
 from opsplay.pilot.readers.results import ExportData, GroupKey, SummaryValue, totals
-from opsplay.pilot.readers.shape import SHAPE_NAMES, detect_shape
+from opsplay.pilot.readers.shape import SHAPE_NAMES, check_not_misnamed_stats, detect_shape
 from opsplay.pilot.readers.sources import SAMPLE_BYTES, LateDecodeError, open_source
 from opsplay.pilot.readers.stats_export import StatsReader
 from opsplay.pilot.readers.summary_export import SummaryReader
@@ -105,6 +105,9 @@ def read_exports(paths: Sequence[Path], options: ReadOptions) -> ExportData:
                     listing=listing
                 )
             )
+        if shapes[0] == "units":
+            for source in sources:
+                check_not_misnamed_stats(source, options)
         reader = _READERS[shapes[0]](options, Progress(options.progress))
         try:
             return reader.read_all(sources)

@@ -35,11 +35,14 @@ def normalize_label(value: str) -> str:
     return normalize_text(value)
 
 
-def parse_number(raw: str, *, percent: bool, boolean: bool = False) -> float | str:
+def parse_number(
+    raw: str, *, percent: bool, boolean: bool = False, count: bool = False
+) -> float | str:
     """Parse one cell as a number; return the float or a message saying what to write instead.
 
     `percent` allows `35%` (read as 0.35); `boolean` allows true/false (1/0). Thousands
-    separators (`1,234`) and full-width digits are always accepted.
+    separators (`1,234`) and full-width digits are always accepted. `count`: the cell holds a
+    number of units, and the example of what to write is a whole number.
     """
     text = normalize_text(raw).replace("\u2212", "-")
     if not text:
@@ -51,9 +54,7 @@ def parse_number(raw: str, *, percent: bool, boolean: bool = False) -> float | s
     if boolean and not is_percent and core.casefold() in _TRUE | _FALSE:
         return 1.0 if core.casefold() in _TRUE else 0.0
     if not _NUMBER_RE.match(core):
-        return _("{value} is not a number; write a plain number such as 12.5").format(
-            value=quote(raw)
-        )
+        return not_a_number(raw, count=count)
     if is_percent and not percent:
         return _(
             "{value} is a percentage; unit rows hold each unit's own value "
@@ -63,6 +64,15 @@ def parse_number(raw: str, *, percent: bool, boolean: bool = False) -> float | s
     if value in (float("inf"), float("-inf")):
         return _("{value} is too large to be a number here").format(value=quote(raw))
     return value / 100.0 if is_percent else value
+
+
+def not_a_number(raw: str, *, count: bool = False) -> str:
+    """`"abc" is not a number; write …`: a count's example is a whole number (20000)."""
+    if count:
+        return _("{value} is not a number; write a whole number of units such as 20000").format(
+            value=quote(raw)
+        )
+    return _("{value} is not a number; write a plain number such as 12.5").format(value=quote(raw))
 
 
 def quote(value: str) -> str:

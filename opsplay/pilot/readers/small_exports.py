@@ -25,6 +25,7 @@ from opsplay.pilot.readers.cells import (
     joined,
     names,
     normalize_text,
+    not_a_number,
     parse_number,
     quote,
 )
@@ -229,13 +230,18 @@ class SmallReader(BaseReader):
             return 0.0
         value, percentage = row.numbers[role]
         if value is None or not math.isfinite(value) or (percentage and not percent):
-            problem = parse_number(row[role], percent=percent)  # the words of what to write
+            # the words of what to write
+            problem = parse_number(row[role], percent=percent, count=integer)
             if not isinstance(problem, str):
-                problem = _("{value} is not a number; write a plain number such as 12.5").format(
-                    value=quote(row[role])
-                )
+                problem = not_a_number(row[role], count=integer)
             raise BadRow(_("{where}: {problem}").format(where=locate(role), problem=problem))
-        if integer and (value != int(value) or value < 0):
+        if integer and value < 0:
+            raise BadRow(
+                _("{where}: {value} is negative; a number of units cannot be below 0").format(
+                    where=locate(role), value=quote(row[role])
+                )
+            )
+        if integer and value != int(value):
             raise BadRow(
                 _("{where}: {value} is not a whole number of units").format(
                     where=locate(role), value=quote(row[role])
@@ -247,6 +253,15 @@ class SmallReader(BaseReader):
         """The group of a row: metric, arm, period and segment values."""
         segment = tuple((name, row[f"segment:{name}"]) for name in self.options.segment_columns)
         return GroupKey(metric, row["arm"], row.get("period"), segment)
+
+    def group_words(self, key: GroupKey) -> str:
+        """`metric `x` in arm `y`` with the period and segment values of a group, for messages."""
+        words = _("metric `{metric}` in arm `{arm}`").format(metric=key.metric, arm=key.arm)
+        if key.period is not None:
+            words += _(", period `{period}`").format(period=key.period)
+        for column, value in key.segment:
+            words += _(", {column} `{value}`").format(column=column, value=value)
+        return words
 
     def check_metrics(self, found: Mapping[str, int], sources: Sequence[Source]) -> None:
         """Raise for a primary metric missing from the export's `metric` column.

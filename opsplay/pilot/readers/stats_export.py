@@ -1,15 +1,21 @@
 """Sufficient-statistics exports: one row per arm, [period], [segments] and metric.
 
 Columns `metric, n, sum, sum_sq` (and `sum_den, sum_den_sq, sum_prod` for ratio metrics),
-as the query of `opsplay pilot sql` returns them; rows of one group in several files add up.
+as the query of `opsplay pilot sql` returns them. Rows of one file that differ only in a column
+not compared (a region without `--by`) add up to their group; two rows alike in every column
+but the statistics are one group written twice, refused with both lines named (adding them
+counts its units twice). The same group in several files adds up (a query run per partition
+or per month), with a warning naming the files.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from opsplay.errors import InputError
-from opsplay.i18n import _
+from opsplay.i18n import _, ngettext
+from opsplay.pilot.readers.cells import joined
 from opsplay.pilot.readers.results import ExportData, GroupKey
 from opsplay.pilot.readers.shape import RATIO_COLUMNS, STATS_COLUMNS
 from opsplay.pilot.readers.small_exports import BadRow, Locate, Row, SmallReader
@@ -30,6 +36,9 @@ class StatsReader(SmallReader):
         stats: dict[GroupKey, ArmStats] = {}
         found: dict[str, int] = {}
         excluded: dict[tuple[str, ...], int] = {}
+        # every non-statistics cell of a row -> (file, where its first row is)
+        seen_at: dict[tuple[str, ...], tuple[str, str]] = {}
+        partial: dict[GroupKey, set[str]] = {}  # groups found in more than one file
         for source in sources:
             roles = self.key_roles(source)
             keys = list(roles)
@@ -46,8 +55,18 @@ class StatsReader(SmallReader):
             for name in ("rows", "missing", "invalid", "excluded"):  # written by `pilot sql`
                 if has_column(source, name):
                     roles[name] = find_column(source, name, _("a sufficient-statistics column"))
+            # the columns not compared (a region without --by) tell partial rows from repeats
+            used = set(roles.values())
+            others = [f"other:{c}" for c in source.columns if c not in used]
+            roles.update({role: role.removeprefix("other:") for role in others})
 
-            def handle(locate: Locate, row: Row, keys: list[str] = keys) -> None:
+            def handle(
+                locate: Locate,
+                row: Row,
+                keys: list[str] = keys,
+                others: list[str] = others,
+                file: str = source.display,
+            ) -> None:
                 if row.get("excluded"):  # rows the query left out: counted once per group
                     group = (row["excluded"], *(row[k] for k in keys))
                     rows = row.get("rows") or "0"
@@ -156,6 +175,14 @@ class StatsReader(SmallReader):
                     )
                 value = ArmStats(n, total, sum_sq, **extra, **counts)
                 key = self.group(metric.id, row)
+                cells = (metric.id, *(row[k] for k in keys), *(row[o] for o in others))
+                if cells in seen_at:
+                    first_file, first = seen_at[cells]
+                    if first_file == file:
+                        raise BadRow(self.repeated(locate(None), first, key))
+                    partial.setdefault(key, {first_file}).add(file)
+                else:
+                    seen_at[cells] = (file, locate(None))
                 stats[key] = stats[key] + value if key in stats else value
 
             self.read_rows(source, roles, handle)
@@ -163,4 +190,32 @@ class StatsReader(SmallReader):
         self.check_key_labels(stats)
         self.missing_warnings(stats)
         self.excluded_warning(sources, excluded)
+        self.partial_warning(partial)
         return self.finish(stats, {})
+
+    def repeated(self, where: str, first: str, key: GroupKey) -> str:
+        """The message for a group's second row in one file."""
+        return _(
+            "{where}: a second row for {group} (the first is at {first}); adding them up would "
+            "count its units twice: keep one row per group, or, if the rows are partial sums "
+            "(a query per partition), put each part in a file of its own"
+        ).format(where=where, group=self.group_words(key), first=first)
+
+    def partial_warning(self, partial: Mapping[GroupKey, set[str]]) -> None:
+        """Warn that groups found in several files were added up, naming the files."""
+        if not partial:
+            return
+        with self.results_language():
+            key = next(iter(partial))
+            files = sorted({file for group in partial.values() for file in group})
+            self.warnings.append(
+                ngettext(
+                    "{files}: {count} group ({example}) is in more than one file and its rows "
+                    "were added up, as for a query run per partition; if a file was given twice, "
+                    "pass it once",
+                    "{files}: {count} groups ({example}, …) are in more than one file and their "
+                    "rows were added up, as for a query run per partition; if a file was given "
+                    "twice, pass it once",
+                    len(partial),
+                ).format(files=joined(files), count=len(partial), example=self.group_words(key))
+            )

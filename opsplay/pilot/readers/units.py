@@ -233,6 +233,8 @@ class UnitsReader(BaseReader):
             if missing[metric.id] and metric.missing == "error":
                 raise InputError(self._bad_cell(source, table, query, metric, "missing"))
         self._check_finite(source, out)
+        if plan.local:
+            self._negative_denominators(table, query, plan)
         self._excluded_warnings(source, plan, excluded)
         if used == 0:
             raise InputError(self._nothing_used(source, plan, excluded))
@@ -385,6 +387,56 @@ class UnitsReader(BaseReader):
             "{where}: {what}, or pass --skip-bad-rows to treat such cells as missing values of "
             "this metric"
         ).format(where=where, what=what)
+
+    def _negative_denominators(self, table: Table, query: Query, plan: Plan) -> None:
+        """Warn, naming the first cell, when a ratio's denominator (orders, sessions) is below 0:
+        an entry error that makes Σnumerator / Σdenominator meaningless. A warning, not a
+        refusal: the cell is counted as written, as a negative numerator (a refund) may be
+        right, and one slip among thousands of units should not stop a review; the warning
+        says where it is. Only cells holding a minus sign are candidates, so a file without one
+        costs one scan of those columns and no second pass of the cleaning query."""
+        index = {key: i for i, key in enumerate(query.values)}
+        ratios = [m for m in plan.metrics if m.kind == "ratio" and m.denominator]
+        columns = sorted({m.denominator or "" for m in ratios})
+        if not columns:
+            return
+        signs = " OR ".join(
+            f"{_quoted(c)} < 0"
+            if c in plan.numeric
+            else f"regexp_matches(CAST({_quoted(c)} AS VARCHAR), '[-\u2212\uff0d\ufe63]')"
+            for c in columns
+        )
+        if not table.fetch(f"SELECT COUNT(*) FROM {table.relation} WHERE {signs}")[0][0]:
+            return
+        picked = ", ".join(
+            f"COUNT(*) FILTER (WHERE v{index[(c, False)]} < 0), "
+            f"MIN(rn) FILTER (WHERE v{index[(c, False)]} < 0)"
+            for c in columns
+        )
+        found = table.fetch(
+            f"SELECT {picked} FROM (\n{query.cleaned(table.relation, row_number=True)}\n) c"
+        )[0]
+        with self.results_language():
+            for i, column in enumerate(columns):
+                count, record = int(found[2 * i] or 0), found[2 * i + 1]
+                if not count:
+                    continue
+                metric = next(m for m in ratios if m.denominator == column)
+                self.warnings.append(
+                    ngettext(
+                        "{where}: {cell} is below 0, the denominator of ratio metric `{metric}` "
+                        "cannot be negative; it was counted as written: correct it in the export",
+                        "{where}: {cell} is below 0, the denominator of ratio metric `{metric}` "
+                        "cannot be negative ({count:,} such cells); they were counted as written: "
+                        "correct them in the export",
+                        count,
+                    ).format(
+                        where=table.where(int(record), column),
+                        cell=quote(table.cell(int(record), column)),
+                        metric=metric.id,
+                        count=count,
+                    )
+                )
 
     def _check_finite(self, source: Source, stats: Mapping[GroupKey, ArmStats]) -> None:
         """Sums beyond the float range (values near 1e308) are an error naming file and metric."""
