@@ -421,3 +421,23 @@ def test_segments_in_pinyin_order_in_every_output(tmp_path: Path, playbook: Path
     assert result.exit_code == 0, result.output
     written = report.read_text(encoding="utf-8")
     assert [c for c in dict.fromkeys(re.findall("|".join(CITIES), written))] == PINYIN
+
+
+def test_a_negative_denominator_in_typed_columns_is_found_in_the_one_scan(
+    tmp_path: Path, playbook: Path
+) -> None:
+    """Parquet with integer 订单数 (the typed query): its least value comes with the sums, and
+    only a negative one costs a second read, which names the row."""
+    units = units_frame()
+    units["订单数"] = units["订单数"].astype("int64")
+    units.loc[20, "订单数"] = -2
+    path = tmp_path / "明细.parquet"
+    units.to_parquet(path, index=False)
+    code, out, _e = run([playbook, path, "-f", "json"], "en")
+    assert code == 0
+    (warning,) = [w for w in json.loads(out)["warnings"] if "denominator" in w]
+    assert 'column "订单数": "-2" is below 0' in warning
+    units.loc[20, "订单数"] = 2
+    units.to_parquet(path, index=False)
+    code, out, _e = run([playbook, path, "-f", "json"], "en")
+    assert code == 0 and not [w for w in json.loads(out)["warnings"] if "denominator" in w]

@@ -180,8 +180,12 @@ class UnitsReader(BaseReader):
             rows = table.fetch(fast) if fast else []
         except IntegerOverflow:  # integers too large to square exactly: as DOUBLE
             rows = table.fetch(query.grouped_typed(table.relation, exact=False) or "")
+        # the least ratio denominator, when the typed query gave it (None: look for one)
+        lowest = None
         if not fast or any(row[-1] for row in rows):  # text, or NaN / not 0-1: the full query
             rows = table.fetch(query.grouped(table.relation))
+        elif any(m.kind == "ratio" and m.denominator for m in plan.metrics):
+            lowest = min((row[-2] for row in rows if row[-2] is not None), default=0)
         table.count_rejects()
         nkeys = len(plan.key_aliases)
         has_period = "period" in plan.key_aliases
@@ -233,7 +237,7 @@ class UnitsReader(BaseReader):
             if missing[metric.id] and metric.missing == "error":
                 raise InputError(self._bad_cell(source, table, query, metric, "missing"))
         self._check_finite(source, out)
-        if plan.local:
+        if plan.local and (lowest is None or lowest < 0):
             self._negative_denominators(table, query, plan)
         self._excluded_warnings(source, plan, excluded)
         if used == 0:
