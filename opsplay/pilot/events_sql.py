@@ -398,7 +398,7 @@ def judged_sql(
     minute = "60.0" if unit == 1 else str(60 * unit)
     source = "r" if rows == "r" else f"{rows} r"
     hours = limits.hours
-    looked_up = ["w0", "d1", "d2"] + (["base", "opened", "kb", "h0", "h1"] if hours else [])
+    looked_up = ["w0", "da", "db"] + (["base", "opened", "kb", "h0", "h1"] if hours else [])
     params = limits.params
     started = (
         f"SELECT lr.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
@@ -423,17 +423,14 @@ def judged_sql(
         if unit != 1:
             open_day = f"CAST({open_day} AS BIGINT)"
         in_hours = f"WHEN m.kind = 3 THEN {open_day} * {whole_day} + {_time_in_day(hours, unit)} "
-    d1 = "CASE WHEN m.n = 0 AND m.kind = 1 THEN m.dn ELSE m.d1 END"  # 当天: the start day
-    d1, d2 = (f"({d1})", "m.d2") if unit == 1 else (f"CAST({d1} AS BIGINT)", "CAST(m.d2 AS BIGINT)")
+    # limits of days: the deadline for a start on that day, from the table (`da`, and `db`
+    # for a start after the cut-off); at the clock time, `da` + the start's clock time
     deadline = (
         f"CASE WHEN m.kind = 0 THEN m.s + m.secs {in_hours}"
-        f"WHEN m.kind = 2 THEN {d1} * {whole_day} + m.w0 * (m.s - m.dn * {whole_day}) "
+        "WHEN m.kind = 2 THEN m.da + m.w0 * m.s "
         f"WHEN m.kind = {_CALENDAR_DAYS} THEN ({calendar_day}) * {whole_day} "
         f"+ COALESCE(m.cut * {minute}, {whole_day}) "
-        f"WHEN m.cut IS NULL THEN ({d1} + 1) * {whole_day} "
-        f"WHEN {d1} * {whole_day} + m.cut * {minute} < m.s "
-        f"THEN {d2} * {whole_day} + m.cut * {minute} "
-        f"ELSE {d1} * {whole_day} + m.cut * {minute} END"
+        "WHEN m.cut IS NOT NULL AND m.da < m.s THEN m.db ELSE m.da END"
     )
     return f"SELECT m.*, {deadline} AS due FROM (\n{limited}\n) m"
 
@@ -448,7 +445,7 @@ class _Limits:
 
     lim: str
     params: list[str]
-    days: list[tuple[int, int, int]]
+    days: list[tuple[int, int, int, str]]
     hours: dict[int, tuple[Any, float | int]]
 
 
@@ -465,14 +462,17 @@ def _due_days(limits: _Limits, unit: int) -> str | None:
     """One row per day of `cal` and limit that counts days: what a row starting on that
     day needs of the calendar, so that it joins the calendar once.
 
-    `w0` whether the start day is a working day. Limits of days: `d1` the day number the
-    limit's days end on, the n-th working day after the start day, or the (n+1)-th from a
-    day off when counted at the clock time (`当天`, n = 0, ends on the start day itself,
-    taken from the row); `d2` the working day after that (a start after a cut-off).
+    `w0` whether the start day is a working day. Limits of days end on day D1, the n-th
+    working day after the start day, or the (n+1)-th from a day off when counted at the
+    clock time (`当天`, n = 0, ends on the start day itself): `da` is the deadline, the end
+    of D1 or its cut-off time, and `db` the cut-off time of the working day after D1 (for
+    a start after the cut-off, which judged_sql compares); at the clock time (kind 2),
+    `da` + w0 × the start is the deadline (D1 at the start's clock time on a working day,
+    D1's 00:00 from a day off).
     Business hours: `base` the open days before the start day, `opened` whether it is
     open; the limit runs out on the open day numbered `kb` (the start's first open minute)
     or `kb` + 1, which are days `h0` and `h1`."""
-    day_limits = [(number, kind, n) for number, kind, n in limits.days]
+    day_limits = limits.days
     hour_limits = []
     for number, (h, secs) in limits.hours.items():
         per_day = sum(closes - opens for opens, closes in h.hours.ranges) * 60 * unit
@@ -484,13 +484,28 @@ def _due_days(limits: _Limits, unit: int) -> str | None:
     parts = []
     if day_limits:
         values = " UNION ALL ".join(
-            f"SELECT {number} AS lim, {kind} AS kind, {n} AS n" for number, kind, n in day_limits
+            f"SELECT {number} AS lim, {kind} AS kind, {n} AS n, {cut} AS cut"
+            for number, kind, n, cut in day_limits
         )
         hours_none = "".join(
             f", {none} AS {name}" for name in ("base", "opened", "kb", "h0", "h1") if hour_limits
         )
+        whole_day = "86400.0" if unit == 1 else str(86400 * unit)
+        minute = "60.0" if unit == 1 else str(60 * unit)
+        d1 = "CASE WHEN l.n = 0 AND l.kind = 1 THEN c0.dn ELSE c1.dn END"  # 当天: the start day
+        d1, d2 = (
+            (f"({d1})", "c2.dn")
+            if unit == 1
+            else (f"CAST({d1} AS BIGINT)", "CAST(c2.dn AS BIGINT)")
+        )
+        da = (
+            f"CASE WHEN l.kind = 2 THEN ({d1} - c0.work * c0.dn) * {whole_day} "
+            f"WHEN l.cut IS NULL THEN ({d1} + 1) * {whole_day} "
+            f"ELSE {d1} * {whole_day} + l.cut * {minute} END"
+        )
         parts.append(
-            f"SELECT c0.dn, l.lim, c0.work AS w0, c1.dn AS d1, c2.dn AS d2{hours_none}\n"
+            f"SELECT c0.dn, l.lim, c0.work AS w0, {da} AS da, "
+            f"{d2} * {whole_day} + l.cut * {minute} AS db{hours_none}\n"
             f"FROM cal c0 CROSS JOIN ({values}) l\n"
             "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = c0.k + l.n "
             "+ CASE WHEN l.kind = 2 THEN 1 - c0.work ELSE 0 END\n"
@@ -526,7 +541,7 @@ def _due_days(limits: _Limits, unit: int) -> str | None:
                 if rule in rules
             ]
         parts.append(
-            f"SELECT b.dn, b.lim, b.w0, {none} AS d1, {none} AS d2, b.base, b.opened, b.kb, "
+            f"SELECT b.dn, b.lim, b.w0, {none} AS da, {none} AS db, b.base, b.opened, b.kb, "
             f"{', '.join(open_days)} FROM (\n"
             f"SELECT c0.dn, l.lim, l.hrule, c0.work AS w0, {count} - {opened} AS base, "
             f"{opened} AS opened, {count} - {opened} + l.ahead AS kb\n"
@@ -664,7 +679,7 @@ def _limits(
     from opsplay.model.hours import HoursLimit
 
     numbered: list[tuple[Any, ...]] = []
-    days: list[tuple[int, int, int]] = []
+    days: list[tuple[int, int, int, str]] = []
     hours: dict[int, tuple[Any, float | int]] = {}
 
     def number(limit: Any) -> str:
@@ -675,7 +690,7 @@ def _limits(
             numbered.append(key)
             index = len(numbered)
             if parts[0] in (str(_DAY), str(_CLOCK)):
-                days.append((index, int(parts[0]), int(parts[1])))
+                days.append((index, int(parts[0]), int(parts[1]), parts[2]))
             elif in_hours:
                 seconds = limit.limit.resolve(realtime)
                 hours[index] = (
