@@ -398,7 +398,7 @@ def judged_sql(
     minute = "60.0" if unit == 1 else str(60 * unit)
     source = "r" if rows == "r" else f"{rows} r"
     hours = limits.hours
-    looked_up = ["w0", "d1", "d2"] + (["base", "opened", "kb", "h0", "h1"] if hours else [])
+    looked_up = ["w0", "da", "db"] + (["opened", "h0", "h1"] if hours else [])
     params = limits.params
     started = (
         f"SELECT lr.*, {params[0]} AS kind, {params[1]} AS n, {params[2]} AS cut, "
@@ -415,25 +415,20 @@ def judged_sql(
             f"LEFT JOIN {table} dd ON dd.dn = l.dn AND dd.lim = l.lim"
         )
     if hours:
-        limited = _hours_position(limited, hours, whole_day, unit)
+        limited = _hours_position(limited, hours, unit)
     calendar_day = "m.dn + m.n" if unit == 1 else "CAST(m.dn AS BIGINT) + m.n"  # 第二天: any day
     in_hours = ""
-    if hours:  # business hours: the day found by its count of open days, then the time in it
-        open_day = "CASE WHEN m.kstar = m.kb THEN m.h0 WHEN m.kstar = m.kb + 1 THEN m.h1 END"
-        if unit != 1:
-            open_day = f"CAST({open_day} AS BIGINT)"
-        in_hours = f"WHEN m.kind = 3 THEN {open_day} * {whole_day} + {_time_in_day(hours, unit)} "
-    d1 = "CASE WHEN m.n = 0 AND m.kind = 1 THEN m.dn ELSE m.d1 END"  # 当天: the start day
-    d1, d2 = (f"({d1})", "m.d2") if unit == 1 else (f"CAST({d1} AS BIGINT)", "CAST(m.d2 AS BIGINT)")
+    if hours:  # business hours: the open day the limit runs out on, then the time in it
+        h0, h1 = ("m.h0", "m.h1") if unit == 1 else ("CAST(m.h0 AS BIGINT)", "CAST(m.h1 AS BIGINT)")
+        in_hours = f"WHEN m.kind = 3 THEN {_hours_deadline(hours, unit, h0, h1, whole_day)} "
+    # limits of days: the deadline for a start on that day, from the table (`da`, and `db`
+    # for a start after the cut-off); at the clock time, `da` + the start's clock time
     deadline = (
         f"CASE WHEN m.kind = 0 THEN m.s + m.secs {in_hours}"
-        f"WHEN m.kind = 2 THEN {d1} * {whole_day} + m.w0 * (m.s - m.dn * {whole_day}) "
+        "WHEN m.kind = 2 THEN m.da + m.w0 * m.s "
         f"WHEN m.kind = {_CALENDAR_DAYS} THEN ({calendar_day}) * {whole_day} "
         f"+ COALESCE(m.cut * {minute}, {whole_day}) "
-        f"WHEN m.cut IS NULL THEN ({d1} + 1) * {whole_day} "
-        f"WHEN {d1} * {whole_day} + m.cut * {minute} < m.s "
-        f"THEN {d2} * {whole_day} + m.cut * {minute} "
-        f"ELSE {d1} * {whole_day} + m.cut * {minute} END"
+        "WHEN m.cut IS NOT NULL AND m.da < m.s THEN m.db ELSE m.da END"
     )
     return f"SELECT m.*, {deadline} AS due FROM (\n{limited}\n) m"
 
@@ -448,7 +443,7 @@ class _Limits:
 
     lim: str
     params: list[str]
-    days: list[tuple[int, int, int]]
+    days: list[tuple[int, int, int, str]]
     hours: dict[int, tuple[Any, float | int]]
 
 
@@ -465,14 +460,17 @@ def _due_days(limits: _Limits, unit: int) -> str | None:
     """One row per day of `cal` and limit that counts days: what a row starting on that
     day needs of the calendar, so that it joins the calendar once.
 
-    `w0` whether the start day is a working day. Limits of days: `d1` the day number the
-    limit's days end on, the n-th working day after the start day, or the (n+1)-th from a
-    day off when counted at the clock time (`当天`, n = 0, ends on the start day itself,
-    taken from the row); `d2` the working day after that (a start after a cut-off).
-    Business hours: `base` the open days before the start day, `opened` whether it is
-    open; the limit runs out on the open day numbered `kb` (the start's first open minute)
-    or `kb` + 1, which are days `h0` and `h1`."""
-    day_limits = [(number, kind, n) for number, kind, n in limits.days]
+    `w0` whether the start day is a working day. Limits of days end on day D1, the n-th
+    working day after the start day, or the (n+1)-th from a day off when counted at the
+    clock time (`当天`, n = 0, ends on the start day itself): `da` is the deadline, the end
+    of D1 or its cut-off time, and `db` the cut-off time of the working day after D1 (for
+    a start after the cut-off, which judged_sql compares); at the clock time (kind 2),
+    `da` + w0 × the start is the deadline (D1 at the start's clock time on a working day,
+    D1's 00:00 from a day off).
+    Business hours: `opened` whether the start day is open; with `base` the open days
+    before it, the limit runs out on the open day numbered kb = base + ceil(L / B) (the
+    start's first open minute) or kb + 1 (_hours_position), which are days `h0` and `h1`."""
+    day_limits = limits.days
     hour_limits = []
     for number, (h, secs) in limits.hours.items():
         per_day = sum(closes - opens for opens, closes in h.hours.ranges) * 60 * unit
@@ -484,13 +482,28 @@ def _due_days(limits: _Limits, unit: int) -> str | None:
     parts = []
     if day_limits:
         values = " UNION ALL ".join(
-            f"SELECT {number} AS lim, {kind} AS kind, {n} AS n" for number, kind, n in day_limits
+            f"SELECT {number} AS lim, {kind} AS kind, {n} AS n, {cut} AS cut"
+            for number, kind, n, cut in day_limits
         )
         hours_none = "".join(
-            f", {none} AS {name}" for name in ("base", "opened", "kb", "h0", "h1") if hour_limits
+            f", {none} AS {name}" for name in ("opened", "h0", "h1") if hour_limits
+        )
+        whole_day = "86400.0" if unit == 1 else str(86400 * unit)
+        minute = "60.0" if unit == 1 else str(60 * unit)
+        d1 = "CASE WHEN l.n = 0 AND l.kind = 1 THEN c0.dn ELSE c1.dn END"  # 当天: the start day
+        d1, d2 = (
+            (f"({d1})", "c2.dn")
+            if unit == 1
+            else (f"CAST({d1} AS BIGINT)", "CAST(c2.dn AS BIGINT)")
+        )
+        da = (
+            f"CASE WHEN l.kind = 2 THEN ({d1} - c0.work * c0.dn) * {whole_day} "
+            f"WHEN l.cut IS NULL THEN ({d1} + 1) * {whole_day} "
+            f"ELSE {d1} * {whole_day} + l.cut * {minute} END"
         )
         parts.append(
-            f"SELECT c0.dn, l.lim, c0.work AS w0, c1.dn AS d1, c2.dn AS d2{hours_none}\n"
+            f"SELECT c0.dn, l.lim, c0.work AS w0, {da} AS da, "
+            f"{d2} * {whole_day} + l.cut * {minute} AS db{hours_none}\n"
             f"FROM cal c0 CROSS JOIN ({values}) l\n"
             "LEFT JOIN cal c1 ON c1.work = 1 AND c1.k = c0.k + l.n "
             "+ CASE WHEN l.kind = 2 THEN 1 - c0.work ELSE 0 END\n"
@@ -526,7 +539,7 @@ def _due_days(limits: _Limits, unit: int) -> str | None:
                 if rule in rules
             ]
         parts.append(
-            f"SELECT b.dn, b.lim, b.w0, {none} AS d1, {none} AS d2, b.base, b.opened, b.kb, "
+            f"SELECT b.dn, b.lim, b.w0, {none} AS da, {none} AS db, b.opened, "
             f"{', '.join(open_days)} FROM (\n"
             f"SELECT c0.dn, l.lim, l.hrule, c0.work AS w0, {count} - {opened} AS base, "
             f"{opened} AS opened, {count} - {opened} + l.ahead AS kb\n"
@@ -538,65 +551,67 @@ def _due_days(limits: _Limits, unit: int) -> str | None:
 _RULES = {"workdays": 0, "weekdays": 1, "daily": 2}
 
 
-def _hours_position(
-    limited: str, hours: dict[int, tuple[Any, float | int]], whole_day: str, unit: int
-) -> str:
-    """The rows with, for business-hour limits (kind 3): `kstar`, the count of open days up
-    to the day the limit runs out on, and `hr`, the business time left to spend on that day.
+def _hours_position(limited: str, hours: dict[int, tuple[Any, float | int]], unit: int) -> str:
+    """The rows with `hx`, for business-hour limits (kind 3): the business time the limit
+    has left to spend from the start of its first open day (`h0`); more than that day's
+    open time B runs out on the next open day (`h1`).
 
-    Business time is counted as a position: B (the open time of a day) times the open days
-    before the start's day, plus what of the start's day is open before the start; the limit
-    runs out at position P* = that + the limit, on the open day numbered ceil(P* / B), after
-    P* - B·(that number - 1) of its open time."""
+    Business time is counted as a position: the limit of L runs out ceil(L / B) - 1 whole
+    open days after the one it starts counting on, with r = L - B·(ceil(L / B) - 1), in
+    (0, B], to spend; a start within an open day's hours (`opened`) adds what of that day
+    was open before it: hx = r + that, in (0, 2B] (the table's `h0` is the open day
+    ceil(L / B) - 1 after the start's first open day, from the start's day)."""
 
-    def lit(seconds: int) -> str:  # a length in the query's unit (literals cannot overflow)
-        return f"{seconds}.0" if unit == 1 else f"CAST({seconds * unit} AS BIGINT)"
+    def lit(seconds: float | int) -> str:  # in the query's unit (literals cannot overflow)
+        return repr(float(seconds)) if unit == 1 else f"CAST({int(seconds)} AS BIGINT)"
 
-    def per_limit(value: Any) -> str:
-        branches = " ".join(
-            f"WHEN {number} THEN {value(h)}" for number, (h, _secs) in sorted(hours.items())
-        )
-        return f"CASE p.lim {branches} END"
+    def second(seconds: int) -> str:
+        return lit(seconds if unit == 1 else seconds * unit)
 
-    def opened_before(h: Any) -> str:  # open time of the start's day before the start
-        parts = [
-            f"GREATEST(LEAST(p.s - p.dn * {whole_day} - {lit(opens * 60)}, "
-            f"{lit((closes - opens) * 60)}), 0)"
+    whole_day = "86400.0" if unit == 1 else str(86400 * unit)
+    branches = []
+    for number, (h, secs) in sorted(hours.items()):
+        per_day = sum(closes - opens for opens, closes in h.hours.ranges) * 60 * unit
+        ahead = -(-secs // per_day) if unit != 1 else math.ceil(secs / per_day)
+        before = " + ".join(  # open time of the start's day before the start
+            f"GREATEST(LEAST(o.s - o.dn * {whole_day} - {second(opens * 60)}, "
+            f"{second((closes - opens) * 60)}), 0)"
             for opens, closes in h.hours.ranges
-        ]
-        return "(" + " + ".join(parts) + ")"
-
-    def per_day(h: Any) -> str:
-        return lit(sum(closes - opens for opens, closes in h.hours.ranges) * 60)
-
-    position = f"(p.hb * p.base + p.opened * {per_limit(opened_before)} + p.secs)"
-    kstar = f"CEIL({position} / p.hb)" if unit == 1 else f"({position} + p.hb - 1) // p.hb"
-    return (
-        f"SELECT q.*, CASE WHEN q.kind = 3 THEN q.pstar - q.hb * (q.kstar - 1) END AS hr FROM (\n"
-        f"SELECT p.*, CASE WHEN p.kind = 3 THEN {position} END AS pstar, "
-        f"CASE WHEN p.kind = 3 THEN {kstar} END AS kstar FROM (\n"
-        f"SELECT o.*, {per_limit(per_day).replace('p.lim', 'o.lim')} AS hb FROM (\n{limited}\n) o\n"
-        ") p\n) q"
-    )
+        )
+        branches.append(
+            f"WHEN {number} THEN {lit(secs - per_day * (ahead - 1))} + o.opened * ({before})"
+        )
+    return f"SELECT o.*, CASE o.lim {' '.join(branches)} END AS hx FROM (\n{limited}\n) o"
 
 
-def _time_in_day(hours: dict[int, tuple[Any, float | int]], unit: int) -> str:
-    """Where in its day the business time `hr` runs out: the ranges of the limit's hours in
-    turn."""
+def _hours_deadline(
+    hours: dict[int, tuple[Any, float | int]], unit: int, h0: str, h1: str, whole_day: str
+) -> str:
+    """The deadline of a business-hour limit: where on day `h0` the business time `hx` runs
+    out (the ranges of the limit's hours in turn), or on `h1`, past that day's open time."""
 
     def lit(seconds: int) -> str:
         return f"{seconds}.0" if unit == 1 else f"CAST({seconds * unit} AS BIGINT)"
 
-    branches = []
-    for number, (h, _secs) in sorted(hours.items()):
+    def in_day(left: str, ranges: Sequence[tuple[int, int]]) -> str:
         spent, steps = 0, []
-        for opens, closes in h.hours.ranges:
+        for opens, closes in ranges:
             spent += (closes - opens) * 60
             steps.append(
-                f"WHEN m.hr <= {lit(spent)} THEN {lit(opens * 60)} + m.hr - "
+                f"WHEN {left} <= {lit(spent)} THEN {lit(opens * 60)} + {left} - "
                 f"{lit(spent - (closes - opens) * 60)}"
             )
-        branches.append(f"WHEN {number} THEN CASE {' '.join(steps)} END")
+        return f"CASE {' '.join(steps)} END"
+
+    branches = []
+    for number, (h, _secs) in sorted(hours.items()):
+        ranges = h.hours.ranges
+        per_day = lit(sum(closes - opens for opens, closes in ranges) * 60)
+        branches.append(
+            f"WHEN {number} THEN CASE WHEN m.hx <= {per_day} "
+            f"THEN {h0} * {whole_day} + {in_day('m.hx', ranges)} "
+            f"ELSE {h1} * {whole_day} + {in_day(f'(m.hx - {per_day})', ranges)} END"
+        )
     return f"CASE m.lim {' '.join(branches)} END"
 
 
@@ -664,7 +679,7 @@ def _limits(
     from opsplay.model.hours import HoursLimit
 
     numbered: list[tuple[Any, ...]] = []
-    days: list[tuple[int, int, int]] = []
+    days: list[tuple[int, int, int, str]] = []
     hours: dict[int, tuple[Any, float | int]] = {}
 
     def number(limit: Any) -> str:
@@ -675,7 +690,7 @@ def _limits(
             numbered.append(key)
             index = len(numbered)
             if parts[0] in (str(_DAY), str(_CLOCK)):
-                days.append((index, int(parts[0]), int(parts[1])))
+                days.append((index, int(parts[0]), int(parts[1]), parts[2]))
             elif in_hours:
                 seconds = limit.limit.resolve(realtime)
                 hours[index] = (
