@@ -66,6 +66,8 @@ class PilotReport:
     sources: tuple[Any, ...]  # readers.SourceInfo
     shape: str
     warnings: tuple[str, ...] = field(default=())
+    # said to the user on stderr, in the message language (a back-test's --as-of, SPEC 12)
+    notices: tuple[str, ...] = field(default=())
     arms: tuple[str, str] = ("", "")  # the data's labels of the control and pilot groups
     periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
     node_names: dict[str, str] = field(default_factory=dict)  # node id -> name
