@@ -278,7 +278,8 @@ def _levels_without_limit(
     levels: Mapping[str, Mapping[Any, Any]],
 ) -> list[str]:
     """A warning per node with per-level limits whose log has rows of a level without one
-    (`P3`, `p1`, blank, with no `default`): they are left out of its SLA compliance."""
+    (`P3`, blank, with no `default`): they are left out of its SLA compliance. (`p1` is
+    P1 already, events_sql.level_sql, unless the playbook declares `p1` too.)"""
     warnings = []
     for node, sla in written.items():
         declared = getattr(sla, "root", None)  # per-level limits (LevelLimits)

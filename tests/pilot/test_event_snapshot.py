@@ -282,3 +282,23 @@ def test_compare_says_once_that_the_log_runs_past_as_of(tmp_path: Path) -> None:
         assert result.stderr.startswith(prefix) and result.stderr.count(note) == 1, result.stderr
         nodes = {node["node"]: node for node in json.loads(result.stdout)["nodes"]}
         assert nodes["报警"]["count"] == 6  # GZ-001 … GZ-006
+
+
+def test_the_hint_stays_for_a_spelling_the_playbook_declares_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`levels` declares `p1` (an old level) while the node's `sla` names only P1: `p1` rows
+    are p1, judged by the node's `default`, and watch still says `p1` may mean P1."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OPSPLAY_STATE", raising=False)
+    old = PLAYBOOK.replace(
+        "levels: [{id: P1, name: 一级故障}, {id: P2, name: 二级故障}]",
+        "levels: [{id: P1, name: 一级故障}, {id: p1, name: 一级（旧）}, {id: P2, name: 二级故障}]",
+    ).replace("sla: {P1: 30分钟, P2: 2小时}", "sla: {P1: 30分钟, P2: 2小时, default: 2小时}")
+    playbook = _project(tmp_path, LEVELS, old)
+    levels = _file(tmp_path, None).facts.levels["handle"]
+    assert (levels["p1"].count, levels["P1"].count) == (1, 2)  # L-1; L-2 and L-3
+    args = ["--lang", "zh", "watch", str(playbook), "--events", "值班日志.csv"]
+    result = runner.invoke(app, [*args, "--as-of", "2026-10-09 18:00", "--state", "s.db"])
+    assert "日志中的级别 p1 不算作 P1" in result.stdout, result.stdout
+    assert "Ｐ１" not in result.stdout and "级别  P1" not in result.stdout
