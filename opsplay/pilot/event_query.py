@@ -59,12 +59,11 @@ from opsplay.pilot.events_sql import (
     declared_levels,
     due_days_sql,
     judged_sql,
-    level_sql,
     match_level,
 )
 from opsplay.pilot.readers.cells import normalize_text
 from opsplay.pilot.readers.engine import TypedReadFailed
-from opsplay.pilot.sql import Quoter, fold_wide
+from opsplay.pilot.sql import Quoter
 
 
 @dataclass
@@ -333,18 +332,19 @@ class _LogQuery:
         # after it is open; without one, the log's last time has no row after it
         node, status, level = "node", "status", "lvl"
         odd = "CASE WHEN status_id IS NULL THEN status_raw END"
-        kept, finished = "problem IS NULL", "problem IS NULL"
-        if self.cut is not None:
-            later = f"problem IS NULL AND s_all > {self.cut}"
-            node, level = (
-                f"CASE WHEN {later} THEN NULL ELSE {name} END" for name in ("node", "lvl")
+        kept = finished = "problem IS NULL"
+        source = "checked"
+        if self.cut is not None:  # each row's two flags worked out once
+            source = (
+                f"(SELECT *, COALESCE(problem IS NULL AND s_all > {self.cut}, false) AS later, "
+                f"COALESCE(problem IS NULL AND f_all > {self.cut}, false) AS ended "
+                "FROM checked) checked"
             )
-            status = (
-                f"CASE WHEN {later} THEN NULL WHEN f_all > {self.cut} THEN 'open' ELSE status END"
-            )
-            odd = f"CASE WHEN {later} THEN chr(1) || 'later' ELSE {odd} END"
-            kept = f"problem IS NULL AND NOT COALESCE(s_all > {self.cut}, false)"
-            finished = f"{kept} AND NOT COALESCE(f_all > {self.cut}, false)"
+            node, level = (f"CASE WHEN later THEN NULL ELSE {name} END" for name in ("node", "lvl"))
+            status = "CASE WHEN later THEN NULL WHEN ended THEN 'open' ELSE status END"
+            odd = f"CASE WHEN later THEN chr(1) || 'later' ELSE {odd} END"
+            kept = "problem IS NULL AND NOT later"
+            finished = f"{kept} AND NOT ended"
         return (
             f"WITH cells AS (\n{self._cells(numbered)}\n),\n"
             f"stamps AS (\n{stamps_sql('cells', self._typed())}\n),\n"
@@ -353,7 +353,7 @@ class _LogQuery:
             f"r AS (SELECT {'rn, ' if numbered else ''}case_id, {node} AS node, "
             f"{status} AS status, {odd} AS odd_status, {level} AS lvl, problem, "
             f"CASE WHEN {kept} THEN s_all END AS s, "
-            f"CASE WHEN {finished} THEN f_all END AS f{groups} FROM checked),\n"
+            f"CASE WHEN {finished} THEN f_all END AS f{groups} FROM {source}),\n"
             f"j AS (\n{judged}\n),\n"
             "x AS (SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d FROM j)\n"
         )
@@ -402,9 +402,9 @@ class _LogQuery:
             words.statuses,
             f"CASE WHEN {blank.format('status_raw')} AND {no_finish} THEN 'open' END",
         )
-        # the level the cell means (events_sql.level_sql), then the spellings learned
-        meant = level_sql("level_t", self.declared)
-        level = mapping_sql(meant, words.levels or {}, meant)
+        # levels as written; a spelling meaning a declared level in another case or width
+        # (events_sql.level_sql: `p1`, `Ｐ１`, ` P1 `) is learned from the result (_learn)
+        level = mapping_sql("level_raw", words.levels or {}, "level_raw")
         if self.zone is not None:
             offset = zone_offset_sql(self.zone)
             s_wall = f"CASE WHEN s_off IS NULL THEN s_local ELSE {offset('(s_local - s_off)')} END"
@@ -426,8 +426,7 @@ class _LogQuery:
         walls = (
             f"SELECT m.*, {s_wall} AS s_all, {f_wall} AS f_all FROM (\n"
             f"SELECT stamps.*, {node_id} AS node_id, {status_id} AS status_id, "
-            f"{level} AS lvl FROM (\nSELECT *, NULLIF({fold_wide('level_raw', 'duckdb')}, '') "
-            "AS level_t FROM stamps\n) stamps\n) m"
+            f"{level} AS lvl FROM stamps\n) m"
         )
         return (
             "SELECT w.*, CASE WHEN problem IS NULL THEN COALESCE(node_id, node_raw) END AS node, "
