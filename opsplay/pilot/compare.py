@@ -433,6 +433,7 @@ def _node_figures(
             display=display,
             timezone=zone(options.timezone, playbook.language),
             as_of=options.as_of,
+            as_it_stood=options.as_it_stood,
         )
     warnings += list(event_data.warnings)
     if notices is not None:

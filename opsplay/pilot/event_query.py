@@ -132,6 +132,7 @@ def query_log(
     node_names: Iterable[str] = (),
     level_durations: bool = True,
     levels: Iterable[str] = (),
+    as_it_stood: bool = True,
 ) -> LogFacts:
     """Run the node-figures query over an opened log (opsplay.pilot.readers.engine.Table).
 
@@ -141,7 +142,8 @@ def query_log(
     (an alert on one level's p50/p95 needs them; they keep the durations once more).
     `levels`: the playbook's `levels` ids, which a level cell can mean besides the levels of
     the limits (events_sql.level_sql). A given `as_of` reads the log as it stood then
-    (events_sql.snapshot_sql): rows started after it are left out (`LogFacts.later`)."""
+    (events_sql.snapshot_sql): rows started after it are left out (`LogFacts.later`), unless
+    `as_it_stood` is False."""
     words = _Words(
         nodes={
             spelling: map_node(spelling)
@@ -159,7 +161,7 @@ def query_log(
     sql = _LogQuery(table, roles, group_columns, slas, calendar_name, clock, realtime, zone)
     sql.level_durations = level_durations
     sql.declared = declared_levels(slas, levels)
-    sql.cut = None if as_of is None else nanos(as_of.replace(tzinfo=None))
+    sql.cut = None if as_of is None or not as_it_stood else nanos(as_of.replace(tzinfo=None))
     typed = typed_stamps(table, roles)
     try:
         if typed is not None:  # the stamps read by DuckDB's CSV reader, if they all can be

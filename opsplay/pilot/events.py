@@ -118,6 +118,7 @@ def read_events(
     display: str | None = None,
     timezone: tzinfo | None = None,
     as_of: datetime | None = None,
+    as_it_stood: bool = True,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures, in one DuckDB query: the
     judged rows and figure columns `pilot sql --events` prints (opsplay.pilot.event_query).
@@ -131,7 +132,8 @@ def read_events(
     `timezone`: the zone of naive stamps, to whose clock stamps with an offset are moved
     (None: each row on its start's clock). `as_of`: the evaluation time of open cases
     (None: the log's last timestamp); the log is read as it stood then (SPEC 12: rows
-    started after it left out, cases finished after it open), said in `notices`.
+    started after it left out, cases finished after it open), said in `notices`, unless
+    `as_it_stood` is False (watch's default evaluation time, now: the log as it stands).
     """
     from opsplay.pilot.event_query import query_log
     from opsplay.pilot.readers.engine import open_table
@@ -180,6 +182,7 @@ def read_events(
             # log has levels: the durations kept once more, 8 bytes a row
             level_durations="level" in roles,
             levels=tuple(getattr(limit_for, "levels", ()) or ()),
+            as_it_stood=as_it_stood,
         )
         messages = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
         wrong_width = table.skipped_examples + [""] * (

@@ -103,6 +103,9 @@ def _evaluate(
     from opsplay.zones import zone as zone_of
 
     where = zone_of(config.timezone, playbook.language)
+    # a given --as-of reads the log as it stood then (a back-test); watch's own clock judges
+    # the log as it stands (a row stamped after now: a clock's drift, not a row to drop)
+    options["as_it_stood"] = options.get("as_of") is not None
     options["as_of"] = evaluation_time(options.get("as_of"), where) or clock.now()
     as_of = options["as_of"]
     if as_of.tzinfo is None:  # a naive time from a caller: on the project's clock
@@ -138,6 +141,7 @@ def _evaluate(
         names={n.name: n.id for n in playbook.nodes},
         timezone=zone(config.timezone, playbook.language),
         as_of=options["as_of"],
+        as_it_stood=options["as_it_stood"],
     )
     warnings = list(read.warnings)
     process = None
