@@ -111,9 +111,14 @@ an entry. **Escalation per level**: `escalation: {P1: [...], P2: [...], default:
 **Open cases and the evaluation time.** A row without a finish time is an open case, judged
 as of `--as-of` (default: the log's last time for `pilot compare`, now for `watch`): past its
 deadline it counts as missed (`breached_open`), before it it is `pending`, outside the rate.
-A schedule occurrence not yet due is pending, never missed. Times in logs without a UTC
-offset are read in `timezone` of `[tool.opsplay]` (default Asia/Shanghai for Chinese
-playbooks), and times shown carry the zone: `14:43（北京时间）`.
+A given `--as-of` reads the log as it stood then: a row started after it is not counted, a
+case finished after it was still open then (whatever its status says), and p50/p95 are over
+the rows finished by it — a back-test gives what the log said then (a note says how many rows
+started later); `watch` without `--as-of` judges the log as it stands. A level cell matches a declared level ignoring case and width
+(`p1`, `Ｐ１`, ` P1 ` are P1) unless two declared levels differ only in case (`p1` and `P1`:
+as written). A schedule occurrence not yet due is pending, never missed. Times in logs
+without a UTC offset are read in `timezone` of `[tool.opsplay]` (default Asia/Shanghai for
+Chinese playbooks), and times shown carry the zone: `14:43（北京时间）`.
 
 **团队口径的时限。** `sla`（以及升级的 `after`）要么是时长，要么是按日历算的时限；文档始终按原样
 显示。时长：`30分钟`、`2小时`、`半小时`、`1h30m`、`3个自然日`、`实时`。日历时限在某个时刻到期，
@@ -156,7 +161,11 @@ playbooks), and times shown carry the zone: `14:43（北京时间）`.
 
 **未结工单与评估时刻。** 没有结束时间的行是未结工单，按 `--as-of` 时刻评估（默认：`pilot compare`
 取日志最后时刻，`watch` 取当前时刻）：已过时限计为未达标（`breached_open`），未到时限为
-`pending`（未到期，不计入达标率）。尚未到期的排班执行记为未到期，不算漏执行。日志中不带时区的时间按
+`pending`（未到期，不计入达标率）。给出 `--as-of` 时日志按那一刻的样子计：在它之后开始的行不计入，之后才
+结束的工单在当时仍未结（不论状态写的是什么），p50/p95 只统计评估时刻前已结束的行——用 `--as-of`
+回测得到的就是当时日志的结果（会提示有多少行在之后开始）；`watch` 不写 `--as-of` 时按日志现状评估。级别单元格与声明的级别比较时不分大小写和
+全角半角（`p1`、`Ｐ１`、` P1 ` 都是 P1），除非声明了仅大小写不同的两个级别（`p1` 和 `P1`：按原样）。
+尚未到期的排班执行记为未到期，不算漏执行。日志中不带时区的时间按
 `[tool.opsplay]` 的 `timezone` 读取（中文 playbook 默认 Asia/Shanghai），显示的时间都注明时区：
 `14:43（北京时间）`。
 """,

@@ -229,6 +229,8 @@ def compare(
         raise fail(error) from None
     color = output_format is CompareFormat.text and sys.stdout.isatty()
     typer.echo(FORMATTERS[output_format.value](report, color), nl=False)
+    for notice in report.notices:
+        typer.echo(_("opsplay: note: {message}").format(message=visible(notice)), err=True)
     happened = failures(report, [f.value for f in fail_on or []])
     if happened:
         shown = _("; ").join(happened)

@@ -136,6 +136,8 @@ def watch(
         raise fail(error) from None
     typer.echo(FORMATTERS[output_format.value](result, result.playbook), nl=False)
     where = state or Path(os.environ.get("OPSPLAY_STATE") or ".opsplay/state.db")
+    for notice in result.notices:
+        typer.echo(_("opsplay: note: {message}").format(message=visible(notice)), err=True)
     for warning in result.warnings:
         typer.echo(_("opsplay: warning: {message}").format(message=visible(warning)), err=True)
     for failure in result.failures:

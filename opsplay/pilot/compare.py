@@ -93,7 +93,8 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
     read, setting, warnings = _read(opened, data, options)
     rows = _compare(opened, read, setting, options.by, warnings)
     judged = _judge(opened, read, setting, rows, warnings, options)
-    nodes, process, sources = _node_figures(playbook, options, opened.lang, warnings)
+    notices: list[str] = []
+    nodes, process, sources = _node_figures(playbook, options, opened.lang, warnings, notices)
     alerts = evaluate_alerts(
         playbook,
         judged.rows,
@@ -133,6 +134,7 @@ def run_compare(playbook: Playbook, data: Sequence[Path], options: CompareOption
         sequential_tuning=opened.tuning,
         node_limits=written_limits(playbook, options.realtime_seconds),
         alert_levels={a.id: a.level for a in playbook.alerts if a.level is not None},
+        notices=tuple(notices),
     )
 
 
@@ -399,7 +401,11 @@ def _sample_ratio(
 
 
 def _node_figures(
-    playbook: Playbook, options: CompareOptions, lang: str, warnings: list[str]
+    playbook: Playbook,
+    options: CompareOptions,
+    lang: str,
+    warnings: list[str],
+    notices: list[str] | None = None,
 ) -> tuple[tuple[Any, ...], process_measures.ProcessMeasures | None, list[Any]]:
     """The node log's figures (`--events`, `--events-table`), levels and schedules, and its
     source; nothing without a log."""
@@ -427,8 +433,11 @@ def _node_figures(
             display=display,
             timezone=zone(options.timezone, playbook.language),
             as_of=options.as_of,
+            as_it_stood=options.as_it_stood,
         )
     warnings += list(event_data.warnings)
+    if notices is not None:
+        notices += event_data.notices
     process = None
     if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
         process = process_measures.measure_process(

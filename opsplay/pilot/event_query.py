@@ -44,6 +44,7 @@ from opsplay.pilot.event_cells import (
     NANOS,
     mapping_sql,
     moment,
+    nanos,
     stamps_sql,
     typed_stamps,
     zone_offset_sql,
@@ -55,8 +56,10 @@ from opsplay.pilot.events_sql import (
     STATUS_WORDS,
     WITHIN,
     _calendar,
+    declared_levels,
     due_days_sql,
     judged_sql,
+    match_level,
 )
 from opsplay.pilot.readers.cells import normalize_text
 from opsplay.pilot.readers.engine import TypedReadFailed
@@ -97,6 +100,7 @@ class LogFacts:
     years: set[int]  # years of the rows' days (the calendar's coverage warning)
     # scheduled node -> finish times of `ok` runs in nanoseconds, as the query counts them
     ok_nanos: dict[str, list[int]] = field(default_factory=dict)
+    later: int = 0  # good rows started after a given evaluation time: left out (SPEC 12)
 
 
 @dataclass
@@ -127,13 +131,19 @@ def query_log(
     first_bad_only: bool = False,
     node_names: Iterable[str] = (),
     level_durations: bool = True,
+    levels: Iterable[str] = (),
+    as_it_stood: bool = True,
 ) -> LogFacts:
     """Run the node-figures query over an opened log (opsplay.pilot.readers.engine.Table).
 
     `node_names` are the spellings of nodes a log is expected to use besides their ids (the
     playbook's names): the query maps them itself, any other spelling costs a second scan
     when it turns out to mean a node. `level_durations`: the quantiles of each level too
-    (an alert on one level's p50/p95 needs them; they keep the durations once more)."""
+    (an alert on one level's p50/p95 needs them; they keep the durations once more).
+    `levels`: the playbook's `levels` ids, which a level cell can mean besides the levels of
+    the limits (events_sql.level_sql). A given `as_of` reads the log as it stood then
+    (events_sql.snapshot_sql): rows started after it are left out (`LogFacts.later`), unless
+    `as_it_stood` is False."""
     words = _Words(
         nodes={
             spelling: map_node(spelling)
@@ -150,6 +160,8 @@ def query_log(
     )
     sql = _LogQuery(table, roles, group_columns, slas, calendar_name, clock, realtime, zone)
     sql.level_durations = level_durations
+    sql.declared = declared_levels(slas, levels)
+    sql.cut = None if as_of is None or not as_it_stood else nanos(as_of.replace(tzinfo=None))
     typed = typed_stamps(table, roles)
     try:
         if typed is not None:  # the stamps read by DuckDB's CSV reader, if they all can be
@@ -162,12 +174,20 @@ def query_log(
     # mapped. Statuses come back from every row, so the rows made good by them are seen by
     # the second read, and a third maps their spellings.
     for _again in range(2):
-        learned = _learn(rows, words, slas, map_node, map_status)
+        learned = _learn(rows, words, slas, map_node, map_status, sql.declared)
         if learned is None:
             break
         words = learned
         rows = sql.run(words, as_of, scheduled)
     facts = _facts(rows, slas, group_columns, map_node, scheduled)
+    facts.later = sum(
+        int(row["count"])
+        for row in rows
+        if row["node"] is None
+        and row["odd_status"] == _LATER
+        and row["by_lvl"] == 1
+        and all(row[f"by_g{i}"] == 1 for i in range(len(group_columns)))
+    )
     if facts.bad_count or facts.missed:  # name them: the first in file order
         wanted = min(facts.bad_count, 1 if first_bad_only else 5)
         latest = next(row["as_of"] for row in rows)  # in nanoseconds, as the query judged
@@ -180,6 +200,8 @@ def query_log(
 
 
 _TABLES = itertools.count(1)  # temporary tables of a connection, numbered
+# `odd_status` of the rows started after a given evaluation time (no node: counted apart)
+_LATER = "\x01later"
 
 
 class _LogQuery:
@@ -206,6 +228,8 @@ class _LogQuery:
             zone,
         )
         self._due_days: str | None = None  # the table of deadline days, once made
+        self.declared: list[str] = []  # the levels a level cell can mean
+        self.cut: int | None = None  # a given evaluation time (nanoseconds): the snapshot
 
     def _days_table(self) -> str | None:
         """The days the deadlines fall on, per day of the calendar and limit, made a
@@ -305,15 +329,33 @@ class _LogQuery:
         judged = judged_sql(
             self.slas, "duckdb", self.realtime, self.clock, NANOS, due_days=self._days_table()
         )
+        # as the log stood at a given evaluation time (events_sql.snapshot_sql): a row
+        # started after it has no node (counted apart, by its `odd_status`), a row finished
+        # after it is open; without one, the log's last time has no row after it
+        node, status, level = "node", "status", "lvl"
+        odd = "CASE WHEN status_id IS NULL THEN status_raw END"
+        kept = finished = "problem IS NULL"
+        source = "checked"
+        if self.cut is not None:  # each row's two flags worked out once
+            source = (
+                f"(SELECT *, COALESCE(problem IS NULL AND s_all > {self.cut}, false) AS later, "
+                f"COALESCE(problem IS NULL AND f_all > {self.cut}, false) AS ended "
+                "FROM checked) checked"
+            )
+            node, level = (f"CASE WHEN later THEN NULL ELSE {name} END" for name in ("node", "lvl"))
+            status = "CASE WHEN later THEN NULL WHEN ended THEN 'open' ELSE status END"
+            odd = f"CASE WHEN later THEN chr(1) || 'later' ELSE {odd} END"
+            kept = "problem IS NULL AND NOT later"
+            finished = f"{kept} AND NOT ended"
         return (
             f"WITH cells AS (\n{self._cells(numbered)}\n),\n"
             f"stamps AS (\n{stamps_sql('cells', self._typed())}\n),\n"
             f"checked AS (\n{self._checked(words)}\n),\n"
             # the judged rows of `pilot sql --events` (bad rows have no node: they are counted)
-            f"r AS (SELECT {'rn, ' if numbered else ''}case_id, node, status, "
-            "CASE WHEN status_id IS NULL THEN status_raw END AS odd_status, lvl, problem, "
-            "CASE WHEN problem IS NULL THEN s_all END AS s, "
-            f"CASE WHEN problem IS NULL THEN f_all END AS f{groups} FROM checked),\n"
+            f"r AS (SELECT {'rn, ' if numbered else ''}case_id, {node} AS node, "
+            f"{status} AS status, {odd} AS odd_status, {level} AS lvl, problem, "
+            f"CASE WHEN {kept} THEN s_all END AS s, "
+            f"CASE WHEN {finished} THEN f_all END AS f{groups} FROM {source}),\n"
             f"j AS (\n{judged}\n),\n"
             "x AS (SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d FROM j)\n"
         )
@@ -362,6 +404,8 @@ class _LogQuery:
             words.statuses,
             f"CASE WHEN {blank.format('status_raw')} AND {no_finish} THEN 'open' END",
         )
+        # levels as written; a spelling meaning a declared level in another case or width
+        # (events_sql.level_sql: `p1`, `Ｐ１`, ` P1 `) is learned from the result (_learn)
         level = mapping_sql("level_raw", words.levels or {}, "level_raw")
         if self.zone is not None:
             offset = zone_offset_sql(self.zone)
@@ -398,6 +442,7 @@ def _learn(
     slas: Mapping[str, Any],
     map_node: Callable[[str], str],
     map_status: Callable[[str], str | None],
+    declared: Sequence[str] = (),
 ) -> _Words | None:
     """The words with the spellings the result showed mapped, when one of them meant a node,
     a status or a level (NFKC, case, spaces); None when the result stands as it is."""
@@ -409,11 +454,11 @@ def _learn(
         if node is not None and node not in slas and map_node(node) in slas:
             nodes[node] = map_node(node)
             again = True
-        if odd is not None and (status := map_status(odd)) is not None:
+        if odd not in (None, _LATER) and (status := map_status(odd)) is not None:
             statuses[odd] = status
             again = True
-        if row["by_lvl"] == 0 and level is not None and normalize_text(level) != level:
-            levels[level] = normalize_text(level) or None
+        if row["by_lvl"] == 0 and level is not None and match_level(level, declared) != level:
+            levels[level] = match_level(level, declared) or None
             again = True
     if not again:
         return None
@@ -444,7 +489,7 @@ def _facts(
         node = row["node"]
         per_node = row["by_lvl"] == 1 and all(row[f"by_{g}"] == 1 for g in group_names)
         if node is None:  # bad rows, by the status word the query was not given
-            if per_node:
+            if per_node and row["odd_status"] != _LATER:
                 bad_count += int(row["count"])
             continue
         if node not in slas:  # a node the playbook does not have (its spellings summed)

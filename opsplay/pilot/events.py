@@ -100,6 +100,8 @@ class EventsData:
     warnings: tuple[str, ...]
     facts: Any = None  # event_query.LogFacts: per-level figures, schedule runs, missed cases
     as_of: datetime | None = None  # the evaluation time, on the zone's clock (aware if zoned)
+    # for the user, in the message language, on stderr: what the figures are read as
+    notices: tuple[str, ...] = ()
 
 
 def read_events(
@@ -116,6 +118,7 @@ def read_events(
     display: str | None = None,
     timezone: tzinfo | None = None,
     as_of: datetime | None = None,
+    as_it_stood: bool = True,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures, in one DuckDB query: the
     judged rows and figure columns `pilot sql --events` prints (opsplay.pilot.event_query).
@@ -128,7 +131,9 @@ def read_events(
     `display` names the log in messages when `path` is a copy of it (a database table).
     `timezone`: the zone of naive stamps, to whose clock stamps with an offset are moved
     (None: each row on its start's clock). `as_of`: the evaluation time of open cases
-    (None: the log's last timestamp).
+    (None: the log's last timestamp); the log is read as it stood then (SPEC 12: rows
+    started after it left out, cases finished after it open), said in `notices`, unless
+    `as_it_stood` is False (watch's default evaluation time, now: the log as it stands).
     """
     from opsplay.pilot.event_query import query_log
     from opsplay.pilot.readers.engine import open_table
@@ -176,6 +181,8 @@ def read_events(
             # each level's p50/p95 (SPEC 12: the level rows of the printed query) when the
             # log has levels: the durations kept once more, 8 bytes a row
             level_durations="level" in roles,
+            levels=tuple(getattr(limit_for, "levels", ()) or ()),
+            as_it_stood=as_it_stood,
         )
         messages = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
         wrong_width = table.skipped_examples + [""] * (
@@ -187,6 +194,13 @@ def read_events(
         )
     examples = [m.removeprefix(source.display + ", ") for m in messages[:MAX_EXAMPLES]]
     used, skipped = facts.used, facts.bad_count + len(wrong_width)
+    if used == 0 and skipped == 0 and facts.later:
+        raise InputError(
+            _(
+                "{file}: every row started after the evaluation time {time}: the log had no "
+                "rows then; give a later --as-of"
+            ).format(file=source.display, time=f"{evaluated:%Y-%m-%d %H:%M:%S}")
+        )
     if used == 0 and skipped == 0:
         raise InputError(_("{file}: has a header but no data rows").format(file=source.display))
     if used == 0:  # every row was skipped: say why, or the user has nothing to fix
@@ -239,7 +253,26 @@ def read_events(
         warnings=tuple(warnings),
         facts=facts,
         as_of=shown_as_of,
+        notices=tuple(_later_rows(source, facts.later, evaluated)),
     )
+
+
+def _later_rows(source: Source, later: int, as_of: datetime | None) -> list[str]:
+    """The notice that the log runs past a given evaluation time: it was read as it stood
+    then (SPEC 12), not as it stands at its end."""
+    if not later or as_of is None:
+        return []
+    return [
+        ngettext(
+            "{file}: {count} row started after the evaluation time {time}; the log is read as "
+            "it stood then: rows started later are not counted, and cases finished later count "
+            "as open",
+            "{file}: {count} rows started after the evaluation time {time}; the log is read as "
+            "it stood then: rows started later are not counted, and cases finished later count "
+            "as open",
+            later,
+        ).format(file=source.display, count=f"{later:,}", time=f"{as_of:%Y-%m-%d %H:%M}")
+    ]
 
 
 def _levels_without_limit(
@@ -248,7 +281,8 @@ def _levels_without_limit(
     levels: Mapping[str, Mapping[Any, Any]],
 ) -> list[str]:
     """A warning per node with per-level limits whose log has rows of a level without one
-    (`P3`, `p1`, blank, with no `default`): they are left out of its SLA compliance."""
+    (`P3`, blank, with no `default`): they are left out of its SLA compliance. (`p1` is
+    P1 already, events_sql.level_sql, unless the playbook declares `p1` too.)"""
     warnings = []
     for node, sla in written.items():
         declared = getattr(sla, "root", None)  # per-level limits (LevelLimits)

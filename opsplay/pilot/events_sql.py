@@ -31,7 +31,8 @@ a playbook without schedules has those columns empty and none of their CTEs.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -41,7 +42,7 @@ from opsplay.model.duration import Duration
 from opsplay.model.playbook import Playbook
 from opsplay.model.process import DEFAULT_LEVEL
 from opsplay.pilot.event_schedules import adherence_ctes, expressible, occurrences_sql
-from opsplay.pilot.sql import Quoter
+from opsplay.pilot.sql import Quoter, fold_wide
 
 STATUS_WORDS = {
     "ok": ("ok", "成功", "完成", "正常", "已完成", "已处理", "处理完成"),
@@ -102,11 +103,10 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         for name, node in names.items()
         if node in slas and name
     )
-    level = (
-        f"NULLIF(TRIM(CAST({column('level')} AS {text})), '')"
-        if leveled
-        else f"CAST(NULL AS {text})"
-    )
+    # the level as written, trimmed and full-width folded (`Ｐ１ ` is P1); matched to a
+    # declared level in the outer SELECT (level_sql)
+    written_level = fold_wide(f"CAST({column('level')} AS {text})", dialect)
+    level = f"NULLIF({written_level}, '')" if leveled else f"CAST(NULL AS {text})"
     # a blank time is written '' by many loaders of text tables: no time, as NULL is
     started, finished = (
         _epoch(
@@ -118,15 +118,24 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
     )
     rows = (
         f"SELECT CASE {node_case} ELSE {raw_node} END AS node, {status} AS status, "
-        f"{level} AS lvl, {started} AS s, {finished} AS f FROM {q.table(table)}"
+        f"{level} AS lt, {started} AS s, {finished} AS f FROM {q.table(table)}"
     )
     realtime = float(options.get("realtime_seconds") or 1.0)
     clock = options.get("workday_limits") == "clock"
     as_of = options.get("as_of")
+    given = isinstance(as_of, datetime)
     as_of_e = (
         f"CAST({_seconds_of(as_of)!r} AS {double})"
-        if isinstance(as_of, datetime)
+        if given
         else "(SELECT MAX(COALESCE(f, s)) FROM r)"
+    )
+    lvl = level_sql("lt", declared_levels(slas, options.get("declared") or ())) if leveled else "lt"
+    # the log as it stood at a given evaluation time (snapshot_sql); the default one, the
+    # last time of the rows, has none after it: read as they are
+    rows = (
+        snapshot_sql(rows, as_of_e, lvl)
+        if given
+        else f"SELECT node, status, {lvl} AS lvl, s, f FROM (\n{rows}\n) w"
     )
     judged = judged_sql(slas, dialect, realtime, clock)
     known = ", ".join(_string(node) for node in slas) or "''"
@@ -184,6 +193,69 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
     )
 
 
+def snapshot_sql(rows: str, as_of: str, level: str = "lt") -> str:
+    """The rows of `rows` (node, status, lt, s, f) as the log stood at the evaluation time
+    `as_of` (SPEC 12): a row started after it did not exist yet and is left out; a row
+    finished after it was still open then (no finish, status `open`, whatever its status
+    word says). Rows without a start are kept (the checks name them). `level`: the `lvl`
+    expression over `lt`."""
+    later = f"f > {as_of}"
+    return (
+        f"SELECT node, CASE WHEN {later} THEN 'open' ELSE status END AS status, "
+        f"{level} AS lvl, s, CASE WHEN {later} THEN NULL ELSE f END AS f FROM (\n{rows}\n) w "
+        f"WHERE s IS NULL OR s <= {as_of}"
+    )
+
+
+def declared_levels(slas: Mapping[str, Any], declared: Iterable[str] = ()) -> list[str]:
+    """The levels a log's level cell can mean: the playbook's `levels` ids and the levels
+    of every node's per-level `sla` (not `default`), NFKC-normalised and trimmed."""
+    found = [*declared]
+    for sla in slas.values():
+        root = getattr(sla, "root", None)
+        if isinstance(root, dict):
+            found += [level for level in root if level != DEFAULT_LEVEL]
+    shown = (unicodedata.normalize("NFKC", str(level)).strip() for level in found)
+    return list(dict.fromkeys(level for level in shown if level))
+
+
+def level_spellings(declared: Sequence[str]) -> dict[str, str]:
+    """Lower-case spelling -> the one declared level written so in another case (`p1` ->
+    P1); a spelling two declared levels share (`p1` and `P1` both declared) is in none."""
+    folds: dict[str, list[str]] = {}
+    for level in declared:
+        folds.setdefault(level.lower(), []).append(level)
+    return {lower: levels[0] for lower, levels in folds.items() if len(levels) == 1}
+
+
+def level_sql(written: str, declared: Sequence[str]) -> str:
+    """The level of a row from `written`, its cell trimmed with full-width letters and digits
+    folded: a declared level as written is that level; else the one declared level it is
+    in another case (`p1` is P1, unless `p1` and `P1` are both declared); else as written
+    (a level without a limit: the node's `default`)."""
+    if not declared:
+        return written
+    exact = ", ".join(_string(level) for level in declared)
+    folded = " ".join(
+        f"WHEN {_string(lower)} THEN {_string(level)}"
+        for lower, level in level_spellings(declared).items()
+    )
+    if not folded:  # every declared level shares its spelling with another: as written
+        return written
+    return (
+        f"CASE WHEN {written} IN ({exact}) THEN {written} "
+        f"ELSE CASE LOWER({written}) {folded} ELSE {written} END END"
+    )
+
+
+def match_level(level: str, declared: Sequence[str]) -> str:
+    """level_sql in Python: the declared level `level` (NFKC-normalised, trimmed) means."""
+    written = unicodedata.normalize("NFKC", level).strip()
+    if written in declared:
+        return written
+    return level_spellings(declared).get(written.lower(), written)
+
+
 def _header(
     dialect: str, as_of: Any, leveled: bool, schedules: list[Any], written: list[Any]
 ) -> str:
@@ -208,13 +280,30 @@ def _header(
                 "-- limit on a level row, on the node's row the limit of a case without a level.\n"
             )
         )
-    lines.append(
-        _("-- Evaluation time (as_of): {time} on the log's clock.\n").format(
-            time=f"{as_of:%Y-%m-%d %H:%M:%S}"
+    if leveled:
+        lines.append(
+            _(
+                "-- Levels: a level cell is trimmed and its full-width letters and digits made\n"
+                "-- half-width; written as a declared level in another case (`p1` for P1) it is\n"
+                "-- that level, unless two declared levels differ only in case; others stay as\n"
+                "-- written (the node's `default` limit).\n"
+            )
         )
-        if isinstance(as_of, datetime)
-        else _("-- Evaluation time (as_of): the table's last timestamp.\n")
-    )
+    if isinstance(as_of, datetime):
+        lines.append(
+            _("-- Evaluation time (as_of): {time} on the log's clock.\n").format(
+                time=f"{as_of:%Y-%m-%d %H:%M:%S}"
+            )
+        )
+        lines.append(
+            _(
+                "-- The table is read as it stood at as_of: rows started after it are left out,\n"
+                "-- and a case finished after it was still open then (no finish, whatever its\n"
+                "-- status); p50/p95 are over the rows finished by as_of.\n"
+            )
+        )
+    else:
+        lines.append(_("-- Evaluation time (as_of): the table's last timestamp.\n"))
     if written:
         lines.append(
             _(
@@ -363,6 +452,7 @@ def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **o
             schedules=scheduled_nodes(playbook),
             window=window,
             levels=levels,
+            declared=[level.id for level in playbook.levels],
             **options,
         )
     except ValueError as error:

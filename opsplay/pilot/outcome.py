@@ -43,6 +43,9 @@ class CompareOptions:
     workday_limits: Literal["day_end", "clock"] = "day_end"  # how `N个工作日` is read
     timezone: str | None = None  # `timezone` of the project (opsplay.zones); None: by language
     as_of: datetime | None = None  # evaluation time (SPEC 12); None: the log's last timestamp
+    # the log read as it stood at a given `as_of` (rows after it: not yet there, or open);
+    # False for watch's default evaluation time, now, which judges the log as it stands
+    as_it_stood: bool = True
     progress: Callable[[int], None] | None = None
     sequential: bool = False  # --sequential: always-valid intervals and p-values (SPEC 11)
     # `opsplay watch`: the sequential test wherever the design allows it, a warning elsewhere
@@ -66,6 +69,8 @@ class PilotReport:
     sources: tuple[Any, ...]  # readers.SourceInfo
     shape: str
     warnings: tuple[str, ...] = field(default=())
+    # said to the user on stderr, in the message language (a back-test's --as-of, SPEC 12)
+    notices: tuple[str, ...] = field(default=())
     arms: tuple[str, str] = ("", "")  # the data's labels of the control and pilot groups
     periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
     node_names: dict[str, str] = field(default_factory=dict)  # node id -> name

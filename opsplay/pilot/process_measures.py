@@ -135,6 +135,7 @@ class NodeLimits:
             node.id: written_in_hours(node.sla, hours[node.id]) for node in playbook.nodes
         }
         self.scheduled = tuple(node.id for node in playbook.nodes if node.schedule is not None)
+        self.levels = tuple(level.id for level in playbook.levels)  # what a level cell can mean
         self._sla = {node.id: node.sla for node in playbook.nodes}
         self._hours = hours
 

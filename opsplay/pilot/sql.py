@@ -679,21 +679,7 @@ class Query:
         return out
 
     def _fold(self, text: str) -> str:
-        """Text trimmed, full-width digits, letters and signs folded (TRANSLATE, which is slow,
-        only runs on text holding one of them: not on plain ASCII, nor on 上海)."""
-        wide = self._contains(text, _WIDE_CLASS)
-        return (
-            f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text}, '{_WIDE}', '{_NARROW}') ELSE {text} END)"
-        )
-
-    def _contains(self, expr: str, pattern: str) -> str:
-        if self.dialect == "duckdb":
-            return f"regexp_matches({expr}, '{pattern}')"
-        if self.dialect == "postgres":
-            return f"{expr} ~ '{pattern}'"
-        if self.dialect == "bigquery":
-            return f"REGEXP_CONTAINS({expr}, r'{pattern}')"
-        return f"{expr} RLIKE '{pattern}'"
+        return fold_wide(text, self.dialect)
 
     def _unless_missing(self, folded: str) -> str:
         """A folded cell, NULL when it is a missing word (any case)."""
@@ -798,6 +784,24 @@ def _excluded(missing_key: str, inside: str = "", day: str = "", present: str = 
         reasons.append(f"WHEN {day} IS NULL OR NOT ({inside}) THEN 'outside'")
     reasons.append(f"WHEN {missing_key} THEN 'no_key'")
     return "CASE " + " ".join(reasons) + " END"
+
+
+def fold_wide(text: str, dialect: str) -> str:
+    """Text trimmed, full-width digits, letters and signs folded (TRANSLATE, which is slow,
+    only runs on text holding one of them: not on plain ASCII, nor on 上海)."""
+    wide = contains(text, _WIDE_CLASS, dialect)
+    return f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text}, '{_WIDE}', '{_NARROW}') ELSE {text} END)"
+
+
+def contains(expr: str, pattern: str, dialect: str) -> str:
+    """Whether the text `expr` matches the regular expression `pattern`, in `dialect`."""
+    if dialect == "duckdb":
+        return f"regexp_matches({expr}, '{pattern}')"
+    if dialect == "postgres":
+        return f"{expr} ~ '{pattern}'"
+    if dialect == "bigquery":
+        return f"REGEXP_CONTAINS({expr}, r'{pattern}')"
+    return f"{expr} RLIKE '{pattern}'"
 
 
 class Quoter:

@@ -75,6 +75,8 @@ class WatchResult:
     # "severity" (it rose), "newcomer" (a robot that had not been told of it)
     resent: tuple[tuple[str, str], ...] = ()
     zone: Any = None  # the project's time zone (opsplay.zones), for times shown to people
+    # said to the user on stderr (a log running past --as-of is read as it stood then)
+    notices: tuple[str, ...] = ()
 
 
 def evaluate(
@@ -87,8 +89,9 @@ def evaluate(
 
 def _evaluate(
     playbook_path: Path, events: Path | None, data: Sequence[Path], **options: Any
-) -> tuple[Any, dict[str, Any], list[Any], list[str], Any]:
-    """`evaluate`, and the evaluation time used (aware): `--as-of`, else watch's clock."""
+) -> tuple[Any, dict[str, Any], list[Any], list[str], Any, tuple[str, ...]]:
+    """`evaluate`, the evaluation time used (aware): `--as-of`, else watch's clock, and the
+    notices for the user (a log running past it is read as it stood then)."""
     from opsplay.config import find_config
     from opsplay.pilot.compare import compare_files
     from opsplay.validate import load_playbook
@@ -100,6 +103,9 @@ def _evaluate(
     from opsplay.zones import zone as zone_of
 
     where = zone_of(config.timezone, playbook.language)
+    # a given --as-of reads the log as it stood then (a back-test); watch's own clock judges
+    # the log as it stands (a row stamped after now: a clock's drift, not a row to drop)
+    options["as_it_stood"] = options.get("as_of") is not None
     options["as_of"] = evaluation_time(options.get("as_of"), where) or clock.now()
     as_of = options["as_of"]
     if as_of.tzinfo is None:  # a naive time from a caller: on the project's clock
@@ -110,7 +116,8 @@ def _evaluate(
         from opsplay.pilot.presentation.formats import report_to_json
 
         document = report_to_json(report)
-        return playbook, document, list(report.alerts), list(report.warnings), as_of
+        warnings = list(report.warnings)
+        return playbook, document, list(report.alerts), warnings, as_of, report.notices
     from opsplay.pilot.compare import CompareOptions, PilotReport
     from opsplay.pilot.events import read_events
     from opsplay.pilot.judging import evaluate_alerts
@@ -134,6 +141,7 @@ def _evaluate(
         names={n.name: n.id for n in playbook.nodes},
         timezone=zone(config.timezone, playbook.language),
         as_of=options["as_of"],
+        as_it_stood=options["as_it_stood"],
     )
     warnings = list(read.warnings)
     process = None
@@ -168,11 +176,12 @@ def _evaluate(
         shape="events",
         warnings=tuple(dict.fromkeys(warnings)),
         process=process,
+        notices=read.notices,
     )
     from opsplay.pilot.presentation.formats import report_to_json
 
     document = report_to_json(report)
-    return playbook, finite(document), alerts, warnings, as_of
+    return playbook, finite(document), alerts, warnings, as_of, report.notices
 
 
 def finite(value: Any) -> Any:
@@ -202,7 +211,8 @@ def run_watch(
 
     targets = [notify.parse_target(url) for url in notify_urls]
     targets = list({t.key: t for t in targets}.values())
-    playbook, document, alerts, warnings, as_of = _evaluate(playbook_path, events, data, **options)
+    evaluated = _evaluate(playbook_path, events, data, **options)
+    playbook, document, alerts, warnings, as_of, notices = evaluated
     lang = options.get("lang") or playbook.language
     config = find_config(playbook_path.parent)
     zone = _zone(playbook_path, playbook)
@@ -266,6 +276,7 @@ def run_watch(
         process=document.get("process"),
         resent=tuple(resent),
         zone=zone,
+        notices=tuple(notices),
     )
 
 

@@ -536,7 +536,9 @@ def test_as_of_judges_open_cases_and_times_carry_the_zone(tmp_path: Path) -> Non
     document = compare_json(*args, "--as-of", "2024-10-12 20:00")
     node = next(n for n in document["nodes"] if n["node"] == "review-weekly")
     assert (node["open"], node["breached_open"], node["pending"]) == (1, 0, 1)
-    assert node["sla_compliance"] == 0.5 and node["as_of"] == "2024-10-12T20:00:00+08:00"
+    # T10 (10-12 22:00-10-13 00:30, late) had not started at 20:00: not counted (SPEC 12)
+    assert node["count"] == 2 and node["sla_compliance"] == 1.0
+    assert node["as_of"] == "2024-10-12T20:00:00+08:00"
     # An offset is read as written: 12:00 UTC is 20:00 in Beijing.
     utc = compare_json(*args, "--as-of", "2024-10-13T12:00:00Z")
     node = next(n for n in utc["nodes"] if n["node"] == "review-weekly")

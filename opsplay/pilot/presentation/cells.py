@@ -409,8 +409,10 @@ _OTHER_LEVEL = N_(", judged by the limit for other levels")
 
 
 def _meant(level: str, named: Sequence[str], gettext: Any) -> str:
-    """`；若指 P1，请在日志中写作 P1` when `level` is a declared level written in another case,
-    width or with spaces (`p1`, `Ｐ１`, ` P1 `): the log's systems write levels their own way."""
+    """`；若指 P1，请在日志中写作 P1` when `level` is the node's level written in another case,
+    width or with spaces. The query reads `p1`, `Ｐ１`, ` P1 ` as P1 already
+    (events_sql.level_sql); a level of the log reaches here so written only when the playbook
+    declares it too, elsewhere (`levels` has `p1`, this node's `sla` only P1)."""
     meant = meant_level(level, named)
     if meant is None:
         return ""
@@ -434,7 +436,8 @@ def meant_level(level: str, named: Sequence[str]) -> str | None:
 def misread_levels(process: Any, written: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(node, level of the log, declared level it is likely meant as) for levels a node's
     `sla` does not name, judged by its `default` limit and left out of that level's alerts,
-    written as a declared level in another case, width or with spaces (`p1` for P1)."""
+    written as a declared level in another case, width or with spaces (`p1` for P1): only
+    when the playbook declares that spelling too (see _meant)."""
     found = []
     limits = (process or {}).get("sla_by_level") or {}
     for node, levels in ((process or {}).get("sla_compliance_by_level") or {}).items():
