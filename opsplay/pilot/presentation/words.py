@@ -9,6 +9,7 @@ Every function speaks the message language: callers wrap them in
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _, ngettext
@@ -167,6 +168,8 @@ def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
     """+3.0pp for proportions, +1.23 otherwise."""
     if value is None:
         return "—"
+    if math.isinf(value):  # an interval's side that no effect however large reaches
+        return _unbounded(value)
     if kind == "proportion":
         return _("{change} pp").format(change=f"{value * 100:+.1f}")
     return _number(value, "+") + _unit(unit)
@@ -174,7 +177,13 @@ def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
 
 def fmt_rel(value: float | None) -> str:
     """+8.6%."""
+    if value is not None and math.isinf(value):
+        return _unbounded(value)
     return "—" if value is None else f"{value:+.1%}"
+
+
+def _unbounded(value: float) -> str:
+    return _("no upper limit") if value > 0 else _("no lower limit")
 
 
 def fmt_interval(interval: tuple[float, float] | None) -> str:
@@ -182,7 +191,7 @@ def fmt_interval(interval: tuple[float, float] | None) -> str:
     if not interval:
         return "—"
     low, high = interval
-    return f"[{low:+.1%}, {high:+.1%}]"
+    return f"[{fmt_rel(low)}, {fmt_rel(high)}]"
 
 
 def fmt_p(value: float | None) -> str:
@@ -402,7 +411,7 @@ def method_name(method: str) -> str:
         "cluster-did": N_("clusters as units: difference in differences"),
         "randomisation": N_(
             "clusters as units: randomisation test over re-assignments of clusters (interval: "
-            "ratio of cluster totals, Welch t)"
+            "the changes this test does not reject)"
         ),
         "placebo-in-space": N_(
             "placebo in space: the pilot cluster's change ranked among every comparison cluster's"
