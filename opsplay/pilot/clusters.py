@@ -334,7 +334,7 @@ def _inverted(p_at, alpha, *, estimate):  # type: ignore[no-untyped-def]
         for _ in range(60):
             middle = (inside + outside) / 2
             width = abs(outside - inside)
-            if width <= 1e-7 * max(abs(middle), abs(estimate), 1e-12) or middle in (
+            if width <= 1e-6 * max(abs(middle), abs(estimate), 1e-12) or middle in (
                 inside,
                 outside,
             ):
@@ -347,7 +347,7 @@ def _inverted(p_at, alpha, *, estimate):  # type: ignore[no-untyped-def]
     return bounds[0], bounds[1]
 
 
-def _ab_statistics(sums, totals):  # type: ignore[no-untyped-def]
+def _ab_statistics(sums, totals, cache=None):  # type: ignore[no-untyped-def]
     """Relative and absolute differences of Σnum/Σden for a batch of assignments, from the
     pilot arm's sums (one array per row of values: num, den) and the rows' totals."""
     import numpy as np
@@ -360,17 +360,30 @@ def _ab_statistics(sums, totals):  # type: ignore[no-untyped-def]
         return diff / np.abs(base), diff
 
 
-def _did_array_statistics(sums, totals):  # type: ignore[no-untyped-def]
+def _did_array_statistics(sums, totals, cache=None):  # type: ignore[no-untyped-def]
     """Relative (ratio of ratios − 1) and absolute difference in differences, batched, from the
-    pilot arm's sums of (num before, den before, num after, den after) and their totals."""
+    pilot arm's sums of (num before, den before, num after, den after) and their totals.
+
+    `cache`: a dict kept by the caller while only the after numerators (row 2) change — the
+    shifts of an interval search — so the other rows' ratios are computed once."""
     import numpy as np
 
-    rest = [t - s for t, s in zip(totals, sums, strict=True)]
     with np.errstate(divide="ignore", invalid="ignore"):
-        p_before, p_after = sums[0] / sums[1], sums[2] / sums[3]
-        c_before, c_after = rest[0] / rest[1], rest[2] / rest[3]
-        absolute = (p_after - p_before) - (c_after - c_before)
-        relative = (p_after / p_before) / (c_after / c_before) - 1
+        if cache is None or not cache:
+            fixed = {
+                "p_before": sums[0] / sums[1],
+                "c_before": (totals[0] - sums[0]) / (totals[1] - sums[1]),
+                "p_den": sums[3],
+                "c_den": totals[3] - sums[3],
+            }
+            if cache is not None:
+                cache.update(fixed)
+        else:
+            fixed = cache
+        p_after = sums[2] / fixed["p_den"]
+        c_after = (totals[2] - sums[2]) / fixed["c_den"]
+        absolute = (p_after - fixed["p_before"]) - (c_after - fixed["c_before"])
+        relative = (p_after / fixed["p_before"]) / (c_after / fixed["c_before"]) - 1
         return relative, absolute
 
 
@@ -416,6 +429,7 @@ class _Randomisation:
         self.base_totals = (values * (1 - pilot)).sum(axis=1)
         self.pilot_totals = (values * pilot).sum(axis=1)
         self.sums = list((self.from_base + self.from_pilot).T)
+        self.cache: dict = {}  # the statistic's figures of the rows no shift touches
 
     def p_values(
         self, delta: float = 0.0, theta: float = 0.0, scale: int | None = None
@@ -440,7 +454,7 @@ class _Randomisation:
             [factor * (self.pilot_totals[row] - delta * self.pilot_totals[den])]
         )
         observed = [float(s[0]) for s in self.statistic(observed_sums, totals)]
-        results = self.statistic(sums, totals)
+        results = self.statistic(sums, totals, self.cache)
         p_values: list[float | None] = []
         for index, (observed_value, null) in enumerate(zip(observed, results, strict=True)):
             if scale is not None and index != scale:

@@ -30,6 +30,7 @@ from opsplay.pilot.designs import (
     segment_words,
     segments,
     split_clusters,
+    summary_clusters,
 )
 from opsplay.pilot.judging import (
     MetricResult,
@@ -273,19 +274,16 @@ def _read(
             )
         )
     per_cluster = None
+    adjusted = opened.adjusted
+    if pilot.cluster and read.shape == "summary":  # one row per cluster and arm (SPEC 11)
+        adjusted = _without_adjustment(adjusted, lang, warnings)
+        kinds = {m: opened.metric_defs[m].kind for m in opened.metric_defs}
+        read = summary_clusters(read, pilot.cluster, kinds, lang)
     if pilot.cluster and read.shape != "summary":
         read, per_cluster = split_clusters(read, pilot.cluster, options.by)
     _check_segments(read, options)
-    adjusted = opened.adjusted
-    if adjusted and read.shape == "summary":  # a dashboard has no before-period values
-        with language(lang):
-            shown = joined([f"`{visible(m)}`" for m in sorted(adjusted)])
-        text = N_(
-            "a dashboard summary has no before-period values; {metrics} compared without the "
-            "before-period adjustment (pre_column)"
-        )
-        warnings.append(translate(text, lang).format(metrics=shown))
-        adjusted = set()
+    if read.shape == "summary":
+        adjusted = _without_adjustment(adjusted, lang, warnings)
     setting = Setting(
         read,
         pilot,
@@ -299,6 +297,20 @@ def _read(
         sequential_tuning=opened.tuning,
     )
     return read, setting, warnings
+
+
+def _without_adjustment(adjusted: Any, lang: str, warnings: list[str]) -> Any:
+    """A dashboard has no before-period values: the pre_column metrics are compared without."""
+    if not adjusted:
+        return adjusted
+    with language(lang):
+        shown = joined([f"`{visible(m)}`" for m in sorted(adjusted)])
+    text = N_(
+        "a dashboard summary has no before-period values; {metrics} compared without the "
+        "before-period adjustment (pre_column)"
+    )
+    warnings.append(translate(text, lang).format(metrics=shown))
+    return set()
 
 
 def _compare(
@@ -634,22 +646,52 @@ def _cluster_column(
     a dashboard summary without it is read as it is (it gets no test, and says why)."""
     if not pilot.cluster or pilot.cluster in options.by:
         return ()
-    if data and not options.db and _is_summary_without(data, pilot.cluster, options):
-        return ()
+    if data and not options.db:
+        _require_cluster_column(data, pilot.cluster, options)
     return (pilot.cluster,)
 
 
-def _is_summary_without(data: Sequence[Path], column: str, options: CompareOptions) -> bool:
-    """Whether the first export is a dashboard summary (arm, metric, value) without `column`."""
+def _require_cluster_column(data: Sequence[Path], column: str, options: CompareOptions) -> None:
+    """Refuse, in words, an export without the pilot.cluster column: a pilot assigned by it is
+    compared with each of its values as one unit, so every export needs it (a summary: one row
+    per value and group). A file that cannot be opened is left for the reader to report."""
     from opsplay.pilot.readers.cells import normalize_text
-    from opsplay.pilot.readers.sources import open_source
+    from opsplay.pilot.readers.sources import has_column, open_source
 
-    try:
-        columns = {c.casefold() for c in open_source(Path(data[0]), options.encoding).columns}
-    except (InputError, IndexError):
-        return False
-    summary = {"arm", "metric", "value"} <= columns or options.input_format == "summary"
-    return summary and normalize_text(column).casefold() not in columns
+    for path in data:
+        try:
+            source = open_source(Path(path), options.encoding)
+        except (InputError, IndexError):
+            return
+        columns = list(source.columns)
+        if normalize_text(column).casefold() in {c.casefold() for c in columns}:
+            continue
+        summary = options.input_format == "summary" or (
+            options.input_format == "auto"
+            and has_column(source, "metric")
+            and has_column(source, "value")
+        )
+        where = {
+            "file": visible(str(path)),
+            "column": visible(column),
+            "columns": joined([f"`{visible(c)}`" for c in columns]),
+        }
+        if summary:
+            text = _(
+                "{file}: no column `{column}`, the pilot.cluster column (the allocation unit): "
+                "a pilot assigned by `{column}` is compared with each `{column}` as one unit, "
+                "so a dashboard summary needs one row per `{column}` and group, with its value "
+                "and sample size (n / 样本量); columns found: {columns}. Export the summary per "
+                "`{column}`, or the unit rows"
+            )
+        else:
+            text = _(
+                "{file}: no column `{column}`, the pilot.cluster column (the allocation unit): "
+                "a pilot assigned by `{column}` is compared with each `{column}` as one unit, "
+                "so every row needs its `{column}`; columns found: {columns}. Add the column to "
+                "the export, or correct pilot.cluster in the playbook"
+            )
+        raise InputError(text.format(**where))
 
 
 def _missing_counts(
