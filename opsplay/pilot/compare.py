@@ -38,6 +38,7 @@ from opsplay.pilot.judging import (
     evaluate_alerts,
     judge,
     reaches_target,
+    segment_interval_alphas,
 )
 from opsplay.pilot.outcome import SRM_THRESHOLD, CompareOptions, PilotReport
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
@@ -351,6 +352,7 @@ def _judge(
     judged: one-group segments, untested rows, signs of clustering, missing values, the split."""
     pilot, lang, arms = opened.pilot, opened.lang, opened.arms
     judged = adjust(rows, options.correction, opened.alpha)
+    judged = _segment_intervals(judged, setting, opened, options)
     for (metric_id, arm), skipped in setting.one_group.items():
         text = translate(N_("data for one group only (no `{arm}`); left out"), lang).format(
             arm=visible(arm)
@@ -378,6 +380,30 @@ def _judge(
     warnings += _differential_missingness(judged, missing, opened.metric_defs, lang)
     srm = _sample_ratio(pilot, judged, lang, warnings)
     return _Judged(tuple(judged), missing, srm, assignment)
+
+
+def _segment_intervals(
+    rows: list[MetricResult], setting: Setting, opened: _Opened, options: CompareOptions
+) -> list[MetricResult]:
+    """Per-segment intervals at the level their corrected verdict is decided at (Holm's step,
+    or BH's R·α/m), so a segment's interval excludes 0 exactly when its verdict is a change."""
+    levels = segment_interval_alphas(rows, options.correction, opened.alpha)
+    settings: dict[float, Setting] = {}
+    out = list(rows)
+    for index, level in levels.items():
+        row = rows[index]
+        if level >= opened.alpha:
+            continue
+        at_level = settings.setdefault(level, replace(setting, alpha=level))
+        kind = opened.metric_defs[row.metric].kind
+        redone = compare_metric(at_level, row.metric, kind, row.segment, [])
+        if redone is None:
+            continue
+        comparison = replace(
+            row.comparison, ci_abs=redone.ci_abs, ci_rel=redone.ci_rel, alpha=level
+        )
+        out[index] = replace(row, comparison=comparison)
+    return out
 
 
 def _sample_ratio(

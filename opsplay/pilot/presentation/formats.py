@@ -85,6 +85,9 @@ def _metric_json(row: MetricResult) -> dict[str, Any]:
         "ci_rel": _bounds(c.ci_rel),
         # what gave the interval: the test's own formula, or the inversion of the
         # randomisation test whose p is the headline p (SPEC 11)
+        # the interval's confidence: 1 − α, or, for a segment row under a correction, the
+        # level its corrected verdict is decided at (Holm's step), so the two agree
+        "interval_level": 1 - c.alpha if (c.ci_abs or c.ci_rel) else None,
         "interval_method": None if not (c.ci_abs or c.ci_rel) else (c.interval_method or c.method),
         "p_value": c.p_value,
         "p_value_abs": c.p_value_abs,

@@ -361,20 +361,24 @@ def method_words(row: MetricResult, alpha: float) -> str:
     """The statistician's figures of one metric, for the method section."""
     c = row.comparison
     parts = []
+    # a segment's interval at its corrected level (Holm's step): 99.4%, not 95%
+    confidence = f"{1 - alpha:.0%}" if c.alpha >= alpha else f"{1 - c.alpha:.1%}"
     if c.ci_rel:
         parts.append(
             _("{confidence} interval of the deviation rate {interval}").format(
-                confidence=f"{1 - alpha:.0%}", interval=fmt_interval(c.ci_rel)
+                confidence=confidence, interval=fmt_interval(c.ci_rel)
             )
         )
     elif c.ci_abs:
         parts.append(
             _("{confidence} interval of the change {low} to {high}").format(
-                confidence=f"{1 - alpha:.0%}",
+                confidence=confidence,
                 low=fmt_abs(c.ci_abs[0], row.kind, row.unit),
                 high=fmt_abs(c.ci_abs[1], row.kind, row.unit),
             )
         )
+    if c.alpha < alpha and (c.ci_rel or c.ci_abs):
+        parts.append(_("interval widened for the segments compared, as the verdict is corrected"))
     if c.p_value is not None:
         parts.append(p_is(c.p_value))
     if row.p_adjusted is not None and fmt_p(row.p_adjusted) != fmt_p(c.p_value):
