@@ -672,52 +672,47 @@ def _cluster_column(
     a dashboard summary without it is read as it is (it gets no test, and says why)."""
     if not pilot.cluster or pilot.cluster in options.by:
         return ()
-    if data and not options.db:
-        _require_cluster_column(data, pilot.cluster, options)
+    if data and not options.db and not _has_cluster_column(data, pilot.cluster, options):
+        return ()  # a dashboard summary per arm: the deviation only, and it says why
     return (pilot.cluster,)
 
 
-def _require_cluster_column(data: Sequence[Path], column: str, options: CompareOptions) -> None:
-    """Refuse, in words, an export without the pilot.cluster column: a pilot assigned by it is
-    compared with each of its values as one unit, so every export needs it (a summary: one row
-    per value and group). A file that cannot be opened is left for the reader to report."""
+def _has_cluster_column(data: Sequence[Path], column: str, options: CompareOptions) -> bool:
+    """Whether the first export has the pilot.cluster column. A dashboard summary without it
+    is read as it is (the deviation only, with a warning saying what to export); unit rows or
+    statistics without it are refused in words: a pilot assigned by the column is compared
+    with each of its values as one unit. A file that cannot be opened is left for the reader."""
     from opsplay.pilot.readers.cells import normalize_text
     from opsplay.pilot.readers.sources import has_column, open_source
 
-    for path in data:
-        try:
-            source = open_source(Path(path), options.encoding)
-        except (InputError, IndexError):
-            return
-        columns = list(source.columns)
-        if normalize_text(column).casefold() in {c.casefold() for c in columns}:
-            continue
-        summary = options.input_format == "summary" or (
-            options.input_format == "auto"
-            and has_column(source, "metric")
-            and has_column(source, "value")
+    path = Path(data[0])
+    try:
+        source = open_source(path, options.encoding)
+    except (InputError, IndexError):
+        return True
+    columns = list(source.columns)
+    if normalize_text(column).casefold() in {c.casefold() for c in columns}:
+        return True
+    summary = options.input_format == "summary" or (
+        options.input_format == "auto"
+        and not all(has_column(source, c) for c in ("n", "sum", "sum_sq"))
+        and has_column(source, "metric")
+        and has_column(source, "value")
+    )
+    if summary:
+        return False
+    raise InputError(
+        _(
+            "{file}: no column `{column}`, the pilot.cluster column (the allocation unit): "
+            "a pilot assigned by `{column}` is compared with each `{column}` as one unit, "
+            "so every row needs its `{column}`; columns found: {columns}. Add the column to "
+            "the export, or correct pilot.cluster in the playbook"
+        ).format(
+            file=visible(str(path)),
+            column=visible(column),
+            columns=joined([f"`{visible(c)}`" for c in columns]),
         )
-        where = {
-            "file": visible(str(path)),
-            "column": visible(column),
-            "columns": joined([f"`{visible(c)}`" for c in columns]),
-        }
-        if summary:
-            text = _(
-                "{file}: no column `{column}`, the pilot.cluster column (the allocation unit): "
-                "a pilot assigned by `{column}` is compared with each `{column}` as one unit, "
-                "so a dashboard summary needs one row per `{column}` and group, with its value "
-                "and sample size (n / 样本量); columns found: {columns}. Export the summary per "
-                "`{column}`, or the unit rows"
-            )
-        else:
-            text = _(
-                "{file}: no column `{column}`, the pilot.cluster column (the allocation unit): "
-                "a pilot assigned by `{column}` is compared with each `{column}` as one unit, "
-                "so every row needs its `{column}`; columns found: {columns}. Add the column to "
-                "the export, or correct pilot.cluster in the playbook"
-            )
-        raise InputError(text.format(**where))
+    )
 
 
 def _missing_counts(

@@ -91,14 +91,17 @@ def compare_metric(
             segment_label(metric_id, (), setting.lang)
             + translate(
                 N_(
-                    "a dashboard summary gives the deviation only: a pilot assigned by "
-                    "`{cluster}` is tested on figures per `{cluster}`; export the unit rows, or "
-                    "the sufficient statistics per `{cluster}` (opsplay pilot sql)"
+                    "a dashboard summary without a `{cluster}` column gives the deviation only: "
+                    "`{cluster}` is the pilot.cluster column (the allocation unit), and a pilot "
+                    "assigned by `{cluster}` is tested with each `{cluster}` as one unit; export "
+                    "the summary with one row per `{cluster}` and group (value and sample size "
+                    "n / 样本量), the unit rows, or the sufficient statistics per `{cluster}` "
+                    "(opsplay pilot sql)"
                 ),
                 setting.lang,
             ).format(cluster=visible(setting.pilot.cluster))
         )
-        return _point(setting, kind, cells)
+        return replace(_point(setting, kind, cells), unit="cluster")
     tested = [_as_stats(cell, kind) for cell in cells]
     if all(isinstance(cell, ArmStats) for cell in tested):
         try:

@@ -135,23 +135,32 @@ def test_per_city_summary_is_worded_in_both_languages(
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("zh", ["缺少列 `城市`", "pilot.cluster", "分配单位", "每个组别各一行", "样本量"]),
-        ("en", ["no column `城市`", "pilot.cluster", "allocation unit", "one row per `城市`"]),
+        ("zh", ["看板汇总没有 `城市` 列", "pilot.cluster", "分配单位", "每个组别各一行", "样本量"]),
+        (
+            "en",
+            ["without a `城市` column", "pilot.cluster", "allocation unit", "one row per `城市`"],
+        ),
     ],
 )
-def test_arm_level_summary_of_a_region_pilot_is_refused_in_words(
+def test_arm_level_summary_of_a_region_pilot_gives_the_deviation_and_says_why(
     tmp_path: Path, region_pilot: tuple[Path, pd.DataFrame], lang: str, words: list[str]
 ) -> None:
+    """No city column: the deviation only (no test), and the words name the pilot.cluster
+    column and what to export — not a "segment column" the user never asked for."""
     playbook, frame = region_pilot
     summary = tmp_path / "d11_summary.csv"
     arm_level = per_city_summary(frame).drop(columns="城市").drop_duplicates(["指标", "组别"])
     arm_level.to_csv(summary, index=False, encoding="gbk")
     result = run(playbook, summary, lang=lang)
-    assert result.exit_code != 0
-    assert "d11_summary.csv" in result.output and "Traceback" not in result.output
+    rows = figures(result)
+    assert rows["下单率"]["method"] == "point" and rows["下单率"]["p_value"] is None
+    assert rows["下单率"]["verdict"] == "inconclusive"
+    warnings = " ".join(json.loads(result.stdout)["warnings"])
     for word in words:
-        assert word in result.output
+        assert word in warnings
     assert "分群列" not in result.output  # the user never asked for --by
+    text = run(playbook, summary, lang=lang, json_out=False).stdout
+    assert ("各组汇总数值判断不了" if lang == "zh" else "assigned by clusters") in text
 
 
 def test_unit_rows_without_the_cluster_column_are_refused_in_words(

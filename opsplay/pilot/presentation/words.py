@@ -260,6 +260,11 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
         judged = _("{change}; {reason}").format(change=change, reason=untestable_reason(row))
     elif row.verdict in ("met", "improved", "worse", "no_change"):
         judged = _("{change}; {chance}").format(change=change, chance=chance_words(row))
+    elif row.verdict == "inconclusive" and c.method == "point" and c.unit == "cluster":
+        judged = _(
+            "{change}; a summary per group cannot tell whether it is chance in a pilot "
+            "assigned by clusters (export one row per cluster and group, with its sample size)"
+        ).format(change=change)
     elif row.verdict == "inconclusive" and c.method == "point":
         judged = _(
             "{change}; a dashboard summary cannot tell whether it is chance (export the unit "
