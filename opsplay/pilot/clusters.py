@@ -284,6 +284,7 @@ def _randomised(comparison, values, treated_count, statistic, shifted, alpha):  
         lambda d: test.p_values(delta=d, scale=1)[1],
         alpha,
         estimate=comparison.abs_diff,
+        spread=comparison.se_abs,
     )
     ci_rel = None
     if p_rel is not None and comparison.rel_diff is not None and comparison.rel_diff > -1:
@@ -292,7 +293,12 @@ def _randomised(comparison, values, treated_count, statistic, shifted, alpha):  
             p = test.p_values(theta=theta, scale=0)[0]
             return 0.0 if p is None else p
 
-        log_interval = _inverted(p_at, alpha, estimate=math.log1p(comparison.rel_diff))
+        spread = None  # the Welch standard error on the log scale sets the search's steps
+        if comparison.se_rel is not None:
+            spread = comparison.se_rel / (1 + comparison.rel_diff)
+        log_interval = _inverted(
+            p_at, alpha, estimate=math.log1p(comparison.rel_diff), spread=spread
+        )
         ci_rel = (_expm1(log_interval[0]), _expm1(log_interval[1]))
     return replace(
         comparison,
@@ -307,10 +313,13 @@ def _expm1(value: float) -> float:
     return math.expm1(value) if math.isfinite(value) else (math.inf if value > 0 else -1.0)
 
 
-def _inverted(p_at, alpha, *, estimate):  # type: ignore[no-untyped-def]
+def _inverted(p_at, alpha, *, estimate, spread=None):  # type: ignore[no-untyped-def]
     """The set {δ: p(δ) ≥ alpha} around the estimate, as (low, high) found by bisection on
     p(δ) − alpha; ±inf where no effect however large is rejected. 0 is tried first on its side,
-    so 0 lies inside exactly when p(0) ≥ alpha (p is a step function, not always monotone)."""
+    so 0 lies inside exactly when p(0) ≥ alpha (p is a step function, not always monotone).
+    `spread` (a standard error) sets the first step and the precision (1e-4 of it, far finer
+    than any figure shown); without it, the estimate's size does."""
+    scale = spread if spread and math.isfinite(spread) and spread > 0 else None
     p_zero = p_at(0.0)
     bounds = []
     for direction in (-1.0, 1.0):
@@ -321,7 +330,7 @@ def _inverted(p_at, alpha, *, estimate):  # type: ignore[no-untyped-def]
             else:
                 inside = 0.0
         if outside is None:
-            step = max(abs(estimate), abs(inside), 1e-9)
+            step = 2 * scale if scale else max(abs(estimate), abs(inside), 1e-9)
             for _ in range(60):
                 candidate = inside + direction * step
                 if p_at(candidate) < alpha:
@@ -334,7 +343,8 @@ def _inverted(p_at, alpha, *, estimate):  # type: ignore[no-untyped-def]
         for _ in range(60):
             middle = (inside + outside) / 2
             width = abs(outside - inside)
-            if width <= 1e-6 * max(abs(middle), abs(estimate), 1e-12) or middle in (
+            precision = 1e-4 * scale if scale else 1e-6 * max(abs(middle), abs(estimate), 1e-12)
+            if width <= precision or middle in (
                 inside,
                 outside,
             ):
@@ -347,20 +357,25 @@ def _inverted(p_at, alpha, *, estimate):  # type: ignore[no-untyped-def]
     return bounds[0], bounds[1]
 
 
-def _ab_statistics(sums, totals, cache=None):  # type: ignore[no-untyped-def]
+def _ab_statistics(sums, totals, cache=None, scale=None):  # type: ignore[no-untyped-def]
     """Relative and absolute differences of Σnum/Σden for a batch of assignments, from the
     pilot arm's sums (one array per row of values: num, den) and the rows' totals."""
     import numpy as np
 
     p_num, p_den = sums
-    b_num, b_den = totals[0] - p_num, totals[1] - p_den
+    if cache is None or not cache:  # the denominators: no shift touches them (see the DiD's)
+        fixed = {"p_den": p_den, "b_den": totals[1] - p_den}
+        if cache is not None:
+            cache.update(fixed)
+    else:
+        fixed = cache
     with np.errstate(divide="ignore", invalid="ignore"):
-        base = b_num / b_den
-        diff = p_num / p_den - base
-        return diff / np.abs(base), diff
+        base = (totals[0] - p_num) / fixed["b_den"]
+        diff = p_num / fixed["p_den"] - base
+        return (None if scale == 1 else diff / np.abs(base)), diff
 
 
-def _did_array_statistics(sums, totals, cache=None):  # type: ignore[no-untyped-def]
+def _did_array_statistics(sums, totals, cache=None, scale=None):  # type: ignore[no-untyped-def]
     """Relative (ratio of ratios − 1) and absolute difference in differences, batched, from the
     pilot arm's sums of (num before, den before, num after, den after) and their totals.
 
@@ -382,8 +397,11 @@ def _did_array_statistics(sums, totals, cache=None):  # type: ignore[no-untyped-
             fixed = cache
         p_after = sums[2] / fixed["p_den"]
         c_after = (totals[2] - sums[2]) / fixed["c_den"]
-        absolute = (p_after - fixed["p_before"]) - (c_after - fixed["c_before"])
-        relative = (p_after / fixed["p_before"]) / (c_after / fixed["c_before"]) - 1
+        absolute = relative = None
+        if scale != 0:
+            absolute = (p_after - fixed["p_before"]) - (c_after - fixed["c_before"])
+        if scale != 1:
+            relative = (p_after / fixed["p_before"]) / (c_after / fixed["c_before"]) - 1
         return relative, absolute
 
 
@@ -454,7 +472,7 @@ class _Randomisation:
             [factor * (self.pilot_totals[row] - delta * self.pilot_totals[den])]
         )
         observed = [float(s[0]) for s in self.statistic(observed_sums, totals)]
-        results = self.statistic(sums, totals, self.cache)
+        results = self.statistic(sums, totals, self.cache, scale)
         p_values: list[float | None] = []
         for index, (observed_value, null) in enumerate(zip(observed, results, strict=True)):
             if scale is not None and index != scale:
