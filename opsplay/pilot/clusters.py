@@ -290,8 +290,10 @@ def _randomised(comparison, values, treated_count, statistic, shifted, alpha):  
     if p_rel is not None and comparison.rel_diff is not None and comparison.rel_diff > -1:
         # relative scale: pilot numerators / (1 + r0), searched as log(1 + r0)
         def p_at(theta: float) -> float:
+            if abs(theta) > 700:  # e^θ beyond floating point: no rejection found before it
+                return 1.0
             p = test.p_values(theta=theta, scale=0)[0]
-            return 0.0 if p is None else p
+            return 1.0 if p is None else p  # an undefined statistic rejects nothing
 
         spread = None  # the Welch standard error on the log scale sets the search's steps
         if comparison.se_rel is not None:

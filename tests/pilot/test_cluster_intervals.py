@@ -166,3 +166,24 @@ def _shifted(cluster: ArmStats, shift: float) -> ArmStats:
     return ArmStats(
         cluster.n, total, cluster.sum_sq + 2 * shift * cluster.sum + shift**2 * cluster.n
     )
+
+
+def test_a_design_too_small_for_alpha_has_an_unbounded_interval_said_as_such() -> None:
+    """3 + 2 cities: 10 assignments, no p below 0.1, so no change however large is rejected at
+    0.05; the interval is unbounded on both sides and worded so, never a made-up range."""
+    from opsplay.i18n import language
+    from opsplay.pilot.presentation.words import fmt_abs, fmt_interval
+
+    rng = np.random.default_rng(5)
+    levels = cities(rng, 5)
+    base = [city(rng, 150, lv) for lv in levels[:3]]
+    test = [city(rng, 150, lv, 30.0) for lv in levels[3:]]
+    result = clusters.compare_clustered(base, test, "mean")
+    assert result.min_p == pytest.approx(0.1)
+    assert result.ci_abs == (-math.inf, math.inf)
+    assert result.ci_rel == (-1.0, math.inf)  # a relative change cannot fall below −100 %
+    with language("zh"):
+        assert fmt_interval(result.ci_rel) == "[-100.0%, 无上限]"
+        assert fmt_abs(result.ci_abs[0], "mean", "元") == "无下限"
+    with language("en"):
+        assert fmt_interval(result.ci_rel) == "[-100.0%, no upper limit]"
