@@ -8,7 +8,10 @@ the units:
   freedom from the cluster counts;
 - with fewer than `RANDOMISATION_BELOW` clusters in an arm, the headline p-value is randomisation
   inference: the share of re-assignments of clusters to arms (exact up to `EXACT_LIMIT`, else
-  `DRAWS` seeded draws) whose |statistic| reaches the observed one;
+  `DRAWS` seeded draws) whose |statistic| reaches the observed one, and the interval is the
+  inversion of that same test (every effect δ it does not reject at α once the pilot clusters
+  are shifted by δ: y − δ·n, or y / (1 + r) on the relative scale; bounds by bisection), so
+  the interval excludes 0 exactly when p < α — a Welch interval on 5 clusters would not agree;
 - one cluster in the pilot arm: with comparison clusters and a before period, the
   placebo-in-space p-value (Abadie et al. 2010; Conley & Taber 2011), else no test.
 
@@ -34,6 +37,9 @@ SEED = 20_240_801
 # Issue codes (worded by the caller).
 ONE_CLUSTER = "one_cluster"  # an arm has a single cluster and no placebo test is possible
 FLOOR_ABOVE_ALPHA = "floor_above_alpha"  # too few clusters: no p-value can fall below alpha
+
+# How an interval was found (the JSON's interval_method).
+RANDOMISATION_INVERSION = "randomisation_inversion"  # the effects the randomisation test keeps
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,10 @@ def compare_clustered(
         return _untestable(comparison)
     if min(len(base), len(test)) >= RANDOMISATION_BELOW:
         return replace(comparison, method="cluster-welch-t")
-    p_rel, p_abs, floor = randomisation_p(base, test)
-    return _with_randomisation(comparison, p_rel, p_abs, floor, alpha)
+    import numpy as np
+
+    values = np.array([[c.numerator, c.denominator] for c in [*base, *test]]).T
+    return _randomised(comparison, values, len(test), _ab_statistics, 0, alpha)
 
 
 def did_clustered(
@@ -151,8 +159,11 @@ def did_clustered(
         return comparison
     if min(len(base), len(test)) >= RANDOMISATION_BELOW:
         return comparison
-    p_rel, p_abs, floor = randomisation_p_did(base, test)
-    return _with_randomisation(comparison, p_rel, p_abs, floor, alpha)
+    import numpy as np
+
+    rows = [[b.numerator, b.denominator, a.numerator, a.denominator] for b, a in [*base, *test]]
+    values = np.array(rows).T
+    return _randomised(comparison, values, len(test), _did_array_statistics, 2, alpha)
 
 
 def randomisation_p(
@@ -262,71 +273,227 @@ def _with_randomisation(
     )
 
 
-def _ab_statistics(values, treated):  # type: ignore[no-untyped-def]
-    """Relative and absolute differences of Σnum/Σden for a batch of assignments.
+def _randomised(comparison, values, treated_count, statistic, shifted, alpha):  # type: ignore[no-untyped-def]
+    """The randomisation p-values and, on both scales, the interval that inverts the same test
+    (every effect it does not reject at alpha), so the interval excludes 0 exactly when p < alpha."""
+    test = _Randomisation(values, treated_count, statistic, shifted)
+    p_rel, p_abs = test.p_values()
+    comparison = _with_randomisation(comparison, p_rel, p_abs, test.floor, alpha)
+    assert comparison.abs_diff is not None
+    ci_abs = _inverted(
+        lambda d: test.p_values(delta=d, scale=1)[1],
+        alpha,
+        estimate=comparison.abs_diff,
+        spread=comparison.se_abs,
+    )
+    ci_rel = None
+    if p_rel is not None and comparison.rel_diff is not None and comparison.rel_diff > -1:
+        # relative scale: pilot numerators / (1 + r0), searched as log(1 + r0)
+        def p_at(theta: float) -> float:
+            if abs(theta) > 700:  # e^θ beyond floating point: no rejection found before it
+                return 1.0
+            p = test.p_values(theta=theta, scale=0)[0]
+            return 1.0 if p is None else p  # an undefined statistic rejects nothing
 
-    `values` is (2, clusters); `treated` is (batch, clusters) of 0/1."""
-    num, den = values
-    p_num, p_den = treated @ num, treated @ den
-    b_num, b_den = num.sum() - p_num, den.sum() - p_den
+        spread = None  # the Welch standard error on the log scale sets the search's steps
+        if comparison.se_rel is not None:
+            spread = comparison.se_rel / (1 + comparison.rel_diff)
+        log_interval = _inverted(
+            p_at, alpha, estimate=math.log1p(comparison.rel_diff), spread=spread
+        )
+        ci_rel = (_expm1(log_interval[0]), _expm1(log_interval[1]))
+    return replace(
+        comparison,
+        ci_abs=ci_abs,
+        ci_rel=ci_rel,
+        dof=None,
+        interval_method=RANDOMISATION_INVERSION,
+    )
+
+
+def _expm1(value: float) -> float:
+    return math.expm1(value) if math.isfinite(value) else (math.inf if value > 0 else -1.0)
+
+
+def _inverted(p_at, alpha, *, estimate, spread=None):  # type: ignore[no-untyped-def]
+    """The set {δ: p(δ) ≥ alpha} around the estimate, as (low, high) found by bisection on
+    p(δ) − alpha; ±inf where no effect however large is rejected. 0 is tried first on its side,
+    so 0 lies inside exactly when p(0) ≥ alpha (p is a step function, not always monotone).
+    `spread` (a standard error) sets the first step and the precision (1e-4 of it, far finer
+    than any figure shown); without it, the estimate's size does."""
+    scale = spread if spread and math.isfinite(spread) and spread > 0 else None
+    p_zero = p_at(0.0)
+    bounds = []
+    for direction in (-1.0, 1.0):
+        inside, outside = estimate, None
+        if direction * (0.0 - estimate) > 0:  # 0 lies on this side of the estimate
+            if p_zero < alpha:
+                outside = 0.0
+            else:
+                inside = 0.0
+        if outside is None:
+            step = 2 * scale if scale else max(abs(estimate), abs(inside), 1e-9)
+            for _ in range(60):
+                candidate = inside + direction * step
+                if p_at(candidate) < alpha:
+                    outside = candidate
+                    break
+                inside, step = candidate, step * 2
+            if outside is None:
+                bounds.append(direction * math.inf)
+                continue
+        for _ in range(60):
+            middle = (inside + outside) / 2
+            width = abs(outside - inside)
+            precision = 1e-4 * scale if scale else 1e-6 * max(abs(middle), abs(estimate), 1e-12)
+            if width <= precision or middle in (
+                inside,
+                outside,
+            ):
+                break
+            if p_at(middle) < alpha:
+                outside = middle
+            else:
+                inside = middle
+        bounds.append(inside)
+    return bounds[0], bounds[1]
+
+
+def _ab_statistics(sums, totals, cache=None, scale=None):  # type: ignore[no-untyped-def]
+    """Relative and absolute differences of Σnum/Σden for a batch of assignments, from the
+    pilot arm's sums (one array per row of values: num, den) and the rows' totals."""
+    import numpy as np
+
+    p_num, p_den = sums
+    if cache is None or not cache:  # the denominators: no shift touches them (see the DiD's)
+        fixed = {"p_den": p_den, "b_den": totals[1] - p_den}
+        if cache is not None:
+            cache.update(fixed)
+    else:
+        fixed = cache
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = (totals[0] - p_num) / fixed["b_den"]
+        diff = p_num / fixed["p_den"] - base
+        return (None if scale == 1 else diff / np.abs(base)), diff
+
+
+def _did_array_statistics(sums, totals, cache=None, scale=None):  # type: ignore[no-untyped-def]
+    """Relative (ratio of ratios − 1) and absolute difference in differences, batched, from the
+    pilot arm's sums of (num before, den before, num after, den after) and their totals.
+
+    `cache`: a dict kept by the caller while only the after numerators (row 2) change — the
+    shifts of an interval search — so the other rows' ratios are computed once."""
     import numpy as np
 
     with np.errstate(divide="ignore", invalid="ignore"):
-        base = b_num / b_den
-        diff = p_num / p_den - base
-        return diff / np.abs(base), diff
-
-
-def _did_array_statistics(values, treated):  # type: ignore[no-untyped-def]
-    """Relative (ratio of ratios − 1) and absolute difference in differences, batched."""
-    import numpy as np
-
-    nb, db, na, da = values
-    sums = [treated @ v for v in (nb, db, na, da)]
-    rest = [v.sum() - s for v, s in zip((nb, db, na, da), sums, strict=True)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_before, p_after = sums[0] / sums[1], sums[2] / sums[3]
-        c_before, c_after = rest[0] / rest[1], rest[2] / rest[3]
-        absolute = (p_after - p_before) - (c_after - c_before)
-        relative = (p_after / p_before) / (c_after / c_before) - 1
+        if cache is None or not cache:
+            fixed = {
+                "p_before": sums[0] / sums[1],
+                "c_before": (totals[0] - sums[0]) / (totals[1] - sums[1]),
+                "p_den": sums[3],
+                "c_den": totals[3] - sums[3],
+            }
+            if cache is not None:
+                cache.update(fixed)
+        else:
+            fixed = cache
+        p_after = sums[2] / fixed["p_den"]
+        c_after = (totals[2] - sums[2]) / fixed["c_den"]
+        absolute = relative = None
+        if scale != 0:
+            absolute = (p_after - fixed["p_before"]) - (c_after - fixed["c_before"])
+        if scale != 1:
+            relative = (p_after / fixed["p_before"]) / (c_after / fixed["c_before"]) - 1
         return relative, absolute
 
 
 def _permutation(values, treated_count: int, statistic):  # type: ignore[no-untyped-def]
-    """Two-sided randomisation p-values: the share of assignments (the observed one included)
-    whose |statistic| is at least the observed |statistic|; exact or seeded draws."""
-    import numpy as np
+    """Two-sided randomisation p-values (relative, absolute) and the smallest p possible."""
+    test = _Randomisation(values, treated_count, statistic)
+    p_rel, p_abs = test.p_values()
+    return p_rel, p_abs, test.floor
 
-    clusters = values.shape[1]
-    observed_mask = np.zeros((1, clusters))
-    observed_mask[0, clusters - treated_count :] = 1
-    observed = [float(s[0]) for s in statistic(values, observed_mask)]
-    count = assignments(clusters, treated_count)
-    exact = count <= EXACT_LIMIT
-    if exact:
-        masks = _all_assignments(clusters, treated_count)
-    else:
-        rng = np.random.default_rng(SEED)
-        order = rng.random((DRAWS, clusters)).argsort(axis=1)[:, :treated_count]
-        masks = np.zeros((DRAWS, clusters))
-        np.put_along_axis(masks, order, 1, axis=1)
-    results = statistic(values, masks)
-    p_values: list[float | None] = []
-    for observed_value, null in zip(observed, results, strict=True):
-        if not math.isfinite(observed_value):
-            p_values.append(None)
-            continue
-        # ties within rounding count as reaching the observed value (as scipy's permutation_test)
-        tolerance = 1e-12 * max(abs(observed_value), 1e-300)
-        reached = int(np.sum(np.abs(null) >= abs(observed_value) - tolerance))
-        if exact:
-            p_values.append(reached / count)
+
+class _Randomisation:
+    """The assignments of one design (all of them, or seeded draws) and its p-values: the share
+    of assignments (the observed one included) whose |statistic| is at least the observed one.
+
+    The same assignments serve the p-value and every shifted p-value of the interval. A shift
+    touches only the pilot clusters' numerator row `shifted` (y → (y − δ·n)·e^−θ, n its
+    denominator row), so each assignment's sums are kept apart for the baseline and the pilot
+    clusters, and a shifted p-value costs a few vector operations, not a matrix product."""
+
+    def __init__(self, values, treated_count: int, statistic, shifted: int = 0) -> None:  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        rows, clusters = values.shape
+        self.statistic = statistic
+        self.shifted = shifted
+        pilot = np.zeros(clusters)
+        pilot[clusters - treated_count :] = 1
+        count = assignments(clusters, treated_count)
+        self.exact = count <= EXACT_LIMIT
+        if self.exact:
+            masks = _all_assignments(clusters, treated_count)
+            self.count = count
         else:
-            p_values.append((reached + 1) / (DRAWS + 1))
-    floor = 1 / count if exact else 1 / (DRAWS + 1)
-    p_abs = p_values[1]
-    assert p_abs is not None
-    return p_values[0], p_abs, floor
+            rng = np.random.default_rng(SEED)
+            order = rng.random((DRAWS, clusters)).argsort(axis=1)[:, :treated_count]
+            masks = np.zeros((DRAWS, clusters))
+            np.put_along_axis(masks, order, 1, axis=1)
+            self.count = DRAWS
+        self.floor = 1 / count if self.exact else 1 / (DRAWS + 1)
+        # per row: each assignment's sum over its baseline-origin and pilot-origin clusters
+        self.from_base = masks @ (values * (1 - pilot)).T  # (assignments, rows)
+        self.from_pilot = masks @ (values * pilot).T
+        self.base_totals = (values * (1 - pilot)).sum(axis=1)
+        self.pilot_totals = (values * pilot).sum(axis=1)
+        self.sums = list((self.from_base + self.from_pilot).T)
+        self.cache: dict = {}  # the statistic's figures of the rows no shift touches
+
+    def p_values(
+        self, delta: float = 0.0, theta: float = 0.0, scale: int | None = None
+    ) -> tuple[float | None, float]:
+        """p-values (relative, absolute) with the pilot clusters' effect δ (absolute) and
+        e^θ − 1 (relative) taken away; (0, 0) is the observed data. `scale` 0 or 1: only that
+        p-value is computed (the other is returned as 1.0)."""
+        import numpy as np
+
+        row, den = self.shifted, self.shifted + 1
+        factor = math.exp(-theta)
+        sums = list(self.sums)
+        sums[row] = self.from_base[:, row] + factor * (
+            self.from_pilot[:, row] - delta * self.from_pilot[:, den]
+        )
+        totals = self.base_totals + self.pilot_totals
+        totals[row] = self.base_totals[row] + factor * (
+            self.pilot_totals[row] - delta * self.pilot_totals[den]
+        )
+        observed_sums = [np.array([t]) for t in self.pilot_totals]
+        observed_sums[row] = np.array(
+            [factor * (self.pilot_totals[row] - delta * self.pilot_totals[den])]
+        )
+        observed = [float(s[0]) for s in self.statistic(observed_sums, totals)]
+        results = self.statistic(sums, totals, self.cache, scale)
+        p_values: list[float | None] = []
+        for index, (observed_value, null) in enumerate(zip(observed, results, strict=True)):
+            if scale is not None and index != scale:
+                p_values.append(1.0)
+                continue
+            if not math.isfinite(observed_value):
+                p_values.append(None)
+                continue
+            # ties within rounding count as reaching the observed value (as scipy's
+            # permutation_test)
+            tolerance = 1e-12 * max(abs(observed_value), 1e-300)
+            reached = int(np.count_nonzero(np.abs(null) >= abs(observed_value) - tolerance))
+            if self.exact:
+                p_values.append(reached / self.count)
+            else:
+                p_values.append((reached + 1) / (DRAWS + 1))
+        p_abs = p_values[1]
+        assert p_abs is not None
+        return p_values[0], p_abs
 
 
 @functools.lru_cache(maxsize=8)

@@ -30,6 +30,7 @@ from opsplay.pilot.designs import (
     segment_words,
     segments,
     split_clusters,
+    summary_clusters,
 )
 from opsplay.pilot.judging import (
     MetricResult,
@@ -37,6 +38,7 @@ from opsplay.pilot.judging import (
     evaluate_alerts,
     judge,
     reaches_target,
+    segment_interval_alphas,
 )
 from opsplay.pilot.outcome import SRM_THRESHOLD, CompareOptions, PilotReport
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
@@ -275,19 +277,16 @@ def _read(
             )
         )
     per_cluster = None
+    adjusted = opened.adjusted
+    if pilot.cluster and read.shape == "summary":  # one row per cluster and arm (SPEC 11)
+        adjusted = _without_adjustment(adjusted, lang, warnings)
+        kinds = {m: opened.metric_defs[m].kind for m in opened.metric_defs}
+        read = summary_clusters(read, pilot.cluster, kinds, lang)
     if pilot.cluster and read.shape != "summary":
         read, per_cluster = split_clusters(read, pilot.cluster, options.by)
     _check_segments(read, options)
-    adjusted = opened.adjusted
-    if adjusted and read.shape == "summary":  # a dashboard has no before-period values
-        with language(lang):
-            shown = joined([f"`{visible(m)}`" for m in sorted(adjusted)])
-        text = N_(
-            "a dashboard summary has no before-period values; {metrics} compared without the "
-            "before-period adjustment (pre_column)"
-        )
-        warnings.append(translate(text, lang).format(metrics=shown))
-        adjusted = set()
+    if read.shape == "summary":
+        adjusted = _without_adjustment(adjusted, lang, warnings)
     setting = Setting(
         read,
         pilot,
@@ -301,6 +300,20 @@ def _read(
         sequential_tuning=opened.tuning,
     )
     return read, setting, warnings
+
+
+def _without_adjustment(adjusted: Any, lang: str, warnings: list[str]) -> Any:
+    """A dashboard has no before-period values: the pre_column metrics are compared without."""
+    if not adjusted:
+        return adjusted
+    with language(lang):
+        shown = joined([f"`{visible(m)}`" for m in sorted(adjusted)])
+    text = N_(
+        "a dashboard summary has no before-period values; {metrics} compared without the "
+        "before-period adjustment (pre_column)"
+    )
+    warnings.append(translate(text, lang).format(metrics=shown))
+    return set()
 
 
 def _compare(
@@ -341,6 +354,7 @@ def _judge(
     judged: one-group segments, untested rows, signs of clustering, missing values, the split."""
     pilot, lang, arms = opened.pilot, opened.lang, opened.arms
     judged = adjust(rows, options.correction, opened.alpha)
+    judged = _segment_intervals(judged, setting, opened, options)
     for (metric_id, arm), skipped in setting.one_group.items():
         text = translate(N_("data for one group only (no `{arm}`); left out"), lang).format(
             arm=visible(arm)
@@ -368,6 +382,30 @@ def _judge(
     warnings += _differential_missingness(judged, missing, opened.metric_defs, lang)
     srm = _sample_ratio(pilot, judged, lang, warnings)
     return _Judged(tuple(judged), missing, srm, assignment)
+
+
+def _segment_intervals(
+    rows: list[MetricResult], setting: Setting, opened: _Opened, options: CompareOptions
+) -> list[MetricResult]:
+    """Per-segment intervals at the level their corrected verdict is decided at (Holm's step,
+    or BH's R·α/m), so a segment's interval excludes 0 exactly when its verdict is a change."""
+    levels = segment_interval_alphas(rows, options.correction, opened.alpha)
+    settings: dict[float, Setting] = {}
+    out = list(rows)
+    for index, level in levels.items():
+        row = rows[index]
+        if level >= opened.alpha:
+            continue
+        at_level = settings.setdefault(level, replace(setting, alpha=level))
+        kind = opened.metric_defs[row.metric].kind
+        redone = compare_metric(at_level, row.metric, kind, row.segment, [])
+        if redone is None:
+            continue
+        comparison = replace(
+            row.comparison, ci_abs=redone.ci_abs, ci_rel=redone.ci_rel, alpha=level
+        )
+        out[index] = replace(row, comparison=comparison)
+    return out
 
 
 def _sample_ratio(
@@ -643,22 +681,47 @@ def _cluster_column(
     a dashboard summary without it is read as it is (it gets no test, and says why)."""
     if not pilot.cluster or pilot.cluster in options.by:
         return ()
-    if data and not options.db and _is_summary_without(data, pilot.cluster, options):
-        return ()
+    if data and not options.db and not _has_cluster_column(data, pilot.cluster, options):
+        return ()  # a dashboard summary per arm: the deviation only, and it says why
     return (pilot.cluster,)
 
 
-def _is_summary_without(data: Sequence[Path], column: str, options: CompareOptions) -> bool:
-    """Whether the first export is a dashboard summary (arm, metric, value) without `column`."""
+def _has_cluster_column(data: Sequence[Path], column: str, options: CompareOptions) -> bool:
+    """Whether the first export has the pilot.cluster column. A dashboard summary without it
+    is read as it is (the deviation only, with a warning saying what to export); unit rows or
+    statistics without it are refused in words: a pilot assigned by the column is compared
+    with each of its values as one unit. A file that cannot be opened is left for the reader."""
     from opsplay.pilot.readers.cells import normalize_text
-    from opsplay.pilot.readers.sources import open_source
+    from opsplay.pilot.readers.sources import has_column, open_source
 
+    path = Path(data[0])
     try:
-        columns = {c.casefold() for c in open_source(Path(data[0]), options.encoding).columns}
+        source = open_source(path, options.encoding)
     except (InputError, IndexError):
+        return True
+    columns = list(source.columns)
+    if normalize_text(column).casefold() in {c.casefold() for c in columns}:
+        return True
+    summary = options.input_format == "summary" or (
+        options.input_format == "auto"
+        and not all(has_column(source, c) for c in ("n", "sum", "sum_sq"))
+        and has_column(source, "metric")
+        and has_column(source, "value")
+    )
+    if summary:
         return False
-    summary = {"arm", "metric", "value"} <= columns or options.input_format == "summary"
-    return summary and normalize_text(column).casefold() not in columns
+    raise InputError(
+        _(
+            "{file}: no column `{column}`, the pilot.cluster column (the allocation unit): "
+            "a pilot assigned by `{column}` is compared with each `{column}` as one unit, "
+            "so every row needs its `{column}`; columns found: {columns}. Add the column to "
+            "the export, or correct pilot.cluster in the playbook"
+        ).format(
+            file=visible(str(path)),
+            column=visible(column),
+            columns=joined([f"`{visible(c)}`" for c in columns]),
+        )
+    )
 
 
 def _missing_counts(

@@ -92,14 +92,17 @@ def compare_metric(
             segment_label(metric_id, (), setting.lang)
             + translate(
                 N_(
-                    "a dashboard summary gives the deviation only: a pilot assigned by "
-                    "`{cluster}` is tested on figures per `{cluster}`; export the unit rows, or "
-                    "the sufficient statistics per `{cluster}` (opsplay pilot sql)"
+                    "a dashboard summary without a `{cluster}` column gives the deviation only: "
+                    "`{cluster}` is the pilot.cluster column (the allocation unit), and a pilot "
+                    "assigned by `{cluster}` is tested with each `{cluster}` as one unit; export "
+                    "the summary with one row per `{cluster}` and group (value and sample size "
+                    "n / 样本量), the unit rows, or the sufficient statistics per `{cluster}` "
+                    "(opsplay pilot sql)"
                 ),
                 setting.lang,
             ).format(cluster=visible(setting.pilot.cluster))
         )
-        return _point(setting, kind, cells)
+        return replace(_point(setting, kind, cells), unit="cluster")
     tested = [_as_stats(cell, kind) for cell in cells]
     if all(isinstance(cell, ArmStats) for cell in tested):
         try:
@@ -259,6 +262,57 @@ def split_clusters(
             cells = per_cluster.setdefault(target, {})
             cells[cluster] = cells[cluster] + value if cluster in cells else value
     return replace(read, stats=merged), per_cluster
+
+
+def summary_clusters(
+    read: ExportData, column: str, kinds: Mapping[str, str], lang: str
+) -> ExportData:
+    """A dashboard summary with one row per cluster and arm, as the statistics of each cluster:
+    Σy = value × n and n (SPEC 11: the clustered test needs only each cluster's totals, for a
+    proportion and a mean alike). A proportion's count is rounded to whole units (the value
+    was shown rounded). Refused, naming the row's metric, group and cluster, without n, and for
+    ratio metrics (Σden is not in a summary)."""
+    stats_of: dict[GroupKey, ArmStats] = {}
+    for key, summary in read.summary.items():
+        cluster = dict(key.segment).get(column)
+        kind = kinds.get(key.metric, "mean")
+        where = {"metric": visible(key.metric), "arm": visible(key.arm), "cluster": visible(column)}
+        if cluster is None:
+            continue
+        where["value"] = visible(cluster)
+        if kind == "ratio":
+            raise InputError(
+                translate(
+                    N_(
+                        "metric `{metric}` is a ratio: a dashboard summary per `{cluster}` has its "
+                        "value but not the denominator's total, which a pilot assigned by "
+                        "`{cluster}` is tested on; export the unit rows, or the sufficient "
+                        "statistics per `{cluster}` (opsplay pilot sql)"
+                    ),
+                    lang,
+                ).format(**where)
+            )
+        if summary.n is None or summary.n <= 0:
+            raise InputError(
+                translate(
+                    N_(
+                        "metric `{metric}`, group `{arm}`, `{cluster}` {value}: no sample size; a "
+                        "pilot assigned by `{cluster}` is tested on each `{cluster}`'s totals "
+                        "(value × sample size), so write the number of units in the `n` (样本量) "
+                        "column of every row"
+                    ),
+                    lang,
+                ).format(**where)
+            )
+        n = summary.n
+        total = summary.value * n
+        if kind == "proportion":
+            total = float(round(total))
+        # the spread within a cluster is not known and not needed: clusters are the units
+        stats_of[key] = ArmStats(n, total, total if kind == "proportion" else total * summary.value)
+    if not stats_of:
+        return read
+    return replace(read, shape="stats", stats=stats_of, summary={})
 
 
 def assigned_by(read: ExportData, columns: Sequence[str], arms: Sequence[str]) -> list[str]:

@@ -86,6 +86,9 @@ class Comparison:
     theta: float | None = None
     variance_reduction: float | None = None
     sequential: bool = False  # always-valid intervals and p-values (repeated looks)
+    # how the interval was found when not by the method's own formula: "randomisation_inversion"
+    # (clustered pilots below 30 clusters an arm: the effects the randomisation test keeps)
+    interval_method: str | None = None
 
     @property
     def tested(self) -> bool:

@@ -86,11 +86,21 @@ def _likely_range(row: dict[str, Any], design: str, lang: str) -> str:
     (the absolute one for a difference in differences, as its size is given)."""
     relative, absolute = row.get("ci_rel"), row.get("ci_abs")
     if relative and design != "did":
-        low, high = (signed_percent(v) for v in relative)
+        low, high = (None if v is None else signed_percent(v) for v in relative)
+        bounds = relative
     elif absolute:
-        low, high = (change_as(v, row.get("kind"), row.get("unit"), lang=lang) for v in absolute)
+        low, high = (
+            None if v is None else change_as(v, row.get("kind"), row.get("unit"), lang=lang)
+            for v in absolute
+        )
+        bounds = absolute
     else:
         return ""
+    # null: a side of a randomisation interval that no change however large reaches
+    if bounds[0] is None:
+        low = translate(N_("no lower limit"), lang)
+    if bounds[1] is None:
+        high = translate(N_("no upper limit"), lang)
     return translate(_RANGE, lang).format(low=low, high=high)
 
 

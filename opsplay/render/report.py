@@ -644,8 +644,9 @@ CLUSTER_METHOD = N_(
     "The pilot was assigned by {cluster}, so each {cluster} counts as one unit: the metric is "
     "the ratio of the totals per {cluster}, its interval from a Welch t-test on the number of "
     "{cluster} values; with fewer than 30 per group the p-value comes from re-assigning the "
-    "{cluster} values to the groups (randomisation test), and with one pilot {cluster} from "
-    "ranking its change among the comparison values' (placebo test)."
+    "{cluster} values to the groups (randomisation test) and the interval from the same test "
+    "(the changes it does not reject), and with one pilot {cluster} from ranking its change "
+    "among the comparison values' (placebo test)."
 )
 BEFORE_AFTER_METHOD = N_(
     "No p-value: a before/after comparison cannot tell the change from anything else that "

@@ -72,17 +72,23 @@ def test_ratio_of_cluster_totals_agrees_with_gbstats() -> None:
     assert math.isclose(ours.ci_rel[0], result.ci[0], rel_tol=RTOL)
     assert math.isclose(ours.ci_rel[1], result.ci[1], rel_tol=RTOL)
     assert math.isclose(ours.p_value, result.p_value, rel_tol=RTOL)
-    assert ours.min_p is None
+    assert ours.min_p is None and ours.interval_method is None
 
 
-def test_intervals_with_few_clusters_still_come_from_the_cluster_totals() -> None:
+def test_intervals_with_few_clusters_invert_the_randomisation_test() -> None:
+    """Below 30 clusters an arm the estimate still comes from the cluster totals (as gbstats),
+    but the interval is the inversion of the randomisation test, not Welch on 5 clusters
+    (anti-conservative; tests/pilot/test_cluster_intervals.py checks it)."""
     rng = np.random.default_rng(8)
     base, test = regions(rng, 15, 500, 0.35, 0.01), regions(rng, 5, 500, 0.35, 0.01)
     ours = clusters.compare_clustered(base, test, "proportion")
     result = gbstats_on_totals(base, test).compute_result()
     assert ours.method == "randomisation"
-    assert math.isclose(ours.ci_rel[0], result.ci[0], rel_tol=RTOL)
-    assert math.isclose(ours.ci_rel[1], result.ci[1], rel_tol=RTOL)
+    assert ours.interval_method == clusters.RANDOMISATION_INVERSION
+    assert math.isclose(ours.rel_diff, result.expected, rel_tol=RTOL)
+    assert ours.ci_rel[0] < ours.rel_diff < ours.ci_rel[1]
+    assert not math.isclose(ours.ci_rel[0], result.ci[0], rel_tol=1e-3)
+    assert (ours.ci_rel[0] > 0 or ours.ci_rel[1] < 0) == (ours.p_value < 0.05)
     assert ours.min_p == pytest.approx(1 / math.comb(20, 5))
 
 

@@ -75,7 +75,8 @@ def method_line(report: PilotReport) -> str:
         test = _(
             "each `{cluster}` counted as one unit: ratio of the totals per `{cluster}`, Welch "
             "t on the `{cluster}` counts; with fewer than 30 per group the p-value comes from "
-            "re-assigning the `{cluster}` values to the groups (randomisation test)"
+            "re-assigning the `{cluster}` values to the groups (randomisation test), and the "
+            "interval from the same test (the changes it does not reject)"
         ).format(cluster=visible(report.cluster))
     if report.design == "before_after":
         test = _("no test: a before/after comparison cannot tell the change from the period")

@@ -80,8 +80,15 @@ def _metric_json(row: MetricResult) -> dict[str, Any]:
         "pilot": {"n": c.pilot_n, "value": c.pilot_value},
         "abs_diff": c.abs_diff,
         "rel_diff": c.rel_diff,
-        "ci_abs": list(c.ci_abs) if c.ci_abs else None,
-        "ci_rel": list(c.ci_rel) if c.ci_rel else None,
+        # an unbounded side (no effect however large is rejected) is null
+        "ci_abs": _bounds(c.ci_abs),
+        "ci_rel": _bounds(c.ci_rel),
+        # what gave the interval: the test's own formula, or the inversion of the
+        # randomisation test whose p is the headline p (SPEC 11)
+        # the interval's confidence: 1 − α, or, for a segment row under a correction, the
+        # level its corrected verdict is decided at (Holm's step), so the two agree
+        "interval_level": 1 - c.alpha if (c.ci_abs or c.ci_rel) else None,
+        "interval_method": None if not (c.ci_abs or c.ci_rel) else (c.interval_method or c.method),
         "p_value": c.p_value,
         "p_value_abs": c.p_value_abs,
         "p_adjusted": row.p_adjusted,
@@ -100,6 +107,12 @@ def _metric_json(row: MetricResult) -> dict[str, Any]:
             "pilot": {"n": c.before.pilot_n, "value": c.before.pilot_value},
         }
     return entry
+
+
+def _bounds(interval: tuple[float, float] | None) -> list[float | None] | None:
+    if not interval:
+        return None
+    return [value if math.isfinite(value) else None for value in interval]
 
 
 def _with_missing(entry: dict[str, Any], report: PilotReport) -> dict[str, Any]:

@@ -9,6 +9,7 @@ Every function speaks the message language: callers wrap them in
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _, ngettext
@@ -167,6 +168,8 @@ def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
     """+3.0pp for proportions, +1.23 otherwise."""
     if value is None:
         return "—"
+    if math.isinf(value):  # an interval's side that no effect however large reaches
+        return _unbounded(value)
     if kind == "proportion":
         return _("{change} pp").format(change=f"{value * 100:+.1f}")
     return _number(value, "+") + _unit(unit)
@@ -174,7 +177,13 @@ def fmt_abs(value: float | None, kind: str, unit: str | None = None) -> str:
 
 def fmt_rel(value: float | None) -> str:
     """+8.6%."""
+    if value is not None and math.isinf(value):
+        return _unbounded(value)
     return "—" if value is None else f"{value:+.1%}"
+
+
+def _unbounded(value: float) -> str:
+    return _("no upper limit") if value > 0 else _("no lower limit")
 
 
 def fmt_interval(interval: tuple[float, float] | None) -> str:
@@ -182,7 +191,7 @@ def fmt_interval(interval: tuple[float, float] | None) -> str:
     if not interval:
         return "—"
     low, high = interval
-    return f"[{low:+.1%}, {high:+.1%}]"
+    return f"[{fmt_rel(low)}, {fmt_rel(high)}]"
 
 
 def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
@@ -238,6 +247,11 @@ def plain_sentence(row: MetricResult, alpha: float, design: str = "ab") -> str:
         judged = _("{change}; {reason}").format(change=change, reason=untestable_reason(row))
     elif row.verdict in ("met", "improved", "worse", "no_change"):
         judged = _("{change}; {chance}").format(change=change, chance=chance_words(row))
+    elif row.verdict == "inconclusive" and c.method == "point" and c.unit == "cluster":
+        judged = _(
+            "{change}; a summary per group cannot tell whether it is chance in a pilot "
+            "assigned by clusters (export one row per cluster and group, with its sample size)"
+        ).format(change=change)
     elif row.verdict == "inconclusive" and c.method == "point":
         judged = _(
             "{change}; a dashboard summary cannot tell whether it is chance (export the unit "
@@ -339,20 +353,24 @@ def method_words(row: MetricResult, alpha: float) -> str:
     """The statistician's figures of one metric, for the method section."""
     c = row.comparison
     parts = []
+    # a segment's interval at its corrected level (Holm's step): 99.4%, not 95%
+    confidence = f"{1 - alpha:.0%}" if c.alpha >= alpha else f"{1 - c.alpha:.1%}"
     if c.ci_rel:
         parts.append(
             _("{confidence} interval of the deviation rate {interval}").format(
-                confidence=f"{1 - alpha:.0%}", interval=fmt_interval(c.ci_rel)
+                confidence=confidence, interval=fmt_interval(c.ci_rel)
             )
         )
     elif c.ci_abs:
         parts.append(
             _("{confidence} interval of the change {low} to {high}").format(
-                confidence=f"{1 - alpha:.0%}",
+                confidence=confidence,
                 low=fmt_abs(c.ci_abs[0], row.kind, row.unit),
                 high=fmt_abs(c.ci_abs[1], row.kind, row.unit),
             )
         )
+    if c.alpha < alpha and (c.ci_rel or c.ci_abs):
+        parts.append(_("interval widened for the segments compared, as the verdict is corrected"))
     if c.p_value is not None:
         parts.append(p_is(c.p_value))
     if row.p_adjusted is not None and fmt_p(row.p_adjusted) != fmt_p(c.p_value):
@@ -389,7 +407,7 @@ def method_name(method: str) -> str:
         "cluster-did": N_("clusters as units: difference in differences"),
         "randomisation": N_(
             "clusters as units: randomisation test over re-assignments of clusters (interval: "
-            "ratio of cluster totals, Welch t)"
+            "the changes this test does not reject)"
         ),
         "placebo-in-space": N_(
             "placebo in space: the pilot cluster's change ranked among every comparison cluster's"

@@ -1,0 +1,125 @@
+"""Per-segment rows (--by): the interval is at the level the corrected verdict is decided at,
+so the words never say "likely between +1.0% and +25.3%" beside "no significant change"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+from typer.testing import CliRunner
+
+from opsplay.cli import app
+from opsplay.i18n import language
+
+runner = CliRunner()
+
+CITIES = ["上海", "北京", "广州", "成都", "杭州", "武汉", "深圳", "西安"]
+
+PLAYBOOK = """\
+apiVersion: opsplay/v1
+kind: Playbook
+metadata: {id: member-recall, title: 沉睡会员召回, version: "1.0.0", status: 试点, owner: 运营负责人, updated: 2026-11-20}
+goal: {statement: 将沉睡会员30天复购率从20%提升至24%, metric: 复购率, baseline: 20%, target: 24%, deadline: 2026-12-31}
+roles:
+  - {id: 运营负责人, name: 用户增长运营负责人}
+metrics:
+  - {id: 复购率, name: 30天复购率, kind: 比例, column: 是否复购, better: 越高越好}
+nodes:
+  - {id: 发券触达, name: 短信加优惠券触达, owner: 运营负责人, sla: 2小时}
+pilot:
+  design: A/B测试
+  arm_column: 组别
+  arms: {baseline: 对照组, pilot: 试点组}
+  metrics: [复购率]
+  feedback: [会员回访]
+"""
+
+
+def export(tmp_path: Path, seed: int) -> tuple[Path, Path, pd.DataFrame]:
+    """8 cities × 2 arms of ~2,500 members each (GBK, 是/否 answers), a true lift of 1–4 pp."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for city, lift in zip(CITIES, [0.03, 0.02, 0.04, 0.02, 0.025, 0.035, 0.01, 0.03], strict=True):
+        for arm, rate in (("对照组", 0.20), ("试点组", 0.20 + lift)):
+            for _ in range(int(rng.integers(2300, 2700))):
+                rows.append(
+                    {"组别": arm, "城市": city, "是否复购": "是" if rng.random() < rate else "否"}
+                )
+    frame = pd.DataFrame(rows)
+    data = tmp_path / "recall_gbk.csv"
+    frame.to_csv(data, index=False, encoding="gbk")
+    playbook = tmp_path / "member-recall.yaml"
+    playbook.write_text(PLAYBOOK, encoding="utf-8")
+    return playbook, data, frame
+
+
+def independent(frame: pd.DataFrame, alpha: float = 0.05) -> dict[str, tuple]:
+    """Welch on the relative lift per city (delta method, scipy t), Holm by statsmodels, and
+    each city's interval at its Holm step's level (alpha/(m − j) while every smaller p is
+    rejected, then the first kept row's level)."""
+    out = {}
+    for city, d in frame.groupby("城市"):
+        a = (d[d["组别"] == "对照组"]["是否复购"] == "是").astype(float)
+        b = (d[d["组别"] == "试点组"]["是否复购"] == "是").astype(float)
+        ma, mb = a.mean(), b.mean()
+        # a proportion's per-unit variance p(1 − p), as gbstats' Proportion statistic
+        va, vb = a.var(ddof=0) / len(a), b.var(ddof=0) / len(b)
+        rel = mb / ma - 1
+        v_c, v_t = va * mb**2 / ma**4, vb / ma**2
+        se = np.sqrt(v_c + v_t)
+        # Welch degrees of freedom from the arms' variances of the mean, as gbstats
+        dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        out[city] = (rel, se, dof, 2 * sps.t.sf(abs(rel / se), dof))
+    cities = sorted(out, key=lambda c: out[c][3])
+    reject, adjusted, _, _ = multipletests([out[c][3] for c in cities], alpha, method="holm")
+    m = len(cities)
+    kept = next((j for j, r in enumerate(reject) if not r), m)
+    result = {}
+    for j, city in enumerate(cities):
+        rel, se, dof, p = out[city]
+        level = alpha / (m - min(j, kept))
+        q = sps.t.ppf(1 - level / 2, dof)
+        result[city] = (rel - q * se, rel + q * se, adjusted[j], bool(reject[j]), 1 - level)
+    return result
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_segment_intervals_are_at_the_holm_level_and_agree_with_the_verdict(
+    tmp_path: Path, seed: int
+) -> None:
+    playbook, data, frame = export(tmp_path, seed)
+    with language("zh"):
+        result = runner.invoke(
+            app, ["pilot", "compare", str(playbook), str(data), "--by", "城市", "--format", "json"]
+        )
+    assert result.exit_code == 0, result.output
+    expected = independent(frame)
+    rows = [m for m in json.loads(result.stdout)["metrics"] if m["segment"]]
+    assert len(rows) == 8
+    changed = 0
+    for row in rows:
+        low, high, p_adjusted, rejected, level = expected[row["segment"]["城市"]]
+        assert row["p_adjusted"] == pytest.approx(p_adjusted, rel=1e-6)
+        assert row["ci_rel"] == pytest.approx([low, high], rel=1e-6)
+        assert row["interval_level"] == pytest.approx(level, rel=1e-12)
+        excludes_zero = row["ci_rel"][0] > 0 or row["ci_rel"][1] < 0
+        assert excludes_zero == rejected == (row["verdict"] != "no_change")
+        changed += rejected
+    assert 0 < changed < 8  # both kinds of segment occur: the check can fail either way
+
+
+@pytest.mark.parametrize(("lang", "words"), [("zh", "区间已按比较的分群数放宽"), ("en", "widened")])
+def test_segment_interval_level_is_said(tmp_path: Path, lang: str, words: str) -> None:
+    playbook, data, _ = export(tmp_path, 7)
+    with language(lang):
+        result = runner.invoke(
+            app, ["pilot", "compare", "--lang", lang, str(playbook), str(data), "--by", "城市"]
+        )
+    assert result.exit_code == 0, result.output
+    assert words in result.stdout
+    assert "95%" in result.stdout  # the overall row keeps its own level
