@@ -283,34 +283,6 @@ def level_figures(
     return {name: getattr(figures, name) for name in (*MEASURES, "sla_compliance")}
 
 
-def schedule_adherence(
-    node: Node,
-    runs: Sequence[dt.datetime],
-    days: tuple[dt.date, dt.date],
-    calendar: Any,
-    realtime_seconds: float,
-) -> float | None:
-    """Share of occurrences on `days` met by an `ok` run finishing within the limit after it
-    (None when the node has no limit, or nothing was due on those days)."""
-    counted = schedule_occurrences(node, runs, days, calendar, realtime_seconds)
-    return counted[0] / counted[1] if counted and counted[1] else None
-
-
-def schedule_occurrences(
-    node: Node,
-    runs: Sequence[dt.datetime],
-    days: tuple[dt.date, dt.date],
-    calendar: Any,
-    realtime_seconds: float,
-    as_of: dt.datetime | None = None,
-) -> tuple[int, int] | None:
-    """(met, all) occurrences on `days` already due at `as_of` (occurrence + limit at or
-    before it; all of them without `as_of`): (0, 0) when none is (a quarterly drill in a
-    log of three weeks); None when the node has no limit to judge a run by."""
-    found = _matched(node, runs, days, calendar, realtime_seconds, as_of)
-    return None if found is None else (found[0], found[1])
-
-
 def _matched(
     node: Node,
     runs: Sequence[dt.datetime],
@@ -319,8 +291,10 @@ def _matched(
     realtime_seconds: float,
     as_of: dt.datetime | None = None,
 ) -> tuple[int, int, list[Missed]] | None:
-    """(met, all, the due occurrences not met on time) as `schedule_occurrences` counts them;
-    an occurrence not met is paired with the `ok` run that finished after its deadline and
+    """(met, all, the due occurrences not met on time): the occurrences on `days` already due
+    at `as_of` (occurrence + limit at or before it; all of them without `as_of`), each met by
+    the earliest unused `ok` run finishing within the limit after it; None when the node has
+    no limit to judge a run by. An occurrence not met is paired with the `ok` run that finished after its deadline and
     before the next occurrence (done late), else with None (not done)."""
     limit = level_limit(node.sla, None)
     if node.schedule is None or limit is None:

@@ -21,8 +21,15 @@ from opsplay.pilot import process_measures
 from opsplay.pilot.events import read_events
 from opsplay.validate import load_playbook
 from opsplay.workdays import WorkdayCalendar
-from tests.pilot.test_events_sql import COLUMNS, ROWS, _playbook, _read_figures, _same
-from tests.pilot.test_warehouse import postgres, run_in_postgres  # noqa: F401 (fixture)
+from tests.pilot.test_events_sql import (
+    COLUMNS,
+    ROWS,
+    _playbook,
+    _read_figures,
+    _same,
+    events_in_postgres,
+)
+from tests.pilot.test_warehouse import postgres  # noqa: F401 (fixture)
 
 runner = CliRunner()
 HEADER = "case_id,node,level,started_at,finished_at,status\n"
@@ -250,20 +257,10 @@ def test_printed_query_as_of_agrees_with_the_file_in_postgres(
     tmp_path: Path,
     postgres: str,  # noqa: F811
 ) -> None:
-    import psycopg
-
     file = _as_of_file(tmp_path, datetime(2024, 10, 11, 12, 0))
-    with psycopg.connect(postgres) as con:
-        con.execute('DROP TABLE IF EXISTS "events"')
-        con.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
-        with con.cursor() as cur:
-            cur.executemany(
-                'INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s)',
-                [[value or None for value in row] for row in ROWS],
-            )
-    out = run_in_postgres(postgres, _printed(tmp_path, "postgres", AS_OF[0]), tmp_path / "pg.csv")
-    with out.open(encoding="utf-8") as handle:
-        _same(file, list(csv.DictReader(handle)))
+    rows = [[value or None for value in row] for row in ROWS]
+    query = _printed(tmp_path, "postgres", AS_OF[0])
+    _same(file, events_in_postgres(postgres, query, COLUMNS, rows, tmp_path / "pg.csv"))
 
 
 def test_as_of_without_events_is_a_usage_error(tmp_path: Path) -> None:

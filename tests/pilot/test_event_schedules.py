@@ -19,7 +19,8 @@ from opsplay.pilot.events import read_events
 from opsplay.pilot.events_sql import events_sql_for_playbook
 from opsplay.validate import load_playbook
 from opsplay.workdays import WorkdayCalendar
-from tests.pilot.test_warehouse import postgres, run_in_postgres, spark  # noqa: F401 (fixtures)
+from tests.pilot.test_events_sql import events_in_postgres
+from tests.pilot.test_warehouse import postgres, spark  # noqa: F401 (fixtures)
 
 COLUMNS = ["case_id", "node", "level", "started_at", "finished_at", "status"]
 PLAYBOOK = """\
@@ -196,20 +197,12 @@ def test_printed_query_gives_the_file_schedule_figures_in_postgres(
     tmp_path: Path,
     postgres: str,  # noqa: F811
 ) -> None:
-    import psycopg
-
     _playbook_, _read, measures = _file(tmp_path, ROWS)
-    with psycopg.connect(postgres) as con:
-        con.execute('DROP TABLE IF EXISTS "events"')
-        con.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
-        with con.cursor() as cur:
-            cur.executemany(
-                'INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s)',
-                [[value or None for value in row] for row in ROWS],
-            )
-    out = run_in_postgres(postgres, _query(tmp_path, "postgres"), tmp_path / "pg.csv")
-    with out.open(encoding="utf-8") as handle:
-        assert _printed_counts(list(csv.DictReader(handle))) == _file_counts(measures)
+    rows = [[value or None for value in row] for row in ROWS]
+    found = events_in_postgres(
+        postgres, _query(tmp_path, "postgres"), COLUMNS, rows, tmp_path / "pg.csv"
+    )
+    assert _printed_counts(found) == _file_counts(measures)
 
 
 def test_printed_query_gives_the_file_schedule_figures_in_spark(

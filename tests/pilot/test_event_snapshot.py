@@ -31,8 +31,8 @@ from opsplay.pilot import process_measures
 from opsplay.pilot.events import read_events
 from opsplay.validate import load_playbook
 from opsplay.workdays import WorkdayCalendar
-from tests.pilot.test_events_sql import _read_figures, _same
-from tests.pilot.test_warehouse import postgres, run_in_postgres, spark  # noqa: F401 (fixtures)
+from tests.pilot.test_events_sql import _read_figures, _same, events_in_postgres
+from tests.pilot.test_warehouse import postgres, spark  # noqa: F401 (fixtures)
 
 runner = CliRunner()
 PLAYBOOK = """\
@@ -118,18 +118,6 @@ def _in_duckdb(sql: str, rows: list[list[str | None]]) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _in_postgres(uri: str, sql: str, rows: list[list[str | None]], out: Path) -> list[dict]:
-    import psycopg
-
-    with psycopg.connect(uri) as con:
-        con.execute('DROP TABLE IF EXISTS "events"')
-        con.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
-        with con.cursor() as cur:
-            cur.executemany('INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s)', rows)
-    with run_in_postgres(uri, sql, out).open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 def test_the_log_as_it_stood_at_the_evaluation_time(tmp_path: Path) -> None:
     """The lead's hand count at 21:00: GZ-11 not there yet; GZ-08 and GZ-09 still open."""
     _project(tmp_path)
@@ -171,7 +159,7 @@ def test_the_printed_query_agrees_in_duckdb_and_postgres(
     assert "-- 按评估时刻时表的样子读取：在 as_of 之后开始的行不计入" in sql
     _same(file, _in_duckdb(sql, rows))
     sql = _printed(playbook, "postgres", "--as-of", AS_OF)
-    _same(file, _in_postgres(postgres, sql, rows, tmp_path / "pg.csv"))
+    _same(file, events_in_postgres(postgres, sql, COLUMNS, rows, tmp_path / "pg.csv"))
     # without --as-of, the table's last timestamp: nothing cut, as the file path
     whole = _read_figures(_file(tmp_path, None))
     assert whole["handle"]["count"] == 11
@@ -238,7 +226,7 @@ def test_levels_in_another_case_or_width_are_the_declared_level(
     rows = _table_rows(LEVELS)
     _same(file, _in_duckdb(_printed(playbook, "duckdb"), rows))
     sql = _printed(playbook, "postgres")
-    _same(file, _in_postgres(postgres, sql, rows, tmp_path / "pg.csv"))
+    _same(file, events_in_postgres(postgres, sql, COLUMNS, rows, tmp_path / "pg.csv"))
 
 
 def test_a_playbook_with_both_p1_and_P1_matches_only_as_written(
@@ -260,7 +248,7 @@ def test_a_playbook_with_both_p1_and_P1_matches_only_as_written(
     rows = _table_rows(LEVELS)
     _same(file, _in_duckdb(_printed(playbook, "duckdb"), rows))
     sql = _printed(playbook, "postgres")
-    _same(file, _in_postgres(postgres, sql, rows, tmp_path / "pg.csv"))
+    _same(file, events_in_postgres(postgres, sql, COLUMNS, rows, tmp_path / "pg.csv"))
 
 
 def test_compare_says_once_that_the_log_runs_past_as_of(tmp_path: Path) -> None:

@@ -128,6 +128,23 @@ def test_business_hours_in_the_query_match_the_python_calendar(tmp_path: Path) -
     assert all(case.startswith("l") for case in cs.missed_cases[""][1])
 
 
+def events_in_postgres(
+    uri: str, sql: str, columns: list[str], rows: list[list[str]], out: Path
+) -> list[dict]:
+    """The rows loaded as they are as table `events` (text columns) in the PostgreSQL at
+    `uri`, and the result of `sql` there, one dict a row."""
+    import psycopg
+
+    with psycopg.connect(uri) as con:
+        con.execute('DROP TABLE IF EXISTS "events"')
+        con.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in columns) + ")")
+        with con.cursor() as cur:
+            marks = ", ".join(["%s"] * len(columns))
+            cur.executemany(f'INSERT INTO "events" VALUES ({marks})', rows)
+    with run_in_postgres(uri, sql, out).open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def _playbook(tmp_path: Path, clock: bool = False) -> Path:
     path = tmp_path / "claims.yaml"
     path.write_text(PLAYBOOK, encoding="utf-8")
@@ -241,20 +258,10 @@ def test_duckdb_runs_the_printed_query_and_agrees_with_the_file(
 
 
 def test_postgres_runs_the_printed_query_and_agrees(tmp_path: Path, postgres: str) -> None:  # noqa: F811
-    import psycopg
-
     file = _file_figures(tmp_path, False)
-    with psycopg.connect(postgres) as con:
-        con.execute('DROP TABLE IF EXISTS "events"')
-        con.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
-        with con.cursor() as cur:
-            cur.executemany(
-                'INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s)',
-                [[value or None for value in row] for row in ROWS],
-            )
-    out = run_in_postgres(postgres, _query(tmp_path, "postgres", False), tmp_path / "pg.csv")
-    with out.open(encoding="utf-8") as handle:
-        _same(file, list(csv.DictReader(handle)))
+    query = _query(tmp_path, "postgres", False)
+    rows = [[value or None for value in row] for row in ROWS]
+    _same(file, events_in_postgres(postgres, query, COLUMNS, rows, tmp_path / "pg.csv"))
 
 
 def test_spark_runs_the_printed_query_and_agrees(tmp_path: Path, spark: object) -> None:  # noqa: F811
@@ -272,7 +279,6 @@ def test_blank_times_written_as_empty_text_read_as_no_time(tmp_path: Path, postg
     """Issue 21 try-out: loaders of text tables write a blank finish time as '' (not NULL);
     the printed query read it as a timestamp and failed. In DuckDB and PostgreSQL it is now
     no time, as NULL is, and the figures are the file's."""
-    import psycopg
 
     file = _file_figures(tmp_path, False)
     blanked = [["" if value is None else value for value in row] for row in ROWS]
@@ -282,14 +288,8 @@ def test_blank_times_written_as_empty_text_read_as_no_time(tmp_path: Path, postg
     cursor = con.execute(_query(tmp_path, "duckdb", False))
     names = [column[0] for column in cursor.description]
     _same(file, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
-    with psycopg.connect(postgres) as pg:
-        pg.execute('DROP TABLE IF EXISTS "events"')
-        pg.execute('CREATE TABLE "events" (' + ", ".join(f'"{c}" TEXT' for c in COLUMNS) + ")")
-        with pg.cursor() as cur:
-            cur.executemany('INSERT INTO "events" VALUES (%s, %s, %s, %s, %s, %s)', blanked)
-    out = run_in_postgres(postgres, _query(tmp_path, "postgres", False), tmp_path / "pg.csv")
-    with out.open(encoding="utf-8") as handle:
-        _same(file, list(csv.DictReader(handle)))
+    query = _query(tmp_path, "postgres", False)
+    _same(file, events_in_postgres(postgres, query, COLUMNS, blanked, tmp_path / "pg.csv"))
 
 
 def test_db_reads_the_tables_chinese_column_names(tmp_path: Path) -> None:
