@@ -16,6 +16,7 @@ from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import Pilot
 from opsplay.pilot import stats
 from opsplay.pilot.readers import ExportData, GroupKey, SummaryValue, totals
+from opsplay.pilot.readers.results import MANY_UNITS
 from opsplay.pilot.sufficient import ArmStats
 from opsplay.text import segment_order, visible
 
@@ -317,7 +318,7 @@ def summary_clusters(
 
 def assigned_by(read: ExportData, columns: Sequence[str], arms: Sequence[str]) -> list[str]:
     """The columns among `columns` that look like the unit of assignment (SPEC 11): each of
-    their values is in one arm only, both arms have values, and a value holds many units."""
+    their values is in one arm only, both arms have values, and values hold many units."""
     found = []
     for column in columns:
         arms_of: dict[str, set[str]] = {}
@@ -332,13 +333,9 @@ def assigned_by(read: ExportData, columns: Sequence[str], arms: Sequence[str]) -
             units[cell] = max(units.get(cell, 0), value.n)
         one_arm = all(len(a) == 1 for a in arms_of.values())
         both = {next(iter(a)) for a in arms_of.values()} == set(arms)
-        if arms_of and one_arm and both and min(units.values()) >= _MANY_UNITS:
+        if arms_of and one_arm and both and sum(units.values()) >= MANY_UNITS * len(units):
             found.append(column)
     return found
-
-
-# A value of a column holding at least this many units is a group of users, not a user.
-_MANY_UNITS = 20
 
 
 def _test_clusters(

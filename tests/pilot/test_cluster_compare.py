@@ -214,6 +214,29 @@ def test_a_region_pilot_declared_as_user_randomised_is_never_promoted(tmp_path: 
     assert randomised["assignment_suspects"] == []
 
 
+@pytest.mark.parametrize("shape", ["csv", "parquet"])
+def test_an_export_sorted_by_region_still_gives_the_pilot_away(tmp_path: Path, shape: str) -> None:
+    """160,000 rows written region by region, the ten pilot regions first: the first rows
+    hold the pilot group only, so the export is looked at in pieces spread over all of it.
+    Sorted by group, a user-randomised export is not suspected (its regions are in both)."""
+    data = tmp_path / "区域试点.csv"
+    frame = region_export(data, seed=9, pilot_regions=10, users=8000)
+    assert set(frame["组别"].head(50_000)) == {"试点"}
+    coin = np.random.default_rng(9).random(len(frame)) < 0.5
+    randomised = frame.assign(组别=np.where(coin, "试点", "对照"))
+    randomised = randomised.sort_values("组别", kind="stable")
+    mixed = tmp_path / "用户随机.csv"
+    randomised.to_csv(mixed, index=False, encoding="gbk")
+    if shape == "parquet":
+        for path in (data, mixed):
+            pd.read_csv(path, encoding="gbk").to_parquet(path.with_suffix(".parquet"))
+        data, mixed = data.with_suffix(".parquet"), mixed.with_suffix(".parquet")
+    document = compare(playbook(tmp_path, cluster=None), data)
+    assert document["assignment_suspects"] == ["区域"]
+    assert decide(document).next_step == "declare_cluster"
+    assert compare(playbook(tmp_path, cluster=None), mixed)["assignment_suspects"] == []
+
+
 def test_missing_values_in_one_arm_only_warn(tmp_path: Path) -> None:
     data = tmp_path / "units.csv"
     frame = region_export(data, seed=7)

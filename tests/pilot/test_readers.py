@@ -709,3 +709,41 @@ def test_a_stats_export_counts_an_unconfigured_arm_in_units(tmp_path: Path) -> N
     assert "metric `d1_retention`: 4 units with a missing value were left out of this metric" in (
         data.warnings
     )
+
+
+@pytest.mark.parametrize("shape", ["csv", "parquet", "xlsx"])
+def test_a_spread_sample_reaches_every_part_of_an_export(tmp_path: Path, shape: str) -> None:
+    """The rows an export sorted by group is sampled from (region-pilot detection): pieces from
+    all over it, so both groups are in; a CSV cell spanning lines costs at most its record."""
+    from opsplay.pilot.readers.engine import open_table
+    from opsplay.pilot.readers.sources import open_source
+
+    rows = {"csv": 300_000, "parquet": 120_000, "xlsx": 30_000}[shape]
+    frame = pd.DataFrame(
+        {
+            "组别": ["试点"] * (rows // 2) + ["对照"] * (rows // 2),
+            "城市": [f"城市{i // 1000}" for i in range(rows)],
+            "备注": ["第一行\n第二行" if i % 997 == 0 else "" for i in range(rows)],
+        }
+    )
+    path = tmp_path / f"sorted.{shape}"
+    if shape == "csv":
+        frame.to_csv(path, index=False, encoding="gbk")
+    elif shape == "parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_excel(path, index=False)
+    source = open_source(path)
+    with open_table(source) as table:
+        first = table.fetch(f"SELECT DISTINCT 组别 FROM {table.first_rows(1000)}")
+        assert first == [("试点",)]
+        sample = table.fetch(
+            f"SELECT 组别, COUNT(*), COUNT(DISTINCT 城市) FROM {table.spread_rows(10_000)} "
+            "GROUP BY 组别 ORDER BY 组别"
+        )
+        (control, pilot) = sample
+        assert control[0] == "对照" and pilot[0] == "试点"
+        assert min(control[1], pilot[1]) > 2_000  # about half each
+        assert min(control[2], pilot[2]) >= 8  # cities from all over each half
+        cities = table.fetch(f"SELECT DISTINCT 城市 FROM {table.spread_rows(10_000)}")
+        assert {city for (city,) in cities} <= set(frame["城市"])  # no record cut apart

@@ -61,11 +61,12 @@ class Table:
     skipped_examples: list[str] = field(default_factory=list)
     dialect: str = "duckdb"  # "postgres" (or another) for a warehouse table (`--db`)
     text_relation: str | None = None  # the same records as text (a CSV read with numbers)
-    numbered: str | None = None  # Parquet: the relation before `N) src` keeps the first N rows
+    numbered: str | None = None  # Parquet: the relation before `<condition on rows>) src`
     stamps: frozenset[str] = frozenset()  # CSV columns of `relation` read as TIMESTAMP
     _lines: list[int] | None = None  # CSV: the line each record starts on, read when first asked
     _rejected: set[int] = field(default_factory=set)  # CSV lines skipped (--skip-bad-rows)
     _csv: tuple[Path, str] | None = None  # the UTF-8 CSV read and read_csv's extra options
+    _scratch: Path | None = None  # a folder for files of the time the table is open (CSV)
 
     def with_stamps(self, columns: frozenset[str], stamp_format: str) -> Table | None:
         """The same CSV with `columns` read as TIMESTAMP in `stamp_format` by DuckDB's reader
@@ -82,8 +83,38 @@ class Table:
         """The relation of the first `count` records. Parquet's by row number: DuckDB turns a
         LIMIT into a join on row numbers and a sort, five times the work for a sample."""
         if self.numbered is not None:
-            return f"{self.numbered}{int(count)}) src"
+            return f"{self.numbered}file_row_number < {int(count)}) src"
         return f"(SELECT * FROM {self.relation} LIMIT {int(count)}) src"
+
+    def spread_rows(self, count: int) -> str | None:
+        """The relation of about `count` records taken from pieces spread over the whole export,
+        as text; None when the export is not much bigger than that (its first rows are all of
+        it). For an export sorted by group or region, whose first rows hold one group only.
+        CSV: whole lines from evenly spaced byte offsets (a piece starting inside a quoted cell
+        loses that record); Parquet: evenly spaced row ranges; Excel: a seeded draw."""
+        if self._csv is not None and self._scratch is not None and self.dialect == "duckdb":
+            piece, path = _SPREAD_PIECE_BYTES, self._csv[0]
+            if path.stat().st_size <= 2 * _SPREAD_PIECES * piece:
+                return None
+            target = _csv_pieces(path, self._scratch / "spread.csv", _SPREAD_PIECES, piece)
+            text = {column: "VARCHAR" for column in self.source.columns}
+            return _csv_relation(target, self.source, text, ", ignore_errors = true", header=False)
+        if self.numbered is not None:
+            total = int(self.fetch(f"SELECT COUNT(*) FROM {self.relation}")[0][0])
+            if total <= 2 * count:
+                return None
+            step, size = total // _SPREAD_PIECES, max(count // _SPREAD_PIECES, 1)
+            ranges = " OR ".join(
+                f"file_row_number BETWEEN {k * step} AND {k * step + size - 1}"
+                for k in range(_SPREAD_PIECES)
+            )
+            return f"{self.numbered}{ranges}) src"
+        if self.source.format == "excel":
+            return (
+                f"(SELECT * FROM {self.relation} "
+                f"USING SAMPLE reservoir({int(count)} ROWS) REPEATABLE (7)) src"
+            )
+        return None
 
     def count_rejects(self) -> None:
         """After the first full read (with --skip-bad-rows): the rows DuckDB skipped, and a few
@@ -247,11 +278,17 @@ def _csv(
         text_path=path,
         text_relation=relation(frozenset()),
         _csv=(path, extra),
+        _scratch=scratch,
     )
 
 
 def _csv_relation(
-    path: Path, source: Source, types: dict[str, str], extra: str, stamp_format: str = ""
+    path: Path,
+    source: Source,
+    types: dict[str, str],
+    extra: str,
+    stamp_format: str = "",
+    header: bool = True,
 ) -> str:
     """read_csv of the (UTF-8) file with these column types."""
     columns = ", ".join(f"{_literal(c)}: '{types[c]}'" for c in source.columns)
@@ -259,9 +296,29 @@ def _csv_relation(
         extra += f", timestampformat = {_literal(stamp_format)}"
     return (
         f"(SELECT * FROM read_csv({_literal(str(path))}, delim = {_literal(source.delimiter)}, "
-        f"quote = '\"', escape = '\"', header = true, auto_detect = false, "
+        f"quote = '\"', escape = '\"', header = {str(header).lower()}, auto_detect = false, "
         f"columns = {{{columns}}}, parallel = true{extra})) src"
     )
+
+
+# A spread sample: this many pieces of the export, each this many bytes of a CSV.
+_SPREAD_PIECES = 16
+_SPREAD_PIECE_BYTES = 1 << 17
+
+
+def _csv_pieces(path: Path, target: Path, pieces: int, piece_bytes: int) -> Path:
+    """The whole lines of `pieces` blocks read at evenly spaced offsets of a CSV, without its
+    header line, written to `target`."""
+    size = path.stat().st_size
+    with path.open("rb") as source, target.open("wb") as out:
+        for k in range(pieces):
+            source.seek(size * k // pieces)
+            block = source.read(piece_bytes)
+            start = block.find(b"\n") + 1  # after the line the offset falls in (or the header)
+            end = block.rfind(b"\n") + 1
+            if 0 < start < end:
+                out.write(block[start:end])
+    return target
 
 
 def _parquet(con: Any, source: Source) -> Table:
@@ -285,8 +342,7 @@ def _parquet(con: Any, source: Source) -> Table:
     numbered = None
     if "file_row_number" not in (str(name) for name, *_rest in raw):
         numbered = (
-            f"(SELECT {', '.join(renames)} FROM read_parquet({path}, file_row_number = true) "
-            f"WHERE file_row_number < "
+            f"(SELECT {', '.join(renames)} FROM read_parquet({path}, file_row_number = true) WHERE "
         )
     return Table(
         source,

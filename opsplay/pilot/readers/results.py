@@ -50,6 +50,11 @@ class ExportData:
     assignment: tuple[str, ...] = ()
 
 
+# Values of a column holding this many units on average are groups of users (regions, stores),
+# not users: with each value in one arm, the signature of a pilot assigned by that column.
+MANY_UNITS = 20
+
+
 def totals(stats: Mapping[GroupKey, ArmStats]) -> dict[GroupKey, ArmStats]:
     """Merge per-segment statistics into one group per metric, arm and period."""
     merged: dict[GroupKey, ArmStats] = {}

@@ -22,7 +22,7 @@ from opsplay.pilot.readers.cells import (
 )
 from opsplay.pilot.readers.engine import IntegerOverflow, Table, TypedReadFailed, open_table
 from opsplay.pilot.readers.options import MetricColumns
-from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo
+from opsplay.pilot.readers.results import MANY_UNITS, ExportData, GroupKey, SourceInfo
 from opsplay.pilot.readers.sources import Source, find_column, has_column
 from opsplay.pilot.sql import STAT_COLUMNS, Plan, Query
 from opsplay.pilot.sufficient import ArmStats
@@ -250,44 +250,59 @@ class UnitsReader(BaseReader):
         return out
 
     def _find_assignment(self, table: Table, plan: Plan) -> None:
-        """Columns whose every value sits in one arm only, both arms have values, and each value
-        holds many units: the signature of a pilot assigned by region or store (SPEC 11). Read
-        from the first rows (enough to see it), never from ids (too many values)."""
+        """Columns whose every value sits in one arm only, both arms have values, and values
+        hold many units: the signature of a pilot assigned by region or store (SPEC 11). Read
+        from the first rows (enough to see it), never from ids (too many values); when those
+        rows hold one arm only (an export sorted by arm or by region), from rows spread over the
+        whole export instead."""
         used = {plan.arm_column, plan.period_column, *plan.segment_columns}
         used |= {c for c, _p in plan.value_columns()}
         if plan.window is not None:
             used.add(plan.window.date_column)
         candidates = [c for c in table.source.columns if c not in used and c not in self.assignment]
-        # a few columns to a query, each query reading its sample once (a query per column read
-        # it again; all columns at once would hold a wide export's sample in memory)
-        for start in range(0, len(candidates), _ASSIGNMENT_COLUMNS):
-            self._assignment_of(table, plan, candidates[start : start + _ASSIGNMENT_COLUMNS])
+        if not candidates:
+            return
+        found, telling = self._assignment_in(
+            table, plan, table.first_rows(_ASSIGNMENT_SAMPLE), candidates
+        )
+        if not telling and (spread := table.spread_rows(_ASSIGNMENT_SAMPLE)) is not None:
+            found, _telling = self._assignment_in(table, plan, spread, candidates)
+        self.assignment.update(found)
 
-    def _assignment_of(self, table: Table, plan: Plan, columns: list[str]) -> None:
-        """`_find_assignment` for some columns: one sample, one row per column."""
-        picked = ", ".join(f"{_quoted(c)} AS c{i}" for i, c in enumerate(columns))
-        sample = (
-            f"SELECT {picked}, {_quoted(plan.arm_column)} AS a "
-            f"FROM {table.first_rows(_ASSIGNMENT_SAMPLE)}"
-        )
-        per_value = " UNION ALL ".join(
-            f"SELECT {i} AS i, MIN(a) AS lo, MAX(a) AS hi, COUNT(*) AS units FROM s "
-            f"WHERE c{i} IS NOT NULL AND a IS NOT NULL GROUP BY c{i}"
-            for i in range(len(columns))
-        )
-        rows = table.fetch(
-            f"WITH s AS MATERIALIZED ({sample}) SELECT i, COUNT(*), "
-            f"MAX(CASE WHEN lo = hi THEN 1 ELSE 2 END), COUNT(DISTINCT lo), MIN(units) "
-            f"FROM ({per_value}) v GROUP BY i ORDER BY i"
-        )
-        for i, values, most_arms, arms, fewest in rows:  # a column without values has no row
-            if (
-                values <= _ASSIGNMENT_MAX_VALUES
-                and most_arms == 1  # every value in one arm
-                and arms >= 2
-                and fewest >= _ASSIGNMENT_MIN_UNITS
-            ):
-                self.assignment[columns[int(i)]] = int(values)
+    def _assignment_in(
+        self, table: Table, plan: Plan, sample: str, candidates: list[str]
+    ) -> tuple[dict[str, int], bool]:
+        """The candidates that look like the assignment in the rows of `sample` (column -> how
+        many values), and whether the sample could tell: it holds both arms, or is the whole
+        export. A few columns to a query, each query reading its sample once (a query per
+        column read it again; all columns at once would hold a wide export's sample)."""
+        found: dict[str, int] = {}
+        telling = False
+        for start in range(0, len(candidates), _ASSIGNMENT_COLUMNS):
+            columns = candidates[start : start + _ASSIGNMENT_COLUMNS]
+            picked = ", ".join(f"{_quoted(c)} AS c{i}" for i, c in enumerate(columns))
+            per_value = " UNION ALL ".join(
+                f"SELECT {i} AS i, MIN(a) AS lo, MAX(a) AS hi, COUNT(*) AS units FROM s "
+                f"WHERE c{i} IS NOT NULL AND a IS NOT NULL GROUP BY c{i}"
+                for i in range(len(columns))
+            )
+            rows = table.fetch(
+                f"WITH s AS MATERIALIZED (SELECT {picked}, {_quoted(plan.arm_column)} AS a "
+                f"FROM {sample}) SELECT i, COUNT(*), MAX(CASE WHEN lo = hi THEN 1 ELSE 2 END), "
+                f"COUNT(DISTINCT lo), SUM(units), (SELECT COUNT(DISTINCT a) FROM s), "
+                f"(SELECT COUNT(*) FROM s) FROM ({per_value}) v GROUP BY i ORDER BY i"
+            )
+            # a column without values has no row
+            for i, values, most_arms, arms, units, sample_arms, sample_rows in rows:
+                telling = telling or sample_arms >= 2 or sample_rows < _ASSIGNMENT_SAMPLE
+                if (
+                    values <= _ASSIGNMENT_MAX_VALUES
+                    and most_arms == 1  # every value in one arm
+                    and arms >= 2
+                    and units >= MANY_UNITS * values  # many units a value, on average
+                ):
+                    found[columns[int(i)]] = int(values)
+        return found, telling
 
     def _check_segment_count(self, table: Table, query: Query, plan: Plan) -> None:
         """Refuse --by giving more than --max-segments segments, counted on the cleaned values
@@ -512,9 +527,8 @@ class UnitsReader(BaseReader):
 
 
 # A pilot assigned by region is seen in its first rows; a column of more values is an id.
-_ASSIGNMENT_SAMPLE = 200_000
+_ASSIGNMENT_SAMPLE = 50_000
 _ASSIGNMENT_MAX_VALUES = 1_000
-_ASSIGNMENT_MIN_UNITS = 20  # a value holding fewer units is a user, not a group of users
 _ASSIGNMENT_COLUMNS = 8  # columns looked at in one query over one sample
 
 
