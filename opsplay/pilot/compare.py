@@ -35,10 +35,10 @@ from opsplay.pilot.designs import (
 from opsplay.pilot.judging import (
     MetricResult,
     adjust,
+    corrected_interval_alphas,
     evaluate_alerts,
     judge,
     reaches_target,
-    segment_interval_alphas,
 )
 from opsplay.pilot.outcome import SRM_THRESHOLD, CompareOptions, PilotReport
 from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
@@ -354,7 +354,7 @@ def _judge(
     judged: one-group segments, untested rows, signs of clustering, missing values, the split."""
     pilot, lang, arms = opened.pilot, opened.lang, opened.arms
     judged = adjust(rows, options.correction, opened.alpha)
-    judged = _segment_intervals(judged, setting, opened, options)
+    judged = _corrected_intervals(judged, setting, opened, options)
     for (metric_id, arm), skipped in setting.one_group.items():
         text = translate(N_("data for one group only (no `{arm}`); left out"), lang).format(
             arm=visible(arm)
@@ -384,12 +384,13 @@ def _judge(
     return _Judged(tuple(judged), missing, srm, assignment)
 
 
-def _segment_intervals(
+def _corrected_intervals(
     rows: list[MetricResult], setting: Setting, opened: _Opened, options: CompareOptions
 ) -> list[MetricResult]:
-    """Per-segment intervals at the level their corrected verdict is decided at (Holm's step,
-    or BH's R·α/m), so a segment's interval excludes 0 exactly when its verdict is a change."""
-    levels = segment_interval_alphas(rows, options.correction, opened.alpha)
+    """Intervals at the level their corrected verdict is decided at (Holm's step, or BH's
+    R·α/m) — segment rows, and overall rows of several primary metrics or guardrails — so an
+    interval excludes 0 exactly when its verdict is a change."""
+    levels = corrected_interval_alphas(rows, options.correction, opened.alpha)
     settings: dict[float, Setting] = {}
     out = list(rows)
     for index, level in levels.items():

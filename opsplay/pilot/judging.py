@@ -155,39 +155,45 @@ def adjust(
     return judged
 
 
-def segment_interval_alphas(
+def corrected_interval_alphas(
     rows: Sequence[MetricResult], correction: stats.Correction, alpha: float
 ) -> dict[int, float]:
-    """The level of each per-segment row's interval that agrees with its corrected verdict:
-    the interval excludes 0 exactly when the corrected p is below alpha.
+    """The level of each row's interval that agrees with its corrected verdict: the interval
+    excludes 0 exactly when the corrected p is below alpha.
 
     Holm: the row ranked j (by p, as the correction ranks them) is tested at alpha/(m − j + 1)
     if every row before it was rejected; the rows from the first one kept onwards all at that
     first kept row's level (their p is no smaller, so their intervals hold 0, as their verdict
     says). Benjamini–Hochberg: every row at R·alpha/m, R the rows rejected (the FCR-adjusted
     intervals of Benjamini & Yekutieli 2005; alpha/m when none is). Rows of `rows` by index;
-    families as `adjust` forms them; a family of one row keeps alpha."""
+    families as `adjust` forms them (several primary metrics overall, segments × metrics); a
+    family of one row keeps alpha."""
     if correction == "none":
         return {}
     out: dict[int, float] = {}
     for role in ("primary", "guardrail"):
-        family = [
-            i
-            for i, row in enumerate(rows)
-            if row.role == role and row.segment and row.comparison.p_value is not None
-        ]
-        m = len(family)
-        if m < 2:
-            continue
-        ordered = sorted(family, key=lambda i: rows[i].comparison.p_value)  # type: ignore[arg-type, return-value]
-        rejected = [rows[i].p_adjusted is not None and rows[i].p_adjusted < alpha for i in ordered]
-        if correction == "bh":
-            level = max(sum(rejected), 1) * alpha / m
-            out.update({i: level for i in ordered})
-            continue
-        kept = next((rank for rank, r in enumerate(rejected) if not r), m)
-        for rank, index in enumerate(ordered):
-            out[index] = alpha / (m - min(rank, kept))
+        for overall in (True, False):
+            family = [
+                i
+                for i, row in enumerate(rows)
+                if row.role == role
+                and (not row.segment) == overall
+                and row.comparison.p_value is not None
+            ]
+            m = len(family)
+            if m < 2:
+                continue
+            ordered = sorted(family, key=lambda i: rows[i].comparison.p_value)  # type: ignore[arg-type, return-value]
+            rejected = [
+                rows[i].p_adjusted is not None and rows[i].p_adjusted < alpha for i in ordered
+            ]
+            if correction == "bh":
+                level = max(sum(rejected), 1) * alpha / m
+                out.update({i: level for i in ordered})
+                continue
+            kept = next((rank for rank, r in enumerate(rejected) if not r), m)
+            for rank, index in enumerate(ordered):
+                out[index] = alpha / (m - min(rank, kept))
     return out
 
 

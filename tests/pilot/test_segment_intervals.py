@@ -58,22 +58,26 @@ def export(tmp_path: Path, seed: int) -> tuple[Path, Path, pd.DataFrame]:
     return playbook, data, frame
 
 
+def relative(frame: pd.DataFrame, column: str) -> tuple[float, float, float]:
+    """The relative lift of a 是/否 column, its s.e. (delta method) and Welch's d.f."""
+    a = (frame[frame["组别"] == "对照组"][column] == "是").astype(float)
+    b = (frame[frame["组别"] == "试点组"][column] == "是").astype(float)
+    ma, mb = a.mean(), b.mean()
+    # a proportion's per-unit variance p(1 − p), as gbstats' Proportion statistic
+    va, vb = a.var(ddof=0) / len(a), b.var(ddof=0) / len(b)
+    se = np.sqrt(va * mb**2 / ma**4 + vb / ma**2)
+    # Welch degrees of freedom from the arms' variances of the mean, as gbstats
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return mb / ma - 1, se, dof
+
+
 def independent(frame: pd.DataFrame, alpha: float = 0.05) -> dict[str, tuple]:
     """Welch on the relative lift per city (delta method, scipy t), Holm by statsmodels, and
     each city's interval at its Holm step's level (alpha/(m − j) while every smaller p is
     rejected, then the first kept row's level)."""
     out = {}
     for city, d in frame.groupby("城市"):
-        a = (d[d["组别"] == "对照组"]["是否复购"] == "是").astype(float)
-        b = (d[d["组别"] == "试点组"]["是否复购"] == "是").astype(float)
-        ma, mb = a.mean(), b.mean()
-        # a proportion's per-unit variance p(1 − p), as gbstats' Proportion statistic
-        va, vb = a.var(ddof=0) / len(a), b.var(ddof=0) / len(b)
-        rel = mb / ma - 1
-        v_c, v_t = va * mb**2 / ma**4, vb / ma**2
-        se = np.sqrt(v_c + v_t)
-        # Welch degrees of freedom from the arms' variances of the mean, as gbstats
-        dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        rel, se, dof = relative(d, "是否复购")
         out[city] = (rel, se, dof, 2 * sps.t.sf(abs(rel / se), dof))
     cities = sorted(out, key=lambda c: out[c][3])
     reject, adjusted, _, _ = multipletests([out[c][3] for c in cities], alpha, method="holm")
@@ -123,3 +127,56 @@ def test_segment_interval_level_is_said(tmp_path: Path, lang: str, words: str) -
     assert result.exit_code == 0, result.output
     assert words in result.stdout
     assert "95%" in result.stdout  # the overall row keeps its own level
+
+
+TWO_PRIMARIES = PLAYBOOK.replace(
+    "  - {id: 复购率, name: 30天复购率, kind: 比例, column: 是否复购, better: 越高越好}\n",
+    "  - {id: 复购率, name: 30天复购率, kind: 比例, column: 是否复购, better: 越高越好}\n"
+    "  - {id: 下单率, name: 领券后下单率, kind: 比例, column: 是否下单, better: 越高越好}\n",
+).replace("metrics: [复购率]", "metrics: [复购率, 下单率]")
+
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_overall_intervals_of_several_primary_metrics_agree_with_holm(
+    tmp_path: Path, seed: int
+) -> None:
+    """Two primary metrics, corrected together: the smaller p (0.031 with seed 1) is tested
+    at α/2, so its verdict is no change, and its interval is at 97.5 % — the 95 % interval
+    would exclude 0 beside it (seed 6: 0.0067 at 97.5 % and 0.065 at 95 %, nothing to
+    contradict). Checked against scipy intervals at statsmodels' Holm steps."""
+    rng = np.random.default_rng(seed)
+    columns = {}
+    for name, rate, lift in (("是否复购", 0.20, 0.02), ("是否下单", 0.10, 0.012)):
+        control, pilot = rng.random(3000) < rate, rng.random(3000) < rate + lift
+        columns[name] = np.where(np.concatenate([control, pilot]), "是", "否")
+    frame = pd.DataFrame({"组别": ["对照组"] * 3000 + ["试点组"] * 3000, **columns})
+    data = tmp_path / "两个主要指标.csv"
+    frame.to_csv(data, index=False, encoding="gbk")
+    playbook = tmp_path / "two.yaml"
+    playbook.write_text(TWO_PRIMARIES, encoding="utf-8")
+    with language("zh"):
+        result = runner.invoke(
+            app, ["pilot", "compare", str(playbook), str(data), "--format", "json"]
+        )
+    assert result.exit_code == 0, result.output
+    rows = {m["metric"]: m for m in json.loads(result.stdout)["metrics"]}
+    column = {"复购率": "是否复购", "下单率": "是否下单"}
+    figures = {metric: relative(frame, column[metric]) for metric in column}
+    ranked = sorted(
+        figures, key=lambda m: 2 * sps.t.sf(abs(figures[m][0] / figures[m][1]), figures[m][2])
+    )
+    raw = [2 * sps.t.sf(abs(rel / se), dof) for rel, se, dof in (figures[m] for m in ranked)]
+    reject, adjusted, _, _ = multipletests(raw, 0.05, method="holm")
+    kept = next((j for j, r in enumerate(reject) if not r), 2)
+    contradiction_at_95 = False
+    for j, metric in enumerate(ranked):
+        row, (rel, se, dof) = rows[metric], figures[metric]
+        level = 0.05 / (2 - min(j, kept))
+        q = sps.t.ppf(1 - level / 2, dof)
+        assert row["ci_rel"] == pytest.approx([rel - q * se, rel + q * se], rel=1e-6)
+        assert row["interval_level"] == pytest.approx(1 - level, rel=1e-12)
+        assert row["p_adjusted"] == pytest.approx(adjusted[j], rel=1e-6)
+        excludes_zero = row["ci_rel"][0] > 0 or row["ci_rel"][1] < 0
+        assert excludes_zero == bool(reject[j]) == (row["significant"] is True)
+        contradiction_at_95 |= (abs(rel) > sps.t.ppf(0.975, dof) * se) != bool(reject[j])
+    assert contradiction_at_95 == (seed == 1)  # the case the level is for occurs

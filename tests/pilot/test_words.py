@@ -248,7 +248,7 @@ def test_blocks_keep_every_label_whole_in_chinese() -> None:
 def test_plain_sentences_and_method_section() -> None:
     _code, chinese = compare(ONBOARDING, UNITS, lang="zh")
     assert (
-        "试点组次日留存率比对照组高 10.7%（真实变化很可能在 +5.1% 到 +16.4% 之间）；"
+        "试点组次日留存率比对照组高 10.7%（真实变化很可能在 +3.8% 到 +17.7% 之间）；"
         "若流程改动毫无作用，出现这么大差异的概率不到 0.1%" in chinese
     )
     assert "出现这么大差异的概率约 2.4%" in chinese
@@ -259,7 +259,7 @@ def test_plain_sentences_and_method_section() -> None:
     _code, english = compare(ONBOARDING, UNITS, lang="en")
     assert (
         "次日留存率 in the pilot group is higher than in the control group by 10.7% (the true "
-        "change is likely between +5.1% and +16.4%); if the change had no effect, a difference "
+        "change is likely between +3.8% and +17.7%); if the change had no effect, a difference "
         "this large would appear in less than 0.1% of pilots" in english
     )
     assert "sure" not in english

@@ -370,7 +370,11 @@ def method_words(row: MetricResult, alpha: float) -> str:
             )
         )
     if c.alpha < alpha and (c.ci_rel or c.ci_abs):
-        parts.append(_("interval widened for the segments compared, as the verdict is corrected"))
+        parts.append(
+            _("interval widened for the segments compared, as the verdict is corrected")
+            if row.segment
+            else _("interval widened for the metrics compared, as the verdict is corrected")
+        )
     if c.p_value is not None:
         parts.append(p_is(c.p_value))
     if row.p_adjusted is not None and fmt_p(row.p_adjusted) != fmt_p(c.p_value):
