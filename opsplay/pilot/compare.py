@@ -61,6 +61,11 @@ STAT_ISSUES = {
         "the control group's value is 0, so the deviation rate is undefined; the p-value "
         "uses the absolute change"
     ),
+    stats.RELATIVE_BY_FIELLER: N_(
+        "the deviation rate and the change, tested each on its own, disagree at this sample "
+        "size; the verdict and the figures shown follow the change (in small groups the "
+        "deviation rate's test calls drops too often and rises too rarely)"
+    ),
     stats.NONPOSITIVE_MEAN: N_(
         "a group's value is not above 0; the relative difference in differences is undefined"
     ),
@@ -397,7 +402,9 @@ def _corrected_intervals(
         row = rows[index]
         if level >= opened.alpha:
             continue
-        at_level = settings.setdefault(level, replace(setting, alpha=level))
+        at_level = settings.setdefault(
+            level, replace(setting, alpha=level, scale_alpha=opened.alpha)
+        )
         kind = opened.metric_defs[row.metric].kind
         redone = compare_metric(at_level, row.metric, kind, row.segment, [])
         if redone is None:

@@ -41,6 +41,8 @@ class Setting:
     # test's tuning parameter when intervals must stay valid over repeated looks (else None).
     adjusted: frozenset[str] = frozenset()
     sequential_tuning: float | None = None
+    # the level the relative scale's test is chosen at (stats.compare_arms), when not alpha
+    scale_alpha: float | None = None
     # Statistics summed over segments, per metric, arm and period: the overall rows.
     overall: Mapping[GroupKey, ArmStats] = field(init=False)
     # The arm labels found per metric, computed once (not once per segment).
@@ -243,6 +245,7 @@ def _test(
         min_n=setting.pilot.min_n,
         adjusted=metric_id in setting.adjusted,
         sequential_tuning=setting.sequential_tuning,
+        scale_alpha=setting.scale_alpha,
     )
 
 

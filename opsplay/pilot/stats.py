@@ -38,6 +38,9 @@ NONPOSITIVE_MEAN = "nonpositive_mean"  # DiD: relative DiD needs positive means
 POOLED_NOT_APPLICABLE = "pooled_not_applicable"  # pooled variance asked for a non-proportion
 POOLED_NOT_ADJUSTED = "pooled_not_adjusted"  # pooled variance asked for a CUPED-adjusted metric
 NO_ADJUSTMENT = "no_adjustment"  # pre_column without spread (or the metric without): unadjusted
+# the delta method's relative test disagreed with the test of the difference: the relative
+# scale's p is the difference's, its interval Fieller's (which agrees with it)
+RELATIVE_BY_FIELLER = "relative_by_fieller"
 
 
 class NumericRangeError(ValueError):
@@ -135,6 +138,7 @@ def compare_arms(
     min_n: int = 0,
     adjusted: bool = False,
     sequential_tuning: float | None = None,
+    scale_alpha: float | None = None,
 ) -> Comparison:
     """Compare pilot with baseline: difference, relative lift, intervals and p-values.
 
@@ -142,6 +146,8 @@ def compare_arms(
     `sum_den_sq` and `sum_prod` hold Σx, Σx² and Σxy of the before-period value x (the
     metric's `pre_column`, read as the metric is). `sequential_tuning`: always-valid intervals
     and p-values, as gbstats' SequentialTwoSidedTTest with that tuning parameter.
+    `scale_alpha`: the level at which the relative scale's two tests are compared (default
+    alpha; an interval at a corrected level keeps the test its verdict was decided with).
     """
     _check_options(kind, alpha)
     if adjusted and kind == "ratio":
@@ -227,6 +233,9 @@ def compare_arms(
             return tested
         se_rel = math.sqrt(v_b / (n_b * m_a**2) + v_a * m_b**2 / (n_a * m_a**4))
         ci_rel, p_rel = always(lift, se_rel)
+        if _disagree(p_rel, p_abs, scale_alpha or alpha):
+            reach = (ci_abs[1] - ci_abs[0]) / (2 * se_abs)  # the always-valid width in s.e.
+            return _relative_by_fieller(tested, delta, m_a, term_a, se_abs, reach, se_rel)
         return replace(tested, se_rel=se_rel, ci_rel=ci_rel, p_value=p_rel)
     if pooled:
         pooled_mean = (baseline.sum + pilot.sum) / (n_a + n_b)
@@ -245,12 +254,54 @@ def compare_arms(
     if lift is None:
         return tested
     se_rel = math.sqrt(v_b / (n_b * m_a**2) + v_a * m_b**2 / (n_a * m_a**4))
+    # The pooled test is a test of m_B = m_A: the same null on both scales.
+    p_rel = p_abs if pooled else two_sided_p(lift / se_rel, dof)
+    if _disagree(p_rel, p_abs, scale_alpha or alpha):
+        reach = _quantile(alpha, dof)
+        return _relative_by_fieller(tested, delta, m_a, term_a, se_abs, reach, se_rel)
+    return replace(tested, se_rel=se_rel, ci_rel=interval(lift, se_rel, alpha, dof), p_value=p_rel)
+
+
+def _disagree(p_relative: float, p_absolute: float, alpha: float) -> bool:
+    """Whether the delta method's relative test and the test of the difference fall on
+    different sides of alpha (see _relative_by_fieller)."""
+    return (p_relative < alpha) != (p_absolute < alpha)
+
+
+def _relative_by_fieller(
+    tested: Comparison,
+    delta: float,
+    baseline: float,
+    baseline_term: float,
+    se_abs: float,
+    reach: float,
+    se_rel: float,
+) -> Comparison:
+    """The relative scale when the delta method's test of Δ/|m_A| disagrees with the test of
+    Δ itself at alpha. Both test "no change", but the delta method takes its variance at the
+    observed ratio, not at the null, so it calls decreases too often and increases too
+    rarely (A/A, 10 % conversion, 1,000 units a group: 4.3 % and 1.1 % where each should be
+    2.5 %); the test of Δ is right on both sides. So p is the test of Δ's, and the interval
+    of the deviation rate is Fieller's: the rates L whose null Δ = L·|m_A| that test keeps
+    (its variance at L), which holds 0 exactly when p ≥ alpha. `reach` is the test's
+    critical value in standard errors; an interval without an upper or lower end is None.
+    """
+    var_abs, var_base, sign = se_abs**2, baseline_term, math.copysign(1.0, baseline)
+    # (Δ − L·D)² ≤ r²·Var(Δ − L·D), D = |m_A|: Var = V_Δ + 2L·s·V_A + L²·V_A, for Δ = m_B − m_A
+    # and D share m_A's noise (s its sign)
+    a = baseline**2 - reach**2 * var_base
+    b = delta * abs(baseline) + reach**2 * sign * var_base
+    c = delta**2 - reach**2 * var_abs
+    ci_rel = None
+    if a > 0 and b * b - a * c >= 0:
+        root = math.sqrt(b * b - a * c)
+        ci_rel = ((b - root) / a, (b + root) / a)
     return replace(
         tested,
         se_rel=se_rel,
-        ci_rel=interval(lift, se_rel, alpha, dof),
-        # The pooled test is a test of m_B = m_A: the same null on both scales.
-        p_value=p_abs if pooled else two_sided_p(lift / se_rel, dof),
+        ci_rel=ci_rel,
+        p_value=tested.p_value_abs,
+        issues=(*tested.issues, RELATIVE_BY_FIELLER),
     )
 
 

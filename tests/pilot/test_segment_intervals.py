@@ -58,37 +58,60 @@ def export(tmp_path: Path, seed: int) -> tuple[Path, Path, pd.DataFrame]:
     return playbook, data, frame
 
 
-def relative(frame: pd.DataFrame, column: str) -> tuple[float, float, float]:
-    """The relative lift of a 是/否 column, its s.e. (delta method) and Welch's d.f."""
-    a = (frame[frame["组别"] == "对照组"][column] == "是").astype(float)
-    b = (frame[frame["组别"] == "试点组"][column] == "是").astype(float)
-    ma, mb = a.mean(), b.mean()
-    # a proportion's per-unit variance p(1 − p), as gbstats' Proportion statistic
-    va, vb = a.var(ddof=0) / len(a), b.var(ddof=0) / len(b)
-    se = np.sqrt(va * mb**2 / ma**4 + vb / ma**2)
-    # Welch degrees of freedom from the arms' variances of the mean, as gbstats
-    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    return mb / ma - 1, se, dof
+class Relative:
+    """The deviation rate of a 是/否 column as the docs define it, computed with scipy: the
+    delta method's test (gbstats'), unless it and Welch's test of the change fall on different
+    sides of α = 0.05 — then the change's p and Fieller's interval (found by bisection)."""
+
+    def __init__(self, frame: pd.DataFrame, column: str) -> None:
+        a = (frame[frame["组别"] == "对照组"][column] == "是").astype(float)
+        b = (frame[frame["组别"] == "试点组"][column] == "是").astype(float)
+        self.ma, self.mb = a.mean(), b.mean()
+        # a proportion's per-unit variance p(1 − p), as gbstats' Proportion statistic
+        self.va, self.vb = a.var(ddof=0) / len(a), b.var(ddof=0) / len(b)
+        self.rel = self.mb / self.ma - 1
+        self.se = np.sqrt(self.va * self.mb**2 / self.ma**4 + self.vb / self.ma**2)
+        # Welch degrees of freedom from the arms' variances of the mean, as gbstats
+        va, vb = self.va, self.vb
+        self.dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+        delta_p = 2 * sps.t.sf(abs(self.rel / self.se), self.dof)
+        change_p = 2 * sps.t.sf(abs(self.mb - self.ma) / np.sqrt(va + vb), self.dof)
+        self.fieller = (delta_p < 0.05) != (change_p < 0.05)
+        self.p = change_p if self.fieller else delta_p
+
+    def interval(self, level: float) -> tuple[float, float]:
+        q = sps.t.ppf(1 - level / 2, self.dof)
+        if not self.fieller:
+            return self.rel - q * self.se, self.rel + q * self.se
+
+        def outside(rate: float) -> bool:  # the test of Δ = rate·m_A rejects at `level`
+            gap = self.mb - self.ma - rate * self.ma
+            return gap**2 > q**2 * (self.vb + self.va * (1 + rate) ** 2)
+
+        ends = []
+        for far in (self.rel - 10, self.rel + 10):
+            inside = self.rel
+            for _ in range(200):
+                middle = (inside + far) / 2
+                inside, far = (inside, middle) if outside(middle) else (middle, far)
+            ends.append(inside)
+        return ends[0], ends[1]
 
 
 def independent(frame: pd.DataFrame, alpha: float = 0.05) -> dict[str, tuple]:
-    """Welch on the relative lift per city (delta method, scipy t), Holm by statsmodels, and
-    each city's interval at its Holm step's level (alpha/(m − j) while every smaller p is
-    rejected, then the first kept row's level)."""
-    out = {}
-    for city, d in frame.groupby("城市"):
-        rel, se, dof = relative(d, "是否复购")
-        out[city] = (rel, se, dof, 2 * sps.t.sf(abs(rel / se), dof))
-    cities = sorted(out, key=lambda c: out[c][3])
-    reject, adjusted, _, _ = multipletests([out[c][3] for c in cities], alpha, method="holm")
+    """The relative test per city (Relative), Holm by statsmodels, and each city's interval
+    at its Holm step's level (alpha/(m − j) while every smaller p is rejected, then the first
+    kept row's level)."""
+    out = {city: Relative(d, "是否复购") for city, d in frame.groupby("城市")}
+    cities = sorted(out, key=lambda c: out[c].p)
+    reject, adjusted, _, _ = multipletests([out[c].p for c in cities], alpha, method="holm")
     m = len(cities)
     kept = next((j for j, r in enumerate(reject) if not r), m)
     result = {}
     for j, city in enumerate(cities):
-        rel, se, dof, p = out[city]
         level = alpha / (m - min(j, kept))
-        q = sps.t.ppf(1 - level / 2, dof)
-        result[city] = (rel - q * se, rel + q * se, adjusted[j], bool(reject[j]), 1 - level)
+        low, high = out[city].interval(level)
+        result[city] = (low, high, adjusted[j], bool(reject[j]), 1 - level)
     return result
 
 
@@ -161,22 +184,19 @@ def test_overall_intervals_of_several_primary_metrics_agree_with_holm(
     assert result.exit_code == 0, result.output
     rows = {m["metric"]: m for m in json.loads(result.stdout)["metrics"]}
     column = {"复购率": "是否复购", "下单率": "是否下单"}
-    figures = {metric: relative(frame, column[metric]) for metric in column}
-    ranked = sorted(
-        figures, key=lambda m: 2 * sps.t.sf(abs(figures[m][0] / figures[m][1]), figures[m][2])
-    )
-    raw = [2 * sps.t.sf(abs(rel / se), dof) for rel, se, dof in (figures[m] for m in ranked)]
-    reject, adjusted, _, _ = multipletests(raw, 0.05, method="holm")
+    figures = {metric: Relative(frame, column[metric]) for metric in column}
+    ranked = sorted(figures, key=lambda m: figures[m].p)
+    reject, adjusted, _, _ = multipletests([figures[m].p for m in ranked], 0.05, method="holm")
     kept = next((j for j, r in enumerate(reject) if not r), 2)
     contradiction_at_95 = False
     for j, metric in enumerate(ranked):
-        row, (rel, se, dof) = rows[metric], figures[metric]
+        row, figure = rows[metric], figures[metric]
         level = 0.05 / (2 - min(j, kept))
-        q = sps.t.ppf(1 - level / 2, dof)
-        assert row["ci_rel"] == pytest.approx([rel - q * se, rel + q * se], rel=1e-6)
+        assert row["ci_rel"] == pytest.approx(list(figure.interval(level)), rel=1e-6)
         assert row["interval_level"] == pytest.approx(1 - level, rel=1e-12)
         assert row["p_adjusted"] == pytest.approx(adjusted[j], rel=1e-6)
         excludes_zero = row["ci_rel"][0] > 0 or row["ci_rel"][1] < 0
         assert excludes_zero == bool(reject[j]) == (row["significant"] is True)
-        contradiction_at_95 |= (abs(rel) > sps.t.ppf(0.975, dof) * se) != bool(reject[j])
+        low, high = figure.interval(0.05)
+        contradiction_at_95 |= (low > 0 or high < 0) != bool(reject[j])
     assert contradiction_at_95 == (seed == 1)  # the case the level is for occurs
