@@ -407,6 +407,19 @@ def test_many_segments_are_refused_with_a_coarser_column(tmp_path: Path) -> None
     )
 
 
+def test_many_segments_after_the_first_rows_are_refused_as_well(tmp_path: Path) -> None:
+    """The first 50,000 rows hold 4 cities, the rest 3,000 more: the count before grouping
+    looks at the first rows only, so compare's count of the segments refuses it, the same
+    words and figure."""
+    frame = pd.read_csv(UNITS)
+    frame = pd.concat([frame] * 6, ignore_index=True)  # 60,000 rows
+    frame["city"] = [f"城市{i % 4}" if i < 50_000 else f"城市{i % 3004}" for i in range(len(frame))]
+    data = tmp_path / "cities_later.csv"
+    frame.to_csv(data, index=False)
+    code, out = compare(ONBOARDING, data, "--by", "city", lang="zh")
+    assert code == 2 and "3,004 个分群" in out and "更粗的列" in out, out
+
+
 def test_fail_on_speaks_the_message_language() -> None:
     args = ["pilot", "compare", str(ONBOARDING), str(UNITS), "--fail-on", "alert", "--events"]
     args.append(str(EXAMPLES / "onboarding_events.csv"))

@@ -311,6 +311,14 @@ class UnitsReader(BaseReader):
         if not limit or not columns or not set(columns) <= set(plan.segment_columns):
             return
         if table.dialect == "duckdb":
+            # the first rows hold few values of a column of few: then the grouped query
+            # itself is small, and compare counts its segments; a second read of the whole
+            # file (as long as the scan itself) only when they hold many
+            raw = ", ".join(query.q.column(c) for c in columns)
+            sample = table.first_rows(_ASSIGNMENT_SAMPLE)
+            seen = table.fetch(f"SELECT COUNT(*) FROM (SELECT DISTINCT {raw} FROM {sample}) s")
+            if int(seen[0][0]) <= limit:
+                return
             # the few distinct raw values first, then cleaned: cleaning every row's value
             # (regular expressions, TRANSLATE) took four times the scan itself
             raw = ", ".join(f"{query.q.column(c)} AS k{i}" for i, c in enumerate(columns))
