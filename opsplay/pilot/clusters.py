@@ -77,12 +77,16 @@ def compare_clustered(
     *,
     alpha: float = 0.05,
     min_n: int = 0,
+    scale_alpha: float | None = None,
 ) -> stats.Comparison:
     """Pilot clusters against baseline clusters (ab): ratio of cluster totals, Welch on clusters,
-    randomisation inference for the headline p when an arm has fewer than 30 clusters."""
+    randomisation inference for the headline p when an arm has fewer than 30 clusters.
+    `scale_alpha` as stats.compare_arms'."""
     base = [totals_of(c, kind) for c in baseline if c.n > 0]
     test = [totals_of(c, kind) for c in pilot if c.n > 0]
-    comparison = stats.compare_arms(as_units(base), as_units(test), "ratio", alpha=alpha, min_n=2)
+    comparison = stats.compare_arms(
+        as_units(base), as_units(test), "ratio", alpha=alpha, min_n=2, scale_alpha=scale_alpha
+    )
     comparison = _per_unit_view(comparison, kind, baseline, pilot, min_n)
     comparison = replace(comparison, clusters=(len(base), len(test)))
     if comparison.abs_diff is None or stats.TOO_FEW_UNITS in comparison.issues:
@@ -93,8 +97,12 @@ def compare_clustered(
         return replace(comparison, method="cluster-welch-t")
     import numpy as np
 
+    # the randomisation test gives the p and the interval: the two t tests' choice is moot
+    issues = tuple(i for i in comparison.issues if i != stats.RELATIVE_BY_FIELLER)
     values = np.array([[c.numerator, c.denominator] for c in [*base, *test]]).T
-    return _randomised(comparison, values, len(test), _ab_statistics, 0, alpha)
+    return _randomised(
+        replace(comparison, issues=issues), values, len(test), _ab_statistics, 0, alpha
+    )
 
 
 def did_clustered(

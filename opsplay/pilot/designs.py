@@ -359,6 +359,7 @@ def _test_clusters(
             list(cells(baseline_label, None).values()),
             list(cells(pilot_label, None).values()),
             kind,  # type: ignore[arg-type]
+            scale_alpha=setting.scale_alpha,
             **options,  # type: ignore[arg-type]
         )
     before, after = pilot.periods.before, pilot.periods.after
@@ -367,7 +368,12 @@ def _test_clusters(
         arm_values = setting.arms_found.get(metric_id, ())
         chosen = [pilot_label] if pilot_label in arm_values else sorted(arm_values)
         by_period = [[c for a in chosen for c in cells(a, p).values()] for p in (before, after)]
-        return clusters.compare_clustered(*by_period, kind, **options)  # type: ignore[arg-type]
+        return clusters.compare_clustered(
+            *by_period,
+            kind,  # type: ignore[arg-type]
+            scale_alpha=setting.scale_alpha,
+            **options,  # type: ignore[arg-type]
+        )
 
     def pairs(arm: str) -> list[tuple[ArmStats, ArmStats]]:
         first, second = cells(arm, before), cells(arm, after)
