@@ -63,8 +63,9 @@ STAT_ISSUES = {
     ),
     stats.RELATIVE_BY_FIELLER: N_(
         "the deviation rate and the change, tested each on its own, disagree at this sample "
-        "size; the verdict and the figures shown follow the change (in small groups the "
-        "deviation rate's test calls drops too often and rises too rarely)"
+        "size; the verdict follows the test of the change, and the deviation rate's likely "
+        "range is the one that test gives (in small groups the deviation rate's own test "
+        "calls drops too often and rises too rarely)"
     ),
     stats.NONPOSITIVE_MEAN: N_(
         "a group's value is not above 0; the relative difference in differences is undefined"
@@ -385,7 +386,7 @@ def _judge(
         )
     missing = _missing_counts(setting, judged)
     warnings += _differential_missingness(judged, missing, opened.metric_defs, lang)
-    srm = _sample_ratio(pilot, judged, lang, warnings)
+    srm = _sample_ratio(pilot, judged, read.arm_rows, arms, lang, warnings)
     return _Judged(tuple(judged), missing, srm, assignment)
 
 
@@ -417,16 +418,27 @@ def _corrected_intervals(
 
 
 def _sample_ratio(
-    pilot: Any, rows: Sequence[MetricResult], lang: str, warnings: list[str]
+    pilot: Any,
+    rows: Sequence[MetricResult],
+    arm_rows: Mapping[str, int],
+    arms: tuple[str, str],
+    lang: str,
+    warnings: list[str],
 ) -> float | None:
     """The sample-ratio check of an `ab` pilot of units (arms of whole clusters need not match
-    a share of users), with its warning."""
+    a share of users), with its warning: on each group's rows (blank metric cells are units
+    too), or for summaries the largest count any overall row has."""
     if pilot.design != "ab" or pilot.cluster or not rows:
         return None
-    first = rows[0].comparison
-    if not (first.baseline_n and first.pilot_n):
+    if all(arm in arm_rows for arm in arms):
+        n_baseline, n_pilot = (arm_rows[arm] for arm in arms)
+    else:
+        overall = [row.comparison for row in rows if not row.segment]
+        n_baseline = max((c.baseline_n for c in overall), default=0)
+        n_pilot = max((c.pilot_n for c in overall), default=0)
+    if not (n_baseline and n_pilot):
         return None
-    srm = stats.sample_ratio_mismatch(first.baseline_n, first.pilot_n, pilot.split)
+    srm = stats.sample_ratio_mismatch(n_baseline, n_pilot, pilot.split)
     if srm is not None and srm < SRM_THRESHOLD:
         warnings.append(
             translate(
@@ -437,8 +449,8 @@ def _sample_ratio(
                 ),
                 lang,
             ).format(
-                n_baseline=f"{first.baseline_n:,}",
-                n_pilot=f"{first.pilot_n:,}",
+                n_baseline=f"{n_baseline:,}",
+                n_pilot=f"{n_pilot:,}",
                 split=f"{pilot.split:g}",
                 p=p_is(srm),
             )

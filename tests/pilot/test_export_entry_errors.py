@@ -386,6 +386,29 @@ def test_the_sample_ratio_warning_prints_p_as_everywhere(tmp_path: Path, playboo
         assert "p<0.0001" in warning and "p=0" not in warning, warning
 
 
+def test_the_sample_ratio_counts_each_groups_rows_not_a_metrics_answers(
+    tmp_path: Path, playbook: Path
+) -> None:
+    """1,500 members a group planned, 1,950 in the pilot — 450 of them with 是否复购 blank.
+    The check compares the rows (scipy: p ≈ 1e-11), not the answered 复购率 cells (1,500 vs
+    1,500: p = 1, a silent pass before)."""
+    from scipy.stats import chisquare
+
+    units = units_frame(n=3000, pilot_share=0.5)
+    extra = units[units["组别"] == "试点组"].head(450).assign(是否复购="")
+    units = pd.concat([units, extra], ignore_index=True)
+    path = tmp_path / "明细.csv"
+    units.to_csv(path, index=False, encoding="gbk")
+    _c, out, _e = run([playbook, path, "-f", "json"], "zh")
+    document = json.loads(out)
+    sizes = units["组别"].value_counts()
+    expected = chisquare([sizes["对照组"], sizes["试点组"]]).pvalue
+    assert document["srm"]["p_value"] == pytest.approx(expected, rel=1e-6) and expected < 1e-6
+    assert document["srm"]["ok"] is False
+    warning = next(w for w in document["warnings"] if "计划的分流比例不符" in w)
+    assert f"试点组 {sizes['试点组']:,}" in warning, warning
+
+
 def test_a_blank_arm_is_named_with_a_space_after_the_backticks(
     tmp_path: Path, playbook: Path
 ) -> None:

@@ -200,3 +200,29 @@ def test_overall_intervals_of_several_primary_metrics_agree_with_holm(
         low, high = figure.interval(0.05)
         contradiction_at_95 |= (low > 0 or high < 0) != bool(reject[j])
     assert contradiction_at_95 == (seed == 1)  # the case the level is for occurs
+
+
+def test_a_small_pilot_says_its_deviation_rate_is_by_fieller(tmp_path: Path) -> None:
+    """12 of 150 against 24 of 150: the delta method's p (0.136) and Welch's p of the change
+    (0.033) disagree; the JSON says which test and interval it gives, the words say why."""
+    frame = pd.DataFrame(
+        {
+            "组别": ["对照组"] * 150 + ["试点组"] * 150,
+            "是否复购": ["是"] * 12 + ["否"] * 138 + ["是"] * 24 + ["否"] * 126,
+        }
+    )
+    data = tmp_path / "小样本.csv"
+    frame.to_csv(data, index=False, encoding="gbk")
+    playbook = tmp_path / "small.yaml"
+    playbook.write_text(PLAYBOOK, encoding="utf-8")
+    with language("zh"):
+        result = runner.invoke(app, ["pilot", "compare", str(playbook), str(data), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    row = document["metrics"][0]
+    figure = Relative(frame, "是否复购")
+    assert figure.fieller and row["interval_method"] == "fieller"
+    assert row["p_value"] == row["p_value_abs"] == pytest.approx(figure.p, rel=1e-6)
+    assert row["ci_rel"] == pytest.approx(list(figure.interval(0.05)), rel=1e-6)
+    assert row["significant"] is True and row["ci_rel"][0] > 0
+    assert any("偏差率自身的检验" in w for w in document["warnings"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from opsplay.pilot.sufficient import ArmStats
 
@@ -48,6 +48,9 @@ class ExportData:
     warnings: tuple[str, ...]
     # columns whose values each sit in one arm, finest first (ReadOptions.find_assignment)
     assignment: tuple[str, ...] = ()
+    # unit rows: the rows of each arm that were used (blank metric cells included), the
+    # sizes the sample-ratio check compares; empty for summaries and statistics exports
+    arm_rows: Mapping[str, int] = field(default_factory=dict)
 
 
 # Values of a column holding this many units on average are groups of users (regions, stores),

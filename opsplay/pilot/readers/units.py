@@ -46,7 +46,17 @@ class UnitsReader(BaseReader):
         self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
         self.missing_warnings(stats)
         found = sorted(self.assignment.items(), key=lambda item: -item[1])
-        return replace(self.finish(stats, {}), assignment=tuple(c for c, _n in found))
+        return replace(
+            self.finish(stats, {}),
+            assignment=tuple(c for c, _n in found),
+            arm_rows=self._arm_rows(),
+        )
+
+    def _arm_rows(self) -> dict[str, int]:
+        rows: dict[str, int] = {}
+        for (arm, _period), count in self.group_rows.items():
+            rows[arm] = rows.get(arm, 0) + count
+        return rows
 
     def _read_file(self, source: Source) -> dict[GroupKey, ArmStats]:
         """One file's statistics: metric columns read as numbers first, as text if they are not."""
@@ -70,7 +80,7 @@ class UnitsReader(BaseReader):
             stats = self._read(table.source, table, self._plan(table.source, table))
         self.check_arms_and_periods((a, p, n) for (a, p), n in self.group_rows.items())
         self.missing_warnings(stats)
-        return self.finish(stats, {})
+        return replace(self.finish(stats, {}), arm_rows=self._arm_rows())
 
     def _absent_warning(self, source: Source, metric: MetricColumns) -> None:
         """A guardrail whose column the export lacks: named, with the closest header."""
