@@ -71,3 +71,11 @@ def test_locale_alone_makes_help_chinese(tmp_path) -> None:
     )
     assert result.returncode == 0
     assert "显示版本号" in result.stdout
+
+
+def test_every_chinese_stderr_prefix_uses_the_full_width_colon() -> None:
+    """`opsplay：错误：` on every line a Chinese user reads, not `opsplay: 错误：` on some."""
+    po = (catalogue.ROOT / "opsplay/locale/zh_CN/LC_MESSAGES/opsplay.po").read_text("utf-8")
+    prefixed = [line for line in po.splitlines() if line.startswith('msgstr "opsplay')]
+    assert len(prefixed) > 5
+    assert not [line for line in prefixed if line.startswith('msgstr "opsplay: ')]

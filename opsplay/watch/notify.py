@@ -54,6 +54,9 @@ _SECRET_SEGMENT = re.compile(
 # Robots' error codes that mean "too many messages, try later", not "this message is refused".
 _SCHEME_SPLIT = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)(.*)$", re.S)
 _BUSY_CODES = {"130101", "45009", "9499", "11232", "11233"}
+# a robot's security setting refused the message: DingTalk (keyword, IP, signature), Feishu
+# (signature, IP, keyword)
+_SECURITY_CODES = {"310000", "19021", "19022", "19024"}
 
 
 @dataclass(frozen=True)
@@ -239,6 +242,12 @@ def _refusal(kind: str, status: int, text: str) -> tuple[str, bool] | None:
         return None
     detail = answer.get("errmsg", answer.get("msg", answer.get("StatusMessage", "")))
     reason = _("error code {code}: {detail}").format(code=code, detail=str(detail)[:200])
+    if str(code) in _SECURITY_CODES:
+        reason += _(
+            " (the robot's security setting refused it: add `{keyword}` as its custom "
+            "keyword, allow this machine's IP, or give its signing secret in "
+            "OPSPLAY_NOTIFY_SECRET)"
+        ).format(keyword=_("alert"))
     return reason, str(code) not in _BUSY_CODES
 
 

@@ -147,6 +147,8 @@ def test_a_refused_message_blocks_no_other_playbook_and_is_given_up(scene, robot
     first = watch(scene["playbook"], scene["firing"], scene["state"], url)
     assert first.exit_code == 1 and "310000" in first.stderr
     assert "stays queued" in first.stderr
+    # what to do about it, not only DingTalk's English: the keyword every message carries
+    assert "add `alert` as its custom keyword" in first.stderr, first.stderr
     second = watch(other, scene["firing"], scene["state"], url)
     assert second.exit_code == 1, second.stderr  # its alert fires
     texts = [json.dumps(body, ensure_ascii=False) for _path, body in robot.received]
