@@ -67,7 +67,7 @@ LABELS: dict[str, dict[str, str]] = {
         "iterate": N_("iterate and pilot again"),
         "stop": N_("stop and roll back"),
         "declare_cluster": N_(
-            "declare pilot.cluster (the region or store column) and compare again"
+            "declare pilot.cluster (the column the warnings name) and compare again"
         ),
         "add_comparison": N_(
             "measure again with comparison regions that keep the old process (design: did)"
