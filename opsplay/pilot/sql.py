@@ -524,18 +524,16 @@ class Query:
 
     def _each(self, expr: Callable[[str], str], names: list[str], prefix: str, out: str) -> str:
         """`expr` of each of the cells `names` (named `{prefix}{i}`), written once: in DuckDB
-        the columns `{out}{i}` (`COLUMNS`), elsewhere the array `{out}` (see `_x`)."""
+        the columns `{out}{i}` (`COLUMNS` renames by the pattern's group), in Spark and BigQuery
+        the array `{out}` (see `_x`). (PostgreSQL: a lateral aggregate, in `_row_steps`.)"""
         if self.dialect == "duckdb":
-            return f'{expr(f"COLUMNS({chr(39)}^{prefix}([0-9]+)${chr(39)})")} AS "{out}\\1"'
+            every = f"COLUMNS('^{prefix}([0-9]+)$')"
+            return f'{expr(every)} AS "{out}\\1"'
         if self.dialect == "spark":
             array = _array("array(", names, "), t ->", 22)
             return f"transform({array}\n  {_shift(expr('t'), 2)}) AS {out}"
-        source = (
-            f"unnest({_array('ARRAY[', names, f']) WITH ORDINALITY AS u(t, i) ORDER BY i) AS {out}', 18)}"
-            if self.dialect == "postgres"
-            else f"UNNEST({_array('[', names, f']) AS t WITH OFFSET AS i ORDER BY i) AS {out}', 18)}"
-        )
-        return f"ARRAY(SELECT {_shift(expr('t'), 2)}\n  FROM {source}"
+        close = f"]) AS t WITH OFFSET AS i ORDER BY i) AS {out}"
+        return f"ARRAY(SELECT {_shift(expr('t'), 2)}\n  FROM UNNEST({_array('[', names, close, 18)}"
 
     def _x(self, k: int, name: str) -> str:
         """Element `k` of the array `_each` made (DuckDB: the column `name`)."""
