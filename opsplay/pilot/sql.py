@@ -302,6 +302,8 @@ class Step:
         groups = [(g,) if isinstance(g, str) else g for g in self.lines]
         groups = [g for g in groups if g]
         lead = "  SELECT "
+        if groups == [("*",)]:  # every column of the source (a join)
+            return f"  SELECT * FROM {self.source}" + (" OFFSET 0" if self.fenced else "")
         if groups[0] == ("*",) and len(groups) > 1:  # `SELECT *,` and the first group after it
             groups, lead = groups[1:], "  SELECT *, "
         out: list[str] = []
@@ -989,10 +991,9 @@ def _folded(text: str, dialect: str, wrap: bool = False) -> str:
         return (
             f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text}, '{_WIDE}', '{_NARROW}') ELSE {text} END)"
         )
-    signs, capitals, small = (f"'{piece}'" for piece in _WIDE_PIECES)
+    pieces = "\n    || ".join(f"'{piece}'" for piece in _WIDE_PIECES)
     return (
-        f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text},\n"
-        f"    {signs} || {capitals}\n    || {small},\n    '{_NARROW}')\n"
+        f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text},\n    {pieces},\n    '{_NARROW}')\n"
         f"  ELSE {text} END)"
     )
 
