@@ -372,7 +372,8 @@ class Query:
 
     def _cells(self) -> tuple[list[tuple[str, str]], list[int | None]]:
         """The text cells of a row, (expression, name): keys `k{i}`, the window's day `d_w`,
-        value columns `r{i}`; and where each value column's cell is (None: typed, a number)."""
+        value columns `r{i}` (a proportion's `p{i}`); and where each value column's cell is
+        (None: typed, a number)."""
         plan, q = self.plan, self.q
         keys: list[str | None] = [plan.arm_column]
         if plan.period_column:
@@ -387,10 +388,10 @@ class Query:
         if self.dated:
             cells.append((self._day(), "d_w"))
         values: list[int | None] = []
-        for i, (column, _proportion) in enumerate(self.values):
+        for i, (column, proportion) in enumerate(self.values):
             values.append(None if column in plan.numeric else len(cells))
             if column not in plan.numeric:
-                cells.append((q.column(column), f"r{i}"))
+                cells.append((q.column(column), f"{'p' if proportion else 'r'}{i}"))
         return cells, values
 
     def _cell(self, j: int, name: str) -> str:
@@ -424,25 +425,31 @@ class Query:
         keys = [
             self._cell(j, name) if self.dialect == "duckdb" else f"{self._cell(j, name)} AS {name}"
             for j, name in enumerate(names)
-            if not name.startswith("r")
+            if name.startswith(("k", "d_"))
         ]
-        texts, words = [], []
-        for i, ((_column, proportion), j) in enumerate(zip(self.values, values, strict=True)):
-            if j is not None:
-                lower = f"LOWER({self._cell(j, names[j])})"
-                if proportion:
-                    words.append(f"{self._words(lower)} AS t{i}")
-                else:
-                    texts.append(f"{lower} AS t{i}")
+        # the value cells read as text: (value column, its cell, whether a proportion)
+        read = [
+            (i, j, p)
+            for i, ((_c, p), j) in enumerate(zip(self.values, values, strict=True))
+            if j is not None
+        ]
+        if self.dialect == "duckdb":  # said once: a proportion's cells are `p{i}`, others `r{i}`
+            texts = [self._each(_lower, [], "r", "t")] if any(not p for *_n, p in read) else []
+            yes_no = self._each(lambda cell: self._words(_lower(cell)), [], "p", "t")
+            words = [yes_no] if any(p for *_n, p in read) else []
+        else:
+            lower = {i: _lower(self._cell(j, names[j])) for i, j, _p in read}
+            texts = [f"{lower[i]} AS t{i}" for i, _j, p in read if not p]
+            words = [f"{self._words(lower[i])} AS t{i}" for i, _j, p in read if p]
         comment = _("keys; values in lower case, a proportion's yes/no words as 1/0")
         steps.append(Step("texts", comment, ((*keys, *texts, *words, *passed),), "clean"))
-        read = [i for i, j in enumerate(values) if j is not None]  # value cells read from text
-        if read:
-            texts = [f"t{i}" for i in read]
+        numbered = [i for i, _j, _p in read]
+        if numbered:
+            lowered = [f"t{i}" for i in numbered]
             comment = _("each value's number (1,234.5, 35%, 1e3), read once for all columns")
             if self.dialect == "duckdb":
                 missing, number = (
-                    self._each(e, texts, "t", n)
+                    self._each(e, lowered, "t", n)
                     for e, n in ((_null_flag, "miss"), (self._number, "x"))
                 )
                 comment = _("missing cells; each value's number (1,234.5, 35%, 1e3), read once")
@@ -450,7 +457,7 @@ class Query:
             elif self.dialect == "postgres":
                 # A lateral aggregate, not a subquery among the columns: PostgreSQL runs it once
                 # a row either way, and the clean-up stays the one subquery of the plan.
-                array = _array("ARRAY[", texts, "]) WITH ORDINALITY AS u(t, i)) n", 16, base=0)
+                array = _array("ARRAY[", lowered, "]) WITH ORDINALITY AS u(t, i)) n", 16, base=0)
                 source = (
                     "texts CROSS JOIN LATERAL (SELECT array_agg("
                     f"{_shift(self._number('t'), 6)} ORDER BY i) AS x\n"
@@ -458,7 +465,7 @@ class Query:
                 )
                 steps.append(Step("numbers", comment, ("*",), source))
             else:
-                number = self._each(self._number, texts, "t", "x")
+                number = self._each(self._number, lowered, "t", "x")
                 steps.append(Step("numbers", comment, ("*", number), "texts"))
         valid = []
         for i, ((_column, proportion), j) in enumerate(zip(self.values, values, strict=True)):
@@ -468,7 +475,7 @@ class Query:
                 ok = f"{x} IN (0, 1)" if proportion else f"{x} BETWEEN -{_LARGEST} AND {_LARGEST}"
                 value = f"CASE WHEN {ok} THEN {x} END AS v{i}"
             else:  # a number read from text is finite (`_NUMBER`): only a proportion is checked
-                x = self._x(read.index(i), f"x{i}")
+                x = self._x(numbered.index(i), f"x{i}")
                 missing = f"miss{i} = 1" if self.dialect == "duckdb" else f"t{i} IS NULL"
                 ok = f"{x} IN (0, 1)" if proportion else f"{x} IS NOT NULL"
                 value = f"CASE WHEN {ok} THEN {x} END AS v{i}" if proportion else f"{x} AS v{i}"
@@ -953,6 +960,10 @@ class Query:
 
 
 _NAME = re.compile(r"^\w+$")  # a column as it is, not an expression
+
+
+def _lower(cell: str) -> str:
+    return f"LOWER({cell})"
 
 
 def _null_flag(cell: str) -> str:
