@@ -6,12 +6,16 @@ missing tokens (blank, NA, N/A, NULL, NaN, #N/A, -, —), full-width digits and 
 booleans (是/否, true/false, yes/no, Y/N), percentages (`35%`), thousands separators (`1,234`),
 a value other than 0/1 in a proportion column counted as `invalid`, the pilot window.
 
-The query reads the table once: layer 1 cleans the text of every column it needs, layer 2 reads
-numbers and flags missing and invalid cells, layer 3 groups by arm, [period], [segments] (and
-why a row is left out, `excluded`), and the result has one row per group and metric:
+The query reads the table once, in named steps a reviewer reads top to bottom: `cells` (the
+columns it needs), `clean` (every cell trimmed, full-width folded, a missing word NULL: said
+once for all columns), `texts` and `numbers` (the number in each value cell, its pattern said
+once), `valid` (missing and invalid cells), `units` (a metric's part of a row, where it is not a
+column as it is), `g` (grouped by arm, [period], [segments] and why a row is left out,
+`excluded`), and the result has one row per group and metric:
 `arm, [period], [segments…], metric, rows, n, sum, sum_sq, sum_den, sum_den_sq, sum_prod,
 missing, invalid, excluded` — the sufficient-statistics export `pilot compare` reads. Every
 identifier is validated and quoted for the dialect; nothing is pasted into the SQL unquoted.
+No printed line is wider than 100 characters (`WIDTH`; a long name the user wrote aside).
 
 Floor: the engine (queries). May import `opsplay.i18n` and `opsplay.pilot.columns` (the metric
 columns and the window it is asked for); never the readers, which run it, nor statistics,
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -46,12 +50,15 @@ _SAFE_CAST = {
     "spark": "TRY_CAST",
 }
 
-# Cell normalisation, the same in every dialect (TRANSLATE exists in all four).
-_WIDE = (
-    "０１２３４５６７８９．，＋－％／＃　\u00a0\u2212"
-    + "".join(chr(c) for c in range(0xFF21, 0xFF3B))
-    + "".join(chr(c) for c in range(0xFF41, 0xFF5B))
+# Cell normalisation, the same in every dialect (TRANSLATE exists in all four). The printed
+# query writes the full-width alphabet in three short pieces (signs, capitals, small letters)
+# joined with `||`, a constant every engine folds before it reads a row.
+_WIDE_PIECES = (
+    "０１２３４５６７８９．，＋－％／＃　\u00a0\u2212",
+    "".join(chr(c) for c in range(0xFF21, 0xFF3B)),
+    "".join(chr(c) for c in range(0xFF41, 0xFF5B)),
 )
+_WIDE = "".join(_WIDE_PIECES)
 _NARROW = "0123456789.,+-%/#  -" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "abcdefghijklmnopqrstuvwxyz"
 _WIDE_CLASS = "[\uff01-\uff5e\u3000\u00a0\u2212]"  # every character of _WIDE (and a few more)
 MISSING_TOKENS = ("", "na", "n/a", "null", "nan", "#n/a", "-", "—")
@@ -59,10 +66,11 @@ TRUE_WORDS = ("1", "true", "yes", "y", "是")
 FALSE_WORDS = ("0", "false", "no", "n", "否")
 # A number after cleaning (lower case, no spaces): plain, decimal, 1,234.5, exponent, percent.
 # At most 200 integer digits and a two-digit exponent: below 1e300, so that every engine can
-# cast it (PostgreSQL raises an error on 1e999 where the others give NULL or infinity).
+# cast it (PostgreSQL raises an error on 1e999 where the others give NULL or infinity), and a
+# number read from text is always finite. Two pieces: the digits, then exponent and percent.
 _NUMBER = (
-    r"[+-]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3}){1,66}([.][0-9]*)?)"
-    r"(e[+-]?[0-9]{1,2})?%?"
+    r"[+-]?([0-9]{1,200}([.][0-9]*)?|[.][0-9]+|[0-9]{1,3}(,[0-9]{3}){1,66}([.][0-9]*)?)",
+    r"(e[+-]?[0-9]{1,2})?%?",
 )
 # Dates after `年月日/.` are folded to `-`: 2026-11-05 as is; 2026-11-5 and 20261105 spelled
 # out (one capturing group per pattern: BigQuery's REGEXP_EXTRACT takes no more).
@@ -77,7 +85,7 @@ _DATE_DIGITS = (
     r"^[0-9]{4}([0-9]{2})[0-9]{2}$",
     r"^[0-9]{4}[0-9]{2}([0-9]{2})$",
 )
-_LARGEST = "1.7976931348623157e308"  # the largest float; beyond it (inf) a cell is invalid
+_LARGEST = "1.7976931348623157e308"  # the largest float; a typed cell beyond it (inf) is invalid
 STAT_COLUMNS = (
     "rows",
     "n",
@@ -148,13 +156,26 @@ def sql_for_plan(plan: Plan, table: str, dialect: str) -> str:
 def header(plan: Plan, dialect: str) -> str:
     """The comment above the printed query."""
     first = _HEADER_FIRST[("period" in plan.key_aliases, bool(plan.segment_columns))]
-    text = _(first).format(dialect=dialect) + _(
-        "-- Missing cells (blank, NA, N/A, NULL, NaN, #N/A, -, —) leave only their metric\n"
-        "-- (`missing`); unreadable cells are counted in `invalid`; rows without arm, period\n"
-        "-- or segment, outside the pilot window or with an unreadable date (`bad_date`), are\n"
-        "-- counted in rows with `excluded` set.\n"
-        "-- Save the result as CSV and pass it to `opsplay pilot compare`.\n"
-    )
+    text = _(first).format(dialect=dialect)
+    if Query(plan, dialect).dated:
+        text += _(
+            "-- Missing cells (blank, NA, N/A, NULL, NaN, #N/A, -, —) leave only their metric "
+            "(`missing`);\n"
+            "-- unreadable cells are counted in `invalid`; rows without arm, period or segment, "
+            "outside the\n"
+            "-- pilot window or with an unreadable date (`bad_date`), are counted in rows with "
+            "`excluded`\n"
+            "-- set. Save the result as CSV and pass it to `opsplay pilot compare`.\n"
+        )
+    else:
+        text += _(
+            "-- Missing cells (blank, NA, N/A, NULL, NaN, #N/A, -, —) leave only their metric "
+            "(`missing`);\n"
+            "-- unreadable cells are counted in `invalid`; rows without arm, period or segment "
+            "are counted\n"
+            "-- in rows with `excluded` set. Save the result as CSV and pass it to "
+            "`opsplay pilot compare`.\n"
+        )
     if dialect == "postgres":
         text += _("-- `OFFSET 0` makes PostgreSQL work out each step once per row.\n")
     if any(m.pre_column for m in plan.metrics):
@@ -181,6 +202,52 @@ _HEADER_FIRST = {
 }
 
 
+WIDTH = 100  # the longest line of the printed query (a long name the user wrote aside)
+_PAIR_STATS = ("sum_den", "sum_den_sq", "sum_prod")  # the sums of a metric with two columns
+
+
+def _has(metric: MetricColumns, name: str) -> bool:
+    """Whether a metric has the figure `name` (Σd, Σd², Σyd need its second column)."""
+    return name not in _PAIR_STATS or len(metric.value_columns) == 2
+
+
+def _flow(
+    words: Sequence[str],
+    lead: str,
+    indent: str,
+    sep: str = ", ",
+    end: str = "",
+    width: int = WIDTH,
+) -> list[str]:
+    """`words` joined by `sep`, filled into lines of at most `width` characters: the first line
+    starts with `lead`, the next ones with `indent`. A word laid out on several lines starts a
+    line (or follows the lead) and ends one, its lines kept as they are after `indent`. `end`
+    follows the last word."""
+    lines: list[str] = []
+    line, fresh = lead, True  # fresh: nothing after the line's lead yet
+    for k, word in enumerate(words):
+        parts = (word + (end if k == len(words) - 1 else sep.rstrip())).split("\n")
+        if not fresh and (len(parts) > 1 or len(line) + 1 + len(parts[0]) > width):
+            lines.append(line)
+            line, fresh = indent, True
+        elif fresh and line.strip() and len(line) + len(parts[0]) > width:  # past the lead
+            lines.append(line.rstrip())
+            line = indent
+        line += ("" if fresh else " ") + parts[0]
+        fresh = False
+        if len(parts) > 1:
+            lines += [line, *(indent + part for part in parts[1:])]
+            line, fresh = indent, True
+    if not fresh:
+        lines.append(line)
+    return lines
+
+
+def _shift(text: str, by: int) -> str:
+    """A text laid out on several lines, its lines after the first moved right by `by`."""
+    return text.replace("\n", "\n" + " " * by)
+
+
 def long_form(plan: Plan, dialect: str, steps: list[Step]) -> str:
     """One row per group and metric: `g` (the last step, the wide form: one row per group) read
     once, each row repeated per metric (`m`) with that metric's columns.
@@ -190,43 +257,62 @@ def long_form(plan: Plan, dialect: str, steps: list[Step]) -> str:
     q = Quoter(dialect)
     names = list(dict.fromkeys(plan.key_aliases))  # `--by period` on did: one period column
     keys = [f"g.k{plan.key_aliases.index(name)} AS {q.alias(name)}" for name in names]
-    keys += [f"m.metric AS {q.alias('metric')}", f"g.n_rows AS {q.alias('rows')}"]
-    cols = [", ".join(keys)]
+    # BigQuery: the metrics an array, each with its place (`WITH OFFSET`); elsewhere a VALUES list
+    index, metric = ("i", "metric") if dialect == "bigquery" else ("m.i", "m.metric")
+    keys += [f"{metric} AS {q.alias('metric')}", f"g.n_rows AS {q.alias('rows')}"]
+    lines = _flow(keys, "SELECT ", "  ", end=",")
     for name in STAT_COLUMNS[1:]:
-        each = " ".join(f"WHEN {i} THEN g.m{i}_{name}" for i in range(len(plan.metrics)))
-        cols.append(f"CASE m.i {each} END AS {q.alias(name)}")
-    cols.append(f"g.excluded AS {q.alias('excluded')}")
+        whens = [f"WHEN {i} THEN g.{name}{i}" for i, m in enumerate(plan.metrics) if _has(m, name)]
+        alias = f"AS {q.alias(name)}"
+        if whens:
+            words = [f"CASE {index}", *whens, f"END {alias}"]
+            lines += _flow(words, "  ", "    ", sep=" ", end=",")
+        else:
+            lines.append(f"  CAST(NULL AS {_DOUBLE.get(dialect, 'DOUBLE')}) {alias},")
+    lines.append(f"  g.excluded AS {q.alias('excluded')}")
     ids = [(i, _literal(metric.id)) for i, metric in enumerate(plan.metrics)]
     if dialect == "bigquery":
-        structs = ", ".join(f"STRUCT({i} AS i, {name} AS metric)" for i, name in ids)
-        metrics = f"UNNEST([{structs}]) AS m"
+        literals = [name for _i, name in ids]
+        lines += _flow(
+            literals, "FROM g CROSS JOIN UNNEST([", "  ", end="]) AS metric WITH OFFSET AS i"
+        )
     else:
-        metrics = "(VALUES " + ", ".join(f"({i}, {name})" for i, name in ids) + ") AS m(i, metric)"
+        values = [f"({i}, {name})" for i, name in ids]
+        lines += _flow(values, "FROM g CROSS JOIN (VALUES ", "  ", end=") AS m(i, metric)")
     order = ", ".join(str(i + 1) for i in range(len(names) + 1))
-    return (
-        _with(steps)
-        + "\nSELECT "
-        + ",\n  ".join(cols)
-        + f"\nFROM g CROSS JOIN {metrics}\nORDER BY {order};\n"
-    )
+    return _with(steps) + "\n" + "\n".join(lines) + f"\nORDER BY {order};\n"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One named step (a CTE) of the query: `name AS (SELECT lines FROM source [GROUP BY])`."""
+    """One named step (a CTE) of the query: `name AS (SELECT lines FROM source [GROUP BY])`.
+
+    `lines` are groups of items: each group starts a line and its items fill lines of at most
+    WIDTH characters (an item laid out on several lines keeps its layout)."""
 
     name: str
     comment: str
-    lines: tuple[str, ...]
+    lines: tuple[str | tuple[str, ...], ...]
     source: str
     group_by: str = ""
     fenced: bool = False  # `OFFSET 0`: PostgreSQL computes the step once per row
 
     def body(self) -> str:
-        """The step's SELECT, one line per item group."""
-        group = f"\n  GROUP BY {self.group_by}" if self.group_by else ""
+        """The step's SELECT, each group of items from a line of its own."""
+        groups = [(g,) if isinstance(g, str) else g for g in self.lines]
+        groups = [g for g in groups if g]
+        lead = "  SELECT "
+        if groups == [("*",)]:  # every column of the source (a join)
+            return f"  SELECT * FROM {self.source}" + (" OFFSET 0" if self.fenced else "")
+        if groups[0] == ("*",) and len(groups) > 1:  # `SELECT *,` and the first group after it
+            groups, lead = groups[1:], "  SELECT *, "
+        out: list[str] = []
+        for n, group in enumerate(groups):
+            end = "" if n == len(groups) - 1 else ","
+            out += _flow(group, lead if n == 0 else "    ", "    ", end=end)
+        group_by = f"\n  GROUP BY {self.group_by}" if self.group_by else ""
         fence = " OFFSET 0" if self.fenced else ""
-        return "  SELECT " + ",\n    ".join(self.lines) + f"\n  FROM {self.source}" + group + fence
+        return "\n".join(out) + f"\n  FROM {self.source}" + group_by + fence
 
 
 def _with(steps: Sequence[Step]) -> str:
@@ -249,7 +335,8 @@ class Query:
     Every text cell the query reads (keys, the window's date, metric values) goes through one
     expression, written once per dialect: in DuckDB `COLUMNS(*)` applies it to every column,
     in Spark `transform` to an array of the row's cells, in PostgreSQL and BigQuery a subquery
-    over that array (`unnest`, `UNNEST`).
+    over that array (`unnest`, `UNNEST`). The number in a value cell is read the same way, once
+    for all value columns.
     """
 
     def __init__(self, plan: Plan, dialect: str) -> None:
@@ -285,7 +372,8 @@ class Query:
 
     def _cells(self) -> tuple[list[tuple[str, str]], list[int | None]]:
         """The text cells of a row, (expression, name): keys `k{i}`, the window's day `d_w`,
-        value columns `r{i}`; and where each value column's cell is (None: typed, a number)."""
+        value columns `r{i}` (a proportion's `p{i}`); and where each value column's cell is
+        (None: typed, a number)."""
         plan, q = self.plan, self.q
         keys: list[str | None] = [plan.arm_column]
         if plan.period_column:
@@ -300,10 +388,10 @@ class Query:
         if self.dated:
             cells.append((self._day(), "d_w"))
         values: list[int | None] = []
-        for i, (column, _proportion) in enumerate(self.values):
+        for i, (column, proportion) in enumerate(self.values):
             values.append(None if column in plan.numeric else len(cells))
             if column not in plan.numeric:
-                cells.append((q.column(column), f"r{i}"))
+                cells.append((q.column(column), f"{'p' if proportion else 'r'}{i}"))
         return cells, values
 
     def _cell(self, j: int, name: str) -> str:
@@ -317,49 +405,90 @@ class Query:
         return f"cell[{j}]"
 
     def _row_steps(self, source: str, row_number: bool = False) -> list[Step]:
-        """Per row: every text cell cleaned once (`clean`), then each value column's number
-        `v{i}` with flags `miss{i}` and `bad{i}` (`valid`)."""
+        """Per row: every text cell cleaned once (`clean`), the number of every value cell read
+        once (`numbers`), then each value column's number `v{i}` with flags `miss{i}` and
+        `bad{i}` (`valid`)."""
         q = self.q
         cells, values = self._cells()
         typed = [
-            (f"CAST({q.column(column)} AS DOUBLE)", f"n{i}")
+            (f"CAST({q.column(column)} AS DOUBLE)", f"num{i}")
             for i, (column, _p) in enumerate(self.values)
             if values[i] is None
         ]
         if row_number:
             typed.append(("ROW_NUMBER() OVER ()", "rn"))
         passed = [name for _e, name in typed]
-        first = [", ".join(f"{e} AS {name}" for e, name in cells)]
-        first += [f"{e} AS {name}" for e, name in typed]
-        steps = [Step("cells", _("the columns read"), tuple(first), source)]
-        steps += self._clean_steps([name for _e, name in cells], passed)
+        first = tuple(f"{e} AS {name}" for e, name in [*cells, *typed])
+        steps = [Step("cells", _("the columns read"), (first,), source)]
         names = [name for _e, name in cells]
-        renamed = [
+        steps += self._clean_steps(names, passed)
+        keys = [
             self._cell(j, name) if self.dialect == "duckdb" else f"{self._cell(j, name)} AS {name}"
             for j, name in enumerate(names)
-            if not name.startswith("r")
+            if name.startswith(("k", "d_"))
         ]
-        texts = [
-            f"LOWER({self._cell(j, names[j])}) AS t{i}" if j is not None else f"n{i} AS t{i}"
-            for i, j in enumerate(values)
+        # the value cells read as text: (value column, its cell, whether a proportion)
+        read = [
+            (i, j, p)
+            for i, ((_c, p), j) in enumerate(zip(self.values, values, strict=True))
+            if j is not None
         ]
-        steps.append(
-            Step("texts", _("keys; values in lower case"), (*renamed, *texts, *passed), "clean")
-        )
-        numbers, valid = [], []
-        for i, ((_column, proportion), j) in enumerate(zip(self.values, values, strict=True)):
-            if j is None:  # typed numbers (Parquet, DuckDB tables): no text pass
-                miss, x = f"t{i} IS NULL OR isnan(t{i})", f"t{i}"
+        if self.dialect == "duckdb":  # said once: a proportion's cells are `p{i}`, others `r{i}`
+            texts = [self._each(_lower, [], "r", "t")] if any(not p for *_n, p in read) else []
+            yes_no = self._each(lambda cell: self._words(_lower(cell)), [], "p", "t")
+            words = [yes_no] if any(p for *_n, p in read) else []
+        else:
+            lower = {i: _lower(self._cell(j, names[j])) for i, j, _p in read}
+            texts = [f"{lower[i]} AS t{i}" for i, _j, p in read if not p]
+            words = [f"{self._words(lower[i])} AS t{i}" for i, _j, p in read if p]
+        comment = _("keys; values in lower case, a proportion's yes/no words as 1/0")
+        steps.append(Step("texts", comment, ((*keys, *texts, *words, *passed),), "clean"))
+        numbered = [i for i, _j, _p in read]
+        if numbered:
+            lowered = [f"t{i}" for i in numbered]
+            comment = _("each value's number (1,234.5, 35%, 1e3), read once for all columns")
+            if self.dialect == "duckdb":
+                missing, number = (
+                    self._each(e, lowered, "t", n)
+                    for e, n in ((_null_flag, "miss"), (self._number, "x"))
+                )
+                comment = _("missing cells; each value's number (1,234.5, 35%, 1e3), read once")
+                steps.append(Step("numbers", comment, ("*", missing, number), "texts"))
+            elif self.dialect == "postgres":
+                # A lateral aggregate, not a subquery among the columns: PostgreSQL runs it once
+                # a row either way, and the clean-up stays the one subquery of the plan.
+                array = _array("ARRAY[", lowered, "]) WITH ORDINALITY AS u(t, i)) n", 16, base=0)
+                source = (
+                    "texts CROSS JOIN LATERAL (SELECT array_agg("
+                    f"{_shift(self._number('t'), 6)} ORDER BY i) AS x\n"
+                    f"    FROM unnest({array}"
+                )
+                steps.append(Step("numbers", comment, ("*",), source))
             else:
-                miss, x = f"t{i} IS NULL", self._number(f"t{i}", proportion)
-            numbers.append(f"CASE WHEN {miss} THEN 1 ELSE 0 END AS miss{i}, {x} AS x{i}")
-            ok = f"x{i} IN (0, 1)" if proportion else f"x{i} BETWEEN -{_LARGEST} AND {_LARGEST}"
-            valid.append(
-                f"CASE WHEN {ok} THEN x{i} END AS v{i}, "
-                f"CASE WHEN miss{i} = 1 OR {ok} THEN 0 ELSE 1 END AS bad{i}"
-            )
-        steps.append(Step("numbers", _("numbers; missing cells"), ("*", *numbers), "texts"))
-        steps.append(Step("valid", _("readable numbers; invalid cells"), ("*", *valid), "numbers"))
+                number = self._each(self._number, lowered, "t", "x")
+                steps.append(Step("numbers", comment, ("*", number), "texts"))
+        valid = []
+        for i, ((_column, proportion), j) in enumerate(zip(self.values, values, strict=True)):
+            if j is None:  # typed numbers (Parquet, DuckDB tables): NaN missing, infinity invalid
+                x = f"num{i}"
+                missing = f"{x} IS NULL OR isnan({x})"
+                ok = f"{x} IN (0, 1)" if proportion else f"{x} BETWEEN -{_LARGEST} AND {_LARGEST}"
+                value = f"CASE WHEN {ok} THEN {x} END AS v{i}"
+            else:  # a number read from text is finite (`_NUMBER`): only a proportion is checked
+                x = self._x(numbered.index(i), f"x{i}")
+                missing = f"miss{i} = 1" if self.dialect == "duckdb" else f"t{i} IS NULL"
+                ok = f"{x} IN (0, 1)" if proportion else f"{x} IS NOT NULL"
+                value = f"CASE WHEN {ok} THEN {x} END AS v{i}" if proportion else f"{x} AS v{i}"
+            flag = f"CASE WHEN {missing} THEN 1 ELSE 0 END AS miss{i}"
+            bad = f"CASE WHEN {missing} OR {ok} THEN 0 ELSE 1 END AS bad{i}"
+            said = j is not None and self.dialect == "duckdb"  # `miss{i}` in `numbers`
+            valid += [value, bad] if said else [flag, value, bad]
+        comment = (
+            _("readable numbers; invalid cells")
+            if all(j is not None for j in values) and self.dialect == "duckdb"
+            else _("missing cells, readable numbers, invalid cells")
+        )
+        steps.append(Step("valid", comment, (("*", *valid),), steps[-1].name))
         if self.dialect == "postgres":
             # PostgreSQL inlines a step into every use of its columns, and those uses nest
             # (a cell is used in each test of its number, each number in each sum): 43 s for
@@ -370,39 +499,60 @@ class Query:
     def _clean_steps(self, names: list[str], passed: list[str]) -> list[Step]:
         """Every text cell trimmed, full-width digits, letters and signs folded (TRANSLATE only
         on text that is not plain ASCII, as it is slow), and NULL when missing: said once."""
-        folded = _("every cell as text, trimmed, full-width folded (once for all columns)")
-        missing = _("a missing word (NA, N/A, NULL, -, …) as NULL")
         if self.dialect == "duckdb":
             every = "COLUMNS(*)" if not passed else f"COLUMNS(* EXCLUDE ({', '.join(passed)}))"
+            folded = _("every cell as text, trimmed, full-width folded (once for all columns)")
+            missing = _("a missing word (NA, N/A, NULL, -, …) as NULL")
             text = (
                 f"(SELECT {''.join(p + ', ' for p in passed)}CAST({every} AS VARCHAR) FROM cells) c"
             )
             return [
-                Step("folded", folded, (*passed, self._fold(every)), text),
-                Step("clean", missing, (*passed, self._unless_missing(every)), "folded"),
+                Step("folded", folded, (tuple(passed), self._fold(every)), text),
+                Step("clean", missing, (tuple(passed), self._unless_missing(every)), "folded"),
             ]
-        text = _TEXT[self.dialect]
-        array = ", ".join(f"CAST({name} AS {text})" for name in names)
+        names = [self._text(name) for name in names]  # an array's elements share one type
         if self.dialect == "spark":
             each = (
-                f"transform(transform(array({array}), c -> {self._fold('c')}), "
-                f"c -> {self._unless_missing('c')})"
-            )
-        elif self.dialect == "postgres":
-            each = (
-                f"ARRAY(SELECT {self._unless_missing('f')} FROM (SELECT {self._fold('c')} AS f, i "
-                f"FROM unnest(ARRAY[{array}]) WITH ORDINALITY AS u(c, i)) s ORDER BY i)"
+                f"transform(transform({_array('array(', names, '), c ->', 29)}\n"
+                f"    {_shift(self._fold('c'), 4)}),\n"
+                f"  c -> {_shift(self._unless_missing('c'), 2)})"
             )
         else:
-            each = (
-                f"ARRAY(SELECT {self._unless_missing('f')} FROM (SELECT {self._fold('c')} AS f, i "
-                f"FROM UNNEST([{array}]) AS c WITH OFFSET AS i) ORDER BY i)"
+            unnest = (
+                f"unnest({_array('ARRAY[', names, ']) WITH ORDINALITY AS u(c, i)) s', 20)}"
+                if self.dialect == "postgres"
+                else f"UNNEST({_array('[', names, ']) AS c WITH OFFSET AS i)', 20)}"
             )
-        both = _(
-            "every cell as text, trimmed, full-width folded, a missing word (NA, N/A, NULL, -, …) "
-            "as NULL (once for all columns)"
-        )
-        return [Step("clean", both, (*passed, f"{each} AS cell"), "cells")]
+            each = (
+                f"ARRAY(SELECT {_shift(self._unless_missing('f'), 2)}\n"
+                f"  FROM (SELECT {_shift(self._fold('c'), 4)} AS f, i\n"
+                f"    FROM {unnest}\n  ORDER BY i)"
+            )
+        both = _("every cell trimmed, full-width folded, NULL when a missing word (once for all)")
+        return [Step("clean", both, (tuple(passed), f"{each} AS cell"), "cells")]
+
+    def _each(self, expr: Callable[[str], str], names: list[str], prefix: str, out: str) -> str:
+        """`expr` of each of the cells `names` (named `{prefix}{i}`), written once: in DuckDB
+        the columns `{out}{i}` (`COLUMNS` renames by the pattern's group), in Spark and BigQuery
+        the array `{out}` (see `_x`). (PostgreSQL: a lateral aggregate, in `_row_steps`.)"""
+        if self.dialect == "duckdb":
+            every = f"COLUMNS('^{prefix}([0-9]+)$')"
+            return f'{expr(every)} AS "{out}\\1"'
+        if self.dialect == "spark":
+            array = _array("array(", names, "), t ->", 22)
+            return f"transform({array}\n  {_shift(expr('t'), 2)}) AS {out}"
+        close = f"]) AS t WITH OFFSET AS i ORDER BY i) AS {out}"
+        return f"ARRAY(SELECT {_shift(expr('t'), 2)}\n  FROM UNNEST({_array('[', names, close, 18)}"
+
+    def _x(self, k: int, name: str) -> str:
+        """Element `k` of the array `_each` made (DuckDB: the column `name`)."""
+        if self.dialect == "duckdb":
+            return name
+        if self.dialect == "postgres":
+            return f"x[{k + 1}]"
+        if self.dialect == "bigquery":
+            return f"x[OFFSET({k})]"
+        return f"x[{k}]"
 
     def cleaned(self, source: str, row_number: bool = False) -> str:
         """Per row: keys `k{i}`, the window's day `d_w`, and each value column's number `v{i}`
@@ -411,67 +561,77 @@ class Query:
 
     def steps(self, source: str) -> list[Step]:
         """The steps of the wide form, the last (`g`) one row per group with every metric's sums:
-        arm, [period], [segments], excluded, n_rows, then per metric m{i}_n … m{i}_invalid."""
+        arm, [period], [segments], excluded, n_rows, then per metric `{figure}{m}` (n0, sum0, …,
+        invalid0; Σd, Σd² and Σyd only for a metric with two columns)."""
         plan = self.plan
         steps = self._row_steps(source)
         index = {key: i for i, key in enumerate(self.values)}
+        parts = [self._per_row(metric, index) for metric in plan.metrics]
+        # A metric whose part of a row is a cleaned column as it is (`v0`, `miss0`, `bad0`) is
+        # summed from it; the others get their columns in `units` (a ratio, a pre_column, zero).
+        plain = [all(_NAME.match(e) for e in part.values()) for part in parts]
         units = [
-            ", ".join(f"{e} AS {n}{m}" for n, e in self._per_row(metric, index).items())
-            for m, metric in enumerate(plan.metrics)
+            tuple(f"{e} AS {n}{m}" for n, e in part.items())
+            for m, part in enumerate(parts)
+            if not plain[m]
         ]
-        steps.append(
-            Step(
-                "units",
-                _("each metric's part of a row"),
-                ("*", *units),
-                "valid",
-                fenced=self.dialect == "postgres",
-            )
+        if units:
+            fenced = self.dialect == "postgres"
+            comment = _("each metric's part of a row")
+            steps.append(Step("units", comment, ("*", *units), "valid", fenced=fenced))
+        source = steps[-1].name
+        named = [part if plain[m] else {n: f"{n}{m}" for n in part} for m, part in enumerate(parts)]
+        sums = tuple(
+            f"{expr} AS {name}{m}"
+            for m, part in enumerate(named)
+            for name, expr in self._sums(part).items()
         )
         nkeys = len(plan.key_aliases)
         derived = 1 if plan._derived else None
         keys = [f"k{i}" for i in range(nkeys) if i != derived]
-        sums = [
-            ", ".join(
-                f"{expr} AS m{m}_{name}" if expr else f"CAST(NULL AS {self.double}) AS m{m}_{name}"
-                for name, expr in self._sums(m, len(metric.value_columns) == 2).items()
-            )
-            for m, metric in enumerate(plan.metrics)
-        ]
+        missing = " OR ".join(f"{key} IS NULL" for key in keys)
         if not self.dated:
-            missing = " OR ".join(f"{key} IS NULL" for key in keys)
             excluded = f"CASE WHEN {missing} THEN 'no_key' END AS excluded"
-            lines = (*keys, excluded, "COUNT(*) AS n_rows", *sums)
-            return [
-                *steps,
-                Step("g", _("one row per group"), lines, "units", ", ".join(keys)),
-            ]
-        lines = (*keys, "d_w", "COUNT(*) AS n_rows", *sums)
-        steps.append(
-            Step("sums", _("one row per group and day"), lines, "units", ", ".join([*keys, "d_w"]))
+            lines = ((*keys, excluded, "COUNT(*) AS n_rows"), sums)
+            return [*steps, Step("g", _("one row per group"), lines, source, ", ".join(keys))]
+        lines = ((*keys, "d_w", "COUNT(*) AS n_rows"), sums)
+        by = ", ".join([*keys, "d_w"])
+        steps.append(Step("sums", _("one row per group and day"), lines, source, by))
+        spelled = tuple(
+            f"{part} AS {name}" for part, name in zip(self._date_parts("dt"), _YMD, strict=True)
         )
-        day = self._date("d_w", folded=True)
-        steps.append(Step("dated", _("the day read as a date"), ("*", f"{day} AS day"), "sums"))
-        grouped = [self._derived_period("day") if i == derived else f"k{i}" for i in range(nkeys)]
-        missing = " OR ".join(f"{key} IS NULL" for key in grouped)
-        excluded = _excluded(missing, self._inside("day"), "day", "d_w IS NOT NULL")
-        totals = [
-            ", ".join(f"SUM(m{m}_{name}) AS m{m}_{name}" for name in STAT_COLUMNS[1:])
-            for m in range(len(plan.metrics))
+        comment = _("the day's year, month and day as written (2026-11-5, 2026年11月5日, 20261105)")
+        source = f"(SELECT *, {self._spelled('d_w')} AS dt FROM sums) s"
+        steps.append(Step("spelled", comment, ("*", *spelled), source))
+        day = self._date_from("dt", _YMD)
+        steps.append(Step("dated", _("the day read as a date"), ("*", f"{day} AS day"), "spelled"))
+        # A derived period is NULL only outside the window, which `excluded` says first.
+        grouped = [
+            f"{self._derived_period('day')} AS k{i}" if i == derived else f"k{i}"
+            for i in range(nkeys)
         ]
-        lines = (
-            *(f"{key} AS k{i}" for i, key in enumerate(grouped)),
-            f"{excluded} AS excluded",
-            "SUM(n_rows) AS n_rows",
-            *totals,
+        excluded = _excluded(missing, self._inside("day"), "day", "d_w IS NOT NULL")
+        totals = tuple(
+            f"SUM({name}{m}) AS {name}{m}"
+            for m, metric in enumerate(plan.metrics)
+            for name in STAT_COLUMNS[1:]
+            if _has(metric, name)
         )
+        lines = ((*grouped, f"{excluded} AS excluded", "SUM(n_rows) AS n_rows"), totals)
         by = ", ".join(str(i + 1) for i in range(nkeys + 1))
         return [*steps, Step("g", _("one row per group"), lines, "dated", by)]
 
     def grouped(self, source: str) -> str:
-        """The wide form (`steps`): one row per group with every metric's sums."""
-        steps = self.steps(source)
-        return _with(steps[:-1]) + "\n" + steps[-1].body()
+        """The wide form (`steps`): one row per group, keys, excluded, n_rows and every metric's
+        eight figures (NULL where a metric has none)."""
+        plan = self.plan
+        columns = [f"k{i}" for i in range(len(plan.key_aliases))] + ["excluded", "n_rows"]
+        for m, metric in enumerate(plan.metrics):
+            columns += [
+                f"{name}{m}" if _has(metric, name) else f"CAST(NULL AS {self.double})"
+                for name in STAT_COLUMNS[1:]
+            ]
+        return _with(self.steps(source)) + f"\nSELECT {', '.join(columns)} FROM g"
 
     def grouped_typed(self, source: str, exact: bool = True) -> str | None:
         """The wide form for DuckDB when every value column is typed: no per-row CASE at all.
@@ -642,16 +802,16 @@ class Query:
     ) -> dict[str, str]:
         """A unit's part in one metric: value `y` (and denominator `d`), missing, invalid."""
         cols = [index[c] for c in self._metric_columns(metric)]
-        vals = [
-            f"COALESCE(v{i}, CASE WHEN miss{i} = 1 THEN 0 END)"
-            if metric.missing == "zero"
-            else f"v{i}"
+        vals = [  # `missing: zero`: a missing value is 0 (`v` is NULL where a cell is missing)
+            f"CASE WHEN miss{i} = 1 THEN 0 ELSE v{i} END" if metric.missing == "zero" else f"v{i}"
             for i in cols
         ]
         if len(cols) == 1:
             return {"y": vals[0], "mm": f"miss{cols[0]}", "mb": f"bad{cols[0]}"}
         # a ratio, or a metric and its pre_column: a unit counts when both values can be read
         use = f"{vals[0]} IS NOT NULL AND {vals[1]} IS NOT NULL"
+        if len(use) > 60:
+            use = f"{vals[0]} IS NOT NULL\n    AND {vals[1]} IS NOT NULL\n "
         return {
             "y": f"CASE WHEN {use} THEN {vals[0]} END",
             "d": f"CASE WHEN {use} THEN {vals[1]} END",
@@ -660,34 +820,35 @@ class Query:
         }
 
     @staticmethod
-    def _sums(m: int, ratio: bool) -> dict[str, str | None]:
-        """The aggregates of metric `m` over the per-row columns (None: one column only; `ratio`:
-        two, a ratio's or a metric's and its pre_column's)."""
-        y, d = f"y{m}", f"d{m}"
-        out: dict[str, str | None] = {
-            "n": f"COUNT({y})",
-            "sum": f"SUM({y})",
-            "sum_sq": f"SUM({y} * {y})",
-        }
-        if ratio:
+    def _sums(part: Mapping[str, str]) -> dict[str, str]:
+        """The figures of one metric from its part of a row (`y`, [`d`], `mm`, `mb` named as
+        columns): Σd, Σd² and Σyd only with a second column `d`."""
+        y = part["y"]
+        out = {"n": f"COUNT({y})", "sum": f"SUM({y})", "sum_sq": f"SUM({y} * {y})"}
+        if "d" in part:
+            d = part["d"]
             out.update(
                 sum_den=f"SUM({d})", sum_den_sq=f"SUM({d} * {d})", sum_prod=f"SUM({y} * {d})"
             )
-        else:
-            out.update(sum_den=None, sum_den_sq=None, sum_prod=None)
-        out.update(missing=f"SUM(mm{m})", invalid=f"SUM(mb{m})")
+        out.update(missing=f"SUM({part['mm']})", invalid=f"SUM({part['mb']})")
         return out
 
     def _fold(self, text: str) -> str:
-        return fold_wide(text, self.dialect)
+        return _folded(text, self.dialect, wrap=True)
 
     def _unless_missing(self, folded: str) -> str:
         """A folded cell, NULL when it is a missing word (any case)."""
-        return f"CASE WHEN LOWER({folded}) IN {self._tokens(MISSING_TOKENS)} THEN NULL ELSE {folded} END"
+        return (
+            f"CASE WHEN LOWER({folded}) IN {self._tokens(MISSING_TOKENS)}\n"
+            f"  THEN NULL ELSE {folded} END"
+        )
+
+    def _text(self, expr: str) -> str:
+        return f"CAST({expr} AS {_TEXT[self.dialect]})"
 
     def _clean(self, expr: str) -> str:
         """A cell as trimmed half-width text (for the typed path's few groups)."""
-        return self._fold(f"CAST({expr} AS {_TEXT[self.dialect]})")
+        return self._fold(self._text(expr))
 
     def _tokens(self, words: Sequence[str]) -> str:
         return "(" + ", ".join(f"'{w}'" for w in words) + ")"
@@ -697,47 +858,70 @@ class Query:
         after grouping, and the segment count)."""
         return self._unless_missing(self._clean(column))
 
-    def _number(self, t: str, proportion: bool) -> str:
-        """The number a clean cell text `t` holds, or NULL (a word, a typo, a blank)."""
-        plain = f"REPLACE(REPLACE({t}, ',', ''), '%', '')"
-        scale = f"(CASE WHEN REPLACE({t}, '%', '') <> {t} THEN 100 ELSE 1 END)"
-        number = (
-            f"CASE WHEN {self._regex(t, _NUMBER)} THEN "
-            f"{_SAFE_CAST[self.dialect]}({plain} AS {self.double}) / {scale} END"
-        )
-        if proportion:
-            number = (
-                f"CASE WHEN {t} IN {self._tokens(TRUE_WORDS)} THEN 1 "
-                f"WHEN {t} IN {self._tokens(FALSE_WORDS)} THEN 0 ELSE {number} END"
-            )
-        return f"({number})"
+    def _words(self, t: str) -> str:
+        """A proportion's lower-case cell `t` with its yes/no words (是/否, true/false, y/n)
+        written 1 and 0."""
+        yes, no = self._tokens(TRUE_WORDS), self._tokens(FALSE_WORDS)
+        other = " ELSE" if len(t) < 20 else "\n  ELSE"  # (`LOWER(cell[OFFSET(4)])`, …)
+        return f"CASE WHEN {t} IN {yes} THEN '1'\n  WHEN {t} IN {no} THEN '0'{other} {t} END"
 
-    def _regex(self, expr: str, pattern: str) -> str:
+    def _number(self, t: str) -> str:
+        """The number a clean, lower-case cell text `t` holds, or NULL (a word, a typo, a blank).
+        `35%` is 0.35 (the pattern allows `%` only at the end)."""
+        plain = f"REPLACE(REPLACE({t}, ',', ''), '%', '')"
+        return (
+            f"CASE WHEN {self._regex(t, _NUMBER)}\n"
+            f"  THEN {_SAFE_CAST[self.dialect]}({plain} AS {self.double})\n"
+            f"    / CASE WHEN RIGHT({t}, 1) = '%' THEN 100 ELSE 1 END END"
+        )
+
+    def _regex(self, expr: str, pattern: str | tuple[str, ...]) -> str:
+        """Whether the whole of `expr` matches `pattern` (pieces: one a line, joined by `||`)."""
+        pieces = [pattern] if isinstance(pattern, str) else list(pattern)
+        if self.dialect != "duckdb":  # anchored: the others search
+            pieces[0] = "^" + pieces[0]
+            pieces[-1] += "$"
+        quote = "r'" if self.dialect == "bigquery" else "'"
+        text = "\n    || ".join(f"{quote}{piece}'" for piece in pieces)
+        gap = "\n    " if len(pieces) > 1 else " "  # pieces: one a line
         if self.dialect == "duckdb":
-            return f"regexp_full_match({expr}, '{pattern}')"
-        if self.dialect == "postgres":
-            return f"{expr} ~ '^{pattern}$'"
+            return f"regexp_full_match({expr},{gap}{text})"
         if self.dialect == "bigquery":
-            return f"REGEXP_CONTAINS({expr}, r'^{pattern}$')"
-        return f"{expr} RLIKE '^{pattern}$'"
+            return f"REGEXP_CONTAINS({expr},{gap}{text})"
+        operator = "~" if self.dialect == "postgres" else "RLIKE"
+        return (
+            f"{expr} {operator} ({gap}{text})" if len(pieces) > 1 else f"{expr} {operator} {text}"
+        )
+
+    def _spelled(self, text: str) -> str:
+        """A date's text with `年月日/.` written `-` (and a space for 日)."""
+        return f"TRANSLATE({text}, '年月日/.', '-- --')"
+
+    def _date_parts(self, text: str) -> list[str]:
+        """Year, month and day of a spelled date as written (2026-11-5, 20261105), or NULL."""
+        return [
+            f"COALESCE({self._extract(text, dashed)},\n  {self._extract(text, digits)})"
+            for dashed, digits in zip(_DATE_DASHED, _DATE_DIGITS, strict=True)
+        ]
+
+    def _date_from(self, text: str, parts: Sequence[str]) -> str:
+        """A spelled date `text` as `YYYY-MM-DD`, from its first ten characters or its `parts`."""
+        iso = f"SUBSTR({text}, 1, 10)"
+        year, month, day = parts
+        return (
+            f"CASE WHEN {self._regex(iso, _DATE_ISO)}\n    THEN {iso}\n"
+            f"  WHEN {year} IS NOT NULL\n"
+            f"    THEN {year} || '-' || LPAD({month}, 2, '0') || '-' || LPAD({day}, 2, '0')\n"
+            "END"
+        )
 
     def _date(self, raw: str, folded: bool = False) -> str:
         """The window column as `YYYY-MM-DD` text, or NULL when it cannot be read: dates and
         timestamps, and text written 2026-11-05, 2026-11-5, 2026/11/5, 2026.11.05,
         2026年11月5日 or 20261105, a time after it or not (`folded`: `raw` is a clean cell)."""
-        text = f"TRANSLATE({raw if folded else self._clean(raw)}, '年月日/.', '-- --')"
-        iso = f"SUBSTR({text}, 1, 10)"
-        parts = [
-            f"COALESCE({self._extract(text, _DATE_DASHED[i])}, {self._extract(text, _DATE_DIGITS[i])})"
-            for i in range(3)
-        ]
-        spelled = (
-            f"{parts[0]} || '-' || LPAD({parts[1]}, 2, '0') || '-' || LPAD({parts[2]}, 2, '0')"
-        )
-        return (
-            f"(CASE WHEN {self._regex(iso, _DATE_ISO)} THEN {iso} "
-            f"WHEN {parts[0]} IS NOT NULL THEN {spelled} END)"
-        )
+        text = self._spelled(raw if folded else self._clean(raw))
+        parts = [_shift(part, 4) for part in self._date_parts(text)]
+        return f"({self._date_from(text, parts)})"
 
     def _extract(self, expr: str, pattern: str) -> str:
         """The text of the one group of `pattern` in `expr`, or NULL."""
@@ -753,14 +937,14 @@ class Query:
         characters hold any date form `_date` reads (2026年11月25日 is the longest); a time
         after them would make every row a group of its own."""
         column = self.q.column(self.plan.window.date_column)  # type: ignore[union-attr]
-        return f"SUBSTR(TRIM(CAST({column} AS {_TEXT[self.dialect]})), 1, 11)"
+        return f"SUBSTR(TRIM({self._text(column)}), 1, 11)"
 
     def _inside(self, day: str) -> str:
-        """The day falls in the window's before period or its period."""
+        """The day falls in the window's before period or its period (one span a line)."""
         window = self.plan.window
         assert window is not None
         spans = [s for s in (window.before_period, window.period) if s]
-        return " OR ".join(self._within(s, day) for s in spans)
+        return "\n    OR ".join(self._within(s, day) for s in spans)
 
     def _within(self, span: tuple[dt.date, dt.date], day: str) -> str:
         return f"{day} BETWEEN '{span[0].isoformat()}' AND '{span[1].isoformat()}'"
@@ -770,9 +954,33 @@ class Query:
         assert window is not None and window.before_period and window.period
         before, after = (self.q.literal(label) for label in window.labels)
         return (
-            f"CASE WHEN {self._within(window.before_period, day)} THEN {before} "
-            f"WHEN {self._within(window.period, day)} THEN {after} END"
+            f"CASE WHEN {self._within(window.before_period, day)} THEN {before}\n"
+            f"  WHEN {self._within(window.period, day)} THEN {after} END"
         )
+
+
+_NAME = re.compile(r"^\w+$")  # a column as it is, not an expression
+
+
+def _lower(cell: str) -> str:
+    return f"LOWER({cell})"
+
+
+def _null_flag(cell: str) -> str:
+    """1 where a cell is missing (NULL after cleaning), else 0."""
+    return f"CASE WHEN {cell} IS NULL THEN 1 ELSE 0 END"
+
+
+_YMD = ("yy", "mo", "dd")  # the columns of a spelled day's year, month and day
+
+
+def _array(open_: str, items: Sequence[str], close: str, at: int, base: int = 4) -> str:
+    """`open_ items close` starting at column `at` of its line: on that line, or the items over
+    several lines, two columns in from the opening (`base`: the indentation the text's next
+    lines get where it is placed; a step's items get 4)."""
+    lead, indent = " " * (at - base), " " * (at + 2 - base)
+    lines = _flow(items, lead + open_, indent, end=close, width=WIDTH - base)
+    return "\n".join([lines[0][len(lead) :], *lines[1:]])
 
 
 def _excluded(missing_key: str, inside: str = "", day: str = "", present: str = "") -> str:
@@ -783,14 +991,28 @@ def _excluded(missing_key: str, inside: str = "", day: str = "", present: str = 
         reasons.append(f"WHEN {day} IS NULL AND {present} THEN 'bad_date'")
         reasons.append(f"WHEN {day} IS NULL OR NOT ({inside}) THEN 'outside'")
     reasons.append(f"WHEN {missing_key} THEN 'no_key'")
-    return "CASE " + " ".join(reasons) + " END"
+    return "CASE " + "\n  ".join(reasons) + " END"
+
+
+def _folded(text: str, dialect: str, wrap: bool = False) -> str:
+    """`fold_wide`; `wrap`: laid out on lines of their own, the full-width alphabet in three
+    pieces (signs and digits, capitals, small letters)."""
+    wide = contains(text, _WIDE_CLASS, dialect)
+    if not wrap:
+        return (
+            f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text}, '{_WIDE}', '{_NARROW}') ELSE {text} END)"
+        )
+    pieces = "\n    || ".join(f"'{piece}'" for piece in _WIDE_PIECES)
+    return (
+        f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text},\n    {pieces},\n    '{_NARROW}')\n"
+        f"  ELSE {text} END)"
+    )
 
 
 def fold_wide(text: str, dialect: str) -> str:
     """Text trimmed, full-width digits, letters and signs folded (TRANSLATE, which is slow,
     only runs on text holding one of them: not on plain ASCII, nor on 上海)."""
-    wide = contains(text, _WIDE_CLASS, dialect)
-    return f"TRIM(CASE WHEN {wide} THEN TRANSLATE({text}, '{_WIDE}', '{_NARROW}') ELSE {text} END)"
+    return _folded(text, dialect)
 
 
 def contains(expr: str, pattern: str, dialect: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,10 @@ from typer.testing import CliRunner
 
 from opsplay.cli import app
 from opsplay.pilot.columns import MetricColumns, Window
-from opsplay.pilot.sql import _WIDE, DIALECTS, MISSING_TOKENS, generate_sql
+from opsplay.pilot.sql import _WIDE_PIECES, DIALECTS, MISSING_TOKENS, generate_sql
 
-BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench-playbook.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "benchmarks" / "bench-playbook.yaml"
 MISSING_LIST = "(" + ", ".join(f"'{w}'" for w in MISSING_TOKENS) + ")"
 FOUR = (
     MetricColumns("conversion", "proportion", "converted"),
@@ -41,8 +43,14 @@ def printed(dialect: str, *args: str, playbook: Path = BENCH) -> str:
     return result.stdout
 
 
+def columns(line: str) -> int:
+    """How wide a line shows in a terminal: a Chinese or full-width character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
 def said_once(sql: str) -> None:
-    assert sql.count(_WIDE) == 1  # the full-width fold
+    for piece in _WIDE_PIECES:  # the full-width fold (its alphabet in three pieces)
+        assert sql.count(piece) == 1
     assert sql.count(MISSING_LIST) == 1  # the missing words
     assert sql.count("TRIM(") == 1 + sql.count("SUBSTR(TRIM(")  # (a day's first 11 characters)
     # a condition on constants only (`CASE WHEN 0 = 2 THEN 'bad_date'`): a branch never taken
@@ -65,8 +73,11 @@ def test_a_window_and_segments_still_say_it_once(dialect: str) -> None:
     sql = generate_sql(FOUR, "t", "arm", None, ["region", "channel"], dialect, WINDOW)  # type: ignore[arg-type]
     said_once(sql)
     # (7 lines more since the last step reads `g` once, one CASE per figure, not a UNION ALL
-    # branch per metric: Spark and BigQuery computed `g`, the whole scan, once per branch)
-    assert len(sql.splitlines()) <= 95
+    # branch per metric: Spark and BigQuery computed `g`, the whole scan, once per branch.
+    # 94 lines were 1,134 characters wide at most; at 100 (below) the same text takes 119-123:
+    # the window's day spelled out in its own step, each metric's figures summed twice.)
+    assert len(sql.splitlines()) <= 125
+    assert max(columns(line) for line in sql.splitlines()) <= 100
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -98,3 +109,56 @@ def test_the_node_log_query_comments_speak_chinese(dialect: str) -> None:
         assert all(re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", c) for c in comments)
     english = printed(dialect, "--events", "--lang", "en", playbook=playbook)
     assert english.startswith(f"-- opsplay node figures ({dialect})")
+
+
+# A pilot read through a window with derived periods (before_after, no period column), a
+# CUPED metric with `missing: zero`, a ratio, a proportion: every kind of step the query has.
+WINDOWED = """\
+apiVersion: opsplay/v1
+kind: Playbook
+metadata: {id: refund-window, title: 售后退款工单处理, version: "1.0.0", status: pilot, owner: ops,
+  updated: 2026-11-01}
+goal: {statement: 一次解决率从 50% 提升到 60%, metric: solved, baseline: 0.5, target: 0.6,
+  deadline: 2026-12-31}
+roles: [{id: ops, name: 客服运营}]
+metrics:
+  - {id: solved, name: 一次解决率, kind: proportion, column: solved, better: higher}
+  - {id: refund, name: 人均退款, kind: mean, column: refund, better: lower, missing: zero,
+     pre_column: refund_before}
+  - {id: per_order, name: 单均退款, kind: ratio, numerator: refund, denominator: orders,
+     better: lower}
+nodes:
+  - {id: handle, name: 工单处理, owner: ops, sla: 1h, fallback: {when: [failure], action: 转人工}}
+pilot: {design: before_after, arm_column: group, arms: {baseline: all, pilot: all},
+  metrics: [solved], guardrails: [refund, per_order], date_column: day,
+  before_period: {start: 2026-10-01, end: 2026-10-31}, period: {start: 2026-11-01, end: 2026-11-30}}
+"""
+
+
+def review_playbooks(tmp_path: Path) -> list[Path]:
+    """The benchmark playbook, every playbook in playbooks/ with a pilot, the CUPED case and a
+    pilot read through a window."""
+    windowed = tmp_path / "windowed.yaml"
+    windowed.write_text(WINDOWED, encoding="utf-8")
+    shipped = sorted((ROOT / "playbooks").glob("*.yaml"))
+    cuped = ROOT / "tests" / "cases" / "valid" / "pre-columns-and-sequential.yaml"
+    books = [BENCH, *(p for p in shipped if "\npilot:" in p.read_text(encoding="utf-8")), cuped]
+    return [*books, windowed]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_no_printed_line_is_wider_than_100_characters(dialect: str, tmp_path: Path) -> None:
+    """A reviewer reads the query in a terminal or a diff: no line past 100 characters, nor
+    past 100 columns (the full-width alphabet, Chinese comments), for every shipped playbook,
+    in both languages, with and without a segment."""
+    books = review_playbooks(tmp_path)
+    assert len(books) >= 8
+    for book in books:
+        for extra in (("--lang", "en"), ("--lang", "zh"), ("--lang", "zh", "--by", "region")):
+            sql = printed(dialect, *extra, playbook=book)
+            wide = [line for line in sql.splitlines() if columns(line) > 100]
+            assert not wide, (book.name, extra, wide)
+            if book == BENCH:
+                assert len(sql.splitlines()) <= 80
+    windowed = printed(dialect, playbook=books[-1])
+    assert "'bad_date'" in windowed and "sum_prod" in windowed  # (the window's steps are there)
