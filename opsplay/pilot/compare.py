@@ -246,6 +246,15 @@ def _read(
     """The exports as sufficient statistics (clusters split out), the comparison's setting, and
     the warnings so far."""
     pilot, lang, arms, period_column = opened.pilot, opened.lang, opened.arms, opened.period_column
+    if pilot.cluster in options.by and pilot.design in ("ab", "did"):
+        raise UsageError(
+            _(
+                "--by `{column}` is the pilot's cluster column (pilot.cluster): each `{column}` "
+                "is in one group only, so none can be compared on its own; compare by a column "
+                "that holds several `{column}` values in each group, such as a region, or leave "
+                "--by out"
+            ).format(column=visible(pilot.cluster))
+        )
     read = read_exports(
         list(data),
         ReadOptions(

@@ -199,6 +199,20 @@ def test_by_a_column_that_looks_like_the_assignment_warns(tmp_path: Path) -> Non
     assert any("pilot.cluster: 区域" in w for w in document["warnings"])
 
 
+def test_by_the_cluster_column_itself_is_refused_in_words(tmp_path: Path) -> None:
+    """`--by 区域` with `pilot.cluster: 区域`: every region is in one group, so each segment
+    would be one group only — one clear refusal, not a line per region."""
+    data = tmp_path / "units.csv"
+    region_export(data, seed=10)
+    with language("zh"):
+        result = runner.invoke(
+            app, ["pilot", "compare", str(playbook(tmp_path)), str(data), "--by", "区域"]
+        )
+    assert result.exit_code == 2, result.output
+    assert "是试点的分配单位列（pilot.cluster）" in result.stderr
+    assert "只有一组" not in result.stderr + result.stdout
+
+
 def test_a_region_pilot_declared_as_user_randomised_is_never_promoted(tmp_path: Path) -> None:
     """No --by and no pilot.cluster: the export's own 区域 column gives the pilot away, and the
     review report will not recommend a rollout on figures that count users as independent."""
