@@ -443,8 +443,8 @@ def _sample_ratio(
         n_baseline, n_pilot = (arm_rows[arm] for arm in arms)
     else:
         overall = [row.comparison for row in rows if not row.segment]
-        n_baseline = max((c.baseline_n for c in overall), default=0)
-        n_pilot = max((c.pilot_n for c in overall), default=0)
+        n_baseline = max((c.baseline_n or 0 for c in overall), default=0)  # None: no n given
+        n_pilot = max((c.pilot_n or 0 for c in overall), default=0)
     if not (n_baseline and n_pilot):
         return None
     srm = stats.sample_ratio_mismatch(n_baseline, n_pilot, pilot.split)
