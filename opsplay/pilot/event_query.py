@@ -49,7 +49,7 @@ from opsplay.pilot.event_cells import (
     typed_stamps,
     zone_offset_sql,
 )
-from opsplay.pilot.event_figures import figures_sql
+from opsplay.pilot.event_figures import figures_sql, wide_span
 from opsplay.pilot.events_sql import (
     IS_OPEN,
     OPEN_WORDS,
@@ -252,8 +252,23 @@ class _LogQuery:
     ) -> list[dict[str, Any]]:
         """The grouped rows of the query: one per node, node and level, node and group."""
         groups = [f"g{i}" for i in range(len(self.group_columns))]
+        # stamps read by the CSV reader are whole seconds: the quantiles keep INTEGER seconds
+        whole = self._typed() == {"s", "f"}
+        rows = self._figures(groups, words, as_of, scheduled, whole)
+        if whole and wide_span(rows):  # a duration may be beyond INTEGER seconds
+            rows = self._figures(groups, words, as_of, scheduled, False)
+        return rows
+
+    def _figures(
+        self,
+        groups: list[str],
+        words: _Words,
+        as_of: datetime | None,
+        scheduled: Sequence[str],
+        whole_seconds: bool,
+    ) -> list[dict[str, Any]]:
         sql = self.rows(words, numbered=False) + figures_sql(
-            groups, as_of, scheduled, self.level_durations
+            groups, as_of, scheduled, self.level_durations, whole_seconds
         )
         with self._joins():
             cursor = self.table.execute(sql)
@@ -529,6 +544,8 @@ def _facts(
         found = [v for v in values if v is not None]
         return max(found) if found else None
 
+    # the node's own first, then its levels (the result's rows come in no set order)
+    missed = {node: dict(sorted(keys.items())) for node, keys in sorted(missed.items())}
     first_s, last_f = least([v[0] for v in spans]), most([v[1] for v in spans])
     low, high = least([v[2] for v in spans]), most([v[3] for v in spans])
     span = None
