@@ -101,9 +101,8 @@ def figures_sql(
             (key if key in columns else f"NULL AS {key}", "0" if key in columns else "1")
             for key in keys
         ]
-        return (
-            f"node, {', '.join(c for c, _ in shown)}, "
-            + "".join(f"{flag} AS by_{key}, " for key, (_, flag) in zip(keys, shown, strict=True))
+        return f"node, {', '.join(c for c, _ in shown)}, " + "".join(
+            f"{flag} AS by_{key}, " for key, (_, flag) in zip(keys, shown, strict=True)
         )
 
     def quantiles(columns: Sequence[str]) -> str:
