@@ -373,7 +373,8 @@ class _LogQuery:
             f"CASE WHEN {kept} THEN s_all END AS s, "
             f"CASE WHEN {finished} THEN f_all END AS f{groups} FROM {source}),\n"
             f"j AS (\n{judged}\n),\n"
-            "x AS (SELECT j.*, CASE WHEN f IS NOT NULL THEN f - s END AS d FROM j)\n"
+            # (a row without a start has no finish: a bad row has neither)
+            "x AS (SELECT j.*, f - s AS d FROM j)\n"
         )
 
     def _typed(self) -> frozenset[str]:
