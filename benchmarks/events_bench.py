@@ -13,7 +13,8 @@ two run in turn, so a drift of the machine's speed hits both. The opsplay side i
 `opsplay pilot compare PLAYBOOK UNITS --events LOG --format json`; the DuckDB side a GROUP
 BY node, level with the status counts and duration quantiles. Targets (issue 21): at most
 1.5x DuckDB's GROUP BY, peak RSS at most 400 MB, flat as the log grows (beyond what exact
-quantiles keep, 8 bytes a row, as DuckDB's own). Not part of the test suite.
+quantiles keep: each node's and each level's durations, 4 bytes a row each for this log's
+whole-second stamps; DuckDB's own keeps 8). Not part of the test suite.
 """
 
 from __future__ import annotations

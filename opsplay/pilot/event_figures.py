@@ -1,14 +1,16 @@
 """The node figures of the judged rows `x` of the node-log query (opsplay.pilot.event_query):
-one aggregation by node, level, status and group columns, gathered per node, level and
-group; the duration quantiles beside it; what depends on the evaluation time last.
+one aggregation by node, level and group columns (the levels' duration quantiles in it),
+gathered per node, level and group; the nodes' quantiles beside it; what depends on the
+evaluation time last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from opsplay.pilot.event_cells import nanos
+from opsplay.pilot.event_cells import NANOS, nanos
 from opsplay.pilot.events_sql import IS_OPEN, STATUS_WORDS, _string, counted
 
 
@@ -17,20 +19,32 @@ def figures_sql(
     as_of: datetime | None,
     scheduled: Sequence[str],
     level_durations: bool = True,
+    whole_seconds: bool = False,
 ) -> str:
     """The figures of each node, node and level, node and group from the judged rows `x`.
 
-    The rows stream once through two aggregations: `t`, every count by node, level, status,
-    group columns and the status word the query was not given (`odd_status`: bad rows) at
-    once, so the per-node, per-level and per-group figures are gathered from its few rows;
-    and `q`, the duration quantiles of each node, node and group, and node and level when
-    asked (each keeps the durations, as any exact quantile does: 8 bytes a row).
+    The rows stream once through two aggregations: `t`, every count by node, level, group
+    columns and the status word the query was not given (`odd_status`: bad rows) at once,
+    the status counts as filters, so the per-node, per-level and per-group figures are
+    gathered from its few rows; and the duration quantiles of each node. Each keeps the
+    durations, as any exact quantile does; `t` keeps those of each node and level (a row of
+    a node has no odd status: its groups are the node's levels) unless the log has group
+    columns, whose quantiles, and the levels' then, are aggregations of their own.
+
+    The quantiles are of the durations in seconds, as the printed query's. `whole_seconds`:
+    every time is a whole second (both stamps read by the CSV reader), so they keep them as
+    INTEGER, 4 bytes a row instead of a DOUBLE's 8, with the same figures; a duration beyond
+    INTEGER (68 years) is NULL there, and the caller reads the log again without it when a
+    node's span is that long (wide_span).
 
     Without a given evaluation time the log's last one (the latest time of a good row) is
     known only after the pass: the deadlines of the open cases are kept to count those past
     it."""
     conditions = counted(deferred=True)
-    statuses = {name: conditions.pop(name) for name in STATUS_WORDS}  # counted by status
+    # the status of a judged row of the file path is its id (the query maps the words)
+    statuses = {name: f"status = {_string(name)}" for name in STATUS_WORDS}
+    for name in STATUS_WORDS:
+        conditions.pop(name)
     is_open = f"{IS_OPEN} AND due IS NOT NULL"
     given = None if as_of is None else str(nanos(as_of.replace(tzinfo=None)))
     keys = ["lvl", "odd_status", *groups]
@@ -51,25 +65,29 @@ def figures_sql(
             f"AND node IN ({wanted})) AS ok_finishes"
         )
         ok_gathered = ", flatten(list(ok_finishes)) AS ok_finishes"
+    # in seconds, as the printed query counts them (the same figures from both reads)
+    duration = f"TRY_CAST(d // {NANOS} AS INTEGER)" if whole_seconds else f"d / {NANOS:.1f}"
+    levels_in_scan = level_durations and not groups
     scan = (
-        f"SELECT node, status, {', '.join(keys)}, count(*) AS count, "
+        f"SELECT node, {', '.join(keys)}, count(*) AS count, "
+        + "".join(f"count(*) FILTER (WHERE {c}) AS {name}, " for name, c in statuses.items())
         + "".join(f"count(*) FILTER (WHERE {c}) AS {name}, " for name, c in conditions.items())
-        + "count(d) AS timed, max(CASE WHEN kind = 0 THEN secs END) AS sla, "
-        "max(COALESCE(f, s)) AS last_t, "
+        + "count(d) AS timed, max(COALESCE(f, s)) AS last_t, "
         f"{open_scan}"
         "min(s) FILTER (WHERE f IS NOT NULL) AS first_s, max(f) AS last_f, "
         "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
-        f"max(due) FILTER (WHERE kind IN (1, 2)) AS high{ok_scan} "
-        f"FROM x GROUP BY node, status, {', '.join(keys)}"
+        f"max(due) FILTER (WHERE kind IN (1, 2)) AS high{ok_scan}"
+        + (f", quantile_cont({duration}, [0.5, 0.95]) AS quantiles" if levels_in_scan else "")
+        + f" FROM x GROUP BY node, {', '.join(keys)}"
     )
     sets = [("odd_status",), ("lvl",)] + ([tuple(groups)] if groups else [])
     gathered = (
         f"SELECT node, {', '.join(keys)}, "
         + "".join(f"GROUPING({key}) AS by_{key}, " for key in keys)
         + "SUM(count) AS count, "
-        + "".join(f"SUM(count) FILTER (WHERE {c}) AS {name}, " for name, c in statuses.items())
+        + "".join(f"SUM({name}) AS {name}, " for name in statuses)
         + "".join(f"SUM({name}) AS {name}, " for name in conditions)
-        + "SUM(timed) AS timed, max(sla) AS sla, max(last_t) AS last_t, "
+        + "SUM(timed) AS timed, max(last_t) AS last_t, "
         f"{open_gathered}"
         "min(first_s) AS first_s, max(last_f) AS last_f, min(low) AS low, "
         f"max(high) AS high{ok_gathered} FROM t "
@@ -78,20 +96,29 @@ def figures_sql(
         + ")"
     )
 
-    def quantiles(columns: Sequence[str]) -> str:
+    def flags(columns: Sequence[str]) -> str:
         shown = [
             (key if key in columns else f"NULL AS {key}", "0" if key in columns else "1")
             for key in keys
         ]
-        return (
-            f"SELECT node, {', '.join(c for c, _ in shown)}, "
-            + "".join(f"{flag} AS by_{key}, " for key, (_, flag) in zip(keys, shown, strict=True))
-            + "quantile_cont(d, [0.5, 0.95]) AS quantiles FROM x WHERE d IS NOT NULL "
-            f"GROUP BY node{''.join(', ' + c for c in columns)}"
+        return f"node, {', '.join(c for c, _ in shown)}, " + "".join(
+            f"{flag} AS by_{key}, " for key, (_, flag) in zip(keys, shown, strict=True)
         )
 
-    by_level = [()] + ([("lvl",)] if level_durations else []) + ([tuple(groups)] if groups else [])
-    quantile_sql = "\nUNION ALL ".join(quantiles(columns) for columns in by_level)
+    def quantiles(columns: Sequence[str]) -> str:
+        return (
+            f"SELECT {flags(columns)}quantile_cont({duration}, [0.5, 0.95]) AS quantiles "
+            f"FROM x WHERE d IS NOT NULL GROUP BY node{''.join(', ' + c for c in columns)}"
+        )
+
+    parts = [quantiles(())]
+    if levels_in_scan:  # a node's rows have no odd status: t's groups are its levels
+        parts.append(f"SELECT {flags(('lvl',))}quantiles FROM t WHERE node IS NOT NULL")
+    elif level_durations:
+        parts.append(quantiles(("lvl",)))
+    if groups:
+        parts.append(quantiles(tuple(groups)))
+    quantile_sql = "\nUNION ALL ".join(parts)
     # the node rows of `gathered` are those by node and status word: the good rows have
     # none, and get the node's quantiles
     node_rows = " AND ".join(f"by_{key} = 1" for key in ("lvl", *groups))
@@ -118,12 +145,23 @@ def figures_sql(
         f"g AS (\n{gathered}\n),\n"
         f"a AS (SELECT g.*, {latest} AS as_of FROM g),\n"
         f"n AS ({counts})\n"
-        "SELECT g.* EXCLUDE (sla, checked), q.quantiles[1] / 1e9 AS p50_s, "
-        "q.quantiles[2] / 1e9 AS p95_s, sla / 1e9 AS sla_s, "
+        "SELECT g.* EXCLUDE (checked), q.quantiles[1] AS p50_s, q.quantiles[2] AS p95_s, "
         "checked + breached_open AS checked, "
         "checked - within_sla + breached_open AS missed_n "
         "FROM n g LEFT JOIN q ON "
         f"{match} AND g.odd_status IS NULL"
+    )
+
+
+def wide_span(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a row of the result spans more time than INTEGER seconds hold (68 years):
+    then a duration may be too, and figures_sql(whole_seconds=True) left it out."""
+    limit = (2**31 - 1) * NANOS
+    return any(
+        row["first_s"] is not None
+        and row["last_f"] is not None
+        and row["last_f"] - row["first_s"] > limit
+        for row in rows
     )
 
 

@@ -179,7 +179,7 @@ def read_events(
             first_bad_only=not skip_bad_rows,
             node_names=tuple(names or ()),
             # each level's p50/p95 (SPEC 12: the level rows of the printed query) when the
-            # log has levels: the durations kept once more, 8 bytes a row
+            # log has levels: the durations kept once more (4 or 8 bytes a row)
             level_durations="level" in roles,
             levels=tuple(getattr(limit_for, "levels", ()) or ()),
             as_it_stood=as_it_stood,

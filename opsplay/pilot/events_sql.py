@@ -476,7 +476,8 @@ def judged_sql(
     Each row joins the calendar once, on its start day and its limit: the days a deadline
     of that limit falls on for a start on that day are looked up per day and limit in `cal`
     first (due_days_sql), not per row. `due_days`: the name of a table holding them (the
-    file path makes it once for its reads of a log), else the query works them out."""
+    file path makes it once for its reads of a log; due_days_sql: a business-hour limit's
+    `opened`, `h0` and `h1` in its `w0`, `da` and `db`), else the query works them out."""
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
         dialect, "DOUBLE"
     )
@@ -499,9 +500,13 @@ def judged_sql(
         nothing = ", ".join(f"CAST(NULL AS INTEGER) AS {name}" for name in looked_up)
         limited = f"SELECT l.*, {nothing} FROM (\n{started}\n) l"
     else:
-        table = due_days or f"(\n{days}\n)"
+        table, shown = f"(\n{days}\n)", [f"dd.{name}" for name in looked_up]
+        if due_days is not None:  # three columns for both kinds of limit (half the join's load)
+            table, shown = due_days, [f"dd.{name}" for name in ("w0", "da", "db")]
+            if hours:
+                shown += ["dd.w0 AS opened", "dd.da AS h0", "dd.db AS h1"]
         limited = (
-            f"SELECT l.*, {', '.join(f'dd.{name}' for name in looked_up)} FROM (\n{started}\n) l\n"
+            f"SELECT l.*, {', '.join(shown)} FROM (\n{started}\n) l\n"
             f"LEFT JOIN {table} dd ON dd.dn = l.dn AND dd.lim = l.lim"
         )
     if hours:
@@ -541,9 +546,18 @@ def due_days_sql(
     slas: dict[str, Any], realtime: float, clock: bool, unit: int = 1, dialect: str = "duckdb"
 ) -> str | None:
     """The days the deadlines of `slas` fall on, per day of `cal` and limit (_due_days), to
-    be made a table once and named to judged_sql; None when no limit counts days."""
+    be made a table once and named to judged_sql; None when no limit counts days. Three
+    columns: a business-hour limit's `opened`, `h0` and `h1` are in `w0`, `da` and `db`
+    (each limit has one kind: a row of it needs only its own)."""
     double = "BIGINT" if unit != 1 else "DOUBLE"
-    return _due_days(_limits(slas, realtime, clock, double, unit, dialect), unit)
+    limits = _limits(slas, realtime, clock, double, unit, dialect)
+    days = _due_days(limits, unit)
+    if days is None or not limits.hours:
+        return days
+    return (
+        "SELECT dn, lim, COALESCE(opened, w0) AS w0, COALESCE(da, h0) AS da, "
+        f"COALESCE(db, h1) AS db FROM (\n{days}\n) d"
+    )
 
 
 def _due_days(limits: _Limits, unit: int) -> str | None:

@@ -5,6 +5,7 @@ the first breaches in file order, and `pilot sql --events --as-of` agreeing with
 from __future__ import annotations
 
 import csv
+import statistics
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,29 @@ def test_a_stamp_the_csv_reader_refuses_late_in_the_log_reads_it_as_text(tmp_pat
     # the first ten breaches in file order, overall and per level
     assert a.missed_cases[""] == (150, tuple(f"c{i}" for i in range(0, 100, 10)))
     assert late.facts.missed["a"]["P2"] == (150, tuple(f"c{i}" for i in range(0, 100, 10)))
+
+
+def test_a_duration_of_a_century_keeps_its_place_in_the_quantiles(tmp_path: Path) -> None:
+    """Stamps the CSV reader reads are whole seconds, and the quantiles keep them as INTEGER
+    seconds (4 bytes a row): a duration beyond INTEGER (68 years, a start typed 1924 for
+    2024) is not dropped from them. Figures of the text read (a T in one stamp) and of
+    statistics' linear interpolation agree."""
+    rows = [
+        "c1,a,,1924-08-01 09:00:00,2024-08-01 09:00:00,ok",  # 100 years
+        "c2,a,,2024-08-01 09:00:00,2024-08-01 09:00:30,ok",
+        "c3,a,,2024-08-01 10:00:00,2024-08-01 10:01:30,ok",
+    ]
+    typed = read_events(_log(tmp_path, rows), {"a": 60.0})
+    text = read_events(
+        _log(tmp_path, [*rows[:2], rows[2].replace(" 10:01", "T10:01")], "t.csv"), {"a": 60.0}
+    )
+    durations = [(datetime(2024, 8, 1) - datetime(1924, 8, 1)).total_seconds(), 30.0, 90.0]
+    p50, p95 = (statistics.quantiles(durations, n=20, method="inclusive")[i] for i in (9, 18))
+    assert durations[0] > 2**31
+    for read in (typed, text):
+        (a,) = read.nodes
+        assert (a.timed, a.p50_s, a.p95_s) == (3, p50, pytest.approx(p95, rel=1e-12))
+        assert a.sla_compliance == pytest.approx(1 / 3)  # c2 within 60 s
 
 
 def test_an_impossible_date_after_the_rows_the_reader_was_chosen_on(tmp_path: Path) -> None:
