@@ -222,7 +222,7 @@ def read_events(
         warnings = _warnings(
             source, slas, {(): facts.overall}, facts.unknown, skipped, wrong_width + examples
         )
-        warnings += _levels_without_limit(source, written, facts.levels)
+        warnings += _levels_without_limit(source, written, facts.overall, facts.levels)
         if outside:
             warnings.append(
                 _(
@@ -278,21 +278,29 @@ def _later_rows(source: Source, later: int, as_of: datetime | None) -> list[str]
 def _levels_without_limit(
     source: Source,
     written: Mapping[str, Any],
+    overall: Mapping[str, Any],
     levels: Mapping[str, Mapping[Any, Any]],
 ) -> list[str]:
     """A warning per node with per-level limits whose log has rows of a level without one
     (`P3`, blank, with no `default`): they are left out of its SLA compliance. (`p1` is
-    P1 already, events_sql.level_sql, unless the playbook declares `p1` too.)"""
+    P1 already, events_sql.level_sql, unless the playbook declares `p1` too.) Blank levels
+    have no row of their own in the query: they are the node's rows no level row counts."""
     warnings = []
     for node, sla in written.items():
         declared = getattr(sla, "root", None)  # per-level limits (LevelLimits)
         if not isinstance(declared, dict) or not hasattr(sla, "limit"):
             continue
+        of_node = levels.get(node, {})
         left = {
             level: figures.count
-            for level, figures in levels.get(node, {}).items()
+            for level, figures in of_node.items()
             if figures.count and sla.limit(level) is None
         }
+        blank = (overall[node].count if node in overall else 0) - sum(
+            figures.count for figures in of_node.values()
+        )
+        if blank > 0 and sla.limit(None) is None:
+            left[""] = blank
         if not left:
             continue
         listed = _("; ").join(

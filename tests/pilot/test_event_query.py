@@ -337,17 +337,26 @@ def test_rows_of_a_level_without_a_limit_are_named_not_dropped_in_silence(
         ["d3", "call", "p1", "2024-10-14 10:00:00", "2024-10-14 11:20:00", "ok"],
         ["d4", "call", "p1", "2024-10-14 10:00:00", "2024-10-14 11:20:00", "ok"],
         ["d5", "review", "P9", "2024-10-14 10:00:00", "2024-10-14 11:00:00", "ok"],  # default
+        # call's only limit is a blank level's too; 客服回复 (P1, P2, no default) has none
+        # for a blank level, which has no row of its own in the query (second try-out)
+        ["d6", "call", "", "2024-10-14 10:00:00", "2024-10-14 10:20:00", "ok"],
+        ["d7", "cs", "", "2024-10-14 10:00:00", "2024-10-14 10:20:00", "ok"],
+        ["d8", "cs", " ", "2024-10-14 10:00:00", "2024-10-14 10:20:00", "ok"],
+        ["d9", "cs", "P1", "2024-10-14 10:00:00", "2024-10-14 10:20:00", "ok"],
     ]
     with language("zh"):
         read, _log_file = _read_claims(tmp_path, rows, "levels.csv")
     named = [w for w in read.warnings if "`call`" in w]
     assert len(named) == 1, read.warnings
     assert "`P3`（1 行）" in named[0] and "P1" in named[0]
+    assert "空白" not in named[0]  # the node's only limit is a blank level's as well
+    blank = [w for w in read.warnings if "`cs`" in w]
+    assert len(blank) == 1 and "`空白`（2 行）" in blank[0] and "P1、P2" in blank[0], blank
     # `p1` is P1 written in another case (try-out finding 6): judged by P1's 30 minutes
     assert "p1" not in named[0]
     assert not any("`review`" in w for w in read.warnings)  # review has a default limit
     call = next(node for node in read.nodes if node.node == "call")
-    assert call.sla_compliance == pytest.approx(1 / 3)  # d1 within; d3, d4 (80 min) late
+    assert call.sla_compliance == pytest.approx(2 / 4)  # d1, d6 within; d3, d4 (80 min) late
     assert read.facts.levels["call"]["P1"].count == 3
 
 
