@@ -295,3 +295,18 @@ def test_a_schedule_message_names_the_first_ten_misses_and_the_count(
     assert (
         "未按时执行" not in resolved and "截至 2026-11-02 09:10（北京时间）：按时执行率" in resolved
     )
+
+
+def test_open_cases_of_a_level_without_a_limit_are_said_apart() -> None:
+    """4 open: 2 past the deadline, 1 not yet due, and a P3 with no limit for P3 — the counts
+    add up in the words (the try-out read 2 + 1 of 4)."""
+    from opsplay.i18n import language, translate
+    from opsplay.pilot.presentation.cells import open_cases
+
+    figures = {"open": 4, "breached_open": 2, "pending": 1, "as_of": "2026-10-13T09:05:00+08:00"}
+    with language("zh"):
+        text = open_cases(figures, lambda m: translate(m, "zh"))
+    assert (
+        "未结 4 单：2 单已过时限（计为未达标），1 单未到期，1 单所在级别没有时限（不评判）" in text
+    )
+    assert "没有时限" not in open_cases({**figures, "open": 3}, lambda m: translate(m, "zh"))

@@ -309,8 +309,10 @@ def process_lines(report: PilotReport) -> list[str]:
 
 
 def open_cases(figures: dict[str, Any], gettext: Any) -> str:
-    """`截至 … 未结 3 单：2 单已超时（计为未达标），1 单未到期`: a node's open cases (SPEC 12)."""
-    return gettext(
+    """`截至 … 未结 3 单：2 单已超时（计为未达标），1 单未到期`: a node's open cases (SPEC 12);
+    open cases of a level without a time limit are said apart (they are neither)."""
+    breached, pending = figures.get("breached_open") or 0, figures.get("pending") or 0
+    text = gettext(
         N_(
             "{open} open as of {as_of}: {breached} past the deadline (counted as missed), "
             "{pending} not yet due"
@@ -318,9 +320,15 @@ def open_cases(figures: dict[str, Any], gettext: Any) -> str:
     ).format(
         open=f"{figures['open']:,}",
         as_of=shown_time(figures.get("as_of"), gettext),
-        breached=f"{figures.get('breached_open') or 0:,}",
-        pending=f"{figures.get('pending') or 0:,}",
+        breached=f"{breached:,}",
+        pending=f"{pending:,}",
     )
+    unjudged = figures["open"] - breached - pending
+    if unjudged > 0:
+        text += gettext(N_("; {count} of a level without a time limit, not judged")).format(
+            count=f"{unjudged:,}"
+        )
+    return text
 
 
 def open_case_lines(nodes: Any, name: Any, gettext: Any) -> list[str]:
