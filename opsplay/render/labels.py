@@ -69,6 +69,9 @@ LABELS: dict[str, dict[str, str]] = {
         "declare_cluster": N_(
             "declare pilot.cluster (the column the warnings name) and compare again"
         ),
+        "check_assignment": N_(
+            "check how users were assigned to the groups, fix it and measure again"
+        ),
         "add_comparison": N_(
             "measure again with comparison regions that keep the old process (design: did)"
         ),

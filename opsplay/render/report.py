@@ -118,7 +118,9 @@ DECISION_RULES = (
     N_("Partly met: at least one primary metric met its target or improved, but not all."),
     N_("Not met: everything else."),
     N_(
-        "With not enough data the next step is to iterate: extend the pilot, collect more data or fix the assignment."
+        "With not enough data the next step is to iterate: extend the pilot or collect more "
+        "data; when the sample ratio check failed, to check how users were assigned, fix it "
+        "and measure again."
     ),
     N_(
         "Stop: any primary metric got significantly worse, or not met and any guardrail got significantly worse."
@@ -163,7 +165,8 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     is `met` or `improved`; else `not_met`; `untested` when no primary could be tested by
     its design (before/after without a comparison group, one cluster in a group), whose next
     step is `add_comparison`, never `promote` (SPEC 11).
-    Next step: `iterate` with insufficient data; `stop` when a primary is `worse`, or the
+    Next step: `check_assignment` when the sample ratio check failed; `iterate` with
+    insufficient data; `stop` when a primary is `worse`, or the
     conclusion is `not_met` and a guardrail is `worse`; `promote` when `met`, no guardrail
     is `worse` and no critical alert fired; else `iterate`.
     """
@@ -229,6 +232,9 @@ def decide(comparison: dict[str, Any], critical_alerts: list[str] | None = None)
     elif suspects:
         # users of one region were counted as independent: no figure can carry a rollout
         next_step = "declare_cluster"
+    elif (comparison.get("srm") or {}).get("ok") is False:
+        # the groups' sizes do not match the split: the assignment, not the process, is at fault
+        next_step = "check_assignment"
     elif conclusion == "insufficient":
         next_step = "iterate"
     elif worse or (conclusion == "not_met" and guardrails_worse):

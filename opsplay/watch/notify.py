@@ -351,6 +351,8 @@ def post(client: Any, target: Target, message: dict[str, Any], secret: str | Non
         if answer is None:
             return Outcome(True)
         reason, refused = answer
+        if refused:  # it will say no again now (a keyword, a signature): the next run tries
+            break
     return Outcome(False, scrub(reason, target, secret, echoed), refused=refused)
 
 

@@ -75,12 +75,13 @@ def _row(
         ),
         # no primary row at all
         ([_row("g", "no_change", "guardrail")], None, [], ("insufficient", "iterate")),
-        # sample ratio mismatch: even a met pilot cannot be trusted
+        # sample ratio mismatch: even a met pilot cannot be trusted, and the fault is the
+        # assignment, not the process (the try-out read "iterate" as "change the process")
         (
             [_row("a", "met", target=0.3)],
             {"p_value": 1e-6, "ok": False},
             [],
-            ("insufficient", "iterate"),
+            ("insufficient", "check_assignment"),
         ),
         # segment rows never decide
         (
