@@ -273,9 +273,9 @@ class UnitsReader(BaseReader):
         if not candidates:
             return
         found, telling = self._assignment_in(
-            table, plan, table.first_rows(_ASSIGNMENT_SAMPLE), candidates
+            table, plan, table.first_rows(_SAMPLE_ROWS), candidates
         )
-        if not telling and (spread := table.spread_rows(_ASSIGNMENT_SAMPLE)) is not None:
+        if not telling and (spread := table.spread_rows(_SAMPLE_ROWS)) is not None:
             found, _telling = self._assignment_in(table, plan, spread, candidates)
         self.assignment.update(found)
 
@@ -304,7 +304,7 @@ class UnitsReader(BaseReader):
             )
             # a column without values has no row
             for i, values, most_arms, arms, units, sample_arms, sample_rows in rows:
-                telling = telling or sample_arms >= 2 or sample_rows < _ASSIGNMENT_SAMPLE
+                telling = telling or sample_arms >= 2 or sample_rows < _SAMPLE_ROWS
                 if (
                     values <= _ASSIGNMENT_MAX_VALUES
                     and most_arms == 1  # every value in one arm
@@ -325,7 +325,7 @@ class UnitsReader(BaseReader):
             # itself is small, and compare counts its segments; a second read of the whole
             # file (as long as the scan itself) only when they hold many
             raw = ", ".join(query.q.column(c) for c in columns)
-            sample = table.first_rows(_ASSIGNMENT_SAMPLE)
+            sample = table.first_rows(_SAMPLE_ROWS)
             seen = table.fetch(f"SELECT COUNT(*) FROM (SELECT DISTINCT {raw} FROM {sample}) s")
             if int(seen[0][0]) <= limit:
                 return
@@ -544,9 +544,10 @@ class UnitsReader(BaseReader):
                 )
 
 
-# A pilot assigned by region is seen in its first rows; a column of more values is an id.
-_ASSIGNMENT_SAMPLE = 50_000
-_ASSIGNMENT_MAX_VALUES = 1_000
+# The rows looked at before the scan: a pilot assigned by region, and a --by column of too
+# many values, show in the first of them (or, for an export sorted by group, spread ones).
+_SAMPLE_ROWS = 50_000
+_ASSIGNMENT_MAX_VALUES = 1_000  # a column of more values is an id
 _ASSIGNMENT_COLUMNS = 8  # columns looked at in one query over one sample
 
 
