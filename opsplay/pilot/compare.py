@@ -460,7 +460,7 @@ def _sample_ratio(
             ).format(
                 n_baseline=f"{n_baseline:,}",
                 n_pilot=f"{n_pilot:,}",
-                split=f"{pilot.split:g}",
+                split=f"{pilot.split:.1%}".replace(".0%", "%"),  # 50%, 33.3%
                 p=p_is(srm),
             )
         )
@@ -624,8 +624,12 @@ def _where_many(metric: str, where: Sequence[tuple[tuple[str, str], ...]], lang:
         return segment_label(metric, where[0], lang)
     with language(lang):
         shown = joined([segment_words(segment, lang) for segment in where[:3]])
+    if len(where) <= 3:  # all of them named: no "for example"
+        return translate(N_("`{metric}` in {count} segments ({segments}): "), lang).format(
+            metric=visible(metric), count=f"{len(where):,}", segments=shown
+        )
     return translate(N_("`{metric}` in {count} segments ({segments}{more}): "), lang).format(
-        metric=visible(metric), count=f"{len(where):,}", segments=shown, more="…" * (len(where) > 3)
+        metric=visible(metric), count=f"{len(where):,}", segments=shown, more="…"
     )
 
 

@@ -407,6 +407,7 @@ def test_the_sample_ratio_counts_each_groups_rows_not_a_metrics_answers(
     assert document["srm"]["ok"] is False
     warning = next(w for w in document["warnings"] if "计划的分流比例不符" in w)
     assert f"试点组 {sizes['试点组']:,}" in warning, warning
+    assert "计划试点组占比 50%" in warning, warning  # a share as people write it, not 0.5
 
 
 def test_a_blank_arm_is_named_with_a_space_after_the_backticks(
