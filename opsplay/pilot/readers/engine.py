@@ -87,10 +87,10 @@ class Table:
         return f"(SELECT * FROM {self.relation} LIMIT {int(count)}) src"
 
     def spread_rows(self, count: int) -> str | None:
-        """The relation of about `count` records taken from pieces spread over the whole export,
-        as text; None when the export is not much bigger than that (its first rows are all of
-        it). For an export sorted by group or region, whose first rows hold one group only.
-        CSV: whole lines from evenly spaced byte offsets (a piece starting inside a quoted cell
+        """The relation of about `count` records taken from pieces spread over the whole export;
+        None when the export is not much bigger than that (its first rows are all of it). For
+        an export sorted by group or region, whose first rows hold one group only. CSV: whole
+        lines from evenly spaced byte offsets, as text (a piece starting inside a quoted cell
         loses that record); Parquet: evenly spaced row ranges; Excel: a seeded draw."""
         if self._csv is not None and self._scratch is not None and self.dialect == "duckdb":
             piece, path = _SPREAD_PIECE_BYTES, self._csv[0]
