@@ -98,7 +98,8 @@ def compare_clustered(
     import numpy as np
 
     # the randomisation test gives the p and the interval: the two t tests' choice is moot
-    issues = tuple(i for i in comparison.issues if i != stats.RELATIVE_BY_FIELLER)
+    moot = (stats.RELATIVE_BY_FIELLER, stats.RELATIVE_UNBOUNDED)
+    issues = tuple(i for i in comparison.issues if i not in moot)
     values = np.array([[c.numerator, c.denominator] for c in [*base, *test]]).T
     return _randomised(
         replace(comparison, issues=issues), values, len(test), _ab_statistics, 0, alpha

@@ -67,6 +67,13 @@ STAT_ISSUES = {
         "range is the one that test gives (in small groups the deviation rate's own test "
         "calls drops too often and rises too rarely)"
     ),
+    stats.RELATIVE_UNBOUNDED: N_(
+        "the deviation rate and the change, tested each on its own, disagree at this sample "
+        "size; the verdict follows the test of the change, and the control group's value is "
+        "too uncertain for the deviation rate to have a likely range, so the range is given "
+        "for the change itself (in small groups the deviation rate's own test calls drops too "
+        "often and rises too rarely)"
+    ),
     stats.NONPOSITIVE_MEAN: N_(
         "a group's value is not above 0; the relative difference in differences is undefined"
     ),
@@ -240,13 +247,11 @@ def _open(playbook: Playbook, data: Sequence[Path], options: CompareOptions) -> 
     )
 
 
-def _read(
-    opened: _Opened, data: Sequence[Path], options: CompareOptions
-) -> tuple[Any, Setting, list[str]]:
-    """The exports as sufficient statistics (clusters split out), the comparison's setting, and
-    the warnings so far."""
-    pilot, lang, arms, period_column = opened.pilot, opened.lang, opened.arms, opened.period_column
-    if pilot.cluster in options.by and pilot.design in ("ab", "did"):
+def refuse_by_cluster(pilot: Any, by: Sequence[str]) -> None:
+    """--by the pilot.cluster column of a pilot comparing groups of clusters (ab, did): each
+    cluster is in one group only, so no segment could be compared (`pilot compare` and the
+    SQL `pilot sql` prints for it)."""
+    if pilot.cluster and pilot.cluster in by and pilot.design in ("ab", "did"):
         raise UsageError(
             _(
                 "--by `{column}` is the pilot's cluster column (pilot.cluster): each `{column}` "
@@ -255,6 +260,15 @@ def _read(
                 "--by out"
             ).format(column=visible(pilot.cluster))
         )
+
+
+def _read(
+    opened: _Opened, data: Sequence[Path], options: CompareOptions
+) -> tuple[Any, Setting, list[str]]:
+    """The exports as sufficient statistics (clusters split out), the comparison's setting, and
+    the warnings so far."""
+    pilot, lang, arms, period_column = opened.pilot, opened.lang, opened.arms, opened.period_column
+    refuse_by_cluster(pilot, options.by)
     read = read_exports(
         list(data),
         ReadOptions(

@@ -395,8 +395,9 @@ def sql_for_playbook(
     wanted = [*pilot.metrics, *pilot.guardrails]
     metrics = [MetricColumns.of(m) for m in playbook.metrics if m.id in wanted]
     period = None if pilot.design == "ab" else pilot.period_column
-    from opsplay.pilot.compare import _window
+    from opsplay.pilot.compare import _window, refuse_by_cluster
 
+    refuse_by_cluster(pilot, by)
     window = _window(pilot, period)
     if window is not None and window.derive_period:
         period = None  # before/after come from pilot.date_column (SPEC 7)

@@ -41,6 +41,7 @@ NO_ADJUSTMENT = "no_adjustment"  # pre_column without spread (or the metric with
 # the delta method's relative test disagreed with the test of the difference: the relative
 # scale's p is the difference's, its interval Fieller's (which agrees with it)
 RELATIVE_BY_FIELLER = "relative_by_fieller"
+RELATIVE_UNBOUNDED = "relative_unbounded"  # the same, and Fieller's interval has no ends
 FIELLER = "fieller"  # the JSON's interval_method then (the deviation rate's interval)
 
 
@@ -302,7 +303,7 @@ def _relative_by_fieller(
         se_rel=se_rel,
         ci_rel=ci_rel,
         p_value=tested.p_value_abs,
-        issues=(*tested.issues, RELATIVE_BY_FIELLER),
+        issues=(*tested.issues, RELATIVE_BY_FIELLER if ci_rel else RELATIVE_UNBOUNDED),
         interval_method=FIELLER,
     )
 

@@ -211,6 +211,12 @@ def test_by_the_cluster_column_itself_is_refused_in_words(tmp_path: Path) -> Non
     assert result.exit_code == 2, result.output
     assert "是试点的分配单位列（pilot.cluster）" in result.stderr
     assert "只有一组" not in result.stderr + result.stdout
+    # nor does `pilot sql` print a query whose output compare would refuse (the re-check)
+    with language("zh"):
+        printed = runner.invoke(
+            app, ["pilot", "sql", str(playbook(tmp_path)), "--table", "t", "--by", "区域"]
+        )
+    assert printed.exit_code == 2 and "pilot.cluster" in printed.stderr, printed.output
 
 
 def test_a_region_pilot_declared_as_user_randomised_is_never_promoted(tmp_path: Path) -> None:

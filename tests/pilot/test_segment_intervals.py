@@ -226,3 +226,27 @@ def test_a_small_pilot_says_its_deviation_rate_is_by_fieller(tmp_path: Path) -> 
     assert row["ci_rel"] == pytest.approx(list(figure.interval(0.05)), rel=1e-6)
     assert row["significant"] is True and row["ci_rel"][0] > 0
     assert any("偏差率自身的检验" in w for w in document["warnings"])
+
+
+def test_an_unbounded_deviation_rate_is_said_and_the_change_shown(tmp_path: Path) -> None:
+    """2 of 100 against 9 of 100: the control's 2 % is too uncertain for Fieller's interval
+    of the deviation rate to have ends (`ci_rel` null); the words give the change instead
+    and say why, not a range they do not show."""
+    frame = pd.DataFrame(
+        {
+            "组别": ["对照组"] * 100 + ["试点组"] * 100,
+            "是否复购": ["是"] * 2 + ["否"] * 98 + ["是"] * 9 + ["否"] * 91,
+        }
+    )
+    data = tmp_path / "很小.csv"
+    frame.to_csv(data, index=False, encoding="gbk")
+    playbook = tmp_path / "small.yaml"
+    playbook.write_text(PLAYBOOK, encoding="utf-8")
+    with language("zh"):
+        result = runner.invoke(app, ["pilot", "compare", str(playbook), str(data), "-f", "json"])
+        text = runner.invoke(app, ["pilot", "compare", str(playbook), str(data)]).stdout
+    row = json.loads(result.stdout)["metrics"][0]
+    assert row["interval_method"] == "fieller" and row["ci_rel"] is None
+    assert row["p_value"] == row["p_value_abs"] < 0.05 and row["ci_abs"][0] > 0
+    assert "偏差率给不出可能范围，因此只给出变化量的范围" in text
+    assert "个百分点 到 +" in text  # the change's range, in points
