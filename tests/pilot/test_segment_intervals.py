@@ -226,6 +226,9 @@ def test_a_small_pilot_says_its_deviation_rate_is_by_fieller(tmp_path: Path) -> 
     assert row["ci_rel"] == pytest.approx(list(figure.interval(0.05)), rel=1e-6)
     assert row["significant"] is True and row["ci_rel"][0] > 0
     assert any("偏差率自身的检验" in w for w in document["warnings"])
+    with language("zh"):
+        text = runner.invoke(app, ["pilot", "compare", str(playbook), str(data)]).stdout
+    assert "偏差率按变化量的检验计算（Fieller 区间）" in text.split("计算方法")[1]
 
 
 def test_an_unbounded_deviation_rate_is_said_and_the_change_shown(tmp_path: Path) -> None:
@@ -250,3 +253,4 @@ def test_an_unbounded_deviation_rate_is_said_and_the_change_shown(tmp_path: Path
     assert row["p_value"] == row["p_value_abs"] < 0.05 and row["ci_abs"][0] > 0
     assert "偏差率给不出可能范围，因此只给出变化量的范围" in text
     assert "个百分点 到 +" in text  # the change's range, in points
+    assert "偏差率没有可能范围（Fieller 区间无上下限）" in text  # and the method section says it

@@ -30,7 +30,7 @@ runner = CliRunner()
 # paths, file paths, method names and units of figures.
 _ALLOWED = re.compile(
     r"`[^`]*`|[\w-]+@[\d.]+|（[a-z0-9-]+）|--[a-z][a-z-]*|\b[a-z_]+\.[a-z_.]+\b|/[^\s，；（）：]*|\b(?:[A-Za-z]*[0-9][\w,.%+-]*)\b"
-    r"|Welch|Holm|Benjamini|Hochberg|Cohen's|ISO|A/B|SQL|CSV|utf-8|gb18030|gbk|min_n|pp|P95"
+    r"|Welch|Holm|Fieller|Benjamini|Hochberg|Cohen's|ISO|A/B|SQL|CSV|utf-8|gb18030|gbk|min_n|pp|P95"
     r"|opsplay|p=|α=|n=|control|pilot|before|after|region|上海"  # the tool and data values
 )
 

@@ -395,6 +395,12 @@ def method_words(row: MetricResult, alpha: float) -> str:
         parts.append(method_name(c.method))
     else:
         parts.append(_("no test"))
+    if c.interval_method == "fieller":  # stats.FIELLER
+        parts.append(
+            _("deviation rate by the test of the change (Fieller's interval)")
+            if c.ci_rel
+            else _("deviation rate without a likely range (Fieller's interval has no ends)")
+        )
     return _("; ").join(parts)
 
 
