@@ -18,6 +18,7 @@ from scipy import stats as sps
 from typer.testing import CliRunner
 
 from opsplay.cli import app
+from opsplay.i18n import language
 
 ROOT = Path(__file__).resolve().parents[2]
 ONBOARDING = ROOT / "playbooks" / "new-user-onboarding.yaml"
@@ -333,6 +334,10 @@ def test_summary_without_n_gives_deviation_only(tmp_path: Path) -> None:
     assert row["baseline"] == {"n": None, "value": pytest.approx(0.35)}
     assert row["rel_diff"] == pytest.approx(0.03 / 0.35)
     assert row["p_value"] is None and row["verdict"] == "inconclusive"
+    # the sample-ratio check cannot be done, and the method section says so (the re-check)
+    with language("zh"):
+        text = runner.invoke(app, ["pilot", "compare", str(ONBOARDING), str(data)]).stdout
+    assert "分组比例检查：未做（数据中没有每组的样本量）" in text, text
 
 
 def test_before_after_export_without_an_arm_column(tmp_path: Path) -> None:

@@ -217,6 +217,9 @@ def method_section(report: PilotReport) -> list[str]:
     if report.srm_p_value is not None:
         verdict = _("passed") if report.srm_ok else _("failed: check the assignment")
         lines.append(label("srm") + colon() + p_is(report.srm_p_value) + _(", ") + verdict)
+    elif report.design == "ab" and not report.cluster and report.metrics:
+        # a summary without sample sizes: say the check was not done, not nothing
+        lines.append(label("srm") + colon() + _("not done (the data give no group sizes)"))
     for row in report.metrics:
         where = segment_text(row.segment)
         lines.append(
