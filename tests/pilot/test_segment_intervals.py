@@ -202,13 +202,13 @@ def test_overall_intervals_of_several_primary_metrics_agree_with_holm(
     assert contradiction_at_95 == (seed == 1)  # the case the level is for occurs
 
 
-def test_a_small_pilot_says_its_deviation_rate_is_by_fieller(tmp_path: Path) -> None:
-    """12 of 150 against 24 of 150: the delta method's p (0.136) and Welch's p of the change
-    (0.033) disagree; the JSON says which test and interval it gives, the words say why."""
+def small_pilot(tmp_path: Path, n: int, bought: tuple[int, int]) -> tuple[pd.DataFrame, dict, str]:
+    """`n` members a group, `bought` of them 是 in control and pilot (GBK): the frame, the
+    JSON document and the Chinese text of `pilot compare`."""
     frame = pd.DataFrame(
         {
-            "组别": ["对照组"] * 150 + ["试点组"] * 150,
-            "是否复购": ["是"] * 12 + ["否"] * 138 + ["是"] * 24 + ["否"] * 126,
+            "组别": ["对照组"] * n + ["试点组"] * n,
+            "是否复购": [answer for k in bought for answer in ["是"] * k + ["否"] * (n - k)],
         }
     )
     data = tmp_path / "小样本.csv"
@@ -217,8 +217,15 @@ def test_a_small_pilot_says_its_deviation_rate_is_by_fieller(tmp_path: Path) -> 
     playbook.write_text(PLAYBOOK, encoding="utf-8")
     with language("zh"):
         result = runner.invoke(app, ["pilot", "compare", str(playbook), str(data), "-f", "json"])
+        text = runner.invoke(app, ["pilot", "compare", str(playbook), str(data)]).stdout
     assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
+    return frame, json.loads(result.stdout), text
+
+
+def test_a_small_pilot_says_its_deviation_rate_is_by_fieller(tmp_path: Path) -> None:
+    """12 of 150 against 24 of 150: the delta method's p (0.136) and Welch's p of the change
+    (0.033) disagree; the JSON says which test and interval it gives, the words say why."""
+    frame, document, text = small_pilot(tmp_path, 150, (12, 24))
     row = document["metrics"][0]
     figure = Relative(frame, "是否复购")
     assert figure.fieller and row["interval_method"] == "fieller"
@@ -226,8 +233,6 @@ def test_a_small_pilot_says_its_deviation_rate_is_by_fieller(tmp_path: Path) -> 
     assert row["ci_rel"] == pytest.approx(list(figure.interval(0.05)), rel=1e-6)
     assert row["significant"] is True and row["ci_rel"][0] > 0
     assert any("偏差率自身的检验" in w for w in document["warnings"])
-    with language("zh"):
-        text = runner.invoke(app, ["pilot", "compare", str(playbook), str(data)]).stdout
     assert "偏差率按变化量的检验计算（Fieller 区间）" in text.split("计算方法")[1]
 
 
@@ -235,20 +240,8 @@ def test_an_unbounded_deviation_rate_is_said_and_the_change_shown(tmp_path: Path
     """2 of 100 against 9 of 100: the control's 2 % is too uncertain for Fieller's interval
     of the deviation rate to have ends (`ci_rel` null); the words give the change instead
     and say why, not a range they do not show."""
-    frame = pd.DataFrame(
-        {
-            "组别": ["对照组"] * 100 + ["试点组"] * 100,
-            "是否复购": ["是"] * 2 + ["否"] * 98 + ["是"] * 9 + ["否"] * 91,
-        }
-    )
-    data = tmp_path / "很小.csv"
-    frame.to_csv(data, index=False, encoding="gbk")
-    playbook = tmp_path / "small.yaml"
-    playbook.write_text(PLAYBOOK, encoding="utf-8")
-    with language("zh"):
-        result = runner.invoke(app, ["pilot", "compare", str(playbook), str(data), "-f", "json"])
-        text = runner.invoke(app, ["pilot", "compare", str(playbook), str(data)]).stdout
-    row = json.loads(result.stdout)["metrics"][0]
+    _frame, document, text = small_pilot(tmp_path, 100, (2, 9))
+    row = document["metrics"][0]
     assert row["interval_method"] == "fieller" and row["ci_rel"] is None
     assert row["p_value"] == row["p_value_abs"] < 0.05 and row["ci_abs"][0] > 0
     assert "偏差率给不出可能范围，因此只给出变化量的范围" in text

@@ -674,7 +674,8 @@ def test_welch_aa_false_positive_rate_is_alpha(kind: str, n: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "n"), [("proportion", 100), ("proportion", 1000), ("mean", 100), ("ratio", 50)]
+    ("kind", "n"),
+    [("proportion", 100), ("proportion", 1000), ("mean", 100), ("ratio", 50), ("cuped", 100)],
 )
 def test_aa_false_positives_are_alpha_on_each_side(kind: str, n: int) -> None:
     """Nothing changed: "significantly up" and "significantly down" each in α/2 of pilots.
@@ -692,9 +693,17 @@ def test_aa_false_positives_are_alpha_on_each_side(kind: str, n: int) -> None:
         elif kind == "mean":
             y, z = rng.lognormal(0, 1.2, n), rng.lognormal(0, 1.2, n)
             arms = ArmStats(n, y.sum(), (y * y).sum()), ArmStats(n, z.sum(), (z * z).sum())
+        elif kind == "cuped":  # revenue adjusted by the same users' revenue before
+            arms = []
+            for _arm in range(2):
+                pre = rng.lognormal(0, 1.0, n)
+                post = 0.8 * pre + rng.lognormal(0, 1.0, n)
+                sums = (post.sum(), (post * post).sum(), pre.sum(), (pre * pre).sum())
+                arms.append(ArmStats(n, *sums, (post * pre).sum()))
         else:
             arms = _units(rng, kind, n), _units(rng, kind, n)
-        result = compare_arms(*arms, kind)  # type: ignore[arg-type]
+        metric = "mean" if kind == "cuped" else kind
+        result = compare_arms(*arms, metric, adjusted=kind == "cuped")  # type: ignore[arg-type]
         if result.p_value is not None and result.p_value < 0.05:
             fired["up" if result.rel_diff > 0 else "down"] += 1
             assert not result.ci_rel or not result.ci_rel[0] <= 0 <= result.ci_rel[1]
