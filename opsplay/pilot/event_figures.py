@@ -10,14 +10,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from opsplay.pilot.event_cells import NANOS, nanos
-from opsplay.pilot.events_sql import IS_OPEN, STATUS_WORDS, _string, counted
+from opsplay.pilot.event_cells import IS_OPEN_CODED, NANOS, STATUS_CODES, nanos
+from opsplay.pilot.events_sql import STATUS_WORDS, _string, counted
 
 
 def figures_sql(
     groups: Sequence[str],
     as_of: datetime | None,
     scheduled: Sequence[str],
+    node_ids: Sequence[str],
     level_durations: bool = True,
     whole_seconds: bool = False,
 ) -> str:
@@ -39,13 +40,17 @@ def figures_sql(
 
     Without a given evaluation time the log's last one (the latest time of a good row) is
     known only after the pass: the deadlines of the open cases are kept to count those past
-    it."""
-    conditions = counted(deferred=True)
-    # the status of a judged row of the file path is its id (the query maps the words)
-    statuses = {name: f"status = {_string(name)}" for name in STATUS_WORDS}
+    it.
+
+    A row of `x` carries its node as a number, `node_ids`' (from 1), or as the spelling the
+    query was not given (`odd_node`); each group is named once, by its node id or that
+    spelling."""
+    conditions = counted(deferred=True, is_open=IS_OPEN_CODED)
+    # the status of a judged row of the file path is its code (the query maps the words)
+    statuses = {name: f"status = {STATUS_CODES[name]}" for name in STATUS_WORDS}
     for name in STATUS_WORDS:
         conditions.pop(name)
-    is_open = f"{IS_OPEN} AND due IS NOT NULL"
+    is_open = f"{IS_OPEN_CODED} AND due IS NOT NULL"
     given = None if as_of is None else str(nanos(as_of.replace(tzinfo=None)))
     keys = ["lvl", "odd_status", *groups]
     if given is None:
@@ -58,10 +63,11 @@ def figures_sql(
         )
         open_gathered = "SUM(breached_open) AS breached_open, SUM(pending) AS pending, "
     ok_scan = ok_gathered = ""
+    named = node_id_sql(node_ids)
     if scheduled:
-        wanted = ", ".join(_string(node) for node in scheduled)
+        wanted = ", ".join(str(node_ids.index(node) + 1) for node in scheduled)
         ok_scan = (
-            ", list(f) FILTER (WHERE status = 'ok' AND f IS NOT NULL "
+            f", list(f) FILTER (WHERE status = {STATUS_CODES['ok']} AND f IS NOT NULL "
             f"AND node IN ({wanted})) AS ok_finishes"
         )
         ok_gathered = ", flatten(list(ok_finishes)) AS ok_finishes"
@@ -69,7 +75,7 @@ def figures_sql(
     duration = f"TRY_CAST(d // {NANOS} AS INTEGER)" if whole_seconds else f"d / {NANOS:.1f}"
     levels_in_scan = level_durations and not groups
     scan = (
-        f"SELECT node, {', '.join(keys)}, count(*) AS count, "
+        f"SELECT {named} AS node, {', '.join(keys)}, count(*) AS count, "
         + "".join(f"count(*) FILTER (WHERE {c}) AS {name}, " for name, c in statuses.items())
         + "".join(f"count(*) FILTER (WHERE {c}) AS {name}, " for name, c in conditions.items())
         + "count(d) AS timed, max(COALESCE(f, s)) AS last_t, "
@@ -78,7 +84,7 @@ def figures_sql(
         "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
         f"max(due) FILTER (WHERE kind IN (1, 2)) AS high{ok_scan}"
         + (f", quantile_cont({duration}, [0.5, 0.95]) AS quantiles" if levels_in_scan else "")
-        + f" FROM x GROUP BY node, {', '.join(keys)}"
+        + f" FROM x GROUP BY node, odd_node, {', '.join(keys)}"
     )
     sets = [("odd_status",), ("lvl",)] + ([tuple(groups)] if groups else [])
     gathered = (
@@ -96,19 +102,20 @@ def figures_sql(
         + ")"
     )
 
-    def flags(columns: Sequence[str]) -> str:
+    def flags(columns: Sequence[str], node: str = "node") -> str:
         shown = [
             (key if key in columns else f"NULL AS {key}", "0" if key in columns else "1")
             for key in keys
         ]
-        return f"node, {', '.join(c for c, _ in shown)}, " + "".join(
+        return f"{node}, {', '.join(c for c, _ in shown)}, " + "".join(
             f"{flag} AS by_{key}, " for key, (_, flag) in zip(keys, shown, strict=True)
         )
 
     def quantiles(columns: Sequence[str]) -> str:
         return (
-            f"SELECT {flags(columns)}quantile_cont({duration}, [0.5, 0.95]) AS quantiles "
-            f"FROM x WHERE d IS NOT NULL GROUP BY node{''.join(', ' + c for c in columns)}"
+            f"SELECT {flags(columns, f'{named} AS node')}"
+            f"quantile_cont({duration}, [0.5, 0.95]) AS quantiles FROM x WHERE d IS NOT NULL "
+            f"GROUP BY node, odd_node{''.join(', ' + c for c in columns)}"
         )
 
     parts = [quantiles(())]
@@ -151,6 +158,12 @@ def figures_sql(
         "FROM n g LEFT JOIN q ON "
         f"{match} AND g.odd_status IS NULL"
     )
+
+
+def node_id_sql(node_ids: Sequence[str]) -> str:
+    """A judged row's node id from its number (from 1, in `node_ids`), else the spelling
+    the query was not given (`odd_node`)."""
+    return f"COALESCE([{', '.join(_string(node) for node in node_ids)}][node], odd_node)"
 
 
 def wide_span(rows: Sequence[Mapping[str, Any]]) -> bool:

@@ -42,7 +42,9 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.pilot.event_cells import (
+    IS_OPEN_CODED,
     NANOS,
+    STATUS_CODES,
     mapping_sql,
     moment,
     nanos,
@@ -50,9 +52,8 @@ from opsplay.pilot.event_cells import (
     typed_stamps,
     zone_offset_sql,
 )
-from opsplay.pilot.event_figures import figures_sql, wide_span
+from opsplay.pilot.event_figures import figures_sql, node_id_sql, wide_span
 from opsplay.pilot.events_sql import (
-    IS_OPEN,
     OPEN_WORDS,
     STATUS_WORDS,
     WITHIN,
@@ -269,7 +270,7 @@ class _LogQuery:
         whole_seconds: bool,
     ) -> list[dict[str, Any]]:
         sql = self.rows(words, numbered=False) + figures_sql(
-            groups, as_of, scheduled, self.level_durations, whole_seconds
+            groups, as_of, scheduled, list(self.slas), self.level_durations, whole_seconds
         )
         with self._joins():
             cursor = self.table.execute(sql)
@@ -293,9 +294,9 @@ class _LogQuery:
         it is read as a stream, and only until every count asked for is found (a log's
         first breaches are usually near its start)."""
         late = f"f IS NOT NULL AND due IS NOT NULL AND NOT ({WITHIN})"
-        past = "false" if as_of is None else f"{IS_OPEN} AND due < {as_of}"
+        past = "false" if as_of is None else f"{IS_OPEN_CODED} AND due < {as_of}"
         sql = self.rows(words, numbered=True) + (
-            "SELECT rn, problem, node, lvl, TRIM(case_id) AS id FROM x "
+            f"SELECT rn, problem, {node_id_sql(list(self.slas))} AS node, lvl, TRIM(case_id) AS id FROM x "
             f"WHERE problem IS NOT NULL OR ({late}) OR ({past})"
         )
         wanted = {
@@ -343,12 +344,18 @@ class _LogQuery:
         making the scan single-threaded: only the reads that name rows ask for it)."""
         groups = "".join(f", g{i}" for i in range(len(self.group_columns)))
         judged = judged_sql(
-            self.slas, "duckdb", self.realtime, self.clock, NANOS, due_days=self._days_table()
+            self.slas,
+            "duckdb",
+            self.realtime,
+            self.clock,
+            NANOS,
+            due_days=self._days_table(),
+            node_codes=self._node_codes(),
         )
         # as the log stood at a given evaluation time (events_sql.snapshot_sql): a row
         # started after it has no node (counted apart, by its `odd_status`), a row finished
         # after it is open; without one, the log's last time has no row after it
-        node, status, level = "node", "status", "lvl"
+        node, odd_node, status, level = "node", "odd_node", "status", "lvl"
         odd = "CASE WHEN status_id IS NULL THEN status_raw END"
         kept = finished = "problem IS NULL"
         source = "checked"
@@ -358,8 +365,12 @@ class _LogQuery:
                 f"COALESCE(problem IS NULL AND f_all > {self.cut}, false) AS ended "
                 "FROM checked) checked"
             )
-            node, level = (f"CASE WHEN later THEN NULL ELSE {name} END" for name in ("node", "lvl"))
-            status = "CASE WHEN later THEN NULL WHEN ended THEN 'open' ELSE status END"
+            node, odd_node, level = (
+                f"CASE WHEN later THEN NULL ELSE {name} END" for name in ("node", "odd_node", "lvl")
+            )
+            status = (
+                f"CASE WHEN later THEN NULL WHEN ended THEN {STATUS_CODES['open']} ELSE status END"
+            )
             odd = f"CASE WHEN later THEN chr(1) || 'later' ELSE {odd} END"
             kept = "problem IS NULL AND NOT later"
             finished = f"{kept} AND NOT ended"
@@ -369,6 +380,7 @@ class _LogQuery:
             f"checked AS (\n{self._checked(words)}\n),\n"
             # the judged rows of `pilot sql --events` (bad rows have no node: they are counted)
             f"r AS (SELECT {'rn, ' if numbered else ''}case_id, {node} AS node, "
+            f"{odd_node} AS odd_node, "
             f"{status} AS status, {odd} AS odd_status, {level} AS lvl, problem, "
             f"CASE WHEN {kept} THEN s_all END AS s, "
             f"CASE WHEN {finished} THEN f_all END AS f{groups} FROM {source}),\n"
@@ -376,6 +388,11 @@ class _LogQuery:
             # (a row without a start has no finish: a bad row has neither)
             "x AS (SELECT j.*, f - s AS d FROM j)\n"
         )
+
+    def _node_codes(self) -> dict[str, int]:
+        """Each node's number in the query: a row's node is a number while its row is
+        judged and counted (half the work of its id), named once per group."""
+        return {node: code for code, node in enumerate(self.slas, start=1)}
 
     def _typed(self) -> frozenset[str]:
         """`s` and `f` when the start and finish stamps are read as TIMESTAMP."""
@@ -411,7 +428,8 @@ class _LogQuery:
     def _checked(self, words: _Words) -> str:
         """Each row's node, status and level as meant, its times on the log's clock, and what
         is wrong with it (NULL for a good row), checked in the order messages name them."""
-        node_id = mapping_sql("node_raw", words.nodes)
+        codes = self._node_codes()
+        node_id = mapping_sql("node_raw", words.nodes, literal=lambda node: str(codes[node]))
         # a blank status with no finish time: a case still open (SPEC 12); in the CASE's
         # ELSE, so only the rows of no status word are checked (a COALESCE checks them all)
         blank = "NULLIF(TRIM(CAST({} AS VARCHAR)), '') IS NULL"
@@ -419,7 +437,9 @@ class _LogQuery:
         status_id = mapping_sql(
             "status_raw",
             words.statuses,
-            f"CASE WHEN {blank.format('status_raw')} AND {no_finish} THEN 'open' END",
+            f"CASE WHEN {blank.format('status_raw')} AND {no_finish} "
+            f"THEN {STATUS_CODES['open']} END",
+            lambda status: str(STATUS_CODES[status]),
         )
         # levels as written; a spelling meaning a declared level in another case or width
         # (events_sql.level_sql: `p1`, `Ｐ１`, ` P1 `) is learned from the result (_learn)
@@ -448,7 +468,8 @@ class _LogQuery:
             f"{level} AS lvl FROM stamps\n) m"
         )
         return (
-            "SELECT w.*, CASE WHEN problem IS NULL THEN COALESCE(node_id, node_raw) END AS node, "
+            "SELECT w.*, CASE WHEN problem IS NULL THEN node_id END AS node, "
+            "CASE WHEN problem IS NULL AND node_id IS NULL THEN node_raw END AS odd_node, "
             f"status_id AS status FROM (\nSELECT v.*, {problem} AS problem FROM (\n{walls}\n) v\n) w"
         )
 

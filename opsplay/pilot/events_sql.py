@@ -467,6 +467,7 @@ def judged_sql(
     unit: int = 1,
     rows: str = "r",
     due_days: str | None = None,
+    node_codes: Mapping[str, int] | None = None,
 ) -> str:
     """The rows of CTE `rows` (node, status, lvl, s, f: time since 1970-01-01 on the log's
     clock, in seconds, or in nanoseconds with `unit` 10**9 as the file path counts) with `due`,
@@ -477,13 +478,14 @@ def judged_sql(
     of that limit falls on for a start on that day are looked up per day and limit in `cal`
     first (due_days_sql), not per row. `due_days`: the name of a table holding them (the
     file path makes it once for its reads of a log; due_days_sql: a business-hour limit's
-    `opened`, `h0` and `h1` in its `w0`, `da` and `db`), else the query works them out."""
+    `opened`, `h0` and `h1` in its `w0`, `da` and `db`), else the query works them out.
+    `node_codes`: the rows' `node` is a number (node id -> it), as the file path has it."""
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
         dialect, "DOUBLE"
     )
     if unit != 1:
         double = "BIGINT"  # whole nanoseconds: exact, as the file path always compared
-    limits = _limits(slas, realtime, clock, double, unit, dialect)
+    limits = _limits(slas, realtime, clock, double, unit, dialect, node_codes)
     day = _floor_day("lr.s", dialect) if unit == 1 else f"CAST(lr.s // {86400 * unit} AS INTEGER)"
     whole_day = "86400.0" if unit == 1 else str(86400 * unit)
     minute = "60.0" if unit == 1 else str(60 * unit)
@@ -728,23 +730,24 @@ IS_OPEN = "f IS NULL AND s IS NOT NULL AND (status IS NULL OR status NOT IN ('{}
 )
 
 
-def counted(*, deferred: bool = False) -> dict[str, str]:
+def counted(*, deferred: bool = False, is_open: str = IS_OPEN) -> dict[str, str]:
     """The figures that count judged rows (a SUM of 1 or 0 each): name -> the condition.
 
     `deferred`: without what depends on the evaluation time `as_of` (the file path counts it
     from each group's open cases once the log's last time is known): `checked` counts
-    finished rows only, and breached_open and pending are left out."""
+    finished rows only, and breached_open and pending are left out. `is_open`: the open-case
+    condition of rows whose status is written otherwise (the file path's status codes)."""
     conditions = {
         name: f"status IN ({', '.join(_string(w) for w in words)})"
         for name, words in STATUS_WORDS.items()
     }
     finished = "f IS NOT NULL AND due IS NOT NULL"
     conditions["within_sla"] = f"{finished} AND {WITHIN}"
-    conditions["checked"] = finished if deferred else f"({finished}) OR ({IS_OPEN} AND due < as_of)"
-    conditions["open"] = IS_OPEN
+    conditions["checked"] = finished if deferred else f"({finished}) OR ({is_open} AND due < as_of)"
+    conditions["open"] = is_open
     if not deferred:
-        conditions["breached_open"] = f"{IS_OPEN} AND due < as_of"
-        conditions["pending"] = f"{IS_OPEN} AND due >= as_of"
+        conditions["breached_open"] = f"{is_open} AND due < as_of"
+        conditions["pending"] = f"{is_open} AND due >= as_of"
     return conditions
 
 
@@ -775,6 +778,7 @@ def _limits(
     double: str,
     unit: int = 1,
     dialect: str = "duckdb",
+    node_codes: Mapping[str, int] | None = None,
 ) -> _Limits:
     """Each row's limit, from its node and level, numbered (see _Limits). A limit counted in
     business hours is numbered with its hours: two nodes' `4小时` in different calendars
@@ -803,12 +807,15 @@ def _limits(
                 )
         return str(numbered.index(key) + 1)
 
+    def node_is(node: str) -> str:
+        return f"node = {node_codes[node] if node_codes else _string(node)}"
+
     branches = []
     for node, sla in slas.items():
         if sla is None:
             continue
         if getattr(sla, "root", None) is None:
-            branches.append(f"WHEN node = {_string(node)} THEN {number(sla)}")
+            branches.append(f"WHEN {node_is(node)} THEN {number(sla)}")
             continue
         limits = sla.root
         inner = " ".join(
@@ -822,9 +829,9 @@ def _limits(
         elif len(limits) == 1:  # a row without a level takes the node's only limit
             fallback = f"CASE WHEN lvl IS NULL THEN {number(next(iter(limits.values())))} END"
         branches.append(
-            f"WHEN node = {_string(node)} THEN CASE {inner} ELSE {fallback} END"
+            f"WHEN {node_is(node)} THEN CASE {inner} ELSE {fallback} END"
             if inner
-            else f"WHEN node = {_string(node)} THEN {fallback}"
+            else f"WHEN {node_is(node)} THEN {fallback}"
         )
     lim = f"CAST(CASE {' '.join(branches)} END AS INTEGER)" if branches else "CAST(NULL AS INTEGER)"
     params = []
