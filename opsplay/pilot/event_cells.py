@@ -31,6 +31,9 @@ STATUS_CODES = {name: code for code, name in enumerate((*STATUS_WORDS, "open"), 
 IS_OPEN_CODED = (  # events_sql.IS_OPEN on the codes
     f"f IS NULL AND s IS NOT NULL AND (status IS NULL OR status <> {STATUS_CODES['skipped']})"
 )
+# events_sql.WITHIN in whole nanoseconds: a length's deadline is the start plus it, exactly,
+# so the finish against the deadline is the duration against the length
+WITHIN_EXACT = "f <= due"
 EPOCH = datetime(1970, 1, 1)
 NANOS = 10**9  # times in the query: whole nanoseconds, exact as the file path compared them
 

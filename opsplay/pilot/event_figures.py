@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from opsplay.pilot.event_cells import IS_OPEN_CODED, NANOS, STATUS_CODES, nanos
+from opsplay.pilot.event_cells import IS_OPEN_CODED, NANOS, STATUS_CODES, WITHIN_EXACT, nanos
 from opsplay.pilot.events_sql import STATUS_WORDS, _string, counted
 
 
@@ -46,6 +46,7 @@ def figures_sql(
     query was not given (`odd_node`); each group is named once, by its node id or that
     spelling."""
     conditions = counted(deferred=True, is_open=IS_OPEN_CODED)
+    conditions["within_sla"] = WITHIN_EXACT  # (a row with a deadline and a finish)
     # the status of a judged row of the file path is its code (the query maps the words)
     statuses = {name: f"status = {STATUS_CODES[name]}" for name in STATUS_WORDS}
     for name in STATUS_WORDS:

@@ -45,6 +45,7 @@ from opsplay.pilot.event_cells import (
     IS_OPEN_CODED,
     NANOS,
     STATUS_CODES,
+    WITHIN_EXACT,
     mapping_sql,
     moment,
     nanos,
@@ -56,7 +57,6 @@ from opsplay.pilot.event_figures import figures_sql, node_id_sql, wide_span
 from opsplay.pilot.events_sql import (
     OPEN_WORDS,
     STATUS_WORDS,
-    WITHIN,
     _calendar,
     declared_levels,
     due_days_sql,
@@ -293,7 +293,7 @@ class _LogQuery:
         Numbering the rows keeps them in file order, which makes the scan single-threaded:
         it is read as a stream, and only until every count asked for is found (a log's
         first breaches are usually near its start)."""
-        late = f"f IS NOT NULL AND due IS NOT NULL AND NOT ({WITHIN})"
+        late = f"NOT ({WITHIN_EXACT})"  # (NULL without a finish or a deadline)
         past = "false" if as_of is None else f"{IS_OPEN_CODED} AND due < {as_of}"
         sql = self.rows(words, numbered=True) + (
             f"SELECT rn, problem, {node_id_sql(list(self.slas))} AS node, lvl, TRIM(case_id) AS id FROM x "

@@ -126,8 +126,8 @@ class Table:
     def count_rejects(self) -> None:
         """After the first full read (with --skip-bad-rows): the rows DuckDB skipped, and a few
         of their lines (later reads, to locate a cell, must not count them again)."""
-        if self.source.format != "csv" or self.dialect != "duckdb" or self.skipped_rows:
-            return
+        if self._csv is None or not self._csv[1] or self.skipped_rows:
+            return  # not read with --skip-bad-rows: nothing recorded (a failed query costs 5 ms)
         with contextlib.suppress(Exception):  # no rejects table: nothing was skipped
             # one row per line (DuckDB may record several errors for one line)
             rejects = self.con.execute(
