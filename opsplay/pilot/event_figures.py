@@ -32,7 +32,7 @@ def figures_sql(
     a node has no odd status: its groups are the node's levels) unless the log has group
     columns, whose quantiles, and the levels' then, are aggregations of their own.
 
-    The quantiles are of the durations in seconds, as the printed query's. `whole_seconds`:
+    The quantiles are of the durations in seconds (`ds`), as the printed query's. `whole_seconds`:
     every time is a whole second (both stamps read by the CSV reader), so they keep them as
     INTEGER, 4 bytes a row instead of a DOUBLE's 8, with the same figures; a duration beyond
     INTEGER (68 years) is NULL there, and the caller reads the log again without it when a
@@ -84,8 +84,8 @@ def figures_sql(
         "min(s) FILTER (WHERE f IS NOT NULL) AS first_s, max(f) AS last_f, "
         "min(s) FILTER (WHERE kind IN (1, 2)) AS low, "
         f"max(due) FILTER (WHERE kind IN (1, 2)) AS high{ok_scan}"
-        + (f", quantile_cont({duration}, [0.5, 0.95]) AS quantiles" if levels_in_scan else "")
-        + f" FROM x GROUP BY node, odd_node, {', '.join(keys)}"
+        + (", quantile_cont(ds, [0.5, 0.95]) AS quantiles" if levels_in_scan else "")
+        + f" FROM y GROUP BY node, odd_node, {', '.join(keys)}"
     )
     sets = [("odd_status",), ("lvl",)] + ([tuple(groups)] if groups else [])
     gathered = (
@@ -115,7 +115,7 @@ def figures_sql(
     def quantiles(columns: Sequence[str]) -> str:
         return (
             f"SELECT {flags(columns, f'{named} AS node')}"
-            f"quantile_cont({duration}, [0.5, 0.95]) AS quantiles FROM x WHERE d IS NOT NULL "
+            "quantile_cont(ds, [0.5, 0.95]) AS quantiles FROM y WHERE d IS NOT NULL "
             f"GROUP BY node, odd_node{''.join(', ' + c for c in columns)}"
         )
 
@@ -148,7 +148,9 @@ def figures_sql(
     else:
         counts = "SELECT a.* FROM a"
     return (
-        f",\nt AS (\n{scan}\n),\n"
+        # each row's duration in seconds worked out once, for both aggregations
+        f",\ny AS (SELECT x.*, {duration} AS ds FROM x),\n"
+        f"t AS (\n{scan}\n),\n"
         f"q AS (\n{quantile_sql}\n),\n"
         f"g AS (\n{gathered}\n),\n"
         f"a AS (SELECT g.*, {latest} AS as_of FROM g),\n"
