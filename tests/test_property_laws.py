@@ -165,3 +165,29 @@ def _file_compare(path: Path) -> dict | None:
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
         return None
     return json.loads(result.stdout)
+
+
+SQL_WORDS = st.one_of(
+    st.sampled_from(["SELECT", "CASE", "WHEN", "THEN", "END", "AS", "IN", "(", ")", ",", "'a--b'"]),
+    st.text("abcxyz_0123456789", min_size=1, max_size=12),
+    st.text("ab 成功处理中 'x", max_size=20).map(lambda t: "'" + t.replace("'", "''") + "'"),
+    st.text("节点 a", min_size=1, max_size=8).map(lambda t: '"' + t + '"'),
+)
+
+
+@SETTINGS
+@given(st.lists(SQL_WORDS, min_size=1, max_size=80), st.integers(0, 8))
+def test_folding_a_printed_query_moves_only_whitespace(words: list[str], indent: int) -> None:
+    """A folded code line is the same words in the same order (quoted strings and names
+    whole, `--` inside a string no comment) on lines of at most 100 columns, but for a word
+    wider than a line, which has a line of its own."""
+    from opsplay.pilot.sql_lines import _code_words, fold_sql
+    from opsplay.text import display_width
+
+    line = " " * indent + " ".join(words)
+    folded = fold_sql(line).split("\n")
+    pieces = [_code_words(piece.strip()) for piece in folded]
+    assert all(piece is not None for piece in pieces)  # no piece ends inside a quote
+    assert [word for piece in pieces for word in piece] == words
+    for piece, its_words in zip(folded, pieces, strict=True):
+        assert display_width(piece) <= 100 or len(its_words) == 1

@@ -43,6 +43,7 @@ from opsplay.model.playbook import Playbook
 from opsplay.model.process import DEFAULT_LEVEL
 from opsplay.pilot.event_schedules import adherence_ctes, expressible, occurrences_sql
 from opsplay.pilot.sql import Quoter, fold_wide
+from opsplay.pilot.sql_lines import fold_sql
 
 STATUS_WORDS = {
     "ok": ("ok", "成功", "完成", "正常", "已完成", "已处理", "处理完成"),
@@ -105,7 +106,7 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
     )
     # the level as written, trimmed and full-width folded (`Ｐ１ ` is P1); matched to a
     # declared level in the outer SELECT (level_sql)
-    written_level = fold_wide(f"CAST({column('level')} AS {text})", dialect)
+    written_level = fold_wide(f"CAST({column('level')} AS {text})", dialect, wrap=True)
     level = f"NULLIF({written_level}, '')" if leveled else f"CAST(NULL AS {text})"
     # a blank time is written '' by many loaders of text tables: no time, as NULL is
     started, finished = (
@@ -444,16 +445,18 @@ def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **o
     # the level column is read for per-level limits and for alerts on one level (their rows)
     levels = any(alert.level for alert in playbook.alerts)
     try:
-        return events_sql(
-            slas,
-            table,
-            dialect,
-            names=names,
-            schedules=scheduled_nodes(playbook),
-            window=window,
-            levels=levels,
-            declared=[level.id for level in playbook.levels],
-            **options,
+        return fold_sql(
+            events_sql(
+                slas,
+                table,
+                dialect,
+                names=names,
+                schedules=scheduled_nodes(playbook),
+                window=window,
+                levels=levels,
+                declared=[level.id for level in playbook.levels],
+                **options,
+            )
         )
     except ValueError as error:
         raise UsageError(str(error)) from None

@@ -1009,10 +1009,11 @@ def _folded(text: str, dialect: str, wrap: bool = False) -> str:
     )
 
 
-def fold_wide(text: str, dialect: str) -> str:
+def fold_wide(text: str, dialect: str, wrap: bool = False) -> str:
     """Text trimmed, full-width digits, letters and signs folded (TRANSLATE, which is slow,
-    only runs on text holding one of them: not on plain ASCII, nor on 上海)."""
-    return _folded(text, dialect)
+    only runs on text holding one of them: not on plain ASCII, nor on 上海); `wrap`: on
+    lines of its own (a printed query)."""
+    return _folded(text, dialect, wrap)
 
 
 def contains(expr: str, pattern: str, dialect: str) -> str:

@@ -162,3 +162,16 @@ def test_no_printed_line_is_wider_than_100_characters(dialect: str, tmp_path: Pa
                 assert len(sql.splitlines()) <= 80
     windowed = printed(dialect, playbook=books[-1])
     assert "'bad_date'" in windowed and "sum_prod" in windowed  # (the window's steps are there)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_the_printed_node_log_query_fits_a_terminal(dialect: str) -> None:
+    """`pilot sql --events` ran to lines of 4,125 characters (the holidays' day numbers, the
+    node names' CASE): now no line past 100 columns for any shipped playbook, in both
+    languages and at a given evaluation time."""
+    for book in sorted((ROOT / "playbooks").glob("*.yaml")):
+        for extra in (("--lang", "en"), ("--lang", "zh"), ("--as-of", "2024-10-08 02:00")):
+            sql = printed(dialect, "--events", *extra, playbook=book)
+            wide = [line for line in sql.splitlines() if columns(line) > 100]
+            assert not wide, (book.name, extra, wide[:2])
+            assert "dn IN (" in sql  # (the working-day calendar is there, folded)
