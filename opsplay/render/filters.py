@@ -17,7 +17,15 @@ from markupsafe import Markup, escape
 
 from opsplay.i18n import N_, translate
 from opsplay.render.labels import OPERATORS, label_of
-from opsplay.text import MD_LINK, TEMPLATE_OPENER, char_width, md_line, theme_safe, visible
+from opsplay.text import (
+    MD_LINK,
+    TEMPLATE_OPENER,
+    char_width,
+    fmt_p,
+    md_line,
+    theme_safe,
+    visible,
+)
 
 MISSING = "—"
 
@@ -85,10 +93,11 @@ def count(value: Any) -> str:
 
 
 def pvalue(value: Any) -> str:
-    """A p-value: three decimals, or `<0.001`."""
+    """A p-value as the terminal writes it (opsplay.text.fmt_p): four decimals, or
+    `<0.0001` — with three, 0.0496 read 0.050 beside 显著."""
     if _missing(value):
         return MISSING
-    return "<0.001" if float(value) < 0.001 else _fixed(float(value), 3)
+    return fmt_p(float(value))
 
 
 def duration(seconds: Any, *, lang: str = "en") -> str:

@@ -8,6 +8,7 @@ import pytest
 import yaml as pyyaml
 
 from opsplay.render import filters
+from opsplay.text import fmt_p
 
 
 @pytest.mark.parametrize(
@@ -207,8 +208,10 @@ def test_value_and_change_by_kind() -> None:
     assert filters.interval([0.011, 0.049], "proportion", lang="zh") == "[+1.1, +4.9]个百分点"
     assert filters.interval([0.029, 0.142], "relative") == "[+2.9%, +14.2%]"
     assert filters.interval(None) == "—"
-    assert filters.pvalue(0.0028) == "0.003"
-    assert filters.pvalue(1e-22) == "<0.001"
+    assert filters.pvalue(0.0028) == "0.0028"
+    assert filters.pvalue(1e-22) == "<0.0001"
+    # as the terminal writes it: three decimals read 0.050 beside a significant change
+    assert filters.pvalue(0.0496) == "0.0496" == fmt_p(0.0496)
 
 
 def test_fixed_values_show_in_the_document_language() -> None:

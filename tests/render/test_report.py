@@ -323,7 +323,7 @@ def test_results_in_plain_words_and_statistics_only_in_the_method_section(
     assert ("地区为华东" if lang == "zh" else "地区: 华东") in main
     assert "Welch t" in method and "Holm" in method and "α = 0.05" in method
     p_value = retention["p_value"]
-    shown = ("&lt;0.001" if fmt == "html" else "<0.001") if p_value < 0.001 else f"{p_value:.3f}"
+    shown = ("&lt;0.0001" if fmt == "html" else "<0.0001") if p_value < 0.0001 else f"{p_value:.4f}"
     assert shown in method  # kept, at the end
 
 
