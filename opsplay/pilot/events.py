@@ -149,7 +149,9 @@ def read_events(
     for name in group_columns:
         roles[f"group:{name}"] = find_column(source, name, "a group column")
     written = {**slas, **dict(getattr(limit_for, "limits", None) or {})}
-    id_of = _name_index(names or {}, slas)
+    # a node's id or name in another case or width (`ＰＡＹ`, `Pay`) is that node, as the
+    # printed query reads it
+    id_of = _name_index({**{node: node for node in slas}, **(names or {})}, slas)
 
     def map_node(raw: str) -> str:
         node = normalize_text(raw)

@@ -96,17 +96,26 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
     double = {"duckdb": "DOUBLE", "postgres": "DOUBLE PRECISION", "bigquery": "FLOAT64"}.get(
         dialect, "DOUBLE"
     )
-    status = f"LOWER(TRIM(CAST({column('status')} AS {text})))"
+
+    def folded(role: str) -> str:
+        """A cell trimmed and full-width folded, as the file path reads it (`Ｏｋ ` is ok)."""
+        return fold_wide(f"CAST({column(role)} AS {text})", dialect, wrap=True)
+
+    status = f"LOWER({folded('status')})"
     raw_node = f"TRIM(CAST({column('node')} AS {text}))"
     names = {**{n: n for n in slas}, **(options.get("names") or {})}
     node_case = " ".join(
-        f"WHEN LOWER({raw_node}) = {_string(name.strip().lower())} THEN {_string(node)}"
+        f"WHEN {_string(unicodedata.normalize('NFKC', name).strip().lower())} THEN {_string(node)}"
         for name, node in names.items()
         if node in slas and name
     )
+    # the node as meant (a name or an id, in any case or width), else as written
+    node = (
+        f"CASE LOWER({folded('node')}) {node_case} ELSE {raw_node} END" if node_case else raw_node
+    )
     # the level as written, trimmed and full-width folded (`Ｐ１ ` is P1); matched to a
     # declared level in the outer SELECT (level_sql)
-    written_level = fold_wide(f"CAST({column('level')} AS {text})", dialect, wrap=True)
+    written_level = folded("level")
     level = f"NULLIF({written_level}, '')" if leveled else f"CAST(NULL AS {text})"
     # a blank time is written '' by many loaders of text tables: no time, as NULL is
     started, finished = (
@@ -118,7 +127,7 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         for name in ("started_at", "finished_at")
     )
     rows = (
-        f"SELECT CASE {node_case} ELSE {raw_node} END AS node, {status} AS status, "
+        f"SELECT {node} AS node, {status} AS status, "
         f"{level} AS lt, {started} AS s, {finished} AS f FROM {q.table(table)}"
     )
     realtime = float(options.get("realtime_seconds") or 1.0)

@@ -67,6 +67,9 @@ ROWS = [
     ["c24", "deliver", "", "2024-09-30 18:00:00", "2024-10-01 11:00:00", "ok"],  # 国庆 10-01
     ["c25", "deliver", "", "2024-10-05 09:00:00", "2024-10-06 12:00:01", "ok"],  # late
     ["c26", "deliver", "", "2024-10-13 22:00:00", "", "ok"],  # due 10-14 12:00: breached
+    # written in full width (the query read `Ｏｋ` as no status word: a try-out's 完成率 fell)
+    ["c27", "ＰＡＹ", "", "2024-10-14 09:00:00", "2024-10-14 10:00:00", "Ｏｋ"],
+    ["c28", "赔付", "", "2024-10-14 09:00:00", "2024-10-14 11:00:00", " ＯＫ "],
 ]
 KEYS = ("count", "ok", "timed", "within_sla", "checked", "open", "breached_open", "pending")
 
