@@ -225,6 +225,8 @@ def read_events(
             source, slas, {(): facts.overall}, facts.unknown, skipped, wrong_width + examples
         )
         warnings += _levels_without_limit(source, written, facts.overall, facts.levels)
+        declared = tuple(getattr(limit_for, "levels", ()) or ())
+        warnings += _undeclared_levels(source, written, facts.levels, declared)
         if outside:
             warnings.append(
                 _(
@@ -321,6 +323,50 @@ def _levels_without_limit(
                 node=visible(node),
                 listed=listed,
                 levels=joined(level for level in declared if level != DEFAULT_LEVEL),
+            )
+        )
+    return warnings
+
+
+def _undeclared_levels(
+    source: Source,
+    written: Mapping[str, Any],
+    levels: Mapping[str, Mapping[Any, Any]],
+    declared: Sequence[str],
+) -> list[str]:
+    """A warning per node with per-level limits and a `default` whose log has rows of a level
+    neither the playbook's `levels` nor its limits name (`P 1`, `一级`): the default judges
+    them, so a typo for P1 would loosen its limit without a word (a try-out's `P 1`: from
+    2 hours to 8). Levels in another case or width are the declared ones already."""
+    warnings = []
+    for node, sla in written.items():
+        limits = getattr(sla, "root", None)
+        if not isinstance(limits, dict) or DEFAULT_LEVEL not in limits:
+            continue
+        known = {*declared, *limits}
+        odd = {
+            level: figures.count
+            for level, figures in levels.get(node, {}).items()
+            if figures.count and level not in known
+        }
+        if not odd:
+            continue
+        listed = _("; ").join(
+            ngettext("`{level}` ({count} row)", "`{level}` ({count} rows)", count).format(
+                level=visible(level), count=f"{count:,}"
+            )
+            for level, count in sorted(odd.items())
+        )
+        warnings.append(
+            _(
+                "{file}: node `{node}` has rows of levels the playbook does not declare: "
+                "{listed}; its `default` limit judged them. If one means a declared level "
+                "({levels}), write that level in the log"
+            ).format(
+                file=source.display,
+                node=visible(node),
+                listed=listed,
+                levels=joined(level for level in (declared or limits) if level != DEFAULT_LEVEL),
             )
         )
     return warnings

@@ -452,6 +452,42 @@ def test_rows_of_a_level_without_a_limit_are_named_in_the_message_language(tmp_p
     assert data.nodes[0].sla_compliance == 1.0  # P3 is out of the rate (1 of 1)
 
 
+def test_rows_of_an_undeclared_level_judged_by_the_default_are_named(tmp_path: Path) -> None:
+    """A try-out: `P 1` (a typo for P1) and `一级` were judged by the 8-hour default with no
+    warning, loosening P1's 2 hours; `p1` and `Ｐ２` are P1 and P2, and P3, declared under
+    `levels` with no limit of its own, is meant for the default: neither is named."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "工单号,节点,开始时间,结束时间,状态,级别\n"
+        "c1,respond,2024-10-11 09:00,2024-10-11 10:00,成功,P1\n"
+        "c2,respond,2024-10-11 09:00,2024-10-11 15:00,成功,P 1\n"  # 6 h: within the default
+        "c3,respond,2024-10-11 09:00,2024-10-11 15:00,成功,P 1\n"
+        "c4,respond,2024-10-11 09:00,2024-10-11 10:00,成功,一级\n"
+        "c5,respond,2024-10-11 09:00,2024-10-11 10:00,成功,p1\n"
+        "c6,respond,2024-10-11 09:00,2024-10-11 10:00,成功,Ｐ２\n"
+        "c7,respond,2024-10-11 09:00,2024-10-11 10:00,成功,P3\n",
+        encoding="utf-8",
+    )
+    limits = LevelLimits(
+        {
+            "P1": parse_duration("2小时"),
+            "P2": parse_duration("4小时"),
+            "default": parse_duration("8小时"),
+        }
+    )
+    hook = SimpleNamespace(limits={"respond": limits}, levels=("P1", "P2", "P3"))
+    for lang, words in (
+        ("zh", ("`P 1`（2 行）", "`一级`（1 行）", "`default`", "P1、P2、P3")),
+        ("en", ("`P 1` (2 rows)", "`一级` (1 row)", "`default`", "P1, P2, P3")),
+    ):
+        with language(lang):
+            data = read_events(path, {"respond": limits.overall}, limit_for=hook)
+        (warning,) = [w for w in data.warnings if "P 1" in w]
+        assert all(word in warning for word in words), warning
+        assert "p1" not in warning and "Ｐ２" not in warning and "`P3`" not in warning
+    assert data.nodes[0].sla_compliance == 1.0  # the default judged them: all within
+
+
 def test_a_log_naming_nodes_by_their_playbook_names_counts_them(tmp_path: Path) -> None:
     # Ticket systems log the node's name (退款审核), not the playbook's id.
     log = tmp_path / "log.csv"
