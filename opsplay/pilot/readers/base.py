@@ -162,6 +162,7 @@ class BaseReader:
                 entry[1] += value.invalid
             for metric in self.options.metrics:
                 missing, invalid = totals.get(metric.id, [0, 0])
+                shown = metric.name or metric.id  # as the results table names it (客单价)
                 if missing:
                     text = (
                         ngettext(
@@ -178,7 +179,7 @@ class BaseReader:
                             missing,
                         )
                     )
-                    self.warnings.append(text.format(metric=metric.id, count=missing))
+                    self.warnings.append(text.format(metric=shown, count=missing))
                 if invalid:
                     self.warnings.append(
                         ngettext(
@@ -187,7 +188,7 @@ class BaseReader:
                             "metric `{metric}`: {count:,} unreadable values were treated as missing "
                             "(--skip-bad-rows)",
                             invalid,
-                        ).format(metric=metric.id, count=invalid)
+                        ).format(metric=shown, count=invalid)
                     )
 
     def results_language(self) -> contextlib.AbstractContextManager[None]:
