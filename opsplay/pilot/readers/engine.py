@@ -78,7 +78,10 @@ class Table:
         if self._csv is None or self._csv[1] or self.dialect != "duckdb":
             return None
         types = {c: "TIMESTAMP" if c in columns else "VARCHAR" for c in self.source.columns}
-        relation = _csv_relation(self._csv[0], self.source, types, "", stamp_format)
+        # half DuckDB's 32 MiB buffer: a node log's peak memory 376 -> 351 MB at 10M rows
+        # (395 at 15M), at the same speed (8 MiB: 296 MB, 4 % more CPU)
+        buffer = f", buffer_size = {16 << 20}"
+        relation = _csv_relation(self._csv[0], self.source, types, buffer, stamp_format)
         return replace(self, relation=relation, numeric=frozenset(), stamps=columns, _heads=None)
 
     def first_rows(self, count: int, text: bool = False) -> str:
