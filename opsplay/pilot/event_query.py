@@ -103,6 +103,9 @@ class LogFacts:
     # scheduled node -> finish times of `ok` runs in nanoseconds, as the query counts them
     ok_nanos: dict[str, list[int]] = field(default_factory=dict)
     later: int = 0  # good rows started after a given evaluation time: left out (SPEC 12)
+    # of the cases in `missed`, those still open (past their deadline with no finish): (node,
+    # case id), a case's rows at two nodes being two cases of the process
+    still_open: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -193,7 +196,7 @@ def query_log(
     if facts.bad_count or facts.missed:  # name them: the first in file order
         wanted = min(facts.bad_count, 1 if first_bad_only else 5)
         latest = next(row["as_of"] for row in rows)  # in nanoseconds, as the query judged
-        facts.bad, found = sql.first_rows(words, latest, facts.missed, wanted)
+        facts.bad, found, facts.still_open = sql.first_rows(words, latest, facts.missed, wanted)
         facts.missed = {
             node: {key: (count, found.get((node, key), ())) for key, (count, _) in keys.items()}
             for node, keys in facts.missed.items()
@@ -286,9 +289,14 @@ class _LogQuery:
         as_of: int | None,
         missed: Mapping[str, Mapping[str, tuple[int, Any]]],
         bad_wanted: int,
-    ) -> tuple[list[tuple[int, str, str, str]], dict[tuple[str, str], tuple[str, ...]]]:
+    ) -> tuple[
+        list[tuple[int, str, str, str]],
+        dict[tuple[str, str], tuple[str, ...]],
+        frozenset[tuple[str, str]],
+    ]:
         """The first bad rows (record, problem) and, per node and per node and level, the
-        first ten cases past their limit as of `as_of` (nanoseconds), in file order.
+        first ten cases past their limit as of `as_of` (nanoseconds), in file order, and
+        which of those are still open.
 
         Numbering the rows keeps them in file order, which makes the scan single-threaded:
         it is read as a stream, and only until every count asked for is found (a log's
@@ -296,7 +304,8 @@ class _LogQuery:
         late = f"NOT ({WITHIN_EXACT})"  # (NULL without a finish or a deadline)
         past = "false" if as_of is None else f"{IS_OPEN_CODED} AND due < {as_of}"
         sql = self.rows(words, numbered=True) + (
-            f"SELECT rn, problem, {node_id_sql(list(self.slas))} AS node, lvl, TRIM(case_id) AS id FROM x "
+            f"SELECT rn, problem, {node_id_sql(list(self.slas))} AS node, lvl, "
+            "TRIM(case_id) AS id, f IS NULL AS still_open FROM x "
             f"WHERE problem IS NOT NULL OR ({late}) OR ({past})"
         )
         wanted = {
@@ -306,10 +315,11 @@ class _LogQuery:
         }
         found: dict[tuple[str, str], list[str]] = {key: [] for key in wanted}
         bad: list[tuple[int, str, str, str]] = []
+        still_open: set[tuple[str, str]] = set()
         with self._joins():
             cursor = self.table.execute(sql)
             while rows := self.table.next_rows(cursor, 4096):
-                for rn, problem, node, level, case_id in rows:
+                for rn, problem, node, level, case_id, unfinished in rows:
                     if problem is not None:
                         if len(bad) < bad_wanted:
                             bad.append((int(rn), str(problem), "", ""))
@@ -318,10 +328,12 @@ class _LogQuery:
                         ids = found.get(key)
                         if ids is not None and len(ids) < wanted[key]:
                             ids.append(str(case_id))
+                            if unfinished:
+                                still_open.add((node, str(case_id)))
                 done = all(len(ids) >= wanted[key] for key, ids in found.items())
                 if done and len(bad) >= bad_wanted:
                     break  # the next statement on the connection ends the read
-        return bad, {key: tuple(ids) for key, ids in found.items()}
+        return bad, {key: tuple(ids) for key, ids in found.items()}, frozenset(still_open)
 
     @contextlib.contextmanager
     def _joins(self) -> Iterator[None]:

@@ -87,6 +87,7 @@ class NodeFigures:
     # cases past their limit (finished late, or open past the deadline): level ("" for all
     # rows) -> (how many, the first ten case ids in file order), for robot messages
     missed_cases: Mapping[str, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
+    missed_open: frozenset[str] = frozenset()  # of those ids, the cases still open
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,9 @@ def read_events(
                 _figures(n, found.get(n), slas[n], realtime_seconds),
                 as_of=stamp,
                 missed_cases=MappingProxyType(dict(facts.missed.get(n, {}))) if missed else {},
+                missed_open=frozenset(case for node, case in facts.still_open if node == n)
+                if missed
+                else frozenset(),
             )
             for n in slas
         )

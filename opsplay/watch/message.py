@@ -165,9 +165,14 @@ def _case_lines(alert: Any, figures: Any, event: str, process: Any = None) -> li
         from opsplay.text import joined
 
         more = " …" if missed["count"] > len(missed["first"]) else ""
-        lines.append(  # the first ten ids and the count (SPEC 12)
+        still_open = set(missed.get("first_open") or ())  # (a result saved before: none)
+        cases = (
+            _("{case} (still open)").format(case=case) if case in still_open else case
+            for case in missed["first"]
+        )
+        lines.append(  # the first ten ids and the count (SPEC 12); open ones need acting on
             _("Cases past the limit ({count}): {cases}").format(
-                count=f"{missed['count']:,}", cases=joined(missed["first"]) + more
+                count=f"{missed['count']:,}", cases=joined(cases) + more
             )
         )
     return lines

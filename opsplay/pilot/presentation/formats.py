@@ -181,9 +181,13 @@ def report_to_json(report: PilotReport) -> dict[str, Any]:
                 "pending": n.pending,
                 "as_of": n.as_of,
                 # cases past their limit: how many and the first ten ids, overall ("all") and
-                # per level
+                # per level, and which of those ids are still open (to act on now)
                 "missed_cases": {
-                    (level or "all"): {"count": count, "first": list(ids)}
+                    (level or "all"): {
+                        "count": count,
+                        "first": list(ids),
+                        "first_open": [i for i in ids if i in n.missed_open],
+                    }
                     for level, (count, ids) in n.missed_cases.items()
                 },
             }
