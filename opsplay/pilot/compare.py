@@ -13,7 +13,7 @@ report over. Only orchestration beside it (`playbook_plan`, `watch.run`) and the
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -327,6 +327,7 @@ def _read(
         clusters=per_cluster,
         adjusted=frozenset(adjusted),
         sequential_tuning=opened.tuning,
+        names={m: d.name for m, d in opened.metric_defs.items() if getattr(d, "name", None)},
     )
     return read, setting, warnings
 
@@ -388,8 +389,8 @@ def _judge(
         text = translate(N_("data for one group only (no `{arm}`); left out"), lang).format(
             arm=visible(arm)
         )
-        warnings.append(_where_many(metric_id, skipped, lang) + text)
-    warnings += _issue_warnings(judged, lang, max(pilot.min_n, 2))
+        warnings.append(_where_many(setting.label(metric_id), skipped, lang) + text)
+    warnings += _issue_warnings(judged, lang, max(pilot.min_n, 2), setting.label)
     assignment: tuple[str, ...] = ()
     if not pilot.cluster and pilot.design != "before_after":
         # the export's own columns (finest first), then --by columns the query grouped by
@@ -619,15 +620,19 @@ def _adjusted_metrics(
     return set()
 
 
-def _issue_warnings(rows: Sequence[MetricResult], lang: str, min_n: int) -> list[str]:
-    """Why comparisons could not be tested; one line per metric and reason, however many
-    segments share it (thousands of segments must not mean thousands of lines)."""
+def _issue_warnings(
+    rows: Sequence[MetricResult], lang: str, min_n: int, label: Callable[[str], str]
+) -> list[str]:
+    """Why comparisons could not be tested; one line per metric (named by `label`) and
+    reason, however many segments share it (thousands of segments must not mean thousands
+    of lines)."""
     found: dict[tuple[str, str], list[tuple[tuple[str, str], ...]]] = {}
     for row in rows:
         for issue in row.comparison.issues:
             found.setdefault((row.metric, issue), []).append(row.segment)
     return [
-        _where_many(metric, where, lang) + translate(STAT_ISSUES[issue], lang).format(min_n=min_n)
+        _where_many(label(metric), where, lang)
+        + translate(STAT_ISSUES[issue], lang).format(min_n=min_n)
         for (metric, issue), where in found.items()
     ]
 
@@ -701,7 +706,7 @@ def _differential_missingness(
         if p is None or p >= DIFFERENTIAL_MISSING_THRESHOLD:
             continue
         out.append(
-            segment_label(row.metric, (), lang)
+            segment_label(getattr(metric_defs[row.metric], "name", None) or row.metric, (), lang)
             + translate(
                 N_(
                     "values are missing in {baseline} of the control group and {pilot} of the "

@@ -43,6 +43,8 @@ class Setting:
     sequential_tuning: float | None = None
     # the level the relative scale's test is chosen at (stats.compare_arms), when not alpha
     scale_alpha: float | None = None
+    # metric id -> its name, as the results table shows it (客单价 for `aov`), for warnings
+    names: Mapping[str, str] = field(default_factory=dict)
     # Statistics summed over segments, per metric, arm and period: the overall rows.
     overall: Mapping[GroupKey, ArmStats] = field(init=False)
     # The arm labels found per metric, computed once (not once per segment).
@@ -50,6 +52,10 @@ class Setting:
     # (metric, missing arm) -> segments skipped for having one group only; worded by the
     # caller once per metric, however many segments.
     one_group: dict[tuple[str, str], list[Segment]] = field(init=False)
+
+    def label(self, metric_id: str) -> str:
+        """A metric as warnings name it: its name, else its id."""
+        return self.names.get(metric_id) or metric_id
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overall", totals(self.read.stats))
@@ -92,7 +98,7 @@ def compare_metric(
     if setting.pilot.cluster and setting.read.shape == "summary":
         # a dashboard's figure per group says nothing about the spread between clusters
         warnings.append(
-            segment_label(metric_id, (), setting.lang)
+            segment_label(setting.label(metric_id), (), setting.lang)
             + translate(
                 N_(
                     "a dashboard summary without a `{cluster}` column gives the deviation only: "
@@ -129,7 +135,7 @@ def compare_metric(
             )
         return comparison
     warnings.append(
-        segment_label(metric_id, (), setting.lang)
+        segment_label(setting.label(metric_id), (), setting.lang)
         + translate(
             N_("a dashboard summary gives the deviation only; a test needs n (proportions only)"),
             setting.lang,
@@ -145,7 +151,7 @@ def _cells(
     before and after, then the pilot group before and after."""
     pilot, lang = setting.pilot, setting.lang
     baseline_label, pilot_label = setting.arms
-    where = segment_label(metric_id, segment, lang)
+    where = segment_label(setting.label(metric_id), segment, lang)
     if pilot.design == "ab":
         base = _group(setting, metric_id, baseline_label, None, segment)
         test = _group(setting, metric_id, pilot_label, None, segment)
@@ -439,7 +445,7 @@ def _missing_arm(
             )
         # a dashboard split by segment has no overall row
         warnings.append(
-            segment_label(metric_id, (), lang)
+            segment_label(setting.label(metric_id), (), lang)
             + translate(
                 N_(
                     "the dashboard summary has values per segment only, no overall value; the "
@@ -452,12 +458,13 @@ def _missing_arm(
     setting.one_group.setdefault((metric_id, arm), []).append(segment)
 
 
-def segment_label(metric_id: str, segment: Segment, lang: str) -> str:
-    """`d1_retention (region is 上海): ` ahead of a warning; the metric alone overall."""
+def segment_label(metric: str, segment: Segment, lang: str) -> str:
+    """`次日留存率 (region is 上海): ` ahead of a warning (`metric` as Setting.label names
+    it); the metric alone overall."""
     if not segment:
-        return translate(N_("`{metric}`: "), lang).format(metric=visible(metric_id))
+        return translate(N_("`{metric}`: "), lang).format(metric=visible(metric))
     return translate(N_("`{metric}` ({segment}): "), lang).format(
-        metric=visible(metric_id), segment=segment_words(segment, lang)
+        metric=visible(metric), segment=segment_words(segment, lang)
     )
 
 

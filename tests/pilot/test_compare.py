@@ -548,7 +548,12 @@ def test_as_of_judges_open_cases_and_times_carry_the_zone(tmp_path: Path) -> Non
     utc = compare_json(*args, "--as-of", "2024-10-13T12:00:00Z")
     node = next(n for n in utc["nodes"] if n["node"] == "review-weekly")
     assert node["breached_open"] == 1 and node["as_of"] == "2024-10-13T20:00:00+08:00"
-    assert node["missed_cases"]["all"] == {"count": 2, "first": ["T10", "T99"]}
+    # T99 is still open past its deadline (first_open: to act on now)
+    assert node["missed_cases"]["all"] == {
+        "count": 2,
+        "first": ["T10", "T99"],
+        "first_open": ["T99"],
+    }
     result = runner.invoke(
         app, ["pilot", "compare", *map(str, args), "--as-of", "2024-10-12 20:00"]
     )

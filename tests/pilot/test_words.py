@@ -402,8 +402,8 @@ def test_many_segments_are_refused_with_a_coarser_column(tmp_path: Path) -> None
     # One warning per metric and reason, however many segments share it.
     warnings = json.loads(result.stdout)["warnings"]
     assert len(warnings) < 30
-    assert any(
-        re.match(r"`d1_retention` in [\d,]{5} segments \(city is 城市0, ", w) for w in warnings
+    assert any(  # (the metric named as the results table names it)
+        re.match(r"`次日留存率` in [\d,]{5} segments \(city is 城市0, ", w) for w in warnings
     )
 
 
