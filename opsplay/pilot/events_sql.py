@@ -194,6 +194,7 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         )
     return (
         _header(dialect, as_of, leveled, schedules, written)
+        + _columns_read(named, leveled)
         + "WITH "
         + ",\n".join(ctes)
         + tail
@@ -264,6 +265,21 @@ def match_level(level: str, declared: Sequence[str]) -> str:
     if written in declared:
         return written
     return level_spellings(declared).get(written.lower(), written)
+
+
+def _columns_read(named: Mapping[str, str], leveled: bool) -> str:
+    """A comment naming the table's columns the query reads: the English names unless the
+    table's own were found (`--db`), for a table whose columns are 节点, 开始时间…"""
+    from opsplay.i18n import _
+
+    roles = ["node", "status", *(["level"] if leveled else []), "started_at", "finished_at"]
+    if named:
+        shown = ", ".join(f"{role} = {named.get(role, role)}" for role in roles)
+        return _("-- Columns read: {columns}.\n").format(columns=shown)
+    return _(  # (one line: printing folds it)
+        "-- Columns read: {columns}. A table naming them otherwise (节点, 开始时间…): pass "
+        "--db with the table's database, and the query reads its own names.\n"
+    ).format(columns=", ".join(roles))
 
 
 def _header(

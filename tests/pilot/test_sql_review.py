@@ -175,3 +175,6 @@ def test_the_printed_node_log_query_fits_a_terminal(dialect: str) -> None:
             wide = [line for line in sql.splitlines() if columns(line) > 100]
             assert not wide, (book.name, extra, wide[:2])
             assert "dn IN (" in sql  # (the working-day calendar is there, folded)
+            # the columns it reads are named, and how to read a table's own (re-check)
+            assert re.search(r"-- (Columns read|读取的列)：?:? ?node, status", sql), sql[:900]
+            assert "--db" in sql
