@@ -311,12 +311,7 @@ def _levels_without_limit(
             left[""] = blank
         if not left:
             continue
-        listed = _("; ").join(
-            ngettext("`{level}` ({count} row)", "`{level}` ({count} rows)", count).format(
-                level=visible(level) if level else _("blank"), count=f"{count:,}"
-            )
-            for level, count in sorted(left.items(), key=lambda item: item[0] or "")
-        )
+        listed = _listed_levels(left)
         warnings.append(
             _(
                 "{file}: node `{node}` has rows of levels without a time limit there: {listed}; "
@@ -355,12 +350,7 @@ def _undeclared_levels(
         }
         if not odd:
             continue
-        listed = _("; ").join(
-            ngettext("`{level}` ({count} row)", "`{level}` ({count} rows)", count).format(
-                level=visible(level), count=f"{count:,}"
-            )
-            for level, count in sorted(odd.items())
-        )
+        listed = _listed_levels(odd)
         warnings.append(
             _(
                 "{file}: node `{node}` has rows of levels the playbook does not declare: "
@@ -374,6 +364,16 @@ def _undeclared_levels(
             )
         )
     return warnings
+
+
+def _listed_levels(counts: Mapping[str, int]) -> str:
+    """`P3` (2 rows); blank (1 row): levels of a log and their rows, for a warning."""
+    return _("; ").join(
+        ngettext("`{level}` ({count} row)", "`{level}` ({count} rows)", count).format(
+            level=visible(level) if level else _("blank"), count=f"{count:,}"
+        )
+        for level, count in sorted(counts.items(), key=lambda item: item[0] or "")
+    )
 
 
 def official_year(year: int) -> bool:
