@@ -221,13 +221,15 @@ def read_events(
     outside = set(calendar.outside_years)
     if calendar.name == "official":
         outside |= {year for year in facts.years if not official_year(year)}
+    # a node in a warning by its name in the playbook (故障处置), as the results show it
+    shown = {node: name for name, node in (names or {}).items() if node in slas}
     with language(lang):
         warnings = _warnings(
-            source, slas, {(): facts.overall}, facts.unknown, skipped, wrong_width + examples
+            source, slas, {(): facts.overall}, facts.unknown, skipped, wrong_width + examples, shown
         )
-        warnings += _levels_without_limit(source, written, facts.overall, facts.levels)
+        warnings += _levels_without_limit(source, written, facts.overall, facts.levels, shown)
         declared = tuple(getattr(limit_for, "levels", ()) or ())
-        warnings += _undeclared_levels(source, written, facts.levels, declared)
+        warnings += _undeclared_levels(source, written, facts.levels, declared, shown)
         if outside:
             warnings.append(
                 _(
@@ -288,6 +290,7 @@ def _levels_without_limit(
     written: Mapping[str, Any],
     overall: Mapping[str, Any],
     levels: Mapping[str, Mapping[Any, Any]],
+    shown: Mapping[str, str],
 ) -> list[str]:
     """A warning per node with per-level limits whose log has rows of a level without one
     (`P3`, blank, with no `default`): they are left out of its SLA compliance. (`p1` is
@@ -319,7 +322,7 @@ def _levels_without_limit(
                 "node a `default` limit"
             ).format(
                 file=source.display,
-                node=visible(node),
+                node=visible(shown.get(node, node)),
                 listed=listed,
                 levels=joined(level for level in declared if level != DEFAULT_LEVEL),
             )
@@ -332,6 +335,7 @@ def _undeclared_levels(
     written: Mapping[str, Any],
     levels: Mapping[str, Mapping[Any, Any]],
     declared: Sequence[str],
+    shown: Mapping[str, str],
 ) -> list[str]:
     """A warning per node with per-level limits and a `default` whose log has rows of a level
     neither the playbook's `levels` nor its limits name (`P 1`, `一级`): the default judges
@@ -358,7 +362,7 @@ def _undeclared_levels(
                 "({levels}), write that level in the log"
             ).format(
                 file=source.display,
-                node=visible(node),
+                node=visible(shown.get(node, node)),
                 listed=listed,
                 levels=joined(level for level in (declared or limits) if level != DEFAULT_LEVEL),
             )
@@ -531,6 +535,7 @@ def _warnings(
     unknown: Mapping[str, int],
     skipped: int,
     examples: list[str],
+    shown: Mapping[str, str],
 ) -> list[str]:
     warnings = []
     if skipped:
@@ -563,7 +568,7 @@ def _warnings(
         if node not in overall:
             warnings.append(
                 _("{file}: node `{node}` has no rows in the log").format(
-                    file=source.display, node=visible(node)
+                    file=source.display, node=visible(shown.get(node, node))
                 )
             )
     return warnings

@@ -346,17 +346,17 @@ def test_rows_of_a_level_without_a_limit_are_named_not_dropped_in_silence(
     ]
     with language("zh"):
         read, _log_file = _read_claims(tmp_path, rows, "levels.csv")
-    named = [w for w in read.warnings if "`call`" in w]
+    named = [w for w in read.warnings if "`回访`" in w]  # (named as the playbook names the node)
     assert len(named) == 1, read.warnings
     assert "`P3`（1 行）" in named[0] and "P1" in named[0]
     assert "空白" not in named[0]  # the node's only limit is a blank level's as well
-    blank = [w for w in read.warnings if "`cs`" in w]
+    blank = [w for w in read.warnings if "`客服回复`" in w]
     assert len(blank) == 1 and "`空白`（2 行）" in blank[0] and "P1、P2" in blank[0], blank
     # `p1` is P1 written in another case (try-out finding 6): judged by P1's 30 minutes
     assert "p1" not in named[0]
     # review has a default limit: P9 is judged by it, not left out, and is named as a level
     # the playbook does not declare (it may be a typo for P1)
-    (review,) = [w for w in read.warnings if "`review`" in w]
+    (review,) = [w for w in read.warnings if "`审核`" in w]
     assert "`P9`（1 行）" in review and "`default`" in review and "没有计入" not in review
     call = next(node for node in read.nodes if node.node == "call")
     assert call.sla_compliance == pytest.approx(2 / 4)  # d1, d6 within; d3, d4 (80 min) late
