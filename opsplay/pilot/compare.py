@@ -409,7 +409,7 @@ def _judge(
             ).format(column=visible(assignment[0]))
         )
     missing = _missing_counts(setting, judged)
-    warnings += _differential_missingness(judged, missing, opened.metric_defs, lang)
+    warnings += _differential_missingness(judged, missing, opened.metric_defs, setting.label, lang)
     srm = _sample_ratio(pilot, judged, read.arm_rows, arms, lang, warnings)
     return _Judged(tuple(judged), missing, srm, assignment)
 
@@ -687,10 +687,11 @@ def _differential_missingness(
     rows: Sequence[MetricResult],
     missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]],
     metric_defs: Mapping[str, Any],
+    label: Callable[[str], str],
     lang: str,
 ) -> list[str]:
-    """A warning per metric whose share of missing values differs between the arms (chi-square
-    p < 0.001, SPEC 11): the arms then no longer compare like with like."""
+    """A warning per metric (named by `label`) whose share of missing values differs between
+    the arms (chi-square p < 0.001, SPEC 11): the arms then no longer compare like with like."""
     out = []
     for row in rows:
         counts = missing.get((row.metric, row.segment))
@@ -706,7 +707,7 @@ def _differential_missingness(
         if p is None or p >= DIFFERENTIAL_MISSING_THRESHOLD:
             continue
         out.append(
-            segment_label(getattr(metric_defs[row.metric], "name", None) or row.metric, (), lang)
+            segment_label(label(row.metric), (), lang)
             + translate(
                 N_(
                     "values are missing in {baseline} of the control group and {pilot} of the "
