@@ -55,7 +55,7 @@ HEAD_ROWS = 1_000
 OPSPLAY_SCRIPT = """
 import json, sys
 from pathlib import Path
-from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+from opsplay.readers import MetricColumns, ReadOptions, read_exports
 metrics = (
     MetricColumns("conversion", "proportion", "converted"),
     MetricColumns("revenue", "mean", "revenue"),

@@ -104,7 +104,7 @@ def _cells(rng: np.random.Generator, kind: str) -> dict[tuple[int, int], np.ndar
 def test_did_standard_error_is_ols_robust_as_documented(kind: str, cov_type: str) -> None:
     statsmodels = pytest.importorskip("statsmodels.api")
     from opsplay.pilot.stats import difference_in_differences
-    from opsplay.pilot.sufficient import ArmStats
+    from opsplay.query.sufficient import ArmStats
 
     assert f"exactly **{cov_type}** for {kind}" in (DOCS / "statistics.md").read_text("utf-8")
     cells = _cells(np.random.default_rng(11), kind)

@@ -181,7 +181,7 @@ def test_folding_a_printed_query_moves_only_whitespace(words: list[str], indent:
     """A folded code line is the same words in the same order (quoted strings and names
     whole, `--` inside a string no comment) on lines of at most 100 columns, but for a word
     wider than a line, which has a line of its own."""
-    from opsplay.pilot.sql_lines import _code_words, fold_sql
+    from opsplay.query.lines import _code_words, fold_sql
     from opsplay.text import display_width
 
     line = " " * indent + " ".join(words)

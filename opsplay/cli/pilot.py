@@ -65,7 +65,7 @@ class FailOn(str, enum.Enum):
 
 
 class Dialect(str, enum.Enum):
-    """SQL dialects of `pilot sql` (opsplay.pilot.sql.DIALECTS)."""
+    """SQL dialects of `pilot sql` (opsplay.query.units.DIALECTS)."""
 
     duckdb = "duckdb"
     postgres = "postgres"
@@ -402,8 +402,8 @@ def _print_sql(
             )
         if events:
             from opsplay.config import find_config
-            from opsplay.pilot.events import evaluation_time, table_event_columns
-            from opsplay.pilot.events_sql import events_sql_for_playbook
+            from opsplay.nodes.log import evaluation_time, table_event_columns
+            from opsplay.nodes.sql import events_sql_for_playbook
             from opsplay.zones import wall_clock, zone
 
             config = find_config(playbook.parent)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from opsplay.pilot import stats
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
 
 RANDOMISATION_BELOW = 30  # fewer clusters than this in an arm: randomisation inference
 EXACT_LIMIT = 100_000  # at most this many re-assignments: all of them, else seeded draws

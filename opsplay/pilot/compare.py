@@ -21,7 +21,8 @@ from typing import Any
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import N_, _, language, translate
 from opsplay.model.playbook import Playbook
-from opsplay.pilot import clusters, process_measures, stats
+from opsplay.nodes import measures
+from opsplay.pilot import clusters, stats
 from opsplay.pilot.designs import (
     Setting,
     assigned_by,
@@ -41,8 +42,8 @@ from opsplay.pilot.judging import (
     reaches_target,
 )
 from opsplay.pilot.outcome import SRM_THRESHOLD, CompareOptions, PilotReport
-from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
 from opsplay.pilot.weighting import weighted_attainment
+from opsplay.readers import MetricColumns, ReadOptions, read_exports
 from opsplay.text import joined, p_is, visible
 
 # Why a comparison could not be (fully) tested: stats' issue codes, in words.
@@ -488,12 +489,12 @@ def _node_figures(
     lang: str,
     warnings: list[str],
     notices: list[str] | None = None,
-) -> tuple[tuple[Any, ...], process_measures.ProcessMeasures | None, list[Any]]:
+) -> tuple[tuple[Any, ...], measures.ProcessMeasures | None, list[Any]]:
     """The node log's figures (`--events`, `--events-table`), levels and schedules, and its
     source; nothing without a log."""
     if options.events is None and options.events_table is None:
         return (), None, []
-    from opsplay.pilot.events import read_events
+    from opsplay.nodes.log import read_events
     from opsplay.workdays import WorkdayCalendar
     from opsplay.zones import zone
 
@@ -505,12 +506,12 @@ def _node_figures(
             events_path, display = _events_from_table(options, scratch)
         event_data = read_events(
             events_path,
-            process_measures.overall_limits(playbook),
+            measures.overall_limits(playbook),
             skip_bad_rows=options.skip_bad_rows,
             calendar=calendar,
             realtime_seconds=options.realtime_seconds,
             lang=lang,
-            limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
+            limit_for=measures.limit_for(playbook),  # per-level limits (SPEC 8)
             names={n.name: n.id for n in playbook.nodes},
             display=display,
             timezone=zone(options.timezone, playbook.language),
@@ -521,8 +522,8 @@ def _node_figures(
     if notices is not None:
         notices += event_data.notices
     process = None
-    if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
-        process = process_measures.measure_process(
+    if measures.needed(playbook):  # levels and schedules (SPEC 8)
+        process = measures.measure_process(
             playbook, event_data.facts, calendar, options.realtime_seconds, event_data.as_of
         )
     return tuple(event_data.nodes), process, [event_data.source]
@@ -744,8 +745,8 @@ def _has_cluster_column(data: Sequence[Path], column: str, options: CompareOptio
     is read as it is (the deviation only, with a warning saying what to export); unit rows or
     statistics without it are refused in words: a pilot assigned by the column is compared
     with each of its values as one unit. A file that cannot be opened is left for the reader."""
-    from opsplay.pilot.readers.cells import normalize_text
-    from opsplay.pilot.readers.sources import has_column, open_source
+    from opsplay.readers.cells import normalize_text
+    from opsplay.readers.sources import has_column, open_source
 
     path = Path(data[0])
     try:
@@ -783,7 +784,7 @@ def _missing_counts(
     """Missing and unreadable values (`--skip-bad-rows`) per arm of every compared metric and
     segment (unit rows and statistics): {"pilot": (missing, invalid), ...}."""
     from opsplay.pilot.designs import _cells
-    from opsplay.pilot.sufficient import ArmStats
+    from opsplay.query.sufficient import ArmStats
 
     out: dict[tuple[str, Any], dict[str, int]] = {}
     for row in rows:
@@ -802,7 +803,7 @@ def _missing_counts(
 def _events_from_table(options: CompareOptions, scratch: contextlib.ExitStack) -> tuple[Path, str]:
     """`--events-table`: the node log of the database of `--db`, as a CSV file for the log
     reader (in a folder removed when `scratch` closes), and the table's name for messages."""
-    from opsplay.pilot.readers.warehouse import connect, display_url, events_csv, scratch_folder
+    from opsplay.readers.warehouse import connect, display_url, events_csv, scratch_folder
 
     if not options.db:
         raise UsageError(_("--events-table needs --db: the database holding the table"))
@@ -817,7 +818,7 @@ def _window(pilot: Any, period_column: str | None) -> Any:
     """The pilot window of `pilot.date_column` (SPEC 7), or None."""
     if not pilot.date_column:
         return None
-    from opsplay.pilot.columns import Window
+    from opsplay.query.columns import Window
 
     span = (pilot.period.start, pilot.period.end) if pilot.period else None
     before = (pilot.before_period.start, pilot.before_period.end) if pilot.before_period else None
@@ -830,8 +831,8 @@ def _window(pilot: Any, period_column: str | None) -> Any:
 def _has_column(data: Sequence[Path], column: str, options: CompareOptions) -> bool:
     """Whether the first export names arms in `column` (or, for statistics and summary
     exports, in a column called `arm`); a bad file is left for the reader to report."""
-    from opsplay.pilot.readers.cells import normalize_text
-    from opsplay.pilot.readers.sources import open_source
+    from opsplay.readers.cells import normalize_text
+    from opsplay.readers.sources import open_source
 
     try:
         columns = {c.casefold() for c in open_source(Path(data[0]), options.encoding).columns}
@@ -855,7 +856,7 @@ def compare_files(playbook_path: Path, data: Sequence[Path], **options: Any) -> 
     options.setdefault("workday_limits", config.workday_limits)
     options.setdefault("timezone", config.timezone)
     if options.get("as_of") is not None:  # --as-of as written, naive in the project's zone
-        from opsplay.pilot.events import evaluation_time
+        from opsplay.nodes.log import evaluation_time
         from opsplay.zones import zone
 
         where = zone(options["timezone"], playbook.language)

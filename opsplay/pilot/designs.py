@@ -15,9 +15,9 @@ from opsplay.errors import InputError
 from opsplay.i18n import N_, _, translate
 from opsplay.model.playbook import Pilot
 from opsplay.pilot import stats
-from opsplay.pilot.readers import ExportData, GroupKey, SummaryValue, totals
-from opsplay.pilot.readers.results import MANY_UNITS
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
+from opsplay.readers import ExportData, GroupKey, SummaryValue, totals
+from opsplay.readers.results import MANY_UNITS
 from opsplay.text import segment_order, visible
 
 Segment = tuple[tuple[str, str], ...]

@@ -75,7 +75,7 @@ class PilotReport:
     periods: tuple[str, str] = ("before", "after")  # the data's labels of the two periods
     node_names: dict[str, str] = field(default_factory=dict)  # node id -> name
     metric_names: dict[str, str] = field(default_factory=dict)  # metric id -> name
-    process: Any = None  # process_measures.ProcessMeasures: levels and schedules (SPEC 8)
+    process: Any = None  # opsplay.nodes.measures.ProcessMeasures: levels and schedules (SPEC 8)
     weighted: Any = None  # weighting.WeightedAttainment, when the pilot's metrics have weights
     # (metric, segment) -> (missing, invalid) per arm: baseline, pilot, before_baseline, ...
     missing: Mapping[tuple[str, Any], Mapping[str, tuple[int, int]]] = field(default_factory=dict)

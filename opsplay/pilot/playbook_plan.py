@@ -2,7 +2,7 @@
 
 The goal and pilot sections turned into a sample or cluster plan (`opsplay.pilot.sizing` holds
 the pure computation), a before-period export read for its ICC, the plan in words or JSON,
-and the playbook's metrics turned into the printed query (`opsplay.pilot.sql`).
+and the playbook's metrics turned into the printed query (`opsplay.query.units`).
 
 Floor: orchestration beside `pilot compare`, below the CLI. May import the model, the engine
 (`sql`, `readers`), `sizing`, the words (`plain`, `opsplay.text`) and `pilot.compare`'s
@@ -88,8 +88,8 @@ def before_period(
     period's unit rows: the same query as `pilot compare`, the cluster column as the arm."""
     from dataclasses import replace
 
-    from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
     from opsplay.pilot.sizing import estimate_icc
+    from opsplay.readers import MetricColumns, ReadOptions, read_exports
 
     pilot = playbook.pilot
     column = pilot.cluster if pilot else None
@@ -384,8 +384,8 @@ def sql_for_playbook(
     """Warehouse SQL producing the sufficient-statistics export for the pilot's metrics; with
     `db`, the names are those of the table there (组别 for `group`, as `pilot compare --db`),
     and what the table lacks (a guardrail's column) goes to `warn`."""
-    from opsplay.pilot.readers import MetricColumns
-    from opsplay.pilot.sql import generate_sql
+    from opsplay.query.units import generate_sql
+    from opsplay.readers import MetricColumns
 
     pilot = playbook.pilot
     if pilot is None:
@@ -406,10 +406,10 @@ def sql_for_playbook(
     try:
         if db is None:
             return generate_sql(metrics, table, pilot.arm_column, period, by, dialect, window)  # type: ignore[arg-type]
-        from opsplay.pilot.readers import ReadOptions
-        from opsplay.pilot.readers.chunks import Progress
-        from opsplay.pilot.readers.units import UnitsReader
-        from opsplay.pilot.sql import sql_for_plan
+        from opsplay.query.units import sql_for_plan
+        from opsplay.readers import ReadOptions
+        from opsplay.readers.chunks import Progress
+        from opsplay.readers.units import UnitsReader
 
         options = ReadOptions(
             metrics=tuple(metrics),

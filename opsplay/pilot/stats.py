@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from opsplay.pilot.distributions import chi2_1_sf, normal_ppf, normal_sf, t_isf, t_sf
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
 
 Kind = Literal["proportion", "mean", "ratio"]
 TestName = Literal["welch", "z"]

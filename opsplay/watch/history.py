@@ -308,7 +308,7 @@ def format_text(
                 ).format(id=playbook_id)
                 + "\n"
             )
-        from opsplay.pilot.presentation.words import listing
+        from opsplay.text import joined
 
         lines = []
         for entry in entries:
@@ -335,9 +335,7 @@ def format_text(
             if not entry.metrics:
                 lines.append("  " + _("no metric results in this run"))
             if entry.fired:
-                lines.append(
-                    "  " + _("alerts fired: {alerts}").format(alerts=listing(list(entry.fired)))
-                )
+                lines.append("  " + _("alerts fired: {alerts}").format(alerts=joined(entry.fired)))
         return "\n".join(lines) + "\n"
 
 
@@ -346,8 +344,7 @@ def format_markdown(
     playbook_id: str, entries: list[VersionEntry], playbook: Any, lang: str, zone: Any = None
 ) -> str:
     """A table: version, time, metric, baseline, pilot, deviation rate, verdict, alerts."""
-    from opsplay.pilot.presentation.words import listing
-    from opsplay.text import md_cell
+    from opsplay.text import joined, md_cell
 
     with language(lang):
         header = [
@@ -375,7 +372,7 @@ def format_markdown(
                             entry.version if first else "",
                             shown_time(entry.recorded, zone) if first else "",
                             *cells,
-                            listing(list(entry.fired)) if first else "",
+                            joined(entry.fired) if first else "",
                         )
                     )
                     + " |"

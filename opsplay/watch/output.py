@@ -8,8 +8,8 @@ from typing import Any
 
 from opsplay.i18n import _, language, ngettext
 from opsplay.pilot.presentation.formats import alert_json
-from opsplay.pilot.presentation.words import listing
 from opsplay.registry import registrar
+from opsplay.text import joined
 from opsplay.watch.run import WatchResult, finite
 
 FORMATTERS: dict[str, Callable[[WatchResult, Any], str]] = {}
@@ -54,7 +54,7 @@ def format_text(result: WatchResult, playbook: Any) -> str:
                     id=name,
                     version=result.version,
                     count=len(result.firing),
-                    alerts=listing([status(a) for a in result.firing]),
+                    alerts=joined([status(a) for a in result.firing]),
                 )
             )
         else:

@@ -99,7 +99,7 @@ def _evaluate(
     config = find_config(playbook_path.parent)
     playbook = load_playbook(playbook_path, config)
     # Evaluated as of now (SPEC 12): a case still open past its deadline is a breach now.
-    from opsplay.pilot.events import evaluation_time
+    from opsplay.nodes.log import evaluation_time
     from opsplay.zones import zone as zone_of
 
     where = zone_of(config.timezone, playbook.language)
@@ -118,12 +118,12 @@ def _evaluate(
         document = report_to_json(report)
         warnings = list(report.warnings)
         return playbook, document, list(report.alerts), warnings, as_of, report.notices
+    from opsplay.nodes.log import read_events
     from opsplay.pilot.compare import CompareOptions, PilotReport
-    from opsplay.pilot.events import read_events
     from opsplay.pilot.judging import evaluate_alerts
 
     lang = options.get("lang") or playbook.language
-    from opsplay.pilot import process_measures
+    from opsplay.nodes import measures
     from opsplay.workdays import WorkdayCalendar
 
     # Limits as written: calendar limits (3个工作日, T+1) are judged on their deadlines.
@@ -132,12 +132,12 @@ def _evaluate(
     calendar = WorkdayCalendar(config.calendar, config.workday_limits)  # type: ignore[arg-type]
     read = read_events(
         events,  # type: ignore[arg-type]
-        process_measures.overall_limits(playbook),
+        measures.overall_limits(playbook),
         skip_bad_rows=bool(options.get("skip_bad_rows")),
         calendar=calendar,
         realtime_seconds=config.realtime_seconds,
         lang=lang,
-        limit_for=process_measures.limit_for(playbook),  # per-level limits (SPEC 8)
+        limit_for=measures.limit_for(playbook),  # per-level limits (SPEC 8)
         names={n.name: n.id for n in playbook.nodes},
         timezone=zone(config.timezone, playbook.language),
         as_of=options["as_of"],
@@ -145,8 +145,8 @@ def _evaluate(
     )
     warnings = list(read.warnings)
     process = None
-    if process_measures.needed(playbook):  # levels and schedules (SPEC 8)
-        process = process_measures.measure_process(
+    if measures.needed(playbook):  # levels and schedules (SPEC 8)
+        process = measures.measure_process(
             playbook, read.facts, calendar, config.realtime_seconds, read.as_of
         )
     alerts = evaluate_alerts(

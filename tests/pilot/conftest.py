@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opsplay.pilot.readers import MetricColumns, ReadOptions
+from opsplay.readers import MetricColumns, ReadOptions
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

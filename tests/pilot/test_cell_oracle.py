@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from opsplay.pilot.columns import MetricColumns, Window
-from opsplay.pilot.sql import Plan, Query
+from opsplay.query.columns import MetricColumns, Window
+from opsplay.query.units import Plan, Query
 
 # ----------------------------------------------------------------------------- the oracle
 # SPEC 7: a cell is missing when blank or one of these words (any case, full-width folded).

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from opsplay.cli import app
 from opsplay.i18n import language
 from opsplay.pilot import clusters
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
 from opsplay.render.report import decide
 
 runner = CliRunner()

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats as sps
 
 from opsplay.pilot import clusters
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
 
 ALPHA = 0.05
 

@@ -15,7 +15,7 @@ from gbstats.models.statistics import RatioStatistic
 from scipy import stats as sps
 
 from opsplay.pilot import clusters, stats
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
 
 RTOL = 1e-9
 

@@ -25,7 +25,7 @@ from gbstats.models.statistics import (
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from opsplay.pilot.sql import DIALECTS
+from opsplay.query.units import DIALECTS
 from tests.pilot.test_warehouse import postgres  # noqa: F401 (the fixture)
 
 ONBOARDING = Path(__file__).resolve().parents[2] / "playbooks" / "new-user-onboarding.yaml"
@@ -375,7 +375,7 @@ def test_typed_columns_take_the_short_query_with_the_same_sums(
     with NULLs included."""
     from dataclasses import replace
 
-    from opsplay.pilot.readers import MetricColumns, ReadOptions, read_exports
+    from opsplay.readers import MetricColumns, ReadOptions, read_exports
 
     path = tmp_path / "units.parquet"
     duckdb.sql(

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from opsplay.cli import app
 from opsplay.errors import InputError
 from opsplay.i18n import language
-from opsplay.pilot import process_measures
-from opsplay.pilot.events import read_events
+from opsplay.nodes import measures as process_measures
+from opsplay.nodes.log import read_events
 from opsplay.validate import load_playbook
 from opsplay.workdays import WorkdayCalendar
 from tests.pilot.test_events_sql import (
@@ -308,7 +308,7 @@ def test_open_cases_written_as_ticket_systems_export_them(tmp_path: Path) -> Non
     assert nodes["review"].sla_compliance == pytest.approx(3 / 7)  # as with status 成功
     file = _figures(read)
     assert file["review"]["ok"] == 6  # c1–c6: 处理中 is no outcome
-    from opsplay.pilot.events_sql import events_sql_for_playbook
+    from opsplay.nodes.sql import events_sql_for_playbook
 
     con = duckdb.connect()
     con.execute("CREATE TABLE events (" + ", ".join(f"{c} VARCHAR" for c in COLUMNS) + ")")

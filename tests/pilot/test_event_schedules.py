@@ -1,7 +1,7 @@
 """Schedule adherence in the query `pilot sql --events` prints (SPEC 8, 12): the file path
 takes it from the same CTEs run by DuckDB, and the printed query gives the same due, met and
 pending occurrences in DuckDB, a real PostgreSQL (pgserver) and a local Spark; both agree
-with the greedy match of process_measures (the reference semantics) on random runs."""
+with the greedy match of opsplay.nodes.measures (the reference semantics) on random runs."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from opsplay.pilot import process_measures
-from opsplay.pilot.events import read_events
-from opsplay.pilot.events_sql import events_sql_for_playbook
+from opsplay.nodes import measures as process_measures
+from opsplay.nodes.log import read_events
+from opsplay.nodes.sql import events_sql_for_playbook
 from opsplay.validate import load_playbook
 from opsplay.workdays import WorkdayCalendar
 from tests.pilot.test_events_sql import events_in_postgres

@@ -15,7 +15,7 @@ from opsplay.errors import InputError
 from opsplay.i18n import language
 from opsplay.model.duration import parse_duration
 from opsplay.model.process import LevelLimits
-from opsplay.pilot.events import read_events
+from opsplay.nodes.log import read_events
 from opsplay.workdays import WorkdayCalendar
 from tests.pilot.conftest import EXAMPLES, ONBOARDING_SLAS
 

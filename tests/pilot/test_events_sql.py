@@ -11,9 +11,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from opsplay.pilot import process_measures
-from opsplay.pilot.events import read_events
-from opsplay.pilot.events_sql import events_sql_for_playbook
+from opsplay.nodes import measures as process_measures
+from opsplay.nodes.log import read_events
+from opsplay.nodes.sql import events_sql_for_playbook
 from opsplay.validate import load_playbook
 from opsplay.workdays import WorkdayCalendar
 from tests.pilot.test_warehouse import postgres, run_in_postgres, spark  # noqa: F401 (fixtures)

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from opsplay.errors import InputError
-from opsplay.pilot.readers import GroupKey, MetricColumns, ReadOptions, read_exports
+from opsplay.readers import GroupKey, MetricColumns, ReadOptions, read_exports
 from tests.pilot.conftest import EXAMPLES, assert_same_stats, onboarding_options
 
 UNITS = EXAMPLES / "onboarding_units.csv"

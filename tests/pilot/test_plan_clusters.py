@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from opsplay.cli import app
 from opsplay.pilot import clusters
 from opsplay.pilot.sizing import cluster_plan, clustered_power, estimate_icc, sample_size
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
 
 runner = CliRunner()
 

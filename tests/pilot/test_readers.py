@@ -13,9 +13,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from opsplay import readers
 from opsplay.errors import InputError
-from opsplay.pilot import readers
-from opsplay.pilot.readers import (
+from opsplay.query.sufficient import ArmStats
+from opsplay.readers import (
     GroupKey,
     MetricColumns,
     ReadOptions,
@@ -23,7 +24,6 @@ from opsplay.pilot.readers import (
     read_exports,
     totals,
 )
-from opsplay.pilot.sufficient import ArmStats
 from tests.pilot.conftest import (
     EXAMPLES,
     ONBOARDING_METRICS,
@@ -549,7 +549,7 @@ def test_chinese_header_gbk_dashboard_gives_its_english_twin(tmp_path: Path) -> 
 def test_the_pilot_window_keeps_the_dated_rows_and_counts_the_others(tmp_path: Path) -> None:
     import datetime as dt
 
-    from opsplay.pilot.columns import Window
+    from opsplay.query.columns import Window
 
     path = tmp_path / "dated.csv"
     path.write_text(
@@ -715,8 +715,8 @@ def test_a_stats_export_counts_an_unconfigured_arm_in_units(tmp_path: Path) -> N
 def test_a_spread_sample_reaches_every_part_of_an_export(tmp_path: Path, shape: str) -> None:
     """The rows an export sorted by group is sampled from (region-pilot detection): pieces from
     all over it, so both groups are in; a CSV cell spanning lines costs at most its record."""
-    from opsplay.pilot.readers.engine import open_table
-    from opsplay.pilot.readers.sources import open_source
+    from opsplay.readers.engine import open_table
+    from opsplay.readers.sources import open_source
 
     rows = {"csv": 300_000, "parquet": 120_000, "xlsx": 30_000}[shape]
     frame = pd.DataFrame(

@@ -26,7 +26,7 @@ from gbstats.models.statistics import (
 from scipy import stats as sps
 
 from opsplay.pilot.stats import compare_arms
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
 from tests.pilot.test_stats import CASES, assert_no_nan, close, gb_statistic
 
 SCALES = ("relative", "absolute")

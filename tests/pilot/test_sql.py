@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from opsplay.errors import InputError
-from opsplay.pilot.readers import GroupKey, MetricColumns, ReadOptions, read_exports
-from opsplay.pilot.sql import DIALECTS, generate_sql
+from opsplay.query.units import DIALECTS, generate_sql
+from opsplay.readers import GroupKey, MetricColumns, ReadOptions, read_exports
 from tests.pilot.conftest import (
     COMPLAINT_METRICS,
     EXAMPLES,

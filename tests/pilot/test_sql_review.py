@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from opsplay.pilot.columns import MetricColumns, Window
-from opsplay.pilot.sql import _WIDE_PIECES, DIALECTS, MISSING_TOKENS, generate_sql
+from opsplay.query.columns import MetricColumns, Window
+from opsplay.query.units import _WIDE_PIECES, DIALECTS, MISSING_TOKENS, generate_sql
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks" / "bench-playbook.yaml"

@@ -23,7 +23,7 @@ from opsplay.pilot.stats import (
     mean_and_variance,
     sample_ratio_mismatch,
 )
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
 
 RTOL = 1e-9
 ATOL = 1e-12

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from opsplay.pilot.readers import warehouse
+from opsplay.readers import warehouse
 from tests.pilot.conftest import EXAMPLES
 
 ONBOARDING = EXAMPLES.parent / "playbooks" / "new-user-onboarding.yaml"

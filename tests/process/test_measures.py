@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from opsplay.pilot import process_measures
-from opsplay.pilot.events import read_events
+from opsplay.nodes import measures as process_measures
+from opsplay.nodes.log import read_events
 from opsplay.render.report import render_report
 from opsplay.validate import load_playbook
 from opsplay.workdays import WorkdayCalendar

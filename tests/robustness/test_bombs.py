@@ -14,7 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from opsplay.pilot.readers import excel
+from opsplay.readers import excel
 
 ROOT = Path(__file__).resolve().parents[2]
 ONBOARDING = ROOT / "playbooks" / "new-user-onboarding.yaml"
@@ -215,7 +215,7 @@ def test_a_deadline_past_the_year_9999_is_an_input_error() -> None:
 def test_max_segments_is_checked_before_the_data_is_grouped(tmp_path: Path, monkeypatch) -> None:
     """1M distinct cities took 36 s and 2.1 GB before --max-segments refused them: the
     count now comes first, from one DISTINCT that stops at the limit."""
-    from opsplay.pilot import sql
+    from opsplay.query import units as sql
 
     export = tmp_path / "units.csv"
     lines = ["user_id,group,region,channel,retained_d1,ordered,used_core_feature,revenue,orders"]

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from opsplay.cli import app
-from opsplay.pilot.readers import excel
+from opsplay.readers import excel
 
 ROOT = Path(__file__).resolve().parents[2]
 ONBOARDING = ROOT / "playbooks" / "new-user-onboarding.yaml"

@@ -13,7 +13,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from opsplay.i18n import N_, _, ngettext
-from opsplay.text import fmt_p, joined, p_is, visible  # fmt_p, p_is: said once, for every p
+from opsplay.text import fmt_p, p_is, visible  # fmt_p, p_is: said once, for every p
 
 if TYPE_CHECKING:
     from opsplay.pilot.judging import MetricResult
@@ -125,11 +125,6 @@ def segment_text(segment: tuple[tuple[str, str], ...]) -> str:
     return _("; ").join(
         _("{column} is {value}").format(column=visible(c), value=visible(v)) for c, v in segment
     )
-
-
-def listing(items: list[str] | tuple[str, ...]) -> str:
-    """`a`, `b`, `c` in English; `a`、`b`、`c` in Chinese (a list is not a sentence)."""
-    return joined(items)
 
 
 def colon() -> str:

@@ -1,6 +1,6 @@
-"""The cells of a node log as the node-log query reads them (opsplay.pilot.event_query):
+"""The cells of a node log as the node-log query reads them (opsplay.nodes.query):
 stamps (DuckDB's CSV reader, a strict strptime, else the pattern of
-opsplay.pilot.event_times), words mapped by a CASE over the few spellings, and times moved
+opsplay.nodes.times), words mapped by a CASE over the few spellings, and times moved
 to a zone's clock. Times are whole nanoseconds since 1970-01-01, exact as the file path
 always compared them.
 """
@@ -12,11 +12,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from opsplay.pilot.event_times import FIRST_YEAR, LAST_YEAR
-from opsplay.pilot.events_sql import STATUS_WORDS, _string
-from opsplay.pilot.sql import Quoter
+from opsplay.nodes.sql import STATUS_WORDS, _string
+from opsplay.nodes.times import FIRST_YEAR, LAST_YEAR
+from opsplay.query.units import Quoter
 
-# The timestamp forms of opsplay.pilot.event_times, for RE2 (no look-behind: `日` may be
+# The timestamp forms of opsplay.nodes.times, for RE2 (no look-behind: `日` may be
 # followed directly by the time).
 _STAMP = (
     r"^(\d{4})(?:-|/|\.|年)(\d{1,2})(?:-|/|\.|月)(\d{1,2})"

@@ -1,6 +1,7 @@
-"""Read pilot metric exports (unit rows, sufficient statistics, summaries) into ArmStats.
+"""Read pilot metric exports (unit rows, sufficient statistics, summaries) and open every
+input (node logs too) through the one engine, DuckDB.
 
-Unit rows are not parsed here: `opsplay.pilot.sql` holds the one query (cleaning rules,
+Unit rows are not parsed here: `opsplay.query.units` holds the one query (cleaning rules,
 missing values, the pilot window, one scan for all metrics) and DuckDB runs it over the file
 (`engine`), or the database runs it (`warehouse`, `--db`). What stays in Python is what only
 opsplay knows: which header is which playbook column (Chinese aliases, NFKC, case), the
@@ -26,16 +27,16 @@ from pathlib import Path
 
 from opsplay.errors import InputError
 from opsplay.i18n import _
-from opsplay.pilot.readers.base import BaseReader
-from opsplay.pilot.readers.cells import parse_number
-from opsplay.pilot.readers.chunks import Progress
-from opsplay.pilot.readers.options import MetricColumns, ReadOptions, check_options
-from opsplay.pilot.readers.results import ExportData, GroupKey, SummaryValue, totals
-from opsplay.pilot.readers.shape import SHAPE_NAMES, check_not_misnamed_stats, detect_shape
-from opsplay.pilot.readers.sources import SAMPLE_BYTES, LateDecodeError, open_source
-from opsplay.pilot.readers.stats_export import StatsReader
-from opsplay.pilot.readers.summary_export import SummaryReader
-from opsplay.pilot.readers.units import UnitsReader
+from opsplay.readers.base import BaseReader
+from opsplay.readers.cells import parse_number
+from opsplay.readers.chunks import Progress
+from opsplay.readers.options import MetricColumns, ReadOptions, check_options
+from opsplay.readers.results import ExportData, GroupKey, SummaryValue, totals
+from opsplay.readers.shape import SHAPE_NAMES, check_not_misnamed_stats, detect_shape
+from opsplay.readers.sources import SAMPLE_BYTES, LateDecodeError, open_source
+from opsplay.readers.stats_export import StatsReader
+from opsplay.readers.summary_export import SummaryReader
+from opsplay.readers.units import UnitsReader
 
 __all__ = [
     "ExportData",

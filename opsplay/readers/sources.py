@@ -14,8 +14,8 @@ from pathlib import Path
 from opsplay.discovery import require_regular_file
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _
-from opsplay.pilot.readers.cells import joined, names, normalize_text, quote
-from opsplay.pilot.readers.opened import Source, column_words, connection, unique_columns
+from opsplay.readers.cells import joined, names, normalize_text, quote
+from opsplay.readers.opened import Source, column_words, connection, unique_columns
 
 __all__ = [
     "Source",
@@ -82,7 +82,7 @@ def open_source(
     if sample[:4] == b"PAR1" or path.suffix.lower() in (".parquet", ".pq"):
         return _open_parquet(path, display, size)
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        from opsplay.pilot.readers.excel import open_excel
+        from opsplay.readers.excel import open_excel
 
         return open_excel(path, display, size, sheet, wanted)
     _reject_binary(sample, display)
@@ -320,6 +320,6 @@ def _open_parquet(path: Path, display: str, size: int) -> Source:
 
 def excel_frame(source: Source) -> tuple[object, int]:
     """The data rows of an Excel source as text (a pandas DataFrame) and its header's sheet row."""
-    from opsplay.pilot.readers.excel import frame_of
+    from opsplay.readers.excel import frame_of
 
     return frame_of(source), source.header_row

@@ -1,8 +1,8 @@
 """What `read_exports` is asked to read: the metrics' columns and the reading options.
 
 Floor: the engine (sources), the readers' bottom. May import `opsplay.errors`, `opsplay.i18n`
-and `opsplay.pilot.columns` (`MetricColumns` and `Window` live there, shared with the query);
-never `opsplay.pilot.sql` or another reader.
+and `opsplay.query.columns` (`MetricColumns` and `Window` live there, shared with the query);
+never `opsplay.query.units` or another reader.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Literal
 
 from opsplay.errors import InputError
 from opsplay.i18n import _
-from opsplay.pilot.columns import MetricColumns, Window
+from opsplay.query.columns import MetricColumns, Window
 
 __all__ = ["InputFormat", "MetricColumns", "ReadOptions", "check_options"]
 

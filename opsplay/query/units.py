@@ -17,7 +17,7 @@ missing, invalid, excluded` — the sufficient-statistics export `pilot compare`
 identifier is validated and quoted for the dialect; nothing is pasted into the SQL unquoted.
 No printed line is wider than 100 characters (`WIDTH`; a long name the user wrote aside).
 
-Floor: the engine (queries). May import `opsplay.i18n` and `opsplay.pilot.columns` (the metric
+Floor: the engine (queries). May import `opsplay.i18n` and `opsplay.query.columns` (the metric
 columns and the window it is asked for); never the readers, which run it, nor statistics,
 judging or presentation.
 """
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 from opsplay.i18n import N_, _
 
 if TYPE_CHECKING:
-    from opsplay.pilot.columns import MetricColumns, Window
+    from opsplay.query.columns import MetricColumns, Window
 
 Dialect = Literal["duckdb", "postgres", "bigquery", "spark"]
 DIALECTS: tuple[str, ...] = ("duckdb", "postgres", "bigquery", "spark")

@@ -17,8 +17,8 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import _
-from opsplay.pilot.readers.opened import connection
-from opsplay.pilot.readers.sources import (
+from opsplay.readers.opened import connection
+from opsplay.readers.sources import (
     Source,
     decode_message,
     excel_frame,

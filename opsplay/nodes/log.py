@@ -29,12 +29,11 @@ from opsplay.i18n import N_, _, language, ngettext
 from opsplay.model.duration import Duration
 from opsplay.model.hours import HoursLimit
 from opsplay.model.process import DEFAULT_LEVEL
-from opsplay.pilot.event_times import FIRST_YEAR, LAST_YEAR, as_datetime, parse_moment
-from opsplay.pilot.events_sql import OPEN_WORDS, STATUS_WORDS
-from opsplay.pilot.presentation.words import listing
-from opsplay.pilot.readers.cells import MAX_EXAMPLES, normalize_text, quote
-from opsplay.pilot.readers.results import SourceInfo
-from opsplay.pilot.readers.sources import Source, find_column, open_source
+from opsplay.nodes.sql import OPEN_WORDS, STATUS_WORDS
+from opsplay.nodes.times import FIRST_YEAR, LAST_YEAR, as_datetime, parse_moment
+from opsplay.readers.cells import MAX_EXAMPLES, normalize_text, quote
+from opsplay.readers.results import SourceInfo
+from opsplay.readers.sources import Source, find_column, open_source
 from opsplay.text import joined, visible
 from opsplay.workdays import WorkdayCalendar
 
@@ -122,10 +121,10 @@ def read_events(
     as_it_stood: bool = True,
 ) -> EventsData:
     """Read a node execution log and compute each node's figures, in one DuckDB query: the
-    judged rows and figure columns `pilot sql --events` prints (opsplay.pilot.event_query).
+    judged rows and figure columns `pilot sql --events` prints (opsplay.nodes.query).
 
     `slas` maps each node of the playbook to its limit (a Duration, seconds, or None), as
-    shown in the node table; `limit_for` (process_measures.limit_for) carries the limits as
+    shown in the node table; `limit_for` (opsplay.nodes.measures.limit_for) carries the limits as
     written, per level (`limits`), and the scheduled nodes (`scheduled`). `names` maps node
     names to ids: teams' systems log the node's name (退款审核), not its id. Warnings are
     in `lang` (the document language of the results); errors in the message language.
@@ -136,8 +135,8 @@ def read_events(
     started after it left out, cases finished after it open), said in `notices`, unless
     `as_it_stood` is False (watch's default evaluation time, now: the log as it stands).
     """
-    from opsplay.pilot.event_query import query_log
-    from opsplay.pilot.readers.engine import open_table
+    from opsplay.nodes.query import query_log
+    from opsplay.readers.engine import open_table
 
     # another system's export: its encoding is detected, an Excel sheet's header found below
     # any title rows (`工单处理日志（10月）`) by the columns a log has
@@ -491,7 +490,7 @@ def _fold(name: str) -> str:
 def table_event_columns(url: str, table: str) -> dict[str, str]:
     """The column of each event role in a database table (`--db`): 节点 for `node`, as a log
     file's header is read."""
-    from opsplay.pilot.readers.warehouse import columns_of, connect, table_source
+    from opsplay.readers.warehouse import columns_of, connect, table_source
 
     with connect(url) as (con, dialect):
         columns = tuple(name for name, _type in columns_of(con, dialect, table, url))
@@ -522,7 +521,7 @@ def _event_columns(source: Source) -> dict[str, str]:
                     file=source.display,
                     name=_(COLUMN_NAMES[role]),
                     aliases=" / ".join(aliases),
-                    columns=listing([_quoted(c) for c in source.columns[:30]]),
+                    columns=joined([_quoted(c) for c in source.columns[:30]]),
                 )
             )
     return roles

@@ -15,12 +15,12 @@ from collections.abc import Mapping
 
 from opsplay.errors import InputError
 from opsplay.i18n import _, ngettext
-from opsplay.pilot.readers.cells import joined
-from opsplay.pilot.readers.results import ExportData, GroupKey
-from opsplay.pilot.readers.shape import RATIO_COLUMNS, STATS_COLUMNS
-from opsplay.pilot.readers.small_exports import BadRow, Locate, Row, SmallReader
-from opsplay.pilot.readers.sources import Source, find_column, has_column
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.query.sufficient import ArmStats
+from opsplay.readers.cells import joined
+from opsplay.readers.results import ExportData, GroupKey
+from opsplay.readers.shape import RATIO_COLUMNS, STATS_COLUMNS
+from opsplay.readers.small_exports import BadRow, Locate, Row, SmallReader
+from opsplay.readers.sources import Source, find_column, has_column
 
 
 class StatsReader(SmallReader):

@@ -20,7 +20,7 @@ the earliest run left in its window) when a run lies in the windows of two due o
 weekend). When no run does, the greedy match and "a run in the window" are the same count
 (each run can serve one occurrence only anyway); when one does, the query does not guess:
 it gives the number of such runs (`schedule_shared_runs`) and no adherence, and the file
-path matches those nodes' runs in Python (opsplay.pilot.process_measures).
+path matches those nodes' runs in Python (opsplay.nodes.measures).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 - `sla_compliance` of a node with per-level limits judges each row by its own level's
   limit (`level` column; a row without one uses `default`, else the node's only limit):
   `limit_for` below gives `events.read_events` the limits as written, which the node-log
-  query (opsplay.pilot.event_query) applies per row, so calendar limits (`1个工作日`,
+  query (opsplay.nodes.query) applies per row, so calendar limits (`1个工作日`,
   `T+1`) and the working-day calendar apply as for any limit; rows whose level has no limit
   are left out of the base;
 - an alert with `level` counts only that level's rows, for every node measure;
@@ -12,7 +12,7 @@
   an `ok` run of the node finishing within the node's limit after the occurrence; each run
   counts for one occurrence only. `工作日` follows the working-day calendar of the project.
   The counts (due, met, pending) and the first missed occurrences come from the schedule
-  CTEs `pilot sql --events` prints (opsplay.pilot.event_schedules), run by DuckDB over the
+  CTEs `pilot sql --events` prints (opsplay.nodes.schedules), run by DuckDB over the
   log's `ok` runs: one definition. The greedy match below (`_matched`) is kept for what the
   query leaves open: a node with a run in the windows of two due occurrences (where "one
   occurrence only" needs the match), a cron form the query does not write, and schedules
@@ -277,7 +277,7 @@ def level_figures(
 ) -> dict[str, float | None]:
     """Every node measure over one level's rows (the query's counts of that level), as
     `events` computes them for a node."""
-    from opsplay.pilot.events import _figures
+    from opsplay.nodes.log import _figures
 
     figures = _figures(node.id, counts, level_limit(node.sla, level), realtime_seconds)
     return {name: getattr(figures, name) for name in (*MEASURES, "sla_compliance")}
@@ -340,12 +340,12 @@ def _queried(
     as_of: dt.datetime | None,
 ) -> dict[str, tuple[int, int, int, list[Missed]]]:
     """Scheduled node -> (met, due, pending, the first ten due occurrences not met) from the
-    schedule CTEs `pilot sql --events` prints (opsplay.pilot.event_schedules), run by DuckDB
+    schedule CTEs `pilot sql --events` prints (opsplay.nodes.schedules), run by DuckDB
     over the log's `ok` runs, exact to the nanosecond. Left out (for the greedy match in
     Python): nodes with a run in the windows of two due occurrences, a cron form the query
     does not write, and schedules falling due more than MAX_OCCURRENCES times (Python names
     the log's dates)."""
-    from opsplay.pilot.event_schedules import expressible, scheduled_nodes, times_per_day
+    from opsplay.nodes.schedules import expressible, scheduled_nodes, times_per_day
 
     runs = getattr(facts, "ok_nanos", None)
     if days is None or runs is None:
@@ -362,8 +362,8 @@ def _queried(
         return {}
     import duckdb
 
-    from opsplay.pilot.event_cells import NANOS, moment, nanos
-    from opsplay.pilot.events_sql import _EPOCH, _calendar, schedule_sql
+    from opsplay.nodes.cells import NANOS, moment, nanos
+    from opsplay.nodes.sql import _EPOCH, _calendar, schedule_sql
 
     evaluated = 2**62 if as_of is None else nanos(as_of)  # none: every occurrence is due
     lo, hi = ((day - _EPOCH).days for day in days)

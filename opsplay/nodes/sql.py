@@ -24,7 +24,7 @@ engine's session time zone moves a deadline. Business hours (a node's `calendar`
 counted in the query too: the open time of each day, from the generated table.
 
 Scheduled nodes get their schedule adherence on the node's row (schedule_due, schedule_met,
-schedule_pending, schedule_adherence, schedule_shared_runs: opsplay.pilot.event_schedules);
+schedule_pending, schedule_adherence, schedule_shared_runs: opsplay.nodes.schedules);
 a playbook without schedules has those columns empty and none of their CTEs.
 """
 
@@ -41,9 +41,9 @@ from opsplay.errors import UsageError
 from opsplay.model.duration import Duration
 from opsplay.model.playbook import Playbook
 from opsplay.model.process import DEFAULT_LEVEL
-from opsplay.pilot.event_schedules import adherence_ctes, expressible, occurrences_sql
-from opsplay.pilot.sql import Quoter, fold_wide
-from opsplay.pilot.sql_lines import fold_sql
+from opsplay.nodes.schedules import adherence_ctes, expressible, occurrences_sql
+from opsplay.query.lines import fold_sql
+from opsplay.query.units import Quoter, fold_wide
 
 STATUS_WORDS = {
     "ok": ("ok", "成功", "完成", "正常", "已完成", "已处理", "处理完成"),
@@ -439,7 +439,7 @@ def schedule_sql(
     clock: bool,
     unit: int = 1,
 ) -> str:
-    """The schedule-adherence CTEs (opsplay.pilot.event_schedules), each after ",\n": `sd`
+    """The schedule-adherence CTEs (opsplay.nodes.schedules), each after ",\n": `sd`
     the occurrences, `sj` them judged as a case started at that time without a level is
     (the node's limit, the same deadlines from `cal`), then `so`, `sw` and `sa`. `span` names
     a one-row relation with `lo`, `hi` (day numbers) and `as_of`; `runs` one with `node` and
@@ -462,7 +462,7 @@ def events_sql_for_playbook(playbook: Playbook, *, table: str, dialect: str, **o
         for node in playbook.nodes
     }
     names = {node.name: node.id for node in playbook.nodes}
-    from opsplay.pilot.event_schedules import scheduled_nodes
+    from opsplay.nodes.schedules import scheduled_nodes
 
     window = None
     if playbook.pilot is not None and playbook.pilot.period is not None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _
-from opsplay.pilot.readers.cells import joined
-from opsplay.pilot.readers.options import ReadOptions
-from opsplay.pilot.readers.sources import Source, has_column
+from opsplay.readers.cells import joined
+from opsplay.readers.options import ReadOptions
+from opsplay.readers.sources import Source, has_column
 
 SHAPE_NAMES = {
     "units": N_("unit rows"),

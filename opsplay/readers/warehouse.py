@@ -25,9 +25,9 @@ from opsplay.credentials import mask_url, scrub, secrets_of_url
 from opsplay.discovery import require_regular_file
 from opsplay.errors import InputError
 from opsplay.i18n import _
-from opsplay.pilot.readers.engine import _NUMERIC, Table
-from opsplay.pilot.readers.sources import Source
-from opsplay.pilot.sql import Quoter
+from opsplay.query.units import Quoter
+from opsplay.readers.engine import _NUMERIC, Table
+from opsplay.readers.sources import Source
 from opsplay.text import visible
 
 _DIALECTS = {"postgresql": "postgres", "postgres": "postgres", "bigquery": "bigquery"}

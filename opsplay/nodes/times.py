@@ -1,5 +1,5 @@
 """Timestamps as teams write them, read in Python for `--as-of` (the log's own cells are
-read by the node-log query, opsplay.pilot.event_query, in the same forms).
+read by the node-log query, opsplay.nodes.query, in the same forms).
 
 Timestamps are ISO 8601 (`T` or a space, with or without fractional seconds or a UTC
 offset); `2024/8/5 9:30`, as Excel re-saves them, and `2024年10月8日 09:05` or

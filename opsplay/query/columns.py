@@ -1,7 +1,7 @@
 """Where a pilot's numbers are in the data: each metric's columns, and the pilot window.
 
-The small types that the one query (`opsplay.pilot.sql`) and the readers
-(`opsplay.pilot.readers`, whose `ReadOptions` carries them) share. They live here, below
+The small types that the one query (`opsplay.query.units`) and the readers
+(`opsplay.readers`, whose `ReadOptions` carries them) share. They live here, below
 both, so that neither has to import the other for them.
 
 Floor: the engine's bottom. Imports nothing of opsplay (plain data).

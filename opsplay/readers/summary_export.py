@@ -6,10 +6,10 @@ Columns `metric, value` and optionally `n`; a proportion may be a share or a per
 from __future__ import annotations
 
 from opsplay.i18n import _
-from opsplay.pilot.readers.cells import quote
-from opsplay.pilot.readers.results import ExportData, GroupKey, SummaryValue
-from opsplay.pilot.readers.small_exports import BadRow, Locate, Row, SmallReader
-from opsplay.pilot.readers.sources import Source, find_column, has_column
+from opsplay.readers.cells import quote
+from opsplay.readers.results import ExportData, GroupKey, SummaryValue
+from opsplay.readers.small_exports import BadRow, Locate, Row, SmallReader
+from opsplay.readers.sources import Source, find_column, has_column
 
 
 class SummaryReader(SmallReader):

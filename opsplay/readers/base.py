@@ -8,7 +8,8 @@ from types import MappingProxyType
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, language, ngettext
-from opsplay.pilot.readers.cells import (
+from opsplay.query.sufficient import ArmStats
+from opsplay.readers.cells import (
     MAX_EXAMPLES,
     close_hint,
     joined,
@@ -16,11 +17,10 @@ from opsplay.pilot.readers.cells import (
     normalize_label,
     normalize_text,
 )
-from opsplay.pilot.readers.chunks import Progress
-from opsplay.pilot.readers.options import MetricColumns, ReadOptions
-from opsplay.pilot.readers.results import ExportData, GroupKey, SourceInfo, SummaryValue
-from opsplay.pilot.readers.sources import Source, find_column, has_column
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.readers.chunks import Progress
+from opsplay.readers.options import MetricColumns, ReadOptions
+from opsplay.readers.results import ExportData, GroupKey, SourceInfo, SummaryValue
+from opsplay.readers.sources import Source, find_column, has_column
 
 # (error, warning) about the arm or period labels, one sentence each so that both languages read
 _ARM = (

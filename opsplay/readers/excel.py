@@ -16,7 +16,7 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import _
-from opsplay.pilot.readers.cells import names, normalize_text
+from opsplay.readers.cells import names, normalize_text
 
 _HEADER_SEARCH = 50  # rows looked at for the header
 # Unpacked bytes a zipped workbook (.xlsx, .xlsm, .ods) may hold. Its XML compresses some
@@ -415,7 +415,7 @@ def _text(value: object) -> str | None:
 
 def open_excel(path: Path, display: str, size: int, sheet: str | None, wanted: Sequence[str]):  # noqa: ANN201
     """The Source of a workbook sheet: its header row found below any title rows."""
-    from opsplay.pilot.readers.opened import Source, unique_columns
+    from opsplay.readers.opened import Source, unique_columns
 
     name, frame = _sheet(path, _stamp(path), sheet)
     folded = {normalize_text(w).casefold() for w in wanted if w}

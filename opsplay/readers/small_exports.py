@@ -15,8 +15,10 @@ from typing import Any
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _
-from opsplay.pilot.readers.base import BaseReader, absent_error
-from opsplay.pilot.readers.cells import (
+from opsplay.query.sufficient import ArmStats
+from opsplay.query.units import _NARROW, _WIDE  # the unit query's full-width fold, said once
+from opsplay.readers.base import BaseReader, absent_error
+from opsplay.readers.cells import (
     MAX_EXAMPLES,
     NUMBER_PATTERN,
     SKIP_HINT,
@@ -29,12 +31,10 @@ from opsplay.pilot.readers.cells import (
     parse_number,
     quote,
 )
-from opsplay.pilot.readers.engine import Table, open_table
-from opsplay.pilot.readers.options import MetricColumns
-from opsplay.pilot.readers.results import GroupKey, SourceInfo
-from opsplay.pilot.readers.sources import Source, column_words
-from opsplay.pilot.sql import _NARROW, _WIDE  # the unit query's full-width fold, said once
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.readers.engine import Table, open_table
+from opsplay.readers.options import MetricColumns
+from opsplay.readers.results import GroupKey, SourceInfo
+from opsplay.readers.sources import Source, column_words
 
 Locate = Callable[[str | None], str]  # role of a column (or None) -> "file, line N, column"
 BATCH_ROWS = 65536

@@ -1,8 +1,8 @@
 """Node execution logs through DuckDB (SPEC 12, "one query for event logs").
 
-A local log (CSV in any encoding, Excel, Parquet: opsplay.pilot.readers.engine) is read by
+A local log (CSV in any encoding, Excel, Parquet: opsplay.readers.engine) is read by
 DuckDB, and its node figures are the judged rows and figure columns of `pilot sql --events`
-(opsplay.pilot.events_sql): the same limit per row and level, the same calendar deadlines
+(opsplay.nodes.sql): the same limit per row and level, the same calendar deadlines
 from the same generated working-day table, the same open cases. What the local path adds
 is what only a file needs: timestamps in the forms teams write (`2024/8/5 9:30`,
 `2024年10月8日 09:05`, with or without a UTC offset), node names and status words as
@@ -22,7 +22,7 @@ How it stays fast and small (a 5M-row log in about two seconds and ~300 MB, 10M 
 - Cells are taken as written. A CSV whose stamps are all written `2024-10-08 09:05:00` (or
   with a T, judged on its first rows) has them read by DuckDB's CSV reader; other stamps
   are read by a strict strptime when written so, and only the rest by the pattern of
-  opsplay.pilot.event_times (full-width digits, 年月日, offsets, fractions).
+  opsplay.nodes.times (full-width digits, 年月日, offsets, fractions).
 - Node and status words the query was not given (another width, case or spacing) come
   back with the result, where Python maps them; only when one meant a node, a status or a
   level after all is the log read again, with them mapped.
@@ -41,7 +41,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from opsplay.errors import InputError
-from opsplay.pilot.event_cells import (
+from opsplay.nodes.cells import (
     IS_OPEN_CODED,
     NANOS,
     STATUS_CODES,
@@ -53,8 +53,8 @@ from opsplay.pilot.event_cells import (
     typed_stamps,
     zone_offset_sql,
 )
-from opsplay.pilot.event_figures import figures_sql, node_id_sql, wide_span
-from opsplay.pilot.events_sql import (
+from opsplay.nodes.figures import figures_sql, node_id_sql, wide_span
+from opsplay.nodes.sql import (
     OPEN_WORDS,
     STATUS_WORDS,
     _calendar,
@@ -63,9 +63,9 @@ from opsplay.pilot.events_sql import (
     judged_sql,
     match_level,
 )
-from opsplay.pilot.readers.cells import normalize_text
-from opsplay.pilot.readers.engine import TypedReadFailed
-from opsplay.pilot.sql import Quoter
+from opsplay.query.units import Quoter
+from opsplay.readers.cells import normalize_text
+from opsplay.readers.engine import TypedReadFailed
 
 
 @dataclass
@@ -139,7 +139,7 @@ def query_log(
     levels: Iterable[str] = (),
     as_it_stood: bool = True,
 ) -> LogFacts:
-    """Run the node-figures query over an opened log (opsplay.pilot.readers.engine.Table).
+    """Run the node-figures query over an opened log (opsplay.readers.engine.Table).
 
     `node_names` are the spellings of nodes a log is expected to use besides their ids (the
     playbook's names): the query maps them itself, any other spelling costs a second scan

@@ -1,4 +1,4 @@
-"""Unit rows (one row per unit): the query of `opsplay.pilot.sql`, run in DuckDB over each file.
+"""Unit rows (one row per unit): the query of `opsplay.query.units`, run in DuckDB over each file.
 
 What Python keeps is what only opsplay knows: which header is which playbook column, and the
 words of a message — where the first unreadable cell is (file, line, column) and what to write.
@@ -11,8 +11,10 @@ from dataclasses import replace
 
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import _, ngettext
-from opsplay.pilot.readers.base import BaseReader, absent_error
-from opsplay.pilot.readers.cells import (
+from opsplay.query.sufficient import ArmStats
+from opsplay.query.units import STAT_COLUMNS, Plan, Query
+from opsplay.readers.base import BaseReader, absent_error
+from opsplay.readers.cells import (
     close_hint,
     date_span,
     joined,
@@ -20,12 +22,10 @@ from opsplay.pilot.readers.cells import (
     normalize_text,
     quote,
 )
-from opsplay.pilot.readers.engine import IntegerOverflow, Table, TypedReadFailed, open_table
-from opsplay.pilot.readers.options import MetricColumns
-from opsplay.pilot.readers.results import MANY_UNITS, ExportData, GroupKey, SourceInfo
-from opsplay.pilot.readers.sources import Source, find_column, has_column
-from opsplay.pilot.sql import STAT_COLUMNS, Plan, Query
-from opsplay.pilot.sufficient import ArmStats
+from opsplay.readers.engine import IntegerOverflow, Table, TypedReadFailed, open_table
+from opsplay.readers.options import MetricColumns
+from opsplay.readers.results import MANY_UNITS, ExportData, GroupKey, SourceInfo
+from opsplay.readers.sources import Source, find_column, has_column
 from opsplay.text import visible
 
 
@@ -72,7 +72,7 @@ class UnitsReader(BaseReader):
 
     def read_database(self, url: str, name: str) -> ExportData:
         """Run the query in the database of `url` over table `name` (`--db`, `--table`)."""
-        from opsplay.pilot.readers.warehouse import connect, open_db_table
+        from opsplay.readers.warehouse import connect, open_db_table
 
         self.group_rows = {}
         with connect(url) as (con, dialect):
@@ -104,7 +104,7 @@ class UnitsReader(BaseReader):
     def plan_for_table(self, url: str, name: str) -> Plan:
         """The query's plan with the names of table `name` of the database at `url` (its 组别
         for `group`, its case), for `pilot sql --db`: the SQL is printed, not run."""
-        from opsplay.pilot.readers.warehouse import connect, open_db_table
+        from opsplay.readers.warehouse import connect, open_db_table
 
         with connect(url) as (con, dialect):
             table = open_db_table(con, dialect, url, name)

@@ -1,4 +1,4 @@
-"""The node figures of the judged rows `x` of the node-log query (opsplay.pilot.event_query):
+"""The node figures of the judged rows `x` of the node-log query (opsplay.nodes.query):
 one aggregation by node, level and group columns (the levels' duration quantiles in it),
 gathered per node, level and group; the nodes' quantiles beside it; what depends on the
 evaluation time last.
@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from opsplay.pilot.event_cells import IS_OPEN_CODED, NANOS, STATUS_CODES, WITHIN_EXACT, nanos
-from opsplay.pilot.events_sql import STATUS_WORDS, _string, counted
+from opsplay.nodes.cells import IS_OPEN_CODED, NANOS, STATUS_CODES, WITHIN_EXACT, nanos
+from opsplay.nodes.sql import STATUS_WORDS, _string, counted
 
 
 def figures_sql(
