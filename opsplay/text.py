@@ -35,6 +35,8 @@ TEMPLATE_OPENER = re.compile(r"\{(?=[{%#])")
 # `[text](url)`, `[text][ref]`, `[ref]: url`: brackets that make a link (alone they are text).
 MD_LINK = re.compile(r"\]\s*[\[(:]")
 _BRACKET = re.compile(r"(\\*)([\[\]])")
+_MD_ENTITY = re.compile(r"&(?=#?[A-Za-z0-9]+;)")  # `&lt;`, `&#60;`: read as a character
+_MD_TAG_START = re.compile(r"<(?=[A-Za-z/!?]|[^\s<>]*>)")  # a tag's start, or a link
 # What themes (MkDocs, Material, Docusaurus) print raw from front matter and nav titles, and
 # `striptags` turns back from entities: replaced by full-width look-alikes a reader still reads.
 _THEME_UNSAFE = str.maketrans({"<": "＜", ">": "＞", "&": "＆", '"': "＂", "'": "＇"})
@@ -146,9 +148,27 @@ def md_line(text: str) -> str:
     and a template for mkdocs-macros (`{{`, `{%`, `{#`): it is written as an entity (no
     backslash before it undoes that), which a reader still sees as `{`.
     """
-    escaped = html.escape(visible(text), quote=False)
+    escaped = _md_html(visible(text))
     escaped = escaped.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
     return escaped.replace("{", "&#123;")
+
+
+def _md_html(text: str) -> str:
+    """Text with every HTML tag, comment, link and entity Markdown could read in it escaped,
+    and the rest as written: `p<0.0001`, `A & B`, `n > 30` stay so when a reader pastes them.
+
+    Markdown (CommonMark, Python-Markdown) reads `<` as HTML only before a letter, `/`, `!` or
+    `?`, and as a link (`<a@b.cn>`, `<http://…>`) only with a `>` after it and no space
+    between; `&` only before a name or number and `;`; `>` only first on a line (a quote).
+    Text holding a tag or a link is escaped whole.
+    """
+    if _MD_TAG_START.search(text):
+        return html.escape(text, quote=False)  # the tag or link shown whole as text
+    text = _MD_ENTITY.sub("&amp;", text)
+    stripped = text.lstrip()
+    if stripped.startswith(">"):
+        return text[: len(text) - len(stripped)] + "&gt;" + stripped[1:]
+    return text
 
 
 def link_brackets(text: str, *, always: bool = False) -> str:

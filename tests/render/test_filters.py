@@ -124,7 +124,12 @@ def test_listing_joins_by_language() -> None:
         ("1. 不是编号", "1\\. 不是编号"),
         ("1.2.0", "1.2.0"),
         ("-5%", "-5%"),
-        ("&copy; & co", "&amp;copy; &amp; co"),
+        ("&copy; & co", "&amp;copy; & co"),  # an entity escaped, a lone `&` as written
+        ("p<0.0001，n > 30", "p<0.0001，n > 30"),  # no tag, link or quote: as written
+        ("<b 未闭合", "&lt;b 未闭合"),  # a tag's start (an HTML block at a line's start)
+        ("a<3 且 4>2", "a<3 且 4>2"),
+        ("<0@x.cn> 与 <x", "&lt;0@x.cn&gt; 与 &lt;x"),  # a link, a tag
+        ("> 不是引用", "&gt; 不是引用"),
         ("😀 “引号” #123;", "😀 “引号” #123;"),
         (None, "—"),
     ],
