@@ -110,7 +110,7 @@ def read_events(
     *,
     group_columns: Sequence[str] = (),
     skip_bad_rows: bool = False,
-    limit_for: Any = None,
+    limit_for: LimitFor | None = None,
     calendar: WorkdayCalendar | None = None,
     realtime_seconds: float = 1.0,
     lang: str | None = None,

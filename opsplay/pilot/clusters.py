@@ -175,40 +175,9 @@ def did_clustered(
     return _randomised(comparison, values, len(test), _did_array_statistics, 2, alpha)
 
 
-def randomisation_p(
-    baseline: Sequence[ClusterTotals], pilot: Sequence[ClusterTotals]
-) -> tuple[float | None, float, float]:
-    """Randomisation p-values (relative, absolute) of the difference of the arms' Σy/Σn over
-    re-assignments of clusters to arms, and the smallest p the design can give."""
-    import numpy as np
-
-    values = np.array([[c.numerator, c.denominator] for c in [*baseline, *pilot]]).T
-    return _permutation(values, len(pilot), _ab_statistics)
-
-
-def randomisation_p_did(
-    baseline: Sequence[tuple[ClusterTotals, ClusterTotals]],
-    pilot: Sequence[tuple[ClusterTotals, ClusterTotals]],
-) -> tuple[float | None, float, float]:
-    """Randomisation p-values (relative, absolute) of the difference in differences over
-    re-assignments of clusters to arms, and the smallest p the design can give."""
-    import numpy as np
-
-    rows = [
-        [b.numerator, b.denominator, a.numerator, a.denominator] for b, a in [*baseline, *pilot]
-    ]
-    return _permutation(np.array(rows).T, len(pilot), _did_array_statistics)
-
-
 def assignments(clusters: int, treated: int) -> int:
     """How many ways `treated` of `clusters` clusters can be the pilot arm."""
     return math.comb(clusters, treated)
-
-
-def smallest_p(clusters_baseline: int, clusters_pilot: int) -> float:
-    """The smallest randomisation p-value a design with these cluster counts can give."""
-    count = assignments(clusters_baseline + clusters_pilot, clusters_pilot)
-    return 1 / count if count <= EXACT_LIMIT else 1 / (DRAWS + 1)
 
 
 # --- internals -----------------------------------------------------------------------------
@@ -414,13 +383,6 @@ def _did_array_statistics(sums, totals, cache=None, scale=None):  # type: ignore
         if scale != 1:
             relative = (p_after / fixed["p_before"]) / (c_after / fixed["c_before"]) - 1
         return relative, absolute
-
-
-def _permutation(values, treated_count: int, statistic):  # type: ignore[no-untyped-def]
-    """Two-sided randomisation p-values (relative, absolute) and the smallest p possible."""
-    test = _Randomisation(values, treated_count, statistic)
-    p_rel, p_abs = test.p_values()
-    return p_rel, p_abs, test.floor
 
 
 class _Randomisation:
