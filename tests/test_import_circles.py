@@ -147,3 +147,32 @@ def test_the_check_sees_imports_in_functions_and_type_checking(tmp_path: Path) -
         ["pkg.a", "pkg.sub.b"],
         ["pkg.c", "pkg.d"],
     ]
+
+
+# The engine's rooms and what each may never import (their docstrings say why): the one query
+# is the ground the readers stand on, the readers open every input, node logs build on both,
+# and the pilot's statistics and everything that shows results stand above all three.
+NEVER: dict[str, tuple[str, ...]] = {
+    "opsplay.query": ("opsplay.readers", "opsplay.nodes", "opsplay.pilot"),
+    "opsplay.readers": ("opsplay.nodes", "opsplay.pilot"),
+    "opsplay.nodes": ("opsplay.pilot",),
+    "opsplay.model": ("opsplay.query", "opsplay.readers", "opsplay.nodes", "opsplay.pilot"),
+}
+ABOVE_THE_ENGINE = ("opsplay.render", "opsplay.watch", "opsplay.cli", "opsplay.validate")
+
+
+def _in(module: str, room: str) -> bool:
+    return module == room or module.startswith(room + ".")
+
+
+def test_the_engine_rooms_import_nothing_above_them() -> None:
+    graph = import_graph(modules())
+    wrong = [
+        f"{module} → {target}"
+        for room, never in NEVER.items()
+        for module, targets in sorted(graph.items())
+        if _in(module, room)
+        for target in sorted(targets)
+        if any(_in(target, above) for above in (*never, *ABOVE_THE_ENGINE))
+    ]
+    assert not wrong, "a room imports one built on it (move the piece down):\n" + "\n".join(wrong)
