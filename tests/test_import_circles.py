@@ -176,3 +176,18 @@ def test_the_engine_rooms_import_nothing_above_them() -> None:
         if any(_in(target, above) for above in (*never, *ABOVE_THE_ENGINE))
     ]
     assert not wrong, "a room imports one built on it (move the piece down):\n" + "\n".join(wrong)
+
+
+def test_no_circle_between_rooms() -> None:
+    """Nor between rooms (a top-level module or package): pilot's presentation and watch's
+    messages word a time limit with `opsplay.labels`, not through the documents' filters,
+    which build on both."""
+    room = {name: ".".join(name.split(".")[:2]) for name in modules()}
+    graph: dict[str, set[str]] = {}
+    for name, targets in import_graph(modules()).items():
+        graph.setdefault(room[name], set()).update(
+            room[t] for t in targets if room[t] != room[name]
+        )
+    for targets in graph.values():
+        targets &= graph.keys()
+    assert not circles(graph), "\n".join(_shown(c) for c in circles(graph))

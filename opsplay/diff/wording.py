@@ -14,7 +14,7 @@ from typing import Any
 
 from opsplay.diff.changes import Change, Level, format_numbers
 from opsplay.i18n import N_, _, language
-from opsplay.render.labels import label_of
+from opsplay.labels import label_of
 from opsplay.text import display_width, joined
 
 Lang = str  # "zh" | "en"

@@ -12,8 +12,8 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from opsplay.i18n import N_, translate
+from opsplay.labels import label_of
 from opsplay.render.filters import value_as
-from opsplay.render.labels import label_of
 from opsplay.text import visible
 
 WIDTH = 720

@@ -10,13 +10,23 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from opsplay.i18n import N_, translate
-from opsplay.render.labels import OPERATORS, label_of
+from opsplay.labels import (  # the playbook's words, shared with pilot and watch messages
+    MISSING,
+    duration,
+    is_missing,
+    label,
+    listing,
+    op,
+    sla,
+    sla_parts,
+    triggers,
+    wait,
+)
 from opsplay.text import (
     MD_LINK,
     TEMPLATE_OPENER,
@@ -27,13 +37,7 @@ from opsplay.text import (
     visible,
 )
 
-MISSING = "—"
-
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
 def _fixed(value: float, digits: int) -> str:
@@ -49,26 +53,26 @@ def _signed(value: float, digits: int) -> str:
 
 def text(value: Any) -> str:
     """A value as text (control characters shown escaped), a missing one (None) as an em dash."""
-    return MISSING if _missing(value) else visible(str(value))
+    return MISSING if is_missing(value) else visible(str(value))
 
 
 def percent(value: Any, digits: int = 1) -> str:
     """A share as a percentage: 0.3512 → `35.1%`."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     return _fixed(float(value) * 100, digits) + "%"
 
 
 def signed_percent(value: Any, digits: int = 1) -> str:
     """A relative change with its sign: 0.0857 → `+8.6%`."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     return _signed(float(value) * 100, digits) + "%"
 
 
 def points(value: Any, digits: int = 1, *, lang: str = "en") -> str:
     """A difference of two shares in percentage points: 0.03 → `+3.0 pp` / `+3.0个百分点`."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     number = _signed(float(value) * 100, digits)
     return f"{number}个百分点" if lang == "zh" else f"{number} pp"
@@ -76,7 +80,7 @@ def points(value: Any, digits: int = 1, *, lang: str = "en") -> str:
 
 def number(value: Any, digits: int = 2, unit: str | None = None, signed: bool = False) -> str:
     """A plain number with fixed decimals and an optional unit: `68.20 元`."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     text = _signed(float(value), digits) if signed else _fixed(float(value), digits)
     return f"{text} {unit}" if unit else text
@@ -84,7 +88,7 @@ def number(value: Any, digits: int = 2, unit: str | None = None, signed: bool = 
 
 def count(value: Any) -> str:
     """A count with thousands separators: `12,480` (a count is never fractional)."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     try:
         return f"{int(value):,}"
@@ -95,22 +99,14 @@ def count(value: Any) -> str:
 def pvalue(value: Any) -> str:
     """A p-value as the terminal writes it (opsplay.text.fmt_p): four decimals, or
     `<0.0001` — with three, 0.0496 read 0.050 beside 显著."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     return fmt_p(float(value))
 
 
-def duration(seconds: Any, *, lang: str = "en") -> str:
-    """A length of time in words: 5400 → `1小时30分钟` / `1 hour 30 minutes` (one format for
-    every output: opsplay.humantime)."""
-    from opsplay.humantime import duration as human_duration
-
-    return human_duration(seconds, lang=lang)
-
-
 def date(value: Any, *, lang: str = "en") -> str:
     """An ISO date in words: `2024-08-01` → `2024年8月1日` / `1 Aug 2024`."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
     if lang == "zh":
@@ -120,18 +116,10 @@ def date(value: Any, *, lang: str = "en") -> str:
 
 def period(value: Any, *, lang: str = "en") -> str:
     """A `{start, end}` period: `2024年8月1日 至 2024年8月31日` / `1 Aug 2024 – 31 Aug 2024`."""
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     joiner = " 至 " if lang == "zh" else " – "
     return date(value["start"], lang=lang) + joiner + date(value["end"], lang=lang)
-
-
-def listing(values: Iterable[Any] | None, *, lang: str = "en") -> str:
-    """Items of a list as text: `、` between Chinese items, `, ` between English ones."""
-    items = [str(v) for v in values or []]
-    if not items:
-        return MISSING
-    return ("、" if lang == "zh" else ", ").join(items)
 
 
 _MD_ESCAPED = re.compile(r"([\\`*_])")
@@ -148,7 +136,7 @@ def markdown(value: Any) -> str:
     every Markdown output opsplay writes (`opsplay.text.md_line`); this adds what only a
     document needs: Markdown's own markers escaped, and line breaks kept.
     """
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     text = str(value).strip()
     text = _MD_ESCAPED.sub(r"\\\1", text)
@@ -173,7 +161,7 @@ def _code_parts(value: Any) -> list[str] | None:
 
 def message_md(value: Any) -> str:
     """A message opsplay printed, in Markdown: its `quoted` ids as code, the rest as `markdown`."""
-    parts = None if _missing(value) else _code_parts(value)
+    parts = None if is_missing(value) else _code_parts(value)
     if parts is None or any(TEMPLATE_OPENER.search(part) for part in parts[1::2]):
         return markdown(value)  # a code span cannot hide `{{` (it shows entities as written)
     # a code span shows its content literally (no HTML, no markers): only control characters
@@ -195,7 +183,7 @@ def _inline_md(part: str) -> str:
 
 def message_html(value: Any) -> Markup:
     """A message opsplay printed, in HTML: its `quoted` ids as `<code>`, newlines as `<br>`."""
-    parts = None if _missing(value) else _code_parts(value)
+    parts = None if is_missing(value) else _code_parts(value)
     if parts is None:
         return lines(value)
     return Markup("").join(
@@ -217,7 +205,7 @@ def mermaid(value: Any, limit: int | None = None) -> str:
     Mermaid reads `#…;` as an entity and ends a label at `"`, so `#` is escaped first,
     then quotes, angle brackets, backticks (markdown strings) and `|` (edge labels).
     """
-    if _missing(value):
+    if is_missing(value):
         return MISSING
     text = " ".join(str(value).split()) if limit else str(value).strip()
     if limit:
@@ -274,7 +262,7 @@ def yaml(value: Any) -> str:
 
 def lines(value: Any) -> Markup:
     """HTML-escaped text with its newlines as `<br>` (for HTML templates)."""
-    if _missing(value):
+    if is_missing(value):
         return Markup(MISSING)
     parts = _NEWLINES.split(str(value).strip())
     return Markup("<br>").join(escape(part) for part in parts)
@@ -283,7 +271,7 @@ def lines(value: Any) -> Markup:
 def decimals(*values: Any) -> int:
     """Decimals that show a number's first three significant digits when it is below 0.1
     (a refund rate of 0.0561 is not `0.06`), two otherwise."""
-    sizes = [abs(float(v)) for v in values if not _missing(v) and float(v) != 0]
+    sizes = [abs(float(v)) for v in values if not is_missing(v) and float(v) != 0]
     largest = max(sizes, default=1.0)
     if largest >= 0.1 or not math.isfinite(largest):
         return 2
@@ -310,7 +298,7 @@ def interval(
     bounds: Any, kind: str | None = None, unit: str | None = None, *, lang: str = "en"
 ) -> str:
     """A confidence interval: `[+0.9, +5.1] pp`; `[+1.2%, +16.0%]` with kind `relative`."""
-    if not bounds or any(_missing(b) for b in bounds):
+    if not bounds or any(is_missing(b) for b in bounds):
         return MISSING
     low, high = bounds
     if kind == "relative":
@@ -321,100 +309,6 @@ def interval(
     digits = decimals(low, high)
     inner = f"{_signed(low, digits)}, {_signed(high, digits)}"
     return f"[{inner}] {unit}" if unit else f"[{inner}]"
-
-
-def sla(node: Any, *, lang: str = "en") -> str:
-    """A node's time limit as the user wrote it (`2天`, `30分钟内`, `T+1`), never normalised;
-    `realtime` adds the configured limit: `实时（1秒内）`; a length counted in a business-hour
-    calendar names it: `2小时（客服班次）`. Per level: `P1 5分钟、P2 30分钟内、其他级别 2小时`."""
-    parts = sla_parts(node, lang=lang)
-    return listing(parts, lang=lang) if parts else MISSING
-
-
-def sla_parts(node: Any, *, lang: str = "en") -> list[str]:
-    """Each limit of a node as `sla` shows it (`P1 5分钟`, `P2 次日12点前`, `2小时（客服班次）`),
-    for a table cell with one line per level, or a drawing that must not break one; [] when
-    the node has no limit."""
-    if not node or _missing(node.get("sla")) or not str(node["sla"]).strip():
-        return []
-    calendar = node.get("calendar")
-    if isinstance(node["sla"], dict):  # a limit per level
-        return [
-            f"{translate(N_('other levels'), lang) if level == 'default' else level} "
-            f"{in_business_hours(str(limit).strip(), calendar, lang=lang)}"
-            for level, limit in node["sla"].items()
-        ]
-    written = str(node["sla"]).strip()
-    if node.get("sla_realtime") and not _missing(node.get("sla_seconds")):
-        limit = duration(node["sla_seconds"], lang=lang)
-        written = translate(N_("{written} (within {limit})"), lang).format(
-            written=written, limit=limit
-        )
-    return [in_business_hours(written, calendar, lang=lang, limit=str(node["sla"]).strip())]
-
-
-def in_business_hours(
-    shown: str, calendar: Any, *, lang: str = "en", limit: str | None = None
-) -> str:
-    """A limit as shown, naming the business-hour calendar its length counts in
-    (`2小时（客服班次）`); unchanged without a calendar, or for a limit due at a time of day
-    (`T+1`, `次日12点前`), which business hours do not touch. `limit`: the limit as written
-    when `shown` adds to it."""
-    if _missing(calendar) or not str(calendar).strip():
-        return shown
-    from opsplay.model.duration import parse_duration
-
-    try:
-        if parse_duration(limit or shown).is_calendar:
-            return shown
-    except ValueError:
-        return shown
-    # TRANSLATORS: a time limit counted only in a business-hour calendar's hours: 2小时（客服班次）
-    return translate(N_("{limit} ({calendar})"), lang).format(limit=shown, calendar=calendar)
-
-
-def label(value: Any, group: str, *, lang: str = "en") -> str:
-    """A fixed value of the playbook in the document's language: `pilot` → `试点`."""
-    return MISSING if _missing(value) else label_of(group, value, lang)
-
-
-def triggers(values: Iterable[Any] | None, *, lang: str = "en") -> str:
-    """The triggers of an exception handling in words: `超时或无响应` / `timeout / no response`."""
-    words = [label_of("trigger", v, lang) for v in values or []]
-    if not words:
-        return MISSING
-    text = words[0]
-    for word in words[1:-1]:
-        text = translate(N_("{a}, {b}"), lang).format(a=text, b=word)
-    if len(words) > 1:
-        # TRANSLATORS: the last of the triggers of one exception handling; any one sets it off.
-        text = translate(N_("{a} or {b}"), lang).format(a=text, b=words[-1])
-    return text
-
-
-def level_words(level: Any, *, lang: str = "en") -> str:
-    """The level an escalation ladder is for, as a sentence starts with it: `P1 级` /
-    `at level P1`, `其他级别` / `at other levels` for `default` (never the key itself)."""
-    if str(level) == "default":
-        return translate(N_("at other levels"), lang)
-    # TRANSLATORS: the level (P1, SEV2…) an escalation ladder is for; a sentence follows it.
-    return translate(N_("at level {level}"), lang).format(level=level)
-
-
-def wait(edge: Any, *, lang: str = "en") -> str:
-    """The label of an escalation edge: its wait, led by its level when the ladder is one of
-    several (`P1：30分钟`, `其他级别：4小时`), never the `default` key."""
-    after = str(edge.get("after") or "")
-    level = edge.get("level")
-    if not level:
-        return after
-    shown = translate(N_("other levels"), lang) if str(level) == "default" else str(level)
-    return translate(N_("{level}: {after}"), lang).format(level=shown, after=after)
-
-
-def op(value: Any) -> str:
-    """A comparison sign as printed: `<=` → `≤`."""
-    return OPERATORS.get(str(value), str(value))
 
 
 def bind(lang: str) -> dict[str, Callable[..., Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from opsplay.i18n import N_, translate
-from opsplay.render.filters import level_words
+from opsplay.labels import level_words
 from opsplay.render.flowtext import LINE, NAME_SIZE, NOTE_SIZE, PAD_Y, edge_label
 from opsplay.render.layout import Arrow, Layout, layout
 from opsplay.text import visible

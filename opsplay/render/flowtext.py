@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from opsplay.i18n import N_, translate
-from opsplay.render.filters import triggers as trigger_words
-from opsplay.render.filters import wait
+from opsplay.labels import triggers as trigger_words
+from opsplay.labels import wait
 from opsplay.text import visible
 
 NAME_SIZE = 13  # px, the node name
@@ -121,7 +121,7 @@ def wrap(
 
 def box_texts(item: dict[str, Any], lang: str) -> tuple[str, list[str], list[str]]:
     """Title (full text), wrapped name lines and note lines of one box of the graph."""
-    from opsplay.render.filters import sla, sla_parts
+    from opsplay.labels import sla, sla_parts
 
     shape = item.get("shape", "process")
     if shape == "end":

@@ -63,7 +63,7 @@ def schedule_words(schedule: Schedule | str | None, lang: str) -> str:
 def shown_limit(limit: Duration, node: Node, lang: str) -> str:
     """A limit as written, naming the business-hour calendar a length counts in (`2小时（客服
     班次）`), as every part of the SOP shows it."""
-    from opsplay.render.filters import in_business_hours
+    from opsplay.labels import in_business_hours
 
     return in_business_hours(limit.text, node.calendar, lang=lang)
 

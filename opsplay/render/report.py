@@ -14,11 +14,11 @@ from typing import Any, get_args
 
 from opsplay.errors import InputError
 from opsplay.i18n import N_, _, translate
+from opsplay.labels import label_of, listing
 from opsplay.model.playbook import COMPARATORS, Playbook
 from opsplay.pilot.judging import UNTESTED_VERDICTS, Verdict
 from opsplay.render.environment import get_renderer
-from opsplay.render.filters import listing, pvalue
-from opsplay.render.labels import label_of
+from opsplay.render.filters import pvalue
 from opsplay.render.plain import explain
 from opsplay.render.sop import (
     Source,

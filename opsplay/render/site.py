@@ -225,7 +225,8 @@ def _reports(
 
 def home_page(playbooks: list[Any], reported: set[str], lang: str) -> str:
     """The home page: every SOP grouped by status, linking to its page and report."""
-    from opsplay.render.filters import date, listing
+    from opsplay.labels import listing
+    from opsplay.render.filters import date
 
     def t(message: str) -> str:
         return translate(message, lang)

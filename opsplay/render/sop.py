@@ -10,9 +10,9 @@ from typing import Any
 
 from opsplay.errors import InputError, UsageError
 from opsplay.i18n import LANGUAGES, _
+from opsplay.labels import label_of
 from opsplay.model.playbook import Playbook
 from opsplay.render.environment import get_renderer
-from opsplay.render.labels import label_of
 from opsplay.render.process import process_data
 
 # Output formats by name: file suffix of the documents. The CLI's --format choices

@@ -54,7 +54,7 @@ def shown_value(value: float | None, alert: Any, playbook: Any) -> str:
 def _fallback_lines(node: Any, lang: str) -> list[str]:
     """`异常处理（超时时）：切换备用通道`: each fallback of the node with the triggers it is
     for, so that a node with one per trigger says which applies (none: the action alone)."""
-    from opsplay.render.filters import triggers
+    from opsplay.labels import triggers
 
     found = getattr(node, "fallback", None)
     items = found if isinstance(found, list) else [found] if found is not None else []
@@ -77,9 +77,9 @@ def _limit_line(alert: Any, node: Any, lang: str) -> list[str]:
     when it has one), naming its business-hour calendar, as the SOP shows it."""
     if node is None or alert.measure != "sla_compliance" or node.sla is None:
         return []
+    from opsplay.labels import in_business_hours, listing, sla_parts
     from opsplay.model.process import level_limit
     from opsplay.pilot.compare import written_limit
-    from opsplay.render.filters import in_business_hours, listing, sla_parts
 
     if alert.level is not None:
         limit = level_limit(node.sla, alert.level)

@@ -220,7 +220,7 @@ def test_value_and_change_by_kind() -> None:
 
 
 def test_fixed_values_show_in_the_document_language() -> None:
-    from opsplay.render.labels import LABELS
+    from opsplay.labels import LABELS
 
     assert filters.label("pilot", "status", lang="zh") == "试点"
     assert filters.label("no_response", "trigger", lang="en") == "no response"

@@ -273,7 +273,7 @@ def limit_cell(report: PilotReport, figures: Any, per_line: bool = False) -> str
     each level's (`P1 5分钟`, `其他级别 2小时`), naming a business-hour calendar (`2小时（客服
     班次）`); from the log's figures when the report does not carry the playbook's."""
     from opsplay.i18n import message_language
-    from opsplay.render.filters import listing, sla_parts
+    from opsplay.labels import listing, sla_parts
 
     written = report.node_limits.get(figures.node)
     parts = sla_parts(written, lang=message_language()) if written else []
@@ -384,7 +384,7 @@ def level_lines(
     (judged by its `default` limit) says so, and which declared level it may mean. `lang`: the
     language of `gettext` (default: the message language)."""
     from opsplay.i18n import message_language
-    from opsplay.render.filters import in_business_hours
+    from opsplay.labels import in_business_hours
 
     lines = []
     limits = process.get("sla_by_level") or {}
