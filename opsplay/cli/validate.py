@@ -22,15 +22,22 @@ from opsplay.i18n import _, language
 LANG_HELP = _("Language of the messages: zh or en (default: OPSPLAY_LANG, configuration, locale).")
 
 
-def _speak(flag: Lang | str | None) -> str | None:
-    """The message language of a command: its `--lang`, else as SPEC 6 orders the rest
-    (read again here, so that a run inside a test or a long-lived process follows it too)."""
+def _asked(flag: Lang | str | None, ctx: typer.Context) -> str | None:
+    """The language asked for on the command line: the command's `--lang`, else the one
+    before it (`opsplay --lang zh validate`)."""
+    if flag is None:
+        flag = ctx.find_root().params.get("lang")
+    return flag.value if isinstance(flag, Lang) else flag
+
+
+def _speak(flag: Lang | str | None, ctx: typer.Context) -> str:
+    """The message language of a command in SPEC 6's order: `--lang` (the command's or
+    opsplay's), OPSPLAY_LANG, configuration, locale (read again here, so that a run inside a
+    test or a long-lived process follows it too)."""
     from opsplay.cli import _configured_language
     from opsplay.i18n import resolve_message_language
 
-    if isinstance(flag, Lang):
-        return flag.value
-    return resolve_message_language(flag, _configured_language())
+    return resolve_message_language(_asked(flag, ctx), _configured_language())
 
 
 def _example(text: str, example: str) -> str:
@@ -44,6 +51,7 @@ def _example(text: str, example: str) -> str:
     )
 )
 def validate(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path] | None,
         typer.Argument(
@@ -77,11 +85,11 @@ def validate(
     try:
         config = find_config(Path.cwd())
     except OpsplayError as error:  # a broken configuration: said in the flag's or env's language
-        with language(_speak(lang)):
+        with language(_speak(lang, ctx)):
             raise fail(error) from None
     if follow_symlinks:
         config = replace(config, follow_symlinks=True)
-    with language(lang.value if lang else resolve_message_language(None, config.lang)):
+    with language(resolve_message_language(_asked(lang, ctx), config.lang)):
         try:
             result = validate_project(paths or [], config)
             if base is not None:  # beside validate, not under it: only --base needs the differ
@@ -112,11 +120,13 @@ def validate(
 @app.command(
     help=_example(_("List every rule with its id, severity and what it checks."), "opsplay rules")
 )
-def rules(lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] = None) -> None:
+def rules(
+    ctx: typer.Context, lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] = None
+) -> None:
     from opsplay.diagnostics import RULES
     from opsplay.formats import SEVERITY_WORDS
 
-    with language(_speak(lang)):
+    with language(_speak(lang, ctx)):
         for rule in RULES.values():
             severity = _(SEVERITY_WORDS[rule.severity])
             typer.echo(f"{rule.id}  {severity:<7}  {rule.text}")
@@ -128,10 +138,12 @@ def rules(lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] =
         "opsplay schema > opsplay.schema.json",
     )
 )
-def schema(lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] = None) -> None:
+def schema(
+    ctx: typer.Context, lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] = None
+) -> None:
     from opsplay.schema import schema_json
 
-    typer.echo(schema_json(_speak(lang)), nl=False)
+    typer.echo(schema_json(_speak(lang, ctx)), nl=False)
 
 
 @app.command(
@@ -144,6 +156,7 @@ def schema(lang: Annotated[Lang | None, typer.Option("--lang", help=LANG_HELP)] 
     )
 )
 def init(
+    ctx: typer.Context,
     title: Annotated[
         str,
         typer.Argument(
@@ -176,7 +189,7 @@ def init(
     from opsplay.i18n import normalise
     from opsplay.skeleton import derive_id, write_skeleton
 
-    with language(_speak(normalise(lang))):
+    with language(_speak(normalise(lang), ctx)):
         try:
             chosen = playbook_id or derive_id(title, ask=_ask_id if sys.stdin.isatty() else None)
             path = write_skeleton(chosen, directory, lang or "zh", title=title)

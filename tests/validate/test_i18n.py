@@ -86,6 +86,22 @@ def test_rules_are_listed_in_chinese(cli: Cli) -> None:
     assert all(CJK.search(line) for line in lines)
 
 
+def test_opsplays_own_lang_reaches_validate_rules_and_schema(project: Path) -> None:
+    """`opsplay --lang zh validate` as `opsplay validate --lang zh` (a try-out: the flag before
+    the command was read by help and `pilot` but not by validate, rules or schema), under an
+    English locale; the command's own flag still wins."""
+    copy_case("unknown-owner.yaml", project / "playbooks")
+    english = {"LANG": "C.UTF-8"}
+    validated = _run(["--lang", "zh", "validate"], project, **english)
+    assert validated.stdout.splitlines()[-1] == "检查了 1 个文件：3 个错误，0 个警告"
+    rules = _run(["--lang", "zh", "rules"], project, **english).stdout.splitlines()
+    assert rules[0].split(None, 2)[1:] == ["错误", "文件不是 UTF-8 文本，读不出来。"]
+    schema = json.loads(_run(["--lang", "zh", "schema"], project, **english).stdout)
+    assert CJK.search(schema["properties"]["metadata"]["description"])
+    own = _run(["--lang", "zh", "validate", "--lang", "en"], project, **english)
+    assert own.stdout.splitlines()[-1] == "1 file checked: 3 errors, 0 warnings"
+
+
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "OPSPLAY"))}
     return subprocess.run(
