@@ -187,6 +187,8 @@ def read_events(
             as_it_stood=as_it_stood,
         )
         messages = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
+        with language(lang):  # the same rows in the warning, in the results' language
+            warned = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
         wrong_width = table.skipped_examples + [""] * (
             table.skipped_rows - len(table.skipped_examples)
         )
@@ -224,7 +226,13 @@ def read_events(
     shown = {node: name for name, node in (names or {}).items() if node in slas}
     with language(lang):
         warnings = _warnings(
-            source, slas, {(): facts.overall}, facts.unknown, skipped, wrong_width + examples, shown
+            source,
+            slas,
+            {(): facts.overall},
+            facts.unknown,
+            skipped,
+            wrong_width + [m.removeprefix(source.display + ", ") for m in warned[:MAX_EXAMPLES]],
+            shown,
         )
         warnings += _levels_without_limit(source, written, facts.overall, facts.levels, shown)
         declared = tuple(getattr(limit_for, "levels", ()) or ())

@@ -168,6 +168,25 @@ def test_bad_rows_are_reported_with_line_and_column(tmp_path: Path, case: str) -
     assert "skipped 1 bad row (" in data.warnings[0]
 
 
+def test_a_skipped_rows_example_speaks_the_results_language(tmp_path: Path) -> None:
+    """Results in Chinese under English messages (a Chinese playbook, LANG=C): the skipped row's
+    reason in the warning is Chinese too (a try-out read `跳过了 2 行有错的数据（line 513,
+    column "结束时间": "昨天下午" is not an ISO 8601 timestamp…`); the error stays English."""
+    path = tmp_path / "log.csv"
+    path.write_text(
+        "工单号,节点,开始时间,结束时间,状态\n"
+        "c0,a,2024-08-01T09:00:00,2024-08-01T09:00:01,成功\n"
+        "c1,a,2024-08-01T09:00:00,昨天下午,成功\n",
+        encoding="utf-8",
+    )
+    with language("en"):
+        with pytest.raises(InputError, match="is not an ISO 8601 timestamp"):
+            read_events(path, {"a": 1.0}, lang="zh")
+        warning = read_events(path, {"a": 1.0}, skip_bad_rows=True, lang="zh").warnings[0]
+    assert "第 3 行" in warning and "昨天下午" in warning, warning
+    assert not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", warning), warning
+
+
 def test_missing_column_and_empty_log(tmp_path: Path) -> None:
     path = tmp_path / "log.csv"
     path.write_text("case_id,node,start,finished_at,status\nc1,a,x,,ok\n", encoding="utf-8")
