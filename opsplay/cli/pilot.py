@@ -308,6 +308,7 @@ def plan(
         Lang | None,
         typer.Option("--lang", help=_("Language of the text (default: the playbook's).")),
     ] = None,
+    correction: CorrectionOption = Correction.holm,
 ) -> None:
     from opsplay.pilot.playbook_plan import (
         before_period,
@@ -322,7 +323,9 @@ def plan(
         history = before_period(loaded, before) if before else None
         if sd is None and history is not None:
             sd = history.sd  # a mean metric's spread, from the same before period
-        result = plan_for_playbook(loaded, mde=mde, power=power, daily=daily, sd=sd)
+        result = plan_for_playbook(
+            loaded, mde=mde, power=power, daily=daily, sd=sd, correction=correction.value
+        )
         clustered = clusters_for_playbook(
             loaded, result, icc=icc, cluster_size=cluster_size, clusters=clusters, before=history
         )

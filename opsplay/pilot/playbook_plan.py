@@ -31,9 +31,19 @@ FORMATS = ("text", "json")
 
 
 def plan_for_playbook(
-    playbook: Playbook, *, mde: float | None, power: float, daily: float | None, sd: float | None
+    playbook: Playbook,
+    *,
+    mde: float | None,
+    power: float,
+    daily: float | None,
+    sd: float | None,
+    correction: str = "holm",
 ) -> SamplePlan:
-    """Sample size to detect the goal's change (baseline → target, or baseline + --mde)."""
+    """Sample size to detect the goal's change (baseline → target, or baseline + --mde), at the
+    level `pilot compare` holds the goal metric to: with several primary metrics (or
+    guardrails) corrected together, Holm's and BH's first step is alpha over their number, so
+    a plan at alpha alone would leave the pilot short of its power (Bonferroni's level: the
+    power is at least as planned at every step)."""
     from dataclasses import replace
 
     from opsplay.pilot.sizing import sample_size, target_from_mde
@@ -58,17 +68,31 @@ def plan_for_playbook(
         kind = "mean"  # with a per-unit sd (delta method), a ratio is planned as a mean
     target = goal.target if mde is None else target_from_mde(goal.baseline, mde)
     pilot = playbook.pilot
+    family = corrected_together(playbook, correction)
     plan = sample_size(
         kind,
         goal.baseline,
         target,
         sd=sd,
-        alpha=pilot.alpha if pilot else 0.05,
+        alpha=(pilot.alpha if pilot else 0.05) / family,
         power=power,
         split=pilot.split if pilot else 0.5,
         daily=daily,
     )
-    return replace(plan, metric=definition.name, unit=definition.unit)
+    return replace(plan, metric=definition.name, unit=definition.unit, family=family)
+
+
+def corrected_together(playbook: Playbook, correction: str) -> int:
+    """How many metrics `pilot compare` corrects together with the goal metric: the primary
+    metrics when it is one of them, else the guardrails when it is one of those; 1 without a
+    correction."""
+    pilot = playbook.pilot
+    if pilot is None or correction == "none":
+        return 1
+    for group in (pilot.metrics, pilot.guardrails):
+        if playbook.goal.metric in group:
+            return len(group)
+    return 1
 
 
 @dataclass(frozen=True)
@@ -365,9 +389,19 @@ def _plan_text(plan: SamplePlan, design: str) -> str:
         effect=effect,
         size=f"{plan.effect_size:.4f}",
     )
-    method += _("; ") + _(
-        "significance level {alpha} (two-sided), power {power}, pilot share {split}"
-    ).format(alpha=f"{plan.alpha:g}", power=f"{plan.power:g}", split=f"{plan.split:g}")
+    level = _("significance level {alpha} (two-sided), power {power}, pilot share {split}")
+    if plan.family > 1:
+        level = _(
+            "significance level {alpha} (two-sided: {pilot_alpha} over the {count} metrics "
+            "`pilot compare` corrects together), power {power}, pilot share {split}"
+        )
+    method += _("; ") + level.format(
+        alpha=f"{plan.alpha:.4g}",
+        pilot_alpha=f"{plan.alpha * plan.family:.4g}",
+        count=plan.family,
+        power=f"{plan.power:g}",
+        split=f"{plan.split:g}",
+    )
     lines.append(_("how the figures were computed") + _(": ") + method)
     return "\n".join(lines) + "\n"
 

@@ -49,6 +49,9 @@ class SamplePlan:
     days: int | None
     metric: str | None = None  # the goal metric's name, as the team calls it (次日留存率)
     unit: str | None = None  # the metric's unit (分, 元), for a mean's values
+    # metrics `pilot compare` corrects together with the goal metric (Holm, BH): `alpha` is
+    # the pilot's level over this many, the level the first of them is held to
+    family: int = 1
 
 
 def target_from_mde(baseline: float, mde: float, *, relative: bool = False) -> float:
