@@ -82,6 +82,46 @@ class UnitsReader(BaseReader):
         self.missing_warnings(stats)
         return replace(self.finish(stats, {}), arm_rows=self._arm_rows())
 
+    def _refuse_wide_summary(self, source: Source, arm: str) -> None:
+        """Refuse, with the layout it needs, a dashboard summary written a column per metric
+        (`分组, 一次解决率, 客单价, 样本量`, as BI tools export one): read as unit rows it
+        would only be told that a metric's unit column is missing."""
+        labels = {}
+        for metric in self.options.metrics:
+            for label in (metric.id, metric.name):
+                if label:
+                    labels[normalize_text(label).casefold()] = metric
+        # a label that is also a metric's unit column (`revenue` for revenue) says nothing
+        units = {
+            normalize_text(c).casefold() for m in self.options.metrics for c in m.value_columns if c
+        }
+        wide = [
+            c
+            for c in source.columns
+            if normalize_text(c).casefold() in labels and normalize_text(c).casefold() not in units
+        ]
+        if not wide:
+            return
+        metric = labels[normalize_text(wide[0]).casefold()]
+        # TRANSLATORS: a summary export's header after the arm column, as in a CSV file
+        header = _("metric,value,n")
+        raise InputError(
+            _(
+                "{file}: has a column per metric ({columns}), as a dashboard shows a summary; "
+                "write a summary a row per arm and metric, with the columns {arm}, metric, value "
+                "and, for a test, n: for example\n{example}\nor export unit rows with the "
+                "metric's own column ({column})"
+            ).format(
+                file=source.display,
+                columns=joined([f'"{visible(c)}"' for c in wide]),
+                arm=f'"{visible(arm)}"',
+                example=f"{visible(arm)},{header}\n"
+                f"{visible(self.options.arm_labels[-1] if self.options.arm_labels else 'pilot')},"
+                f"{visible(metric.name or metric.id)},0.42,1200",
+                column=joined([f'"{visible(c)}"' for c in metric.value_columns if c]),
+            )
+        )
+
     def _absent_warning(self, source: Source, metric: MetricColumns) -> None:
         """A guardrail whose column the export lacks: named, with the closest header."""
         wanted = metric.value_columns
@@ -135,6 +175,8 @@ class UnitsReader(BaseReader):
             if not all(has_column(source, normalize_text(w or "").casefold()) for w in wanted):
                 absent.append(metric.id)
         blocking = absent_error(opts.metrics, absent)
+        if blocking is not None:
+            self._refuse_wide_summary(source, arm)
         for metric in opts.metrics:
             wanted = metric.value_columns
             if metric.id in absent and metric.id != blocking:

@@ -66,6 +66,10 @@ def _scenarios(tmp_path: Path) -> dict[str, tuple[list[str | Path], int, str, st
     holdout = tmp_path / "holdout.csv"
     extra = units.head(3).assign(group="holdout")
     pd.concat([units, extra]).to_csv(holdout, index=False)
+    wide = _write(  # a dashboard's summary, a column per metric (a try-out's BI export)
+        tmp_path / "wide.csv",
+        "分组,次日留存率,首单转化率,样本量\n对照,0.35,0.20,1200\n试点,0.41,0.22,1180\n",
+    )
     no_column = tmp_path / "no_column.csv"
     units.drop(columns=["ordered"]).to_csv(no_column, index=False)
     guard_typo = tmp_path / "guard_typo.csv"  # `orders` (aov's denominator) exported as `order`
@@ -108,6 +112,7 @@ def _scenarios(tmp_path: Path) -> dict[str, tuple[list[str | Path], int, str, st
             "PDF 文档",
         ),
         "missing column": ([no_column], 2, 'missing column "ordered"', "缺少列“ordered”"),
+        "a column per metric": ([wide], 2, "has a column per metric", "每个指标占一列"),
         "ratio missing a column": ([no_ratio], 2, "sum_den", "比率指标"),
         "blank arm": ([blank], 2, "every row needs a value", "都要填值"),
         "blank arm skipped": (
@@ -168,6 +173,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "blank first line",
         "pdf",
         "missing column",
+        "a column per metric",
         "ratio missing a column",
         "blank arm",
         "blank arm skipped",
