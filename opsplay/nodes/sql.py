@@ -194,6 +194,7 @@ def events_sql(slas: dict[str, Any], table: str, dialect: str, **options: Any) -
         )
     return (
         _header(dialect, as_of, leveled, schedules, written)
+        + _calendar_note(options.get("calendar") or "official")
         + _columns_read(named, leveled)
         + "WITH "
         + ",\n".join(ctes)
@@ -265,6 +266,24 @@ def match_level(level: str, declared: Sequence[str]) -> str:
     if written in declared:
         return written
     return level_spellings(declared).get(written.lower(), written)
+
+
+def _calendar_note(name: str) -> str:
+    """A comment saying what `cal`'s day numbers are and which years they cover: a reviewer
+    sees a few hundred bare numbers, and a log reaching past the package's years would count
+    Monday–Friday there (the file path warns of that; the query cannot)."""
+    from opsplay.i18n import _
+
+    if name != "official":
+        return _("-- `cal`: Monday to Friday are working days (calendar = \"weekdays\").\n")
+    import chinese_calendar
+
+    years = sorted({day.year for day in chinese_calendar.holidays})
+    return _(
+        "-- `cal`: mainland China's official holidays and make-up working days (调休) of\n"
+        "-- {first}–{last}, as day numbers since 1970-01-01 (the chinese-calendar package);\n"
+        "-- other years count Monday to Friday: a newer chinese-calendar adds the next year.\n"
+    ).format(first=years[0], last=years[-1])
 
 
 def _columns_read(named: Mapping[str, str], leveled: bool) -> str:

@@ -325,3 +325,26 @@ def test_db_reads_the_tables_chinese_column_names(tmp_path: Path) -> None:
             con.execute(plain.stdout)
     missing = CliRunner().invoke(app, [*command[:-1], "没有这张表", "--db", str(database)])
     assert missing.exit_code != 0 and "没有这张表" in missing.output
+
+
+def test_the_query_says_which_years_its_calendar_covers() -> None:
+    """`cal`'s holidays are bare day numbers: the query says what they are and which years the
+    official calendar covers (a try-out: a log reaching 2027 was counted Monday to Friday in
+    silence), in the message language; a `weekdays` calendar says so instead."""
+    import chinese_calendar
+
+    from opsplay.i18n import language
+
+    years = sorted({day.year for day in chinese_calendar.holidays})
+    playbook = load_playbook(
+        Path(__file__).resolve().parents[2] / "playbooks" / "complaint-handling.yaml"
+    )
+    with language("zh"):
+        chinese = events_sql_for_playbook(playbook, table="t", dialect="duckdb")
+    assert f"-- `cal`：{years[0]}–{years[-1]} 年中国大陆的法定节假日与调休上班日" in chinese
+    with language("en"):
+        weekdays = events_sql_for_playbook(
+            playbook, table="t", dialect="postgres", calendar="weekdays"
+        )
+    assert "-- `cal`: Monday to Friday are working days" in weekdays
+    assert "12418" not in weekdays  # no holidays listed
