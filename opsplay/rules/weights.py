@@ -74,12 +74,12 @@ def weights_add_up(pb: PlaybookData, report: Report) -> None:
     total = sum(w for w in weights if w is not None)
     if weights and abs(total - 1) > 1e-9:
         parts = " + ".join(f"{weighted[m][1]:g}" for m in members if weighted[m][1] is not None)
-        report(
-            where,
-            _("the weights add up to {total} ({parts}); make them add up to 1").format(
-                total=f"{total:g}", parts=parts
-            ),
+        message = (
+            _("the weights add up to {total} ({parts}); make them add up to 1")
+            if len(weights) > 1
+            else _("the only weight is {total}; make the weights add up to 1")  # not 0.4 (0.4)
         )
+        report(where, message.format(total=f"{total:g}", parts=parts))
 
 
 @rule("OPS317")

@@ -194,3 +194,18 @@ def test_ops510_names_the_status_as_written(
     assert f"`{written}`" in found[0]["message"], found[0]["message"]
     if written == "推广":
         assert "rollout" not in found[0]["message"]
+
+
+def test_one_weight_is_not_listed_again_as_its_parts(cli: Cli, project: Path) -> None:
+    """A try-out's typo left one weighted pilot metric: `权重之和为 0.4（0.4）` repeated it."""
+    source = (REPO / "playbooks" / "new-user-onboarding.yaml").read_text(encoding="utf-8")
+    text = source.replace(
+        "column: retained_d1, better: higher}", "column: retained_d1, better: higher, weight: 0.4}"
+    )
+    (project / "one.yaml").write_text(text, encoding="utf-8")
+    for lang, words in (
+        ("zh", "只有一个权重 0.4；权重之和须为1"),
+        ("en", "the only weight is 0.4"),
+    ):
+        out = cli("validate", "one.yaml", "--lang", lang).stdout
+        assert words in out and "0.4 (0.4)" not in out and "0.4（0.4）" not in out, out
