@@ -44,9 +44,14 @@ class StatsReader(SmallReader):
             keys = list(roles)
             for name in STATS_COLUMNS:
                 roles[name] = find_column(source, name, _("a sufficient-statistics column"))
-            if any(m.kind == "ratio" for m in self.options.metrics):
+            ratios = [m for m in self.options.metrics if m.kind == "ratio"]
+            if ratios and (
+                any(m.required for m in ratios) or any(has_column(source, n) for n in RATIO_COLUMNS)
+            ):
                 for name in RATIO_COLUMNS:
                     roles[name] = find_column(source, name, _("needed for ratio metrics"))
+            # else only guardrail ratios, and no ratio sums: an export of the primaries alone
+            # (its ratio rows, if any, are refused below; none: the guardrail is warned about)
             elif any(m.pre_column for m in self.options.metrics):
                 for name in RATIO_COLUMNS:  # Σx, Σx², Σxy of the before-period values
                     roles[name] = find_column(
@@ -126,6 +131,14 @@ class StatsReader(SmallReader):
                             "Σxy); print the query again with `opsplay pilot sql`, or remove "
                             "pre_column from the metric"
                         ).format(where=locate("sum_den"), metric=metric.id)
+                    )
+                if metric.kind == "ratio" and "sum_den" not in row:
+                    raise InputError(
+                        _(
+                            "{where}: metric `{metric}` is a ratio, and this export has no "
+                            "sum_den, sum_den_sq, sum_prod columns for it; print the query again "
+                            "with `opsplay pilot sql`, or leave its rows out"
+                        ).format(where=locate(None), metric=metric.id)
                     )
                 if metric.kind == "ratio" or metric.pre_column:
                     extra = {

@@ -245,3 +245,24 @@ def test_warnings_speak_the_results_language_and_errors_the_message_language(
         assert _CJK.search(warning) and english_run(warning) is None, warning
     assert failed.exit_code == 2 and '"待补"' in failed.stderr
     assert english_run(failed.stderr) and not _CJK.search(_QUOTED.sub(" ", failed.stderr))
+
+
+def test_a_statistics_export_of_the_primaries_alone(tmp_path: Path) -> None:
+    """Sufficient statistics without the ratio sums and without rows of the ratio guardrail
+    (客单价) are compared, the guardrail warned about (a try-out was refused: missing column
+    "sum_den" … did you mean "sum_sq"?); rows of it without those sums are refused, by row."""
+    frame = pd.read_csv(STATS, dtype=str, keep_default_na=False)
+    primaries = frame[frame["metric"] != "aov"].drop(columns=["sum_den", "sum_den_sq", "sum_prod"])
+    alone = tmp_path / "primaries.csv"
+    primaries.to_csv(alone, index=False)
+    code, out = compare([ONBOARDING, alone], "zh")
+    assert code == 0, out
+    assert "aov" in out and "sum_den" not in out, out
+    with_rows = tmp_path / "with_rows.csv"
+    frame.drop(columns=["sum_den", "sum_den_sq", "sum_prod"]).to_csv(with_rows, index=False)
+    for lang, words in (
+        ("en", "with_rows.csv, line 6: metric `aov` is a ratio, and this export has no sum_den"),
+        ("zh", "with_rows.csv，第 6 行：指标 `aov` 是比率指标"),
+    ):
+        code, out = compare([ONBOARDING, with_rows], lang)
+        assert code == 2 and words in out, out
