@@ -9,6 +9,7 @@ import typer
 
 from opsplay.cli import app, fail
 from opsplay.cli.choices import DiffFormat, Lang
+from opsplay.cli.options import asked_lang
 from opsplay.errors import OpsplayError
 from opsplay.i18n import N_, _
 
@@ -31,6 +32,7 @@ _SIDE_EXAMPLE = "main:playbooks/a.yaml"
     )
 )
 def diff(
+    ctx: typer.Context,
     old: Annotated[
         str,
         typer.Argument(
@@ -64,6 +66,7 @@ def diff(
     ] = False,
 ) -> None:
     """Semantic diff of two playbook versions."""
+    lang = asked_lang(lang, ctx)  # or `opsplay --lang` before the command
     from opsplay.config import find_config
     from opsplay.diff import FORMATS, default_lang, diff_sources, read_source
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from opsplay.cli.choices import Correction, InputFormat, Test, Variance
+from opsplay.cli.choices import Correction, InputFormat, Lang, Test, Variance
 from opsplay.i18n import _
 
 Events = Annotated[
@@ -78,3 +78,9 @@ AsOf = Annotated[
         ),
     ),
 ]
+
+
+def asked_lang(lang: Lang | None, ctx: typer.Context) -> Lang | None:
+    """The language asked for on the command line: the command's `--lang`, else opsplay's own
+    before the command (`opsplay --lang en pilot compare …`); None when neither was given."""
+    return lang if lang is not None else ctx.find_root().params.get("lang")

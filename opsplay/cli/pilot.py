@@ -37,6 +37,7 @@ from opsplay.cli.options import (
     Table,
     TestOption,
     VarianceOption,
+    asked_lang,
 )
 from opsplay.cli.watch import RecordOption, StateOption, record_compare
 from opsplay.errors import OpsplayError, UsageError
@@ -110,6 +111,7 @@ def _with_progress(run, files: list[Path]):  # noqa: ANN001, ANN202
     ),
 )
 def compare(
+    ctx: typer.Context,
     playbook: PlaybookArg,
     data: Annotated[
         list[Path] | None,
@@ -173,6 +175,7 @@ def compare(
     record: RecordOption = False,
     state: StateOption = None,
 ) -> None:
+    lang = asked_lang(lang, ctx)  # or `opsplay --lang` before the command
     from opsplay.pilot.compare import compare_files, failures
     from opsplay.pilot.presentation.formats import FORMATTERS
 
@@ -247,6 +250,7 @@ def compare(
     ),
 )
 def plan(
+    ctx: typer.Context,
     playbook: PlaybookArg,
     mde: Annotated[
         float | None,
@@ -310,6 +314,7 @@ def plan(
     ] = None,
     correction: CorrectionOption = Correction.holm,
 ) -> None:
+    lang = asked_lang(lang, ctx)  # or `opsplay --lang` before the command
     from opsplay.pilot.playbook_plan import (
         before_period,
         clusters_for_playbook,
@@ -377,9 +382,9 @@ def sql(
     ] = None,
     as_of: AsOf = None,
 ) -> None:
-    asked = lang or ctx.find_root().params.get("lang")  # or `opsplay --lang`
+    lang = asked_lang(lang, ctx)  # or `opsplay --lang` before the command
     with language(lang.value if lang else None):
-        _print_sql(playbook, table, dialect, by, events, db, asked.value if asked else None, as_of)
+        _print_sql(playbook, table, dialect, by, events, db, lang.value if lang else None, as_of)
 
 
 def _print_sql(

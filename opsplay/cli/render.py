@@ -29,6 +29,7 @@ from opsplay.cli.options import (
     Templates,
     TestOption,
     VarianceOption,
+    asked_lang,
 )
 from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _
@@ -52,6 +53,7 @@ def _report_writes(report: Any) -> None:
     + _("Example: {example}").format(example="opsplay render-sop playbooks/ -o docs/sop"),
 )
 def render_sop(
+    ctx: typer.Context,
     paths: Annotated[
         list[Path],
         typer.Argument(metavar="PATH", help=_("Playbook files or folders (recursive).")),
@@ -99,6 +101,7 @@ def render_sop(
     ] = None,
 ) -> None:
     """Render SOP documents for a knowledge base."""
+    lang = asked_lang(lang, ctx)  # or `opsplay --lang` before the command
     from opsplay.render.writer import write_files
 
     chosen = output_format.value if output_format else None
@@ -127,6 +130,7 @@ def render_sop(
     ),
 )
 def render_report(
+    ctx: typer.Context,
     playbook: Annotated[
         Path,
         typer.Argument(
@@ -181,6 +185,7 @@ def render_report(
     ] = False,
 ) -> None:
     """Render the review report of a pilot."""
+    lang = asked_lang(lang, ctx)  # or `opsplay --lang` before the command
     import tempfile
 
     from opsplay.render.documents import format_for_file, render_report_document

@@ -16,6 +16,7 @@ import typer
 
 from opsplay.cli import app, fail
 from opsplay.cli.choices import Lang, ValidateFormat
+from opsplay.cli.options import asked_lang
 from opsplay.errors import OpsplayError
 from opsplay.i18n import _, language
 
@@ -23,11 +24,9 @@ LANG_HELP = _("Language of the messages: zh or en (default: OPSPLAY_LANG, config
 
 
 def _asked(flag: Lang | str | None, ctx: typer.Context) -> str | None:
-    """The language asked for on the command line: the command's `--lang`, else the one
-    before it (`opsplay --lang zh validate`)."""
-    if flag is None:
-        flag = ctx.find_root().params.get("lang")
-    return flag.value if isinstance(flag, Lang) else flag
+    """The language asked for on the command line (`opsplay --lang zh validate` too)."""
+    chosen = asked_lang(flag, ctx) if not isinstance(flag, str) else flag
+    return chosen.value if isinstance(chosen, Lang) else chosen
 
 
 def _speak(flag: Lang | str | None, ctx: typer.Context) -> str:

@@ -12,7 +12,7 @@ import typer
 
 from opsplay.cli import app, fail
 from opsplay.cli.choices import InputFormat, Lang
-from opsplay.cli.options import AsOf, Encoding, InputFormatOption, Sheet, SkipBadRows
+from opsplay.cli.options import AsOf, Encoding, InputFormatOption, Sheet, SkipBadRows, asked_lang
 from opsplay.errors import OpsplayError, UsageError
 from opsplay.i18n import _, language
 from opsplay.text import visible
@@ -69,6 +69,7 @@ LangOption = Annotated[
     ),
 )
 def watch(
+    ctx: typer.Context,
     playbook: PlaybookArg,
     data: Annotated[
         list[Path] | None,
@@ -110,6 +111,7 @@ def watch(
     lang: LangOption = None,
     as_of: AsOf = None,
 ) -> None:
+    lang = asked_lang(lang, ctx)  # or `opsplay --lang` before the command
     from opsplay.watch.output import FORMATTERS
     from opsplay.watch.run import run_watch
 
@@ -193,6 +195,7 @@ def _failure_words(failure: Any, where: Path) -> str:
     ),
 )
 def history(
+    ctx: typer.Context,
     playbook: PlaybookArg,
     state: StateOption = None,
     output_format: Annotated[
@@ -201,6 +204,7 @@ def history(
     ] = HistoryFormat.text,
     lang: LangOption = None,
 ) -> None:
+    lang = asked_lang(lang, ctx)  # or `opsplay --lang` before the command
     from opsplay.validate import load_playbook
     from opsplay.watch.history import FORMATTERS, dead_letters, versions
     from opsplay.watch.state import open_state

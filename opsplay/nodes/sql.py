@@ -275,7 +275,7 @@ def _calendar_note(name: str) -> str:
     from opsplay.i18n import _
 
     if name != "official":
-        return _("-- `cal`: Monday to Friday are working days (calendar = \"weekdays\").\n")
+        return _('-- `cal`: Monday to Friday are working days (calendar = "weekdays").\n')
     import chinese_calendar
 
     years = sorted({day.year for day in chinese_calendar.holidays})

@@ -85,10 +85,10 @@ def plan_for_playbook(
 def corrected_together(playbook: Playbook, correction: str) -> int:
     """How many metrics `pilot compare` corrects together with the goal metric: the primary
     metrics when it is one of them, else the guardrails when it is one of those; 1 without a
-    correction."""
+    correction or a test."""
     pilot = playbook.pilot
-    if pilot is None or correction == "none":
-        return 1
+    if pilot is None or correction == "none" or pilot.design == "before_after":
+        return 1  # (a before/after comparison is described, not tested: nothing is corrected)
     for group in (pilot.metrics, pilot.guardrails):
         if playbook.goal.metric in group:
             return len(group)

@@ -102,6 +102,24 @@ def test_opsplays_own_lang_reaches_validate_rules_and_schema(project: Path) -> N
     assert own.stdout.splitlines()[-1] == "1 file checked: 3 errors, 0 warnings"
 
 
+def test_opsplays_own_lang_sets_the_results_language(project: Path) -> None:
+    """`opsplay --lang en pilot compare` as `pilot compare --lang en`: results, plans and
+    documents of a Chinese playbook in English (a re-check: the flag before the command set
+    the messages only, so results stayed Chinese)."""
+    onboarding = str(REPO / "playbooks" / "new-user-onboarding.yaml")
+    summary = str(REPO / "examples" / "onboarding_summary.csv")
+    english = {"LANG": "C.UTF-8"}
+    compared = _run(["--lang", "en", "pilot", "compare", onboarding, summary], project, **english)
+    assert "randomised A/B test" in compared.stdout and "随机对照" not in compared.stdout
+    plan = _run(["--lang", "en", "pilot", "plan", onboarding], project, **english).stdout
+    assert plan.startswith("次日留存率: from 35.0% to 45.0%") and "how the figures were" in plan
+    sop = project / "sop.md"
+    _run(["--lang", "en", "render-sop", onboarding, "-o", str(sop)], project, **english)
+    assert "## Purpose and goal" in sop.read_text(encoding="utf-8")
+    chinese = _run(["pilot", "compare", onboarding, summary], project, **english).stdout
+    assert "随机对照（A/B 测试）" in chinese  # without a flag: the playbook's language
+
+
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LC_", "LANG", "OPSPLAY"))}
     return subprocess.run(
