@@ -566,6 +566,12 @@ def report_context(
         "segments": [row for row in rows if not row["is_overall"]],
         "primaries": [row for row in overall if row["role"] == "primary"],
         "guardrails": [row for row in overall if row["role"] == "guardrail"],
+        # declared guardrails the comparison has no figures for: not checked, not "none set"
+        "guardrails_without_data": [
+            metrics[metric].get("name") or metric if metric in metrics else metric
+            for metric in pilot.get("guardrails", [])
+            if not any(row["metric"] == metric for row in overall)
+        ],
         "goal": {**data["goal"], "row": goal_row},
         "weighted_line": weighted.line(lang) if weighted else None,
         "expected": expected,

@@ -486,3 +486,21 @@ def test_significance_table_names_the_segment_not_the_pilot_scope(tmp_path: Path
     rows = [line.split(" | ")[1] for line in table.splitlines()[2:]]
     assert scope not in table, table
     assert "全部" in rows and any(row.startswith("region") for row in rows), rows
+
+
+@pytest.mark.parametrize(
+    ("fmt", "lang", "words"),
+    [
+        ("md", "zh", "护栏指标 客单价 没有数据，未检查。"),
+        ("html", "en", "No data for the guardrail metrics 客单价: they were not checked."),
+    ],
+)
+def test_a_guardrail_without_data_is_not_said_to_be_unset(
+    onboarding: Playbook, onboarding_comparison: dict, fmt: str, lang: str, words: str
+) -> None:
+    """A declared guardrail with no figures (a statistics export of the primaries alone) is
+    named as not checked, not `未设置护栏指标` (a re-check: the report said none was set)."""
+    data = copy.deepcopy(onboarding_comparison)
+    data["metrics"] = [m for m in data["metrics"] if m["metric"] != "aov"]
+    text = render_report(onboarding, data, fmt=fmt, lang=lang)
+    assert words in text and "No guardrail metrics set" not in text and "未设置护栏" not in text
