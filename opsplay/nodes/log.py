@@ -432,8 +432,8 @@ def _bad_row(table: Any, roles: Mapping[str, str], record: int, problem: str) ->
     role, _colon, kind = problem.partition(":")
     message = {
         "format": _(
-            "{where}: {value} is not an ISO 8601 timestamp; write for example "
-            "2024-08-01T09:30:00, 2024-08-01 09:30:00.250 or 2024-08-01T09:30:00+08:00"
+            "{where}: {value} is not a time; write for example 2024-08-01 09:30:00, "
+            "2024/8/1 9:30, 2024年8月1日 09:30 or 2024-08-01T09:30:00+08:00"
         ),
         "date": _("{where}: {value} is not a valid date"),
         "time": _("{where}: {value} is not a valid time of day"),
