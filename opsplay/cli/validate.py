@@ -25,7 +25,7 @@ LANG_HELP = _("Language of the messages: zh or en (default: OPSPLAY_LANG, config
 
 def _asked(flag: Lang | str | None, ctx: typer.Context) -> str | None:
     """The language asked for on the command line (`opsplay --lang zh validate` too)."""
-    chosen = asked_lang(flag, ctx) if not isinstance(flag, str) else flag
+    chosen = flag if flag is not None else asked_lang(None, ctx)
     return chosen.value if isinstance(chosen, Lang) else chosen
 
 
