@@ -44,14 +44,15 @@ class StatsReader(SmallReader):
             keys = list(roles)
             for name in STATS_COLUMNS:
                 roles[name] = find_column(source, name, _("a sufficient-statistics column"))
+            # the ratio sums: needed for a primary ratio metric, read when there; an export of
+            # the primaries alone may leave them out with a ratio guardrail (its rows, if any,
+            # are refused below; with none, the guardrail is warned about as any absent one)
             ratios = [m for m in self.options.metrics if m.kind == "ratio"]
             if ratios and (
                 any(m.required for m in ratios) or any(has_column(source, n) for n in RATIO_COLUMNS)
             ):
                 for name in RATIO_COLUMNS:
                     roles[name] = find_column(source, name, _("needed for ratio metrics"))
-            # else only guardrail ratios, and no ratio sums: an export of the primaries alone
-            # (its ratio rows, if any, are refused below; none: the guardrail is warned about)
             elif any(m.pre_column for m in self.options.metrics):
                 for name in RATIO_COLUMNS:  # Σx, Σx², Σxy of the before-period values
                     roles[name] = find_column(
