@@ -136,7 +136,7 @@ class UnitsReader(BaseReader):
                 ).format(
                     file=source.display,
                     columns=joined([f"`{c}`" for c in lacking]),
-                    metric=metric.id,
+                    metric=metric.name or metric.id,  # as the results table names it
                     hint=close_hint(lacking[0], list(source.columns)),
                 )
             )

@@ -146,8 +146,8 @@ def _scenarios(tmp_path: Path) -> dict[str, tuple[list[str | Path], int, str, st
         "guardrail column missing": (
             [guard_typo],
             0,
-            'no column `orders` for metric `aov` (did you mean "order"?)',
-            "没有指标 `aov` 的列 `orders`（是不是“order”？）",
+            'no column `orders` for metric `客单价` (did you mean "order"?)',
+            "没有指标 `客单价` 的列 `orders`（是不是“order”？）",
         ),
         "unknown encoding": (
             [UNITS, "--encoding", "klingon"],
@@ -257,7 +257,7 @@ def test_a_statistics_export_of_the_primaries_alone(tmp_path: Path) -> None:
     primaries.to_csv(alone, index=False)
     code, out = compare([ONBOARDING, alone], "zh")
     assert code == 0, out
-    assert "aov" in out and "sum_den" not in out, out
+    assert "指标 `客单价` 没有数据" in out and "sum_den" not in out, out
     with_rows = tmp_path / "with_rows.csv"
     frame.drop(columns=["sum_den", "sum_den_sq", "sum_prod"]).to_csv(with_rows, index=False)
     for lang, words in (

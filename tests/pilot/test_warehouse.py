@@ -684,5 +684,5 @@ def test_pilot_sql_db_says_which_guardrail_the_table_lacks(tmp_path: Path) -> No
     args = ["pilot", "sql", str(ONBOARDING), "--table", "t", "--db", str(database), "--lang", "en"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "warning:" in result.stderr and "no column `orders` for metric `aov`" in result.stderr
+    assert "warning:" in result.stderr and "no column `orders` for metric `客单价`" in result.stderr
     assert "'aov'" not in result.stdout  # the query leaves the metric out, and said so
