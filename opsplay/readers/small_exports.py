@@ -290,7 +290,8 @@ class SmallReader(BaseReader):
                 shown = [m.name or m.id for m in self.options.metrics if m.id in missing]
                 self.warnings.append(
                     _("{files}: no values for the metrics {metrics}; they are not compared").format(
-                        files=files, metrics=names(shown)  # as the results table names them
+                        files=files,
+                        metrics=names(shown),  # as the results table names them
                     )
                 )
             ignored = sorted(set(found) - set(self.metric_ids))
