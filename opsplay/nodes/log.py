@@ -186,9 +186,14 @@ def read_events(
             levels=tuple(getattr(limit_for, "levels", ()) or ()),
             as_it_stood=as_it_stood,
         )
-        messages = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
-        with language(lang):  # the same rows in the warning, in the results' language
-            warned = [_bad_row(table, roles, record, problem) for record, problem, *_ in facts.bad]
+        # the rows a message shows (each looks its cells up again): in the message language for
+        # the error, and with --skip-bad-rows in the results' language for the warning
+        shown_bad = facts.bad[:MAX_EXAMPLES]
+        messages = [_bad_row(table, roles, record, problem) for record, problem, *_ in shown_bad]
+        warned = []
+        if skip_bad_rows:
+            with language(lang):
+                warned = [_bad_row(table, roles, rec, problem) for rec, problem, *_ in shown_bad]
         wrong_width = table.skipped_examples + [""] * (
             table.skipped_rows - len(table.skipped_examples)
         )
@@ -231,7 +236,7 @@ def read_events(
             {(): facts.overall},
             facts.unknown,
             skipped,
-            wrong_width + [m.removeprefix(source.display + ", ") for m in warned[:MAX_EXAMPLES]],
+            wrong_width + [m.removeprefix(source.display + ", ") for m in warned],
             shown,
         )
         warnings += _levels_without_limit(source, written, facts.overall, facts.levels, shown)
